@@ -1,0 +1,35 @@
+# The two set-up commands (see README):  make demo   and   make test
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+ADDR ?= 127.0.0.1:8000
+
+.PHONY: demo test bench lint venv clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+venv: $(VENV)/.installed
+
+## Create the environment, migrate, load Guangzhou, departments, the seed plan with a
+## year of demo activity and demo users, then serve http://127.0.0.1:8000
+demo: $(VENV)/.installed
+	$(VENV)/bin/yingji demo
+	$(VENV)/bin/yingji runserver $(ADDR)
+
+## Every test, on SQLite and again on PostgreSQL
+test: $(VENV)/.installed
+	PY=$(PY) scripts/test-all $(ARGS)
+
+## Benchmarks (QUICK=1 for a short run on smaller data)
+bench: $(VENV)/.installed
+	PY=$(PY) QUICK=$(QUICK) scripts/bench-all
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check src tests bench
+
+clean:
+	rm -rf $(VENV) var

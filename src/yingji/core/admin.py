@@ -1,0 +1,59 @@
+from django.contrib import admin
+
+from yingji.core import models
+
+
+@admin.register(models.Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "level", "parent", "boundary_synthetic"]
+    list_filter = ["level", "boundary_synthetic"]
+    search_fields = ["code", "name"]
+    exclude = ["boundary"]
+
+
+class AliasInline(admin.TabularInline):
+    model = models.DepartmentAlias
+    extra = 0
+
+
+@admin.register(models.Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "region", "email", "active", "merged_into"]
+    list_filter = ["kind", "active"]
+    search_fields = ["name", "aliases__alias"]
+    inlines = [AliasInline]
+
+
+@admin.register(models.Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "full_name", "role", "department", "region"]
+    list_filter = ["role", "department"]
+    search_fields = ["full_name", "user__username"]
+
+
+@admin.register(models.AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ["at", "actor_label", "action", "content_type", "object_repr"]
+    list_filter = ["action", "content_type"]
+    search_fields = ["object_repr", "actor_label"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "channel", "address", "subject", "status", "attempts"]
+    list_filter = ["status", "channel"]
+    search_fields = ["address", "subject"]
+
+
+@admin.register(models.SpecialPeriod)
+class SpecialPeriodAdmin(admin.ModelAdmin):
+    list_display = ["name", "start", "end"]

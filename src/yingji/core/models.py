@@ -1,0 +1,241 @@
+"""Core registries every module lives in: regions, departments, people and roles,
+the audit log, the notification outbox and special periods of the calendar."""
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+
+class RegionLevel(models.TextChoices):
+    CITY = "city", "市"
+    DISTRICT = "district", "区"
+    STREET = "street", "镇街"
+    COMMUNITY = "community", "村居"
+
+
+class Region(models.Model):
+    """An administrative division. Codes follow GB/T 2260 (6 digits, city and
+    district) and the NBS extension (9 digits street, 12 digits community)."""
+
+    code = models.CharField("区划代码", max_length=12, primary_key=True)
+    name = models.CharField("名称", max_length=64)
+    level = models.CharField("层级", max_length=12, choices=RegionLevel.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="children",
+    )
+    boundary = models.JSONField("边界(GeoJSON, WGS-84)", null=True, blank=True)
+    boundary_synthetic = models.BooleanField(
+        "边界为合成示意", default=False,
+        help_text="无公开边界数据时按示意方法合成,仅供演示,不可作为法定边界。",
+    )
+    boundary_source = models.CharField("边界来源", max_length=200, blank=True)
+    centroid_lat = models.FloatField("中心纬度", null=True, blank=True)
+    centroid_lon = models.FloatField("中心经度", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "行政区划"
+        verbose_name_plural = "行政区划"
+        ordering = ["code"]
+        indexes = [models.Index(fields=["level", "name"])]
+
+    def __str__(self) -> str:
+        return f"{self.name}({self.code})"
+
+
+class DepartmentKind(models.TextChoices):
+    BUREAU_DEPT = "bureau_dept", "局内处室"
+    BUREAU_UNIT = "bureau_unit", "局属单位"
+    DISTRICT_GOV = "district_gov", "区政府"
+    MUNICIPAL = "municipal", "市直部门"
+    OTHER = "other", "其他单位"
+
+
+class Department(models.Model):
+    name = models.CharField("名称", max_length=64, unique=True)
+    kind = models.CharField("类别", max_length=16, choices=DepartmentKind.choices,
+                            default=DepartmentKind.BUREAU_DEPT)
+    region = models.ForeignKey(Region, verbose_name="所属区划", null=True, blank=True,
+                               on_delete=models.PROTECT)
+    email = models.EmailField("通知邮箱", blank=True)
+    active = models.BooleanField("在用", default=True)
+    merged_into = models.ForeignKey(
+        "self", verbose_name="已合并至", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="merged_from",
+    )
+    sort_order = models.PositiveIntegerField("排序", default=100)
+
+    class Meta:
+        verbose_name = "部门/单位"
+        verbose_name_plural = "部门/单位"
+        ordering = ["sort_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def canonical(self) -> "Department":
+        """Follow merges to the department that now stands for this one."""
+        dept, seen = self, set()
+        while dept.merged_into_id and dept.pk not in seen:
+            seen.add(dept.pk)
+            dept = dept.merged_into
+        return dept
+
+
+class DepartmentAlias(models.Model):
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="aliases",
+                                   verbose_name="部门")
+    alias = models.CharField("别名", max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = "部门别名"
+        verbose_name_plural = "部门别名"
+
+    def __str__(self) -> str:
+        return f"{self.alias} → {self.department}"
+
+
+class MergeSuggestion(models.Model):
+    """'Possibly the same as …': raised by an import, decided by an administrator."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "待决定"
+        MERGED = "merged", "已合并"
+        DISMISSED = "dismissed", "不是同一部门"
+
+    department = models.ForeignKey(Department, on_delete=models.CASCADE,
+                                   related_name="merge_suggestions", verbose_name="部门")
+    candidate = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+",
+                                  verbose_name="可能相同的部门")
+    reason = models.CharField("依据", max_length=200)
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.OPEN)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, verbose_name="决定人")
+    decided_at = models.DateTimeField("决定时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "疑似重复部门"
+        verbose_name_plural = "疑似重复部门"
+        constraints = [
+            models.UniqueConstraint(fields=["department", "candidate"], name="uniq_merge_pair"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department} 可能与 {self.candidate} 相同"
+
+
+class Role(models.TextChoices):
+    LEADER = "leader", "局领导"
+    SUPERVISOR = "supervisor", "督查"
+    DEPT_STAFF = "dept_staff", "处室人员"
+    DISTRICT_STAFF = "district_staff", "区/街道人员"
+    DUTY_OFFICER = "duty_officer", "值班员"
+    ADMIN = "admin", "管理员"
+
+
+class Profile(models.Model):
+    """A platform user's place in the bureau: role, department and region scope."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="profile", verbose_name="账号")
+    full_name = models.CharField("姓名", max_length=64, blank=True)
+    role = models.CharField("角色", max_length=16, choices=Role.choices, default=Role.DEPT_STAFF)
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="members", verbose_name="所在部门")
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT,
+                               verbose_name="负责区划")
+    phone = models.CharField("手机", max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = "人员"
+        verbose_name_plural = "人员"
+
+    def __str__(self) -> str:
+        return self.full_name or self.user.get_username()
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.role in {Role.LEADER, Role.SUPERVISOR, Role.ADMIN} or self.user.is_superuser
+
+
+class AuditEntry(models.Model):
+    """One change to one object: who, when, what, before and after."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", "新增"
+        UPDATE = "update", "修改"
+        DELETE = "delete", "删除"
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_pk = models.CharField(max_length=64)
+    object_repr = models.CharField("对象", max_length=200)
+    action = models.CharField("操作", max_length=8, choices=Action.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+", verbose_name="操作人")
+    actor_label = models.CharField("操作人(记录时)", max_length=64)
+    at = models.DateTimeField("时间", db_index=True)
+    before = models.JSONField("修改前", null=True, blank=True)
+    after = models.JSONField("修改后", null=True, blank=True)
+    changed_fields = models.JSONField("变更字段", default=list)
+
+    class Meta:
+        verbose_name = "审计日志"
+        verbose_name_plural = "审计日志"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_pk", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.get_action_display()} {self.object_repr}"
+
+
+class Notification(models.Model):
+    """The outbox: every message to a person goes through here, once."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "待发送"
+        SENT = "sent", "已发送"
+        FAILED = "failed", "发送失败"
+
+    channel = models.CharField("渠道", max_length=16, default="email")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+",
+                                  verbose_name="接收人")
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL,
+                                   verbose_name="接收部门")
+    address = models.CharField("地址", max_length=254)
+    subject = models.CharField("标题", max_length=200)
+    body = models.TextField("正文")
+    dedupe_key = models.CharField("去重键", max_length=200, unique=True)
+    status = models.CharField("状态", max_length=8, choices=Status.choices, default=Status.QUEUED,
+                              db_index=True)
+    attempts = models.PositiveIntegerField("尝试次数", default=0)
+    last_error = models.TextField("最近错误", blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
+    source_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL)
+    source_pk = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = "通知"
+        verbose_name_plural = "通知发件箱"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"[{self.get_status_display()}] {self.address}: {self.subject}"
+
+
+class SpecialPeriod(models.Model):
+    """Periods the calendar cannot know: 党的二十大, 特别防护期, 重大活动 ..."""
+
+    name = models.CharField("名称", max_length=64)
+    start = models.DateField("开始")
+    end = models.DateField("结束")
+    note = models.CharField("说明", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "特殊时段"
+        verbose_name_plural = "特殊时段"
+        ordering = ["start"]
+
+    def __str__(self) -> str:
+        return f"{self.name}({self.start}~{self.end})"

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from yingji.core import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("map/", views.map_page, name="map"),
+    path("audit/<str:app_label>/<str:model>/<str:pk>/", views.object_history, name="object_history"),
+]

@@ -1,0 +1,146 @@
+"""The one working-day calendar (pure; no Django).
+
+Statutory holidays and adjusted working days come from `chinese-calendar`, which
+covers the years its release knows (2004–2026 in 1.11.0). Beyond them the answer
+would be a guess, so every function raises `CalendarRangeError` instead.
+Key dates (春节, 清明, 端午, 七一, 中秋, 国庆 …) are the statutory holiday periods of
+that year plus fixed-date anniversaries; special periods (党的二十大, 特别防护期)
+are data the caller passes in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import chinese_calendar as cc
+
+
+class CalendarRangeError(ValueError):
+    """The calendar has no holiday data for the year asked about."""
+
+
+def covered_years() -> range:
+    years = sorted({d.year for d in cc.holidays} | {d.year for d in cc.workdays})
+    return range(years[0], years[-1] + 1)
+
+
+_COVERED = covered_years()
+
+
+def _check(day: dt.date) -> None:
+    if day.year not in _COVERED:
+        raise CalendarRangeError(
+            f"工作日历没有 {day.year} 年的节假日数据(已知 {_COVERED.start}–{_COVERED.stop - 1} 年),"
+            "请升级 chinesecalendar 或补充该年数据,不能按猜测计算工作日"
+        )
+
+
+def is_workday(day: dt.date) -> bool:
+    _check(day)
+    return cc.is_workday(day)
+
+
+def add_workdays(day: dt.date, n: int) -> dt.date:
+    """The date n working days after `day` (before, for negative n). n=0 gives
+    `day` itself if it is a working day, else the next working day."""
+    step = 1 if n >= 0 else -1
+    current = day
+    if n == 0:
+        while not is_workday(current):
+            current += dt.timedelta(days=1)
+        return current
+    remaining = abs(n)
+    while remaining:
+        current += dt.timedelta(days=step)
+        if is_workday(current):
+            remaining -= 1
+    return current
+
+
+def workdays_between(start: dt.date, end: dt.date) -> int:
+    """Working days in (start, end]: how many working days `end` is after `start`.
+    Negative when end is before start."""
+    if end == start:
+        return 0
+    sign = 1 if end > start else -1
+    lo, hi = (start, end) if sign > 0 else (end, start)
+    _check(lo)
+    _check(hi)
+    count = 0
+    day = lo + dt.timedelta(days=1)
+    while day <= hi:
+        if cc.is_workday(day):
+            count += 1
+        day += dt.timedelta(days=1)
+    return sign * count
+
+
+def last_workday_on_or_before(day: dt.date) -> dt.date:
+    current = day
+    while not is_workday(current):
+        current -= dt.timedelta(days=1)
+    return current
+
+
+# chinese-calendar's holiday names → the Chinese names the bureau uses.
+HOLIDAY_NAMES = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午",
+    "Mid-autumn Festival": "中秋",
+    "National Day": "国庆",
+    "Anti-Fascist 70th Day": "抗战胜利纪念日",
+}
+# Fixed-date key days that are not statutory holidays.
+FIXED_KEY_DATES = {"七一": (7, 1), "5.12防灾减灾日": (5, 12)}
+
+
+@dataclass(frozen=True)
+class KeyPeriod:
+    name: str
+    start: dt.date
+    end: dt.date
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+def key_periods(year: int, special: list[KeyPeriod] | None = None) -> list[KeyPeriod]:
+    """Key periods of a year: each statutory holiday (its whole break), fixed key
+    days, and the given special periods, in date order."""
+    _check(dt.date(year, 1, 1))
+    spans: dict[str, list[dt.date]] = {}
+    day = dt.date(year, 1, 1)
+    while day.year == year:
+        on_holiday, name = cc.get_holiday_detail(day)
+        if on_holiday and name:
+            zh = HOLIDAY_NAMES.get(name, name)
+            spans.setdefault(zh, []).append(day)
+        day += dt.timedelta(days=1)
+    periods = []
+    for name, days in spans.items():
+        # A name can have several runs in one year (元旦 on 1 Jan and again on
+        # 31 Dec for the next year's break): each contiguous run is one period.
+        run_start = prev = days[0]
+        for d in days[1:] + [None]:
+            if d is not None and (d - prev).days == 1:
+                prev = d
+                continue
+            periods.append(KeyPeriod(name, run_start, prev))
+            if d is not None:
+                run_start = prev = d
+    for name, (month, dom) in FIXED_KEY_DATES.items():
+        d = dt.date(year, month, dom)
+        periods.append(KeyPeriod(name, d, d))
+    periods.extend(p for p in (special or []) if p.start.year == year or p.end.year == year)
+    return sorted(periods, key=lambda p: (p.start, p.name))
+
+
+def key_period(year: int, name: str, special: list[KeyPeriod] | None = None) -> KeyPeriod:
+    for period in key_periods(year, special):
+        if period.name == name:
+            return period
+    raise KeyError(f"{year} 年没有名为“{name}”的关键时段")

@@ -1,0 +1,14 @@
+"""Settings for the test suite: the real settings with jobs run inline and a
+throw-away var/ directory, so tests never touch a developer's data."""
+
+import os
+import tempfile
+
+os.environ.setdefault("YINGJI_VAR_DIR", tempfile.mkdtemp(prefix="yingji-test-"))
+
+from yingji.settings import *  # noqa: E402,F401,F403
+from yingji.settings import HUEY  # noqa: E402
+
+HUEY = {**HUEY, "immediate": True}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

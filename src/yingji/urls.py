@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from yingji.api import api
+
+admin.site.site_header = "应急管理平台 · 管理后台"
+admin.site.site_title = "应急管理平台"
+admin.site.index_title = "登记簿管理"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("plans/", include("yingji.workplan.urls")),
+    path("", include("yingji.core.urls")),
+]
