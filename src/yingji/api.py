@@ -13,9 +13,11 @@ api = NinjaAPI(
 
 def _register() -> None:
     from yingji.core.api import router as core_router
+    from yingji.core.api_geo import router as geo_router
     from yingji.workplan.api import router as workplan_router
 
     api.add_router("/core/", core_router)
+    api.add_router("/geo/", geo_router)
     api.add_router("/workplan/", workplan_router)
 
 
