@@ -1,14 +1,206 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+"""Operational pages of the work plan: list, board (挂图作战), task list, task page,
+my department's tasks. Every page takes ?as_of=YYYY-MM-DD to show the plan as it
+stood on that date."""
 
-from yingji.workplan.models import Plan
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import Http404, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from yingji.core.models import AuditEntry, Department
+from yingji.workplan import services
+from yingji.workplan.models import Milestone, Pause, Plan, ProgressReport, SupervisionNotice, Task
+from yingji.workplan.status import BOARD_ORDER, LABELS
+
+
+def default_day(plan: Plan | None = None) -> dt.date:
+    """Today, or the plan's last day when the plan's year is over."""
+    today = services.today()
+    if plan is not None and plan.year < today.year:
+        return dt.date(plan.year, 12, 31)
+    return today
+
+
+def parse_day(request, plan: Plan | None = None) -> dt.date:
+    raw = request.GET.get("as_of")
+    if not raw:
+        return default_day(plan)
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError as exc:
+        raise BadDate(f"日期格式应为 YYYY-MM-DD:{raw}") from exc
+
+
+class BadDate(ValueError):
+    pass
+
+
+def _filters(request):
+    return {"department": request.GET.get("department") or None,
+            "status": request.GET.get("status") or None}
+
+
+def _status_choices():
+    return [(s.value, LABELS[s]) for s in BOARD_ORDER]
 
 
 @login_required
 def plan_list(request):
-    return render(request, "workplan/plan_list.html", {"plans": Plan.objects.all()})
+    plans = []
+    for plan in Plan.objects.all():
+        day = default_day(plan)
+        b = services.board(plan, day, user=request.user)
+        plans.append({"plan": plan, "as_of": day, "totals": b["totals"], "count": b["count"]})
+    return render(request, "workplan/plan_list.html", {"plans": plans})
+
+
+def _plan_page(request, plan_id: int, template: str):
+    plan = get_object_or_404(Plan, pk=plan_id)
+    try:
+        day = parse_day(request, plan)
+    except BadDate as exc:
+        return HttpResponseBadRequest(str(exc))
+    f = _filters(request)
+    data = services.board(plan, day, user=request.user, **f)
+    ctx = {**data, "filters": f, "status_choices": _status_choices(),
+           "departments": Department.objects.filter(
+               assignments__task__plan=plan).distinct().order_by("sort_order", "name")}
+    if request.htmx:
+        return render(request, template.replace(".html", "_body.html"), ctx)
+    return render(request, template, ctx)
+
+
+@login_required
+def board(request, plan_id: int):
+    return _plan_page(request, plan_id, "workplan/board.html")
+
+
+@login_required
+def task_list(request, plan_id: int):
+    return _plan_page(request, plan_id, "workplan/task_list.html")
 
 
 @login_required
 def my_tasks(request):
-    return render(request, "workplan/plan_list.html", {"plans": Plan.objects.all()})
+    dept = services.user_department(request.user)
+    rows = []
+    if dept is not None:
+        for plan in Plan.objects.filter(tasks__assignments__department=dept).distinct():
+            qs = Task.objects.filter(plan=plan, assignments__department=dept).distinct()
+            rows.extend(services.task_rows(qs, default_day(plan)))
+    return render(request, "workplan/my_tasks.html", {"rows": rows, "department": dept})
+
+
+def _audit_entries(task: Task):
+    ct = ContentType.objects.get_for_model
+    q = Q(content_type=ct(Task), object_pk=str(task.pk))
+    for model, ids in (
+        (ProgressReport, task.reports.values_list("pk", flat=True)),
+        (Milestone, task.milestones.values_list("pk", flat=True)),
+        (Pause, task.pauses.values_list("pk", flat=True)),
+        (SupervisionNotice, task.notices.values_list("pk", flat=True)),
+    ):
+        q |= Q(content_type=ct(model), object_pk__in=[str(i) for i in ids])
+    return AuditEntry.objects.filter(q).select_related("content_type")[:100]
+
+
+@login_required
+def task_detail(request, task_id: int):
+    task = get_object_or_404(Task.objects.select_related("plan", "section"), pk=task_id)
+    if not services.visible_tasks(request.user, Task.objects.filter(pk=task.pk)).exists():
+        raise Http404
+    try:
+        day = parse_day(request, task.plan)
+    except BadDate as exc:
+        return HttpResponseBadRequest(str(exc))
+    row = services.task_state(task, day)
+    reporter = services.can_report(request.user, task)
+    return render(request, "workplan/task_detail.html", {
+        "task": task, "row": row, "as_of": day,
+        "assignments": task.assignments.select_related("department", "clause"),
+        "clauses": task.clauses.prefetch_related("assignments__department"),
+        "milestones": task.milestones.all(),
+        "open_milestones": task.milestones.filter(completed_on__isnull=True),
+        "timeline": services.timeline(task, day),
+        "reporter": reporter,
+        "pending_pauses": task.pauses.filter(state=Pause.State.REQUESTED),
+        "active_pause": task.pauses.filter(state=Pause.State.APPROVED).first(),
+        "notices": task.notices.select_related("department"),
+        "audit_entries": _audit_entries(task),
+        "user_department": services.user_department(request.user),
+    })
+
+
+@login_required
+@require_POST
+def report_create(request, task_id: int):
+    task = get_object_or_404(Task, pk=task_id)
+    milestone = None
+    if request.POST.get("milestone"):
+        milestone = task.milestones.filter(pk=request.POST["milestone"]).first()
+    try:
+        percent = int(request.POST.get("percent", ""))
+    except ValueError:
+        messages.error(request, "完成进度须为 0–100 的整数")
+        return redirect("workplan:task", task_id=task.pk)
+    try:
+        services.file_report(task, request.user, percent=percent, text=request.POST.get("text", ""),
+                             milestone=milestone, files=request.FILES.getlist("files"))
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        for msgs in exc.message_dict.values():
+            for m in msgs:
+                messages.error(request, m)
+    else:
+        messages.success(request, "进展已报送")
+    return redirect("workplan:task", task_id=task.pk)
+
+
+@login_required
+@require_POST
+def pause_request(request, task_id: int):
+    task = get_object_or_404(Task, pk=task_id)
+    try:
+        services.request_pause(task, request.user, request.POST.get("reason", ""))
+        messages.success(request, "暂缓申请已提交,待局领导或督查审批")
+    except (PermissionDenied, ValidationError) as exc:
+        messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
+    return redirect("workplan:task", task_id=task.pk)
+
+
+@login_required
+@require_POST
+def pause_decide(request, pause_id: int, decision: str):
+    pause = get_object_or_404(Pause, pk=pause_id)
+    try:
+        if decision == "approve":
+            services.decide_pause(pause, request.user, True)
+        elif decision == "reject":
+            services.decide_pause(pause, request.user, False)
+        elif decision == "lift":
+            services.lift_pause(pause, request.user)
+        else:
+            raise Http404
+        messages.success(request, "已处理")
+    except (PermissionDenied, ValidationError) as exc:
+        messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
+    return redirect("workplan:task", task_id=pause.task_id)
+
+
+@login_required
+@require_POST
+def notice_respond(request, notice_id: int):
+    notice = get_object_or_404(SupervisionNotice, pk=notice_id)
+    try:
+        services.respond_notice(notice, request.user, request.POST.get("response", ""))
+        messages.success(request, f"已回复督办单 {notice.serial}")
+    except (PermissionDenied, ValidationError) as exc:
+        messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
+    return redirect("workplan:task", task_id=notice.task_id)

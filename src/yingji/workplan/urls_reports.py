@@ -1,0 +1,3 @@
+"""URLs for bulletins and the Excel task ledger (views_reports.py)."""
+
+urlpatterns: list = []

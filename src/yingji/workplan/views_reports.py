@@ -1,0 +1,1 @@
+"""Bulletins (通报) and the Excel task ledger (台账) pages."""
