@@ -1,5 +1,6 @@
 """The one Ninja API under /api/v1/; each app contributes a router."""
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
@@ -9,6 +10,17 @@ api = NinjaAPI(
     urls_namespace="api",
     auth=django_auth,
 )
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request, exc):
+    return api.create_response(request, {"detail": str(exc) or "无权执行该操作"}, status=403)
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request, exc):
+    detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return api.create_response(request, {"detail": detail}, status=422)
 
 
 def _register() -> None:

@@ -116,6 +116,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 # Leaflet (and Leaflet.draw) come from the django-leaflet package, served locally.
 # The package is not an installed app: its admin imports GeoDjango, which needs GDAL.
 import leaflet as _leaflet_pkg  # noqa: E402
