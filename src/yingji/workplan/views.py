@@ -20,11 +20,11 @@ from yingji.workplan.status import BOARD_ORDER, LABELS
 
 
 def default_day(plan: Plan | None = None) -> dt.date:
-    """Today, or the plan's last day when the plan's year is over."""
-    today = services.today()
-    if plan is not None and plan.year < today.year:
-        return dt.date(plan.year, 12, 31)
-    return today
+    """Today. Pages show the plan as it stands now unless ?as_of= asks for an
+    earlier date; a past year's plan therefore shows what is still open now
+    (reports filed after its year count), and ?as_of=YYYY-12-31 shows how the
+    year closed."""
+    return services.today()
 
 
 def parse_day(request, plan: Plan | None = None) -> dt.date:
