@@ -1,0 +1,76 @@
+"""In Chromium: a department user logs in, opens the board, files a progress
+report, and sees the task's status and the audit log change."""
+
+import os
+import shutil
+
+import pytest
+
+from tests.workplan.factories import plan_with_tasks, user
+from yingji.workplan.models import ProgressReport
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls made by
+# the test itself (fixtures, assertions) are plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian chromium is not installed (apt install chromium); CI installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"],
+        )
+        yield b
+        b.close()
+
+
+def test_department_user_reports_progress_on_the_board(live_server, browser):
+    w = plan_with_tasks()
+    user("zonghe", department=w["zonghe"])
+    t3 = w["t3"]
+
+    page = browser.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", "zonghe")
+    page.fill("input[name=password]", "pw-123456")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+    page.goto(f"{live_server.url}/plans/{w['plan'].pk}/")
+    assert "挂图作战" in page.inner_text("h1")
+    chip = page.locator("a.task-chip", has_text="修订免处罚清单")
+    assert chip.count() == 1
+    # 综合处 sees only its own tasks: 危化处's task is not on its board
+    assert page.locator("a.task-chip", has_text="老旧装置").count() == 0
+    chip.click()
+    page.wait_for_selector("#task-status")
+    before = page.inner_text("#task-status")
+    audit_rows_before = page.locator("#audit tbody tr").count()
+
+    page.fill("#report-form input[name=percent]", "100")
+    page.fill("#report-form textarea[name=text]", "免处罚清单修订稿已印发实施")
+    page.click("#report-form button[type=submit]")
+    page.wait_for_selector(".messages li.success")
+
+    assert before != "已完成"
+    assert page.inner_text("#task-status") == "已完成"
+    assert "免处罚清单修订稿已印发实施" in page.inner_text("#timeline")
+    audit_text = page.inner_text("#audit")
+    assert "zonghe" in audit_text and "进展报告" in audit_text
+    assert page.locator("#audit tbody tr").count() > audit_rows_before
+    assert ProgressReport.objects.filter(task=t3, percent=100).count() == 1
+
+    # the board now shows the task in the "done" column
+    page.goto(f"{live_server.url}/plans/{w['plan'].pk}/")
+    done_cell = page.locator("td[data-status=done]")
+    assert "修订免处罚清单" in done_cell.inner_text()
