@@ -126,18 +126,15 @@ def import_plan_file(path: str | Path, *, year: int | None = None, title: str | 
                      user=None) -> Plan:
     """Parse and import a plan document (text or .docx), all or nothing."""
     path = Path(path)
-    data = path.read_bytes() if path.stat().st_size <= _parser().MAX_BYTES else None
-    if data is None:
-        # let the parser produce its size error without reading the file
-        return _import_parsed(_parser().parse_file(path, year=year, known=_known()), path.name,
-                              hashlib.sha256(b"").hexdigest(), title, user)
-    parsed = _parser().parse_bytes(data, filename=path.name, year=year, known=_known())
-    return _import_parsed(parsed, path.name, hashlib.sha256(data).hexdigest(), title, user)
+    # parse_plan_file refuses an oversized file from its size, before reading it
+    parsed = _parser().parse_plan_file(path, year=year, known=_known())
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    return _import_parsed(parsed, path.name, sha, title, user)
 
 
 def import_plan_bytes(data: bytes, filename: str, *, year: int | None = None,
                       title: str | None = None, user=None) -> Plan:
-    parsed = _parser().parse_bytes(data, filename=filename, year=year, known=_known())
+    parsed = _parser().parse_plan(data, year=year, known=_known())
     return _import_parsed(parsed, filename, hashlib.sha256(data).hexdigest(), title, user)
 
 
