@@ -12,3 +12,9 @@ from yingji.settings import HUEY  # noqa: E402
 HUEY = {**HUEY, "immediate": True}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+from yingji.settings import DATABASES  # noqa: E402
+
+# Persistent connections from the live-server thread would keep the test database
+# open and stop PostgreSQL from dropping it at the end of the run.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
