@@ -57,3 +57,4 @@ class NotificationAdmin(admin.ModelAdmin):
 @admin.register(models.SpecialPeriod)
 class SpecialPeriodAdmin(admin.ModelAdmin):
     list_display = ["name", "start", "end"]
+from yingji.core import admin_departments  # noqa: E402,F401

@@ -1,0 +1,152 @@
+"""Role scoping, one rule for every module: what a user sees and what they may edit.
+
+- leaders (局领导), supervisors (督查), administrators and superusers see and edit
+  everything;
+- duty officers (值班员) see everything but edit only their own department's work;
+- department staff see and edit their own department;
+- district staff see their region and everything below it (by code prefix: a
+  district 440106 covers streets 440106xxx and communities 440106xxxxxx) and the
+  district government department of that region, and edit those departments;
+- anyone else (no profile, anonymous) sees nothing.
+
+`scope_from()` is the pure rule; `scope_for(user)` reads the profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q
+
+SEES_ALL_ROLES = frozenset({"leader", "supervisor", "admin"})
+READ_ALL_ROLES = frozenset({"duty_officer"})
+
+
+def region_prefix(code: str) -> str:
+    """The code prefix shared by a region and all its descendants.
+
+    GB/T 2260 pads province and city codes with zeros (44 0000, 4401 00); street and
+    community codes (9 and 12 digits) are used whole.
+    """
+    code = (code or "").strip()
+    if len(code) == 6:
+        while code.endswith("00") and len(code) > 2:
+            code = code[:-2]
+    return code
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one user may see (`sees_all` or the listed departments and regions)
+    and edit (`edits_all` or the listed departments)."""
+
+    sees_all: bool = False
+    department_ids: frozenset[int] = frozenset()
+    region_codes: frozenset[str] = frozenset()
+    edits_all: bool = False
+
+    def covers_department(self, department_id: int | None) -> bool:
+        return self.sees_all or (department_id is not None and department_id in self.department_ids)
+
+    def covers_region(self, code: str | None) -> bool:
+        """True when `code` is one of the scope's regions or lies below one."""
+        if self.sees_all:
+            return True
+        if not code:
+            return False
+        return any(code.startswith(region_prefix(r)) for r in self.region_codes)
+
+    def can_edit_department(self, department_id: int | None) -> bool:
+        return self.edits_all or (department_id is not None and department_id in self.department_ids)
+
+    def q(self, department_field: str | None = None, region_field: str | None = None) -> Q:
+        """A filter for querysets: rows of the scope's departments or regions.
+
+        `region_field` names a region code (e.g. "region" or "region__code"
+        for a foreign key to Region); Q() when the user sees everything.
+        """
+        if self.sees_all:
+            return Q()
+        # Matches nothing when the scope is empty (pk is never NULL).
+        condition = Q(pk__isnull=True)
+        if department_field:
+            condition |= Q(**{f"{department_field}__in": sorted(self.department_ids)})
+        if region_field:
+            for code in sorted(self.region_codes):
+                condition |= Q(**{f"{region_field}__startswith": region_prefix(code)})
+        return condition
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready description (for /api/v1/core/me)."""
+        return {
+            "sees_all": self.sees_all,
+            "edits_all": self.edits_all,
+            "department_ids": sorted(self.department_ids),
+            "region_codes": sorted(self.region_codes),
+        }
+
+
+NOTHING = Scope()
+EVERYTHING = Scope(sees_all=True, edits_all=True)
+
+
+def scope_from(role: str | None, *, is_superuser: bool = False,
+               department_id: int | None = None, region_code: str | None = None,
+               district_department_ids: Iterable[int] = ()) -> Scope:
+    """The pure rule: a scope from a role and its place.
+
+    `district_department_ids` are the district government departments of
+    `region_code` (only used for district staff).
+    """
+    if is_superuser or role in SEES_ALL_ROLES:
+        return EVERYTHING
+    own = frozenset({department_id}) if department_id else frozenset()
+    if role in READ_ALL_ROLES:
+        return Scope(sees_all=True, department_ids=own)
+    if role == "dept_staff":
+        return Scope(department_ids=own)
+    if role == "district_staff":
+        regions = frozenset({region_code}) if region_code else frozenset()
+        return Scope(department_ids=own | frozenset(district_department_ids), region_codes=regions)
+    return NOTHING
+
+
+def scope_for(user: Any) -> Scope:
+    """The scope of a user, read from their profile (not cached: profiles change)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return NOTHING
+    from yingji.core.models import Department, DepartmentKind, Profile
+
+    profile = Profile.objects.select_related("department").filter(user=user).first()
+    role = profile.role if profile else None
+    department_id = profile.department_id if profile else None
+    region_code = None
+    district_ids: list[int] = []
+    if profile and role == "district_staff":
+        region_code = profile.region_id or (profile.department.region_id if profile.department else None)
+        if region_code:
+            district_code = region_code[:6]  # a street's district government counts too
+            district_ids = list(Department.objects.filter(
+                kind=DepartmentKind.DISTRICT_GOV, region_id=district_code,
+                merged_into__isnull=True).values_list("pk", flat=True))
+    return scope_from(role, is_superuser=user.is_superuser, department_id=department_id,
+                      region_code=region_code, district_department_ids=district_ids)
+
+
+def can_edit_department(user: Any, department: Any) -> bool:
+    """May `user` edit the work of `department` (a Department or its id)?"""
+    department_id = getattr(department, "pk", department)
+    return scope_for(user).can_edit_department(department_id)
+
+
+def is_administrator(user: Any) -> bool:
+    """Superusers and users with the 管理员 role: they decide merges and manage registries."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser:
+        return True
+    from yingji.core.models import Profile, Role
+
+    return Profile.objects.filter(user=user, role=Role.ADMIN).exists()

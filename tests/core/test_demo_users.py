@@ -1,0 +1,89 @@
+"""Demo accounts."""
+
+import pytest
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
+from django.core.management import call_command
+
+from yingji.core import demo_users, scope
+from yingji.core.models import Department, Profile, Region, Role
+
+SEED_LEADS = {"机关党委", "办公室", "新闻处", "综合处", "指挥处", "人事处", "法规处", "三防处",
+              "地震局", "科技和统计处", "危化处", "基础处", "执法处", "减灾处", "防火处",
+              "地震监测中心", "救援预案处"}
+
+
+@pytest.mark.django_db
+def test_demo_users_are_created_once_with_profiles_and_emails():
+    results = demo_users.create_demo_users()
+    assert all(r.created for r in results)
+    assert User.objects.count() == len(demo_users.DEMO_ACCOUNTS)
+    again = demo_users.create_demo_users()
+    assert not any(r.created for r in again)
+    assert User.objects.count() == len(demo_users.DEMO_ACCOUNTS)
+    for account in demo_users.DEMO_ACCOUNTS:
+        user = User.objects.get(username=account.username)
+        assert user.email == f"{account.username}@demo.yingji.local"
+        assert user.profile.role == account.role
+        assert authenticate(username=account.username, password="yingji-demo") == user
+
+
+@pytest.mark.django_db
+def test_roles_and_departments():
+    demo_users.create_demo_users()
+    admin = User.objects.get(username="admin")
+    assert admin.is_superuser and admin.is_staff and admin.profile.role == Role.ADMIN
+    assert Profile.objects.get(user__username="leader").role == Role.LEADER
+    supervisor = Profile.objects.get(user__username="supervisor")
+    assert (supervisor.role, supervisor.department.name) == (Role.SUPERVISOR, "办公室")
+    duty = Profile.objects.get(user__username="duty")
+    assert duty.role == Role.DUTY_OFFICER
+    assert scope.scope_for(duty.user).sees_all and not scope.scope_for(duty.user).edits_all
+    for username, dept in [("zonghe", "综合处"), ("weihua", "危化处"), ("jichu", "基础处"),
+                           ("zhifa", "执法处"), ("sanfang", "三防处"), ("zhihui", "指挥处"),
+                           ("jiuyuan", "救援预案处"), ("bangongshi", "办公室"),
+                           ("jiguandangwei", "机关党委")]:
+        profile = Profile.objects.get(user__username=username)
+        assert (profile.role, profile.department.name) == (Role.DEPT_STAFF, dept)
+
+
+def test_every_department_leading_a_seed_task_has_an_account():
+    staffed = {a.department for a in demo_users.DEMO_ACCOUNTS if a.role == Role.DEPT_STAFF}
+    assert staffed == SEED_LEADS
+
+
+@pytest.mark.django_db
+def test_district_account_gets_its_region_once_regions_exist():
+    results = {r.account.username: r for r in demo_users.create_demo_users()}
+    tianhe = Profile.objects.get(user__username="tianhe")
+    assert tianhe.role == Role.DISTRICT_STAFF and tianhe.department.name == "天河区政府"
+    assert tianhe.region is None and results["tianhe"].notes
+    Region.objects.create(code="440106", name="天河区", level="district")
+    demo_users.create_demo_users()
+    tianhe.refresh_from_db()
+    assert tianhe.region_id == "440106"
+
+
+@pytest.mark.django_db
+def test_existing_passwords_are_kept_unless_reset():
+    demo_users.create_demo_users()
+    user = User.objects.get(username="zonghe")
+    user.set_password("changed-it")
+    user.save()
+    demo_users.create_demo_users()
+    assert authenticate(username="zonghe", password="changed-it")
+    demo_users.create_demo_users(reset_passwords=True)
+    assert authenticate(username="zonghe", password="yingji-demo")
+
+
+@pytest.mark.django_db
+def test_command_prints_the_accounts_and_the_password(capsys):
+    call_command("demo_users")
+    out = capsys.readouterr().out
+    assert "yingji-demo" in out and "zonghe" in out and "综合处" in out
+    assert Department.objects.filter(name="综合处").exists()
+
+
+def test_accounts_table_for_the_readme():
+    table = demo_users.accounts_table()
+    assert "| `admin` | 管理员 |" in table and "| `tianhe` | 区/街道人员 | 天河区政府 440106 |" in table
