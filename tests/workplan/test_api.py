@@ -82,3 +82,12 @@ def test_openapi_schema_is_served(client, world):
     r = client.get("/api/v1/openapi.json")
     assert r.status_code == 200
     assert "/api/v1/workplan/plans/{plan_id}/board" in r.json()["paths"]
+
+
+def test_lead_adds_a_milestone_through_the_api(client, world):
+    client.force_login(world["zonghe_user"])
+    r = client.post(f"{API}/tasks/{world['t3'].pk}/milestones",
+                    {"title": "征求意见", "due": "2022-09-30"}, content_type="application/json")
+    assert r.status_code == 201
+    detail = client.get(f"{API}/tasks/{world['t3'].pk}", {"as_of": "2022-10-10"}).json()
+    assert detail["status"] == "late" and "征求意见" in detail["reason"]

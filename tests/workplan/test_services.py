@@ -170,3 +170,14 @@ def test_scores_reward_the_punctual_department(world):
     scores = {s.department: s for s in services.department_scores(world["plan"], D(2022, 7, 31))}
     assert scores["综合处"].score > scores["危化处"].score
     assert scores["危化处"].on_time == 0.0
+
+
+def test_lead_sets_a_stage_milestone_that_is_supervised(world):
+    t3 = world["t3"]
+    with pytest.raises(PermissionDenied):
+        services.add_milestone(t3, world["weihua_user"], title="初稿", due=D(2022, 5, 31))
+    with pytest.raises(ValidationError):
+        services.add_milestone(t3, world["zonghe_user"], title="初稿", due=D(2030, 5, 31))
+    services.add_milestone(t3, world["zonghe_user"], title="完成初稿", due=D(2022, 5, 31))
+    got = status_of(t3, D(2022, 6, 2))
+    assert got.status is Status.LATE and "完成初稿" in got.reason

@@ -82,6 +82,11 @@ class TaskDetailOut(TaskOut):
     reports: list[ReportOut]
 
 
+class MilestoneIn(Schema):
+    title: str
+    due: dt.date
+
+
 class PauseIn(Schema):
     reason: str
 
@@ -233,6 +238,13 @@ def create_report(request, task_id: int, payload: ReportIn):
     report = services.file_report(task, request.user, percent=payload.percent,
                                   text=payload.text, milestone=milestone)
     return Status(201, _report_out(report))
+
+
+@router.post("/tasks/{task_id}/milestones", response={201: MilestoneOut})
+def add_milestone(request, task_id: int, payload: MilestoneIn):
+    task = _visible_task(request, task_id)
+    m = services.add_milestone(task, request.user, title=payload.title, due=payload.due)
+    return Status(201, {"id": m.pk, "title": m.title, "due": m.due, "completed_on": None})
 
 
 @router.post("/tasks/{task_id}/pauses", response={201: PauseOut})

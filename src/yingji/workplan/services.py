@@ -316,6 +316,25 @@ def file_report(task: Task, user, *, percent: int, text: str, milestone: Milesto
     return report
 
 
+@transaction.atomic
+def add_milestone(task: Task, user, *, title: str, due: dt.date) -> Milestone:
+    """A stage the lead department sets for itself (阶段节点); supervised like any other."""
+    dept = user_department(user)
+    is_lead = dept is not None and task.assignments.filter(
+        department=dept, role=Assignment.Role.LEAD, clause__isnull=True).exists()
+    if not (is_lead or _is_approver(user)):
+        raise PermissionDenied("只有牵头处室、督查或局领导可以设置节点")
+    errors = {}
+    if not (title or "").strip():
+        errors["title"] = "请填写节点名称"
+    if due is None or due.year not in (task.plan.year, task.plan.year + 1):
+        errors["due"] = f"截止日期应在 {task.plan.year} 年内(或次年)"
+    if errors:
+        raise ValidationError(errors)
+    return Milestone.objects.create(task=task, kind=Milestone.Kind.CUSTOM, title=title.strip()[:120],
+                                    due=due)
+
+
 # ---------------------------------------------------------------- pauses
 
 

@@ -134,6 +134,7 @@ def task_detail(request, task_id: int):
         "notices": task.notices.select_related("department"),
         "audit_entries": _audit_entries(task),
         "user_department": services.user_department(request.user),
+        "is_lead": bool(reporter) and reporter.name in row.lead,
     })
 
 
@@ -160,6 +161,23 @@ def report_create(request, task_id: int):
                 messages.error(request, m)
     else:
         messages.success(request, "进展已报送")
+    return redirect("workplan:task", task_id=task.pk)
+
+
+@login_required
+@require_POST
+def milestone_create(request, task_id: int):
+    task = get_object_or_404(Task.objects.select_related("plan"), pk=task_id)
+    try:
+        due = dt.date.fromisoformat(request.POST.get("due", ""))
+    except ValueError:
+        messages.error(request, "截止日期格式应为 YYYY-MM-DD")
+        return redirect("workplan:task", task_id=task.pk)
+    try:
+        m = services.add_milestone(task, request.user, title=request.POST.get("title", ""), due=due)
+        messages.success(request, f"已设置节点“{m.title}”")
+    except (PermissionDenied, ValidationError) as exc:
+        messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
     return redirect("workplan:task", task_id=task.pk)
 
 
