@@ -7,6 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = "基础平台"
 
     def ready(self) -> None:
-        from yingji.core import audit
+        from yingji.core import audit, layers
 
         audit.connect()
+        layers.register_core_layers()
