@@ -36,6 +36,13 @@ YINGJI_BUREAU_NAME = os.environ.get("YINGJI_BUREAU_NAME", "广州市应急管理
 YINGJI_MAP_CENTER = [
     float(x) for x in os.environ.get("YINGJI_MAP_CENTER", "23.13,113.26").split(",")
 ]
+YINGJI_MAP_ZOOM = int(os.environ.get("YINGJI_MAP_ZOOM", "9"))
+# Base-map tiles are optional (the map draws boundaries without them); the
+# machine serving the platform is often on a closed network.
+YINGJI_TILE_URL = os.environ.get("YINGJI_TILE_URL", "")
+YINGJI_TILE_ATTRIBUTION = os.environ.get("YINGJI_TILE_ATTRIBUTION", "")
+# How often another process checks whether regions changed (the point lookup index).
+YINGJI_REGION_INDEX_TTL = float(os.environ.get("YINGJI_REGION_INDEX_TTL", "10"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -60,3 +60,11 @@ def test_an_approved_pause_wins_and_shows_its_reason_until_lifted():
     assert status_on(facts, D(2022, 4, 10)).status is Status.PAUSED
     assert "疫情防控需要" in status_on(facts, D(2022, 4, 10)).reason
     assert status_on(facts, D(2022, 5, 5)).status is Status.LATE
+
+
+def test_beyond_the_calendar_lateness_is_in_calendar_days_and_says_so():
+    last = __import__("yingji.core.workcalendar", fromlist=["x"]).covered_years().stop - 1
+    ms = [MilestoneFact(1, "完成时限", D(last, 12, 31))]
+    got = status_on(TaskFacts(ms), D(last + 1, 1, 10))
+    assert got.status is Status.LATE
+    assert "已逾期 10 天" in got.reason and "按自然日计" in got.reason

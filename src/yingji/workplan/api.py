@@ -10,6 +10,7 @@ from ninja.files import UploadedFile
 
 from yingji.core.scope import scope_for
 from yingji.workplan import services
+from yingji.workplan.api_reports import router as reports_router
 from yingji.workplan.models import Pause, Plan, SupervisionNotice, Task
 from yingji.workplan.views import default_day
 
@@ -297,3 +298,6 @@ def run_supervision(request, plan_id: int, payload: SuperviseIn):
     result = services.supervise(payload.as_of, plans=[plan])
     return {"reminders": result.reminders, "notices": [n.serial for n in result.notices],
             "escalations": result.escalations}
+
+
+router.add_router("", reports_router)

@@ -153,7 +153,7 @@ def bulletin_data(plan: Plan, period: str, as_of: dt.date) -> dict:
             "task_id": r.task.pk, "number": r.task.number, "short": r.task.short,
             "section": r.task.section.title, "lead": r.lead, "co": r.co,
             "milestone": worst.title, "due": worst.due.isoformat(),
-            "workdays_late": services._workdays_between(worst.due, as_of),
+            "workdays_late": services.workdays_late(worst.due, as_of),
             "overdue_milestones": len(r.derived.overdue),
             "percent": r.derived.percent,
             "last_report_on": r.derived.last_report_on.isoformat()

@@ -45,6 +45,7 @@ from yingji.workplan.status import (
     Status,
     TaskFacts,
     derive,
+    late_by,
 )
 
 # ---------------------------------------------------------------- time helpers
@@ -437,19 +438,14 @@ def task_rows(tasks, day: dt.date) -> list[TaskRow]:
         reports = [ReportFact(local_date(t.last_at), t.last_percent)] if t.last_at else []
         facts = TaskFacts(milestones[t.pk], reports, pauses[t.pk])
         lead, co = owners[t.pk]
-        rows.append(TaskRow(t, derive(facts, day, _workdays_between), lead, co,
+        rows.append(TaskRow(t, derive(facts, day, wc.workdays_between), lead, co,
                             milestones[t.pk], notices[t.pk]))
     return rows
 
 
-def _workdays_between(a: dt.date, b: dt.date) -> int:
-    try:
-        return wc.workdays_between(a, b)
-    except wc.CalendarRangeError:
-        # Outside the calendar's data, lateness is counted in calendar days and
-        # said so nowhere silently: the calendar module raises for any planning
-        # use; here the task is plainly past due either way.
-        return (b - a).days
+def workdays_late(a: dt.date, b: dt.date) -> int:
+    """Working days from a to b (see status.late_by for dates beyond the calendar)."""
+    return late_by(a, b, wc.workdays_between)[0]
 
 
 def filter_rows(rows: list[TaskRow], *, department: str | None = None,
@@ -558,7 +554,7 @@ def supervise(day: dt.date, now: dt.datetime | None = None,
             for m in row.milestones:
                 if m.completed_on is not None:
                     continue
-                ahead = _workdays_between(day, m.due)
+                ahead = workdays_late(day, m.due)
                 if 0 < ahead <= plan.reminder_workdays:
                     sent = outbox.notify_department(
                         lead, subject=f"【到期提醒】任务{row.task.number}“{m.title}”将于{m.due:%m月%d日}到期",
@@ -592,7 +588,7 @@ def _issue_notice(plan: Plan, row: TaskRow, m: MilestoneFact, lead: Department, 
     while SupervisionNotice.objects.filter(serial=serial).exists():
         count += 1
         serial = f"督办〔{plan.year}〕{count + 1}号"
-    late_by = _workdays_between(m.due, day)
+    late_by = workdays_late(m.due, day)
     respond_by = wc.add_workdays(day, plan.response_workdays)
     notice = SupervisionNotice.objects.create(
         task=row.task, milestone_id=m.id, department=lead, serial=serial, issued_at=now,

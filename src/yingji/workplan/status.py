@@ -98,6 +98,17 @@ def latest_report(reports: Sequence[ReportFact], day: dt.date) -> ReportFact | N
     return max(seen, key=lambda r: r.on) if seen else None
 
 
+def late_by(due: dt.date, day: dt.date,
+            workdays_between: Callable[[dt.date, dt.date], int]) -> tuple[int, str]:
+    """How late `day` is after `due`, and the unit said to the user. Beyond the
+    working-day calendar's data (its function raises ValueError) the count falls
+    back to calendar days and the text says so, instead of guessing working days."""
+    try:
+        return workdays_between(due, day), "个工作日"
+    except ValueError:
+        return (day - due).days, "天(工作日历无该年数据,按自然日计)"
+
+
 def derive(facts: TaskFacts, day: dt.date,
            workdays_between: Callable[[dt.date, dt.date], int]) -> Derived:
     """Status of a task as it stood at the end of `day`."""
@@ -122,16 +133,13 @@ def derive(facts: TaskFacts, day: dt.date,
             reason = f"全部节点已于 {done_on:%Y-%m-%d} 前完成"
         return Derived(Status.DONE, reason, 100, last_on)
 
-    overdue = []
-    for m in open_ms:
-        if m.due < day and workdays_between(m.due, day) >= 1:
-            overdue.append(m)
+    overdue = [m for m in open_ms if m.due < day and late_by(m.due, day, workdays_between)[0] >= 1]
     if overdue:
         worst = overdue[0]
-        late_by = workdays_between(worst.due, day)
+        n, unit = late_by(worst.due, day, workdays_between)
         extra = f"等 {len(overdue)} 个节点" if len(overdue) > 1 else ""
         return Derived(Status.LATE,
-                       f"节点“{worst.title}”应于 {worst.due:%Y-%m-%d} 完成,已逾期 {late_by} 个工作日{extra}",
+                       f"节点“{worst.title}”应于 {worst.due:%Y-%m-%d} 完成,已逾期 {n} {unit}{extra}",
                        percent, last_on, overdue, next_ms)
 
     completed_any = any(m.completed_by(day) for m in facts.milestones)
