@@ -1,0 +1,620 @@
+"""The work-plan document parser (pure; no Django).
+
+A work plan (工作要点) is: an optional title line, a preamble (总体要求), sections
+"一、…", and numbered tasks, each ending with an owner parenthesis naming the
+responsible departments: the first named leads (牵头), the rest co-organise (配合).
+Tasks are numbered "1." (ASCII or full-width point), "1、" or "(一)" (ASCII or
+full-width brackets); a task runs until the next task or section line. Task numbers
+run 1..N through the whole document (the database keys tasks by number), so
+numbering that restarts in each section is reported as duplicates.
+
+Rules, each tested on the bundled 2022 Guangzhou plan (`GUANGZHOU_2022_PLAN`):
+
+title      the first line, if it is short (≤ 40 characters) and has no sentence
+           punctuation; otherwise "{year}年工作要点", with a warning.
+year       the `year=` argument; else the first "20XX年" of the title, then of the
+           preamble ("2022年是…"); none → error.
+goals      the preamble is cut into clauses at , , ; ; 。 ! ? outside quotes; a clause
+           is a goal when it has a commitment verb (实现 确保 力争 达到) followed by a
+           quoted term “…”, and is not a purpose clause (starting 为: what the work
+           serves, not what it commits to). The goal is the text after the verb:
+           "努力实现生产安全事故起数和死亡人数“双下降”" → "生产安全事故起数和死亡人数“双下降”".
+owners     the LAST parenthesis of the task, full-width or ASCII, with nothing but
+           punctuation after it. Inside, segments split at , , ; ; and names at 、
+           or spaces. The remark "排名第一的为牵头处室,下同" is dropped. A segment may
+           carry a label (牵头单位: → leads; 协同/配合/协办/参与单位: → co-organise;
+           责任单位: → a plain list) or a role suffix (…牵头 → leads; …配合,
+           …按职责分工负责 … → co-organise). With any explicit lead, every other
+           name co-organises; without one, the first name leads.
+department a piece looks like a department name when it is a known name (the
+           `known` mapping), a generic owner (各区, 各镇街), or: 3–30 characters, no
+           "-", digit, quote, bracket or book-title mark, not opening with 含 包括
+           以下 简称 …, ending in a department word (处 室 局 委 办 厅 院 队 站 中心
+           政府 党委 纪委 街道办事处 指挥部 宣传部 … 有关单位 …) after a stem that is
+           not just a count ("十余处" is not a department). A parenthesis is an owner
+           list only when every piece looks like a department: (市-区-街道) and
+           (深井铸造) are content.
+clauses    a parenthesis in the middle of a task that names departments owns the
+           clause before it (back to the previous sentence end, owner parenthesis or
+           the task start); the task's own owners are still its last parenthesis.
+text       the task text runs from after its number to before its owner parenthesis.
+unknown    with a `known` mapping, each name not in it (as key or canonical value)
+           is warned about once, at its first task, with the three nearest known
+           departments by character similarity (difflib ratio ≥ 0.5).
+trailer    lines after the last task's owner parenthesis (a signature, a date) are
+           ignored with a warning, when the owner parenthesis closes a line.
+errors     every problem is collected, then one `PlanDocumentError` lists them all.
+
+Due dates, recurrences and key dates: see `yingji.workplan.timehints`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import os
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from yingji.workplan.docsource import (
+    DEFAULT_MAX_BYTES,
+    Issue,
+    PlanDocumentError,
+    read_file_lines,
+    read_lines,
+)
+from yingji.workplan.timehints import FLOOD_SEASON_START, cn_number, read_time_hints
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "FLOOD_SEASON_START",
+    "GUANGZHOU_2022_PLAN",
+    "Issue",
+    "Owners",
+    "ParsedClause",
+    "ParsedPlan",
+    "ParsedSection",
+    "ParsedTask",
+    "PlanDocumentError",
+    "Warning",
+    "extract_goals",
+    "looks_like_department",
+    "parse_owners",
+    "parse_plan",
+    "parse_plan_file",
+]
+
+GUANGZHOU_2022_PLAN = Path(__file__).with_name("data") / "guangzhou_2022_plan.txt"
+
+
+@dataclass(frozen=True)
+class Warning(Issue):
+    """A problem that does not stop an import, shown to the person importing.
+    (The name is the one the workplan modules agree on; it shadows the builtin only
+    inside this module.)"""
+
+
+@dataclass
+class ParsedClause:
+    """A part of a task with its own owners (a parenthesis in mid-task)."""
+
+    text: str
+    lead: list[str]
+    co: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict: text, lead, co."""
+        return {"text": self.text, "lead": list(self.lead), "co": list(self.co)}
+
+
+@dataclass
+class ParsedTask:
+    """A numbered task; `line`/`end_line` are its first and last source lines."""
+
+    number: int
+    text: str
+    lead: list[str]
+    co: list[str]
+    line: int
+    end_line: int
+    clauses: list[ParsedClause] = field(default_factory=list)
+    due: dt.date | None = None
+    recurrence: str | None = None
+    key_dates: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict in the documented key order."""
+        return {
+            "number": self.number,
+            "text": self.text,
+            "lead": list(self.lead),
+            "co": list(self.co),
+            "clauses": [clause.to_json() for clause in self.clauses],
+            "due": self.due.isoformat() if self.due else None,
+            "recurrence": self.recurrence,
+            "key_dates": list(self.key_dates),
+        }
+
+
+@dataclass
+class ParsedSection:
+    """A section "一、…" and its tasks; `line` is the heading's source line."""
+
+    number: int
+    title: str
+    line: int
+    tasks: list[ParsedTask] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict: number, title, tasks."""
+        return {"number": self.number, "title": self.title,
+                "tasks": [task.to_json() for task in self.tasks]}
+
+
+@dataclass
+class ParsedPlan:
+    """A whole plan as read from its document."""
+
+    title: str
+    year: int
+    preamble: str
+    goals: list[str]
+    sections: list[ParsedSection]
+    warnings: list[Warning] = field(default_factory=list)
+
+    @property
+    def tasks(self) -> list[ParsedTask]:
+        """Every task, in document order."""
+        return [task for section in self.sections for task in section.tasks]
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict: title, year, goals, sections (with tasks), warnings."""
+        return {
+            "title": self.title,
+            "year": self.year,
+            "goals": list(self.goals),
+            "sections": [section.to_json() for section in self.sections],
+            "warnings": [{"line": w.line, "message": w.message} for w in self.warnings],
+        }
+
+
+# ----------------------------------------------------------------------------- lines
+
+_SECTION_RE = re.compile(r"([一二三四五六七八九十]+)、\s*(.*)")
+_TASK_RE = re.compile(
+    r"(?:(?P<arabic>[0-9０-９]{1,3})\s*[.．、](?![0-9０-９])"
+    r"|[（(]\s*(?P<chinese>[一二三四五六七八九十]+)\s*[）)])\s*(?P<rest>.*)"
+)
+_SENTENCE_PUNCTUATION = set("。,\uff0c;\uff1b:\uff1a!\uff01?\uff1f")
+_YEAR_RE = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})\s*年")
+
+
+def _section_heading(line: str) -> tuple[int, str] | None:
+    match = _SECTION_RE.match(line)
+    if match is None or (number := cn_number(match.group(1))) is None:
+        return None
+    return number, match.group(2).strip()
+
+
+def _task_start(line: str) -> tuple[int, str] | None:
+    match = _TASK_RE.match(line)
+    if match is None:
+        return None
+    if match.group("arabic"):
+        number: int | None = int(match.group("arabic"))  # int() reads full-width digits
+    else:
+        number = cn_number(match.group("chinese"))
+    return None if number is None else (number, match.group("rest"))
+
+
+def _looks_like_title(line: str) -> bool:
+    return (len(line) <= 40 and not _SENTENCE_PUNCTUATION.intersection(line)
+            and _task_start(line) is None)
+
+
+def _find_year(*texts: str | None) -> int | None:
+    for text in texts:
+        if text and (match := _YEAR_RE.search(text)):
+            return int(match.group(1))
+    return None
+
+
+def _cn(number: int) -> str:
+    """1..99 → Chinese numerals, for messages about section numbers."""
+    digits = "零一二三四五六七八九"
+    if number < 10:
+        return digits[number]
+    tens, units = divmod(number, 10)
+    return ("" if tens == 1 else digits[tens]) + "十" + (digits[units] if units else "")
+
+
+def _join(chunks: list[tuple[int, str]]) -> str:
+    # Chinese needs no space where a line wraps; two Latin words do.
+    parts: list[str] = []
+    for _, chunk in chunks:
+        previous = parts[-1][-1:] if parts else ""
+        if previous.isascii() and previous.isalnum() and chunk[:1].isascii() \
+                and chunk[:1].isalnum():
+            parts.append(" ")
+        parts.append(chunk)
+    return "".join(parts)
+
+
+# ----------------------------------------------------------------------------- goals
+
+_GOAL_VERB = re.compile("实现|确保|力争|达到")
+_QUOTES = {"“": "”", "《": "》", '"': '"'}
+
+
+def _clauses(text: str) -> list[str]:
+    """Cut at clause punctuation outside quotes and book titles."""
+    pieces, current, closing = [], [], []
+    for ch in text:
+        if closing and ch == closing[-1]:
+            closing.pop()
+        elif ch in _QUOTES:
+            closing.append(_QUOTES[ch])
+        elif not closing and ch in ",\uff0c;\uff1b。!\uff01?\uff1f\n":
+            pieces.append("".join(current))
+            current = []
+            continue
+        current.append(ch)
+    pieces.append("".join(current))
+    return [piece.strip() for piece in pieces if piece.strip()]
+
+
+def extract_goals(preamble: str) -> list[str]:
+    """The quoted targets the preamble commits to (rule in the module docstring)."""
+    goals = []
+    for clause in _clauses(preamble):
+        verb = _GOAL_VERB.search(clause)
+        if clause.startswith("为") or verb is None or "“" not in clause[verb.end():]:
+            continue
+        goals.append(clause[verb.end():].strip())
+    return goals
+
+
+# ---------------------------------------------------------------------------- owners
+
+_SEGMENT_SPLIT = re.compile(r"[,\uff0c;\uff1b]")
+_NAME_SPLIT = re.compile(r"[、\s]+")
+_REMARK_RE = re.compile(r"排名第一|排在第一|排名首位|^以?下同$|^其[他余]为")
+_LABEL_RE = re.compile(r"^(牵头|协同|配合|协办|参与|责任|主责)(?:单位|部门|处室)?\s*[:\uff1a]\s*")
+_LABEL_ROLES = {"牵头": "lead", "责任": None, "主责": None}  # other labels: "co"
+_CO_SUFFIXES = ("按职责分工负责", "按职责分工落实", "按职责负责", "分工负责", "配合落实",
+                "协助落实", "配合", "协助", "协同", "协办", "参与")
+_LEAD_SUFFIXES = ("牵头负责", "负责牵头", "共同牵头", "牵头落实", "牵头", "负责")
+
+_DEPARTMENT_ENDING_RE = re.compile("(?:" + "|".join((
+    "街道办事处", "办事处", "委员会", "指挥部", "管委会", "政府", "党委", "纪委", "中心",
+    "宣传部", "组织部", "统战部", "武装部", "政治部", "研究所", "派出所", "工作组", "小组",
+    "专班", "协会", "学会", "联合会", "集团", "公司", "学校", "大学",
+    "处", "室", "局", "委", "办", "厅", "院", "队", "站",
+)) + ")$")
+_GENERIC_UNIT_RE = re.compile(r"(?:各|有关|相关|成员|主管|职能)(?:单位|部门)$")
+_GENERIC_OWNERS = frozenset({"各区", "各镇街", "各街镇"})
+_NOT_IN_NAMES = re.compile(r"[-—–0-9０-９“”\"‘’'《》<>…。:\uff1a()\uff08\uff09\[\]【】]")
+_NOT_NAME_PREFIXES = ("含", "包括", "包含", "不含", "以下", "简称", "下称", "即", "如",
+                      "见", "详见", "其中", "例如")
+_COUNT_CHARS = set("0123456789一二三四五六七八九十两百千万余多几数")
+
+
+@dataclass(frozen=True)
+class Owners:
+    """Departments named in one parenthesis, in written order and by role."""
+
+    lead: list[str]
+    co: list[str]
+    names: list[str]
+
+
+def parse_owners(content: str) -> Owners:
+    """Read the inside of an owner parenthesis (rules in the module docstring)."""
+    entries: list[tuple[str | None, str]] = []
+    label_role: str | None = None
+    for segment in _SEGMENT_SPLIT.split(content):
+        segment = segment.strip()
+        if not segment or _REMARK_RE.search(segment):
+            continue
+        role = label_role
+        if label := _LABEL_RE.match(segment):
+            label_role = role = _LABEL_ROLES.get(label.group(1), "co")
+            segment = segment[label.end():]
+        segment = segment.removeprefix("由")  # 由A牵头
+        for suffixes, suffix_role in ((_CO_SUFFIXES, "co"), (_LEAD_SUFFIXES, "lead")):
+            suffix = next((s for s in suffixes if segment.endswith(s) and segment != s), None)
+            if suffix:
+                segment, role = segment[: -len(suffix)].rstrip(), suffix_role
+                break
+        entries += [(role, name.removesuffix("等")) for name in _NAME_SPLIT.split(segment)
+                    if name.removesuffix("等")]
+    names = [name for _, name in entries]
+    leads = [name for role, name in entries if role == "lead"]
+    if leads:
+        return Owners(leads, [name for role, name in entries if role != "lead"], names)
+    return Owners(names[:1], names[1:], names)
+
+
+def looks_like_department(name: str, known: Collection[str] = ()) -> bool:
+    """Whether `name` reads as a department (rule in the module docstring); `known`
+    holds names that count whatever they look like."""
+    if name in known or name in _GENERIC_OWNERS:
+        return True
+    if not 3 <= len(name) <= 30 or _NOT_IN_NAMES.search(name) \
+            or name.startswith(_NOT_NAME_PREFIXES):
+        return False
+    ending = _DEPARTMENT_ENDING_RE.search(name)
+    if ending is None:
+        return bool(_GENERIC_UNIT_RE.search(name))
+    return not set(name[: ending.start()]) <= _COUNT_CHARS
+
+
+def _owner_list(content: str, known: Collection[str]) -> Owners | None:
+    owners = parse_owners(content)
+    if owners.names and all(looks_like_department(n, known) for n in owners.names):
+        return owners
+    return None
+
+
+_OPEN, _CLOSE = "(\uff08", ")\uff09"  # ASCII and full-width
+_BRACKET_RE = re.compile(r"[()\uff08\uff09]")
+_SENTENCE_END = "。;\uff1b!\uff01?\uff1f"
+_CLAUSE_TRIM = " \t,\uff0c;\uff1b、。"
+
+
+def _paren_groups(text: str) -> list[tuple[int, int]]:
+    """Top-level parenthesis spans [start, end); unbalanced brackets are ignored."""
+    groups, depth, start = [], 0, 0
+    for bracket in _BRACKET_RE.finditer(text):  # visit brackets only, not every character
+        index = bracket.start()
+        if bracket.group() in _OPEN:
+            if depth == 0:
+                start = index
+            depth += 1
+        elif depth:
+            depth -= 1
+            if depth == 0:
+                groups.append((start, index + 1))
+    return groups
+
+
+@dataclass
+class _Reading:
+    """What a task's joined text says: its body, owners and clauses, or a problem."""
+
+    text: str = ""
+    owners: Owners | None = None
+    clauses: list[ParsedClause] = field(default_factory=list)
+    problem: str = ""
+
+
+def _read_task(number: int, text: str, known: Collection[str]) -> _Reading:
+    groups = _paren_groups(text)
+    if not groups or text[groups[-1][1]:].strip(_CLAUSE_TRIM + ".\uff0e"):
+        return _Reading(problem=f"任务 {number} 末尾没有责任处室括号,文件可能不完整")
+    start, end = groups[-1]
+    content = text[start + 1: end - 1]
+    if not content.strip():
+        return _Reading(problem=f"任务 {number} 的责任处室括号是空的")
+    owners = _owner_list(content, known)
+    if owners is None:
+        return _Reading(problem=f"任务 {number} 末尾的括号“{text[start:end]}”不是责任处室名单,"
+                                "文件可能不完整")
+    clauses, boundary = [], 0
+    for clause_start, clause_end in groups[:-1]:
+        clause_owners = _owner_list(text[clause_start + 1: clause_end - 1], known)
+        if clause_owners is None:
+            continue
+        # "…工作(X)" and "…工作。(X)" both own the sentence they close.
+        head_end = clause_start
+        while head_end > boundary and text[head_end - 1] in _CLAUSE_TRIM:
+            head_end -= 1
+        begin = max([boundary] + [text.rfind(p, boundary, head_end) + 1 for p in _SENTENCE_END])
+        if clause_text := text[begin:head_end].strip(_CLAUSE_TRIM):
+            clauses.append(ParsedClause(clause_text, clause_owners.lead, clause_owners.co))
+        boundary = clause_end
+    return _Reading(text[:start].strip(), owners, clauses)
+
+
+# ----------------------------------------------------------------------------- parse
+
+
+@dataclass
+class _TaskDraft:
+    number: int
+    line: int
+    chunks: list[tuple[int, str]]
+
+
+@dataclass
+class _SectionDraft:
+    number: int
+    title: str
+    line: int
+    tasks: list[_TaskDraft] = field(default_factory=list)
+
+
+def parse_plan(source: str | bytes, *, year: int | None = None, title: str | None = None,
+               known: Mapping[str, str] | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+               flood_season_start: tuple[int, int] = FLOOD_SEASON_START) -> ParsedPlan:
+    """Parse a plan given as text or bytes (plain text in UTF-8/UTF-16/GB18030, or
+    a .docx). `year` and `title` override what the document says; `known` maps
+    department names and aliases to canonical names and turns on unknown-name
+    warnings. Raises `PlanDocumentError` listing every problem found."""
+    lines = read_lines(source, max_bytes=max_bytes)
+    return _parse_lines(lines, year, title, known, flood_season_start)
+
+
+def parse_plan_file(path: str | os.PathLike[str], *, year: int | None = None,
+                    title: str | None = None, known: Mapping[str, str] | None = None,
+                    max_bytes: int = DEFAULT_MAX_BYTES,
+                    flood_season_start: tuple[int, int] = FLOOD_SEASON_START) -> ParsedPlan:
+    """Parse a plan file (.txt or .docx) as `parse_plan` does; a file larger than
+    `max_bytes` is refused from its size on disk, before it is read."""
+    lines = read_file_lines(path, max_bytes=max_bytes)
+    return _parse_lines(lines, year, title, known, flood_season_start)
+
+
+def _parse_lines(lines: list[str], year: int | None, title: str | None,
+                 known: Mapping[str, str] | None,
+                 flood_season_start: tuple[int, int]) -> ParsedPlan:
+    issues: list[Issue] = []
+    warnings: list[Warning] = []
+    # Names and aliases both count as known; canonical names may appear only as values.
+    known_names = frozenset(known or ()) | frozenset((known or {}).values())
+    header: list[tuple[int, str]] = []
+    drafts: list[_SectionDraft] = []
+    task: _TaskDraft | None = None
+    for number, raw in enumerate(lines, 1):
+        line = raw.strip()
+        if not line:
+            continue
+        if heading := _section_heading(line):
+            drafts.append(_SectionDraft(heading[0], heading[1], number))
+            task = None
+        elif not drafts:
+            header.append((number, line))
+        elif start := _task_start(line):
+            task = _TaskDraft(start[0], number, [(number, start[1])] if start[1] else [])
+            drafts[-1].tasks.append(task)
+        elif task is None:
+            warnings.append(Warning(number, "这行文字不属于任何任务,已忽略"))
+        else:
+            task.chunks.append((number, line))
+
+    written_title = header[0][1] if header and _looks_like_title(header[0][1]) else None
+    preamble = "\n".join(text for _, text in header[1 if written_title else 0:])
+    year = year or _find_year(written_title, title, preamble)
+    if year is None:
+        issues.append(Issue(0, "找不到年度:标题和总体要求中都没有“20XX年”,请指定年度"))
+    elif not 1900 <= year <= 2100:
+        issues.append(Issue(0, f"年度 {year} 不在 1900–2100 之间"))
+        year = None
+    if title is None:
+        title = written_title or f"{year}年工作要点"
+        if written_title is None:
+            warnings.append(Warning(header[0][0] if header else 1,
+                                    f"文件开头没有标题行,标题取为“{title}”"))
+
+    if not drafts:
+        issues.append(Issue(0, "没有找到任何部分(形如“一、…”的标题行)"))
+    elif not any(section.tasks for section in drafts):
+        issues.append(Issue(0, "没有找到任何编号任务(形如“1.…”的行)"))
+    _check_numbering(drafts, issues)
+
+    sections = []
+    all_drafts = [t for section in drafts for t in section.tasks]
+    for section in drafts:
+        if not section.tasks:
+            warnings.append(Warning(section.line,
+                                    f"部分“{_cn(section.number)}、{section.title}”下没有任务"))
+        parsed = ParsedSection(section.number, section.title, section.line)
+        for draft in section.tasks:
+            is_last = draft is all_drafts[-1]
+            result = _finish_task(draft, is_last, year, known_names, flood_season_start,
+                                  warnings)
+            if isinstance(result, Issue):
+                issues.append(result)
+            else:
+                parsed.tasks.append(result)
+        sections.append(parsed)
+
+    if issues:
+        raise PlanDocumentError(sorted(issues, key=lambda issue: issue.line))
+    assert year is not None and title is not None  # an issue was raised otherwise
+    plan = ParsedPlan(title, year, preamble, extract_goals(preamble), sections, warnings)
+    if known is not None:
+        warnings.extend(_unknown_department_warnings(plan.tasks, known, known_names))
+    warnings.sort(key=lambda warning: warning.line)
+    return plan
+
+
+def _check_numbering(drafts: list[_SectionDraft], issues: list[Issue]) -> None:
+    for previous, section in zip([None, *drafts], drafts, strict=False):
+        expected = previous.number + 1 if previous else 1
+        if section.number != expected:
+            issues.append(Issue(section.line, f"部分序号“{_cn(section.number)}、”顺序不对,"
+                                              f"应为“{_cn(expected)}、”"))
+    seen: dict[int, int] = {}
+    last = 0
+    for task in (t for section in drafts for t in section.tasks):
+        if task.number in seen:
+            issues.append(Issue(task.line, f"任务序号 {task.number} 重复"
+                                           f"(第{seen[task.number]}行已有任务 {task.number})"))
+            continue
+        seen[task.number] = task.line
+        if task.number > last + 1:
+            missing = (f"{last + 1}" if task.number == last + 2
+                       else f"{last + 1}–{task.number - 1}")
+            issues.append(Issue(task.line, f"缺少任务序号 {missing}"))
+        elif task.number <= last:
+            issues.append(Issue(task.line, f"任务序号 {task.number} 顺序错乱"
+                                           f"(前一个任务是 {last})"))
+        last = max(last, task.number)
+
+
+def _finish_task(draft: _TaskDraft, is_last: bool, year: int | None,
+                 known: Collection[str], flood_season_start: tuple[int, int],
+                 warnings: list[Warning]) -> ParsedTask | Issue:
+    chunks = draft.chunks
+    reading = _read_task(draft.number, _join(chunks), known)
+    if reading.problem and is_last:
+        # The last task may be followed by a signature or a date: cut after the last
+        # line that closes with a parenthesis, if that makes an owner parenthesis.
+        keep = next((k for k in range(len(chunks) - 1, 0, -1)
+                     if chunks[k - 1][1].rstrip(_CLAUSE_TRIM + ".\uff0e").endswith(tuple(_CLOSE))),
+                    0)
+        shorter = _read_task(draft.number, _join(chunks[:keep]), known) if keep else reading
+        if not shorter.problem:
+            warnings.extend(Warning(line, "这行文字不属于任何任务,已忽略")
+                            for line, _ in chunks[keep:])
+            reading, chunks = shorter, chunks[:keep]
+    if reading.owners is None:
+        return Issue(draft.line, reading.problem)
+    hints = read_time_hints(reading.text, year, flood_season_start=flood_season_start) \
+        if year else None
+    return ParsedTask(
+        number=draft.number,
+        text=reading.text,
+        lead=reading.owners.lead,
+        co=reading.owners.co,
+        line=draft.line,
+        end_line=chunks[-1][0] if chunks else draft.line,
+        clauses=reading.clauses,
+        due=hints.due if hints else None,
+        recurrence=hints.recurrence if hints else None,
+        key_dates=hints.key_dates if hints else [],
+    )
+
+
+def _unknown_department_warnings(tasks: list[ParsedTask], known: Mapping[str, str],
+                                 known_names: Collection[str]) -> list[Warning]:
+    warned: set[str] = set()
+    found = []
+    for task in tasks:
+        names = [*task.lead, *task.co]
+        for clause in task.clauses:
+            names += [*clause.lead, *clause.co]
+        for name in names:
+            if name in known_names or name in warned:
+                continue
+            warned.add(name)
+            nearest = _nearest_known(name, known)
+            found.append(Warning(task.line, f"未知部门“{name}”,最接近的已知部门:{'、'.join(nearest)}"
+                                 if nearest else f"未知部门“{name}”,没有相近的已知部门"))
+    return found
+
+
+def _nearest_known(name: str, known: Mapping[str, str], limit: int = 3) -> list[str]:
+    """Canonical names of the known departments most like `name`, by difflib's ratio
+    over characters (names and aliases both count, the best of each decides; ties
+    in name order)."""
+    scores: dict[str, float] = {}
+    for written, canonical in [*known.items(), *((c, c) for c in known.values())]:
+        ratio = difflib.SequenceMatcher(None, name, written).ratio()
+        if ratio >= 0.5 and ratio > scores.get(canonical, 0.0):
+            scores[canonical] = ratio
+    return sorted(scores, key=lambda c: (-scores[c], c))[:limit]
