@@ -493,7 +493,7 @@ def _parse_lines(lines: list[str], year: int | None, title: str | None,
     elif not 1900 <= year <= 2100:
         issues.append(Issue(0, f"年度 {year} 不在 1900–2100 之间"))
         year = None
-    if title is None:
+    if title is None and year is not None:
         title = written_title or f"{year}年工作要点"
         if written_title is None:
             warnings.append(Warning(header[0][0] if header else 1,
