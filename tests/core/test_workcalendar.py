@@ -38,3 +38,9 @@ def test_special_periods_join_key_periods():
     congress = wc.KeyPeriod("党的二十大", dt.date(2022, 10, 16), dt.date(2022, 10, 22))
     names = [p.name for p in wc.key_periods(2022, [congress])]
     assert names.index("国庆") < names.index("党的二十大")
+
+
+def test_key_dates_as_documents_write_them():
+    assert wc.key_period(2022, "清明节").name == "清明"
+    assert wc.key_period(2022, "五一").start == dt.date(2022, 4, 30)
+    assert wc.key_period(2022, "国庆节").end == dt.date(2022, 10, 7)

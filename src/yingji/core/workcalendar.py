@@ -94,6 +94,20 @@ HOLIDAY_NAMES = {
     "National Day": "国庆",
     "Anti-Fascist 70th Day": "抗战胜利纪念日",
 }
+# How documents write the key dates → the names above.
+KEY_DATE_ALIASES = {
+    "元旦节": "元旦", "春节假期": "春节", "清明节": "清明", "五一": "劳动节", "五一劳动节": "劳动节",
+    "劳动节假期": "劳动节", "端午节": "端午", "中秋节": "中秋", "国庆节": "国庆", "十一": "国庆",
+    "国庆假期": "国庆", "建党节": "七一", "七一建党节": "七一",
+}
+
+
+def canonical_key_name(name: str) -> str:
+    """The calendar's name for a key date as a document writes it (清明节 → 清明)."""
+    name = name.strip().strip("“”\"")
+    return KEY_DATE_ALIASES.get(name, name)
+
+
 # Fixed-date key days that are not statutory holidays.
 FIXED_KEY_DATES = {"七一": (7, 1), "5.12防灾减灾日": (5, 12)}
 
@@ -140,7 +154,8 @@ def key_periods(year: int, special: list[KeyPeriod] | None = None) -> list[KeyPe
 
 
 def key_period(year: int, name: str, special: list[KeyPeriod] | None = None) -> KeyPeriod:
+    wanted = canonical_key_name(name)
     for period in key_periods(year, special):
-        if period.name == name:
+        if period.name == wanted:
             return period
     raise KeyError(f"{year} 年没有名为“{name}”的关键时段")

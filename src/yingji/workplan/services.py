@@ -112,7 +112,7 @@ def milestone_plan(year: int, due: dt.date | None, recurrence: str | None,
         out.append((Milestone.Kind.DEADLINE, "完成时限", due))
     known = {p.name: p for p in wc.key_periods(year, special)}
     for name in key_dates:
-        period = known.get(name)
+        period = known.get(wc.canonical_key_name(name))
         if period is None:
             warnings.append(f"关键节点“{name}”不在{year}年日历和特殊时段中,未生成节点"
                             "(可在管理后台“特殊时段”中补充)")
@@ -128,14 +128,14 @@ def import_plan_file(path: str | Path, *, year: int | None = None, title: str | 
     """Parse and import a plan document (text or .docx), all or nothing."""
     path = Path(path)
     # parse_plan_file refuses an oversized file from its size, before reading it
-    parsed = _parser().parse_plan_file(path, year=year, known=_known())
+    parsed = _parser().parse_plan_file(path, year=year, title=title, known=_known())
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     return _import_parsed(parsed, path.name, sha, title, user)
 
 
 def import_plan_bytes(data: bytes, filename: str, *, year: int | None = None,
                       title: str | None = None, user=None) -> Plan:
-    parsed = _parser().parse_plan(data, year=year, known=_known())
+    parsed = _parser().parse_plan(data, year=year, title=title, known=_known())
     return _import_parsed(parsed, filename, hashlib.sha256(data).hexdigest(), title, user)
 
 
