@@ -91,3 +91,18 @@ def test_lead_adds_a_milestone_through_the_api(client, world):
     assert r.status_code == 201
     detail = client.get(f"{API}/tasks/{world['t3'].pk}", {"as_of": "2022-10-10"}).json()
     assert detail["status"] == "late" and "征求意见" in detail["reason"]
+
+
+def test_pause_request_and_approval_through_the_api(client, world):
+    client.force_login(world["zonghe_user"])
+    r = client.post(f"{API}/tasks/{world['t3'].pk}/pauses", {"reason": "上级文件未出台"},
+                    content_type="application/json")
+    assert r.status_code == 201
+    pause_id = r.json()["id"]
+    assert client.post(f"{API}/pauses/{pause_id}/approve").status_code == 403  # own request
+    client.force_login(world["supervisor"])
+    assert client.post(f"{API}/pauses/{pause_id}/bogus").status_code == 404
+    r = client.post(f"{API}/pauses/{pause_id}/approve")
+    assert r.status_code == 200 and r.json()["state"] == "approved"
+    detail = client.get(f"{API}/tasks/{world['t3'].pk}").json()
+    assert detail["status"] == "paused" and "上级文件未出台" in detail["reason"]

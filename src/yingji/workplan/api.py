@@ -258,14 +258,9 @@ def request_pause(request, task_id: int, payload: PauseIn):
 @router.post("/pauses/{pause_id}/{decision}", response=PauseOut)
 def decide_pause(request, pause_id: int, decision: str):
     pause = get_object_or_404(Pause, pk=pause_id)
-    if decision == "approve":
-        services.decide_pause(pause, request.user, True)
-    elif decision == "reject":
-        services.decide_pause(pause, request.user, False)
-    elif decision == "lift":
-        services.lift_pause(pause, request.user)
-    else:
+    if decision not in services.PAUSE_DECISIONS:
         raise HttpError(404, "decision 应为 approve、reject 或 lift")
+    services.PAUSE_DECISIONS[decision](pause, request.user)
     return {"id": pause.pk, "task_id": pause.task_id, "reason": pause.reason,
             "state": pause.state}
 

@@ -384,6 +384,13 @@ def lift_pause(pause: Pause, user, at: dt.datetime | None = None) -> Pause:
     return pause
 
 
+PAUSE_DECISIONS = {
+    "approve": lambda pause, user: decide_pause(pause, user, True),
+    "reject": lambda pause, user: decide_pause(pause, user, False),
+    "lift": lift_pause,
+}
+
+
 # ---------------------------------------------------------------- reading state
 
 

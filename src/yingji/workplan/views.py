@@ -197,15 +197,10 @@ def pause_request(request, task_id: int):
 @require_POST
 def pause_decide(request, pause_id: int, decision: str):
     pause = get_object_or_404(Pause, pk=pause_id)
+    if decision not in services.PAUSE_DECISIONS:
+        raise Http404
     try:
-        if decision == "approve":
-            services.decide_pause(pause, request.user, True)
-        elif decision == "reject":
-            services.decide_pause(pause, request.user, False)
-        elif decision == "lift":
-            services.lift_pause(pause, request.user)
-        else:
-            raise Http404
+        services.PAUSE_DECISIONS[decision](pause, request.user)
         messages.success(request, "已处理")
     except (PermissionDenied, ValidationError) as exc:
         messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
