@@ -1,0 +1,186 @@
+"""`yingji demo [--reset]`: everything the demo needs, in one idempotent command.
+
+    migrate → regions load guangzhou → departments load → special periods (党的二十大)
+    → demo_users → import the shipped 2022 plan (once) → a simulated year of
+    activity (once, when the plan has no reports) → print the URL and the accounts.
+
+Running it again changes nothing and takes a few seconds. `--reset` first deletes
+the SQLite database file (refused for any other database).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection, connections
+from django.urls import reverse
+
+DEMO_CITY = "guangzhou"
+DEMO_YEAR = 2022
+SEED_PLAN = (Path(__file__).resolve().parents[3] / "workplan" / "data"
+             / "guangzhou_2022_plan.txt")
+# Periods the statutory calendar cannot know; the seed plan's key dates need them.
+SPECIAL_PERIODS = [
+    ("党的二十大", dt.date(2022, 10, 16), dt.date(2022, 10, 22),
+     "中国共产党第二十次全国代表大会召开期间"),
+]
+
+
+def reset_target(settings_dict: dict[str, Any]) -> list[Path]:
+    """The files `--reset` deletes for a database configuration: the SQLite file
+    and its WAL and shared-memory companions. CommandError for anything else
+    (PostgreSQL, an in-memory SQLite database)."""
+    engine = settings_dict.get("ENGINE", "")
+    if not engine.endswith("sqlite3"):
+        vendor = engine.rsplit(".", 1)[-1] or "未知"
+        raise CommandError(f"--reset 只能用于 SQLite 数据库;当前数据库为 {vendor},"
+                           "不会删除任何数据,请由数据库管理员清理")
+    name = str(settings_dict.get("NAME") or "")
+    if not name or name == ":memory:" or "mode=memory" in name:
+        raise CommandError("--reset:当前 SQLite 数据库在内存中,没有可删除的文件")
+    path = Path(name)
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+
+
+class Command(BaseCommand):
+    help = ("一条命令准备演示:迁移数据库,加载广州行政区划、部门、特殊时段(党的二十大)和演示账号,"
+            "导入 2022 年工作要点并生成一年的模拟进展、督办和暂缓记录。可重复运行,第二次不做任何改动。")
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--reset", action="store_true",
+                            help="先删除 SQLite 数据库文件(仅限 SQLite),从空库重新生成演示数据")
+        parser.add_argument("--addr", default="127.0.0.1:8000",
+                            help="打印访问地址时使用的主机和端口(默认 127.0.0.1:8000)")
+        parser.add_argument("--seed", type=int, default=DEMO_YEAR,
+                            help="模拟一年进展所用的随机种子(默认 2022,结果可复现)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        started = time.perf_counter()
+        self.verbosity = options["verbosity"]
+        if options["reset"]:
+            self._reset()
+
+        self._step("数据库迁移", "migrate", interactive=False)
+        self._step("行政区划", "regions", "load", DEMO_CITY)
+        self._step("部门", "departments", "load", line=0)
+        self._special_periods()
+        self._step("演示账号", "demo_users")
+        plan = self._plan()
+        self._simulate(plan, options["seed"])
+
+        board = reverse("workplan:board", args=[plan.pk])
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(
+            f"演示数据已就绪({time.perf_counter() - started:.1f} 秒)。"))
+        self.stdout.write(f"挂图作战:http://{options['addr']}{board}")
+        self.stdout.write(f"首页:    http://{options['addr']}/")
+        self._accounts()
+
+    # ------------------------------------------------------------ steps
+
+    def _reset(self) -> None:
+        files = reset_target(connection.settings_dict)
+        connections.close_all()  # SQLite keeps the file open otherwise
+        removed = [f for f in files if f.exists()]
+        for f in removed:
+            f.unlink()
+        self.stdout.write(f"已删除数据库文件:{files[0]}" if removed
+                          else f"数据库文件不存在,直接新建:{files[0]}")
+        # Jobs queued for the deleted database (deliveries of its notifications)
+        # would act on whatever gets the same ids in the new one.
+        from huey import SqliteHuey
+        from huey.contrib.djhuey import HUEY
+
+        if isinstance(HUEY, SqliteHuey):
+            HUEY.flush()
+
+    def _step(self, label: str, *command: str, line: int = -1, **kwargs: Any) -> str:
+        """Run another command and show its summary line (`line`: which one), or
+        all of its output with -v 2."""
+        out = io.StringIO()
+        call_command(*command, stdout=out, stderr=out,
+                     verbosity=max(0, self.verbosity - 1), **kwargs)
+        text = out.getvalue().strip()
+        if self.verbosity >= 2:
+            shown = text
+        else:
+            shown = text.splitlines()[line].strip() if text else "完成"
+            shown = shown.removeprefix(f"{label}:")
+        self.stdout.write(f"· {label}:{shown}")
+        return text
+
+    def _special_periods(self) -> None:
+        from yingji.core import audit
+        from yingji.core.models import SpecialPeriod
+
+        created = 0
+        with audit.acting_as(None, "演示数据"):
+            for name, start, end, note in SPECIAL_PERIODS:
+                _, new = SpecialPeriod.objects.get_or_create(
+                    name=name, start=start, end=end, defaults={"note": note})
+                created += new
+        names = "、".join(f"{n}({s:%m-%d}~{e:%m-%d})" for n, s, e, _ in SPECIAL_PERIODS)
+        self.stdout.write(f"· 特殊时段:{names}," + (f"新增 {created} 个" if created else "已存在"))
+
+    def _plan(self):
+        from django.contrib.auth import get_user_model
+
+        from yingji.core import audit
+        from yingji.workplan.models import Plan
+
+        if not SEED_PLAN.is_file():
+            raise CommandError(f"找不到随包发布的工作要点文件:{SEED_PLAN}")
+        sha = hashlib.sha256(SEED_PLAN.read_bytes()).hexdigest()
+        plan = Plan.objects.filter(source_sha256=sha).first()
+        if plan is not None:
+            self.stdout.write(f"· 工作要点:已导入“{plan.title}”,{plan.tasks.count()} 个任务")
+            return plan
+        admin = get_user_model().objects.filter(username="admin").first()
+        title = f"{settings.YINGJI_BUREAU_NAME}{DEMO_YEAR}年工作要点"
+        with audit.acting_as(admin, None if admin else "演示数据"):
+            self._step("工作要点", "plan", "import", str(SEED_PLAN),
+                       "--year", str(DEMO_YEAR), "--title", title)
+        plan = Plan.objects.get(source_sha256=sha)
+        if admin is not None and plan.imported_by_id is None:
+            # The import command has no --user; the demo's import is the admin's.
+            with audit.acting_as(admin):
+                plan.imported_by = admin
+                plan.save(update_fields=["imported_by"])
+        return plan
+
+    def _simulate(self, plan, seed: int) -> None:
+        from yingji.workplan.demo import simulate_year
+        from yingji.workplan.models import ProgressReport
+
+        if ProgressReport.objects.filter(task__plan=plan).exists():
+            self.stdout.write("· 模拟进展:已有进展记录,不再生成")
+            return
+        self.stdout.write(f"· 模拟进展:生成 {plan.year} 年全年的进展、督办和暂缓记录 …")
+        summary = simulate_year(plan, seed=seed)
+        for line in summary.lines():
+            self.stdout.write(f"    {line}")
+        self.stdout.write(f"    用时 {summary.seconds:.1f} 秒")
+
+    def _accounts(self) -> None:
+        from yingji.core.demo_users import DEMO_ACCOUNTS, DEMO_PASSWORD
+        from yingji.core.models import Role
+
+        labels = dict(Role.choices)
+        self.stdout.write(f"演示账号(密码均为 {DEMO_PASSWORD}):")
+        staff = []
+        for a in DEMO_ACCOUNTS:
+            if a.role == Role.DEPT_STAFF:
+                staff.append(f"{a.username}({a.department})")
+            else:
+                place = f",{a.department}" if a.department else ""
+                self.stdout.write(f"  {a.username:<12} {labels[a.role]}{place}")
+        if staff:
+            self.stdout.write("  处室账号:" + "、".join(staff))
