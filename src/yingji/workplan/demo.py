@@ -311,7 +311,7 @@ def _plan_scripts(plan: Plan, rng: random.Random, cal: _Calendar,
             nodes.append(("完成上半年任务" if due.month == 6 else "完成前三季度任务", due))
         with actors.acting(s.lead) as user:
             for title, due in nodes:
-                m = services.add_milestone(s.task, user or actors.admin,
+                m = services.add_milestone(s.task, user or actors.leader,
                                            title=f"阶段节点:{title}", due=due)
                 s.milestones.append(m)
                 s.stage_ids.add(m.pk)
@@ -547,7 +547,8 @@ class _Simulation:
         reason = (f"受新冠肺炎疫情防控形势影响,按照疫情防控要求暂停举办大型聚集性活动,"
                   f"“{s.frag(0)}”相关工作无法按计划推进,申请暂缓,待疫情形势好转后恢复推进。")
         with self.actors.acting(s.lead) as user:
-            pause = services.request_pause(s.task, user or self.actors.admin, reason, at=when)
+            pause = services.request_pause(s.task, user or self.actors.admin or self.actors.leader,
+                                           reason, at=when)
         decide_on = wc.add_workdays(when.date(), 1)
         self.at(decide_on, 15, 10, functools.partial(self._approve, pause))
 
@@ -564,6 +565,8 @@ class _Simulation:
                 f"{rng.choice(_CAUSES)}。我处已{rng.choice(_MEASURES)},"
                 f"预计于{promise.month}月{promise.day}日前完成。")
         user = self.actors.user_for(s.lead) or self.actors.admin
+        if user is None:  # nobody may answer for this department
+            return
         notice.refresh_from_db()
         with self.actors.acting(s.lead):
             services.respond_notice(notice, user, text, at=when)
