@@ -91,3 +91,12 @@ def test_unreachable_smtp_keeps_the_message_queued_with_the_error(settings):
     assert result.attempts == 1
 
 
+
+
+@pytest.mark.django_db(transaction=True)
+def test_held_notifications_are_queued_but_not_sent(smtp_server):
+    with outbox.held():
+        note = outbox.enqueue(address="h@example.org", subject="历史", body="b", dedupe_key="h1")
+    time.sleep(0.2)
+    note.refresh_from_db()
+    assert note.status == Notification.Status.QUEUED and not smtp_server.messages

@@ -8,7 +8,10 @@ Later modules register more channels (SMS over SMPP, webhooks) in CHANNELS.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -46,6 +49,19 @@ class EmailChannel(Channel):
 
 CHANNELS: dict[str, Channel] = {"email": EmailChannel()}
 
+_held: contextvars.ContextVar[bool] = contextvars.ContextVar("yingji_outbox_held", default=False)
+
+
+@contextlib.contextmanager
+def held() -> Iterator[None]:
+    """Queue notifications in this block without asking the worker to send them
+    (replaying history, e.g. the demo's 2022; the rows are then marked as sent)."""
+    token = _held.set(True)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+
 
 def register_channel(channel: Channel) -> None:
     CHANNELS[channel.name] = channel
@@ -71,7 +87,8 @@ def enqueue(*, address: str, subject: str, body: str, dedupe_key: str,
             )
     except IntegrityError:
         return Notification.objects.get(dedupe_key=dedupe_key)
-    transaction.on_commit(lambda: _schedule(note.pk))
+    if not _held.get():
+        transaction.on_commit(lambda: _schedule(note.pk))
     return note
 
 

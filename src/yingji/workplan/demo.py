@@ -38,13 +38,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-import chinese_calendar
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from yingji.core import audit
+from yingji.core import audit, outbox
 from yingji.core import workcalendar as wc
 from yingji.core.models import Department, Notification, Profile, Role
 from yingji.workplan import services
@@ -577,7 +576,7 @@ class _Simulation:
     def supervise(self, day: dt.date) -> None:
         now = timezone.make_aware(dt.datetime.combine(day, dt.time(9, 0)))
         last = Notification.objects.aggregate(m=Max("pk"))["m"] or 0
-        with audit.acting_as(None, SUPERVISION_LABEL):
+        with audit.acting_as(None, SUPERVISION_LABEL), outbox.held():
             result = services.supervise(day, now=now, plans=[self.plan])
         # History, not mail: marked sent when it was queued, never delivered.
         self.summary.notifications += Notification.objects.filter(
@@ -624,24 +623,6 @@ class _Simulation:
         return self.summary
 
 
-@contextlib.contextmanager
-def _memoised_calendar() -> Iterator[None]:
-    """Memoise chinese_calendar.is_workday while the year is simulated.
-
-    Its every call scans the whole holiday table for the covered years (about
-    20 µs), and the supervision run asks it for every day between today and every
-    open milestone, every day: a year of demo would spend most of its time there.
-    The answer for a date never changes, so caching it is exact. The lasting fix
-    belongs in yingji.core.workcalendar (see the demo's report)."""
-    original = chinese_calendar.is_workday
-    cached = functools.lru_cache(maxsize=None)(original)
-    chinese_calendar.is_workday = cached
-    try:
-        yield
-    finally:
-        chinese_calendar.is_workday = original
-
-
 def simulate_year(plan: Plan, seed: int = 2022, until: dt.date | None = None
                   ) -> SimulationSummary:
     """Play a realistic year of activity on `plan` (see the module docstring), up
@@ -649,5 +630,5 @@ def simulate_year(plan: Plan, seed: int = 2022, until: dt.date | None = None
 
     All or nothing: one transaction. Meant for a plan without reports yet; the
     demo command only calls it then."""
-    with transaction.atomic(), _memoised_calendar():
+    with transaction.atomic():
         return _Simulation(plan, seed, until).run()

@@ -552,12 +552,17 @@ def supervise(day: dt.date, now: dt.datetime | None = None,
     result = SupervisionResult()
     plans = list(plans) if plans is not None else list(Plan.objects.filter(year=day.year))
     for plan in plans:
-        tasks = Task.objects.filter(plan=plan)
-        rows = task_rows(tasks, day)
+        rows = task_rows(Task.objects.filter(plan=plan), day)
+        # the first-named lead of each task (ordered so the lowest position wins)
+        leads = {a.task_id: a.department for a in Assignment.objects.filter(
+            task__plan=plan, clause__isnull=True, role=Assignment.Role.LEAD).select_related(
+            "department").order_by("-position")}
+        issued = set(SupervisionNotice.objects.filter(task__plan=plan).values_list(
+            "task_id", "milestone_id"))
         for row in rows:
             if row.status in (Status.DONE, Status.PAUSED):
                 continue
-            lead = lead_department(row.task)
+            lead = leads[row.task.pk]
             for m in row.milestones:
                 if m.completed_on is not None:
                     continue
@@ -571,7 +576,7 @@ def supervise(day: dt.date, now: dt.datetime | None = None,
                         dedupe_key=f"workplan:reminder:{m.id}", source=row.task)
                     result.reminders += len(sent)
             for m in row.derived.overdue:
-                if SupervisionNotice.objects.filter(task=row.task, milestone_id=m.id).exists():
+                if (row.task.pk, m.id) in issued:
                     continue
                 result.notices.append(_issue_notice(plan, row, m, lead, day, now))
         for notice in SupervisionNotice.objects.filter(
