@@ -8,6 +8,7 @@ Later modules register more channels (SMS over SMPP, webhooks) in CHANNELS.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import contextvars
 import logging
@@ -25,11 +26,14 @@ from yingji.core.models import Department, Notification
 log = logging.getLogger(__name__)
 
 
-class Channel:
+class Channel(abc.ABC):
+    """One delivery channel: one class, one job."""
+
     name = ""
 
-    def send(self, notification: Notification) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abc.abstractmethod
+    def send(self, notification: Notification) -> None:
+        """Deliver the message or raise; the outbox records the error and retries."""
 
 
 class EmailChannel(Channel):
