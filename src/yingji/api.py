@@ -24,13 +24,23 @@ def _invalid(request, exc):
 
 
 def _register() -> None:
+    from yingji.alerts.api import router as alerts_router
     from yingji.core.api import router as core_router
     from yingji.core.api_geo import router as geo_router
+    from yingji.enforcement.api import router as enforcement_router
+    from yingji.monitoring.api import router as monitoring_router
+    from yingji.response.api import router as response_router
+    from yingji.risk.api import router as risk_router
     from yingji.workplan.api import router as workplan_router
 
     api.add_router("/core/", core_router)
     api.add_router("/geo/", geo_router)
     api.add_router("/workplan/", workplan_router)
+    api.add_router("/risk/", risk_router)
+    api.add_router("/monitoring/", monitoring_router)
+    api.add_router("/alerts/", alerts_router)
+    api.add_router("/response/", response_router)
+    api.add_router("/enforcement/", enforcement_router)
 
 
 _register()

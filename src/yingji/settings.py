@@ -56,6 +56,11 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "yingji.core",
     "yingji.workplan",
+    "yingji.risk",
+    "yingji.monitoring",
+    "yingji.alerts",
+    "yingji.response",
+    "yingji.enforcement",
 ]
 
 MIDDLEWARE = [

@@ -12,5 +12,10 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("plans/", include("yingji.workplan.urls")),
+    path("risk/", include("yingji.risk.urls")),
+    path("monitoring/", include("yingji.monitoring.urls")),
+    path("alerts/", include("yingji.alerts.urls")),
+    path("response/", include("yingji.response.urls")),
+    path("enforcement/", include("yingji.enforcement.urls")),
     path("", include("yingji.core.urls")),
 ]

@@ -7,7 +7,9 @@ class CoreConfig(AppConfig):
     verbose_name = "基础平台"
 
     def ready(self) -> None:
-        from yingji.core import audit, layers
+        from yingji.core import audit, layers, nav
 
         audit.connect()
         layers.register_core_layers()
+        nav.register("一张图", "map", order=90)
+        nav.register("管理后台", "admin:index", order=999, staff_only=True)

@@ -1,10 +1,13 @@
 from django.conf import settings
 
+from yingji.core import nav
+
 
 def platform(request):
-    profile = getattr(getattr(request, "user", None), "profile", None) if getattr(
-        request, "user", None) and request.user.is_authenticated else None
+    user = getattr(request, "user", None)
+    signed_in = bool(user is not None and user.is_authenticated)
     return {
         "bureau_name": settings.YINGJI_BUREAU_NAME,
-        "profile": profile,
+        "profile": getattr(user, "profile", None) if signed_in else None,
+        "nav_entries": nav.entries_for(user) if signed_in else [],
     }

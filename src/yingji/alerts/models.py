@@ -1,0 +1,1 @@
+"""预警信息发布 (alerts): persistence only."""

@@ -1,0 +1,1 @@
+"""执法检查 (enforcement): persistence only."""

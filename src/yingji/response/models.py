@@ -1,0 +1,1 @@
+"""应急指挥与处置 (response): persistence only."""

@@ -1,0 +1,1 @@
+"""风险隐患与事故 (risk): persistence only."""
