@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -75,6 +76,7 @@ class Command(BaseCommand):
         self._step("演示账号", "demo_users")
         plan = self._plan()
         self._simulate(plan, options["seed"])
+        self._module_demos()
 
         board = reverse("workplan:board", args=[plan.pk])
         self.stdout.write("")
@@ -85,6 +87,23 @@ class Command(BaseCommand):
         self._accounts()
 
     # ------------------------------------------------------------ steps
+
+    # Each later module ships `yingji.<module>.demo.load_demo(stdout) -> str` (idempotent,
+    # returns a one-line summary); the demo runs them in this order when present.
+    MODULE_DEMOS = ("risk", "monitoring", "alerts", "response", "enforcement")
+
+    def _module_demos(self) -> None:
+        import importlib
+
+        for module in self.MODULE_DEMOS:
+            try:
+                demo = importlib.import_module(f"yingji.{module}.demo")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"yingji.{module}.demo":
+                    raise
+                continue
+            summary = demo.load_demo(self.stdout)
+            self.stdout.write(f"· {apps.get_app_config(module).verbose_name}:{summary}")
 
     def _reset(self) -> None:
         files = reset_target(connection.settings_dict)
