@@ -1,0 +1,13 @@
+"""Events the alerts (CAP warning) module publishes.
+
+alert_published(sender, alert_id: int, identifier: str, status: str, msg_type: str,
+                event: str, level: str | None, severity: str,
+                area_codes: list[str], exercise: bool, at: datetime)
+    An approved alert (or its Update/Cancel) was released. level in
+    blue / yellow / orange / red (None when not set); status is the CAP status
+    (Actual, Exercise, Test …); exercise is True for drills.
+"""
+
+from django.dispatch import Signal
+
+alert_published = Signal()

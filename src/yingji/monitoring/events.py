@@ -1,0 +1,23 @@
+"""Events the monitoring module publishes (the contract other modules rely on).
+
+Receivers connect in their AppConfig.ready; senders call `.send(sender=...)` after
+the change is committed (`transaction.on_commit`).
+
+alarm_state_changed(sender, alarm_id: int, state: str, previous: str | None,
+                    level: str, rule: str, sensor_id: int | None,
+                    region_codes: list[str], at: datetime)
+    state in pending / firing / acknowledged / resolved / silenced;
+    level in blue / yellow / orange / red.
+
+regional_level_changed(sender, region_code: str, region_level: str,
+                       level: str | None, previous: str | None, hazard: str,
+                       alarm_ids: list[int], at: datetime)
+    The highest active alarm level of a street or district changed. `hazard`
+    groups sensor types (rainstorm, waterlogging, typhoon, gas, structure,
+    hazardous_chemicals, forest_fire, earthquake, other); level None means clear.
+"""
+
+from django.dispatch import Signal
+
+alarm_state_changed = Signal()
+regional_level_changed = Signal()
