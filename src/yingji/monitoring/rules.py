@@ -1,0 +1,456 @@
+"""The rule engine: sensor readings in, alarm-level changes out. Pure Python + numpy,
+no Django import, so it runs, tests and benchmarks without a database.
+
+Model
+-----
+Every rule applies to the sensors of one type or to a list of sensors. A rule reads
+one *metric* per sensor and maps it to a level 0 (clear) … 4 (red) through four
+thresholds (blue, yellow, orange, red; None where a level is not used):
+
+- ``value``: the reading itself (the batch's peak, so a spike between two
+  evaluations is not lost; the trough for ``direction="below"``);
+- ``rate``: change per minute between the sensor's last two evaluations;
+- ``sum``: the rolling accumulation over ``window_s`` (rain over 1, 3, 6, 12, 24 h),
+  kept in per-sensor ring buckets of ``bucket_s`` seconds (so windows have that
+  resolution) and updated incrementally — no rescan of history;
+- ``no_data``: seconds since the last reading (checked by `check_no_data`).
+
+Then, per (sensor, rule):
+- hysteresis: a level is kept until the metric falls ``hysteresis`` below its
+  threshold, so a value hovering at a threshold does not flap;
+- duration (``for_s``): a breach must last that long before the alarm fires; until
+  then the alarm is *pending*;
+- rising severity (``escalate_every_s``): while firing, the level rises one step per
+  interval up to red, and falls back to the metric's level when the metric falls.
+
+Composite rules (`CompositeRule`) fire for an area when k of its n sensors fire a
+child rule (any: k = 1, all: k = n).
+
+Rules are evaluated per sensor at the end of each batch on the batch's values:
+batches from the ingest worker span well under a second, so the duration and rate
+semantics are those of per-reading evaluation at that resolution.
+
+Output is a list of `Change` records; the alarm lifecycle (`lifecycle.py`) and the
+services turn them into alarms.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+LEVELS = ("blue", "yellow", "orange", "red")
+LEVEL_LABELS = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}
+METRICS = ("value", "rate", "sum", "no_data")
+
+
+def level_name(level: int) -> str | None:
+    """1..4 → 'blue'..'red'; 0 → None."""
+    return LEVELS[level - 1] if level > 0 else None
+
+
+def level_number(name: str | None) -> int:
+    """'blue'..'red' → 1..4; None/'' → 0."""
+    return LEVELS.index(name) + 1 if name else 0
+
+
+class RuleError(ValueError):
+    """A rule definition that cannot be evaluated (message in Chinese)."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One alarm rule (see the module docstring)."""
+
+    id: int
+    name: str
+    metric: str = "value"
+    thresholds: tuple[float | None, float | None, float | None, float | None] = (
+        None, None, None, None)
+    direction: str = "above"
+    sensor_type: str | None = None
+    sensor_ids: frozenset[int] | None = None
+    window_s: int = 0
+    hysteresis: float = 0.0
+    for_s: float = 0.0
+    escalate_every_s: float = 0.0
+
+    def validate(self) -> None:
+        """Raise RuleError naming the rule and what is wrong."""
+        where = f"规则「{self.name}」"
+        if self.metric not in METRICS:
+            raise RuleError(f"{where}:未知指标 {self.metric!r},可选 {', '.join(METRICS)}")
+        if self.direction not in ("above", "below"):
+            raise RuleError(f"{where}:方向须为 above 或 below")
+        if len(self.thresholds) != 4:
+            raise RuleError(f"{where}:须给出蓝、黄、橙、红四级阈值(不用的级别写 null)")
+        used = [t for t in self.thresholds if t is not None]
+        if not used:
+            raise RuleError(f"{where}:至少需要一级阈值")
+        if any(isinstance(t, float) and math.isnan(t) for t in used):
+            raise RuleError(f"{where}:阈值不能为 NaN")
+        ordered = used if self.direction == "above" else [-t for t in used]
+        if ordered != sorted(ordered):
+            raise RuleError(f"{where}:阈值须随级别{'递增' if self.direction == 'above' else '递减'}")
+        if self.metric == "sum" and self.window_s <= 0:
+            raise RuleError(f"{where}:累计指标须给出时间窗(秒)")
+        if self.hysteresis < 0 or self.for_s < 0 or self.escalate_every_s < 0:
+            raise RuleError(f"{where}:回差、持续时间和升级间隔不能为负")
+        if self.sensor_type is None and not self.sensor_ids:
+            raise RuleError(f"{where}:须指定传感器类型或传感器")
+
+    def applies(self, sensor_id: int, sensor_type: str) -> bool:
+        """Does this rule watch the sensor?"""
+        if self.sensor_ids:
+            return sensor_id in self.sensor_ids
+        return sensor_type == self.sensor_type
+
+
+@dataclass(frozen=True)
+class CompositeRule:
+    """Fires for an area (street or district code) when at least ``k`` of its
+    sensors watched by ``child`` fire at ``min_level`` or above. ``k`` = 0 means
+    all of them."""
+
+    id: int
+    name: str
+    child: int
+    k: int = 1
+    min_level: int = 1
+    level: int = 3
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change of one (subject, rule): state pending / firing / resolved, with
+    the level (1..4; 0 when resolved), metric value and time (epoch seconds).
+    ``sensor`` is the sensor id, or None for an area (``area`` then set)."""
+
+    rule: int
+    sensor: int | None
+    state: str
+    level: int
+    value: float
+    at: float
+    area: str | None = None
+
+
+@dataclass
+class _RuleState:
+    rule: Rule
+    members: np.ndarray               # engine sensor indices watched
+    pos: np.ndarray                   # engine index → member position, -1 if not watched
+    thr: np.ndarray                   # (4,) thresholds, ±inf for unused levels
+    level: np.ndarray                 # fired level per member (0 = not firing)
+    base: np.ndarray                  # metric level before escalation
+    pending_since: np.ndarray         # epoch s, NaN when not pending
+    firing_since: np.ndarray
+    prev_value: np.ndarray            # for rate
+    prev_ts: np.ndarray
+
+
+@dataclass
+class _Window:
+    """Ring buckets of ``bucket_s`` seconds shared by every sum rule of one set of
+    sensors, with incrementally kept sums for each window length in buckets."""
+
+    n_slots: int
+    buckets: np.ndarray               # (n_sensors, n_slots)
+    cur: np.ndarray                   # latest bucket index per sensor (-1 = none)
+    sums: dict[int, np.ndarray] = field(default_factory=dict)  # window buckets → sums
+
+
+class Engine:
+    """Holds the rules and per-sensor state for a fixed set of sensors.
+
+    ``sensor_ids`` and ``sensor_types`` are parallel sequences; readings refer to
+    sensors by *engine index* (position in ``sensor_ids``, see `index_of`).
+    ``areas`` optionally gives each sensor's area code for composite rules.
+    """
+
+    def __init__(self, sensor_ids: Sequence[int], sensor_types: Sequence[str],
+                 rules: Iterable[Rule], composites: Iterable[CompositeRule] = (),
+                 areas: Sequence[str | None] | None = None, bucket_s: int = 300):
+        self.sensor_ids = np.asarray(sensor_ids, dtype=np.int64)
+        self.sensor_types = np.asarray(sensor_types, dtype=object)
+        self.n = len(self.sensor_ids)
+        self.index_of = {int(s): i for i, s in enumerate(self.sensor_ids)}
+        self.bucket_s = bucket_s
+        self.last_ts = np.full(self.n, np.nan)
+        self.last_value = np.full(self.n, np.nan)
+        self.states: dict[int, _RuleState] = {}
+        self.composites = list(composites)
+        self.areas = np.asarray(areas if areas is not None else [None] * self.n, dtype=object)
+        self.area_levels: dict[tuple[int, str], int] = {}
+        rules = list(rules)
+        windows = sorted({r.window_s for r in rules if r.metric == "sum"})
+        self.window: _Window | None = None
+        if windows:
+            n_slots = max(1, math.ceil(max(windows) / bucket_s)) + 1
+            self.window = _Window(n_slots, np.zeros((self.n, n_slots)),
+                                  np.full(self.n, -1, dtype=np.int64))
+            for w in windows:
+                self.window.sums[max(1, math.ceil(w / bucket_s))] = np.zeros(self.n)
+        for rule in rules:
+            rule.validate()
+            self.states[rule.id] = self._state_for(rule)
+
+    def _state_for(self, rule: Rule) -> _RuleState:
+        if rule.sensor_ids:
+            mask = np.isin(self.sensor_ids, np.fromiter(rule.sensor_ids, dtype=np.int64))
+        else:
+            mask = self.sensor_types == rule.sensor_type
+        members = np.flatnonzero(mask)
+        pos = np.full(self.n, -1, dtype=np.int64)
+        pos[members] = np.arange(len(members))
+        inf = np.inf if rule.direction == "above" else -np.inf
+        thr = np.array([inf if t is None else float(t) for t in rule.thresholds])
+        m = len(members)
+        return _RuleState(rule, members, pos, thr, np.zeros(m, np.int8), np.zeros(m, np.int8),
+                          np.full(m, np.nan), np.full(m, np.nan), np.full(m, np.nan),
+                          np.full(m, np.nan))
+
+    # -------------------------------------------------------------- state access
+
+    def level_of(self, rule_id: int, sensor_id: int) -> int:
+        """The fired level of (rule, sensor); 0 when clear or pending."""
+        st = self.states[rule_id]
+        p = st.pos[self.index_of[sensor_id]]
+        return int(st.level[p]) if p >= 0 else 0
+
+    def restore(self, rule_id: int, sensor_id: int, level: int, since: float) -> None:
+        """Set a (rule, sensor) as firing at `level` (a worker restarting with
+        alarms already active)."""
+        st = self.states.get(rule_id)
+        i = self.index_of.get(sensor_id)
+        if st is None or i is None or st.pos[i] < 0:
+            return
+        p = st.pos[i]
+        st.level[p] = st.base[p] = level
+        st.firing_since[p] = since
+
+    def window_sum(self, sensor_id: int, window_s: int) -> float:
+        """The current rolling accumulation of a sensor over `window_s`."""
+        assert self.window is not None
+        return float(self.window.sums[max(1, math.ceil(window_s / self.bucket_s))][
+            self.index_of[sensor_id]])
+
+    # ------------------------------------------------------------------ ingest
+
+    def process(self, idx: np.ndarray, ts: np.ndarray, values: np.ndarray) -> list[Change]:
+        """Feed one batch: engine indices, epoch seconds, values (finite; the
+        ingest rejects NaN before). Returns the changes, sensors in index order."""
+        idx = np.asarray(idx, dtype=np.int64)
+        ts = np.asarray(ts, dtype=np.float64)
+        values = np.asarray(values, dtype=np.float64)
+        if len(idx) == 0:
+            return []
+        if len(ts) > 1 and np.any(ts[1:] < ts[:-1]):  # last-wins assignment needs time order
+            order = np.argsort(ts, kind="stable")
+            idx, ts, values = idx[order], ts[order], values[order]
+        seen = np.zeros(self.n, dtype=bool)
+        seen[idx] = True
+        touched = np.flatnonzero(seen)
+        # Batch peak and trough per sensor (for value rules) and the latest reading.
+        peak = np.full(self.n, -np.inf)
+        np.maximum.at(peak, idx, values)
+        trough = np.full(self.n, np.inf)
+        np.minimum.at(trough, idx, values)
+        self.last_ts[idx] = ts
+        self.last_value[idx] = values
+        if self.window is not None:
+            self._accumulate(idx, ts, values, touched)
+        now = self.last_ts[touched]
+        changes: list[Change] = []
+        for st in self.states.values():
+            if st.rule.metric == "no_data":
+                self._clear_no_data(st, touched, now, changes)
+                continue
+            p = st.pos[touched]
+            keep = p >= 0
+            if not keep.any():
+                continue
+            sens, p, t = touched[keep], p[keep], now[keep]
+            metric = self._metric(st, sens, p, t, peak, trough)
+            self._apply(st, sens, p, t, metric, changes)
+        if self.composites and changes:
+            changes.extend(self._composites(float(ts.max())))
+        return changes
+
+    def _metric(self, st: _RuleState, sens: np.ndarray, p: np.ndarray, t: np.ndarray,
+                peak: np.ndarray, trough: np.ndarray) -> np.ndarray:
+        rule = st.rule
+        if rule.metric == "value":
+            return peak[sens] if rule.direction == "above" else trough[sens]
+        if rule.metric == "sum":
+            assert self.window is not None
+            return self.window.sums[max(1, math.ceil(rule.window_s / self.bucket_s))][sens]
+        # rate per minute between evaluations
+        v = self.last_value[sens]
+        dt = t - st.prev_ts[p]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate = np.where(dt > 0, (v - st.prev_value[p]) * 60.0 / dt, 0.0)
+        rate = np.nan_to_num(rate, nan=0.0)
+        st.prev_value[p] = v
+        st.prev_ts[p] = t
+        return rate
+
+    def _raw_levels(self, st: _RuleState, metric: np.ndarray, current: np.ndarray) -> np.ndarray:
+        """Metric → level 0..4 with hysteresis relative to the current level."""
+        used = np.flatnonzero(np.isfinite(st.thr))
+        levels = np.concatenate(([0], used + 1)).astype(np.int8)
+        thr, h = st.thr[used], st.rule.hysteresis
+        # The highest level whose threshold is met: thresholds are monotonic, so a
+        # binary search finds it (below-rules search the negated values).
+        if st.rule.direction == "above":
+            up = levels[np.searchsorted(thr, metric, side="right")]
+            held = levels[np.searchsorted(thr - h, metric, side="left")] if h else up
+        else:
+            up = levels[np.searchsorted(-thr, -metric, side="right")]
+            held = levels[np.searchsorted(-thr - h, -metric, side="left")] if h else up
+        # Keep the current level while still within its hysteresis band.
+        return np.where(up >= current, up, np.maximum(up, np.minimum(current, held))).astype(np.int8)
+
+    def _apply(self, st: _RuleState, sens: np.ndarray, p: np.ndarray, t: np.ndarray,
+               metric: np.ndarray, changes: list[Change]) -> None:
+        rule = st.rule
+        cur = st.level[p]
+        raw = self._raw_levels(st, metric, np.maximum(cur, st.base[p]))
+        st.base[p] = raw
+        breach = raw > 0
+        # Not breaching: clear pending, resolve firing.
+        pend = st.pending_since[p]
+        ended = ~breach & ~np.isnan(pend) & (cur == 0)
+        resolved = ~breach & (cur > 0)
+        st.pending_since[p[~breach]] = np.nan
+        # Breaching and not firing yet: start or continue pending.
+        start = breach & (cur == 0) & np.isnan(pend)
+        st.pending_since[p[start]] = t[start]
+        pend = st.pending_since[p]
+        due = breach & (cur == 0) & (t - pend >= rule.for_s)
+        new_level = np.where(due, raw, cur).astype(np.int8)
+        # Firing already: follow the metric, plus escalation with time.
+        firing = breach & (cur > 0)
+        st.firing_since[p[due]] = t[due]
+        if rule.escalate_every_s > 0:
+            steps = np.floor((t - st.firing_since[p]) / rule.escalate_every_s)
+            steps = np.nan_to_num(steps, nan=0.0).astype(np.int64)
+            esc = np.minimum(4, raw + np.where(firing, steps, 0)).astype(np.int8)
+            new_level = np.where(firing, esc, new_level)
+        else:
+            new_level = np.where(firing, raw, new_level)
+        new_level = np.where(resolved, 0, new_level).astype(np.int8)
+        st.level[p] = new_level
+        st.pending_since[p[due]] = np.nan
+        st.firing_since[p[resolved]] = np.nan
+        ids = self.sensor_ids
+        for j in np.flatnonzero(start & ~due):
+            changes.append(Change(rule.id, int(ids[sens[j]]), "pending", int(raw[j]),
+                                  float(metric[j]), float(t[j])))
+        for j in np.flatnonzero(ended):
+            changes.append(Change(rule.id, int(ids[sens[j]]), "resolved", 0,
+                                  float(metric[j]), float(t[j])))
+        for j in np.flatnonzero(new_level != cur):
+            state = "resolved" if new_level[j] == 0 else "firing"
+            changes.append(Change(rule.id, int(ids[sens[j]]), state, int(new_level[j]),
+                                  float(metric[j]), float(t[j])))
+
+    # ---------------------------------------------------------- accumulations
+
+    def _accumulate(self, idx: np.ndarray, ts: np.ndarray, values: np.ndarray,
+                    touched: np.ndarray) -> None:
+        w = self.window
+        assert w is not None
+        n_slots = w.n_slots
+        b = np.floor(ts / self.bucket_s).astype(np.int64)
+        newest = w.cur.copy()
+        np.maximum.at(newest, idx, b)
+        old = w.cur[touched]
+        new = newest[touched]
+        fresh = old < 0
+        # Sensors far behind (or new): the whole ring expired.
+        reset = touched[fresh | (new - old >= n_slots)]
+        if len(reset):
+            w.buckets[reset] = 0.0
+            for sums in w.sums.values():
+                sums[reset] = 0.0
+        step_mask = ~fresh & (new > old) & (new - old < n_slots)
+        sens, o, d = touched[step_mask], old[step_mask], (new - old)[step_mask]
+        # Advance bucket by bucket: what leaves each window, then clear the slot.
+        for j in range(1, int(d.max()) + 1 if len(d) else 1):
+            go = d >= j
+            s_j, b_j = sens[go], o[go] + j
+            for k, sums in w.sums.items():
+                sums[s_j] -= w.buckets[s_j, (b_j - k) % n_slots]
+            w.buckets[s_j, b_j % n_slots] = 0.0
+        w.cur[touched] = new
+        # Add the readings that still fall inside the ring / each window.
+        age = newest[idx] - b
+        inside = age < n_slots
+        np.add.at(w.buckets, (idx[inside], b[inside] % n_slots), values[inside])
+        for k, sums in w.sums.items():
+            sel = age < k
+            sums += np.bincount(idx[sel], weights=values[sel], minlength=self.n)
+
+    # ------------------------------------------------------------- no data
+
+    def check_no_data(self, now: float) -> list[Change]:
+        """Fire no-data rules for sensors silent longer than the rule's
+        ``window_s`` (a sensor never heard from counts from `now`'s first check)."""
+        changes: list[Change] = []
+        for st in self.states.values():
+            if st.rule.metric != "no_data" or not len(st.members):
+                continue
+            last = self.last_ts[st.members]
+            # Never heard from: start the clock at the first check.
+            st.prev_ts[np.isnan(st.prev_ts)] = now
+            since = np.where(np.isnan(last), st.prev_ts, last)
+            silent = now - since
+            rank = np.arange(1, 5, dtype=np.int8)
+            raw = ((silent[:, None] >= st.thr[None, :]) * rank).max(axis=1).astype(np.int8)
+            fire = (raw != st.level) & (raw > 0)
+            for j in np.flatnonzero(fire):
+                changes.append(Change(st.rule.id, int(self.sensor_ids[st.members[j]]), "firing",
+                                      int(raw[j]), float(silent[j]), now))
+            st.level[fire] = raw[fire]
+        return changes
+
+    def _clear_no_data(self, st: _RuleState, touched: np.ndarray, now: np.ndarray,
+                       changes: list[Change]) -> None:
+        p = st.pos[touched]
+        back = (p >= 0)
+        back[back] &= st.level[p[back]] > 0
+        for j in np.flatnonzero(back):
+            changes.append(Change(st.rule.id, int(self.sensor_ids[touched[j]]), "resolved", 0,
+                                  0.0, float(now[j])))
+        st.level[p[back]] = 0
+
+    # ----------------------------------------------------------- composites
+
+    def _composites(self, now: float) -> list[Change]:
+        changes: list[Change] = []
+        for comp in self.composites:
+            st = self.states.get(comp.child)
+            if st is None or not len(st.members):
+                continue
+            areas = self.areas[st.members]
+            hit: dict[str, int] = {}
+            total: dict[str, int] = {}
+            for area, lvl in zip(areas, st.level, strict=True):
+                if area is None:
+                    continue
+                total[area] = total.get(area, 0) + 1
+                if lvl >= comp.min_level:
+                    hit[area] = hit.get(area, 0) + 1
+            for area, n in total.items():
+                need = n if comp.k == 0 else comp.k
+                level = comp.level if hit.get(area, 0) >= need else 0
+                key = (comp.id, area)
+                if self.area_levels.get(key, 0) != level:
+                    self.area_levels[key] = level
+                    changes.append(Change(comp.id, None, "firing" if level else "resolved",
+                                          level, float(hit.get(area, 0)), now, area=area))
+        return changes

@@ -1,0 +1,148 @@
+"""The pure rule engine: thresholds, hysteresis, duration, rate, rolling sums,
+no data, rising severity and composites — no database."""
+
+import numpy as np
+import pytest
+
+from yingji.monitoring.rules import CompositeRule, Engine, Rule, RuleError
+
+T0 = 1_700_000_000.0
+
+
+def feed(engine, sensor_id, pairs):
+    """Feed (seconds after T0, value) readings of one sensor, one batch each."""
+    out = []
+    for t, v in pairs:
+        out += engine.process(np.array([engine.index_of[sensor_id]]), np.array([T0 + t]),
+                              np.array([float(v)]))
+    return out
+
+
+def states(changes):
+    return [(c.state, c.level) for c in changes]
+
+
+def test_four_levels_fire_and_resolve_at_once():
+    e = Engine([1, 2], ["water_level", "water_level"],
+               [Rule(1, "水位", thresholds=(1, 2, 3, 4), sensor_type="water_level")])
+    ch = feed(e, 1, [(0, 0.5), (60, 2.5), (120, 4.2), (180, 0.1)])
+    assert states(ch) == [("firing", 2), ("firing", 4), ("resolved", 0)]
+    assert e.level_of(1, 2) == 0  # the other sensor is untouched
+
+
+def test_hysteresis_keeps_level_until_value_falls_below_band():
+    e = Engine([1], ["gas"], [Rule(1, "燃气", thresholds=(10, None, None, 50), hysteresis=2,
+                                   sensor_type="gas")])
+    ch = feed(e, 1, [(0, 11), (1, 9.5), (2, 8.5), (3, 7.5)])
+    assert states(ch) == [("firing", 1), ("resolved", 0)]
+    assert ch[1].at == T0 + 3
+
+
+def test_duration_is_pending_first_and_pending_that_ends_never_fires():
+    e = Engine([1], ["gas"], [Rule(1, "燃气", thresholds=(10, None, None, None), for_s=120,
+                                   sensor_type="gas")])
+    assert states(feed(e, 1, [(0, 12), (60, 12), (90, 3)])) == [("pending", 1), ("resolved", 0)]
+    ch = feed(e, 1, [(200, 12), (260, 13), (330, 14)])
+    assert states(ch) == [("pending", 1), ("firing", 1)]
+    assert ch[-1].at == T0 + 330
+
+
+def test_rate_of_change_per_minute():
+    e = Engine([1], ["water_level"], [Rule(1, "涨速", metric="rate", thresholds=(0.1, 0.3, None, None),
+                                           sensor_type="water_level")])
+    ch = feed(e, 1, [(0, 1.0), (60, 1.05), (120, 1.40)])
+    assert states(ch) == [("firing", 2)]
+    assert ch[0].value == pytest.approx(0.35)
+
+
+def test_rolling_rain_sums_follow_cma_rainstorm_criteria():
+    # orange ≥ 50 mm / 3 h, red ≥ 100 mm / 3 h, as a rule on the 3-hour sum.
+    rule = Rule(1, "暴雨3小时", metric="sum", window_s=3 * 3600,
+                thresholds=(None, None, 50, 100), sensor_type="rain")
+    e = Engine([1], ["rain"], [rule], bucket_s=300)
+    ch = feed(e, 1, [(i * 300, 4.0) for i in range(12)])  # 48 mm in the first hour
+    assert ch == []
+    ch = feed(e, 1, [(3600, 5.0)])  # 53 mm
+    assert states(ch) == [("firing", 3)]
+    assert e.window_sum(1, 3 * 3600) == pytest.approx(53)
+    # Four quiet hours later the old rain has left the window: resolved.
+    ch = feed(e, 1, [(3600 * 5, 0.0)])
+    assert states(ch) == [("resolved", 0)]
+    assert e.window_sum(1, 3 * 3600) == pytest.approx(0)
+
+
+def test_window_sums_match_a_naive_recount():
+    rng = np.random.default_rng(7)
+    rule = Rule(1, "1h", metric="sum", window_s=3600, thresholds=(1e9, None, None, None),
+                sensor_type="rain")
+    e = Engine(list(range(20)), ["rain"] * 20, [rule], bucket_s=60)
+    history = []
+    t = 0.0
+    for _ in range(200):
+        t += float(rng.integers(1, 200))
+        idx = rng.integers(0, 20, 5)
+        vals = rng.random(5)
+        e.process(idx, np.full(5, T0 + t), vals)
+        history += [(int(i), T0 + t, float(v)) for i, v in zip(idx, vals, strict=True)]
+    for s in range(20):
+        last = e.last_ts[s]
+        if np.isnan(last):
+            continue
+        now_b = np.floor(last / 60)
+        expected = sum(v for i, ts, v in history if i == s and now_b - np.floor(ts / 60) < 60)
+        assert e.window_sum(s, 3600) == pytest.approx(expected)
+
+
+def test_severity_rises_with_time_and_falls_back():
+    e = Engine([1], ["temperature"], [Rule(1, "高温", thresholds=(60, 80, 100, 120),
+                                           escalate_every_s=600, sensor_type="temperature")])
+    ch = feed(e, 1, [(0, 65), (300, 65), (600, 65), (1200, 65), (1300, 5)])
+    assert states(ch) == [("firing", 1), ("firing", 2), ("firing", 3), ("resolved", 0)]
+
+
+def test_no_data_fires_and_clears_when_data_returns():
+    e = Engine([1, 2], ["rain", "rain"], [Rule(1, "离线", metric="no_data", thresholds=(600, None, None, None),
+                                               sensor_type="rain")])
+    feed(e, 1, [(0, 1)])
+    assert e.check_no_data(T0 + 100) == []
+    ch = e.check_no_data(T0 + 650)
+    # sensor 2 was never heard from: its clock started at the first check (T0+100)
+    assert [(c.sensor, c.state) for c in ch] == [(1, "firing")]
+    assert [(c.sensor, c.state) for c in e.check_no_data(T0 + 750)] == [(2, "firing")]
+    assert e.check_no_data(T0 + 800) == []  # still silent: no repeat
+    back = feed(e, 1, [(900, 1)])
+    assert states(back) == [("resolved", 0)]
+
+
+def test_composite_k_of_n_per_area():
+    rule = Rule(1, "积水", thresholds=(0.1, None, None, None), sensor_type="waterlogging")
+    comp = CompositeRule(9, "片区积水", child=1, k=2, level=3)
+    e = Engine([1, 2, 3], ["waterlogging"] * 3, [rule], [comp], areas=["A", "A", "B"])
+    ch = feed(e, 1, [(0, 0.2)])
+    assert [c for c in ch if c.area] == []
+    ch = feed(e, 2, [(10, 0.3)])
+    area = [c for c in ch if c.area]
+    assert [(c.area, c.state, c.level) for c in area] == [("A", "firing", 3)]
+    ch = feed(e, 2, [(20, 0.0)])
+    assert [(c.area, c.state) for c in ch if c.area] == [("A", "resolved")]
+
+
+def test_below_direction_and_batch_trough():
+    e = Engine([1], ["pressure"], [Rule(1, "低压", thresholds=(0.3, 0.2, None, None), direction="below",
+                                        sensor_type="pressure")])
+    ch = e.process(np.array([0, 0, 0]), np.array([T0, T0 + 1, T0 + 2]), np.array([0.5, 0.15, 0.5]))
+    # the trough inside the batch counts; the batch ends back to normal → no flap inside one batch
+    assert states(ch) == [("firing", 2)]
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"thresholds": (None, None, None, None)}, "至少需要一级阈值"),
+    ({"thresholds": (5, 3, None, None)}, "递增"),
+    ({"metric": "sum"}, "时间窗"),
+    ({"metric": "avg"}, "未知指标"),
+])
+def test_bad_rules_are_named_in_chinese(kwargs, words):
+    rule = Rule(1, "坏规则", sensor_type="gas", **{"thresholds": (1, 2, 3, 4), **kwargs})
+    with pytest.raises(RuleError, match=words) as err:
+        rule.validate()
+    assert "坏规则" in str(err.value)
