@@ -1,0 +1,124 @@
+"""Chinese warning conventions as data: levels, colours, severities, Guangdong
+signal types, and identifiers in the national layout. Pure: no Django.
+
+Sources: data/SOURCES.md. Red → Extreme and orange → Severe are the usual
+convention, not a confirmed standard; keep them here, in one table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+# Colour → (level number, Chinese level, CAP severity, headline suffix)
+LEVELS: dict[str, tuple[int, str, str, str]] = {
+    "red": (1, "一级", "Extreme", "[Ⅰ级/特别严重]"),
+    "orange": (2, "二级", "Severe", "[Ⅱ级/严重]"),
+    "yellow": (3, "三级", "Moderate", "[Ⅲ级/较重]"),
+    "blue": (4, "四级", "Minor", "[Ⅳ级/一般]"),
+}
+COLOUR_NAMES = {"white": "白色", "blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}
+COLOUR_ORDER = ("white", "blue", "yellow", "orange", "red")  # low → high
+
+
+@dataclass(frozen=True)
+class SignalType:
+    """One Guangdong meteorological warning signal type and the colours it is issued in."""
+
+    key: str
+    name: str
+    colours: tuple[str, ...]
+    category: str = "Met"
+
+
+SIGNAL_TYPES: dict[str, SignalType] = {s.key: s for s in (
+    SignalType("typhoon", "台风", ("white", "blue", "yellow", "orange", "red")),
+    SignalType("rainstorm", "暴雨", ("yellow", "orange", "red")),
+    SignalType("heat", "高温", ("yellow", "orange", "red")),
+    SignalType("cold", "寒冷", ("yellow", "orange", "red")),
+    SignalType("fog", "大雾", ("yellow", "orange", "red")),
+    SignalType("haze", "灰霾", ("yellow",)),
+    SignalType("thunderstorm_gale", "雷雨大风", ("blue", "yellow", "orange", "red")),
+    SignalType("road_icing", "道路结冰", ("yellow", "orange", "red")),
+    SignalType("hail", "冰雹", ("orange", "red")),
+    SignalType("forest_fire", "森林火险", ("yellow", "orange", "red")),
+)}
+
+# Monitoring's hazards that have no meteorological signal: the warning is the
+# bureau's own, named here; the colour is the regional level.
+OTHER_HAZARDS = {
+    "waterlogging": ("内涝", "Met"), "gas": ("燃气", "Safety"), "structure": ("结构安全", "Infra"),
+    "hazardous_chemicals": ("危险化学品", "CBRNE"), "earthquake": ("地震", "Geo"),
+    "other": ("突发事件", "Other"),
+}
+
+
+def severity(colour: str) -> str:
+    """CAP severity of a warning colour (white and unknown → Minor / Unknown)."""
+    if colour in LEVELS:
+        return LEVELS[colour][2]
+    return "Minor" if colour == "white" else "Unknown"
+
+
+def colour_for_severity(value: str) -> str | None:
+    """The colour a CAP severity stands for in Chinese practice (None for Unknown)."""
+    for colour, (_, _, sev, _) in LEVELS.items():
+        if sev == value:
+            return colour
+    return None
+
+
+def hazard_name(key: str) -> str:
+    """Chinese name of a signal type or monitoring hazard key."""
+    if key in SIGNAL_TYPES:
+        return SIGNAL_TYPES[key].name
+    return OTHER_HAZARDS.get(key, (key, ""))[0]
+
+
+def hazard_category(key: str) -> str:
+    if key in SIGNAL_TYPES:
+        return SIGNAL_TYPES[key].category
+    return OTHER_HAZARDS.get(key, ("", "Other"))[1]
+
+
+def event_title(hazard: str, colour: str) -> str:
+    """e.g. 暴雨红色预警."""
+    return f"{hazard_name(hazard)}{COLOUR_NAMES.get(colour, '')}预警"
+
+
+def headline(sender_name: str, hazard: str, colour: str) -> str:
+    """The national headline form: 'X发布暴雨红色预警[Ⅰ级/特别严重]'."""
+    suffix = LEVELS[colour][3] if colour in LEVELS else ""
+    return f"{sender_name}发布{event_title(hazard, colour)}{suffix}"
+
+
+def check_signal(hazard: str, colour: str) -> None:
+    """ValueError if a Guangdong signal type is not issued in that colour."""
+    signal = SIGNAL_TYPES.get(hazard)
+    if signal and colour not in signal.colours:
+        allowed = "、".join(COLOUR_NAMES[c] for c in signal.colours)
+        raise ValueError(f"{signal.name}预警信号只有{allowed},没有{COLOUR_NAMES.get(colour, colour)}")
+
+
+_ID_RE = re.compile(r"^(\d{6})(\d{3})(\d{5})_(\d{14})(?:_(\d+))?$")
+
+
+def identifier(region_code: str, org_code: str, at: dt.datetime, serial: int = 0) -> str:
+    """National identifier layout: 6-digit region code + 3-digit organisation code
+    + '00000' + '_' + YYYYMMDDhhmmss (local time), e.g. 44010041600000_20240712213138.
+    A serial > 0 is appended (_N) to tell apart messages of the same second."""
+    region = (region_code or "")[:6].ljust(6, "0")
+    org = (org_code or "").rjust(3, "0")[:3]
+    if not (region.isdigit() and org.isdigit()):
+        raise ValueError(f"区划代码与机构代码须为数字:{region_code!r}, {org_code!r}")
+    text = f"{region}{org}00000_{at:%Y%m%d%H%M%S}"
+    return f"{text}_{serial}" if serial else text
+
+
+def split_identifier(text: str) -> dict[str, str] | None:
+    """The parts of a national identifier, or None if it is not in that layout."""
+    m = _ID_RE.match(text)
+    if not m:
+        return None
+    return {"region": m.group(1), "org": m.group(2), "timestamp": m.group(4)}
