@@ -338,8 +338,9 @@ def save_plan(hazard: Hazard, user: Any, **values: Any) -> RectificationPlan:
         setattr(plan, key, value)
     plan.save()
     if plan.deadline and hazard.deadline != plan.deadline:
+        # update(), not save(): the caller's hazard may be stale in other fields.
+        Hazard.objects.filter(pk=hazard.pk).update(deadline=plan.deadline, updated_at=timezone.now())
         hazard.deadline = plan.deadline
-        hazard.save(update_fields=["deadline", "updated_at"])
     return plan
 
 
@@ -350,18 +351,20 @@ def list_for_supervision(hazard: Hazard, user: Any, *, on: dt.date | None = None
         raise PermissionDenied("无权挂牌督办:仅限监管部门、局领导/督查")
     if hazard.level != Hazard.Level.MAJOR:
         raise ValidationError("仅重大事故隐患需要挂牌督办")
-    if hazard.listed:
-        return hazard
-    if hazard.state == State.CLOSED:
-        raise ValidationError("隐患已销号,不能挂牌督办")
-    profile = getattr(user, "profile", None)
-    hazard.listed, hazard.listed_on = True, on or today()
-    hazard.listed_by = (profile.department if profile and profile.department_id
-                        else hazard.department)
-    hazard.save()
-    HazardEvent.objects.create(hazard=hazard, action="list", actor=_user_or_none(user),
-                               actor_label=_label(user), on=hazard.listed_on,
-                               comment=f"挂牌督办单位:{hazard.listed_by or '—'}")
+    with transaction.atomic():
+        hazard = Hazard.objects.select_for_update().get(pk=hazard.pk)
+        if hazard.listed:
+            return hazard
+        if hazard.state == State.CLOSED:
+            raise ValidationError("隐患已销号,不能挂牌督办")
+        profile = getattr(user, "profile", None)
+        hazard.listed, hazard.listed_on = True, on or today()
+        hazard.listed_by = (profile.department if profile and profile.department_id
+                            else hazard.department)
+        hazard.save(update_fields=["listed", "listed_on", "listed_by", "updated_at"])
+        HazardEvent.objects.create(hazard=hazard, action="list", actor=_user_or_none(user),
+                                   actor_label=_label(user), on=hazard.listed_on,
+                                   comment=f"挂牌督办单位:{hazard.listed_by or '—'}")
     return hazard
 
 

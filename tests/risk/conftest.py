@@ -1,0 +1,51 @@
+"""Shared fixtures for risk tests: Guangzhou regions, the department register,
+users of each kind and a located enterprise."""
+
+import pytest
+from django.contrib.auth.models import User
+
+from yingji.core import regions
+from yingji.core.departments import load_departments, resolve
+from yingji.core.models import Profile, Region, Role
+from yingji.risk import creditcode, services
+
+TIANHE_POINT = (113.3612, 23.1247)  # 天河区, near 石牌
+
+
+def make_user(username: str, role: str, department=None, region=None):
+    u = User.objects.create_user(username, email=f"{username}@example.org", password="pw-123456")
+    Profile.objects.create(user=u, role=role, department=department, region=region,
+                           full_name=username)
+    return u
+
+
+@pytest.fixture
+def gz(db):
+    """Regions and departments of Guangzhou."""
+    regions.load_pack("guangzhou")
+    load_departments()
+    return {"weihua": resolve("危化处"), "jichu": resolve("基础处"),
+            "tianhe_gov": resolve("天河区政府"), "zhujian": resolve("市住房城乡建设局")}
+
+
+@pytest.fixture
+def people(gz):
+    tianhe = Region.objects.get(code="440106")
+    haizhu = Region.objects.get(code="440105")
+    return {
+        "weihua": make_user("weihua", Role.DEPT_STAFF, gz["weihua"]),
+        "jichu": make_user("jichu", Role.DEPT_STAFF, gz["jichu"]),
+        "tianhe": make_user("tianhe", Role.DISTRICT_STAFF, gz["tianhe_gov"], tianhe),
+        "haizhu": make_user("haizhu", Role.DISTRICT_STAFF, None, haizhu),
+        "supervisor": make_user("supervisor", Role.SUPERVISOR),
+        "duty": make_user("duty", Role.DUTY_OFFICER),
+    }
+
+
+@pytest.fixture
+def chem(gz):
+    """A chemical manufacturer in 天河 (supervised by 危化处)."""
+    return services.save_enterprise(
+        credit_code=creditcode.make("91440106", 1), name="广州某化工有限公司",
+        industry_code="C2614", lon=TIANHE_POINT[0], lat=TIANHE_POINT[1],
+        key_categories=["hc_production"], address="天河区石牌")
