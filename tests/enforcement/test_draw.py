@@ -53,6 +53,14 @@ def test_proportion_per_category_rounds_up():
     assert result.population == {"hc_use": 100, "town_gas": 30, "construction": 7}
 
 
+def test_total_draws_over_the_whole_register():
+    ents = [entity(f"A{i:03d}", "hc_use") for i in range(20)]
+    ents += [entity(f"B{i:03d}", "town_gas") for i in range(20)]
+    result = d.draw(ents, STAFF, params(total=7, proportions={"hc_use": 1.0}), SEED)
+    assert len(result.picks) == 7
+    assert {p.category for p in result.picks} <= {"hc_use", "town_gas"}
+
+
 def test_weights_raise_the_chance_of_risky_entities():
     ents = [entity(f"R{i:03d}", major_hazard_installation=True, open_major_hazards=1,
                    dishonest=True, complaints=2) for i in range(100)]

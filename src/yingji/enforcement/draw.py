@@ -19,7 +19,8 @@ adding one entity to the register does not reshuffle the others.
    ``open_major_hazard`` (if any major hazard is open) × ``complaint`` ** min(n,
    ``complaint_cap``) × ``dishonest`` (if on the serious-dishonesty list).
 2. Entities per category: ``counts[c]`` if given, else ceil(n × proportion)
-   (``proportions[c]`` or ``default_proportion``). Weighted sampling without
+   (``proportions[c]`` or ``default_proportion``); or, when ``total`` is set,
+   ``total`` entities from the whole register as one pool. Weighted sampling without
    replacement by Efraimidis–Spirakis: key = -ln(u) / weight, the k smallest
    keys win (ties by entity id).
 3. Slots (months of the annual plan, or one key period): the selected entities,
@@ -128,6 +129,9 @@ class Parameters:
     proportions: Mapping[str, float] = field(default_factory=dict)
     default_proportion: float = 0.05
     counts: Mapping[str, int] = field(default_factory=dict)
+    # When set, draw this many over the whole register together (key-date visits)
+    # instead of per category.
+    total: int | None = None
     inspectors_per_entity: int = 2
     weights: Weights = field(default_factory=Weights)
 
@@ -156,6 +160,8 @@ def validate(parameters: Parameters) -> None:
     for cat, p in {**parameters.proportions, "默认": parameters.default_proportion}.items():
         if not 0 <= p <= 1:
             raise ValueError(f"抽查比例须在 0 与 1 之间:{cat} = {p}")
+    if parameters.total is not None and parameters.total < 0:
+        raise ValueError(f"抽查总数不能为负:{parameters.total}")
     for cat, n in parameters.counts.items():
         if n < 0:
             raise ValueError(f"抽查数量不能为负:{cat} = {n}")
@@ -258,11 +264,14 @@ def select(entities: Iterable[Entity], parameters: Parameters, seed: str
         key = -math.log(uniform(seed, "entity", e.id)) / wt
         by_category[e.category].append((key, e.id, e, wt))
     chosen: list[tuple[Entity, float]] = []
-    population = {}
-    for category in sorted(by_category):
-        rows = by_category[category]
-        population[category] = len(rows)
-        k = _quota(len(rows), category, parameters)
+    population = {c: len(rows) for c, rows in sorted(by_category.items())}
+    pools = by_category
+    if parameters.total is not None:
+        pools = {"*": [r for rows in by_category.values() for r in rows]}
+    for category in sorted(pools):
+        rows = pools[category]
+        k = (min(len(rows), parameters.total) if parameters.total is not None
+             else _quota(len(rows), category, parameters))
         if k:
             rows.sort(key=lambda r: (r[0], r[1]))
             chosen.extend((r[2], r[3]) for r in rows[:k])
@@ -367,6 +376,7 @@ def inputs_document(entities: Iterable[Entity], inspectors: Iterable[Inspector],
             "proportions": dict(sorted(parameters.proportions.items())),
             "default_proportion": parameters.default_proportion,
             "counts": dict(sorted(parameters.counts.items())),
+            "total": parameters.total,
             "inspectors_per_entity": parameters.inspectors_per_entity,
             "weights": asdict(parameters.weights),
         },
@@ -398,6 +408,7 @@ def from_inputs_document(doc: Mapping) -> tuple[list[Entity], list[Inspector], P
         proportions=dict(p["proportions"]),
         default_proportion=p["default_proportion"],
         counts=dict(p["counts"]),
+        total=p["total"],
         inspectors_per_entity=p["inspectors_per_entity"],
         weights=Weights(**p["weights"]),
     )
