@@ -5,3 +5,21 @@ class ResponseConfig(AppConfig):
     name = "yingji.response"
     label = "response"
     verbose_name = "应急指挥与处置"
+
+    def ready(self) -> None:
+        from yingji.alerts.events import alert_published
+        from yingji.core import nav
+        from yingji.monitoring.events import alarm_state_changed, regional_level_changed
+        from yingji.response import layers, receivers
+
+        alarm_state_changed.connect(receivers.on_alarm_state_changed,
+                                    dispatch_uid="response_alarm_state")
+        regional_level_changed.connect(receivers.on_regional_level_changed,
+                                       dispatch_uid="response_regional_level")
+        alert_published.connect(receivers.on_alert_published, dispatch_uid="response_alert")
+        layers.register_layers()
+        nav.register("值班台", "response:desk", order=30)
+        nav.register("突发事件", "response:incidents", order=31)
+        nav.register("预案库", "response:plans", order=32)
+        nav.register("应急资源", "response:resources", order=33)
+        nav.register("演练", "response:drills", order=34)

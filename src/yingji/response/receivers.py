@@ -1,0 +1,50 @@
+"""Receivers of the monitoring and alerts event contracts: an alarm that fires
+or a published alert lands on the duty desk, proposing an incident and plan
+activations. Connected in ResponseConfig.ready."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from yingji.response import services
+from yingji.response.triggers import COLOUR_LABELS, hazard_of
+
+_ALARM_STATES = frozenset({"firing"})
+_ALERT_TYPES = frozenset({"Alert", "Update"})
+
+
+def on_alarm_state_changed(sender: Any, *, alarm_id: int, state: str, level: str, rule: str = "",
+                           region_codes: list[str] | None = None, exercise: bool = False,
+                           **kwargs: Any) -> None:
+    """A firing alarm proposes an incident (one desk item per alarm and level)."""
+    if state not in _ALARM_STATES:
+        return
+    services.record_desk_item(
+        source="alarm", source_ref=str(alarm_id), hazard=hazard_of(rule or kwargs.get("hazard", "")),
+        level=level, region_codes=list(region_codes or []),
+        title=f"监测报警:{rule}({COLOUR_LABELS.get(level, level)})", exercise=exercise)
+
+
+def on_regional_level_changed(sender: Any, *, region_code: str, level: str | None, hazard: str,
+                              alarm_ids: list[int] | None = None, **kwargs: Any) -> None:
+    """A street or district reaching a new alarm level proposes the plans for it."""
+    if level is None:
+        return
+    at = kwargs.get("at")
+    ref = f"{region_code}:{hazard}:{at.isoformat() if at else ''}"
+    services.record_desk_item(
+        source="alarm", source_ref=ref, hazard=hazard_of(hazard), level=level,
+        region_codes=[region_code],
+        title=f"区域报警等级:{hazard_of(hazard)}{COLOUR_LABELS.get(level, level)}({region_code})")
+
+
+def on_alert_published(sender: Any, *, alert_id: int, identifier: str, status: str, msg_type: str,
+                       event: str, level: str | None, area_codes: list[str] | None = None,
+                       exercise: bool = False, **kwargs: Any) -> None:
+    """A published alert (or its update) proposes the plans its type and colour call for."""
+    if msg_type not in _ALERT_TYPES or not level:
+        return
+    services.record_desk_item(
+        source="alert", source_ref=identifier or str(alert_id), hazard=event, level=level,
+        region_codes=list(area_codes or []), title=f"预警发布:{event}",
+        exercise=exercise or status == "Exercise")

@@ -1,0 +1,763 @@
+"""Response use cases: duty, incidents, plan activation and action cards,
+resources and dispatch, shelters. Loads facts, calls the pure modules
+(levels, triggers, cards, dispatch), saves, writes the incident timeline and
+sends every message through the outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from yingji.core import audit, outbox, regions
+from yingji.core import workcalendar as wc
+from yingji.core.models import Department, Profile, Role, SpecialPeriod
+from yingji.response import cards, dispatch, levels, triggers
+from yingji.response.models import (
+    ActionCard,
+    Activation,
+    CardTemplate,
+    DeskItem,
+    DispatchOrder,
+    DutyShift,
+    EmergencyPlan,
+    HandoverEntry,
+    Helipad,
+    Hospital,
+    Incident,
+    IncidentReport,
+    PlanTrigger,
+    RescueTeam,
+    Shelter,
+    ShelterAllocation,
+    TimelineEntry,
+    Warehouse,
+)
+
+COMMAND_ROLES = frozenset({Role.LEADER, Role.DUTY_OFFICER, Role.ADMIN})
+EXERCISE_MARK = "【演练】"
+
+
+def now() -> dt.datetime:
+    return timezone.now()
+
+
+# ----------------------------------------------------------------- permissions
+
+
+def _profile(user: Any) -> Profile | None:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return Profile.objects.filter(user=user).select_related("department").first()
+
+
+def can_command(user: Any) -> bool:
+    """Duty officers, leaders and administrators register incidents, activate
+    plans, dispatch and run drills."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser:
+        return True
+    p = _profile(user)
+    return p is not None and p.role in COMMAND_ROLES
+
+
+def require_command(user: Any) -> None:
+    if not can_command(user):
+        raise PermissionDenied("只有值班员、局领导或管理员可以执行此操作")
+
+
+def _actor_label(user: Any) -> str:
+    if user is None:
+        return audit.current_actor()[1]
+    p = _profile(user)
+    return (p.full_name if p and p.full_name else user.get_username())
+
+
+# ----------------------------------------------------------------- timeline
+
+
+def log(incident: Incident, kind: str, text: str, *, user: Any = None, at: dt.datetime | None = None,
+        data: dict | None = None) -> TimelineEntry:
+    """Add one line to the incident's timeline (drills are marked in the text)."""
+    return TimelineEntry.objects.create(
+        incident=incident, at=at or now(), kind=kind, text=text,
+        actor_label=_actor_label(user), data=data or {})
+
+
+# ----------------------------------------------------------------- incidents
+
+
+@dataclass
+class IncidentInput:
+    title: str
+    incident_type: str
+    occurred_at: dt.datetime
+    lon: float | None = None
+    lat: float | None = None
+    crs: str = "wgs84"
+    address: str = ""
+    summary: str = ""
+    deaths: int = 0
+    missing: int = 0
+    injured: int = 0
+    economic_loss: float = 0.0
+    evacuated: int = 0
+    source: str = Incident.Source.DESK
+    source_ref: str = ""
+    is_exercise: bool = False
+
+
+def _consequences(obj: Any) -> levels.Consequences:
+    return levels.Consequences(deaths=obj.deaths, missing=obj.missing, injured=obj.injured,
+                               economic_loss=obj.economic_loss, evacuated=obj.evacuated)
+
+
+@transaction.atomic
+def register_incident(data: IncidentInput, *, user: Any = None, drill: Any = None,
+                      check: bool = True, at: dt.datetime | None = None) -> Incident:
+    """Register an incident: its category from its type, district and street from
+    its location (the one region lookup), its level from the criteria."""
+    if check:
+        require_command(user)
+    category = levels.category_of(data.incident_type)
+    if category is None:
+        raise ValidationError(f"未知的事件类型:{data.incident_type}")
+    if not data.title.strip():
+        raise ValidationError("事件名称不能为空")
+    lon, lat, district, street = data.lon, data.lat, None, None
+    if lon is not None and lat is not None:
+        try:
+            from yingji.core import geo
+
+            lon, lat = geo.to_wgs84(lon, lat, data.crs)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+        found = regions.lookup(lon, lat)
+        district, street = found["district"], found["street"]
+    incident = Incident(
+        title=data.title.strip(), category=category, incident_type=data.incident_type,
+        occurred_at=data.occurred_at, lon=lon, lat=lat, address=data.address,
+        district=district, street=street, summary=data.summary, deaths=data.deaths,
+        missing=data.missing, injured=data.injured, economic_loss=data.economic_loss,
+        evacuated=data.evacuated, source=data.source, source_ref=data.source_ref,
+        is_exercise=data.is_exercise or drill is not None, drill=drill,
+        reported_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+    result = levels.compute_level(category, _consequences(incident))
+    incident.level, incident.level_reasons = result.level, list(result.reasons)
+    incident.save()
+    where = "".join(r.name for r in (district, street) if r) or data.address or "位置未定"
+    log(incident, "registered",
+        f"{EXERCISE_MARK if incident.is_exercise else ''}接报{incident.get_source_display()}:"
+        f"{incident.title}({category}/{data.incident_type},{where}),初判{result.label}"
+        + (f",依据:{';'.join(result.reasons)}" if result.reasons else ""),
+        user=user, at=at, data={"level": result.level})
+    return incident
+
+
+@transaction.atomic
+def add_report(incident: Incident, *, text: str, deaths: int, missing: int, injured: int,
+               economic_loss: float, evacuated: int, user: Any = None,
+               at: dt.datetime | None = None) -> IncidentReport:
+    """A follow-up report (续报): the numbers replace the incident's and the level
+    is re-computed; a changed level lands on the timeline with the plans it calls for."""
+    require_command(user)
+    at = at or now()
+    report = IncidentReport.objects.create(
+        incident=incident, at=at, author=user, text=text, deaths=deaths, missing=missing,
+        injured=injured, economic_loss=economic_loss, evacuated=evacuated)
+    before = incident.level
+    for f in ("deaths", "missing", "injured", "economic_loss", "evacuated"):
+        setattr(incident, f, getattr(report, f))
+    result = levels.compute_level(incident.category, _consequences(incident))
+    incident.level, incident.level_reasons = result.level, list(result.reasons)
+    incident.save()
+    log(incident, "report",
+        f"续报:{text}(死亡{deaths}、失踪{missing}、重伤{injured}、经济损失{economic_loss:g}万元、"
+        f"转移安置{evacuated}人)", user=user, at=at)
+    if result.level != before:
+        names = "、".join(f"{p['plan']}{levels.RESPONSE_LABELS[p['level']]}"
+                         for p in incident_proposals(incident)) or "无"
+        log(incident, "level_changed",
+            f"事件级别由{levels.LABELS[before]}调整为{result.label}({';'.join(result.reasons) or '未达较大以上标准'});"
+            f"建议启动:{names}", user=user, at=at, data={"from": before, "to": result.level})
+    return report
+
+
+def _trigger_rows(plans: Iterable[int] | None = None) -> list[triggers.Trigger]:
+    qs = PlanTrigger.objects.filter(plan__status=EmergencyPlan.Status.ACTIVE)
+    if plans is not None:
+        qs = qs.filter(plan_id__in=list(plans))
+    return [triggers.Trigger(t.plan_id, t.source, t.hazard, t.min_level, t.response_level) for t in qs]
+
+
+def proposals(source: str, hazard: str, level: str) -> list[dict]:
+    """Plans and response levels an event calls for (JSON-ready, most severe first)."""
+    found = triggers.match(triggers.Event(source, hazard, level), _trigger_rows())
+    titles = dict(EmergencyPlan.objects.filter(pk__in=[p.plan_id for p in found])
+                  .values_list("pk", "title"))
+    return [{"plan_id": p.plan_id, "plan": titles[p.plan_id], "level": p.response_level,
+             "why": f"{triggers.SOURCE_LABELS[source]}{p.trigger.hazard}达到{_level_text(source, p.trigger.min_level)}"}
+            for p in found]
+
+
+def _level_text(source: str, level: str) -> str:
+    return levels.LABELS.get(level, level) if source == "incident" else triggers.COLOUR_LABELS.get(level, level)
+
+
+def incident_proposals(incident: Incident) -> list[dict]:
+    """Proposals for the incident itself, plus those of the alarm/alert it came
+    from (kept on its desk item); plans already active are left out."""
+    found = {p["plan_id"]: p for p in proposals("incident", incident.incident_type, incident.level)}
+    for item in DeskItem.objects.filter(incident=incident):
+        for p in proposals(item.source, item.hazard, item.level):
+            if p["plan_id"] not in found or levels.rank(p["level"]) > levels.rank(found[p["plan_id"]]["level"]):
+                found[p["plan_id"]] = p
+    active = set(incident.activations.filter(status=Activation.Status.ACTIVE).values_list("plan_id", flat=True))
+    return sorted((p for p in found.values() if p["plan_id"] not in active),
+                  key=lambda p: (-levels.rank(p["level"]), p["plan_id"]))
+
+
+INCIDENT_TRANSITIONS = {
+    Incident.Status.REGISTERED: {Incident.Status.RESPONDING, Incident.Status.CLOSED},
+    Incident.Status.RESPONDING: {Incident.Status.STOOD_DOWN},
+    Incident.Status.STOOD_DOWN: {Incident.Status.RESPONDING, Incident.Status.CLOSED},
+    Incident.Status.CLOSED: set(),
+}
+
+
+def _move_incident(incident: Incident, new: str) -> None:
+    if incident.status == new:
+        return
+    if new not in INCIDENT_TRANSITIONS[incident.status]:
+        raise ValidationError(
+            f"事件状态不能从“{incident.get_status_display()}”变为“{Incident.Status(new).label}”")
+    incident.status = new
+    incident.save(update_fields=["status"])
+
+
+@transaction.atomic
+def close_incident(incident: Incident, *, user: Any = None) -> Incident:
+    """结案: only once no plan is active."""
+    require_command(user)
+    if incident.activations.filter(status=Activation.Status.ACTIVE).exists():
+        raise ValidationError("仍有预案处于响应状态,请先终止响应")
+    _move_incident(incident, Incident.Status.CLOSED)
+    log(incident, "closed", "事件结案", user=user)
+    return incident
+
+
+# ----------------------------------------------------------------- activation
+
+
+def _templates_for(plan: EmergencyPlan, above: str | None, upto: str) -> list[CardTemplate]:
+    """Card templates of levels more severe than `above` (None: all) up to `upto`:
+    a higher response includes every measure of the lower ones."""
+    low = levels.rank(above) if above else 0
+    high = levels.rank(upto)
+    return [t for t in plan.card_templates.select_related("department")
+            if low < levels.rank(t.response_level) <= high]
+
+
+def _issue(activation: Activation, templates: list[CardTemplate], at: dt.datetime) -> list[ActionCard]:
+    new = ActionCard.objects.bulk_create([
+        ActionCard(activation=activation, template=t, department=t.department, level=t.response_level,
+                   title=t.title, text=t.text, issued_at=at, ack_minutes=t.ack_minutes,
+                   limit_minutes=t.limit_minutes)
+        for t in templates])
+    # bulk_create sends no signals: record the cards in the audit log ourselves.
+    for card in new:
+        audit.record(card, "create", None, audit.snapshot(card), [])
+    incident = activation.incident
+    mark = EXERCISE_MARK if activation.is_exercise else ""
+    for card in new:
+        outbox.notify_department(
+            card.department,
+            subject=f"{mark}【行动卡】{incident.title}:{card.title}",
+            body=(f"{mark}{card.department}:\n\n{activation.plan.title}已启动"
+                  f"{levels.RESPONSE_LABELS[activation.level]}。\n事件:{incident.title}"
+                  f"({incident.address or ''})\n\n任务:{card.title}\n{card.text}\n\n"
+                  f"请于 {card.ack_minutes} 分钟内在平台签收,{card.limit_minutes} 分钟内完成并反馈落实情况。"),
+            dedupe_key=f"response:card:{card.pk}", source=card)
+    return new
+
+
+@transaction.atomic
+def activate(plan: EmergencyPlan, incident: Incident, level: str, *, user: Any = None,
+             at: dt.datetime | None = None, check: bool = True) -> Activation:
+    """One action: activate `plan` for `incident` at `level`; every department's
+    action cards are created and queued to it through the outbox."""
+    if check:
+        require_command(user)
+    levels.rank(level)
+    if plan.status != EmergencyPlan.Status.ACTIVE:
+        raise ValidationError(f"预案“{plan.title}”不是现行有效状态,不能启动")
+    if incident.status == Incident.Status.CLOSED:
+        raise ValidationError("事件已结案")
+    if incident.activations.filter(plan=plan, status=Activation.Status.ACTIVE).exists():
+        raise ValidationError(f"预案“{plan.title}”已对该事件启动,请使用升级或降级")
+    at = at or now()
+    activation = Activation.objects.create(plan=plan, incident=incident, level=level, activated_at=at,
+                                           activated_by=user if getattr(user, "is_authenticated", False) else None,
+                                           is_exercise=incident.is_exercise)
+    issued = _issue(activation, _templates_for(plan, None, level), at)
+    _move_incident(incident, Incident.Status.RESPONDING)
+    depts = len({c.department_id for c in issued})
+    log(incident, "activated",
+        f"启动《{plan.title}》{levels.RESPONSE_LABELS[level]},向 {depts} 个单位下发行动卡 {len(issued)} 张",
+        user=user, at=at, data={"activation": activation.pk, "level": level})
+    return activation
+
+
+@transaction.atomic
+def change_level(activation: Activation, new_level: str, *, user: Any = None,
+                 at: dt.datetime | None = None, check: bool = True) -> Activation:
+    """Level up issues the cards of the newly included levels; level down cancels
+    the open cards of levels above the new one. One action either way."""
+    if check:
+        require_command(user)
+    if activation.status != Activation.Status.ACTIVE:
+        raise ValidationError("响应已终止,不能调整级别")
+    old = activation.level
+    if levels.rank(new_level) == levels.rank(old):
+        raise ValidationError("响应级别未变化")
+    at = at or now()
+    up = levels.rank(new_level) > levels.rank(old)
+    activation.level = new_level
+    activation.save(update_fields=["level"])
+    if up:
+        issued = _issue(activation, _templates_for(activation.plan, old, new_level), at)
+        text = f"《{activation.plan.title}》响应由{levels.RESPONSE_LABELS[old]}提升为{levels.RESPONSE_LABELS[new_level]},新增行动卡 {len(issued)} 张"
+    else:
+        cancelled = _cancel_cards(activation, lambda c: levels.rank(c.level) > levels.rank(new_level), at,
+                                  f"响应降为{levels.RESPONSE_LABELS[new_level]}")
+        text = f"《{activation.plan.title}》响应由{levels.RESPONSE_LABELS[old]}降为{levels.RESPONSE_LABELS[new_level]},撤销行动卡 {cancelled} 张"
+    log(activation.incident, "level_up" if up else "level_down", text, user=user, at=at,
+        data={"activation": activation.pk, "from": old, "to": new_level})
+    return activation
+
+
+def _cancel_cards(activation: Activation, which, at: dt.datetime, reason: str) -> int:
+    n = 0
+    for card in activation.cards.filter(state__in=cards.OPEN_STATES).select_related("department"):
+        if not which(card):
+            continue
+        cards.check_transition(card.state, cards.CANCELLED)
+        card.state = cards.CANCELLED
+        card.save(update_fields=["state"])
+        outbox.notify_department(
+            card.department, subject=f"【行动卡撤销】{card.title}",
+            body=f"{card.department}:{reason},行动卡“{card.title}”撤销。",
+            dedupe_key=f"response:card-cancel:{card.pk}", source=card)
+        n += 1
+    return n
+
+
+@transaction.atomic
+def stand_down(activation: Activation, *, user: Any = None, at: dt.datetime | None = None,
+               check: bool = True) -> Activation:
+    """终止响应: open cards are cancelled; the incident stands down when no plan
+    remains active."""
+    if check:
+        require_command(user)
+    if activation.status != Activation.Status.ACTIVE:
+        raise ValidationError("响应已终止")
+    at = at or now()
+    cancelled = _cancel_cards(activation, lambda c: True, at, "响应终止")
+    activation.status = Activation.Status.STOOD_DOWN
+    activation.stood_down_at = at
+    activation.save(update_fields=["status", "stood_down_at"])
+    incident = activation.incident
+    log(incident, "stood_down", f"终止《{activation.plan.title}》{levels.RESPONSE_LABELS[activation.level]}"
+        f"(撤销未完成行动卡 {cancelled} 张)", user=user, at=at, data={"activation": activation.pk})
+    if not incident.activations.filter(status=Activation.Status.ACTIVE).exists():
+        _move_incident(incident, Incident.Status.STOOD_DOWN)
+    return activation
+
+
+# ----------------------------------------------------------------- action cards
+
+
+def _check_card_user(card: ActionCard, user: Any) -> None:
+    if user is not None and user.is_superuser:
+        return
+    p = _profile(user)
+    if p is None or (p.department_id != card.department_id and p.role not in COMMAND_ROLES):
+        raise PermissionDenied(f"只有{card.department}的人员可以处理这张行动卡")
+
+
+@transaction.atomic
+def acknowledge(card: ActionCard, *, user: Any = None, at: dt.datetime | None = None) -> ActionCard:
+    """签收 a card (its department's staff, or the command desk on their behalf)."""
+    _check_card_user(card, user)
+    cards.check_transition(card.state, cards.ACKNOWLEDGED)
+    at = at or now()
+    card.state, card.acknowledged_at, card.acknowledged_by = cards.ACKNOWLEDGED, at, user
+    card.save(update_fields=["state", "acknowledged_at", "acknowledged_by"])
+    minutes = (at - card.issued_at).total_seconds() / 60
+    log(card.activation.incident, "card_ack",
+        f"{card.department}签收行动卡“{card.title}”(用时 {minutes:.0f} 分钟,时限 {card.ack_minutes} 分钟)",
+        user=user, at=at, data={"card": card.pk})
+    return card
+
+
+@transaction.atomic
+def complete(card: ActionCard, *, result: str, user: Any = None, at: dt.datetime | None = None) -> ActionCard:
+    """Report a card done with what was done (落实情况)."""
+    _check_card_user(card, user)
+    if not result.strip():
+        raise ValidationError("请填写落实情况")
+    cards.check_transition(card.state, cards.COMPLETED)
+    at = at or now()
+    if card.acknowledged_at is None:
+        card.acknowledged_at, card.acknowledged_by = at, user
+    card.state, card.completed_at, card.result = cards.COMPLETED, at, result.strip()
+    card.save(update_fields=["state", "completed_at", "result", "acknowledged_at", "acknowledged_by"])
+    minutes = (at - card.issued_at).total_seconds() / 60
+    log(card.activation.incident, "card_done",
+        f"{card.department}完成“{card.title}”:{card.result}(用时 {minutes:.0f} 分钟,时限 {card.limit_minutes} 分钟)",
+        user=user, at=at, data={"card": card.pk})
+    return card
+
+
+def _duty_people(at: dt.datetime) -> list[Any]:
+    shift = current_shift(at)
+    if shift is None:
+        User = get_user_model()
+        return list(User.objects.filter(profile__role=Role.DUTY_OFFICER, is_active=True))
+    return [u for u in (shift.officer, shift.leader) if u is not None]
+
+
+def _leaders() -> list[Any]:
+    User = get_user_model()
+    return list(User.objects.filter(profile__role=Role.LEADER, is_active=True))
+
+
+def escalate_overdue(at: dt.datetime | None = None) -> int:
+    """Escalate every open card past a time limit (idempotent per step): step 1
+    to the duty officer and leader on shift, step 2 to the bureau leaders.
+    Returns the number of escalations made."""
+    at = at or now()
+    made = 0
+    qs = ActionCard.objects.filter(state__in=cards.OPEN_STATES,
+                                   activation__status=Activation.Status.ACTIVE).select_related(
+        "department", "activation__incident", "activation__plan")
+    for card in qs:
+        step = cards.needs_escalation(card.clock(), at)
+        if step is None:
+            continue
+        with transaction.atomic():
+            kind = cards.overdue_kind(card.clock(), at)
+            what = "未签收" if kind == "ack" else "未完成"
+            limit = card.ack_minutes if kind == "ack" else card.limit_minutes
+            incident = card.activation.incident
+            mark = EXERCISE_MARK if incident.is_exercise else ""
+            people = _duty_people(at) if step == 1 else _leaders()
+            outbox.notify_users(
+                people, subject=f"{mark}【行动卡超时】{card.department}“{card.title}”{what}",
+                body=f"{mark}事件:{incident.title}\n预案:{card.activation.plan.title}\n"
+                     f"{card.department}的行动卡“{card.title}”已超过 {limit} 分钟时限{what},请督促落实。",
+                dedupe_key=f"response:card-escalate:{card.pk}:{step}", source=card)
+            card.escalation_level = step
+            card.save(update_fields=["escalation_level"])
+            log(incident, "card_overdue",
+                f"行动卡“{card.title}”({card.department}){what},超时升级至"
+                f"{'值班领导' if step == 1 else '局领导'}", at=at, data={"card": card.pk, "step": step})
+            made += 1
+    return made
+
+
+# ----------------------------------------------------------------- duty
+
+
+def current_shift(at: dt.datetime | None = None) -> DutyShift | None:
+    at = at or now()
+    return (DutyShift.objects.filter(starts_at__lte=at, ends_at__gt=at)
+            .select_related("officer", "leader").first())
+
+
+def special_periods(year: int) -> list[wc.KeyPeriod]:
+    return [wc.KeyPeriod(p.name, p.start, p.end) for p in SpecialPeriod.objects.filter(
+        Q(start__year=year) | Q(end__year=year))]
+
+
+def key_period_on(day: dt.date, periods: list[wc.KeyPeriod]) -> str:
+    """The name of the holiday or special period `day` falls in ('' if none)."""
+    for p in periods:
+        if p.start <= day <= p.end:
+            return p.name
+    return ""
+
+
+@transaction.atomic
+def build_roster(start: dt.date, days: int, officers: list[Any], leaders: list[Any],
+                 joint_departments: list[Department], *, change_hour: int = 8) -> list[DutyShift]:
+    """24-hour shifts from `change_hour` each day, officers and leaders in rotation;
+    on holidays and special periods (calendar + SpecialPeriod) the joint-duty
+    departments are put on duty with them (联合值守). Existing shifts are kept."""
+    if not officers:
+        raise ValidationError("排班至少需要一名值班员")
+    tz = timezone.get_current_timezone()
+    out = []
+    periods: dict[int, list[wc.KeyPeriod]] = {}
+    for i in range(days):
+        day = start + dt.timedelta(days=i)
+        begin = dt.datetime.combine(day, dt.time(change_hour), tzinfo=tz)
+        if DutyShift.objects.filter(starts_at=begin).exists():
+            continue
+        if day.year not in periods:
+            try:
+                periods[day.year] = wc.key_periods(day.year, special_periods(day.year))
+            except wc.CalendarRangeError:
+                periods[day.year] = special_periods(day.year)
+        name = key_period_on(day, periods[day.year])
+        shift = DutyShift.objects.create(
+            starts_at=begin, ends_at=begin + dt.timedelta(days=1), officer=officers[i % len(officers)],
+            leader=leaders[i % len(leaders)] if leaders else None, period=name)
+        if name:
+            shift.departments.set(joint_departments)
+        out.append(shift)
+    return out
+
+
+def handover(shift: DutyShift, text: str, *, user: Any = None) -> HandoverEntry:
+    require_command(user)
+    if not text.strip():
+        raise ValidationError("交接内容不能为空")
+    return HandoverEntry.objects.create(shift=shift, author=user, at=now(), text=text.strip())
+
+
+def _peek(app_label: str, name: str, filters: dict[str, Any], limit: int) -> list[Any]:
+    """Rows of another module's model for the desk, or [] while that module (built
+    in parallel) has no such model, field or table yet: the desk must not break."""
+    from django.apps import apps
+    from django.core.exceptions import FieldError
+    from django.db import DatabaseError
+
+    try:
+        model = apps.get_model(app_label, name)
+        with transaction.atomic():
+            return list(model.objects.filter(**filters)[:limit])
+    except (LookupError, FieldError, DatabaseError):
+        return []
+
+
+def duty_desk(at: dt.datetime | None = None, limit: int = 200) -> dict[str, Any]:
+    """What needs attention now: new incidents, desk items from alarms and alerts,
+    firing alarms and alerts awaiting approval (when those modules exist),
+    unacknowledged and overdue action cards."""
+    at = at or now()
+    open_cards = list(ActionCard.objects.filter(
+        state__in=cards.OPEN_STATES, activation__status=Activation.Status.ACTIVE)
+        .select_related("department", "activation__incident", "activation__plan")
+        .order_by("issued_at")[: limit * 5])
+    unack = [c for c in open_cards if c.state == cards.ISSUED]
+    overdue = [c for c in open_cards if cards.overdue_kind(c.clock(), at)]
+    desk = {
+        "at": at,
+        "shift": current_shift(at),
+        "new_incidents": list(Incident.objects.filter(status=Incident.Status.REGISTERED)
+                              .select_related("district", "street")[:limit]),
+        "responding": list(Incident.objects.filter(status=Incident.Status.RESPONDING)
+                           .select_related("district", "street")[:limit]),
+        "desk_items": list(DeskItem.objects.filter(status=DeskItem.Status.OPEN)[:limit]),
+        "unacknowledged": unack[:limit],
+        "overdue": overdue[:limit],
+        "overdue_ids": {c.pk for c in overdue},
+        "firing_alarms": [],
+        "pending_alerts": [],
+    }
+    desk["firing_alarms"] = _peek("monitoring", "Alarm", {"state": "firing"}, limit)
+    desk["pending_alerts"] = _peek("alerts", "Alert", {"state__in": ["review", "approved"]}, limit)
+    return desk
+
+
+# ----------------------------------------------------------------- alarms and alerts
+
+
+def record_desk_item(*, source: str, source_ref: str, hazard: str, level: str,
+                     region_codes: list[str], title: str, exercise: bool = False) -> DeskItem:
+    """An alarm or alert lands on the duty desk with the plans it proposes
+    (one item per source, reference and level: repeats do nothing)."""
+    item, _ = DeskItem.objects.get_or_create(
+        source=source, source_ref=source_ref, level=level,
+        defaults={"hazard": triggers.hazard_of(hazard), "region_codes": region_codes,
+                  "title": (EXERCISE_MARK if exercise else "") + title,
+                  "proposals": proposals(source, hazard, level), "is_exercise": exercise})
+    return item
+
+
+@transaction.atomic
+def accept_desk_item(item: DeskItem, *, user: Any = None, incident_type: str | None = None,
+                     lon: float | None = None, lat: float | None = None,
+                     title: str | None = None, check: bool = True, drill: Any = None) -> Incident:
+    """Register the incident a desk item proposes (location: the given point, or
+    the centroid of its first region)."""
+    if check:
+        require_command(user)
+    if item.status != DeskItem.Status.OPEN:
+        raise ValidationError("该待办已处理")
+    from yingji.core.models import Region
+
+    if lon is None or lat is None:
+        region = Region.objects.filter(code__in=item.region_codes).order_by("-level").first()
+        if region is not None and region.centroid_lon is not None:
+            lon, lat = region.centroid_lon, region.centroid_lat
+    hazard_type = incident_type or (item.hazard if levels.category_of(item.hazard) else "暴雨")
+    incident = register_incident(IncidentInput(
+        title=title or item.title.replace(EXERCISE_MARK, ""), incident_type=hazard_type,
+        occurred_at=item.created_at or now(), lon=lon, lat=lat,
+        source=Incident.Source.ALARM if item.source == "alarm" else Incident.Source.ALERT,
+        source_ref=item.source_ref, is_exercise=item.is_exercise), user=user, check=False, drill=drill)
+    item.status, item.incident = DeskItem.Status.ACCEPTED, incident
+    item.save(update_fields=["status", "incident"])
+    return incident
+
+
+def dismiss_desk_item(item: DeskItem, *, user: Any = None) -> DeskItem:
+    require_command(user)
+    item.status = DeskItem.Status.DISMISSED
+    item.save(update_fields=["status"])
+    return item
+
+
+# ----------------------------------------------------------------- resources and dispatch
+
+KIND_CODES = {"team": 1, "warehouse": 2, "hospital": 3, "helipad": 4}
+KIND_LABELS = {"team": "救援队伍", "warehouse": "物资仓库", "hospital": "医院", "helipad": "直升机停机坪"}
+_SPAN = 10**9
+
+
+def build_index() -> tuple[dispatch.ResourceIndex, dict[int, tuple[str, Any]]]:
+    """Every dispatchable resource in one pure index; ids encode kind and pk.
+    Warehouses offer their stock categories and item names, hospitals 医疗救治,
+    helipads 直升机起降."""
+    ids, lons, lats, caps, avail, objs = [], [], [], [], [], {}
+
+    def add(kind: str, obj: Any, capabilities: list[str], available: bool = True) -> None:
+        key = KIND_CODES[kind] * _SPAN + obj.pk
+        ids.append(key)
+        lons.append(obj.lon)
+        lats.append(obj.lat)
+        caps.append(capabilities)
+        avail.append(available)
+        objs[key] = (kind, obj)
+
+    for t in RescueTeam.objects.all():
+        add("team", t, list(t.capabilities), t.available)
+    for w in Warehouse.objects.prefetch_related("stock"):
+        add("warehouse", w, sorted({s.category for s in w.stock.all() if s.category and s.quantity > 0}
+                                   | {s.name for s in w.stock.all() if s.quantity > 0}))
+    for h in Hospital.objects.all():
+        add("hospital", h, ["医疗救治"])
+    for h in Helipad.objects.all():
+        add("helipad", h, ["直升机起降"])
+    return dispatch.ResourceIndex(ids, lons, lats, caps, available=avail), objs
+
+
+def nearest_resources(lon: float, lat: float, capabilities: list[str], k: int = 10,
+                      kind: str | None = None) -> list[dict]:
+    """The k nearest resources with all the capabilities (optionally one kind)."""
+    index, objs = build_index()
+    if kind:
+        keep = (index.ids // _SPAN) == KIND_CODES[kind]
+        index.available &= keep
+    busy = set(DispatchOrder.objects.filter(state__in=dispatch.ACTIVE_ORDER_STATES)
+               .values_list("team_id", flat=True))
+    exclude = [KIND_CODES["team"] * _SPAN + pk for pk in busy]
+    out = []
+    for hit in index.nearest(lon, lat, capabilities, k, exclude=exclude):
+        kind_name, obj = objs[hit.id]
+        out.append({"kind": kind_name, "kind_label": KIND_LABELS[kind_name], "id": obj.pk,
+                    "name": obj.name, "distance_km": hit.distance_km, "lon": obj.lon, "lat": obj.lat,
+                    "object": obj})
+    return out
+
+
+@transaction.atomic
+def dispatch_team(incident: Incident, team: RescueTeam, *, task: str = "", user: Any = None,
+                  at: dt.datetime | None = None, check: bool = True) -> DispatchOrder:
+    """Order a team to the incident (one active order per team)."""
+    if check:
+        require_command(user)
+    if DispatchOrder.objects.filter(team=team, state__in=dispatch.ACTIVE_ORDER_STATES).exists():
+        raise ValidationError(f"{team.name}正在执行其他调度任务")
+    at = at or now()
+    distance = 0.0
+    if incident.lon is not None:
+        import numpy as np
+
+        distance = round(float(dispatch.haversine_km(incident.lon, incident.lat,
+                                                     np.array([team.lon]), np.array([team.lat]))[0]), 2)
+    order = DispatchOrder.objects.create(incident=incident, team=team, task=task, ordered_at=at,
+                                         distance_km=distance)
+    log(incident, "dispatch", f"{EXERCISE_MARK if incident.is_exercise else ''}调派{team.name}"
+        f"({team.members}人,距 {distance:g} 公里){':' + task if task else ''}", user=user, at=at,
+        data={"order": order.pk})
+    if team.department is not None:
+        outbox.notify_department(
+            team.department, subject=f"{EXERCISE_MARK if incident.is_exercise else ''}【调度指令】{team.name}赴{incident.title}",
+            body=f"{team.name}:请立即赶赴{incident.address or incident.title}。{task}",
+            dedupe_key=f"response:dispatch:{order.pk}", source=order)
+    return order
+
+
+_ORDER_FIELDS = {dispatch.EN_ROUTE: "en_route_at", dispatch.ON_SCENE: "on_scene_at",
+                 dispatch.RETURNED: "returned_at"}
+
+
+@transaction.atomic
+def advance_order(order: DispatchOrder, state: str, *, user: Any = None,
+                  at: dt.datetime | None = None, check: bool = True) -> DispatchOrder:
+    """Move a dispatch order one step along ordered → en route → on scene → returned."""
+    if check:
+        require_command(user)
+    dispatch.check_order_transition(order.state, state)
+    at = at or now()
+    order.state = state
+    fields = ["state"]
+    if state in _ORDER_FIELDS:
+        setattr(order, _ORDER_FIELDS[state], at)
+        fields.append(_ORDER_FIELDS[state])
+    order.save(update_fields=fields)
+    log(order.incident, "dispatch_state", f"{order.team.name}{dispatch.ORDER_LABELS[state]}", user=user, at=at,
+        data={"order": order.pk, "state": state})
+    return order
+
+
+@transaction.atomic
+def allocate_shelters(incident: Incident, evacuees: int, *, user: Any = None,
+                      at: dt.datetime | None = None, check: bool = True) -> dict[str, Any]:
+    """Place evacuees in the nearest shelters with free capacity; closed shelters
+    chosen are opened. Occupancy is updated under row locks."""
+    if check:
+        require_command(user)
+    if incident.lon is None:
+        raise ValidationError("事件没有位置,无法分配避护场所")
+    if evacuees <= 0:
+        raise ValidationError("转移人数应为正整数")
+    at = at or now()
+    shelters = {s.pk: s for s in Shelter.objects.select_for_update()}
+    plan = dispatch.allocate_shelters(incident.lon, incident.lat, evacuees, [
+        dispatch.ShelterSlot(s.pk, s.lon, s.lat, s.free, s.is_open) for s in shelters.values()])
+    rows = []
+    for p in plan.placements:
+        s = shelters[p.shelter_id]
+        s.occupancy += p.people
+        s.is_open = True
+        s.save(update_fields=["occupancy", "is_open"])
+        rows.append(ShelterAllocation.objects.create(incident=incident, shelter=s, people=p.people,
+                                                     distance_km=p.distance_km, at=at))
+    text = ";".join(f"{shelters[p.shelter_id].name}{p.people}人{'(新开放)' if p.opens else ''}"
+                    for p in plan.placements)
+    log(incident, "shelters", f"安置转移群众 {evacuees - plan.unplaced} 人:{text or '无可用场所'}"
+        + (f";尚有 {plan.unplaced} 人未安置" if plan.unplaced else ""), user=user, at=at)
+    return {"allocations": rows, "unplaced": plan.unplaced}
