@@ -1,0 +1,725 @@
+"""Monitoring use cases: the sensor registry, ingest (validate → store → evaluate →
+alarms → regional levels), the notification pipeline, acknowledge and silence,
+rollups and retention.
+
+The hot path (`Ingestor.ingest`) touches the ORM only for alarms, which change
+rarely; readings go to the database through one staged bulk write per batch
+(executemany on SQLite, COPY on PostgreSQL) and `INSERT … ON CONFLICT DO NOTHING
+RETURNING`, so a duplicate (same sensor and time) is stored once and only new
+readings reach the rule engine (a redelivered message never counts rain twice).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from yingji.core import audit, departments, geo, outbox, regions
+from yingji.core.models import Profile, Region, Role
+from yingji.monitoring import events, lifecycle, payloads
+from yingji.monitoring.models import (
+    TYPE_HAZARDS,
+    TYPE_UNITS,
+    Alarm,
+    AlarmEvent,
+    AlarmGroup,
+    AlarmRule,
+    DeadLetter,
+    RegionalLevel,
+    Rollup,
+    Sensor,
+    SensorType,
+    Silence,
+)
+from yingji.monitoring.rules import (
+    LEVEL_LABELS,
+    Change,
+    CompositeRule,
+    Engine,
+    Rule,
+    level_name,
+    level_number,
+)
+
+log = logging.getLogger(__name__)
+
+# Readings older than this or further in the future are refused (dead letters).
+MAX_AGE = dt.timedelta(days=getattr(settings, "YINGJI_MONITORING_MAX_AGE_DAYS", 7))
+MAX_AHEAD = dt.timedelta(minutes=5)
+RAW_RETENTION = dt.timedelta(days=getattr(settings, "YINGJI_MONITORING_RAW_DAYS", 30))
+MINUTE_RETENTION = dt.timedelta(days=getattr(settings, "YINGJI_MONITORING_MINUTE_DAYS", 180))
+POLICY = lifecycle.GroupPolicy()
+ACTOR = "监测报警引擎"
+
+
+class MonitoringError(ValueError):
+    """Bad input, with a message in Chinese naming what and where."""
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _dt(ms: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
+
+
+# ------------------------------------------------------------ sensor registry
+
+SENSOR_COLUMNS = ("code", "name", "type", "unit", "lon", "lat", "crs", "department",
+                  "linked_to", "status")
+HEADER_ALIASES = {"编号": "code", "名称": "name", "类型": "type", "单位": "unit", "经度": "lon",
+                  "纬度": "lat", "坐标系": "crs", "权属部门": "department",
+                  "关联企业/风险点": "linked_to", "状态": "status"}
+
+
+@dataclass
+class SensorImport:
+    created: int = 0
+    updated: int = 0
+
+    def summary(self) -> str:
+        return f"新增 {self.created} 个、更新 {self.updated} 个传感器"
+
+
+def _rows_from_file(path: Path) -> list[dict[str, Any]]:
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        import openpyxl
+
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        rows = list(wb.active.iter_rows(values_only=True))
+        header = [str(h or "").strip() for h in rows[0]] if rows else []
+        return [dict(zip(header, r, strict=False)) for r in rows[1:] if any(v is not None for v in r)]
+    raw = path.read_bytes()
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise MonitoringError(f"{path.name}:无法识别文件编码(应为 UTF-8 或 GB18030)")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def import_sensors(path: str | Path) -> SensorImport:
+    """Import a sensor register (CSV or Excel; columns code,name,type,unit,lon,lat
+    [,crs,department,linked_to,status] or their Chinese headers). All or nothing:
+    every problem is reported with its line before anything is written."""
+    path = Path(path)
+    rows = _rows_from_file(path)
+    problems: list[str] = []
+    clean: list[dict[str, Any]] = []
+    types = {c.value for c in SensorType}
+    type_by_label = {c.label: c.value for c in SensorType}
+    status_by_label = {c.label: c.value for c in Sensor.Status} | {c.value: c.value for c in Sensor.Status}
+    for n, raw_row in enumerate(rows, 2):
+        row = {HEADER_ALIASES.get(str(k).strip(), str(k).strip()): (str(v).strip() if v is not None else "")
+               for k, v in raw_row.items() if k is not None}
+        where = f"{path.name} 第 {n} 行"
+        missing = [c for c in ("code", "name", "type", "lon", "lat") if not row.get(c)]
+        if missing:
+            problems.append(f"{where}:缺少 {', '.join(missing)}")
+            continue
+        stype = type_by_label.get(row["type"], row["type"])
+        if stype not in types:
+            problems.append(f"{where}:未知传感器类型「{row['type']}」")
+            continue
+        try:
+            lon, lat = float(row["lon"]), float(row["lat"])
+        except ValueError:
+            problems.append(f"{where}:经纬度不是数值({row['lon']}, {row['lat']})")
+            continue
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            problems.append(f"{where}:经纬度超出范围({lon}, {lat})")
+            continue
+        dept = None
+        if row.get("department"):
+            dept = departments.resolve(row["department"])
+            if dept is None:
+                problems.append(f"{where}:未知部门「{row['department']}」")
+                continue
+        status = status_by_label.get(row.get("status") or "online")
+        if status is None:
+            problems.append(f"{where}:未知状态「{row['status']}」")
+            continue
+        crs = (row.get("crs") or "wgs84").lower()
+        if crs not in ("wgs84", "gcj02", "bd09"):
+            problems.append(f"{where}:坐标系应为 wgs84、gcj02 或 bd09,实为「{crs}」")
+            continue
+        clean.append({"code": row["code"], "name": row["name"], "type": stype,
+                      "unit": row.get("unit") or TYPE_UNITS[stype], "lon": lon, "lat": lat,
+                      "crs": crs, "department": dept, "linked_to": row.get("linked_to", ""),
+                      "status": status, "where": where})
+    if problems:
+        raise MonitoringError("导入未执行:\n" + "\n".join(problems))
+    result = SensorImport()
+    codes = [c["code"] for c in clean]
+    with transaction.atomic():
+        for item in clean:
+            item.pop("where")
+            crs = item.pop("crs")
+            item["lon"], item["lat"] = geo.to_wgs84(item["lon"], item["lat"], crs)
+            _, created = Sensor.objects.update_or_create(code=item.pop("code"), defaults=item)
+            result.created += created
+            result.updated += not created
+        locate(Sensor.objects.filter(code__in=codes))
+    return result
+
+
+def locate(sensors: Iterable[Sensor] | None = None) -> int:
+    """Set district and street of sensors from their coordinates (the one region
+    lookup, vectorised). Returns how many changed."""
+    items = list(sensors) if sensors is not None else list(Sensor.objects.all())
+    if not items:
+        return 0
+    found = regions.lookup_codes_many([s.lon for s in items], [s.lat for s in items])
+    changed = []
+    for s, d, st in zip(items, found["district"], found["street"], strict=True):
+        if (s.district_id, s.street_id) != (d, st):
+            s.district_id, s.street_id = d, st
+            changed.append(s)
+    for s in changed:
+        s.save(update_fields=["district", "street"])
+    return len(changed)
+
+
+# ------------------------------------------------------------------ rules
+
+def rule_spec(rule: AlarmRule, code_to_id: dict[str, int] | None = None) -> Rule:
+    """The engine's view of a stored rule."""
+    ids = None
+    if rule.sensor_codes:
+        code_to_id = code_to_id if code_to_id is not None else dict(
+            Sensor.objects.values_list("code", "id"))
+        ids = frozenset(code_to_id[c] for c in rule.sensor_codes if c in code_to_id)
+    return Rule(id=rule.pk, name=rule.name, metric=rule.metric,
+                thresholds=(rule.blue, rule.yellow, rule.orange, rule.red),
+                direction=rule.direction, sensor_type=rule.sensor_type or None,
+                sensor_ids=ids, window_s=rule.window_s, hysteresis=rule.hysteresis,
+                for_s=rule.for_s, escalate_every_s=rule.escalate_every_s)
+
+
+def build_engine(sensors: Sequence[Sensor] | None = None) -> Engine:
+    """An engine over every sensor and active rule, with active alarms restored."""
+    sensors = list(sensors) if sensors is not None else list(
+        Sensor.objects.only("id", "code", "type", "street_id", "district_id"))
+    code_to_id = {s.code: s.pk for s in sensors}
+    stored = list(AlarmRule.objects.filter(active=True))
+    plain = [rule_spec(r, code_to_id) for r in stored if r.metric != "composite"]
+    comps = [CompositeRule(r.pk, r.name, child=r.child_id, k=r.k,
+                           level=level_number(r.composite_level))
+             for r in stored if r.metric == "composite" and r.child_id]
+    engine = Engine([s.pk for s in sensors], [s.type for s in sensors], plain, comps,
+                    areas=[s.street_id or s.district_id for s in sensors])
+    for a in Alarm.objects.filter(state__in=lifecycle.ACTIVE_STATES, sensor__isnull=False):
+        engine.restore(a.rule_id, a.sensor_id, level_number(a.level),
+                       (a.fired_at or a.started_at).timestamp())
+    for a in Alarm.objects.filter(state__in=lifecycle.ACTIVE_STATES, area__isnull=False):
+        engine.area_levels[(a.rule_id, a.area_id)] = level_number(a.level)
+    return engine
+
+
+# ----------------------------------------------------------------- ingest
+
+@dataclass
+class IngestStats:
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    alarm_changes: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+    def add(self, other: IngestStats) -> None:
+        self.received += other.received
+        self.stored += other.stored
+        self.duplicates += other.duplicates
+        self.rejected += other.rejected
+        self.alarm_changes += other.alarm_changes
+        self.reasons += other.reasons[:20]
+
+
+def dead_letters(problems: Sequence[payloads.Problem], source: str, topic: str = "") -> None:
+    """Keep rejected input with its reason (bulk: never audited row by row)."""
+    if not problems:
+        return
+    at = timezone.now()
+    DeadLetter.objects.bulk_create([
+        DeadLetter(received_at=at, source=source, topic=topic[:200], payload=fragment,
+                   reason=reason[:300]) for reason, fragment in problems])
+
+
+def store_readings(rows: Sequence[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+    """Write readings; return those that were new (duplicates are skipped)."""
+    if not rows:
+        return []
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("CREATE TEMP TABLE IF NOT EXISTS monitoring_stage "
+                        "(sensor_id bigint, ts_ms bigint, value double precision)")
+            cur.execute("DELETE FROM monitoring_stage")
+            with cur.cursor.copy("COPY monitoring_stage (sensor_id, ts_ms, value) FROM STDIN") as cp:
+                for row in rows:
+                    cp.write_row(row)
+            cur.execute("INSERT INTO monitoring_reading (sensor_id, ts_ms, value) "
+                        "SELECT sensor_id, ts_ms, value FROM monitoring_stage "
+                        "ON CONFLICT DO NOTHING RETURNING sensor_id, ts_ms, value")
+        else:
+            cur.execute("CREATE TEMP TABLE IF NOT EXISTS monitoring_stage "
+                        "(sensor_id integer, ts_ms integer, value real)")
+            cur.execute("DELETE FROM monitoring_stage")
+            cur.executemany("INSERT INTO monitoring_stage VALUES (%s, %s, %s)", rows)
+            # WHERE true: SQLite's parser needs it before ON CONFLICT in INSERT … SELECT.
+            cur.execute("INSERT INTO monitoring_reading (sensor_id, ts_ms, value) "
+                        "SELECT sensor_id, ts_ms, value FROM monitoring_stage WHERE true "
+                        "ON CONFLICT DO NOTHING RETURNING sensor_id, ts_ms, value")
+        return [(int(a), int(b), float(c)) for a, b, c in cur.fetchall()]
+
+
+class Ingestor:
+    """One ingest path's state: the sensor map and the rule engine. Used by the
+    MQTT worker, the HTTP endpoint, CSV replay and the simulation."""
+
+    def __init__(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        """Re-read sensors and rules (new sensors, edited rules)."""
+        sensors = list(Sensor.objects.only("id", "code", "type", "unit", "street_id",
+                                           "district_id", "status"))
+        self.sensors = {s.code: s for s in sensors}
+        self.by_id = {s.pk: s for s in sensors}
+        self.engine = build_engine(sensors)
+        self.loaded_at = time.monotonic()
+        self._warm()
+
+    def _warm(self) -> None:
+        """Replay stored readings of the longest window, so rolling sums survive a
+        restart (changes from the replay are discarded: alarms were restored)."""
+        longest = max((st.rule.window_s for st in self.engine.states.values()
+                       if st.rule.metric == "sum"), default=0)
+        if not longest:
+            return
+        since = now_ms() - longest * 1000
+        rows = np.array(list(Reading_rows(since)), dtype=np.float64).reshape(-1, 3)
+        if len(rows):
+            idx = np.array([self.engine.index_of.get(int(s), -1) for s in rows[:, 0]])
+            keep = idx >= 0
+            self.engine.process(idx[keep], rows[keep, 1] / 1000.0, rows[keep, 2])
+
+    def ingest(self, records: Sequence[payloads.Record], problems: Sequence[payloads.Problem] = (),
+               *, source: str, topic: str = "") -> IngestStats:
+        """Validate, store, evaluate and apply alarm changes, in one transaction."""
+        stats = IngestStats(received=len(records) + len(problems))
+        bad = list(problems)
+        unknown = {r[0] for r in records if r[0] not in self.sensors}
+        if unknown and time.monotonic() - self.loaded_at > 5:
+            self.reload()  # a sensor registered since we started
+        now = now_ms()
+        lo, hi = now - MAX_AGE.total_seconds() * 1000, now + MAX_AHEAD.total_seconds() * 1000
+        rows: list[tuple[int, int, float]] = []
+        for code, ts, value, unit in records:
+            sensor = self.sensors.get(code)
+            fragment = f"{code},{ts},{value},{unit or ''}"
+            if sensor is None:
+                bad.append((f"未知传感器「{code}」", fragment))
+            elif unit is not None and unit != sensor.unit:
+                bad.append((f"单位不符:传感器「{code}」为 {sensor.unit},报文为 {unit}", fragment))
+            elif ts > hi:
+                bad.append((f"时间在未来:{_dt(ts).astimezone():%Y-%m-%d %H:%M:%S}", fragment))
+            elif ts < lo:
+                bad.append((f"时间过早(超过 {MAX_AGE.days} 天):{_dt(ts).astimezone():%Y-%m-%d %H:%M:%S}",
+                            fragment))
+            else:
+                rows.append((sensor.pk, ts, value))
+        with transaction.atomic(), audit.acting_as(None, ACTOR):
+            dead_letters(bad, source, topic)
+            new = store_readings(rows)
+            stats.rejected = len(bad)
+            stats.stored = len(new)
+            stats.duplicates = len(rows) - len(new)
+            stats.reasons = [r for r, _ in bad[:20]]
+            if new:
+                arr = np.array(new, dtype=np.float64)
+                idx = np.array([self.engine.index_of[int(s)] for s in arr[:, 0]])
+                changes = self.engine.process(idx, arr[:, 1] / 1000.0, arr[:, 2])
+                _touch_sensors(arr)
+                stats.alarm_changes = len(changes)
+                if changes:
+                    apply_changes(changes, self.by_id)
+        return stats
+
+    def tick(self, at: dt.datetime | None = None) -> int:
+        """Periodic work: no-data rules, then the notification pipeline."""
+        at = at or timezone.now()
+        with transaction.atomic(), audit.acting_as(None, ACTOR):
+            changes = self.engine.check_no_data(at.timestamp())
+            if changes:
+                apply_changes(changes, self.by_id)
+                Sensor.objects.filter(pk__in=[c.sensor for c in changes if c.sensor],
+                                      status=Sensor.Status.ONLINE).update(
+                    status=Sensor.Status.OFFLINE)
+        return run_pipeline(at) + len(changes)
+
+
+def Reading_rows(since_ms: int) -> Iterable[tuple[int, int, float]]:  # noqa: N802
+    """Stored readings since a time, in time order (for warming the engine)."""
+    from yingji.monitoring.models import Reading
+
+    return Reading.objects.filter(ts_ms__gte=since_ms).order_by("ts_ms").values_list(
+        "sensor_id", "ts_ms", "value").iterator(chunk_size=20000)
+
+
+def _touch_sensors(arr: np.ndarray) -> None:
+    """Latest time and value per sensor (bulk UPDATE, not audited: bulk data);
+    an offline sensor that reports again is back online."""
+    latest: dict[int, tuple[int, float]] = {}
+    for s, t, v in arr:
+        key = int(s)
+        if key not in latest or t >= latest[key][0]:
+            latest[key] = (int(t), float(v))
+    with connection.cursor() as cur:
+        cur.executemany(
+            "UPDATE monitoring_sensor SET last_seen_ms = %s, last_value = %s, "
+            "status = CASE WHEN status = 'offline' THEN 'online' ELSE status END "
+            "WHERE id = %s AND (last_seen_ms IS NULL OR last_seen_ms <= %s)",
+            [(t, v, s, t) for s, (t, v) in latest.items()])
+
+
+# ----------------------------------------------------------------- alarms
+
+def _active_key(change: Change) -> str:
+    return f"{change.rule}:s{change.sensor}" if change.sensor is not None else \
+        f"{change.rule}:a{change.area}"
+
+
+def apply_changes(changes: Sequence[Change], sensors: dict[int, Sensor] | None = None) -> list[Alarm]:
+    """Turn engine changes into alarm transitions (one active alarm per subject and
+    rule), then refresh the regional levels they touch."""
+    touched: list[Alarm] = []
+    rules = {r.pk: r for r in AlarmRule.objects.filter(pk__in={c.rule for c in changes})}
+    areas: set[tuple[str, str]] = set()
+    for c in changes:
+        rule = rules.get(c.rule)
+        if rule is None:
+            continue
+        key = _active_key(c)
+        alarm = Alarm.objects.filter(active_key=key).first()
+        current = alarm.state if alarm else None
+        old_level = level_number(alarm.level) if alarm else 0
+        level_rose = c.level > old_level
+        new_state = lifecycle.on_engine_change(current, c.state, level_rose)
+        at = _dt(c.at * 1000)
+        if alarm is None:
+            if new_state is None:
+                continue
+            sensor = (sensors or {}).get(c.sensor) if c.sensor is not None else None
+            if c.sensor is not None and sensor is None:
+                sensor = Sensor.objects.get(pk=c.sensor)
+            alarm = _new_alarm(rule, sensor, c, key, at)
+        level = level_name(c.level) or alarm.level
+        if new_state is None and level == alarm.level:
+            continue
+        _transition(alarm, new_state or alarm.state, level, at, c.value,
+                    note=lifecycle.TRANSITIONS.get((current, new_state), "级别变化")
+                    if new_state else f"级别变为{LEVEL_LABELS.get(level, level)}")
+        touched.append(alarm)
+        for code in (alarm.street_code, alarm.district_code):
+            if code:
+                areas.add((code, alarm.hazard))
+    if areas:
+        update_regional_levels(areas)
+    return touched
+
+
+def _new_alarm(rule: AlarmRule, sensor: Sensor | None, c: Change, key: str,
+               at: dt.datetime) -> Alarm:
+    if sensor is not None:
+        district, street = sensor.district_id or "", sensor.street_id or ""
+        hazard = TYPE_HAZARDS.get(sensor.type, "other")
+    else:
+        district, street = (c.area or "")[:6], c.area if c.area and len(c.area) > 6 else ""
+        child = rule.child
+        hazard = TYPE_HAZARDS.get(child.sensor_type, "other") if child else "other"
+    return Alarm(rule=rule, sensor=sensor, area_id=c.area, district_code=district,
+                 street_code=street, hazard=hazard, state="", level=level_name(c.level) or "",
+                 active_key=key, started_at=at, value=c.value)
+
+
+def _transition(alarm: Alarm, state: str, level: str, at: dt.datetime, value: float | None,
+                note: str, user: Any = None) -> None:
+    previous = alarm.state or None
+    if state != (alarm.state or None):
+        lifecycle.check(previous, state)
+    alarm.state = state
+    alarm.level = level or alarm.level
+    if level_number(alarm.level) > level_number(alarm.max_level):
+        alarm.max_level = alarm.level
+    if value is not None:
+        alarm.value = value
+    if state == lifecycle.FIRING and alarm.fired_at is None:
+        alarm.fired_at = at
+    if state == lifecycle.FIRING and previous == lifecycle.ACKNOWLEDGED:
+        alarm.acknowledged_at = None  # must be acknowledged again
+        alarm.escalated_at = None
+        alarm.fired_at = at
+    if state == lifecycle.ACKNOWLEDGED:
+        alarm.acknowledged_at, alarm.acknowledged_by = at, user
+    if state == lifecycle.RESOLVED:
+        alarm.resolved_at, alarm.active_key = at, None
+    alarm.save()
+    AlarmEvent.objects.create(alarm=alarm, at=at, state=state, level=alarm.level, note=note[:300])
+    if state != previous:
+        payload = dict(alarm_id=alarm.pk, state=state, previous=previous, level=alarm.level,
+                       rule=alarm.rule.name, sensor_id=alarm.sensor_id,
+                       region_codes=[c for c in (alarm.district_code, alarm.street_code) if c],
+                       at=at)
+        transaction.on_commit(lambda: events.alarm_state_changed.send(sender=Alarm, **payload))
+
+
+def acknowledge(alarm: Alarm, user: Any, note: str = "") -> Alarm:
+    """A person takes the alarm: reminders and escalation stop."""
+    with transaction.atomic():
+        alarm = Alarm.objects.select_for_update().get(pk=alarm.pk)
+        _transition(alarm, lifecycle.ACKNOWLEDGED, alarm.level, timezone.now(), None,
+                    note=note or f"{user.get_username()} 确认", user=user)
+    return alarm
+
+
+def silence(alarm: Alarm, user: Any, minutes: int, reason: str) -> Alarm:
+    """Silence one alarm for `minutes` (it still counts for the regional level)."""
+    if not 1 <= minutes <= 7 * 24 * 60:
+        raise MonitoringError("静默时长应在 1 分钟到 7 天之间")
+    if not reason.strip():
+        raise MonitoringError("请填写静默原因")
+    with transaction.atomic():
+        alarm = Alarm.objects.select_for_update().get(pk=alarm.pk)
+        alarm.silenced_until = timezone.now() + dt.timedelta(minutes=minutes)
+        _transition(alarm, lifecycle.SILENCED, alarm.level, timezone.now(), None,
+                    note=f"{user.get_username()} 静默 {minutes} 分钟:{reason}"[:300], user=user)
+    return alarm
+
+
+def update_regional_levels(areas: Iterable[tuple[str, str]]) -> None:
+    """Recompute the highest active level of each (region code, hazard) and publish
+    a change."""
+    at = timezone.now()
+    for code, hazard in sorted(areas):
+        region = Region.objects.filter(pk=code).only("code", "level").first()
+        if region is None:
+            continue
+        field_name = "district_code" if region.level == "district" else "street_code"
+        active = list(Alarm.objects.filter(**{field_name: code}, hazard=hazard,
+                                           state__in=lifecycle.ACTIVE_STATES)
+                      .values_list("pk", "level"))
+        top = max((level_number(lv) for _, lv in active), default=0)
+        level = level_name(top)
+        ids = sorted(pk for pk, lv in active if level_number(lv) == top) if top else []
+        row = RegionalLevel.objects.filter(region=region, hazard=hazard).first()
+        previous = (row.level or None) if row else None
+        if row is None:
+            row = RegionalLevel(region=region, hazard=hazard)
+        row.level, row.alarm_ids, row.updated_at = level or "", ids, at
+        row.save()
+        if previous != level:
+            payload = dict(region_code=code, region_level=region.level, level=level,
+                           previous=previous, hazard=hazard, alarm_ids=ids, at=at)
+            transaction.on_commit(
+                lambda p=payload: events.regional_level_changed.send(sender=RegionalLevel, **p))
+
+
+# --------------------------------------------------------------- pipeline
+
+def _view(a: Alarm) -> lifecycle.AlarmView:
+    return lifecycle.AlarmView(a.pk, a.rule_id, a.sensor_id, a.district_code, a.street_code,
+                               a.hazard, a.state, level_number(a.level), a.started_at)
+
+
+def _silences(at: dt.datetime) -> list[lifecycle.SilenceView]:
+    return [lifecycle.SilenceView(s.rule_id, s.sensor_id, s.region_code, s.hazard,
+                                  s.starts_at, s.ends_at)
+            for s in Silence.objects.filter(starts_at__lte=at, ends_at__gt=at)]
+
+
+def _recipients(alarm: Alarm) -> list:
+    dept = alarm.rule.notify_department or (alarm.sensor.department if alarm.sensor_id else None)
+    return [dept] if dept else []
+
+
+def _send(departments_: Iterable, subject: str, body: str, key: str, source: Any) -> int:
+    sent = 0
+    depts = {d.pk: d for d in departments_ if d is not None}
+    for d in depts.values():
+        sent += len(outbox.notify_department(d, subject=subject, body=body, dedupe_key=key,
+                                             source=source))
+    if not depts:  # nobody owns it: the duty officers
+        duty = [p.user for p in Profile.objects.select_related("user").filter(
+            role=Role.DUTY_OFFICER)]
+        sent += len(outbox.notify_users(duty, subject=subject, body=body, dedupe_key=key,
+                                        source=source))
+    return sent
+
+
+def _describe(a: Alarm) -> str:
+    where = a.sensor.name if a.sensor_id else (a.area.name if a.area_id else "")
+    return (f"【{LEVEL_LABELS.get(a.level, a.level)}】{a.rule.name} · {where}"
+            f" · 值 {a.value:g}" if a.value is not None else f"{a.rule.name} · {where}")
+
+
+def run_pipeline(at: dt.datetime | None = None, policy: lifecycle.GroupPolicy = POLICY) -> int:
+    """dispatch → group → inhibit → silence → notify; then escalations, reminders
+    and expired silences. Returns the number of notifications queued."""
+    at = at or timezone.now()
+    queued = 0
+    with transaction.atomic(), audit.acting_as(None, ACTOR):
+        # Silences that ran out: back to firing.
+        for alarm in Alarm.objects.filter(state=lifecycle.SILENCED, silenced_until__lte=at):
+            _transition(alarm, lifecycle.FIRING, alarm.level, at, None, "静默到期,仍在报警")
+        active = list(Alarm.objects.select_related("rule", "sensor", "area", "sensor__department",
+                                                   "rule__notify_department", "rule__escalate_to")
+                      .filter(state__in=(lifecycle.FIRING, lifecycle.ACKNOWLEDGED)))
+        silences = _silences(at)
+        by_id = {a.pk: a for a in active}
+        groups: dict[str, list[lifecycle.AlarmView]] = defaultdict(list)
+        for a in active:  # dispatch
+            v = _view(a)
+            groups[lifecycle.group_key(v)].append(v)
+        for key, views in groups.items():
+            views = lifecycle.inhibit(views)
+            views = [v for v in views if not lifecycle.silenced(v, silences, at)
+                     and not (by_id[v.id].sensor_id and by_id[v.id].sensor.status == "maintenance")]
+            if not views:
+                continue
+            group, _ = AlarmGroup.objects.get_or_create(key=key, defaults={"first_at": at})
+            fp = lifecycle.fingerprint(views)
+            if not lifecycle.group_due(at, group.first_at, group.last_sent_at,
+                                       fp != group.last_fingerprint, policy):
+                continue
+            alarms = [by_id[v.id] for v in sorted(views, key=lambda v: (-v.level, v.id))]
+            district = Region.objects.filter(pk=key.split(":")[0]).first()
+            from yingji.monitoring.models import HAZARD_LABELS
+
+            subject = (f"监测报警:{district.name if district else ''}"
+                       f"{HAZARD_LABELS.get(alarms[0].hazard, '')} {len(alarms)} 条")
+            body = "\n".join(_describe(a) for a in alarms)
+            depts = [d for a in alarms for d in _recipients(a)]
+            queued += _send(depts, subject, body, f"monitoring:group:{key}:{fp}:{at:%Y%m%d%H%M}",
+                            alarms[0])
+            group.last_sent_at, group.last_fingerprint = at, fp
+            group.save()
+            Alarm.objects.filter(pk__in=[a.pk for a in alarms], last_notified_at__isnull=True
+                                 ).update(last_notified_at=at)
+        AlarmGroup.objects.exclude(key__in=list(groups)).delete()
+        for a in active:
+            if a.state != lifecycle.FIRING or any(
+                    lifecycle.silenced(_view(a), silences, at) for _ in (0,)):
+                continue
+            rule = a.rule
+            if lifecycle.escalation_due(a.state, a.fired_at, a.escalated_at is not None, at,
+                                        dt.timedelta(minutes=rule.escalate_after_min)):
+                target = [rule.escalate_to] if rule.escalate_to else []
+                queued += _send(target, f"报警升级:{rule.name} {rule.escalate_after_min} 分钟未确认",
+                                _describe(a), f"monitoring:escalate:{a.pk}:{a.fired_at:%Y%m%d%H%M%S}",
+                                a)
+                a.escalated_at = at
+                a.save(update_fields=["escalated_at"])
+                AlarmEvent.objects.create(alarm=a, at=at, state=a.state, level=a.level,
+                                          note=f"{rule.escalate_after_min} 分钟未确认,已升级")
+            elif lifecycle.reminder_due(a.state, a.last_notified_at, at,
+                                        dt.timedelta(minutes=rule.remind_every_min)):
+                a.reminders += 1
+                queued += _send(_recipients(a), f"报警提醒(第 {a.reminders} 次):{rule.name}",
+                                _describe(a), f"monitoring:remind:{a.pk}:{a.reminders}", a)
+                a.last_notified_at = at
+                a.save(update_fields=["reminders", "last_notified_at"])
+    return queued
+
+
+# ------------------------------------------------------- rollups, retention
+
+def rollup(since_ms: int, until_ms: int) -> int:
+    """Minute and hour rollups of readings in [since, until) (upserts)."""
+    n = 0
+    for period, width in (("minute", 60_000), ("hour", 3_600_000)):
+        lo = since_ms - since_ms % width
+        with connection.cursor() as cur:
+            cur.execute(
+                "INSERT INTO monitoring_rollup (sensor_id, period, start_ms, count, total, minimum, maximum) "
+                f"SELECT sensor_id, %s, ts_ms - (ts_ms %% {width}), COUNT(*), SUM(value), MIN(value), MAX(value) "
+                "FROM monitoring_reading WHERE ts_ms >= %s AND ts_ms < %s "
+                f"GROUP BY sensor_id, ts_ms - (ts_ms %% {width}) "
+                "ON CONFLICT (sensor_id, period, start_ms) DO UPDATE SET count = excluded.count, "
+                "total = excluded.total, minimum = excluded.minimum, maximum = excluded.maximum",
+                [period, lo, until_ms])
+            n += cur.rowcount
+    return n
+
+
+def apply_retention(at: dt.datetime | None = None) -> dict[str, int]:
+    """Delete raw readings and minute rollups past their retention (hour rollups
+    are kept); dead letters are kept as long as raw readings."""
+    at = at or timezone.now()
+    from yingji.monitoring.models import Reading
+
+    raw_cut = int((at - RAW_RETENTION).timestamp() * 1000)
+    minute_cut = int((at - MINUTE_RETENTION).timestamp() * 1000)
+    return {
+        "readings": Reading.objects.filter(ts_ms__lt=raw_cut)._raw_delete(Reading.objects.db),
+        "minute_rollups": Rollup.objects.filter(period="minute", start_ms__lt=minute_cut
+                                                )._raw_delete(Rollup.objects.db),
+        "dead_letters": DeadLetter.objects.filter(received_at__lt=at - RAW_RETENTION
+                                                  )._raw_delete(DeadLetter.objects.db),
+    }
+
+
+def visible_alarms(user: Any):
+    """Alarms the user's scope covers (department of the sensor, or region)."""
+    from yingji.core.scope import scope_for
+
+    scope = scope_for(user)
+    qs = Alarm.objects.select_related("rule", "sensor", "area")
+    if scope.sees_all:
+        return qs
+    return qs.filter(scope.q(department_field="sensor__department", region_field="district_code")
+                     | scope.q(region_field="street_code")) if scope.region_codes or \
+        scope.department_ids else qs.none()
+
+
+def visible_sensors(user: Any):
+    from yingji.core.scope import scope_for
+
+    scope = scope_for(user)
+    if scope.sees_all:
+        return Sensor.objects.all()
+    return Sensor.objects.filter(scope.q(department_field="department", region_field="district_id")
+                                 | scope.q(region_field="street_id"))
+
+
+def can_handle(user: Any, alarm: Alarm) -> bool:
+    """May the user acknowledge or silence the alarm? Duty officers, leaders and
+    the owning department or region."""
+    from yingji.core.scope import scope_for
+
+    scope = scope_for(user)
+    if scope.sees_all:
+        return True
+    dept = alarm.sensor.department_id if alarm.sensor_id else None
+    return scope.can_edit_department(dept) or scope.covers_region(alarm.street_code or alarm.district_code)
+
+
+Q_ACTIVE = Q(state__in=lifecycle.ACTIVE_STATES)
