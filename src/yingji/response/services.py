@@ -86,7 +86,9 @@ def _actor_label(user: Any) -> str:
 
 def log(incident: Incident, kind: str, text: str, *, user: Any = None, at: dt.datetime | None = None,
         data: dict | None = None) -> TimelineEntry:
-    """Add one line to the incident's timeline (drills are marked in the text)."""
+    """Add one line to the incident's timeline (exercise lines are marked in the text)."""
+    if incident.is_exercise and not text.startswith(EXERCISE_MARK):
+        text = EXERCISE_MARK + text
     return TimelineEntry.objects.create(
         incident=incident, at=at or now(), kind=kind, text=text,
         actor_label=_actor_label(user), data=data or {})
@@ -156,7 +158,7 @@ def register_incident(data: IncidentInput, *, user: Any = None, drill: Any = Non
     incident.save()
     where = "".join(r.name for r in (district, street) if r) or data.address or "位置未定"
     log(incident, "registered",
-        f"{EXERCISE_MARK if incident.is_exercise else ''}接报{incident.get_source_display()}:"
+        f"接报{incident.get_source_display()}:"
         f"{incident.title}({category}/{data.incident_type},{where}),初判{result.label}"
         + (f",依据:{';'.join(result.reasons)}" if result.reasons else ""),
         user=user, at=at, data={"level": result.level})
@@ -245,13 +247,13 @@ def _move_incident(incident: Incident, new: str) -> None:
 
 
 @transaction.atomic
-def close_incident(incident: Incident, *, user: Any = None) -> Incident:
+def close_incident(incident: Incident, *, user: Any = None, at: dt.datetime | None = None) -> Incident:
     """结案: only once no plan is active."""
     require_command(user)
     if incident.activations.filter(status=Activation.Status.ACTIVE).exists():
         raise ValidationError("仍有预案处于响应状态,请先终止响应")
     _move_incident(incident, Incident.Status.CLOSED)
-    log(incident, "closed", "事件结案", user=user)
+    log(incident, "closed", "事件结案", user=user, at=at)
     return incident
 
 
@@ -598,7 +600,8 @@ def record_desk_item(*, source: str, source_ref: str, hazard: str, level: str,
 @transaction.atomic
 def accept_desk_item(item: DeskItem, *, user: Any = None, incident_type: str | None = None,
                      lon: float | None = None, lat: float | None = None,
-                     title: str | None = None, check: bool = True, drill: Any = None) -> Incident:
+                     title: str | None = None, check: bool = True, drill: Any = None,
+                     at: dt.datetime | None = None) -> Incident:
     """Register the incident a desk item proposes (location: the given point, or
     the centroid of its first region)."""
     if check:
@@ -612,11 +615,16 @@ def accept_desk_item(item: DeskItem, *, user: Any = None, incident_type: str | N
         if region is not None and region.centroid_lon is not None:
             lon, lat = region.centroid_lon, region.centroid_lat
     hazard_type = incident_type or (item.hazard if levels.category_of(item.hazard) else "暴雨")
+    if drill is None:
+        from yingji.response.drills import link_desk_item
+
+        drill = link_desk_item(item)
     incident = register_incident(IncidentInput(
         title=title or item.title.replace(EXERCISE_MARK, ""), incident_type=hazard_type,
-        occurred_at=item.created_at or now(), lon=lon, lat=lat,
+        occurred_at=at or item.created_at or now(), lon=lon, lat=lat,
         source=Incident.Source.ALARM if item.source == "alarm" else Incident.Source.ALERT,
-        source_ref=item.source_ref, is_exercise=item.is_exercise), user=user, check=False, drill=drill)
+        source_ref=item.source_ref, is_exercise=item.is_exercise), user=user, check=False, drill=drill,
+        at=at)
     item.status, item.incident = DeskItem.Status.ACCEPTED, incident
     item.save(update_fields=["status", "incident"])
     return incident
@@ -699,7 +707,7 @@ def dispatch_team(incident: Incident, team: RescueTeam, *, task: str = "", user:
                                                      np.array([team.lon]), np.array([team.lat]))[0]), 2)
     order = DispatchOrder.objects.create(incident=incident, team=team, task=task, ordered_at=at,
                                          distance_km=distance)
-    log(incident, "dispatch", f"{EXERCISE_MARK if incident.is_exercise else ''}调派{team.name}"
+    log(incident, "dispatch", f"调派{team.name}"
         f"({team.members}人,距 {distance:g} 公里){':' + task if task else ''}", user=user, at=at,
         data={"order": order.pk})
     if team.department is not None:
