@@ -5,3 +5,12 @@ class EnforcementConfig(AppConfig):
     name = "yingji.enforcement"
     label = "enforcement"
     verbose_name = "执法检查"
+
+    def ready(self) -> None:
+        from yingji.core import layers, nav
+        from yingji.enforcement.layers import inspection_features
+
+        nav.register("执法检查", "enforcement:plans", order=60)
+        layers.register("enforcement_inspections", "本年度执法检查", group="执法检查",
+                        loader=inspection_features,
+                        style={"color": "#6a1b9a", "radius": 5})

@@ -25,7 +25,7 @@ from django.utils import timezone
 from yingji.core import outbox
 from yingji.core import workcalendar as wc
 from yingji.core.models import Department, Region, RegionLevel, SpecialPeriod
-from yingji.core.scope import Scope, scope_for
+from yingji.core.scope import EVERYTHING, Scope, scope_for
 from yingji.enforcement import casefsm, exemption
 from yingji.enforcement import draw as drawing
 from yingji.enforcement.models import (
@@ -54,6 +54,22 @@ CATEGORY_LABELS = {**KEY_CATEGORIES, GENERAL_CATEGORY: "一般工贸及其他"}
 KEY_DATE_NAMES = ("春节", "清明", "端午", "七一", "中秋", "国庆")
 
 
+class _System:
+    """The platform itself acting (commands, jobs, the demo): all rights, no user."""
+
+    is_authenticated = False
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+
+SYSTEM = _System()
+
+
+def _scope(user: Any) -> Scope:
+    return EVERYTHING if user is SYSTEM else scope_for(user)
+
+
 def today() -> dt.date:
     return timezone.localdate()
 
@@ -70,7 +86,7 @@ def _user(user: Any) -> Any:
 
 
 def _require_edit(user: Any, department_id: int | None, what: str) -> Scope:
-    scope = scope_for(user)
+    scope = _scope(user)
     if not scope.can_edit_department(department_id):
         raise PermissionDenied(f"无权{what}:仅限该部门人员或局领导、督查、管理员")
     return scope
@@ -346,6 +362,13 @@ def verify_draw(record: Draw, *, save: bool = True) -> Verification:
     return Verification(ok, inputs_ok, digest, message)
 
 
+def inputs_public(record: Draw, day: dt.date | None = None) -> bool:
+    """A draw's inputs (from which anyone can compute its result) are published once
+    its last inspection window has ended: unannounced visits stay unannounced."""
+    ends = [dt.date.fromisoformat(s["end"]) for s in record.inputs["parameters"]["slots"]]
+    return max(ends) < (day or today())
+
+
 # ---------------------------------------------------------------- plans
 
 
@@ -387,7 +410,7 @@ def may_inspect(user: Any, inspection: Inspection) -> bool:
     """An assigned inspector, or anyone who edits the inspection's department."""
     if getattr(user, "is_authenticated", False) and inspection.inspectors.filter(user=user).exists():
         return True
-    return scope_for(user).can_edit_department(inspection.department_id)
+    return _scope(user).can_edit_department(inspection.department_id)
 
 
 def exemption_rules() -> list[exemption.Rule]:
@@ -483,7 +506,7 @@ def open_case(inspection: Inspection, findings: list[Finding], user: Any, *,
 
 
 def case_actor_kinds(user: Any, case: PenaltyCase) -> set[str]:
-    scope = scope_for(user)
+    scope = _scope(user)
     kinds = set()
     if scope.edits_all:
         kinds |= {casefsm.APPROVER, casefsm.HANDLER}
@@ -528,12 +551,12 @@ def transition_case(case: PenaltyCase, action: str, user: Any, *, comment: str =
 
 
 def visible_cases(user: Any):
-    scope = scope_for(user)
+    scope = _scope(user)
     return PenaltyCase.objects.filter(scope.q("department", "district"))
 
 
 def visible_inspections(user: Any):
-    scope = scope_for(user)
+    scope = _scope(user)
     return Inspection.objects.filter(scope.q("department", "district"))
 
 
@@ -558,7 +581,7 @@ def list_dishonest(enterprise: Enterprise, user: Any, *, basis: str, decided_by:
     a case, the deciding department must be the case's; only leaders decide."""
     from yingji.enforcement.models import JOINT_PUNISHMENTS
 
-    if not scope_for(user).edits_all:
+    if not _scope(user).edits_all:
         raise PermissionDenied("列入严重失信主体名单须由负责人(局领导/督查/管理员)决定")
     if case is not None:
         if case.department_id != decided_by.pk:
@@ -582,7 +605,7 @@ def list_dishonest(enterprise: Enterprise, user: Any, *, basis: str, decided_by:
 def remove_early(listing: DishonestyListing, user: Any, *, reason: str, on: dt.date
                  ) -> DishonestyListing:
     """Early removal (信用修复) before the period ends, with a reason."""
-    if not scope_for(user).edits_all:
+    if not _scope(user).edits_all:
         raise PermissionDenied("提前移出须由负责人决定")
     if listing.removed_on:
         raise ValidationError("该主体已移出名单")
@@ -694,7 +717,7 @@ def statistics(year: int, by: str, user: Any = None) -> list[StatRow]:
         raise ValidationError({"by": "统计维度应为 district、department 或 category"})
     inspections = Inspection.objects.filter(window_start__year=year)
     if user is not None:
-        inspections = inspections.filter(scope_for(user).q("department", "district"))
+        inspections = inspections.filter(_scope(user).q("department", "district"))
     names: dict[str, str] = {}
     if by == "district":
         names = dict(Region.objects.filter(level=RegionLevel.DISTRICT).values_list("code", "name"))

@@ -1,4 +1,24 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from yingji.enforcement import views
 
 app_name = "enforcement"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.plan_list, name="plans"),
+    path("plans/<int:plan_id>/", views.plan_detail, name="plan"),
+    path("plans/<int:plan_id>/<str:action>/", views.plan_action, name="plan_action"),
+    path("draws/<int:draw_id>/", views.draw_detail, name="draw"),
+    path("draws/<int:draw_id>/verify/", views.draw_verify, name="draw_verify"),
+    path("draws/<int:draw_id>/inputs.json", views.draw_inputs, name="draw_inputs"),
+    path("inspections/<int:inspection_id>/", views.inspection_detail, name="inspection"),
+    path("inspections/<int:inspection_id>/record/", views.inspection_record, name="inspection_record"),
+    path("inspections/<int:inspection_id>/publish/", views.inspection_publish,
+         name="inspection_publish"),
+    path("cases/", views.case_list, name="cases"),
+    path("cases/<int:case_id>/", views.case_detail, name="case"),
+    path("cases/<int:case_id>/transition/", views.case_transition, name="case_transition"),
+    path("dishonesty/", views.dishonesty, name="dishonesty"),
+    path("dishonesty/<int:listing_id>/remove/", views.dishonesty_remove, name="dishonesty_remove"),
+    path("statistics/", views.statistics, name="statistics"),
+    path("public/", views.public, name="public"),
+]
