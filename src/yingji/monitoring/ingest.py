@@ -1,0 +1,195 @@
+"""The MQTT ingest worker (`yingji ingest`).
+
+Several workers split one stream through an MQTT 5 shared subscription
+(``$share/<group>/yingji/v1/#``). Each worker keeps a persistent session
+(clean_start = false, long session expiry, a stable client id) and acknowledges
+a QoS 1 message only after the batch holding it is committed, so a worker or
+broker restart loses no reading: the broker redelivers what was not acknowledged,
+and the database stores a redelivered reading once (unique sensor + time).
+
+A bad message never stops the worker: parse problems go to the dead-letter table;
+if storing a batch fails, its messages are retried one by one and the one that
+fails is dead-lettered with the error.
+
+Note on several workers: Mosquitto's shared subscriptions deal messages round
+robin, so one sensor's readings can reach different workers. Rules on a single
+reading (thresholds, hysteresis) are exact; rolling sums, rates and durations are
+kept per worker. Run one worker per stream for those, or a broker with per-topic
+affinity for shared subscriptions (EMQX ``hash_topic``) — see docs/monitoring.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+
+import paho.mqtt.client as mqtt
+from django.db import OperationalError
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from yingji.monitoring import payloads, services
+
+log = logging.getLogger(__name__)
+
+SUBSCRIPTION = "yingji/v1/#"
+SESSION_EXPIRY_S = 7 * 24 * 3600
+RECEIVE_MAXIMUM = 2000
+TRANSIENT_RETRIES = 6
+
+
+@dataclass
+class Message:
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+
+
+def shared_topic(group: str) -> str:
+    return f"$share/{group}/{SUBSCRIPTION}"
+
+
+class Worker:
+    """One ingest worker. `run()` blocks until `stop()` (or `crash()` in tests)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 1883, *, client_id: str,
+                 group: str = "yingji", batch_max: int = 2000, batch_wait: float = 0.05,
+                 tick_every: float = 10.0, ingestor: services.Ingestor | None = None):
+        self.host, self.port, self.client_id, self.group = host, port, client_id, group
+        self.batch_max, self.batch_wait, self.tick_every = batch_max, batch_wait, tick_every
+        self.ingestor = ingestor or services.Ingestor()
+        self.inbox: queue.Queue[Message] = queue.Queue()
+        self.stats = services.IngestStats()
+        self.messages = 0
+        self.connected = threading.Event()
+        self._stop = threading.Event()
+        self._crash = threading.Event()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
+                                  protocol=mqtt.MQTTv5, manual_ack=True)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        self.client.reconnect_delay_set(min_delay=0.2, max_delay=2)
+
+    # paho callbacks (network thread)
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            log.warning("MQTT 连接被拒绝:%s", reason_code)
+            return
+        client.subscribe(shared_topic(self.group), qos=1)
+        self.connected.set()
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        self.connected.clear()
+
+    def _on_message(self, client, userdata, msg) -> None:
+        self.inbox.put(Message(msg.topic, msg.payload, msg.mid, msg.qos))
+
+    def _connect(self) -> None:
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = SESSION_EXPIRY_S
+        props.ReceiveMaximum = RECEIVE_MAXIMUM
+        self.client.connect_async(self.host, self.port, keepalive=30, clean_start=False,
+                                  properties=props)
+        self.client.loop_start()
+
+    def run(self) -> None:
+        """Connect, then take batches until stopped."""
+        from yingji.core import audit
+
+        self._connect()
+        last_tick = time.monotonic()
+        try:
+            with audit.acting_as(None, services.ACTOR):
+                while not self._stop.is_set():
+                    batch = self._take()
+                    if self._crash.is_set():
+                        return  # simulated crash: nothing acknowledged, no DISCONNECT
+                    if batch:
+                        self._handle(batch)
+                    if time.monotonic() - last_tick >= self.tick_every:
+                        last_tick = time.monotonic()
+                        try:
+                            self.ingestor.tick()
+                        except Exception:  # periodic work must not kill ingest
+                            log.exception("monitoring tick failed")
+        finally:
+            if self._crash.is_set():
+                self._drop_connection()
+            else:
+                self.client.disconnect()
+                self.client.loop_stop()
+            from django.db import connection
+
+            connection.close()
+
+    def _take(self) -> list[Message]:
+        try:
+            first = self.inbox.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + self.batch_wait
+        while len(batch) < self.batch_max:
+            try:
+                batch.append(self.inbox.get(timeout=max(0.0, deadline - time.monotonic())))
+            except queue.Empty:
+                break
+        return batch
+
+    def _handle(self, batch: list[Message]) -> None:
+        records: list[payloads.Record] = []
+        problems: list[payloads.Problem] = []
+        for m in batch:
+            r, p = payloads.parse_mqtt(m.topic, m.payload)
+            records += r
+            problems += [(reason, f"[{m.topic}] {frag}") for reason, frag in p]
+        topic = batch[0].topic if len(batch) == 1 else ""
+        for attempt in range(TRANSIENT_RETRIES + 1):
+            try:
+                self.stats.add(self.ingestor.ingest(records, problems, source="mqtt", topic=topic))
+                break
+            except OperationalError:
+                # A busy or locked database is transient: wait and retry the batch.
+                if attempt == TRANSIENT_RETRIES:
+                    log.exception("batch of %d messages failed; one by one", len(batch))
+                    for m in batch:
+                        self._handle_one(m)
+                time.sleep(0.05 * 2 ** attempt)
+            except Exception:
+                log.exception("batch of %d messages failed; retrying one by one", len(batch))
+                for m in batch:
+                    self._handle_one(m)
+                break
+        for m in batch:
+            if m.qos > 0:
+                self.client.ack(m.mid, m.qos)
+        self.messages += len(batch)
+
+    def _handle_one(self, m: Message) -> None:
+        r, p = payloads.parse_mqtt(m.topic, m.payload)
+        try:
+            self.stats.add(self.ingestor.ingest(r, p, source="mqtt", topic=m.topic))
+        except Exception as exc:
+            services.dead_letters([(f"处理失败:{type(exc).__name__}: {exc}"[:300],
+                                    m.payload[:500].decode("utf-8", "replace"))], "mqtt", m.topic)
+            self.ingestor.reload()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def crash(self) -> None:
+        """Stop as a killed process would: unacknowledged messages stay with the broker."""
+        self._crash.set()
+        self._stop.set()
+
+    def _drop_connection(self) -> None:
+        self.client.loop_stop()
+        sock = self.client.socket()
+        if sock is not None:
+            sock.close()
