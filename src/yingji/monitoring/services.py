@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import logging
+import secrets
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -39,6 +42,7 @@ from yingji.monitoring.models import (
     AlarmGroup,
     AlarmRule,
     DeadLetter,
+    IngestToken,
     RegionalLevel,
     Rollup,
     Sensor,
@@ -496,6 +500,7 @@ def acknowledge(alarm: Alarm, user: Any, note: str = "") -> Alarm:
     """A person takes the alarm: reminders and escalation stop."""
     with transaction.atomic():
         alarm = Alarm.objects.select_for_update().get(pk=alarm.pk)
+        lifecycle.check(alarm.state, lifecycle.ACKNOWLEDGED)
         _transition(alarm, lifecycle.ACKNOWLEDGED, alarm.level, timezone.now(), None,
                     note=note or f"{user.get_username()} 确认", user=user)
     return alarm
@@ -509,6 +514,7 @@ def silence(alarm: Alarm, user: Any, minutes: int, reason: str) -> Alarm:
         raise MonitoringError("请填写静默原因")
     with transaction.atomic():
         alarm = Alarm.objects.select_for_update().get(pk=alarm.pk)
+        lifecycle.check(alarm.state, lifecycle.SILENCED)
         alarm.silenced_until = timezone.now() + dt.timedelta(minutes=minutes)
         _transition(alarm, lifecycle.SILENCED, alarm.level, timezone.now(), None,
                     note=f"{user.get_username()} 静默 {minutes} 分钟:{reason}"[:300], user=user)
@@ -723,3 +729,89 @@ def can_handle(user: Any, alarm: Alarm) -> bool:
 
 
 Q_ACTIVE = Q(state__in=lifecycle.ACTIVE_STATES)
+
+
+# ------------------------------------------------- HTTP ingest and tokens
+
+_shared: Ingestor | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_ingestor() -> Ingestor:
+    """The web process's ingestor (the HTTP bulk endpoint), built once."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = Ingestor()
+        return _shared
+
+
+def ingest_http(body: bytes, content_type: str) -> IngestStats:
+    """Parse and ingest an HTTP bulk body (JSON array or NDJSON)."""
+    records, problems = payloads.parse_body(body, content_type)
+    ing = shared_ingestor()
+    with _ingest_lock:
+        return ing.ingest(records, problems, source="http")
+
+
+_ingest_lock = threading.Lock()
+
+
+def issue_token(name: str, department: Any = None) -> str:
+    """Create an ingest token; the plain token is shown once and never stored."""
+    token = secrets.token_urlsafe(32)
+    IngestToken.objects.create(name=name, department=department,
+                               token_sha256=hashlib.sha256(token.encode()).hexdigest())
+    return token
+
+
+def check_token(token: str) -> IngestToken | None:
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    return IngestToken.objects.filter(token_sha256=digest, active=True).first()
+
+
+# --------------------------------------------------------------- dry run
+
+def dry_run(rule: Rule, hours: int = 24) -> dict[str, Any]:
+    """Evaluate a rule (not saved) against the stored readings of the last
+    `hours`: which sensors would have alarmed, at what highest level, how often."""
+    rule.validate()
+    from yingji.monitoring.models import Reading
+
+    sensors = list(Sensor.objects.only("id", "code", "name", "type"))
+    matching = [s for s in sensors if rule.applies(s.pk, s.type)]
+    engine = Engine([s.pk for s in matching], [s.type for s in matching], [rule])
+    since = now_ms() - hours * 3600_000
+    rows = np.array(list(Reading.objects.filter(sensor__in=[s.pk for s in matching],
+                                                ts_ms__gte=since)
+                         .order_by("ts_ms").values_list("sensor_id", "ts_ms", "value")),
+                    dtype=np.float64).reshape(-1, 3)
+    changes: list[Change] = []
+    # Minute-sized batches: the resolution the worker evaluates at under load.
+    if len(rows):
+        minute = (rows[:, 1] // 60_000).astype(np.int64)
+        cuts = np.flatnonzero(np.diff(minute)) + 1
+        for chunk in np.split(np.arange(len(rows)), cuts):
+            idx = np.array([engine.index_of[int(s)] for s in rows[chunk, 0]])
+            changes += engine.process(idx, rows[chunk, 1] / 1000.0, rows[chunk, 2])
+    by_sensor: dict[int, dict[str, Any]] = {}
+    names = {s.pk: s for s in matching}
+    for c in changes:
+        if c.state != "firing" or c.sensor is None:
+            continue
+        entry = by_sensor.setdefault(c.sensor, {"code": names[c.sensor].code,
+                                                "name": names[c.sensor].name,
+                                                "times": 0, "max_level": None})
+        entry["times"] += 1
+        if level_number(entry["max_level"]) < c.level:
+            entry["max_level"] = level_name(c.level)
+    return {"sensors": len(matching), "readings": len(rows),
+            "alarming": sorted(by_sensor.values(), key=lambda e: (-level_number(e["max_level"]),
+                                                                   e["code"]))}
+
+
+def scope_for_user(user: Any):
+    """The user's scope (re-exported so callers need one import)."""
+    from yingji.core.scope import scope_for
+
+    return scope_for(user)

@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from yingji.monitoring import views
 
 app_name = "monitoring"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.live, name="live"),
+    path("alarms/<int:alarm_id>/acknowledge/", views.acknowledge, name="acknowledge"),
+    path("alarms/<int:alarm_id>/silence/", views.silence, name="silence"),
+    path("sensors/<int:sensor_id>/", views.sensor_detail, name="sensor"),
+    path("rules/", views.rules, name="rules"),
+    path("dead-letters/", views.dead_letters, name="dead_letters"),
+]

@@ -1,0 +1,174 @@
+"""Monitoring pages: the live board (regional levels, alarm list with acknowledge
+and silence, sensor counts), sensor detail with a chart of recent readings, rules
+with a dry run, dead letters. The map itself is the one map (/map/), where this
+module registers its layers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from yingji.monitoring import lifecycle, services
+from yingji.monitoring.models import (
+    HAZARD_LABELS,
+    Alarm,
+    AlarmRule,
+    DeadLetter,
+    Reading,
+    RegionalLevel,
+    SensorType,
+)
+from yingji.monitoring.rules import LEVEL_LABELS, Rule, RuleError
+
+ACTIVE = ("firing", "acknowledged", "silenced", "pending")
+
+
+def _alarm_context(request: HttpRequest) -> dict:
+    state = request.GET.get("state", "open")
+    qs = services.visible_alarms(request.user)
+    if state == "open":
+        qs = qs.filter(state__in=ACTIVE)
+    elif state in lifecycle.STATE_LABELS:
+        qs = qs.filter(state=state)
+    alarms = list(qs[:300])
+    for a in alarms:
+        a.can_handle = services.can_handle(request.user, a)
+        a.level_label = LEVEL_LABELS.get(a.level, "")
+        a.hazard_label = HAZARD_LABELS.get(a.hazard, a.hazard)
+    return {"alarms": alarms, "state": state, "states": lifecycle.STATE_LABELS}
+
+
+@login_required
+def live(request: HttpRequest) -> HttpResponse:
+    """实时监测: regional levels, open alarms, sensor counts (htmx refresh)."""
+    ctx = _alarm_context(request)
+    if request.htmx:
+        return render(request, "monitoring/_alarms.html", ctx)
+    levels = list(RegionalLevel.objects.exclude(level="").select_related("region")
+                  .order_by("region__level", "region_id"))
+    for lv in levels:
+        lv.level_label = LEVEL_LABELS.get(lv.level, "")
+        lv.hazard_label = HAZARD_LABELS.get(lv.hazard, lv.hazard)
+    sensors = services.visible_sensors(request.user)
+    counts = dict(sensors.values_list("status").annotate(n=Count("id")))
+    ctx.update({"levels": levels, "counts": counts, "total": sum(counts.values())})
+    return render(request, "monitoring/live.html", ctx)
+
+
+def _handled(request: HttpRequest, alarm_id: int) -> Alarm:
+    alarm = get_object_or_404(services.visible_alarms(request.user), pk=alarm_id)
+    if not services.can_handle(request.user, alarm):
+        raise PermissionDenied("无权处理该报警")
+    return alarm
+
+
+def _after(request: HttpRequest) -> HttpResponse:
+    if request.htmx:
+        return render(request, "monitoring/_alarms.html", _alarm_context(request))
+    return redirect("monitoring:live")
+
+
+@login_required
+@require_POST
+def acknowledge(request: HttpRequest, alarm_id: int) -> HttpResponse:
+    alarm = _handled(request, alarm_id)
+    try:
+        services.acknowledge(alarm, request.user)
+        messages.success(request, f"已确认报警:{alarm.rule.name}")
+    except lifecycle.TransitionError as exc:
+        messages.error(request, str(exc))
+    return _after(request)
+
+
+@login_required
+@require_POST
+def silence(request: HttpRequest, alarm_id: int) -> HttpResponse:
+    alarm = _handled(request, alarm_id)
+    try:
+        minutes = int(request.POST.get("minutes") or 0)
+    except ValueError:
+        minutes = 0
+    try:
+        services.silence(alarm, request.user, minutes, request.POST.get("reason", ""))
+        messages.success(request, f"已静默 {minutes} 分钟:{alarm.rule.name}")
+    except (services.MonitoringError, lifecycle.TransitionError) as exc:
+        messages.error(request, str(exc))
+    return _after(request)
+
+
+def chart_points(rows: list[tuple[int, float]], width: int = 720, height: int = 220
+                 ) -> dict:
+    """An SVG polyline of readings (no JavaScript, no external asset)."""
+    if not rows:
+        return {}
+    ts = [t for t, _ in rows]
+    vs = [v for _, v in rows]
+    t0, t1 = min(ts), max(ts) or 1
+    v0, v1 = min(vs), max(vs)
+    if v1 == v0:
+        v1 = v0 + 1
+    pad = 30
+    pts = " ".join(
+        f"{pad + (t - t0) / max(1, t1 - t0) * (width - 2 * pad):.1f},"
+        f"{height - pad - (v - v0) / (v1 - v0) * (height - 2 * pad):.1f}" for t, v in rows)
+    return {"points": pts, "width": width, "height": height, "min": v0, "max": v1,
+            "start": services._dt(t0), "end": services._dt(t1), "pad": pad}
+
+
+@login_required
+def sensor_detail(request: HttpRequest, sensor_id: int) -> HttpResponse:
+    sensor = get_object_or_404(services.visible_sensors(request.user).select_related(
+        "district", "street", "department"), pk=sensor_id)
+    hours = min(int(request.GET.get("hours", 24) or 24), 24 * 7)
+    since = services.now_ms() - hours * 3600_000
+    rows = list(Reading.objects.filter(sensor=sensor, ts_ms__gte=since).order_by("ts_ms")
+                .values_list("ts_ms", "value")[:5000])
+    alarms = Alarm.objects.filter(sensor=sensor).select_related("rule")[:50]
+    for a in alarms:
+        a.level_label = LEVEL_LABELS.get(a.level, "")
+    return render(request, "monitoring/sensor.html", {
+        "sensor": sensor, "chart": chart_points(rows), "count": len(rows), "hours": hours,
+        "alarms": alarms, "type_label": SensorType(sensor.type).label,
+        "last_seen": services._dt(sensor.last_seen_ms) if sensor.last_seen_ms else None})
+
+
+@login_required
+def rules(request: HttpRequest) -> HttpResponse:
+    """Rule list and a dry run of a rule against the last 24 hours."""
+    result, error, form = None, "", request.POST if request.method == "POST" else {}
+    if request.method == "POST":
+        def num(name: str) -> float | None:
+            text = (request.POST.get(name) or "").strip()
+            return float(text) if text else None
+
+        try:
+            rule = Rule(id=0, name=request.POST.get("name") or "试运行规则",
+                        metric=request.POST.get("metric", "value"),
+                        direction=request.POST.get("direction", "above"),
+                        sensor_type=request.POST.get("sensor_type") or None,
+                        thresholds=(num("blue"), num("yellow"), num("orange"), num("red")),
+                        window_s=int(num("window_s") or 0), hysteresis=num("hysteresis") or 0,
+                        for_s=num("for_s") or 0)
+            result = services.dry_run(rule)
+        except (RuleError, ValueError) as exc:
+            error = str(exc) if isinstance(exc, RuleError) else f"数值格式不对:{exc}"
+    return render(request, "monitoring/rules.html", {
+        "rules": AlarmRule.objects.all(), "result": result, "error": error, "form": form,
+        "types": SensorType.choices, "metrics": AlarmRule.Metric.choices[:3]})
+
+
+@login_required
+def dead_letters(request: HttpRequest) -> HttpResponse:
+    if not services.scope_for_user(request.user).sees_all:
+        raise PermissionDenied("死信仅值班与管理人员可查看")
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
+    return render(request, "monitoring/dead_letters.html", {
+        "letters": DeadLetter.objects.all()[:300],
+        "count": DeadLetter.objects.filter(received_at__gte=since).count()})
