@@ -260,6 +260,13 @@ def close_incident(incident: Incident, *, user: Any = None, at: dt.datetime | No
 # ----------------------------------------------------------------- activation
 
 
+def _check_level(level: str) -> None:
+    try:
+        levels.rank(level)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
 def _templates_for(plan: EmergencyPlan, above: str | None, upto: str) -> list[CardTemplate]:
     """Card templates of levels more severe than `above` (None: all) up to `upto`:
     a higher response includes every measure of the lower ones."""
@@ -299,7 +306,7 @@ def activate(plan: EmergencyPlan, incident: Incident, level: str, *, user: Any =
     action cards are created and queued to it through the outbox."""
     if check:
         require_command(user)
-    levels.rank(level)
+    _check_level(level)
     if plan.status != EmergencyPlan.Status.ACTIVE:
         raise ValidationError(f"预案“{plan.title}”不是现行有效状态,不能启动")
     if incident.status == Incident.Status.CLOSED:
@@ -329,6 +336,7 @@ def change_level(activation: Activation, new_level: str, *, user: Any = None,
     if activation.status != Activation.Status.ACTIVE:
         raise ValidationError("响应已终止,不能调整级别")
     old = activation.level
+    _check_level(new_level)
     if levels.rank(new_level) == levels.rank(old):
         raise ValidationError("响应级别未变化")
     at = at or now()
