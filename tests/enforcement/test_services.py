@@ -262,3 +262,13 @@ def test_statistics_by_district_and_penalty_rate(w):
     assert total.inspections == 5 and total.amount == 30000
     by_cat = {r.key: r for r in services.statistics(2022, "category")}
     assert by_cat["hc_use"].label == "危险化学品使用"
+
+
+def test_district_staff_see_only_their_district(w):
+    services.draw_annual(w["plan"], w["handler"])
+    tianhe = f.user("tianhe", role="district_staff", region=w["regions"][f.TIANHE])
+    seen = services.visible_inspections(tianhe)
+    assert seen.count() == 4 and {i.district_id for i in seen} == {f.TIANHE}
+    assert services.visible_inspections(w["boss"]).count() == 5
+    rows = services.statistics(2022, "district", tianhe)
+    assert [r.key for r in rows] == [f.TIANHE]

@@ -220,7 +220,8 @@ class StatOut(Schema):
 
 
 def _staff(request) -> None:
-    if not scope_for(request.user).sees_all and not scope_for(request.user).department_ids:
+    scope = scope_for(request.user)
+    if not (scope.sees_all or scope.department_ids or scope.region_codes):
         raise HttpError(403, "无权查看执法检查")
 
 

@@ -552,12 +552,12 @@ def transition_case(case: PenaltyCase, action: str, user: Any, *, comment: str =
 
 def visible_cases(user: Any):
     scope = _scope(user)
-    return PenaltyCase.objects.filter(scope.q("department", "district"))
+    return PenaltyCase.objects.filter(scope.q("department", "district__code"))
 
 
 def visible_inspections(user: Any):
     scope = _scope(user)
-    return Inspection.objects.filter(scope.q("department", "district"))
+    return Inspection.objects.filter(scope.q("department", "district__code"))
 
 
 # ---------------------------------------------------------------- dishonesty list
@@ -717,7 +717,7 @@ def statistics(year: int, by: str, user: Any = None) -> list[StatRow]:
         raise ValidationError({"by": "统计维度应为 district、department 或 category"})
     inspections = Inspection.objects.filter(window_start__year=year)
     if user is not None:
-        inspections = inspections.filter(_scope(user).q("department", "district"))
+        inspections = inspections.filter(_scope(user).q("department", "district__code"))
     names: dict[str, str] = {}
     if by == "district":
         names = dict(Region.objects.filter(level=RegionLevel.DISTRICT).values_list("code", "name"))

@@ -36,7 +36,7 @@ def _errors(exc: ValidationError) -> str:
 
 def _staff(request) -> None:
     scope = scope_for(request.user)
-    if not scope.sees_all and not scope.department_ids:
+    if not (scope.sees_all or scope.department_ids or scope.region_codes):
         raise PermissionDenied("无权查看执法检查")
 
 
