@@ -376,14 +376,14 @@ def overdue_q(day: dt.date) -> Q:
 def visible_hazards(user: Any):
     """The hazards a user may see (department, district or everything)."""
     scope = scope_for(user)
-    return Hazard.objects.filter(scope.q(department_field="department", region_field="street_id")
-                                 | scope.q(region_field="district_id"))
+    return Hazard.objects.filter(scope.q(department_field="department", region_field="street__code")
+                                 | scope.q(region_field="district__code"))
 
 
 def visible_enterprises(user: Any):
     scope = scope_for(user)
     return Enterprise.objects.filter(
-        scope.q(department_field="supervising_department", region_field="district_id"))
+        scope.q(department_field="supervising_department", region_field="district__code"))
 
 
 # ---------------------------------------------------------------- accidents

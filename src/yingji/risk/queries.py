@@ -1,0 +1,165 @@
+"""List filters shared by the pages, the API and the benchmark: one place that
+turns request parameters into a queryset, so all three filter alike."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+
+from yingji.risk import hazardflow
+from yingji.risk.categories import KEY_CATEGORIES
+from yingji.risk.models import Accident, Grade, RiskPoint
+from yingji.risk.services import overdue_q, visible_enterprises, visible_hazards
+
+PAGE_SIZE = 50
+
+
+@dataclass
+class Page:
+    """One page of a list: the rows and whether more follow (no total count:
+    counting a million-row ledger on every page view is what makes lists slow)."""
+
+    rows: list
+    page: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+def paginate(qs: QuerySet, page: int | str | None, size: int = PAGE_SIZE) -> Page:
+    try:
+        number = max(1, int(page or 1))
+    except (TypeError, ValueError):
+        number = 1
+    rows = list(qs[(number - 1) * size: number * size + 1])
+    return Page(rows[:size], number, len(rows) > size)
+
+
+def _date(params: dict[str, Any], key: str) -> dt.date | None:
+    value = params.get(key)
+    if not value:
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationError(f"参数 {key} 的日期格式应为 YYYY-MM-DD") from None
+
+
+def _industry_q(field: str, value: str) -> Q:
+    """A section letter (C) or a code prefix (26, 2614)."""
+    from yingji.risk.supervision import SECTIONS
+
+    value = value.strip().upper()
+    if value in SECTIONS:
+        first, last, _ = SECTIONS[value]
+        # Codes are digit strings, so a section is a string range of divisions.
+        return Q(**{f"{field}__gte": f"{first:02d}", f"{field}__lt": f"{last + 1:02d}"})
+    return Q(**{f"{field}__startswith": value})
+
+
+def hazards(user: Any, params: dict[str, Any], today: dt.date) -> QuerySet:
+    """Hazards the user may see, filtered by district, street, industry, state,
+    level, source, department, overdue, enterprise and text."""
+    qs = visible_hazards(user)
+    if params.get("district"):
+        qs = qs.filter(district_id=params["district"])
+    if params.get("street"):
+        qs = qs.filter(street_id=params["street"])
+    if params.get("industry"):
+        qs = qs.filter(_industry_q("industry_code", str(params["industry"])))
+    state = params.get("state")
+    if state == "open":
+        qs = qs.exclude(state=hazardflow.State.CLOSED)
+    elif state:
+        if state not in hazardflow.State.__members__.values():
+            raise ValidationError(f"未知的隐患状态:{state}")
+        qs = qs.filter(state=state)
+    for key in ("level", "source", "category"):
+        if params.get(key):
+            qs = qs.filter(**{key: params[key]})
+    if params.get("department"):
+        qs = qs.filter(department_id=params["department"])
+    if params.get("enterprise"):
+        qs = qs.filter(enterprise_id=params["enterprise"])
+    if str(params.get("overdue", "")).lower() in ("1", "true", "yes", "on"):
+        qs = qs.filter(overdue_q(_date(params, "as_of") or today))
+    if params.get("listed") in ("1", "true", True):
+        qs = qs.filter(listed=True)
+    if params.get("q"):
+        qs = qs.filter(Q(code=params["q"]) | Q(description__contains=params["q"]))
+    return qs.order_by("-found_on", "-id")
+
+
+def enterprises(user: Any, params: dict[str, Any]) -> QuerySet:
+    qs = visible_enterprises(user)
+    if params.get("district"):
+        qs = qs.filter(district_id=params["district"])
+    if params.get("street"):
+        qs = qs.filter(street_id=params["street"])
+    if params.get("industry"):
+        qs = qs.filter(_industry_q("industry_code", str(params["industry"])))
+    if params.get("grade"):
+        if params["grade"] not in Grade.values:
+            raise ValidationError(f"未知的风险等级:{params['grade']}")
+        qs = qs.filter(grade=params["grade"])
+    category = params.get("category")
+    if category:
+        if category not in KEY_CATEGORIES:
+            raise ValidationError(f"未知的重点行业领域:{category}")
+        qs = qs.filter(key_categories__icontains=f'"{category}"')
+    if params.get("major_hazard") in ("1", "true", True):
+        qs = qs.filter(has_major_hazard_installation=True)
+    if params.get("department"):
+        qs = qs.filter(supervising_department_id=params["department"])
+    if params.get("q"):
+        qs = qs.filter(Q(name__contains=params["q"]) | Q(credit_code=params["q"].upper()))
+    return qs.order_by("name", "id")
+
+
+def risk_points(user: Any, params: dict[str, Any]) -> QuerySet:
+    visible = visible_enterprises(user).values("pk")
+    from yingji.core.scope import scope_for
+
+    scope = scope_for(user)
+    qs = RiskPoint.objects.filter(Q(enterprise__in=visible) | (
+        Q(enterprise__isnull=True) & scope.q(region_field="district__code")))
+    if params.get("district"):
+        qs = qs.filter(district_id=params["district"])
+    if params.get("grade"):
+        qs = qs.filter(grade=params["grade"])
+    if params.get("enterprise"):
+        qs = qs.filter(enterprise_id=params["enterprise"])
+    if params.get("q"):
+        qs = qs.filter(Q(name__contains=params["q"]) | Q(code=params["q"]))
+    return qs.select_related("enterprise", "district").order_by("code")
+
+
+def accidents(user: Any, params: dict[str, Any]) -> QuerySet:
+    from yingji.core.scope import scope_for
+
+    scope = scope_for(user)
+    qs = Accident.objects.filter(scope.q(region_field="district__code"))
+    if params.get("district"):
+        qs = qs.filter(district_id=params["district"])
+    if params.get("industry"):
+        qs = qs.filter(_industry_q("industry_code", str(params["industry"])))
+    if params.get("level"):
+        qs = qs.filter(level=params["level"])
+    if params.get("year"):
+        qs = qs.filter(occurred_at__year=int(params["year"]))
+    return qs.select_related("district", "street", "enterprise").order_by("-occurred_at")
+
+
+def visible_accidents(user: Any) -> QuerySet:
+    from yingji.core.scope import scope_for
+
+    return Accident.objects.filter(scope_for(user).q(region_field="district__code"))
+

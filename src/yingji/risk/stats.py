@@ -1,0 +1,153 @@
+"""Figures for the dashboard, the quarterly report and the consultation sheet:
+aggregations in the database (never rows in Python), filtered by the user's scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import ExtractMonth, Substr
+from django.utils import timezone
+
+from yingji.core.models import Region
+from yingji.risk import decrease, grading, hazardflow
+from yingji.risk.models import Accident, DecreaseTarget, Enterprise, Hazard
+from yingji.risk.supervision import SECTIONS
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def between(qs: QuerySet, start: dt.date, end: dt.date) -> QuerySet:
+    """Accidents from `start` to `end`, both days included."""
+    return qs.filter(occurred_at__gte=day_start(start),
+                     occurred_at__lt=day_start(end + dt.timedelta(days=1)))
+
+
+def district_names() -> dict[str, str]:
+    return dict(Region.objects.filter(level="district").values_list("code", "name"))
+
+
+def double_decrease(as_of: dt.date, accidents: QuerySet | None = None) -> dict[str, Any]:
+    """This year to `as_of` vs the same period last year: totals, by district,
+    by industry division and by month, with the year's target."""
+    qs = accidents if accidents is not None else Accident.objects.all()
+    start = dt.date(as_of.year, 1, 1)
+    last_start, last_end = decrease.same_period_last_year(as_of)
+    now_qs, then_qs = between(qs, start, as_of), between(qs, last_start, last_end)
+
+    def totals(q: QuerySet) -> tuple[int, int]:
+        row = q.aggregate(n=Count("id"), d=Sum("deaths"))
+        return row["n"] or 0, row["d"] or 0
+
+    n_now, d_now = totals(now_qs)
+    n_then, d_then = totals(then_qs)
+    target = DecreaseTarget.objects.filter(year=as_of.year).first()
+    accidents_cmp = decrease.Comparison(n_now, n_then, target.max_accidents if target else None)
+    deaths_cmp = decrease.Comparison(d_now, d_then, target.max_deaths if target else None)
+
+    def grouped(key: str, label) -> list[dict[str, Any]]:
+        rows: dict[Any, dict[str, int]] = defaultdict(lambda: {"n": 0, "d": 0, "pn": 0, "pd": 0})
+        for which, q in (("", now_qs), ("p", then_qs)):
+            for r in q.values(key).annotate(n=Count("id"), d=Sum("deaths")).order_by():
+                rows[r[key]][which + "n"] += r["n"]
+                rows[r[key]][which + "d"] += r["d"] or 0
+        out = []
+        for k, v in rows.items():
+            a, d = decrease.Comparison(v["n"], v["pn"]), decrease.Comparison(v["d"], v["pd"])
+            out.append({"key": k or "", "label": label(k), "accidents": a.as_dict(),
+                        "deaths": d.as_dict(), "verdict": decrease.verdict(a, d)})
+        return out
+
+    names = district_names()
+    by_district = sorted(grouped("district_id", lambda k: names.get(k, "未定位")),
+                         key=lambda r: r["key"])
+    by_industry = sorted(_by_division(now_qs, then_qs), key=lambda r: -r["accidents"]["current"])
+    months = []
+    now_m = {r["m"]: r for r in now_qs.annotate(m=ExtractMonth("occurred_at")).values("m").annotate(
+        n=Count("id"), d=Sum("deaths")).order_by()}
+    then_m = {r["m"]: r for r in then_qs.annotate(m=ExtractMonth("occurred_at")).values("m").annotate(
+        n=Count("id"), d=Sum("deaths")).order_by()}
+    for m in range(1, as_of.month + 1):
+        months.append({"month": m,
+                       "accidents": (now_m.get(m) or {}).get("n", 0),
+                       "deaths": (now_m.get(m) or {}).get("d", 0) or 0,
+                       "prev_accidents": (then_m.get(m) or {}).get("n", 0),
+                       "prev_deaths": (then_m.get(m) or {}).get("d", 0) or 0})
+    return {
+        "as_of": as_of, "year": as_of.year, "period": (start, as_of),
+        "previous_period": (last_start, last_end),
+        "accidents": accidents_cmp.as_dict(), "deaths": deaths_cmp.as_dict(),
+        "verdict": decrease.verdict(accidents_cmp, deaths_cmp),
+        "by_district": by_district, "by_industry": by_industry, "by_month": months,
+        "levels": dict(now_qs.values_list("level").annotate(n=Count("id")).order_by()),
+    }
+
+
+def _by_division(now_qs: QuerySet, then_qs: QuerySet) -> list[dict[str, Any]]:
+    rows: dict[str, dict[str, int]] = defaultdict(lambda: {"n": 0, "d": 0, "pn": 0, "pd": 0})
+    for which, q in (("", now_qs), ("p", then_qs)):
+        for r in q.annotate(div=Substr("industry_code", 1, 2)).values("div").annotate(
+                n=Count("id"), d=Sum("deaths")).order_by():
+            section = _section(r["div"])
+            rows[section][which + "n"] += r["n"]
+            rows[section][which + "d"] += r["d"] or 0
+    out = []
+    for k, v in rows.items():
+        a, d = decrease.Comparison(v["n"], v["pn"]), decrease.Comparison(v["d"], v["pd"])
+        out.append({"key": k, "label": SECTIONS[k][2] if k in SECTIONS else "未填行业",
+                    "accidents": a.as_dict(), "deaths": d.as_dict(),
+                    "verdict": decrease.verdict(a, d)})
+    return out
+
+
+def _section(division: str | None) -> str:
+    from yingji.risk.supervision import section_of
+
+    return section_of(division or "") or ""
+
+
+def hazard_figures(hazards: QuerySet, start: dt.date, end: dt.date) -> dict[str, Any]:
+    """New hazards in [start, end], open at `end`, closure and overdue rates."""
+    new = hazards.filter(found_on__gte=start, found_on__lte=end)
+    agg = new.aggregate(
+        total=Count("id"), major=Count("id", filter=Q(level="major")),
+        closed=Count("id", filter=Q(closed_on__isnull=False, closed_on__lte=end)))
+    open_now = hazards.filter(found_on__lte=end).filter(
+        Q(closed_on__isnull=True) | Q(closed_on__gt=end))
+    overdue = open_now.filter(deadline__lt=end, state__in=sorted(hazardflow.DEADLINE_STATES)).count()
+    open_count = open_now.count()
+    total = agg["total"] or 0
+    return {
+        "new": total, "new_major": agg["major"] or 0, "closed": agg["closed"] or 0,
+        "closure_rate": round(100.0 * (agg["closed"] or 0) / total, 1) if total else None,
+        "open": open_count, "overdue": overdue,
+        "overdue_rate": round(100.0 * overdue / open_count, 1) if open_count else None,
+    }
+
+
+def grade_distribution(enterprises: QuerySet) -> dict[str, int]:
+    counts = dict(enterprises.values_list("grade").annotate(n=Count("id")).order_by())
+    return {g: counts.get(g, 0) for g in grading.GRADE_ORDER}
+
+
+def overview(as_of: dt.date, *, hazards: QuerySet | None = None,
+             enterprises: QuerySet | None = None, accidents: QuerySet | None = None) -> dict[str, Any]:
+    """The dashboard: grade distribution, hazard state counts, overdue, double decrease."""
+    hazards = hazards if hazards is not None else Hazard.objects.all()
+    enterprises = enterprises if enterprises is not None else Enterprise.objects.all()
+    states = dict(hazards.values_list("state").annotate(n=Count("id")).order_by())
+    overdue = hazards.filter(state__in=sorted(hazardflow.DEADLINE_STATES), deadline__lt=as_of)
+    return {
+        "as_of": as_of,
+        "grades": grade_distribution(enterprises),
+        "hazard_states": [{"state": s.value, "label": s.label, "count": states.get(s.value, 0)}
+                          for s in hazardflow.State],
+        "open_hazards": sum(v for k, v in states.items() if k != "closed"),
+        "open_major": hazards.filter(level="major").exclude(state="closed").count(),
+        "overdue": overdue.count(),
+        "decrease": double_decrease(as_of, accidents),
+    }
