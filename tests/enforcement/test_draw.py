@@ -167,3 +167,45 @@ def test_uniform_is_the_documented_sha256_counter():
     expected = ((int.from_bytes(digest[:8], "big") >> 11) + 0.5) / 2**53
     assert d.uniform("abc", "entity", "E1") == expected
     assert 0 < expected < 1
+
+
+def _reference(entities, inspectors, p, seed):
+    """The module docstring's algorithm written out plainly, for comparison."""
+    import math
+
+    chosen = []
+    for cat in sorted({e.category for e in entities}):
+        rows = sorted((-math.log(d.uniform(seed, "entity", e.id)) / d.weight(e, p.weights), e.id, e)
+                      for e in entities if e.category == cat)
+        k = min(len(rows), p.counts.get(cat, math.ceil(round(len(rows) * p.proportions.get(
+            cat, p.default_proportion), 9))))
+        chosen += [r[2] for r in rows[:k]]
+    order = sorted(chosen, key=lambda e: (d.uniform(seed, "slot", e.id), e.id))
+    slot_of = {e.id: n % len(p.slots) for n, e in enumerate(order)}
+    picks = []
+    for e in sorted(chosen, key=lambda e: e.id):
+        s = p.slots[slot_of[e.id]]
+        pool = [i.id for i in sorted(inspectors, key=lambda i: i.id)
+                if e.district in i.districts and i.certificate_valid_from <= s.start
+                and i.certificate_valid_to >= s.end and e.id not in i.conflicts
+                and i.id not in e.last_inspectors]
+        taken = [pool.pop(int(d.uniform(seed, "inspector", f"{e.id}#{j}") * len(pool)))
+                 for j in range(p.inspectors_per_entity)]
+        picks.append((e.id, slot_of[e.id], tuple(taken)))
+    return picks
+
+
+def test_fast_draw_equals_the_documented_algorithm_written_plainly():
+    import random
+
+    rng = random.Random(5)
+    staff = [inspector(f"Z{i:02d}", districts=rng.sample(["440106", "440111", "440113"], 2),
+                       valid_to=rng.choice([dt.date(2022, 3, 31), dt.date(2025, 1, 1)]),
+                       conflicts=[f"E{rng.randrange(200):03d}"]) for i in range(30)]
+    ents = [entity(f"E{i:03d}", rng.choice(["hc_use", "town_gas", "general"]),
+                   rng.choice(["440106", "440111", "440113"]), complaints=rng.randrange(3),
+                   major_hazard_installation=rng.random() < 0.2,
+                   last_inspectors=(f"Z{rng.randrange(30):02d}",)) for i in range(200)]
+    p = params(slots=(JAN, JUN), default_proportion=0.2, proportions={"hc_use": 0.3})
+    fast = [(x.entity_id, x.slot, x.inspectors) for x in d.draw(ents, staff, p, SEED).picks]
+    assert fast == _reference(ents, staff, p, SEED)

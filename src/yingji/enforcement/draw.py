@@ -40,6 +40,7 @@ inspectors it removed.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import math
@@ -48,6 +49,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 ALGORITHM = "yingji-draw/1"
 
@@ -61,6 +63,19 @@ def uniform(seed: str, label: str, key: str) -> float:
     """The documented PRNG: a float in (0, 1) from SHA-256("seed|label|key")."""
     digest = hashlib.sha256(f"{seed}|{label}|{key}".encode()).digest()
     return ((int.from_bytes(digest[:8], "big") >> 11) + 0.5) / _SCALE
+
+
+def _stream(seed: str, label: str):
+    """uniform(seed, label, ·) with the common prefix hashed once (same numbers)."""
+    prefix = hashlib.sha256(f"{seed}|{label}|".encode())
+    from_bytes = int.from_bytes
+
+    def u(key: str) -> float:
+        h = prefix.copy()
+        h.update(key.encode())
+        return ((from_bytes(h.digest()[:8], "big") >> 11) + 0.5) / _SCALE
+
+    return u
 
 
 def seed_from_public_value(value: str) -> str:
@@ -78,9 +93,9 @@ def derive_seed(seed: str, label: str) -> str:
 # ---------------------------------------------------------------- inputs
 
 
-@dataclass(frozen=True)
-class Entity:
-    """One inspectable entity (检查对象) as the draw sees it."""
+class Entity(NamedTuple):
+    """One inspectable entity (检查对象) as the draw sees it (a named tuple:
+    a register holds 100,000 of them and they are built fast)."""
 
     id: str  # unified social credit code
     category: str
@@ -259,10 +274,10 @@ def select(entities: Iterable[Entity], parameters: Parameters, seed: str
     population of each category."""
     by_category: dict[str, list[tuple[float, str, Entity, float]]] = defaultdict(list)
     w = parameters.weights
+    u, log = _stream(seed, "entity"), math.log
     for e in entities:
         wt = weight(e, w)
-        key = -math.log(uniform(seed, "entity", e.id)) / wt
-        by_category[e.category].append((key, e.id, e, wt))
+        by_category[e.category].append((-log(u(e.id)) / wt, e.id, e, wt))
     chosen: list[tuple[Entity, float]] = []
     population = {c: len(rows) for c, rows in sorted(by_category.items())}
     pools = by_category
@@ -273,7 +288,7 @@ def select(entities: Iterable[Entity], parameters: Parameters, seed: str
         k = (min(len(rows), parameters.total) if parameters.total is not None
              else _quota(len(rows), category, parameters))
         if k:
-            rows.sort(key=lambda r: (r[0], r[1]))
+            rows.sort()  # by key, then id (ids are unique, so entities are never compared)
             chosen.extend((r[2], r[3]) for r in rows[:k])
     return chosen, population
 
@@ -290,7 +305,8 @@ def draw(entities: Iterable[Entity], inspectors: Iterable[Inspector], parameters
     chosen, population = select(entities, parameters, seed)
 
     slots = parameters.slots
-    order = sorted(chosen, key=lambda c: (uniform(seed, "slot", c[0].id), c[0].id))
+    u_slot = _stream(seed, "slot")
+    order = sorted(chosen, key=lambda c: (u_slot(c[0].id), c[0].id))
     slot_of = {c[0].id: i % len(slots) for i, c in enumerate(order)}
 
     # Inspectors covering each district, and of those the ones certified for
@@ -300,14 +316,15 @@ def draw(entities: Iterable[Entity], inspectors: Iterable[Inspector], parameters
     for insp in staff:
         for d in insp.districts:
             by_district[d].append(insp)
-    certified: dict[tuple[str, int], list[str]] = {}
+    certified: dict[tuple[str, int], tuple[list[str], dict[str, int]]] = {}
 
-    def base(district: str, slot: int) -> list[str]:
+    def base(district: str, slot: int) -> tuple[list[str], dict[str, int]]:
         key = (district, slot)
         if key not in certified:
             s = slots[slot]
-            certified[key] = [i.id for i in by_district.get(district, ())
-                              if i.certificate_valid_from <= s.start and i.certificate_valid_to >= s.end]
+            ids = [i.id for i in by_district.get(district, ())
+                   if i.certificate_valid_from <= s.start and i.certificate_valid_to >= s.end]
+            certified[key] = (ids, {x: n for n, x in enumerate(ids)})
         return certified[key]
 
     conflicted: dict[str, set[str]] = defaultdict(set)
@@ -318,22 +335,30 @@ def draw(entities: Iterable[Entity], inspectors: Iterable[Inspector], parameters
     need = parameters.inspectors_per_entity
     picks: list[Pick] = []
     shortfalls: list[Shortfall] = []
+    u_pick = _stream(seed, "inspector")
     for entity, wt in sorted(chosen, key=lambda c: c[0].id):
         slot = slot_of[entity.id]
-        pool = base(entity.district, slot)
+        pool, position = base(entity.district, slot)
         excluded = conflicted.get(entity.id, set()) | set(entity.last_inspectors)
-        if excluded:
-            pool = [i for i in pool if i not in excluded]
-        if len(pool) < need:
-            shortfalls.append(_shortfall(entity, slots[slot], need, len(pool),
+        # Positions in the pool that are not available, ascending: picking the
+        # k-th available inspector then skips them, which is the same as taking
+        # index k of the pool with those removed, without copying the pool.
+        blocked = sorted(position[i] for i in excluded if i in position)
+        available = len(pool) - len(blocked)
+        if available < need:
+            shortfalls.append(_shortfall(entity, slots[slot], need, available,
                                          by_district.get(entity.district, []),
                                          conflicted.get(entity.id, set())))
             continue
-        pool = list(pool)
         taken = []
         for j in range(need):
-            index = int(uniform(seed, "inspector", f"{entity.id}#{j}") * len(pool))
-            taken.append(pool.pop(index))
+            index = int(u_pick(f"{entity.id}#{j}") * (available - j))
+            for p in blocked:
+                if p > index:
+                    break
+                index += 1
+            taken.append(pool[index])
+            bisect.insort(blocked, index)
         picks.append(Pick(entity.id, entity.category, slot, tuple(taken), wt))
     if shortfalls:
         raise DrawImpossible(shortfalls)
