@@ -357,7 +357,7 @@ def verify_draw(request, draw_id: int):
     """Re-run the draw from its recorded inputs and compare with its recorded result."""
     _staff(request)
     record = get_object_or_404(Draw, pk=draw_id)
-    check = services.verify_draw(record)
+    check = services.verify_draw(record, user=request.user)
     return {"draw_id": record.pk, "ok": check.ok, "inputs_ok": check.inputs_ok,
             "result_sha256": check.result_sha256, "message": check.message}
 

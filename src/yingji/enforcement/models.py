@@ -171,8 +171,6 @@ class Draw(models.Model):
     drawn_at = models.DateTimeField("抽取时间")
     drawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作人", null=True,
                                  blank=True, on_delete=models.SET_NULL, related_name="+")
-    verified_at = models.DateTimeField("最近复核时间", null=True, blank=True)
-    verified_ok = models.BooleanField("复核一致", null=True, blank=True)
 
     class Meta:
         verbose_name = "抽取记录"
@@ -181,6 +179,43 @@ class Draw(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan.year} {self.label}({self.get_status_display()})"
+
+    @property
+    def last_verification(self) -> DrawVerification | None:
+        return self.verifications.order_by("-at", "-id").first()
+
+    @property
+    def verified_at(self):
+        v = self.last_verification
+        return v.at if v else None
+
+    @property
+    def verified_ok(self) -> bool | None:
+        v = self.last_verification
+        return v.ok if v else None
+
+
+class DrawVerification(models.Model):
+    """One re-run of a draw from its recorded inputs. Kept apart from the draw so
+    the draw log itself is written once and never changes."""
+
+    draw = models.ForeignKey(Draw, verbose_name="抽取记录", on_delete=models.CASCADE,
+                             related_name="verifications")
+    at = models.DateTimeField("复核时间")
+    ok = models.BooleanField("一致")
+    inputs_ok = models.BooleanField("输入摘要一致")
+    result_sha256 = models.CharField("重新运行的结果摘要", max_length=64, blank=True)
+    message = models.CharField("结论", max_length=300)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="复核人", null=True, blank=True,
+                           on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = "抽取复核"
+        verbose_name_plural = "抽取复核"
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.draw} 复核 {self.at:%Y-%m-%d %H:%M}"
 
 
 class Inspection(models.Model):

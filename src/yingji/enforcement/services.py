@@ -34,6 +34,7 @@ from yingji.enforcement.models import (
     ConflictDeclaration,
     DishonestyListing,
     Draw,
+    DrawVerification,
     ExemptionRule,
     Finding,
     Inspection,
@@ -260,36 +261,43 @@ def _run(plan: InspectionPlan, kind: str, label: str, parameters: drawing.Parame
          categories: Iterable[str] | None, user: Any) -> Draw:
     if not plan.seed:
         raise ValidationError("随机种子尚未确定:须先公布来源并录入公开值,再抽取")
-    if Draw.objects.filter(plan=plan, label=label, status=Draw.Status.DONE).exists():
-        # Drawing again until a result pleases someone is what the seed prevents.
-        raise ValidationError(f"“{label}”已抽取,不能重抽;可复核该次抽取")
-    seed = drawing.derive_seed(plan.seed, label)
-    on = parameters.slots[0].start
-    entities, unlocated = entity_register(on, categories)
-    inspectors = inspector_register(on)
-    inputs = drawing.inputs_document(entities, inspectors, parameters, seed)
-    inputs["plan_seed"] = {"source": plan.seed_source, "value": plan.seed_value,
-                           "seed": plan.seed, "label": label,
-                           "announced_at": plan.seed_announced_at.isoformat(),
-                           "fixed_at": plan.seed_fixed_at.isoformat()}
-    inputs["unlocated_entities"] = unlocated
-    record = Draw(plan=plan, kind=kind, label=label, seed=seed, algorithm=drawing.ALGORITHM,
-                  inputs=inputs, inputs_sha256=drawing.sha256_json(inputs),
-                  drawn_at=timezone.now(), drawn_by=_user(user))
-    try:
-        result = drawing.draw(entities, inspectors, parameters, seed)
-    except drawing.DrawImpossible as exc:
-        record.status, record.explanation = Draw.Status.IMPOSSIBLE, str(exc)
-        record.save()
-        raise DrawRefused(str(exc), record) from exc
-    except ValueError as exc:
-        raise ValidationError(str(exc)) from exc
-    record.status = Draw.Status.DONE
-    record.result = drawing.result_document(result)
-    record.result_sha256 = result.digest()
+    failure: drawing.DrawImpossible | None = None
     with transaction.atomic():
-        record.save()
-        _create_inspections(plan, record, result, parameters.slots)
+        # One draw per label: the plan row is locked so two clicks cannot both draw.
+        InspectionPlan.objects.select_for_update().filter(pk=plan.pk).first()
+        if Draw.objects.filter(plan=plan, label=label, status=Draw.Status.DONE).exists():
+            # Drawing again until a result pleases someone is what the seed prevents.
+            raise ValidationError(f"“{label}”已抽取,不能重抽;可复核该次抽取")
+        seed = drawing.derive_seed(plan.seed, label)
+        on = parameters.slots[0].start
+        entities, unlocated = entity_register(on, categories)
+        inspectors = inspector_register(on)
+        inputs = drawing.inputs_document(entities, inspectors, parameters, seed)
+        inputs["plan_seed"] = {"source": plan.seed_source, "value": plan.seed_value,
+                               "seed": plan.seed, "label": label,
+                               "announced_at": plan.seed_announced_at.isoformat(),
+                               "fixed_at": plan.seed_fixed_at.isoformat()}
+        inputs["unlocated_entities"] = unlocated
+        record = Draw(plan=plan, kind=kind, label=label, seed=seed, algorithm=drawing.ALGORITHM,
+                      inputs=inputs, inputs_sha256=drawing.sha256_json(inputs),
+                      drawn_at=timezone.now(), drawn_by=_user(user))
+        try:
+            result = drawing.draw(entities, inspectors, parameters, seed)
+        except drawing.DrawImpossible as exc:
+            # The failed attempt stays in the log, as public as a successful one.
+            record.status, record.explanation = Draw.Status.IMPOSSIBLE, str(exc)
+            record.save()
+            failure = exc
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+        else:
+            record.status = Draw.Status.DONE
+            record.result = drawing.result_document(result)
+            record.result_sha256 = result.digest()
+            record.save()
+            _create_inspections(plan, record, result, parameters.slots)
+    if failure is not None:
+        raise DrawRefused(str(failure), record) from failure
     return record
 
 
@@ -341,7 +349,7 @@ class Verification:
     message: str
 
 
-def verify_draw(record: Draw, *, save: bool = True) -> Verification:
+def verify_draw(record: Draw, *, save: bool = True, user: Any = None) -> Verification:
     """Re-run a draw from its recorded inputs and compare with its recorded result."""
     inputs_ok = drawing.sha256_json(record.inputs) == record.inputs_sha256
     try:
@@ -357,8 +365,8 @@ def verify_draw(record: Draw, *, save: bool = True) -> Verification:
                    "复核不一致:" + ("输入摘要与记录不符" if not inputs_ok else
                                    f"重新运行得到 {digest or '无法完成'},记录为 {record.result_sha256}"))
     if save:
-        record.verified_at, record.verified_ok = timezone.now(), ok
-        record.save(update_fields=["verified_at", "verified_ok"])
+        DrawVerification.objects.create(draw=record, at=timezone.now(), ok=ok, inputs_ok=inputs_ok,
+                                        result_sha256=digest, message=message[:300], by=_user(user))
     return Verification(ok, inputs_ok, digest, message)
 
 

@@ -112,7 +112,7 @@ def draw_verify(request, draw_id: int):
     """Re-run the draw now; htmx swaps in the verdict."""
     _staff(request)
     record = get_object_or_404(Draw, pk=draw_id)
-    check = services.verify_draw(record)
+    check = services.verify_draw(record, user=request.user)
     if request.htmx:
         return render(request, "enforcement/_verification.html", {"check": check, "draw": record})
     (messages.success if check.ok else messages.error)(request, check.message)
