@@ -174,3 +174,34 @@ def test_draw_command_and_alarm_command(w):
     call_command("enforcement", "alarm", "--date", (insp.publish_by + dt.timedelta(days=1)).isoformat(),
                  stdout=out)
     assert "逾期未公示 1 条" in out.getvalue()
+
+
+def test_plan_created_in_the_browser_form(w):
+    web = client_for(w["handler"])
+    r = web.post(reverse("enforcement:plans"), {
+        "year": 2023, "title": "2023年度计划", "department": w["zhifa"].pk,
+        "default_proportion": "0.05", "proportions": "hc_production=0.2，城镇燃气=10%",
+        "key_date_count": 2, "publication_workdays": 15}, follow=True)
+    plan = w["plan"].__class__.objects.get(year=2023)
+    assert plan.proportions == {"hc_production": 0.2, "town_gas": 0.1}
+    assert plan.publication_workdays == 15 and "2023年度计划" in r.content.decode()
+    r = web.post(reverse("enforcement:plans"), {"year": 2023, "title": "x", "department": w["zhifa"].pk,
+                                               "proportions": "城镇燃气=150%"}, follow=True)
+    assert "抽查比例须在 0 与 1 之间" in r.content.decode()
+    r = client_for(w["other"]).post(reverse("enforcement:plans"), {
+        "year": 2023, "title": "x", "department": w["zhifa"].pk}, follow=True)
+    assert r.status_code == 403
+
+
+def test_registers_page_and_api_show_certificates_and_conflicts(w):
+    from yingji.enforcement.models import ConflictDeclaration
+    insp = w["inspectors"][1]
+    insp.certificate_valid_to = dt.date(2020, 6, 30)
+    insp.save()
+    ConflictDeclaration.objects.create(inspector=insp, enterprise=w["enterprises"][0],
+                                       reason="配偶任职", declared_on=dt.date(2021, 1, 1))
+    page = client_for(w["handler"]).get(reverse("enforcement:registers")).content.decode()
+    assert "已过期" in page and "配偶任职" in page and "HC-02" in page and "MF-01" in page
+    rows = {i["certificate_number"]: i for i in client_for(w["handler"]).get(f"{API}/inspectors").json()}
+    assert rows["T1"]["conflicts"] == [w["enterprises"][0].credit_code]
+    assert any(m["code"] == "M-HC" for m in Client().get(f"{API}/matters").json())

@@ -19,6 +19,8 @@ from yingji.enforcement.models import (
     Draw,
     Inspection,
     InspectionPlan,
+    Inspector,
+    Matter,
     PenaltyCase,
     Publication,
 )
@@ -288,10 +290,8 @@ def list_plans(request):
 def create_plan(request, payload: PlanIn):
     """Create an annual supervision-inspection plan (its department's staff or leaders)."""
     department = get_object_or_404(Department, pk=payload.department_id)
-    if not scope_for(request.user).can_edit_department(department.pk):
-        raise HttpError(403, "无权为该部门制定检查计划")
-    plan = InspectionPlan.objects.create(
-        year=payload.year, title=payload.title, department=department,
+    plan = services.create_plan(
+        request.user, year=payload.year, title=payload.title, department=department,
         proportions=payload.proportions, default_proportion=payload.default_proportion,
         inspectors_per_entity=payload.inspectors_per_entity,
         key_date_count=payload.key_date_count, publication_workdays=payload.publication_workdays)
@@ -360,6 +360,38 @@ def verify_draw(request, draw_id: int):
     check = services.verify_draw(record, user=request.user)
     return {"draw_id": record.pk, "ok": check.ok, "inputs_ok": check.inputs_ok,
             "result_sha256": check.result_sha256, "message": check.message}
+
+
+class InspectorOut(Schema):
+    id: int
+    name: str
+    certificate_number: str
+    certificate_valid_from: dt.date
+    certificate_valid_to: dt.date
+    department: str
+    districts: list[str]
+    conflicts: list[str]
+    active: bool
+
+
+@router.get("/inspectors", response=list[InspectorOut])
+def list_inspectors(request):
+    """The inspector register (执法人员名录) with declared conflicts (credit codes)."""
+    _staff(request)
+    return [{"id": i.pk, "name": i.name, "certificate_number": i.certificate_number,
+             "certificate_valid_from": i.certificate_valid_from,
+             "certificate_valid_to": i.certificate_valid_to, "department": i.department.name,
+             "districts": [r.code for r in i.districts.all()],
+             "conflicts": [c.enterprise.credit_code for c in i.conflicts.all()], "active": i.active}
+            for i in Inspector.objects.select_related("department").prefetch_related(
+                "districts", "conflicts__enterprise")]
+
+
+@router.get("/matters", auth=None)
+def list_matters(request):
+    """The list of inspectable matters (检查事项清单) with checklists: public."""
+    return [{"code": m.code, "name": m.name, "category": m.category, "basis": m.basis,
+             "checklist": m.checklist} for m in Matter.objects.filter(active=True)]
 
 
 # ---------------------------------------------------------------- inspections

@@ -11,6 +11,7 @@ registers, calls it, and saves.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -378,6 +379,48 @@ def inputs_public(record: Draw, day: dt.date | None = None) -> bool:
 
 
 # ---------------------------------------------------------------- plans
+
+
+def parse_proportions(text: str) -> dict[str, float]:
+    """"hc_production=0.2, town_gas=0.1" (or 危险化学品生产=20%) → {code: fraction}."""
+    labels = {v: k for k, v in CATEGORY_LABELS.items()}
+    out: dict[str, float] = {}
+    for part in [p for p in re.split(r"[,，;；\n]+", text or "") if p.strip()]:
+        if "=" not in part:
+            raise ValidationError({"proportions": f"应写作“领域=比例”:{part.strip()}"})
+        name, value = (x.strip() for x in part.split("=", 1))
+        code = name if name in CATEGORY_LABELS else labels.get(name)
+        if code is None:
+            raise ValidationError({"proportions": f"未知的领域:{name}"})
+        try:
+            number = float(value[:-1]) / 100 if value.endswith("%") else float(value)
+        except ValueError:
+            raise ValidationError({"proportions": f"比例不是数字:{value}"}) from None
+        out[code] = number
+    return out
+
+
+def create_plan(user: Any, *, year: int, title: str, department: Department,
+                proportions: dict[str, float] | None = None, default_proportion: float = 0.05,
+                inspectors_per_entity: int = 2, key_date_count: int = 3,
+                publication_workdays: int = 20) -> InspectionPlan:
+    """A new annual plan of `department` (its staff or leaders), parameters checked
+    the way the draw will check them."""
+    _require_edit(user, department.pk, "为该部门制定检查计划")
+    proportions = dict(proportions or {})
+    try:
+        drawing.validate(drawing.Parameters(
+            slots=monthly_slots(year), proportions=proportions,
+            default_proportion=default_proportion, inspectors_per_entity=inspectors_per_entity))
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+    if not title.strip():
+        raise ValidationError({"title": "名称不能为空"})
+    return InspectionPlan.objects.create(
+        year=year, title=title.strip(), department=department, proportions=proportions,
+        default_proportion=default_proportion, inspectors_per_entity=inspectors_per_entity,
+        key_date_count=key_date_count, publication_workdays=publication_workdays)
+
 
 
 def monthly_schedule(plan: InspectionPlan) -> list[dict]:

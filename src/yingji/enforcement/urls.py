@@ -5,6 +5,7 @@ from yingji.enforcement import views
 app_name = "enforcement"
 urlpatterns = [
     path("", views.plan_list, name="plans"),
+    path("registers/", views.registers, name="registers"),
     path("plans/<int:plan_id>/", views.plan_detail, name="plan"),
     path("plans/<int:plan_id>/<str:action>/", views.plan_action, name="plan_action"),
     path("draws/<int:draw_id>/", views.draw_detail, name="draw"),

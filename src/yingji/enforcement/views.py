@@ -22,8 +22,11 @@ from yingji.enforcement.models import (
     JOINT_PUNISHMENTS,
     DishonestyListing,
     Draw,
+    ExemptionRule,
     Inspection,
     InspectionPlan,
+    Inspector,
+    Matter,
     PenaltyCase,
     Publication,
 )
@@ -42,10 +45,48 @@ def _staff(request) -> None:
 
 @login_required
 def plan_list(request):
+    """The plans; a form to create one (year, proportions per category, deadlines)."""
     _staff(request)
+    if request.method == "POST":
+        try:
+            plan = services.create_plan(
+                request.user, year=int(request.POST.get("year", "")),
+                title=request.POST.get("title", ""),
+                department=get_object_or_404(Department, pk=request.POST.get("department")),
+                proportions=services.parse_proportions(request.POST.get("proportions", "")),
+                default_proportion=float(request.POST.get("default_proportion") or 0.05),
+                key_date_count=int(request.POST.get("key_date_count") or 3),
+                publication_workdays=int(request.POST.get("publication_workdays") or 20))
+            return redirect("enforcement:plan", plan.pk)
+        except ValueError:
+            messages.error(request, "年度、比例或天数须为数字")
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+        return redirect("enforcement:plans")
     plans = [{"plan": p, **services.plan_counts(p)}
              for p in InspectionPlan.objects.select_related("department")]
-    return render(request, "enforcement/plan_list.html", {"plans": plans})
+    scope = scope_for(request.user)
+    departments = [d for d in Department.objects.filter(active=True)
+                   if scope.can_edit_department(d.pk)]
+    return render(request, "enforcement/plan_list.html", {
+        "plans": plans, "departments": departments, "this_year": services.today().year,
+        "categories": services.CATEGORY_LABELS.items()})
+
+
+@login_required
+def registers(request):
+    """The registers: inspectors (certificates, districts, conflicts), matters with
+    their checklists, the exemption list."""
+    _staff(request)
+    today = services.today()
+    return render(request, "enforcement/registers.html", {
+        "inspectors": Inspector.objects.select_related("department").prefetch_related(
+            "districts", "conflicts__enterprise"),
+        "matters": Matter.objects.filter(active=True),
+        "rules": ExemptionRule.objects.filter(active=True),
+        "today": today, "soon": today + dt.timedelta(days=90),
+        "labels": services.CATEGORY_LABELS,
+    })
 
 
 @login_required
