@@ -205,3 +205,21 @@ def test_registers_page_and_api_show_certificates_and_conflicts(w):
     rows = {i["certificate_number"]: i for i in client_for(w["handler"]).get(f"{API}/inspectors").json()}
     assert rows["T1"]["conflicts"] == [w["enterprises"][0].credit_code]
     assert any(m["code"] == "M-HC" for m in Client().get(f"{API}/matters").json())
+
+
+def test_map_layer_shows_inspections_in_scope(w):
+    from django.test import RequestFactory
+
+    from yingji.core import layers
+    from yingji.risk.models import Enterprise
+
+    Enterprise.objects.update(lon=113.33, lat=23.13)
+    client_for(w["handler"]).post(f"{API}/plans/{w['plan'].pk}/draw")
+    request = RequestFactory().get("/")
+    request.user = w["boss"]
+    layer = layers.get("enforcement_inspections")
+    features = layer.loader(request, None)["features"]
+    assert len(features) == 5 and "双随机抽查" in features[0]["properties"]["name"]
+    assert layer.loader(request, (100.0, 10.0, 101.0, 11.0))["features"] == []
+    request.user = w["other"]
+    assert layer.loader(request, None)["features"] == []

@@ -11,6 +11,6 @@ class EnforcementConfig(AppConfig):
         from yingji.enforcement.layers import inspection_features
 
         nav.register("执法检查", "enforcement:plans", order=60)
-        layers.register("enforcement_inspections", "本年度执法检查", group="执法检查",
+        layers.register("enforcement_inspections", "执法检查(最近年度)", group="执法检查",
                         loader=inspection_features,
                         style={"color": "#6a1b9a", "radius": 5})

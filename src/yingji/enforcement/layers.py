@@ -1,5 +1,5 @@
-"""The enforcement layer of the one map: this year's inspections at their
-enterprise's location, within the user's scope."""
+"""The enforcement layer of the one map: the latest plan year's inspections at
+their enterprise's location, within the user's scope."""
 
 from __future__ import annotations
 
@@ -9,11 +9,15 @@ from yingji.core.layers import BBox
 
 
 def inspection_features(request: Any, bbox: BBox | None) -> dict[str, Any]:
-    """Inspections of the current year as GeoJSON points (WGS-84)."""
-    from yingji.enforcement import services
+    """Inspections of the latest plan year as GeoJSON points (WGS-84)."""
+    from django.db.models import Max
 
+    from yingji.enforcement import services
+    from yingji.enforcement.models import InspectionPlan
+
+    year = InspectionPlan.objects.aggregate(year=Max("year"))["year"]
     qs = services.visible_inspections(request.user).filter(
-        window_start__year=services.today().year, enterprise__lon__isnull=False,
+        plan__year=year, enterprise__lon__isnull=False,
         enterprise__lat__isnull=False).select_related("enterprise")
     if bbox is not None:
         min_lon, min_lat, max_lon, max_lat = bbox
