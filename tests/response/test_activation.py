@@ -120,3 +120,13 @@ def test_activation_is_audited(incident, red_plan, people, at):
 
     act = services.activate(red_plan, incident, "IV", user=people["duty"], at=at)
     assert audit.history(act.cards.first()).exists()
+
+
+def test_cards_are_delivered_by_one_job_once_the_activation_commits(
+        incident, red_plan, people, at, django_capture_on_commit_callbacks, mailoutbox):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.activate(red_plan, incident, "II", user=people["duty"], at=at)
+    assert len(callbacks) == 1  # one delivery job for the whole batch
+    note = Notification.objects.get(recipient=people["jiaoyu"])
+    assert note.status == Notification.Status.SENT
+    assert any("停课" in m.subject and m.to == ["jiaoyu@example.org"] for m in mailoutbox)

@@ -71,8 +71,11 @@ def test_accepting_a_desk_item_registers_the_incident_with_its_proposals(tianhe,
 def test_duty_desk_shows_what_needs_attention(incident, red_plan, people, at):
     act = services.activate(red_plan, incident, "IV", user=people["duty"], at=at)
     publish_red_rainstorm()
+    early = services.duty_desk(at + dt.timedelta(minutes=5))
+    assert early["counts"]["unacknowledged"] == act.cards.count() == len(early["unacknowledged"])
+    assert early["overdue"] == []
     desk = services.duty_desk(at + dt.timedelta(minutes=20))
-    assert len(desk["unacknowledged"]) == act.cards.count()
+    assert desk["counts"]["unacknowledged"] == act.cards.count() and desk["unacknowledged"] == []
     assert {c.pk for c in desk["overdue"]} == set(act.cards.values_list("pk", flat=True))
     assert len(desk["desk_items"]) == 1 and incident in desk["responding"]
 

@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -35,6 +36,7 @@ from yingji.response.models import (
     Warehouse,
 )
 
+DESK_ROWS = 50  # per section of the duty desk; counts above each section are complete
 ERRORS = (ValidationError, PermissionDenied, cards.TransitionError, dispatch.OrderTransitionError, ValueError)
 
 
@@ -82,7 +84,10 @@ def _float(value: Any, default: float | None = 0.0) -> float | None:
 @login_required
 def desk(request):
     _sees(request)
-    data = services.duty_desk()
+    data = services.duty_desk(limit=DESK_ROWS)
+    # Row links are built from two prefixes: a {% url %} per row costs more than the query.
+    data["incident_base"] = reverse("response:incidents")
+    data["desk_base"] = reverse("response:desk") + "desk/"
     today = timezone.localdate()
     data["roster"] = DutyShift.objects.filter(starts_at__date__gte=today - dt.timedelta(days=1)).select_related(
         "officer", "leader").prefetch_related("departments")[:8]
