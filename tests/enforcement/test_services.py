@@ -272,3 +272,13 @@ def test_district_staff_see_only_their_district(w):
     assert services.visible_inspections(w["boss"]).count() == 5
     rows = services.statistics(2022, "district", tianhe)
     assert [r.key for r in rows] == [f.TIANHE]
+
+
+def test_inspection_after_a_certificate_lapsed_is_refused(w):
+    insp = _inspection(w)
+    officer = insp.inspectors.first()
+    officer.certificate_valid_to = insp.window_end
+    officer.save()
+    with pytest.raises(ValidationError, match="执法证在 .* 无效"):
+        services.record_inspection(insp, w["handler"], inspected_on=insp.window_end + dt.timedelta(days=1))
+    services.record_inspection(insp, w["handler"], inspected_on=insp.window_end)

@@ -481,6 +481,11 @@ def record_inspection(inspection: Inspection, user: Any, *, inspected_on: dt.dat
         raise ValidationError("该检查已录入结果")
     if inspected_on < inspection.window_start:
         raise ValidationError({"inspected_on": f"检查日期早于检查时段({inspection.window_label})"})
+    lapsed = [i.name for i in inspection.inspectors.all()
+              if not i.certificate_valid_from <= inspected_on <= i.certificate_valid_to]
+    if lapsed:
+        raise ValidationError({"inspected_on": f"{'、'.join(lapsed)} 的执法证在 {inspected_on} 无效,"
+                                               "不能以其名义检查"})
     findings = list(findings)
     known = {i["code"] for i in checklist_for(inspection.category)}
     for f in findings:
