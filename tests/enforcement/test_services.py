@@ -282,3 +282,9 @@ def test_inspection_after_a_certificate_lapsed_is_refused(w):
     with pytest.raises(ValidationError, match="执法证在 .* 无效"):
         services.record_inspection(insp, w["handler"], inspected_on=insp.window_end + dt.timedelta(days=1))
     services.record_inspection(insp, w["handler"], inspected_on=insp.window_end)
+
+
+def test_case_numbers_follow_the_bureaus_prefix(w, settings):
+    settings.YINGJI_ENFORCEMENT_CASE_PREFIX = "穗应急罚"
+    case = _case(w)
+    assert case.number == "穗应急罚〔2022〕0001号"

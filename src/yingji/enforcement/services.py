@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count
@@ -545,11 +546,13 @@ def open_case(inspection: Inspection, findings: list[Finding], user: Any, *,
               opened_on: dt.date) -> PenaltyCase:
     """File (立案) a penalty case for the non-exempt findings of an inspection."""
     year = opened_on.year
+    # The document prefix is the bureau's own (穗应急罚 in Guangzhou): a setting.
+    prefix = getattr(settings, "YINGJI_ENFORCEMENT_CASE_PREFIX", "应急罚")
     serial = PenaltyCase.objects.filter(opened_on__year=year).count() + 1
-    number = f"穗应急罚〔{year}〕{serial:04d}号"
+    number = f"{prefix}〔{year}〕{serial:04d}号"
     while PenaltyCase.objects.filter(number=number).exists():
         serial += 1
-        number = f"穗应急罚〔{year}〕{serial:04d}号"
+        number = f"{prefix}〔{year}〕{serial:04d}号"
     case = PenaltyCase.objects.create(
         number=number, enterprise=inspection.enterprise, inspection=inspection,
         department=inspection.department, district=inspection.district,
