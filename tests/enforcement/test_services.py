@@ -288,3 +288,24 @@ def test_case_numbers_follow_the_bureaus_prefix(w, settings):
     settings.YINGJI_ENFORCEMENT_CASE_PREFIX = "穗应急罚"
     case = _case(w)
     assert case.number == "穗应急罚〔2022〕0001号"
+
+
+def test_register_reads_weights_from_risk_and_complaints(w):
+    from yingji.enforcement.models import Complaint
+    from yingji.risk.services import create_hazard
+
+    a, b, c = w["enterprises"][:3]
+    create_hazard(a, description="储罐区无监控", source="regulator_inspection", level="major",
+                  found_on=dt.date(2021, 11, 1))
+    closed = create_hazard(b, description="已整改", source="regulator_inspection", level="major",
+                           found_on=dt.date(2021, 5, 1))
+    Hazard.objects.filter(pk=closed.pk).update(state="closed")
+    Complaint.objects.create(enterprise=c, received_on=dt.date(2021, 6, 1), summary="举报")
+    Complaint.objects.create(enterprise=c, received_on=dt.date(2020, 6, 1), summary="太早")
+    c.has_major_hazard_installation = True
+    c.save()
+    entities = {e.id: e for e in services.entity_register(dt.date(2022, 1, 1))[0]}
+    assert entities[a.credit_code].open_major_hazards == 1
+    assert entities[b.credit_code].open_major_hazards == 0
+    assert entities[c.credit_code].complaints == 1 and entities[c.credit_code].major_hazard_installation
+    assert entities[c.credit_code].category == "hc_use"
