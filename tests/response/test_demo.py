@@ -41,3 +41,49 @@ def test_demo_loads_once_and_again_changes_nothing():
     from yingji.core.models import Notification
 
     assert not Notification.objects.filter(dedupe_key__startswith="response:", status="queued").exists()
+
+
+def test_every_page_renders_on_the_demo_data(client):
+    from django.contrib.auth.models import User
+    from django.urls import reverse
+
+    create_demo_users()
+    demo.load_demo()
+    past = Incident.objects.get(title=demo.PAST_INCIDENT)
+    plan = EmergencyPlan.objects.get()
+    client.force_login(User.objects.get(username="duty"))
+    pages = {
+        reverse("response:desk"): "值班台",
+        reverse("response:incidents"): demo.PAST_INCIDENT,
+        reverse("response:incident", args=[past.pk]) + "?capability=排涝": "白云消防救援站",
+        reverse("response:plans"): plan.title,
+        reverse("response:plan", args=[plan.pk]): "停课",
+        reverse("response:resources"): "华南农业大学中心避难场所",
+        reverse("response:drills"): "安排演练",
+        reverse("response:my_cards"): "本单位行动卡",
+    }
+    for url, text in pages.items():
+        r = client.get(url)
+        assert r.status_code == 200, url
+        assert text in r.content.decode(), url
+    # the past incident's timeline reads in order on its page
+    html = client.get(reverse("response:incident", args=[past.pk])).content.decode()
+    assert html.index("接报值班接报") < html.index("启动《") < html.index("事件结案")
+
+
+def test_commands(tmp_path):
+    import io as _io
+
+    from django.core.management import CommandError, call_command
+
+    create_demo_users()
+    out = _io.StringIO()
+    call_command("response", "load-example-plan", stdout=out)
+    call_command("response", "roster", "2024-09-30", "3", stdout=out)
+    assert "新排班 3 班,其中联合值守 2 班" in out.getvalue()
+    bad = tmp_path / "坏.xlsx"
+    bad.write_bytes(b"nonsense")
+    with pytest.raises(CommandError, match="坏.xlsx:无法读取 Excel 文件"):
+        call_command("response", "import-resources", str(bad))
+    call_command("response", "escalate", stdout=out)
+    assert "升级超时行动卡 0 次" in out.getvalue()
