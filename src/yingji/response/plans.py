@@ -170,3 +170,34 @@ def remind_reviews(today: dt.date | None = None, ahead_days: int = 30) -> int:
                  f"前完成评估修订{',现已逾期' if late else ''}。",
             dedupe_key=f"response:plan-review:{plan.pk}:{plan.review_due.isoformat()}", source=plan))
     return n
+
+
+@transaction.atomic
+def new_version(plan: EmergencyPlan, version: str) -> EmergencyPlan:
+    """A draft copy of `plan` as its next version (修订), linked to it."""
+    if EmergencyPlan.objects.filter(title=plan.title, version=version).exists():
+        raise ValidationError(f"《{plan.title}》已有版本 {version}")
+    data = structure_of(plan)
+    data["version"] = version
+    draft = save_structure(data, status=EmergencyPlan.Status.DRAFT)
+    draft.previous_version = plan
+    draft.save(update_fields=["previous_version"])
+    draft.related.set(plan.related.all())
+    return draft
+
+
+@transaction.atomic
+def publish(plan: EmergencyPlan, *, issued_on: dt.date | None = None) -> EmergencyPlan:
+    """Put a draft in force; the version it revises is retired (one version in force)."""
+    if plan.status != EmergencyPlan.Status.DRAFT:
+        raise ValidationError("只有草稿可以发布")
+    if not plan.card_templates.exists():
+        raise ValidationError("预案没有任何行动卡,不能发布")
+    plan.status = EmergencyPlan.Status.ACTIVE
+    plan.issued_on = issued_on or timezone.localdate()
+    plan.save(update_fields=["status", "issued_on"])
+    previous = plan.previous_version
+    if previous is not None and previous.status == EmergencyPlan.Status.ACTIVE:
+        previous.status = EmergencyPlan.Status.RETIRED
+        previous.save(update_fields=["status"])
+    return plan
