@@ -1,3 +1,192 @@
-from ninja import Router
+"""Alerts API (/api/v1/alerts/): draft, review, approve, update/extend/cancel,
+CAP XML, delivery progress, population estimate, subscriber import, and the push
+endpoint for incoming CAP (authenticated by the feed's token, not a session)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import File, Router, Schema
+from ninja.errors import HttpError
+from ninja.files import UploadedFile
+
+from yingji.alerts import cap, services
+from yingji.alerts.models import Alert, IncomingCap, IncomingFeed
 
 router = Router(tags=["alerts"])
+
+
+class AreaIn(Schema):
+    region_code: str = ""
+    polygon: dict | None = None
+    circle: list[float] | None = None
+    description: str = ""
+    crs: str = "wgs84"
+
+
+class DraftIn(Schema):
+    hazard: str
+    colour: str
+    description: str
+    areas: list[AreaIn]
+    instruction: str = ""
+    headline: str = ""
+    groups: list[str] = []
+    groups_anywhere: list[str] = []
+    channels: list[str] = ["sms", "email", "webhook"]
+    cap_status: str = "Actual"
+    expires: dt.datetime | None = None
+    headline_en: str = ""
+    description_en: str = ""
+
+
+class AlertOut(Schema):
+    id: int
+    identifier: str
+    msg_type: str
+    cap_status: str
+    state: str
+    hazard: str
+    colour: str
+    severity: str
+    headline: str
+    description: str
+    population_estimate: int | None
+    references_id: int | None
+    sent: dt.datetime | None
+    expires: dt.datetime | None
+
+
+class NoteIn(Schema):
+    note: str = ""
+
+
+class UpdateIn(Schema):
+    colour: str | None = None
+    description: str | None = None
+    instruction: str | None = None
+
+
+class ExtendIn(Schema):
+    until: dt.datetime
+
+
+class ImportOut(Schema):
+    created: int
+    updated: int
+    errors: list[str]
+
+
+class IncomingOut(Schema):
+    id: int
+    identifier: str
+    sender: str
+    msg_type: str
+    headline: str
+    problems: list[str]
+
+
+def _spec(body: DraftIn) -> services.DraftSpec:
+    areas = [services.AreaSpec(region_code=a.region_code, polygon=a.polygon,
+                               circle=tuple(a.circle) if a.circle else None,
+                               description=a.description, crs=a.crs) for a in body.areas]
+    return services.DraftSpec(
+        hazard=body.hazard, colour=body.colour, description=body.description, areas=areas,
+        instruction=body.instruction, headline=body.headline, groups=body.groups,
+        groups_anywhere=body.groups_anywhere, channels=body.channels,
+        cap_status=body.cap_status, expires=body.expires, headline_en=body.headline_en,
+        description_en=body.description_en)
+
+
+@router.get("/", response=list[AlertOut])
+def list_alerts(request, state: str | None = None):
+    qs = Alert.objects.all()
+    return qs.filter(state=state)[:500] if state else qs[:500]
+
+
+@router.post("/", response={201: AlertOut})
+def create_alert(request, body: DraftIn):
+    return 201, services.create_draft(request.user, _spec(body))
+
+
+@router.get("/{alert_id}", response=AlertOut)
+def get_alert(request, alert_id: int):
+    return get_object_or_404(Alert, pk=alert_id)
+
+
+@router.post("/{alert_id}/submit", response=AlertOut)
+def submit_alert(request, alert_id: int):
+    return services.submit(get_object_or_404(Alert, pk=alert_id), request.user)
+
+
+@router.post("/{alert_id}/approve", response=AlertOut)
+def approve_alert(request, alert_id: int):
+    return services.approve(get_object_or_404(Alert, pk=alert_id), request.user)
+
+
+@router.post("/{alert_id}/reject", response=AlertOut)
+def reject_alert(request, alert_id: int, body: NoteIn):
+    return services.reject(get_object_or_404(Alert, pk=alert_id), request.user, body.note)
+
+
+@router.post("/{alert_id}/update", response={201: AlertOut})
+def update_alert(request, alert_id: int, body: UpdateIn):
+    return 201, services.update(get_object_or_404(Alert, pk=alert_id), request.user,
+                                **body.dict())
+
+
+@router.post("/{alert_id}/extend", response={201: AlertOut})
+def extend_alert(request, alert_id: int, body: ExtendIn):
+    return 201, services.extend(get_object_or_404(Alert, pk=alert_id), request.user, body.until)
+
+
+@router.post("/{alert_id}/cancel", response={201: AlertOut})
+def cancel_alert(request, alert_id: int, body: NoteIn):
+    return 201, services.cancel(get_object_or_404(Alert, pk=alert_id), request.user, body.note)
+
+
+@router.get("/{alert_id}/estimate")
+def estimate(request, alert_id: int):
+    return {"population_estimate": services.population_estimate(
+        get_object_or_404(Alert, pk=alert_id))}
+
+
+@router.get("/{alert_id}/progress")
+def delivery_progress(request, alert_id: int):
+    return services.progress(get_object_or_404(Alert, pk=alert_id))
+
+
+@router.get("/{alert_id}/cap.xml")
+def alert_cap(request, alert_id: int):
+    alert = get_object_or_404(Alert, pk=alert_id)
+    if not alert.cap_xml:
+        raise HttpError(404, "该预警尚未发布,没有 CAP 消息")
+    return HttpResponse(alert.cap_xml, content_type="application/cap+xml; charset=utf-8")
+
+
+@router.post("/subscribers/import", response=ImportOut)
+def import_subscribers(request, file: UploadedFile = File(...)):
+    if not services.can_draft(request.user):
+        raise HttpError(403, "没有导入订阅人的权限")
+    report = services.import_subscribers(file.name or "upload.csv", file.read())
+    return {"created": report.created, "updated": report.updated, "errors": report.errors}
+
+
+@router.post("/incoming/{token}", auth=None, response={201: list[IncomingOut]})
+def receive_incoming(request, token: str):
+    """Push endpoint for another agency's CAP (one alert, an EDXL-DE envelope or a feed)."""
+    feed = IncomingFeed.objects.filter(token=token, active=True).first()
+    if feed is None:
+        raise HttpError(404, "未知的推送口令")
+    try:
+        items = services.receive_cap(request.body, feed)
+    except cap.CapError as exc:
+        raise HttpError(422, str(exc)) from None
+    return 201, items
+
+
+@router.get("/incoming/", response=list[IncomingOut])
+def list_incoming(request):
+    return IncomingCap.objects.all()[:200]

@@ -1,7 +1,37 @@
+from typing import Any
+
 from django.apps import AppConfig
+
+
+def alerts_layer(request: Any, bbox: Any) -> dict[str, Any]:
+    """Map layer: areas of the alerts in force (regions, polygons, circles)."""
+    from yingji.alerts.mapdata import live_alert_features
+
+    return live_alert_features(bbox)
+
+
+def _on_regional_level(sender: Any, **kwargs: Any) -> None:
+    from django.db import transaction
+
+    from yingji.alerts import services
+
+    # Monitoring sends after its commit; drafting in our own transaction keeps a
+    # failure here from touching monitoring's data.
+    with transaction.atomic():
+        services.draft_from_regional_level(**kwargs)
 
 
 class AlertsConfig(AppConfig):
     name = "yingji.alerts"
     label = "alerts"
     verbose_name = "预警信息发布"
+
+    def ready(self) -> None:
+        from yingji.core import layers, nav
+        from yingji.monitoring.events import regional_level_changed
+
+        nav.register("预警发布", "alerts:list", order=40)
+        layers.register("alerts", "生效预警区域", group="预警信息", loader=alerts_layer,
+                        style={"color": "#d32f2f", "weight": 2, "fillOpacity": 0.15})
+        regional_level_changed.connect(_on_regional_level,
+                                       dispatch_uid="yingji.alerts.regional_level")

@@ -1,0 +1,326 @@
+"""Delivery channels for alerts: one class per channel, protocol code only (no
+Django). Each channel takes a batch of outgoing messages and yields one Result
+per message; the delivery service (`delivery.py`) records the results.
+
+- SmppChannel: SMS over SMPP 3.4 to an SMSC. Windowed: up to `window` submit_sm
+  outstanding before waiting for responses, throttled by a token bucket, with
+  delivery receipts (registered_delivery=1) read on the same transceiver bind.
+- SmtpChannel: e-mail over SMTP, one connection per batch.
+- WebhookChannel: HTTP POST of a WeCom/DingTalk group-robot compatible JSON
+  payload ({"msgtype": "markdown", "markdown": {...}}), errcode checked.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import re
+import smtplib
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+SENT, DELIVERED, FAILED, RETRY = "sent", "delivered", "failed", "retry"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to one address."""
+
+    key: int  # the Delivery id: the idempotency key every channel passes on
+    address: str
+    subject: str
+    text: str
+    payload: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Result:
+    """What became of one message: sent (provider id), delivered (receipt),
+    failed (permanent, with reason) or retry (temporary, with reason)."""
+
+    key: int
+    outcome: str
+    provider_id: str = ""
+    reason: str = ""
+    receipt: str = ""
+
+
+class TokenBucket:
+    """Rate limit: at most `rate` messages a second on average, bursts of `burst`."""
+
+    def __init__(self, rate: float, burst: int | None = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.rate = float(rate)
+        self.capacity = float(burst if burst is not None else max(1, int(rate)))
+        self.tokens = self.capacity
+        self.clock, self.sleep = clock, sleep
+        self.updated = clock()
+
+    def take(self, n: int = 1) -> None:
+        """Block until n tokens are available, then spend them."""
+        if self.rate <= 0:
+            return
+        while True:
+            now = self.clock()
+            self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+            self.updated = now
+            if self.tokens >= n - 1e-9:  # float rounding must not make it spin
+                self.tokens = max(0.0, self.tokens - n)
+                return
+            self.sleep((n - self.tokens) / self.rate)
+
+
+class AlertChannel(abc.ABC):
+    """One delivery channel: one class, one job."""
+
+    name = ""
+    label = ""
+
+    def __init__(self, rate: float = 0.0):
+        self.limiter = TokenBucket(rate) if rate else None
+        # Keys of the current batch already handed to the network: if the batch
+        # breaks, these may have been sent and must not be sent again.
+        self.attempted: set[int] = set()
+
+    def throttle(self) -> None:
+        if self.limiter is not None:
+            self.limiter.take()
+
+    @abc.abstractmethod
+    def send_batch(self, messages: Sequence[Outgoing]) -> Iterator[Result]:
+        """Send the messages; yield a Result for each (raising only when nothing
+        could be attempted, e.g. the server is down: all are then retried)."""
+
+
+# ----------------------------------------------------------------------- e-mail
+
+
+class SmtpChannel(AlertChannel):
+    name, label = "email", "邮件"
+
+    def __init__(self, host: str, port: int, *, sender: str, username: str = "",
+                 password: str = "", use_tls: bool = False, timeout: float = 10.0,
+                 rate: float = 0.0):
+        super().__init__(rate)
+        self.host, self.port, self.sender = host, port, sender
+        self.username, self.password, self.use_tls, self.timeout = username, password, use_tls, timeout
+
+    def send_batch(self, messages: Sequence[Outgoing]) -> Iterator[Result]:
+        self.attempted = set()
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            if self.use_tls:
+                smtp.starttls()
+            if self.username:
+                smtp.login(self.username, self.password)
+            for m in messages:
+                self.throttle()
+                msg = EmailMessage()
+                msg["From"], msg["To"], msg["Subject"] = self.sender, m.address, m.subject
+                # The delivery id in Message-ID lets a receiving system drop a duplicate.
+                msg["Message-ID"] = make_msgid(idstring=f"yingji-alert-delivery-{m.key}")
+                msg["X-Yingji-Delivery"] = str(m.key)
+                msg.set_content(m.text)
+                self.attempted.add(m.key)
+                try:
+                    smtp.send_message(msg)
+                except smtplib.SMTPRecipientsRefused as exc:
+                    code, text = next(iter(exc.recipients.values()))
+                    reason = f"SMTP {code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
+                    yield Result(m.key, FAILED if 500 <= code < 600 else RETRY, reason=reason)
+                    continue
+                except smtplib.SMTPResponseException as exc:
+                    outcome = FAILED if 500 <= exc.smtp_code < 600 else RETRY
+                    yield Result(m.key, outcome, reason=f"SMTP {exc.smtp_code} {exc.smtp_error!r}")
+                    continue
+                yield Result(m.key, SENT, provider_id=msg["Message-ID"])
+
+
+# ---------------------------------------------------------------------- webhook
+
+
+def bot_payload(title: str, text: str, extra: dict | None = None) -> dict:
+    """A group-robot message both WeCom (markdown.content) and DingTalk
+    (markdown.title + markdown.text) accept; extra keys carry the CAP summary."""
+    body = f"### {title}\n\n{text}"
+    payload = {"msgtype": "markdown", "markdown": {"title": title[:64], "content": body,
+                                                  "text": body}}
+    if extra:
+        payload["yingji"] = extra
+    return payload
+
+
+class WebhookChannel(AlertChannel):
+    name, label = "webhook", "群机器人"
+
+    def __init__(self, *, timeout: float = 10.0, rate: float = 0.0):
+        super().__init__(rate)
+        self.timeout = timeout
+
+    def send_batch(self, messages: Sequence[Outgoing]) -> Iterator[Result]:
+        self.attempted = set()
+        for m in messages:
+            self.throttle()
+            self.attempted.add(m.key)
+            yield self._post(m)
+
+    def _post(self, m: Outgoing) -> Result:
+        data = json.dumps(m.payload or bot_payload(m.subject, m.text), ensure_ascii=False)
+        request = urllib.request.Request(
+            m.address, data=data.encode("utf-8"), method="POST",
+            headers={"Content-Type": "application/json; charset=utf-8",
+                     "Idempotency-Key": f"yingji-alert-delivery-{m.key}"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                body = response.read(65536)
+        except urllib.error.HTTPError as exc:
+            outcome = RETRY if exc.code >= 500 or exc.code == 429 else FAILED
+            return Result(m.key, outcome, reason=f"HTTP {exc.code}")
+        except (urllib.error.URLError, OSError) as exc:
+            return Result(m.key, RETRY, reason=f"连接失败:{getattr(exc, 'reason', exc)}")
+        try:
+            answer = json.loads(body or b"{}")
+        except ValueError:
+            answer = {}
+        errcode = answer.get("errcode", 0) if isinstance(answer, dict) else 0
+        if errcode:
+            return Result(m.key, FAILED, reason=f"机器人返回 errcode={errcode} "
+                                                f"{answer.get('errmsg', '')}".strip())
+        return Result(m.key, SENT, provider_id=str(answer.get("msgid", "")) if isinstance(
+            answer, dict) else "")
+
+
+# ------------------------------------------------------------------------- SMS
+
+_RECEIPT = re.compile(r"id:(?P<id>\S+).*?stat:(?P<stat>\w+)(?:.*?err:(?P<err>\w+))?", re.S)
+
+
+def parse_receipt(text: str) -> tuple[str, str, str] | None:
+    """An SMPP delivery receipt's (message id, stat, err), or None if not a receipt."""
+    m = _RECEIPT.search(text)
+    return (m.group("id"), m.group("stat"), m.group("err") or "") if m else None
+
+
+class SmppChannel(AlertChannel):
+    """SMS over SMPP 3.4 (smpplib), windowed and throttled, with receipts."""
+
+    name, label = "sms", "短信"
+
+    def __init__(self, host: str, port: int, *, system_id: str, password: str,
+                 source_addr: str = "12379", window: int = 50, rate: float = 0.0,
+                 receipt_wait: float = 2.0, timeout: float = 10.0):
+        super().__init__(rate)
+        self.host, self.port = host, port
+        self.system_id, self.password, self.source_addr = system_id, password, source_addr
+        self.window, self.receipt_wait, self.timeout = max(1, window), receipt_wait, timeout
+
+    def send_batch(self, messages: Sequence[Outgoing]) -> Iterator[Result]:
+        import smpplib.client
+        import smpplib.consts
+        import smpplib.gsm
+
+        self.attempted = set()
+        client = smpplib.client.Client(self.host, self.port, timeout=self.timeout,
+                                       allow_unknown_opt_params=True)
+        by_sequence: dict[int, int] = {}  # submit_sm sequence -> delivery key
+        parts_left: dict[int, int] = {}  # key -> submit_sm responses still awaited
+        message_ids: dict[str, int] = {}  # SMSC message id -> key
+        results: list[Result] = []
+        finished: set[int] = set()
+
+        def on_sent(pdu, **_: object) -> None:
+            key = by_sequence.pop(pdu.sequence, None)
+            if key is None:
+                return
+            if pdu.status != smpplib.consts.SMPP_ESME_ROK:
+                if key not in finished:
+                    finished.add(key)
+                    retry = pdu.status in (smpplib.consts.SMPP_ESME_RTHROTTLED,
+                                           smpplib.consts.SMPP_ESME_RMSGQFUL)
+                    results.append(Result(key, RETRY if retry else FAILED,
+                                          reason=f"SMSC 拒绝 submit_sm,状态 0x{pdu.status:08X}"))
+                return
+            msg_id = pdu.message_id.decode() if isinstance(pdu.message_id, bytes) else str(
+                pdu.message_id)
+            message_ids[msg_id] = key
+            parts_left[key] -= 1
+            if parts_left[key] == 0 and key not in finished:
+                results.append(Result(key, SENT, provider_id=msg_id))
+
+        receipts: dict[int, Result] = {}
+
+        def on_received(pdu, **_: object) -> None:
+            text = pdu.short_message.decode("latin-1") if isinstance(
+                pdu.short_message, bytes) else str(pdu.short_message)
+            parsed = parse_receipt(text)
+            if parsed is None:
+                return None
+            msg_id, stat, err = parsed
+            key = message_ids.get(msg_id)
+            if key is None:
+                return None
+            receipt = f"stat:{stat} err:{err}" if err else f"stat:{stat}"
+            if stat == "DELIVRD":
+                receipts.setdefault(key, Result(key, DELIVERED, provider_id=msg_id,
+                                                receipt=receipt))
+            else:  # one failed part fails the message
+                receipts[key] = Result(key, FAILED, provider_id=msg_id, receipt=receipt,
+                                       reason=f"回执:{stat} {err}".strip())
+            return None
+
+        def on_error(pdu) -> None:  # error statuses are handled per message in on_sent
+            pass
+
+        client.set_message_sent_handler(on_sent)
+        client.set_message_received_handler(on_received)
+        client.set_error_pdu_handler(on_error)
+        client.connect()
+        try:
+            client.bind_transceiver(system_id=self.system_id, password=self.password)
+            for m in messages:
+                parts, coding, esm_class = smpplib.gsm.make_parts(m.text)
+                parts_left[m.key] = len(parts)
+                for part in parts:
+                    self.throttle()
+                    while len(by_sequence) >= self.window:
+                        client.read_once()
+                    self.attempted.add(m.key)  # before the write: a failed write is unknown too
+                    pdu = client.send_message(
+                        source_addr_ton=smpplib.consts.SMPP_TON_ALNUM,
+                        source_addr=self.source_addr,
+                        dest_addr_ton=smpplib.consts.SMPP_TON_INTL,
+                        destination_addr=m.address.lstrip("+"),
+                        short_message=part, data_coding=coding, esm_class=esm_class,
+                        registered_delivery=True)
+                    by_sequence[pdu.sequence] = m.key
+                yield from _drain(results)
+            while by_sequence:
+                client.read_once()
+                yield from _drain(results)
+            yield from _drain(results)
+            sent_keys = {k for k in parts_left if k not in finished}
+            deadline = time.monotonic() + self.receipt_wait
+            client._socket.settimeout(0.2)
+            while len(receipts) < len(sent_keys) and time.monotonic() < deadline:
+                try:
+                    client.read_once(auto_send_enquire_link=False)
+                except TimeoutError:
+                    continue
+            yield from receipts.values()
+            try:
+                client._socket.settimeout(self.timeout)
+                client.unbind()
+            except Exception:  # the messages are out; a failed unbind changes nothing
+                pass
+        finally:
+            client.disconnect()
+
+
+def _drain(results: list[Result]) -> Iterator[Result]:
+    while results:
+        yield results.pop(0)

@@ -1,0 +1,848 @@
+"""Alert use cases: draft, review with four eyes, publish (CAP XML, public page,
+deliveries), update / extend / cancel, expiry, recipient resolution with a
+population estimate, subscriber import, incoming CAP and its re-release, and the
+draft raised by monitoring's regional level changes.
+
+Pure logic lives in cap.py, capvalidate.py, conventions.py, targeting.py,
+workflow.py and channels.py; this module loads facts, calls them and saves.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import threading
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+import shapely.geometry
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Max
+from django.urls import reverse
+from django.utils import timezone
+
+from yingji.alerts import cap, capvalidate, config, conventions, targeting
+from yingji.alerts import workflow as wf
+from yingji.alerts.events import alert_published
+from yingji.alerts.models import (
+    Alert,
+    AlertArea,
+    Delivery,
+    IncomingCap,
+    IncomingFeed,
+    Subscriber,
+    SubscriberGroup,
+)
+from yingji.core import audit, outbox, regions
+from yingji.core.models import Region, Role
+
+DRAFTER_ROLES = {Role.DEPT_STAFF, Role.DISTRICT_STAFF, Role.DUTY_OFFICER, Role.LEADER, Role.ADMIN}
+APPROVER_ROLES = {Role.LEADER, Role.DUTY_OFFICER, Role.ADMIN}
+
+DEFAULT_GROUPS = [
+    ("public", "社会公众"), ("school", "学校"), ("hospital", "医院"), ("care_home", "养老机构"),
+    ("construction", "建筑工地"), ("hazchem_officer", "危化企业安全员"),
+    ("sanfang", "三防责任人"), ("district_duty", "区值班员"), ("street_duty", "街道值班员"),
+]
+
+
+def _role(user: Any) -> str | None:
+    if user is None or not user.is_authenticated:
+        return None
+    if user.is_superuser:
+        return Role.ADMIN
+    profile = getattr(user, "profile", None)
+    return profile.role if profile else None
+
+
+def can_draft(user: Any) -> bool:
+    return _role(user) in DRAFTER_ROLES
+
+
+def can_approve(user: Any) -> bool:
+    return _role(user) in APPROVER_ROLES
+
+
+def ensure_groups() -> None:
+    """The standard population groups exist (idempotent)."""
+    for n, (key, name) in enumerate(DEFAULT_GROUPS):
+        SubscriberGroup.objects.get_or_create(key=key, defaults={"name": name, "sort_order": n})
+
+
+# ----------------------------------------------------------------------- drafts
+
+
+@dataclass
+class AreaSpec:
+    """An area as the form or API gives it: a region code, or a GeoJSON polygon
+    (WGS-84, or gcj02/bd09 converted), or a circle (lat, lon, radius_km)."""
+
+    region_code: str = ""
+    polygon: dict | None = None
+    circle: tuple[float, float, float] | None = None
+    description: str = ""
+    crs: str = "wgs84"
+
+
+@dataclass
+class DraftSpec:
+    hazard: str
+    colour: str
+    description: str
+    areas: list[AreaSpec] = field(default_factory=list)
+    instruction: str = ""
+    headline: str = ""
+    groups: list[str] = field(default_factory=list)
+    groups_anywhere: list[str] = field(default_factory=list)
+    channels: list[str] = field(default_factory=lambda: ["sms", "email", "webhook"])
+    cap_status: str = "Actual"
+    urgency: str = "Expected"
+    certainty: str = "Likely"
+    response_type: str = ""
+    expires: dt.datetime | None = None
+    effective: dt.datetime | None = None
+    headline_en: str = ""
+    description_en: str = ""
+    instruction_en: str = ""
+
+
+def _invalid(field_name: str, message: str) -> ValidationError:
+    return ValidationError({field_name: [message]})
+
+
+def _area_rows(specs: Sequence[AreaSpec]) -> list[AlertArea]:
+    rows = []
+    for spec in specs:
+        if spec.region_code:
+            region = Region.objects.filter(code=spec.region_code).first()
+            if region is None:
+                raise _invalid("areas", f"区划代码不存在:{spec.region_code}")
+            rows.append(AlertArea(kind=AlertArea.Kind.REGION, region=region,
+                                  description=spec.description or region.name))
+        elif spec.polygon is not None:
+            try:
+                shape = shapely.geometry.shape(spec.polygon)
+            except Exception:
+                raise _invalid("areas", "多边形不是有效的 GeoJSON") from None
+            if spec.crs != "wgs84":
+                from yingji.core import geo
+                shape = geo.geometry_to_wgs84(shape, spec.crs)
+            if shape.is_empty or shape.geom_type not in ("Polygon", "MultiPolygon") \
+                    or not shape.is_valid:
+                raise _invalid("areas", "多边形须为有效的 Polygon 或 MultiPolygon(闭合、不自交)")
+            rows.append(AlertArea(kind=AlertArea.Kind.POLYGON,
+                                  geometry=_mapping(shape),
+                                  description=spec.description or "划定区域"))
+        elif spec.circle is not None:
+            lat, lon, radius = spec.circle
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180 and radius > 0):
+                raise _invalid("areas", "圆形区域须为有效的纬度、经度和正的半径(千米)")
+            rows.append(AlertArea(kind=AlertArea.Kind.CIRCLE,
+                                  geometry={"type": "Point", "coordinates": [lon, lat]},
+                                  radius_km=radius,
+                                  description=spec.description or f"半径 {radius:g} 千米范围"))
+    if not rows:
+        raise _invalid("areas", "至少需要一个预警区域")
+    return rows
+
+
+def _mapping(shape: Any) -> dict:
+    import json
+    return json.loads(shapely.to_geojson(shape))
+
+
+def create_draft(user: Any, spec: DraftSpec, *, origin: str = Alert.Origin.LOCAL,
+                 references: Alert | None = None, msg_type: str = "Alert",
+                 incoming: IncomingCap | None = None) -> Alert:
+    """A new draft alert; event, severity and headline follow the conventions."""
+    if user is not None and not can_draft(user):
+        raise PermissionDenied("没有起草预警的权限")
+    try:
+        conventions.check_signal(spec.hazard, spec.colour)
+    except ValueError as exc:
+        raise _invalid("colour", str(exc)) from None
+    unknown = set(spec.channels) - set(config.CHANNEL_NAMES)
+    if unknown:
+        raise _invalid("channels", f"未知渠道:{'、'.join(sorted(unknown))}")
+    areas = _area_rows(spec.areas)
+    bureau = settings.YINGJI_BUREAU_NAME
+    with transaction.atomic():
+        alert = Alert.objects.create(
+            identifier=f"DRAFT-{uuid.uuid4().hex}", sender=config.sender(),
+            msg_type=msg_type, cap_status=spec.cap_status, origin=origin,
+            references=references, incoming=incoming, hazard=spec.hazard, colour=spec.colour,
+            category=conventions.hazard_category(spec.hazard),
+            event=conventions.event_title(spec.hazard, spec.colour) if spec.colour
+            else conventions.hazard_name(spec.hazard),
+            urgency=spec.urgency, severity=conventions.severity(spec.colour),
+            certainty=spec.certainty, response_type=spec.response_type,
+            headline=spec.headline or conventions.headline(bureau, spec.hazard, spec.colour),
+            description=spec.description, instruction=spec.instruction,
+            headline_en=spec.headline_en, description_en=spec.description_en,
+            instruction_en=spec.instruction_en, effective=spec.effective, expires=spec.expires,
+            channels=list(spec.channels), author=user if user and user.is_authenticated else None,
+        )
+        for area in areas:
+            area.alert = alert
+            area.save()
+        alert.groups.set(_groups(spec.groups))
+        alert.groups_anywhere.set(_groups(spec.groups_anywhere))
+    return alert
+
+
+def _groups(keys: Iterable[str]) -> list[SubscriberGroup]:
+    keys = list(keys)
+    found = list(SubscriberGroup.objects.filter(key__in=keys))
+    missing = set(keys) - {g.key for g in found}
+    if missing:
+        raise _invalid("groups", f"人群分组不存在:{'、'.join(sorted(missing))}")
+    return found
+
+
+# --------------------------------------------------------------------- workflow
+
+
+def _move(alert: Alert, action: str) -> None:
+    try:
+        alert.state = wf.next_state(alert.state, action)
+    except wf.TransitionError as exc:
+        raise _invalid("state", str(exc)) from None
+
+
+def _locked(alert: Alert) -> Alert:
+    return Alert.objects.select_for_update().get(pk=alert.pk)
+
+
+def submit(alert: Alert, user: Any) -> Alert:
+    """Draft → review, with the population estimate computed now (shown to the
+    approver); the approvers are told through the outbox."""
+    with transaction.atomic(), audit.acting_as(user):
+        alert = _locked(alert)
+        if alert.author_id and user.pk != alert.author_id and not can_approve(user):
+            raise PermissionDenied("只有起草人可以提交")
+        _move(alert, "submit")
+        alert.population_estimate = population_estimate(alert)
+        alert.submitted_at = timezone.now()
+        alert.save()
+        _tell_approvers(alert)
+    return alert
+
+
+def _tell_approvers(alert: Alert) -> None:
+    users = get_user_model().objects.filter(profile__role__in=APPROVER_ROLES, is_active=True) \
+        .exclude(pk=alert.author_id)
+    outbox.notify_users(users, subject=f"预警待审核:{alert.headline}",
+                        body=f"{alert.headline}\n预计覆盖 {alert.population_estimate} 人。\n"
+                             f"请审核:{config.get('PUBLIC_URL')}"
+                             f"{reverse('alerts:detail', args=[alert.pk])}",
+                        dedupe_key=f"alerts:review:{alert.pk}:{alert.submitted_at:%s}",
+                        source=alert)
+
+
+def reject(alert: Alert, user: Any, note: str) -> Alert:
+    """Review → draft with the approver's note."""
+    if not can_approve(user):
+        raise PermissionDenied("没有审核预警的权限")
+    with transaction.atomic(), audit.acting_as(user):
+        alert = _locked(alert)
+        _move(alert, "reject")
+        alert.review_note = note[:500]
+        alert.save()
+    return alert
+
+
+def withdraw(alert: Alert, user: Any) -> Alert:
+    with transaction.atomic(), audit.acting_as(user):
+        alert = _locked(alert)
+        if user.pk != alert.author_id and not can_approve(user):
+            raise PermissionDenied("只有起草人或审批人可以撤回")
+        _move(alert, "withdraw")
+        alert.save()
+    return alert
+
+
+def approve(alert: Alert, user: Any, *, now: dt.datetime | None = None) -> Alert:
+    """Review → approved → published in one step, by someone other than the author:
+    the alert becomes CAP XML, the public page and the feed entry, and its
+    deliveries are queued."""
+    if not can_approve(user):
+        raise PermissionDenied("没有审批预警的权限")
+    with transaction.atomic(), audit.acting_as(user):
+        alert = _locked(alert)
+        try:
+            wf.check_four_eyes(alert.author_id, user.pk)
+        except wf.TransitionError as exc:
+            raise PermissionDenied(str(exc)) from None
+        _move(alert, "approve")
+        alert.approver = user
+        alert.approved_at = now or timezone.now()
+        alert.save()
+        _publish(alert, now or timezone.now())
+    return alert
+
+
+def _publish(alert: Alert, now: dt.datetime) -> None:
+    _move(alert, "publish")
+    alert.sent = now.replace(microsecond=0)
+    alert.identifier = _national_identifier(alert.sent)
+    message = to_cap(alert)
+    xml = cap.to_xml(message)
+    problems = capvalidate.validate(xml, references_exist=_reference_exists)
+    if problems:
+        raise ValidationError({"cap": [str(p) for p in problems]})
+    alert.cap_xml = xml.decode("utf-8")
+    alert.save()
+    if alert.references_id:
+        previous = _locked(alert.references)
+        _move(previous, "cancel" if alert.msg_type == "Cancel" else "supersede")
+        previous.save()
+    count = queue_deliveries(alert)
+    alert_id = alert.pk
+    transaction.on_commit(lambda: _released(alert_id, count))
+
+
+def _released(alert_id: int, count: int) -> None:
+    alert = Alert.objects.get(pk=alert_id)
+    codes = [code for code in alert.areas.exclude(region=None).values_list("region_id", flat=True)]
+    alert_published.send(
+        sender=Alert, alert_id=alert.pk, identifier=alert.identifier,
+        status=alert.cap_status, msg_type=alert.msg_type, event=alert.event,
+        level=alert.colour if alert.colour in conventions.LEVELS else None,
+        severity=alert.severity, area_codes=codes,
+        exercise=alert.cap_status != "Actual", at=alert.sent)
+    if count:
+        from yingji.alerts.tasks import deliver_alert
+        deliver_alert(alert.pk)
+
+
+_id_lock = threading.Lock()
+
+
+def _national_identifier(sent: dt.datetime) -> str:
+    local = timezone.localtime(sent)
+    with _id_lock:
+        for serial in range(0, 1000):
+            ident = conventions.identifier(settings.YINGJI_CITY_CODE, config.get("ORG_CODE"),
+                                           local, serial)
+            if not Alert.objects.filter(identifier=ident).exists():
+                return ident
+    raise RuntimeError("同一秒内发布的预警过多")
+
+
+def _reference_exists(sender: str, identifier: str) -> bool:
+    return Alert.objects.filter(sender=sender, identifier=identifier).exists() or \
+        IncomingCap.objects.filter(sender=sender, identifier=identifier).exists()
+
+
+def _successor(alert: Alert, user: Any, msg_type: str, **changes: Any) -> Alert:
+    if alert.state != wf.PUBLISHED:
+        raise _invalid("state", f"只有已发布的预警可以{'解除' if msg_type == 'Cancel' else '更新'},"
+                                f"当前为“{alert.get_state_display()}”")
+    if alert.successors.filter(state__in=[wf.DRAFT, wf.REVIEW]).exists():
+        raise _invalid("state", "该预警已有待审核的更新或解除")
+    spec = DraftSpec(
+        hazard=alert.hazard, colour=alert.colour, description=alert.description,
+        instruction=alert.instruction, headline=alert.headline,
+        areas=[_area_spec(a) for a in alert.areas.all()],
+        groups=[g.key for g in alert.groups.all()],
+        groups_anywhere=[g.key for g in alert.groups_anywhere.all()],
+        channels=list(alert.channels), cap_status=alert.cap_status, urgency=alert.urgency,
+        certainty=alert.certainty, response_type=alert.response_type, expires=alert.expires,
+        effective=alert.effective, headline_en=alert.headline_en,
+        description_en=alert.description_en, instruction_en=alert.instruction_en)
+    for key, value in changes.items():
+        if value is not None:
+            setattr(spec, key, value)
+    if "colour" in changes and changes["colour"] and "headline" not in changes:
+        spec.headline = conventions.headline(settings.YINGJI_BUREAU_NAME, spec.hazard,
+                                             spec.colour)
+    successor = create_draft(user, spec, origin=alert.origin, references=alert,
+                             msg_type=msg_type)
+    return submit(successor, user)
+
+
+def _area_spec(area: AlertArea) -> AreaSpec:
+    if area.kind == AlertArea.Kind.REGION:
+        return AreaSpec(region_code=area.region_id, description=area.description)
+    if area.kind == AlertArea.Kind.CIRCLE:
+        lon, lat = area.geometry["coordinates"]
+        return AreaSpec(circle=(lat, lon, area.radius_km), description=area.description)
+    return AreaSpec(polygon=area.geometry, description=area.description)
+
+
+def update(alert: Alert, user: Any, **changes: Any) -> Alert:
+    """One action: an Update of a published alert (new level, text, areas …),
+    submitted for review. When approved it replaces the alert."""
+    return _successor(alert, user, "Update", **changes)
+
+
+def extend(alert: Alert, user: Any, until: dt.datetime) -> Alert:
+    """One action: an Update that only moves the expiry, submitted for review."""
+    if alert.expires and until <= alert.expires:
+        raise _invalid("expires", "延长后的失效时间须晚于当前失效时间")
+    return _successor(alert, user, "Update", expires=until)
+
+
+def cancel(alert: Alert, user: Any, note: str = "") -> Alert:
+    """One action: a Cancel (解除) of a published alert, submitted for review."""
+    bureau = settings.YINGJI_BUREAU_NAME
+    return _successor(alert, user, "Cancel", headline=f"{bureau}解除{alert.event}",
+                      description=note or f"{alert.event}已解除。", instruction="",
+                      response_type="AllClear")
+
+
+def expire_due(now: dt.datetime | None = None) -> int:
+    """Published alerts past their expiry become expired (periodic job)."""
+    now = now or timezone.now()
+    done = 0
+    for alert in Alert.objects.filter(state=wf.PUBLISHED, expires__lte=now):
+        with transaction.atomic(), audit.acting_as(None, "系统(到期)"):
+            alert = _locked(alert)
+            if alert.state == wf.PUBLISHED:
+                _move(alert, "expire")
+                alert.save()
+                done += 1
+    return done
+
+
+def chain(alert: Alert) -> list[Alert]:
+    """The alert's whole Update/Cancel chain, oldest first."""
+    first = alert
+    while first.references_id:
+        first = first.references
+    items, current = [first], first
+    while True:
+        nxt = current.successors.exclude(state=wf.WITHDRAWN).order_by("created_at").first()
+        if nxt is None:
+            return items
+        items.append(nxt)
+        current = nxt
+
+
+# ------------------------------------------------------------------------- CAP
+
+
+def to_cap(alert: Alert) -> cap.Alert:
+    """The alert as a CAP message: a zh-CN info block, and an en-US one when an
+    English headline is given; regions carry their CPEAS geocode and a simplified
+    boundary (≤ 100 points per polygon), drawn shapes the simplified shape."""
+    areas_zh, areas_en = [], []
+    for area in alert.areas.select_related("region"):
+        polygons, circles, geocodes = [], [], []
+        if area.kind == AlertArea.Kind.REGION:
+            geocodes.append(("CPEAS Geographic Code", area.region_id.ljust(12, "0")))
+            if area.region.boundary:
+                shape = shapely.geometry.shape(area.region.boundary)
+                polygons = [cap.format_polygon(r) for r in targeting.simplify_for_cap(shape)]
+        elif area.kind == AlertArea.Kind.CIRCLE:
+            lon, lat = area.geometry["coordinates"]
+            circles.append(f"{lat:.6f},{lon:.6f} {area.radius_km:g}")
+        else:
+            shape = shapely.geometry.shape(area.geometry)
+            polygons = [cap.format_polygon(r) for r in targeting.simplify_for_cap(shape)]
+        areas_zh.append(cap.Area(area.description, polygons, circles, geocodes))
+        areas_en.append(cap.Area(area.region.name if area.region else area.description,
+                                 polygons, circles, geocodes))
+    fmt = cap.format_time
+    common = {
+        "categories": [alert.category], "urgency": alert.urgency, "severity": alert.severity,
+        "certainty": alert.certainty,
+        "response_types": [alert.response_type] if alert.response_type else [],
+        "effective": fmt(timezone.localtime(alert.effective)) if alert.effective else "",
+        "expires": fmt(timezone.localtime(alert.expires)) if alert.expires else "",
+        "event_codes": [("GD-SIGNAL", f"{alert.hazard}-{alert.colour}")] if alert.colour else [],
+        "parameters": [("level", alert.colour)] if alert.colour else [],
+        "web": f"{config.get('PUBLIC_URL')}{reverse('alerts:public_detail', args=[alert.pk])}",
+    }
+    audience = "、".join(g.name for g in alert.groups.all())
+    infos = [cap.Info(language="zh-CN", event=alert.event, sender_name=settings.YINGJI_BUREAU_NAME,
+                      headline=alert.headline, description=alert.description,
+                      instruction=alert.instruction, audience=audience, areas=areas_zh, **common)]
+    if alert.headline_en:
+        infos.append(cap.Info(language="en-US", event=alert.event, sender_name="Emergency "
+                              "Management Bureau", headline=alert.headline_en,
+                              description=alert.description_en or alert.headline_en,
+                              instruction=alert.instruction_en, areas=areas_en, **common))
+    references = ""
+    if alert.references_id:
+        refs = []
+        node = alert.references
+        while node is not None:  # CAP: every earlier message of the chain
+            refs.append((node.sender, node.identifier, fmt(timezone.localtime(node.sent))))
+            node = node.references
+        references = cap.format_references(list(reversed(refs)))
+    return cap.Alert(
+        identifier=alert.identifier, sender=alert.sender,
+        sent=fmt(timezone.localtime(alert.sent)), status=alert.cap_status,
+        msg_type=alert.msg_type, scope="Public", references=references,
+        note="演练,非真实预警" if alert.cap_status == "Exercise" else "",
+        codes=["GB/T 35965.1-2018"], infos=infos)
+
+
+# ------------------------------------------------------------------ targeting
+
+
+_index_cache: dict[str, Any] = {}
+
+
+def _fingerprint() -> tuple:
+    agg = Subscriber.objects.aggregate(n=Count("id"), m=Max("updated_at"), mx=Max("id"))
+    return agg["n"], agg["m"], agg["mx"], SubscriberGroup.objects.count(), \
+        Subscriber.groups.through.objects.count()
+
+
+def group_bits() -> dict[int, int]:
+    """Group id → bit position in the index (at most 64 groups)."""
+    ids = sorted(SubscriberGroup.objects.values_list("id", flat=True))
+    if len(ids) > 64:
+        raise ValueError("人群分组最多 64 个")
+    return {gid: bit for bit, gid in enumerate(ids)}
+
+
+def subscriber_index() -> targeting.SubscriberIndex:
+    """The index of every subscriber, rebuilt when subscribers or groups change."""
+    fingerprint = _fingerprint()
+    cached = _index_cache.get("index")
+    if cached is not None and cached[0] == fingerprint:
+        return cached[1]
+    rows = list(Subscriber.objects.values_list("id", "last_lon", "last_lat", "home_region_id",
+                                               "opted_out"))
+    n = len(rows)
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
+    lons = np.array([np.nan if r[1] is None else r[1] for r in rows], dtype=np.float64)
+    lats = np.array([np.nan if r[2] is None else r[2] for r in rows], dtype=np.float64)
+    located = np.zeros(n, dtype=np.int64)
+    known = np.isfinite(lons) & np.isfinite(lats)
+    if known.any():
+        found = regions.lookup_codes_many(lons[known], lats[known])
+        codes = [s or d for s, d in zip(found["street"], found["district"], strict=True)]
+        located[known] = [targeting.code_int(c) for c in codes]
+    home = np.array([targeting.code_int(r[3]) for r in rows], dtype=np.int64)
+    opted = np.array([r[4] for r in rows], dtype=bool)
+    bits = group_bits()
+    position = {sid: i for i, sid in enumerate(ids.tolist())}
+    groups = np.zeros(n, dtype=np.uint64)
+    for sid, gid in Subscriber.groups.through.objects.values_list("subscriber_id",
+                                                                  "subscribergroup_id"):
+        groups[position[sid]] |= np.uint64(1 << bits[gid])
+    index = targeting.SubscriberIndex.build(ids, lons, lats, located, home, groups, opted)
+    _index_cache["index"] = (fingerprint, index)
+    return index
+
+
+def rules_for(alert: Alert) -> list[targeting.Rule]:
+    """The alert's targeting rules: its areas narrowed by its groups (if any),
+    united with the groups to reach wherever they are."""
+    bits = group_bits()
+    shapes, codes = [], []
+    for area in alert.areas.all():
+        if area.kind == AlertArea.Kind.REGION:
+            codes.append(area.region_id)
+        elif area.kind == AlertArea.Kind.CIRCLE:
+            lon, lat = area.geometry["coordinates"]
+            shapes.append(targeting.circle_polygon(lat, lon, area.radius_km))
+        else:
+            shapes.append(shapely.geometry.shape(area.geometry))
+    rules = [targeting.Rule(region_codes=tuple(codes), shapes=tuple(shapes),
+                            group_bits=tuple(bits[g] for g in
+                                             alert.groups.values_list("id", flat=True)))]
+    anywhere = tuple(bits[g] for g in alert.groups_anywhere.values_list("id", flat=True))
+    if anywhere:
+        rules.append(targeting.Rule(group_bits=anywhere))
+    return rules
+
+
+def recipients(alert: Alert) -> np.ndarray:
+    """Subscriber ids the alert reaches (union of rules, minus opt-outs)."""
+    return subscriber_index().resolve(rules_for(alert))
+
+
+def population_estimate(alert: Alert) -> int:
+    return subscriber_index().count(rules_for(alert))
+
+
+def _address(channel: str, phone: str, email: str, webhook: str) -> str:
+    return {"sms": phone, "email": email, "webhook": webhook}[channel]
+
+
+def queue_deliveries(alert: Alert, ids: np.ndarray | None = None, chunk: int = 5000) -> int:
+    """One Delivery per recipient per channel (the alert's channels the person
+    accepts and has an address for). Idempotent: queueing again adds nothing."""
+    ids = recipients(alert) if ids is None else ids
+    wanted = [c for c in alert.channels if c in config.CHANNEL_NAMES]
+    created = 0
+    for start in range(0, len(ids), chunk):
+        part = ids[start:start + chunk].tolist()
+        rows = []
+        for sid, phone, email, webhook, accepted in Subscriber.objects.filter(
+                pk__in=part).values_list("id", "phone", "email", "webhook_url", "channels"):
+            for channel in wanted:
+                if accepted and channel not in accepted:
+                    continue
+                address = _address(channel, phone, email, webhook)
+                if address:
+                    rows.append(Delivery(alert_id=alert.pk, subscriber_id=sid, channel=channel,
+                                         address=address))
+        Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+        created += len(rows)
+    return created
+
+
+def progress(alert: Alert) -> dict[str, Any]:
+    """Delivery counts per channel and status, for the live progress view."""
+    table: dict[str, dict[str, int]] = {}
+    for channel, status, n in alert.deliveries.values_list("channel", "status").annotate(
+            n=Count("id")).order_by():
+        table.setdefault(channel, {s: 0 for s in Delivery.Status.values})[status] = n
+    rows = []
+    for channel in config.CHANNEL_NAMES:
+        if channel in table:
+            counts = table[channel]
+            total = sum(counts.values())
+            done = counts["sent"] + counts["delivered"] + counts["failed"]
+            rows.append({"channel": channel, "label": config.CHANNEL_LABELS[channel],
+                         "counts": counts, "total": total,
+                         "percent": round(100 * done / total) if total else 100})
+    total = sum(r["total"] for r in rows)
+    pending = sum(r["counts"]["queued"] + r["counts"]["sending"] for r in rows)
+    return {"rows": rows, "total": total, "pending": pending, "finished": pending == 0}
+
+
+# ------------------------------------------------------------- subscriber import
+
+
+IMPORT_COLUMNS = ("external_id", "name", "phone", "email", "webhook_url", "language", "channels",
+                  "home_region", "lon", "lat", "crs", "groups", "opted_out")
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _rows_from_upload(name: str, data: bytes) -> list[dict[str, str]]:
+    if name.lower().endswith((".xlsx", ".xlsm")):
+        import openpyxl
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+        values = [["" if v is None else str(v).strip() for v in row]
+                  for row in sheet.iter_rows(values_only=True)]
+        if not values:
+            return []
+        header = [h.strip() for h in values[0]]
+        return [dict(zip(header, row, strict=False)) for row in values[1:] if any(row)]
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise _invalid("file", "无法识别文件编码(应为 UTF-8 或 GB18030)")
+    return [{k.strip(): (v or "").strip() for k, v in row.items() if k}
+            for row in csv.DictReader(io.StringIO(text))]
+
+
+def import_subscribers(name: str, data: bytes) -> ImportReport:
+    """Import subscribers from CSV or Excel (columns IMPORT_COLUMNS; `groups` and
+    `channels` separated by '|' or '、'). All or nothing: any bad row and nothing
+    is written; every error names its row."""
+    rows = _rows_from_upload(name, data)
+    report = ImportReport()
+    groups = {g.key: g for g in SubscriberGroup.objects.all()}
+    groups.update({g.name: g for g in groups.values()})
+    region_codes = set(Region.objects.values_list("code", flat=True))
+    parsed = []
+    for n, row in enumerate(rows, start=2):
+        problems = []
+        ext = row.get("external_id", "")
+        if not ext:
+            problems.append("缺少 external_id")
+        lon, lat = row.get("lon", ""), row.get("lat", "")
+        point = None
+        if lon or lat:
+            try:
+                from yingji.core import geo
+                point = geo.to_wgs84(float(lon), float(lat), row.get("crs") or "wgs84")
+            except ValueError:
+                problems.append(f"经纬度无效:{lon},{lat}")
+        home = row.get("home_region", "")
+        if home and home not in region_codes:
+            problems.append(f"区划代码不存在:{home}")
+        keys = [k for k in _split(row.get("groups", ""))]
+        unknown = [k for k in keys if k not in groups]
+        if unknown:
+            problems.append(f"人群分组不存在:{'、'.join(unknown)}")
+        chans = _split(row.get("channels", ""))
+        if set(chans) - set(config.CHANNEL_NAMES):
+            problems.append(f"渠道只能是 sms、email、webhook:{row.get('channels')}")
+        if not (row.get("phone") or row.get("email") or row.get("webhook_url")):
+            problems.append("手机、邮箱、Webhook 至少填一项")
+        if problems:
+            report.errors.append(f"第 {n} 行:" + ";".join(problems))
+            continue
+        parsed.append((row, point, home, [groups[k] for k in keys], chans))
+    if report.errors:
+        return report
+    with transaction.atomic():
+        for row, point, home, member_of, chans in parsed:
+            values = {
+                "name": row.get("name") or row["external_id"], "phone": row.get("phone", ""),
+                "email": row.get("email", ""), "webhook_url": row.get("webhook_url", ""),
+                "language": row.get("language") or "zh-CN", "channels": chans,
+                "home_region_id": home or None,
+                "last_lon": point[0] if point else None, "last_lat": point[1] if point else None,
+                "located_at": timezone.now() if point else None,
+                "opted_out": row.get("opted_out", "").lower() in ("1", "true", "yes", "是"),
+            }
+            subscriber, created = Subscriber.objects.update_or_create(
+                external_id=row["external_id"], defaults=values)
+            subscriber.groups.set(member_of)
+            report.created += created
+            report.updated += not created
+    return report
+
+
+def _split(text: str) -> list[str]:
+    return [p.strip() for p in text.replace("、", "|").replace(",", "|").split("|") if p.strip()]
+
+
+# --------------------------------------------------------------- incoming CAP
+
+
+def receive_cap(data: bytes, feed: IncomingFeed | None = None) -> list[IncomingCap]:
+    """Store every alert in an incoming document (validated; problems kept with
+    the message). A message already received is not stored twice. CapError when
+    the document is unsafe or holds no CAP."""
+    root = cap.read_xml(data)
+    elements = cap.alert_elements(root)
+    if not elements:
+        raise cap.CapError("文档中没有 CAP 1.2 <alert> 元素")
+    from lxml import etree
+    stored = []
+    for el in elements:
+        message = cap.alert_from_element(el)
+        problems = capvalidate.validate_element(el, references_exist=_reference_exists)
+        info = next((i for i in message.infos if i.language.lower().startswith("zh")),
+                    message.infos[0] if message.infos else None)
+        item, _ = IncomingCap.objects.get_or_create(
+            sender=message.sender, identifier=message.identifier,
+            defaults={"feed": feed, "sent": message.sent, "msg_type": message.msg_type,
+                      "cap_status": message.status,
+                      "headline": (info.headline if info else "")[:300],
+                      "event": (info.event if info else "")[:100],
+                      "severity": info.severity if info else "",
+                      "xml": etree.tostring(el, encoding="unicode"),
+                      "problems": [str(p) for p in problems]})
+        stored.append(item)
+    return stored
+
+
+def poll_feed(feed: IncomingFeed, *, timeout: float = 15.0) -> list[IncomingCap]:
+    """Fetch a feed URL and store its alerts; errors are kept on the feed."""
+    import urllib.request
+    feed.last_polled_at = timezone.now()
+    try:
+        with urllib.request.urlopen(feed.url, timeout=timeout) as response:
+            data = response.read(20 * 1024 * 1024)
+        stored = receive_cap(data, feed)
+        feed.last_error = ""
+    except Exception as exc:  # a bad feed is shown to people, not raised at the worker
+        feed.last_error = f"{type(exc).__name__}: {exc}"[:500]
+        stored = []
+    feed.save(update_fields=["last_polled_at", "last_error"])
+    return stored
+
+
+def rerelease(incoming: IncomingCap, user: Any, *, areas: list[AreaSpec],
+              groups: Sequence[str] = (), groups_anywhere: Sequence[str] = (),
+              channels: Sequence[str] = ("sms", "email", "webhook"),
+              hazard: str | None = None, colour: str | None = None) -> Alert:
+    """Re-release an incoming alert locally to chosen targets: a local draft with
+    its text, submitted for the one approval it needs."""
+    message = cap.parse_one(incoming.xml)
+    info = next((i for i in message.infos if i.language.lower().startswith("zh")),
+                message.infos[0] if message.infos else None)
+    if info is None:
+        raise _invalid("incoming", "该消息没有 info 内容,无法转发")
+    level = colour or next((v for k, v in info.parameters if k == "level"), None) \
+        or conventions.colour_for_severity(info.severity) or ""
+    guessed = hazard or next((k for k, s in conventions.SIGNAL_TYPES.items()
+                              if s.name in info.event), "other")
+    spec = DraftSpec(
+        hazard=guessed, colour=level if level in conventions.COLOUR_NAMES else "",
+        headline=f"【转发】{info.headline or info.event}"[:200],
+        description=info.description or info.headline or info.event,
+        instruction=info.instruction, areas=areas, groups=list(groups),
+        groups_anywhere=list(groups_anywhere), channels=list(channels),
+        cap_status=message.status if message.status in ("Actual", "Exercise", "Test")
+        else "Actual", urgency=info.urgency or "Expected", certainty=info.certainty or "Likely",
+        expires=cap.parse_time(info.expires) if info.expires else None)
+    if spec.colour:
+        try:
+            conventions.check_signal(spec.hazard, spec.colour)
+        except ValueError:
+            spec.hazard = "other"
+    alert = create_draft(user, spec, origin=Alert.Origin.INCOMING, incoming=incoming)
+    return submit(alert, user)
+
+
+# ------------------------------------------------------------------ monitoring
+
+
+def draft_from_regional_level(*, region_code: str, level: str | None, previous: str | None,
+                              hazard: str, at: dt.datetime, **_: Any) -> Alert | None:
+    """Monitoring's regional level rose (or changed): draft an alert for review
+    with area, level and text filled in. A clear (None) or a fall drafts nothing;
+    an open draft for the same region and hazard is updated instead of doubled."""
+    order = {c: n for n, c in enumerate(conventions.COLOUR_ORDER)}
+    if level is None or level not in conventions.LEVELS:
+        return None
+    if previous in order and order[previous] >= order[level]:
+        return None
+    region = Region.objects.filter(code=region_code).first()
+    if region is None:
+        return None
+    colour = level
+    signal = conventions.SIGNAL_TYPES.get(hazard)
+    if signal and colour not in signal.colours:  # e.g. rainstorm has no blue signal
+        colour = next((c for c in signal.colours if order[c] >= order[colour]), signal.colours[-1])
+    name = conventions.hazard_name(hazard)
+    existing = Alert.objects.filter(origin=Alert.Origin.MONITORING, state=wf.DRAFT,
+                                    hazard=hazard, areas__region_id=region_code).first()
+    description = (f"监测预警:{region.name}{name}监测等级于 {timezone.localtime(at):%m月%d日 %H:%M} "
+                   f"升至{conventions.COLOUR_NAMES[colour]}({conventions.LEVELS[colour][1]})。"
+                   "请核实后审核发布。")
+    if existing is not None:
+        with transaction.atomic(), audit.acting_as(None, "监测预警"):
+            existing.colour = colour
+            existing.severity = conventions.severity(colour)
+            existing.event = conventions.event_title(hazard, colour)
+            existing.headline = conventions.headline(settings.YINGJI_BUREAU_NAME, hazard, colour)
+            existing.description = description
+            existing.save()
+        return existing
+    with audit.acting_as(None, "监测预警"):
+        return create_draft(None, DraftSpec(
+            hazard=hazard, colour=colour, description=description,
+            instruction=_default_instruction(hazard, colour),
+            areas=[AreaSpec(region_code=region_code)], urgency="Expected"),
+            origin=Alert.Origin.MONITORING)
+
+
+def _default_instruction(hazard: str, colour: str) -> str:
+    if hazard in ("rainstorm", "waterlogging") and colour == "red":
+        return "停课、停工、停业、停运、停产(五停);转移危险区域人员,切勿涉水。"
+    if hazard in ("rainstorm", "waterlogging", "typhoon"):
+        return "加强防御,远离低洼、易涝和危险区域,关注最新预警。"
+    return "请做好防范,关注最新预警信息。"

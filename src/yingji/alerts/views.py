@@ -1,0 +1,286 @@
+"""Alert pages: the list, drafting, the alert page (review, approve, update,
+extend, cancel, live delivery progress), subscribers and their import, incoming
+CAP and its re-release; and, without login, the public warning page, the CAP
+XML of released alerts and the CAP Atom feed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.feedgenerator import Atom1Feed
+from django.views.decorators.http import require_POST
+
+from yingji.alerts import config, conventions, services
+from yingji.alerts import workflow as wf
+from yingji.alerts.models import Alert, Delivery, IncomingCap, Subscriber, SubscriberGroup
+from yingji.core.models import AuditEntry, Region
+
+
+def _errors(exc: ValidationError) -> str:
+    if hasattr(exc, "message_dict"):
+        return ";".join(m for ms in exc.message_dict.values() for m in ms)
+    return ";".join(exc.messages)
+
+
+def _form_context() -> dict:
+    return {
+        "signal_types": conventions.SIGNAL_TYPES.values(),
+        "other_hazards": conventions.OTHER_HAZARDS,
+        "colours": [(c, conventions.COLOUR_NAMES[c]) for c in conventions.COLOUR_ORDER],
+        "regions": Region.objects.filter(level__in=["city", "district", "street"])
+        .order_by("code").only("code", "name", "level"),
+        "groups": SubscriberGroup.objects.all(),
+        "channel_labels": config.CHANNEL_LABELS,
+    }
+
+
+def spec_from_post(post, *, hazard: str | None = None) -> services.DraftSpec:
+    """A DraftSpec from the drafting form (also used by re-release)."""
+    areas = [services.AreaSpec(region_code=c) for c in post.getlist("regions") if c]
+    if post.get("polygon", "").strip():
+        try:
+            geometry = json.loads(post["polygon"])
+        except ValueError:
+            raise ValidationError({"areas": ["多边形须为 GeoJSON"]}) from None
+        if geometry.get("type") == "Feature":
+            geometry = geometry.get("geometry")
+        areas.append(services.AreaSpec(polygon=geometry, crs=post.get("crs") or "wgs84",
+                                       description=post.get("polygon_desc", "")))
+    if post.get("circle_lat") and post.get("circle_radius"):
+        try:
+            circle = (float(post["circle_lat"]), float(post["circle_lon"]),
+                      float(post["circle_radius"]))
+        except (KeyError, ValueError):
+            raise ValidationError({"areas": ["圆形区域须填写数值"]}) from None
+        areas.append(services.AreaSpec(circle=circle))
+    expires = None
+    if post.get("expires_hours"):
+        expires = timezone.now() + dt.timedelta(hours=float(post["expires_hours"]))
+    return services.DraftSpec(
+        hazard=hazard or post.get("hazard", ""), colour=post.get("colour", ""),
+        description=post.get("description", "").strip(),
+        instruction=post.get("instruction", "").strip(),
+        headline=post.get("headline", "").strip(), areas=areas,
+        groups=post.getlist("groups"), groups_anywhere=post.getlist("groups_anywhere"),
+        channels=post.getlist("channels"), cap_status=post.get("cap_status") or "Actual",
+        headline_en=post.get("headline_en", "").strip(),
+        description_en=post.get("description_en", "").strip(), expires=expires)
+
+
+@login_required
+def alert_list(request):
+    state = request.GET.get("state") or ""
+    alerts = Alert.objects.all()
+    if state:
+        alerts = alerts.filter(state=state)
+    return render(request, "alerts/alert_list.html", {
+        "alerts": alerts[:200], "state": state, "states": Alert.State.choices,
+        "can_draft": services.can_draft(request.user)})
+
+
+@login_required
+def alert_create(request):
+    if not services.can_draft(request.user):
+        raise PermissionDenied("没有起草预警的权限")
+    context = _form_context()
+    if request.method == "POST":
+        try:
+            alert = services.create_draft(request.user, spec_from_post(request.POST))
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+            context["post"] = request.POST
+            return render(request, "alerts/alert_form.html", context, status=422)
+        if request.POST.get("submit_now"):
+            services.submit(alert, request.user)
+        messages.success(request, "预警已保存")
+        return redirect("alerts:detail", alert.pk)
+    return render(request, "alerts/alert_form.html", context)
+
+
+@login_required
+def alert_detail(request, pk: int):
+    alert = get_object_or_404(Alert.objects.select_related("author", "approver", "references"),
+                              pk=pk)
+    history = AuditEntry.objects.filter(content_type=ContentType.objects.get_for_model(Alert),
+                                        object_pk=str(alert.pk))
+    return render(request, "alerts/alert_detail.html", {
+        "alert": alert, "areas": alert.areas.select_related("region"),
+        "chain": services.chain(alert), "history": history[:50],
+        "progress": services.progress(alert),
+        "failed": alert.deliveries.filter(status=Delivery.Status.FAILED)[:50],
+        "can_approve": services.can_approve(request.user)
+        and request.user.pk != alert.author_id,
+        "is_author": request.user.pk == alert.author_id,
+        "can_draft": services.can_draft(request.user),
+        "live": alert.state == wf.PUBLISHED, "colours": conventions.COLOUR_ORDER,
+    })
+
+
+@login_required
+def alert_progress(request, pk: int):
+    """The live progress fragment (htmx polls it while deliveries are pending)."""
+    alert = get_object_or_404(Alert, pk=pk)
+    return render(request, "alerts/_progress.html",
+                  {"alert": alert, "progress": services.progress(alert)})
+
+
+@login_required
+@require_POST
+def alert_action(request, pk: int, action: str):
+    alert = get_object_or_404(Alert, pk=pk)
+    post = request.POST
+    try:
+        if action == "submit":
+            alert = services.submit(alert, request.user)
+        elif action == "approve":
+            alert = services.approve(alert, request.user)
+        elif action == "reject":
+            alert = services.reject(alert, request.user, post.get("note", ""))
+        elif action == "withdraw":
+            alert = services.withdraw(alert, request.user)
+        elif action == "update":
+            alert = services.update(alert, request.user, colour=post.get("colour") or None,
+                                    description=post.get("description") or None,
+                                    instruction=post.get("instruction") or None)
+        elif action == "extend":
+            hours = float(post.get("hours") or 0)
+            base = alert.expires or timezone.now()
+            alert = services.extend(alert, request.user, base + dt.timedelta(hours=hours))
+        elif action == "cancel":
+            alert = services.cancel(alert, request.user, post.get("note", ""))
+        else:
+            raise Http404
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    except ValueError:
+        messages.error(request, "请填写有效的数值")
+    else:
+        messages.success(request, f"已{wf.ACTION_LABELS.get(action, action)}")
+    return redirect("alerts:detail", alert.pk)
+
+
+@login_required
+def subscriber_list(request):
+    if request.method == "POST":
+        if not services.can_draft(request.user):
+            raise PermissionDenied("没有导入订阅人的权限")
+        upload = request.FILES.get("file")
+        if upload is None:
+            messages.error(request, "请选择 CSV 或 Excel 文件")
+        else:
+            report = services.import_subscribers(upload.name, upload.read())
+            if report.errors:
+                for error in report.errors[:50]:
+                    messages.error(request, error)
+                messages.error(request, f"文件有 {len(report.errors)} 处问题,未导入任何订阅人")
+            else:
+                messages.success(request, f"新增 {report.created} 人,更新 {report.updated} 人")
+        return redirect("alerts:subscribers")
+    qs = Subscriber.objects.select_related("home_region").prefetch_related("groups")
+    group = request.GET.get("group")
+    if group:
+        qs = qs.filter(groups__key=group)
+    return render(request, "alerts/subscriber_list.html", {
+        "subscribers": qs[:300], "count": qs.count(), "groups": SubscriberGroup.objects.all(),
+        "group": group, "columns": services.IMPORT_COLUMNS})
+
+
+@login_required
+def incoming_list(request):
+    return render(request, "alerts/incoming_list.html", {
+        "items": IncomingCap.objects.select_related("feed")[:200]})
+
+
+@login_required
+def incoming_detail(request, pk: int):
+    item = get_object_or_404(IncomingCap, pk=pk)
+    context = {"item": item, **_form_context()}
+    if request.method == "POST":
+        try:
+            spec = spec_from_post(request.POST, hazard="other")
+            alert = services.rerelease(
+                item, request.user, areas=spec.areas, groups=spec.groups,
+                groups_anywhere=spec.groups_anywhere, channels=spec.channels,
+                hazard=request.POST.get("hazard") or None,
+                colour=request.POST.get("colour") or None)
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, _errors(exc) if isinstance(exc, ValidationError) else str(exc))
+            return render(request, "alerts/incoming_detail.html", context, status=422)
+        messages.success(request, "已生成本地转发预警并提交审核")
+        return redirect("alerts:detail", alert.pk)
+    from yingji.alerts import cap
+    try:
+        context["message"] = cap.parse_one(item.xml)
+    except cap.CapError:
+        context["message"] = None
+    return render(request, "alerts/incoming_detail.html", context)
+
+
+# ------------------------------------------------------------- public (no login)
+
+
+def _released():
+    return Alert.objects.filter(state__in=wf.RELEASED).exclude(sent=None)
+
+
+def public_list(request):
+    """The public warning page: alerts in force, and the latest ended ones."""
+    live = _released().filter(state=wf.PUBLISHED).order_by("-sent")
+    ended = _released().exclude(state=wf.PUBLISHED).order_by("-sent")[:20]
+    return render(request, "alerts/public_list.html", {"live": live, "ended": ended})
+
+
+def public_detail(request, pk: int):
+    alert = get_object_or_404(_released(), pk=pk)
+    return render(request, "alerts/public_detail.html", {
+        "alert": alert, "areas": alert.areas.select_related("region"),
+        "chain": [a for a in services.chain(alert) if a.state in wf.RELEASED]})
+
+
+def cap_xml(request, pk: int):
+    alert = get_object_or_404(_released(), pk=pk)
+    return HttpResponse(alert.cap_xml, content_type="application/cap+xml; charset=utf-8")
+
+
+class _CapFeed(Atom1Feed):
+    """Atom whose entries carry the CAP identifier and link the CAP XML."""
+
+    def root_attributes(self):
+        attrs = super().root_attributes()
+        attrs["xmlns:cap"] = "urn:oasis:names:tc:emergency:cap:1.2"
+        return attrs
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        handler.addQuickElement("cap:identifier", item["cap_identifier"])
+
+
+def atom_feed(request):
+    """CAP Atom feed of released alerts (in force first), each linking its CAP XML."""
+    feed = _CapFeed(title=f"{_bureau()}预警信息",
+                    link=request.build_absolute_uri(reverse("alerts:public")),
+                    description="CAP 1.2 预警信息", language="zh-cn",
+                    feed_url=request.build_absolute_uri())
+    feed.namespaces = {"cap": "urn:oasis:names:tc:emergency:cap:1.2"}
+    for alert in _released().order_by("-sent")[:100]:
+        feed.add_item(
+            title=alert.headline, link=request.build_absolute_uri(
+                reverse("alerts:cap_xml", args=[alert.pk])),
+            description=alert.description, unique_id=f"urn:oid:{alert.identifier}",
+            pubdate=alert.sent, updateddate=alert.sent, categories=[alert.event],
+            cap_identifier=alert.identifier)
+    return HttpResponse(feed.writeString("utf-8"), content_type="application/atom+xml; charset=utf-8")
+
+
+def _bureau() -> str:
+    from django.conf import settings
+    return settings.YINGJI_BUREAU_NAME
