@@ -93,3 +93,19 @@ def test_roster_puts_joint_duty_on_holidays(people):
     assert services.current_shift(national_day.starts_at + dt.timedelta(hours=23)) == national_day
     again = services.build_roster(dt.date(2024, 9, 30), 3, [people["duty"]], [], depts)
     assert again == [] and DutyShift.objects.count() == 3
+
+
+def test_a_hazard_that_is_no_incident_type_needs_a_type_chosen(tianhe, people, red_plan, client):
+    from django.core.exceptions import ValidationError
+
+    item = services.record_desk_item(source="alarm", source_ref="99", hazard="structure", level="red",
+                                     region_codes=["440106"], title="边坡位移报警")
+    assert item.hazard == "建筑施工事故"  # monitoring's hazard group, in the plans' words
+    other = services.record_desk_item(source="alarm", source_ref="100", hazard="边坡位移", level="red",
+                                      region_codes=["440106"], title="边坡位移报警")
+    with pytest.raises(ValidationError, match="请选择事件类型"):
+        services.accept_desk_item(other, user=people["duty"])
+    client.force_login(people["duty"])
+    assert 'name="incident_type"' in client.get("/response/").content.decode()
+    incident = services.accept_desk_item(other, user=people["duty"], incident_type="地质灾害")
+    assert incident.category == "自然灾害"

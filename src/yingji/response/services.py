@@ -655,7 +655,9 @@ def accept_desk_item(item: DeskItem, *, user: Any = None, incident_type: str | N
         region = Region.objects.filter(code__in=item.region_codes).order_by("-level").first()
         if region is not None and region.centroid_lon is not None:
             lon, lat = region.centroid_lon, region.centroid_lat
-    hazard_type = incident_type or (item.hazard if levels.category_of(item.hazard) else "暴雨")
+    hazard_type = incident_type or (item.hazard if levels.category_of(item.hazard) else None)
+    if hazard_type is None:
+        raise ValidationError(f"“{item.hazard}”不是事件类型,请选择事件类型后登记")
     if drill is None:
         from yingji.response.drills import link_desk_item
 

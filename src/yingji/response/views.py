@@ -93,6 +93,7 @@ def desk(request):
         "officer", "leader").prefetch_related("departments")[:8]
     data["can_command"] = services.can_command(request.user)
     data["types"] = levels.load_types()
+    data["type_names"] = {t for ts in data["types"].values() for t in ts}
     if request.headers.get("HX-Request"):
         return render(request, "response/_desk_body.html", data)
     return render(request, "response/desk.html", data)
