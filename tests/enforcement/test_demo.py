@@ -45,7 +45,7 @@ def test_demo_year_is_drawn_with_a_published_seed_and_verified(plan):
     assert labels[0] == "年度抽取" and "党的二十大明查暗访" in labels and "春节明查暗访" in labels
     assert all(d.status == Draw.Status.DONE and d.verified_ok for d in plan.draws.all())
     assert all(services.verify_draw(d, save=False).ok for d in plan.draws.all())
-    assert sum(m["double_random"] for m in services.monthly_schedule(plan)) >= 20
+    assert sum(m["double_random"] for m in services.monthly_schedule(plan)) >= 10
 
 
 def test_demo_carries_the_year_out(plan):
