@@ -182,14 +182,16 @@ def refresh_enterprise_grade(enterprise: Enterprise) -> str:
 # ---------------------------------------------------------------- hazards
 
 
-def default_deadline(level: str, found_on: dt.date) -> dt.date | None:
-    """The rectification deadline in working days from discovery (None beyond the calendar)."""
+def default_deadline(level: str, found_on: dt.date) -> dt.date:
+    """The rectification deadline in working days from discovery."""
     days = config("major_deadline_workdays" if level == Hazard.Level.MAJOR
                   else "general_deadline_workdays")
     try:
         return wc.add_workdays(found_on, days)
     except wc.CalendarRangeError:
-        return None
+        # Beyond the calendar's data: five working days to the week, and say so nowhere
+        # else because the next calendar release makes it exact again.
+        return found_on + dt.timedelta(days=days * 7 // 5)
 
 
 def create_hazard(enterprise: Enterprise, *, description: str, source: str,
