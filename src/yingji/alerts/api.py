@@ -8,7 +8,7 @@ import datetime as dt
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import File, Router, Schema
+from ninja import File, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
@@ -108,7 +108,7 @@ def list_alerts(request, state: str | None = None):
 
 @router.post("/", response={201: AlertOut})
 def create_alert(request, body: DraftIn):
-    return 201, services.create_draft(request.user, _spec(body))
+    return Status(201, services.create_draft(request.user, _spec(body)))
 
 
 @router.get("/{alert_id}", response=AlertOut)
@@ -133,18 +133,20 @@ def reject_alert(request, alert_id: int, body: NoteIn):
 
 @router.post("/{alert_id}/update", response={201: AlertOut})
 def update_alert(request, alert_id: int, body: UpdateIn):
-    return 201, services.update(get_object_or_404(Alert, pk=alert_id), request.user,
-                                **body.dict())
+    alert = get_object_or_404(Alert, pk=alert_id)
+    return Status(201, services.update(alert, request.user, **body.dict()))
 
 
 @router.post("/{alert_id}/extend", response={201: AlertOut})
 def extend_alert(request, alert_id: int, body: ExtendIn):
-    return 201, services.extend(get_object_or_404(Alert, pk=alert_id), request.user, body.until)
+    alert = get_object_or_404(Alert, pk=alert_id)
+    return Status(201, services.extend(alert, request.user, body.until))
 
 
 @router.post("/{alert_id}/cancel", response={201: AlertOut})
 def cancel_alert(request, alert_id: int, body: NoteIn):
-    return 201, services.cancel(get_object_or_404(Alert, pk=alert_id), request.user, body.note)
+    alert = get_object_or_404(Alert, pk=alert_id)
+    return Status(201, services.cancel(alert, request.user, body.note))
 
 
 @router.get("/{alert_id}/estimate")
@@ -184,7 +186,7 @@ def receive_incoming(request, token: str):
         items = services.receive_cap(request.body, feed)
     except cap.CapError as exc:
         raise HttpError(422, str(exc)) from None
-    return 201, items
+    return Status(201, items)
 
 
 @router.get("/incoming/", response=list[IncomingOut])
