@@ -19,10 +19,26 @@ def on_alarm_state_changed(sender: Any, *, alarm_id: int, state: str, level: str
     """A firing alarm proposes an incident (one desk item per alarm and level)."""
     if state not in _ALARM_STATES:
         return
+    hazard = kwargs.get("hazard") or _alarm_hazard(alarm_id) or rule
     services.record_desk_item(
-        source="alarm", source_ref=str(alarm_id), hazard=hazard_of(rule or kwargs.get("hazard", "")),
+        source="alarm", source_ref=str(alarm_id), hazard=hazard_of(hazard),
         level=level, region_codes=list(region_codes or []),
         title=f"监测报警:{rule}({COLOUR_LABELS.get(level, level)})", exercise=exercise)
+
+
+def _alarm_hazard(alarm_id: Any) -> str:
+    """The hazard group monitoring stored on the alarm ('' when it cannot be read:
+    the module is built in parallel and its models may not be there yet)."""
+    from django.apps import apps
+    from django.core.exceptions import FieldError
+    from django.db import DatabaseError, transaction
+
+    try:
+        model = apps.get_model("monitoring", "Alarm")
+        with transaction.atomic():
+            return model.objects.filter(pk=int(alarm_id)).values_list("hazard", flat=True).first() or ""
+    except (LookupError, FieldError, DatabaseError, ValueError, TypeError):
+        return ""
 
 
 def on_regional_level_changed(sender: Any, *, region_code: str, level: str | None, hazard: str,
