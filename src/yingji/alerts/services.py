@@ -9,12 +9,14 @@ workflow.py and channels.py; this module loads facts, calls them and saves.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import csv
 import datetime as dt
 import io
 import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -318,9 +320,23 @@ def _released(alert_id: int, count: int) -> None:
         level=alert.colour if alert.colour in conventions.LEVELS else None,
         severity=alert.severity, area_codes=codes,
         exercise=alert.cap_status != "Actual", at=alert.sent)
-    if count:
+    if count and not _held.get():
         from yingji.alerts.tasks import deliver_alert
         deliver_alert(alert.pk)
+
+
+_held: contextvars.ContextVar[bool] = contextvars.ContextVar("yingji_alerts_held", default=False)
+
+
+@contextlib.contextmanager
+def deliveries_held() -> Iterator[None]:
+    """Publish in this block without asking the worker to send (replayed history,
+    e.g. the demo: its deliveries are then given their outcomes directly)."""
+    token = _held.set(True)
+    try:
+        yield
+    finally:
+        _held.reset(token)
 
 
 _id_lock = threading.Lock()

@@ -1,0 +1,163 @@
+"""Demo data for the alerts module (`yingji demo` runs `load_demo`).
+
+Deterministic (seed 2026) and idempotent: 3,000 subscribers spread over
+Guangzhou's districts with groups and locations; a published red rainstorm alert
+for 天河区, 越秀区 and 海珠区 with its deliveries' outcomes replayed (no SMSC is
+needed); a yellow heat alert drafted and waiting for approval; an external CAP
+from the meteorological bureau received and shown under 外部预警.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+import shapely.geometry
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from yingji.alerts import services
+from yingji.alerts.models import Alert, Delivery, IncomingCap, IncomingFeed, Subscriber
+from yingji.alerts.models import SubscriberGroup as Group
+from yingji.core import audit
+from yingji.core.models import Region
+
+SEED = 2026
+SUBSCRIBERS = 3000
+MARK = "【演示】"
+SAMPLE = Path(__file__).resolve().parent / "data" / "demo_incoming_cap.xml"
+# Share of each group among demo subscribers (the rest are the public only).
+GROUP_SHARE = {"school": 0.04, "hospital": 0.02, "care_home": 0.02, "construction": 0.03,
+               "hazchem_officer": 0.02, "sanfang": 0.03, "district_duty": 0.005,
+               "street_duty": 0.01}
+
+
+def _user(name: str) -> Any:
+    return get_user_model().objects.filter(username=name).first()
+
+
+def _points_in(geometry: Any, n: int, rng: np.random.Generator) -> np.ndarray:
+    x0, y0, x1, y1 = geometry.bounds
+    found: list[np.ndarray] = []
+    total = 0
+    while total < n:
+        xs, ys = rng.uniform(x0, x1, 4 * n), rng.uniform(y0, y1, 4 * n)
+        inside = shapely.contains_xy(geometry, xs, ys)
+        found.append(np.column_stack([xs[inside], ys[inside]]))
+        total += int(inside.sum())
+    return np.concatenate(found)[:n]
+
+
+def _subscribers() -> int:
+    if Subscriber.objects.filter(external_id__startswith="DEMO-").exists():
+        return 0
+    rng = np.random.default_rng(SEED)
+    districts = list(Region.objects.filter(level="district").exclude(boundary=None)
+                     .order_by("code"))
+    groups = {g.key: g for g in Group.objects.all()}
+    rows, memberships = [], []
+    per = SUBSCRIBERS // max(len(districts), 1)
+    n = 0
+    for district in districts:
+        shape = shapely.geometry.shape(district.boundary)
+        for lon, lat in _points_in(shape, per, rng):
+            n += 1
+            keys = ["public"] + [k for k, share in GROUP_SHARE.items() if rng.random() < share]
+            rows.append(Subscriber(
+                external_id=f"DEMO-{n:05d}", name=f"演示订阅人{n:05d}",
+                phone=f"86139{n:08d}", email=f"demo{n:05d}@example.org" if n % 3 == 0 else "",
+                webhook_url="", language="en-US" if n % 50 == 0 else "zh-CN",
+                home_region_id=district.code, last_lon=round(float(lon), 6),
+                last_lat=round(float(lat), 6), located_at=timezone.now(),
+                opted_out=rng.random() < 0.01))
+            memberships.append(keys)
+    with audit.suspended():
+        created = Subscriber.objects.bulk_create(rows, batch_size=1000)
+        through = Subscriber.groups.through
+        through.objects.bulk_create([
+            through(subscriber_id=s.pk, subscribergroup_id=groups[k].pk)
+            for s, keys in zip(created, memberships, strict=True) for k in keys],
+            batch_size=2000)
+    return len(created)
+
+
+def _published(author: Any, approver: Any) -> Alert | None:
+    if Alert.objects.filter(description__startswith=MARK, hazard="rainstorm").exists():
+        return None
+    spec = services.DraftSpec(
+        hazard="rainstorm", colour="red",
+        description=f"{MARK}天河区、越秀区、海珠区过去3小时降雨量已达100毫米以上,且降雨将持续。",
+        instruction="停课、停工、停业、停运、停产(五停);转移危险区域人员,切勿涉水。",
+        areas=[services.AreaSpec(region_code=c) for c in ("440106", "440104", "440105")],
+        groups_anywhere=["sanfang", "district_duty"], channels=["sms", "email"],
+        urgency="Immediate", response_type="Shelter",
+        expires=timezone.now() + dt.timedelta(hours=12),
+        headline_en="Red rainstorm warning for Tianhe, Yuexiu and Haizhu",
+        description_en="More than 100 mm of rain in 3 hours; rain will continue.")
+    alert = services.create_draft(author, spec)
+    services.submit(alert, author)
+    with services.deliveries_held():
+        alert = services.approve(alert, approver)
+    # Replay the outcomes a real release would have had (deterministic by id).
+    now = timezone.now()
+    ids = list(alert.deliveries.order_by("id").values_list("id", flat=True))
+    failed = ids[7::97]
+    sent = ids[3::41]
+    alert.deliveries.filter(id__in=failed).update(
+        status=Delivery.Status.FAILED, last_error="回执:UNDELIV 001", receipt="stat:UNDELIV err:001",
+        attempts=1, sent_at=now)
+    alert.deliveries.filter(id__in=sent).exclude(id__in=failed).update(
+        status=Delivery.Status.SENT, attempts=1, sent_at=now)
+    alert.deliveries.filter(status=Delivery.Status.QUEUED).update(
+        status=Delivery.Status.DELIVERED, attempts=1, sent_at=now, delivered_at=now,
+        receipt="stat:DELIVRD err:000")
+    return alert
+
+
+def _awaiting(author: Any) -> Alert | None:
+    if Alert.objects.filter(description__startswith=MARK, hazard="heat").exists():
+        return None
+    spec = services.DraftSpec(
+        hazard="heat", colour="yellow",
+        description=f"{MARK}未来三天白云区、花都区最高气温将达35℃以上。",
+        instruction="减少户外活动,注意防暑降温。",
+        areas=[services.AreaSpec(region_code=c) for c in ("440111", "440114")],
+        groups=["school", "care_home", "construction"], channels=["sms", "email"],
+        expires=timezone.now() + dt.timedelta(days=3))
+    return services.submit(services.create_draft(author, spec), author)
+
+
+def _incoming() -> int:
+    feed, _ = IncomingFeed.objects.get_or_create(
+        token="demo-cma", defaults={"name": "广州市气象台(演示推送)"})
+    before = IncomingCap.objects.count()
+    services.receive_cap(SAMPLE.read_bytes(), feed)
+    return IncomingCap.objects.count() - before
+
+
+def load_demo(stdout: Any) -> str:
+    """Load the alerts demo (idempotent); returns a one-line summary."""
+    services.ensure_groups()
+    author = _user("sanfang") or _user("admin")
+    approver = _user("leader") or _user("duty")
+    with transaction.atomic():
+        made = _subscribers()
+    with audit.acting_as(author):
+        published = _published(author, approver)
+        waiting = _awaiting(author)
+    received = _incoming()
+    total = Subscriber.objects.filter(external_id__startswith="DEMO-").count()
+    parts = [f"订阅人 {total} 人" + (f"(新增 {made})" if made else "")]
+    if published:
+        parts.append(f"已发布暴雨红色预警(投递 {published.deliveries.count()} 条)")
+    if waiting:
+        parts.append(f"待审核高温黄色预警(预计覆盖 {waiting.population_estimate} 人)")
+    if received:
+        parts.append("已接收外部 CAP 1 条")
+    if not (made or published or waiting or received):
+        parts.append("已是最新,无改动")
+    return ";".join(parts)
