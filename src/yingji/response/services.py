@@ -289,15 +289,32 @@ def _templates_for(plan: EmergencyPlan, above: str | None, upto: str) -> list[Ca
             if low < levels.rank(t.response_level) <= high]
 
 
+def _audit_created(objects: list[Any]) -> None:
+    """bulk_create sends no signals: record the created cards in the one audit log
+    ourselves, in one insert (the same entries audit.record would write)."""
+    if not objects or audit._suspended.get():
+        return
+    from django.contrib.contenttypes.models import ContentType
+
+    from yingji.core.models import AuditEntry
+
+    user, label = audit.current_actor()
+    ct = ContentType.objects.get_for_model(type(objects[0]))
+    at = now()
+    AuditEntry.objects.bulk_create([
+        AuditEntry(content_type=ct, object_pk=str(o.pk), object_repr=str(o)[:200], action="create",
+                   actor=user if (user is not None and getattr(user, "pk", None)) else None,
+                   actor_label=label[:64], at=at, before=None, after=audit.snapshot(o), changed_fields=[])
+        for o in objects])
+
+
 def _issue(activation: Activation, templates: list[CardTemplate], at: dt.datetime) -> list[ActionCard]:
     new = ActionCard.objects.bulk_create([
         ActionCard(activation=activation, template=t, department=t.department, level=t.response_level,
                    title=t.title, text=t.text, issued_at=at, ack_minutes=t.ack_minutes,
                    limit_minutes=t.limit_minutes)
         for t in templates])
-    # bulk_create sends no signals: record the cards in the audit log ourselves.
-    for card in new:
-        audit.record(card, "create", None, audit.snapshot(card), [])
+    _audit_created(new)
     incident = activation.incident
     mark = EXERCISE_MARK if activation.is_exercise else ""
     notes = []
