@@ -103,6 +103,8 @@ def test_pages_draw_verify_record_and_publish(w):
     assert "双色球 2022001 期开奖号码" in page.content.decode() and w["plan"].seed in page.content.decode()
     r = web.post(reverse("enforcement:plan_action", args=[w["plan"].pk, "draw"]), follow=True)
     assert "年度抽取完成:5 户" in r.content.decode()
+    page = web.get(reverse("enforcement:plan", args=[w["plan"].pk])).content.decode()
+    assert 'id="draw-annual"' not in page and "危险化学品使用" in page  # drawn once, labels shown
     record = Draw.objects.get(plan=w["plan"])
     r = web.post(reverse("enforcement:draw_verify", args=[record.pk]), HTTP_HX_REQUEST="true")
     assert "复核一致" in r.content.decode()

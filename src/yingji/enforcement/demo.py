@@ -1,6 +1,6 @@
 """Demo data for enforcement: `load_demo(stdout) -> str` (idempotent, deterministic).
 
-The checklists and exemption list, 32 inspectors over Guangzhou's districts (two
+The checklists and exemption list, 60 inspectors over Guangzhou's districts (two
 city-wide, a few certificates lapsing mid-2022, declared conflicts), complaints,
 and the 2022 annual plan: seed source announced on 2021-12-28, value recorded on
 2022-01-04, the annual draw and the key-date visits (春节 … 国庆, 党的二十大) drawn
@@ -120,9 +120,9 @@ def _registers(rng: random.Random, dept: Department) -> None:
     districts = list(Region.objects.filter(level=RegionLevel.DISTRICT).order_by("code"))
     city = Region.objects.filter(level=RegionLevel.CITY).first()
     zhifa_user = get_user_model().objects.filter(username="zhifa").first()
-    for n in range(32):
+    for n in range(60):
         name = SURNAMES[n % len(SURNAMES)] + GIVEN[(n * 7) % len(GIVEN)]
-        valid_to = dt.date(2022, 6, 30) if n in (5, 17) else dt.date(2026, 12, 31)
+        valid_to = dt.date(2022, 6, 30) if n in (5, 17, 29) else dt.date(2026, 12, 31)
         inspector = Inspector.objects.create(
             name=name, certificate_number=f"44010022{n:04d}", certificate_valid_from=dt.date(2019, 1, 1),
             certificate_valid_to=valid_to, department=dept,

@@ -100,6 +100,7 @@ def plan_detail(request, plan_id: int):
         inspections = inspections.filter(window_start__month=int(month))
     return render(request, "enforcement/plan_detail.html", {
         "plan": plan, "draws": plan.draws.all(), "schedule": services.monthly_schedule(plan),
+        "annual_done": plan.draws.filter(kind=Draw.Kind.ANNUAL, status=Draw.Status.DONE).exists(),
         "inspections": inspections[:300], "month": month,
         "can_edit": scope_for(request.user).can_edit_department(plan.department_id),
         "counts": services.plan_counts(plan),
