@@ -151,3 +151,21 @@ def test_drill_pages_hide_a_blind_scenario_until_it_ends(client, red_plan, peopl
     client.force_login(people["duty"])
     r = client.post(reverse("response:drill_create"), {"title": "x", "scenario": "[{"}, follow=True)
     assert "不是有效的 JSON" in r.content.decode()
+
+
+def test_openapi_schema_lists_the_response_api(client, people):
+    client.force_login(people["duty"])
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    assert "/api/v1/response/incidents/{incident_id}/activations" in paths
+    assert "/api/v1/response/resources/nearest" in paths
+
+
+def test_api_plan_structure_round_trip_as_a_draft(client, red_plan, people):
+    client.force_login(people["duty"])
+    structure = client.get(f"/api/v1/response/plans/{red_plan.pk}").json()
+    structure["title"] = "复制预案"
+    r = client.post("/api/v1/response/plans", json.dumps(structure), content_type="application/json")
+    assert r.status_code == 201, r.json()
+    assert r.json()["status"] == "draft"
+    r = client.post("/api/v1/response/plans", json.dumps({"title": "", "cards": []}), content_type="application/json")
+    assert r.status_code == 422 and "缺少预案名称" in json.dumps(r.json(), ensure_ascii=False)

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema, Status
+from ninja import Body, Router, Schema, Status
 from ninja.errors import HttpError
 
 from yingji.core.scope import scope_for
@@ -359,7 +359,7 @@ def get_plan(request, plan_id: int):
 
 
 @router.post("/plans", response={201: PlanOut})
-def create_plan(request, payload: dict):
+def create_plan(request, payload: dict[str, Any] = Body(...)):  # noqa: B008 (Ninja's idiom)
     """A plan from its structured form, saved as a draft (all or nothing)."""
     services.require_command(request.user)
     plan = plans.save_structure(payload)
