@@ -178,6 +178,18 @@ class SubscriberIndex:
         hit = shapely.contains_xy(geometry, self.lons[candidates], self.lats[candidates])
         return np.concatenate([whole, candidates[hit]])
 
+    def _rule_positions(self, rule: Rule) -> np.ndarray | None:
+        """Positions matched by a fence-only rule (no full-length arrays touched:
+        what keeps a district-sized fence fast over millions), else None."""
+        if rule.region_codes or not rule.shapes:
+            return None
+        parts = [self.in_shape(g) for g in rule.shapes]
+        positions = parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
+        if rule.group_bits:
+            bits = np.uint64(sum(1 << b for b in set(rule.group_bits)))
+            positions = positions[(self.groups[positions] & bits) != 0]
+        return positions
+
     def rule_mask(self, rule: Rule) -> np.ndarray:
         """Mask of subscribers matching one rule (opt-outs not yet removed)."""
         if rule.has_area:
@@ -195,21 +207,30 @@ class SubscriberIndex:
             mask &= (self.groups & bits) != 0
         return mask
 
-    def resolve_mask(self, rules: Sequence[Rule]) -> np.ndarray:
-        """Mask of recipients: union of the rules, minus opt-outs."""
+    def resolve_positions(self, rules: Sequence[Rule]) -> np.ndarray:
+        """Index positions of the recipients: union of the rules, minus opt-outs."""
+        fences = [self._rule_positions(r) for r in rules]
+        if all(p is not None for p in fences):
+            positions = (fences[0] if len(fences) == 1
+                         else np.unique(np.concatenate(fences)) if fences
+                         else np.empty(0, dtype=np.int64))
+            return positions[~self.opted_out[positions]]
         mask = np.zeros(len(self.ids), dtype=bool)
-        for rule in rules:
-            mask |= self.rule_mask(rule)
+        for rule, positions in zip(rules, fences, strict=True):
+            if positions is not None:
+                mask[positions] = True
+            else:
+                mask |= self.rule_mask(rule)
         mask &= ~self.opted_out
-        return mask
+        return np.flatnonzero(mask)
 
     def resolve(self, rules: Sequence[Rule]) -> np.ndarray:
-        """Subscriber ids of the recipients, ascending."""
-        return np.sort(self.ids[self.resolve_mask(rules)])
+        """Subscriber ids of the recipients (each once, in index order)."""
+        return self.ids[self.resolve_positions(rules)]
 
     def count(self, rules: Sequence[Rule]) -> int:
         """The population estimate: how many subscribers the rules reach."""
-        return int(np.count_nonzero(self.resolve_mask(rules)))
+        return len(self.resolve_positions(rules))
 
 
 def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
