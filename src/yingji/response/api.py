@@ -359,7 +359,7 @@ def get_plan(request, plan_id: int):
 
 
 @router.post("/plans", response={201: PlanOut})
-def create_plan(request, payload: dict[str, Any] = Body(...)):  # noqa: B008 (Ninja's idiom)
+def create_plan(request, payload: dict[str, Any] = Body(...)):
     """A plan from its structured form, saved as a draft (all or nothing)."""
     services.require_command(request.user)
     plan = plans.save_structure(payload)
