@@ -549,7 +549,8 @@ def export_ledger(kind: str, queryset) -> bytes:
     sheet = book.create_sheet(SHEET_TITLES[kind])
     sheet.append(COLUMNS[kind])
     if kind == "enterprises":
-        for e in queryset.select_related("district", "street", "supervising_department").iterator(
+        for e in queryset.select_related("district", "street", "supervising_department").defer(
+                "district__boundary", "street__boundary").iterator(
                 chunk_size=2000):
             sheet.append([
                 e.credit_code, e.name, e.address, e.lon, e.lat, "WGS84", e.industry_code,
@@ -574,7 +575,8 @@ def export_ledger(kind: str, queryset) -> bytes:
                 a.exposure if a else None, a.consequence if a else None,
                 a.assessed_on if a else None, a.score if a else None, _grade_label(p.grade)])
     else:
-        for h in queryset.select_related("enterprise", "district").iterator(chunk_size=5000):
+        for h in queryset.select_related("enterprise", "district").defer(
+                "district__boundary").iterator(chunk_size=5000):
             sheet.append([
                 h.code, h.enterprise.credit_code, h.enterprise.name, LEVELS[h.level],
                 SOURCES[h.source], HAZARD_CATEGORIES.get(h.category, h.category), h.description,

@@ -16,6 +16,8 @@ from yingji.risk.models import Accident, Grade, RiskPoint
 from yingji.risk.services import overdue_q, visible_enterprises, visible_hazards
 
 PAGE_SIZE = 50
+# Region boundaries are large GeoJSON: never load them with a list row.
+NO_BOUNDARY = ("district__boundary", "street__boundary")
 
 
 @dataclass
@@ -139,7 +141,7 @@ def risk_points(user: Any, params: dict[str, Any]) -> QuerySet:
         qs = qs.filter(enterprise_id=params["enterprise"])
     if params.get("q"):
         qs = qs.filter(Q(name__contains=params["q"]) | Q(code=params["q"]))
-    return qs.select_related("enterprise", "district").order_by("code")
+    return qs.select_related("enterprise", "district").defer(*NO_BOUNDARY[:1]).order_by("code")
 
 
 def accidents(user: Any, params: dict[str, Any]) -> QuerySet:
@@ -155,7 +157,8 @@ def accidents(user: Any, params: dict[str, Any]) -> QuerySet:
         qs = qs.filter(level=params["level"])
     if params.get("year"):
         qs = qs.filter(occurred_at__year=int(params["year"]))
-    return qs.select_related("district", "street", "enterprise").order_by("-occurred_at")
+    return qs.select_related("district", "street", "enterprise").defer(*NO_BOUNDARY).order_by(
+        "-occurred_at")
 
 
 def visible_accidents(user: Any) -> QuerySet:

@@ -326,20 +326,21 @@ def consultation_data(start: dt.date, end: dt.date, *, user: Any = None) -> dict
         ly_start, ly_end = start.replace(year=start.year - 1), end.replace(year=end.year - 1)
     except ValueError:  # 29 February
         ly_start, ly_end = start - dt.timedelta(days=365), end - dt.timedelta(days=365)
-    last_year = stats.between(accidents, ly_start, ly_end).select_related("district")
+    last_year = stats.between(accidents, ly_start, ly_end).select_related("district").defer(
+        "district__boundary")
     return {
         "title": f"{start:%Y年%m月%d日}至{end:%Y年%m月%d日}安全风险会商研判表",
         "start": start, "end": end,
         "key_periods": _key_periods(start, end),
         "seasonal_notes": seasons.notes_for(start, end),
         "major_hazards": list(open_hazards.filter(level="major").select_related(
-            "enterprise", "district").order_by("deadline")[:50]),
+            "enterprise", "district").defer("district__boundary").order_by("deadline")[:50]),
         "districts": districts,
         "last_year_accidents": list(last_year[:50]),
         "last_year_totals": _accident_figures(accidents, ly_start, ly_end),
         "recent_accidents": list(stats.between(accidents, start - dt.timedelta(days=30),
                                                start - dt.timedelta(days=1)).select_related(
-            "district")[:50]),
+            "district").defer("district__boundary")[:50]),
     }
 
 

@@ -40,7 +40,7 @@ def _errors(exc: Exception) -> str:
 
 def _common() -> dict:
     return {
-        "districts": Region.objects.filter(level="district").order_by("code"),
+        "districts": Region.objects.filter(level="district").only("code", "name").order_by("code"),
         "sections": [(k, v[2]) for k, v in SECTIONS.items()],
         "grades": Grade.choices,
         "states": [(s.value, s.label) for s in hazardflow.State],
@@ -97,13 +97,13 @@ def dashboard(request):
 def enterprise_list(request):
     return _list(request, "risk/enterprise_list.html",
                  lambda: queries.enterprises(request.user, request.GET).select_related(
-                     "district", "street", "supervising_department"))
+                     "district", "street", "supervising_department").defer(*queries.NO_BOUNDARY))
 
 
 @login_required
 def enterprise_detail(request, pk: int):
     e = get_object_or_404(queries.enterprises(request.user, {}).select_related(
-        "district", "street", "supervising_department"), pk=pk)
+        "district", "street", "supervising_department").defer(*queries.NO_BOUNDARY), pk=pk)
     return render(request, "risk/enterprise_detail.html", {
         **_common(), "e": e,
         "categories": [KEY_CATEGORIES.get(c, c) for c in e.key_categories or []],
@@ -159,13 +159,15 @@ def hazard_list(request):
     today = services.today()
     return _list(request, "risk/hazard_list.html",
                  lambda: queries.hazards(request.user, request.GET, today).select_related(
-                     "enterprise", "district", "department"), {"today": today})
+                     "enterprise", "district", "department").defer("district__boundary"),
+                 {"today": today})
 
 
 @login_required
 def hazard_detail(request, pk: int):
     h = get_object_or_404(services.visible_hazards(request.user).select_related(
-        "enterprise", "district", "street", "department", "listed_by"), pk=pk)
+        "enterprise", "district", "street", "department", "listed_by").defer(*queries.NO_BOUNDARY),
+        pk=pk)
     kinds = services.actor_kinds(request.user, h)
     facts = services.facts(h)
     moves = [{"t": t, "problems": hazardflow.guard_problems(t, facts)}
