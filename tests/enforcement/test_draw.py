@@ -182,20 +182,23 @@ def _reference(entities, inspectors, p, seed):
         chosen += [r[2] for r in rows[:k]]
     order = sorted(chosen, key=lambda e: (d.uniform(seed, "slot", e.id), e.id))
     slot_of = {e.id: n % len(p.slots) for n, e in enumerate(order)}
-    picks = []
+    picks, load = [], Counter()
+    cap = p.max_per_inspector or 10**9
     for e in sorted(chosen, key=lambda e: e.id):
         s = p.slots[slot_of[e.id]]
         pool = [i.id for i in sorted(inspectors, key=lambda i: i.id)
                 if e.district in i.districts and i.certificate_valid_from <= s.start
                 and i.certificate_valid_to >= s.end and e.id not in i.conflicts
-                and i.id not in e.last_inspectors]
+                and i.id not in e.last_inspectors and load[i.id] < cap]
         taken = [pool.pop(int(d.uniform(seed, "inspector", f"{e.id}#{j}") * len(pool)))
                  for j in range(p.inspectors_per_entity)]
+        load.update(taken)
         picks.append((e.id, slot_of[e.id], tuple(taken)))
     return picks
 
 
-def test_fast_draw_equals_the_documented_algorithm_written_plainly():
+@pytest.mark.parametrize("cap", [None, 5])
+def test_fast_draw_equals_the_documented_algorithm_written_plainly(cap):
     import random
 
     rng = random.Random(5)
@@ -206,6 +209,21 @@ def test_fast_draw_equals_the_documented_algorithm_written_plainly():
                    rng.choice(["440106", "440111", "440113"]), complaints=rng.randrange(3),
                    major_hazard_installation=rng.random() < 0.2,
                    last_inspectors=(f"Z{rng.randrange(30):02d}",)) for i in range(200)]
-    p = params(slots=(JAN, JUN), default_proportion=0.2, proportions={"hc_use": 0.3})
+    p = params(slots=(JAN, JUN), default_proportion=0.2, proportions={"hc_use": 0.3},
+               max_per_inspector=cap)
     fast = [(x.entity_id, x.slot, x.inspectors) for x in d.draw(ents, staff, p, SEED).picks]
     assert fast == _reference(ents, staff, p, SEED)
+    load = Counter(i for x in fast for i in x[2])
+    assert cap is None or max(load.values()) <= cap
+
+
+def test_workload_cap_spreads_assignments_and_explains_itself():
+    staff = [inspector(f"Z{i}") for i in range(4)]
+    ents = [entity(f"E{i}") for i in range(4)]
+    result = d.draw(ents, staff, params(max_per_inspector=2), SEED)
+    assert Counter(i for p in result.picks for i in p.inspectors) == {f"Z{i}": 2 for i in range(4)}
+    with pytest.raises(d.DrawImpossible) as err:
+        d.draw(ents + [entity("E9")], staff, params(max_per_inspector=2), SEED)
+    assert "已达本次检查上限" in str(err.value)
+    with pytest.raises(ValueError, match="上限至少为 1"):
+        d.draw(ents, staff, params(max_per_inspector=0), SEED)

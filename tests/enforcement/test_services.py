@@ -309,3 +309,18 @@ def test_register_reads_weights_from_risk_and_complaints(w):
     assert entities[b.credit_code].open_major_hazards == 0
     assert entities[c.credit_code].complaints == 1 and entities[c.credit_code].major_hazard_installation
     assert entities[c.credit_code].category == "hc_use"
+
+
+def test_plan_workload_cap_reaches_the_draw(w):
+    plan = services.create_plan(w["handler"], year=2022, title="上限", department=w["zhifa"],
+                                default_proportion=0.1, max_per_inspector=3)
+    services.announce_seed_source(plan, "双色球 2022003 期", w["handler"])
+    services.fix_seed(plan, "07 08 09", w["handler"])
+    record = services.draw_annual(plan, w["handler"])
+    assert record.inputs["parameters"]["max_per_inspector"] == 3
+    loads = Counter(i.certificate_number for insp in record.inspections.all()
+                    for i in insp.inspectors.all())
+    assert max(loads.values()) <= 3 and services.verify_draw(record).ok
+    with pytest.raises(ValidationError, match="上限至少为 1"):
+        services.create_plan(w["handler"], year=2022, title="x", department=w["zhifa"],
+                             max_per_inspector=0)

@@ -36,6 +36,7 @@ class PlanIn(Schema):
     proportions: dict[str, float] = {}
     default_proportion: float = 0.05
     inspectors_per_entity: int = 2
+    max_per_inspector: int | None = None
     key_date_count: int = 3
     publication_workdays: int = 20
 
@@ -77,6 +78,7 @@ class PlanOut(Schema):
     seed: str
     seed_fixed_at: dt.datetime | None
     publication_workdays: int
+    max_per_inspector: int | None
 
 
 class PlanDetailOut(PlanOut):
@@ -240,7 +242,8 @@ def _plan_out(p: InspectionPlan) -> dict:
             "proportions": p.proportions, "default_proportion": p.default_proportion,
             "seed_source": p.seed_source, "seed_announced_at": p.seed_announced_at,
             "seed_value": p.seed_value, "seed": p.seed, "seed_fixed_at": p.seed_fixed_at,
-            "publication_workdays": p.publication_workdays}
+            "publication_workdays": p.publication_workdays,
+            "max_per_inspector": p.max_per_inspector}
 
 
 def _inspection_out(i: Inspection) -> dict:
@@ -294,7 +297,8 @@ def create_plan(request, payload: PlanIn):
         request.user, year=payload.year, title=payload.title, department=department,
         proportions=payload.proportions, default_proportion=payload.default_proportion,
         inspectors_per_entity=payload.inspectors_per_entity,
-        key_date_count=payload.key_date_count, publication_workdays=payload.publication_workdays)
+        key_date_count=payload.key_date_count, publication_workdays=payload.publication_workdays,
+        max_per_inspector=payload.max_per_inspector)
     return Status(201, _plan_out(plan))
 
 

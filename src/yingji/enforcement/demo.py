@@ -223,7 +223,7 @@ def load_demo(stdout: Any = None) -> str:
         plan = InspectionPlan.objects.create(
             year=2022, title=PLAN_TITLE, department=dept, default_proportion=0.05,
             proportions={"hc_production": 0.2, "hc_storage": 0.15},
-            key_date_count=3)
+            key_date_count=3, max_per_inspector=4)
         services.announce_seed_source(plan, SEED_SOURCE, services.SYSTEM)
         services.fix_seed(plan, SEED_VALUE, services.SYSTEM)
         InspectionPlan.objects.filter(pk=plan.pk).update(

@@ -29,7 +29,9 @@ adding one entity to the register does not reshuffle the others.
    those, sorted by id, whose districts include the entity's district, whose
    certificate is valid for the whole slot (issued on or before its start,
    expiring on or after its end), who declared no conflict with the entity and
-   who did not inspect it last time. ``inspectors_per_entity`` are taken without
+   who did not inspect it last time and, when ``max_per_inspector`` is set, who
+   have not yet reached that many assignments in this draw (counted as entities
+   are processed in id order). ``inspectors_per_entity`` are taken without
    replacement: pick j takes index floor(uniform(seed, "inspector", id#j) × m)
    of the m still available.
 
@@ -148,6 +150,8 @@ class Parameters:
     # instead of per category.
     total: int | None = None
     inspectors_per_entity: int = 2
+    # Workload cap per inspector in this draw (None: no cap).
+    max_per_inspector: int | None = None
     weights: Weights = field(default_factory=Weights)
 
 
@@ -180,6 +184,8 @@ def validate(parameters: Parameters) -> None:
     for cat, n in parameters.counts.items():
         if n < 0:
             raise ValueError(f"抽查数量不能为负:{cat} = {n}")
+    if parameters.max_per_inspector is not None and parameters.max_per_inspector < 1:
+        raise ValueError(f"每名执法人员的检查上限至少为 1:{parameters.max_per_inspector}")
     if parameters.inspectors_per_entity < 2:
         raise ValueError("双随机要求每个检查对象至少 2 名执法人员")
     for name, value in asdict(parameters.weights).items():
@@ -226,6 +232,7 @@ class Shortfall:
     certificate_invalid: int
     conflict: int
     inspected_last_time: int
+    at_capacity: int = 0
 
     def explain(self) -> str:
         parts = [f"检查对象 {self.entity_id}({self.district},{self.slot})需要 {self.needed} 名执法人员,"
@@ -241,6 +248,8 @@ class Shortfall:
                 reasons.append(f"{self.conflict} 名申报了利益冲突")
             if self.inspected_last_time:
                 reasons.append(f"{self.inspected_last_time} 名上次检查过该对象")
+            if self.at_capacity:
+                reasons.append(f"{self.at_capacity} 名已达本次检查上限")
             parts.append("、".join(reasons) if reasons else "人数不足")
         return "".join(parts)
 
@@ -336,6 +345,9 @@ def draw(entities: Iterable[Entity], inspectors: Iterable[Inspector], parameters
     picks: list[Pick] = []
     shortfalls: list[Shortfall] = []
     u_pick = _stream(seed, "inspector")
+    cap = parameters.max_per_inspector
+    load: dict[str, int] = defaultdict(int)
+    full: set[str] = set()  # inspectors at the cap
     for entity, wt in sorted(chosen, key=lambda c: c[0].id):
         slot = slot_of[entity.id]
         pool, position = base(entity.district, slot)
@@ -343,12 +355,18 @@ def draw(entities: Iterable[Entity], inspectors: Iterable[Inspector], parameters
         # Positions in the pool that are not available, ascending: picking the
         # k-th available inspector then skips them, which is the same as taking
         # index k of the pool with those removed, without copying the pool.
-        blocked = sorted(position[i] for i in excluded if i in position)
+        blocked_set = {position[i] for i in excluded if i in position}
+        if full:
+            if len(full) < len(pool):
+                blocked_set.update(position[i] for i in full if i in position)
+            else:
+                blocked_set.update(n for n, i in enumerate(pool) if i in full)
+        blocked = sorted(blocked_set)
         available = len(pool) - len(blocked)
         if available < need:
             shortfalls.append(_shortfall(entity, slots[slot], need, available,
                                          by_district.get(entity.district, []),
-                                         conflicted.get(entity.id, set())))
+                                         conflicted.get(entity.id, set()), full))
             continue
         taken = []
         for j in range(need):
@@ -359,6 +377,11 @@ def draw(entities: Iterable[Entity], inspectors: Iterable[Inspector], parameters
                 index += 1
             taken.append(pool[index])
             bisect.insort(blocked, index)
+        if cap is not None:
+            for i in taken:
+                load[i] += 1
+                if load[i] >= cap:
+                    full.add(i)
         picks.append(Pick(entity.id, entity.category, slot, tuple(taken), wt))
     if shortfalls:
         raise DrawImpossible(shortfalls)
@@ -366,9 +389,9 @@ def draw(entities: Iterable[Entity], inspectors: Iterable[Inspector], parameters
 
 
 def _shortfall(entity: Entity, slot: Slot, need: int, eligible: int,
-               covering: list[Inspector], conflicts: set[str]) -> Shortfall:
+               covering: list[Inspector], conflicts: set[str], full: set[str]) -> Shortfall:
     """Count, constraint by constraint, which inspectors of the district fell out."""
-    invalid = conflict = last = 0
+    invalid = conflict = last = capacity = 0
     for insp in covering:
         if not (insp.certificate_valid_from <= slot.start and insp.certificate_valid_to >= slot.end):
             invalid += 1
@@ -376,8 +399,10 @@ def _shortfall(entity: Entity, slot: Slot, need: int, eligible: int,
             conflict += 1
         elif insp.id in entity.last_inspectors:
             last += 1
+        elif insp.id in full:
+            capacity += 1
     return Shortfall(entity.id, entity.district, slot.label, need, eligible, len(covering),
-                     invalid, conflict, last)
+                     invalid, conflict, last, capacity)
 
 
 # ---------------------------------------------------------------- publication
@@ -403,6 +428,7 @@ def inputs_document(entities: Iterable[Entity], inspectors: Iterable[Inspector],
             "counts": dict(sorted(parameters.counts.items())),
             "total": parameters.total,
             "inspectors_per_entity": parameters.inspectors_per_entity,
+            "max_per_inspector": parameters.max_per_inspector,
             "weights": asdict(parameters.weights),
         },
         "entities": [
@@ -435,6 +461,7 @@ def from_inputs_document(doc: Mapping) -> tuple[list[Entity], list[Inspector], P
         counts=dict(p["counts"]),
         total=p["total"],
         inspectors_per_entity=p["inspectors_per_entity"],
+        max_per_inspector=p.get("max_per_inspector"),
         weights=Weights(**p["weights"]),
     )
     entities = [Entity(e["id"], e["category"], e["district"], e["major_hazard_installation"],

@@ -122,6 +122,9 @@ class InspectionPlan(models.Model):
     default_proportion = models.FloatField("默认抽查比例", default=0.05)
     weights = models.JSONField("加权系数", default=default_weights)
     inspectors_per_entity = models.PositiveSmallIntegerField("每户执法人员数", default=2)
+    max_per_inspector = models.PositiveSmallIntegerField(
+        "每名执法人员每次抽取的检查上限", null=True, blank=True,
+        help_text="空表示不设上限;设上限可避免负责多个辖区的执法人员任务过重")
     key_date_count = models.PositiveSmallIntegerField(
         "关键节点明查暗访户数", default=3, help_text="每个关键节点(春节、清明…)额外抽取的户数")
     key_date_categories = models.JSONField(

@@ -248,7 +248,8 @@ def _parameters(plan: InspectionPlan, slots: tuple[drawing.Slot, ...], total: in
     return drawing.Parameters(
         slots=slots, proportions=dict(plan.proportions or {}),
         default_proportion=plan.default_proportion, total=total,
-        inspectors_per_entity=plan.inspectors_per_entity, weights=drawing.Weights(**weights))
+        inspectors_per_entity=plan.inspectors_per_entity,
+        max_per_inspector=plan.max_per_inspector, weights=drawing.Weights(**weights))
 
 
 class DrawRefused(ValidationError):
@@ -404,7 +405,8 @@ def parse_proportions(text: str) -> dict[str, float]:
 def create_plan(user: Any, *, year: int, title: str, department: Department,
                 proportions: dict[str, float] | None = None, default_proportion: float = 0.05,
                 inspectors_per_entity: int = 2, key_date_count: int = 3,
-                publication_workdays: int = 20) -> InspectionPlan:
+                publication_workdays: int = 20,
+                max_per_inspector: int | None = None) -> InspectionPlan:
     """A new annual plan of `department` (its staff or leaders), parameters checked
     the way the draw will check them."""
     _require_edit(user, department.pk, "为该部门制定检查计划")
@@ -412,7 +414,8 @@ def create_plan(user: Any, *, year: int, title: str, department: Department,
     try:
         drawing.validate(drawing.Parameters(
             slots=monthly_slots(year), proportions=proportions,
-            default_proportion=default_proportion, inspectors_per_entity=inspectors_per_entity))
+            default_proportion=default_proportion, inspectors_per_entity=inspectors_per_entity,
+            max_per_inspector=max_per_inspector))
     except ValueError as exc:
         raise ValidationError(str(exc)) from exc
     if not title.strip():
@@ -420,7 +423,8 @@ def create_plan(user: Any, *, year: int, title: str, department: Department,
     return InspectionPlan.objects.create(
         year=year, title=title.strip(), department=department, proportions=proportions,
         default_proportion=default_proportion, inspectors_per_entity=inspectors_per_entity,
-        key_date_count=key_date_count, publication_workdays=publication_workdays)
+        key_date_count=key_date_count, publication_workdays=publication_workdays,
+        max_per_inspector=max_per_inspector)
 
 
 

@@ -56,7 +56,9 @@ def plan_list(request):
                 proportions=services.parse_proportions(request.POST.get("proportions", "")),
                 default_proportion=float(request.POST.get("default_proportion") or 0.05),
                 key_date_count=int(request.POST.get("key_date_count") or 3),
-                publication_workdays=int(request.POST.get("publication_workdays") or 20))
+                publication_workdays=int(request.POST.get("publication_workdays") or 20),
+                max_per_inspector=int(request.POST["max_per_inspector"])
+                if request.POST.get("max_per_inspector") else None)
             return redirect("enforcement:plan", plan.pk)
         except ValueError:
             messages.error(request, "年度、比例或天数须为数字")
