@@ -28,7 +28,8 @@ def monthly_slots(year: int) -> tuple[Slot, ...]:
 
 def registers(n_entities: int, n_inspectors: int, seed: int = 7
               ) -> tuple[list[Entity], list[Inspector], Parameters]:
-    """n entities and inspectors with every constraint in play."""
+    """n entities and inspectors with every constraint in play (the workload cap
+    in the full-size run)."""
     rng = np.random.default_rng(seed)
     inspectors = []
     year = 2022
@@ -60,5 +61,7 @@ def registers(n_entities: int, n_inspectors: int, seed: int = 7
     parameters = Parameters(slots=monthly_slots(year),
                             proportions={"hc_production": 0.2, "hc_storage": 0.15,
                                          "non_coal_mine": 0.3},
-                            default_proportion=0.05)
+                            default_proportion=0.05,
+                            # binds for the busiest inspectors (uncapped, the busiest gets ~21)
+                            max_per_inspector=14 if n_inspectors >= 2000 else None)
     return entities, inspectors, parameters

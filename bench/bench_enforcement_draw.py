@@ -1,6 +1,7 @@
 """Benchmark: the double-random draw over 100,000 entities and 2,000 inspectors
 with every constraint (proportions per category, weights, district, certificate
-validity per monthly slot, conflicts, not last time's inspector), then the
+validity per monthly slot, conflicts, not last time's inspector, a workload cap
+of 14 per inspector), then the
 verification re-run, which must give the identical result.
 
     .venv/bin/python bench/bench_enforcement_draw.py          # 100,000 × 2,000
