@@ -16,6 +16,8 @@ import abc
 import json
 import re
 import smtplib
+import socket
+import struct
 import time
 import urllib.error
 import urllib.request
@@ -223,6 +225,7 @@ class SmppChannel(AlertChannel):
         import smpplib.client
         import smpplib.consts
         import smpplib.gsm
+        import smpplib.smpp
 
         self.attempted = set()
         client = smpplib.client.Client(self.host, self.port, timeout=self.timeout,
@@ -233,20 +236,18 @@ class SmppChannel(AlertChannel):
         results: list[Result] = []
         finished: set[int] = set()
 
-        def on_sent(pdu, **_: object) -> None:
-            key = by_sequence.pop(pdu.sequence, None)
+        def on_sent(sequence: int, status: int, msg_id: str) -> None:
+            key = by_sequence.pop(sequence, None)
             if key is None:
                 return
-            if pdu.status != smpplib.consts.SMPP_ESME_ROK:
+            if status != 0:
                 if key not in finished:
                     finished.add(key)
-                    retry = pdu.status in (smpplib.consts.SMPP_ESME_RTHROTTLED,
-                                           smpplib.consts.SMPP_ESME_RMSGQFUL)
+                    retry = status in (smpplib.consts.SMPP_ESME_RTHROTTLED,
+                                       smpplib.consts.SMPP_ESME_RMSGQFUL)
                     results.append(Result(key, RETRY if retry else FAILED,
-                                          reason=f"SMSC 拒绝 submit_sm,状态 0x{pdu.status:08X}"))
+                                          reason=f"SMSC 拒绝 submit_sm,状态 0x{status:08X}"))
                 return
-            msg_id = pdu.message_id.decode() if isinstance(pdu.message_id, bytes) else str(
-                pdu.message_id)
             message_ids[msg_id] = key
             parts_left[key] -= 1
             if parts_left[key] == 0 and key not in finished:
@@ -254,9 +255,7 @@ class SmppChannel(AlertChannel):
 
         receipts: dict[int, Result] = {}
 
-        def on_received(pdu, **_: object) -> None:
-            text = pdu.short_message.decode("latin-1") if isinstance(
-                pdu.short_message, bytes) else str(pdu.short_message)
+        def on_received(text: str) -> None:
             parsed = parse_receipt(text)
             if parsed is None:
                 return None
@@ -273,52 +272,126 @@ class SmppChannel(AlertChannel):
                                        reason=f"回执:{stat} {err}".strip())
             return None
 
-        def on_error(pdu) -> None:  # error statuses are handled per message in on_sent
-            pass
-
-        client.set_message_sent_handler(on_sent)
-        client.set_message_received_handler(on_received)
-        client.set_error_pdu_handler(on_error)
         client.connect()
+        sock = client._socket
+        # Without TCP_NODELAY each small PDU can wait for a delayed ACK (~40 ms).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        inbox = bytearray()
+        outbox = bytearray()  # PDUs generated, written in one sendall per window turn
+
+        def pump() -> None:
+            """Read what the SMSC sent (blocking until something arrives) and act on
+            every complete PDU: one recv for many PDUs, not two per PDU."""
+            if outbox:
+                sock.sendall(outbox)
+                outbox.clear()
+            data = sock.recv(1 << 16)
+            if not data:
+                raise ConnectionError("SMSC 关闭了连接")
+            inbox.extend(data)
+            while len(inbox) >= 16:
+                length, command, status, sequence = _HEADER.unpack_from(inbox)
+                if len(inbox) < length:
+                    break
+                body = bytes(inbox[16:length])
+                del inbox[:length]
+                if command in (SUBMIT_SM_RESP, GENERIC_NACK):
+                    on_sent(sequence, status, body.split(b"\0", 1)[0].decode("ascii", "replace"))
+                elif command == DELIVER_SM:
+                    on_received(deliver_sm_text(body))
+                    outbox.extend(_HEADER.pack(17, DELIVER_SM_RESP, 0, sequence) + b"\0")
+                elif command == ENQUIRE_LINK:
+                    outbox.extend(_HEADER.pack(16, ENQUIRE_LINK_RESP, 0, sequence))
+
         try:
             client.bind_transceiver(system_id=self.system_id, password=self.password)
+            split: dict[str, tuple] = {}  # one alert's recipients share one text
+            source = self.source_addr.encode("ascii")
             for m in messages:
-                parts, coding, esm_class = smpplib.gsm.make_parts(m.text)
+                if m.text not in split:
+                    split[m.text] = smpplib.gsm.make_parts(m.text)
+                parts, coding, esm_class = split[m.text]
                 parts_left[m.key] = len(parts)
                 for part in parts:
                     self.throttle()
                     while len(by_sequence) >= self.window:
-                        client.read_once()
-                    self.attempted.add(m.key)  # before the write: a failed write is unknown too
-                    pdu = client.send_message(
-                        source_addr_ton=smpplib.consts.SMPP_TON_ALNUM,
-                        source_addr=self.source_addr,
-                        dest_addr_ton=smpplib.consts.SMPP_TON_INTL,
-                        destination_addr=m.address.lstrip("+"),
-                        short_message=part, data_coding=coding, esm_class=esm_class,
-                        registered_delivery=True)
-                    by_sequence[pdu.sequence] = m.key
+                        pump()
+                    self.attempted.add(m.key)  # from here on a resend could duplicate it
+                    sequence = client.next_sequence()
+                    by_sequence[sequence] = m.key
+                    outbox.extend(submit_sm(sequence, source, m.address.lstrip("+").encode(
+                        "ascii"), part, coding, esm_class))
+                    if self.limiter is not None:  # throttled: do not hold PDUs back
+                        sock.sendall(outbox)
+                        outbox.clear()
                 yield from _drain(results)
             while by_sequence:
-                client.read_once()
+                pump()
                 yield from _drain(results)
             yield from _drain(results)
             sent_keys = {k for k in parts_left if k not in finished}
             deadline = time.monotonic() + self.receipt_wait
-            client._socket.settimeout(0.2)
+            sock.settimeout(0.2)
             while len(receipts) < len(sent_keys) and time.monotonic() < deadline:
                 try:
-                    client.read_once(auto_send_enquire_link=False)
+                    pump()
                 except TimeoutError:
                     continue
+            if outbox:
+                sock.sendall(outbox)
             yield from receipts.values()
-            try:
-                client._socket.settimeout(self.timeout)
-                client.unbind()
-            except Exception:  # the messages are out; a failed unbind changes nothing
-                pass
+            _unbind(client, self.timeout)
         finally:
             client.disconnect()
+
+
+_HEADER = struct.Struct(">IIII")
+SUBMIT_SM, SUBMIT_SM_RESP, DELIVER_SM, DELIVER_SM_RESP = 0x04, 0x80000004, 0x05, 0x80000005
+ENQUIRE_LINK, ENQUIRE_LINK_RESP, GENERIC_NACK = 0x15, 0x80000015, 0x80000000
+TON_INTERNATIONAL, NPI_ISDN, TON_ALPHANUMERIC = 1, 1, 5
+
+
+def submit_sm(sequence: int, source: bytes, destination: bytes, short_message: bytes,
+              data_coding: int, esm_class: int) -> bytes:
+    """An SMPP 3.4 submit_sm PDU asking for a delivery receipt (section 4.4.1).
+    Encoded here rather than through smpplib's generic PDU classes: a release
+    sends the same text to many numbers, and this is the loop that counts."""
+    body = b"".join((
+        b"\0", bytes((TON_ALPHANUMERIC, 0)), source, b"\0",
+        bytes((TON_INTERNATIONAL, NPI_ISDN)), destination, b"\0",
+        bytes((esm_class, 0, 0)), b"\0", b"\0",  # protocol, priority; no schedule, validity
+        bytes((1, 0, data_coding, 0, len(short_message))), short_message))
+    return _HEADER.pack(16 + len(body), SUBMIT_SM, 0, sequence) + body
+
+
+def deliver_sm_text(body: bytes) -> str:
+    """The short_message of a deliver_sm body (a receipt's text)."""
+    pos = body.index(b"\0") + 3  # service_type, source TON/NPI
+    pos = body.index(b"\0", pos) + 3  # source_addr, dest TON/NPI
+    pos = body.index(b"\0", pos) + 4  # destination_addr, esm, protocol, priority
+    pos = body.index(b"\0", pos) + 1  # schedule_delivery_time
+    pos = body.index(b"\0", pos) + 1  # validity_period
+    length = body[pos + 4]
+    return body[pos + 5: pos + 5 + length].decode("latin-1")
+
+
+def _unbind(client, timeout: float) -> None:
+    """Unbind cleanly: late receipts may arrive before the unbind_resp."""
+    import smpplib.smpp
+
+    try:
+        client._socket.settimeout(timeout)
+        client.send_pdu(smpplib.smpp.make_pdu("unbind", client=client))
+        for _ in range(1000):
+            pdu = client.read_pdu()
+            if pdu.command == "unbind_resp":
+                return
+            if pdu.command == "deliver_sm":  # acknowledge, or the SMSC resends it
+                resp = smpplib.smpp.make_pdu("deliver_sm_resp", client=client)
+                resp.sequence = pdu.sequence
+                client.send_pdu(resp)
+    except Exception:  # the messages are out; a failed unbind changes nothing
+        pass
 
 
 def _drain(results: list[Result]) -> Iterator[Result]:
