@@ -201,6 +201,10 @@ class Hazard(models.Model):
             models.Index(fields=["department", "state"]),
             models.Index(fields=["-found_on", "-id"]),
             models.Index(fields=["origin_type", "origin_id"]),
+            # The ledger lists newest first: one filter plus the order, walked in index order.
+            models.Index(fields=["district", "-found_on", "-id"], name="risk_hazard_district_recent"),
+            models.Index(fields=["state", "-found_on", "-id"], name="risk_hazard_state_recent"),
+            models.Index(fields=["industry_code", "-found_on", "-id"], name="risk_hazard_industry_recent"),
         ]
 
     def __str__(self) -> str:
