@@ -227,3 +227,26 @@ def test_workload_cap_spreads_assignments_and_explains_itself():
     assert "已达本次检查上限" in str(err.value)
     with pytest.raises(ValueError, match="上限至少为 1"):
         d.draw(ents, staff, params(max_per_inspector=0), SEED)
+
+
+def test_provenance_chain_from_public_value_to_draw_seed(tmp_path, capsys):
+    import hashlib
+
+    value, salt = "03 07 12 19 25 31 + 09", "s3cr3t"
+    plan_seed = d.seed_from_public_value(value)
+    seed = d.derive_seed(plan_seed, "春节明查暗访", salt)
+    assert seed != d.derive_seed(plan_seed, "春节明查暗访")  # the salt matters
+    doc = d.inputs_document([entity("E1")], STAFF, params(), seed)
+    doc["plan_seed"] = {"value": value, "seed": plan_seed, "label": "春节明查暗访", "salt": salt,
+                        "salt_sha256": hashlib.sha256(salt.encode()).hexdigest()}
+    assert d.provenance_problems(doc) == []
+    digest = d.rerun(doc).digest()
+    doc["plan_seed"]["salt"] = "chosen-later"
+    assert "盐值与事先公布的承诺(SHA-256)不符" in d.provenance_problems(doc)
+    path = tmp_path / "in.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert d.main(["verify", str(path), digest]) == 1
+    assert "种子来源核对不通过" in capsys.readouterr().out
+    doc["plan_seed"]["salt"] = salt
+    doc["plan_seed"]["value"] = "another result"
+    assert d.provenance_problems(doc)[0] == "计划种子不是公开值的 SHA-256"

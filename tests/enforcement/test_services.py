@@ -324,3 +324,18 @@ def test_plan_workload_cap_reaches_the_draw(w):
     with pytest.raises(ValidationError, match="上限至少为 1"):
         services.create_plan(w["handler"], year=2022, title="x", department=w["zhifa"],
                              max_per_inspector=0)
+
+
+def test_salt_is_committed_with_the_source_and_mixed_into_each_draw(w):
+    import hashlib
+
+    plan = w["plan"]
+    assert len(plan.seed_salt) == 32
+    assert plan.seed_salt_sha256 == hashlib.sha256(plan.seed_salt.encode()).hexdigest()
+    record = services.draw_annual(plan, w["handler"])
+    assert record.seed == services.drawing.derive_seed(plan.seed, "年度抽取", plan.seed_salt)
+    assert record.inputs["plan_seed"]["salt_sha256"] == plan.seed_salt_sha256
+    record.inputs["plan_seed"]["salt"] = "0" * 32  # a salt swapped after the fact
+    record.inputs_sha256 = services.drawing.sha256_json(record.inputs)
+    check = services.verify_draw(record)
+    assert not check.ok and not check.inputs_ok

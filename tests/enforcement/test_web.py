@@ -91,9 +91,12 @@ def test_inputs_are_public_only_after_the_windows(w):
     client_for(w["handler"]).post(f"{API}/plans/{w['plan'].pk}/draw")
     record = Draw.objects.get(plan=w["plan"])
     assert Client().get(f"{API}/draws/{record.pk}/inputs").status_code == 200  # 2022 has ended
+    assert Client().get(f"{API}/draws/{record.pk}").json()["seed"] == record.seed
     record.inputs["parameters"]["slots"][-1]["end"] = "2099-12-31"
     record.save()
     assert Client().get(f"{API}/draws/{record.pk}/inputs").status_code == 403
+    assert Client().get(f"{API}/draws/{record.pk}").json()["seed"] == ""  # seed + registers = result
+    assert w["plan"].seed_salt not in Client().get(reverse("enforcement:public")).content.decode()
     assert client_for(w["handler"]).get(f"{API}/draws/{record.pk}/inputs").status_code == 200
 
 

@@ -35,7 +35,9 @@ class ComplaintAdmin(admin.ModelAdmin):
 class InspectionPlanAdmin(admin.ModelAdmin):
     list_display = ["title", "year", "department", "seed_source", "seed_fixed_at"]
     # The seed is set only through the announce-then-fix workflow (services), never typed here.
-    readonly_fields = ["seed_source", "seed_announced_at", "seed_value", "seed", "seed_fixed_at"]
+    readonly_fields = ["seed_source", "seed_announced_at", "seed_salt_sha256", "seed_value", "seed",
+                       "seed_fixed_at"]
+    exclude = ["seed_salt"]  # secret until the draw's inputs are published
 
 
 @admin.register(models.Draw)

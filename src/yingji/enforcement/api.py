@@ -73,6 +73,7 @@ class PlanOut(Schema):
     proportions: dict[str, float]
     default_proportion: float
     seed_source: str
+    seed_salt_sha256: str
     seed_announced_at: dt.datetime | None
     seed_value: str
     seed: str
@@ -241,6 +242,7 @@ def _plan_out(p: InspectionPlan) -> dict:
     return {"id": p.pk, "year": p.year, "title": p.title, "department": p.department.name,
             "proportions": p.proportions, "default_proportion": p.default_proportion,
             "seed_source": p.seed_source, "seed_announced_at": p.seed_announced_at,
+            "seed_salt_sha256": p.seed_salt_sha256,
             "seed_value": p.seed_value, "seed": p.seed, "seed_fixed_at": p.seed_fixed_at,
             "publication_workdays": p.publication_workdays,
             "max_per_inspector": p.max_per_inspector}
@@ -341,8 +343,13 @@ def draw_key_dates(request, plan_id: int):
 
 @router.get("/draws/{draw_id}", response=DrawOut, auth=None)
 def draw_detail(request, draw_id: int):
-    """A draw's log entry (public: seed, algorithm and digests are published)."""
-    return _draw_out(get_object_or_404(Draw, pk=draw_id))
+    """A draw's log entry (public: algorithm and digests; its seed too once the
+    inputs are public, since seed and registers give the result)."""
+    record = get_object_or_404(Draw, pk=draw_id)
+    out = _draw_out(record)
+    if not request.user.is_authenticated and not services.inputs_public(record):
+        out["seed"] = ""
+    return out
 
 
 @router.get("/draws/{draw_id}/inputs", auth=None)

@@ -13,6 +13,7 @@ few (risk's demo not loaded) it registers demo enterprises through risk's servic
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import random
 from typing import Any
 
@@ -38,6 +39,7 @@ from yingji.risk.models import Enterprise
 PLAN_TITLE = "2022年度安全生产“双随机、一公开”监督检查计划"
 SEED_SOURCE = "中国福利彩票双色球 2022001 期开奖号码(演示)"
 SEED_VALUE = "03 09 14 22 27 31 + 06"
+DEMO_SALT = "d3m0" * 8
 MIN_ENTERPRISES = 200  # risk's demo registers 300: then none are added
 
 MATTERS = [
@@ -225,6 +227,10 @@ def load_demo(stdout: Any = None) -> str:
             proportions={"hc_production": 0.2, "hc_storage": 0.15},
             key_date_count=3, max_per_inspector=4)
         services.announce_seed_source(plan, SEED_SOURCE, services.SYSTEM)
+        # The demo's salt is fixed (a real one is random) so the demo is reproducible.
+        InspectionPlan.objects.filter(pk=plan.pk).update(
+            seed_salt=DEMO_SALT, seed_salt_sha256=hashlib.sha256(DEMO_SALT.encode()).hexdigest())
+        plan.refresh_from_db()
         services.fix_seed(plan, SEED_VALUE, services.SYSTEM)
         InspectionPlan.objects.filter(pk=plan.pk).update(
             seed_announced_at=_aware(dt.date(2021, 12, 28), 9), seed_fixed_at=_aware(dt.date(2022, 1, 4), 9))

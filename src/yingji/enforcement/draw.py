@@ -86,10 +86,32 @@ def seed_from_public_value(value: str) -> str:
     return hashlib.sha256(value.strip().encode()).hexdigest()
 
 
-def derive_seed(seed: str, label: str) -> str:
+def derive_seed(seed: str, label: str, salt: str = "") -> str:
     """A sub-seed for one of several draws made from one published seed (the
-    annual draw, each key-date draw)."""
-    return hashlib.sha256(f"{seed}|{label}".encode()).hexdigest()
+    annual draw, each key-date draw): SHA-256("seed|label"), or
+    SHA-256("seed|label|salt") with a salt committed to before the seed was known
+    and revealed after the draw's windows (so nobody can compute an unannounced
+    visit in advance)."""
+    text = f"{seed}|{label}|{salt}" if salt else f"{seed}|{label}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def provenance_problems(inputs: Mapping) -> list[str]:
+    """Check the chain public value → plan seed → this draw's seed recorded in an
+    inputs document ("plan_seed"), and the salt against its commitment.
+    [] when all holds (or the document records no provenance)."""
+    origin = inputs.get("plan_seed")
+    if not origin:
+        return []
+    problems = []
+    if seed_from_public_value(origin.get("value", "")) != origin.get("seed"):
+        problems.append("计划种子不是公开值的 SHA-256")
+    salt = origin.get("salt", "")
+    if salt and hashlib.sha256(salt.encode()).hexdigest() != origin.get("salt_sha256"):
+        problems.append("盐值与事先公布的承诺(SHA-256)不符")
+    if derive_seed(origin.get("seed", ""), origin.get("label", ""), salt) != inputs.get("seed"):
+        problems.append("本次种子不能由计划种子、抽取名称和盐值推出")
+    return problems
 
 
 # ---------------------------------------------------------------- inputs
@@ -500,15 +522,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     with open(args[1], encoding="utf-8") as fh:
         inputs = json.load(fh)
+    problems = provenance_problems(inputs)
+    for problem in problems:
+        print(f"种子来源核对不通过:{problem}")
     result = rerun(inputs)
     digest = result.digest()
     print(f"{ALGORITHM}: inputs sha256 {sha256_json(inputs)}")
     print(f"{ALGORITHM}: {len(result.picks)} picks, result sha256 {digest}")
     if len(args) == 3:
-        ok = digest == args[2].lower()
+        ok = digest == args[2].lower() and not problems
         print("一致" if ok else "不一致")
         return 0 if ok else 1
-    return 0
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

@@ -133,6 +133,10 @@ class InspectionPlan(models.Model):
         "结果公示时限(工作日)", default=20, help_text="检查完成后多少个工作日内公示(各地规定不一,可配置)")
     seed_source = models.CharField("随机种子来源(公开值)", max_length=200, blank=True)
     seed_announced_at = models.DateTimeField("种子来源公布时间", null=True, blank=True)
+    seed_salt_sha256 = models.CharField(
+        "盐值承诺(SHA-256)", max_length=64, blank=True,
+        help_text="公布来源时一并公布;盐值在检查时段结束后随抽取输入公开")
+    seed_salt = models.CharField("盐值", max_length=64, blank=True)
     seed_value = models.CharField("公开值", max_length=500, blank=True)
     seed = models.CharField("随机种子(SHA-256)", max_length=64, blank=True)
     seed_fixed_at = models.DateTimeField("种子确定时间", null=True, blank=True)

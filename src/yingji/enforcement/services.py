@@ -11,7 +11,9 @@ registers, calls it, and saves.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
+import secrets
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -201,7 +203,12 @@ def announce_seed_source(plan: InspectionPlan, source: str, user: Any) -> Inspec
         raise ValidationError({"seed_source": "须写明公开值的来源,例如“双色球 2022001 期开奖号码”"})
     plan.seed_source = source.strip()
     plan.seed_announced_at = timezone.now()
-    plan.save(update_fields=["seed_source", "seed_announced_at"])
+    # A secret salt, committed to now (its hash is published with the source) and
+    # revealed with the inputs after the windows: with the public value alone
+    # nobody can compute an unannounced visit in advance.
+    plan.seed_salt = secrets.token_hex(16)
+    plan.seed_salt_sha256 = hashlib.sha256(plan.seed_salt.encode()).hexdigest()
+    plan.save(update_fields=["seed_source", "seed_announced_at", "seed_salt", "seed_salt_sha256"])
     return plan
 
 
@@ -271,13 +278,14 @@ def _run(plan: InspectionPlan, kind: str, label: str, parameters: drawing.Parame
         if Draw.objects.filter(plan=plan, label=label, status=Draw.Status.DONE).exists():
             # Drawing again until a result pleases someone is what the seed prevents.
             raise ValidationError(f"“{label}”已抽取,不能重抽;可复核该次抽取")
-        seed = drawing.derive_seed(plan.seed, label)
+        seed = drawing.derive_seed(plan.seed, label, plan.seed_salt)
         on = parameters.slots[0].start
         entities, unlocated = entity_register(on, categories)
         inspectors = inspector_register(on)
         inputs = drawing.inputs_document(entities, inspectors, parameters, seed)
         inputs["plan_seed"] = {"source": plan.seed_source, "value": plan.seed_value,
                                "seed": plan.seed, "label": label,
+                               "salt": plan.seed_salt, "salt_sha256": plan.seed_salt_sha256,
                                "announced_at": plan.seed_announced_at.isoformat(),
                                "fixed_at": plan.seed_fixed_at.isoformat()}
         inputs["unlocated_entities"] = unlocated
@@ -354,7 +362,8 @@ class Verification:
 
 def verify_draw(record: Draw, *, save: bool = True, user: Any = None) -> Verification:
     """Re-run a draw from its recorded inputs and compare with its recorded result."""
-    inputs_ok = drawing.sha256_json(record.inputs) == record.inputs_sha256
+    inputs_ok = (drawing.sha256_json(record.inputs) == record.inputs_sha256
+                 and not drawing.provenance_problems(record.inputs))
     try:
         digest = drawing.rerun(record.inputs).digest()
     except drawing.DrawImpossible:
