@@ -181,6 +181,7 @@ class Engine:
         self.bucket_s = bucket_s
         self.last_ts = np.full(self.n, np.nan)
         self.last_value = np.full(self.n, np.nan)
+        self.last_arrival = np.full(self.n, np.nan)
         self.states: dict[int, _RuleState] = {}
         self.composites = list(composites)
         self.areas = np.asarray(areas if areas is not None else [None] * self.n, dtype=object)
@@ -240,9 +241,12 @@ class Engine:
 
     # ------------------------------------------------------------------ ingest
 
-    def process(self, idx: np.ndarray, ts: np.ndarray, values: np.ndarray) -> list[Change]:
+    def process(self, idx: np.ndarray, ts: np.ndarray, values: np.ndarray,
+                received_at: float | None = None) -> list[Change]:
         """Feed one batch: engine indices, epoch seconds, values (finite; the
-        ingest rejects NaN before). Returns the changes, sensors in index order."""
+        ingest rejects NaN before). `received_at` is when the batch arrived (no-data
+        rules measure silence by arrival, so replayed or late data counts as a
+        sign of life); default: the reading times. Returns the changes."""
         idx = np.asarray(idx, dtype=np.int64)
         ts = np.asarray(ts, dtype=np.float64)
         values = np.asarray(values, dtype=np.float64)
@@ -261,6 +265,7 @@ class Engine:
         np.minimum.at(trough, idx, values)
         self.last_ts[idx] = ts
         self.last_value[idx] = values
+        self.last_arrival[idx] = ts if received_at is None else received_at
         if self.window is not None:
             self._accumulate(idx, ts, values, touched)
         now = self.last_ts[touched]
@@ -404,7 +409,7 @@ class Engine:
         for st in self.states.values():
             if st.rule.metric != "no_data" or not len(st.members):
                 continue
-            last = self.last_ts[st.members]
+            last = self.last_arrival[st.members]
             # Never heard from: start the clock at the first check.
             st.prev_ts[np.isnan(st.prev_ts)] = now
             since = np.where(np.isnan(last), st.prev_ts, last)

@@ -361,7 +361,8 @@ class Ingestor:
             if new:
                 arr = np.array(new, dtype=np.float64)
                 idx = np.array([self.engine.index_of[int(s)] for s in arr[:, 0]])
-                changes = self.engine.process(idx, arr[:, 1] / 1000.0, arr[:, 2])
+                changes = self.engine.process(idx, arr[:, 1] / 1000.0, arr[:, 2],
+                                              received_at=time.time())
                 _touch_sensors(arr)
                 stats.alarm_changes = len(changes)
                 if changes:
@@ -487,7 +488,10 @@ def _transition(alarm: Alarm, state: str, level: str, at: dt.datetime, value: fl
     if state == lifecycle.RESOLVED:
         alarm.resolved_at, alarm.active_key = at, None
     alarm.save()
-    AlarmEvent.objects.create(alarm=alarm, at=at, state=state, level=alarm.level, note=note[:300])
+    # The alarm's own history (the alarm row itself is audited): a bulk insert, so
+    # the history is not audited a second time.
+    AlarmEvent.objects.bulk_create([AlarmEvent(alarm=alarm, at=at, state=state,
+                                               level=alarm.level, note=note[:300])])
     if state != previous:
         payload = dict(alarm_id=alarm.pk, state=state, previous=previous, level=alarm.level,
                        rule=alarm.rule.name, sensor_id=alarm.sensor_id,
@@ -538,10 +542,13 @@ def update_regional_levels(areas: Iterable[tuple[str, str]]) -> None:
         ids = sorted(pk for pk, lv in active if level_number(lv) == top) if top else []
         row = RegionalLevel.objects.filter(region=region, hazard=hazard).first()
         previous = (row.level or None) if row else None
+        # Derived state, recomputed from the (audited) alarms: written in bulk.
         if row is None:
-            row = RegionalLevel(region=region, hazard=hazard)
-        row.level, row.alarm_ids, row.updated_at = level or "", ids, at
-        row.save()
+            RegionalLevel.objects.bulk_create([RegionalLevel(
+                region=region, hazard=hazard, level=level or "", alarm_ids=ids, updated_at=at)])
+        else:
+            RegionalLevel.objects.filter(pk=row.pk).update(level=level or "", alarm_ids=ids,
+                                                           updated_at=at)
         if previous != level:
             payload = dict(region_code=code, region_level=region.level, level=level,
                            previous=previous, hazard=hazard, alarm_ids=ids, at=at)
@@ -573,7 +580,7 @@ def _send(departments_: Iterable, subject: str, body: str, key: str, source: Any
     for d in depts.values():
         sent += len(outbox.notify_department(d, subject=subject, body=body, dedupe_key=key,
                                              source=source))
-    if not depts:  # nobody owns it: the duty officers
+    if not sent:  # nobody reachable owns it: the duty officers
         duty = [p.user for p in Profile.objects.select_related("user").filter(
             role=Role.DUTY_OFFICER)]
         sent += len(outbox.notify_users(duty, subject=subject, body=body, dedupe_key=key,
@@ -644,8 +651,9 @@ def run_pipeline(at: dt.datetime | None = None, policy: lifecycle.GroupPolicy = 
                                 a)
                 a.escalated_at = at
                 a.save(update_fields=["escalated_at"])
-                AlarmEvent.objects.create(alarm=a, at=at, state=a.state, level=a.level,
-                                          note=f"{rule.escalate_after_min} 分钟未确认,已升级")
+                AlarmEvent.objects.bulk_create([AlarmEvent(
+                    alarm=a, at=at, state=a.state, level=a.level,
+                    note=f"{rule.escalate_after_min} 分钟未确认,已升级")])
             elif lifecycle.reminder_due(a.state, a.last_notified_at, at,
                                         dt.timedelta(minutes=rule.remind_every_min)):
                 a.reminders += 1
