@@ -60,3 +60,6 @@ def test_alert_to_activated_plan_on_the_desk_and_the_map(live_server, browser, t
     label = page.locator(".yingji-layers label", has_text="突发事件")
     label.locator(".state").filter(has_text="(1)").wait_for(timeout=15000)
     assert page.locator(".leaflet-interactive").count() >= 1
+    # let the other layers' requests finish so no server thread holds the database
+    page.wait_for_load_state("networkidle")
+    page.close()
