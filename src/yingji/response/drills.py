@@ -1,9 +1,10 @@
 """Drills (演练): scenario scripts injected on a schedule, blind mode, the report.
 
 Injection goes through the same doors as real events, marked as exercises
-everywhere: alerts through `alert_published` (CAP status Exercise), alarms
-through `alarm_state_changed` (exercise=True), incidents through
-`services.register_incident` (is_exercise). Desk items a drill causes carry a
+everywhere: alerts through `alert_published` (CAP status Exercise, exercise=True),
+alarms straight onto the duty desk as exercise desk items (the alarm contract
+has no exercise flag, so a signal would look real to other receivers),
+incidents through `services.register_incident` (is_exercise). Desk items a drill causes carry a
 source reference "DRILL-<id>-<step>", so the incident the duty officer
 registers from them belongs to the drill.
 
@@ -23,9 +24,9 @@ from django.utils import timezone
 
 from yingji.alerts.events import alert_published
 from yingji.core import outbox
-from yingji.monitoring.events import alarm_state_changed
 from yingji.response import drillscore, services
 from yingji.response.models import ActionCard, DeskItem, Drill, EmergencyPlan, Incident
+from yingji.response.triggers import COLOUR_LABELS
 
 REF_PREFIX = "DRILL-"
 
@@ -71,9 +72,12 @@ def _inject(drill: Drill, index: int, step: dict, at: dt.datetime) -> None:
                              event=step["event"], level=step["level"], severity=step.get("severity", "Severe"),
                              area_codes=step.get("area_codes", []), exercise=True, at=at)
     elif kind == "alarm":
-        alarm_state_changed.send(sender=Drill, alarm_id=ref, state="firing", previous="pending",
-                                 level=step["level"], rule=step["rule"], sensor_id=None,
-                                 region_codes=step.get("region_codes", []), exercise=True, at=at)
+        # The alarm contract has no exercise flag: sent as a signal, other modules'
+        # receivers would take it for a real alarm. It goes straight to the desk.
+        services.record_desk_item(source="alarm", source_ref=ref, hazard=step["rule"], level=step["level"],
+                                  region_codes=step.get("region_codes", []),
+                                  title=f"监测报警:{step['rule']}({COLOUR_LABELS.get(step['level'], step['level'])})",
+                                  exercise=True)
     elif kind == "incident":
         services.register_incident(services.IncidentInput(
             title=step["title"], incident_type=step["type"], occurred_at=at, lon=step.get("lon"),
