@@ -207,3 +207,15 @@ def test_changed_hazard_rows_update_in_place(gz):
 def test_templates_have_the_required_columns(kind):
     report = ledger.read_workbook(ledger.template(kind), kind)
     assert report == ([], [])
+
+
+def test_date_cells_and_numbers_from_excel_are_read(gz):
+    import datetime as dt
+
+    ledger.import_ledger("enterprises", enterprises_file())
+    data = xlsx(HZ_HEADERS, [["YH-9", C1, "一般隐患", "企业自查", "", "无", dt.date(2024, 3, 1),
+                              dt.datetime(2024, 3, 15), ""]])
+    report = ledger.import_ledger("hazards", data)
+    assert report.created == 1, report.errors
+    h = Hazard.objects.get(code="YH-9")
+    assert (str(h.found_on), str(h.deadline)) == ("2024-03-01", "2024-03-15")

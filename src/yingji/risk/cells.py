@@ -32,6 +32,11 @@ def date(value: object, *, required: bool = False) -> dt.date | None:
         return value.date()
     if isinstance(value, dt.date):
         return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # An Excel date cell read as its serial number (days since 1899-12-30).
+        if not 1 <= value < 2958466:
+            raise CellError(f"“{value:g}”不是日期")
+        return dt.date(1899, 12, 30) + dt.timedelta(days=int(value))
     raw = text(value)
     if not raw:
         if required:
