@@ -6,6 +6,7 @@ from yingji.core.demo_users import create_demo_users
 from yingji.response import demo
 from yingji.response.models import (
     ActionCard,
+    Drill,
     DutyShift,
     EmergencyPlan,
     Incident,
@@ -42,6 +43,16 @@ def test_demo_loads_once_and_again_changes_nothing():
 
     assert not Notification.objects.filter(dedupe_key__startswith="response:", status="queued").exists()
 
+    from yingji.response import drills
+
+    drill = Drill.objects.get(title=demo.PAST_DRILL)
+    assert drill.blind and drill.status == Drill.Status.FINISHED
+    rep = drills.report(drill)
+    score = rep["score"]
+    assert score.total > 20 and 0 < score.completed_on_time < score.total and score.not_completed > 0
+    assert rep["decision_minutes"] == 9.0
+    assert all(i.is_exercise for i in rep["incidents"])
+
 
 def test_every_page_renders_on_the_demo_data(client):
     from django.contrib.auth.models import User
@@ -61,6 +72,7 @@ def test_every_page_renders_on_the_demo_data(client):
         reverse("response:resources"): "华南农业大学中心避难场所",
         reverse("response:drills"): "安排演练",
         reverse("response:my_cards"): "本单位行动卡",
+        reverse("response:drill", args=[Drill.objects.get().pk]): "演练评估报告",
     }
     for url, text in pages.items():
         r = client.get(url)

@@ -186,6 +186,57 @@ def _past_incident(plan: EmergencyPlan) -> bool:
     return True
 
 
+PAST_DRILL = "2022年“5·12”红色暴雨双盲演练(演示)"
+DRILL_SCENARIO = [
+    {"at": 0, "kind": "alert", "event": "暴雨红色预警信号", "level": "red", "area_codes": ["440106"]},
+    {"at": 12, "kind": "alarm", "rule": "rainstorm", "level": "red", "region_codes": ["440106"]},
+    {"at": 35, "kind": "report", "text": "天河区多处积水,转移群众2600人,1人受伤", "injured": 1, "evacuated": 2600},
+]
+
+
+def _past_drill(plan: EmergencyPlan) -> bool:
+    """A finished blind drill of the rainstorm plan with its report (May 2022)."""
+    from yingji.response import drills
+    from yingji.response.models import DeskItem, Drill
+
+    if Drill.objects.filter(title=PAST_DRILL).exists():
+        return False
+    User = get_user_model()
+    duty = User.objects.filter(profile__role=Role.DUTY_OFFICER).order_by("username").first()
+    if duty is None:
+        return False
+    t0 = dt.datetime(2022, 5, 12, 9, 30, tzinfo=timezone.get_current_timezone())
+
+    def at(minutes: int) -> dt.datetime:
+        return t0 + dt.timedelta(minutes=minutes)
+
+    last = Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    with outbox.held():
+        drill = drills.create_drill(title=PAST_DRILL, plan=plan, scenario=DRILL_SCENARIO, scheduled_at=t0,
+                                    blind=True, user=duty)
+        drills.advance(drill, at(1))
+        item = DeskItem.objects.get(source_ref=f"{drills.REF_PREFIX}{drill.pk}-0")
+        incident = services.accept_desk_item(item, user=duty, incident_type="暴雨", at=at(4),
+                                             title="天河区红色暴雨(演练)")
+        act = services.activate(plan, incident, "II", user=duty, at=at(9))
+        # Response times vary by card, deterministically: some late, a few never done.
+        for i, card in enumerate(act.cards.order_by("pk")):
+            if i % 7 == 6:
+                continue
+            services.acknowledge(card, user=duty, at=at(9 + 2 + (i * 5) % (card.ack_minutes + 6)))
+            if i % 5 != 4:
+                services.complete(card, result="已落实(演练)", user=duty,
+                                  at=at(9 + card.limit_minutes - 10 + (i * 11) % 25))
+        team = RescueTeam.objects.get(name="天河消防救援站")
+        services.dispatch_team(incident, team, task="石牌桥隧道排涝(演练)", user=duty, check=False, at=at(15))
+        drills.advance(drill, at(40))
+        drills.finish(drill, user=duty, at=at(150))
+    Notification.objects.filter(pk__gt=last, dedupe_key__startswith="response:",
+                                status=Notification.Status.QUEUED).update(
+        status=Notification.Status.SENT, sent_at=t0)
+    return True
+
+
 def load_demo(stdout: Any = None) -> str:
     """Load everything above; returns a one-line summary."""
     with audit.acting_as(None, "演示数据"), transaction.atomic():
@@ -193,10 +244,9 @@ def load_demo(stdout: Any = None) -> str:
         counts = load_resources()
         shifts = load_roster(timezone.localdate())
         past = _past_incident(plan)
+        drilled = _past_drill(plan)
     summary = (f"应急指挥:预案《{plan.title}》{'已导入' if created else '已存在'},"
                f"队伍 {counts['teams']} 支、仓库 {counts['warehouses']} 个、避护场所 {counts['shelters']} 处、"
                f"停机坪 {counts['helipads']} 个、医院 {counts['hospitals']} 家,新排班 {shifts} 班,"
-               f"历史事件{'已生成' if past else '已存在'}")
-    if stdout is not None:
-        stdout.write(summary)
+               f"历史事件{'已生成' if past else '已存在'},双盲演练{'已生成' if drilled else '已存在'}")
     return summary
