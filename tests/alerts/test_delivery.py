@@ -293,3 +293,14 @@ def test_wrong_smsc_password_fails_the_whole_batch_for_retry(smsc):
     sms = channels.SmppChannel("127.0.0.1", smsc.port, system_id="yingji", password="wrong")
     with pytest.raises(Exception, match="0x0000000E|RINVPASWD|14"):
         list(sms.send_batch([channels.Outgoing(1, "8613700000001", "t", "x")]))
+
+
+def test_the_core_outbox_can_send_sms_through_the_alert_channel(wired, smsc, db):
+    from yingji.core import outbox
+
+    with outbox.held():
+        note = outbox.enqueue(address="8613700000042", subject="值班提醒", body="请于20:00到岗",
+                              dedupe_key="test:sms:1", channel="sms")
+    assert outbox.deliver(note.pk).status == "sent"
+    assert outbox.deliver(note.pk).status == "sent"  # delivered once only
+    assert [(m.destination, m.text) for m in smsc.messages] == [("8613700000042", "请于20:00到岗")]

@@ -27,9 +27,12 @@ class AlertsConfig(AppConfig):
     verbose_name = "预警信息发布"
 
     def ready(self) -> None:
-        from yingji.core import layers, nav
+        from yingji.alerts.outbox_channels import SmsOutboxChannel, WebhookOutboxChannel
+        from yingji.core import layers, nav, outbox
         from yingji.monitoring.events import regional_level_changed
 
+        outbox.register_channel(SmsOutboxChannel())
+        outbox.register_channel(WebhookOutboxChannel())
         nav.register("预警发布", "alerts:list", order=40)
         layers.register("alerts", "生效预警区域", group="预警信息", loader=alerts_layer,
                         style={"color": "#d32f2f", "weight": 2, "fillOpacity": 0.15})
