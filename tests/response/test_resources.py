@@ -67,3 +67,11 @@ def test_shelter_allocation_opens_shelters_and_counts_occupancy(incident, people
     assert "远800人(新开放)" in incident.timeline.get(kind="shelters").text
     short = services.allocate_shelters(incident, 5000, user=people["duty"], at=at)
     assert short["unplaced"] == 800
+
+
+def test_closed_incidents_take_no_dispatch_or_shelters(incident, teams, people):
+    services.close_incident(incident, user=people["duty"])
+    with pytest.raises(ValidationError, match="已结案"):
+        services.dispatch_team(incident, teams["near"], user=people["duty"])
+    with pytest.raises(ValidationError, match="已结案"):
+        services.allocate_shelters(incident, 10, user=people["duty"])

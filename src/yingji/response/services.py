@@ -750,12 +750,18 @@ def nearest_resources(lon: float, lat: float, capabilities: list[str], k: int = 
     return out
 
 
+def _require_open(incident: Incident) -> None:
+    if incident.status == Incident.Status.CLOSED:
+        raise ValidationError("事件已结案")
+
+
 @transaction.atomic
 def dispatch_team(incident: Incident, team: RescueTeam, *, task: str = "", user: Any = None,
                   at: dt.datetime | None = None, check: bool = True) -> DispatchOrder:
     """Order a team to the incident (one active order per team)."""
     if check:
         require_command(user)
+    _require_open(incident)
     if DispatchOrder.objects.filter(team=team, state__in=dispatch.ACTIVE_ORDER_STATES).exists():
         raise ValidationError(f"{team.name}正在执行其他调度任务")
     at = at or now()
@@ -808,6 +814,7 @@ def allocate_shelters(incident: Incident, evacuees: int, *, user: Any = None,
     chosen are opened. Occupancy is updated under row locks."""
     if check:
         require_command(user)
+    _require_open(incident)
     if incident.lon is None:
         raise ValidationError("事件没有位置,无法分配避护场所")
     if evacuees <= 0:
