@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from yingji.response import dispatch
 from yingji.response.dispatch import ResourceIndex, ShelterSlot, allocate_shelters, haversine_km
@@ -77,3 +79,29 @@ def test_shelters_report_who_cannot_be_placed():
                                                     ShelterSlot(2, 113.31, 23.10, free=0)],
                                allow_closed=False)
     assert result.unplaced == 300 and len(result.placements) == 1
+
+
+slots = st.lists(st.tuples(st.floats(113.0, 114.0), st.floats(22.6, 23.9), st.integers(0, 500), st.booleans()),
+                 max_size=12)
+
+
+@given(slots, st.integers(0, 3000), st.booleans())
+def test_allocation_never_overfills_and_accounts_for_everyone(raw, evacuees, allow_closed):
+    shelters = [ShelterSlot(i, lon, lat, free, is_open) for i, (lon, lat, free, is_open) in enumerate(raw)]
+    result = allocate_shelters(113.3, 23.1, evacuees, shelters, allow_closed=allow_closed)
+    by_id = {s.id: s for s in shelters}
+    assert sum(p.people for p in result.placements) + result.unplaced == evacuees
+    for p in result.placements:
+        assert 0 < p.people <= by_id[p.shelter_id].free
+        assert allow_closed or by_id[p.shelter_id].is_open
+    assert [p.distance_km for p in result.placements] == sorted(p.distance_km for p in result.placements)
+    usable = sum(s.free for s in shelters if s.is_open or allow_closed)
+    assert result.unplaced == max(evacuees - usable, 0)
+
+
+@given(st.integers(1, 20), st.floats(113.0, 114.0), st.floats(22.6, 23.9))
+def test_nearest_hits_come_nearest_first_and_all_have_the_capability(k, lon, lat):
+    idx = index()
+    hits = idx.nearest(lon, lat, ["排涝"], k=k)
+    assert [h.distance_km for h in hits] == sorted(h.distance_km for h in hits)
+    assert {h.id for h in hits} <= {1, 2} and len(hits) == min(k, 2)
