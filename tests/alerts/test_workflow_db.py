@@ -190,3 +190,12 @@ def test_exercise_status_is_marked(city, people):
     message = cap.parse_one(alert.cap_xml.encode())
     assert message.status == "Exercise" and "演练" in message.note
     assert Alert.objects.get(pk=alert.pk).cap_status == "Exercise"
+
+
+def test_approvers_are_told_through_the_outbox_but_not_the_author(city, people):
+    from yingji.core.models import Notification
+
+    services.submit(services.create_draft(people["author"], draft_spec()), people["author"])
+    told = set(Notification.objects.filter(subject__startswith="预警待审核")
+               .values_list("address", flat=True))
+    assert told == {"leader@example.org", "duty@example.org"}

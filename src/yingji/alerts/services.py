@@ -245,7 +245,7 @@ def _tell_approvers(alert: Alert) -> None:
                         body=f"{alert.headline}\n预计覆盖 {alert.population_estimate} 人。\n"
                              f"请审核:{config.get('PUBLIC_URL')}"
                              f"{reverse('alerts:detail', args=[alert.pk])}",
-                        dedupe_key=f"alerts:review:{alert.pk}:{alert.submitted_at:%s}",
+                        dedupe_key=f"alerts:review:{alert.pk}:{int(alert.submitted_at.timestamp())}",
                         source=alert)
 
 
