@@ -1,5 +1,7 @@
 """The demo loader: idempotent, and its past incident tells the whole story."""
 
+import io
+
 import pytest
 
 from yingji.core.demo_users import create_demo_users
@@ -78,6 +80,11 @@ def test_every_page_renders_on_the_demo_data(client):
         r = client.get(url)
         assert r.status_code == 200, url
         assert text in r.content.decode(), url
+    r = client.get(reverse("response:drill_report", args=[Drill.objects.get().pk]))
+    from docx import Document
+
+    doc = Document(io.BytesIO(r.content))
+    assert "评估报告" in doc.paragraphs[0].text and len(doc.tables[0].rows) > 20
     # the past incident's timeline reads in order on its page
     html = client.get(reverse("response:incident", args=[past.pk])).content.decode()
     assert html.index("接报值班接报") < html.index("启动《") < html.index("事件结案")

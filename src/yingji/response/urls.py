@@ -30,6 +30,7 @@ urlpatterns = [
     path("drills/", views.drill_list, name="drills"),
     path("drills/new/", views.drill_create, name="drill_create"),
     path("drills/<int:drill_id>/", views.drill_detail, name="drill"),
+    path("drills/<int:drill_id>/report.docx", views.drill_report_docx, name="drill_report"),
     path("drills/<int:drill_id>/run/", views.drill_run, name="drill_run"),
     path("drills/<int:drill_id>/finish/", views.drill_finish, name="drill_finish"),
 ]

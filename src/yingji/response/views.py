@@ -429,6 +429,22 @@ def drill_detail(request, drill_id: int):
 
 
 @login_required
+def drill_report_docx(request, drill_id: int):
+    _sees(request)
+    from yingji.response import sitrep
+
+    drill = get_object_or_404(Drill, pk=drill_id)
+    if not drill.started_at:
+        raise PermissionDenied("演练尚未开始")
+    if drill.status != Drill.Status.FINISHED and not drills.can_see_scenario(drill, request.user):
+        raise PermissionDenied("双盲演练结束前不公开评估")
+    response = HttpResponse(sitrep.drill_report_docx(drills.report(drill)),
+                            content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    response["Content-Disposition"] = f'attachment; filename="drill-{drill.pk}.docx"'
+    return response
+
+
+@login_required
 @require_POST
 def drill_run(request, drill_id: int):
     drill = get_object_or_404(Drill, pk=drill_id)
