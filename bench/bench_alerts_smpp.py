@@ -35,6 +35,7 @@ def _smsc(port_queue, stop) -> None:
     port_queue.put(server.port)
     stop.wait()
     server.stop()
+    port_queue.put((server.submits, len(server.messages)))
 
 
 def run(port: int, n: int, window: int) -> tuple[float, int]:
@@ -59,12 +60,16 @@ def main() -> None:
         s_s, s_sent = run(port, SINGLE, 1)
     finally:
         stop.set()
+        received = ports.get(timeout=30)
         proc.join(10)
     windowed, single = w_sent / w_s, s_sent / s_s
     print(f"windowed (window {WINDOW}): {w_sent:,} in {w_s:.2f} s = {windowed:,.0f}/s; "
           f"one-at-a-time: {s_sent:,} in {s_s:.2f} s = {single:,.0f}/s; "
           f"ratio {windowed / single:.1f}x", file=sys.stderr)
     assert w_sent >= WINDOWED and s_sent >= SINGLE, "messages lost"
+    # The SMSC's own count: every submit_sm arrived once (200 warm-up messages too).
+    assert received == (200 + WINDOWED + SINGLE,) * 2, received
+    print(f"SMSC received {received[0]:,} submit_sm, {received[1]:,} messages", file=sys.stderr)
     print(json.dumps({
         "bench": "alerts_smpp_windowed", "figure": round(windowed), "unit": "messages/s",
         "target": ">= 2000 messages/s", "baseline": "smpp_one_at_a_time",
