@@ -169,3 +169,28 @@ def test_api_plan_structure_round_trip_as_a_draft(client, red_plan, people):
     assert r.json()["status"] == "draft"
     r = client.post("/api/v1/response/plans", json.dumps({"title": "", "cards": []}), content_type="application/json")
     assert r.status_code == 422 and "缺少预案名称" in json.dumps(r.json(), ensure_ascii=False)
+
+
+def test_api_drill_lifecycle_and_roster(client, tianhe, red_plan, people):
+    services.build_roster(dt.date(2024, 10, 1), 2, [people["duty"]], [people["leader"]],
+                          list(red_plan.owner.__class__.objects.filter(name="三防处")))
+    client.force_login(people["duty"])
+    shifts = client.get("/api/v1/response/roster", {"start": "2024-10-01", "days": 2}).json()
+    assert [s["period"] for s in shifts] == ["国庆", "国庆"] and shifts[0]["departments"] == ["三防处"]
+    r = client.post("/api/v1/response/drills", json.dumps({
+        "title": "API演练", "plan_id": red_plan.pk, "blind": True,
+        "scenario": [{"at": 0, "kind": "incident", "title": "演练内涝", "type": "内涝", "lon": TIANHE[0],
+                      "lat": TIANHE[1]}]}), content_type="application/json")
+    assert r.status_code == 201
+    drill_id = r.json()["id"]
+    r = client.post(f"/api/v1/response/drills/{drill_id}/advance")
+    assert r.json()["injected"] == [0] and r.json()["status"] == "running"
+    incident = Incident.objects.get()
+    assert incident.is_exercise and incident.source == Incident.Source.DRILL
+    r = client.post(f"/api/v1/response/drills/{drill_id}/finish")
+    assert r.json()["status"] == "finished"
+    rep = client.get(f"/api/v1/response/drills/{drill_id}/report").json()
+    assert rep["blind"] and rep["total"] == 0 and rep["decision_minutes"] is None
+    r = client.post("/api/v1/response/drills", json.dumps({"title": "坏", "scenario": [{"kind": "x"}]}),
+                    content_type="application/json")
+    assert r.status_code == 422 and "第 1 步" in json.dumps(r.json(), ensure_ascii=False)

@@ -421,3 +421,78 @@ def drill_report(request, drill_id: int):
             "not_completed": s.not_completed, "mean_ack_minutes": s.mean_ack_minutes,
             "mean_completion_minutes": s.mean_completion_minutes,
             "cards": [c.__dict__ for c in s.cards]}
+
+
+class DrillIn(Schema):
+    title: str
+    plan_id: int | None = None
+    blind: bool = True
+    scheduled_at: dt.datetime | None = None
+    scenario: list[dict[str, Any]]
+
+
+class DrillOut(Schema):
+    id: int
+    title: str
+    blind: bool
+    status: str
+    scheduled_at: dt.datetime
+    injected: list[int]
+
+
+def _drill_out(d: Drill) -> dict[str, Any]:
+    return {"id": d.pk, "title": d.title, "blind": d.blind, "status": d.status,
+            "scheduled_at": d.scheduled_at, "injected": d.injected}
+
+
+@router.post("/drills", response={201: DrillOut})
+def create_drill(request, payload: DrillIn):
+    """Schedule a drill; blind drills notify nobody in advance."""
+    plan = get_object_or_404(EmergencyPlan, pk=payload.plan_id) if payload.plan_id else None
+    drill = drills.create_drill(title=payload.title, plan=plan, scenario=payload.scenario,
+                                scheduled_at=payload.scheduled_at or services.now(), blind=payload.blind,
+                                user=request.user)
+    return Status(201, _drill_out(drill))
+
+
+@router.post("/drills/{drill_id}/advance", response=DrillOut)
+def advance_drill(request, drill_id: int):
+    """Inject the steps that are due now (the periodic job does the same every minute)."""
+    services.require_command(request.user)
+    drill = get_object_or_404(Drill, pk=drill_id)
+    drills.advance(drill)
+    drill.refresh_from_db()
+    return _drill_out(drill)
+
+
+@router.post("/drills/{drill_id}/finish", response=DrillOut)
+def finish_drill(request, drill_id: int):
+    drill = get_object_or_404(Drill, pk=drill_id)
+    return _drill_out(drills.finish(drill, user=request.user))
+
+
+class ShiftOut(Schema):
+    id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    officer: str
+    leader: str | None
+    period: str
+    departments: list[str]
+
+
+@router.get("/roster", response=list[ShiftOut])
+def roster(request, start: dt.date | None = None, days: int = 7):
+    """Duty shifts from `start` (default today) for `days` days."""
+    _sees(request)
+    from django.utils import timezone
+
+    from yingji.response.models import DutyShift
+
+    start = start or timezone.localdate()
+    qs = DutyShift.objects.filter(starts_at__date__gte=start,
+                                  starts_at__date__lt=start + dt.timedelta(days=min(max(days, 1), 92)))
+    return [{"id": s.pk, "starts_at": s.starts_at, "ends_at": s.ends_at, "officer": str(s.officer),
+             "leader": str(s.leader) if s.leader else None, "period": s.period,
+             "departments": [d.name for d in s.departments.all()]}
+            for s in qs.select_related("officer", "leader").prefetch_related("departments")]
