@@ -197,3 +197,25 @@ def test_monitoring_draft_can_be_released_by_two_people(city, people):
     alert = services.approve(alert, people["leader"])
     assert alert.state == "published" and alert.event == "内涝红色预警"
     assert alert.sent - timezone.now() < dt.timedelta(minutes=1)
+
+
+def test_cell_location_feed_moves_subscribers_in_and_out_of_a_fence(client, people,
+                                                                   subscribers):
+    from yingji.alerts.targeting import Rule
+
+    client.force_login(people["author"])
+    t0 = timezone.now()
+    body = [{"external_id": "b-public", "lon": 113.40, "lat": 23.10, "at": t0.isoformat()},
+            {"external_id": "b-public", "lon": 113.21, "lat": 23.10,
+             "at": (t0 - dt.timedelta(minutes=5)).isoformat()},  # older: loses
+            {"external_id": "nobody", "lon": 113.4, "lat": 23.1, "at": t0.isoformat()}]
+    answer = client.post("/api/v1/alerts/subscribers/locations", body,
+                         content_type="application/json")
+    assert answer.json() == {"updated": 1, "stale": 0, "unknown": 1}
+    moved = Subscriber.objects.get(external_id="b-public")
+    assert (moved.last_lon, moved.last_lat) == (113.40, 23.10)
+    assert moved.pk in services.subscriber_index().resolve([Rule(region_codes=("440106",))])
+    late = [{"external_id": "b-public", "lon": 113.2, "lat": 23.1,
+             "at": (t0 - dt.timedelta(hours=1)).isoformat()}]
+    assert client.post("/api/v1/alerts/subscribers/locations", late,
+                       content_type="application/json").json()["stale"] == 1

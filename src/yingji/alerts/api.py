@@ -176,6 +176,22 @@ def import_subscribers(request, file: UploadedFile = File(...)):
     return {"created": report.created, "updated": report.updated, "errors": report.errors}
 
 
+class LocationIn(Schema):
+    external_id: str
+    lon: float
+    lat: float
+    at: dt.datetime
+    crs: str = "wgs84"
+
+
+@router.post("/subscribers/locations")
+def update_locations(request, body: list[LocationIn]):
+    """Last known locations in bulk (an operator's cell-location feed)."""
+    if not services.can_draft(request.user):
+        raise HttpError(403, "没有更新订阅人位置的权限")
+    return services.update_locations([services.LocationFix(**f.dict()) for f in body])
+
+
 @router.post("/incoming/{token}", auth=None, response={201: list[IncomingOut]})
 def receive_incoming(request, token: str):
     """Push endpoint for another agency's CAP (one alert, an EDXL-DE envelope or a feed)."""

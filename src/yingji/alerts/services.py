@@ -750,6 +750,48 @@ def _split(text: str) -> list[str]:
     return [p.strip() for p in text.replace("、", "|").replace(",", "|").split("|") if p.strip()]
 
 
+@dataclass
+class LocationFix:
+    """One position report, as a mobile operator's cell-location feed gives it."""
+
+    external_id: str
+    lon: float
+    lat: float
+    at: dt.datetime
+    crs: str = "wgs84"
+
+
+def update_locations(fixes: Sequence[LocationFix]) -> dict[str, int]:
+    """Apply a batch of location reports: converted to WGS-84, the newest per
+    subscriber wins, a report older than the stored one is ignored, unknown
+    subscribers are counted and skipped. Returns counts."""
+    from yingji.core import geo
+
+    newest: dict[str, LocationFix] = {}
+    for fix in fixes:
+        if fix.external_id not in newest or fix.at > newest[fix.external_id].at:
+            newest[fix.external_id] = fix
+    known = {ext: (pk, located) for ext, pk, located in Subscriber.objects.filter(
+        external_id__in=list(newest)).values_list("external_id", "id", "located_at")}
+    changed = []
+    stale = 0
+    for ext, fix in newest.items():
+        if ext not in known:
+            continue
+        pk, located = known[ext]
+        if located is not None and fix.at <= located:
+            stale += 1
+            continue
+        lon, lat = geo.to_wgs84(fix.lon, fix.lat, fix.crs)
+        changed.append(Subscriber(pk=pk, last_lon=lon, last_lat=lat, located_at=fix.at,
+                                  updated_at=timezone.now()))
+    with audit.suspended():  # position reports are telemetry, not register changes
+        Subscriber.objects.bulk_update(changed, ["last_lon", "last_lat", "located_at",
+                                                 "updated_at"], batch_size=2000)
+    return {"updated": len(changed), "stale": stale,
+            "unknown": len(set(newest) - set(known))}
+
+
 # --------------------------------------------------------------- incoming CAP
 
 
