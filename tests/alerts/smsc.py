@@ -46,6 +46,7 @@ class Smsc:
     reject: set[str] = field(default_factory=set)
     undeliverable: set[str] = field(default_factory=set)
     receipts: bool = True
+    late_receipts: bool = False  # hold receipts for the next session that binds
     messages: list[Submitted] = field(default_factory=list)
     submits: int = 0
     binds: int = 0
@@ -54,6 +55,7 @@ class Smsc:
     def start(self) -> Smsc:
         self._ids = itertools.count(1)
         self._parts: dict[tuple[str, int], dict[int, bytes]] = {}
+        self._held: list[bytes] = []
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -97,10 +99,16 @@ class Smsc:
                     else:
                         self.binds += 1
                         send(BIND[command], ESME_ROK, seq, b"smsc\0")
+                        if command != 0x00000002:  # not a transmitter: hand over held receipts
+                            held, self._held = self._held, []
+                            for body_ in held:
+                                send(DELIVER_SM, ESME_ROK, 0x40000000 + next(sequence), body_)
                 elif command == SUBMIT_SM:
                     self.submits += 1
                     receipt = self._submit(body, seq, send)
-                    if receipt is not None:
+                    if receipt is not None and self.late_receipts:
+                        self._held.append(receipt)
+                    elif receipt is not None:
                         send(DELIVER_SM, ESME_ROK, 0x40000000 + next(sequence), receipt)
                 elif command == ENQUIRE_LINK:
                     send(ENQUIRE_LINK_RESP, ESME_ROK, seq)

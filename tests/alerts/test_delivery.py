@@ -304,3 +304,24 @@ def test_the_core_outbox_can_send_sms_through_the_alert_channel(wired, smsc, db)
     assert outbox.deliver(note.pk).status == "sent"
     assert outbox.deliver(note.pk).status == "sent"  # delivered once only
     assert [(m.destination, m.text) for m in smsc.messages] == [("8613700000042", "请于20:00到岗")]
+
+
+def test_receipts_arriving_after_the_session_are_collected(people, city, settings,
+                                                          django_capture_on_commit_callbacks):
+    late = Smsc(late_receipts=True, undeliverable={"8613900000002"}).start()
+    try:
+        settings.YINGJI_ALERTS = {"SMPP_PORT": late.port, "SMPP_PASSWORD": "secret",
+                                  "SMPP_RECEIPT_WAIT": 0.3, "RATE_SMS": 0}
+        subscriber("p1", lon=113.4, lat=23.1, phone="8613900000001")
+        subscriber("p2", lon=113.4, lat=23.1, phone="8613900000002")
+        alert = services.create_draft(people["author"], draft_spec(channels=["sms"]))
+        services.submit(alert, people["author"])
+        with django_capture_on_commit_callbacks(execute=True):
+            services.approve(alert, people["leader"])
+        assert set(alert.deliveries.values_list("status", flat=True)) == {"sent"}
+        assert delivery.collect_late_receipts(seconds=1.0) == 2
+    finally:
+        late.stop()
+    states = dict(alert.deliveries.values_list("address", "status"))
+    assert states == {"8613900000001": "delivered", "8613900000002": "failed"}
+    assert alert.deliveries.get(address="8613900000002").receipt == "stat:UNDELIV err:001"

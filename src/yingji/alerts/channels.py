@@ -375,6 +375,47 @@ def deliver_sm_text(body: bytes) -> str:
     return body[pos + 5: pos + 5 + length].decode("latin-1")
 
 
+def listen_receipts(host: str, port: int, *, system_id: str, password: str,
+                    seconds: float, timeout: float = 10.0) -> Iterator[tuple[str, str, str]]:
+    """Bind as a receiver for `seconds` and yield (message id, stat, err) of every
+    delivery receipt the SMSC hands over: the receipts that came after the
+    sending session ended."""
+    import smpplib.client
+
+    client = smpplib.client.Client(host, port, timeout=timeout, allow_unknown_opt_params=True)
+    client.connect()
+    sock = client._socket
+    inbox = bytearray()
+    try:
+        client.bind_receiver(system_id=system_id, password=password)
+        deadline = time.monotonic() + seconds
+        sock.settimeout(0.2)
+        while time.monotonic() < deadline:
+            try:
+                data = sock.recv(1 << 16)
+            except TimeoutError:
+                continue
+            if not data:
+                break
+            inbox.extend(data)
+            while len(inbox) >= 16:
+                length, command, _status, sequence = _HEADER.unpack_from(inbox)
+                if len(inbox) < length:
+                    break
+                body = bytes(inbox[16:length])
+                del inbox[:length]
+                if command == DELIVER_SM:
+                    sock.sendall(_HEADER.pack(17, DELIVER_SM_RESP, 0, sequence) + b"\0")
+                    parsed = parse_receipt(deliver_sm_text(body))
+                    if parsed is not None:
+                        yield parsed
+                elif command == ENQUIRE_LINK:
+                    sock.sendall(_HEADER.pack(16, ENQUIRE_LINK_RESP, 0, sequence))
+        _unbind(client, timeout)
+    finally:
+        client.disconnect()
+
+
 def _unbind(client, timeout: float) -> None:
     """Unbind cleanly: late receipts may arrive before the unbind_resp."""
     import smpplib.smpp

@@ -158,3 +158,24 @@ def due_alert_ids(now: dt.datetime | None = None) -> list[int]:
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     return sorted(set(Delivery.objects.filter(due, status=Delivery.Status.QUEUED)
                       .values_list("alert_id", flat=True).distinct()))
+
+
+def collect_late_receipts(seconds: float = 20.0) -> int:
+    """Bind as a receiver and record receipts that arrived after their sending
+    session ended (matched by the SMSC's message id). Returns rows changed."""
+    changed = 0
+    now = timezone.now()
+    for msg_id, stat, err in channels.listen_receipts(
+            config.get("SMPP_HOST"), int(config.get("SMPP_PORT")),
+            system_id=config.get("SMPP_SYSTEM_ID"), password=config.get("SMPP_PASSWORD"),
+            seconds=seconds):
+        receipt = f"stat:{stat} err:{err}" if err else f"stat:{stat}"
+        rows = Delivery.objects.filter(channel="sms", provider_id=msg_id,
+                                       status=Delivery.Status.SENT)
+        if stat == "DELIVRD":
+            changed += rows.update(status=Delivery.Status.DELIVERED, delivered_at=now,
+                                   receipt=receipt)
+        else:
+            changed += rows.update(status=Delivery.Status.FAILED, receipt=receipt,
+                                   last_error=f"回执:{stat} {err}".strip())
+    return changed

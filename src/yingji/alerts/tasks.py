@@ -22,6 +22,15 @@ def retry_deliveries() -> None:
 
 
 @db_periodic_task(crontab(minute="*"))
+def collect_sms_receipts() -> None:
+    """Receipts the SMSC sends after the sending session ended (20 s a minute)."""
+    from yingji.alerts.models import Delivery
+
+    if Delivery.objects.filter(channel="sms", status=Delivery.Status.SENT).exists():
+        delivery.collect_late_receipts(20.0)
+
+
+@db_periodic_task(crontab(minute="*"))
 def expire_alerts() -> None:
     services.expire_due()
 
