@@ -237,7 +237,7 @@ def _activation_out(a: Activation) -> dict[str, Any]:
 def list_incidents(request, status: str | None = None, exercise: bool | None = None):
     """Incidents, newest first (optionally by status, or exercises only / real only)."""
     _sees(request)
-    qs = Incident.objects.select_related("district", "street")
+    qs = services.visible_incidents(request.user).select_related("district", "street")
     if status:
         qs = qs.filter(status=status)
     if exercise is not None:
@@ -258,7 +258,8 @@ def create_incident(request, payload: IncidentIn):
 @router.get("/incidents/{incident_id}", response=IncidentDetail)
 def get_incident(request, incident_id: int):
     _sees(request)
-    return _detail(get_object_or_404(Incident.objects.select_related("district", "street"), pk=incident_id))
+    return _detail(get_object_or_404(services.visible_incidents(request.user).select_related("district", "street"),
+                                     pk=incident_id))
 
 
 @router.post("/incidents/{incident_id}/reports", response={201: IncidentDetail})

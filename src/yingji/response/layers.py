@@ -34,11 +34,13 @@ LEVEL_COLOURS = {"I": "#b71c1c", "II": "#e65100", "III": "#f9a825", "IV": "#1565
 
 def incidents(request: Any, bbox: layers.BBox | None) -> dict:
     from yingji.response.models import Incident
+    from yingji.response.services import visible_incidents
 
     if not _visible(request):
         return _collection([], bbox)
     rows = []
-    for i in Incident.objects.exclude(status=Incident.Status.CLOSED).select_related("street"):
+    qs = visible_incidents(getattr(request, "user", None)) if hasattr(request, "user") else Incident.objects.all()
+    for i in qs.exclude(status=Incident.Status.CLOSED).select_related("street"):
         rows.append((i.lon, i.lat, {
             "name": str(i), "code": i.get_level_display(), "status": i.get_status_display(),
             "exercise": i.is_exercise, "color": LEVEL_COLOURS.get(i.level, "#1565c0"),

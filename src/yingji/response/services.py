@@ -81,6 +81,23 @@ def _actor_label(user: Any) -> str:
     return (p.full_name if p and p.full_name else user.get_username())
 
 
+def visible_incidents(user: Any):
+    """Incidents a user may see (the one scope rule): everything for leaders,
+    supervisors, administrators and duty officers; for district and street staff
+    those in their region; for department staff those their department has
+    action cards for."""
+    from yingji.core.scope import scope_for
+
+    scope = scope_for(user)
+    qs = Incident.objects.all()
+    if scope.sees_all:
+        return qs
+    condition = scope.q(region_field="district__code") | scope.q(region_field="street__code")
+    if scope.department_ids:
+        condition |= Q(activations__cards__department_id__in=sorted(scope.department_ids))
+    return qs.filter(pk__in=Incident.objects.filter(condition).values("pk"))
+
+
 # ----------------------------------------------------------------- timeline
 
 

@@ -137,7 +137,7 @@ def desk_item_dismiss(request, item_id: int):
 @login_required
 def incident_list(request):
     _sees(request)
-    qs = Incident.objects.select_related("district", "street")
+    qs = services.visible_incidents(request.user).select_related("district", "street")
     status = request.GET.get("status")
     if status:
         qs = qs.filter(status=status)
@@ -170,7 +170,8 @@ def incident_create(request):
 @login_required
 def incident_detail(request, incident_id: int):
     _sees(request)
-    incident = get_object_or_404(Incident.objects.select_related("district", "street"), pk=incident_id)
+    incident = get_object_or_404(services.visible_incidents(request.user).select_related("district", "street"),
+                                 pk=incident_id)
     capability = request.GET.get("capability", "")
     nearest = []
     if capability and incident.lon is not None:
@@ -299,7 +300,7 @@ def situation_report(request, incident_id: int):
     _sees(request)
     from yingji.response import sitrep
 
-    incident = get_object_or_404(Incident, pk=incident_id)
+    incident = get_object_or_404(services.visible_incidents(request.user), pk=incident_id)
     data = sitrep.situation_report_docx(incident)
     response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
     response["Content-Disposition"] = f'attachment; filename="sitrep-{incident.pk}.docx"'
