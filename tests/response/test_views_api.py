@@ -21,6 +21,8 @@ def test_pages_need_login_and_a_scope(client, people):
     assert client.get(reverse("response:desk")).status_code == 302
     client.force_login(make_user("nobody", role="other"))
     assert client.get(reverse("response:desk")).status_code == 403
+    client.force_login(people["jiaoyu"])  # department staff go to their own cards
+    assert client.get(reverse("response:desk"))["Location"] == reverse("response:my_cards")
 
 
 def test_desk_register_activate_and_acknowledge_through_the_pages(client, tianhe, red_plan, people):

@@ -84,6 +84,8 @@ def _float(value: Any, default: float | None = 0.0) -> float | None:
 @login_required
 def desk(request):
     _sees(request)
+    if not scope_for(request.user).sees_all:  # the desk is the duty officers' and leaders' view
+        return redirect("response:my_cards")
     data = services.duty_desk(limit=DESK_ROWS)
     # Row links are built from two prefixes: a {% url %} per row costs more than the query.
     data["incident_base"] = reverse("response:incidents")
