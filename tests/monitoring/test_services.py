@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from yingji.core.models import AuditEntry, Notification
 from yingji.monitoring import events, lifecycle, services
@@ -192,7 +193,7 @@ def test_no_data_rule_marks_sensor_offline_and_back(world, t0):
                              blue=600)
     ing = services.Ingestor()
     ing.ingest([("WL-001", t0, 1.0, "cm")], source="t")
-    ing.tick(services._dt(t0 + 20 * MIN))
+    ing.tick(timezone.now() + dt.timedelta(minutes=20))  # silence counts from arrival
     world["w1"].refresh_from_db()
     assert world["w1"].status == "offline"
     assert Alarm.objects.filter(rule__name="离线", state="firing").exists()

@@ -24,6 +24,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
@@ -59,7 +60,8 @@ class Worker:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 1883, *, client_id: str,
                  group: str = "yingji", batch_max: int = 2000, batch_wait: float = 0.05,
-                 tick_every: float = 10.0, ingestor: services.Ingestor | None = None):
+                 tick_every: float = 10.0, ingestor: services.Ingestor | None = None,
+                 on_subscribed: Callable[[], None] | None = None):
         self.host, self.port, self.client_id, self.group = host, port, client_id, group
         self.batch_max, self.batch_wait, self.tick_every = batch_max, batch_wait, tick_every
         self.ingestor = ingestor or services.Ingestor()
@@ -74,6 +76,8 @@ class Worker:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
+        self.on_subscribed = on_subscribed
         self.client.reconnect_delay_set(min_delay=0.2, max_delay=2)
 
     # paho callbacks (network thread)
@@ -83,6 +87,10 @@ class Worker:
             return
         client.subscribe(shared_topic(self.group), qos=1)
         self.connected.set()
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        if self.on_subscribed and not any(rc.is_failure for rc in reason_codes):
+            self.on_subscribed()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         self.connected.clear()

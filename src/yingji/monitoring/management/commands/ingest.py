@@ -22,8 +22,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         client_id = opts["client_id"] or f"yingji-ingest-{socket.gethostname()}"
+        def subscribed() -> None:
+            self.stdout.write("已订阅,开始接收")
+            self.stdout.flush()
+
         worker = Worker(opts["host"], opts["port"], client_id=client_id, group=opts["group"],
-                        batch_max=opts["batch"])
+                        batch_max=opts["batch"], on_subscribed=subscribed)
         signal.signal(signal.SIGTERM, lambda *_: worker.stop())
         signal.signal(signal.SIGINT, lambda *_: worker.stop())
         self.stdout.write(f"监测接入已启动:{opts['host']}:{opts['port']} 客户端 {client_id},"
