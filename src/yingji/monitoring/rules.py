@@ -158,7 +158,8 @@ class _Window:
     sensors, with incrementally kept sums for each window length in buckets."""
 
     n_slots: int
-    buckets: np.ndarray               # (n_sensors, n_slots)
+    buckets: np.ndarray               # (n_slots, n_sensors): one slot of all sensors is
+                                      # contiguous, as readings of one moment touch it
     cur: np.ndarray                   # latest bucket index per sensor (-1 = none)
     sums: dict[int, np.ndarray] = field(default_factory=dict)  # window buckets → sums
 
@@ -191,7 +192,7 @@ class Engine:
         self.window: _Window | None = None
         if windows:
             n_slots = max(1, math.ceil(max(windows) / bucket_s)) + 1
-            self.window = _Window(n_slots, np.zeros((self.n, n_slots)),
+            self.window = _Window(n_slots, np.zeros((n_slots, self.n)),
                                   np.full(self.n, -1, dtype=np.int64))
             for w in windows:
                 self.window.sums[max(1, math.ceil(w / bucket_s))] = np.zeros(self.n)
@@ -379,7 +380,7 @@ class Engine:
         # Sensors far behind (or new): the whole ring expired.
         reset = touched[fresh | (new - old >= n_slots)]
         if len(reset):
-            w.buckets[reset] = 0.0
+            w.buckets[:, reset] = 0.0
             for sums in w.sums.values():
                 sums[reset] = 0.0
         step_mask = ~fresh & (new > old) & (new - old < n_slots)
@@ -389,13 +390,14 @@ class Engine:
             go = d >= j
             s_j, b_j = sens[go], o[go] + j
             for k, sums in w.sums.items():
-                sums[s_j] -= w.buckets[s_j, (b_j - k) % n_slots]
-            w.buckets[s_j, b_j % n_slots] = 0.0
+                sums[s_j] -= w.buckets[(b_j - k) % n_slots, s_j]
+            w.buckets[b_j % n_slots, s_j] = 0.0
         w.cur[touched] = new
         # Add the readings that still fall inside the ring / each window.
         age = newest[idx] - b
         inside = age < n_slots
-        np.add.at(w.buckets, (idx[inside], b[inside] % n_slots), values[inside])
+        np.add.at(w.buckets.reshape(-1), (b[inside] % n_slots) * self.n + idx[inside],
+                  values[inside])
         for k, sums in w.sums.items():
             sel = age < k
             sums += np.bincount(idx[sel], weights=values[sel], minlength=self.n)
