@@ -122,6 +122,11 @@
       return cfg.layerUrl.replace(cfg.keyPlaceholder, encodeURIComponent(key));
     }
 
+    // ?layers=a,b,c opens the one map with those layers on (pages link to it
+    // with a preset instead of drawing a map of their own).
+    var presetKeys = (new URLSearchParams(location.search).get("layers") || "")
+      .split(",").filter(Boolean);
+
     function addEntry(def) {
       var label = el("label");
       var box = el("input");
@@ -164,7 +169,8 @@
         if (box.checked) show();
         else if (leafletLayer) map.removeLayer(leafletLayer);
       });
-      if (def.default_on) { box.checked = true; show(); }
+      var on = presetKeys.length ? presetKeys.indexOf(def.key) >= 0 : def.default_on;
+      if (on) { box.checked = true; show(); }
     }
 
     fetchJson(cfg.layersUrl).then(function (defs) {
@@ -190,7 +196,8 @@
 
     map.on("click", function (e) { lookup(e.latlng.lng, e.latlng.lat, "wgs84"); });
 
-    document.getElementById("map-lookup").addEventListener("submit", function (e) {
+    var lookupForm = document.getElementById("map-lookup");
+    if (lookupForm) lookupForm.addEventListener("submit", function (e) {
       e.preventDefault();
       var form = e.target;
       lookup(form.lon.value, form.lat.value, form.crs.value).then(function (at) {

@@ -1,0 +1,37 @@
+"""In Chromium: the one map opens with the layers a page asks for (?layers=)."""
+
+import os
+
+import pytest
+from django.core.management import call_command
+
+from tests.browser.test_board_browser import CHROMIUM, browser  # noqa: F401  (fixture)
+from tests.workplan.factories import user
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _login(page, base):
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", "viewer")
+    page.fill("input[name=password]", "pw-123456")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def _checked(page, title: str) -> bool:
+    return page.locator(".yingji-layers label", has_text=title).locator("input").is_checked()
+
+
+def test_map_opens_with_a_preset_of_layers(live_server, browser):  # noqa: F811
+    call_command("regions", "load", "guangzhou")
+    user("viewer")
+    page = browser.new_page()
+    _login(page, live_server.url)
+    page.goto(f"{live_server.url}/map/")
+    page.wait_for_selector(".yingji-layers label")
+    assert _checked(page, "区界") and not _checked(page, "镇街界")
+    page.goto(f"{live_server.url}/map/?layers=streets")
+    page.wait_for_selector(".yingji-layers label")
+    assert _checked(page, "镇街界") and not _checked(page, "区界")
