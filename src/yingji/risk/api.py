@@ -5,6 +5,7 @@ hazards through services.create_hazard or POST /hazards)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
@@ -323,7 +324,7 @@ def create_hazard(request, payload: HazardIn):
 def hazard_moves(request, hazard_id: int):
     """The moves the current user may make now, with what still blocks each."""
     h = get_object_or_404(services.visible_hazards(request.user), pk=hazard_id)
-    facts = services.facts(h)
+    facts = dataclasses.replace(services.facts(h), has_deadline=True)  # assign defaults one
     return [{"action": t.action, "label": t.label, "to": t.target.value,
              "needs_comment": t.needs_comment, "blocked_by": hazardflow.guard_problems(t, facts)}
             for t in hazardflow.available(facts, services.actor_kinds(request.user, h))]

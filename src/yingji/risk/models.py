@@ -147,7 +147,7 @@ class Hazard(models.Model):
         UNANNOUNCED_VISIT = "unannounced_visit", "明查暗访"
         ENFORCEMENT = "enforcement", "执法检查"
 
-    State = models.TextChoices("State", [(k.value, v) for k, v in STATE_LABELS.items()])
+    State = models.TextChoices("State", [(k.name, (k.value, label)) for k, label in STATE_LABELS.items()])
 
     code = models.CharField("隐患编号", max_length=40, unique=True)
     enterprise = models.ForeignKey(Enterprise, verbose_name="企业", on_delete=models.PROTECT,

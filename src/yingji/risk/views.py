@@ -3,6 +3,7 @@ workflow, accidents, the double-decrease dashboard, reports and ledgers."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
@@ -169,7 +170,8 @@ def hazard_detail(request, pk: int):
         "enterprise", "district", "street", "department", "listed_by").defer(*queries.NO_BOUNDARY),
         pk=pk)
     kinds = services.actor_kinds(request.user, h)
-    facts = services.facts(h)
+    # The assign form carries a deadline (and the service defaults one): not a blocker here.
+    facts = dataclasses.replace(services.facts(h), has_deadline=True)
     moves = [{"t": t, "problems": hazardflow.guard_problems(t, facts)}
              for t in hazardflow.available(facts, kinds)]
     plan = RectificationPlan.objects.filter(hazard=h).first()
