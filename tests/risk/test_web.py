@@ -90,6 +90,7 @@ def test_workflow_through_the_pages(client, world, people):
     login(client, people["tianhe"])
     page = client.get(f"/risk/hazards/{h.pk}/").content.decode()
     assert "交办整改" in page and "已上报" in page
+    assert "上报 → 已上报" in page  # the timeline speaks Chinese
     client.post(f"/risk/hazards/{h.pk}/do/assign/", {"deadline": "2025-02-28", "comment": ""})
     client.post(f"/risk/hazards/{h.pk}/do/start/", {"comment": ""})
     r = client.post(f"/risk/hazards/{h.pk}/do/submit/", {"comment": ""}, follow=True)

@@ -31,6 +31,7 @@ from yingji.risk.models import (
 )
 from yingji.risk.supervision import SECTIONS
 
+EVENT_LABELS = {"report": "上报", "import": "台账导入", "list": "挂牌督办"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -180,7 +181,12 @@ def hazard_detail(request, pk: int):
         "plan_missing": hazardflow.plan_missing(plan.__dict__ if plan else {}),
         "can_list": h.level == "major" and not h.listed and bool(
             kinds & {hazardflow.DEPARTMENT, hazardflow.LEADERSHIP}) and h.state != "closed",
-        "events": h.events.all(), "evidence": h.evidence.all(), "rechecks": h.rechecks.all(),
+        "events": [{"on": e.on, "actor": e.actor_label, "comment": e.comment,
+                    "action": EVENT_LABELS.get(e.action) or hazardflow.BY_ACTION[e.action].label
+                    if e.action in hazardflow.BY_ACTION or e.action in EVENT_LABELS else e.action,
+                    "to": hazardflow.STATE_LABELS.get(e.to_state, "") if e.to_state else ""}
+                   for e in h.events.all()],
+        "evidence": h.evidence.all(), "rechecks": h.rechecks.all(),
         "overdue": h.deadline and h.deadline < services.today() and
         h.state in hazardflow.DEADLINE_STATES,
         "evidence_kinds": HazardEvidence.Kind.choices,
