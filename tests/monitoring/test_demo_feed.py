@@ -11,7 +11,7 @@ from yingji.core import departments, regions
 from yingji.monitoring import demo, feed, services, simulate
 from yingji.monitoring.models import Alarm, AlarmEvent, AlarmRule, Reading, RegionalLevel, Sensor
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -12,7 +12,9 @@ from yingji.core.models import AuditEntry, Notification
 from yingji.monitoring import events, lifecycle, services
 from yingji.monitoring.models import Alarm, DeadLetter, Reading, RegionalLevel, Rollup, Silence
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Tests that need commits (events and outbox delivery run on commit) ask for them.
+pytestmark = pytest.mark.django_db
+committed = pytest.mark.django_db(transaction=True)
 
 MIN = 60_000
 
@@ -43,6 +45,7 @@ def rain(code, t, v):
     return (code, t, float(v), "mm")
 
 
+@committed
 def test_rain_raises_alarm_regional_level_and_events(world, t0, captured):
     ing = services.Ingestor()
     stats = ing.ingest([rain("RG-001", t0 + i * 5 * MIN, 4) for i in range(6)], source="test")
@@ -114,6 +117,7 @@ def test_duration_rule_pending_then_firing(world, t0):
     assert [e.state for e in a.events.all()] == ["pending", "firing"]
 
 
+@committed
 def test_pipeline_groups_waits_escalates_and_reminds(world, t0):
     ing = services.Ingestor()
     ing.ingest([rain("RG-001", t0, 35)], source="t")
@@ -144,6 +148,7 @@ def test_pipeline_groups_waits_escalates_and_reminds(world, t0):
     assert Notification.objects.filter(subject__contains="报警提醒").count() == 2
 
 
+@committed
 def test_silence_window_suppresses_notifications(world, t0):
     ing = services.Ingestor()
     ing.ingest([rain("RG-001", t0, 35)], source="t")

@@ -9,7 +9,7 @@ from django.urls import reverse
 from yingji.monitoring import services
 from yingji.monitoring.models import Alarm, DeadLetter, Reading
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 MIN = 60_000
 
 
@@ -69,7 +69,8 @@ def test_map_layers_put_sensors_in_their_level(client, alarmed):
     assert {f["properties"]["code"] for f in normal["features"]} == {"RG-002", "WL-001"}
 
 
-def test_http_bulk_ingest_json_and_ndjson_with_token(client, world):
+def test_http_bulk_ingest_json_and_ndjson_with_token(client, world, monkeypatch):
+    monkeypatch.setattr(services, "_shared", None)  # this test database's sensors
     token = services.issue_token("测试网关")
     t = services.now_ms() - 10 * MIN
     body = json.dumps([{"sensor": "RG-002", "ts": t, "value": 1.5},
