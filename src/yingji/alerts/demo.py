@@ -107,14 +107,19 @@ def _published(author: Any, approver: Any) -> Alert | None:
     ids = list(alert.deliveries.order_by("id").values_list("id", flat=True))
     failed = ids[7::97]
     sent = ids[3::41]
-    alert.deliveries.filter(id__in=failed).update(
+    alert.deliveries.filter(id__in=failed, channel="sms").update(
         status=Delivery.Status.FAILED, last_error="回执:UNDELIV 001", receipt="stat:UNDELIV err:001",
+        attempts=1, sent_at=now)
+    alert.deliveries.filter(id__in=failed, channel="email").update(
+        status=Delivery.Status.FAILED, last_error="SMTP 550 '5.1.1 mailbox unavailable'",
         attempts=1, sent_at=now)
     alert.deliveries.filter(id__in=sent).exclude(id__in=failed).update(
         status=Delivery.Status.SENT, attempts=1, sent_at=now)
-    alert.deliveries.filter(status=Delivery.Status.QUEUED).update(
+    alert.deliveries.filter(status=Delivery.Status.QUEUED, channel="sms").update(
         status=Delivery.Status.DELIVERED, attempts=1, sent_at=now, delivered_at=now,
         receipt="stat:DELIVRD err:000")
+    alert.deliveries.filter(status=Delivery.Status.QUEUED).update(  # e-mail has no receipts
+        status=Delivery.Status.SENT, attempts=1, sent_at=now)
     return alert
 
 
