@@ -132,3 +132,29 @@ def test_api_four_eyes_and_validation(client, people, subscribers):
                                   "/alerts/new/"])
 def test_working_pages_render(client, people, subscribers, path):
     assert _login(client, people["author"]).get(path).status_code == 200
+
+
+def test_uploaded_geojson_polygons_become_areas(client, people, subscribers):
+    import io
+
+    fence = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "体育中心周边"},
+         "geometry": {"type": "Polygon", "coordinates": [[[113.39, 23.09], [113.42, 23.09],
+                                                          [113.42, 23.12], [113.39, 23.12],
+                                                          [113.39, 23.09]]]}},
+        {"type": "Feature", "properties": {}, "geometry": {"type": "Point",
+                                                         "coordinates": [113.3, 23.1]}}]}
+    upload = io.BytesIO(json.dumps(fence).encode())
+    upload.name = "fence.geojson"
+    _login(client, people["author"])
+    client.post("/alerts/new/", {"hazard": "rainstorm", "colour": "yellow",
+                                 "description": "局部强降雨", "polygon_file": upload,
+                                 "submit_now": "1"})
+    alert = Alert.objects.get()
+    assert [a.description for a in alert.areas.all()] == ["体育中心周边"]
+    assert alert.population_estimate == 1  # a-public at 113.40,23.10; a-optout opted out
+    empty = io.BytesIO(b'{"type": "Point", "coordinates": [1, 2]}')
+    empty.name = "p.json"
+    page = client.post("/alerts/new/", {"hazard": "rainstorm", "colour": "yellow",
+                                        "description": "x", "polygon_file": empty})
+    assert page.status_code == 422 and "文件中没有多边形" in page.content.decode()

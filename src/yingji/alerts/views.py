@@ -43,9 +43,31 @@ def _form_context() -> dict:
     }
 
 
-def spec_from_post(post, *, hazard: str | None = None) -> services.DraftSpec:
+def _uploaded_polygons(upload) -> list[services.AreaSpec]:
+    """Areas from an uploaded GeoJSON file: every Polygon/MultiPolygon in a
+    FeatureCollection, Feature or bare geometry, one area each."""
+    try:
+        data = json.loads(upload.read().decode("utf-8-sig"))
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError({"areas": [f"{upload.name}:不是 UTF-8 编码的 GeoJSON"]}) from None
+    features = data.get("features") if data.get("type") == "FeatureCollection" else [data]
+    specs = []
+    for n, feature in enumerate(features or [], 1):
+        geometry = feature.get("geometry") if feature.get("type") == "Feature" else feature
+        if not geometry or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+            continue
+        name = (feature.get("properties") or {}).get("name") or f"{upload.name} 区域{n}"
+        specs.append(services.AreaSpec(polygon=geometry, description=str(name)[:200]))
+    if not specs:
+        raise ValidationError({"areas": [f"{upload.name}:文件中没有多边形"]})
+    return specs
+
+
+def spec_from_post(post, *, hazard: str | None = None, files=None) -> services.DraftSpec:
     """A DraftSpec from the drafting form (also used by re-release)."""
     areas = [services.AreaSpec(region_code=c) for c in post.getlist("regions") if c]
+    if files is not None and files.get("polygon_file"):
+        areas += _uploaded_polygons(files["polygon_file"])
     if post.get("polygon", "").strip():
         try:
             geometry = json.loads(post["polygon"])
@@ -94,7 +116,8 @@ def alert_create(request):
     context = _form_context()
     if request.method == "POST":
         try:
-            alert = services.create_draft(request.user, spec_from_post(request.POST))
+            alert = services.create_draft(request.user,
+                                          spec_from_post(request.POST, files=request.FILES))
         except ValidationError as exc:
             messages.error(request, _errors(exc))
             context["post"] = request.POST
