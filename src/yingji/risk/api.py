@@ -354,6 +354,24 @@ def hazard_listing(request, hazard_id: int):
     return _hazard(h, services.today())
 
 
+@router.post("/hazards/{hazard_id}/evidence", response={201: dict})
+def hazard_evidence(request, hazard_id: int, file: UploadedFile = File(...),  # noqa: B008
+                    kind: str = Form("found"), note: str = Form("")):  # noqa: B008
+    """Attach a photo or document (隐患照片 found, 整改佐证 rectified, 验收材料 acceptance)."""
+    from yingji.risk.models import HazardEvidence
+
+    h = get_object_or_404(services.visible_hazards(request.user), pk=hazard_id)
+    if not services.actor_kinds(request.user, h):
+        raise PermissionDenied("无权上传该隐患的材料")
+    if kind not in HazardEvidence.Kind.values:
+        raise ValidationError({"kind": f"未知的材料类别:{kind}(可选 found、rectified、acceptance)"})
+    if file.size > 20 * 1024 * 1024:
+        raise ValidationError({"file": "文件不能超过20MB"})
+    e = HazardEvidence.objects.create(hazard=h, kind=kind, file=file, note=note[:200],
+                                      uploaded_by=request.user)
+    return Status(201, {"id": e.pk, "kind": e.kind, "url": e.file.url, "note": e.note})
+
+
 @router.get("/hazards/{hazard_id}/events")
 def hazard_events(request, hazard_id: int):
     h = get_object_or_404(services.visible_hazards(request.user), pk=hazard_id)
