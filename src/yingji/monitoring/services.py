@@ -320,7 +320,7 @@ class Ingestor:
         if not longest:
             return
         since = now_ms() - longest * 1000
-        rows = np.array(list(Reading_rows(since)), dtype=np.float64).reshape(-1, 3)
+        rows = np.array(list(_readings_since(since)), dtype=np.float64).reshape(-1, 3)
         if len(rows):
             idx = np.array([self.engine.index_of.get(int(s), -1) for s in rows[:, 0]])
             keep = idx >= 0
@@ -382,7 +382,7 @@ class Ingestor:
         return run_pipeline(at) + len(changes)
 
 
-def Reading_rows(since_ms: int) -> Iterable[tuple[int, int, float]]:  # noqa: N802
+def _readings_since(since_ms: int) -> Iterable[tuple[int, int, float]]:
     """Stored readings since a time, in time order (for warming the engine)."""
     from yingji.monitoring.models import Reading
 
