@@ -36,6 +36,8 @@ YINGJI_BUREAU_NAME = os.environ.get("YINGJI_BUREAU_NAME", "广州市应急管理
 YINGJI_MAP_CENTER = [
     float(x) for x in os.environ.get("YINGJI_MAP_CENTER", "23.13,113.26").split(",")
 ]
+# Penalty decision numbers start with the city's prefix (穗 for Guangzhou).
+YINGJI_ENFORCEMENT_CASE_PREFIX = os.environ.get("YINGJI_ENFORCEMENT_CASE_PREFIX", "穗应急罚")
 YINGJI_MAP_ZOOM = int(os.environ.get("YINGJI_MAP_ZOOM", "9"))
 # Base-map tiles are optional (the map draws boundaries without them); the
 # machine serving the platform is often on a closed network.
