@@ -399,6 +399,17 @@ def _touch_sensors(arr: np.ndarray) -> None:
         if key not in latest or t >= latest[key][0]:
             latest[key] = (int(t), float(v))
     with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            # One statement for the whole batch (thousands of sensors per batch).
+            ids, times, vals = zip(*[(s, t, v) for s, (t, v) in latest.items()], strict=True)
+            cur.execute(
+                "UPDATE monitoring_sensor s SET last_seen_ms = x.t, last_value = x.v, "
+                "status = CASE WHEN s.status = 'offline' THEN 'online' ELSE s.status END "
+                "FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::bigint[]) AS t, "
+                "unnest(%s::float8[]) AS v) x "
+                "WHERE s.id = x.id AND (s.last_seen_ms IS NULL OR s.last_seen_ms <= x.t)",
+                [list(ids), list(times), list(vals)])
+            return
         cur.executemany(
             "UPDATE monitoring_sensor SET last_seen_ms = %s, last_value = %s, "
             "status = CASE WHEN status = 'offline' THEN 'online' ELSE status END "
