@@ -48,6 +48,8 @@
 
   function featureStyle(layerStyle, feature) {
     var style = Object.assign({}, layerStyle);
+      // a feature may carry its own style (e.g. a sensor coloured by alarm level)
+      if (feature.properties && feature.properties.style) Object.assign(style, feature.properties.style);
     if (feature.properties && feature.properties.synthetic && !style.dashArray) {
       style.dashArray = "4 4";
     }
