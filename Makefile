@@ -15,10 +15,12 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 ## Create the environment, migrate, load Guangzhou, departments, the seed plan with a
-## year of demo activity and demo users, then serve http://127.0.0.1:8000
+## year of demo activity, every module's demo data and demo users, then serve
+## http://127.0.0.1:8000 with the background worker and the MQTT ingest worker
+## (make demo SIMULATE=rainstorm|typhoon also drives the sensors)
 demo: $(VENV)/.installed
-	$(VENV)/bin/yingji demo
-	$(VENV)/bin/yingji runserver $(ADDR)
+	$(VENV)/bin/yingji demo --addr $(ADDR)
+	$(VENV)/bin/yingji serve $(ADDR) $(if $(SIMULATE),--simulate $(SIMULATE))
 
 ## Every test, on SQLite and again on PostgreSQL
 test: $(VENV)/.installed
