@@ -36,6 +36,11 @@ YINGJI_BUREAU_NAME = os.environ.get("YINGJI_BUREAU_NAME", "广州市应急管理
 YINGJI_MAP_CENTER = [
     float(x) for x in os.environ.get("YINGJI_MAP_CENTER", "23.13,113.26").split(",")
 ]
+# Monitoring: readings older than this are refused (dead letters), and how long raw
+# and minute-rollup readings are kept.
+YINGJI_MONITORING_MAX_AGE_DAYS = int(os.environ.get("YINGJI_MONITORING_MAX_AGE_DAYS", "7"))
+YINGJI_MONITORING_RAW_DAYS = int(os.environ.get("YINGJI_MONITORING_RAW_DAYS", "30"))
+YINGJI_MONITORING_MINUTE_DAYS = int(os.environ.get("YINGJI_MONITORING_MINUTE_DAYS", "180"))
 # Penalty decision numbers start with the city's prefix (穗 for Guangzhou).
 YINGJI_ENFORCEMENT_CASE_PREFIX = os.environ.get("YINGJI_ENFORCEMENT_CASE_PREFIX", "穗应急罚")
 YINGJI_MAP_ZOOM = int(os.environ.get("YINGJI_MAP_ZOOM", "9"))
