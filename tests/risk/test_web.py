@@ -243,3 +243,14 @@ def test_evidence_is_uploaded_by_those_who_act_on_the_hazard(client, world, peop
                      "note": "整改后"})
     assert r.status_code == 201 and h.evidence.get().note == "整改后"
     assert "整改佐证" in client.get(f"/risk/hazards/{h.pk}/").content.decode()
+
+
+def test_dashboard_counts_states_overdue_and_open_major(client, world, people):
+    services.transition(world["h1"], "assign", people["weihua"], deadline=dt.date(2025, 1, 20))
+    services.create_hazard(world["chem"], description="重大", source="self_inspection", level="major",
+                           found_on=dt.date(2025, 1, 8))
+    login(client, people["supervisor"])
+    data = client.get("/api/v1/risk/dashboard?as_of=2025-02-01").json()
+    states = {s["state"]: s["count"] for s in data["hazard_states"]}
+    assert (states["reported"], states["assigned"], states["closed"]) == (2, 1, 0)
+    assert (data["open_hazards"], data["open_major"], data["overdue"]) == (3, 1, 1)
