@@ -24,6 +24,7 @@ from yingji.core import outbox
 from yingji.core.audit import acting_as
 from yingji.core.models import Region
 from yingji.risk import creditcode, services
+from yingji.risk.hazardflow import STATE_LABELS
 from yingji.risk.models import Accident, DecreaseTarget, Enterprise, Hazard, RiskPoint
 
 SEED = 2026
@@ -124,8 +125,9 @@ def load_demo(stdout=None) -> str:
 
 def _summary(verb: str) -> str:
     states = dict(Hazard.objects.values_list("state").annotate(n=Count("id")).order_by())
+    by_state = "、".join(f"{label}{states.get(state.value, 0)}" for state, label in STATE_LABELS.items())
     return (f"{verb}企业 {Enterprise.objects.count()} 家、风险点 {RiskPoint.objects.count()} 个、"
-            f"隐患 {sum(states.values())} 项(各状态:{'、'.join(f'{k} {v}' for k, v in sorted(states.items()))})、"
+            f"隐患 {sum(states.values())} 项({by_state})、"
             f"事故 {Accident.objects.count()} 起(2025–2026)")
 
 
