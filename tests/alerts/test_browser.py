@@ -1,30 +1,12 @@
 """In Chromium: a drafter draws a circle on the drafting form's map, submits the
 alert for review, and a second person approves it; the public page shows it."""
 
-import os
-import shutil
 
 import pytest
 
 from yingji.alerts.models import Alert
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium is not installed (apt install chromium); CI installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=["--no-sandbox", "--disable-gpu", "--no-first-run",
-                                    "--disable-background-networking"])
-        yield b
-        b.close()
 
 
 def _login(page, base, name):

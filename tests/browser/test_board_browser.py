@@ -1,37 +1,13 @@
 """In Chromium: a department user logs in, opens the board, files a progress
 report, and sees the task's status and the audit log change."""
 
-import os
-import shutil
 
 import pytest
 
 from tests.workplan.factories import plan_with_tasks, user
 from yingji.workplan.models import ProgressReport
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls made by
-# the test itself (fixtures, assertions) are plain synchronous code.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium is not installed (apt install chromium); CI installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"],
-        )
-        yield b
-        b.close()
 
 
 def test_department_user_reports_progress_on_the_board(live_server, browser):

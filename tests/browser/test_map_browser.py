@@ -1,14 +1,11 @@
 """In Chromium: the one map opens with the layers a page asks for (?layers=)."""
 
-import os
 
 import pytest
 from django.core.management import call_command
 
-from tests.browser.test_board_browser import CHROMIUM, browser  # noqa: F401  (fixture)
 from tests.workplan.factories import user
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -24,7 +21,7 @@ def _checked(page, title: str) -> bool:
     return page.locator(".yingji-layers label", has_text=title).locator("input").is_checked()
 
 
-def test_map_opens_with_a_preset_of_layers(live_server, browser):  # noqa: F811
+def test_map_opens_with_a_preset_of_layers(live_server, browser):
     call_command("regions", "load", "guangzhou")
     user("viewer")
     page = browser.new_page()

@@ -2,8 +2,6 @@
 records an inspection from the checklist, publishes it, and the public sees it
 without logging in."""
 
-import os
-import shutil
 
 import pytest
 
@@ -12,27 +10,8 @@ from yingji.enforcement.models import Inspection
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by
 # the test itself (fixtures, assertions) are plain synchronous code.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium is not installed (apt install chromium); CI installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"],
-        )
-        yield b
-        b.close()
 
 
 def test_plan_drawn_verified_carried_out_and_published(live_server, browser):

@@ -2,8 +2,6 @@
 registers the incident, activates the proposed plan with one click, sees the
 cards and the timeline, and finds the incident on the one map."""
 
-import os
-import shutil
 
 import pytest
 from django.utils import timezone
@@ -14,23 +12,7 @@ from yingji.response.models import ActionCard
 
 from .conftest import make_user
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium is not installed (apt install chromium); CI installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=["--no-sandbox", "--disable-gpu", "--no-first-run",
-                                    "--disable-background-networking", "--disable-component-update"])
-        yield b
-        b.close()
 
 
 def test_alert_to_activated_plan_on_the_desk_and_the_map(live_server, browser, tianhe):

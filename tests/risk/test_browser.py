@@ -2,8 +2,6 @@
 and a ledger upload with a bad row shows the row-by-row report."""
 
 import datetime as dt
-import os
-import shutil
 
 import pytest
 
@@ -12,23 +10,7 @@ from yingji.risk.models import Enterprise, Hazard
 
 from .test_ledger import ENT_HEADERS, xlsx
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium is not installed (apt install chromium); CI installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=["--no-sandbox", "--disable-gpu", "--no-first-run",
-                                    "--disable-background-networking", "--disable-sync"])
-        yield b
-        b.close()
 
 
 def login(page, url, username):
