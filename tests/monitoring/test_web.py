@@ -119,3 +119,17 @@ def test_dry_run_against_the_last_day(client, alarmed):
                                                      "metric": "sum", "window_s": "3600",
                                                      "blue": "30"}).content.decode()
     assert "会报警的传感器 1 个" in html
+
+
+def test_district_staff_see_their_districts_sensors_on_the_live_page(client, world):
+    from yingji.core.models import Role
+
+    from .conftest import make_user
+
+    tianhe_staff = make_user("tianhe_staff", role=Role.DISTRICT_STAFF, region=world["tianhe"])
+    client.force_login(tianhe_staff)
+    r = client.get("/monitoring/")
+    assert r.status_code == 200
+    from yingji.monitoring.services import visible_sensors
+
+    assert set(visible_sensors(tianhe_staff).values_list("code", flat=True)) == {"RG-001", "WL-001"}

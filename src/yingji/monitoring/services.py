@@ -731,8 +731,8 @@ def visible_sensors(user: Any):
     scope = scope_for(user)
     if scope.sees_all:
         return Sensor.objects.all()
-    return Sensor.objects.filter(scope.q(department_field="department", region_field="district_id")
-                                 | scope.q(region_field="street_id"))
+    return Sensor.objects.filter(scope.q(department_field="department", region_field="district__code")
+                                 | scope.q(region_field="street__code"))
 
 
 def can_handle(user: Any, alarm: Alarm) -> bool:
