@@ -219,6 +219,9 @@ def test_restart_keeps_rolling_sums_and_active_alarms(world):
 
 
 def test_rollups_and_retention(world, t0):
+    # start one minute past a whole hour, so the six readings fall in one hour
+    # whatever time the test runs
+    t0 = t0 - t0 % 3_600_000 + 60_000
     services.Ingestor().ingest([rain("RG-001", t0 + i * 20_000, 1) for i in range(6)], source="t")
     services.rollup(t0, t0 + 3 * MIN)
     minutes = list(Rollup.objects.filter(period="minute").order_by("start_ms")
