@@ -100,3 +100,23 @@ def test_held_notifications_are_queued_but_not_sent(smtp_server):
     time.sleep(0.2)
     note.refresh_from_db()
     assert note.status == Notification.Status.QUEUED and not smtp_server.messages
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_is_delivered_by_one_job_after_commit(smtp_server, monkeypatch):
+    from yingji.core import tasks
+
+    jobs = []
+    original = tasks.deliver_notifications
+    monkeypatch.setattr(tasks, "deliver_notifications",
+                        lambda pks: jobs.append(list(pks)) or original(pks))
+    with outbox.batch():
+        for i in range(3):
+            outbox.enqueue(address=f"d{i}@example.org", subject="行动卡", body="b",
+                           dedupe_key=f"b{i}")
+    assert len(jobs) == 1 and len(jobs[0]) == 3
+    assert Notification.objects.filter(status=Notification.Status.SENT).count() == 3
+    deadline = time.time() + 5
+    while len(smtp_server.messages) < 3 and time.time() < deadline:
+        time.sleep(0.05)
+    assert len(smtp_server.messages) == 3

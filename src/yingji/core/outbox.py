@@ -71,6 +71,26 @@ def register_channel(channel: Channel) -> None:
     CHANNELS[channel.name] = channel
 
 
+_batch: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "yingji_outbox_batch", default=None)
+
+
+@contextlib.contextmanager
+def batch() -> Iterator[None]:
+    """Queue many notifications and hand them to the worker as ONE job on commit
+    (e.g. the action cards of an activation to sixty departments): one queue write
+    instead of one per message. Whatever the job misses stays queued for the
+    periodic flush. Inside `held()` nothing is scheduled at all."""
+    pks: list[int] = []
+    token = _batch.set(pks)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if pks and not _held.get():
+        transaction.on_commit(lambda: _schedule_batch(pks))
+
+
 def enqueue(*, address: str, subject: str, body: str, dedupe_key: str,
             channel: str = "email", recipient: Any = None,
             department: Department | None = None, source: Any = None) -> Notification:
@@ -91,7 +111,10 @@ def enqueue(*, address: str, subject: str, body: str, dedupe_key: str,
             )
     except IntegrityError:
         return Notification.objects.get(dedupe_key=dedupe_key)
-    if not _held.get():
+    collecting = _batch.get()
+    if collecting is not None:
+        collecting.append(note.pk)
+    elif not _held.get():
         transaction.on_commit(lambda: _schedule(note.pk))
     return note
 
@@ -120,6 +143,12 @@ def notify_users(users, *, subject: str, body: str, dedupe_key: str,
                 recipient=u, source=source)
         for u in users if u.email
     ]
+
+
+def _schedule_batch(pks: list[int]) -> None:
+    from yingji.core.tasks import deliver_notifications
+
+    deliver_notifications(pks)
 
 
 def _schedule(pk: int) -> None:

@@ -277,19 +277,6 @@ def close_incident(incident: Incident, *, user: Any = None, at: dt.datetime | No
 # ----------------------------------------------------------------- activation
 
 
-def _deliver_on_commit(pks: list[int]) -> None:
-    """Ask the worker, once the transaction commits, to deliver these notifications."""
-    if not pks or outbox._held.get():  # replayed history (demo) stays held
-        return
-
-    def schedule() -> None:
-        from yingji.response.tasks import deliver_notifications
-
-        deliver_notifications(pks)
-
-    transaction.on_commit(schedule)
-
-
 def _check_level(level: str) -> None:
     try:
         levels.rank(level)
@@ -334,13 +321,11 @@ def _issue(activation: Activation, templates: list[CardTemplate], at: dt.datetim
     _audit_created(new)
     incident = activation.incident
     mark = EXERCISE_MARK if activation.is_exercise else ""
-    notes = []
-    # Held, then one delivery job for the whole batch on commit: one queue write
-    # instead of one per message keeps a 60-department activation well under a
-    # second. Anything a delivery misses stays queued for the outbox's periodic flush.
-    with outbox.held():
+    # One delivery job for the whole batch keeps a 60-department activation well
+    # under a second.
+    with outbox.batch():
         for card in new:
-            notes += outbox.notify_department(
+            outbox.notify_department(
                 card.department,
                 subject=f"{mark}【行动卡】{incident.title}:{card.title}",
                 body=(f"{mark}{card.department}:\n\n{activation.plan.title}已启动"
@@ -348,7 +333,6 @@ def _issue(activation: Activation, templates: list[CardTemplate], at: dt.datetim
                       f"({incident.address or ''})\n\n任务:{card.title}\n{card.text}\n\n"
                       f"请于 {card.ack_minutes} 分钟内在平台签收,{card.limit_minutes} 分钟内完成并反馈落实情况。"),
                 dedupe_key=f"response:card:{card.pk}", source=card)
-    _deliver_on_commit([n.pk for n in notes])
     return new
 
 

@@ -2,18 +2,9 @@
 plan review reminders every morning."""
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_periodic_task
 
 from yingji.core import audit
-
-
-@db_task()
-def deliver_notifications(pks: list[int]) -> int:
-    """Deliver a batch of outbox notifications (the action cards of one activation).
-    A failed one stays queued and the outbox's periodic flush retries it."""
-    from yingji.core import outbox
-
-    return sum(1 for pk in pks if outbox.deliver(pk).status == "sent")
 
 
 @db_periodic_task(crontab(minute="*"))

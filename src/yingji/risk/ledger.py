@@ -188,8 +188,8 @@ def _parse_enterprises(rows, errors) -> list[tuple[int, dict]]:
             problem = creditcode.problem(code)
             if problem:
                 row.fail("统一社会信用代码", problem)
-            elif _duplicate(seen, code, row, "统一社会信用代码"):
-                pass
+            else:
+                _duplicate(seen, code, row, "统一社会信用代码")  # records the error itself
         name = row.required_text("单位名称")
         industry_raw = row.required_text("行业代码")
         industry = ""

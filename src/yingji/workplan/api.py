@@ -205,14 +205,7 @@ def plan_tasks(request, plan_id: int, as_of: dt.date | None = None,
 
 @router.get("/mine", response=list[TaskOut])
 def my_tasks(request):
-    dept = services.user_department(request.user)
-    if dept is None:
-        return []
-    rows = []
-    for plan in Plan.objects.filter(tasks__assignments__department=dept).distinct():
-        qs = Task.objects.filter(plan=plan, assignments__department=dept).distinct()
-        rows.extend(services.task_rows(qs, default_day(plan)))
-    return [_task_out(r) for r in rows]
+    return [_task_out(r) for r in services.my_department_rows(request.user)]
 
 
 @router.get("/tasks/{task_id}", response=TaskDetailOut)

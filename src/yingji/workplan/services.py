@@ -265,6 +265,18 @@ def can_report(user, task: Task) -> Department | None:
     return None
 
 
+def my_department_rows(user, day_for=None) -> list[TaskRow]:
+    """The tasks of the user's department (lead or co) across plans, as of today."""
+    dept = user_department(user)
+    if dept is None:
+        return []
+    rows = []
+    for plan in Plan.objects.filter(tasks__assignments__department=dept).distinct():
+        qs = Task.objects.filter(plan=plan, assignments__department=dept).distinct()
+        rows.extend(task_rows(qs, today()))
+    return rows
+
+
 def lead_department(task: Task) -> Department:
     a = task.assignments.filter(clause__isnull=True, role=Assignment.Role.LEAD).order_by(
         "position").select_related("department").first()

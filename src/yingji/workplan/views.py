@@ -38,7 +38,7 @@ def parse_day(request, plan: Plan | None = None) -> dt.date:
 
 
 class BadDate(ValueError):
-    pass
+    """?as_of= is not a date (answered with 400 and the expected format)."""
 
 
 def _filters(request):
@@ -88,13 +88,9 @@ def task_list(request, plan_id: int):
 
 @login_required
 def my_tasks(request):
-    dept = services.user_department(request.user)
-    rows = []
-    if dept is not None:
-        for plan in Plan.objects.filter(tasks__assignments__department=dept).distinct():
-            qs = Task.objects.filter(plan=plan, assignments__department=dept).distinct()
-            rows.extend(services.task_rows(qs, default_day(plan)))
-    return render(request, "workplan/my_tasks.html", {"rows": rows, "department": dept})
+    return render(request, "workplan/my_tasks.html", {
+        "rows": services.my_department_rows(request.user),
+        "department": services.user_department(request.user)})
 
 
 def _audit_entries(task: Task):
