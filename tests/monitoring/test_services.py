@@ -149,6 +149,32 @@ def test_pipeline_groups_waits_escalates_and_reminds(world, t0):
 
 
 @committed
+def test_notified_alarm_that_resolves_is_told_once_to_those_told_it_fired(world, t0):
+    ing = services.Ingestor()
+    ing.ingest([rain("RG-001", t0, 35)], source="t")
+    fired = Alarm.objects.get().fired_at
+    services.run_pipeline(fired + dt.timedelta(seconds=40))  # grouped firing notice
+    services.run_pipeline(fired + dt.timedelta(minutes=31))  # escalated to 指挥中心
+    ing.ingest([rain("RG-001", t0 + 70 * MIN, 0)], source="t")  # the hour's sum is 0
+    alarm = Alarm.objects.get()
+    assert alarm.state == "resolved"
+    mail.outbox.clear()
+    services.run_pipeline(alarm.resolved_at + dt.timedelta(seconds=10))  # group wait
+    assert not any("已恢复" in m.subject for m in mail.outbox)
+    services.run_pipeline(alarm.resolved_at + dt.timedelta(seconds=40))
+    told = [m for m in mail.outbox if "已恢复" in m.subject]
+    assert {a for m in told for a in m.to} == {  # mailboxes and members of both
+        "sanfang@example.org", "sanfang_staff@example.org", "zhihui@example.org",
+        "other@example.org"}
+    assert "天河区暴雨 1 条" in told[0].subject
+    assert "五山雨量站" in told[0].body and "最高黄色" in told[0].body
+    mail.outbox.clear()
+    services.run_pipeline(alarm.resolved_at + dt.timedelta(minutes=10))
+    assert mail.outbox == []
+    assert Notification.objects.filter(subject__contains="已恢复").count() == 4
+
+
+@committed
 def test_silence_window_suppresses_notifications(world, t0):
     ing = services.Ingestor()
     ing.ingest([rain("RG-001", t0, 35)], source="t")
@@ -189,6 +215,15 @@ def test_transition_table_refuses_the_rest():
         lifecycle.check("resolved", "firing")
     with pytest.raises(lifecycle.TransitionError):
         lifecycle.check("pending", "acknowledged")
+
+
+def test_resolved_notice_waits_for_the_earliest_resolution_only():
+    t = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)
+    policy = lifecycle.GroupPolicy()
+    assert not lifecycle.resolved_due(t, [], policy)
+    assert not lifecycle.resolved_due(t, [t - dt.timedelta(seconds=20)], policy)
+    # a later resolution joins the message but does not hold it back
+    assert lifecycle.resolved_due(t, [t - dt.timedelta(seconds=31), t], policy)
 
 
 def test_no_data_rule_marks_sensor_offline_and_back(world, t0):

@@ -16,7 +16,11 @@ order by `services.run_pipeline`):
 - `silenced`: silences and maintenance windows match by rule, sensor, region
   prefix and hazard;
 - escalation and reminders (`escalation_due`, `reminder_due`) run per alarm until
-  it is acknowledged or resolved.
+  it is acknowledged or resolved;
+- resolved notices (`resolved_due`): alarms whose firing was notified and that
+  have since resolved are told to the same recipients as "已恢复", grouped like
+  the firing notices, once the group's earliest resolution is ``group_wait`` old
+  (so alarms clearing together go out in one message).
 """
 
 from __future__ import annotations
@@ -183,3 +187,12 @@ def reminder_due(state: str, last_notified_at: dt.datetime | None, now: dt.datet
     """Remind while firing and unacknowledged, every `every`."""
     return (state == FIRING and last_notified_at is not None and every.total_seconds() > 0
             and now - last_notified_at >= every)
+
+
+def resolved_due(now: dt.datetime, resolved_at: Iterable[dt.datetime],
+                 policy: GroupPolicy) -> bool:
+    """Should a group's resolved notice go out now? When its earliest resolution
+    waiting to be told is ``group_wait`` old (alarms that clear together are told
+    in one message; a steady trickle of resolutions cannot hold the notice back)."""
+    times = list(resolved_at)
+    return bool(times) and now - min(times) >= policy.group_wait

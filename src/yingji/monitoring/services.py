@@ -299,7 +299,15 @@ class Ingestor:
     """One ingest path's state: the sensor map and the rule engine. Used by the
     MQTT worker, the HTTP endpoint, CSV replay and the simulation."""
 
-    def __init__(self) -> None:
+    def __init__(self, touch_interval: float = 0.0) -> None:
+        # Each sensor's latest time/value (and offline → online) is written to its row
+        # at most every `touch_interval` seconds: 0 writes it with every batch (HTTP,
+        # replay); the MQTT worker uses 1 s, because at 20,000 readings/s the UPDATE of
+        # thousands of sensor rows per batch cost as much as storing the readings.
+        # These columns are a display cache: readings and alarms are never deferred.
+        self.touch_interval = touch_interval
+        self._latest: dict[int, tuple[int, float]] = {}
+        self._touched_at = time.monotonic()
         self.reload()
 
     def reload(self) -> None:
@@ -363,11 +371,39 @@ class Ingestor:
                 idx = np.array([self.engine.index_of[int(s)] for s in arr[:, 0]])
                 changes = self.engine.process(idx, arr[:, 1] / 1000.0, arr[:, 2],
                                               received_at=time.time())
-                _touch_sensors(arr)
                 stats.alarm_changes = len(changes)
                 if changes:
                     apply_changes(changes, self.by_id)
+        self._note_latest(new)  # committed
+        try:
+            self.flush_latest(due_only=True)
+        except Exception:  # a display cache: the readings are stored, keep going
+            log.exception("writing sensors' latest readings failed")
         return stats
+
+    def _note_latest(self, rows: Sequence[tuple[int, int, float]]) -> None:
+        latest = self._latest
+        for s, t, v in rows:
+            seen = latest.get(s)
+            if seen is None or t >= seen[0]:
+                latest[s] = (t, v)
+
+    def flush_latest(self, *, due_only: bool = False) -> int:
+        """Write the sensors' latest time and value noted since the last flush
+        (with `due_only`, only once `touch_interval` has passed since then)."""
+        if due_only and time.monotonic() - self._touched_at < self.touch_interval:
+            return 0
+        self._touched_at = time.monotonic()
+        if not self._latest:
+            return 0
+        latest, self._latest = self._latest, {}
+        try:
+            with transaction.atomic():
+                _touch_sensors(latest)
+        except Exception:
+            self._note_latest([(s, t, v) for s, (t, v) in latest.items()])  # next time
+            raise
+        return len(latest)
 
     def tick(self, at: dt.datetime | None = None) -> int:
         """Periodic work: no-data rules, then the notification pipeline."""
@@ -390,14 +426,9 @@ def _readings_since(since_ms: int) -> Iterable[tuple[int, int, float]]:
         "sensor_id", "ts_ms", "value").iterator(chunk_size=20000)
 
 
-def _touch_sensors(arr: np.ndarray) -> None:
+def _touch_sensors(latest: dict[int, tuple[int, float]]) -> None:
     """Latest time and value per sensor (bulk UPDATE, not audited: bulk data);
     an offline sensor that reports again is back online."""
-    latest: dict[int, tuple[int, float]] = {}
-    for s, t, v in arr:
-        key = int(s)
-        if key not in latest or t >= latest[key][0]:
-            latest[key] = (int(t), float(v))
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             # One statement for the whole batch (thousands of sensors per batch).
@@ -588,9 +619,10 @@ def _recipients(alarm: Alarm) -> list:
 def _send(departments_: Iterable, subject: str, body: str, key: str, source: Any) -> int:
     sent = 0
     depts = {d.pk: d for d in departments_ if d is not None}
-    for d in depts.values():
-        sent += len(outbox.notify_department(d, subject=subject, body=body, dedupe_key=key,
-                                             source=source))
+    for d in depts.values():  # one key per department: notify_department keys its
+        # mailbox as "<key>:dept", which would otherwise be shared by all of them
+        sent += len(outbox.notify_department(d, subject=subject, body=body,
+                                             dedupe_key=f"{key}:d{d.pk}", source=source))
     if not sent:  # nobody reachable owns it: the duty officers
         duty = [p.user for p in Profile.objects.select_related("user").filter(
             role=Role.DUTY_OFFICER)]
@@ -606,8 +638,9 @@ def _describe(a: Alarm) -> str:
 
 
 def run_pipeline(at: dt.datetime | None = None, policy: lifecycle.GroupPolicy = POLICY) -> int:
-    """dispatch → group → inhibit → silence → notify; then escalations, reminders
-    and expired silences. Returns the number of notifications queued."""
+    """dispatch → group → inhibit → silence → notify; resolved notices of alarms
+    that were notified; then escalations, reminders and expired silences. Returns
+    the number of notifications queued."""
     at = at or timezone.now()
     queued = 0
     with transaction.atomic(), audit.acting_as(None, ACTOR):
@@ -649,6 +682,7 @@ def run_pipeline(at: dt.datetime | None = None, policy: lifecycle.GroupPolicy = 
             Alarm.objects.filter(pk__in=[a.pk for a in alarms], last_notified_at__isnull=True
                                  ).update(last_notified_at=at)
         AlarmGroup.objects.exclude(key__in=list(groups)).delete()
+        queued += _resolved_notices(at, policy, silences)
         for a in active:
             if a.state != lifecycle.FIRING or any(
                     lifecycle.silenced(_view(a), silences, at) for _ in (0,)):
@@ -672,6 +706,62 @@ def run_pipeline(at: dt.datetime | None = None, policy: lifecycle.GroupPolicy = 
                                 _describe(a), f"monitoring:remind:{a.pk}:{a.reminders}", a)
                 a.last_notified_at = at
                 a.save(update_fields=["reminders", "last_notified_at"])
+    return queued
+
+
+RESOLVED_NOTICE_WITHIN = dt.timedelta(days=1)
+
+
+def _resolved_notices(at: dt.datetime, policy: lifecycle.GroupPolicy,
+                      silences: Sequence[lifecycle.SilenceView]) -> int:
+    """Tell the recipients of a firing notice that the alarm has resolved (已恢复):
+    grouped like the firing notices (district and hazard), through the outbox, to
+    the rule's or sensor's department and, if it was escalated, the escalation
+    department (the duty officers when none is reachable, as for firing).
+
+    An alarm is due when it was notified (``last_notified_at``) before it resolved;
+    stamping ``last_notified_at`` afterwards marks it told, and the dedupe key (the
+    group and its alarms) keeps a rerun from sending twice. Silence and
+    maintenance windows in force swallow the notice (it is still marked told)."""
+    from django.db.models import F
+
+    from yingji.monitoring.models import HAZARD_LABELS
+
+    resolved = list(Alarm.objects.select_related(
+        "rule", "sensor", "area", "sensor__department", "rule__notify_department",
+        "rule__escalate_to").filter(
+        state=lifecycle.RESOLVED, last_notified_at__isnull=False,
+        last_notified_at__lt=F("resolved_at"), resolved_at__lte=at,
+        resolved_at__gte=at - RESOLVED_NOTICE_WITHIN))
+    groups: dict[str, list[Alarm]] = defaultdict(list)
+    for a in resolved:
+        groups[lifecycle.group_key(_view(a))].append(a)
+    queued = 0
+    for key, alarms in groups.items():
+        if not lifecycle.resolved_due(at, (a.resolved_at for a in alarms), policy):
+            continue
+        told = [a for a in alarms if not lifecycle.silenced(_view(a), silences, at)
+                and not (a.sensor_id and a.sensor.status == Sensor.Status.MAINTENANCE)]
+        if told:
+            told.sort(key=lambda a: (-level_number(a.max_level), a.pk))
+            district = Region.objects.filter(pk=key.split(":")[0]).first()
+            subject = (f"监测报警已恢复:{district.name if district else ''}"
+                       f"{HAZARD_LABELS.get(told[0].hazard, '')} {len(told)} 条")
+            body = "\n".join(
+                f"已恢复 · {a.rule.name} · "
+                f"{a.sensor.name if a.sensor_id else (a.area.name if a.area_id else '')}"
+                f" · 最高{LEVEL_LABELS.get(a.max_level, '')}"
+                f" · 恢复于 {timezone.localtime(a.resolved_at):%m-%d %H:%M}" for a in told)
+            depts = [d for a in told for d in (
+                *_recipients(a), a.rule.escalate_to if a.escalated_at else None)]
+            views = [_view(a) for a in told]
+            queued += _send(depts, subject, body,
+                            f"monitoring:resolved:{key}:{lifecycle.fingerprint(views)}", told[0])
+        Alarm.objects.filter(pk__in=[a.pk for a in alarms]).update(last_notified_at=at)
+        AlarmEvent.objects.bulk_create([AlarmEvent(
+            alarm=a, at=at, state=a.state, level=a.level,
+            note="已发送恢复通知" if a in told else "恢复未通知(静默或维护中)")
+            for a in alarms])
     return queued
 
 
