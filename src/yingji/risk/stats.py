@@ -110,23 +110,61 @@ def _section(division: str | None) -> str:
     return section_of(division or "") or ""
 
 
-def hazard_figures(hazards: QuerySet, start: dt.date, end: dt.date) -> dict[str, Any]:
-    """New hazards in [start, end], open at `end`, closure and overdue rates."""
-    new = hazards.filter(found_on__gte=start, found_on__lte=end)
-    agg = new.aggregate(
-        total=Count("id"), major=Count("id", filter=Q(level="major")),
-        closed=Count("id", filter=Q(closed_on__isnull=False, closed_on__lte=end)))
-    open_now = hazards.filter(found_on__lte=end).filter(
-        Q(closed_on__isnull=True) | Q(closed_on__gt=end))
-    overdue = open_now.filter(deadline__lt=end, state__in=sorted(hazardflow.DEADLINE_STATES)).count()
-    open_count = open_now.count()
-    total = agg["total"] or 0
+def _period_aggregates(start: dt.date, end: dt.date, prefix: str = "") -> dict[str, Count]:
+    """Conditional counts of the hazard figures of [start, end] (see hazard_figures)."""
+    new = Q(found_on__gte=start, found_on__lte=end)
+    open_at_end = Q(found_on__lte=end) & (Q(closed_on__isnull=True) | Q(closed_on__gt=end))
     return {
-        "new": total, "new_major": agg["major"] or 0, "closed": agg["closed"] or 0,
-        "closure_rate": round(100.0 * (agg["closed"] or 0) / total, 1) if total else None,
-        "open": open_count, "overdue": overdue,
-        "overdue_rate": round(100.0 * overdue / open_count, 1) if open_count else None,
+        f"{prefix}new": Count("id", filter=new),
+        f"{prefix}new_major": Count("id", filter=new & Q(level="major")),
+        f"{prefix}closed": Count("id", filter=new & Q(closed_on__lte=end)),
+        f"{prefix}open": Count("id", filter=open_at_end),
+        f"{prefix}overdue": Count("id", filter=open_at_end & Q(
+            deadline__lt=end, state__in=sorted(hazardflow.DEADLINE_STATES))),
     }
+
+
+FIGURES = ("new", "new_major", "closed", "open", "overdue")
+
+
+def with_rates(counts: dict[str, int]) -> dict[str, Any]:
+    """The five counts of a period with the closure and overdue rates."""
+    total, open_count = counts["new"], counts["open"]
+    return {
+        **{k: counts[k] for k in FIGURES},
+        "closure_rate": round(100.0 * counts["closed"] / total, 1) if total else None,
+        "overdue_rate": round(100.0 * counts["overdue"] / open_count, 1) if open_count else None,
+    }
+
+
+def hazard_figures(hazards: QuerySet, start: dt.date, end: dt.date) -> dict[str, Any]:
+    """New hazards in [start, end] (of them major, and closed by `end`), open at
+    `end`, of those past their deadline and still to be rectified; closure and
+    overdue rates."""
+    agg = hazards.filter(found_on__lte=end).aggregate(**_period_aggregates(start, end))
+    return with_rates({k: agg[k] or 0 for k in FIGURES})
+
+
+def hazard_periods_by_cell(hazards: QuerySet, periods: dict[str, tuple[dt.date, dt.date]]
+                           ) -> list[dict[str, Any]]:
+    """hazard_figures of several periods at once, per district × industry division,
+    in one grouped pass over the ledger: rows of {"district_id", "division",
+    "<period>": {new, new_major, closed, open, overdue}}. The sum over all rows of a
+    period equals hazard_figures of that period."""
+    aggregates = {}
+    for name, (start, end) in periods.items():
+        aggregates.update(_period_aggregates(start, end, f"{name}__"))
+    last_end = max(end for _, end in periods.values())
+    rows = hazards.filter(found_on__lte=last_end).annotate(division=Substr("industry_code", 1, 2)).values(
+        "district_id", "division").annotate(**aggregates).order_by()
+    return [{"district_id": r["district_id"], "division": r["division"] or "",
+             **{name: {k: r[f"{name}__{k}"] or 0 for k in FIGURES} for name in periods}}
+            for r in rows]
+
+
+def total(cells: list[dict[str, Any]], period: str) -> dict[str, Any]:
+    """hazard_figures of `period` from hazard_periods_by_cell rows."""
+    return with_rates({k: sum(c[period][k] for c in cells) for k in FIGURES})
 
 
 def grade_distribution(enterprises: QuerySet) -> dict[str, int]:
