@@ -219,3 +219,46 @@ def test_date_cells_and_numbers_from_excel_are_read(gz):
     assert report.created == 1, report.errors
     h = Hazard.objects.get(code="YH-9")
     assert (str(h.found_on), str(h.deadline)) == ("2024-03-01", "2024-03-15")
+
+
+def test_web_import_runs_as_a_job_shows_progress_and_keeps_the_valid_rows_choice(client, gz, people):
+    from yingji.risk import importprogress, imports
+    from yingji.risk.models import LedgerImport
+
+    client.force_login(people["supervisor"])
+    enterprises_ok = ledger.import_ledger("enterprises", enterprises_file())
+    assert enterprises_ok.written
+    data = hazards_file(extra=[["YH-BAD", "91440106000000000X", "一般隐患", "企业自查", "消防安全",
+                                "无名企业", "2026-03-02", "", "已上报"]])
+    # All or nothing: one bad row, nothing written; the page (after the job) says so.
+    r = client.post("/risk/ledgers/", {"kind": "hazards", "file": io.BytesIO(data)}, follow=True)
+    page = r.content.decode()
+    assert "未导入任何数据" in page and "不在企业名录中" in page and Hazard.objects.count() == 0
+    # "Import the valid rows": the good ones are written, the bad one listed.
+    r = client.post("/risk/ledgers/", {"kind": "hazards", "file": io.BytesIO(data), "valid_only": "1"},
+                    follow=True)
+    page = r.content.decode()
+    assert "跳过有错误的 1 行" in page and Hazard.objects.count() == 3
+    record = LedgerImport.objects.order_by("-pk").first()
+    assert (record.status, record.created) == ("done", 3)
+    assert not imports.workbook_path(record).exists() and not imports.progress_path(record).exists()
+
+    # While a job runs, the page shows rows validated of the total and polls itself.
+    running = LedgerImport.objects.create(kind="hazards", filename="大台账.xlsx")
+    importprogress.write(imports.progress_path(running),
+                         importprogress.Snapshot("validate", 30_000, 100_000, 0))
+    page = client.get(f"/risk/ledgers/imports/{running.pk}/").content.decode()
+    assert "已校验 30,000 / 100,000 行(30%)" in page and 'hx-trigger="every 1s"' in page
+    importprogress.write(imports.progress_path(running), importprogress.Snapshot("write", 5_000, 100_000, 0))
+    fragment = client.get(f"/risk/ledgers/imports/{running.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert "已写入 5,000 / 100,000 行(5%)" in fragment and "<html" not in fragment
+
+
+def test_an_import_reports_each_phase_up_to_every_row(gz):
+    ledger.import_ledger("enterprises", enterprises_file())
+    seen = []
+    report = ledger.import_ledger("hazards", hazards_file(), track=lambda *a: seen.append(a))
+    assert report.written
+    phases = [p for p, _, _ in seen]
+    assert phases.index("validate") < phases.index("write")
+    assert ("validate", 3, 3) in seen and seen[-1] == ("write", 3, 3)

@@ -133,3 +133,25 @@ def test_accident_level_from_the_national_thresholds(deaths, injuries, loss, mis
 def test_negative_casualties_are_refused():
     with pytest.raises(ValueError, match="负数"):
         accidents.level(-1, 0, 0)
+
+
+def test_import_progress_file_is_throttled_but_keeps_phase_changes_and_the_end(tmp_path):
+    from yingji.risk import importprogress as ip
+
+    now = [0.0]
+    path = tmp_path / "1.progress.json"
+    track = ip.ProgressFile(path, interval=1.0, clock=lambda: now[0])
+    assert ip.read(path) is None
+    track("read", 5000, 0)
+    assert ip.read(path).describe() == "读取文件:已读取 5,000 行"
+    track("validate", 0, 100_000)
+    now[0] = 0.5
+    track("validate", 40_000, 100_000)  # within the interval: not written
+    assert ip.read(path).done == 0
+    now[0] = 1.2
+    track("validate", 60_000, 100_000)
+    assert ip.read(path).describe() == "逐行校验:已校验 60,000 / 100,000 行(60%)"
+    track("validate", 100_000, 100_000)  # the end of a phase is always written
+    assert ip.read(path).percent == 100
+    path.write_text("{broken")
+    assert ip.read(path) is None

@@ -188,7 +188,7 @@ def test_ledger_upload_page_reports_rows_and_api_refuses_with_422(client, gz, pe
     login(client, people["supervisor"])
     bad = xlsx(ENT_HEADERS, [["123", "x", "", None, None, "", "2614", "", "否", ""]])
     r = client.post("/risk/ledgers/", {"kind": "enterprises",
-                                       "file": io.BytesIO(bad)}, format="multipart")
+                                       "file": io.BytesIO(bad)}, format="multipart", follow=True)
     page = r.content.decode()
     assert "未导入任何数据" in page and "18位" in page
     from django.core.files.uploadedfile import SimpleUploadedFile

@@ -40,6 +40,7 @@ from yingji.risk.supervision import normalise_industry
 
 CHUNK = 900  # below SQLite's bound-parameter limit
 Progress = Callable[[int, int], None]
+Track = Callable[[str, int, int], None]  # (phase "read"/"validate"/"write", done, total)
 
 ENTERPRISE_COLUMNS = ["统一社会信用代码", "单位名称", "地址", "经度", "纬度", "坐标系", "行业代码",
                       "重点行业领域", "涉及重大危险源", "监管部门", "安全负责人", "联系电话", "从业人数",
@@ -107,8 +108,10 @@ class ImportReport:
 # ---------------------------------------------------------------- reading
 
 
-def read_workbook(data: bytes, kind: str) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
-    """(rows as (Excel row number, {header: value}), file-level errors)."""
+def read_workbook(data: bytes, kind: str, progress: Progress | None = None
+                  ) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
+    """(rows as (Excel row number, {header: value}), file-level errors);
+    `progress(rows read, 0)` every 5,000 rows."""
     try:
         stream = xlsxread.read_rows(data, SHEET_TITLES[kind])
         first = next(stream, None)
@@ -128,6 +131,8 @@ def read_workbook(data: bytes, kind: str) -> tuple[list[tuple[int, dict[str, Any
                 continue
             rows.append((number, {name: (values[i] if i < len(values) else None)
                                   for name, i in index.items()}))
+            if progress and len(rows) % 5000 == 0:
+                progress(len(rows), 0)
     except (xlsxread.XlsxError, ValueError):
         return [], [RowError(0, "", "文件不是有效的 Excel (.xlsx) 文件(内容损坏)")]
     return rows, []
@@ -502,13 +507,26 @@ def _write_hazards(parsed, report: ImportReport, progress: Progress | None, user
 
 def import_ledger(kind: str, data: bytes, *, filename: str = "台账.xlsx", user: Any = None,
                   valid_only: bool = False, progress: Progress | None = None,
-                  record: LedgerImport | None = None) -> ImportReport:
+                  record: LedgerImport | None = None, track: Track | None = None) -> ImportReport:
     """Validate every row, then write all of them (or, with `valid_only`, the
-    valid ones) in one transaction. `progress(done, total)` is called as it goes."""
+    valid ones) in one transaction. `progress(done, total)` is called as rows are
+    validated and written; `track(phase, done, total)` also names the phase."""
     if kind not in COLUMNS:
         raise ValueError(f"未知的台账类别:{kind}")
+
+    def step(phase: str) -> Progress | None:
+        if progress is None and track is None:
+            return None
+
+        def call(done: int, total: int) -> None:
+            if progress and phase != "read":
+                progress(done, total)
+            if track:
+                track(phase, done, total)
+        return call
+
     report = ImportReport(kind=kind, filename=filename, valid_only=valid_only)
-    rows, file_errors = read_workbook(data, kind)
+    rows, file_errors = read_workbook(data, kind, step("read"))
     report.total = len(rows)
     if file_errors:
         report.errors = file_errors
@@ -518,26 +536,33 @@ def import_ledger(kind: str, data: bytes, *, filename: str = "台账.xlsx", user
         record.total_rows = len(rows)
         record.save(update_fields=["total_rows"])
     errors: list[RowError] = []
+    validated, written = step("validate"), step("write")
+    if validated:
+        validated(0, len(rows))
     if kind == "enterprises":
         parsed = _parse_enterprises(rows, errors)
     elif kind == "risk_points":
         parsed = _parse_risk_points(rows, errors)
     else:
-        parsed = _parse_hazards(rows, errors, progress)
+        parsed = _parse_hazards(rows, errors, validated)
+    if validated:
+        validated(len(rows), len(rows))
     report.errors = sorted(errors, key=lambda e: (e.row, e.column))
     if errors and not valid_only:
         _finish(record, report)
         return report
+    if written:
+        written(0, len(parsed))
     with transaction.atomic():
         if kind == "enterprises":
-            _write_enterprises(parsed, report, progress)
+            _write_enterprises(parsed, report, written)
         elif kind == "risk_points":
-            _write_risk_points(parsed, report, progress)
+            _write_risk_points(parsed, report, written)
         else:
-            _write_hazards(parsed, report, progress, user)
+            _write_hazards(parsed, report, written, user)
     report.written = True
-    if progress:
-        progress(len(rows), len(rows))
+    if written:
+        written(len(parsed), len(parsed))
     _finish(record, report)
     return report
 

@@ -23,6 +23,7 @@ urlpatterns = [
     path("reports/quarterly/", views.quarterly, name="quarterly"),
     path("reports/consultation/", views.consultation, name="consultation"),
     path("ledgers/", views.ledgers, name="ledgers"),
+    path("ledgers/imports/<int:pk>/", views.ledger_import, name="ledger_import"),
     path("ledgers/<str:kind>/export/", views.ledger_export, name="ledger_export"),
     path("ledgers/<str:kind>/template/", views.ledger_template, name="ledger_template"),
 ]

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from yingji.core.models import Region
 from yingji.core.scope import scope_for
-from yingji.risk import grading, hazardflow, ledger, queries, reports, services, stats
+from yingji.risk import grading, hazardflow, imports, ledger, queries, reports, services, stats
 from yingji.risk.categories import ACCIDENT_TYPES, HAZARD_CATEGORIES, KEY_CATEGORIES
 from yingji.risk.models import (
     Enterprise,
@@ -375,26 +375,40 @@ def consultation(request):
 # ---------------------------------------------------------------- ledgers
 
 
+def _may_import(user) -> bool:
+    scope = scope_for(user)
+    return scope.edits_all or bool(scope.department_ids)
+
+
 @login_required
 def ledgers(request):
-    report = None
     if request.method == "POST":
         kind = request.POST.get("kind", "")
         upload = request.FILES.get("file")
         if kind not in ledger.COLUMNS or upload is None:
             messages.error(request, "请选择台账类别和文件")
-        elif not scope_for(request.user).edits_all and not scope_for(request.user).department_ids:
+        elif not _may_import(request.user):
             messages.error(request, "无权导入台账")
         else:
-            record = LedgerImport.objects.create(kind=kind, filename=upload.name[:200],
-                                                 valid_only=bool(request.POST.get("valid_only")),
-                                                 started_by=request.user)
-            report = ledger.import_ledger(kind, upload.read(), filename=upload.name,
-                                          user=request.user, valid_only=record.valid_only,
-                                          record=record)
+            # A background job does the import; its page shows the progress.
+            record = imports.start(kind, upload.read(), filename=upload.name, user=request.user,
+                                   valid_only=bool(request.POST.get("valid_only")))
+            return redirect("risk:ledger_import", pk=record.pk)
     return render(request, "risk/ledgers.html", {
-        "report": report, "kinds": list(ledger.SHEET_TITLES.items()),
-        "imports": LedgerImport.objects.all()[:20]})
+        "kinds": list(ledger.SHEET_TITLES.items()), "imports": LedgerImport.objects.all()[:20]})
+
+
+@login_required
+def ledger_import(request, pk: int):
+    """One import: its progress while it runs (the fragment polls itself), then its report."""
+    record = get_object_or_404(LedgerImport, pk=pk)
+    if not _may_import(request.user):
+        raise PermissionDenied("无权查看台账导入")
+    ctx = {"record": record, "progress": imports.progress(record), "report": imports.report(record),
+           "kinds": list(ledger.SHEET_TITLES.items())}
+    if request.htmx:
+        return render(request, "risk/_import_progress.html", ctx)
+    return render(request, "risk/ledger_import.html", ctx)
 
 
 @login_required
