@@ -11,9 +11,17 @@ loss (published − stored: must be 0), and p99 latency from publishing a readin
 over threshold to its alarm being in the database (trigger readings on fresh
 sensors, every 0.25 s, polled every 10 ms).
 
+The offered load is 10 % above the target (22,000 readings/s for 60 s), so that
+a system that keeps up shows a figure above 20,000/s (a run offered exactly the
+target could only ever show a little less, the last batch's drain included).
+
 The broker runs with the shipped configuration (data/mosquitto.conf), on a free
-port; the database is a fresh SQLite file (WAL). QUICK=1: 150,000 readings per
-run instead of 1,200,000 (60 s at 20,000/s).
+port; the database is PostgreSQL when it answers (a database of the run's own),
+else a fresh SQLite file (WAL). QUICK=1: 7.5 s of publishing instead of 60 s, on
+2,000 sensors instead of 10,000.
+
+The figure is the 2-worker run's readings/s (the scaled-out deployment); its p99
+is beside it, with the 1-worker run and the bare subscriber.
 
 Last line: one JSON object (bench, figure, unit, target, baseline, ratio, quick).
 """
@@ -31,11 +39,13 @@ import uuid
 from pathlib import Path
 
 QUICK = os.environ.get("QUICK") == "1"
-TOTAL = 150_000 if QUICK else 1_200_000
+TARGET = 20_000
+P99_TARGET_MS = 1000
+RATE = float(os.environ.get("RATE", TARGET * 1.1))  # offered load, readings/s
+SECONDS = 7.5 if QUICK else 60.0
+TOTAL = int(RATE * SECONDS) // 100 * 100
 N_SENSORS = 2_000 if QUICK else 10_000
 CHUNK = 100
-TARGET = 20_000
-RATE = float(os.environ.get("RATE", TARGET))  # offered load, readings/s
 
 VAR = Path(tempfile.mkdtemp(prefix="yingji-bench-mqtt-"))
 os.environ["YINGJI_VAR_DIR"] = str(VAR)
@@ -261,15 +271,16 @@ def _main() -> None:
         print(f"1 worker: {one}", flush=True)
         two = run_workers(broker, 2, 2)
         print(f"2 workers: {two}", flush=True)
-    best = max((one, two), key=lambda r: r["readings_per_s"])
     load = os.getloadavg()[0]
     print(f"database {connection.vendor}, readings per run {TOTAL:,}, sensors {N_SENSORS:,}, "
           f"load average {load:.1f}, "
           f"{time.perf_counter() - started:.0f} s")
     print(json.dumps({
-        "bench": "monitoring_mqtt_end_to_end", "figure": best["readings_per_s"],
+        "bench": "monitoring_mqtt_end_to_end", "figure": two["readings_per_s"],
         "unit": "readings/s", "target": TARGET, "baseline": "bare_mqtt_subscriber",
-        "ratio": round(best["readings_per_s"] / bare["readings_per_s"], 3), "quick": QUICK,
+        "ratio": round(two["readings_per_s"] / bare["readings_per_s"], 3), "quick": QUICK,
+        "p99_alarm_ms": two["p99_alarm_ms"], "p99_target_ms": P99_TARGET_MS,
+        "lost": two["lost"], "load_average": round(load, 1),
         "workers_1": one, "workers_2": two, "bare": bare,
     }, ensure_ascii=False))
 

@@ -14,7 +14,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from yingji.monitoring import payloads, services
 from yingji.monitoring.broker import Broker
 from yingji.monitoring.ingest import Worker
-from yingji.monitoring.models import Alarm, DeadLetter, Reading
+from yingji.monitoring.models import Alarm, DeadLetter, Reading, Sensor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 _ids = itertools.count()
@@ -84,6 +84,10 @@ def test_worker_stores_alarms_and_dead_letters_bad_messages(world, broker):
     assert wait_for(lambda: w.messages == 5)
     alarm = Alarm.objects.get()  # 25 mm in the hour → blue
     assert (alarm.sensor.code, alarm.state, alarm.level) == ("RG-001", "firing", "blue")
+    # The sensor list shows the latest reading within a second or so (written off the
+    # alarm path by the worker's own thread).
+    assert wait_for(lambda: Sensor.objects.filter(
+        code="RG-001", last_seen_ms=t + 60_000, last_value=13.0).exists(), timeout=5)
     reasons = " ".join(DeadLetter.objects.values_list("reason", flat=True))
     assert "JSON 无法解析" in reasons and "有限数值" in reasons and "未知传感器「NOPE」" in reasons
     # The worker is still alive after the bad messages.

@@ -243,6 +243,20 @@ def test_no_data_rule_marks_sensor_offline_and_back(world, t0):
     assert Alarm.objects.get(rule__name="离线").state == "resolved"
 
 
+def test_deferred_latest_reading_is_written_on_flush_and_never_goes_back(world, t0):
+    ing = services.Ingestor(touch_interval=None)  # as the MQTT worker: flushed by its thread
+    ing.ingest([("WL-001", t0 + MIN, 7.0, "cm"), ("WL-001", t0, 3.0, "cm")], source="t")
+    world["w1"].refresh_from_db()
+    assert world["w1"].last_value is None  # not yet: a display cache, written in bulk
+    assert ing.flush_latest() == 1
+    world["w1"].refresh_from_db()
+    assert (world["w1"].last_seen_ms, world["w1"].last_value) == (t0 + MIN, 7.0)
+    ing.ingest([("WL-001", t0 + 30_000, 5.0, "cm")], source="t")  # late, older reading
+    ing.flush_latest()
+    world["w1"].refresh_from_db()
+    assert world["w1"].last_value == 7.0
+
+
 def test_restart_keeps_rolling_sums_and_active_alarms(world):
     t0 = services.now_ms() - 10 * MIN
     services.Ingestor().ingest([rain("RG-001", t0, 25)], source="t")

@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 SUBSCRIPTION = "yingji/v1/#"
 SESSION_EXPIRY_S = 7 * 24 * 3600
 RECEIVE_MAXIMUM = 2000
+# A batch closes after `batch_wait`, or at this many payload bytes (about 8,000
+# readings in the compact form): under a backlog, batches stay short enough that an
+# alarm never waits behind a huge one.
+BATCH_BYTES = 256_000
 TRANSIENT_RETRIES = 6
 
 
@@ -59,12 +63,16 @@ class Worker:
     """One ingest worker. `run()` blocks until `stop()` (or `crash()` in tests)."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 1883, *, client_id: str,
-                 group: str = "yingji", batch_max: int = 2000, batch_wait: float = 0.05,
-                 tick_every: float = 10.0, ingestor: services.Ingestor | None = None,
+                 group: str = "yingji", batch_max: int = 2000, batch_bytes: int = BATCH_BYTES,
+                 batch_wait: float = 0.05, tick_every: float = 10.0, touch_every: float = 1.0,
+                 ingestor: services.Ingestor | None = None,
                  on_subscribed: Callable[[], None] | None = None):
         self.host, self.port, self.client_id, self.group = host, port, client_id, group
-        self.batch_max, self.batch_wait, self.tick_every = batch_max, batch_wait, tick_every
-        self.ingestor = ingestor or services.Ingestor()
+        self.batch_max, self.batch_bytes = batch_max, batch_bytes
+        self.batch_wait, self.tick_every, self.touch_every = batch_wait, tick_every, touch_every
+        # The sensors' latest time/value (a display cache) is written by a thread of
+        # its own every `touch_every` seconds, off the path from reading to alarm.
+        self.ingestor = ingestor or services.Ingestor(touch_interval=None)
         self.inbox: queue.Queue[Message] = queue.Queue()
         self.stats = services.IngestStats()
         self.messages = 0
@@ -112,6 +120,8 @@ class Worker:
 
         self._connect()
         last_tick = time.monotonic()
+        flusher = threading.Thread(target=self._flush_loop, name="ingest-flush", daemon=True)
+        flusher.start()
         try:
             with audit.acting_as(None, services.ACTOR):
                 while not self._stop.is_set():
@@ -127,9 +137,11 @@ class Worker:
                         except Exception:  # periodic work must not kill ingest
                             log.exception("monitoring tick failed")
         finally:
+            flusher.join()
             if self._crash.is_set():
                 self._drop_connection()
             else:
+                self._flush_latest()
                 self.client.disconnect()
                 self.client.loop_stop()
             from django.db import connection
@@ -142,12 +154,15 @@ class Worker:
         except queue.Empty:
             return []
         batch = [first]
+        size = len(first.payload)
         deadline = time.monotonic() + self.batch_wait
-        while len(batch) < self.batch_max:
+        while len(batch) < self.batch_max and size < self.batch_bytes:
             try:
-                batch.append(self.inbox.get(timeout=max(0.0, deadline - time.monotonic())))
+                m = self.inbox.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 break
+            batch.append(m)
+            size += len(m.payload)
         return batch
 
     def _handle(self, batch: list[Message]) -> None:
@@ -178,6 +193,21 @@ class Worker:
             if m.qos > 0:
                 self.client.ack(m.mid, m.qos)
         self.messages += len(batch)
+
+    def _flush_loop(self) -> None:
+        from django.db import connection
+
+        try:
+            while not self._stop.wait(self.touch_every):
+                self._flush_latest()
+        finally:
+            connection.close()  # this thread's own connection
+
+    def _flush_latest(self) -> None:
+        try:
+            self.ingestor.flush_latest()
+        except Exception:  # a display cache: never stop ingest for it
+            log.exception("writing sensors' latest readings failed")
 
     def _handle_one(self, m: Message) -> None:
         r, p = payloads.parse_mqtt(m.topic, m.payload)

@@ -299,14 +299,17 @@ class Ingestor:
     """One ingest path's state: the sensor map and the rule engine. Used by the
     MQTT worker, the HTTP endpoint, CSV replay and the simulation."""
 
-    def __init__(self, touch_interval: float = 0.0) -> None:
+    def __init__(self, touch_interval: float | None = 0.0) -> None:
         # Each sensor's latest time/value (and offline → online) is written to its row
         # at most every `touch_interval` seconds: 0 writes it with every batch (HTTP,
-        # replay); the MQTT worker uses 1 s, because at 20,000 readings/s the UPDATE of
-        # thousands of sensor rows per batch cost as much as storing the readings.
+        # replay); None leaves it to the owner, who calls flush_latest() (the MQTT
+        # worker does, from a thread of its own every second: at 20,000 readings/s the
+        # UPDATE of thousands of sensor rows per batch cost as much as storing the
+        # readings, and in line it delayed every alarm behind it).
         # These columns are a display cache: readings and alarms are never deferred.
         self.touch_interval = touch_interval
         self._latest: dict[int, tuple[int, float]] = {}
+        self._latest_lock = threading.Lock()
         self._touched_at = time.monotonic()
         self.reload()
 
@@ -375,28 +378,31 @@ class Ingestor:
                 if changes:
                     apply_changes(changes, self.by_id)
         self._note_latest(new)  # committed
-        try:
-            self.flush_latest(due_only=True)
-        except Exception:  # a display cache: the readings are stored, keep going
-            log.exception("writing sensors' latest readings failed")
+        if self.touch_interval is not None and \
+                time.monotonic() - self._touched_at >= self.touch_interval:
+            try:
+                self.flush_latest()
+            except Exception:  # a display cache: the readings are stored, keep going
+                log.exception("writing sensors' latest readings failed")
         return stats
 
     def _note_latest(self, rows: Sequence[tuple[int, int, float]]) -> None:
-        latest = self._latest
-        for s, t, v in rows:
-            seen = latest.get(s)
-            if seen is None or t >= seen[0]:
-                latest[s] = (t, v)
+        with self._latest_lock:
+            latest = self._latest
+            for s, t, v in rows:
+                seen = latest.get(s)
+                if seen is None or t >= seen[0]:
+                    latest[s] = (t, v)
 
-    def flush_latest(self, *, due_only: bool = False) -> int:
-        """Write the sensors' latest time and value noted since the last flush
-        (with `due_only`, only once `touch_interval` has passed since then)."""
-        if due_only and time.monotonic() - self._touched_at < self.touch_interval:
-            return 0
+    def flush_latest(self) -> int:
+        """Write the sensors' latest time and value noted since the last flush;
+        returns how many sensors (thread-safe: the MQTT worker calls it from its
+        own thread, with a database connection of that thread)."""
         self._touched_at = time.monotonic()
-        if not self._latest:
+        with self._latest_lock:
+            latest, self._latest = self._latest, {}
+        if not latest:
             return 0
-        latest, self._latest = self._latest, {}
         try:
             with transaction.atomic():
                 _touch_sensors(latest)
@@ -763,6 +769,24 @@ def _resolved_notices(at: dt.datetime, policy: lifecycle.GroupPolicy,
             note="已发送恢复通知" if a in told else "恢复未通知(静默或维护中)")
             for a in alarms])
     return queued
+
+
+def retire_rule_alarms(rule: AlarmRule, at: dt.datetime | None = None) -> int:
+    """A rule switched off: its open alarms resolve (they would otherwise stay open,
+    as no engine evaluates the rule any more) and the regional levels follow.
+    Those told an alarm fired then get the resolved notice. Returns how many."""
+    at = at or timezone.now()
+    areas: set[tuple[str, str]] = set()
+    n = 0
+    with transaction.atomic():
+        for alarm in Alarm.objects.select_for_update().filter(
+                rule=rule, state__in=lifecycle.OPEN_STATES):
+            _transition(alarm, lifecycle.RESOLVED, alarm.level, at, None, "规则已停用")
+            areas.update((c, alarm.hazard) for c in (alarm.street_code, alarm.district_code) if c)
+            n += 1
+        if areas:
+            update_regional_levels(areas)
+    return n
 
 
 # ------------------------------------------------------- rollups, retention
