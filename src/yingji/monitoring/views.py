@@ -1,7 +1,8 @@
 """Monitoring pages: the live board (regional levels, alarm list with acknowledge
 and silence, sensor counts), sensor detail with a chart of recent readings, rules
-with a dry run, dead letters. The map itself is the one map (/map/), where this
-module registers its layers."""
+with a dry run and the rule editor (create, edit with a dry run of the unsaved
+rule, switch on/off), dead letters. The map itself is the one map (/map/), where
+this module registers its layers."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from yingji.core.scope import scope_for
 from yingji.monitoring import lifecycle, services
+from yingji.monitoring.forms import AlarmRuleForm
+from yingji.monitoring.map_layers import BUCKETS
 from yingji.monitoring.models import (
     HAZARD_LABELS,
     Alarm,
@@ -58,7 +62,8 @@ def live(request: HttpRequest) -> HttpResponse:
         lv.hazard_label = HAZARD_LABELS.get(lv.hazard, lv.hazard)
     sensors = services.visible_sensors(request.user)
     counts = dict(sensors.values_list("status").annotate(n=Count("id")))
-    ctx.update({"levels": levels, "counts": counts, "total": sum(counts.values())})
+    ctx.update({"levels": levels, "counts": counts, "total": sum(counts.values()),
+                "map_layers": ",".join(["districts", *(key for key, *_ in BUCKETS.values())])})
     return render(request, "monitoring/live.html", ctx)
 
 
@@ -160,8 +165,80 @@ def rules(request: HttpRequest) -> HttpResponse:
         except (RuleError, ValueError) as exc:
             error = str(exc) if isinstance(exc, RuleError) else f"数值格式不对:{exc}"
     return render(request, "monitoring/rules.html", {
-        "rules": AlarmRule.objects.all(), "result": result, "error": error, "form": form,
-        "types": SensorType.choices, "metrics": AlarmRule.Metric.choices[:3]})
+        "rules": AlarmRule.objects.select_related("child"), "result": result, "error": error,
+        "form": form, "types": SensorType.choices, "metrics": AlarmRule.Metric.choices[:3],
+        "may_add": may_manage_rules(request.user, "add"),
+        "may_change": may_manage_rules(request.user, "change")})
+
+
+def may_manage_rules(user, action: str = "change") -> bool:
+    """Rules are bureau-wide configuration: those who edit everything (leaders,
+    supervisors, administrators, superusers) and those granted the model
+    permission (e.g. the bureau's monitoring staff, as in the admin)."""
+    return scope_for(user).edits_all or user.has_perm(f"monitoring.{action}_alarmrule")
+
+
+APPLY_NOTE = "正在运行的接入进程(yingji ingest)重启后按新规则判断"
+
+
+@login_required
+def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
+    """Create or edit a rule; 「试运行」 evaluates the edited rule (unsaved) against
+    the last 24 hours, 「保存」 saves it (audited like every model change)."""
+    rule = get_object_or_404(AlarmRule, pk=rule_id) if rule_id else None
+    if not may_manage_rules(request.user, "change" if rule else "add"):
+        raise PermissionDenied("仅局领导、督查、管理员或有规则管理权限的人员可编辑报警规则")
+    was_active = rule is not None and rule.active  # the form edits `rule` in place
+    form = AlarmRuleForm(request.POST or None, instance=rule)
+    result, dry_error = None, ""
+    if request.method == "POST" and form.is_valid():
+        if request.POST.get("action") == "dry_run":
+            if form.cleaned_data["metric"] == AlarmRule.Metric.COMPOSITE:
+                dry_error = "区域组合规则暂不支持试运行(可试运行其子规则)"
+            else:
+                result = services.dry_run(form.rule_spec())
+                for e in result["alarming"]:
+                    e["max_level_label"] = LEVEL_LABELS.get(e["max_level"], "")
+        else:
+            saved = form.save()
+            note = ""
+            if was_active and not saved.active:
+                n = services.retire_rule_alarms(saved)
+                note = f";{n} 条未解除报警已解除" if n else ""
+            messages.success(request, f"已保存规则「{saved.name}」{note}。{APPLY_NOTE}。")
+            return redirect("monitoring:rules")
+    groups = [(legend, [form[name] for name in names]) for legend, names in RULE_FIELDS]
+    return render(request, "monitoring/rule_form.html", {
+        "form": form, "rule": rule, "result": result, "dry_error": dry_error,
+        "groups": groups})
+
+
+RULE_FIELDS = (
+    ("规则", ("name", "metric", "direction", "active")),
+    ("监测对象", ("sensor_type", "sensor_codes")),
+    ("四级阈值(不用的级别留空)", ("blue", "yellow", "orange", "red")),
+    ("判断方式", ("window_s", "hysteresis", "for_s", "escalate_every_s")),
+    ("区域组合(仅指标为「区域组合」时)", ("child", "k", "composite_level")),
+    ("通知", ("notify_department", "escalate_to", "escalate_after_min", "remind_every_min")),
+)
+
+
+@login_required
+@require_POST
+def rule_toggle(request: HttpRequest, rule_id: int) -> HttpResponse:
+    """Switch a rule on or off (switching off resolves its open alarms)."""
+    if not may_manage_rules(request.user, "change"):
+        raise PermissionDenied("仅局领导、督查、管理员或有规则管理权限的人员可启停报警规则")
+    rule = get_object_or_404(AlarmRule, pk=rule_id)
+    rule.active = not rule.active
+    rule.save(update_fields=["active"])
+    if rule.active:
+        messages.success(request, f"已启用规则「{rule.name}」。{APPLY_NOTE}。")
+    else:
+        n = services.retire_rule_alarms(rule)
+        messages.success(request, f"已停用规则「{rule.name}」" + (f",{n} 条未解除报警已解除" if n else "")
+                         + f"。{APPLY_NOTE}。")
+    return redirect("monitoring:rules")
 
 
 @login_required
