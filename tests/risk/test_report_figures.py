@@ -1,10 +1,10 @@
-"""The quarterly report's hazard figures (one grouped pass over the ledger) agree
-with a direct count of the register, for the whole city and for a district's
-scope, as hazards move through the workflow."""
+"""The quarterly report's and the dashboard's hazard figures (one grouped pass
+over the ledger each) agree with a direct count of the register, for the whole
+city and for a district's scope, as hazards move through the workflow."""
 
 import datetime as dt
 
-from yingji.risk import creditcode, reports, services
+from yingji.risk import creditcode, reports, services, stats
 from yingji.risk.models import Hazard
 
 DEADLINE_STATES = {"reported", "assigned", "rectifying", "rejected"}
@@ -21,6 +21,18 @@ def direct(hazards, start, end):
         "overdue": sum(h.deadline is not None and h.deadline < end and h.state in DEADLINE_STATES
                        for h in open_),
     }
+
+
+def check_dashboard(as_of):
+    board = stats.overview(as_of)
+    hazards = list(Hazard.objects.all())
+    assert {s["state"]: s["count"] for s in board["hazard_states"]} == {
+        s: sum(h.state == s for h in hazards) for s in {s["state"] for s in board["hazard_states"]}}
+    assert board["overdue"] == sum(h.state in DEADLINE_STATES and h.deadline is not None
+                                   and h.deadline < as_of for h in hazards)
+    assert board["open_major"] == sum(h.level == "major" and h.state != "closed" for h in hazards)
+    assert board["open_hazards"] == sum(h.state != "closed" for h in hazards)
+    return board
 
 
 def check(year, quarter, user=None, districts=None):
@@ -60,6 +72,7 @@ def test_report_figures_match_a_direct_count_across_state_changes(chem, people):
     for h in hazards:
         services.transition(h, "assign", boss, on=h.found_on, deadline=h.found_on + dt.timedelta(days=20))
     check(2025, 2)
+    assert check_dashboard(dt.date(2025, 5, 1))["overdue"] > 0
     for h in hazards[2:8]:
         services.transition(h, "start", boss, on=h.found_on + dt.timedelta(days=1))
     for h, action_day in ((hazards[2], dt.date(2025, 4, 1)), (hazards[4], dt.date(2025, 4, 20)),
@@ -73,5 +86,6 @@ def test_report_figures_match_a_direct_count_across_state_changes(chem, people):
     assert data["hazards"]["closed"] == 1 and data["hazards"]["overdue"] > 0
     check(2025, 3)
     check(2026, 1)
+    check_dashboard(dt.date(2025, 6, 1))
     # A district's staff see their district's figures only.
     check(2025, 2, user=people["tianhe"], districts={"天河区"})

@@ -205,6 +205,12 @@ class Hazard(models.Model):
             models.Index(fields=["district", "-found_on", "-id"], name="risk_hazard_district_recent"),
             models.Index(fields=["state", "-found_on", "-id"], name="risk_hazard_state_recent"),
             models.Index(fields=["industry_code", "-found_on", "-id"], name="risk_hazard_industry_recent"),
+            # Covering indexes of the two whole-ledger aggregations: the dashboard's
+            # counts per state and level (with the deadline for overdue) and the
+            # report's open hazards per enterprise (top 10), read from the index alone.
+            models.Index(fields=["state", "level", "deadline"], name="risk_hazard_state_level"),
+            models.Index(fields=["enterprise", "found_on", "closed_on", "level"],
+                         name="risk_hazard_enterprise_open"),
         ]
 
     def __str__(self) -> str:
