@@ -188,3 +188,26 @@ def test_rule_editor_explains_dry_runs_and_saves_with_audit(client, alarmed):
     assert AlarmRule.objects.get(pk=alarmed["rain"].pk).blue == 25
     client.post(reverse("monitoring:rule_toggle", args=[alarmed["rain"].pk]))
     assert AlarmRule.objects.get(pk=alarmed["rain"].pk).active
+
+
+def test_api_creates_and_switches_off_rules_with_the_editors_checks(client, alarmed):
+    from yingji.core.models import Role
+
+    from .conftest import make_user
+
+    body = {"name": "积水(接口)", "sensor_type": "waterlogging", "metric": "value",
+            "direction": "below", "thresholds": [10, 20, None, None]}
+    client.force_login(alarmed["duty"])
+    assert client.post("/api/v1/monitoring/rules", body, content_type="application/json"
+                       ).status_code == 403
+    client.force_login(make_user("leader", role=Role.LEADER))
+    r = client.post("/api/v1/monitoring/rules", body, content_type="application/json")
+    assert r.status_code == 422 and "应小于蓝色阈值" in r.json()["detail"]["yellow"][0]
+    r = client.post("/api/v1/monitoring/rules", body | {"direction": "above"},
+                    content_type="application/json")
+    assert r.status_code == 200 and r.json()["thresholds"] == [10, 20, None, None]
+    rain = {"name": "1小时雨量", "sensor_type": "rain", "metric": "sum", "window_s": 3600,
+            "thresholds": [20, 30, 50, 100], "active": False}
+    r = client.put(f"/api/v1/monitoring/rules/{alarmed['rain'].pk}", rain,
+                   content_type="application/json")
+    assert r.json()["active"] is False and Alarm.objects.get().state == "resolved"

@@ -1,6 +1,6 @@
 """Monitoring API (/api/v1/monitoring/): bulk ingest (token), sensors and their
-readings, alarms (acknowledge, silence), regional levels, rules and a dry run,
-dead letters. Everything the pages do, for other systems."""
+readings, alarms (acknowledge, silence), regional levels, rules (create, edit,
+switch on/off, validated by the rule editor's form) and a dry run, dead letters. Everything the pages do, for other systems."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from ninja import Router, Schema
 from ninja.security import HttpBearer
 
 from yingji.monitoring import services
+from yingji.monitoring.forms import THRESHOLDS, AlarmRuleForm, may_manage_rules
 from yingji.monitoring.models import Alarm, AlarmRule, DeadLetter, Reading, RegionalLevel, Sensor
 from yingji.monitoring.rules import Rule, RuleError
 
@@ -212,9 +213,56 @@ class RuleOut(Schema):
 
 @router.get("/rules", response=list[RuleOut])
 def rules(request):
-    return [{"id": r.pk, "name": r.name, "sensor_type": r.sensor_type, "metric": r.metric,
-             "thresholds": [r.blue, r.yellow, r.orange, r.red], "window_s": r.window_s,
-             "for_s": r.for_s, "active": r.active} for r in AlarmRule.objects.all()]
+    return [_rule(r) for r in AlarmRule.objects.all()]
+
+
+class RuleSaveIn(RuleIn):
+    child: int | None = None
+    k: int = 1
+    composite_level: str = "orange"
+    notify_department: int | None = None
+    escalate_to: int | None = None
+    escalate_after_min: int = 30
+    remind_every_min: int = 60
+    active: bool = True
+
+
+def _save_rule(request, body: RuleSaveIn, rule: AlarmRule | None) -> dict:
+    if not may_manage_rules(request.user, "change" if rule else "add"):
+        raise PermissionDenied("仅局领导、督查、管理员或有规则管理权限的人员可编辑报警规则")
+    data = body.dict()
+    if len(body.thresholds) != 4:
+        raise ValidationError({"thresholds": ["须给出蓝、黄、橙、红四级阈值(不用的级别写 null)"]})
+    data.update(zip(THRESHOLDS, data.pop("thresholds"), strict=True))
+    data["sensor_codes"] = ", ".join(body.sensor_codes)
+    data["sensor_type"] = body.sensor_type or ""
+    was_active = rule is not None and rule.active
+    form = AlarmRuleForm(data, instance=rule)
+    if not form.is_valid():
+        raise ValidationError({f: list(e) for f, e in form.errors.items()})
+    saved = form.save()
+    if was_active and not saved.active:
+        services.retire_rule_alarms(saved)
+    return _rule(saved)
+
+
+def _rule(r: AlarmRule) -> dict:
+    return {"id": r.pk, "name": r.name, "sensor_type": r.sensor_type, "metric": r.metric,
+            "thresholds": [r.blue, r.yellow, r.orange, r.red], "window_s": r.window_s,
+            "for_s": r.for_s, "active": r.active}
+
+
+@router.post("/rules", response=RuleOut)
+def rule_create(request, body: RuleSaveIn):
+    """Create a rule (same checks as the rule editor; 422 names each field)."""
+    return _save_rule(request, body, None)
+
+
+@router.put("/rules/{int:rule_id}", response=RuleOut)
+def rule_update(request, rule_id: int, body: RuleSaveIn):
+    """Replace a rule; `active: false` switches it off and resolves its open alarms.
+    Running ingest workers apply it when they restart."""
+    return _save_rule(request, body, get_object_or_404(AlarmRule, pk=rule_id))
 
 
 @router.post("/rules/dry-run")

@@ -20,6 +20,7 @@ import re
 from django import forms
 
 from yingji.core.models import Department
+from yingji.core.scope import scope_for
 from yingji.monitoring.models import AlarmRule, Sensor, SensorType
 from yingji.monitoring.rules import LEVEL_LABELS, LEVELS, Engine, Rule, RuleError
 
@@ -27,6 +28,16 @@ from yingji.monitoring.rules import LEVEL_LABELS, LEVELS, Engine, Rule, RuleErro
 SUM_BUCKET_S: int = inspect.signature(Engine).parameters["bucket_s"].default
 THRESHOLDS = ("blue", "yellow", "orange", "red")
 WINDOW_EXAMPLE = "如 3600 为 1 小时、10800 为 3 小时"
+# Running ingest workers read the rules when they start (see docs/monitoring.md).
+APPLY_NOTE = "正在运行的接入进程(yingji ingest)重启后按新规则判断"
+
+
+def may_manage_rules(user, action: str = "change") -> bool:
+    """Rules are bureau-wide configuration: those who edit everything (leaders,
+    supervisors, administrators, superusers) and those granted the model
+    permission (`add_alarmrule` / `change_alarmrule`, e.g. the bureau's monitoring
+    staff, as in the admin) may create / edit them."""
+    return scope_for(user).edits_all or user.has_perm(f"monitoring.{action}_alarmrule")
 
 
 class AlarmRuleForm(forms.ModelForm):

@@ -16,9 +16,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from yingji.core.scope import scope_for
 from yingji.monitoring import lifecycle, services
-from yingji.monitoring.forms import AlarmRuleForm
+from yingji.monitoring.forms import APPLY_NOTE, AlarmRuleForm, may_manage_rules
 from yingji.monitoring.map_layers import BUCKETS
 from yingji.monitoring.models import (
     HAZARD_LABELS,
@@ -169,16 +168,6 @@ def rules(request: HttpRequest) -> HttpResponse:
         "form": form, "types": SensorType.choices, "metrics": AlarmRule.Metric.choices[:3],
         "may_add": may_manage_rules(request.user, "add"),
         "may_change": may_manage_rules(request.user, "change")})
-
-
-def may_manage_rules(user, action: str = "change") -> bool:
-    """Rules are bureau-wide configuration: those who edit everything (leaders,
-    supervisors, administrators, superusers) and those granted the model
-    permission (e.g. the bureau's monitoring staff, as in the admin)."""
-    return scope_for(user).edits_all or user.has_perm(f"monitoring.{action}_alarmrule")
-
-
-APPLY_NOTE = "正在运行的接入进程(yingji ingest)重启后按新规则判断"
 
 
 @login_required
