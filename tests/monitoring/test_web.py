@@ -118,7 +118,7 @@ def test_dry_run_against_the_last_day(client, alarmed):
     html = client.post(reverse("monitoring:rules"), {"name": "页面试运行", "sensor_type": "rain",
                                                      "metric": "sum", "window_s": "3600",
                                                      "blue": "30"}).content.decode()
-    assert "会报警的传感器 1 个" in html
+    assert "会报警的传感器 1 个" in html and "最高 蓝色" in html
 
 
 def test_district_staff_see_their_districts_sensors_on_the_live_page(client, world):

@@ -161,6 +161,8 @@ def rules(request: HttpRequest) -> HttpResponse:
                         window_s=int(num("window_s") or 0), hysteresis=num("hysteresis") or 0,
                         for_s=num("for_s") or 0)
             result = services.dry_run(rule)
+            for e in result["alarming"]:
+                e["max_level_label"] = LEVEL_LABELS.get(e["max_level"], "")
         except (RuleError, ValueError) as exc:
             error = str(exc) if isinstance(exc, RuleError) else f"数值格式不对:{exc}"
     return render(request, "monitoring/rules.html", {
