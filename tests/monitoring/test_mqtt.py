@@ -15,6 +15,7 @@ from yingji.monitoring import payloads, services
 from yingji.monitoring.broker import Broker
 from yingji.monitoring.ingest import Worker
 from yingji.monitoring.models import Alarm, DeadLetter, Reading, Sensor
+from yingji.monitoring.partitions import Partition
 
 pytestmark = pytest.mark.django_db(transaction=True)
 _ids = itertools.count()
@@ -112,6 +113,42 @@ def test_two_workers_split_one_shared_subscription(world, broker):
         t.join(10)
     assert a.messages > 0 and b.messages > 0
     assert Reading.objects.count() == 400 and not DeadLetter.objects.exists()
+    pub.disconnect()
+
+
+def test_partitioned_workers_each_sum_their_own_sensors_exactly(world, broker):
+    """Two partitions (0/2, 1/2) both receive every message; each sensor's readings
+    are stored and summed by one worker, so a 1-hour sum split over many messages
+    fires as it would with one worker (round robin would give each worker half)."""
+    halves = [Partition(0, 2), Partition(1, 2)]
+    # RG-001's street is in one partition; a sensor without an area (keyed by its
+    # code) is placed in the other.
+    first = next(p for p in halves if p.owns(world["street"].code))
+    other = halves[1 - halves.index(first)]
+    code = next(f"RG-{i}" for i in range(100, 200) if other.owns(f"RG-{i}"))
+    Sensor.objects.create(code=code, name="无街道雨量站", type="rain", unit="mm",
+                          lon=113.9, lat=23.9)
+    group = uid("g")
+    workers = [Worker(port=broker.port, client_id=uid(f"p{p.index}"), group=group, partition=p)
+               for p in halves]
+    threads = [start(w) for w in workers]
+    pub = publisher(broker)
+    t = services.now_ms() - 600_000
+    msgs = [(payloads.READINGS_TOPIC + c, payloads.encode_reading(t + i * 60_000, 7.0))
+            for i in range(4) for c in ("RG-001", code)]
+    msgs += [(payloads.READINGS_TOPIC + "RG-001", b"{not json"),
+             (payloads.READINGS_TOPIC + "NOPE", payloads.encode_reading(t, 1.0))]
+    publish_all(pub, msgs)
+    assert wait_for(lambda: all(w.messages == len(msgs) for w in workers))
+    for w, th in zip(workers, threads, strict=True):
+        w.stop()
+        th.join(10)
+    assert Reading.objects.count() == 8  # each reading once, by its owner
+    assert sorted(w.stats.stored for w in workers) == [4, 4]
+    fired = dict(Alarm.objects.values_list("sensor__code", "level"))
+    assert fired == {"RG-001": "blue", code: "blue"}  # 4 × 7 mm = 28 mm in the hour
+    reasons = sorted(DeadLetter.objects.values_list("reason", flat=True))
+    assert len(reasons) == 2 and "JSON 无法解析" in reasons[0] + reasons[1]
     pub.disconnect()
 
 

@@ -11,11 +11,11 @@ A bad message never stops the worker: parse problems go to the dead-letter table
 if storing a batch fails, its messages are retried one by one and the one that
 fails is dead-lettered with the error.
 
-Note on several workers: Mosquitto's shared subscriptions deal messages round
-robin, so one sensor's readings can reach different workers. Rules on a single
-reading (thresholds, hysteresis) are exact; rolling sums, rates and durations are
-kept per worker. Run one worker per stream for those, or a broker with per-topic
-affinity for shared subscriptions (EMQX ``hash_topic``) — see docs/monitoring.md.
+Several workers: Mosquitto's shared subscriptions deal messages round robin, so
+one sensor's readings can reach different workers of one group; rules on a single
+reading are exact, rolling sums, rates and durations would each see a part. Start
+several workers as partitions instead (``--partition 0/2``, ``1/2``): each receives
+every message in a group of its own and keeps its own sensors (partitions.py).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from yingji.monitoring import payloads, services
+from yingji.monitoring.partitions import Partition
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +66,19 @@ class Worker:
     def __init__(self, host: str = "127.0.0.1", port: int = 1883, *, client_id: str,
                  group: str = "yingji", batch_max: int = 2000, batch_bytes: int = BATCH_BYTES,
                  batch_wait: float = 0.05, tick_every: float = 10.0, touch_every: float = 1.0,
-                 ingestor: services.Ingestor | None = None,
+                 ingestor: services.Ingestor | None = None, partition: Partition | None = None,
                  on_subscribed: Callable[[], None] | None = None):
-        self.host, self.port, self.client_id, self.group = host, port, client_id, group
+        self.partition = partition or (ingestor.partition if ingestor else Partition())
+        # Each partition is a shared-subscription group of its own: it receives every
+        # message and keeps its sensors' readings (see partitions.py).
+        self.host, self.port, self.client_id = host, port, client_id
+        self.group = self.partition.group(group)
         self.batch_max, self.batch_bytes = batch_max, batch_bytes
         self.batch_wait, self.tick_every, self.touch_every = batch_wait, tick_every, touch_every
         # The sensors' latest time/value (a display cache) is written by a thread of
         # its own every `touch_every` seconds, off the path from reading to alarm.
-        self.ingestor = ingestor or services.Ingestor(touch_interval=None)
+        self.ingestor = ingestor or services.Ingestor(touch_interval=None,
+                                                      partition=self.partition)
         self.inbox: queue.Queue[Message] = queue.Queue()
         self.stats = services.IngestStats()
         self.messages = 0
@@ -168,10 +174,12 @@ class Worker:
     def _handle(self, batch: list[Message]) -> None:
         records: list[payloads.Record] = []
         problems: list[payloads.Problem] = []
+        part = self.partition
         for m in batch:
             r, p = payloads.parse_mqtt(m.topic, m.payload)
             records += r
-            problems += [(reason, f"[{m.topic}] {frag}") for reason, frag in p]
+            if p and part.owns_message(m.topic, m.payload):  # kept by one partition only
+                problems += [(reason, f"[{m.topic}] {frag}") for reason, frag in p]
         topic = batch[0].topic if len(batch) == 1 else ""
         for attempt in range(TRANSIENT_RETRIES + 1):
             try:
@@ -211,6 +219,8 @@ class Worker:
 
     def _handle_one(self, m: Message) -> None:
         r, p = payloads.parse_mqtt(m.topic, m.payload)
+        if not self.partition.owns_message(m.topic, m.payload):
+            p = []
         try:
             self.stats.add(self.ingestor.ingest(r, p, source="mqtt", topic=m.topic))
         except Exception as exc:

@@ -49,6 +49,7 @@ from yingji.monitoring.models import (
     SensorType,
     Silence,
 )
+from yingji.monitoring.partitions import Partition, sensor_key
 from yingji.monitoring.rules import (
     LEVEL_LABELS,
     Change,
@@ -292,6 +293,8 @@ def store_readings(rows: Sequence[tuple[int, int, float]]) -> list[tuple[int, in
             cur.execute("INSERT INTO monitoring_reading (sensor_id, ts_ms, value) "
                         "SELECT sensor_id, ts_ms, value FROM monitoring_stage WHERE true "
                         "ON CONFLICT DO NOTHING RETURNING sensor_id, ts_ms, value")
+        if connection.vendor == "postgresql":
+            return cur.fetchall()  # already (int, int, float)
         return [(int(a), int(b), float(c)) for a, b, c in cur.fetchall()]
 
 
@@ -299,7 +302,11 @@ class Ingestor:
     """One ingest path's state: the sensor map and the rule engine. Used by the
     MQTT worker, the HTTP endpoint, CSV replay and the simulation."""
 
-    def __init__(self, touch_interval: float | None = 0.0) -> None:
+    def __init__(self, touch_interval: float | None = 0.0,
+                 partition: Partition | None = None) -> None:
+        # A partition evaluates only the sensors it owns (see partitions.py); the
+        # default is the whole stream.
+        self.partition = partition or Partition()
         # Each sensor's latest time/value (and offline → online) is written to its row
         # at most every `touch_interval` seconds: 0 writes it with every batch (HTTP,
         # replay); None leaves it to the owner, who calls flush_latest() (the MQTT
@@ -319,6 +326,10 @@ class Ingestor:
                                            "district_id", "status"))
         self.sensors = {s.code: s for s in sensors}
         self.by_id = {s.pk: s for s in sensors}
+        if not self.partition.whole:
+            sensors = [s for s in sensors if self.partition.owns(
+                sensor_key(s.code, s.street_id, s.district_id))]
+        self.owned = None if self.partition.whole else {s.pk for s in sensors}
         self.engine = build_engine(sensors)
         self.loaded_at = time.monotonic()
         self._warm()
@@ -348,8 +359,17 @@ class Ingestor:
         now = now_ms()
         lo, hi = now - MAX_AGE.total_seconds() * 1000, now + MAX_AHEAD.total_seconds() * 1000
         rows: list[tuple[int, int, float]] = []
+        append = rows.append
+        owned, part, sensors = self.owned, self.partition, self.sensors
         for code, ts, value, unit in records:
-            sensor = self.sensors.get(code)
+            sensor = sensors.get(code)
+            if owned is not None and (sensor.pk not in owned if sensor is not None
+                                      else not part.owns(code)):
+                stats.received -= 1  # another partition's reading
+                continue
+            if sensor is not None and lo <= ts <= hi and (unit is None or unit == sensor.unit):
+                append((sensor.pk, ts, value))
+                continue
             fragment = f"{code},{ts},{value},{unit or ''}"
             if sensor is None:
                 bad.append((f"未知传感器「{code}」", fragment))
@@ -360,8 +380,6 @@ class Ingestor:
             elif ts < lo:
                 bad.append((f"时间过早(超过 {MAX_AGE.days} 天):{_dt(ts).astimezone():%Y-%m-%d %H:%M:%S}",
                             fragment))
-            else:
-                rows.append((sensor.pk, ts, value))
         with transaction.atomic(), audit.acting_as(None, ACTOR):
             dead_letters(bad, source, topic)
             new = store_readings(rows)
@@ -371,7 +389,8 @@ class Ingestor:
             stats.reasons = [r for r, _ in bad[:20]]
             if new:
                 arr = np.array(new, dtype=np.float64)
-                idx = np.array([self.engine.index_of[int(s)] for s in arr[:, 0]])
+                index_of = self.engine.index_of
+                idx = np.fromiter((index_of[s] for s, _, _ in new), dtype=np.int64, count=len(new))
                 changes = self.engine.process(idx, arr[:, 1] / 1000.0, arr[:, 2],
                                               received_at=time.time())
                 stats.alarm_changes = len(changes)
