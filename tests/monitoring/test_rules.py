@@ -93,6 +93,34 @@ def test_window_sums_match_a_naive_recount():
         assert e.window_sum(s, 3600) == pytest.approx(expected)
 
 
+def test_window_sums_with_batches_across_buckets_and_late_readings():
+    """Batches spanning several buckets, late readings and three windows at once
+    give the same sums as recounting every reading."""
+    rng = np.random.default_rng(11)
+    windows = (600, 1800, 3600)
+    rules = [Rule(i + 1, f"{w}s", metric="sum", window_s=w, thresholds=(1e9, None, None, None),
+                  sensor_type="rain") for i, w in enumerate(windows)]
+    e = Engine(list(range(12)), ["rain"] * 12, rules, bucket_s=60)
+    history: list[tuple[int, float, float]] = []
+    t = 0.0
+    for _ in range(150):
+        t += float(rng.integers(1, 400))
+        n = int(rng.integers(1, 30))
+        ts = T0 + t - rng.integers(0, 900, n)  # up to 15 min late, several buckets
+        idx = rng.integers(0, 12, n)
+        vals = rng.random(n)
+        e.process(idx, ts, vals)
+        history += [(int(i), float(x), float(v)) for i, x, v in zip(idx, ts, vals, strict=True)]
+    for s in range(12):
+        newest = max((np.floor(x / 60) for i, x, _ in history if i == s), default=None)
+        if newest is None:
+            continue
+        for w in windows:
+            expected = sum(v for i, x, v in history
+                           if i == s and newest - np.floor(x / 60) < w // 60)
+            assert e.window_sum(s, w) == pytest.approx(expected), (s, w)
+
+
 def test_severity_rises_with_time_and_falls_back():
     e = Engine([1], ["temperature"], [Rule(1, "高温", thresholds=(60, 80, 100, 120),
                                            escalate_every_s=600, sensor_type="temperature")])

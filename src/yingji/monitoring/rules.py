@@ -39,6 +39,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -123,11 +124,12 @@ class CompositeRule:
     level: int = 3
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     """A change of one (subject, rule): state pending / firing / resolved, with
     the level (1..4; 0 when resolved), metric value and time (epoch seconds).
-    ``sensor`` is the sensor id, or None for an area (``area`` then set)."""
+    ``sensor`` is the sensor id, or None for an area (``area`` then set).
+    (A named tuple: immutable, and about three times cheaper to build than a
+    frozen dataclass, which counts when a storm changes many at once.)"""
 
     rule: int
     sensor: int | None
@@ -352,17 +354,19 @@ class Engine:
         st.level[p] = new_level
         st.pending_since[p[due]] = np.nan
         st.firing_since[p[resolved]] = np.nan
-        ids = self.sensor_ids
-        for j in np.flatnonzero(start & ~due):
-            changes.append(Change(rule.id, int(ids[sens[j]]), "pending", int(raw[j]),
-                                  float(metric[j]), float(t[j])))
-        for j in np.flatnonzero(ended):
-            changes.append(Change(rule.id, int(ids[sens[j]]), "resolved", 0,
-                                  float(metric[j]), float(t[j])))
-        for j in np.flatnonzero(new_level != cur):
-            state = "resolved" if new_level[j] == 0 else "firing"
-            changes.append(Change(rule.id, int(ids[sens[j]]), state, int(new_level[j]),
-                                  float(metric[j]), float(t[j])))
+        # Changes as Python objects, built from whole columns (.tolist()) rather than
+        # element by element: a storm can change hundreds of thousands at once.
+        ids, rid = self.sensor_ids, rule.id
+        for js, state in ((np.flatnonzero(start & ~due), "pending"), (np.flatnonzero(ended), None),
+                          (np.flatnonzero(new_level != cur), "")):
+            if not len(js):
+                continue
+            levels = (raw if state == "pending" else new_level)[js].tolist() \
+                if state is not None else [0] * len(js)
+            changes.extend(
+                Change(rid, sid, state or ("firing" if lv else "resolved"), lv, mv, tv)
+                for sid, lv, mv, tv in zip(ids[sens[js]].tolist(), levels, metric[js].tolist(),
+                                           t[js].tolist(), strict=True))
 
     # ---------------------------------------------------------- accumulations
 
@@ -393,14 +397,19 @@ class Engine:
                 sums[s_j] -= w.buckets[(b_j - k) % n_slots, s_j]
             w.buckets[b_j % n_slots, s_j] = 0.0
         w.cur[touched] = new
-        # Add the readings that still fall inside the ring / each window.
-        age = newest[idx] - b
-        inside = age < n_slots
-        np.add.at(w.buckets.reshape(-1), (b[inside] % n_slots) * self.n + idx[inside],
-                  values[inside])
-        for k, sums in w.sums.items():
-            sel = age < k
-            sums += np.bincount(idx[sel], weights=values[sel], minlength=self.n)
+        # Add the readings that still fall inside the ring / each window, one bucket
+        # of the batch at a time (readings are in time order, so a bucket is one
+        # slice; a live batch is one or two buckets): one bincount per bucket, then
+        # dense adds. A sensor's slot holds bucket `bv` while newest − bv < n_slots;
+        # sensors without a reading in the slice contribute zeros.
+        cuts = np.flatnonzero(b[1:] != b[:-1]) + 1
+        for lo_, hi_ in zip(np.r_[0, cuts], np.r_[cuts, len(b)], strict=True):
+            bv = int(b[lo_])
+            contrib = np.bincount(idx[lo_:hi_], weights=values[lo_:hi_], minlength=self.n)
+            age = newest - bv
+            w.buckets[bv % n_slots] += np.where(age < n_slots, contrib, 0.0)
+            for k, sums in w.sums.items():
+                sums += np.where(age < k, contrib, 0.0)
 
     # ------------------------------------------------------------- no data
 
