@@ -121,6 +121,37 @@ def test_window_sums_with_batches_across_buckets_and_late_readings():
             assert e.window_sum(s, w) == pytest.approx(expected), (s, w)
 
 
+def test_adopt_keeps_live_state_across_a_rule_edit():
+    """A running engine rebuilt after an edit keeps the sums, the last readings and
+    the state of unchanged rules; the edited rule starts clear; a new sensor joins."""
+    rain1h = Rule(1, "1h", metric="sum", window_s=3600, thresholds=(20, 30, 50, 100),
+                  sensor_type="rain")
+    level = Rule(2, "值", thresholds=(5, None, None, None), for_s=600, sensor_type="rain")
+    old = Engine([10, 11], ["rain", "rain"], [rain1h, level], bucket_s=300)
+    feed(old, 10, [(0, 6.0), (600, 8.0), (1200, 9.0)])  # 23 mm: blue; value rule fires
+    assert old.level_of(1, 10) == 1 and old.level_of(2, 10) == 1
+    edited = Rule(2, "值", thresholds=(50, None, None, None), sensor_type="rain")
+    new = Engine([10, 11, 12], ["rain"] * 3, [rain1h, edited], bucket_s=300)
+    assert new.adopt(old)
+    assert new.window_sum(10, 3600) == pytest.approx(23.0)
+    assert new.level_of(1, 10) == 1 and new.level_of(2, 10) == 0
+    assert new.last_value[new.index_of[10]] == 9.0
+    # The sum carries on from the adopted buckets: 23 + 8 = 31 mm → yellow.
+    assert states(feed(new, 10, [(1500, 8.0)])) == [("firing", 2)]
+    feed(new, 12, [(1500, 1.0)])  # the new sensor works
+    assert new.window_sum(12, 3600) == pytest.approx(1.0)
+
+
+def test_adopt_asks_for_a_replay_when_a_longer_window_is_added():
+    short = Rule(1, "1h", metric="sum", window_s=3600, thresholds=(20, None, None, None),
+                 sensor_type="rain")
+    old = Engine([10], ["rain"], [short], bucket_s=300)
+    feed(old, 10, [(0, 6.0)])
+    longer = Rule(2, "24h", metric="sum", window_s=24 * 3600, thresholds=(50, None, None, None),
+                  sensor_type="rain")
+    assert not Engine([10], ["rain"], [short, longer], bucket_s=300).adopt(old)
+
+
 def test_severity_rises_with_time_and_falls_back():
     e = Engine([1], ["temperature"], [Rule(1, "高温", thresholds=(60, 80, 100, 120),
                                            escalate_every_s=600, sensor_type="temperature")])

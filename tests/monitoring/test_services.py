@@ -257,6 +257,22 @@ def test_deferred_latest_reading_is_written_on_flush_and_never_goes_back(world, 
     assert world["w1"].last_value == 7.0
 
 
+def test_running_ingest_picks_up_an_edited_rule_and_keeps_its_sums(world, t0):
+    from yingji.monitoring.models import AlarmRule
+
+    ing = services.Ingestor(touch_interval=None)
+    ing.ingest([rain("RG-001", services.now_ms() - 20 * MIN, 15)], source="t")
+    assert not Alarm.objects.exists()  # 15 mm < 20 mm (blue)
+    Reading.objects.all().delete()  # the edit must not need a replay of stored readings
+    AlarmRule.objects.filter(name="1小时雨量").update(blue=10)
+    assert not ing.reload_if_changed(every_s=3600)  # checked at most every interval
+    assert ing.reload_if_changed(every_s=0)
+    assert ing.engine.window_sum(world["s1"].pk, 3600) == pytest.approx(15)
+    ing.ingest([rain("RG-001", services.now_ms() - 10 * MIN, 1)], source="t")
+    assert Alarm.objects.get().level == "blue"  # 16 mm ≥ the edited 10 mm
+    assert not ing.reload_if_changed(every_s=0)  # nothing changed since
+
+
 def test_restart_keeps_rolling_sums_and_active_alarms(world):
     t0 = services.now_ms() - 10 * MIN
     services.Ingestor().ingest([rain("RG-001", t0, 25)], source="t")

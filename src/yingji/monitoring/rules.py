@@ -242,6 +242,56 @@ class Engine:
         return float(self.window.sums[max(1, math.ceil(window_s / self.bucket_s))][
             self.index_of[sensor_id]])
 
+    def adopt(self, old: Engine) -> bool:
+        """Take over the live state of `old` (an engine over the sensors and rules
+        before an edit) for every sensor both know: last readings, the rolling
+        buckets and sums, and the state of every rule whose definition did not
+        change (levels, pending and firing times, rate memory; composites' area
+        levels). Changed and new rules start clear (the caller restores their
+        active alarms). Returns False when the new rules need a longer history than
+        the old ring kept (the caller then replays stored readings)."""
+        common = np.intersect1d(self.sensor_ids, old.sensor_ids)
+        new_i = np.array([self.index_of[int(s)] for s in common], dtype=np.int64)
+        old_i = np.array([old.index_of[int(s)] for s in common], dtype=np.int64)
+        for name in ("last_ts", "last_value", "last_arrival"):
+            getattr(self, name)[new_i] = getattr(old, name)[old_i]
+        complete = True
+        if self.window is not None:
+            complete = self._adopt_window(old, new_i, old_i)
+        for rid, st in self.states.items():
+            before = old.states.get(rid)
+            if before is None or before.rule != st.rule:
+                continue
+            p_new, p_old = st.pos[new_i], before.pos[old_i]
+            both = (p_new >= 0) & (p_old >= 0)
+            p_new, p_old = p_new[both], p_old[both]
+            for name in ("level", "base", "pending_since", "firing_since", "prev_value",
+                         "prev_ts"):
+                getattr(st, name)[p_new] = getattr(before, name)[p_old]
+        kept = {c.id for c in self.composites} & {c.id for c in old.composites
+                                                 if c in self.composites}
+        self.area_levels.update({k: v for k, v in old.area_levels.items() if k[0] in kept})
+        return complete
+
+    def _adopt_window(self, old: Engine, new_i: np.ndarray, old_i: np.ndarray) -> bool:
+        w, ow = self.window, old.window
+        assert w is not None
+        if ow is None or old.bucket_s != self.bucket_s:
+            return False
+        cur = ow.cur[old_i]
+        has = cur >= 0
+        new_i, old_i, cur = new_i[has], old_i[has], cur[has]
+        w.cur[new_i] = cur
+        for age in range(min(w.n_slots, ow.n_slots)):
+            b = cur - age
+            vals = ow.buckets[b % ow.n_slots, old_i]
+            w.buckets[b % w.n_slots, new_i] = vals
+            for k, sums in w.sums.items():
+                if age < k:
+                    sums[new_i] += vals
+        # A window longer than the old ring: its older buckets are unknown here.
+        return max(w.sums) <= ow.n_slots
+
     # ------------------------------------------------------------------ ingest
 
     def process(self, idx: np.ndarray, ts: np.ndarray, values: np.ndarray,

@@ -298,6 +298,10 @@ def store_readings(rows: Sequence[tuple[int, int, float]]) -> list[tuple[int, in
         return [(int(a), int(b), float(c)) for a, b, c in cur.fetchall()]
 
 
+# How often a running ingest path checks for edited rules and sensors.
+RELOAD_CHECK_S = 10.0
+
+
 class Ingestor:
     """One ingest path's state: the sensor map and the rule engine. Used by the
     MQTT worker, the HTTP endpoint, CSV replay and the simulation."""
@@ -321,7 +325,11 @@ class Ingestor:
         self.reload()
 
     def reload(self) -> None:
-        """Re-read sensors and rules (new sensors, edited rules)."""
+        """Re-read sensors and rules (new sensors, edited rules). The first time,
+        rolling sums are rebuilt from stored readings; after that the new engine
+        takes over the running one's state (Engine.adopt), so an edit costs no
+        replay, unless a new rule needs a longer window than was kept."""
+        self._fingerprint = self.fingerprint()
         sensors = list(Sensor.objects.only("id", "code", "type", "unit", "street_id",
                                            "district_id", "status"))
         self.sensors = {s.code: s for s in sensors}
@@ -330,9 +338,36 @@ class Ingestor:
             sensors = [s for s in sensors if self.partition.owns(
                 sensor_key(s.code, s.street_id, s.district_id))]
         self.owned = None if self.partition.whole else {s.pk for s in sensors}
-        self.engine = build_engine(sensors)
-        self.loaded_at = time.monotonic()
+        old = getattr(self, "engine", None)
+        engine = build_engine(sensors)
+        self.loaded_at = self.checked_at = time.monotonic()
+        if old is not None and engine.adopt(old):
+            self.engine = engine
+            return
+        self.engine = build_engine(sensors) if old is not None else engine
         self._warm()
+
+    @staticmethod
+    def fingerprint() -> str:
+        """What the engine is built from: the rules, and each sensor's type, unit
+        and area (a change of any reloads the engine)."""
+        h = hashlib.blake2b(digest_size=16)
+        h.update(repr(list(AlarmRule.objects.order_by("pk").values_list())).encode())
+        for row in Sensor.objects.order_by("pk").values_list(
+                "id", "code", "type", "unit", "street_id", "district_id").iterator(5000):
+            h.update(repr(row).encode())
+        return h.hexdigest()
+
+    def reload_if_changed(self, every_s: float = RELOAD_CHECK_S) -> bool:
+        """Reload when rules or sensors changed (checked at most every `every_s`):
+        the running workers pick up an edited rule within that time."""
+        if time.monotonic() - self.checked_at < every_s:
+            return False
+        self.checked_at = time.monotonic()
+        if self.fingerprint() == self._fingerprint:
+            return False
+        self.reload()
+        return True
 
     def _warm(self) -> None:
         """Replay stored readings of the longest window, so rolling sums survive a
@@ -356,6 +391,8 @@ class Ingestor:
         unknown = {r[0] for r in records if r[0] not in self.sensors}
         if unknown and time.monotonic() - self.loaded_at > 5:
             self.reload()  # a sensor registered since we started
+        elif self.touch_interval is not None:  # HTTP, replay: no tick, check here
+            self.reload_if_changed()
         now = now_ms()
         lo, hi = now - MAX_AGE.total_seconds() * 1000, now + MAX_AHEAD.total_seconds() * 1000
         rows: list[tuple[int, int, float]] = []
@@ -431,7 +468,9 @@ class Ingestor:
         return len(latest)
 
     def tick(self, at: dt.datetime | None = None) -> int:
-        """Periodic work: no-data rules, then the notification pipeline."""
+        """Periodic work: edited rules or sensors, no-data rules, then the
+        notification pipeline."""
+        self.reload_if_changed()
         at = at or timezone.now()
         with transaction.atomic(), audit.acting_as(None, ACTOR):
             changes = self.engine.check_no_data(at.timestamp())
