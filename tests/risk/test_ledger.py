@@ -262,3 +262,16 @@ def test_an_import_reports_each_phase_up_to_every_row(gz):
     phases = [p for p, _, _ in seen]
     assert phases.index("validate") < phases.index("write")
     assert ("validate", 3, 3) in seen and seen[-1] == ("write", 3, 3)
+
+
+def test_a_job_that_fails_is_recorded_as_failed_not_left_running(client, gz, people):
+    from yingji.risk import imports
+    from yingji.risk.models import LedgerImport
+
+    record = LedgerImport.objects.create(kind="hazards", filename="丢失.xlsx")  # its workbook is gone
+    imports.run(record.pk)
+    record.refresh_from_db()
+    assert record.status == "failed" and "导入出错" in record.errors[0]["message"]
+    client.force_login(people["supervisor"])
+    page = client.get(f"/risk/ledgers/imports/{record.pk}/").content.decode()
+    assert "未导入任何数据" in page and "hx-trigger" not in page

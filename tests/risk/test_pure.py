@@ -153,5 +153,6 @@ def test_import_progress_file_is_throttled_but_keeps_phase_changes_and_the_end(t
     assert ip.read(path).describe() == "逐行校验:已校验 60,000 / 100,000 行(60%)"
     track("validate", 100_000, 100_000)  # the end of a phase is always written
     assert ip.read(path).percent == 100
+    assert not ip.read(path).stale(now=1.2 + 60) and ip.read(path).stale(now=1.2 + 3600)
     path.write_text("{broken")
     assert ip.read(path) is None

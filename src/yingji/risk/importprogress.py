@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 PHASES = {"queued": "排队等待", "read": "读取文件", "validate": "逐行校验", "write": "写入数据库"}
+STALE_SECONDS = 600  # a running phase without news this long: the job has probably stopped
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,10 @@ class Snapshot:
     @property
     def percent(self) -> int | None:
         return min(100, int(100 * self.done / self.total)) if self.total else None
+
+    def stale(self, now: float | None = None) -> bool:
+        """A running phase not updated for STALE_SECONDS (a queued job may wait longer)."""
+        return self.phase != "queued" and (now or time.time()) - self.at > STALE_SECONDS
 
     def describe(self) -> str:
         """The progress in words, e.g. "逐行校验:已校验 30,000 / 100,000 行(30%)"."""
