@@ -261,7 +261,7 @@ def rule_create(request, body: RuleSaveIn):
 @router.put("/rules/{int:rule_id}", response=RuleOut)
 def rule_update(request, rule_id: int, body: RuleSaveIn):
     """Replace a rule; `active: false` switches it off and resolves its open alarms.
-    Running ingest workers apply it when they restart."""
+    Running ingest workers apply it within about 10 s."""
     return _save_rule(request, body, get_object_or_404(AlarmRule, pk=rule_id))
 
 

@@ -28,8 +28,8 @@ from yingji.monitoring.rules import LEVEL_LABELS, LEVELS, Engine, Rule, RuleErro
 SUM_BUCKET_S: int = inspect.signature(Engine).parameters["bucket_s"].default
 THRESHOLDS = ("blue", "yellow", "orange", "red")
 WINDOW_EXAMPLE = "如 3600 为 1 小时、10800 为 3 小时"
-# Running ingest workers read the rules when they start (see docs/monitoring.md).
-APPLY_NOTE = "正在运行的接入进程(yingji ingest)重启后按新规则判断"
+# Running ingest paths check the rules every 10 s (Ingestor.reload_if_changed).
+APPLY_NOTE = "约 10 秒内正在运行的接入进程即按新规则判断,无需重启"
 
 
 def may_manage_rules(user, action: str = "change") -> bool:
