@@ -44,6 +44,12 @@ def test_duty_officer_handles_alarms_and_leader_saves_a_rule(live_server, browse
     assert _layer_count(page, "报警:蓝色") == "(1)"
     assert _layer_count(page, "报警:黄色") == "(1)"
     assert _layer_count(page, "传感器:正常") == "(1)"
+    # …and the three sensors are drawn on it (a marker with no size is "M0 0").
+    page.wait_for_function("""() => {
+        const d = [...document.querySelectorAll('#map path.leaflet-interactive')]
+            .map(p => p.getAttribute('d') || '');
+        return d.length >= 3 && d.every(x => x.length > 8);
+    }""", timeout=10000)
     page.go_back()
 
     page.locator(f"#alarm-{blue.pk} button", has_text="确认").click()

@@ -118,7 +118,12 @@
       setStatus("离线模式:未配置底图(YINGJI_TILE_URL),仅显示业务图层。");
     }
     var panel = new LayerPanel().addTo(map);
-    var fitted = false;
+    // The map opens on everything the layers switched on at load show (the union of
+    // their extents, never closer than street level); a layer switched on later
+    // does not move the map.
+    var opening = L.latLngBounds([]);
+    var initialising = true;
+    var autoFit = true;
 
     function layerUrl(key) {
       return cfg.layerUrl.replace(cfg.keyPlaceholder, encodeURIComponent(key));
@@ -142,6 +147,7 @@
 
       function show() {
         if (leafletLayer) { leafletLayer.addTo(map); return; }
+        var atOpening = initialising;
         state.textContent = "加载中…";
         state.classList.remove("error");
         fetchJson(layerUrl(def.key)).then(function (data) {
@@ -159,7 +165,10 @@
           state.textContent = "(" + data.features.length + ")";
           if (box.checked) leafletLayer.addTo(map);
           var bounds = leafletLayer.getBounds();
-          if (!fitted && bounds.isValid()) { map.fitBounds(bounds); fitted = true; }
+          if (atOpening && autoFit && bounds.isValid()) {
+            opening.extend(bounds);
+            map.fitBounds(opening, { maxZoom: 15 });
+          }
         }).catch(function (err) {
           state.textContent = "加载失败";
           state.classList.add("error");
@@ -178,6 +187,7 @@
     fetchJson(cfg.layersUrl).then(function (defs) {
       if (!defs.length) setStatus("尚未注册任何图层。");
       defs.forEach(addEntry);
+      initialising = false;
     }).catch(function (err) {
       setStatus("无法读取图层目录:" + err.message, true);
     });
@@ -196,6 +206,8 @@
       });
     }
 
+    // Once the user moves the map, layers still loading no longer re-fit it.
+    map.on("dragstart", function () { autoFit = false; });
     map.on("click", function (e) { lookup(e.latlng.lng, e.latlng.lat, "wgs84"); });
 
     var lookupForm = document.getElementById("map-lookup");
