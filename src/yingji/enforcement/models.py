@@ -14,6 +14,8 @@ from django.db import models
 
 from yingji.core.models import Department, Region
 from yingji.enforcement.casefsm import STATE_LABELS as CASE_STATE_LABELS
+from yingji.enforcement.lookbackrules import CONCLUSION_LABELS as LOOKBACK_CONCLUSION_LABELS
+from yingji.enforcement.lookbackrules import STATE_LABELS as LOOKBACK_STATE_LABELS
 
 
 class Matter(models.Model):
@@ -447,3 +449,125 @@ class Publication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enterprise_name} {self.inspected_on}"
+
+
+# ---------------------------------------------------------------- accident look-back (回头看)
+
+
+class LookbackCase(models.Model):
+    """The look-back evaluation (事故整改评估/"回头看") of one accident: opened for
+    every 较大-or-higher accident and for accidents marked typical; state per
+    lookbackrules.py."""
+
+    class Reason(models.TextChoices):
+        LEVEL = "level", "较大及以上事故"
+        TYPICAL = "typical", "典型事故"
+
+    State = models.TextChoices("State", [(k.value, v) for k, v in LOOKBACK_STATE_LABELS.items()])
+    Conclusion = models.TextChoices("Conclusion",
+                                    [(k.value, v) for k, v in LOOKBACK_CONCLUSION_LABELS.items()])
+
+    accident = models.OneToOneField("risk.Accident", verbose_name="事故", on_delete=models.PROTECT,
+                                    related_name="lookback")
+    reason = models.CharField("开展原因", max_length=8, choices=Reason.choices)
+    typical = models.BooleanField("典型事故", default=False)
+    typical_reason = models.CharField("列为典型的理由", max_length=300, blank=True)
+    department = models.ForeignKey(Department, verbose_name="评估牵头部门", on_delete=models.PROTECT,
+                                   related_name="+")
+    district = models.ForeignKey(Region, verbose_name="所属区", null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    opened_on = models.DateField("启动日期")
+    report_approved_on = models.DateField("调查报告批复日期", null=True, blank=True)
+    report_approver = models.CharField("批复机关", max_length=100, blank=True)
+    due_on = models.DateField("评估期限", null=True, blank=True, db_index=True,
+                              help_text="批复后一年内(可配置),由批复日期计算")
+    state = models.CharField("状态", max_length=12, choices=State.choices, default="pending")
+    derived_conclusion = models.CharField("按落实情况应得结论", max_length=12,
+                                          choices=Conclusion.choices, blank=True)
+    conclusion = models.CharField("评估结论", max_length=12, choices=Conclusion.choices,
+                                  blank=True)
+    override_reason = models.TextField("结论调整理由", blank=True)
+    evaluated_on = models.DateField("评估日期", null=True, blank=True)
+    closed_on = models.DateField("办结日期", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "事故整改评估(回头看)"
+        verbose_name_plural = "事故整改评估(回头看)"
+        ordering = ["due_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.accident.code} 回头看({self.get_state_display()})"
+
+
+class LookbackItem(models.Model):
+    """One item of the investigation report: an accountability recommendation
+    (责任追究建议) or a rectification measure (整改措施)."""
+
+    class Kind(models.TextChoices):
+        ACCOUNTABILITY = "accountability", "责任追究建议"
+        MEASURE = "measure", "整改措施"
+
+    class Sanction(models.TextChoices):
+        DISCIPLINE = "discipline", "党纪政务处分"
+        PENALTY = "penalty", "行政处罚"
+        JUDICIAL = "judicial", "移送司法机关"
+        OTHER = "other", "其他"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "未落实"
+        IN_PROGRESS = "in_progress", "落实中"
+        DONE = "done", "已落实"
+
+    case = models.ForeignKey(LookbackCase, verbose_name="评估", on_delete=models.CASCADE,
+                             related_name="items")
+    kind = models.CharField("类别", max_length=16, choices=Kind.choices)
+    text = models.TextField("内容", help_text="责任追究建议:被追责的人员或单位及事由;整改措施:措施内容")
+    sanction = models.CharField("追责方式", max_length=12, choices=Sanction.choices, blank=True)
+    responsible = models.CharField("落实主体", max_length=200,
+                                   help_text="负责落实的机关、部门或企业")
+    responsible_department = models.ForeignKey(
+        Department, verbose_name="落实部门(平台内)", null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+", help_text="逾期提醒发给该部门")
+    enterprise = models.ForeignKey("risk.Enterprise", verbose_name="整改企业", null=True,
+                                   blank=True, on_delete=models.PROTECT, related_name="+")
+    deadline_workdays = models.PositiveSmallIntegerField("落实时限(工作日)", null=True, blank=True)
+    deadline = models.DateField("落实期限", null=True, blank=True, db_index=True)
+    status = models.CharField("落实情况", max_length=12, choices=Status.choices,
+                              default=Status.PENDING)
+    done_on = models.DateField("落实日期", null=True, blank=True)
+    evidence = models.TextField("落实依据/佐证", blank=True)
+    hazard = models.OneToOneField("risk.Hazard", verbose_name="转为隐患", null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = "调查报告落实事项"
+        verbose_name_plural = "调查报告落实事项"
+        ordering = ["case", "kind", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.text[:30]}"
+
+
+class LookbackEvent(models.Model):
+    """The timeline of a look-back: moves of the evaluation and item progress."""
+
+    case = models.ForeignKey(LookbackCase, verbose_name="评估", on_delete=models.CASCADE,
+                             related_name="events")
+    item = models.ForeignKey(LookbackItem, verbose_name="事项", null=True, blank=True,
+                             on_delete=models.CASCADE, related_name="events")
+    action = models.CharField("操作", max_length=32)
+    from_state = models.CharField("原状态", max_length=12, blank=True)
+    to_state = models.CharField("新状态", max_length=12, blank=True)
+    on = models.DateField("日期")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+", verbose_name="操作人")
+    actor_label = models.CharField("操作人(记录时)", max_length=64)
+    comment = models.TextField("说明", blank=True)
+
+    class Meta:
+        verbose_name = "回头看记录"
+        verbose_name_plural = "回头看记录"
+        ordering = ["case", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.action} {self.on}"
