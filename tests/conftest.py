@@ -54,3 +54,26 @@ def browser():
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="session")
+def _end_stray_sessions_at_exit(django_db_setup, django_db_blocker):
+    """At the end of a run that used the live server on PostgreSQL, end the test
+    database's other sessions before it is dropped: the session-long live-server
+    thread keeps one idle connection open (it serves every live-server test, so it
+    cannot be closed between tests), and the test database could otherwise not be
+    dropped ("is being accessed by other users")."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
+@pytest.fixture(autouse=True)
+def _live_server_cleanup(request):
+    if "live_server" in request.fixturenames:
+        request.getfixturevalue("_end_stray_sessions_at_exit")
