@@ -531,3 +531,9 @@ def statistics(request, year: int, by: str = "district"):
     return [{**{k: getattr(r, k) for k in ("key", "label", "inspections", "done", "findings",
                                            "exempt", "cases", "penalised", "amount")},
              "penalty_rate": r.penalty_rate} for r in [*rows, services.totals(rows)]]
+
+
+# The accident look-back (事故整改评估/回头看) lives in api_lookback.py.
+from yingji.enforcement.api_lookback import router as _lookback_router  # noqa: E402
+
+router.add_router("", _lookback_router)

@@ -397,6 +397,10 @@ class SummaryRow:
     measures_done: int = 0
 
     @property
+    def conclusion_counts(self) -> list[int]:
+        return [self.conclusions[c.value] for c in rules.Conclusion]
+
+    @property
     def accountability_share(self) -> float | None:
         return self.accountability_done / self.accountability if self.accountability else None
 

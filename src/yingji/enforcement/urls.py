@@ -1,6 +1,6 @@
 from django.urls import path
 
-from yingji.enforcement import views
+from yingji.enforcement import views, views_lookback
 
 app_name = "enforcement"
 urlpatterns = [
@@ -22,4 +22,15 @@ urlpatterns = [
     path("dishonesty/<int:listing_id>/remove/", views.dishonesty_remove, name="dishonesty_remove"),
     path("statistics/", views.statistics, name="statistics"),
     path("public/", views.public, name="public"),
+    path("lookbacks/", views_lookback.lookback_list, name="lookbacks"),
+    path("lookbacks/typical/", views_lookback.lookback_mark_typical, name="lookback_typical"),
+    path("lookbacks/summary/", views_lookback.lookback_summary, name="lookback_summary"),
+    path("lookbacks/<int:case_id>/", views_lookback.lookback_detail, name="lookback"),
+    path("lookbacks/<int:case_id>/report/", views_lookback.lookback_report, name="lookback_report"),
+    path("lookbacks/<int:case_id>/items/", views_lookback.lookback_add_item, name="lookback_items"),
+    path("lookbacks/<int:case_id>/transition/", views_lookback.lookback_transition,
+         name="lookback_transition"),
+    path("lookbacks/<int:case_id>/hazards/", views_lookback.lookback_hazards, name="lookback_hazards"),
+    path("lookbacks/items/<int:item_id>/progress/", views_lookback.lookback_progress,
+         name="lookback_progress"),
 ]
