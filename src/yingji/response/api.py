@@ -18,6 +18,7 @@ from yingji.response import cards, dispatch, drills, plans, services
 from yingji.response.models import (
     ActionCard,
     Activation,
+    DeskItem,
     DispatchOrder,
     Drill,
     EmergencyPlan,
@@ -111,6 +112,7 @@ class ReportIn(Schema):
 class ActivateIn(Schema):
     plan_id: int
     level: str
+    area_codes: list[str] | None = None  # default: the incident's area
 
 
 class LevelIn(Schema):
@@ -142,6 +144,7 @@ class ActivationOut(Schema):
     level: str
     status: str
     activated_at: dt.datetime
+    area_codes: list[str]
     cards: list[CardOut]
 
 
@@ -230,6 +233,7 @@ def _activation_out(a: Activation) -> dict[str, Any]:
     now = services.now()
     return {"id": a.pk, "plan_id": a.plan_id, "plan": a.plan.title, "incident_id": a.incident_id,
             "level": a.level, "status": a.status, "activated_at": a.activated_at,
+            "area_codes": list(a.area_codes),
             "cards": [_card_out(c, now) for c in a.cards.select_related("department", "activation")]}
 
 
@@ -276,7 +280,8 @@ def activate(request, incident_id: int, payload: ActivateIn):
     """Activate a plan at a response level: cards go to the departments."""
     incident = get_object_or_404(Incident, pk=incident_id)
     plan = get_object_or_404(EmergencyPlan, pk=payload.plan_id)
-    return Status(201, _activation_out(services.activate(plan, incident, payload.level, user=request.user)))
+    return Status(201, _activation_out(services.activate(plan, incident, payload.level, user=request.user,
+                                                         area_codes=payload.area_codes)))
 
 
 @router.get("/activations/{activation_id}", response=ActivationOut)
@@ -324,6 +329,13 @@ def complete(request, card_id: int, payload: CompleteIn):
     return _card_out(_guard(services.complete, card, result=payload.result, user=request.user), services.now())
 
 
+@router.post("/desk/{item_id}/stand-down")
+def confirm_stand_down(request, item_id: int):
+    """Confirm a desk item's proposal to lower or stand down (after a CAP Cancel or lowering Update)."""
+    item = get_object_or_404(DeskItem, pk=item_id)
+    return {"done": services.confirm_stand_down(item, user=request.user)}
+
+
 @router.get("/desk")
 def desk(request):
     """Counts and items of the duty desk."""
@@ -336,7 +348,8 @@ def desk(request):
         "new_incidents": [_incident_out(i) for i in d["new_incidents"]],
         "responding": [_incident_out(i) for i in d["responding"]],
         "desk_items": [{"id": i.pk, "source": i.source, "title": i.title, "hazard": i.hazard, "level": i.level,
-                        "proposals": i.proposals, "exercise": i.is_exercise} for i in d["desk_items"]],
+                        "kind": i.kind, "proposals": i.proposals, "actions": i.actions,
+                        "exercise": i.is_exercise} for i in d["desk_items"]],
         "unacknowledged": [_card_out(c, now) for c in d["unacknowledged"]],
         "overdue": [_card_out(c, now) for c in d["overdue"]],
         "firing_alarms": len(d["firing_alarms"]), "pending_alerts": len(d["pending_alerts"]),

@@ -42,7 +42,7 @@ def create_drill(*, title: str, plan: EmergencyPlan | None, scenario: list[dict]
     drill = Drill.objects.create(title=title, plan=plan, scenario=scenario, scheduled_at=scheduled_at,
                                  blind=blind, created_by=user)
     if not blind and plan is not None:
-        depts = {t.department for t in plan.card_templates.select_related("department")}
+        depts = {t.department for t in plan.card_templates.select_related("department") if t.department_id}
         for dept in sorted(depts, key=lambda d: d.pk):
             outbox.notify_department(
                 dept, subject=f"【演练通知】{title}",

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 
 from yingji.core.models import Department, Region
-from yingji.response import cards, dispatch
+from yingji.response import addressees, cards, dispatch
 from yingji.response.levels import LABELS, RESPONSE_LABELS
 
 LEVEL_CHOICES = list(LABELS.items())
@@ -156,12 +156,19 @@ class TimelineEntry(models.Model):
 
 class DeskItem(models.Model):
     """Something on the duty desk that needs a decision: an alarm or a published
-    alert that proposes an incident and plan activations."""
+    alert that proposes an incident and plan activations (kind propose), or the
+    Cancel / lowering Update of such an alert proposing to lower or stand down
+    the activations it triggered (kind stand_down, `actions`)."""
 
     class Status(models.TextChoices):
         OPEN = "open", "待处置"
         ACCEPTED = "accepted", "已登记事件"
         DISMISSED = "dismissed", "已忽略"
+        CONFIRMED = "confirmed", "已确认执行"
+
+    class Kind(models.TextChoices):
+        PROPOSE = "propose", "建议启动"
+        STAND_DOWN = "stand_down", "建议降级或终止响应"
 
     source = models.CharField("来源", max_length=8)  # alarm / alert
     source_ref = models.CharField("来源编号", max_length=100)
@@ -170,6 +177,8 @@ class DeskItem(models.Model):
     region_codes = models.JSONField("区划", default=list)
     title = models.CharField("标题", max_length=200)
     proposals = models.JSONField("建议启动预案", default=list)
+    kind = models.CharField("类别", max_length=12, choices=Kind.choices, default=Kind.PROPOSE)
+    actions = models.JSONField("建议降级/终止", default=list, blank=True)
     is_exercise = models.BooleanField("演练", default=False)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.OPEN,
                               db_index=True)
@@ -181,8 +190,8 @@ class DeskItem(models.Model):
         verbose_name = "值班待办"
         verbose_name_plural = "值班待办"
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["source", "source_ref", "level"],
-                                               name="uniq_desk_item")]
+        constraints = [models.UniqueConstraint(fields=["source", "source_ref", "level", "kind"],
+                                               name="uniq_desk_item_kind")]
 
 
 class EmergencyPlan(models.Model):
@@ -254,7 +263,13 @@ class PlanGroup(models.Model):
                              related_name="+", verbose_name="牵头单位")
     members = models.ManyToManyField(Department, blank=True, related_name="+",
                                      verbose_name="成员单位")
+    area_members = models.JSONField("属地成员", default=list, blank=True,
+                                    help_text="area_streets:受影响区域镇街应急办;area_districts:受影响区域区政府")
     order = models.PositiveIntegerField("排序", default=0)
+
+    @property
+    def area_member_labels(self) -> list[str]:
+        return [addressees.LABELS.get(a, a) for a in self.area_members]
 
     class Meta:
         verbose_name = "组织机构"
@@ -263,13 +278,17 @@ class PlanGroup(models.Model):
 
 
 class CardTemplate(models.Model):
-    """An action card of a plan: what a department does at a response level, and how fast."""
+    """An action card of a plan: what a department does at a response level, and how fast.
+    Addressed to one department, or to the street or district offices of the
+    activation's area (one card each, see addressees.py)."""
 
     plan = models.ForeignKey(EmergencyPlan, on_delete=models.CASCADE, related_name="card_templates",
                              verbose_name="预案")
     response_level = models.CharField("响应级别", max_length=4, choices=RESPONSE_CHOICES)
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+",
-                                   verbose_name="责任单位")
+    addressee = models.CharField("下发对象", max_length=16, choices=list(addressees.LABELS.items()),
+                                 default=addressees.DEPARTMENT)
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name="责任单位")
     title = models.CharField("任务", max_length=200)
     text = models.TextField("措施", blank=True)
     ack_minutes = models.PositiveIntegerField("签收时限(分钟)", default=15)
@@ -280,6 +299,13 @@ class CardTemplate(models.Model):
         verbose_name = "行动卡模板"
         verbose_name_plural = "行动卡模板"
         ordering = ["response_level", "order", "id"]
+
+    @property
+    def addressed_to(self) -> str:
+        """The department's name, or what the place-bound addressee means."""
+        if self.addressee == addressees.DEPARTMENT and self.department_id:
+            return str(self.department)
+        return addressees.LABELS.get(self.addressee, self.addressee)
 
 
 class Activation(models.Model):
@@ -301,6 +327,8 @@ class Activation(models.Model):
                                      verbose_name="启动人")
     stood_down_at = models.DateTimeField("终止时间", null=True, blank=True)
     is_exercise = models.BooleanField("演练", default=False)
+    area_codes = models.JSONField("响应区域", default=list, blank=True,
+                                  help_text="区划代码;镇街、区级行动卡按此下发")
 
     class Meta:
         verbose_name = "预案启动"

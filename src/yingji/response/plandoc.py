@@ -24,7 +24,7 @@ from typing import Any
 
 from django.db import transaction
 
-from yingji.response import plans, triggers
+from yingji.response import addressees, plans, triggers
 from yingji.response.models import EmergencyPlan
 
 LEVEL_WORDS = {"一": "I", "二": "II", "三": "III", "四": "IV", "Ⅰ": "I", "Ⅱ": "II", "Ⅲ": "III", "Ⅳ": "IV",
@@ -138,11 +138,12 @@ def import_docx(upload: Any, *, filename: str | None = None) -> EmergencyPlan:
         raise PlanDocError(filename, [f"无法读取 Word 文档({type(exc).__name__}),请确认是 .docx 格式"]) from exc
     data, problems = parse_lines(lines, filename)
     for c in data["cards"]:
-        if plans.find_department(c["department"]) is None:
+        if addressees.addressee_of(c["department"]) == addressees.DEPARTMENT \
+                and plans.find_department(c["department"]) is None:
             problems.append(f"第 {c['line']} 段:未知的单位“{c['department']}”")
     for g in data["groups"]:
         for name in [g["lead"], *g["members"]]:
-            if plans.find_department(name) is None:
+            if addressees.addressee_of(name) == addressees.DEPARTMENT and plans.find_department(name) is None:
                 problems.append(f"第 {g['line']} 段:未知的单位“{name}”")
     if problems:
         raise PlanDocError(filename, problems)

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from yingji.core import outbox
 from yingji.core.models import Department, DepartmentAlias
-from yingji.response import levels, triggers
+from yingji.response import addressees, levels, triggers
 from yingji.response.models import CardTemplate, EmergencyPlan, PlanGroup, PlanTrigger
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -60,7 +60,7 @@ def check_structure(data: dict[str, Any]) -> list[str]:
             problems.append(f"行动卡第 {i} 条:响应级别无效 {c.get('level')!r}")
         if not str(c.get("title", "")).strip():
             problems.append(f"行动卡第 {i} 条:缺少任务")
-        if not str(c.get("department", "")).strip():
+        if not str(c.get("department", "")).strip() and c.get("to", addressees.DEPARTMENT) == addressees.DEPARTMENT:
             problems.append(f"行动卡第 {i} 条:缺少责任单位")
         for key in ("ack", "limit"):
             if key in c and (not isinstance(c[key], int) or c[key] <= 0):
@@ -103,22 +103,37 @@ def save_structure(data: dict[str, Any], *, status: str = EmergencyPlan.Status.D
         group = PlanGroup.objects.create(plan=plan, name=g["name"], duties=g.get("duties", ""),
                                          lead=find_department(g["lead"]) if g.get("lead") else None,
                                          order=order)
-        group.members.set([find_department(m) for m in g.get("members", [])])
+        group.members.set([find_department(m) for m in g.get("members", [])
+                           if addressees.addressee_of(m) == addressees.DEPARTMENT])
+        area = sorted({addressees.addressee_of(m) for m in g.get("members", [])} - {addressees.DEPARTMENT})
+        if area:
+            group.area_members = area
+            group.save(update_fields=["area_members"])
     CardTemplate.objects.bulk_create([
-        CardTemplate(plan=plan, response_level=c["level"], department=find_department(c["department"]),
+        CardTemplate(plan=plan, response_level=c["level"], addressee=_card_addressee(c),
+                     department=(find_department(c["department"])
+                                 if _card_addressee(c) == addressees.DEPARTMENT else None),
                      title=c["title"], text=c.get("text", ""), ack_minutes=c.get("ack", 15),
                      limit_minutes=c.get("limit", 60), order=order)
         for order, c in enumerate(data.get("cards", []))])
     return plan
 
 
+def _card_addressee(card: dict[str, Any]) -> str:
+    """A card's addressee: its `to` key, or a marker name in `department`
+    ("受影响区域镇街", "各镇街", "受影响区域各区" …)."""
+    to = card.get("to") or addressees.DEPARTMENT
+    return to if to != addressees.DEPARTMENT else addressees.addressee_of(card.get("department", ""))
+
+
 def _department_names(data: dict[str, Any]) -> set[str]:
-    names = {c["department"] for c in data.get("cards", []) if c.get("department")}
+    names = {c["department"] for c in data.get("cards", [])
+             if c.get("department") and _card_addressee(c) == addressees.DEPARTMENT}
     for g in data.get("groups", []):
         names |= set(g.get("members", [])) | ({g["lead"]} if g.get("lead") else set())
     if data.get("owner"):
         names.add(data["owner"])
-    return names
+    return {n for n in names if addressees.addressee_of(n) == addressees.DEPARTMENT}
 
 
 def _date(value: Any) -> dt.date | None:
@@ -138,8 +153,9 @@ def structure_of(plan: EmergencyPlan) -> dict[str, Any]:
         "triggers": [{"source": t.source, "hazard": t.hazard, "min_level": t.min_level,
                       "response_level": t.response_level} for t in plan.triggers.all()],
         "groups": [{"name": g.name, "lead": g.lead.name if g.lead else "", "duties": g.duties,
-                    "members": [m.name for m in g.members.all()]} for g in plan.groups.all()],
-        "cards": [{"level": c.response_level, "department": c.department.name, "title": c.title,
+                    "members": [m.name for m in g.members.all()]
+                    + [addressees.LABELS[a] for a in g.area_members]} for g in plan.groups.all()],
+        "cards": [{"level": c.response_level, "department": c.addressed_to, "title": c.title,
                    "text": c.text, "ack": c.ack_minutes, "limit": c.limit_minutes}
                   for c in plan.card_templates.select_related("department")],
         "resources_needed": plan.resources_needed, "contacts": plan.contacts,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from yingji.response import services
+from yingji.response import services, standdown
 from yingji.response.triggers import COLOUR_LABELS, hazard_of
 
 _ALARM_STATES = frozenset({"firing"})
@@ -57,10 +57,44 @@ def on_regional_level_changed(sender: Any, *, region_code: str, level: str | Non
 def on_alert_published(sender: Any, *, alert_id: int, identifier: str, status: str, msg_type: str,
                        event: str, level: str | None, area_codes: list[str] | None = None,
                        exercise: bool = False, **kwargs: Any) -> None:
-    """A published alert (or its update) proposes the plans its type and colour call for."""
+    """A published alert (or its update) proposes the plans its type and colour
+    call for; a Cancel, or an Update lowering the colour, of an alert that led to
+    activations proposes lowering or standing them down instead."""
+    exercise = exercise or status == "Exercise"
+    if msg_type in {"Cancel", "Update"}:
+        refs = _references(alert_id, kwargs.get("references"))
+        if refs and services.propose_stand_down(
+                identifier=identifier or str(alert_id), msg_type=msg_type, event=event, level=level,
+                references=refs, exercise=exercise):
+            return
     if msg_type not in _ALERT_TYPES or not level:
         return
     services.record_desk_item(
         source="alert", source_ref=identifier or str(alert_id), hazard=event, level=level,
-        region_codes=list(area_codes or []), title=f"预警发布:{event}",
-        exercise=exercise or status == "Exercise")
+        region_codes=list(area_codes or []), title=f"预警发布:{event}", exercise=exercise)
+
+
+def _references(alert_id: Any, given: Any) -> list[str]:
+    """Identifiers of the earlier messages a Cancel/Update refers to: from the
+    event's `references` (CAP "sender,identifier,sent" entries) when the
+    publisher sends them, else read from the alerts module's Alert chain."""
+    if given:
+        return standdown.reference_identifiers(given)
+    from django.apps import apps
+    from django.db import DatabaseError, transaction
+
+    out: list[str] = []
+    try:
+        model = apps.get_model("alerts", "Alert")
+        with transaction.atomic():
+            row = model.objects.filter(pk=int(alert_id)).values_list("references_id", flat=True).first()
+            seen = set()
+            while row and row not in seen and len(seen) < 100:
+                seen.add(row)
+                ident, row = model.objects.filter(pk=row).values_list("identifier", "references_id").first() \
+                    or ("", None)
+                if ident:
+                    out.append(ident)
+    except (LookupError, DatabaseError, ValueError, TypeError):
+        return []
+    return out

@@ -19,7 +19,7 @@ from django.utils import timezone
 from yingji.core import audit, outbox, regions
 from yingji.core import workcalendar as wc
 from yingji.core.models import Department, Profile, Role, SpecialPeriod
-from yingji.response import cards, dispatch, levels, triggers
+from yingji.response import addressees, cards, dispatch, levels, standdown, triggers
 from yingji.response.models import (
     ActionCard,
     Activation,
@@ -312,12 +312,79 @@ def _audit_created(objects: list[Any]) -> None:
         for o in objects])
 
 
+def incident_area(incident: Incident) -> list[str]:
+    """The area an activation covers by default: the regions of the alarms and
+    alerts on the incident's desk items, and the incident's street (or district)."""
+    codes = [c for item in DeskItem.objects.filter(incident=incident, kind=DeskItem.Kind.PROPOSE)
+             for c in item.region_codes]
+    own = incident.street_id or incident.district_id
+    return addressees.normalise(codes + ([own] if own else []))
+
+
+def _area_regions(area: list[str], level: str) -> list[Any]:
+    """Regions of `level` the area covers (districts: also those holding one of its streets)."""
+    from yingji.core.models import Region
+
+    if not area:
+        return []
+    if level == "district":
+        wanted = {c[:6] for c in area if len(c) > 6} | {c for c in area if len(c) == 6}
+        rows = Region.objects.filter(level="district").filter(
+            Q(code__in=wanted) | Q(*[Q(code__startswith=addressees.prefix(c)) for c in area], _connector=Q.OR))
+        return sorted(rows, key=lambda r: r.code)
+    rows = Region.objects.filter(level="street").filter(
+        Q(*[Q(code__startswith=addressees.prefix(c)) for c in area], _connector=Q.OR))
+    return sorted(rows, key=lambda r: r.code)
+
+
+# Street offices are departments bound to a street region; the bureau's own
+# departments never are (see docs/response.md, "Activation down to street offices").
+STREET_OFFICE_KINDS = ("street_office", "other")
+
+
+def area_offices(area: list[str], addressee: str) -> tuple[list[Department], list[str]]:
+    """The offices a place-bound card goes to: (departments, names of regions without one)."""
+    if addressee == addressees.AREA_DISTRICTS:
+        from yingji.core.models import DepartmentKind
+
+        regions_ = _area_regions(area, "district")
+        kinds: tuple[str, ...] = (DepartmentKind.DISTRICT_GOV,)
+    else:
+        regions_ = _area_regions(area, "street")
+        kinds = STREET_OFFICE_KINDS
+    by_region: dict[str, list[Department]] = {}
+    for d in Department.objects.filter(region_id__in=[r.code for r in regions_], kind__in=kinds,
+                                       active=True, merged_into__isnull=True).order_by("sort_order", "name"):
+        by_region.setdefault(d.region_id, []).append(d)
+    offices = [d for r in regions_ for d in by_region.get(r.code, [])]
+    return offices, [r.name for r in regions_ if r.code not in by_region]
+
+
+def _recipients(activation: Activation, templates: list[CardTemplate]) -> tuple[list[tuple[CardTemplate, Department]], list[str]]:
+    """(template, department) per card to issue, and the regions left without an office."""
+    out, missing, cache = [], [], {}
+    for t in templates:
+        if t.addressee == addressees.DEPARTMENT:
+            out.append((t, t.department))
+            continue
+        if t.addressee not in cache:
+            cache[t.addressee] = area_offices(list(activation.area_codes), t.addressee)
+            missing += [n for n in cache[t.addressee][1] if n not in missing]
+        out += [(t, d) for d in cache[t.addressee][0]]
+    return out, missing
+
+
 def _issue(activation: Activation, templates: list[CardTemplate], at: dt.datetime) -> list[ActionCard]:
+    pairs, missing = _recipients(activation, templates)
     new = ActionCard.objects.bulk_create([
-        ActionCard(activation=activation, template=t, department=t.department, level=t.response_level,
+        ActionCard(activation=activation, template=t, department=d, level=t.response_level,
                    title=t.title, text=t.text, issued_at=at, ack_minutes=t.ack_minutes,
                    limit_minutes=t.limit_minutes)
-        for t in templates])
+        for t, d in pairs])
+    if missing:
+        log(activation.incident, "cards_unaddressed",
+            f"以下区域未登记应急办,行动卡未能下发:{'、'.join(missing)}", at=at,
+            data={"activation": activation.pk, "regions": missing})
     _audit_created(new)
     incident = activation.incident
     mark = EXERCISE_MARK if activation.is_exercise else ""
@@ -338,9 +405,12 @@ def _issue(activation: Activation, templates: list[CardTemplate], at: dt.datetim
 
 @transaction.atomic
 def activate(plan: EmergencyPlan, incident: Incident, level: str, *, user: Any = None,
-             at: dt.datetime | None = None, check: bool = True) -> Activation:
+             at: dt.datetime | None = None, check: bool = True,
+             area_codes: list[str] | None = None) -> Activation:
     """One action: activate `plan` for `incident` at `level`; every department's
-    action cards are created and queued to it through the outbox."""
+    action cards are created and queued to it through the outbox. Cards for the
+    street or district offices go to those of `area_codes` (default: the
+    incident's area, `incident_area`)."""
     if check:
         require_command(user)
     _check_level(level)
@@ -353,7 +423,9 @@ def activate(plan: EmergencyPlan, incident: Incident, level: str, *, user: Any =
     at = at or now()
     activation = Activation.objects.create(plan=plan, incident=incident, level=level, activated_at=at,
                                            activated_by=user if getattr(user, "is_authenticated", False) else None,
-                                           is_exercise=incident.is_exercise)
+                                           is_exercise=incident.is_exercise,
+                                           area_codes=addressees.normalise(
+                                               area_codes if area_codes is not None else incident_area(incident)))
     issued = _issue(activation, _templates_for(plan, None, level), at)
     _move_incident(incident, Incident.Status.RESPONDING)
     depts = len({c.department_id for c in issued})
@@ -437,6 +509,9 @@ def _check_card_user(card: ActionCard, user: Any) -> None:
     if user is not None and user.is_superuser:
         return
     p = _profile(user)
+    if p is not None and p.role == Role.DISTRICT_STAFF and p.region_id \
+            and p.region_id == card.department.region_id:
+        return  # street (or district) staff act for their own office
     if p is None or (p.department_id != card.department_id and p.role not in COMMAND_ROLES):
         raise PermissionDenied(f"只有{card.department}的人员可以处理这张行动卡")
 
@@ -649,7 +724,7 @@ def record_desk_item(*, source: str, source_ref: str, hazard: str, level: str,
     """An alarm or alert lands on the duty desk with the plans it proposes
     (one item per source, reference and level: repeats do nothing)."""
     item, _ = DeskItem.objects.get_or_create(
-        source=source, source_ref=source_ref, level=level,
+        source=source, source_ref=source_ref, level=level, kind=DeskItem.Kind.PROPOSE,
         defaults={"hazard": triggers.hazard_of(hazard), "region_codes": region_codes,
                   "title": (EXERCISE_MARK if exercise else "") + title,
                   "proposals": proposals(source, hazard, level), "is_exercise": exercise})
@@ -696,6 +771,110 @@ def dismiss_desk_item(item: DeskItem, *, user: Any = None) -> DeskItem:
     item.status = DeskItem.Status.DISMISSED
     item.save(update_fields=["status"])
     return item
+
+
+# ----------------------------------------------------------------- when the alert ends
+
+
+def _remaining_levels(incident: Incident, chain_ids: set[int]) -> dict[int, list[str]]:
+    """Response levels per plan the incident's other grounds still call for: its
+    own level when its consequences met a threshold (a level IV with no grounds
+    is the alert's incident, not one of its own), and the alarms and alerts on
+    it outside the ended chain."""
+    out: dict[int, list[str]] = {}
+    grounds = [("incident", incident.incident_type, incident.level)] if incident.level_reasons else []
+    grounds += [(i.source, i.hazard, i.level) for i in DeskItem.objects.filter(
+        incident=incident, kind=DeskItem.Kind.PROPOSE).exclude(pk__in=chain_ids)]
+    for source, hazard, level in grounds:
+        for p in proposals(source, hazard, level):
+            out.setdefault(p["plan_id"], []).append(p["level"])
+    return out
+
+
+@transaction.atomic
+def propose_stand_down(*, identifier: str, msg_type: str, event: str, level: str | None,
+                       references: list[str], exercise: bool) -> bool:
+    """A Cancel, or an Update lowering the colour, of an alert that reached the
+    duty desk: put one item on the desk proposing to lower or stand down the
+    activations it triggered (one per message: repeats do nothing). Returns
+    True when the message was handled here (the caller then proposes nothing new)."""
+    chain = list(DeskItem.objects.filter(source="alert", source_ref__in=references, is_exercise=exercise)
+                 .order_by("created_at", "pk"))
+    if not chain:
+        return False
+    if msg_type == "Update" and not standdown.lowers(chain[-1].level, level):
+        return False
+    if DeskItem.objects.filter(source="alert", source_ref=identifier, kind=DeskItem.Kind.STAND_DOWN).exists():
+        return True
+    proposing = [i for i in chain if i.kind == DeskItem.Kind.PROPOSE]
+    plan_ids = {p["plan_id"] for i in proposing for p in i.proposals}
+    incidents = {i.incident_id for i in proposing if i.incident_id}
+    running = [standdown.Running(a.pk, a.incident_id, a.plan_id, a.plan.title, a.level)
+               for a in Activation.objects.filter(
+                   incident_id__in=incidents, plan_id__in=plan_ids, status=Activation.Status.ACTIVE,
+                   is_exercise=exercise).select_related("plan").order_by("pk")]
+    if not running:
+        return True
+    chain_ids = {i.pk for i in chain}
+    new_colour = proposals("alert", event, level) if msg_type == "Update" and level else []
+    found: list[standdown.Action] = []
+    for incident in Incident.objects.filter(pk__in={r.incident_id for r in running}).order_by("pk"):
+        remaining = _remaining_levels(incident, chain_ids)
+        for p in new_colour:
+            remaining.setdefault(p["plan_id"], []).append(p["level"])
+        found += standdown.actions([r for r in running if r.incident_id == incident.pk], remaining)
+    if not found:
+        return True
+    what = "解除" if msg_type == "Cancel" else f"降为{triggers.COLOUR_LABELS.get(level or '', '无级别')}"
+    original = chain[0]
+    title = f"预警{what}:{original.title.replace(EXERCISE_MARK, '').removeprefix('预警发布:')},建议" + \
+        ";".join(a.text for a in found)
+    item = DeskItem.objects.create(
+        source="alert", source_ref=identifier, level=level or "", kind=DeskItem.Kind.STAND_DOWN,
+        hazard=original.hazard, region_codes=original.region_codes,
+        title=((EXERCISE_MARK if exercise else "") + title)[:200],
+        actions=[a.as_json() for a in found], is_exercise=exercise,
+        incident_id=found[0].incident_id)
+    for incident in Incident.objects.filter(pk__in={a.incident_id for a in found}):
+        log(incident, "stand_down_proposed",
+            f"预警{what}({identifier}),值班台建议:"
+            + ";".join(a.text for a in found if a.incident_id == incident.pk) + ",待值班员确认",
+            data={"desk_item": item.pk})
+    return True
+
+
+@transaction.atomic
+def confirm_stand_down(item: DeskItem, *, user: Any = None, at: dt.datetime | None = None,
+                       check: bool = True) -> list[str]:
+    """The duty officer confirms a stand-down proposal in one action: each
+    activation is lowered or stood down through the usual path (cards cancelled,
+    departments told); activations changed since the proposal are left as they
+    are. Returns what was done, in Chinese."""
+    if check:
+        require_command(user)
+    item = DeskItem.objects.select_for_update().get(pk=item.pk)
+    if item.kind != DeskItem.Kind.STAND_DOWN:
+        raise ValidationError("该待办不是降级或终止响应建议")
+    if item.status != DeskItem.Status.OPEN:
+        raise ValidationError("该待办已处理")
+    at = at or now()
+    done = []
+    for a in item.actions:
+        act = Activation.objects.select_for_update().select_related("plan", "incident").filter(
+            pk=a["activation_id"]).first()
+        if act is None or act.status != Activation.Status.ACTIVE:
+            done.append(f"《{a['plan']}》响应已终止,未再处理")
+        elif a["to"] is None:
+            stand_down(act, user=user, at=at, check=False)
+            done.append(a["text"])
+        elif levels.rank(a["to"]) < levels.rank(act.level):
+            change_level(act, a["to"], user=user, at=at, check=False)
+            done.append(a["text"])
+        else:
+            done.append(f"《{a['plan']}》现为{levels.RESPONSE_LABELS[act.level]},未调整")
+    item.status = DeskItem.Status.CONFIRMED
+    item.save(update_fields=["status"])
+    return done
 
 
 # ----------------------------------------------------------------- resources and dispatch

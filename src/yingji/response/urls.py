@@ -8,6 +8,7 @@ urlpatterns = [
     path("handover/", views.handover, name="handover"),
     path("desk/<int:item_id>/accept/", views.desk_item_accept, name="desk_accept"),
     path("desk/<int:item_id>/dismiss/", views.desk_item_dismiss, name="desk_dismiss"),
+    path("desk/<int:item_id>/stand-down/", views.desk_item_stand_down, name="desk_stand_down"),
     path("incidents/", views.incident_list, name="incidents"),
     path("incidents/new/", views.incident_create, name="incident_create"),
     path("incidents/<int:incident_id>/", views.incident_detail, name="incident"),

@@ -12,12 +12,14 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from yingji.core.models import Role
 from yingji.core.scope import scope_for
 from yingji.response import cards, dispatch, drills, levels, plans, services, triggers
 from yingji.response.models import (
@@ -131,6 +133,21 @@ def desk_item_accept(request, item_id: int):
 def desk_item_dismiss(request, item_id: int):
     item = get_object_or_404(DeskItem, pk=item_id)
     return _run(request, lambda: services.dismiss_desk_item(item, user=request.user), "已忽略", "response:desk")
+
+
+@login_required
+@require_POST
+def desk_item_stand_down(request, item_id: int):
+    item = get_object_or_404(DeskItem, pk=item_id)
+    try:
+        done = services.confirm_stand_down(item, user=request.user)
+    except ERRORS as exc:
+        messages.error(request, _message(exc))
+        return redirect("response:desk")
+    messages.success(request, "已确认:" + ";".join(done))
+    if item.incident_id:
+        return redirect("response:incident", item.incident_id)
+    return redirect("response:desk")
 
 
 # ----------------------------------------------------------------- incidents
@@ -262,8 +279,11 @@ def card_action(request, card_id: int, action: str):
 def my_cards(request):
     profile = services._profile(request.user)
     qs = ActionCard.objects.none()
-    if profile and profile.department_id:
-        qs = ActionCard.objects.filter(department_id=profile.department_id).select_related(
+    own = Q(department_id=profile.department_id) if profile and profile.department_id else Q(pk__in=[])
+    if profile and profile.role == Role.DISTRICT_STAFF and profile.region_id:
+        own |= Q(department__region_id=profile.region_id)  # street staff: their street office's cards
+    if profile and (profile.department_id or profile.region_id):
+        qs = ActionCard.objects.filter(own).select_related(
             "activation__incident", "activation__plan").order_by("-issued_at")[:200]
     now = timezone.now()
     rows = [{"card": c, "overdue": cards.overdue_kind(c.clock(), now)} for c in qs]
