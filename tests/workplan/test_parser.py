@@ -166,7 +166,8 @@ def test_json_has_exactly_the_documented_shape(seed):
     assert list(data) == ["title", "year", "goals", "sections", "warnings"]
     assert list(data["sections"][0]) == ["number", "title", "tasks"]
     assert list(data["sections"][0]["tasks"][0]) == [
-        "number", "text", "lead", "co", "clauses", "due", "recurrence", "key_dates"]
+        "number", "text", "lead", "co", "clauses", "due", "recurrence", "key_dates",
+        "subsection", "source"]
     assert data["warnings"] == [{"line": 1, "message": "文件开头没有标题行,标题取为“2022年工作要点”"}]
     assert json.loads(json.dumps(data, ensure_ascii=False)) == data
 

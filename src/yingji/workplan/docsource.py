@@ -11,9 +11,13 @@ Plain text comes as `str` or `bytes`. Bytes are decoded by these rules, in order
 4. otherwise GB18030 (the superset of GBK/GB2312 that government offices use);
 5. failing that, an error naming the byte offset and line.
 
-A .docx (recognised by its name or by the zip signature) becomes one line per
-paragraph, in document order; a soft line break inside a paragraph starts a new
-line. Tables are not read.
+A .docx (recognised by its name or by the zip signature) becomes, in document
+order, one line per paragraph (a soft line break inside a paragraph starts a new
+line) and one `DocTable` per table. Line numbers count paragraph lines and table
+rows alike: a table whose first row is line 12 with 5 rows takes lines 12–16, and
+the paragraph after it is line 17. Without tables, line N is the N-th paragraph
+line, as before. A table cell merged across columns or rows (python-docx returns
+the same cell for each grid position it covers) has the same `key` in each.
 
 Documents larger than `max_bytes` (default 20 MB) are refused before they are read:
 a file by its size on disk, a .docx also by its unpacked size.
@@ -109,8 +113,35 @@ def _undecodable(data: bytes, offset: int, label: str, line: int | None = None) 
     return _fail(f"无法按 {label} 解码:字节偏移 {offset} 处的 0x{data[offset]:02X} 无效", line)
 
 
+@dataclass(frozen=True)
+class TableCell:
+    """One grid position of a table row; a merged cell has one `key` in each."""
+
+    text: str
+    key: int
+
+
+@dataclass(frozen=True)
+class DocTable:
+    """A .docx table: `index` is 1-based among the document's tables, `line` the line
+    number of its first row (row i is line `line + i - 1`)."""
+
+    index: int
+    line: int
+    rows: tuple[tuple[TableCell, ...], ...]
+
+
+Block = str | DocTable
+
+
 def docx_lines(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> list[str]:
-    """The paragraphs of a .docx, in order, as lines."""
+    """The paragraphs of a .docx, in order, as lines (tables left out)."""
+    return [block for _, block in docx_blocks(data, max_bytes) if isinstance(block, str)]
+
+
+def docx_blocks(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> list[tuple[int, Block]]:
+    """The paragraph lines and tables of a .docx in document order, each with its
+    line number (see the module docstring)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
@@ -129,16 +160,64 @@ def docx_lines(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> list[str]:
         raise _fail("不是有效的 .docx 文件(压缩内容已损坏)") from None
     except (PackageNotFoundError, KeyError, ValueError, XMLSyntaxError):
         raise _fail("不是有效的 .docx 文件(zip 中没有可读的 Word 文档内容)") from None
-    lines: list[str] = []
-    for paragraph in document.paragraphs:
-        lines.extend(split_lines(paragraph.text))
-    return lines
+    from docx.table import Table
+
+    blocks: list[tuple[int, Block]] = []
+    line = 0
+    tables = 0
+    for item in document.iter_inner_content():
+        if isinstance(item, Table):
+            tables += 1
+            rows = _table_rows(item)
+            blocks.append((line + 1, DocTable(tables, line + 1, rows)))
+            line += max(1, len(rows))
+        else:
+            for text in split_lines(item.text):
+                line += 1
+                blocks.append((line, text))
+    return blocks
+
+
+def _table_rows(table) -> tuple[tuple[TableCell, ...], ...]:
+    # Merged cells: python-docx yields the same <w:tc> element for every grid
+    # position a cell spans (a vertical span resolves to its top cell); number the
+    # elements while they are all alive, so equal keys mean the same cell.
+    keys: dict[int, int] = {}
+    alive = []
+    rows = []
+    for row in table.rows:
+        cells = [TableCell("", -1)] * row.grid_cols_before
+        for cell in row.cells:
+            alive.append(cell._tc)  # noqa: SLF001 - the element is the cell's identity
+            key = keys.setdefault(id(cell._tc), len(keys))  # noqa: SLF001
+            cells.append(TableCell(cell.text.strip(), key))
+        rows.append(tuple(cells))
+    return tuple(rows)
+
+
+def read_blocks(source: str | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                is_docx: bool | None = None) -> list[tuple[int, Block]]:
+    """Numbered lines and tables of a document given as text or bytes (tables come
+    only from a .docx). `is_docx=None` recognises a .docx by the zip signature."""
+    if isinstance(source, bytes) and len(source) <= max_bytes and (
+            is_docx or (is_docx is None and source.startswith(_ZIP_MAGIC))):
+        return docx_blocks(source, max_bytes)
+    return list(enumerate(read_lines(source, max_bytes=max_bytes, is_docx=False), 1))
+
+
+def read_file_blocks(path: str | os.PathLike[str], *,
+                     max_bytes: int = DEFAULT_MAX_BYTES) -> list[tuple[int, Block]]:
+    """Numbered lines and tables of a document on disk; the size is checked first."""
+    path = Path(path)
+    data = _read_file(path, max_bytes)
+    return read_blocks(data, max_bytes=max_bytes,
+                       is_docx=True if path.suffix.lower() == ".docx" else None)
 
 
 def read_lines(source: str | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES,
                is_docx: bool | None = None) -> list[str]:
-    """Lines of a document given as text or bytes. `is_docx=None` recognises a .docx
-    by the zip signature."""
+    """Lines of a document given as text or bytes (a .docx: its paragraphs).
+    `is_docx=None` recognises a .docx by the zip signature."""
     if isinstance(source, str):
         size = len(source.encode("utf-8", "surrogatepass"))  # text read with surrogateescape
         if size > max_bytes:
@@ -157,12 +236,16 @@ def read_file_lines(path: str | os.PathLike[str], *,
                     max_bytes: int = DEFAULT_MAX_BYTES) -> list[str]:
     """Lines of a document on disk; the size is checked before anything is read."""
     path = Path(path)
+    data = _read_file(path, max_bytes)
+    return read_lines(data, max_bytes=max_bytes,
+                      is_docx=True if path.suffix.lower() == ".docx" else None)
+
+
+def _read_file(path: Path, max_bytes: int) -> bytes:
     try:
         size = path.stat().st_size
         if size > max_bytes:
             raise _too_large(size, max_bytes)
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as error:
         raise _fail(f"无法读取文件 {path.name}:{error.strerror or error}") from None
-    return read_lines(data, max_bytes=max_bytes,
-                      is_docx=True if path.suffix.lower() == ".docx" else None)

@@ -54,21 +54,36 @@ import datetime as dt
 import difflib
 import os
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from yingji.workplan.docsource import (
     DEFAULT_MAX_BYTES,
+    Block,
+    DocTable,
     Issue,
     PlanDocumentError,
-    read_file_lines,
-    read_lines,
+    read_blocks,
+    read_file_blocks,
 )
-from yingji.workplan.timehints import FLOOD_SEASON_START, cn_number, read_time_hints
+from yingji.workplan.tables import (
+    COLUMN_SYNONYMS,
+    TableSection,
+    TableSubsection,
+    TableTask,
+    read_table,
+)
+from yingji.workplan.timehints import (
+    FLOOD_SEASON_START,
+    cn_number,
+    read_deadline,
+    read_time_hints,
+)
 
 __all__ = [
+    "COLUMN_SYNONYMS",
     "DEFAULT_MAX_BYTES",
     "FLOOD_SEASON_START",
     "GUANGZHOU_2022_PLAN",
@@ -112,7 +127,10 @@ class ParsedClause:
 
 @dataclass
 class ParsedTask:
-    """A numbered task; `line`/`end_line` are its first and last source lines."""
+    """A numbered task; `line`/`end_line` are its first and last source lines (for a
+    table: its first and last rows' line numbers), `source` says where it was read
+    ("第12行" or "表格1第3行"), `subsection` is the "（一）…" heading it sits under
+    in a three-level plan, as written, else None."""
 
     number: int
     text: str
@@ -124,6 +142,8 @@ class ParsedTask:
     due: dt.date | None = None
     recurrence: str | None = None
     key_dates: list[str] = field(default_factory=list)
+    subsection: str | None = None
+    source: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict in the documented key order."""
@@ -136,6 +156,8 @@ class ParsedTask:
             "due": self.due.isoformat() if self.due else None,
             "recurrence": self.recurrence,
             "key_dates": list(self.key_dates),
+            "subsection": self.subsection,
+            "source": self.source,
         }
 
 
@@ -199,7 +221,8 @@ def _section_heading(line: str) -> tuple[int, str] | None:
     return number, match.group(2).strip()
 
 
-def _task_start(line: str) -> tuple[int, str] | None:
+def _task_start(line: str) -> tuple[int, str, bool] | None:
+    """(number, rest of the line, whether the number is Arabic) of a task line."""
     match = _TASK_RE.match(line)
     if match is None:
         return None
@@ -207,7 +230,7 @@ def _task_start(line: str) -> tuple[int, str] | None:
         number: int | None = int(match.group("arabic"))  # int() reads full-width digits
     else:
         number = cn_number(match.group("chinese"))
-    return None if number is None else (number, match.group("rest"))
+    return None if number is None else (number, match.group("rest"), bool(match.group("arabic")))
 
 
 def _looks_like_title(line: str) -> bool:
@@ -427,6 +450,12 @@ class _TaskDraft:
     number: int
     line: int
     chunks: list[tuple[int, str]]
+    kind: str = "arabic"  # "arabic" (1.) or "chinese" ((一))
+    parent: _TaskDraft | None = None  # the (一) item a 1. task sits under
+    children: int = 0
+    owner_lines: list[tuple[int, str]] = field(default_factory=list)
+    table: TableTask | None = None
+    subsection: str | None = None
 
 
 @dataclass
@@ -439,28 +468,47 @@ class _SectionDraft:
 
 def parse_plan(source: str | bytes, *, year: int | None = None, title: str | None = None,
                known: Mapping[str, str] | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
-               flood_season_start: tuple[int, int] = FLOOD_SEASON_START) -> ParsedPlan:
+               flood_season_start: tuple[int, int] = FLOOD_SEASON_START,
+               columns: Mapping[str, Sequence[str]] = COLUMN_SYNONYMS) -> ParsedPlan:
     """Parse a plan given as text or bytes (plain text in UTF-8/UTF-16/GB18030, or
-    a .docx). `year` and `title` override what the document says; `known` maps
-    department names and aliases to canonical names and turns on unknown-name
-    warnings. Raises `PlanDocumentError` listing every problem found."""
-    lines = read_lines(source, max_bytes=max_bytes)
-    return _parse_lines(lines, year, title, known, flood_season_start)
+    a .docx, whose breakdown tables are read too). `year` and `title` override what
+    the document says; `known` maps department names and aliases to canonical names
+    and turns on unknown-name warnings; `columns` is the table header synonym table
+    (`yingji.workplan.tables.COLUMN_SYNONYMS`). Raises `PlanDocumentError` listing
+    every problem found."""
+    blocks = read_blocks(source, max_bytes=max_bytes)
+    return _parse_blocks(blocks, year, title, known, flood_season_start, columns)
 
 
 def parse_plan_file(path: str | os.PathLike[str], *, year: int | None = None,
                     title: str | None = None, known: Mapping[str, str] | None = None,
                     max_bytes: int = DEFAULT_MAX_BYTES,
-                    flood_season_start: tuple[int, int] = FLOOD_SEASON_START) -> ParsedPlan:
+                    flood_season_start: tuple[int, int] = FLOOD_SEASON_START,
+                    columns: Mapping[str, Sequence[str]] = COLUMN_SYNONYMS) -> ParsedPlan:
     """Parse a plan file (.txt or .docx) as `parse_plan` does; a file larger than
     `max_bytes` is refused from its size on disk, before it is read."""
-    lines = read_file_lines(path, max_bytes=max_bytes)
-    return _parse_lines(lines, year, title, known, flood_season_start)
+    blocks = read_file_blocks(path, max_bytes=max_bytes)
+    return _parse_blocks(blocks, year, title, known, flood_season_start, columns)
 
 
-def _parse_lines(lines: list[str], year: int | None, title: str | None,
-                 known: Mapping[str, str] | None,
-                 flood_season_start: tuple[int, int]) -> ParsedPlan:
+_OWNER_LINE_RE = re.compile(
+    r"^[【\[]?(?:牵头|责任|主责|配合|协同|协办|参与)(?:单位|部门|处室|科室)[】\]]?\s*[:\uff1a]")
+_IMPLICIT_SECTION = "工作任务"
+
+
+def _depth(text: str) -> int:
+    return sum(text.count(c) for c in _OPEN) - sum(text.count(c) for c in _CLOSE)
+
+
+def _is_owner_line(task: _TaskDraft, line: str) -> bool:
+    """A "牵头单位:…" line of its own, not the wrapped inside of an owner parenthesis."""
+    return bool(_OWNER_LINE_RE.match(line)) and _depth(line) >= 0 \
+        and sum(_depth(chunk) for _, chunk in task.chunks) <= 0
+
+
+def _parse_blocks(blocks: list[tuple[int, Block]], year: int | None, title: str | None,
+                  known: Mapping[str, str] | None, flood_season_start: tuple[int, int],
+                  columns: Mapping[str, Sequence[str]]) -> ParsedPlan:
     issues: list[Issue] = []
     warnings: list[Warning] = []
     # Names and aliases both count as known; canonical names may appear only as values.
@@ -468,18 +516,47 @@ def _parse_lines(lines: list[str], year: int | None, title: str | None,
     header: list[tuple[int, str]] = []
     drafts: list[_SectionDraft] = []
     task: _TaskDraft | None = None
-    for number, raw in enumerate(lines, 1):
-        line = raw.strip()
+    chinese: _TaskDraft | None = None  # the last (一) item: a subsection if 1. follow
+    table_problems = False
+    for number, block in blocks:
+        if isinstance(block, DocTable):
+            task = chinese = None
+            items, problems = read_table(block, columns)
+            issues.extend(Issue(p.line, p.message) for p in problems)
+            table_problems = table_problems or bool(problems)
+            subsection: str | None = None
+            for item in items:
+                if isinstance(item, TableSection):
+                    section_number = item.number or (drafts[-1].number + 1 if drafts else 1)
+                    drafts.append(_SectionDraft(section_number, item.title, item.line))
+                    subsection = None
+                elif isinstance(item, TableSubsection):
+                    subsection = f"{item.label}{item.title}"
+                else:
+                    if not drafts:
+                        drafts.append(_SectionDraft(1, _IMPLICIT_SECTION, item.line))
+                    drafts[-1].tasks.append(_TaskDraft(0, item.line, [], kind="table",
+                                                       table=item, subsection=subsection))
+            continue
+        line = block.strip()
         if not line:
             continue
         if heading := _section_heading(line):
             drafts.append(_SectionDraft(heading[0], heading[1], number))
-            task = None
+            task = chinese = None
         elif not drafts:
             header.append((number, line))
         elif start := _task_start(line):
-            task = _TaskDraft(start[0], number, [(number, start[1])] if start[1] else [])
+            kind = "arabic" if start[2] else "chinese"
+            task = _TaskDraft(start[0], number, [(number, start[1])] if start[1] else [], kind)
+            if kind == "chinese":
+                chinese = task
+            elif chinese is not None:
+                task.parent = chinese
+                chinese.children += 1
             drafts[-1].tasks.append(task)
+        elif task is not None and _is_owner_line(task, line):
+            task.owner_lines.append((number, line))
         elif task is None:
             warnings.append(Warning(number, "这行文字不属于任何任务,已忽略"))
         else:
@@ -499,23 +576,51 @@ def _parse_lines(lines: list[str], year: int | None, title: str | None,
             warnings.append(Warning(header[0][0] if header else 1,
                                     f"文件开头没有标题行,标题取为“{title}”"))
 
+    # A (一) item with 1. tasks under it is a subsection heading, not a task.
+    subsection_owners: dict[int, list[tuple[int, str]]] = {}
+    for section in drafts:
+        for draft in section.tasks:
+            if draft.kind == "chinese" and draft.children:
+                label = f"\uff08{_cn(draft.number)}\uff09{_join(draft.chunks).strip()}"
+                draft.subsection = label
+                subsection_owners[id(draft)] = draft.owner_lines
+            elif draft.parent is not None:
+                draft.subsection = f"\uff08{_cn(draft.parent.number)}\uff09" \
+                                   f"{_join(draft.parent.chunks).strip()}"
+        section.tasks = [d for d in section.tasks if not (d.kind == "chinese" and d.children)]
+    structured = any(d.kind == "table" or d.parent is not None
+                     for section in drafts for d in section.tasks)
+
     if not drafts:
-        issues.append(Issue(0, "没有找到任何部分(形如“一、…”的标题行)"))
+        if not table_problems:
+            issues.append(Issue(0, "没有找到任何部分(形如“一、…”的标题行)"))
     elif not any(section.tasks for section in drafts):
-        issues.append(Issue(0, "没有找到任何编号任务(形如“1.…”的行)"))
-    _check_numbering(drafts, issues)
+        if not table_problems:
+            issues.append(Issue(0, "没有找到任何编号任务(形如“1.…”的行)"))
+    if structured:
+        _check_section_numbering(drafts, issues)
+        numbers = _renumber(drafts, issues, warnings)
+    else:
+        _check_numbering(drafts, issues)
+        numbers = {id(d): d.number for section in drafts for d in section.tasks}
 
     sections = []
     all_drafts = [t for section in drafts for t in section.tasks]
+    last_text = next((d for d in reversed(all_drafts) if d.kind != "table"), None)
     for section in drafts:
         if not section.tasks:
             warnings.append(Warning(section.line,
                                     f"部分“{_cn(section.number)}、{section.title}”下没有任务"))
         parsed = ParsedSection(section.number, section.title, section.line)
         for draft in section.tasks:
-            is_last = draft is all_drafts[-1]
-            result = _finish_task(draft, is_last, year, known_names, flood_season_start,
-                                  warnings)
+            if draft.table is not None:
+                result = _finish_table_task(draft, numbers[id(draft)], year, known_names,
+                                            flood_season_start)
+            else:
+                inherited = subsection_owners.get(id(draft.parent)) if draft.parent else None
+                result = _finish_task(draft, draft is last_text, year, known_names,
+                                      flood_season_start, warnings, numbers[id(draft)],
+                                      inherited, structured)
             if isinstance(result, Issue):
                 issues.append(result)
             else:
@@ -532,12 +637,16 @@ def _parse_lines(lines: list[str], year: int | None, title: str | None,
     return plan
 
 
-def _check_numbering(drafts: list[_SectionDraft], issues: list[Issue]) -> None:
+def _check_section_numbering(drafts: list[_SectionDraft], issues: list[Issue]) -> None:
     for previous, section in zip([None, *drafts], drafts, strict=False):
         expected = previous.number + 1 if previous else 1
         if section.number != expected:
             issues.append(Issue(section.line, f"部分序号“{_cn(section.number)}、”顺序不对,"
                                               f"应为“{_cn(expected)}、”"))
+
+
+def _check_numbering(drafts: list[_SectionDraft], issues: list[Issue]) -> None:
+    _check_section_numbering(drafts, issues)
     seen: dict[int, int] = {}
     last = 0
     for task in (t for section in drafts for t in section.tasks):
@@ -556,12 +665,65 @@ def _check_numbering(drafts: list[_SectionDraft], issues: list[Issue]) -> None:
         last = max(last, task.number)
 
 
+def _renumber(drafts: list[_SectionDraft], issues: list[Issue],
+              warnings: list[Warning]) -> dict[int, int]:
+    """Structured layouts (three levels, tables): written numbers may restart in each
+    section or subsection; inside one they must run on by one. Tasks are numbered
+    1..N in document order; a warning says so when that differs from what is written."""
+    numbers: dict[int, int] = {}
+    previous: dict[tuple[str, int], _TaskDraft] = {}  # last task by (kind, container)
+    last_by_kind: dict[str, int] = {}
+    first_change: tuple[int, str] | None = None
+    sequence = 0
+    for section in drafts:
+        for draft in section.tasks:
+            sequence += 1
+            numbers[id(draft)] = sequence
+            if draft.kind == "table":
+                written = draft.table.number.rstrip(".\uff0e、 ") if draft.table else ""
+                written_number = int(written) if written.isdigit() else None
+                where = draft.table.where if draft.table else ""
+            else:
+                written_number = draft.number
+                where = f"第{draft.line}行"
+                container = (draft.kind, id(draft.parent or section))
+                before = previous.get(container)
+                continuing = last_by_kind.get(draft.kind, 0) + 1
+                if before is None and draft.number not in (1, continuing):
+                    issues.append(Issue(draft.line, f"任务序号 {draft.number} 不对,"
+                                                    f"应为 1 或 {continuing}"))
+                elif before is not None and draft.number == before.number:
+                    issues.append(Issue(draft.line, f"任务序号 {draft.number} 重复"
+                                                    f"(第{before.line}行已有任务 {draft.number})"))
+                elif before is not None and draft.number != before.number + 1:
+                    issues.append(Issue(draft.line, f"任务序号 {draft.number} 顺序不对,"
+                                                    f"应为 {before.number + 1}"))
+                previous[container] = draft
+                last_by_kind[draft.kind] = draft.number
+            if written_number is not None and written_number != sequence and first_change is None:
+                first_change = (draft.line, f"{where}原序号 {written_number} 改为 {sequence}")
+    if first_change is not None:
+        warnings.append(Warning(first_change[0], "任务序号按部分或小节分别编写,已按全文顺序"
+                                                 f"重新编号为 1–{sequence}(如{first_change[1]})"))
+    return numbers
+
+
 def _finish_task(draft: _TaskDraft, is_last: bool, year: int | None,
                  known: Collection[str], flood_season_start: tuple[int, int],
-                 warnings: list[Warning]) -> ParsedTask | Issue:
+                 warnings: list[Warning], number: int | None = None,
+                 inherited: list[tuple[int, str]] | None = None,
+                 structured: bool = False) -> ParsedTask | Issue:
     chunks = draft.chunks
-    reading = _read_task(draft.number, _join(chunks), known)
-    if reading.problem and is_last:
+    owner_lines = draft.owner_lines or inherited or []
+    if owner_lines:
+        content = "\uff1b".join(text for _, text in owner_lines)
+        if _owner_list(content, known) is None:
+            return Issue(owner_lines[0][0], f"任务 {draft.number} 的责任单位行“{content}”"
+                                            "中有不像单位名称的内容")
+        reading = _read_task(draft.number, f"{_join(chunks)}\uff08{content}\uff09", known)
+    else:
+        reading = _read_task(draft.number, _join(chunks), known)
+    if reading.problem and is_last and not owner_lines:
         # The last task may be followed by a signature or a date: cut after the last
         # line that closes with a parenthesis, if that makes an owner parenthesis.
         keep = next((k for k in range(len(chunks) - 1, 0, -1)
@@ -573,20 +735,104 @@ def _finish_task(draft: _TaskDraft, is_last: bool, year: int | None,
                             for line, _ in chunks[keep:])
             reading, chunks = shorter, chunks[:keep]
     if reading.owners is None:
-        return Issue(draft.line, reading.problem)
+        problem = reading.problem
+        if structured and "末尾没有责任处室括号" in problem:
+            where = f"({draft.subsection})" if draft.subsection else ""
+            problem = (f"任务 {draft.number}{where}没有写明责任单位:末尾没有责任处室括号,"
+                       "也没有“牵头单位:…”或“责任单位:…”行")
+        return Issue(draft.line, problem)
     hints = read_time_hints(reading.text, year, flood_season_start=flood_season_start) \
         if year else None
     return ParsedTask(
-        number=draft.number,
+        number=draft.number if number is None else number,
         text=reading.text,
         lead=reading.owners.lead,
         co=reading.owners.co,
         line=draft.line,
-        end_line=chunks[-1][0] if chunks else draft.line,
+        end_line=max([chunks[-1][0] if chunks else draft.line,
+                      *(line for line, _ in draft.owner_lines)]),
         clauses=reading.clauses,
         due=hints.due if hints else None,
         recurrence=hints.recurrence if hints else None,
         key_dates=hints.key_dates if hints else [],
+        subsection=draft.subsection,
+        source=f"第{draft.line}行",
+    )
+
+
+_PLACEHOLDERS = frozenset({"无", "/", "\\", "-", "—", "——", "－", "\uff0f", "暂无", "不涉及"})
+_ROLE_WORDS = re.compile(r"牵头|配合|协助|协同|协办|参与|负责|[:\uff1a]")
+
+
+def _cell_names(text: str) -> str:
+    text = text.strip()
+    return "" if text in _PLACEHOLDERS else re.sub(r"\s*\n\s*", "、", text)
+
+
+def _cell_owners(lead_text: str, co_text: str, lead_kind: str) -> tuple[list[str], list[str]]:
+    """(leads, co-organisers) of one table row: a 牵头单位 cell's names all lead
+    unless the cell itself says who leads; a 责任单位 cell reads like a parenthesis."""
+    lead_text, co_text = _cell_names(lead_text), _cell_names(co_text)
+    owners = parse_owners(lead_text) if lead_text else Owners([], [], [])
+    if lead_kind == "lead" and not _ROLE_WORDS.search(lead_text):
+        leads, co = list(owners.names), []
+    else:
+        leads, co = list(owners.lead), list(owners.co)
+    for name in parse_owners(co_text).names if co_text else []:
+        if name not in leads and name not in co:
+            co.append(name)
+    return leads, co
+
+
+def _finish_table_task(draft: _TaskDraft, number: int, year: int | None,
+                       known: Collection[str],
+                       flood_season_start: tuple[int, int]) -> ParsedTask | Issue:
+    item = draft.table
+    assert item is not None
+    heading = _join([(0, part.strip()) for part in item.task.split("\n") if part.strip()])
+    measures = [_join([(0, p.strip()) for p in row.measure.split("\n") if p.strip()])
+                for row in item.rows if row.measure]
+    if not heading and not measures:
+        return Issue(item.line, f"{item.where}:“工作任务”列为空")
+    if heading and measures:
+        body = "\uff1b".join(m.rstrip("。;\uff1b") for m in measures) if len(measures) > 1 \
+            else measures[0]
+        separator = "" if heading[-1] in "。:\uff1a;\uff1b" else "\uff1a"
+        text = f"{heading}{separator}{body}"
+    else:
+        text = heading or "\uff1b".join(measures)
+    rows = [(row, *_cell_owners(row.lead, row.co, item.lead_kind)) for row in item.rows]
+    leads: list[str] = []
+    co: list[str] = []
+    for _, row_leads, _ in rows:
+        leads += [name for name in row_leads if name not in leads]
+    for _, _, row_co in rows:
+        co += [name for name in row_co if name not in co and name not in leads]
+    if not leads:
+        column = "牵头单位" if item.lead_kind == "lead" else "责任单位"
+        short = text if len(text) <= 20 else text[:19] + "…"
+        return Issue(item.line, f"{item.where}:任务“{short}”的“{column}”列为空,"
+                                "每个任务都要有牵头单位")
+    clauses = []
+    if len({(tuple(r_leads), tuple(r_co)) for _, r_leads, r_co in rows if r_leads}) > 1:
+        clauses = [ParsedClause(row.measure.strip(), r_leads, r_co)
+                   for row, r_leads, r_co in rows if row.measure and r_leads]
+    due = recurrence = None
+    key_dates: list[str] = []
+    if year:
+        hints = read_time_hints(text, year, flood_season_start=flood_season_start)
+        cells = list(dict.fromkeys(row.deadline for row in item.rows if row.deadline))
+        deadlines = [read_deadline(cell, year, flood_season_start=flood_season_start)
+                     for cell in cells]
+        due = min((d.due for d in deadlines if d.due), default=hints.due)
+        recurrence = hints.recurrence or next((d.recurrence for d in deadlines if d.recurrence),
+                                              None)
+        for found in [hints.key_dates, *(d.key_dates for d in deadlines)]:
+            key_dates += [name for name in found if name not in key_dates]
+    return ParsedTask(
+        number=number, text=text, lead=leads, co=co, line=item.line, end_line=item.end_line,
+        clauses=clauses, due=due, recurrence=recurrence, key_dates=key_dates,
+        subsection=draft.subsection, source=item.where,
     )
 
 

@@ -141,3 +141,41 @@ def read_time_hints(text: str, year: int, *,
             if name not in key_dates:
                 key_dates.append(name)
     return TimeHints(min(dues, default=None), recurrence, key_dates)
+
+
+# A deadline column (完成时限) holds a bare date more often than a phrase:
+# "2022年6月", "6月30日", "2022.6.30", "2022-06-30", "2022年" or "2022年度".
+_DATE_CELL = re.compile(
+    rf"(?:(?P<year>[12][0-9]{{3}})\s*[年.\uff0e/\-]\s*)?(?<![0-9])(?P<month>{_NUM})\s*"
+    rf"(?:月份?|[.\uff0e/\-])\s*(?:(?P<day>{_NUM})\s*[日号]?)?"
+)
+_YEAR_CELL = re.compile(r"(?P<year>[12][0-9]{3})\s*年度?(?:全年)?")
+
+
+def read_deadline(text: str, year: int, *,
+                  flood_season_start: tuple[int, int] = FLOOD_SEASON_START) -> TimeHints:
+    """Time hints of a deadline cell (完成时限 / 时间节点): the phrases
+    `read_time_hints` knows, else a bare date — "6月" or "2022年6月" is the last day of
+    that month, "6月30日", "2022.6.30" or "2022-06-30" that day, "2022年" or
+    "2022年度" the last day of that year. Words such as 长期坚持 or 持续推进 give no
+    due date. When several dates are written the earliest wins."""
+    hints = read_time_hints(text, year, flood_season_start=flood_season_start)
+    if hints.due is not None:
+        return hints
+    dues = []
+    for match in _DATE_CELL.finditer(text):
+        written_year = int(match.group("year")) if match.group("year") else year
+        month = cn_number(match.group("month"))
+        day = cn_number(match.group("day")) if match.group("day") else None
+        if month is None or not 1 <= month <= 12:
+            continue
+        if day is None:
+            dues.append(_month_end(written_year, month))
+            continue
+        try:
+            dues.append(dt.date(written_year, month, day))
+        except ValueError:
+            continue
+    if not dues:
+        dues = [dt.date(int(m.group("year")), 12, 31) for m in _YEAR_CELL.finditer(text)]
+    return TimeHints(min(dues, default=None), hints.recurrence, hints.key_dates)
