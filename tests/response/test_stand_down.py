@@ -144,3 +144,17 @@ def test_an_incident_grave_in_its_own_right_is_only_lowered(tianhe, people, red_
     send("C1", msg_type="Cancel", references=["gz,C0,2024-06-10T14:00:00+08:00"])
     item = DeskItem.objects.get(kind=DeskItem.Kind.STAND_DOWN)
     assert item.actions[0]["to"] == "III"
+
+
+def test_the_desk_shows_the_proposal_and_confirms_it_in_one_click(tianhe, people, red_plan, at, client):
+    send("D0")
+    act = respond(people, red_plan, "D0", at)
+    send("D1", msg_type="Cancel", references=["gz,D0,2024-06-10T14:00:00+08:00"])
+    item = DeskItem.objects.get(kind=DeskItem.Kind.STAND_DOWN)
+    client.force_login(people["duty"])
+    page = client.get("/response/").content.decode()
+    assert "建议降级或终止响应" in page and f"/response/desk/{item.pk}/stand-down/" in page
+    response = client.post(f"/response/desk/{item.pk}/stand-down/")
+    assert response.status_code == 302 and response.url.endswith(f"/response/incidents/{act.incident_id}/")
+    act.refresh_from_db()
+    assert act.status == Activation.Status.STOOD_DOWN
