@@ -93,3 +93,7 @@ def test_street_staff_acknowledge_their_card_and_late_ones_escalate(streets, are
     note = Notification.objects.get(recipient=people["duty"], subject__contains="五山街道应急办")
     assert "未签收" in note.subject
     assert mine.state == cards.ACKNOWLEDGED
+    wushan_staff = make_user("wushan", Role.DISTRICT_STAFF)
+    wushan_staff.profile.region_id = "440106002"
+    wushan_staff.profile.save()
+    assert incident in services.visible_incidents(wushan_staff)  # in 石牌, but 五山 has a card for it

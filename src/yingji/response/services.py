@@ -84,8 +84,8 @@ def _actor_label(user: Any) -> str:
 def visible_incidents(user: Any):
     """Incidents a user may see (the one scope rule): everything for leaders,
     supervisors, administrators and duty officers; for district and street staff
-    those in their region; for department staff those their department has
-    action cards for."""
+    those in their region or with cards for an office in it; for department
+    staff those their department has action cards for."""
     from yingji.core.scope import scope_for
 
     scope = scope_for(user)
@@ -93,6 +93,8 @@ def visible_incidents(user: Any):
     if scope.sees_all:
         return qs
     condition = scope.q(region_field="district__code") | scope.q(region_field="street__code")
+    # street offices' cards reach incidents elsewhere in an activation's area
+    condition |= scope.q(region_field="activations__cards__department__region__code")
     if scope.department_ids:
         condition |= Q(activations__cards__department_id__in=sorted(scope.department_ids))
     return qs.filter(pk__in=Incident.objects.filter(condition).values("pk"))
