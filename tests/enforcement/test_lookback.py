@@ -219,7 +219,8 @@ def test_workflow_through_the_pages_and_the_api(lw):
     web.post(f"/enforcement/lookbacks/{case.pk}/transition/", {"action": "start"})
     web.post(f"/enforcement/lookbacks/{case.pk}/transition/", {"action": "conclude"})
     page = web.get(f"/enforcement/lookbacks/{case.pk}/").content.decode()
-    assert "已评估" in page and "合格" in page and "整治总结报告" in page
+    assert 'id="lookback-state">已评估' in page and 'id="lookback-conclusion">合格' in page
+    assert "整治总结报告" in page
     assert "SG20250002" in web.get("/enforcement/lookbacks/", {"district": f.BAIYUN}).content.decode()
     assert "SG20250002" not in web.get("/enforcement/lookbacks/", {"overdue": "1"}).content.decode()
     xlsx = web.get("/enforcement/lookbacks/summary/", {"year": 2026, "format": "xlsx"})

@@ -94,3 +94,19 @@ class DishonestyListingAdmin(admin.ModelAdmin):
 @admin.register(models.Publication)
 class PublicationAdmin(admin.ModelAdmin):
     list_display = ["enterprise_name", "inspected_on", "published_at", "late_workdays"]
+
+
+class LookbackItemInline(admin.TabularInline):
+    model = models.LookbackItem
+    extra = 0
+    raw_id_fields = ["enterprise", "hazard"]
+
+
+@admin.register(models.LookbackCase)
+class LookbackCaseAdmin(admin.ModelAdmin):
+    list_display = ["accident", "reason", "district", "report_approved_on", "due_on", "state",
+                    "conclusion"]
+    list_filter = ["state", "conclusion", "reason", "district"]
+    search_fields = ["accident__code"]
+    raw_id_fields = ["accident"]
+    inlines = [LookbackItemInline]

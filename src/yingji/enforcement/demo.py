@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import random
+from collections import Counter
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -212,6 +213,10 @@ def _cases(rng: random.Random, boss: Any) -> int:
 
 def load_demo(stdout: Any = None) -> str:
     """Load the enforcement demo once; a second run changes nothing."""
+    return _load_2022() + ";" + _load_lookbacks()
+
+
+def _load_2022() -> str:
     existing = InspectionPlan.objects.filter(title=PLAN_TITLE).first()
     if existing is not None:
         return (f"已有“{existing.title}”,{existing.inspections.count()} 户检查,"
@@ -254,3 +259,133 @@ def load_demo(stdout: Any = None) -> str:
             f"关键节点明查暗访 {len(visits)} 次,已检查 {counts['done']} 户,发现问题 {counts['findings']} 项,"
             f"案件 {n_cases} 件,已公示 {counts['published']} 户(未公示 {late} 户)"
             + (f";新登记演示企业 {made} 家" if made else ""))
+
+
+# ---------------------------------------------------------------- accident look-back (回头看)
+
+LOOKBACK_TODAY = dt.date(2026, 11, 27)  # risk's demo "today"
+TYPICAL_REASON = "有限空间作业未审批、未检测即进入,暴露同类企业共性问题(演示)"
+SANCTIONS = [
+    ("discipline", "{district}应急管理局分管负责人对辖区企业安全监管履职不到位,建议给予政务记过处分",
+     "市纪委监委驻市应急管理局纪检监察组", "机关纪委"),
+    ("penalty", "事故单位未履行安全生产主体责任,建议依法处以罚款", "{district}应急管理局", None),
+    ("judicial", "事故单位现场负责人涉嫌重大责任事故罪,建议移送司法机关处理", "市公安局", "市公安局"),
+    ("discipline", "{district}街道办事处安全生产分管领导督促检查不力,建议诫勉谈话", "{district}纪委监委", None),
+    ("other", "事故单位主要负责人未履行安全生产管理职责,建议撤销其安全生产知识和管理能力考核合格证",
+     "{district}应急管理局", None),
+]
+MEASURES = [
+    "开展同类场所有限空间作业专项排查整治,建立有限空间台账",
+    "完善安全生产责任制,逐级签订安全生产责任书",
+    "对全体从业人员开展事故警示教育和岗位安全培训",
+    "完善并演练生产安全事故应急预案",
+    "落实特殊作业审批和现场监护制度",
+]
+
+
+def _district_gov(district_id: str | None) -> Department | None:
+    if not district_id:
+        return None
+    return Department.objects.filter(kind="district_gov", region_id=district_id).first()
+
+
+def _dept(name: str | None) -> Department | None:
+    return Department.objects.filter(name=name).first() if name else None
+
+
+def _walk_lookback(rng: random.Random, case: Any, n: int, handler: Any, boss: Any) -> None:
+    """The report, its items and their progress, and (when a year has nearly
+    passed) the evaluation, each dated as it would have happened."""
+    from yingji.enforcement import lookback
+
+    accident = case.accident
+    occurred = timezone.localtime(accident.occurred_at).date()
+    approved = occurred + dt.timedelta(days=rng.randint(75, 110))
+    if approved > LOOKBACK_TODAY:
+        return  # the investigation report is not approved yet
+    district = case.district.name if case.district else ""
+    lookback.record_report(case, handler, approved_on=approved, on=approved + dt.timedelta(days=3),
+                           approver=f"{district or '市'}人民政府")
+    gov = _district_gov(case.district_id)
+    items = []
+    for k in range(2 + n % 3):
+        sanction, text, body, dept = SANCTIONS[(n + k) % len(SANCTIONS)]
+        items.append(lookback.add_item(
+            case, handler, kind="accountability", sanction=sanction, text=text.format(district=district),
+            responsible=body.format(district=district), responsible_department=_dept(dept) or gov,
+            deadline_workdays=60, on=approved + dt.timedelta(days=5)))
+    for k in range(3 + n % 2):
+        items.append(lookback.add_item(
+            case, handler, kind="measure", text=MEASURES[(n + k) % len(MEASURES)],
+            responsible=accident.enterprise.name if accident.enterprise else f"{district}人民政府",
+            responsible_department=gov, enterprise=accident.enterprise,
+            deadline_workdays=rng.choice([40, 60, 90, 120]), on=approved + dt.timedelta(days=5)))
+    elapsed = (LOOKBACK_TODAY - approved).days / 365
+    # Case 0 carries everything out, case 1 leaves half its measures undone.
+    for k, item in enumerate(items):
+        if n == 0:
+            done = True
+        elif n == 1:
+            done = item.kind == "accountability" or k % 2 == 0
+        else:
+            done = rng.random() < min(0.95, elapsed * 1.2)
+        day = min(item.deadline - dt.timedelta(days=rng.randint(-15, 20)), LOOKBACK_TODAY)
+        if done:
+            lookback.report_progress(item, handler, status="done", done_on=max(day, approved),
+                                     evidence=("处分决定已送达" if item.kind == "accountability"
+                                               else "整改验收记录及现场照片"))
+        elif rng.random() < 0.6:
+            lookback.report_progress(item, handler, status="in_progress", evidence="正在推进",
+                                     on=min(approved + dt.timedelta(days=30), LOOKBACK_TODAY))
+    start = approved + dt.timedelta(days=300)
+    if start > LOOKBACK_TODAY:
+        return
+    lookback.transition(case, "start", handler, on=start)
+    lookback.transition(case, "conclude", handler, on=start + dt.timedelta(days=14),
+                        comment="查阅处分决定、行政处罚决定和整改验收资料,现场抽查整改情况")
+    if case.conclusion == "unqualified":
+        if accident.enterprise is not None:
+            lookback.findings_to_hazards(case, handler, on=start + dt.timedelta(days=15))
+        lookback.transition(case, "recheck", handler, on=start + dt.timedelta(days=16),
+                            comment="责令限期 30 日内完成整改,逾期未落实的依法追究责任")
+    elif n % 3 == 0 and start + dt.timedelta(days=30) <= LOOKBACK_TODAY:
+        lookback.transition(case, "close", boss, on=start + dt.timedelta(days=30),
+                            comment="评估结果已向社会公开")
+
+
+def _load_lookbacks() -> str:
+    """Look-backs for the 较大 accidents of risk's demo (and one typical accident)."""
+    from yingji.enforcement import lookback
+    from yingji.enforcement.models import LookbackCase
+    from yingji.risk.models import Accident
+
+    if LookbackCase.objects.exists():
+        return f"已有事故整改评估 {LookbackCase.objects.count()} 起"
+    users = get_user_model().objects
+    handler = users.filter(username="zhifa").first() or services.SYSTEM
+    boss = users.filter(username="supervisor").first() or services.SYSTEM
+    rng = random.Random(36)
+    with audit.acting_as(None, "演示数据"), outbox.held(), transaction.atomic():
+        _department()
+        accidents = list(Accident.objects.filter(level__in=lookback.QUALIFYING_LEVELS,
+                                                 occurred_at__date__lte=LOOKBACK_TODAY)
+                         .select_related("enterprise").order_by("occurred_at", "pk"))
+        typical = Accident.objects.filter(level="general", deaths__gte=1, enterprise__isnull=False,
+                                          occurred_at__year=2025).order_by("occurred_at").first()
+        cases = []
+        for accident in accidents:
+            case, _ = lookback.open_case(accident, LookbackCase.Reason.LEVEL, services.SYSTEM,
+                                         on=timezone.localtime(accident.occurred_at).date()
+                                         + dt.timedelta(days=1))
+            cases.append(case)
+        if typical is not None:
+            cases.append(lookback.mark_typical(
+                typical, handler, reason=TYPICAL_REASON,
+                on=timezone.localtime(typical.occurred_at).date() + dt.timedelta(days=7)))
+        for n, case in enumerate(cases):
+            _walk_lookback(rng, case, n, handler, boss)
+    if not cases:
+        return "没有较大及以上事故,未启动事故整改评估"
+    states = Counter(c.get_state_display() for c in LookbackCase.objects.all())
+    return (f"事故整改评估 {len(cases)} 起(较大及以上 {len(accidents)}、典型 {int(typical is not None)}):"
+            + "、".join(f"{k} {v}" for k, v in sorted(states.items())))

@@ -97,8 +97,9 @@ def _event(case: LookbackCase, action: str, user: Any, *, comment: str = "", sou
 # ---------------------------------------------------------------- opening cases
 
 
-def _open(accident: Accident, reason: str, user: Any, *, typical_reason: str = "",
-          on: dt.date | None = None) -> tuple[LookbackCase, bool]:
+def open_case(accident: Accident, reason: str, user: Any, *, typical_reason: str = "",
+              on: dt.date | None = None) -> tuple[LookbackCase, bool]:
+    """The accident's case, opened now if it has none (created is False otherwise)."""
     existing = LookbackCase.objects.filter(accident=accident).first()
     if existing is not None:
         return existing, False
@@ -124,7 +125,7 @@ def open_cases(day: dt.date | None = None, user: Any = SYSTEM) -> list[LookbackC
                                       occurred_at__date__lte=day or today())
     opened = []
     for accident in pending.order_by("occurred_at", "pk"):
-        case, created = _open(accident, LookbackCase.Reason.LEVEL, user, on=day)
+        case, created = open_case(accident, LookbackCase.Reason.LEVEL, user, on=day)
         if created:
             opened.append(case)
     return opened
@@ -139,7 +140,7 @@ def mark_typical(accident: Accident, user: Any, *, reason: str,
         raise PermissionDenied(f"无权认定典型事故:仅限{dept}人员或局领导、督查、管理员")
     if not (reason or "").strip():
         raise ValidationError({"reason": "须写明列为典型事故的理由(暴露的突出问题)"})
-    case, created = _open(accident, LookbackCase.Reason.TYPICAL, user,
+    case, created = open_case(accident, LookbackCase.Reason.TYPICAL, user,
                           typical_reason=reason.strip(), on=on)
     if not created and not case.typical:
         case.typical, case.typical_reason = True, reason.strip()
@@ -152,7 +153,7 @@ def mark_typical(accident: Accident, user: Any, *, reason: str,
 
 
 def record_report(case: LookbackCase, user: Any, *, approved_on: dt.date,
-                  approver: str = "") -> LookbackCase:
+                  approver: str = "", on: dt.date | None = None) -> LookbackCase:
     """Record the investigation report's approval (批复); the due date follows."""
     _require_handler(user, case, "录入调查报告批复")
     if approved_on < case.accident.occurred_at.date():
@@ -162,7 +163,7 @@ def record_report(case: LookbackCase, user: Any, *, approved_on: dt.date,
     case.save(update_fields=["report_approved_on", "report_approver", "due_on"])
     _event(case, "report", user, comment=f"调查报告于 {approved_on} 批复"
            + (f"({approver.strip()})" if approver.strip() else "")
-           + f",评估期限 {case.due_on}")
+           + f",评估期限 {case.due_on}", on=on)
     return case
 
 
@@ -181,8 +182,8 @@ def item_deadline(start: dt.date, workdays: int) -> dt.date:
 
 def add_item(case: LookbackCase, user: Any, *, kind: str, text: str, responsible: str,
              sanction: str = "", responsible_department: Department | None = None,
-             enterprise: Enterprise | None = None, deadline_workdays: int | None = None
-             ) -> LookbackItem:
+             enterprise: Enterprise | None = None, deadline_workdays: int | None = None,
+             on: dt.date | None = None) -> LookbackItem:
     """Add an accountability recommendation or a rectification measure from the
     report; a deadline in working days counts from the report's approval."""
     _require_handler(user, case, "录入调查报告事项")
@@ -205,14 +206,14 @@ def add_item(case: LookbackCase, user: Any, *, kind: str, text: str, responsible
         case=case, kind=kind, text=text.strip(), sanction=sanction, responsible=responsible.strip(),
         responsible_department=responsible_department, enterprise=enterprise,
         deadline_workdays=deadline_workdays or None, deadline=deadline)
-    _event(case, "add_item", user, item=item,
+    _event(case, "add_item", user, item=item, on=on,
            comment=f"{item.get_kind_display()}:{item.text[:200]}(落实主体 {item.responsible}"
            + (f",期限 {deadline}" if deadline else "") + ")")
     return item
 
 
 def report_progress(item: LookbackItem, user: Any, *, status: str, evidence: str = "",
-                    done_on: dt.date | None = None) -> LookbackItem:
+                    done_on: dt.date | None = None, on: dt.date | None = None) -> LookbackItem:
     """Record an item's progress; 已落实 needs the evidence and the date."""
     case = item.case
     if not may_report_progress(user, case, item):
@@ -229,7 +230,7 @@ def report_progress(item: LookbackItem, user: Any, *, status: str, evidence: str
     item.done_on = done_on if status == ITEM_STATUS.DONE else None
     item.save(update_fields=["status", "evidence", "done_on"])
     _event(case, "progress", user, item=item, source=source, target=status,
-           on=done_on if status == ITEM_STATUS.DONE else None,
+           on=on or (done_on if status == ITEM_STATUS.DONE else None),
            comment=f"{item.text[:60]}:{ITEM_STATUS(source).label} → {item.get_status_display()}"
            + (f";{evidence.strip()}" if evidence.strip() else ""))
     return item
@@ -290,8 +291,8 @@ def transition(case: LookbackCase, action: str, user: Any, *, comment: str = "",
     return case
 
 
-def findings_to_hazards(case: LookbackCase, user: Any, item_ids: list[int] | None = None
-                        ) -> list[Hazard]:
+def findings_to_hazards(case: LookbackCase, user: Any, item_ids: list[int] | None = None,
+                        on: dt.date | None = None) -> list[Hazard]:
     """Turn a failed evaluation's unfinished rectification measures into hidden
     hazards in the risk register (the path inspection findings take: risk's
     create_hazard with source 执法检查 and the item as origin). Once per item."""
@@ -311,9 +312,9 @@ def findings_to_hazards(case: LookbackCase, user: Any, item_ids: list[int] | Non
             item.hazard = create_hazard(
                 enterprise, source=Hazard.Source.ENFORCEMENT, level=Hazard.Level.GENERAL,
                 description=f"事故整改评估(回头看)发现:{case.accident.code} 整改措施未落实——{item.text}",
-                origin=item, user=user)
+                found_on=on, origin=item, user=user)
             item.save(update_fields=["hazard"])
-            _event(case, "hazard", user, item=item, comment=f"转为隐患 {item.hazard.code}")
+            _event(case, "hazard", user, item=item, comment=f"转为隐患 {item.hazard.code}", on=on)
             made.append(item.hazard)
     return made
 

@@ -332,7 +332,9 @@ class Finding(models.Model):
 class PenaltyCase(models.Model):
     """An administrative penalty case (行政处罚案件); state per casefsm.py."""
 
-    State = models.TextChoices("State", [(k.value, v) for k, v in CASE_STATE_LABELS.items()])
+    # (value, label) pairs from the pure table: the functional TextChoices API would
+    # take them as (name, value) and show "filed" instead of 立案.
+    STATE_CHOICES = [(k.value, v) for k, v in CASE_STATE_LABELS.items()]
 
     number = models.CharField("案号", max_length=40, unique=True)
     enterprise = models.ForeignKey("risk.Enterprise", verbose_name="当事人",
@@ -346,7 +348,7 @@ class PenaltyCase(models.Model):
     district = models.ForeignKey(Region, verbose_name="所属区", null=True, blank=True,
                                  on_delete=models.PROTECT, related_name="+")
     category = models.CharField("行业领域", max_length=32, blank=True)
-    state = models.CharField("状态", max_length=16, choices=State.choices, default="filed")
+    state = models.CharField("状态", max_length=16, choices=STATE_CHOICES, default="filed")
     opened_on = models.DateField("立案日期")
     proposed_amount = models.DecimalField("拟罚款(元)", max_digits=12, decimal_places=2,
                                           null=True, blank=True)
@@ -463,9 +465,8 @@ class LookbackCase(models.Model):
         LEVEL = "level", "较大及以上事故"
         TYPICAL = "typical", "典型事故"
 
-    State = models.TextChoices("State", [(k.value, v) for k, v in LOOKBACK_STATE_LABELS.items()])
-    Conclusion = models.TextChoices("Conclusion",
-                                    [(k.value, v) for k, v in LOOKBACK_CONCLUSION_LABELS.items()])
+    STATE_CHOICES = [(k.value, v) for k, v in LOOKBACK_STATE_LABELS.items()]
+    CONCLUSION_CHOICES = [(k.value, v) for k, v in LOOKBACK_CONCLUSION_LABELS.items()]
 
     accident = models.OneToOneField("risk.Accident", verbose_name="事故", on_delete=models.PROTECT,
                                     related_name="lookback")
@@ -481,10 +482,10 @@ class LookbackCase(models.Model):
     report_approver = models.CharField("批复机关", max_length=100, blank=True)
     due_on = models.DateField("评估期限", null=True, blank=True, db_index=True,
                               help_text="批复后一年内(可配置),由批复日期计算")
-    state = models.CharField("状态", max_length=12, choices=State.choices, default="pending")
+    state = models.CharField("状态", max_length=12, choices=STATE_CHOICES, default="pending")
     derived_conclusion = models.CharField("按落实情况应得结论", max_length=12,
-                                          choices=Conclusion.choices, blank=True)
-    conclusion = models.CharField("评估结论", max_length=12, choices=Conclusion.choices,
+                                          choices=CONCLUSION_CHOICES, blank=True)
+    conclusion = models.CharField("评估结论", max_length=12, choices=CONCLUSION_CHOICES,
                                   blank=True)
     override_reason = models.TextField("结论调整理由", blank=True)
     evaluated_on = models.DateField("评估日期", null=True, blank=True)

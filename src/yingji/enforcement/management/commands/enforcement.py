@@ -5,6 +5,9 @@
     yingji enforcement draw PLAN_ID [--key-dates]
     yingji enforcement alarm [--date YYYY-MM-DD] late-publication alarm
     yingji enforcement stats YEAR [--by district|department|category]
+    yingji enforcement lookback open|supervise [--date YYYY-MM-DD]
+    yingji enforcement lookback typical ACCIDENT_CODE --reason TEXT
+    yingji enforcement lookback summary YEAR [--xlsx FILE]
 
 `verify` exits with status 1 when the re-run differs from the record. Anyone can
 also verify an exported file without the platform:
@@ -42,6 +45,13 @@ class Command(BaseCommand):
         stats = actions.add_parser("stats", help="检查、问题、案件、处罚率与罚款统计")
         stats.add_argument("year", type=int)
         stats.add_argument("--by", default="district", choices=["district", "department", "category"])
+
+        lb = actions.add_parser("lookback", help="事故整改评估(回头看):启动、督办、认定典型事故、年度汇总")
+        lb.add_argument("step", choices=["open", "supervise", "typical", "summary"])
+        lb.add_argument("target", nargs="?", help="typical:事故编号;summary:年度")
+        lb.add_argument("--date", type=dt.date.fromisoformat)
+        lb.add_argument("--reason", default="")
+        lb.add_argument("--xlsx", type=Path)
 
     def handle(self, *args: Any, **options: Any) -> None:
         getattr(self, "_" + options["action"])(options)
@@ -106,3 +116,42 @@ class Command(BaseCommand):
             self.stdout.write(f"{r.label}\t{r.inspections}\t{r.done}\t{r.findings}\t{r.exempt}\t"
                               f"{r.cases}\t{r.penalised}\t{rate}\t{r.amount}")
 
+
+    def _lookback(self, options: dict[str, Any]) -> None:
+        from yingji.enforcement import lookback, services
+
+        step, day = options["step"], options["date"] or services.today()
+        try:
+            with audit.acting_as(None, "事故整改评估命令"):
+                if step == "open":
+                    opened = lookback.open_cases(day)
+                    self.stdout.write(f"{day}:新启动事故整改评估 {len(opened)} 起"
+                                      + "".join(f"\n  {c.accident}" for c in opened))
+                elif step == "supervise":
+                    n = lookback.supervise(day)
+                    self.stdout.write(f"{day}:到期提醒 {n['reminders']} 项,逾期督办 {n['overdue_items']} 项,"
+                                      f"评估逾期 {n['overdue_evaluations']} 起")
+                elif step == "typical":
+                    from yingji.risk.models import Accident
+
+                    accident = Accident.objects.filter(code=options["target"] or "").first()
+                    if accident is None:
+                        raise CommandError(f"没有编号为“{options['target']}”的事故")
+                    case = lookback.mark_typical(accident, services.SYSTEM, reason=options["reason"])
+                    self.stdout.write(f"{accident} 已列为典型事故,整改评估 {case.pk}")
+                else:
+                    if not (options["target"] or "").isdigit():
+                        raise CommandError("summary 须给出年度,例如 2026")
+                    year = int(options["target"])
+                    if options["xlsx"]:
+                        options["xlsx"].write_bytes(lookback.summary_xlsx(year))
+                        self.stdout.write(f"已导出 {options['xlsx']}")
+                    rows, total = lookback.summary(year)
+                    self.stdout.write("区\t应评估\t已评估\t合格\t基本合格\t不合格\t追责落实率\t整改完成率")
+                    for r in [*rows, total]:
+                        shares = ["—" if v is None else f"{v:.0%}"
+                                  for v in (r.accountability_share, r.measures_share)]
+                        self.stdout.write("\t".join(map(str, [r.label, r.due, r.evaluated,
+                                                                *r.conclusion_counts, *shares])))
+        except ValidationError as exc:
+            raise CommandError("\n".join(exc.messages)) from exc
