@@ -285,3 +285,20 @@ def test_empty_table_and_header_only_table():
 def test_docx_without_tables_numbers_lines_as_before():
     data = build_docx(TITLE, "一、强化责任", "1.做好工作。(综合处)")
     assert [(t.line, t.source) for t in parse_plan(data).tasks] == [(3, "第3行")]
+
+
+def test_a_row_with_only_its_task_cell_filled_is_a_task_not_a_section():
+    data = build_docx(TITLE, breakdown(
+        ["1", "风险普查", "推进成果应用", "减灾处", "", "年底前"],
+        ["", "预案管理", "", "", "", ""],
+    ))
+    assert issues_of(data) == [
+        (4, "表格1第3行:任务“预案管理”的“牵头单位”列为空,每个任务都要有牵头单位")]
+
+
+def test_two_level_plan_with_owner_lines_under_its_tasks():
+    text = "\n".join(["2023年工作要点", "一、强化责任", "1.做好甲工作。", "牵头单位:综合处",
+                      "配合单位:法规处、执法处", "2.做好乙工作。(综合处)"])
+    plan = parse_plan(text)
+    assert [(t.number, t.text, t.lead, t.co, t.end_line) for t in plan.tasks] == [
+        (1, "做好甲工作。", ["综合处"], ["法规处", "执法处"], 5), (2, "做好乙工作。", ["综合处"], [], 6)]

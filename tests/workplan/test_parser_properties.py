@@ -160,3 +160,47 @@ def test_damaged_seed_raises_nothing_but_plan_errors(edits):
     for start, length, insert in edits:
         text = text[:start] + insert + text[start + length:]
     _only_plan_errors(text)
+
+
+# Breakdown tables: any cells, any header, any merges give a plan or plan errors.
+CELL_TEXTS = ["", "序号", "重点任务", "具体措施", "牵头单位", "配合单位", "完成时限", "责任单位",
+              "一、强化责任", "(一)压实责任", "一", "1", "2", "综合处", "综合处、法规处", "/",
+              "基础处牵头,危化处配合", "年底前", "2022年6月", "每季度", "开展隐患排查。"]
+
+
+@st.composite
+def tables(draw):
+    width = draw(st.integers(1, 6))
+    rows = draw(st.lists(st.lists(st.sampled_from(CELL_TEXTS), min_size=width, max_size=width),
+                         min_size=0, max_size=6))
+    merges = []
+    if rows:
+        for _ in range(draw(st.integers(0, 2))):
+            r1, r2 = sorted(draw(st.lists(st.integers(0, len(rows) - 1), min_size=2, max_size=2)))
+            c1, c2 = sorted(draw(st.lists(st.integers(0, width - 1), min_size=2, max_size=2)))
+            merges.append((r1, c1, r2, c2))
+    return rows, merges
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables())
+def test_any_table_gives_a_plan_or_plan_errors(table):
+    import io
+
+    import docx
+
+    rows, merges = table
+    document = docx.Document()
+    document.add_paragraph("广州市应急管理局2022年重点工作任务分解表")
+    grid = document.add_table(rows=len(rows), cols=len(rows[0]) if rows else 1)
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            grid.cell(r, c).text = text
+    for r1, c1, r2, c2 in merges:
+        try:
+            grid.cell(r1, c1).merge(grid.cell(r2, c2))
+        except Exception:  # python-docx refuses some overlapping merges: not our concern
+            continue
+    buffer = io.BytesIO()
+    document.save(buffer)
+    _only_plan_errors(buffer.getvalue())

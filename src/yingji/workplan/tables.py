@@ -1,9 +1,13 @@
 """Reading a task-breakdown table (任务分解表) from a .docx (pure; no Django).
 
 A breakdown table has a header row naming its columns, then one row per task (or
-several rows per task, when the task cell is merged down over one row per measure),
-optionally with section rows ("一、…" spanning the table's width, or the numeral
-alone in the 序号 column) and with the header repeated on each page.
+several rows per task, when the task cell is merged down over one row per measure:
+their measures are joined, their owners united, and each measure with its own
+owners becomes a clause), optionally with heading rows and with the header
+repeated on each page (skipped). A heading row is a row whose only text is
+"一、…" / "第一部分…" (a section) or "(一)…" (a subsection), a cell merged across
+the whole row (a section, numbered after the previous one when it has no numeral),
+or a numeral alone in the 序号 column with no owners ("一 | 强化风险防控 | | ").
 
 Columns are found by their header text, never by position: each header cell is
 normalised (spaces, asterisks and colons dropped; a trailing remark in brackets
@@ -268,8 +272,7 @@ def _cn(number: int) -> str:
 
 def _heading_row(row, cells, text, lead_column) -> tuple[str, int | None, str] | None:
     """("section"|"subsection", number, title) when the row is a heading row."""
-    spanning = len({cell.text for cell in cells}) == 1
-    if spanning:
+    if len({cell.text for cell in cells}) == 1:
         content = cells[0].text.replace("\n", "")
         if match := _SUBSECTION_RE.fullmatch(content):
             if (number := cn_number(match.group(1))) is not None:
@@ -277,7 +280,10 @@ def _heading_row(row, cells, text, lead_column) -> tuple[str, int | None, str] |
         if match := _SECTION_RE.fullmatch(content):
             if (number := cn_number(match.group(1) or match.group(2))) is not None:
                 return "section", number, match.group(3).strip()
-        return "section", None, content.strip()
+        # Plain text is a section title only in a cell merged across the whole row;
+        # alone in one cell of a row it is a task with its other cells left empty.
+        if len({cell.key for cell in row}) == 1:
+            return "section", None, content.strip()
     # The numeral alone in the 序号 column and no owners: "一 | 强化风险防控 | | ".
     lead = row[lead_column].text if lead_column < len(row) else ""
     first = text(row, "number")
