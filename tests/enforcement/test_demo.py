@@ -99,4 +99,4 @@ def test_demo_opens_lookbacks_for_the_larger_accidents(loaded, db):
     web = Client()
     web.force_login(get_user_model().objects.get(username="zhifa"))
     page = web.get(f"/enforcement/lookbacks/{old.pk}/").content.decode()
-    assert old.get_conclusion_display() in page and "处分决定已送达" in page
+    assert old.get_conclusion_display() in page and "追责决定文书已送达" in page and "录入调查报告批复" in page

@@ -332,7 +332,7 @@ def _walk_lookback(rng: random.Random, case: Any, n: int, handler: Any, boss: An
         day = min(item.deadline - dt.timedelta(days=rng.randint(-15, 20)), LOOKBACK_TODAY)
         if done:
             lookback.report_progress(item, handler, status="done", done_on=max(day, approved),
-                                     evidence=("处分决定已送达" if item.kind == "accountability"
+                                     evidence=("追责决定文书已送达(演示文号)" if item.kind == "accountability"
                                                else "整改验收记录及现场照片"))
         elif rng.random() < 0.6:
             lookback.report_progress(item, handler, status="in_progress", evidence="正在推进",

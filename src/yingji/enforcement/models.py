@@ -572,3 +572,22 @@ class LookbackEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.action} {self.on}"
+
+    ACTION_LABELS = {"open": "启动评估", "typical": "认定典型事故", "report": "录入调查报告批复",
+                     "add_item": "录入事项", "progress": "报送落实情况", "hazard": "转为隐患"}
+
+    @property
+    def action_label(self) -> str:
+        from yingji.enforcement.lookbackrules import BY_ACTION
+
+        t = BY_ACTION.get(self.action)
+        return t.label if t else self.ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def change(self) -> str:
+        """The change in words: evaluation states, or an item's status."""
+        labels = dict(LookbackItem.Status.choices) if self.item_id else LOOKBACK_STATE_LABELS
+        if not self.to_state:
+            return ""
+        to = labels.get(self.to_state, self.to_state)
+        return f"{labels.get(self.from_state, self.from_state)} → {to}" if self.from_state else to
