@@ -5,8 +5,30 @@ A work plan (工作要点) is: an optional title line, a preamble (总体要求)
 responsible departments: the first named leads (牵头), the rest co-organise (配合).
 Tasks are numbered "1." (ASCII or full-width point), "1、" or "(一)" (ASCII or
 full-width brackets); a task runs until the next task or section line. Task numbers
-run 1..N through the whole document (the database keys tasks by number), so
-numbering that restarts in each section is reported as duplicates.
+run 1..N through the whole document (the database keys tasks by number), so in
+this two-level layout numbering that restarts in each section is reported as
+duplicates.
+
+Other layouts (docs/workplan.md):
+
+owner line a line of its own starting "牵头单位:" / "责任单位:" / "配合单位:" … (not
+           inside an open parenthesis) gives the owners of the task above it; several
+           such lines are read together, as one parenthesis would be.
+three      "一、" / "(一)" / "1.": a "(一)" item with "1." tasks under it is a
+levels     subsection heading, kept as written ("（一）加强源头管控") in each of its
+           tasks' `subsection`; a "(一)" item without "1." under it is a task
+           itself. Its owner line, if any, holds for its tasks that name none.
+tables     .docx breakdown tables (任务分解表): see `yingji.workplan.tables`.
+           Rows become tasks of the current section (or of a section row's), text
+           task + measures, owners from the 牵头/配合 columns, due date from the
+           完成时限 column (`timehints.read_deadline`) else from the wording. A
+           table before any section heading opens a section titled "工作任务".
+numbering  with three levels or tables, written numbers may restart in each section
+           or subsection (inside one they must run on by one) and tasks are numbered
+           1..N in document order, with one warning when that changes a number.
+source     every task says where it was read (`source`: "第12行" or "表格1第3行");
+           a table's problems name the table, its row and column in the message,
+           and their line is the row's line (docsource: rows count as lines).
 
 Rules, each tested on the bundled 2022 Guangzhou plan (`GUANGZHOU_2022_PLAN`):
 
