@@ -130,6 +130,9 @@ def test_update_then_cancel_chain(city, people, published_events,
     assert [r[1] for r in message.reference_list()] == [first.identifier, update.identifier]
     assert [a.pk for a in services.chain(update)] == [first.pk, update.pk, cancel.pk]
     assert [e["msg_type"] for e in published_events] == ["Alert", "Update", "Cancel"]
+    # The event carries the same chain as the CAP message (receivers need not parse it).
+    assert published_events[0]["references"] == []
+    assert published_events[2]["references"] == [",".join(r) for r in message.reference_list()]
 
 
 def test_only_published_alerts_can_be_updated(city, people):

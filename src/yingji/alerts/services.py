@@ -311,6 +311,21 @@ def _publish(alert: Alert, now: dt.datetime) -> None:
     transaction.on_commit(lambda: _released(alert_id, count))
 
 
+def _cap_time(at: dt.datetime) -> str:
+    return cap.format_time(timezone.localtime(at))
+
+
+def reference_chain(alert: Alert) -> list[tuple[str, str, str]]:
+    """(sender, identifier, sent) of every earlier message of the alert's chain,
+    oldest first (CAP <references>); empty for a first Alert."""
+    refs = []
+    node = alert.references if alert.references_id else None
+    while node is not None:
+        refs.append((node.sender, node.identifier, _cap_time(node.sent)))
+        node = node.references
+    return list(reversed(refs))
+
+
 def _released(alert_id: int, count: int) -> None:
     alert = Alert.objects.get(pk=alert_id)
     codes = [code for code in alert.areas.exclude(region=None).values_list("region_id", flat=True)]
@@ -319,7 +334,8 @@ def _released(alert_id: int, count: int) -> None:
         status=alert.cap_status, msg_type=alert.msg_type, event=alert.event,
         level=alert.colour if alert.colour in conventions.LEVELS else None,
         severity=alert.severity, area_codes=codes,
-        exercise=alert.cap_status != "Actual", at=alert.sent)
+        exercise=alert.cap_status != "Actual", at=alert.sent,
+        references=[",".join(r) for r in reference_chain(alert)])
     if count and not _held.get():
         from yingji.alerts.tasks import deliver_alert
         deliver_alert(alert.pk)
@@ -487,14 +503,8 @@ def to_cap(alert: Alert) -> cap.Alert:
                               "Management Bureau", headline=alert.headline_en,
                               description=alert.description_en or alert.headline_en,
                               instruction=alert.instruction_en, areas=areas_en, **common))
-    references = ""
-    if alert.references_id:
-        refs = []
-        node = alert.references
-        while node is not None:  # CAP: every earlier message of the chain
-            refs.append((node.sender, node.identifier, fmt(timezone.localtime(node.sent))))
-            node = node.references
-        references = cap.format_references(list(reversed(refs)))
+    refs = reference_chain(alert)
+    references = cap.format_references(refs) if refs else ""
     return cap.Alert(
         identifier=alert.identifier, sender=alert.sender,
         sent=fmt(timezone.localtime(alert.sent)), status=alert.cap_status,
