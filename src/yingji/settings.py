@@ -43,6 +43,11 @@ YINGJI_MONITORING_RAW_DAYS = int(os.environ.get("YINGJI_MONITORING_RAW_DAYS", "3
 YINGJI_MONITORING_MINUTE_DAYS = int(os.environ.get("YINGJI_MONITORING_MINUTE_DAYS", "180"))
 # Penalty decision numbers start with the city's prefix (穗 for Guangzhou).
 YINGJI_ENFORCEMENT_CASE_PREFIX = os.environ.get("YINGJI_ENFORCEMENT_CASE_PREFIX", "穗应急罚")
+# Accident look-back (回头看): evaluation within N months of the investigation
+# report's approval (安全生产法 2021 art. 86: one year); see docs/enforcement.md.
+YINGJI_ENFORCEMENT_LOOKBACK = {
+    "evaluation_months": int(os.environ.get("YINGJI_LOOKBACK_MONTHS", "12")),
+}
 YINGJI_MAP_ZOOM = int(os.environ.get("YINGJI_MAP_ZOOM", "9"))
 # Base-map tiles are optional (the map draws boundaries without them); the
 # machine serving the platform is often on a closed network.
