@@ -244,7 +244,15 @@ def test_header_synonym_table_is_data_callers_can_extend():
         parse_plan(data)
     columns = {**COLUMN_SYNONYMS, "task": ("项目",), "lead": ("主办单位",)}
     assert [t.lead for t in parse_plan(data, columns=columns).tasks] == [["综合处"]]
-    assert classify_header(" 牵头单位（处室）", COLUMN_SYNONYMS and {"牵头单位": "lead"}) == "lead"
+
+
+@pytest.mark.parametrize(("header", "kind"), [
+    ("牵头单位", "lead"), (" 牵 头 单 位 ", "lead"), ("牵头单位\uff08处室\uff09", "lead"),
+    ("*完成时限", "deadline"), ("责任单位(处室)", "owners"), ("协办", "co"), ("备注", None),
+    ("联系电话", None)])
+def test_header_names_are_matched_after_normalisation(header, kind):
+    lookup = {name: k for k, names in COLUMN_SYNONYMS.items() for name in names}
+    assert classify_header(header, lookup) == kind
 
 
 # -------------------------------------------------------------------- table errors
