@@ -87,3 +87,35 @@ def test_command_prints_the_accounts_and_the_password(capsys):
 def test_accounts_table_for_the_readme():
     table = demo_users.accounts_table()
     assert "| `admin` | 管理员 |" in table and "| `tianhe` | 区/街道人员 | 天河区政府 440106 |" in table
+
+
+@pytest.mark.django_db
+def test_street_offices_one_per_street_named_by_district_and_never_suggested_as_duplicates():
+    from yingji.core import departments
+    from yingji.core.models import DepartmentKind, MergeSuggestion
+
+    tianhe = Region.objects.create(code="440106", name="天河区", level="district")
+    yuexiu = Region.objects.create(code="440104", name="越秀区", level="district")
+    for code, name, parent in [("440106006", "石牌街道", tianhe), ("440106001", "五山街道", tianhe),
+                               ("440104001", "五山街道", yuexiu)]:  # same street name elsewhere
+        Region.objects.create(code=code, name=name, level="street", parent=parent)
+    assert departments.ensure_street_offices().created == 3
+    offices = dict(Department.objects.filter(kind=DepartmentKind.STREET_OFFICE)
+                   .values_list("region_id", "name"))
+    assert offices == {"440106006": "天河区石牌街道应急办", "440106001": "天河区五山街道应急办",
+                       "440104001": "越秀区五山街道应急办"}
+    assert departments.ensure_street_offices().created == 0  # idempotent
+    departments.load_departments()
+    assert not MergeSuggestion.objects.filter(
+        department__kind=DepartmentKind.STREET_OFFICE).exists()
+    demo_users.create_demo_users()
+    shipai = Profile.objects.get(user__username="shipai")
+    assert (shipai.region_id, shipai.department.name) == ("440106006", "天河区石牌街道应急办")
+
+
+@pytest.mark.django_db
+def test_street_offices_command_needs_street_regions():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="镇街区划"):
+        call_command("departments", "street-offices")

@@ -13,7 +13,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from yingji.core import audit
-from yingji.core.departments import load_departments, resolve
+from yingji.core.departments import ensure_street_offices, load_departments, resolve
 from yingji.core.models import Profile, Region, Role
 
 DEMO_PASSWORD = "yingji-demo"
@@ -61,6 +61,8 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     _staff("dizhenju", "地震局"),
     _staff("dizhenjiance", "地震监测中心"),
     DemoAccount("tianhe", Role.DISTRICT_STAFF, "天河区(演示)", "天河区政府", region_code="440106"),
+    DemoAccount("shipai", Role.DISTRICT_STAFF, "石牌街道(演示)", "天河区石牌街道应急办",
+                region_code="440106006"),
     DemoAccount("duty", Role.DUTY_OFFICER, "值班员(演示)", "指挥中心"),
 )
 
@@ -93,6 +95,7 @@ def create_demo_users(*, reset_passwords: bool = False) -> list[DemoUserResult]:
     """
     if any(a.department and resolve(a.department) is None for a in DEMO_ACCOUNTS):
         load_departments()
+        ensure_street_offices()  # the street account's office (once regions are loaded)
     user_model = get_user_model()
     # One hash for all: hashing is deliberately slow, and these passwords are public anyway.
     encoded = make_password(DEMO_PASSWORD)

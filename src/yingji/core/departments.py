@@ -276,6 +276,7 @@ def refresh_suggestions() -> list[MergeSuggestion]:
     merging into the earlier one.
     """
     depts = list(Department.objects.filter(merged_into__isnull=True)
+                 .exclude(kind=DepartmentKind.STREET_OFFICE)  # differ by the street only
                  .prefetch_related("aliases").order_by("sort_order", "name", "pk"))
     rank = {d.pk: i for i, d in enumerate(depts)}
     by_pk = {d.pk: d for d in depts}
@@ -528,3 +529,47 @@ def _tidy_suggestions(source: Department, target: Department, decided: MergeSugg
         else:
             other.department, other.candidate = dept, cand
             other.save(update_fields=["department", "candidate"])
+
+
+def street_office_name(street: Region) -> str:
+    """「天河区石牌街道应急办」: district and street, so equal street names of two
+    districts stay apart."""
+    district = street.parent.name if street.parent_id else ""
+    return f"{district}{street.name}应急办"
+
+
+@dataclass
+class StreetOfficeResult:
+    created: int = 0
+    existing: int = 0
+
+    def summary(self) -> str:
+        return f"镇街应急办:新增 {self.created},已有 {self.existing}"
+
+
+def ensure_street_offices(*, user: Any = None) -> StreetOfficeResult:
+    """One emergency office (kind street_office) per street/town region, created
+    where none is bound to the street yet; idempotent. Plans address them as "the
+    street offices of the affected area" (docs/response.md); names and mailboxes
+    can then be edited in the admin. Street offices take no part in the
+    near-duplicate suggestions (their names differ by the street only)."""
+    result = StreetOfficeResult()
+    bound = set(Department.objects.filter(kind=DepartmentKind.STREET_OFFICE)
+                .values_list("region_id", flat=True))
+    taken = set(Department.objects.values_list("name", flat=True))
+    with transaction.atomic(), audit.acting_as(user, None if user else "镇街应急办"):
+        for street in Region.objects.filter(level="street").select_related("parent").order_by("code"):
+            if street.code in bound:
+                result.existing += 1
+                continue
+            name = street_office_name(street)
+            if name in taken:  # a department of that name exists already: bind it
+                Department.objects.filter(name=name).update(
+                    kind=DepartmentKind.STREET_OFFICE, region=street)
+                result.existing += 1
+                continue
+            Department.objects.create(name=name, kind=DepartmentKind.STREET_OFFICE, region=street,
+                                      sort_order=900)
+            taken.add(name)
+            result.created += 1
+    return result

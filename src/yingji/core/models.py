@@ -48,6 +48,7 @@ class DepartmentKind(models.TextChoices):
     BUREAU_UNIT = "bureau_unit", "局属单位"
     DISTRICT_GOV = "district_gov", "区政府"
     MUNICIPAL = "municipal", "市直部门"
+    STREET_OFFICE = "street_office", "镇街应急办"
     OTHER = "other", "其他单位"
 
 

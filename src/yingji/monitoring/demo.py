@@ -128,8 +128,6 @@ def load_demo(stdout: Any = None) -> str:
             "metric": "composite", "child": child, "k": 2, "composite_level": "orange",
             "escalate_to": command})
     total = Sensor.objects.count()
-    summary = (f"监测预警:传感器 {total} 个(新增 {len(created)}),报警规则 "
-               f"{AlarmRule.objects.count()} 条;运行 yingji simulate rainstorm 或 typhoon 模拟天气")
-    if stdout is not None:
-        stdout.write(summary)
-    return summary
+    # The caller prints the summary (once).
+    return (f"传感器 {total} 个(新增 {len(created)}),报警规则 "
+            f"{AlarmRule.objects.count()} 条;运行 yingji simulate rainstorm 或 typhoon 模拟天气")

@@ -72,6 +72,7 @@ class Command(BaseCommand):
         self._step("数据库迁移", "migrate", interactive=False)
         self._step("行政区划", "regions", "load", DEMO_CITY)
         self._step("部门", "departments", "load", line=0)
+        self._step("镇街应急办", "departments", "street-offices")
         self._special_periods()
         self._step("演示账号", "demo_users")
         plan = self._plan()

@@ -15,7 +15,7 @@ def _help() -> str:
     return (f"创建演示账号(可重复运行),密码均为 {DEMO_PASSWORD},邮箱 <账号>@demo.yingji.local。"
             f"账号:{names}。admin 为超级用户(管理员),leader 局领导,supervisor 督查(办公室),"
             "各处室账号以拼音简称命名(zonghe 综合处、weihua 危化处 …),"
-            "tianhe 天河区人员(440106,区划已导入时关联),duty 值班员。仅供演示。")
+            "tianhe 天河区人员(440106,区划已导入时关联),shipai 天河区石牌街道人员(镇街应急办),duty 值班员。仅供演示。")
 
 
 class Command(BaseCommand):

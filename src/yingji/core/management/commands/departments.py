@@ -5,10 +5,12 @@ from django.core.management.base import BaseCommand, CommandError
 from yingji.core.departments import (
     DEFAULT_FILE,
     DepartmentFileError,
+    ensure_street_offices,
     load_departments,
     open_suggestions,
     suggestion_text,
 )
+from yingji.core.models import Region
 
 
 class Command(BaseCommand):
@@ -22,6 +24,8 @@ class Command(BaseCommand):
         load.add_argument("file", nargs="?", default=None,
                           help=f"CSV 文件,默认 {DEFAULT_FILE.name}")
         sub.add_parser("suggestions", help="列出待决定的疑似重复部门")
+        sub.add_parser("street-offices",
+                       help="为每个镇街区划建立镇街应急办(可重复运行;区划须先导入)")
 
     def handle(self, *args, action=None, file=None, **options):
         if action == "load":
@@ -36,6 +40,11 @@ class Command(BaseCommand):
                 self.stdout.write("区划尚未导入,暂未关联:" + "、".join(result.regions_missing))
             for text in result.open_suggestions:
                 self.stdout.write(f"  {text}")
+            return
+        if action == "street-offices":
+            if not Region.objects.filter(level="street").exists():
+                raise CommandError("尚未导入镇街区划:先运行 yingji regions load …", returncode=2)
+            self.stdout.write(ensure_street_offices().summary())
             return
         suggestions = open_suggestions()
         if not suggestions:
