@@ -21,12 +21,20 @@ def _on_regional_level(sender: Any, **kwargs: Any) -> None:
         services.draft_from_regional_level(**kwargs)
 
 
+def _locate_on_save(sender: Any, **kwargs: Any) -> None:
+    from yingji.alerts import services
+
+    services.locate_on_save(sender, **kwargs)
+
+
 class AlertsConfig(AppConfig):
     name = "yingji.alerts"
     label = "alerts"
     verbose_name = "预警信息发布"
 
     def ready(self) -> None:
+        from django.db.models.signals import pre_save
+
         from yingji.alerts.outbox_channels import SmsOutboxChannel, WebhookOutboxChannel
         from yingji.core import layers, nav, outbox
         from yingji.monitoring.events import regional_level_changed
@@ -38,3 +46,5 @@ class AlertsConfig(AppConfig):
                         style={"color": "#d32f2f", "weight": 2, "fillOpacity": 0.15})
         regional_level_changed.connect(_on_regional_level,
                                        dispatch_uid="yingji.alerts.regional_level")
+        pre_save.connect(_locate_on_save, sender="alerts.Subscriber",
+                         dispatch_uid="yingji.alerts.located_region")

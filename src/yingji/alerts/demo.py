@@ -75,6 +75,9 @@ def _subscribers() -> int:
                 last_lat=round(float(lat), 6), located_at=timezone.now(),
                 opted_out=rng.random() < 0.01))
             memberships.append(keys)
+    codes = services.located_codes([r.last_lon for r in rows], [r.last_lat for r in rows])
+    for row, code in zip(rows, codes, strict=True):
+        row.located_region = code
     with audit.suspended():
         created = Subscriber.objects.bulk_create(rows, batch_size=1000)
         through = Subscriber.groups.through

@@ -18,7 +18,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import shapely
@@ -516,13 +516,32 @@ def to_cap(alert: Alert) -> cap.Alert:
 # ------------------------------------------------------------------ targeting
 
 
-_index_cache: dict[str, Any] = {}
+# The index is kept per process and refreshed incrementally: rows whose updated_at
+# is at or after the last refresh's newest (and new ids, and subscribers that got a
+# group membership) are read again and patched in. Anything the delta cannot see —
+# deleted subscribers or memberships, a change of the groups themselves, or more than
+# FULL_REBUILD_SHARE of the rows — falls back to reading everything.
+FULL_REBUILD_SHARE = 0.2
+_FETCH_ROWS = 50_000
+_index_lock = threading.Lock()
+_index_state: dict[str, Any] = {}
 
 
-def _fingerprint() -> tuple:
+class _Fingerprint(NamedTuple):
+    count: int
+    updated: dt.datetime | None
+    max_id: int | None
+    groups: tuple[int, int | None]
+    links: int
+    max_link: int | None
+
+
+def _fingerprint() -> _Fingerprint:
     agg = Subscriber.objects.aggregate(n=Count("id"), m=Max("updated_at"), mx=Max("id"))
-    return agg["n"], agg["m"], agg["mx"], SubscriberGroup.objects.count(), \
-        Subscriber.groups.through.objects.count()
+    grp = SubscriberGroup.objects.aggregate(n=Count("id"), mx=Max("id"))
+    links = Subscriber.groups.through.objects.aggregate(n=Count("id"), mx=Max("id"))
+    return _Fingerprint(agg["n"], agg["m"], agg["mx"], (grp["n"], grp["mx"]), links["n"],
+                        links["mx"])
 
 
 def group_bits() -> dict[int, int]:
@@ -533,35 +552,146 @@ def group_bits() -> dict[int, int]:
     return {gid: bit for bit, gid in enumerate(ids)}
 
 
-def subscriber_index() -> targeting.SubscriberIndex:
-    """The index of every subscriber, rebuilt when subscribers or groups change."""
-    fingerprint = _fingerprint()
-    cached = _index_cache.get("index")
-    if cached is not None and cached[0] == fingerprint:
-        return cached[1]
-    rows = list(Subscriber.objects.values_list("id", "last_lon", "last_lat", "home_region_id",
-                                               "opted_out"))
-    n = len(rows)
-    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
-    lons = np.array([np.nan if r[1] is None else r[1] for r in rows], dtype=np.float64)
-    lats = np.array([np.nan if r[2] is None else r[2] for r in rows], dtype=np.float64)
-    located = np.zeros(n, dtype=np.int64)
-    known = np.isfinite(lons) & np.isfinite(lats)
-    if known.any():
-        found = regions.lookup_codes_many(lons[known], lats[known])
-        codes = [s or d for s, d in zip(found["street"], found["district"], strict=True)]
-        located[known] = [targeting.code_int(c) for c in codes]
-    home = np.array([targeting.code_int(r[3]) for r in rows], dtype=np.int64)
-    opted = np.array([r[4] for r in rows], dtype=bool)
-    bits = group_bits()
-    position = {sid: i for i, sid in enumerate(ids.tolist())}
-    groups = np.zeros(n, dtype=np.uint64)
-    for sid, gid in Subscriber.groups.through.objects.values_list("subscriber_id",
-                                                                  "subscribergroup_id"):
-        groups[position[sid]] |= np.uint64(1 << bits[gid])
-    index = targeting.SubscriberIndex.build(ids, lons, lats, located, home, groups, opted)
-    _index_cache["index"] = (fingerprint, index)
-    return index
+def located_codes(lons: Sequence[float] | np.ndarray,
+                  lats: Sequence[float] | np.ndarray) -> list[str]:
+    """The region each WGS-84 point lies in, as stored in Subscriber.located_region:
+    the street's code, else the district's, else "" (one vectorised lookup)."""
+    if len(lons) == 0:
+        return []
+    found = regions.lookup_codes_many(np.asarray(lons, dtype=np.float64),
+                                      np.asarray(lats, dtype=np.float64))
+    return [s or d or "" for s, d in zip(found["street"], found["district"], strict=True)]
+
+
+def locate_on_save(sender: type, instance: Subscriber, update_fields: Any = None,
+                   **kwargs: Any) -> None:
+    """pre_save: keep located_region in step with the location on every ORM save
+    (admin, import, tests); bulk writers (update_locations, the demo) set it themselves."""
+    if update_fields is not None and not {"last_lon", "last_lat"} & set(update_fields):
+        return
+    if instance.last_lon is None or instance.last_lat is None:
+        instance.located_region = None
+    else:
+        instance.located_region = located_codes([instance.last_lon], [instance.last_lat])[0]
+
+
+def _code_ints(codes: Sequence[str]) -> np.ndarray:
+    """Region codes → 12-digit integers, converting each distinct code once."""
+    unique, inverse = np.unique(np.asarray(codes, dtype=str), return_inverse=True)
+    return np.array([targeting.code_int(c) for c in unique], dtype=np.int64)[inverse]
+
+
+def _sql_code(column: str) -> str:
+    """SQL (SQLite and PostgreSQL): a region code column as its 12-digit integer."""
+    return f"CAST(SUBSTR({column} || '000000000000', 1, 12) AS BIGINT)"
+
+
+def _read_subscribers(where: str, params: list, limit: int | None = None,
+                      ) -> dict[str, np.ndarray] | None:
+    """Index columns of the subscribers matching `where` (SQL over alias s), read
+    through one cursor in chunks straight into numpy; group masks from one more
+    query. None when more than `limit` rows match."""
+    from django.db import connection
+
+    table, through = Subscriber._meta.db_table, Subscriber.groups.through._meta.db_table
+    home = _sql_code("COALESCE(s.home_region_id, '')")
+    sql = (f"SELECT s.id, s.last_lon, s.last_lat, "
+           f"CASE WHEN s.located_region IS NULL THEN -1 ELSE {_sql_code('s.located_region')} END, "
+           f"{home}, s.opted_out "
+           f"FROM {table} s {('WHERE ' + where) if where else ''}")
+    parts, total = [], 0
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(_FETCH_ROWS):
+            total += len(chunk)
+            if limit is not None and total > limit:
+                return None
+            parts.append(np.array(chunk, dtype=np.float64))  # NULL → NaN
+        data = np.concatenate(parts) if parts else np.empty((0, 6))
+        ids = data[:, 0].astype(np.int64)
+        cursor.execute(f"SELECT subscriber_id, subscribergroup_id FROM {through}"
+                       + (f" WHERE subscriber_id IN (SELECT s.id FROM {table} s WHERE {where})"
+                          if where else ""), params)
+        links = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 2)
+    lons, lats = data[:, 1], data[:, 2]
+    located = data[:, 3].astype(np.int64)
+    missing = np.flatnonzero((located < 0) & np.isfinite(lons) & np.isfinite(lats))
+    if missing.size:  # rows written before located_region existed, or by bulk SQL
+        located[missing] = _code_ints(located_codes(lons[missing], lats[missing]))
+    located[located < 0] = 0
+    groups = np.zeros(len(ids), dtype=np.uint64)
+    if len(links):
+        by_id = np.argsort(ids)
+        at = np.searchsorted(ids, links[:, 0], sorter=by_id)
+        at = np.minimum(at, len(ids) - 1)
+        ok = ids[by_id[at]] == links[:, 0]  # a membership of a row changed meanwhile
+        bits = group_bits()
+        table_bits = np.zeros(max(bits) + 1 if bits else 1, dtype=np.uint64)
+        for gid, bit in bits.items():
+            table_bits[gid] = np.uint64(1) << np.uint64(bit)
+        np.bitwise_or.at(groups, by_id[at[ok]], table_bits[links[ok, 1]])
+    return {"ids": ids, "lons": lons, "lats": lats, "located": located,
+            "home": data[:, 4].astype(np.int64), "groups": groups,
+            "opted_out": data[:, 5] != 0}
+
+
+def _full_index() -> targeting.SubscriberIndex:
+    cols = _read_subscribers("", [])
+    assert cols is not None
+    return targeting.SubscriberIndex.build(cols["ids"], cols["lons"], cols["lats"],
+                                           cols["located"], cols["home"], cols["groups"],
+                                           cols["opted_out"])
+
+
+def _patched_index(index: targeting.SubscriberIndex, old: _Fingerprint,
+                   new: _Fingerprint) -> targeting.SubscriberIndex | None:
+    """The index patched with what changed since `old`, or None when only a full
+    read can be trusted."""
+    from django.db import connection
+
+    if old.updated is None or old.groups != new.groups or new.count == 0:
+        return None
+    through = Subscriber.groups.through
+    max_link = old.max_link or 0
+    added_links = through.objects.filter(id__gt=max_link).count()
+    if new.links != old.links + added_links:  # memberships were removed
+        return None
+    where = (f"s.updated_at >= %s OR s.id > %s OR s.id IN (SELECT subscriber_id FROM "
+             f"{through._meta.db_table} WHERE id > %s)")
+    params = [connection.ops.adapt_datetimefield_value(old.updated), old.max_id or 0, max_link]
+    cols = _read_subscribers(where, params, limit=int(FULL_REBUILD_SHARE * len(index)))
+    if cols is None:
+        return None
+    patched = index.upsert(cols["ids"], cols["lons"], cols["lats"], cols["located"],
+                           cols["home"], cols["groups"], cols["opted_out"])
+    # Rows only ever get added by the delta; a shortfall means some were deleted
+    # (an excess: rows inserted while reading; both are settled by a full read).
+    return patched if len(patched) == new.count else None
+
+
+def subscriber_index(*, full: bool = False) -> targeting.SubscriberIndex:
+    """The index of every subscriber, kept per process: unchanged → as it is;
+    changed → patched with the changed rows, or read again in full (see above).
+    `full=True` forces a full read."""
+    with _index_lock:
+        fingerprint = _fingerprint()
+        state = _index_state.get("current")
+        if not full and state is not None and state[0] == fingerprint:
+            _index_state["last"] = "cached"
+            return state[1]
+        index = None
+        if not full and state is not None:
+            index = _patched_index(state[1], state[0], fingerprint)
+        _index_state["last"] = "patched" if index is not None else "full"
+        if index is None:
+            index = _full_index()
+        _index_state["current"] = (fingerprint, index)
+        return index
+
+
+def last_index_refresh() -> str | None:
+    """How the last subscriber_index() call got its index: cached, patched or full."""
+    return _index_state.get("last")
 
 
 def rules_for(alert: Alert) -> list[targeting.Rule]:
@@ -756,6 +886,35 @@ def import_subscribers(name: str, data: bytes) -> ImportReport:
     return report
 
 
+def locate_subscribers(*, everyone: bool = False, batch: int = 50_000) -> int:
+    """Fill Subscriber.located_region where it is missing (rows from before the
+    column, or written by bulk SQL), or for everyone (after the region boundaries
+    changed). One lookup per batch; rows whose region changed get updated_at
+    bumped so the targeting index picks them up. Returns the rows changed."""
+    from django.db import connection
+
+    table = Subscriber._meta.db_table
+    where = "" if everyone else " AND located_region IS NULL"
+    changed, last_id = 0, 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id, last_lon, last_lat, located_region FROM {table} "
+                           f"WHERE id > %s AND last_lon IS NOT NULL AND last_lat IS NOT NULL"
+                           f"{where} ORDER BY id LIMIT %s", [last_id, batch])
+            rows = cursor.fetchall()
+            if not rows:
+                return changed
+            last_id = rows[-1][0]
+            codes = located_codes([r[1] for r in rows], [r[2] for r in rows])
+            now = connection.ops.adapt_datetimefield_value(timezone.now())
+            updates = [(code, now, r[0]) for r, code in zip(rows, codes, strict=True)
+                       if r[3] != code]
+            with transaction.atomic():
+                cursor.executemany(f"UPDATE {table} SET located_region = %s, updated_at = %s "
+                                   f"WHERE id = %s", updates)
+            changed += len(updates)
+
+
 def _split(text: str) -> list[str]:
     return [p.strip() for p in text.replace("、", "|").replace(",", "|").split("|") if p.strip()]
 
@@ -785,6 +944,7 @@ def update_locations(fixes: Sequence[LocationFix]) -> dict[str, int]:
         external_id__in=list(newest)).values_list("external_id", "id", "located_at")}
     changed = []
     stale = 0
+    now = timezone.now()
     for ext, fix in newest.items():
         if ext not in known:
             continue
@@ -794,10 +954,16 @@ def update_locations(fixes: Sequence[LocationFix]) -> dict[str, int]:
             continue
         lon, lat = geo.to_wgs84(fix.lon, fix.lat, fix.crs)
         changed.append(Subscriber(pk=pk, last_lon=lon, last_lat=lat, located_at=fix.at,
-                                  updated_at=timezone.now()))
+                                  updated_at=now))
+    # The region of every new position in one vectorised lookup, stored with it so
+    # the targeting index never looks points up.
+    codes = located_codes([s.last_lon for s in changed], [s.last_lat for s in changed])
+    for subscriber, code in zip(changed, codes, strict=True):
+        subscriber.located_region = code
     with audit.suspended():  # position reports are telemetry, not register changes
         Subscriber.objects.bulk_update(changed, ["last_lon", "last_lat", "located_at",
-                                                 "updated_at"], batch_size=2000)
+                                                 "located_region", "updated_at"],
+                                       batch_size=2000)
     return {"updated": len(changed), "stale": stale,
             "unknown": len(set(newest) - set(known))}
 

@@ -143,6 +143,61 @@ class SubscriberIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def upsert(self, ids: Sequence[int] | np.ndarray, lons: np.ndarray, lats: np.ndarray,
+               located: np.ndarray, home: np.ndarray, groups: np.ndarray,
+               opted_out: np.ndarray) -> SubscriberIndex:
+        """A new index with these subscribers replaced (same id) or added; the
+        others are unchanged. When every new point falls inside the current grid,
+        the untouched subscribers keep their cell order and the given ones are
+        merged in (O(n) with a sort of only the given rows); otherwise the grid is
+        built again from the combined arrays. Matching gives the same recipients
+        as `build` over the same rows (the grid's origin may differ, which only
+        changes the order of the result)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        lons = np.asarray(lons, dtype=np.float64)
+        lats = np.asarray(lats, dtype=np.float64)
+        located = np.asarray(located, dtype=np.int64)
+        home = np.asarray(home, dtype=np.int64)
+        groups = np.asarray(groups, dtype=np.uint64)
+        opted_out = np.asarray(opted_out, dtype=bool)
+        if len(ids) == 0:
+            return self
+        keep = ~np.isin(self.ids, ids)
+        rows, cols = self.shape
+        n_cells = rows * cols
+        min_lon, min_lat = self.origin
+        known = np.isfinite(lons) & np.isfinite(lats)
+        col = np.floor((lons[known] - min_lon) / CELL_DEG)
+        row = np.floor((lats[known] - min_lat) / CELL_DEG)
+        fits = (self.cell_start[-1] > 0 and bool(np.all((col >= 0) & (col < cols)))
+                and bool(np.all((row >= 0) & (row < rows))))
+        if not fits:  # a point outside the grid (or no grid yet): sort everything again
+            return SubscriberIndex.build(
+                np.concatenate([self.ids[keep], ids]), np.concatenate([self.lons[keep], lons]),
+                np.concatenate([self.lats[keep], lats]),
+                np.concatenate([self.located[keep], located]),
+                np.concatenate([self.home[keep], home]),
+                np.concatenate([self.groups[keep], groups]),
+                np.concatenate([self.opted_out[keep], opted_out]))
+        new_cell = np.full(len(ids), n_cells, dtype=np.int64)
+        new_cell[known] = row.astype(np.int64) * cols + col.astype(np.int64)
+        order = np.argsort(new_cell, kind="stable")
+        new_cell = new_cell[order]
+        counts = np.diff(np.append(self.cell_start, len(self.ids)))
+        kept_cell = np.repeat(np.arange(n_cells + 1, dtype=np.int64), counts)[keep]
+        at = np.searchsorted(kept_cell, new_cell, side="right")
+
+        def merged(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+            return np.insert(old[keep], at, new[order])
+
+        cell = np.insert(kept_cell, at, new_cell)
+        return SubscriberIndex(
+            ids=merged(self.ids, ids), lons=merged(self.lons, lons),
+            lats=merged(self.lats, lats), located=merged(self.located, located),
+            home=merged(self.home, home), groups=merged(self.groups, groups),
+            opted_out=merged(self.opted_out, opted_out), origin=self.origin, shape=self.shape,
+            cell_start=np.searchsorted(cell, np.arange(n_cells + 1), side="left").astype(np.int64))
+
     # ----------------------------------------------------------------- matching
 
     def in_region(self, code: str) -> np.ndarray:
