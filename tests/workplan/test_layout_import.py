@@ -6,6 +6,7 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from yingji.core.departments import load_departments
 from yingji.workplan import services
@@ -67,3 +68,22 @@ def test_three_level_plan_imports():
     third = plan.tasks.get(number=3)  # written "1." in subsection (二)
     assert [(a.department.name, a.role) for a in third.assignments.all()] == [
         ("基础处", "lead"), ("危化处", "co")]
+    # The subsection is kept with each task and shown on its page.
+    assert third.subsection.endswith("推进隐患排查治理")
+    assert plan.tasks.get(number=1).subsection.endswith("压实安全生产责任")
+
+
+@pytest.mark.django_db
+def test_task_page_shows_its_subsection(client):
+    from django.contrib.auth.models import User
+
+    from yingji.core.models import Profile, Role
+
+    load_departments()
+    plan = services.import_plan_file(FIXTURES / "three_level_restart_owner_lines.txt")
+    user = User.objects.create_user("sup", password="pw-123456")
+    Profile.objects.create(user=user, role=Role.SUPERVISOR)
+    client.force_login(user)
+    task = plan.tasks.get(number=4)
+    page = client.get(reverse("workplan:task", args=[task.pk])).content.decode()
+    assert "加强救援队伍建设" in page and "完善专业救援队伍布局" in page

@@ -66,6 +66,8 @@ class Task(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="tasks")
     section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="tasks")
     number = models.PositiveSmallIntegerField("序号")
+    # A three-level plan's （一） heading the task sits under (blank in two-level plans).
+    subsection = models.CharField("小节", max_length=200, blank=True)
     text = models.TextField("任务内容")
     due = models.DateField("完成时限", null=True, blank=True)
     recurrence = models.CharField("周期", max_length=12, choices=Recurrence.choices, blank=True)

@@ -199,7 +199,8 @@ def _import_parsed(parsed, source_name: str, sha: str, title: str | None, user) 
         sec = Section.objects.create(plan=plan, number=section.number, title=section.title)
         for t in section.tasks:
             task = Task.objects.create(
-                plan=plan, section=sec, number=t.number, text=t.text, due=_date(t.due),
+                plan=plan, section=sec, number=t.number, subsection=t.subsection or "",
+                text=t.text, due=_date(t.due),
                 recurrence=t.recurrence or "", key_dates=list(t.key_dates),
             )
             _assign(task, None, t.lead, t.co, depts)
