@@ -517,7 +517,7 @@ def to_cap(alert: Alert) -> cap.Alert:
 
 
 # The index is kept per process and refreshed incrementally: rows whose updated_at
-# is at or after the last refresh's newest (and new ids, and subscribers that got a
+# is after the newest seen by the last refresh (and new ids, and subscribers that got a
 # group membership) are read again and patched in. Anything the delta cannot see —
 # deleted subscribers or memberships, a change of the groups themselves, or more than
 # FULL_REBUILD_SHARE of the rows — falls back to reading everything.
@@ -656,7 +656,7 @@ def _patched_index(index: targeting.SubscriberIndex, old: _Fingerprint,
     added_links = through.objects.filter(id__gt=max_link).count()
     if new.links != old.links + added_links:  # memberships were removed
         return None
-    where = (f"s.updated_at >= %s OR s.id > %s OR s.id IN (SELECT subscriber_id FROM "
+    where = (f"s.updated_at > %s OR s.id > %s OR s.id IN (SELECT subscriber_id FROM "
              f"{through._meta.db_table} WHERE id > %s)")
     params = [connection.ops.adapt_datetimefield_value(old.updated), old.max_id or 0, max_link]
     cols = _read_subscribers(where, params, limit=int(FULL_REBUILD_SHARE * len(index)))
