@@ -609,9 +609,14 @@ def _read_subscribers(where: str, params: list, limit: int | None = None,
             parts.append(np.array(chunk, dtype=np.float64))  # NULL → NaN
         data = np.concatenate(parts) if parts else np.empty((0, 6))
         ids = data[:, 0].astype(np.int64)
-        cursor.execute(f"SELECT subscriber_id, subscribergroup_id FROM {through}"
-                       + (f" WHERE subscriber_id IN (SELECT s.id FROM {table} s WHERE {where})"
-                          if where else ""), params)
+        if not where:
+            cursor.execute(f"SELECT subscriber_id, subscribergroup_id FROM {through}")
+        elif connection.vendor == "postgresql":  # the rows just read: index lookups
+            cursor.execute(f"SELECT subscriber_id, subscribergroup_id FROM {through} "
+                           f"WHERE subscriber_id = ANY(%s)", [ids.tolist()])
+        else:
+            cursor.execute(f"SELECT subscriber_id, subscribergroup_id FROM {through} WHERE "
+                           f"subscriber_id IN (SELECT s.id FROM {table} s WHERE {where})", params)
         links = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 2)
     lons, lats = data[:, 1], data[:, 2]
     located = data[:, 3].astype(np.int64)
@@ -656,8 +661,10 @@ def _patched_index(index: targeting.SubscriberIndex, old: _Fingerprint,
     added_links = through.objects.filter(id__gt=max_link).count()
     if new.links != old.links + added_links:  # memberships were removed
         return None
-    where = (f"s.updated_at > %s OR s.id > %s OR s.id IN (SELECT subscriber_id FROM "
-             f"{through._meta.db_table} WHERE id > %s)")
+    table = Subscriber._meta.db_table  # a union of three index scans, not an OR over a seq scan
+    where = (f"s.id IN (SELECT id FROM {table} WHERE updated_at > %s UNION SELECT id FROM "
+             f"{table} WHERE id > %s UNION SELECT subscriber_id FROM {through._meta.db_table} "
+             f"WHERE id > %s)")
     params = [connection.ops.adapt_datetimefield_value(old.updated), old.max_id or 0, max_link]
     cols = _read_subscribers(where, params, limit=int(FULL_REBUILD_SHARE * len(index)))
     if cols is None:
@@ -960,10 +967,23 @@ def update_locations(fixes: Sequence[LocationFix]) -> dict[str, int]:
     codes = located_codes([s.last_lon for s in changed], [s.last_lat for s in changed])
     for subscriber, code in zip(changed, codes, strict=True):
         subscriber.located_region = code
-    with audit.suspended():  # position reports are telemetry, not register changes
-        Subscriber.objects.bulk_update(changed, ["last_lon", "last_lat", "located_at",
-                                                 "located_region", "updated_at"],
-                                       batch_size=2000)
+    from django.db import connection
+
+    if connection.vendor == "postgresql" and changed:  # one UPDATE … FROM unnest(arrays)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Subscriber._meta.db_table} s SET last_lon = v.lon, last_lat = v.lat, "
+                f"located_at = v.at, located_region = v.code, updated_at = %s "
+                f"FROM unnest(%s::bigint[], %s::float8[], %s::float8[], %s::timestamptz[], "
+                f"%s::varchar[]) AS v(id, lon, lat, at, code) WHERE s.id = v.id",
+                [now, [c.pk for c in changed], [c.last_lon for c in changed],
+                 [c.last_lat for c in changed], [c.located_at for c in changed],
+                 [c.located_region for c in changed]])
+    else:
+        with audit.suspended():  # position reports are telemetry, not register changes
+            Subscriber.objects.bulk_update(changed, ["last_lon", "last_lat", "located_at",
+                                                     "located_region", "updated_at"],
+                                           batch_size=2000)
     return {"updated": len(changed), "stale": stale,
             "unknown": len(set(newest) - set(known))}
 
