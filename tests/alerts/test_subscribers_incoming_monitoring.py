@@ -28,6 +28,7 @@ def test_csv_import_creates_then_updates(city):
     school = Subscriber.objects.get(external_id="S1")
     assert sorted(g.key for g in school.groups.all()) == ["public", "school"]
     assert school.channels == ["sms"] and school.home_region_id == "440106"
+    assert school.located_region == "440106001"  # the street of its location, stored
     again = services.import_subscribers("list.csv", data.replace(b"Z@", b"z@"))
     assert (again.created, again.updated) == (0, 2) and Subscriber.objects.count() == 2
 

@@ -676,11 +676,13 @@ def _columns(data: np.ndarray, links: np.ndarray) -> dict[str, np.ndarray]:
         by_id = np.argsort(ids)
         at = np.searchsorted(ids, links[:, 0], sorter=by_id)
         at = np.minimum(at, len(ids) - 1)
-        ok = ids[by_id[at]] == links[:, 0]  # a membership of a row changed meanwhile
         bits = group_bits()
         table_bits = np.zeros(max(bits) + 1 if bits else 1, dtype=np.uint64)
         for gid, bit in bits.items():
             table_bits[gid] = np.uint64(1) << np.uint64(bit)
+        # Skip memberships of rows or groups that changed while reading (the next
+        # fingerprint differs and reads them again).
+        ok = (ids[by_id[at]] == links[:, 0]) & (links[:, 1] < len(table_bits))
         np.bitwise_or.at(groups, by_id[at[ok]], table_bits[links[ok, 1]])
     return {"ids": ids, "lons": lons, "lats": lats, "located": located,
             "home": data[:, 4].astype(np.int64), "groups": groups,
