@@ -106,3 +106,28 @@ def test_rows_without_a_stored_region_are_looked_up_and_the_command_fills_them(c
     assert Subscriber.objects.get(pk=crowd[0].pk).located_region in ("440106001", "440106",
                                                                      "440104")
     assert _answers(services.subscriber_index(), bits) == before
+
+
+def test_new_region_boundaries_relocate_stored_regions(city, tmp_path,
+                                                       django_capture_on_commit_callbacks):
+    import json
+
+    from yingji.core import regions
+
+    person = Subscriber.objects.create(external_id="X1", name="X1", phone="8613900000001",
+                                       last_lon=113.33, last_lat=23.12)
+    assert person.located_region == "440106001"
+    # 五山街道 shrinks to x 113.30–113.32: the person is now in 天河区 outside any street.
+    shrunk = {"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"code": "440106001", "name": "五山街道",
+                                          "level": "street", "parent": "440106"},
+        "geometry": {"type": "Polygon", "coordinates": [[[113.30, 23.05], [113.32, 23.05],
+                                                         [113.32, 23.2], [113.30, 23.2],
+                                                         [113.30, 23.05]]]}}]}
+    path = tmp_path / "streets.geojson"
+    path.write_text(json.dumps(shrunk), encoding="utf-8")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert regions.import_files([path]).updated == 1
+    person.refresh_from_db()
+    assert person.located_region == "440106"
+    assert person.pk not in services.subscriber_index().resolve([Rule(region_codes=("440106001",))])

@@ -21,6 +21,12 @@ def _on_regional_level(sender: Any, **kwargs: Any) -> None:
         services.draft_from_regional_level(**kwargs)
 
 
+def _on_regions_changed(sender: Any, **kwargs: Any) -> None:
+    from yingji.alerts.tasks import relocate_subscribers
+
+    relocate_subscribers()  # a background job: millions of subscribers
+
+
 def _locate_on_save(sender: Any, **kwargs: Any) -> None:
     from yingji.alerts import services
 
@@ -37,6 +43,7 @@ class AlertsConfig(AppConfig):
 
         from yingji.alerts.outbox_channels import SmsOutboxChannel, WebhookOutboxChannel
         from yingji.core import layers, nav, outbox
+        from yingji.core.regions import regions_changed
         from yingji.monitoring.events import regional_level_changed
 
         outbox.register_channel(SmsOutboxChannel())
@@ -48,3 +55,4 @@ class AlertsConfig(AppConfig):
                                        dispatch_uid="yingji.alerts.regional_level")
         pre_save.connect(_locate_on_save, sender="alerts.Subscriber",
                          dispatch_uid="yingji.alerts.located_region")
+        regions_changed.connect(_on_regions_changed, dispatch_uid="yingji.alerts.regions_changed")

@@ -7,6 +7,13 @@ from yingji.alerts import delivery, services
 
 
 @db_task()
+def relocate_subscribers() -> None:
+    """Region boundaries changed: recompute every subscriber's stored region (the
+    targeting index then picks the changed rows up)."""
+    services.locate_subscribers(everyone=True)
+
+
+@db_task()
 def deliver_alert(alert_id: int) -> None:
     """Send an alert's deliveries (queued when it was published)."""
     delivery.deliver(alert_id)

@@ -41,7 +41,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.db.models import Count, Max, Sum
 from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 from shapely.geometry.base import BaseGeometry
 
 from yingji.core import geo, regionpack
@@ -90,6 +90,12 @@ def pack_files(name: str) -> list[Path]:
     return sorted(p for p in (PACKS_DIR / name).iterdir() if p.suffix.lower() in PACK_SUFFIXES)
 
 
+# Sent (after commit) when a region import created or changed regions;
+# kwargs: codes (the imported region codes). Receivers recompute what they derived
+# from boundaries.
+regions_changed = Signal()
+
+
 def load_pack(name: str) -> ImportResult:
     """Load a shipped pack (e.g. "guangzhou"); streets without boundaries get
     synthetic ones. Idempotent: loading again changes nothing."""
@@ -125,6 +131,11 @@ def import_files(
                 result.updated += 1
             else:
                 result.unchanged += 1
+        if result.created or result.updated:
+            # After commit: modules that store a region per point (alerts'
+            # subscribers) recompute theirs against the new boundaries.
+            codes = [r.code for r in pack.records]
+            transaction.on_commit(lambda: regions_changed.send(sender=Region, codes=codes))
     return result
 
 
