@@ -12,6 +12,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -236,3 +237,11 @@ def test_workflow_through_the_pages_and_the_api(lw):
     outsider.force_login(lw["tianhe"])
     assert outsider.get(f"/api/v1/enforcement/lookbacks/{case.pk}").status_code == 404
     assert outsider.get(f"/enforcement/lookbacks/{case.pk}/").status_code == 404
+
+
+def test_accident_list_links_each_accident_to_its_look_back(client, lw):
+    (case,) = lookback.open_cases(dt.date(2025, 2, 1))
+    client.force_login(lw["boss"])
+    page = client.get(reverse("risk:accidents")).content.decode()
+    assert reverse("enforcement:lookback", args=[case.pk]) in page
+    assert page.count("enforcement/lookbacks/") == 1  # the 一般 accident has none

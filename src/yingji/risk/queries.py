@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import CharField, DateField, F, Func, Q, QuerySet
@@ -178,8 +179,10 @@ def accidents(user: Any, params: dict[str, Any]) -> QuerySet:
         qs = qs.filter(level=params["level"])
     if params.get("year"):
         qs = qs.filter(occurred_at__year=int(params["year"]))
-    return qs.select_related("district", "street", "enterprise").defer(*NO_BOUNDARY).order_by(
-        "-occurred_at")
+    qs = qs.select_related("district", "street", "enterprise")
+    if apps.is_installed("yingji.enforcement"):  # its look-back case, linked from the list
+        qs = qs.select_related("lookback")
+    return qs.defer(*NO_BOUNDARY).order_by("-occurred_at")
 
 
 def visible_accidents(user: Any) -> QuerySet:
