@@ -245,3 +245,16 @@ def test_accident_list_links_each_accident_to_its_look_back(client, lw):
     page = client.get(reverse("risk:accidents")).content.decode()
     assert reverse("enforcement:lookback", args=[case.pk]) in page
     assert page.count("enforcement/lookbacks/") == 1  # the 一般 accident has none
+
+
+def test_public_page_shows_evaluated_look_backs_without_the_names(lw):
+    case = case_with_items(lw, done_accountability=2, done_measures=1)
+    lookback.transition(case, "start", lw["handler"])
+    page = Client().get(reverse("enforcement:public")).content.decode()
+    assert "SG20250001" not in page  # not evaluated yet: nothing published
+    lookback.transition(case, "conclude", lw["handler"])
+    case.refresh_from_db()
+    page = Client().get(reverse("enforcement:public")).content.decode()  # no login
+    assert "SG20250001" in page and case.get_conclusion_display() in page
+    assert "3 / 4 项已落实" in page
+    assert "责任人0" not in page  # accountability names stay internal
