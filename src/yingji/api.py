@@ -4,6 +4,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
+from yingji.core.workcalendar import CalendarRangeError
+
 api = NinjaAPI(
     title="yingji 应急管理平台 API",
     version="1",
@@ -15,6 +17,13 @@ api = NinjaAPI(
 @api.exception_handler(PermissionDenied)
 def _forbidden(request, exc):
     return api.create_response(request, {"detail": str(exc) or "无权执行该操作"}, status=403)
+
+
+@api.exception_handler(CalendarRangeError)
+def _beyond_calendar(request, exc):
+    # A date beyond the holiday calendar's data: the request cannot be answered
+    # without guessing working days (the message says which years are known).
+    return api.create_response(request, {"detail": str(exc)}, status=422)
 
 
 @api.exception_handler(ValidationError)

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Annotated
 
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
+from pydantic import Field
 
+from yingji.core.apiparams import Year
 from yingji.core.models import Department
 from yingji.core.scope import scope_for
 from yingji.enforcement import casefsm, services
@@ -29,16 +32,19 @@ from yingji.risk.models import Enterprise
 router = Router(tags=["enforcement"])
 
 
+Share = Annotated[float, Field(ge=0, le=1)]
+
+
 class PlanIn(Schema):
-    year: int
-    title: str
+    year: Year
+    title: str = Field(min_length=1, max_length=200)
     department_id: int
-    proportions: dict[str, float] = {}
-    default_proportion: float = 0.05
-    inspectors_per_entity: int = 2
-    max_per_inspector: int | None = None
-    key_date_count: int = 3
-    publication_workdays: int = 20
+    proportions: dict[str, Share] = {}
+    default_proportion: Share = 0.05
+    inspectors_per_entity: int = Field(2, ge=2, le=10)
+    max_per_inspector: int | None = Field(None, ge=1)
+    key_date_count: int = Field(3, ge=0, le=366)
+    publication_workdays: int = Field(20, ge=1, le=250)
 
 
 class DrawOut(Schema):
@@ -515,7 +521,7 @@ def remove_listing(request, listing_id: int, payload: RemovalIn):
 
 
 @router.get("/publications", response=list[PublicationOut], auth=None)
-def publications(request, year: int | None = None):
+def publications(request, year: Year | None = None):
     """Published inspection results (一公开): public, no login."""
     qs = Publication.objects.all()
     if year:
@@ -524,7 +530,7 @@ def publications(request, year: int | None = None):
 
 
 @router.get("/statistics", response=list[StatOut])
-def statistics(request, year: int, by: str = "district"):
+def statistics(request, year: Year, by: str = "district"):
     """Inspections, findings, exemptions, cases, penalty rate (seed 35) and amounts."""
     _staff(request)
     rows = services.statistics(year, by, request.user)

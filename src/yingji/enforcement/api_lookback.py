@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
+from yingji.core.apiparams import Year
 from yingji.core.models import Department
 from yingji.enforcement import lookback
 from yingji.enforcement import lookbackrules as rules
@@ -160,7 +161,7 @@ def _case(request, case_id: int) -> LookbackCase:
 
 @router.get("/lookbacks", response=list[LookbackOut])
 def list_lookbacks(request, state: str | None = None, district: str | None = None,
-                   year: int | None = None, overdue: bool = False):
+                   year: Year | None = None, overdue: bool = False):
     """Look-back cases the user sees; `year` is the year the evaluation is due."""
     qs = lookback.visible_cases(request.user).select_related("accident", "department")
     if state:
@@ -183,7 +184,7 @@ def mark_typical(request, payload: TypicalIn):
 
 
 @router.get("/lookbacks/summary", response=list[SummaryOut])
-def lookback_summary(request, year: int):
+def lookback_summary(request, year: Year):
     """Cases due in `year` by district and in total (last row)."""
     rows, total = lookback.summary(year, request.user)
     return [{**{k: getattr(r, k) for k in SummaryOut.model_fields}} for r in [*rows, total]]

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.security import HttpBearer
 
+from yingji.core.apiparams import Hours, Limit
 from yingji.monitoring import services
 from yingji.monitoring.forms import THRESHOLDS, AlarmRuleForm, may_manage_rules
 from yingji.monitoring.models import Alarm, AlarmRule, DeadLetter, Reading, RegionalLevel, Sensor
@@ -84,7 +85,7 @@ class ReadingOut(Schema):
 
 
 @router.get("/sensors/{sensor_id}/readings", response=list[ReadingOut])
-def readings(request, sensor_id: int, hours: int = 24):
+def readings(request, sensor_id: int, hours: Hours = 24):
     sensor = get_object_or_404(services.visible_sensors(request.user), pk=sensor_id)
     since = services.now_ms() - min(hours, 24 * 30) * 3600_000
     rows = Reading.objects.filter(sensor=sensor, ts_ms__gte=since).order_by("ts_ms").values_list(
@@ -266,7 +267,7 @@ def rule_update(request, rule_id: int, body: RuleSaveIn):
 
 
 @router.post("/rules/dry-run")
-def rules_dry_run(request, body: RuleIn, hours: int = 24):
+def rules_dry_run(request, body: RuleIn, hours: Hours = 24):
     """Try a rule against the stored readings of the last `hours` without saving it."""
     codes = dict(Sensor.objects.filter(code__in=body.sensor_codes).values_list("code", "id"))
     missing = sorted(set(body.sensor_codes) - set(codes))
@@ -293,7 +294,7 @@ class DeadLetterOut(Schema):
 
 
 @router.get("/dead-letters", response=list[DeadLetterOut])
-def dead_letters(request, limit: int = 200):
+def dead_letters(request, limit: Limit = 200):
     if not services.scope_for_user(request.user).sees_all:
         raise PermissionDenied("死信仅值班与管理人员可查看")
     return list(DeadLetter.objects.all()[:min(limit, 2000)].values(

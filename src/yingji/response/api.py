@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Body, Router, Schema, Status
 from ninja.errors import HttpError
 
+from yingji.core.apiparams import Days
 from yingji.core.scope import scope_for
 from yingji.response import cards, dispatch, drills, plans, services
 from yingji.response.models import (
@@ -496,7 +497,7 @@ class ShiftOut(Schema):
 
 
 @router.get("/roster", response=list[ShiftOut])
-def roster(request, start: dt.date | None = None, days: int = 7):
+def roster(request, start: dt.date | None = None, days: Days = 7):
     """Duty shifts from `start` (default today) for `days` days."""
     _sees(request)
     from django.utils import timezone

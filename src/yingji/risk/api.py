@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from yingji.core.apiparams import Page, Quarter, Year
 from yingji.core.scope import scope_for
 from yingji.risk import grading, hazardflow, ledger, queries, reports, services, stats
 from yingji.risk.models import Enterprise, RiskPoint
@@ -218,7 +219,7 @@ def _can_write(request) -> None:
 
 
 @router.get("/enterprises", response=list[EnterpriseOut])
-def list_enterprises(request, page: int = 1):
+def list_enterprises(request, page: Page = 1):
     """Filters: district, street, industry (section letter or code prefix), grade,
     category, major_hazard, department, q. 50 a page."""
     qs = queries.enterprises(request.user, _params(request)).select_related("supervising_department")
@@ -257,7 +258,7 @@ def save_enterprise(request, payload: EnterpriseIn):
 
 
 @router.get("/risk-points", response=list[RiskPointOut])
-def list_risk_points(request, page: int = 1):
+def list_risk_points(request, page: Page = 1):
     qs = queries.risk_points(request.user, _params(request))
     return [{**{f: getattr(p, f) for f in ("id", "code", "name", "enterprise_id", "site_name", "grade",
                                            "assessed_on", "control_measures", "responsible_person")},
@@ -290,7 +291,7 @@ def grading_scales(request):
 
 
 @router.get("/hazards", response={200: dict})
-def list_hazards(request, page: int = 1):
+def list_hazards(request, page: Page = 1):
     """Filters: district, street, industry, state (or "open"), level, source, category,
     department, enterprise, overdue=1 (with as_of), listed=1, q. 50 a page."""
     today = services.today()
@@ -382,7 +383,7 @@ def hazard_events(request, hazard_id: int):
 
 
 @router.get("/accidents", response=list[AccidentOut])
-def list_accidents(request, page: int = 1):
+def list_accidents(request, page: Page = 1):
     """Filters: district, industry, level, year. 50 a page."""
     return [_accident(a) for a in queries.paginate(queries.accidents(request.user, _params(request)),
                                                    page).rows]
@@ -420,7 +421,7 @@ def dashboard(request, as_of: dt.date | None = None):
 
 
 @router.get("/reports/quarterly")
-def quarterly(request, year: int, quarter: int):
+def quarterly(request, year: Year, quarter: Quarter):
     if quarter not in (1, 2, 3, 4):
         raise ValidationError({"quarter": "季度须为 1-4"})
     data = reports.quarterly_data(year, quarter, user=request.user)
@@ -429,7 +430,7 @@ def quarterly(request, year: int, quarter: int):
 
 
 @router.get("/reports/quarterly.docx")
-def quarterly_docx(request, year: int, quarter: int) -> HttpResponse:
+def quarterly_docx(request, year: Year, quarter: Quarter) -> HttpResponse:
     if quarter not in (1, 2, 3, 4):
         raise ValidationError({"quarter": "季度须为 1-4"})
     body = reports.quarterly_docx(reports.quarterly_data(year, quarter, user=request.user))

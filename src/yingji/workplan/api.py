@@ -8,6 +8,7 @@ from ninja import File, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
+from yingji.core.apiparams import Year
 from yingji.core.scope import scope_for
 from yingji.workplan import services
 from yingji.workplan.api_reports import router as reports_router
@@ -163,7 +164,7 @@ def list_plans(request):
 
 
 @router.post("/plans/import", response={201: PlanOut})
-def import_plan(request, file: UploadedFile = File(...), year: int | None = None):
+def import_plan(request, file: UploadedFile = File(...), year: Year | None = None):
     """Import a plan document (text or .docx). Administrators and supervisors only."""
     if not scope_for(request.user).sees_all:
         raise HttpError(403, "只有管理员或督查可以导入工作要点")

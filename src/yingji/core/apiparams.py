@@ -1,0 +1,13 @@
+"""Bounded query parameters for the API (pure). An out-of-range value is a 422
+naming the parameter, never a server error deep in a date or slice."""
+
+from typing import Annotated
+
+from pydantic import Field
+
+Year = Annotated[int, Field(ge=1949, le=2100, description="年份")]
+Quarter = Annotated[int, Field(ge=1, le=4, description="季度 1–4")]
+Page = Annotated[int, Field(ge=1, le=1_000_000, description="页码,从 1 开始")]
+Limit = Annotated[int, Field(ge=1, le=2000, description="最多条数")]
+Hours = Annotated[int, Field(ge=1, le=31 * 24, description="小时数")]
+Days = Annotated[int, Field(ge=1, le=366, description="天数")]
