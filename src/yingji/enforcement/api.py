@@ -42,7 +42,7 @@ class PlanIn(Schema):
     proportions: dict[str, Share] = {}
     default_proportion: Share = 0.05
     inspectors_per_entity: int = Field(2, ge=2, le=10)
-    max_per_inspector: int | None = Field(None, ge=1)
+    max_per_inspector: int | None = Field(None, ge=1, le=10_000)
     key_date_count: int = Field(3, ge=0, le=366)
     publication_workdays: int = Field(20, ge=1, le=250)
 
