@@ -38,6 +38,9 @@ YINGJI_MAP_CENTER = [
 ]
 # Monitoring: readings older than this are refused (dead letters), and how long raw
 # and minute-rollup readings are kept.
+# Holidays of years the pinned chinesecalendar does not know yet (see the file).
+YINGJI_HOLIDAYS_FILE = os.environ.get(
+    "YINGJI_HOLIDAYS_FILE", str(Path(__file__).parent / "core" / "data" / "holidays_supplement.csv"))
 YINGJI_MONITORING_MAX_AGE_DAYS = int(os.environ.get("YINGJI_MONITORING_MAX_AGE_DAYS", "7"))
 YINGJI_MONITORING_RAW_DAYS = int(os.environ.get("YINGJI_MONITORING_RAW_DAYS", "30"))
 YINGJI_MONITORING_MINUTE_DAYS = int(os.environ.get("YINGJI_MONITORING_MINUTE_DAYS", "180"))

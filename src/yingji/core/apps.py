@@ -7,8 +7,13 @@ class CoreConfig(AppConfig):
     verbose_name = "基础平台"
 
     def ready(self) -> None:
-        from yingji.core import audit, layers, nav
+        from django.conf import settings
 
+        from yingji.core import audit, layers, nav, workcalendar
+
+        # Years announced after the pinned chinesecalendar release (a bad file stops
+        # start-up with the file, line and field named).
+        workcalendar.load_supplement(getattr(settings, "YINGJI_HOLIDAYS_FILE", None))
         audit.connect()
         layers.register_core_layers()
         nav.register("一张图", "map", order=90)

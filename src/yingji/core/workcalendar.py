@@ -1,8 +1,10 @@
 """The one working-day calendar (pure; no Django).
 
 Statutory holidays and adjusted working days come from `chinese-calendar`, which
-covers the years its release knows (2004–2026 in 1.11.0). Beyond them the answer
-would be a guess, so every function raises `CalendarRangeError` instead.
+covers the years its release knows (2004–2026 in 1.11.0), plus a supplement file
+for years announced after that release (the State Council publishes next year's
+放假调休安排 each November): see `load_supplement`. Beyond the years known, the
+answer would be a guess, so every function raises `CalendarRangeError` instead.
 Key dates (春节, 清明, 端午, 七一, 中秋, 国庆 …) are the statutory holiday periods of
 that year plus fixed-date anniversaries; special periods (党的二十大, 特别防护期)
 are data the caller passes in.
@@ -11,8 +13,10 @@ are data the caller passes in.
 from __future__ import annotations
 
 import bisect
+import csv
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 import chinese_calendar as cc
 
@@ -21,37 +25,117 @@ class CalendarRangeError(ValueError):
     """The calendar has no holiday data for the year asked about."""
 
 
+class SupplementError(ValueError):
+    """A supplement file that cannot be read (names file, line and field)."""
+
+
+# The supplement: holidays (date → Chinese holiday name) and adjusted working days
+# of years chinese-calendar does not know yet. A year in the supplement is taken
+# as complete (the State Council announces a whole year at once).
+_EXTRA_HOLIDAYS: dict[dt.date, str] = {}
+_EXTRA_WORKDAYS: set[dt.date] = set()
+
+
 def covered_years() -> range:
-    years = sorted({d.year for d in cc.holidays} | {d.year for d in cc.workdays})
+    years = sorted({d.year for d in cc.holidays} | {d.year for d in cc.workdays}
+                   | {d.year for d in _EXTRA_HOLIDAYS} | {d.year for d in _EXTRA_WORKDAYS})
     return range(years[0], years[-1] + 1)
-
-
-_COVERED = covered_years()
 
 
 def _workday_ordinals() -> list[int]:
     """Every working day of the covered years, as sorted ordinals. Built once from
-    chinese-calendar's tables: its own is_workday() scans the whole holiday table
-    on every call (about 20 µs), which made counting working days the slowest
-    part of the board."""
+    chinese-calendar's tables (and the supplement): its own is_workday() scans the
+    whole holiday table on every call (about 20 µs), which made counting working
+    days the slowest part of the board."""
     day, last = dt.date(_COVERED.start, 1, 1), dt.date(_COVERED.stop - 1, 12, 31)
     out = []
     while day <= last:
-        if day in cc.workdays or (day.weekday() < 5 and day not in cc.holidays):
+        if _is_workday_raw(day):
             out.append(day.toordinal())
         day += dt.timedelta(days=1)
     return out
 
 
-_WORKDAYS = _workday_ordinals()
-_WORKDAY_SET = frozenset(_WORKDAYS)
+def _is_workday_raw(day: dt.date) -> bool:
+    if day in _EXTRA_WORKDAYS or day in cc.workdays:
+        return True
+    return day.weekday() < 5 and day not in cc.holidays and day not in _EXTRA_HOLIDAYS
+
+
+def _rebuild() -> None:
+    global _COVERED, _WORKDAYS, _WORKDAY_SET
+    _COVERED = covered_years()
+    _WORKDAYS = _workday_ordinals()
+    _WORKDAY_SET = frozenset(_WORKDAYS)
+
+
+_COVERED: range
+_WORKDAYS: list[int]
+_WORKDAY_SET: frozenset[int]
+_rebuild()
+
+SUPPLEMENT_KINDS = {"holiday": "holiday", "放假": "holiday", "workday": "workday", "上班": "workday"}
+
+
+def read_supplement(path: str | Path) -> tuple[dict[dt.date, str], set[dt.date]]:
+    """Parse a supplement CSV: columns date (YYYY-MM-DD), kind (holiday/放假 or
+    workday/上班), name (the holiday, e.g. 春节; for a workday the holiday it is
+    swapped for, optional). Lines starting with # are comments. Every problem is
+    reported with file, line and field; nothing is taken from a bad file."""
+    path = Path(path)
+    holidays: dict[dt.date, str] = {}
+    workdays: set[dt.date] = set()
+    problems = []
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = [(n, r) for n, r in enumerate(csv.reader(fh), start=1)
+                if r and not r[0].lstrip().startswith("#")]
+    if rows and rows[0][1][:2] == ["date", "kind"]:
+        rows = rows[1:]
+    for n, row in rows:
+        cells = [c.strip() for c in row] + ["", "", ""]
+        try:
+            day = dt.date.fromisoformat(cells[0])
+        except ValueError:
+            problems.append(f"{path.name}:{n}: date「{cells[0]}」不是 YYYY-MM-DD 日期")
+            continue
+        kind = SUPPLEMENT_KINDS.get(cells[1])
+        if kind is None:
+            problems.append(f"{path.name}:{n}: kind「{cells[1]}」应为 holiday(放假)或 workday(上班)")
+        elif kind == "holiday":
+            if not cells[2]:
+                problems.append(f"{path.name}:{n}: name 缺失:放假日须写明节日(如 春节)")
+            holidays[day] = canonical_key_name(cells[2])
+        else:
+            workdays.add(day)
+    both = sorted(set(holidays) & workdays)
+    problems += [f"{path.name}: {d} 同时写为放假和上班" for d in both]
+    if problems:
+        raise SupplementError("\n".join(problems))
+    return holidays, workdays
+
+
+def load_supplement(path: str | Path | None) -> int:
+    """Add the years of a supplement file (YINGJI_HOLIDAYS_FILE) to the calendar,
+    replacing any loaded before (no file: none); the years chinese-calendar knows
+    are never overridden. Returns the days taken."""
+    holidays, workdays = read_supplement(path) if path and Path(path).exists() else ({}, set())
+    known = {d.year for d in cc.holidays} | {d.year for d in cc.workdays}
+    holidays = {d: n for d, n in holidays.items() if d.year not in known}
+    workdays = {d for d in workdays if d.year not in known}
+    _EXTRA_HOLIDAYS.clear()
+    _EXTRA_HOLIDAYS.update(holidays)
+    _EXTRA_WORKDAYS.clear()
+    _EXTRA_WORKDAYS.update(workdays)
+    _rebuild()
+    return len(holidays) + len(workdays)
 
 
 def _check(day: dt.date) -> None:
     if day.year not in _COVERED:
         raise CalendarRangeError(
             f"工作日历没有 {day.year} 年的节假日数据(已知 {_COVERED.start}–{_COVERED.stop - 1} 年),"
-            "请升级 chinesecalendar 或补充该年数据,不能按猜测计算工作日"
+            "请升级 chinesecalendar,或在 YINGJI_HOLIDAYS_FILE 指定的文件中补充该年的放假调休安排,"
+            "不能按猜测计算工作日"
         )
 
 
@@ -141,9 +225,15 @@ def key_periods(year: int, special: list[KeyPeriod] | None = None) -> list[KeyPe
     """Key periods of a year: each statutory holiday (its whole break), fixed key
     days, and the given special periods, in date order."""
     _check(dt.date(year, 1, 1))
+    supplemented = any(d.year == year for d in _EXTRA_HOLIDAYS)
     spans: dict[str, list[dt.date]] = {}
     day = dt.date(year, 1, 1)
     while day.year == year:
+        if supplemented:  # a year chinese-calendar does not know: the supplement's
+            if day in _EXTRA_HOLIDAYS:
+                spans.setdefault(_EXTRA_HOLIDAYS[day], []).append(day)
+            day += dt.timedelta(days=1)
+            continue
         on_holiday, name = cc.get_holiday_detail(day)
         if on_holiday and name:
             zh = HOLIDAY_NAMES.get(name, name)
