@@ -273,6 +273,21 @@ def test_running_ingest_picks_up_an_edited_rule_and_keeps_its_sums(world, t0):
     assert not ing.reload_if_changed(every_s=0)  # nothing changed since
 
 
+def test_a_sensor_registered_while_ingest_runs_is_picked_up(world, monkeypatch):
+    from yingji.monitoring.models import Sensor
+
+    monkeypatch.setattr(services, "UNKNOWN_CHECK_S", 0.0)
+    ing = services.Ingestor(touch_interval=None)
+    t = services.now_ms() - 10 * MIN
+    first = ing.ingest([("RG-NEW", t, 30.0, "mm")], source="t")
+    assert first.rejected == 1 and "未知传感器「RG-NEW」" in first.reasons[0]
+    Sensor.objects.create(code="RG-NEW", name="新雨量站", type="rain", unit="mm",
+                          lon=113.31, lat=23.11, street=world["street"], district=world["tianhe"])
+    again = ing.ingest([("RG-NEW", t, 30.0, "mm")], source="t")
+    assert again.stored == 1  # 30 mm in the hour: the 1-hour rule fires for it
+    assert Alarm.objects.filter(sensor__code="RG-NEW", level="yellow").exists()
+
+
 def test_restart_keeps_rolling_sums_and_active_alarms(world):
     t0 = services.now_ms() - 10 * MIN
     services.Ingestor().ingest([rain("RG-001", t0, 25)], source="t")

@@ -298,8 +298,10 @@ def store_readings(rows: Sequence[tuple[int, int, float]]) -> list[tuple[int, in
         return [(int(a), int(b), float(c)) for a, b, c in cur.fetchall()]
 
 
-# How often a running ingest path checks for edited rules and sensors.
+# How often a running ingest path checks for edited rules and sensors, and, when
+# readings name an unknown sensor, for newly registered ones.
 RELOAD_CHECK_S = 10.0
+UNKNOWN_CHECK_S = 5.0
 
 
 class Ingestor:
@@ -340,7 +342,7 @@ class Ingestor:
         self.owned = None if self.partition.whole else {s.pk for s in sensors}
         old = getattr(self, "engine", None)
         engine = build_engine(sensors)
-        self.loaded_at = self.checked_at = time.monotonic()
+        self.checked_at = time.monotonic()
         if old is not None and engine.adopt(old):
             self.engine = engine
             return
@@ -388,9 +390,11 @@ class Ingestor:
         """Validate, store, evaluate and apply alarm changes, in one transaction."""
         stats = IngestStats(received=len(records) + len(problems))
         bad = list(problems)
-        unknown = {r[0] for r in records if r[0] not in self.sensors}
-        if unknown and time.monotonic() - self.loaded_at > 5:
-            self.reload()  # a sensor registered since we started
+        if any(r[0] not in self.sensors for r in records):
+            # Perhaps a sensor registered since we loaded: look (at most every few
+            # seconds; a device that keeps sending an unknown code costs one cheap
+            # fingerprint check then, not a rebuild).
+            self.reload_if_changed(UNKNOWN_CHECK_S)
         elif self.touch_interval is not None:  # HTTP, replay: no tick, check here
             self.reload_if_changed()
         now = now_ms()
