@@ -175,6 +175,19 @@ def workdays_between(start: dt.date, end: dt.date) -> int:
     return sign * count
 
 
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later, clamped to the month's end (31 Jan + 1 → 28/29
+    Feb; 29 Feb + 12 → 28 Feb). Calendar months, not working days."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for dom in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, dom)
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
 def last_workday_on_or_before(day: dt.date) -> dt.date:
     current = day
     while not is_workday(current):

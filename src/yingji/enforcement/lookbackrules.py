@@ -27,6 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from yingji.core.workcalendar import add_months
+
 
 class State(StrEnum):
     PENDING = "pending"
@@ -216,16 +218,6 @@ def choose_conclusion(derived: Conclusion, recorded: str | None, reason: str) ->
 # ---------------------------------------------------------------- dates
 
 
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day `months` later, clamped to the month's end (29 Feb → 28 Feb)."""
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for dom in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, dom)
-        except ValueError:
-            continue
-    raise ValueError(day)
 
 
 def evaluation_due(report_approved_on: dt.date, months: int = 12) -> dt.date:

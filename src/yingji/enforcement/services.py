@@ -30,6 +30,7 @@ from yingji.core import outbox
 from yingji.core import workcalendar as wc
 from yingji.core.models import Department, Region, RegionLevel, SpecialPeriod
 from yingji.core.scope import EVERYTHING, Scope, scope_for
+from yingji.core.workcalendar import add_months
 from yingji.enforcement import casefsm, exemption
 from yingji.enforcement import draw as drawing
 from yingji.enforcement.models import (
@@ -635,15 +636,6 @@ def visible_inspections(user: Any):
 # ---------------------------------------------------------------- dishonesty list
 
 
-def _add_months(day: dt.date, months: int) -> dt.date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for dom in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, dom)
-        except ValueError:
-            continue
-    raise ValueError(day)
 
 
 def list_dishonest(enterprise: Enterprise, user: Any, *, basis: str, decided_by: Department,
@@ -670,7 +662,7 @@ def list_dishonest(enterprise: Enterprise, user: Any, *, basis: str, decided_by:
     return DishonestyListing.objects.create(
         enterprise=enterprise, case=case, basis=basis.strip(), decided_by=decided_by,
         listed_on=listed_on, period_months=period_months,
-        expires_on=_add_months(listed_on, period_months),
+        expires_on=add_months(listed_on, period_months),
         joint_punishments=sorted(set(joint_punishments)))
 
 
