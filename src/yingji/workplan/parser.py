@@ -103,6 +103,9 @@ from yingji.workplan.timehints import (
     read_deadline,
     read_time_hints,
 )
+from yingji.workplan.timehints import (
+    cn_numeral as _cn,
+)
 
 __all__ = [
     "COLUMN_SYNONYMS",
@@ -265,15 +268,6 @@ def _find_year(*texts: str | None) -> int | None:
         if text and (match := _YEAR_RE.search(text)):
             return int(match.group(1))
     return None
-
-
-def _cn(number: int) -> str:
-    """1..99 → Chinese numerals, for messages about section numbers."""
-    digits = "零一二三四五六七八九"
-    if number < 10:
-        return digits[number]
-    tens, units = divmod(number, 10)
-    return ("" if tens == 1 else digits[tens]) + "十" + (digits[units] if units else "")
 
 
 def _join(chunks: list[tuple[int, str]]) -> str:

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 
 from yingji.workplan.docsource import DocTable, TableCell
 from yingji.workplan.timehints import cn_number
+from yingji.workplan.timehints import cn_numeral as _cn
 
 COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
     "number": ("序号", "编号", "序", "任务编号"),
@@ -260,14 +261,6 @@ def read_table(table: DocTable, synonyms: Mapping[str, Sequence[str]] = COLUMN_S
         problems.append(TableProblem(table.line + body - 1,
                                      f"表格{table.index}只有表头,没有任务行"))
     return items, problems
-
-
-def _cn(number: int) -> str:
-    digits = "零一二三四五六七八九"
-    if number < 10:
-        return digits[number]
-    tens, units = divmod(number, 10)
-    return ("" if tens == 1 else digits[tens]) + "十" + (digits[units] if units else "")
 
 
 def _heading_row(row, cells, text, lead_column) -> tuple[str, int | None, str] | None:

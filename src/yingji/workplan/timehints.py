@@ -81,6 +81,15 @@ class TimeHints:
     key_dates: list[str] = field(default_factory=list)
 
 
+def cn_numeral(number: int) -> str:
+    """1..99 → Chinese numerals (12 → 十二), for headings and messages."""
+    digits = "零一二三四五六七八九"
+    if number < 10:
+        return digits[number]
+    tens, units = divmod(number, 10)
+    return ("" if tens == 1 else digits[tens]) + "十" + (digits[units] if units else "")
+
+
 def cn_number(text: str) -> int | None:
     """Arabic or Chinese numerals up to 99 ("12", "十二", "二十三") → int, else None."""
     if text.isascii():
