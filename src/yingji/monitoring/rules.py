@@ -248,16 +248,18 @@ class Engine:
         buckets and sums, and the state of every rule whose definition did not
         change (levels, pending and firing times, rate memory; composites' area
         levels). Changed and new rules start clear (the caller restores their
-        active alarms). Returns False when the new rules need a longer history than
-        the old ring kept (the caller then replays stored readings)."""
+        active alarms). Returns False, taking nothing, when the new rules need a
+        longer history than the old ring kept (the caller then replays stored
+        readings into this engine instead)."""
+        if self.window is not None and not self._window_adoptable(old):
+            return False
         common = np.intersect1d(self.sensor_ids, old.sensor_ids)
         new_i = np.array([self.index_of[int(s)] for s in common], dtype=np.int64)
         old_i = np.array([old.index_of[int(s)] for s in common], dtype=np.int64)
         for name in ("last_ts", "last_value", "last_arrival"):
             getattr(self, name)[new_i] = getattr(old, name)[old_i]
-        complete = True
         if self.window is not None:
-            complete = self._adopt_window(old, new_i, old_i)
+            self._adopt_window(old, new_i, old_i)
         for rid, st in self.states.items():
             before = old.states.get(rid)
             if before is None or before.rule != st.rule:
@@ -271,13 +273,19 @@ class Engine:
         kept = {c.id for c in self.composites} & {c.id for c in old.composites
                                                  if c in self.composites}
         self.area_levels.update({k: v for k, v in old.area_levels.items() if k[0] in kept})
-        return complete
+        return True
 
-    def _adopt_window(self, old: Engine, new_i: np.ndarray, old_i: np.ndarray) -> bool:
+    def _window_adoptable(self, old: Engine) -> bool:
+        """The old ring holds every bucket the new windows need (same bucket size,
+        no window longer than the ring)."""
+        assert self.window is not None
+        ow = old.window
+        return ow is not None and old.bucket_s == self.bucket_s and \
+            max(self.window.sums) <= ow.n_slots
+
+    def _adopt_window(self, old: Engine, new_i: np.ndarray, old_i: np.ndarray) -> None:
         w, ow = self.window, old.window
-        assert w is not None
-        if ow is None or old.bucket_s != self.bucket_s:
-            return False
+        assert w is not None and ow is not None
         cur = ow.cur[old_i]
         has = cur >= 0
         new_i, old_i, cur = new_i[has], old_i[has], cur[has]
@@ -289,8 +297,6 @@ class Engine:
             for k, sums in w.sums.items():
                 if age < k:
                     sums[new_i] += vals
-        # A window longer than the old ring: its older buckets are unknown here.
-        return max(w.sums) <= ow.n_slots
 
     # ------------------------------------------------------------------ ingest
 
@@ -406,17 +412,23 @@ class Engine:
         st.firing_since[p[resolved]] = np.nan
         # Changes as Python objects, built from whole columns (.tolist()) rather than
         # element by element: a storm can change hundreds of thousands at once.
-        ids, rid = self.sensor_ids, rule.id
-        for js, state in ((np.flatnonzero(start & ~due), "pending"), (np.flatnonzero(ended), None),
-                          (np.flatnonzero(new_level != cur), "")):
-            if not len(js):
-                continue
-            levels = (raw if state == "pending" else new_level)[js].tolist() \
-                if state is not None else [0] * len(js)
-            changes.extend(
-                Change(rid, sid, state or ("firing" if lv else "resolved"), lv, mv, tv)
-                for sid, lv, mv, tv in zip(ids[sens[js]].tolist(), levels, metric[js].tolist(),
-                                           t[js].tolist(), strict=True))
+        started = np.flatnonzero(start & ~due)
+        moved = np.flatnonzero(new_level != cur)
+        self._emit(changes, rule.id, sens, started, raw, metric, t, lambda lv: "pending")
+        self._emit(changes, rule.id, sens, np.flatnonzero(ended), np.zeros_like(raw), metric, t,
+                   lambda lv: "resolved")
+        self._emit(changes, rule.id, sens, moved, new_level, metric, t,
+                   lambda lv: "firing" if lv else "resolved")
+
+    def _emit(self, changes: list[Change], rule_id: int, sens: np.ndarray, js: np.ndarray,
+              levels: np.ndarray, metric: np.ndarray, t: np.ndarray, state_of) -> None:
+        """Append a Change per position in `js`, from whole columns at once."""
+        if not len(js):
+            return
+        changes.extend(
+            Change(rule_id, sid, state_of(lv), lv, mv, tv)
+            for sid, lv, mv, tv in zip(self.sensor_ids[sens[js]].tolist(), levels[js].tolist(),
+                                       metric[js].tolist(), t[js].tolist(), strict=True))
 
     # ---------------------------------------------------------- accumulations
 

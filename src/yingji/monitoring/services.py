@@ -341,13 +341,10 @@ class Ingestor:
                 sensor_key(s.code, s.street_id, s.district_id))]
         self.owned = None if self.partition.whole else {s.pk for s in sensors}
         old = getattr(self, "engine", None)
-        engine = build_engine(sensors)
+        self.engine = build_engine(sensors)
         self.checked_at = time.monotonic()
-        if old is not None and engine.adopt(old):
-            self.engine = engine
-            return
-        self.engine = build_engine(sensors) if old is not None else engine
-        self._warm()
+        if old is None or not self.engine.adopt(old):
+            self._warm()
 
     @staticmethod
     def fingerprint() -> str:
