@@ -122,6 +122,8 @@ def load_supplement(path: str | Path | None) -> int:
     known = {d.year for d in cc.holidays} | {d.year for d in cc.workdays}
     holidays = {d: n for d, n in holidays.items() if d.year not in known}
     workdays = {d for d in workdays if d.year not in known}
+    if holidays == _EXTRA_HOLIDAYS and workdays == _EXTRA_WORKDAYS:
+        return len(holidays) + len(workdays)  # unchanged (the usual start-up: no rebuild)
     _EXTRA_HOLIDAYS.clear()
     _EXTRA_HOLIDAYS.update(holidays)
     _EXTRA_WORKDAYS.clear()
