@@ -33,7 +33,7 @@ def streets(tianhe):
     Region.objects.create(code="440106003", name="猎德街道", level="street", parent=district)
     yuexiu = Region.objects.create(code="440104", name="越秀区", level="district", parent=district.parent)
     beijing = Region.objects.create(code="440104001", name="北京街道", level="street", parent=yuexiu)
-    offices = {r.code: Department.objects.create(name=f"{r.name}应急办", kind="other", region=r,
+    offices = {r.code: Department.objects.create(name=f"{r.name}应急办", kind="street_office", region=r,
                                                  email=f"{r.code}@example.org")
                for r in (shipai, wushan, beijing)}
     Department.objects.create(name="天河区政府", kind="district_gov", region=district)

@@ -339,21 +339,19 @@ def _area_regions(area: list[str], level: str) -> list[Any]:
     return sorted(rows, key=lambda r: r.code)
 
 
-# Street offices are departments bound to a street region; the bureau's own
-# departments never are (see docs/response.md, "Activation down to street offices").
-STREET_OFFICE_KINDS = ("street_office", "other")
-
-
 def area_offices(area: list[str], addressee: str) -> tuple[list[Department], list[str]]:
-    """The offices a place-bound card goes to: (departments, names of regions without one)."""
-    if addressee == addressees.AREA_DISTRICTS:
-        from yingji.core.models import DepartmentKind
+    """The offices a place-bound card goes to: (departments, names of regions without
+    one). Street offices are departments of kind street_office bound to a street
+    region (`yingji departments street-offices` creates them); district offices are
+    the district governments (see docs/response.md)."""
+    from yingji.core.models import DepartmentKind
 
+    if addressee == addressees.AREA_DISTRICTS:
         regions_ = _area_regions(area, "district")
         kinds: tuple[str, ...] = (DepartmentKind.DISTRICT_GOV,)
     else:
         regions_ = _area_regions(area, "street")
-        kinds = STREET_OFFICE_KINDS
+        kinds = (DepartmentKind.STREET_OFFICE,)
     by_region: dict[str, list[Department]] = {}
     for d in Department.objects.filter(region_id__in=[r.code for r in regions_], kind__in=kinds,
                                        active=True, merged_into__isnull=True).order_by("sort_order", "name"):
