@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from yingji.core import outbox
 from yingji.core import workcalendar as wc
@@ -80,6 +80,17 @@ def visible_cases(user: Any):
     responsible = LookbackItem.objects.filter(
         responsible_department__in=sorted(scope.department_ids)).values("case_id")
     return LookbackCase.objects.filter(scope.q("department", "district__code") | Q(pk__in=responsible))
+
+
+def published_cases(limit: int = 200):
+    """Evaluated look-backs for the public page (安全生产法 art. 86: the evaluation is
+    made public): the accident, the conclusion and how many items were carried out —
+    never the names in the accountability recommendations."""
+    return (LookbackCase.objects.exclude(conclusion="").filter(evaluated_on__isnull=False)
+            .select_related("accident", "district")
+            .annotate(items_total=Count("items"),
+                      items_done=Count("items", filter=Q(items__status=LookbackItem.Status.DONE)))
+            .order_by("-evaluated_on")[:limit])
 
 
 def _require_handler(user: Any, case: LookbackCase, what: str) -> None:

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from yingji.core.models import Department
 from yingji.core.scope import scope_for
-from yingji.enforcement import casefsm, services
+from yingji.enforcement import casefsm, lookback, services
 from yingji.enforcement.models import (
     JOINT_PUNISHMENTS,
     DishonestyListing,
@@ -356,20 +356,6 @@ def public(request):
     return render(request, "enforcement/public.html", {
         "publications": pubs[:500], "listings": services.current_listings(services.today()),
         "draws": [(d, services.inputs_public(d)) for d in draws], "year": year,
-        "lookbacks": _public_lookbacks(),
+        "lookbacks": lookback.published_cases(),
     })
 
-
-def _public_lookbacks():
-    """Evaluated accident look-backs (安全生产法 art. 86: the evaluation is made
-    public): the accident, the conclusion and how many items were carried out —
-    never the names in the accountability recommendations."""
-    from django.db.models import Count, Q
-
-    from yingji.enforcement.models import LookbackCase
-
-    return (LookbackCase.objects.exclude(conclusion="").filter(evaluated_on__isnull=False)
-            .select_related("accident", "district")
-            .annotate(items_total=Count("items"),
-                      items_done=Count("items", filter=Q(items__status="done")))
-            .order_by("-evaluated_on")[:200])
