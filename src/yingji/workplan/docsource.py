@@ -168,7 +168,11 @@ def docx_blocks(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> list[tuple[i
     for item in document.iter_inner_content():
         if isinstance(item, Table):
             tables += 1
-            rows = _table_rows(item)
+            try:
+                rows = _table_rows(item)
+            except ValueError:  # python-docx: a vertical merge with no cell above it
+                raise _fail(f"表格{tables}(第 {line + 1} 行起)的合并单元格结构无效:纵向合并的"
+                            "单元格上方没有可合并的单元格,请在 Word 中取消该合并后重新保存") from None
             blocks.append((line + 1, DocTable(tables, line + 1, rows)))
             line += max(1, len(rows))
         else:

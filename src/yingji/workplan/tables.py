@@ -297,7 +297,10 @@ def _unknown_header(table: DocTable, lookup: Mapping[str, str], rows, at: int | 
     if at is None:  # the first row with any recognised name, else the first row with text
         candidates = [i for i, row in enumerate(rows[:HEADER_SEARCH_ROWS])
                       if any(cell.text for cell in row)]
-        at = max(candidates, key=lambda i: (len(_row_kinds(rows[i], lookup)), -i))
+        # No text in the rows searched (a table whose header lies further down):
+        # name the first row.
+        at = max(candidates, key=lambda i: (len(_row_kinds(rows[i], lookup)), -i),
+                 default=0)
         kinds = set(_row_kinds(rows[at], lookup).values())
         missing = [kind for kind, present in (
             ("task", kinds & {"task", "measures"}), ("lead", kinds & {"lead", "owners"}))
