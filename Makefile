@@ -18,9 +18,11 @@ venv: $(VENV)/.installed
 ## year of demo activity, every module's demo data and demo users, then serve
 ## http://127.0.0.1:8000 with the background worker and the MQTT ingest worker
 ## (make demo SIMULATE=rainstorm|typhoon also drives the sensors)
+## Messages go through the demo channel set (labelled 演示通道) unless a real channel
+## is configured: see core/channelconfig.py
 demo: $(VENV)/.installed
-	$(VENV)/bin/yingji demo --addr $(ADDR)
-	$(VENV)/bin/yingji serve $(ADDR) $(if $(SIMULATE),--simulate $(SIMULATE))
+	YINGJI_DEMO_CHANNELS=$${YINGJI_DEMO_CHANNELS:-1} $(VENV)/bin/yingji demo --addr $(ADDR)
+	YINGJI_DEMO_CHANNELS=$${YINGJI_DEMO_CHANNELS:-1} $(VENV)/bin/yingji serve $(ADDR) $(if $(SIMULATE),--simulate $(SIMULATE))
 
 ## Every test, on SQLite and again on PostgreSQL
 test: $(VENV)/.installed

@@ -1,4 +1,4 @@
-"""Queueing an alert's deliveries: 1,000,000 Delivery rows (one per recipient per
+"""Queueing an alert's deliveries: 1,000,000 rows of the delivery ledger (one per recipient per
 channel, idempotent) for 500,000 subscribers on two channels, on SQLite and on
 PostgreSQL side by side (QUICK=1: 100,000 rows). Each database runs in its own
 subprocess with a throw-away database (SQLite file in a temporary directory;

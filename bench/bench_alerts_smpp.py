@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-from yingji.alerts import channels  # noqa: E402
+from yingji.core import channels  # noqa: E402
 
 QUICK = os.environ.get("QUICK") == "1"
 WINDOWED = 5_000 if QUICK else 20_000

@@ -6,17 +6,21 @@ failures keep their reasons, retries back off, and a restart sends nothing twice
 import datetime as dt
 import http.server
 import json
+import re
 import socket
 import threading
 import time
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.contrib.contenttypes.models import ContentType
 from django.test import override_settings
 from django.utils import timezone
 
-from yingji.alerts import channels, delivery, services
-from yingji.alerts.models import Delivery
+from yingji.alerts import services
+from yingji.alerts.models import Alert, Subscriber
+from yingji.core import channels, outbox
+from yingji.core.models import Notification
 
 from .conftest import draft_spec, subscriber
 from .smsc import Smsc
@@ -96,13 +100,31 @@ def smsc():
 
 @pytest.fixture
 def wired(smsc, smtp, settings):
-    settings.YINGJI_ALERTS = {"SMPP_HOST": "127.0.0.1", "SMPP_PORT": smsc.port,
-                              "SMPP_SYSTEM_ID": "yingji", "SMPP_PASSWORD": "secret",
-                              "SMPP_RECEIPT_WAIT": 2.0, "RATE_SMS": 0, "RATE_EMAIL": 0,
-                              "RATE_WEBHOOK": 0, "RETRY_BASE_SECONDS": 30, "MAX_ATTEMPTS": 3}
+    settings.YINGJI_DELIVERY = {"SMPP_HOST": "127.0.0.1", "SMPP_PORT": smsc.port,
+                                "SMPP_SYSTEM_ID": "yingji", "SMPP_PASSWORD": "secret",
+                                "SMPP_RECEIPT_WAIT": 2.0, "RATE_SMS": 0, "RATE_EMAIL": 0,
+                                "RATE_WEBHOOK": 0, "RETRY_BASE_SECONDS": 30, "MAX_ATTEMPTS": 3}
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp.port
     settings.DEFAULT_FROM_EMAIL = "alerts@yingji.example.org"
     return settings
+
+
+def _source(alert):
+    return ContentType.objects.get_for_model(Alert).pk, alert.pk
+
+
+def _send(alert):
+    return outbox.send_source(*_source(alert))
+
+
+def _by_person(alert, *fields):
+    """external id → the row's fields (or the row), for the alert's rows."""
+    names = dict(Subscriber.objects.values_list("pk", "external_id"))
+    if fields:
+        return {names[r[0]]: r[1:] if len(r) > 2 else r[1]
+                for r in services.warning_rows(alert).values_list("person_id", *fields)}
+    return {names[r.person_id]: r for r in services.warning_rows(alert).all()}
 
 
 def _publish(people, capture, **spec):
@@ -125,17 +147,21 @@ def test_an_approved_alert_reaches_exactly_the_right_recipients(
     assert sorted(m.destination for m in smsc.messages) == [
         "8613800000001", "8613800000002", "8613800000005", "8613800000006"]
     assert all("暴雨红色预警" in m.text for m in smsc.messages)
-    assert sorted(r for rcpts, _ in smtp.messages for r in rcpts) == [
+    # The approvers' "awaiting review" notices went through the same ledger and
+    # mail server; the warning's own messages carry its ledger ids.
+    keys = set(services.warning_rows(alert).values_list("pk", flat=True))
+    assert sorted(r for rcpts, body in smtp.messages for r in rcpts
+                  if int(re.search(r"X-Yingji-Delivery: (\d+)", body)[1]) in keys) == [
         "a1@example.org", "a2@example.org", "b5@example.org", "c7@example.org",
         "only@example.org"]
     assert [(path, body["msgtype"]) for path, _, body in _Hook.received] == [("/wecom", "markdown")]
     _, key, body = _Hook.received[0]
     assert "暴雨红色预警" in body["markdown"]["content"] and body["markdown"]["title"]
-    assert key == f"yingji-alert-delivery-{alert.deliveries.get(subscriber=hook).pk}"
-    sms = alert.deliveries.filter(channel="sms")
+    assert key == f"yingji-delivery-{services.warning_rows(alert).get(person_id=hook.pk).pk}"
+    sms = services.warning_rows(alert).filter(channel="sms")
     assert set(sms.values_list("status", flat=True)) == {"delivered"}
     assert all(d.receipt.startswith("stat:DELIVRD") and d.provider_id for d in sms)
-    assert not alert.deliveries.filter(subscriber=only_email, channel="sms").exists()
+    assert not services.warning_rows(alert).filter(person_id=only_email.pk, channel="sms").exists()
     assert alert.population_estimate == 7
 
 
@@ -147,8 +173,7 @@ def test_failures_keep_their_reasons(wired, smsc, smtp, webhook, people, city,
     subscriber("bad-key", lon=113.4, lat=23.1, webhook=f"{webhook.base}/bad-key")
     subscriber("gone", lon=113.4, lat=23.1, webhook=f"{webhook.base}/gone")
     alert = _publish(people, django_capture_on_commit_callbacks)
-    reasons = {d.subscriber.external_id: (d.status, d.last_error, d.receipt)
-               for d in alert.deliveries.select_related("subscriber")}
+    reasons = _by_person(alert, "status", "last_error", "receipt")
     assert reasons["rejected"][0] == "failed" and "0x0000000B" in reasons["rejected"][1]
     assert reasons["undeliverable"] == ("failed", "回执:UNDELIV 001", "stat:UNDELIV err:001")
     assert reasons["bounce"][0] == "failed" and "550" in reasons["bounce"][1]
@@ -161,17 +186,17 @@ def test_temporary_failures_retry_with_backoff(wired, webhook, people, city,
     subscriber("flaky", lon=113.4, lat=23.1, webhook=f"{webhook.base}/flaky")
     _Hook.fail_first = {"/flaky": 2}
     alert = _publish(people, django_capture_on_commit_callbacks)
-    row = alert.deliveries.get()
+    row = services.warning_rows(alert).get()
     assert row.status == "queued" and row.attempts == 1 and "503" in row.last_error
     first_wait = row.next_attempt_at - timezone.now()
     assert dt.timedelta(seconds=25) < first_wait <= dt.timedelta(seconds=30)
-    assert delivery.deliver(alert.pk) == {}  # not due yet: nothing is sent
+    assert _send(alert) == {}  # not due yet: nothing is sent
     later = timezone.now() + dt.timedelta(seconds=31)
-    delivery.send_channel(alert, "webhook", now=later)
+    outbox.send_channel("webhook", source=_source(alert), now=later)
     row.refresh_from_db()
     assert row.attempts == 2
     assert row.next_attempt_at - timezone.now() > dt.timedelta(seconds=55)  # doubled
-    delivery.send_channel(alert, "webhook", now=later + dt.timedelta(seconds=61))
+    outbox.send_channel("webhook", source=_source(alert), now=later + dt.timedelta(seconds=61))
     row.refresh_from_db()
     assert row.status == "sent" and row.attempts == 3 and len(_Hook.received) == 1
 
@@ -192,31 +217,31 @@ def test_a_restarted_job_sends_nothing_twice(wired, smsc, people, city, monkeypa
                 raise ConnectionResetError("worker killed")
 
     monkeypatch.setattr(channels.SmppChannel, "send_batch", dies_after_four)
-    settings_batch = {**wired.YINGJI_ALERTS, "BATCH": 10, "SMPP_WINDOW": 2,
+    settings_batch = {**wired.YINGJI_DELIVERY, "BATCH": 10, "SMPP_WINDOW": 2,
                       "SMPP_RECEIPT_WAIT": 0.2}
-    with override_settings(YINGJI_ALERTS=settings_batch):
+    with override_settings(YINGJI_DELIVERY=settings_batch):
         alert = _publish(people, django_capture_on_commit_callbacks)
         monkeypatch.setattr(channels.SmppChannel, "send_batch", real)
-        statuses = dict(alert.deliveries.values_list("subscriber__external_id", "status"))
+        statuses = _by_person(alert, "status")
         unknown = {k for k, v in statuses.items() if v == "failed"}
         retried = {k for k, v in statuses.items() if v == "queued"}
         assert len(statuses) - len(unknown) - len(retried) == 4
         assert unknown and retried  # in flight when killed / never handed over
         # Restart: the retry job runs again (twice, as a second worker would).
         later = timezone.now() + dt.timedelta(minutes=5)
-        delivery.send_channel(alert, "sms", now=later)
-        delivery.send_channel(alert, "sms", now=later)
-        delivery.deliver(alert.pk)
+        outbox.send_channel("sms", source=_source(alert), now=later)
+        outbox.send_channel("sms", source=_source(alert), now=later)
+        _send(alert)
     destinations = [m.destination for m in smsc.messages]
     assert len(destinations) == len(set(destinations))  # nobody got it twice
     assert len(destinations) == smsc.submits <= 10
     got = {d for d in destinations}
-    for row in alert.deliveries.all():
+    for row in services.warning_rows(alert).all():
         if row.status != "failed":
             assert row.address in got  # everyone not marked unknown got it once
         else:
             assert "结果未知" in row.last_error
-    assert services.queue_deliveries(alert) == 0 and alert.deliveries.count() == 10
+    assert services.queue_deliveries(alert) == 0 and services.warning_rows(alert).count() == 10
 
 
 def test_rows_left_half_sent_are_not_resent(wired, smsc, people, city,
@@ -225,11 +250,11 @@ def test_rows_left_half_sent_are_not_resent(wired, smsc, people, city,
     alert = services.create_draft(people["author"], draft_spec(channels=["sms"]))
     services.submit(alert, people["author"])
     services.approve(alert, people["leader"])  # on_commit not run: the worker never started
-    row = alert.deliveries.get()
-    Delivery.objects.filter(pk=row.pk).update(status="sending",
-                                              sent_at=timezone.now() - dt.timedelta(hours=1))
-    assert delivery.recover_stale() == 1
-    delivery.deliver(alert.pk)
+    row = services.warning_rows(alert).get()
+    Notification.objects.filter(pk=row.pk).update(status="sending",
+                                                  sent_at=timezone.now() - dt.timedelta(hours=1))
+    assert outbox.recover_stale() == 1
+    _send(alert)
     row.refresh_from_db()
     assert row.status == "failed" and "结果未知" in row.last_error
     assert smsc.messages == []
@@ -240,10 +265,10 @@ def test_queueing_is_idempotent_one_delivery_per_person_and_channel(
     alert = services.create_draft(people["author"], draft_spec(channels=["sms", "email"]))
     services.submit(alert, people["author"])
     services.approve(alert, people["leader"])
-    first = alert.deliveries.count()
+    first = services.warning_rows(alert).count()
     services.queue_deliveries(alert)
     services.queue_deliveries(alert)
-    assert alert.deliveries.count() == first == 5  # a-public×2, a-school×2, c-home-tianhe sms
+    assert services.warning_rows(alert).count() == first == 5  # a-public×2, a-school×2, c-home-tianhe sms
 
 
 def test_rate_limit_spaces_messages(webhook):
@@ -295,14 +320,14 @@ def test_wrong_smsc_password_fails_the_whole_batch_for_retry(smsc):
         list(sms.send_batch([channels.Outgoing(1, "8613700000001", "t", "x")]))
 
 
-def test_the_core_outbox_can_send_sms_through_the_alert_channel(wired, smsc, db):
-    from yingji.core import outbox
-
+def test_a_staff_sms_goes_through_the_same_ledger_and_channel(wired, smsc, db):
     with outbox.held():
         note = outbox.enqueue(address="8613700000042", subject="值班提醒", body="请于20:00到岗",
                               dedupe_key="test:sms:1", channel="sms")
-    assert outbox.deliver(note.pk).status == "sent"
-    assert outbox.deliver(note.pk).status == "sent"  # delivered once only
+    assert outbox.send([note.pk]) == 1
+    assert outbox.send([note.pk]) == 0  # delivered once only
+    note.refresh_from_db()
+    assert note.status in ("sent", "delivered") and note.provider_id
     assert [(m.destination, m.text) for m in smsc.messages] == [("8613700000042", "请于20:00到岗")]
 
 
@@ -310,18 +335,19 @@ def test_receipts_arriving_after_the_session_are_collected(people, city, setting
                                                           django_capture_on_commit_callbacks):
     late = Smsc(late_receipts=True, undeliverable={"8613900000002"}).start()
     try:
-        settings.YINGJI_ALERTS = {"SMPP_PORT": late.port, "SMPP_PASSWORD": "secret",
-                                  "SMPP_RECEIPT_WAIT": 0.3, "RATE_SMS": 0}
+        settings.YINGJI_DELIVERY = {"SMPP_HOST": "127.0.0.1", "SMPP_PORT": late.port,
+                                    "SMPP_PASSWORD": "secret", "SMPP_RECEIPT_WAIT": 0.3,
+                                    "RATE_SMS": 0}
         subscriber("p1", lon=113.4, lat=23.1, phone="8613900000001")
         subscriber("p2", lon=113.4, lat=23.1, phone="8613900000002")
         alert = services.create_draft(people["author"], draft_spec(channels=["sms"]))
         services.submit(alert, people["author"])
         with django_capture_on_commit_callbacks(execute=True):
             services.approve(alert, people["leader"])
-        assert set(alert.deliveries.values_list("status", flat=True)) == {"sent"}
-        assert delivery.collect_late_receipts(seconds=1.0) == 2
+        assert set(services.warning_rows(alert).values_list("status", flat=True)) == {"sent"}
+        assert outbox.collect_late_receipts(seconds=1.0) == 2
     finally:
         late.stop()
-    states = dict(alert.deliveries.values_list("address", "status"))
+    states = dict(services.warning_rows(alert).values_list("address", "status"))
     assert states == {"8613900000001": "delivered", "8613900000002": "failed"}
-    assert alert.deliveries.get(address="8613900000002").receipt == "stat:UNDELIV err:001"
+    assert services.warning_rows(alert).get(address="8613900000002").receipt == "stat:UNDELIV err:001"

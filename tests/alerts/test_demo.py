@@ -3,13 +3,14 @@ and idempotent, and shows what the issue asks for."""
 
 import io
 
-from yingji.alerts import demo
-from yingji.alerts.models import Alert, Delivery, IncomingCap, Subscriber
+from yingji.alerts import demo, services
+from yingji.alerts.models import Alert, IncomingCap, Subscriber
 from yingji.core import regions
 from yingji.core.demo_users import create_demo_users
 
 
-def test_demo_loads_once_and_again_changes_nothing(db, client):
+def test_demo_loads_once_and_again_changes_nothing(db, client, settings):
+    settings.YINGJI_DEMO_CHANNELS = True  # as under `make demo`
     regions.load_pack("guangzhou")
     regions.invalidate_index()
     create_demo_users()
@@ -17,8 +18,20 @@ def test_demo_loads_once_and_again_changes_nothing(db, client):
     assert "订阅人 2992 人" in summary and "已发布暴雨红色预警" in summary
     published = Alert.objects.get(state="published")
     assert published.approver.username == "leader" and published.author.username == "sanfang"
-    assert published.deliveries.filter(status=Delivery.Status.DELIVERED).count() > 0
-    assert published.deliveries.filter(status=Delivery.Status.FAILED).exists()
+    # The demo delivers: every message reaches its sink through the demo channels,
+    # and the page says which channel that was.
+    total = services.warning_rows(published).count()
+    assert total > 0
+    rows = services.warning_rows(published)
+    assert rows.filter(status__in=["sent", "delivered"]).count() == total
+    # No SMSC is configured: SMS went to the demo sink; e-mail used the test
+    # settings' configured (memory) backend, as a configured channel always is.
+    assert rows.filter(channel="sms").count() == rows.filter(
+        channel="sms", status="delivered", via="demo").count() > 0
+    assert not rows.filter(channel="email").exclude(via="").exists()
+    client.force_login(published.approver)
+    page = client.get(f"/alerts/{published.pk}/").content.decode()
+    assert "短信(演示通道)" in page and "100%" in page and "发送完毕" in page
     waiting = Alert.objects.get(state="review")
     assert waiting.hazard == "heat" and waiting.population_estimate > 0
     assert IncomingCap.objects.count() == 1

@@ -93,7 +93,7 @@ def test_progress_fragment_counts_per_channel(client, people, subscribers):
     fragment = client.get(f"/alerts/{alert.pk}/progress/").content.decode()
     assert 'hx-trigger="every 2s"' in fragment  # still queued: keeps polling
     assert 'data-channel="sms"' in fragment and "还有 5 条" in fragment
-    alert.deliveries.update(status="delivered")
+    services.warning_rows(alert).update(status="delivered")
     fragment = client.get(f"/alerts/{alert.pk}/progress/").content.decode()
     assert "hx-trigger" not in fragment and "发送完毕" in fragment
 

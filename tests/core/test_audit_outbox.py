@@ -74,7 +74,7 @@ def test_outbox_delivers_over_smtp_once(smtp_server):
     assert len(smtp_server.messages) == 1
     assert smtp_server.messages[0].rcpt_tos == ["duty@example.org"]
     assert "督办通知".encode() in smtp_server.messages[0].content or b"=?utf-8?" in smtp_server.messages[0].content
-    outbox.deliver(note.pk)  # delivering again sends nothing
+    assert outbox.send([note.pk]) == 0  # delivering again sends nothing
     assert len(smtp_server.messages) == 1
 
 
@@ -85,9 +85,10 @@ def test_unreachable_smtp_keeps_the_message_queued_with_the_error(settings):
     settings.EMAIL_TIMEOUT = 2
     note = Notification.objects.create(address="a@example.org", subject="s", body="b",
                                        dedupe_key="t2")
-    result = outbox.deliver(note.pk)
-    assert result.status == Notification.Status.QUEUED
-    assert "Connection" in result.last_error or "refused" in result.last_error.lower()
+    outbox.send([note.pk])
+    result = Notification.objects.get(pk=note.pk)
+    assert result.status == Notification.Status.QUEUED and result.next_attempt_at
+    assert "连接被拒绝" in result.last_error and "ConnectionRefusedError" in result.last_error
     assert result.attempts == 1
 
 
@@ -107,8 +108,8 @@ def test_a_batch_is_delivered_by_one_job_after_commit(smtp_server, monkeypatch):
     from yingji.core import tasks
 
     jobs = []
-    original = tasks.deliver_notifications
-    monkeypatch.setattr(tasks, "deliver_notifications",
+    original = tasks.send_deliveries
+    monkeypatch.setattr(tasks, "send_deliveries",
                         lambda pks: jobs.append(list(pks)) or original(pks))
     with outbox.batch():
         for i in range(3):

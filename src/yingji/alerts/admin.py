@@ -3,7 +3,6 @@ from django.contrib import admin
 from yingji.alerts.models import (
     Alert,
     AlertArea,
-    Delivery,
     IncomingCap,
     IncomingFeed,
     Subscriber,
@@ -40,15 +39,6 @@ class SubscriberAdmin(admin.ModelAdmin):
     search_fields = ["external_id", "name", "phone", "email"]
     raw_id_fields = ["home_region"]
     filter_horizontal = ["groups"]
-
-
-@admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ["alert", "channel", "address", "status", "attempts", "last_error",
-                    "receipt", "sent_at", "delivered_at"]
-    list_filter = ["channel", "status"]
-    search_fields = ["address", "provider_id"]
-    raw_id_fields = ["alert", "subscriber"]
 
 
 @admin.register(IncomingFeed)

@@ -41,13 +41,12 @@ class AlertsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import pre_save
 
-        from yingji.alerts.outbox_channels import SmsOutboxChannel, WebhookOutboxChannel
+        from yingji.alerts.messages import alert_messages
         from yingji.core import layers, nav, outbox
         from yingji.core.regions import regions_changed
         from yingji.monitoring.events import regional_level_changed
 
-        outbox.register_channel(SmsOutboxChannel())
-        outbox.register_channel(WebhookOutboxChannel())
+        outbox.register_formatter("alerts.alert", alert_messages)
         nav.register("预警发布", "alerts:list", order=40)
         layers.register("alerts", "生效预警区域", group="预警信息", loader=alerts_layer,
                         style={"color": "#d32f2f", "weight": 2, "fillOpacity": 0.15})

@@ -2,7 +2,8 @@
 
 Deterministic (seed 2026) and idempotent: 3,000 subscribers spread over
 Guangzhou's districts with groups and locations; a published red rainstorm alert
-for 天河区, 越秀区 and 海珠区 with its deliveries' outcomes replayed (no SMSC is
+for 天河区, 越秀区 and 海珠区, its messages sent through the delivery system (under
+`make demo` the demo channel set records them as delivered; no SMSC is
 needed); a yellow heat alert drafted and waiting for approval; an external CAP
 from the meteorological bureau received and shown under 外部预警.
 """
@@ -17,13 +18,14 @@ import numpy as np
 import shapely
 import shapely.geometry
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
 from yingji.alerts import services
-from yingji.alerts.models import Alert, Delivery, IncomingCap, IncomingFeed, Subscriber
+from yingji.alerts.models import Alert, IncomingCap, IncomingFeed, Subscriber
 from yingji.alerts.models import SubscriberGroup as Group
-from yingji.core import audit
+from yingji.core import audit, outbox
 from yingji.core.models import Region
 
 SEED = 2026
@@ -103,26 +105,11 @@ def _published(author: Any, approver: Any) -> Alert | None:
         description_en="More than 100 mm of rain in 3 hours; rain will continue.")
     alert = services.create_draft(author, spec)
     services.submit(alert, author)
-    with services.deliveries_held():
+    with outbox.held():
         alert = services.approve(alert, approver)
-    # Replay the outcomes a real release would have had (deterministic by id).
-    now = timezone.now()
-    ids = list(alert.deliveries.order_by("id").values_list("id", flat=True))
-    failed = ids[7::97]
-    sent = ids[3::41]
-    alert.deliveries.filter(id__in=failed, channel="sms").update(
-        status=Delivery.Status.FAILED, last_error="回执:UNDELIV 001", receipt="stat:UNDELIV err:001",
-        attempts=1, sent_at=now)
-    alert.deliveries.filter(id__in=failed, channel="email").update(
-        status=Delivery.Status.FAILED, last_error="SMTP 550 '5.1.1 mailbox unavailable'",
-        attempts=1, sent_at=now)
-    alert.deliveries.filter(id__in=sent).exclude(id__in=failed).update(
-        status=Delivery.Status.SENT, attempts=1, sent_at=now)
-    alert.deliveries.filter(status=Delivery.Status.QUEUED, channel="sms").update(
-        status=Delivery.Status.DELIVERED, attempts=1, sent_at=now, delivered_at=now,
-        receipt="stat:DELIVRD err:000")
-    alert.deliveries.filter(status=Delivery.Status.QUEUED).update(  # e-mail has no receipts
-        status=Delivery.Status.SENT, attempts=1, sent_at=now)
+    # Sent now, through the channels as configured: under `make demo` the demo
+    # channel set (YINGJI_DEMO_CHANNELS=1) records every message as delivered.
+    outbox.send_source(ContentType.objects.get_for_model(Alert).pk, alert.pk)
     return alert
 
 
@@ -161,7 +148,7 @@ def load_demo(stdout: Any) -> str:
     total = Subscriber.objects.filter(external_id__startswith="DEMO-").count()
     parts = [f"订阅人 {total} 人" + (f"(新增 {made})" if made else "")]
     if published:
-        parts.append(f"已发布暴雨红色预警(投递 {published.deliveries.count()} 条)")
+        parts.append(f"已发布暴雨红色预警(投递 {services.warning_rows(published).count()} 条)")
     if waiting:
         parts.append(f"待审核高温黄色预警(预计覆盖 {waiting.population_estimate} 人)")
     if received:

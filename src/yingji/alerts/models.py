@@ -4,14 +4,16 @@ An Alert is one CAP message the bureau releases (an Alert, or an Update/Cancel o
 an earlier one), moving through the workflow in `workflow.py`. Its areas are
 AlertArea rows (a region by code, or a drawn/uploaded polygon or circle kept
 exactly); its population groups are SubscriberGroups. Per-recipient delivery is a
-Delivery row per (alert, subscriber, channel): unique, so queueing twice queues
-once, and the row's state is what the progress view shows. Incoming CAP from
+row of the one delivery ledger (core.Notification) per (alert, subscriber,
+channel): unique, so queueing twice queues once, and the rows' states are what the
+progress view shows. Incoming CAP from
 other agencies is an IncomingCap row; re-releasing it creates a local Alert.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 
 from yingji.core.models import Region
@@ -130,6 +132,9 @@ class Alert(models.Model):
         SubscriberGroup, blank=True, related_name="alerts_anywhere",
         verbose_name="不限区域另行通知的人群", help_text="如全市三防责任人、值班员")
     channels = models.JSONField("发布渠道", default=list)
+    # The alert's messages in the one delivery ledger (core.Notification, source = alert).
+    deliveries = GenericRelation("core.Notification", content_type_field="source_type",
+                                 object_id_field="source_id", related_query_name="alert")
     population_estimate = models.PositiveIntegerField("预计覆盖人数", null=True, blank=True)
 
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
@@ -175,45 +180,6 @@ class AlertArea(models.Model):
 
     def __str__(self) -> str:
         return self.description
-
-
-class Delivery(models.Model):
-    """One message of one alert to one subscriber over one channel."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", "排队中"
-        SENDING = "sending", "发送中"
-        SENT = "sent", "已发送"
-        DELIVERED = "delivered", "已送达"
-        FAILED = "failed", "失败"
-
-    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries",
-                              verbose_name="预警")
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries",
-                                   verbose_name="订阅人")
-    channel = models.CharField("渠道", max_length=10)
-    address = models.CharField("地址", max_length=500)
-    status = models.CharField("状态", max_length=10, choices=Status.choices,
-                              default=Status.QUEUED)
-    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
-    next_attempt_at = models.DateTimeField("下次尝试", null=True, blank=True)
-    last_error = models.CharField("失败原因", max_length=500, blank=True)
-    provider_id = models.CharField("服务商消息号", max_length=200, blank=True)
-    receipt = models.CharField("回执", max_length=300, blank=True)
-    queued_at = models.DateTimeField("排队时间", auto_now_add=True)
-    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
-    delivered_at = models.DateTimeField("送达时间", null=True, blank=True)
-
-    class Meta:
-        verbose_name = "投递记录"
-        verbose_name_plural = "投递记录"
-        constraints = [models.UniqueConstraint(fields=["alert", "subscriber", "channel"],
-                                               name="alerts_one_delivery_per_channel")]
-        indexes = [models.Index(fields=["alert", "channel", "status"]),
-                   models.Index(fields=["provider_id"])]
-
-    def __str__(self) -> str:
-        return f"{self.channel}:{self.address} {self.get_status_display()}"
 
 
 class IncomingFeed(models.Model):

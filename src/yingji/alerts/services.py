@@ -9,14 +9,12 @@ workflow.py and channels.py; this module loads facts, calls them and saves.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import csv
 import datetime as dt
 import io
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -37,13 +35,12 @@ from yingji.alerts.events import alert_published
 from yingji.alerts.models import (
     Alert,
     AlertArea,
-    Delivery,
     IncomingCap,
     IncomingFeed,
     Subscriber,
     SubscriberGroup,
 )
-from yingji.core import audit, outbox, regions
+from yingji.core import audit, channelconfig, outbox, regions
 from yingji.core.models import Region, Role
 
 DRAFTER_ROLES = {Role.DEPT_STAFF, Role.DISTRICT_STAFF, Role.DUTY_OFFICER, Role.LEADER, Role.ADMIN}
@@ -171,7 +168,7 @@ def create_draft(user: Any, spec: DraftSpec, *, origin: str = Alert.Origin.LOCAL
         conventions.check_signal(spec.hazard, spec.colour)
     except ValueError as exc:
         raise _invalid("colour", str(exc)) from None
-    unknown = set(spec.channels) - set(config.CHANNEL_NAMES)
+    unknown = set(spec.channels) - set(channelconfig.NAMES)
     if unknown:
         raise _invalid("channels", f"未知渠道:{'、'.join(sorted(unknown))}")
     areas = _area_rows(spec.areas)
@@ -336,23 +333,8 @@ def _released(alert_id: int, count: int) -> None:
         severity=alert.severity, area_codes=codes,
         exercise=alert.cap_status != "Actual", at=alert.sent,
         references=[",".join(r) for r in reference_chain(alert)])
-    if count and not _held.get():
-        from yingji.alerts.tasks import deliver_alert
-        deliver_alert(alert.pk)
-
-
-_held: contextvars.ContextVar[bool] = contextvars.ContextVar("yingji_alerts_held", default=False)
-
-
-@contextlib.contextmanager
-def deliveries_held() -> Iterator[None]:
-    """Publish in this block without asking the worker to send (replayed history,
-    e.g. the demo: its deliveries are then given their outcomes directly)."""
-    token = _held.set(True)
-    try:
-        yield
-    finally:
-        _held.reset(token)
+    if count and not outbox.is_held():
+        outbox.schedule_source(alert)
 
 
 _id_lock = threading.Lock()
@@ -792,16 +774,22 @@ def _accepts_sql(vendor: str, channel: str) -> str:
 
 
 def queue_deliveries(alert: Alert, ids: np.ndarray | None = None, chunk: int = 5000) -> int:
-    """One Delivery per recipient per channel (the alert's channels the person
-    accepts and has an address for). Set-based, in the database: one INSERT …
-    SELECT per chunk and channel, ON CONFLICT DO NOTHING against the unique
-    (alert, subscriber, channel), so queueing again adds nothing. Returns the
-    number of rows inserted by this call."""
+    """One row of the delivery ledger per recipient per channel (the alert's channels
+    the person accepts and has an address for), source = the alert, person = the
+    subscriber, text left blank (alerts/messages.py renders it at send time).
+    Set-based, in the database: one INSERT … SELECT per chunk and channel, ON
+    CONFLICT DO NOTHING against the ledger's unique (source, person, channel), so
+    queueing again adds nothing. Returns the number of rows inserted by this call."""
+    from django.contrib.contenttypes.models import ContentType
     from django.db import connection
+
+    from yingji.core.models import Notification
 
     ids = recipients(alert) if ids is None else ids
     wanted = [c for c in alert.channels if c in _ADDRESS_COLUMN]
-    table, subscribers = Delivery._meta.db_table, Subscriber._meta.db_table
+    table, subscribers = Notification._meta.db_table, Subscriber._meta.db_table
+    alert_type = ContentType.objects.get_for_model(Alert).pk
+    person_type = ContentType.objects.get_for_model(Subscriber).pk
     now = timezone.now()
     created = 0
     with transaction.atomic(), connection.cursor() as cursor:
@@ -814,35 +802,51 @@ def queue_deliveries(alert: Alert, ids: np.ndarray | None = None, chunk: int = 5
             for channel in wanted:
                 column = _ADDRESS_COLUMN[channel]  # from a fixed table: safe in SQL
                 cursor.execute(
-                    f"INSERT INTO {table} (alert_id, subscriber_id, channel, address, status, "
-                    f"attempts, last_error, provider_id, receipt, queued_at) "
-                    f"SELECT %s, s.id, %s, s.{column}, 'queued', 0, '', '', '', %s "
-                    f"FROM {subscribers} s WHERE {where} AND s.{column} <> '' "
+                    f"INSERT INTO {table} (source_type_id, source_id, person_type_id, person_id, "
+                    f"channel, address, subject, body, status, attempts, last_error, "
+                    f"provider_id, receipt, via, created_at) "
+                    f"SELECT %s, %s, %s, s.id, %s, s.{column}, '', '', 'queued', 0, '', '', '', "
+                    f"'', %s FROM {subscribers} s WHERE {where} AND s.{column} <> '' "
                     f"AND {_accepts_sql(connection.vendor, channel)} "
-                    f"ON CONFLICT (alert_id, subscriber_id, channel) DO NOTHING",
-                    [alert.pk, channel, now, *params])
+                    f"ON CONFLICT (source_type_id, source_id, person_type_id, person_id, channel) "
+                    f"DO NOTHING",
+                    [alert_type, alert.pk, person_type, channel, now, *params])
                 created += max(cursor.rowcount, 0)
     return created
 
 
+def delivery_deadline(alert: Alert) -> dt.datetime | None:
+    """When a warning must have reached its people: its expiry, and never later than
+    ALERTS_DELIVERY_MINUTES after release (a warning an hour late is no warning)."""
+    if alert.sent is None:
+        return None
+    limit = alert.sent + dt.timedelta(minutes=int(config.get("DELIVERY_MINUTES")))
+    return min(limit, alert.expires) if alert.expires else limit
+
+
+def warning_rows(alert: Alert):
+    """The warning's own messages to its recipients (the alert's other ledger rows
+    are staff notices about it, e.g. "awaiting review")."""
+    return alert.deliveries.exclude(person_id=None)
+
+
 def progress(alert: Alert) -> dict[str, Any]:
-    """Delivery counts per channel and status, for the live progress view."""
-    table: dict[str, dict[str, int]] = {}
-    for channel, status, n in alert.deliveries.values_list("channel", "status").annotate(
-            n=Count("id")).order_by():
-        table.setdefault(channel, {s: 0 for s in Delivery.Status.values})[status] = n
-    rows = []
-    for channel in config.CHANNEL_NAMES:
-        if channel in table:
-            counts = table[channel]
-            total = sum(counts.values())
-            done = counts["sent"] + counts["delivered"] + counts["failed"]
-            rows.append({"channel": channel, "label": config.CHANNEL_LABELS[channel],
-                         "counts": counts, "total": total,
-                         "percent": round(100 * done / total) if total else 100})
-    total = sum(r["total"] for r in rows)
-    pending = sum(r["counts"]["queued"] + r["counts"]["sending"] for r in rows)
-    return {"rows": rows, "total": total, "pending": pending, "finished": pending == 0}
+    """Delivered / failed / waiting per channel with the reasons grouped, for the
+    live progress view (the delivery ledger's summary of this alert's rows)."""
+    return outbox.summary(warning_rows(alert), deadline=delivery_deadline(alert))
+
+
+def retry_deliveries(alert: Alert, user: Any) -> int:
+    """"Retry now" on the alert page: its failed and waiting rows go out again."""
+    if not can_approve(user):
+        raise PermissionDenied("没有重发预警的权限")
+    with transaction.atomic(), audit.acting_as(user):
+        changed = outbox.retry_now(warning_rows(alert))
+        if changed:  # the ledger is not audited row by row: the decision is, on the alert
+            audit.record(alert, "update", None, {"deliveries_retried": changed},
+                         ["deliveries_retried"])
+            transaction.on_commit(lambda: outbox.schedule_source(alert))
+    return changed
 
 
 # ------------------------------------------------------------- subscriber import
@@ -913,7 +917,7 @@ def import_subscribers(name: str, data: bytes) -> ImportReport:
         if unknown:
             problems.append(f"人群分组不存在:{'、'.join(unknown)}")
         chans = _split(row.get("channels", ""))
-        if set(chans) - set(config.CHANNEL_NAMES):
+        if set(chans) - set(channelconfig.NAMES):
             problems.append(f"渠道只能是 sms、email、webhook:{row.get('channels')}")
         if not (row.get("phone") or row.get("email") or row.get("webhook_url")):
             problems.append("手机、邮箱、Webhook 至少填一项")

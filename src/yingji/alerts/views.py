@@ -19,9 +19,10 @@ from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.http import require_POST
 
-from yingji.alerts import config, conventions, services
+from yingji.alerts import conventions, services
 from yingji.alerts import workflow as wf
-from yingji.alerts.models import Alert, Delivery, IncomingCap, Subscriber, SubscriberGroup
+from yingji.alerts.models import Alert, IncomingCap, Subscriber, SubscriberGroup
+from yingji.core import channelconfig
 from yingji.core.models import AuditEntry, Region
 
 
@@ -39,7 +40,7 @@ def _form_context() -> dict:
         "regions": Region.objects.filter(level__in=["city", "district", "street"])
         .order_by("code").only("code", "name", "level"),
         "groups": SubscriberGroup.objects.all(),
-        "channel_labels": config.CHANNEL_LABELS,
+        "channel_labels": channelconfig.LABELS,
     }
 
 
@@ -139,7 +140,8 @@ def alert_detail(request, pk: int):
         "alert": alert, "areas": alert.areas.select_related("region"),
         "chain": services.chain(alert), "history": history[:50],
         "progress": services.progress(alert),
-        "failed": alert.deliveries.filter(status=Delivery.Status.FAILED)[:50],
+        "can_retry": services.can_approve(request.user),
+        "failed": alert.deliveries.filter(status="failed").order_by("-id")[:50],
         "can_approve": services.can_approve(request.user)
         and request.user.pk != alert.author_id,
         "is_author": request.user.pk == alert.author_id,
@@ -153,7 +155,8 @@ def alert_progress(request, pk: int):
     """The live progress fragment (htmx polls it while deliveries are pending)."""
     alert = get_object_or_404(Alert, pk=pk)
     return render(request, "alerts/_progress.html",
-                  {"alert": alert, "progress": services.progress(alert)})
+                  {"alert": alert, "progress": services.progress(alert),
+                   "can_retry": services.can_approve(request.user)})
 
 
 @login_required
@@ -180,6 +183,10 @@ def alert_action(request, pk: int, action: str):
             alert = services.extend(alert, request.user, base + dt.timedelta(hours=hours))
         elif action == "cancel":
             alert = services.cancel(alert, request.user, post.get("note", ""))
+        elif action == "retry":
+            n = services.retry_deliveries(alert, request.user)
+            messages.success(request, f"已重新排队 {n} 条消息")
+            return redirect("alerts:detail", alert.pk)
         else:
             raise Http404
     except ValidationError as exc:

@@ -49,9 +49,13 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
 @admin.register(models.Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "channel", "address", "subject", "status", "attempts"]
-    list_filter = ["status", "channel"]
-    search_fields = ["address", "subject"]
+    list_display = ["created_at", "channel", "address", "subject", "status", "attempts",
+                    "last_error", "sent_at", "delivered_at", "via"]
+    list_filter = ["status", "channel", "via"]
+    search_fields = ["address", "subject", "provider_id", "dedupe_key"]
+    raw_id_fields = ["recipient", "department"]
+    ordering = ["-id"]  # the id index: the ledger may hold millions of rows
+    show_full_result_count = False
 
 
 @admin.register(models.SpecialPeriod)

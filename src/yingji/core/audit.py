@@ -27,7 +27,8 @@ _suspended: contextvars.ContextVar[bool] = contextvars.ContextVar("yingji_audit_
 
 AUDITED_APP_PREFIX = "yingji."
 # Models whose changes are the audit trail or pure machinery, not business data.
-SKIPPED = {"core.auditentry", "core.notification", "sessions.session", "admin.logentry"}
+SKIPPED = {"core.auditentry", "core.notification", "core.channelstate", "sessions.session",
+           "admin.logentry"}
 
 
 @contextlib.contextmanager

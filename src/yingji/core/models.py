@@ -2,8 +2,10 @@
 the audit log, the notification outbox and special periods of the calendar."""
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 
 
 class RegionLevel(models.TextChoices):
@@ -190,12 +192,23 @@ class AuditEntry(models.Model):
 
 
 class Notification(models.Model):
-    """The outbox: every message to a person goes through here, once."""
+    """The one delivery ledger: every message to a person or a department, from any
+    module (supervision notices, alarm notices, action cards, warnings to the public,
+    reminders, escalations), is one row: its source (the object it is about), its
+    recipient, channel, state, attempts and times. `core/outbox.py` queues, claims,
+    sends and records; the channels are in `core/channels.py`.
+
+    A row either carries its own text (subject/body, e.g. a supervision notice) or
+    leaves it blank for its source's module to render at send time (a warning to a
+    million people is one text, not a million copies)."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "待发送"
+        QUEUED = "queued", "排队中"
+        SENDING = "sending", "发送中"
         SENT = "sent", "已发送"
+        DELIVERED = "delivered", "已送达"
         FAILED = "failed", "发送失败"
+        CANCELLED = "cancelled", "已取消"
 
     channel = models.CharField("渠道", max_length=16, default="email")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
@@ -203,26 +216,55 @@ class Notification(models.Model):
                                   verbose_name="接收人")
     department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL,
                                    verbose_name="接收部门")
-    address = models.CharField("地址", max_length=254)
-    subject = models.CharField("标题", max_length=200)
-    body = models.TextField("正文")
-    dedupe_key = models.CharField("去重键", max_length=200, unique=True)
-    status = models.CharField("状态", max_length=8, choices=Status.choices, default=Status.QUEUED,
-                              db_index=True)
-    attempts = models.PositiveIntegerField("尝试次数", default=0)
-    last_error = models.TextField("最近错误", blank=True)
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    # A recipient that is not a user account (a warning subscriber, …).
+    person_type = models.ForeignKey(ContentType, null=True, blank=True, related_name="+",
+                                    on_delete=models.CASCADE)
+    person_id = models.BigIntegerField(null=True, blank=True)
+    person = GenericForeignKey("person_type", "person_id")
+    address = models.CharField("地址", max_length=500)
+    subject = models.CharField("标题", max_length=200, blank=True)
+    body = models.TextField("正文", blank=True)
+    dedupe_key = models.CharField("去重键", max_length=200, unique=True, null=True, blank=True)
+    status = models.CharField("状态", max_length=10, choices=Status.choices,
+                              default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+    next_attempt_at = models.DateTimeField("下次尝试", null=True, blank=True)
+    last_error = models.CharField("失败原因", max_length=500, blank=True)
+    provider_id = models.CharField("服务商消息号", max_length=200, blank=True)
+    receipt = models.CharField("回执", max_length=300, blank=True)
+    via = models.CharField("实际通道", max_length=16, blank=True,
+                           help_text="demo:演示通道记录,未真正发出")
+    created_at = models.DateTimeField("排队时间", default=timezone.now)
     sent_at = models.DateTimeField("发送时间", null=True, blank=True)
-    source_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL)
-    source_pk = models.CharField(max_length=64, blank=True)
+    delivered_at = models.DateTimeField("送达时间", null=True, blank=True)
+    source_type = models.ForeignKey(ContentType, null=True, blank=True, related_name="+",
+                                    on_delete=models.SET_NULL)
+    source_id = models.BigIntegerField(null=True, blank=True)
+    source = GenericForeignKey("source_type", "source_id")
 
     class Meta:
-        verbose_name = "通知"
-        verbose_name_plural = "通知发件箱"
-        ordering = ["-created_at"]
+        verbose_name = "投递记录"
+        verbose_name_plural = "投递台账"
+        constraints = [models.UniqueConstraint(
+            fields=["source_type", "source_id", "person_type", "person_id", "channel"],
+            name="core_one_message_per_person_channel")]
+        indexes = [models.Index(fields=["source_type", "source_id", "channel", "status"]),
+                   models.Index(fields=["status", "channel"]),
+                   models.Index(fields=["provider_id"])]
 
     def __str__(self) -> str:
         return f"[{self.get_status_display()}] {self.address}: {self.subject}"
+
+    @property
+    def demo(self) -> bool:
+        return self.via == "demo"
+
+    @property
+    def channel_label(self) -> str:
+        from yingji.core.channelconfig import LABELS
+
+        label = LABELS.get(self.channel, self.channel)
+        return f"{label}(演示通道)" if self.demo else label
 
 
 class SpecialPeriod(models.Model):
@@ -240,3 +282,23 @@ class SpecialPeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}({self.start}~{self.end})"
+
+
+class ChannelState(models.Model):
+    """A delivery channel's health as the senders saw it: last success, last error,
+    and the run of failures that puts one item on the duty desk when it is long."""
+
+    name = models.CharField("渠道", max_length=16, primary_key=True)
+    last_success_at = models.DateTimeField("最近成功", null=True, blank=True)
+    last_error = models.CharField("最近错误", max_length=500, blank=True)
+    last_error_at = models.DateTimeField("最近错误时间", null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField("连续失败条数", default=0)
+    failing_since = models.DateTimeField("持续失败起始", null=True, blank=True)
+    reported = models.BooleanField("已报值班台", default=False)
+
+    class Meta:
+        verbose_name = "渠道状态"
+        verbose_name_plural = "渠道状态"
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,24 +1,36 @@
+"""Background jobs of the delivery system (Huey)."""
+
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from yingji.core import outbox
 
 
-@db_task(retries=4, retry_delay=30)
-def deliver_notification(pk: int) -> None:
-    note = outbox.deliver(pk)
-    if note.status == note.Status.QUEUED:  # failed this time: let Huey retry later
-        raise RuntimeError(note.last_error)
+@db_task()
+def send_deliveries(pks: list[int]) -> int:
+    """Send rows queued with `outbox.enqueue`/`outbox.batch`; what fails waits for
+    its backoff and the periodic sweep sends it again."""
+    return outbox.send(pks)
 
 
-@db_task(retries=2, retry_delay=30)
-def deliver_notifications(pks: list[int]) -> int:
-    """Deliver a batch queued with `outbox.batch()`; a failed one stays queued and
-    the periodic flush retries it."""
-    return sum(1 for pk in pks if outbox.deliver(pk).status == "sent")
+@db_task()
+def send_source(source_type_id: int, source_id: int) -> None:
+    """Send one source's rows (a published warning's million messages)."""
+    outbox.send_source(source_type_id, source_id)
 
 
-@db_periodic_task(crontab(minute="*/5"))
-def flush_outbox() -> None:
-    """Catch anything queued while no worker ran."""
+@db_periodic_task(crontab(minute="*"))
+def sweep_deliveries() -> None:
+    """Retries whose backoff has passed, rows queued while no worker ran, and rows a
+    dead worker left half-sent."""
+    outbox.recover_stale()
     outbox.flush()
+
+
+@db_periodic_task(crontab(minute="*"))
+def collect_sms_receipts() -> None:
+    """Receipts the SMSC sends after the sending session ended (20 s a minute)."""
+    from yingji.core.models import Notification
+
+    if Notification.objects.filter(channel="sms", status=Notification.Status.SENT).exists():
+        outbox.collect_late_receipts(20.0)

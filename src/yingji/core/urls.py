@@ -5,5 +5,6 @@ from yingji.core import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("map/", views.map_page, name="map"),
+    path("channels/", views.channel_status, name="channels"),
     path("audit/<str:app_label>/<str:model>/<str:pk>/", views.object_history, name="object_history"),
 ]

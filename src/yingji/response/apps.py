@@ -8,7 +8,7 @@ class ResponseConfig(AppConfig):
 
     def ready(self) -> None:
         from yingji.alerts.events import alert_published
-        from yingji.core import nav
+        from yingji.core import nav, outbox
         from yingji.monitoring.events import alarm_state_changed, regional_level_changed
         from yingji.response import layers, receivers
 
@@ -17,6 +17,10 @@ class ResponseConfig(AppConfig):
         regional_level_changed.connect(receivers.on_regional_level_changed,
                                        dispatch_uid="response_regional_level")
         alert_published.connect(receivers.on_alert_published, dispatch_uid="response_alert")
+        outbox.channel_failing.connect(receivers.on_channel_failing,
+                                       dispatch_uid="response_channel_failing")
+        outbox.channel_recovered.connect(receivers.on_channel_recovered,
+                                         dispatch_uid="response_channel_recovered")
         layers.register_layers()
         nav.register("值班台", "response:desk", order=30)
         nav.register("突发事件", "response:incidents", order=31)

@@ -169,6 +169,7 @@ class DeskItem(models.Model):
     class Kind(models.TextChoices):
         PROPOSE = "propose", "建议启动"
         STAND_DOWN = "stand_down", "建议降级或终止响应"
+        CHANNEL = "channel", "投递渠道故障"
 
     source = models.CharField("来源", max_length=8)  # alarm / alert
     source_ref = models.CharField("来源编号", max_length=100)

@@ -98,3 +98,29 @@ def _references(alert_id: Any, given: Any) -> list[str]:
     except (LookupError, DatabaseError, ValueError, TypeError):
         return []
     return out
+
+
+def on_channel_failing(sender: Any, *, channel: str, label: str, reason: str, count: int,
+                       since: Any, **kwargs: Any) -> None:
+    """A delivery channel that keeps failing puts ONE item on the duty desk (per run
+    of failures), not one per message."""
+    from yingji.response.models import DeskItem
+
+    DeskItem.objects.get_or_create(
+        source="channel", source_ref=f"{channel}:{since:%Y%m%d%H%M%S}", level="",
+        kind=DeskItem.Kind.CHANNEL,
+        defaults={"hazard": "", "title": f"{label}渠道持续发送失败(已连续失败 {count} 条):{reason}"[:200]})
+
+
+def on_channel_recovered(sender: Any, *, channel: str, label: str, **kwargs: Any) -> None:
+    """The channel works again: its open desk item says so (the officer closes it)."""
+    from django.utils import timezone
+
+    from yingji.response.models import DeskItem
+
+    at = timezone.localtime().strftime("%H:%M")
+    for item in DeskItem.objects.filter(kind=DeskItem.Kind.CHANNEL, status=DeskItem.Status.OPEN,
+                                        source_ref__startswith=f"{channel}:"):
+        if "已恢复" not in item.title:
+            item.title = f"{item.title[:180]}——{at} 已恢复"
+            item.save(update_fields=["title"])

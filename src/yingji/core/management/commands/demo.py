@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
         self.verbosity = options["verbosity"]
+        # The demo's messages go through the demo channel set unless a real channel
+        # is configured (core/channelconfig.py): a newcomer sees them delivered.
+        os.environ.setdefault("YINGJI_DEMO_CHANNELS", "1")
         if options["reset"]:
             self._reset()
 
