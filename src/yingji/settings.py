@@ -181,7 +181,6 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "yingji@localhost")
-YINGJI_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("YINGJI_OUTBOX_MAX_ATTEMPTS", "5"))
 
 # Upload limits: the plan parser itself refuses documents over 20 MB with a clear error.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 60 * 1024 * 1024

@@ -72,7 +72,9 @@ class Smsc:
 
     async def _main(self) -> None:
         self._stopping = asyncio.Event()
-        server = await asyncio.start_server(self._session, "127.0.0.1", 0)
+        # A given port: the SMS centre "comes back" where the platform expects it.
+        server = await asyncio.start_server(self._session, "127.0.0.1", self.port or 0,
+                                            reuse_address=True)
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
         async with server:

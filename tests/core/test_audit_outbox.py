@@ -88,7 +88,7 @@ def test_unreachable_smtp_keeps_the_message_queued_with_the_error(settings):
     outbox.send([note.pk])
     result = Notification.objects.get(pk=note.pk)
     assert result.status == Notification.Status.QUEUED and result.next_attempt_at
-    assert "连接被拒绝" in result.last_error and "ConnectionRefusedError" in result.last_error
+    assert "邮件服务器连接被拒绝" in result.last_error and "ConnectionRefusedError" in result.last_error
     assert result.attempts == 1
 
 

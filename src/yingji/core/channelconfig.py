@@ -44,6 +44,8 @@ DEFAULTS: dict[str, Any] = {
 # one branch in `channel()`, one subclass in channels.py.
 LABELS: dict[str, str] = {"sms": "短信", "email": "邮件", "webhook": "群机器人"}
 NAMES = tuple(LABELS)
+# What each channel connects to, for error messages ("短信中心连接被拒绝").
+SERVERS: dict[str, str] = {"sms": "短信中心", "email": "邮件服务器", "webhook": "机器人地址"}
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 CONSOLE_BACKEND = "django.core.mail.backends.console.EmailBackend"
 

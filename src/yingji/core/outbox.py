@@ -288,7 +288,7 @@ def send_channel(name: str, *, ids: Iterable[int] | None = None,
                     bad, reason = bad + 1, result.reason
         except Exception as exc:  # the server is down or the session broke
             log.warning("%s batch failed: %s", name, exc)
-            reason = describe(exc)
+            reason = describe(exc, name)
             for out in outgoing:
                 if out.key in seen:
                     continue
@@ -304,19 +304,23 @@ def send_channel(name: str, *, ids: Iterable[int] | None = None,
         tried += len(rows)
 
 
-_PLAIN_ERRORS = (
-    (ConnectionRefusedError, "连接被拒绝"),
-    (TimeoutError, "连接超时"),
-    (ConnectionResetError, "连接被重置"),
+_PLAIN_ERRORS = (  # (exception type, words in its text, what a duty officer reads)
+    (ConnectionRefusedError, "connection refused", "连接被拒绝"),
+    (TimeoutError, "timed out", "连接超时"),
+    (ConnectionResetError, "connection reset", "连接被重置"),
+    (OSError, "name or service not known", "地址无法解析"),
 )
 
 
-def describe(exc: BaseException) -> str:
-    """A channel error in words a duty officer reads, with the technical text kept."""
-    for kind, words in _PLAIN_ERRORS:
-        if isinstance(exc, kind):
-            return f"{words}({type(exc).__name__}: {exc})"[:400]
-    return f"{type(exc).__name__}: {exc}"[:400]
+def describe(exc: BaseException, channel: str = "") -> str:
+    """A channel error in words a duty officer reads ("短信中心连接被拒绝"), with the
+    technical text kept for whoever fixes it."""
+    text = str(exc)
+    server = channelconfig.SERVERS.get(channel, "")
+    for kind, words, plain in _PLAIN_ERRORS:
+        if isinstance(exc, kind) or words in text.lower():
+            return f"{server}{plain}({type(exc).__name__}: {text})"[:400]
+    return f"{type(exc).__name__}: {text}"[:400]
 
 
 def _note_health(name: str, ok: int, bad: int, reason: str) -> None:
