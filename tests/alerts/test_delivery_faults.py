@@ -192,3 +192,25 @@ def test_the_channel_page_is_for_administrators_and_sends_a_test_message(
     assert note.status == "sent" and note.recipient == admin
     page = client.get("/channels/").content.decode()
     assert "ops@example.org" in page and "已发送" in page
+
+
+def test_a_large_release_sends_its_first_chunk_at_once_and_queues_the_rest_after(
+        settings, people, city, monkeypatch, django_capture_on_commit_callbacks):
+    settings.YINGJI_DELIVERY = {}
+    settings.YINGJI_DEMO_CHANNELS = True
+    monkeypatch.setattr(services, "FIRST_CHUNK", 2)
+    _people_in_tianhe(5)
+    alert = services.create_draft(people["author"], draft_spec(channels=["sms"]))
+    services.submit(alert, people["author"])
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        alert = services.approve(alert, people["leader"])
+    rows = services.warning_rows(alert)
+    assert rows.count() == 2 and not Alert.objects.get(pk=alert.pk).recipients_queued
+    # The worker died before the rest was queued: the sweep finishes the release.
+    assert services.finish_unqueued(older_than=dt.timedelta(0)) == 3
+    assert rows.count() == 5 and Alert.objects.get(pk=alert.pk).recipients_queued
+    for callback in callbacks:  # the jobs after the commit change nothing now
+        callback()
+    assert rows.count() == 5
+    assert services.queue_remaining(alert.pk) == 0
+    assert rows.filter(status="delivered").count() == 5

@@ -136,6 +136,9 @@ class Alert(models.Model):
     deliveries = GenericRelation("core.Notification", content_type_field="source_type",
                                  object_id_field="source_id", related_query_name="alert")
     population_estimate = models.PositiveIntegerField("预计覆盖人数", null=True, blank=True)
+    # False while a large release's recipients after the first chunk are still being
+    # queued by the background job (services.queue_remaining); the sweep finishes it.
+    recipients_queued = models.BooleanField("收件人已全部排队", default=True)
 
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                on_delete=models.SET_NULL, related_name="+", verbose_name="起草人")

@@ -303,9 +303,20 @@ def _publish(alert: Alert, now: dt.datetime) -> None:
         previous = _locked(alert.references)
         _move(previous, "cancel" if alert.msg_type == "Cancel" else "supersede")
         previous.save()
-    count = queue_deliveries(alert)
+    # The first FIRST_CHUNK recipients are queued with the publication, so the first
+    # messages leave within a second or two of approval whatever the population; the
+    # rest are queued by a background job that starts after the commit (idempotent:
+    # the sweep re-runs it for any release left unfinished).
+    ids = recipients(alert)
+    held = outbox.is_held()
+    first = ids if held else ids[:FIRST_CHUNK]
+    count = queue_deliveries(alert, first)
+    rest = len(first) < len(ids)
+    if rest:
+        Alert.objects.filter(pk=alert.pk).update(recipients_queued=False)
+        alert.recipients_queued = False
     alert_id = alert.pk
-    transaction.on_commit(lambda: _released(alert_id, count))
+    transaction.on_commit(lambda: _released(alert_id, count, rest))
 
 
 def _cap_time(at: dt.datetime) -> str:
@@ -323,7 +334,34 @@ def reference_chain(alert: Alert) -> list[tuple[str, str, str]]:
     return list(reversed(refs))
 
 
-def _released(alert_id: int, count: int) -> None:
+FIRST_CHUNK = 5000
+
+
+def queue_remaining(alert_id: int) -> int:
+    """Queue the recipients of a release beyond its first chunk, then hand them to the
+    sender. Safe to run twice or after a crash: queueing adds nothing already there."""
+    alert = Alert.objects.get(pk=alert_id)
+    if alert.recipients_queued:
+        return 0
+    if alert.state != wf.PUBLISHED:  # cancelled or superseded meanwhile: nobody more
+        Alert.objects.filter(pk=alert.pk).update(recipients_queued=True)
+        return 0
+    count = queue_deliveries(alert, recipients(alert))
+    Alert.objects.filter(pk=alert.pk).update(recipients_queued=True)
+    if count:
+        outbox.schedule_source(alert)
+    return count
+
+
+def finish_unqueued(older_than: dt.timedelta = dt.timedelta(minutes=2)) -> int:
+    """The sweep: releases whose background queueing never finished (a worker died)."""
+    cutoff = timezone.now() - older_than
+    ids = list(Alert.objects.filter(recipients_queued=False, sent__lt=cutoff)
+               .values_list("pk", flat=True))
+    return sum(queue_remaining(pk) for pk in ids)
+
+
+def _released(alert_id: int, count: int, rest: bool = False) -> None:
     alert = Alert.objects.get(pk=alert_id)
     codes = [code for code in alert.areas.exclude(region=None).values_list("region_id", flat=True)]
     alert_published.send(
@@ -335,6 +373,10 @@ def _released(alert_id: int, count: int) -> None:
         references=[",".join(r) for r in reference_chain(alert)])
     if count and not outbox.is_held():
         outbox.schedule_source(alert)
+    if rest:
+        from yingji.alerts.tasks import queue_remaining_recipients
+
+        queue_remaining_recipients(alert.pk)
 
 
 _id_lock = threading.Lock()

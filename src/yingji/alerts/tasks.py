@@ -13,9 +13,16 @@ def relocate_subscribers() -> None:
     services.locate_subscribers(everyone=True)
 
 
+@db_task()
+def queue_remaining_recipients(alert_id: int) -> None:
+    """A large release: the recipients after the first chunk (services.queue_remaining)."""
+    services.queue_remaining(alert_id)
+
+
 @db_periodic_task(crontab(minute="*"))
 def expire_alerts() -> None:
     services.expire_due()
+    services.finish_unqueued()
 
 
 @db_periodic_task(crontab(minute="*/5"))
