@@ -158,3 +158,24 @@ def test_uploaded_geojson_polygons_become_areas(client, people, subscribers):
     page = client.post("/alerts/new/", {"hazard": "rainstorm", "colour": "yellow",
                                         "description": "x", "polygon_file": empty})
     assert page.status_code == 422 and "文件中没有多边形" in page.content.decode()
+
+
+def test_api_a_duty_officer_cannot_submit_and_approve_a_system_draft(client, people, city):
+    from django.utils import timezone
+
+    alert = services.draft_from_regional_level(region_code="440106", level="red",
+                                               previous=None, hazard="rainstorm",
+                                               at=timezone.now())
+    _login(client, people["duty"])
+    assert client.post(f"/api/v1/alerts/{alert.pk}/submit").status_code == 200
+    refused = client.post(f"/api/v1/alerts/{alert.pk}/approve")
+    assert refused.status_code == 403 and "四眼原则" in refused.json()["detail"]
+    alert.refresh_from_db()
+    assert alert.state == "review" and alert.cap_xml == ""
+    _login(client, people["leader"])
+    assert client.post(f"/api/v1/alerts/{alert.pk}/approve").json()["state"] == "published"
+    from yingji.core import audit
+
+    actors = {(e.actor_label, tuple(e.changed_fields)) for e in audit.history(alert)}
+    assert any(label == "duty" and "author_id" in fields for label, fields in actors)
+    assert any(label == "leader" and "approver_id" in fields for label, fields in actors)

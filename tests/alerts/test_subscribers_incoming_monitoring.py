@@ -164,7 +164,7 @@ def test_a_rising_regional_level_drafts_an_alert_for_review(city):
         "draft", "monitoring", "orange", "Severe")
     assert alert.areas.get().region_id == "440106"
     assert "天河区暴雨监测等级" in alert.description and alert.author is None
-    assert alert.headline == "广州市应急管理局发布暴雨橙色预警[Ⅱ级/严重]"
+    assert alert.headline == "广州市应急管理局发布天河区暴雨橙色预警[Ⅱ级/严重]"
 
 
 def test_a_further_rise_updates_the_open_draft_instead_of_doubling(city):

@@ -46,11 +46,76 @@ def test_the_author_cannot_approve_their_own_alert(city, people):
 
 
 def test_an_approver_who_drafted_cannot_approve_either(city, people):
-    alert = services.create_draft(people["leader"], draft_spec())
+    alert = services.create_draft(people["leader"], draft_spec(colour="yellow"))
     services.submit(alert, people["leader"])
     with pytest.raises(PermissionDenied, match="四眼原则"):
         services.approve(alert, people["leader"])
     assert services.approve(alert, people["duty"]).state == "published"
+
+
+def test_a_system_draft_belongs_to_whoever_submits_it_who_then_cannot_approve_it(
+        city, people, django_capture_on_commit_callbacks):
+    # The case that went wrong: a monitoring draft (no author), submitted and approved
+    # by the same duty officer.
+    alert = services.draft_from_regional_level(region_code="440106", level="yellow",
+                                               previous=None, hazard="rainstorm",
+                                               at=timezone.now())
+    assert alert.author_id is None
+    services.submit(alert, people["duty"])
+    alert.refresh_from_db()
+    assert alert.author == people["duty"]
+    with pytest.raises(PermissionDenied, match="四眼原则"):
+        services.approve(alert, people["duty"])
+    alert.refresh_from_db()
+    assert alert.state == "review" and alert.cap_xml == ""
+    with django_capture_on_commit_callbacks(execute=False):
+        assert services.approve(alert, people["leader"]).state == "published"
+
+
+def test_whoever_edited_a_draft_cannot_approve_it(city, people):
+    alert = services.create_draft(people["author"], draft_spec(colour="yellow"))
+    services.edit_draft(alert, people["duty"], draft_spec(
+        colour="yellow", description="天河区过去1小时降雨量已达50毫米。"))
+    services.submit(alert, people["author"])
+    with pytest.raises(PermissionDenied, match="四眼原则"):
+        services.approve(alert, people["duty"])
+    alert.refresh_from_db()
+    assert alert.description == "天河区过去1小时降雨量已达50毫米。" and alert.state == "review"
+
+
+def test_a_red_warning_needs_a_leaders_approval(city, people):
+    alert = services.create_draft(people["author"], draft_spec(colour="red"))
+    services.submit(alert, people["author"])
+    with pytest.raises(PermissionDenied, match="红色预警须由局领导批准"):
+        services.approve(alert, people["duty"])
+    assert services.approve(alert, people["leader"]).state == "published"
+
+
+def test_approving_twice_publishes_once(city, people):
+    alert = services.create_draft(people["author"], draft_spec())
+    services.submit(alert, people["author"])
+    stale = Alert.objects.get(pk=alert.pk)
+    services.approve(alert, people["leader"])
+    admin = people["viewer"]
+    admin.is_superuser = True
+    admin.save()
+    with pytest.raises(ValidationError):
+        services.approve(stale, admin)  # a second approver with an old page
+    alert.refresh_from_db()
+    assert alert.approver == people["leader"] and Alert.objects.filter(state="published").count() == 1
+
+
+def test_internal_notes_never_reach_cap_or_the_public(city, people, client):
+    alert = services.draft_from_regional_level(region_code="440106", level="red",
+                                               previous=None, hazard="rainstorm",
+                                               at=timezone.now())
+    assert "请核实" in alert.internal_note and "请核实" not in alert.description
+    assert alert.expires is not None and alert.headline.startswith("广州市应急管理局发布天河区")
+    services.submit(alert, people["duty"])
+    alert = services.approve(alert, people["leader"])
+    assert "请核实" not in alert.cap_xml
+    assert "请核实" not in client.get(f"/alerts/public/{alert.pk}/").content.decode()
+    assert "请核实" not in client.get("/alerts/feed.atom").content.decode()
 
 
 def test_a_role_without_approval_rights_cannot_approve(city, people):
@@ -76,7 +141,7 @@ def test_approval_publishes_valid_cap_with_a_national_identifier(
     message = cap.parse_one(alert.cap_xml.encode())
     info = message.infos[0]
     assert info.severity == "Extreme" and info.language == "zh-CN"
-    assert info.headline == "广州市应急管理局发布暴雨红色预警[Ⅰ级/特别严重]"
+    assert info.headline == "广州市应急管理局发布天河区暴雨红色预警[Ⅰ级/特别严重]"
     assert info.areas[0].geocodes == [("CPEAS Geographic Code", "440106000000")]
     ring = cap.polygon_points(info.areas[0].polygons[0])
     assert ring[0] == ring[-1] and (23.05, 113.3) in ring  # lat,lon order

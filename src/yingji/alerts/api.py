@@ -14,6 +14,7 @@ from ninja.files import UploadedFile
 
 from yingji.alerts import cap, services
 from yingji.alerts.models import Alert, IncomingCap, IncomingFeed
+from yingji.core import channelconfig
 
 router = Router(tags=["alerts"])
 
@@ -35,7 +36,7 @@ class DraftIn(Schema):
     headline: str = ""
     groups: list[str] = []
     groups_anywhere: list[str] = []
-    channels: list[str] = ["sms", "email", "webhook"]
+    channels: list[str] = list(channelconfig.NAMES)
     cap_status: str = "Actual"
     expires: dt.datetime | None = None
     headline_en: str = ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 # Colour → (level number, Chinese level, CAP severity, headline suffix)
 LEVELS: dict[str, tuple[int, str, str, str]] = {
@@ -87,10 +88,11 @@ def event_title(hazard: str, colour: str) -> str:
     return f"{hazard_name(hazard)}{COLOUR_NAMES.get(colour, '')}预警"
 
 
-def headline(sender_name: str, hazard: str, colour: str) -> str:
-    """The national headline form: 'X发布暴雨红色预警[Ⅰ级/特别严重]'."""
+def headline(sender_name: str, hazard: str, colour: str, area: str = "") -> str:
+    """The national headline form, naming the area when given:
+    'X发布暴雨红色预警[Ⅰ级/特别严重]', 'X发布天河区石牌街道暴雨红色预警[Ⅰ级/特别严重]'."""
     suffix = LEVELS[colour][3] if colour in LEVELS else ""
-    return f"{sender_name}发布{event_title(hazard, colour)}{suffix}"
+    return f"{sender_name}发布{area}{event_title(hazard, colour)}{suffix}"
 
 
 def check_signal(hazard: str, colour: str) -> None:
@@ -122,3 +124,55 @@ def split_identifier(text: str) -> dict[str, str] | None:
     if not m:
         return None
     return {"region": m.group(1), "org": m.group(2), "timestamp": m.group(4)}
+
+
+# ------------------------------------------------------------------ default expiry
+
+_EXPIRY_FILE = Path(__file__).with_name("data") / "expiry_defaults.csv"
+
+
+def load_expiry_defaults(text: str, source: str = "expiry_defaults.csv") -> dict[tuple[str, str], float]:
+    """(hazard, colour) → hours, from the CSV; ValueError naming the line and field."""
+    table: dict[tuple[str, str], float] = {}
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1)
+             if line.strip() and not line.lstrip().startswith("#")]
+    if not lines or lines[0][1].replace(" ", "") != "hazard,colour,hours":
+        raise ValueError(f"{source}:表头须为 hazard,colour,hours")
+    for n, line in lines[1:]:
+        parts = [p.strip() for p in line.split(",")]
+        if len(parts) != 3:
+            raise ValueError(f"{source} 第 {n} 行:须为 3 列(hazard,colour,hours)")
+        hazard, colour, hours = parts
+        try:
+            value = float(hours)
+        except ValueError:
+            raise ValueError(f"{source} 第 {n} 行 hours:“{hours}”不是数字") from None
+        if not 0 < value <= 24 * 30:
+            raise ValueError(f"{source} 第 {n} 行 hours:须在 0 到 720 小时之间")
+        table[(hazard, colour)] = value
+    if ("*", "*") not in table:
+        raise ValueError(f"{source}:缺少默认行 *,*,小时数")
+    return table
+
+
+_expiry_table: dict[tuple[str, str], float] | None = None
+
+
+def default_expiry_hours(hazard: str, colour: str) -> float:
+    """The most specific default: (hazard, colour), (hazard, *), (*, colour), (*, *)."""
+    global _expiry_table
+    if _expiry_table is None:
+        _expiry_table = load_expiry_defaults(_EXPIRY_FILE.read_text(encoding="utf-8"))
+    for key in ((hazard, colour), (hazard, "*"), ("*", colour), ("*", "*")):
+        if key in _expiry_table:
+            return _expiry_table[key]
+    raise AssertionError("unreachable: the table has a *,* line")
+
+
+def area_title(names: list[str], limit: int = 3) -> str:
+    """The areas as a headline names them: '天河区石牌街道', '天河区、越秀区',
+    '天河区、越秀区、海珠区等5个区域'."""
+    names = [n for n in dict.fromkeys(names) if n]
+    if len(names) <= limit:
+        return "、".join(names)
+    return "、".join(names[:limit]) + f"等{len(names)}个区域"

@@ -145,6 +145,11 @@ class Alert(models.Model):
     approver = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                  on_delete=models.SET_NULL, related_name="+", verbose_name="审批人")
     review_note = models.CharField("审核意见", max_length=500, blank=True)
+    # For the reviewers only: never in the CAP message, the public page, SMS or the feed.
+    internal_note = models.TextField("内部备注", blank=True)
+    # Everyone who created, edited or submitted this message (user ids): none of them
+    # may approve it (four eyes).
+    hands = models.JSONField("经手人", default=list, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
     approved_at = models.DateTimeField("批准时间", null=True, blank=True)

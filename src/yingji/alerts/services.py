@@ -45,6 +45,10 @@ from yingji.core.models import Region, Role
 
 DRAFTER_ROLES = {Role.DEPT_STAFF, Role.DISTRICT_STAFF, Role.DUTY_OFFICER, Role.LEADER, Role.ADMIN}
 APPROVER_ROLES = {Role.LEADER, Role.DUTY_OFFICER, Role.ADMIN}
+# Decision: a red or orange warning (Ⅰ/Ⅱ级, the levels that stop schools and work)
+# is signed off by a bureau leader; the duty officer approves yellow and blue.
+SENIOR_COLOURS = frozenset({"red", "orange"})
+SENIOR_APPROVER_ROLES = {Role.LEADER, Role.ADMIN}
 
 DEFAULT_GROUPS = [
     ("public", "社会公众"), ("school", "学校"), ("hospital", "医院"), ("care_home", "养老机构"),
@@ -68,6 +72,24 @@ def can_draft(user: Any) -> bool:
 
 def can_approve(user: Any) -> bool:
     return _role(user) in APPROVER_ROLES
+
+
+def check_approver(alert: Alert, user: Any) -> None:
+    """Four eyes, for pages and API alike: whoever created, edited or submitted the
+    message cannot approve it, and a red or orange one needs a leader's approval.
+    PermissionDenied with the reason otherwise."""
+    if not can_approve(user):
+        raise PermissionDenied("没有审批预警的权限")
+    if user.pk == alert.author_id or user.pk in (alert.hands or []):
+        raise PermissionDenied("四眼原则:起草、修改或提交过该预警的人不能批准它,"
+                               "请由另一位审批人批准")
+    if alert.colour in SENIOR_COLOURS and _role(user) not in SENIOR_APPROVER_ROLES:
+        raise PermissionDenied(f"{conventions.COLOUR_NAMES[alert.colour]}预警须由局领导批准")
+
+
+def _add_hand(alert: Alert, user: Any) -> None:
+    if user is not None and getattr(user, "pk", None) and user.pk not in (alert.hands or []):
+        alert.hands = [*(alert.hands or []), user.pk]
 
 
 def ensure_groups() -> None:
@@ -101,7 +123,7 @@ class DraftSpec:
     headline: str = ""
     groups: list[str] = field(default_factory=list)
     groups_anywhere: list[str] = field(default_factory=list)
-    channels: list[str] = field(default_factory=lambda: ["sms", "email", "webhook"])
+    channels: list[str] = field(default_factory=lambda: list(channelconfig.NAMES))
     cap_status: str = "Actual"
     urgency: str = "Expected"
     certainty: str = "Likely"
@@ -111,6 +133,7 @@ class DraftSpec:
     headline_en: str = ""
     description_en: str = ""
     instruction_en: str = ""
+    internal_note: str = ""
 
 
 def _invalid(field_name: str, message: str) -> ValidationError:
@@ -173,6 +196,7 @@ def create_draft(user: Any, spec: DraftSpec, *, origin: str = Alert.Origin.LOCAL
         raise _invalid("channels", f"未知渠道:{'、'.join(sorted(unknown))}")
     areas = _area_rows(spec.areas)
     bureau = settings.YINGJI_BUREAU_NAME
+    expires = spec.expires or _default_expiry(spec.hazard, spec.colour, spec.effective)
     with transaction.atomic():
         alert = Alert.objects.create(
             identifier=f"DRAFT-{uuid.uuid4().hex}", sender=config.sender(),
@@ -183,15 +207,84 @@ def create_draft(user: Any, spec: DraftSpec, *, origin: str = Alert.Origin.LOCAL
             else conventions.hazard_name(spec.hazard),
             urgency=spec.urgency, severity=conventions.severity(spec.colour),
             certainty=spec.certainty, response_type=spec.response_type,
-            headline=spec.headline or conventions.headline(bureau, spec.hazard, spec.colour),
+            headline=spec.headline or conventions.headline(bureau, spec.hazard, spec.colour,
+                                                           _area_title(areas)),
             description=spec.description, instruction=spec.instruction,
             headline_en=spec.headline_en, description_en=spec.description_en,
-            instruction_en=spec.instruction_en, effective=spec.effective, expires=spec.expires,
+            instruction_en=spec.instruction_en, effective=spec.effective, expires=expires,
             channels=list(spec.channels), author=user if user and user.is_authenticated else None,
+            internal_note=spec.internal_note,
+            hands=[user.pk] if user is not None and user.is_authenticated else [],
         )
         for area in areas:
             area.alert = alert
             area.save()
+        alert.groups.set(_groups(spec.groups))
+        alert.groups_anywhere.set(_groups(spec.groups_anywhere))
+    return alert
+
+
+def _default_expiry(hazard: str, colour: str, effective: dt.datetime | None) -> dt.datetime:
+    hours = conventions.default_expiry_hours(hazard, colour)
+    return (effective or timezone.now()) + dt.timedelta(hours=hours)
+
+
+def _area_title(areas: Sequence[AlertArea]) -> str:
+    """The areas as the headline names them: a street with its district
+    ('天河区石牌街道'), a region by name, a drawn area by its description."""
+    names = []
+    for area in areas:
+        region = area.region
+        if region is not None:
+            parent = region.parent if region.level == "street" and region.parent_id else None
+            names.append(f"{parent.name}{region.name}" if parent else region.name)
+        else:
+            names.append(area.description)
+    return conventions.area_title(names)
+
+
+def edit_draft(alert: Alert, user: Any, spec: DraftSpec) -> Alert:
+    """Change a draft (a person's or the system's): text, level, areas, groups,
+    channels, expiry. The editor joins the message's hands (four eyes)."""
+    if not can_draft(user):
+        raise PermissionDenied("没有修改预警的权限")
+    try:
+        conventions.check_signal(spec.hazard, spec.colour)
+    except ValueError as exc:
+        raise _invalid("colour", str(exc)) from None
+    unknown = set(spec.channels) - set(channelconfig.NAMES)
+    if unknown:
+        raise _invalid("channels", f"未知渠道:{'、'.join(sorted(unknown))}")
+    areas = _area_rows(spec.areas) if spec.areas else None
+    with transaction.atomic(), audit.acting_as(user):
+        alert = _locked(alert)
+        if alert.state not in wf.EDITABLE:
+            raise _invalid("state", f"预警当前为“{wf.STATE_LABELS.get(alert.state, alert.state)}”,"
+                                    "只有草稿可以修改")
+        alert.hazard, alert.colour = spec.hazard, spec.colour
+        alert.category = conventions.hazard_category(spec.hazard)
+        alert.event = (conventions.event_title(spec.hazard, spec.colour) if spec.colour
+                       else conventions.hazard_name(spec.hazard))
+        alert.severity = conventions.severity(spec.colour)
+        alert.description, alert.instruction = spec.description, spec.instruction
+        alert.internal_note = spec.internal_note
+        alert.urgency, alert.certainty = spec.urgency, spec.certainty
+        alert.response_type, alert.cap_status = spec.response_type, spec.cap_status
+        alert.headline_en, alert.description_en = spec.headline_en, spec.description_en
+        alert.instruction_en, alert.channels = spec.instruction_en, list(spec.channels)
+        alert.effective = spec.effective
+        alert.expires = spec.expires or alert.expires or _default_expiry(
+            spec.hazard, spec.colour, spec.effective)
+        if areas is not None:
+            alert.areas.all().delete()
+            for area in areas:
+                area.alert = alert
+                area.save()
+        current = list(alert.areas.select_related("region__parent"))
+        alert.headline = spec.headline or conventions.headline(
+            settings.YINGJI_BUREAU_NAME, spec.hazard, spec.colour, _area_title(current))
+        _add_hand(alert, user)
+        alert.save()
         alert.groups.set(_groups(spec.groups))
         alert.groups_anywhere.set(_groups(spec.groups_anywhere))
     return alert
@@ -227,6 +320,11 @@ def submit(alert: Alert, user: Any) -> Alert:
         alert = _locked(alert)
         if alert.author_id and user.pk != alert.author_id and not can_approve(user):
             raise PermissionDenied("只有起草人可以提交")
+        if alert.expires is None or alert.expires <= timezone.now():
+            raise _invalid("expires", "请设定预警的失效时间(须晚于现在)")
+        if alert.author_id is None:  # a system draft is owned by whoever first submits it
+            alert.author = user
+        _add_hand(alert, user)
         _move(alert, "submit")
         alert.population_estimate = population_estimate(alert)
         alert.submitted_at = timezone.now()
@@ -276,11 +374,12 @@ def approve(alert: Alert, user: Any, *, now: dt.datetime | None = None) -> Alert
         raise PermissionDenied("没有审批预警的权限")
     with transaction.atomic(), audit.acting_as(user):
         alert = _locked(alert)
-        try:
-            wf.check_four_eyes(alert.author_id, user.pk)
-        except wf.TransitionError as exc:
-            raise PermissionDenied(str(exc)) from None
-        _move(alert, "approve")
+        check_approver(alert, user)
+        # Compare-and-set: of two approvals at once only one moves the message on
+        # (SQLite has no row locks; the guarded UPDATE is the lock on every engine).
+        _move(alert, "approve")  # the state allows it (else the transition's message)
+        if not Alert.objects.filter(pk=alert.pk, state=wf.REVIEW).update(state=wf.APPROVED):
+            raise _invalid("state", "该预警已由他人处理,请刷新后查看")
         alert.approver = user
         alert.approved_at = now or timezone.now()
         alert.save()
@@ -1132,7 +1231,7 @@ def poll_feed(feed: IncomingFeed, *, timeout: float = 15.0) -> list[IncomingCap]
 
 def rerelease(incoming: IncomingCap, user: Any, *, areas: list[AreaSpec],
               groups: Sequence[str] = (), groups_anywhere: Sequence[str] = (),
-              channels: Sequence[str] = ("sms", "email", "webhook"),
+              channels: Sequence[str] = channelconfig.NAMES,
               hazard: str | None = None, colour: str | None = None) -> Alert:
     """Re-release an incoming alert locally to chosen targets: a local draft with
     its text, submitted for the one approval it needs."""
@@ -1154,6 +1253,12 @@ def rerelease(incoming: IncomingCap, user: Any, *, areas: list[AreaSpec],
         cap_status=message.status if message.status in ("Actual", "Exercise", "Test")
         else "Actual", urgency=info.urgency or "Expected", certainty=info.certainty or "Likely",
         expires=cap.parse_time(info.expires) if info.expires else None)
+    if spec.expires is not None and spec.expires <= timezone.now():
+        # Re-released now, so the event goes on: the default validity from now, and
+        # the reviewers are told why it differs from the source.
+        spec.internal_note = (f"原消息失效时间 {timezone.localtime(spec.expires):%Y-%m-%d %H:%M} "
+                              "已过,已按默认时长重新设定,请核实。")
+        spec.expires = None
     if spec.colour:
         try:
             conventions.check_signal(spec.hazard, spec.colour)
@@ -1186,22 +1291,29 @@ def draft_from_regional_level(*, region_code: str, level: str | None, previous: 
     name = conventions.hazard_name(hazard)
     existing = Alert.objects.filter(origin=Alert.Origin.MONITORING, state=wf.DRAFT,
                                     hazard=hazard, areas__region_id=region_code).first()
-    description = (f"监测预警:{region.name}{name}监测等级于 {timezone.localtime(at):%m月%d日 %H:%M} "
-                   f"升至{conventions.COLOUR_NAMES[colour]}({conventions.LEVELS[colour][1]})。"
-                   "请核实后审核发布。")
+    description = (f"{region.name}{name}监测等级于 {timezone.localtime(at):%m月%d日 %H:%M} "
+                   f"升至{conventions.COLOUR_NAMES[colour]}({conventions.LEVELS[colour][1]}),"
+                   "请注意防范。")
+    # For the reviewers: never published (CAP, public page, SMS and feed leave it out).
+    note = (f"由监测预警自动生成({timezone.localtime(at):%m-%d %H:%M}),"
+            "请核实监测数据、补充防御指引后提交审核。")
     if existing is not None:
         with transaction.atomic(), audit.acting_as(None, "监测预警"):
             existing.colour = colour
             existing.severity = conventions.severity(colour)
             existing.event = conventions.event_title(hazard, colour)
-            existing.headline = conventions.headline(settings.YINGJI_BUREAU_NAME, hazard, colour)
+            existing.headline = conventions.headline(
+                settings.YINGJI_BUREAU_NAME, hazard, colour,
+                _area_title(list(existing.areas.select_related("region__parent"))))
             existing.description = description
+            existing.internal_note = note
+            existing.expires = _default_expiry(hazard, colour, None)
             existing.save()
         return existing
     with audit.acting_as(None, "监测预警"):
         return create_draft(None, DraftSpec(
             hazard=hazard, colour=colour, description=description,
-            instruction=_default_instruction(hazard, colour),
+            instruction=_default_instruction(hazard, colour), internal_note=note,
             areas=[AreaSpec(region_code=region_code)], urgency="Expected"),
             origin=Alert.Origin.MONITORING)
 
