@@ -267,3 +267,14 @@ def test_approvers_are_told_through_the_outbox_but_not_the_author(city, people):
     told = set(Notification.objects.filter(subject__startswith="预警待审核")
                .values_list("address", flat=True))
     assert told == {"leader@example.org", "duty@example.org"}
+
+
+def test_the_public_page_shows_level_area_map_instruction_and_end(city, people, client):
+    alert = services.create_draft(people["author"], draft_spec(colour="red"))
+    services.submit(alert, people["author"])
+    alert = services.approve(alert, people["leader"])
+    page = client.get(f"/alerts/public/{alert.pk}/").content.decode()
+    assert 'class="level-badge level-red">红色</span>' in page
+    assert "生效至" in page and f"{timezone.localtime(alert.expires):%H:%M}" in page
+    assert "停课、停工、停业。" in page and 'id="alert-map"' in page
+    assert '"type": "FeatureCollection"' in page and '"colour": "red"' in page

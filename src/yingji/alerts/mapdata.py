@@ -15,24 +15,34 @@ COLOURS = {"red": "#d32f2f", "orange": "#f57c00", "yellow": "#fbc02d", "blue": "
            "white": "#9e9e9e"}
 
 
+def _shape(area: AlertArea) -> Any:
+    """The area as a shape (a circle as a polygon); None for a region without boundary."""
+    if area.kind == AlertArea.Kind.REGION:
+        return shapely.geometry.shape(area.region.boundary) if area.region.boundary else None
+    if area.kind == AlertArea.Kind.CIRCLE:
+        lon, lat = area.geometry["coordinates"]
+        return targeting.circle_polygon(lat, lon, area.radius_km)
+    return shapely.geometry.shape(area.geometry)
+
+
+def alert_features(alert_id: int) -> dict[str, Any]:
+    """The areas of one alert (the public page's map)."""
+    return _features(AlertArea.objects.filter(alert_id=alert_id), None)
+
+
 def live_alert_features(bbox: tuple[float, float, float, float] | None) -> dict[str, Any]:
     """One feature per area of each published alert (circles as polygons)."""
+    return _features(AlertArea.objects.filter(alert__state=wf.PUBLISHED), bbox)
+
+
+def _features(areas: Any, bbox: tuple[float, float, float, float] | None) -> dict[str, Any]:
     import json
 
     features = []
     window = shapely.box(*bbox) if bbox else None
-    for area in AlertArea.objects.filter(alert__state=wf.PUBLISHED).select_related(
-            "alert", "region"):
-        if area.kind == AlertArea.Kind.REGION:
-            if not area.region.boundary:
-                continue
-            shape = shapely.geometry.shape(area.region.boundary)
-        elif area.kind == AlertArea.Kind.CIRCLE:
-            lon, lat = area.geometry["coordinates"]
-            shape = targeting.circle_polygon(lat, lon, area.radius_km)
-        else:
-            shape = shapely.geometry.shape(area.geometry)
-        if window is not None and not shape.intersects(window):
+    for area in areas.select_related("alert", "region"):
+        shape = _shape(area)
+        if shape is None or (window is not None and not shape.intersects(window)):
             continue
         alert = area.alert
         features.append({

@@ -271,8 +271,12 @@ def public_list(request):
 
 def public_detail(request, pk: int):
     alert = get_object_or_404(_released(), pk=pk)
+    from yingji.alerts.mapdata import alert_features
+
     return render(request, "alerts/public_detail.html", {
         "alert": alert, "areas": alert.areas.select_related("region"),
+        "features": alert_features(alert.pk),
+        "level_name": conventions.COLOUR_NAMES.get(alert.colour, ""),
         "chain": [a for a in services.chain(alert) if a.state in wf.RELEASED]})
 
 
