@@ -2,6 +2,7 @@
 estimate before approval, the live progress fragment, the public page, CAP XML
 and the Atom feed without login, the API's four-eyes and validation answers."""
 
+import datetime as dt
 import json
 
 import pytest
@@ -179,3 +180,34 @@ def test_api_a_duty_officer_cannot_submit_and_approve_a_system_draft(client, peo
     actors = {(e.actor_label, tuple(e.changed_fields)) for e in audit.history(alert)}
     assert any(label == "duty" and "author_id" in fields for label, fields in actors)
     assert any(label == "leader" and "approver_id" in fields for label, fields in actors)
+
+
+def test_a_system_draft_is_edited_on_its_page_and_the_editor_cannot_approve(
+        client, people, city):
+    from django.utils import timezone
+
+    alert = services.draft_from_regional_level(region_code="440106", level="orange",
+                                               previous=None, hazard="rainstorm",
+                                               at=timezone.now())
+    _login(client, people["duty"])
+    page = client.get(f"/alerts/{alert.pk}/").content.decode()
+    assert "修改草稿" in page and "内部备注(不对外发布)" in page
+    assert "严重程度 严重" in page and "Severe" not in page and "系统(监测预警)" in page
+    form = client.get(f"/alerts/{alert.pk}/edit/").content.decode()
+    assert "请核实" in form  # the internal note, editable
+    until = (timezone.localtime() + dt.timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(f"/alerts/{alert.pk}/edit/", {
+        "hazard": "rainstorm", "colour": "orange", "description": "天河区降雨持续,请注意防范。",
+        "instruction": "远离低洼地带。", "internal_note": "已电话核实", "expires": until,
+        "channels": ["sms"], "cap_status": "Actual"})
+    assert response.status_code == 302
+    alert.refresh_from_db()
+    assert alert.description == "天河区降雨持续,请注意防范。" and alert.internal_note == "已电话核实"
+    assert alert.channels == ["sms"] and people["duty"].pk in alert.hands
+    assert f"{alert.expires.astimezone(timezone.get_current_timezone()):%H:%M}" == until[-5:]
+    _login(client, people["author"])
+    client.post(f"/alerts/{alert.pk}/submit/")
+    _login(client, people["duty"])
+    assert client.post(f"/alerts/{alert.pk}/approve/").status_code == 403
+    alert.refresh_from_db()
+    assert alert.state == "review"

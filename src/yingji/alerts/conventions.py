@@ -176,3 +176,13 @@ def area_title(names: list[str], limit: int = 3) -> str:
     if len(names) <= limit:
         return "、".join(names)
     return "、".join(names[:limit]) + f"等{len(names)}个区域"
+
+
+# Chinese labels of the CAP codes a person reads (CAP 1.2 §3.2.2; the Chinese terms of
+# GB/T 35965.1 for severity, the usual translations for urgency and certainty).
+SEVERITY_LABELS = {"Extreme": "特别严重", "Severe": "严重", "Moderate": "较重", "Minor": "一般",
+                   "Unknown": "未知"}
+URGENCY_LABELS = {"Immediate": "立即", "Expected": "预计即将发生", "Future": "将来",
+                  "Past": "已过去", "Unknown": "未知"}
+CERTAINTY_LABELS = {"Observed": "已观测到", "Likely": "很可能", "Possible": "可能",
+                    "Unlikely": "不太可能", "Unknown": "未知"}

@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", views.alert_create, name="create"),
     path("<int:pk>/", views.alert_detail, name="detail"),
     path("<int:pk>/progress/", views.alert_progress, name="progress"),
+    path("<int:pk>/edit/", views.alert_edit, name="edit"),
     path("<int:pk>/<str:action>/", views.alert_action, name="action"),
     path("subscribers/", views.subscriber_list, name="subscribers"),
     path("incoming/", views.incoming_list, name="incoming"),

@@ -41,6 +41,7 @@ def _form_context() -> dict:
         .order_by("code").only("code", "name", "level"),
         "groups": SubscriberGroup.objects.all(),
         "channel_labels": channelconfig.LABELS,
+        "cap_statuses": Alert._meta.get_field("cap_status").choices,
     }
 
 
@@ -130,6 +131,67 @@ def alert_create(request):
     return render(request, "alerts/alert_form.html", context)
 
 
+def _person(user) -> str:
+    """A person by name (the profile's full name), else the account name."""
+    if user is None:
+        return "系统"
+    profile = getattr(user, "profile", None)
+    return (profile.full_name if profile and profile.full_name else "") or \
+        user.get_full_name() or user.get_username()
+
+
+def _labels(alert: Alert) -> dict:
+    return {"severity": conventions.SEVERITY_LABELS.get(alert.severity, alert.severity),
+            "urgency": conventions.URGENCY_LABELS.get(alert.urgency, alert.urgency),
+            "certainty": conventions.CERTAINTY_LABELS.get(alert.certainty, alert.certainty),
+            "channels": [channelconfig.LABELS.get(c, c) for c in alert.channels],
+            "author": _person(alert.author) if alert.author_id else "系统(监测预警)",
+            "approver": _person(alert.approver)}
+
+
+@login_required
+def alert_edit(request, pk: int):
+    """Edit a draft, a person's or the system's (monitoring, re-release): the editor
+    joins the message's hands and can no longer approve it (four eyes)."""
+    alert = get_object_or_404(Alert, pk=pk)
+    if not services.can_draft(request.user):
+        raise PermissionDenied("没有修改预警的权限")
+    context = {**_form_context(), "alert": alert,
+               "selected_regions": set(alert.areas.exclude(region=None)
+                                       .values_list("region_id", flat=True)),
+               "selected_groups": set(alert.groups.values_list("key", flat=True)),
+               "selected_anywhere": set(alert.groups_anywhere.values_list("key", flat=True))}
+    if request.method == "POST":
+        post = request.POST
+        try:
+            expires = None
+            if post.get("expires"):
+                expires = timezone.make_aware(dt.datetime.fromisoformat(post["expires"]))
+            spec = services.DraftSpec(
+                hazard=post.get("hazard", alert.hazard), colour=post.get("colour", ""),
+                description=post.get("description", "").strip(),
+                instruction=post.get("instruction", "").strip(),
+                internal_note=post.get("internal_note", "").strip(),
+                headline=post.get("headline", "").strip(),
+                areas=[services.AreaSpec(region_code=c) for c in post.getlist("regions") if c],
+                groups=post.getlist("groups"), groups_anywhere=post.getlist("groups_anywhere"),
+                channels=post.getlist("channels"), cap_status=post.get("cap_status") or "Actual",
+                urgency=alert.urgency, certainty=alert.certainty,
+                response_type=alert.response_type, expires=expires,
+                headline_en=alert.headline_en, description_en=alert.description_en,
+                instruction_en=alert.instruction_en)
+            alert = services.edit_draft(alert, request.user, spec)
+        except ValueError:
+            messages.error(request, "失效时间格式不正确")
+            return render(request, "alerts/alert_edit.html", context, status=422)
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+            return render(request, "alerts/alert_edit.html", context, status=422)
+        messages.success(request, "草稿已修改")
+        return redirect("alerts:detail", alert.pk)
+    return render(request, "alerts/alert_edit.html", context)
+
+
 @login_required
 def alert_detail(request, pk: int):
     alert = get_object_or_404(Alert.objects.select_related("author", "approver", "references"),
@@ -141,9 +203,12 @@ def alert_detail(request, pk: int):
         "chain": services.chain(alert), "history": history[:50],
         "progress": services.progress(alert),
         "can_retry": services.can_approve(request.user),
+        "labels": _labels(alert),
+        "colour_choices": [(c, conventions.COLOUR_NAMES[c]) for c in conventions.COLOUR_ORDER],
         "failed": alert.deliveries.filter(status="failed").order_by("-id")[:50],
         "can_approve": services.can_approve(request.user)
-        and request.user.pk != alert.author_id,
+        and request.user.pk != alert.author_id and request.user.pk not in (alert.hands or []),
+        "is_hand": request.user.pk == alert.author_id or request.user.pk in (alert.hands or []),
         "is_author": request.user.pk == alert.author_id,
         "can_draft": services.can_draft(request.user),
         "live": alert.state == wf.PUBLISHED, "colours": conventions.COLOUR_ORDER,
