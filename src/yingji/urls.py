@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from yingji.api import api
 
@@ -8,6 +10,8 @@ admin.site.site_title = "应急管理平台"
 admin.site.index_title = "登记簿管理"
 
 urlpatterns = [
+    # Browsers ask for /favicon.ico on pages that name no icon (printable pages).
+    path("favicon.ico", RedirectView.as_view(url=static("yingji/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -122,3 +122,8 @@ def test_audit_history_of_other_objects_needs_a_scope_that_sees_everything(loade
     assert leader.get(f"{BASE}/audit/core/nosuchmodel/1").status_code == 404
     assert leader.get(f"{BASE}/audit/core/profile/999999").status_code == 404
     assert leader.get(f"{BASE}/audit/core/profile/abc").status_code == 404
+
+
+def test_favicon_ico_answers(client):
+    response = client.get("/favicon.ico", follow=True)
+    assert response.status_code == 200 and response.redirect_chain[0][0].endswith("favicon.svg")

@@ -3,6 +3,7 @@ bulletin as of a date never counts what was filed after it."""
 
 import datetime as dt
 import io
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -235,7 +236,10 @@ def test_the_docx_opens_and_names_the_overdue_task(world):
 def test_the_html_page_is_standalone_and_shows_the_score_table(world):
     b = bulletins.generate(world.plan, "monthly", JUNE)
     html = bulletins.render_html(b)
-    assert html.startswith("<!doctype html>") and "<link" not in html
+    assert html.startswith("<!doctype html>")
+    # Standalone (also written to a file): it loads nothing, not even /favicon.ico.
+    assert not re.findall(r'<link[^>]+href="(?!data:)|<script[^>]+src=|<img[^>]+src="(?!data:)', html)
+    assert '<link rel="icon" href="data:,">' in html
     assert "落实情况通报(2022年6月)" in html
     assert 'id="scores-table"' in html and "风险监测和综合减灾处" in html
     assert "完善城市安全风险监测预警平台" in html
