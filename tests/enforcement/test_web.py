@@ -228,3 +228,28 @@ def test_map_layer_shows_inspections_in_scope(w):
     assert layer.loader(request, (100.0, 10.0, 101.0, 11.0))["features"] == []
     request.user = w["other"]
     assert layer.loader(request, None)["features"] == []
+
+
+def test_a_citizen_checks_a_draw_with_a_button_or_the_downloadable_verifier(w, tmp_path):
+    import subprocess
+    import sys
+
+    client_for(w["handler"]).post(f"{API}/plans/{w['plan'].pk}/draw")
+    record = Draw.objects.get(plan=w["plan"])
+    public = Client().get(reverse("enforcement:public")).content.decode()
+    assert "python -m yingji" not in public and "复核程序" in public
+    check = Client().get(reverse("enforcement:public_draw_check", args=[record.pk]))
+    assert check.status_code == 200 and "<b>一致</b>" in check.content.decode()
+    # The verifier runs on its own, outside the platform, with the published inputs.
+    verifier = tmp_path / "yingji-draw-verifier.py"
+    verifier.write_bytes(Client().get(reverse("enforcement:public_verifier")).content)
+    inputs = tmp_path / "inputs.json"
+    inputs.write_bytes(Client().get(reverse("enforcement:draw_inputs", args=[record.pk])).content)
+    done = subprocess.run([sys.executable, "-I", str(verifier), "verify", str(inputs),
+                           record.result_sha256], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=120)
+    assert done.returncode == 0 and done.stdout.strip().endswith("一致"), done.stderr
+    # A tampered result is caught.
+    Draw.objects.filter(pk=record.pk).update(result_sha256="0" * 64)
+    check = Client().get(reverse("enforcement:public_draw_check", args=[record.pk]))
+    assert "<b>不一致</b>" in check.content.decode()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -161,6 +162,33 @@ def draw_verify(request, draw_id: int):
         return render(request, "enforcement/_verification.html", {"check": check, "draw": record})
     (messages.success if check.ok else messages.error)(request, check.message)
     return redirect("enforcement:draw", record.pk)
+
+
+def public_draw_check(request, draw_id: int):
+    """For anyone, once a draw's inputs are public: the platform re-runs the draw from
+    exactly the published inputs and compares the result digest. Reads only."""
+    from yingji.enforcement import draw as drawing
+
+    record = get_object_or_404(Draw.objects.select_related("plan"), pk=draw_id)
+    if not services.inputs_public(record):
+        raise PermissionDenied("检查时段结束后公开抽取输入,届时可复核")
+    problems = drawing.provenance_problems(record.inputs)
+    digest = drawing.rerun(record.inputs).digest()
+    return render(request, "enforcement/public_check.html", {
+        "draw": record, "digest": digest, "problems": problems,
+        "ok": digest == record.result_sha256 and not problems,
+        "inputs_sha256": drawing.sha256_json(record.inputs)})
+
+
+def public_verifier(request):
+    """The draw's own code as one file (standard-library Python only), so anyone can
+    re-run a published draw on their own computer without the platform."""
+    from yingji.enforcement import draw as drawing
+
+    source = Path(drawing.__file__).read_text(encoding="utf-8")
+    response = HttpResponse(source, content_type="text/x-python; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="yingji-draw-verifier.py"'
+    return response
 
 
 def draw_inputs(request, draw_id: int):
