@@ -89,3 +89,41 @@ def test_report_figures_match_a_direct_count_across_state_changes(chem, people):
     check_dashboard(dt.date(2025, 6, 1))
     # A district's staff see their district's figures only.
     check(2025, 2, user=people["tianhe"], districts={"天河区"})
+
+
+def test_a_running_quarter_is_reported_to_date_and_agrees_with_the_dashboard(chem, people):
+    """The bug seen on 2 December: the Q4 report said 截至12月31日 and compared 11
+    months with last year's full year. For any day, the report's figures to date,
+    the dashboard's and the API's are one definition."""
+    from django.test import Client
+
+    boss = people["supervisor"]
+    days = [dt.date(2024, 11, 5), dt.date(2024, 12, 20), dt.date(2025, 10, 8),
+            dt.date(2025, 11, 18), dt.date(2025, 12, 10)]
+    for i, day in enumerate(days):
+        h = services.create_hazard(chem, description=f"隐患{i}", source="self_inspection",
+                                   level="general", found_on=day)
+        services.transition(h, "assign", boss, on=day, deadline=day + dt.timedelta(days=10))
+    for today in (dt.date(2025, 10, 1), dt.date(2025, 11, 20), dt.date(2025, 12, 2),
+                  dt.date(2025, 12, 31)):
+        data = reports.quarterly_data(2025, 4, today=today)
+        assert data["end"] == today and data["partial"] == (today < dt.date(2025, 12, 31))
+        board = stats.overview(today)
+        assert data["hazards"]["overdue"] == board["overdue"], today
+        assert data["decrease"]["accidents"] == board["decrease"]["accidents"]
+        assert data["decrease"]["as_of"] == today
+        # Like for like: last year's same quarter up to the same day.
+        assert data["hazards_last_year"]["new"] == sum(
+            dt.date(2024, 10, 1) <= d <= today.replace(year=2024) for d in days)
+        text = "".join(reports.narrative(data))
+        assert f"截至{today:%Y年%m月%d日}" in text
+    try:
+        reports.quarterly_data(2026, 1, today=dt.date(2025, 12, 2))
+    except ValueError as exc:
+        assert "尚未开始" in str(exc)
+    else:
+        raise AssertionError("a quarter not yet begun must be refused")
+    client = Client()
+    client.force_login(boss)
+    future = client.get("/api/v1/risk/reports/quarterly?year=2099&quarter=1")
+    assert future.status_code == 422 and "尚未开始" in future.content.decode("unicode_escape")

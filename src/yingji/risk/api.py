@@ -420,11 +420,18 @@ def dashboard(request, as_of: dt.date | None = None):
                           accidents=queries.visible_accidents(user))
 
 
+def _quarterly(year: int, quarter: int, user) -> dict:
+    try:
+        return reports.quarterly_data(year, quarter, user=user)
+    except ValueError as exc:  # a quarter that has not begun
+        raise ValidationError({"quarter": str(exc)}) from None
+
+
 @router.get("/reports/quarterly")
 def quarterly(request, year: Year, quarter: Quarter):
     if quarter not in (1, 2, 3, 4):
         raise ValidationError({"quarter": "季度须为 1-4"})
-    data = reports.quarterly_data(year, quarter, user=request.user)
+    data = _quarterly(year, quarter, request.user)
     data["paragraphs"] = reports.narrative(data)
     return data
 
@@ -433,7 +440,7 @@ def quarterly(request, year: Year, quarter: Quarter):
 def quarterly_docx(request, year: Year, quarter: Quarter) -> HttpResponse:
     if quarter not in (1, 2, 3, 4):
         raise ValidationError({"quarter": "季度须为 1-4"})
-    body = reports.quarterly_docx(reports.quarterly_data(year, quarter, user=request.user))
+    body = reports.quarterly_docx(_quarterly(year, quarter, request.user))
     response = HttpResponse(body, content_type=DOCX)
     response["Content-Disposition"] = f'attachment; filename="risk-{year}Q{quarter}.docx"'
     return response

@@ -22,7 +22,7 @@ from django.template.loader import render_to_string
 
 from yingji.core import workcalendar as wc
 from yingji.core.models import SpecialPeriod
-from yingji.risk import grading, queries, seasons, services, stats
+from yingji.risk import decrease, grading, queries, seasons, services, stats
 from yingji.risk.models import Accident, Enterprise, Hazard
 from yingji.risk.supervision import SECTIONS, section_of
 
@@ -72,19 +72,39 @@ def _key_periods(start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     return out
 
 
-def quarterly_data(year: int, quarter: int, *, user: Any = None) -> dict[str, Any]:
-    """Every figure of the quarterly report for `user`'s scope (None: the whole city)."""
-    hazards, enterprises, accidents = _scoped(user)
+def report_periods(year: int, quarter: int, today: dt.date) -> dict[str, tuple[dt.date, dt.date]]:
+    """The report's three periods, each as far as the quarter has run on `today`: the
+    quarter to date, the previous quarter over the same number of days, and the same
+    quarter last year to the same day. A quarter still running is compared like for
+    like (its 2 months against 2 months), never against a full quarter or year.
+    ValueError for a quarter that has not begun."""
     start, end = quarter_bounds(year, quarter)
+    if start > today:
+        raise ValueError(f"{year}年第{quarter}季度尚未开始,没有数据")
+    as_of = min(end, today)
     py, pq = previous_quarter(year, quarter)
     prev_start, prev_end = quarter_bounds(py, pq)
     ly_start, ly_end = quarter_bounds(year - 1, quarter)
+    return {"now": (start, as_of),
+            "prev": (prev_start, min(prev_end, prev_start + (as_of - start))),
+            "last_year": (ly_start, min(ly_end, decrease.same_period_last_year(as_of)[1]))}
+
+
+def quarterly_data(year: int, quarter: int, *, user: Any = None,
+                   today: dt.date | None = None) -> dict[str, Any]:
+    """Every figure of the quarterly report for `user`'s scope (None: the whole city),
+    as of `today` (default: today) for a quarter still running."""
+    hazards, enterprises, accidents = _scoped(user)
+    periods = report_periods(year, quarter, today or services.today())
+    start, end = periods["now"]
+    prev_start, prev_end = periods["prev"]
+    ly_start, ly_end = periods["last_year"]
+    quarter_end = quarter_bounds(year, quarter)[1]
     names = stats.district_names()
 
     # Every hazard figure of the three periods, per district × industry division, in
     # one grouped pass over the ledger (a million rows: passes are what cost).
-    cells = stats.hazard_periods_by_cell(hazards, {
-        "now": (start, end), "prev": (prev_start, prev_end), "last_year": (ly_start, ly_end)})
+    cells = stats.hazard_periods_by_cell(hazards, periods)
 
     # District × industry section: new hazards of the quarter.
     matrix: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -103,7 +123,7 @@ def quarterly_data(year: int, quarter: int, *, user: Any = None) -> dict[str, An
     by_district_hazards = [{"district": names.get(code, "未定位"), **v}
                            for code, v in sorted(by_district.items()) if v["new"] or v["open"]]
 
-    open_at_end = hazards.filter(found_on__lte=end).filter(Q(closed_on__isnull=True) | Q(closed_on__gt=end))
+    open_at_end = hazards.filter(stats.open_at(end))
     # Grouped by the enterprise id alone (no join while counting); names fetched for the ten.
     top = list(open_at_end.values("enterprise_id").annotate(
         open=Count("id"), major=Count("id", filter=Q(level="major"))).order_by(
@@ -118,12 +138,15 @@ def quarterly_data(year: int, quarter: int, *, user: Any = None) -> dict[str, An
 
     months_now = dict(stats.between(accidents, dt.date(year, 1, 1), end).annotate(
         m=ExtractMonth("occurred_at")).values_list("m").annotate(n=Count("id")).order_by())
+    # The chart shows last year's whole year for context; the comparisons above are
+    # like for like (report_periods).
     months_then = dict(stats.between(accidents, dt.date(year - 1, 1, 1), dt.date(year - 1, 12, 31)).annotate(
         m=ExtractMonth("occurred_at")).values_list("m").annotate(n=Count("id")).order_by())
 
     return {
         "title": f"{year}年第{quarter}季度安全风险分析报告",
         "year": year, "quarter": quarter, "start": start, "end": end,
+        "partial": end < quarter_end, "quarter_end": quarter_end,
         "grades": [{"grade": g, "label": grading.GRADE_LABELS[g], "count": c}
                    for g, c in stats.grade_distribution(enterprises).items()],
         "enterprises": enterprises.count(),
@@ -228,17 +251,20 @@ def narrative(data: dict[str, Any]) -> list[str]:
     d = data["decrease"]
     red = next(g["count"] for g in data["grades"] if g["grade"] == "red")
     orange = next(g["count"] for g in data["grades"] if g["grade"] == "orange")
+    so_far = f"(季度进行中,数据截至{data['end']:%Y年%m月%d日},与上季度和去年同期的相同天数比较)" \
+        if data.get("partial") else ""
+    at_end = "截至目前" if data.get("partial") else "季末"
     return [
         f"一、风险分级管控。全市纳入管理企业{data['enterprises']}家,其中重大风险(红){red}家、"
         f"较大风险(橙){orange}家。",
-        f"二、隐患排查治理。本季度新增隐患{h['new']}项(重大事故隐患{h['new_major']}项),"
+        f"二、隐患排查治理{so_far}。本季度新增隐患{h['new']}项(重大事故隐患{h['new_major']}项),"
         f"较上季度{_trend(h['new'], hp['new'])},较去年同期{_trend(h['new'], hl['new'])};"
-        f"本季度新增隐患整改销号率{_pct(h['closure_rate'])}。季末在改隐患{h['open']}项,"
+        f"本季度新增隐患整改销号率{_pct(h['closure_rate'])}。{at_end}在改隐患{h['open']}项,"
         f"其中超期未改{h['overdue']}项,超期率{_pct(h['overdue_rate'])}。",
         f"三、生产安全事故。本季度发生事故{a['count']}起、死亡{a['deaths']}人,"
         f"较上季度起数{_trend(a['count'], ap['count'])},较去年同期起数{_trend(a['count'], al['count'])}、"
         f"死亡人数{_trend(a['deaths'], al['deaths'])};较大及以上事故{a['larger_or_above']}起。",
-        f"四、“双下降”。截至{d['as_of']:%Y年%m月%d日},全年事故{d['accidents']['current']}起"
+        f"四、“双下降”。截至{d['as_of']:%Y年%m月%d日},今年以来事故{d['accidents']['current']}起"
         f"(去年同期{d['accidents']['previous']}起)、死亡{d['deaths']['current']}人"
         f"(去年同期{d['deaths']['previous']}人),{d['verdict']}。",
     ]
@@ -264,7 +290,8 @@ def quarterly_docx(data: dict[str, Any]) -> bytes:
     style.font.name = "SimSun"
     style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
     doc.add_heading(data["title"], level=0)
-    doc.add_paragraph(f"统计时段:{data['start']:%Y年%m月%d日}至{data['end']:%Y年%m月%d日}")
+    doc.add_paragraph(f"统计时段:{data['start']:%Y年%m月%d日}至{data['end']:%Y年%m月%d日}"
+                      + ("(季度进行中)" if data.get("partial") else ""))
     for para in narrative(data):
         doc.add_paragraph(para)
     images = charts(data)

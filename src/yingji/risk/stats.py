@@ -110,17 +110,27 @@ def _section(division: str | None) -> str:
     return section_of(division or "") or ""
 
 
+def open_at(day: dt.date) -> Q:
+    """The one definition of "open on `day`": found by then and not closed by then."""
+    return Q(found_on__lte=day) & (Q(closed_on__isnull=True) | Q(closed_on__gt=day))
+
+
+def overdue_at(day: dt.date) -> Q:
+    """The one definition of "overdue on `day`", for the dashboard, the quarterly
+    report and the API alike: open on `day`, its deadline before `day`, and still
+    waiting for rectification (reported, assigned, rectifying or rejected)."""
+    return open_at(day) & Q(deadline__lt=day, state__in=sorted(hazardflow.DEADLINE_STATES))
+
+
 def _period_aggregates(start: dt.date, end: dt.date, prefix: str = "") -> dict[str, Count]:
     """Conditional counts of the hazard figures of [start, end] (see hazard_figures)."""
     new = Q(found_on__gte=start, found_on__lte=end)
-    open_at_end = Q(found_on__lte=end) & (Q(closed_on__isnull=True) | Q(closed_on__gt=end))
     return {
         f"{prefix}new": Count("id", filter=new),
         f"{prefix}new_major": Count("id", filter=new & Q(level="major")),
         f"{prefix}closed": Count("id", filter=new & Q(closed_on__lte=end)),
-        f"{prefix}open": Count("id", filter=open_at_end),
-        f"{prefix}overdue": Count("id", filter=open_at_end & Q(
-            deadline__lt=end, state__in=sorted(hazardflow.DEADLINE_STATES))),
+        f"{prefix}open": Count("id", filter=open_at(end)),
+        f"{prefix}overdue": Count("id", filter=overdue_at(end)),
     }
 
 
@@ -182,10 +192,9 @@ def overview(as_of: dt.date, *, hazards: QuerySet | None = None,
     states = {s.value: 0 for s in hazardflow.State}
     overdue = open_major = 0
     for row in hazards.values("state", "level").annotate(
-            n=Count("id"), late=Count("id", filter=Q(deadline__lt=as_of))).order_by():
+            n=Count("id"), late=Count("id", filter=overdue_at(as_of))).order_by():
         states[row["state"]] = states.get(row["state"], 0) + row["n"]
-        if row["state"] in hazardflow.DEADLINE_STATES:
-            overdue += row["late"]
+        overdue += row["late"]
         if row["level"] == "major" and row["state"] != hazardflow.State.CLOSED:
             open_major += row["n"]
     return {

@@ -350,7 +350,10 @@ def quarterly(request):
             raise ValueError
     except ValueError:
         return HttpResponseBadRequest("年度或季度无效(季度为1-4)")
-    data = reports.quarterly_data(year, quarter, user=request.user)
+    try:
+        data = reports.quarterly_data(year, quarter, user=request.user)
+    except ValueError as exc:  # a quarter that has not begun
+        return HttpResponseBadRequest(str(exc))
     if request.GET.get("format") == "docx":
         response = HttpResponse(reports.quarterly_docx(data), content_type=DOCX)
         response["Content-Disposition"] = f'attachment; filename="risk-{year}Q{quarter}.docx"'
