@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from yingji.alerts import cap, services
 from yingji.alerts.models import Alert, IncomingCap, IncomingFeed, Subscriber
-from yingji.monitoring.events import regional_level_changed
+from yingji.monitoring.events import event_changed
 
 CAP_DIR = Path(__file__).parent / "cap"
 HEADER = "external_id,name,phone,email,webhook_url,language,channels,home_region,lon,lat,crs,groups,opted_out\n"
@@ -151,48 +151,68 @@ def test_rerelease_needs_one_approval_and_keeps_the_source(client, people, subsc
 # ---------------------------------------------------------------- monitoring
 
 
-def _level(region="440106", level="orange", previous=None, hazard="rainstorm"):
-    regional_level_changed.send(sender=None, region_code=region, region_level="district",
-                                level=level, previous=previous, hazard=hazard, alarm_ids=[1, 2],
-                                at=timezone.now())
+def _event(areas=("440106",), level="orange", state="open", hazard="rainstorm", event_id=1):
+    event_changed.send(sender=None, event_id=event_id, hazard=hazard, level=level, previous=None,
+                       max_level=level, district_code="440106", area_codes=list(areas),
+                       alarm_ids=[1, 2], state=state, at=timezone.now())
 
 
-def test_a_rising_regional_level_drafts_an_alert_for_review(city):
-    _level(level="orange")
+def test_a_monitoring_event_drafts_an_alert_for_review(city):
+    _event(level="orange")
     alert = Alert.objects.get()
     assert (alert.state, alert.origin, alert.colour, alert.severity) == (
         "draft", "monitoring", "orange", "Severe")
-    assert alert.areas.get().region_id == "440106"
+    assert alert.areas.get().region_id == "440106" and alert.monitoring_event == 1
     assert "天河区暴雨监测等级" in alert.description and alert.author is None
     assert alert.headline == "广州市应急管理局发布天河区暴雨橙色预警[Ⅱ级/严重]"
 
 
-def test_a_further_rise_updates_the_open_draft_instead_of_doubling(city):
-    _level(level="orange")
-    _level(level="red", previous="orange")
+def test_the_event_growing_updates_its_one_draft_instead_of_doubling(city):
+    _event(areas=["440106001"], level="orange")
+    _event(areas=["440106001", "440106"], level="red")  # rises, and reaches the district
     alert = Alert.objects.get()
     assert (alert.colour, alert.severity) == ("red", "Extreme")
-    assert alert.headline.endswith("[Ⅰ级/特别严重]") and "红色" in alert.description
+    assert sorted(alert.areas.values_list("region_id", flat=True)) == ["440106", "440106001"]
+    assert alert.headline == "广州市应急管理局发布天河区五山街道、天河区暴雨红色预警[Ⅰ级/特别严重]"
+    _event(areas=["440106"], level="red", event_id=2)  # another event: its own draft
+    assert Alert.objects.count() == 2
 
 
-@pytest.mark.parametrize("level, previous", [(None, "red"), ("yellow", "orange")])
-def test_clearing_or_falling_drafts_nothing(city, level, previous):
-    _level(level=level, previous=previous)
+@pytest.mark.parametrize("level, state", [(None, "open"), ("red", "closed")])
+def test_a_quiet_or_closed_event_drafts_nothing(city, level, state):
+    _event(level=level, state=state)
     assert not Alert.objects.exists()
 
 
 def test_a_colour_the_signal_lacks_is_raised_to_the_next(city):
-    _level(level="blue")  # rainstorm has no blue signal
+    _event(level="blue")  # rainstorm has no blue signal
     assert Alert.objects.get().colour == "yellow"
 
 
 def test_unknown_regions_are_ignored(city):
-    _level(region="999999")
+    event_changed.send(sender=None, event_id=1, hazard="rainstorm", level="red", previous=None,
+                       max_level="red", district_code="999999", area_codes=["999999001"],
+                       alarm_ids=[1], state="open", at=timezone.now())
     assert not Alert.objects.exists()
 
 
+def test_once_published_a_higher_level_is_an_update_of_the_same_warning(city, people):
+    _event(level="orange")
+    alert = Alert.objects.get()
+    services.submit(alert, people["author"])
+    published = services.approve(alert, people["leader"])
+    _event(level="orange")  # no change: nothing
+    assert Alert.objects.count() == 1
+    _event(level="red")
+    update = Alert.objects.exclude(pk=published.pk).get()
+    assert (update.msg_type, update.references, update.colour) == ("Update", published, "red")
+    assert update.state == "draft" and update.monitoring_event == 1
+    _event(level="red", areas=["440106", "440106001"])  # still open: the same Update follows
+    assert Alert.objects.count() == 2
+
+
 def test_monitoring_draft_can_be_released_by_two_people(city, people):
-    _level(level="red", hazard="waterlogging")
+    _event(level="red", hazard="waterlogging")
     alert = Alert.objects.get()
     services.submit(alert, people["author"])
     alert = services.approve(alert, people["leader"])

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from yingji.alerts.events import alert_published
-from yingji.monitoring.events import alarm_state_changed, regional_level_changed
+from yingji.monitoring.events import event_changed
 from yingji.response import services
 from yingji.response.models import DeskItem, DutyShift, Incident
 
@@ -40,20 +40,32 @@ def test_cancel_messages_and_resolved_alarms_do_not_propose():
     alert_published.send(sender=None, alert_id=8, identifier="x", status="Actual", msg_type="Cancel",
                          event="暴雨", level="red", severity="Extreme", area_codes=[], exercise=False,
                          at=timezone.now())
-    alarm_state_changed.send(sender=None, alarm_id=1, state="resolved", previous="firing", level="red",
-                             rule="暴雨", sensor_id=None, region_codes=[], at=timezone.now())
     assert not DeskItem.objects.exists()
 
 
-def test_firing_alarm_and_regional_level_land_on_the_desk(red_plan):
-    alarm_state_changed.send(sender=None, alarm_id=41, state="firing", previous="pending", level="red",
-                             rule="rainstorm", sensor_id=3, region_codes=["440106001"], at=timezone.now())
-    regional_level_changed.send(sender=None, region_code="440106", region_level="district", level="orange",
-                                previous=None, hazard="rainstorm", alarm_ids=[41], at=timezone.now())
-    items = {i.source_ref: i for i in DeskItem.objects.all()}
-    assert items["41"].proposals[0]["level"] == "II"
-    regional = next(i for ref, i in items.items() if ref.startswith("440106:"))
-    assert regional.proposals[0]["level"] == "III"
+def _event(level, areas=("440106001",), state="open", max_level=None):
+    event_changed.send(sender=None, event_id=41, hazard="rainstorm", level=level, previous=None,
+                       max_level=max_level or level, district_code="440106", area_codes=list(areas),
+                       alarm_ids=[1, 2], state=state, at=timezone.now())
+
+
+def test_a_monitoring_event_is_one_desk_item_updated_in_place(red_plan):
+    _event("orange")
+    item = DeskItem.objects.get()
+    assert item.source == "event" and item.proposals[0]["level"] == "III"
+    _event("red", areas=("440106001", "440106002"))  # rises and grows: the same item
+    item = DeskItem.objects.get()
+    assert item.level == "red" and item.proposals[0]["level"] == "II"
+    assert item.region_codes == ["440106001", "440106002"]
+    alert_published.send(
+        sender=None, alert_id=9, identifier="GZ-1", status="Actual", msg_type="Alert",
+        event="暴雨红色预警", level="red", severity="Extreme", area_codes=["440106001"],
+        exercise=False, at=timezone.now(), monitoring_event=41)
+    item = DeskItem.objects.get()  # the event's warning is out: still one item
+    assert "已发布暴雨红色预警" in item.title and item.level == "red"
+    _event(None, state="closed", max_level="red")
+    item = DeskItem.objects.get()
+    assert "报警已全部解除" in item.title and item.level == "red"
 
 
 def test_accepting_a_desk_item_registers_the_incident_with_its_proposals(tianhe, people, red_plan):

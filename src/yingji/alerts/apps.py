@@ -10,7 +10,7 @@ def alerts_layer(request: Any, bbox: Any) -> dict[str, Any]:
     return live_alert_features(bbox)
 
 
-def _on_regional_level(sender: Any, **kwargs: Any) -> None:
+def _on_event(sender: Any, **kwargs: Any) -> None:
     from django.db import transaction
 
     from yingji.alerts import services
@@ -18,7 +18,7 @@ def _on_regional_level(sender: Any, **kwargs: Any) -> None:
     # Monitoring sends after its commit; drafting in our own transaction keeps a
     # failure here from touching monitoring's data.
     with transaction.atomic():
-        services.draft_from_regional_level(**kwargs)
+        services.draft_from_event(**kwargs)
 
 
 def _on_regions_changed(sender: Any, **kwargs: Any) -> None:
@@ -44,14 +44,15 @@ class AlertsConfig(AppConfig):
         from yingji.alerts.messages import alert_messages
         from yingji.core import layers, nav, outbox
         from yingji.core.regions import regions_changed
-        from yingji.monitoring.events import regional_level_changed
+        from yingji.monitoring.events import event_changed
 
         outbox.register_formatter("alerts.alert", alert_messages)
         nav.register("预警发布", "alerts:list", order=40)
         layers.register("alerts", "生效预警区域", group="预警信息", loader=alerts_layer,
                         style={"color": "#d32f2f", "weight": 2, "fillOpacity": 0.15})
-        regional_level_changed.connect(_on_regional_level,
-                                       dispatch_uid="yingji.alerts.regional_level")
+        # One draft per monitoring event (not per regional level: a street and its
+        # district reaching red are one rain cell, one warning).
+        event_changed.connect(_on_event, dispatch_uid="yingji.alerts.monitoring_event")
         pre_save.connect(_locate_on_save, sender="alerts.Subscriber",
                          dispatch_uid="yingji.alerts.located_region")
         regions_changed.connect(_on_regions_changed, dispatch_uid="yingji.alerts.regions_changed")

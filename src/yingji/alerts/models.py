@@ -145,6 +145,10 @@ class Alert(models.Model):
     approver = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                  on_delete=models.SET_NULL, related_name="+", verbose_name="审批人")
     review_note = models.CharField("审核意见", max_length=500, blank=True)
+    # The monitoring event (monitoring.Event id) this message was drafted from: one
+    # open draft per event, and a published one is updated, never doubled.
+    monitoring_event = models.PositiveBigIntegerField("监测事件", null=True, blank=True,
+                                                      db_index=True)
     # For the reviewers only: never in the CAP message, the public page, SMS or the feed.
     internal_note = models.TextField("内部备注", blank=True)
     # Everyone who created, edited or submitted this message (user ids): none of them

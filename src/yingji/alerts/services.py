@@ -469,7 +469,8 @@ def _released(alert_id: int, count: int, rest: bool = False) -> None:
         level=alert.colour if alert.colour in conventions.LEVELS else None,
         severity=alert.severity, area_codes=codes,
         exercise=alert.cap_status != "Actual", at=alert.sent,
-        references=[",".join(r) for r in reference_chain(alert)])
+        references=[",".join(r) for r in reference_chain(alert)],
+        monitoring_event=alert.monitoring_event)
     if count and not outbox.is_held():
         outbox.schedule_source(alert)
     if rest:
@@ -517,8 +518,9 @@ def _successor(alert: Alert, user: Any, msg_type: str, **changes: Any) -> Alert:
         if value is not None:
             setattr(spec, key, value)
     if "colour" in changes and changes["colour"] and "headline" not in changes:
-        spec.headline = conventions.headline(settings.YINGJI_BUREAU_NAME, spec.hazard,
-                                             spec.colour)
+        spec.headline = conventions.headline(
+            settings.YINGJI_BUREAU_NAME, spec.hazard, spec.colour,
+            _area_title(list(alert.areas.select_related("region__parent"))))
     successor = create_draft(user, spec, origin=alert.origin, references=alert,
                              msg_type=msg_type)
     return submit(successor, user)
@@ -1271,51 +1273,101 @@ def rerelease(incoming: IncomingCap, user: Any, *, areas: list[AreaSpec],
 # ------------------------------------------------------------------ monitoring
 
 
-def draft_from_regional_level(*, region_code: str, level: str | None, previous: str | None,
-                              hazard: str, at: dt.datetime, **_: Any) -> Alert | None:
-    """Monitoring's regional level rose (or changed): draft an alert for review
-    with area, level and text filled in. A clear (None) or a fall drafts nothing;
-    an open draft for the same region and hazard is updated instead of doubled."""
+def _signal_colour(hazard: str, level: str) -> str:
+    """The warning colour for a monitoring level: raised to the next colour the
+    hazard's signal has (no blue rainstorm signal, so blue becomes yellow)."""
     order = {c: n for n, c in enumerate(conventions.COLOUR_ORDER)}
-    if level is None or level not in conventions.LEVELS:
-        return None
-    if previous in order and order[previous] >= order[level]:
-        return None
-    region = Region.objects.filter(code=region_code).first()
-    if region is None:
-        return None
-    colour = level
     signal = conventions.SIGNAL_TYPES.get(hazard)
-    if signal and colour not in signal.colours:  # e.g. rainstorm has no blue signal
-        colour = next((c for c in signal.colours if order[c] >= order[colour]), signal.colours[-1])
+    if signal and level not in signal.colours:
+        return next((c for c in signal.colours if order[c] >= order[level]), signal.colours[-1])
+    return level
+
+
+def draft_from_event(*, event_id: int, hazard: str, level: str | None, area_codes: list[str],
+                     district_code: str = "", state: str = "open", at: dt.datetime,
+                     **_: Any) -> Alert | None:
+    """A monitoring event opened or changed: ONE draft per event, with every area of
+    the event (a street's red inside a district is one warning naming both streets,
+    not one per street and one per district), kept in step while it is a draft; once
+    the event's warning is published, a higher level drafts a CAP Update of it (one at
+    a time), never a new unrelated alert. A closed or easing event drafts nothing:
+    lowering or cancelling a published warning is a person's decision."""
+    if state != "open" or level is None or level not in conventions.LEVELS:
+        return None
+    codes = [c for c in area_codes if Region.objects.filter(code=c).exists()] or (
+        [district_code] if district_code and Region.objects.filter(code=district_code).exists()
+        else [])
+    if not codes:
+        return None
+    colour = _signal_colour(hazard, level)
+    order = {c: n for n, c in enumerate(conventions.COLOUR_ORDER)}
     name = conventions.hazard_name(hazard)
-    existing = Alert.objects.filter(origin=Alert.Origin.MONITORING, state=wf.DRAFT,
-                                    hazard=hazard, areas__region_id=region_code).first()
-    description = (f"{region.name}{name}监测等级于 {timezone.localtime(at):%m月%d日 %H:%M} "
-                   f"升至{conventions.COLOUR_NAMES[colour]}({conventions.LEVELS[colour][1]}),"
+    regions = {r.code: r for r in Region.objects.filter(code__in=codes).select_related("parent")}
+    place = conventions.area_title([
+        f"{r.parent.name}{r.name}" if r.level == "street" and r.parent_id else r.name
+        for r in (regions[c] for c in codes)])
+    description = (f"{place}{name}监测等级于 {timezone.localtime(at):%m月%d日 %H:%M} "
+                   f"达到{conventions.COLOUR_NAMES[colour]}({conventions.LEVELS[colour][1]}),"
                    "请注意防范。")
     # For the reviewers: never published (CAP, public page, SMS and feed leave it out).
-    note = (f"由监测预警自动生成({timezone.localtime(at):%m-%d %H:%M}),"
+    note = (f"由监测事件 #{event_id} 自动生成({timezone.localtime(at):%m-%d %H:%M}),"
             "请核实监测数据、补充防御指引后提交审核。")
-    if existing is not None:
-        with transaction.atomic(), audit.acting_as(None, "监测预警"):
-            existing.colour = colour
-            existing.severity = conventions.severity(colour)
-            existing.event = conventions.event_title(hazard, colour)
-            existing.headline = conventions.headline(
-                settings.YINGJI_BUREAU_NAME, hazard, colour,
-                _area_title(list(existing.areas.select_related("region__parent"))))
-            existing.description = description
-            existing.internal_note = note
-            existing.expires = _default_expiry(hazard, colour, None)
-            existing.save()
-        return existing
-    with audit.acting_as(None, "监测预警"):
-        return create_draft(None, DraftSpec(
+    mine = Alert.objects.filter(monitoring_event=event_id)
+    with transaction.atomic(), audit.acting_as(None, "监测预警"):
+        draft = mine.filter(state=wf.DRAFT).select_for_update().first()
+        if draft is not None:
+            return _follow_event(draft, hazard, colour, codes, description, note)
+        if mine.filter(state=wf.REVIEW).exists():
+            return None  # under review: the reviewer decides; the next change drafts an Update
+        published = mine.filter(state=wf.PUBLISHED).order_by("-sent").first()
+        if published is not None:
+            if order[colour] <= order.get(published.colour, 0) and \
+                    set(codes) <= set(published.areas.values_list("region_id", flat=True)):
+                return None
+            spec = DraftSpec(
+                hazard=hazard, colour=max(colour, published.colour, key=lambda c: order.get(c, 0)),
+                description=description, instruction=_default_instruction(hazard, colour),
+                internal_note=note + "(监测等级升高或范围扩大,为已发布预警的更新)",
+                areas=[AreaSpec(region_code=c) for c in sorted(
+                    set(codes) | set(published.areas.exclude(region=None)
+                                     .values_list("region_id", flat=True)))],
+                groups=[g.key for g in published.groups.all()],
+                groups_anywhere=[g.key for g in published.groups_anywhere.all()],
+                channels=list(published.channels), urgency="Immediate")
+            update = create_draft(None, spec, origin=Alert.Origin.MONITORING,
+                                  references=published, msg_type="Update")
+            Alert.objects.filter(pk=update.pk).update(monitoring_event=event_id)
+            update.monitoring_event = event_id
+            return update
+        alert = create_draft(None, DraftSpec(
             hazard=hazard, colour=colour, description=description,
             instruction=_default_instruction(hazard, colour), internal_note=note,
-            areas=[AreaSpec(region_code=region_code)], urgency="Expected"),
+            areas=[AreaSpec(region_code=c) for c in codes], urgency="Expected"),
             origin=Alert.Origin.MONITORING)
+        Alert.objects.filter(pk=alert.pk).update(monitoring_event=event_id)
+        alert.monitoring_event = event_id
+        return alert
+
+
+def _follow_event(draft: Alert, hazard: str, colour: str, codes: list[str], description: str,
+                  note: str) -> Alert:
+    """An open system draft follows its event: level, areas, text (a person's edits to
+    the instruction and groups are kept)."""
+    draft.colour = colour
+    draft.severity = conventions.severity(colour)
+    draft.event = conventions.event_title(hazard, colour)
+    draft.description, draft.internal_note = description, note
+    have = set(draft.areas.exclude(region=None).values_list("region_id", flat=True))
+    new = [AreaSpec(region_code=c) for c in codes if c not in have]
+    for row in _area_rows(new) if new else []:
+        row.alert = draft
+        row.save()
+    draft.headline = conventions.headline(
+        settings.YINGJI_BUREAU_NAME, hazard, colour,
+        _area_title(list(draft.areas.select_related("region__parent"))))
+    draft.expires = _default_expiry(hazard, colour, None)
+    draft.save()
+    return draft
 
 
 def _default_instruction(hazard: str, colour: str) -> str:

@@ -15,9 +15,18 @@ regional_level_changed(sender, region_code: str, region_level: str,
     The highest active alarm level of a street or district changed. `hazard`
     groups sensor types (rainstorm, waterlogging, typhoon, gas, structure,
     hazardous_chemicals, forest_fire, earthquake, other); level None means clear.
+
+event_changed(sender, event_id: int, hazard: str, level: str | None,
+              previous: str | None, max_level: str | None, district_code: str,
+              area_codes: list[str], alarm_ids: list[int], state: str, at: datetime)
+    A monitoring event (the alarms of one hazard in one district that belong
+    together, eventrules.py) opened, rose, eased, grew to new areas or closed
+    (state "closed"). Warning drafts and the duty desk follow events: one draft
+    and one desk item per event, updated in place.
 """
 
 from django.dispatch import Signal
 
 alarm_state_changed = Signal()
 regional_level_changed = Signal()
+event_changed = Signal()

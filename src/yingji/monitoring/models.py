@@ -191,6 +191,39 @@ class AlarmRule(models.Model):
         return self.name
 
 
+class Event(models.Model):
+    """One monitoring event (监测事件): the alarms of one hazard in one district that
+    belong together (eventrules.py), from the first alarm until they have all been
+    quiet for a while. Alerts drafts, the duty-desk item and the incident follow the
+    event, not each alarm."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "进行中"
+        CLOSED = "closed", "已结束"
+
+    hazard = models.CharField("灾种", max_length=24)
+    district = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name="区")
+    area_codes = models.JSONField("涉及区域", default=list)
+    level = models.CharField("当前级别", max_length=8, blank=True)
+    max_level = models.CharField("最高级别", max_length=8, blank=True)
+    state = models.CharField("状态", max_length=8, choices=State.choices, default=State.OPEN)
+    started_at = models.DateTimeField("开始")
+    changed_at = models.DateTimeField("最近变化")
+    quiet_since = models.DateTimeField("报警全部解除于", null=True, blank=True)
+    closed_at = models.DateTimeField("结束", null=True, blank=True)
+    close_reason = models.CharField("结束原因", max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = "监测事件"
+        verbose_name_plural = "监测事件"
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["state", "hazard"])]
+
+    def __str__(self) -> str:
+        return f"{self.district.name}{self.hazard} 监测事件 #{self.pk}"
+
+
 class Alarm(models.Model):
     """One alarm of one (sensor or area, rule); at most one active at a time
     (``active_key`` is set while active and cleared on resolve)."""
@@ -226,6 +259,8 @@ class Alarm(models.Model):
     escalated_at = models.DateTimeField("已升级", null=True, blank=True)
     last_notified_at = models.DateTimeField("最近通知", null=True, blank=True)
     reminders = models.PositiveIntegerField("提醒次数", default=0)
+    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="alarms", verbose_name="监测事件")
 
     class Meta:
         verbose_name = "报警"

@@ -14,6 +14,12 @@ def notification_pipeline() -> None:
     services.run_pipeline()
 
 
+@db_periodic_task(crontab(minute="*"))
+def close_quiet_events() -> None:
+    """Events whose alarms have all been quiet for 30 minutes end."""
+    services.close_quiet_events()
+
+
 @db_periodic_task(crontab(minute="*/5"))
 def rollups() -> None:
     """Minute and hour rollups of the last two hours (upserts: safe to repeat)."""

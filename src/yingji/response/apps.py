@@ -9,13 +9,12 @@ class ResponseConfig(AppConfig):
     def ready(self) -> None:
         from yingji.alerts.events import alert_published
         from yingji.core import nav, outbox
-        from yingji.monitoring.events import alarm_state_changed, regional_level_changed
+        from yingji.monitoring.events import event_changed
         from yingji.response import layers, receivers
 
-        alarm_state_changed.connect(receivers.on_alarm_state_changed,
-                                    dispatch_uid="response_alarm_state")
-        regional_level_changed.connect(receivers.on_regional_level_changed,
-                                       dispatch_uid="response_regional_level")
+        # One desk item per monitoring event (not one per alarm and per regional
+        # level: a rain cell's five rule windows and two areas are one item).
+        event_changed.connect(receivers.on_event_changed, dispatch_uid="response_event")
         alert_published.connect(receivers.on_alert_published, dispatch_uid="response_alert")
         outbox.channel_failing.connect(receivers.on_channel_failing,
                                        dispatch_uid="response_channel_failing")

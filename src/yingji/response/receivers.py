@@ -1,5 +1,6 @@
-"""Receivers of the monitoring and alerts event contracts: an alarm that fires
-or a published alert lands on the duty desk, proposing an incident and plan
+"""Receivers of the monitoring and alerts event contracts: a monitoring event (one
+item per event, updated in place as it rises, grows and its warning goes out) or a
+published alert lands on the duty desk, proposing an incident and plan
 activations. Connected in ResponseConfig.ready."""
 
 from __future__ import annotations
@@ -9,49 +10,30 @@ from typing import Any
 from yingji.response import services, standdown
 from yingji.response.triggers import COLOUR_LABELS, hazard_of
 
-_ALARM_STATES = frozenset({"firing"})
 _ALERT_TYPES = frozenset({"Alert", "Update"})
 
 
-def on_alarm_state_changed(sender: Any, *, alarm_id: int, state: str, level: str, rule: str = "",
-                           region_codes: list[str] | None = None, exercise: bool = False,
-                           **kwargs: Any) -> None:
-    """A firing alarm proposes an incident (one desk item per alarm and level)."""
-    if state not in _ALARM_STATES:
+def on_event_changed(sender: Any, *, event_id: int, hazard: str, level: str | None,
+                     max_level: str | None = None, area_codes: list[str] | None = None,
+                     district_code: str = "", state: str = "open", **kwargs: Any) -> None:
+    """A monitoring event on the duty desk: one item per event, updated in place."""
+    names = _region_names([*(area_codes or []), district_code])
+    where = "、".join(names.get(c, c) for c in (area_codes or [district_code]) if c)
+    top = level or max_level
+    if top is None:
         return
-    hazard = kwargs.get("hazard") or _alarm_hazard(alarm_id) or rule
-    services.record_desk_item(
-        source="alarm", source_ref=str(alarm_id), hazard=hazard_of(hazard),
-        level=level, region_codes=list(region_codes or []),
-        title=f"监测报警:{rule}({COLOUR_LABELS.get(level, level)})", exercise=exercise)
+    title = f"监测事件:{where}{hazard_of(hazard)}{COLOUR_LABELS.get(top, top)}"
+    if state == "closed":
+        title += "(报警已全部解除)"
+    services.record_event_item(event_id=event_id, hazard=hazard_of(hazard), level=top,
+                               region_codes=list(area_codes or [district_code]), title=title)
 
 
-def _alarm_hazard(alarm_id: Any) -> str:
-    """The hazard group monitoring stored on the alarm ('' when it cannot be read:
-    the module is built in parallel and its models may not be there yet)."""
-    from django.apps import apps
-    from django.core.exceptions import FieldError
-    from django.db import DatabaseError, transaction
+def _region_names(codes: list[str]) -> dict[str, str]:
+    from yingji.core.models import Region
 
-    try:
-        model = apps.get_model("monitoring", "Alarm")
-        with transaction.atomic():
-            return model.objects.filter(pk=int(alarm_id)).values_list("hazard", flat=True).first() or ""
-    except (LookupError, FieldError, DatabaseError, ValueError, TypeError):
-        return ""
-
-
-def on_regional_level_changed(sender: Any, *, region_code: str, level: str | None, hazard: str,
-                              alarm_ids: list[int] | None = None, **kwargs: Any) -> None:
-    """A street or district reaching a new alarm level proposes the plans for it."""
-    if level is None:
-        return
-    at = kwargs.get("at")
-    ref = f"{region_code}:{hazard}:{at.isoformat() if at else ''}"
-    services.record_desk_item(
-        source="alarm", source_ref=ref, hazard=hazard_of(hazard), level=level,
-        region_codes=[region_code],
-        title=f"区域报警等级:{hazard_of(hazard)}{COLOUR_LABELS.get(level, level)}({region_code})")
+    return dict(Region.objects.filter(code__in=[c for c in codes if c])
+                .values_list("code", "name"))
 
 
 def on_alert_published(sender: Any, *, alert_id: int, identifier: str, status: str, msg_type: str,
@@ -68,6 +50,12 @@ def on_alert_published(sender: Any, *, alert_id: int, identifier: str, status: s
                 references=refs, exercise=exercise):
             return
     if msg_type not in _ALERT_TYPES or not level:
+        return
+    if kwargs.get("monitoring_event"):  # the event's own item says its warning is out
+        services.record_event_item(
+            event_id=kwargs["monitoring_event"], hazard=event, level=level,
+            region_codes=list(area_codes or []), title="",
+            warning=f"已发布{event}({'更新' if msg_type == 'Update' else '首发'})")
         return
     services.record_desk_item(
         source="alert", source_ref=identifier or str(alert_id), hazard=event, level=level,

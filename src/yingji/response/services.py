@@ -732,6 +732,41 @@ def record_desk_item(*, source: str, source_ref: str, hazard: str, level: str,
 
 
 @transaction.atomic
+def record_event_item(*, event_id: int, hazard: str, level: str | None, region_codes: list[str],
+                      title: str, warning: str = "", exercise: bool = False) -> DeskItem | None:
+    """ONE desk item per monitoring event, updated in place as the event rises, grows
+    or its warning is drafted and published: its level is the highest seen, its areas
+    and the plans it proposes follow. A handled item (登记事件 or ignored) is left
+    alone; the incident registered from it carries the event over."""
+    item = DeskItem.objects.select_for_update().filter(
+        source="event", source_ref=str(event_id), kind=DeskItem.Kind.PROPOSE).first()
+    if item is None:
+        if not level:
+            return None
+        return DeskItem.objects.create(
+            source="event", source_ref=str(event_id), hazard=triggers.hazard_of(hazard),
+            level=level, region_codes=region_codes,
+            title=(EXERCISE_MARK if exercise else "") + title + (f";{warning}" if warning else ""),
+            proposals=proposals("alarm", hazard, level), is_exercise=exercise)
+    if item.status != DeskItem.Status.OPEN:
+        return item
+    if level and levels_rank(level) > levels_rank(item.level):
+        item.level = level
+        item.proposals = proposals("alarm", hazard, level)
+    item.region_codes = sorted(set(item.region_codes) | set(region_codes))
+    base = item.title.split(";", 1)[0] if not title else (EXERCISE_MARK if exercise else "") + title
+    item.title = (base + (f";{warning}" if warning else "")
+                  if warning or title else item.title)[:200]
+    item.save(update_fields=["level", "proposals", "region_codes", "title"])
+    return item
+
+
+def levels_rank(level: str | None) -> int:
+    order = ("blue", "yellow", "orange", "red")
+    return order.index(level) + 1 if level in order else 0
+
+
+@transaction.atomic
 def accept_desk_item(item: DeskItem, *, user: Any = None, incident_type: str | None = None,
                      lon: float | None = None, lat: float | None = None,
                      title: str | None = None, check: bool = True, drill: Any = None,
