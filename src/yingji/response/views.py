@@ -329,6 +329,28 @@ def situation_report(request, incident_id: int):
     return response
 
 
+@login_required
+def after_action(request, incident_id: int):
+    """The after-action report: the whole event, first reading to stand-down."""
+    _sees(request)
+    from yingji.response import afteraction
+
+    incident = get_object_or_404(services.visible_incidents(request.user), pk=incident_id)
+    return render(request, "response/after_action.html", afteraction.report(incident))
+
+
+@login_required
+def after_action_docx(request, incident_id: int):
+    _sees(request)
+    from yingji.response import afteraction
+
+    incident = get_object_or_404(services.visible_incidents(request.user), pk=incident_id)
+    response = HttpResponse(afteraction.docx(afteraction.report(incident)),
+                            content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    response["Content-Disposition"] = f'attachment; filename="after-action-{incident.pk}.docx"'
+    return response
+
+
 # ----------------------------------------------------------------- plans
 
 
