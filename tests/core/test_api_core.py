@@ -127,3 +127,23 @@ def test_audit_history_of_other_objects_needs_a_scope_that_sees_everything(loade
 def test_favicon_ico_answers(client):
     response = client.get("/favicon.ico", follow=True)
     assert response.status_code == 200 and response.redirect_chain[0][0].endswith("favicon.svg")
+
+
+def test_error_pages_are_in_chinese_within_the_layout(client, django_user_model, settings):
+    settings.DEBUG = False
+    user = django_user_model.objects.create_user("someone", password="pw-123456")
+    client.force_login(user)
+    missing = client.get("/no-such-page/")
+    assert missing.status_code == 404
+    text = missing.content.decode()
+    assert "页面不存在" in text and 'class="topbar"' in text and "Not Found" not in text
+    forbidden = client.get("/channels/")  # administrators only
+    assert forbidden.status_code == 403
+    assert "无权访问" in forbidden.content.decode() and "仅管理员" in forbidden.content.decode()
+
+
+def test_the_500_page_renders_without_a_request(settings):
+    from django.template import loader
+
+    html = loader.get_template("500.html").render()
+    assert "系统出错" in html and "Server Error" not in html

@@ -121,3 +121,22 @@ def test_a_batch_is_delivered_by_one_job_after_commit(smtp_server, monkeypatch):
     while len(smtp_server.messages) < 3 and time.time() < deadline:
         time.sleep(0.05)
     assert len(smtp_server.messages) == 3
+
+
+def test_audit_tables_show_field_names_and_people_by_name(db):
+    from django.contrib.auth.models import User
+    from django.template import Context, Template
+
+    from yingji.core import audit
+    from yingji.core.models import Profile, Role
+
+    user = User.objects.create_user("zhang", password="pw-123456")
+    Profile.objects.create(user=user, role=Role.ADMIN, full_name="张三")
+    with audit.acting_as(user):
+        dept = Department.objects.create(name="测试处")
+        dept.email = "t@example.org"
+        dept.save()
+    html = Template("{% include 'core/_audit_table.html' %}").render(
+        Context({"entries": audit.history(dept)}))
+    assert "张三" in html and "zhang" not in html
+    assert Department._meta.get_field("email").verbose_name in html and "<code>email" not in html

@@ -1,0 +1,49 @@
+"""Template filters that show what a person reads in Chinese: audit entries by the
+fields' verbose names, and people by their names (not account names)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+def _field_label(model: Any, name: str) -> str:
+    """A stored field name ("approver_id", "state") as its verbose name ("审批人")."""
+    if model is None:
+        return name
+    for candidate in (name, name[:-3] if name.endswith("_id") else None):
+        if not candidate:
+            continue
+        try:
+            return str(model._meta.get_field(candidate).verbose_name)
+        except Exception:  # FieldDoesNotExist and friends: try the next form
+            continue
+    return name
+
+
+@register.filter
+def field_labels(entry: Any) -> list[str]:
+    """An audit entry's changed fields, by their verbose names."""
+    model = entry.content_type.model_class() if entry.content_type_id else None
+    return [_field_label(model, f) for f in (entry.changed_fields or [])]
+
+
+@register.filter
+def person_name(user: Any) -> str:
+    """A user by name: the profile's full name, else the account name; "系统" for none."""
+    if user is None:
+        return "系统"
+    profile = getattr(user, "profile", None)
+    name = getattr(profile, "full_name", "") if profile is not None else ""
+    return name or user.get_full_name() or user.get_username()
+
+
+@register.filter
+def actor_name(entry: Any) -> str:
+    """Who made an audited change, by name (a system label such as 监测预警 as is)."""
+    if entry.actor_id:
+        return person_name(entry.actor)
+    return entry.actor_label or "系统"
