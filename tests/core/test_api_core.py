@@ -147,3 +147,10 @@ def test_the_500_page_renders_without_a_request(settings):
 
     html = loader.get_template("500.html").render()
     assert "系统出错" in html and "Server Error" not in html
+
+
+def test_durations_read_as_hours_and_minutes():
+    from yingji.core.templatetags.yingji_labels import duration
+
+    assert [duration(s) for s in (3600, 10800, 5400, 120, 45, 86400 + 3600, 0, None)] == [
+        "1小时", "3小时", "1小时30分钟", "2分钟", "45秒", "1天1小时", "", ""]

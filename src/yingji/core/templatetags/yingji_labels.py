@@ -47,3 +47,20 @@ def actor_name(entry: Any) -> str:
     if entry.actor_id:
         return person_name(entry.actor)
     return entry.actor_label or "系统"
+
+
+@register.filter
+def duration(seconds: Any) -> str:
+    """Seconds as a person says them: '24小时', '1小时30分钟', '2分钟', '45秒'."""
+    try:
+        total = int(seconds)
+    except (TypeError, ValueError):
+        return ""
+    if total <= 0:
+        return ""
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{days}天" if days else "", f"{hours}小时" if hours else "",
+             f"{minutes}分钟" if minutes else "", f"{secs}秒" if secs else ""]
+    return "".join(parts)
