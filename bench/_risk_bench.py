@@ -29,33 +29,31 @@ import hashlib
 import json
 import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from _common import (
+    PG_SERVER,
+    pg_admin,
+    pg_database,
+    pg_problem,
+    quick,
+    report,
+    run_worker,
+    worker_env,
+)
+
 ROOT = Path(__file__).resolve().parents[1]
-PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432/")
 DATA_VERSION = "1"
 CACHE_DIR = Path(os.environ.get("YINGJI_BENCH_CACHE") or Path(tempfile.gettempdir()) / "yingji-bench-cache")
 TPL_PREFIX = "yingji_bench_risk_tpl_"
 
 
-def quick() -> bool:
-    return os.environ.get("QUICK") == "1"
-
-
 def size_name() -> str:
     return "tenth" if quick() else "full"
-
-
-def percentile(values: list[float], p: int) -> float:
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
 
 
 def data_key() -> str:
@@ -116,30 +114,13 @@ def _measure_worker(measure: Callable[[], dict]) -> None:
 # ---------------------------------------------------------------- parent side
 
 
-def _env(tmp: str, database_url: str) -> dict:
-    return {**os.environ, "DJANGO_SETTINGS_MODULE": "yingji.settings", "YINGJI_VAR_DIR": tmp,
-            "LOG_LEVEL": "WARNING", "DATABASE_URL": database_url,
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), str(ROOT / "bench"),
-                                                        os.environ.get("PYTHONPATH")]))}
-
-
 def _run(script: str, mode: str, tmp: str, database_url: str) -> dict | None:
     """Run a worker; echo its progress lines; return its last JSON line (or {} for a build)."""
-    proc = subprocess.Popen([sys.executable, script, mode], env=_env(tmp, database_url),
-                            stdout=subprocess.PIPE, text=True, cwd=tmp)
-    last = None
-    for line in proc.stdout:
-        line = line.rstrip("\n")
-        if line.startswith("{"):
-            last = line
-        else:
-            print(line, flush=True)
-    if proc.wait() != 0:
-        print(f"worker {mode} failed (exit {proc.returncode})", file=sys.stderr)
-        return None
-    if mode == "--build":
-        return {}
-    return json.loads(last) if last else None
+    result = run_worker(script, worker_env(tmp, database_url), args=(mode,), cwd=tmp,
+                        label=f"worker {mode}")
+    if mode == "--build" or result is None:
+        return None if result is None else {}
+    return result or None
 
 
 def _checkpoint(path: Path) -> None:
@@ -171,55 +152,32 @@ def _sqlite(script: str, *, measure: bool = True) -> dict | None:
         return _run(script, "--worker", tmp, f"sqlite:///{target}") if measure else {}
 
 
-def _pg_connect():
-    import psycopg
-
-    return psycopg.connect(PG_SERVER + "postgres", autocommit=True, connect_timeout=3)
-
-
-def _pg_admin(sql: str) -> list:
-    with _pg_connect() as conn:
-        cur = conn.execute(sql)
-        return cur.fetchall() if cur.description else []
-
-
-def pg_problem() -> str | None:
-    try:
-        _pg_admin("SELECT 1")
-    except Exception as exc:  # any failure: unreachable for this benchmark
-        return str(exc).strip().splitlines()[0]
-    return None
-
-
 def _postgresql(script: str, *, measure: bool = True) -> dict | None:
     template = f"{TPL_PREFIX}{size_name()}_{data_key()}"
     run_db = f"yingji_bench_risk_run_{os.getpid()}"
-    exists = bool(_pg_admin(f"SELECT 1 FROM pg_database WHERE datname = '{template}'"))
+    exists = bool(pg_admin(f"SELECT 1 FROM pg_database WHERE datname = '{template}'"))
     with tempfile.TemporaryDirectory(prefix="yingji-bench-risk-pg-") as tmp:
-        try:
-            if _no_cache() or not exists:
-                _pg_admin(f"DROP DATABASE IF EXISTS {run_db} WITH (FORCE)")
-                _pg_admin(f"CREATE DATABASE {run_db}")
-                if _run(script, "--build", tmp, PG_SERVER + run_db) is None:
+        if _no_cache() or not exists:
+            with pg_database(run_db) as url:
+                if _run(script, "--build", tmp, url) is None:
                     return None
                 if not _no_cache():
-                    for (old,) in _pg_admin(f"SELECT datname FROM pg_database WHERE datname LIKE "
-                                            f"'{TPL_PREFIX}{size_name()}_%'"):
-                        _pg_admin(f"DROP DATABASE IF EXISTS {old} WITH (FORCE)")
-                    _pg_admin(f"CREATE DATABASE {template} TEMPLATE {run_db}")
-            elif measure:
-                _pg_admin(f"DROP DATABASE IF EXISTS {run_db} WITH (FORCE)")
-                _pg_admin(f"CREATE DATABASE {run_db} TEMPLATE {template}")
-            return _run(script, "--worker", tmp, PG_SERVER + run_db) if measure else {}
-        finally:
-            _pg_admin(f"DROP DATABASE IF EXISTS {run_db} WITH (FORCE)")
+                    for (old,) in pg_admin(f"SELECT datname FROM pg_database WHERE datname LIKE "
+                                           f"'{TPL_PREFIX}{size_name()}_%'"):
+                        pg_admin(f"DROP DATABASE IF EXISTS {old} WITH (FORCE)")
+                    pg_admin(f"CREATE DATABASE {template} TEMPLATE {run_db}")
+                return _run(script, "--worker", tmp, url) if measure else {}
+        if not measure:
+            return {}
+        with pg_database(run_db, template=template) as url:
+            return _run(script, "--worker", tmp, url)
 
 
 def _cached() -> tuple[bool, bool]:
     sqlite = (CACHE_DIR / f"risk-{size_name()}-{data_key()}.sqlite3").exists()
     template = f"{TPL_PREFIX}{size_name()}_{data_key()}"
     pg = pg_problem() is not None or bool(
-        _pg_admin(f"SELECT 1 FROM pg_database WHERE datname = '{template}'"))
+        pg_admin(f"SELECT 1 FROM pg_database WHERE datname = '{template}'"))
     return sqlite, pg
 
 
@@ -271,12 +229,8 @@ def main(script: str, *, bench: str, title: str, measure: Callable[[], dict], fi
         print(f"{key:<22}{(target if key == figure_key else ''):>10}{''.join(cells)}")
     print(f"  ({time.perf_counter() - started:.0f} s in all)", flush=True)
     figures = [r[figure_key] for r in results.values() if r]
-    out = {"bench": bench, "figure": max(figures) if figures else None, "unit": unit,
-           "target": target, "baseline": None, "ratio": None, "quick": quick()}
-    for db, res in results.items():
-        for key in keys:
-            out[f"{db}_{key}"] = res[key] if res else None
-    print(json.dumps(out))
+    report(bench, max(figures) if figures else None, unit=unit, target=target,
+           **{f"{db}_{key}": res[key] if res else None for db, res in results.items() for key in keys})
     failed = results["sqlite"] is None or (problem is None and results["postgresql"] is None)
     return 1 if failed or (problem is not None and os.environ.get("CI") == "true") else 0
 

@@ -24,17 +24,17 @@ import io
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from _common import pg_database, quick, report, run_worker
+
 ROOT = Path(__file__).resolve().parents[1]
-QUICK = os.environ.get("QUICK") == "1"
+QUICK = quick()
 N = int(os.environ.get("BENCH_SUBSCRIBERS") or (100_000 if QUICK else 1_000_000))
 MOVED = N // 100
-PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432/")
 PG_DATABASE = "bench_alerts_index"
 
 
@@ -195,30 +195,18 @@ def worker() -> None:  # noqa: PLR0915 - one linear script
 
 
 def main() -> None:
-    import psycopg
-
-    with psycopg.connect(PG_SERVER + "postgres", autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {PG_DATABASE}")
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench-alerts-index-") as tmp:
-            env = {**os.environ, "DATABASE_URL": PG_SERVER + PG_DATABASE, "YINGJI_VAR_DIR": tmp}
-            done = subprocess.run([sys.executable, __file__, "--worker"], env=env,
-                                  stdout=subprocess.PIPE, text=True, timeout=3600)
-            if done.returncode:
-                raise SystemExit(done.returncode)
-    finally:
-        with psycopg.connect(PG_SERVER + "postgres", autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    with pg_database(PG_DATABASE) as url, tempfile.TemporaryDirectory(prefix="bench-alerts-index-") as tmp:
+        result = run_worker(__file__, {**os.environ, "DATABASE_URL": url, "YINGJI_VAR_DIR": tmp},
+                            timeout=3600)
+    if not result:
+        raise SystemExit(1)
     result["load"] = os.getloadavg()[0]
     print(json.dumps(result))
     old, refresh = result["old_full_ms"], result["refresh_ms"]
-    print(json.dumps({
-        "bench": "alerts_index_refresh", "figure": refresh, "unit": "ms",
-        "target": f"refresh after 1% moved at {N:,} subscribers < 10% of the old full rebuild",
-        "baseline": "old_full_rebuild", "ratio": round(refresh / old, 4) if old else None,
-        "quick": QUICK, "full_ms": result["full_ms"], "old_full_ms": old}))
+    report("alerts_index_refresh", refresh, unit="ms",
+           target=f"refresh after 1% moved at {N:,} subscribers < 10% of the old full rebuild",
+           baseline="old_full_rebuild", ratio=round(refresh / old, 4) if old else None,
+           full_ms=result["full_ms"], old_full_ms=old)
 
 
 if __name__ == "__main__":

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from _common import pg_database, quick, report, run_worker
+
 ROOT = Path(__file__).resolve().parents[1]
-QUICK = os.environ.get("QUICK") == "1"
+QUICK = quick()
 ROWS = 100_000 if QUICK else 1_000_000
-PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432/")
 PG_DATABASE = "bench_alerts_queue"
 
 
@@ -71,11 +71,10 @@ def worker() -> None:
 
 def run(database_url: str, var_dir: str) -> dict:
     env = {**os.environ, "DATABASE_URL": database_url, "YINGJI_VAR_DIR": var_dir}
-    done = subprocess.run([sys.executable, __file__, "--worker"], env=env, capture_output=True,
-                          text=True, timeout=1800)
-    if done.returncode:
-        raise RuntimeError(done.stderr[-2000:])
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_worker(__file__, env, timeout=1800)
+    if not result:
+        raise RuntimeError(f"worker on {database_url} failed (its errors are above)")
+    return result
 
 
 def main() -> None:
@@ -84,26 +83,16 @@ def main() -> None:
         results["sqlite"] = run(f"sqlite:///{tmp}/bench.sqlite3", tmp)
         print(f"SQLite: {results['sqlite']}", file=sys.stderr)
         try:
-            import psycopg
-
-            with psycopg.connect(PG_SERVER + "postgres", autocommit=True) as admin:
-                admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-                admin.execute(f"CREATE DATABASE {PG_DATABASE}")
-            try:
-                results["postgresql"] = run(PG_SERVER + PG_DATABASE, tmp)
+            with pg_database(PG_DATABASE) as url:
+                results["postgresql"] = run(url, tmp)
                 print(f"PostgreSQL: {results['postgresql']}", file=sys.stderr)
-            finally:
-                with psycopg.connect(PG_SERVER + "postgres", autocommit=True) as admin:
-                    admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
         except Exception as exc:  # PostgreSQL unreachable: say so, report SQLite
             print(f"PostgreSQL unavailable: {exc}", file=sys.stderr)
             if os.environ.get("CI") == "true":
                 raise
     worst = max(r["seconds"] for r in results.values())
-    print(json.dumps({"bench": "alerts_queue_deliveries", "figure": worst, "unit": "s",
-                      "target": f"< 60 s for {ROWS:,} deliveries", "baseline": None,
-                      "ratio": None, "quick": QUICK,
-                      **{db: r["seconds"] for db, r in results.items()}}))
+    report("alerts_queue_deliveries", worst, unit="s", target=f"< 60 s for {ROWS:,} deliveries",
+           **{db: r["seconds"] for db, r in results.items()})
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ Last line: one JSON object; figure = windowed messages/s, baseline = one-at-a-ti
 
 from __future__ import annotations
 
-import json
 import multiprocessing as mp
 import os
 import sys
@@ -20,9 +19,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
+from _common import quick, report  # noqa: E402
+
 from yingji.core import channels  # noqa: E402
 
-QUICK = os.environ.get("QUICK") == "1"
+QUICK = quick()
 WINDOWED = 5_000 if QUICK else 20_000
 SINGLE = 500 if QUICK else 2_000
 WINDOW = int(os.environ.get("BENCH_SMPP_WINDOW", "100"))
@@ -70,10 +71,8 @@ def main() -> None:
     # The SMSC's own count: every submit_sm arrived once (200 warm-up messages too).
     assert received == (200 + WINDOWED + SINGLE,) * 2, received
     print(f"SMSC received {received[0]:,} submit_sm, {received[1]:,} messages", file=sys.stderr)
-    print(json.dumps({
-        "bench": "alerts_smpp_windowed", "figure": round(windowed), "unit": "messages/s",
-        "target": ">= 2000 messages/s", "baseline": "smpp_one_at_a_time",
-        "ratio": round(windowed / single, 2), "quick": QUICK}))
+    report("alerts_smpp_windowed", round(windowed), unit="messages/s", target=">= 2000 messages/s",
+           baseline="smpp_one_at_a_time", ratio=round(windowed / single, 2))
 
 
 if __name__ == "__main__":

@@ -30,10 +30,12 @@ import shapely.geometry
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from _common import quick, report  # noqa: E402
+
 from yingji.alerts import targeting  # noqa: E402
 from yingji.core import geo  # noqa: E402
 
-QUICK = os.environ.get("QUICK") == "1"
+QUICK = quick()
 N = int(os.environ.get("BENCH_POINTS") or (1_000_000 if QUICK else 10_000_000))
 REPEAT = 5 if QUICK else 7
 DISTRICTS = ROOT / "src/yingji/core/data/regions/guangzhou/guangzhou_districts_wgs84.geojson"
@@ -208,11 +210,10 @@ def main() -> None:
                       "shapely_all_points_ms": {"tianhe": round(naive_ms), "city": round(naive_city_ms)},
                       "postgis": pg}, ensure_ascii=False))
     baseline = pg.get("tianhe_ms") if pg["available"] else None
-    print(json.dumps({
-        "bench": "alerts_targeting_tianhe_fence", "figure": round(fence_ms, 1), "unit": "ms",
-        "target": "< 100 ms (city-wide < 500 ms), >= 10x faster than PostGIS",
-        "baseline": "postgis_st_contains_gist" if baseline else None,
-        "ratio": round(fence_ms / baseline, 4) if baseline else None, "quick": QUICK}))
+    report("alerts_targeting_tianhe_fence", round(fence_ms, 1), unit="ms",
+           target="< 100 ms (city-wide < 500 ms), >= 10x faster than PostGIS",
+           baseline="postgis_st_contains_gist" if baseline else None,
+           ratio=round(fence_ms / baseline, 4) if baseline else None)
 
 
 if __name__ == "__main__":

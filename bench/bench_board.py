@@ -28,34 +28,32 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from _common import (
+    PG_SERVER,
+    percentile,
+    pg_database,
+    pg_problem,
+    quick,
+    report,
+    run_worker,
+    worker_env,
+)
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_MS = 150
-# The server only (the database name is appended); BENCH_PG_SERVER overrides it.
-PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432/")
 PG_DATABASE = "yingji_bench"
 PAGES = ("board", "tasks")
-
-
-def _quick() -> bool:
-    return os.environ.get("QUICK") == "1"
 
 
 def _sizes(quick: bool) -> dict:
     if quick:
         return {"plans": 5, "reports": 10_000, "requests": 50}
     return {"plans": 20, "reports": 50_000, "requests": 200}
-
-
-def _percentile(values: list[float], p: int) -> float:
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
 
 
 # ---------------------------------------------------------------- worker (one DB)
@@ -76,7 +74,7 @@ def worker() -> None:
     from yingji.workplan.models import Plan
     from yingji.workplan.status import Status
 
-    sizes = _sizes(_quick())
+    sizes = _sizes(quick())
     started = time.perf_counter()
     call_command("migrate", verbosity=0, interactive=False)
     migrated = time.perf_counter() - started
@@ -136,7 +134,7 @@ def worker() -> None:
         results[page] = {
             "n": len(times),
             "p50": round(statistics.median(times), 1),
-            "p95": round(_percentile(times, 95), 1),
+            "p95": round(percentile(times, 95), 1),
             "max": round(max(times), 1),
             "queries": queries,
         }
@@ -147,68 +145,31 @@ def worker() -> None:
 # ---------------------------------------------------------------- driver
 
 
-def _run_worker(label: str, env_extra: dict) -> dict | None:
+def _run_worker(label: str, database_url: str) -> dict | None:
+    """The worker on one database ("{tmp}" in the URL: its throw-away directory)."""
     with tempfile.TemporaryDirectory(prefix=f"yingji-bench-{label}-") as tmp:
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "yingji.settings",
-               "YINGJI_VAR_DIR": tmp, "LOG_LEVEL": "WARNING",
-               "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"),
-                                                           os.environ.get("PYTHONPATH")])),
-               **{k: v.replace("{tmp}", tmp) for k, v in env_extra.items()}}
-        proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--worker"],
-                                env=env, stdout=subprocess.PIPE, text=True, cwd=tmp)
-        last = None
-        for line in proc.stdout:
-            line = line.rstrip("\n")
-            if line.startswith("{"):
-                last = line
-            else:
-                print(line, flush=True)
-        if proc.wait() != 0 or last is None:
-            print(f"{label}: worker failed (exit {proc.returncode})", file=sys.stderr)
-            return None
-        return json.loads(last)
-
-
-def _pg_admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_SERVER + "postgres", autocommit=True, connect_timeout=3) as conn:
-        conn.execute(sql)
-
-
-def _pg_available() -> str | None:
-    """None when PostgreSQL accepts connections, else the reason."""
-    try:
-        _pg_admin("SELECT 1")
-    except Exception as exc:  # any failure: unreachable for this benchmark
-        return str(exc).strip().splitlines()[0]
-    return None
+        env = worker_env(tmp, database_url.replace("{tmp}", tmp))
+        return run_worker(Path(__file__).resolve(), env, cwd=tmp, label=f"{label}: worker") or None
 
 
 def main() -> int:
-    quick = _quick()
-    sizes = _sizes(quick)
+    sizes = _sizes(quick())
     print(f"board_render: {sizes['plans']} plans × 100 tasks, {sizes['reports']:,} reports, "
-          f"N={sizes['requests']} per page and database{' (QUICK)' if quick else ''}", flush=True)
+          f"N={sizes['requests']} per page and database{' (QUICK)' if quick() else ''}", flush=True)
     results: dict[str, dict | None] = {}
 
     started = time.perf_counter()
-    results["sqlite"] = _run_worker("sqlite", {"DATABASE_URL": "sqlite:///{tmp}/bench.sqlite3"})
+    results["sqlite"] = _run_worker("sqlite", "sqlite:///{tmp}/bench.sqlite3")
     print(f"  SQLite run: {time.perf_counter() - started:.1f} s", flush=True)
 
-    pg_problem = _pg_available()
-    if pg_problem is None:
+    problem = pg_problem()
+    if problem is None:
         started = time.perf_counter()
-        _pg_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-        _pg_admin(f"CREATE DATABASE {PG_DATABASE}")
-        try:
-            results["postgresql"] = _run_worker(
-                "postgresql", {"DATABASE_URL": PG_SERVER + PG_DATABASE})
-        finally:
-            _pg_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+        with pg_database(PG_DATABASE) as url:
+            results["postgresql"] = _run_worker("postgresql", url)
         print(f"  PostgreSQL run: {time.perf_counter() - started:.1f} s", flush=True)
     else:
-        print(f"PostgreSQL UNREACHABLE at {PG_SERVER} ({pg_problem}): "
+        print(f"PostgreSQL UNREACHABLE at {PG_SERVER} ({problem}): "
               "reporting SQLite only", flush=True)
         results["postgresql"] = None
 
@@ -232,13 +193,12 @@ def main() -> int:
         verdict = "meets" if figure < TARGET_MS else "MISSES"
         print(f"worst p95 {figure:.1f} ms {verdict} the {TARGET_MS} ms target")
 
-    failed = results["sqlite"] is None or (pg_problem is None and results["postgresql"] is None)
-    print(json.dumps({"bench": "board_render", "figure": figure, "unit": "ms",
-                      "target": TARGET_MS, "baseline": None, "ratio": None, "quick": quick,
-                      "sqlite_p95_ms": worst["sqlite"], "postgresql_p95_ms": worst["postgresql"]}))
+    failed = results["sqlite"] is None or (problem is None and results["postgresql"] is None)
+    report("board_render", figure, unit="ms", target=TARGET_MS,
+           sqlite_p95_ms=worst["sqlite"], postgresql_p95_ms=worst["postgresql"])
     if failed:
         return 1
-    if pg_problem is not None and os.environ.get("CI") == "true":
+    if problem is not None and os.environ.get("CI") == "true":
         return 1
     return 0
 

@@ -13,8 +13,6 @@ Target: draw under 2 s. The figure is the slower of draw and re-run (median of
 
 from __future__ import annotations
 
-import json
-import os
 import statistics
 import sys
 import time
@@ -23,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import quick, report  # noqa: E402
 from _enforcement_data import registers  # noqa: E402
 
 from yingji.enforcement.draw import draw, inputs_document, rerun  # noqa: E402
@@ -32,8 +31,7 @@ TARGET_S = 2.0
 
 def main() -> None:
     """Time the draw and its verification re-run; print the JSON summary last."""
-    quick = os.environ.get("QUICK") == "1"
-    n_entities, n_inspectors = (20_000, 400) if quick else (100_000, 2_000)
+    n_entities, n_inspectors = (20_000, 400) if quick() else (100_000, 2_000)
     entities, inspectors, parameters = registers(n_entities, n_inspectors)
     seed = "5b0c2f6e" * 8
     draw_times, rerun_times = [], []
@@ -53,8 +51,7 @@ def main() -> None:
     print(f"draw {n_entities:,} entities × {n_inspectors:,} inspectors → {len(result.picks):,} picks: "
           f"{d:.3f} s; re-run from published inputs {r:.3f} s; identical: yes "
           f"(sha256 {first[:16]}…; target < {TARGET_S} s)")
-    print(json.dumps({"bench": "enforcement_draw", "figure": round(max(d, r), 3), "unit": "s",
-                      "target": TARGET_S, "baseline": None, "ratio": None, "quick": quick}))
+    report("enforcement_draw", round(max(d, r), 3), unit="s", target=TARGET_S)
 
 
 if __name__ == "__main__":

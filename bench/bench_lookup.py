@@ -11,8 +11,6 @@ box: 100,000 with the vectorised `lookup_many` and 10,000 one at a time with
 The last line is one JSON object with the lookup_many throughput.
 """
 
-import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -20,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import numpy as np  # noqa: E402
+from _common import quick, report  # noqa: E402
 
 from yingji.core import geo, regionpack  # noqa: E402
 
@@ -54,8 +53,7 @@ def build_index() -> tuple[geo.RegionIndex, dict[str, float]]:
 
 
 def main() -> None:
-    quick = os.environ.get("QUICK") == "1"
-    n_many, n_single = (10_000, 1_000) if quick else (100_000, 10_000)
+    n_many, n_single = (10_000, 1_000) if quick() else (100_000, 10_000)
     index, timings = build_index()
     for step, seconds in timings.items():
         print(f"{step:20s} {seconds * 1000:8.1f} ms")
@@ -86,15 +84,8 @@ def main() -> None:
     print(f"lookup:      {n_single} points in {single_seconds * 1000:.1f} ms = "
           f"{single_rate:,.0f} points/s ({single_seconds / n_single * 1e6:.1f} µs each)")
 
-    print(json.dumps({
-        "bench": "region_lookup",
-        "figure": round(many_rate),
-        "unit": "points/s",
-        "target": TARGET,
-        "baseline": "single_lookup",
-        "ratio": round(many_rate / single_rate, 2),
-        "quick": quick,
-    }))
+    report("region_lookup", round(many_rate), unit="points/s", target=TARGET, baseline="single_lookup",
+           ratio=round(many_rate / single_rate, 2))
 
 
 if __name__ == "__main__":

@@ -32,7 +32,6 @@ Last line: one JSON object (bench, figure, unit, target, baseline, ratio, quick)
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -42,7 +41,9 @@ import time
 import uuid
 from pathlib import Path
 
-QUICK = os.environ.get("QUICK") == "1"
+from _common import quick, report
+
+QUICK = quick()
 TARGET = 20_000
 P99_TARGET_MS = 1000
 RATE = float(os.environ.get("RATE", TARGET * 1.1))  # offered load, readings/s
@@ -282,15 +283,11 @@ def _main() -> None:
     print(f"database {connection.vendor}, readings per run {TOTAL:,}, sensors {N_SENSORS:,}, "
           f"load average {load:.1f}, "
           f"{time.perf_counter() - started:.0f} s")
-    print(json.dumps({
-        "bench": "monitoring_mqtt_end_to_end", "figure": two["readings_per_s"],
-        "unit": "readings/s", "target": TARGET, "baseline": "bare_mqtt_subscriber",
-        "ratio": round(two["readings_per_s"] / bare["readings_per_s"], 3), "quick": QUICK,
-        "p99_alarm_ms": two["p99_alarm_ms"], "p99_target_ms": P99_TARGET_MS,
-        "lost": two["lost"], "load_average": round(load, 1),
-        "workers_1": one, "workers_2_partitioned": two, "workers_2_round_robin": shared,
-        "bare": bare,
-    }, ensure_ascii=False))
+    report("monitoring_mqtt_end_to_end", two["readings_per_s"], unit="readings/s", target=TARGET,
+           baseline="bare_mqtt_subscriber", ratio=round(two["readings_per_s"] / bare["readings_per_s"], 3),
+           p99_alarm_ms=two["p99_alarm_ms"], p99_target_ms=P99_TARGET_MS, lost=two["lost"],
+           load_average=round(load, 1), workers_1=one, workers_2_partitioned=two,
+           workers_2_round_robin=shared, bare=bare)
 
 
 if __name__ == "__main__":

@@ -8,15 +8,14 @@ Last line: one JSON object (bench, figure, unit, target, baseline, ratio, quick)
 
 from __future__ import annotations
 
-import json
-import os
 import time
 
 import numpy as np
+from _common import quick, report
 
 from yingji.monitoring.rules import Engine, Rule
 
-QUICK = os.environ.get("QUICK") == "1"
+QUICK = quick()
 N_SENSORS = 10_000 if QUICK else 50_000
 TICKS = 30 if QUICK else 120           # one reading per sensor per tick (60 s apart)
 TARGET = 2_000_000
@@ -67,11 +66,8 @@ def main() -> None:
     print(f"sensors {n}, readings {total:,}, alarm changes {changes:,}")
     print(f"rule engine: {engine_rate:,.0f} readings/s ({engine_s:.2f} s)")
     print(f"plain numpy pass: {plain_rate:,.0f} readings/s ({plain_s:.2f} s)")
-    print(json.dumps({
-        "bench": "monitoring_rule_engine", "figure": round(engine_rate), "unit": "readings/s",
-        "target": TARGET, "baseline": "plain_numpy_thresholds_and_max",
-        "ratio": round(engine_rate / plain_rate, 3), "quick": QUICK,
-    }))
+    report("monitoring_rule_engine", round(engine_rate), unit="readings/s", target=TARGET,
+           baseline="plain_numpy_thresholds_and_max", ratio=round(engine_rate / plain_rate, 3))
 
 
 if __name__ == "__main__":

@@ -9,14 +9,14 @@ Needs no Django: the parser is pure.
 
 from __future__ import annotations
 
-import json
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
+from _common import percentile, quick, report  # noqa: E402
 
 from yingji.workplan.parser import GUANGZHOU_2022_PLAN, parse_plan  # noqa: E402
 
@@ -25,8 +25,7 @@ TARGET_MS = 50
 
 def main() -> None:
     """Time N parses of the seed and print p50/p95, then the JSON summary line."""
-    quick = os.environ.get("QUICK") == "1"
-    runs = 50 if quick else 200
+    runs = 50 if quick() else 200
     data = GUANGZHOU_2022_PLAN.read_bytes()
     parse_plan(data)  # warm-up: compiled regexes, first imports
     times = []
@@ -35,12 +34,10 @@ def main() -> None:
         plan = parse_plan(data)
         times.append((time.perf_counter() - started) * 1000)
     assert len(plan.tasks) == 61
-    cuts = statistics.quantiles(times, n=100, method="inclusive")
-    p50, p95 = statistics.median(times), cuts[94]
+    p50, p95 = statistics.median(times), percentile(times, 95)
     print(f"parse seed ({len(data):,} bytes, {len(plan.tasks)} tasks) x {runs}: "
           f"p50 {p50:.2f} ms, p95 {p95:.2f} ms (target < {TARGET_MS} ms)")
-    print(json.dumps({"bench": "parse_seed", "figure": round(p95, 3), "unit": "ms",
-                      "target": TARGET_MS, "baseline": None, "ratio": None, "quick": quick}))
+    report("parse_seed", round(p95, 3), unit="ms", target=TARGET_MS)
 
 
 if __name__ == "__main__":

@@ -12,11 +12,10 @@ delivery job per notification on the Huey queue. Each run uses a new incident.
 
 from __future__ import annotations
 
-import json
-import os
 import statistics
 import time
 
+from _common import quick, report
 from _response_setup import departments_with_people, duty_officer, plan_with_cards, setup_django
 
 TARGET_S = 1.0
@@ -24,8 +23,7 @@ DEPARTMENTS = 60
 
 
 def main() -> None:
-    quick = os.environ.get("QUICK") == "1"
-    runs = 5 if quick else 20
+    runs = 5 if quick() else 20
     setup_django()
     from django.utils import timezone
 
@@ -49,8 +47,7 @@ def main() -> None:
     worst = max(times)
     print(f"{runs} activations × {DEPARTMENTS} departments ({2 * DEPARTMENTS} notifications each)")
     print(f"median {statistics.median(times) * 1000:.0f} ms, max {worst * 1000:.0f} ms (target {TARGET_S * 1000:.0f} ms)")
-    print(json.dumps({"bench": "response_activation_60_departments", "figure": round(worst, 4), "unit": "s",
-                      "target": TARGET_S, "baseline": None, "ratio": None, "quick": quick}))
+    report("response_activation_60_departments", round(worst, 4), unit="s", target=TARGET_S)
 
 
 if __name__ == "__main__":

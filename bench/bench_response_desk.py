@@ -13,19 +13,17 @@ with Django's test client (full middleware, template rendering).
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 import statistics
 import time
 
+from _common import percentile, quick, report
 from _response_setup import departments_with_people, duty_officer, plan_with_cards, setup_django
 
 TARGET_MS = 200.0
 
 
 def main() -> None:
-    quick = os.environ.get("QUICK") == "1"
-    n = 40 if quick else 200
+    n = 40 if quick() else 200
     setup_django()
     from django.test import Client
     from django.utils import timezone
@@ -63,11 +61,10 @@ def main() -> None:
         r = client.get("/response/")
         times.append((time.perf_counter() - t0) * 1000)
         assert r.status_code == 200
-    p95 = statistics.quantiles(times, n=100, method="inclusive")[94]
+    p95 = percentile(times, 95)
     print(f"open items {items}, requests {n}, page {len(r.content) // 1024} KiB")
     print(f"p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms (target {TARGET_MS:.0f} ms)")
-    print(json.dumps({"bench": "response_duty_desk_1000_open", "figure": round(p95, 2), "unit": "ms",
-                      "target": TARGET_MS, "baseline": None, "ratio": None, "quick": quick}))
+    report("response_duty_desk_1000_open", round(p95, 2), unit="ms", target=TARGET_MS)
 
 
 if __name__ == "__main__":

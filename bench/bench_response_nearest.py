@@ -11,14 +11,13 @@ distances to every resource and a full sort, then the capability filter.
 
 from __future__ import annotations
 
-import json
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from _common import percentile, quick, report
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
@@ -29,13 +28,8 @@ CAPS = ["排涝", "水上救援", "城市搜救", "危化处置", "医疗救护"
         "电力保障", "地质灾害", "直升机起降", "生活保障"]
 
 
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[94]
-
-
 def main() -> None:
-    quick = os.environ.get("QUICK") == "1"
-    n, queries = 100_000, (300 if quick else 2_000)
+    n, queries = 100_000, (300 if quick() else 2_000)
     rng = np.random.default_rng(2022)
     lons = rng.uniform(112.95, 114.05, n)
     lats = rng.uniform(22.55, 23.93, n)
@@ -62,13 +56,12 @@ def main() -> None:
         naive.append((time.perf_counter() - t0) * 1000)
         if [h.id for h in hits] != brute:
             raise SystemExit(f"query {q}: index and brute force disagree")
-    figure, base = p95(fast), p95(naive)
+    figure, base = percentile(fast, 95), percentile(naive, 95)
     print(f"resources {n:,}, queries {queries}, index build {build_ms:.0f} ms")
     print(f"nearest 10: p50 {statistics.median(fast):.2f} ms, p95 {figure:.2f} ms (target {TARGET_MS} ms)")
     print(f"naive sort: p50 {statistics.median(naive):.2f} ms, p95 {base:.2f} ms")
-    print(json.dumps({"bench": "response_nearest_10_of_100k", "figure": round(figure, 3), "unit": "ms",
-                      "target": TARGET_MS, "baseline": "naive_full_sort", "ratio": round(figure / base, 4),
-                      "quick": quick}))
+    report("response_nearest_10_of_100k", round(figure, 3), unit="ms", target=TARGET_MS,
+           baseline="naive_full_sort", ratio=round(figure / base, 4))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _risk_bench  # noqa: E402
+from _common import percentile  # noqa: E402
 
 DISTRICTS = ["440103", "440104", "440105", "440106", "440111", "440112", "440113", "440114",
              "440115", "440117", "440118"]
@@ -54,7 +55,7 @@ def measure() -> dict:
 
     times = [_risk_bench.timed_get(client, "/risk/hazards/", params()) for _ in range(requests + 5)][5:]
     return {"p50_ms": round(statistics.median(times), 1),
-            "p95_ms": round(_risk_bench.percentile(times, 95), 1), "requests": requests}
+            "p95_ms": round(percentile(times, 95), 1), "requests": requests}
 
 
 if __name__ == "__main__":

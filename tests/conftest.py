@@ -56,6 +56,33 @@ def browser():
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+@pytest.fixture
+def logged_in_page(browser, live_server):
+    """A factory for browser tests: `page = logged_in_page(user)` is a new page
+    in its own browser context (its own cookies, so two users can work side by
+    side), already logged in as `user` (a User or a username).
+
+    The login is Django's own: the test client's force_login creates the
+    session and its cookie is handed to the browser, so no test depends on the
+    login form's markup or on a user's password."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    def make(user):
+        if isinstance(user, str):
+            user = get_user_model().objects.get(username=user)
+        client = Client()
+        client.force_login(user)
+        context = browser.new_context()
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
+                              "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                              "url": live_server.url}])
+        return context.new_page()
+
+    return make
+
+
 @pytest.fixture(scope="session")
 def _end_stray_sessions_at_exit(django_db_setup, django_db_blocker):
     """At the end of a run that used the live server on PostgreSQL, end the test

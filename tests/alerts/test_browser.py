@@ -9,18 +9,9 @@ from yingji.alerts.models import Alert
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _login(page, base, name):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", name)
-    page.fill("input[name=password]", "pw-123456")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
-
-
-def test_draw_a_circle_submit_and_approve(live_server, browser, city, people, subscribers):
+def test_draw_a_circle_submit_and_approve(live_server, logged_in_page, city, people, subscribers):
     base = live_server.url
-    page = browser.new_page()
-    _login(page, base, "sanfang")
+    page = logged_in_page("sanfang")
     page.goto(f"{base}/alerts/new/")
     page.wait_for_selector("#alert-draw-map .leaflet-draw-draw-circle")
     page.click(".leaflet-draw-draw-circle")
@@ -43,8 +34,7 @@ def test_draw_a_circle_submit_and_approve(live_server, browser, city, people, su
     alert = Alert.objects.get()
     assert alert.areas.get().kind == "circle" and alert.state == "review"
 
-    other = browser.new_page()
-    _login(other, base, "leader")
+    other = logged_in_page("leader")
     other.goto(f"{base}/alerts/{alert.pk}/")
     other.click("text=批准发布")
     other.wait_for_selector("#alert-state:has-text('已发布')")

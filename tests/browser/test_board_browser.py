@@ -10,17 +10,12 @@ from yingji.workplan.models import ProgressReport
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_department_user_reports_progress_on_the_board(live_server, browser):
+def test_department_user_reports_progress_on_the_board(live_server, logged_in_page):
     w = plan_with_tasks()
     user("zonghe", department=w["zonghe"])
     t3 = w["t3"]
 
-    page = browser.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "zonghe")
-    page.fill("input[name=password]", "pw-123456")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    page = logged_in_page("zonghe")
 
     page.goto(f"{live_server.url}/plans/{w['plan'].pk}/")
     assert "挂图作战" in page.inner_text("h1")

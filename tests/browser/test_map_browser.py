@@ -9,23 +9,14 @@ from tests.workplan.factories import user
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _login(page, base):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", "viewer")
-    page.fill("input[name=password]", "pw-123456")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
-
-
 def _checked(page, title: str) -> bool:
     return page.locator(".yingji-layers label", has_text=title).locator("input").is_checked()
 
 
-def test_map_opens_with_a_preset_of_layers(live_server, browser):
+def test_map_opens_with_a_preset_of_layers(live_server, logged_in_page):
     call_command("regions", "load", "guangzhou")
     user("viewer")
-    page = browser.new_page()
-    _login(page, live_server.url)
+    page = logged_in_page("viewer")
     page.goto(f"{live_server.url}/map/")
     page.wait_for_selector(".yingji-layers label")
     assert _checked(page, "区界") and not _checked(page, "镇街界")

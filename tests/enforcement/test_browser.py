@@ -14,14 +14,9 @@ from yingji.enforcement.models import Inspection
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_plan_drawn_verified_carried_out_and_published(live_server, browser):
+def test_plan_drawn_verified_carried_out_and_published(live_server, browser, logged_in_page):
     w = f.world()
-    page = browser.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "zhifa")
-    page.fill("input[name=password]", "pw-123456")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    page = logged_in_page("zhifa")
 
     page.goto(f"{live_server.url}/enforcement/plans/{w['plan'].pk}/")
     assert page.inner_text("#plan-seed") == w["plan"].seed

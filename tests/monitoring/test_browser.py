@@ -14,30 +14,20 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 MIN = 60_000
 
 
-def _login(browser, base, username):
-    page = browser.new_context().new_page()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pw-123456")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
-    return page
-
-
 def _layer_count(page, title):
     label = page.locator(".yingji-layers label", has_text=title)
     label.locator(".state", has_text="(").wait_for()
     return label.locator(".state").inner_text()
 
 
-def test_duty_officer_handles_alarms_and_leader_saves_a_rule(live_server, browser, world):
+def test_duty_officer_handles_alarms_and_leader_saves_a_rule(live_server, logged_in_page, world):
     t0 = services.now_ms() - 30 * MIN
     services.Ingestor().ingest([("RG-001", t0 + i * MIN, 3.0 + i, "mm") for i in range(5)]
                                + [("RG-002", t0, 35.0, "mm")], source="t")  # 25 mm blue, 35 mm yellow
     blue, yellow = Alarm.objects.get(sensor__code="RG-001"), Alarm.objects.get(sensor__code="RG-002")
     base = live_server.url
 
-    page = _login(browser, base, "duty")
+    page = logged_in_page("duty")
     page.goto(f"{base}/monitoring/")
     # The map link opens the one map with the monitoring layers: sensors by level.
     page.click("text=在一张图查看传感器与报警级别")
@@ -66,7 +56,7 @@ def test_duty_officer_handles_alarms_and_leader_saves_a_rule(live_server, browse
     page.wait_for_selector("svg[aria-label=读数曲线] polyline")
     assert "最近 24 小时读数(5 条)" in page.inner_text("main")
 
-    page = _login(browser, base, make_user("leader", role=Role.LEADER).username)
+    page = logged_in_page(make_user("leader", role=Role.LEADER))
     page.goto(f"{base}/monitoring/rules/")
     page.click("text=新建规则")
     page.fill("input[name=name]", "30分钟雨量")

@@ -15,18 +15,13 @@ from .conftest import make_user
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_alert_to_activated_plan_on_the_desk_and_the_map(live_server, browser, tianhe):
+def test_alert_to_activated_plan_on_the_desk_and_the_map(live_server, logged_in_page, tianhe):
     plans.load_red_rainstorm()
     make_user("duty", role="duty_officer")
     alert_published.send(sender=None, alert_id=1, identifier="GZ-RED-1", status="Actual", msg_type="Alert",
                          event="暴雨红色预警信号", level="red", severity="Extreme", area_codes=["440106001"],
                          exercise=False, at=timezone.now())
-    page = browser.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "duty")
-    page.fill("input[name=password]", "pw-123456")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    page = logged_in_page("duty")
 
     page.goto(f"{live_server.url}/response/")
     assert "预警发布:暴雨红色预警信号" in page.inner_text("#desk-items")

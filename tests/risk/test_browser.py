@@ -13,20 +13,11 @@ from .test_ledger import ENT_HEADERS, xlsx
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def login(page, url, username):
-    page.goto(f"{url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pw-123456")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{url}/")
-
-
-def test_district_staff_rectify_a_hazard_and_upload_a_ledger(live_server, browser, chem, people,
+def test_district_staff_rectify_a_hazard_and_upload_a_ledger(live_server, logged_in_page, chem, people,
                                                             tmp_path):
     hazard = services.create_hazard(chem, description="消防通道堵塞", source="public_report",
                                     found_on=dt.date(2026, 3, 2))
-    page = browser.new_page()
-    login(page, live_server.url, "tianhe")
+    page = logged_in_page("tianhe")
     page.goto(f"{live_server.url}/risk/hazards/")
     page.click(f"text={hazard.code}")
     assert page.inner_text("#hazard-state") == "已上报"

@@ -24,12 +24,7 @@ from yingji.alerts import workflow as wf
 from yingji.alerts.models import Alert, IncomingCap, Subscriber, SubscriberGroup
 from yingji.core import channelconfig
 from yingji.core.models import AuditEntry, Region
-
-
-def _errors(exc: ValidationError) -> str:
-    if hasattr(exc, "message_dict"):
-        return ";".join(m for ms in exc.message_dict.values() for m in ms)
-    return ";".join(exc.messages)
+from yingji.core.viewhelpers import error_text
 
 
 def _form_context() -> dict:
@@ -121,7 +116,7 @@ def alert_create(request):
             alert = services.create_draft(request.user,
                                           spec_from_post(request.POST, files=request.FILES))
         except ValidationError as exc:
-            messages.error(request, _errors(exc))
+            messages.error(request, error_text(exc))
             context["post"] = request.POST
             return render(request, "alerts/alert_form.html", context, status=422)
         if request.POST.get("submit_now"):
@@ -185,7 +180,7 @@ def alert_edit(request, pk: int):
             messages.error(request, "失效时间格式不正确")
             return render(request, "alerts/alert_edit.html", context, status=422)
         except ValidationError as exc:
-            messages.error(request, _errors(exc))
+            messages.error(request, error_text(exc))
             return render(request, "alerts/alert_edit.html", context, status=422)
         messages.success(request, "草稿已修改")
         return redirect("alerts:detail", alert.pk)
@@ -255,7 +250,7 @@ def alert_action(request, pk: int, action: str):
         else:
             raise Http404
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     except ValueError:
         messages.error(request, "请填写有效的数值")
     else:
@@ -308,7 +303,7 @@ def incoming_detail(request, pk: int):
                 hazard=request.POST.get("hazard") or None,
                 colour=request.POST.get("colour") or None)
         except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, _errors(exc) if isinstance(exc, ValidationError) else str(exc))
+            messages.error(request, error_text(exc))
             return render(request, "alerts/incoming_detail.html", context, status=422)
         messages.success(request, "已生成本地转发预警并提交审核")
         return redirect("alerts:detail", alert.pk)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from django.contrib import messages
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from yingji.core.models import Department
 from yingji.core.scope import scope_for
+from yingji.core.viewhelpers import act, error_text
 from yingji.enforcement import casefsm, lookback, services
 from yingji.enforcement.models import (
     JOINT_PUNISHMENTS,
@@ -34,10 +35,6 @@ from yingji.enforcement.models import (
 from yingji.risk.models import Enterprise
 
 
-def _errors(exc: ValidationError) -> str:
-    return ";".join(exc.messages)
-
-
 def _staff(request) -> None:
     scope = scope_for(request.user)
     if not (scope.sees_all or scope.department_ids or scope.region_codes):
@@ -49,23 +46,19 @@ def plan_list(request):
     """The plans; a form to create one (year, proportions per category, deadlines)."""
     _staff(request)
     if request.method == "POST":
-        try:
-            plan = services.create_plan(
-                request.user, year=int(request.POST.get("year", "")),
-                title=request.POST.get("title", ""),
-                department=get_object_or_404(Department, pk=request.POST.get("department")),
-                proportions=services.parse_proportions(request.POST.get("proportions", "")),
-                default_proportion=float(request.POST.get("default_proportion") or 0.05),
-                key_date_count=int(request.POST.get("key_date_count") or 3),
-                publication_workdays=int(request.POST.get("publication_workdays") or 20),
-                max_per_inspector=int(request.POST["max_per_inspector"])
-                if request.POST.get("max_per_inspector") else None)
-            return redirect("enforcement:plan", plan.pk)
-        except ValueError:
-            messages.error(request, "年度、比例或天数须为数字")
-        except ValidationError as exc:
-            messages.error(request, _errors(exc))
-        return redirect("enforcement:plans")
+        return act(request, lambda: services.create_plan(
+            request.user, year=int(request.POST.get("year", "")),
+            title=request.POST.get("title", ""),
+            department=get_object_or_404(Department, pk=request.POST.get("department")),
+            proportions=services.parse_proportions(request.POST.get("proportions", "")),
+            default_proportion=float(request.POST.get("default_proportion") or 0.05),
+            key_date_count=int(request.POST.get("key_date_count") or 3),
+            publication_workdays=int(request.POST.get("publication_workdays") or 20),
+            max_per_inspector=int(request.POST["max_per_inspector"])
+            if request.POST.get("max_per_inspector") else None),
+            success=None, redirect_to=lambda plan: ("enforcement:plan", plan.pk),
+            on_error="enforcement:plans", errors=(ValidationError,),
+            bad_input="年度、比例或天数须为数字")
     plans = [{"plan": p, **services.plan_counts(p)}
              for p in InspectionPlan.objects.select_related("department")]
     scope = scope_for(request.user)
@@ -131,10 +124,10 @@ def plan_action(request, plan_id: int, action: str):
         else:
             raise Http404
     except services.DrawRefused as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
         return redirect("enforcement:draw", exc.draw.pk)
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     return redirect("enforcement:plan", plan.pk)
 
 
@@ -239,28 +232,20 @@ def inspection_record(request, inspection_id: int):
                 major=bool(request.POST.get(f"major_{code}")),
                 corrected=bool(request.POST.get(f"corrected_{code}")),
                 harm=bool(request.POST.get(f"harm_{code}"))))
-    try:
-        day = dt.date.fromisoformat(request.POST.get("inspected_on", ""))
-        services.record_inspection(inspection, request.user, inspected_on=day,
-                                   summary=request.POST.get("summary", ""), findings=findings)
-        messages.success(request, f"已录入检查结果:{inspection.get_outcome_display()}")
-    except ValueError:
-        messages.error(request, "检查日期格式应为 YYYY-MM-DD")
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-    return redirect("enforcement:inspection", inspection.pk)
+    return act(request, lambda: services.record_inspection(
+        inspection, request.user, inspected_on=dt.date.fromisoformat(request.POST.get("inspected_on", "")),
+        summary=request.POST.get("summary", ""), findings=findings),
+        success=lambda _: f"已录入检查结果:{inspection.get_outcome_display()}",
+        redirect_to=("enforcement:inspection", inspection.pk), errors=(ValidationError,),
+        bad_input="检查日期格式应为 YYYY-MM-DD")
 
 
 @login_required
 @require_POST
 def inspection_publish(request, inspection_id: int):
     inspection = _visible_inspection(request, inspection_id)
-    try:
-        services.publish(inspection, request.user)
-        messages.success(request, "检查结果已公示")
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-    return redirect("enforcement:inspection", inspection.pk)
+    return act(request, lambda: services.publish(inspection, request.user), success="检查结果已公示",
+               redirect_to=("enforcement:inspection", inspection.pk), errors=(ValidationError,))
 
 
 @login_required
@@ -298,17 +283,13 @@ def case_detail(request, case_id: int):
 def case_transition(request, case_id: int):
     case = _visible_case(request, case_id)
     raw_amount = request.POST.get("amount", "").strip()
-    try:
-        amount = Decimal(raw_amount) if raw_amount else None
-        on = dt.date.fromisoformat(request.POST["on"]) if request.POST.get("on") else None
-        services.transition_case(case, request.POST.get("action", ""), request.user,
-                                 comment=request.POST.get("comment", ""), amount=amount, on=on)
-        messages.success(request, f"案件已转为“{case.get_state_display()}”")
-    except (InvalidOperation, ValueError):
-        messages.error(request, "金额或日期格式不正确")
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-    return redirect("enforcement:case", case.pk)
+    return act(request, lambda: services.transition_case(
+        case, request.POST.get("action", ""), request.user, comment=request.POST.get("comment", ""),
+        amount=Decimal(raw_amount) if raw_amount else None,
+        on=dt.date.fromisoformat(request.POST["on"]) if request.POST.get("on") else None),
+        success=lambda _: f"案件已转为“{case.get_state_display()}”",
+        redirect_to=("enforcement:case", case.pk), errors=(ValidationError,),
+        bad_input="金额或日期格式不正确")
 
 
 @login_required
@@ -332,7 +313,7 @@ def dishonesty(request):
         except ValueError:
             messages.error(request, "日期或期限格式不正确")
         except ValidationError as exc:
-            messages.error(request, _errors(exc))
+            messages.error(request, error_text(exc))
         return redirect("enforcement:dishonesty")
     return render(request, "enforcement/dishonesty.html", {
         "listings": DishonestyListing.objects.select_related("enterprise", "decided_by", "case"),
@@ -346,15 +327,11 @@ def dishonesty(request):
 @require_POST
 def dishonesty_remove(request, listing_id: int):
     listing = get_object_or_404(DishonestyListing, pk=listing_id)
-    try:
-        services.remove_early(listing, request.user, reason=request.POST.get("reason", ""),
-                              on=dt.date.fromisoformat(request.POST.get("on", "")))
-        messages.success(request, "已提前移出名单")
-    except ValueError:
-        messages.error(request, "日期格式不正确")
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-    return redirect("enforcement:dishonesty")
+    return act(request, lambda: services.remove_early(
+        listing, request.user, reason=request.POST.get("reason", ""),
+        on=dt.date.fromisoformat(request.POST.get("on", ""))),
+        success="已提前移出名单", redirect_to="enforcement:dishonesty", errors=(ValidationError,),
+        bad_input="日期格式不正确")
 
 
 @login_required
@@ -365,7 +342,7 @@ def statistics(request):
     try:
         rows = services.statistics(year, by, request.user)
     except ValidationError as exc:
-        raise Http404(_errors(exc)) from exc
+        raise Http404(error_text(exc)) from exc
     late = services.late_publications(services.today()).filter(
         pk__in=services.visible_inspections(request.user).values("pk"))
     return render(request, "enforcement/statistics.html", {

@@ -15,11 +15,12 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from yingji.core.models import Department, Region, RegionLevel
+from yingji.core.viewhelpers import act, error_text
 from yingji.enforcement import lookback
 from yingji.enforcement import lookbackrules as rules
 from yingji.enforcement.models import LookbackCase, LookbackItem
 from yingji.enforcement.services import today
-from yingji.enforcement.views import _errors, _staff
+from yingji.enforcement.views import _staff
 from yingji.risk.models import Accident, Enterprise
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -68,13 +69,11 @@ def lookback_mark_typical(request):
     if accident is None:
         messages.error(request, f"没有编号为“{code}”的事故")
         return redirect("enforcement:lookbacks")
-    try:
-        case = lookback.mark_typical(accident, request.user, reason=request.POST.get("reason", ""))
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-        return redirect("enforcement:lookbacks")
-    messages.success(request, f"已将 {accident.code} 列为典型事故并启动整改评估")
-    return redirect("enforcement:lookback", case.pk)
+    return act(request, lambda: lookback.mark_typical(accident, request.user,
+                                                      reason=request.POST.get("reason", "")),
+               success=f"已将 {accident.code} 列为典型事故并启动整改评估",
+               redirect_to=lambda case: ("enforcement:lookback", case.pk),
+               on_error="enforcement:lookbacks", errors=(ValidationError,))
 
 
 def _visible(request, case_id: int) -> LookbackCase:
@@ -113,16 +112,12 @@ def lookback_detail(request, case_id: int):
 @require_POST
 def lookback_report(request, case_id: int):
     case = _visible(request, case_id)
-    try:
-        lookback.record_report(case, request.user,
-                               approved_on=dt.date.fromisoformat(request.POST.get("approved_on", "")),
-                               approver=request.POST.get("approver", ""))
-        messages.success(request, f"已录入调查报告批复,评估期限 {case.due_on}")
-    except ValueError:
-        messages.error(request, "批复日期格式应为 YYYY-MM-DD")
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-    return redirect("enforcement:lookback", case.pk)
+    return act(request, lambda: lookback.record_report(
+        case, request.user, approved_on=dt.date.fromisoformat(request.POST.get("approved_on", "")),
+        approver=request.POST.get("approver", "")),
+        success=lambda _: f"已录入调查报告批复,评估期限 {case.due_on}",
+        redirect_to=("enforcement:lookback", case.pk), errors=(ValidationError,),
+        bad_input="批复日期格式应为 YYYY-MM-DD")
 
 
 @login_required
@@ -147,7 +142,7 @@ def lookback_add_item(request, case_id: int):
     except ValueError:
         messages.error(request, "时限须为工作日天数")
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     return redirect("enforcement:lookback", case.pk)
 
 
@@ -156,45 +151,35 @@ def lookback_add_item(request, case_id: int):
 def lookback_progress(request, item_id: int):
     item = get_object_or_404(LookbackItem, pk=item_id)
     case = _visible(request, item.case_id)
-    try:
-        raw = request.POST.get("done_on")
-        lookback.report_progress(item, request.user, status=request.POST.get("status", ""),
-                                 evidence=request.POST.get("evidence", ""),
-                                 done_on=dt.date.fromisoformat(raw) if raw else None)
-        messages.success(request, f"已更新落实情况:{item.get_status_display()}")
-    except ValueError:
-        messages.error(request, "落实日期格式应为 YYYY-MM-DD")
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-    return redirect("enforcement:lookback", case.pk)
+    raw = request.POST.get("done_on")
+    return act(request, lambda: lookback.report_progress(
+        item, request.user, status=request.POST.get("status", ""),
+        evidence=request.POST.get("evidence", ""), done_on=dt.date.fromisoformat(raw) if raw else None),
+        success=lambda _: f"已更新落实情况:{item.get_status_display()}",
+        redirect_to=("enforcement:lookback", case.pk), errors=(ValidationError,),
+        bad_input="落实日期格式应为 YYYY-MM-DD")
 
 
 @login_required
 @require_POST
 def lookback_transition(request, case_id: int):
     case = _visible(request, case_id)
-    try:
-        lookback.transition(case, request.POST.get("action", ""), request.user,
-                            comment=request.POST.get("comment", ""),
-                            conclusion=request.POST.get("conclusion") or None)
-        messages.success(request, f"评估已转为“{case.get_state_display()}”"
-                         + (f",结论:{case.get_conclusion_display()}" if case.conclusion else ""))
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-    return redirect("enforcement:lookback", case.pk)
+    return act(request, lambda: lookback.transition(
+        case, request.POST.get("action", ""), request.user, comment=request.POST.get("comment", ""),
+        conclusion=request.POST.get("conclusion") or None),
+        success=lambda _: f"评估已转为“{case.get_state_display()}”"
+        + (f",结论:{case.get_conclusion_display()}" if case.conclusion else ""),
+        redirect_to=("enforcement:lookback", case.pk), errors=(ValidationError,))
 
 
 @login_required
 @require_POST
 def lookback_hazards(request, case_id: int):
     case = _visible(request, case_id)
-    try:
-        made = lookback.findings_to_hazards(case, request.user)
-        messages.success(request, "已转为隐患:" + "、".join(h.code for h in made) if made
-                         else "没有需要转为隐患的整改措施")
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-    return redirect("enforcement:lookback", case.pk)
+    return act(request, lambda: lookback.findings_to_hazards(case, request.user),
+               success=lambda made: "已转为隐患:" + "、".join(h.code for h in made) if made
+               else "没有需要转为隐患的整改措施",
+               redirect_to=("enforcement:lookback", case.pk), errors=(ValidationError,))
 
 
 @login_required

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from yingji.core.models import Role
 from yingji.core.scope import scope_for
+from yingji.core.viewhelpers import act
 from yingji.response import cards, dispatch, drills, levels, plans, services, triggers
 from yingji.response.models import (
     ActionCard,
@@ -40,23 +40,6 @@ from yingji.response.models import (
 
 DESK_ROWS = 50  # per section of the duty desk; counts above each section are complete
 ERRORS = (ValidationError, PermissionDenied, cards.TransitionError, dispatch.OrderTransitionError, ValueError)
-
-
-def _message(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return ";".join(exc.messages)
-    return str(exc) or "无权执行此操作"
-
-
-def _run(request, action: Callable[[], Any], ok: str, back: str) -> HttpResponse:
-    """Run one service action; success and errors come back as messages."""
-    try:
-        action()
-    except ERRORS as exc:
-        messages.error(request, _message(exc))
-    else:
-        messages.success(request, ok)
-    return redirect(back)
 
 
 def _sees(request) -> None:
@@ -110,44 +93,37 @@ def handover(request):
     if shift is None:
         messages.error(request, "当前没有值班班次")
         return redirect("response:desk")
-    return _run(request, lambda: services.handover(shift, request.POST.get("text", ""), user=request.user),
-                "交接班记录已保存", "response:desk")
+    return act(request, lambda: services.handover(shift, request.POST.get("text", ""), user=request.user),
+               success="交接班记录已保存", redirect_to="response:desk", errors=ERRORS)
 
 
 @login_required
 @require_POST
 def desk_item_accept(request, item_id: int):
     item = get_object_or_404(DeskItem, pk=item_id)
-    try:
-        incident = services.accept_desk_item(item, user=request.user,
-                                             incident_type=request.POST.get("incident_type") or None)
-    except ERRORS as exc:
-        messages.error(request, _message(exc))
-        return redirect("response:desk")
-    messages.success(request, "已登记突发事件")
-    return redirect("response:incident", incident.pk)
+    return act(request, lambda: services.accept_desk_item(
+        item, user=request.user, incident_type=request.POST.get("incident_type") or None),
+        success="已登记突发事件", redirect_to=lambda incident: ("response:incident", incident.pk),
+        on_error="response:desk", errors=ERRORS)
 
 
 @login_required
 @require_POST
 def desk_item_dismiss(request, item_id: int):
     item = get_object_or_404(DeskItem, pk=item_id)
-    return _run(request, lambda: services.dismiss_desk_item(item, user=request.user), "已忽略", "response:desk")
+    return act(request, lambda: services.dismiss_desk_item(item, user=request.user),
+               success="已忽略", redirect_to="response:desk", errors=ERRORS)
 
 
 @login_required
 @require_POST
 def desk_item_stand_down(request, item_id: int):
     item = get_object_or_404(DeskItem, pk=item_id)
-    try:
-        done = services.confirm_stand_down(item, user=request.user)
-    except ERRORS as exc:
-        messages.error(request, _message(exc))
-        return redirect("response:desk")
-    messages.success(request, "已确认:" + ";".join(done))
-    if item.incident_id:
-        return redirect("response:incident", item.incident_id)
-    return redirect("response:desk")
+    return act(request, lambda: services.confirm_stand_down(item, user=request.user),
+               success=lambda done: "已确认:" + ";".join(done),
+               redirect_to=lambda _: ("response:incident", item.incident_id) if item.incident_id
+               else "response:desk",
+               on_error="response:desk", errors=ERRORS)
 
 
 # ----------------------------------------------------------------- incidents
@@ -168,22 +144,19 @@ def incident_list(request):
 @login_required
 @require_POST
 def incident_create(request):
-    try:
-        p = request.POST
-        occurred = p.get("occurred_at")
-        incident = services.register_incident(services.IncidentInput(
-            title=p.get("title", ""), incident_type=p.get("incident_type", ""),
-            occurred_at=timezone.make_aware(dt.datetime.fromisoformat(occurred)) if occurred else timezone.now(),
-            lon=_float(p.get("lon"), None), lat=_float(p.get("lat"), None), crs=p.get("crs") or "wgs84",
-            address=p.get("address", ""), summary=p.get("summary", ""), deaths=_int(p.get("deaths")),
-            missing=_int(p.get("missing")), injured=_int(p.get("injured")),
-            economic_loss=_float(p.get("economic_loss")) or 0.0, evacuated=_int(p.get("evacuated")),
-            is_exercise=bool(p.get("is_exercise"))), user=request.user)
-    except ERRORS as exc:
-        messages.error(request, _message(exc))
-        return redirect("response:incidents")
-    messages.success(request, f"已登记:{incident}({incident.get_level_display()})")
-    return redirect("response:incident", incident.pk)
+    p = request.POST
+    occurred = p.get("occurred_at")
+    return act(request, lambda: services.register_incident(services.IncidentInput(
+        title=p.get("title", ""), incident_type=p.get("incident_type", ""),
+        occurred_at=timezone.make_aware(dt.datetime.fromisoformat(occurred)) if occurred else timezone.now(),
+        lon=_float(p.get("lon"), None), lat=_float(p.get("lat"), None), crs=p.get("crs") or "wgs84",
+        address=p.get("address", ""), summary=p.get("summary", ""), deaths=_int(p.get("deaths")),
+        missing=_int(p.get("missing")), injured=_int(p.get("injured")),
+        economic_loss=_float(p.get("economic_loss")) or 0.0, evacuated=_int(p.get("evacuated")),
+        is_exercise=bool(p.get("is_exercise"))), user=request.user),
+        success=lambda incident: f"已登记:{incident}({incident.get_level_display()})",
+        redirect_to=lambda incident: ("response:incident", incident.pk),
+        on_error="response:incidents", errors=ERRORS)
 
 
 @login_required
@@ -221,18 +194,19 @@ def _order_next() -> dict[str, list[tuple[str, str]]]:
 def incident_report(request, incident_id: int):
     incident = get_object_or_404(Incident, pk=incident_id)
     p = request.POST
-    return _run(request, lambda: services.add_report(
+    return act(request, lambda: services.add_report(
         incident, text=p.get("text", ""), deaths=_int(p.get("deaths")), missing=_int(p.get("missing")),
         injured=_int(p.get("injured")), economic_loss=_float(p.get("economic_loss")) or 0.0,
-        evacuated=_int(p.get("evacuated")), user=request.user), "续报已登记", f"/response/incidents/{incident.pk}/")
+        evacuated=_int(p.get("evacuated")), user=request.user),
+        success="续报已登记", redirect_to=f"/response/incidents/{incident.pk}/", errors=ERRORS)
 
 
 @login_required
 @require_POST
 def incident_close(request, incident_id: int):
     incident = get_object_or_404(Incident, pk=incident_id)
-    return _run(request, lambda: services.close_incident(incident, user=request.user), "事件已结案",
-                f"/response/incidents/{incident.pk}/")
+    return act(request, lambda: services.close_incident(incident, user=request.user),
+               success="事件已结案", redirect_to=f"/response/incidents/{incident.pk}/", errors=ERRORS)
 
 
 @login_required
@@ -240,24 +214,24 @@ def incident_close(request, incident_id: int):
 def activate(request, incident_id: int):
     incident = get_object_or_404(Incident, pk=incident_id)
     plan = get_object_or_404(EmergencyPlan, pk=request.POST.get("plan"))
-    return _run(request, lambda: services.activate(plan, incident, request.POST.get("level", ""), user=request.user),
-                f"已启动《{plan.title}》", f"/response/incidents/{incident.pk}/")
+    return act(request, lambda: services.activate(plan, incident, request.POST.get("level", ""), user=request.user),
+               success=f"已启动《{plan.title}》", redirect_to=f"/response/incidents/{incident.pk}/", errors=ERRORS)
 
 
 @login_required
 @require_POST
 def activation_level(request, activation_id: int):
-    act = get_object_or_404(Activation, pk=activation_id)
-    return _run(request, lambda: services.change_level(act, request.POST.get("level", ""), user=request.user),
-                "响应级别已调整", f"/response/incidents/{act.incident_id}/")
+    activation = get_object_or_404(Activation, pk=activation_id)
+    return act(request, lambda: services.change_level(activation, request.POST.get("level", ""), user=request.user),
+               success="响应级别已调整", redirect_to=f"/response/incidents/{activation.incident_id}/", errors=ERRORS)
 
 
 @login_required
 @require_POST
 def activation_stand_down(request, activation_id: int):
-    act = get_object_or_404(Activation, pk=activation_id)
-    return _run(request, lambda: services.stand_down(act, user=request.user), "已终止响应",
-                f"/response/incidents/{act.incident_id}/")
+    activation = get_object_or_404(Activation, pk=activation_id)
+    return act(request, lambda: services.stand_down(activation, user=request.user),
+               success="已终止响应", redirect_to=f"/response/incidents/{activation.incident_id}/", errors=ERRORS)
 
 
 @login_required
@@ -268,10 +242,12 @@ def card_action(request, card_id: int, action: str):
     if not back.startswith("/"):
         back = "/"
     if action == "ack":
-        return _run(request, lambda: services.acknowledge(card, user=request.user), "已签收", back)
+        return act(request, lambda: services.acknowledge(card, user=request.user),
+                   success="已签收", redirect_to=back, errors=ERRORS)
     if action == "complete":
-        return _run(request, lambda: services.complete(card, result=request.POST.get("result", ""),
-                                                       user=request.user), "已反馈完成", back)
+        return act(request, lambda: services.complete(card, result=request.POST.get("result", ""),
+                                                       user=request.user),
+                   success="已反馈完成", redirect_to=back, errors=ERRORS)
     raise PermissionDenied("未知操作")
 
 
@@ -295,26 +271,26 @@ def my_cards(request):
 def dispatch_create(request, incident_id: int):
     incident = get_object_or_404(Incident, pk=incident_id)
     team = get_object_or_404(RescueTeam, pk=request.POST.get("team"))
-    return _run(request, lambda: services.dispatch_team(incident, team, task=request.POST.get("task", ""),
+    return act(request, lambda: services.dispatch_team(incident, team, task=request.POST.get("task", ""),
                                                         user=request.user),
-                f"已调派{team.name}", f"/response/incidents/{incident.pk}/")
+               success=f"已调派{team.name}", redirect_to=f"/response/incidents/{incident.pk}/", errors=ERRORS)
 
 
 @login_required
 @require_POST
 def dispatch_advance(request, order_id: int):
     order = get_object_or_404(DispatchOrder, pk=order_id)
-    return _run(request, lambda: services.advance_order(order, request.POST.get("state", ""), user=request.user),
-                "调度状态已更新", f"/response/incidents/{order.incident_id}/")
+    return act(request, lambda: services.advance_order(order, request.POST.get("state", ""), user=request.user),
+               success="调度状态已更新", redirect_to=f"/response/incidents/{order.incident_id}/", errors=ERRORS)
 
 
 @login_required
 @require_POST
 def shelters_allocate(request, incident_id: int):
     incident = get_object_or_404(Incident, pk=incident_id)
-    return _run(request, lambda: services.allocate_shelters(incident, _int(request.POST.get("evacuees")),
+    return act(request, lambda: services.allocate_shelters(incident, _int(request.POST.get("evacuees")),
                                                             user=request.user),
-                "已分配避护场所", f"/response/incidents/{incident.pk}/")
+               success="已分配避护场所", redirect_to=f"/response/incidents/{incident.pk}/", errors=ERRORS)
 
 
 @login_required
@@ -384,16 +360,17 @@ def plan_import(request):
 
     if request.method == "POST":
         upload = request.FILES.get("file")
-        try:
+
+        def imported():
             services.require_command(request.user)
             if upload is None:
                 raise ValidationError("请选择 .docx 文件")
-            plan = plandoc.import_docx(upload, filename=upload.name)
-        except (*ERRORS, plandoc.PlanDocError) as exc:
-            messages.error(request, _message(exc))
-            return redirect("response:plan_import")
-        messages.success(request, f"已导入为草稿:{plan.title},请在管理后台补充完善后设为现行有效")
-        return redirect("response:plan", plan.pk)
+            return plandoc.import_docx(upload, filename=upload.name)
+
+        return act(request, imported,
+                   success=lambda plan: f"已导入为草稿:{plan.title},请在管理后台补充完善后设为现行有效",
+                   redirect_to=lambda plan: ("response:plan", plan.pk),
+                   on_error="response:plan_import", errors=(*ERRORS, plandoc.PlanDocError))
     return render(request, "response/plan_import.html")
 
 
@@ -416,16 +393,15 @@ def resources_import(request):
     from yingji.response import resource_import
 
     upload = request.FILES.get("file")
-    try:
+
+    def imported():
         services.require_command(request.user)
         if upload is None:
             raise ValidationError("请选择 Excel 文件")
-        result = resource_import.import_workbook(upload, filename=upload.name)
-    except (*ERRORS, resource_import.ImportProblems) as exc:
-        messages.error(request, _message(exc))
-    else:
-        messages.success(request, result)
-    return redirect("response:resources")
+        return resource_import.import_workbook(upload, filename=upload.name)
+
+    return act(request, imported, success=lambda result: result, redirect_to="response:resources",
+               errors=(*ERRORS, resource_import.ImportProblems))
 
 
 # ----------------------------------------------------------------- drills
@@ -452,15 +428,14 @@ def drill_create(request):
         messages.error(request, f"情景脚本不是有效的 JSON:第 {exc.lineno} 行第 {exc.colno} 列")
         return redirect("response:drills")
     plan = EmergencyPlan.objects.filter(pk=p.get("plan") or None).first()
-    try:
+
+    def create():
         when = timezone.make_aware(dt.datetime.fromisoformat(p["scheduled_at"])) if p.get("scheduled_at") else timezone.now()
-        drill = drills.create_drill(title=p.get("title") or "演练", plan=plan, scenario=scenario, scheduled_at=when,
-                                    blind=bool(p.get("blind")), user=request.user)
-    except ERRORS as exc:
-        messages.error(request, _message(exc))
-        return redirect("response:drills")
-    messages.success(request, "演练已安排")
-    return redirect("response:drill", drill.pk)
+        return drills.create_drill(title=p.get("title") or "演练", plan=plan, scenario=scenario, scheduled_at=when,
+                                   blind=bool(p.get("blind")), user=request.user)
+
+    return act(request, create, success="演练已安排", redirect_to=lambda drill: ("response:drill", drill.pk),
+               on_error="response:drills", errors=ERRORS)
 
 
 @login_required
@@ -501,11 +476,13 @@ def drill_run(request, drill_id: int):
             drill.save(update_fields=["scheduled_at"])
         drills.advance(drill)
 
-    return _run(request, step, "已注入到期的演练步骤", f"/response/drills/{drill.pk}/")
+    return act(request, step,
+               success="已注入到期的演练步骤", redirect_to=f"/response/drills/{drill.pk}/", errors=ERRORS)
 
 
 @login_required
 @require_POST
 def drill_finish(request, drill_id: int):
     drill = get_object_or_404(Drill, pk=drill_id)
-    return _run(request, lambda: drills.finish(drill, user=request.user), "演练已结束", f"/response/drills/{drill.pk}/")
+    return act(request, lambda: drills.finish(drill, user=request.user),
+               success="演练已结束", redirect_to=f"/response/drills/{drill.pk}/", errors=ERRORS)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from yingji.core.models import Region
 from yingji.core.scope import scope_for
+from yingji.core.viewhelpers import act, error_text
 from yingji.risk import grading, hazardflow, imports, ledger, queries, reports, services, stats
 from yingji.risk.categories import ACCIDENT_TYPES, HAZARD_CATEGORIES, KEY_CATEGORIES
 from yingji.risk.models import (
@@ -34,10 +35,6 @@ from yingji.risk.supervision import SECTIONS
 EVENT_LABELS = {"report": "上报", "import": "台账导入", "list": "挂牌督办"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
-def _errors(exc: Exception) -> str:
-    return ";".join(getattr(exc, "messages", None) or [str(exc)])
 
 
 def _common() -> dict:
@@ -65,7 +62,7 @@ def _list(request, template: str, qs_func, extra: dict | None = None):
     try:
         qs = qs_func()
     except ValidationError as exc:
-        return HttpResponseBadRequest(_errors(exc))
+        return HttpResponseBadRequest(error_text(exc))
     page = queries.paginate(qs, request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -84,7 +81,7 @@ def dashboard(request):
     try:
         day = _day(request)
     except ValidationError as exc:
-        return HttpResponseBadRequest(_errors(exc))
+        return HttpResponseBadRequest(error_text(exc))
     user = request.user
     data = stats.overview(day, hazards=services.visible_hazards(user),
                           enterprises=services.visible_enterprises(user),
@@ -140,17 +137,15 @@ def point_assess(request, pk: int):
     if not (scope.can_edit_department(owner) or scope.covers_region(p.street_id or p.district_id)):
         messages.error(request, "无权评估该风险点")
         return redirect("risk:point", pk=pk)
-    try:
-        f = request.POST
-        services.assess(p, method=f.get("method", ""), likelihood=float(f.get("likelihood") or 0),
-                        exposure=float(f["exposure"]) if f.get("exposure") else None,
-                        consequence=float(f.get("consequence") or 0),
-                        assessed_on=dt.date.fromisoformat(f.get("assessed_on") or str(services.today())),
-                        assessor=f.get("assessor", ""))
-        messages.success(request, "已记录评估,风险等级已更新")
-    except (ValidationError, ValueError) as exc:
-        messages.error(request, _errors(exc))
-    return redirect("risk:point", pk=pk)
+    f = request.POST
+    return act(request, lambda: services.assess(
+        p, method=f.get("method", ""), likelihood=float(f.get("likelihood") or 0),
+        exposure=float(f["exposure"]) if f.get("exposure") else None,
+        consequence=float(f.get("consequence") or 0),
+        assessed_on=dt.date.fromisoformat(f.get("assessed_on") or str(services.today())),
+        assessor=f.get("assessor", "")),
+        success="已记录评估,风险等级已更新", redirect_to=("risk:point", pk),
+        errors=(ValidationError, ValueError))
 
 
 # ---------------------------------------------------------------- hazards
@@ -213,7 +208,7 @@ def hazard_new(request):
                 messages.success(request, f"已上报隐患 {h.code}")
                 return redirect("risk:hazard", pk=h.pk)
             except (ValidationError, ValueError) as exc:
-                messages.error(request, _errors(exc))
+                messages.error(request, error_text(exc))
     return render(request, "risk/hazard_new.html", {
         **_common(), "scope": scope, "form": request.POST,
         "initial_code": request.POST.get("credit_code") or request.GET.get("credit_code", "")})
@@ -223,17 +218,12 @@ def hazard_new(request):
 @require_POST
 def hazard_transition(request, pk: int, action: str):
     h = get_object_or_404(services.visible_hazards(request.user), pk=pk)
-    try:
-        deadline = request.POST.get("deadline")
-        services.transition(h, action, request.user, comment=request.POST.get("comment", ""),
-                            deadline=dt.date.fromisoformat(deadline) if deadline else None)
-        move = hazardflow.BY_ACTION.get(action)
-        messages.success(request, f"已{move.label if move else action}")
-    except PermissionDenied as exc:
-        messages.error(request, str(exc))
-    except (ValidationError, ValueError) as exc:
-        messages.error(request, _errors(exc))
-    return redirect("risk:hazard", pk=pk)
+    deadline = request.POST.get("deadline")
+    move = hazardflow.BY_ACTION.get(action)
+    return act(request, lambda: services.transition(
+        h, action, request.user, comment=request.POST.get("comment", ""),
+        deadline=dt.date.fromisoformat(deadline) if deadline else None),
+        success=f"已{move.label if move else action}", redirect_to=("risk:hazard", pk))
 
 
 @login_required
@@ -241,27 +231,20 @@ def hazard_transition(request, pk: int, action: str):
 def hazard_plan(request, pk: int):
     h = get_object_or_404(services.visible_hazards(request.user), pk=pk)
     f = request.POST
-    try:
-        services.save_plan(h, request.user, goals=f.get("goals", ""), measures=f.get("measures", ""),
-                           funds=f.get("funds", ""), responsible_person=f.get("responsible_person", ""),
-                           contingency_plan=f.get("contingency_plan", ""),
-                           deadline=dt.date.fromisoformat(f["deadline"]) if f.get("deadline") else None)
-        messages.success(request, "整改方案已保存")
-    except (PermissionDenied, ValidationError, ValueError) as exc:
-        messages.error(request, _errors(exc))
-    return redirect("risk:hazard", pk=pk)
+    return act(request, lambda: services.save_plan(
+        h, request.user, goals=f.get("goals", ""), measures=f.get("measures", ""),
+        funds=f.get("funds", ""), responsible_person=f.get("responsible_person", ""),
+        contingency_plan=f.get("contingency_plan", ""),
+        deadline=dt.date.fromisoformat(f["deadline"]) if f.get("deadline") else None),
+        success="整改方案已保存", redirect_to=("risk:hazard", pk))
 
 
 @login_required
 @require_POST
 def hazard_list_for_supervision(request, pk: int):
     h = get_object_or_404(services.visible_hazards(request.user), pk=pk)
-    try:
-        services.list_for_supervision(h, request.user)
-        messages.success(request, "已挂牌督办")
-    except (PermissionDenied, ValidationError) as exc:
-        messages.error(request, _errors(exc))
-    return redirect("risk:hazard", pk=pk)
+    return act(request, lambda: services.list_for_supervision(h, request.user), success="已挂牌督办",
+               redirect_to=("risk:hazard", pk), errors=(PermissionDenied, ValidationError))
 
 
 @login_required
@@ -292,13 +275,10 @@ def recheck_record(request, pk: int):
     r = get_object_or_404(Recheck.objects.select_related("hazard"), pk=pk)
     if not services.visible_hazards(request.user).filter(pk=r.hazard_id).exists():
         raise Http404
-    try:
-        services.record_recheck(r, request.user, passed=request.POST.get("passed") == "1",
-                                note=request.POST.get("note", ""))
-        messages.success(request, "回头看结果已记录")
-    except (PermissionDenied, ValidationError) as exc:
-        messages.error(request, _errors(exc))
-    return redirect("risk:hazard", pk=r.hazard_id)
+    return act(request, lambda: services.record_recheck(
+        r, request.user, passed=request.POST.get("passed") == "1", note=request.POST.get("note", "")),
+        success="回头看结果已记录", redirect_to=("risk:hazard", r.hazard_id),
+        errors=(PermissionDenied, ValidationError))
 
 
 # ---------------------------------------------------------------- accidents
@@ -333,7 +313,7 @@ def accident_new(request):
             messages.success(request, f"已录入事故 {a.code}({a.get_level_display()})")
             return redirect("risk:accidents")
         except (ValidationError, ValueError, InvalidOperation) as exc:
-            messages.error(request, "录入失败:" + _errors(exc))
+            messages.error(request, "录入失败:" + error_text(exc))
     return render(request, "risk/accident_new.html", {**_common(), "form": request.POST})
 
 

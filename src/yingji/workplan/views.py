@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from yingji.core.models import AuditEntry, Department
+from yingji.core.viewhelpers import act
 from yingji.workplan import services
 from yingji.workplan.models import Milestone, Pause, Plan, ProgressReport, SupervisionNotice, Task
 from yingji.workplan.status import BOARD_ORDER, LABELS
@@ -134,6 +135,10 @@ def task_detail(request, task_id: int):
     })
 
 
+# What the task page's actions turn into an error message (a service's refusal or an invalid form).
+_TASK_ERRORS = (PermissionDenied, ValidationError)
+
+
 @login_required
 @require_POST
 def report_create(request, task_id: int):
@@ -169,24 +174,19 @@ def milestone_create(request, task_id: int):
     except ValueError:
         messages.error(request, "截止日期格式应为 YYYY-MM-DD")
         return redirect("workplan:task", task_id=task.pk)
-    try:
-        m = services.add_milestone(task, request.user, title=request.POST.get("title", ""), due=due)
-        messages.success(request, f"已设置节点“{m.title}”")
-    except (PermissionDenied, ValidationError) as exc:
-        messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
-    return redirect("workplan:task", task_id=task.pk)
+    return act(request, lambda: services.add_milestone(task, request.user, title=request.POST.get("title", ""),
+                                                       due=due),
+               success=lambda m: f"已设置节点“{m.title}”", errors=_TASK_ERRORS, sep="; ",
+               redirect_to=("workplan:task", task.pk))
 
 
 @login_required
 @require_POST
 def pause_request(request, task_id: int):
     task = get_object_or_404(Task, pk=task_id)
-    try:
-        services.request_pause(task, request.user, request.POST.get("reason", ""))
-        messages.success(request, "暂缓申请已提交,待局领导或督查审批")
-    except (PermissionDenied, ValidationError) as exc:
-        messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
-    return redirect("workplan:task", task_id=task.pk)
+    return act(request, lambda: services.request_pause(task, request.user, request.POST.get("reason", "")),
+               success="暂缓申请已提交,待局领导或督查审批", errors=_TASK_ERRORS, sep="; ",
+               redirect_to=("workplan:task", task.pk))
 
 
 @login_required
@@ -195,21 +195,14 @@ def pause_decide(request, pause_id: int, decision: str):
     pause = get_object_or_404(Pause, pk=pause_id)
     if decision not in services.PAUSE_DECISIONS:
         raise Http404
-    try:
-        services.PAUSE_DECISIONS[decision](pause, request.user)
-        messages.success(request, "已处理")
-    except (PermissionDenied, ValidationError) as exc:
-        messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
-    return redirect("workplan:task", task_id=pause.task_id)
+    return act(request, lambda: services.PAUSE_DECISIONS[decision](pause, request.user),
+               success="已处理", errors=_TASK_ERRORS, sep="; ", redirect_to=("workplan:task", pause.task_id))
 
 
 @login_required
 @require_POST
 def notice_respond(request, notice_id: int):
     notice = get_object_or_404(SupervisionNotice, pk=notice_id)
-    try:
-        services.respond_notice(notice, request.user, request.POST.get("response", ""))
-        messages.success(request, f"已回复督办单 {notice.serial}")
-    except (PermissionDenied, ValidationError) as exc:
-        messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
-    return redirect("workplan:task", task_id=notice.task_id)
+    return act(request, lambda: services.respond_notice(notice, request.user, request.POST.get("response", "")),
+               success=f"已回复督办单 {notice.serial}", errors=_TASK_ERRORS, sep="; ",
+               redirect_to=("workplan:task", notice.task_id))
