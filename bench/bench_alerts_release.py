@@ -18,24 +18,19 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
+from _common import percentile, pg_database, quick, report, run_worker
+
 ROOT = Path(__file__).resolve().parents[1]
-QUICK = os.environ.get("QUICK") == "1"
+QUICK = quick()
 PEOPLE = 50_000 if QUICK else 1_000_000
 RUNS = 5 if QUICK else 20
-PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432/")
 PG_DATABASE = "bench_alerts_release"
-
-
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
 def worker() -> None:
@@ -118,9 +113,9 @@ def worker() -> None:
             assert queued == PEOPLE - services.FIRST_CHUNK, queued
         connection.close()
     smsc.stop()
-    print(json.dumps({"p50_ms": round(_percentile(latencies, 50), 1),
-                      "p99_ms": round(_percentile(latencies, 99), 1),
-                      "approve_p50_ms": round(_percentile(approve_ms, 50), 1),
+    print(json.dumps({"p50_ms": round(percentile(latencies, 50), 1),
+                      "p99_ms": round(percentile(latencies, 99), 1),
+                      "approve_p50_ms": round(percentile(approve_ms, 50), 1),
                       "rest_queued_seconds": rest_seconds, "runs": RUNS}))
 
 
@@ -134,11 +129,10 @@ def _no_background_queueing() -> None:
 def run(database_url: str, var_dir: str) -> dict:
     env = {**os.environ, "DATABASE_URL": database_url, "YINGJI_VAR_DIR": var_dir,
            "HUEY_IMMEDIATE": "0"}
-    done = subprocess.run([sys.executable, __file__, "--worker"], env=env, capture_output=True,
-                          text=True, timeout=3600)
-    if done.returncode:
-        raise RuntimeError(done.stderr[-3000:])
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_worker(__file__, env, timeout=3600)
+    if not result:
+        raise RuntimeError(f"worker on {database_url} failed (its errors are above)")
+    return result
 
 
 def main() -> None:
@@ -147,26 +141,16 @@ def main() -> None:
         results["sqlite"] = run(f"sqlite:///{tmp}/bench.sqlite3", tmp)
         print(f"SQLite: {results['sqlite']}", file=sys.stderr)
         try:
-            import psycopg
-
-            with psycopg.connect(PG_SERVER + "postgres", autocommit=True) as admin:
-                admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-                admin.execute(f"CREATE DATABASE {PG_DATABASE}")
-            try:
-                results["postgresql"] = run(PG_SERVER + PG_DATABASE, tmp)
+            with pg_database(PG_DATABASE) as url:
+                results["postgresql"] = run(url, tmp)
                 print(f"PostgreSQL: {results['postgresql']}", file=sys.stderr)
-            finally:
-                with psycopg.connect(PG_SERVER + "postgres", autocommit=True) as admin:
-                    admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
         except Exception as exc:  # PostgreSQL unreachable: say so, report SQLite
             print(f"PostgreSQL unavailable: {exc}", file=sys.stderr)
             if os.environ.get("CI") == "true":
                 raise
     worst = max(r["p99_ms"] for r in results.values())
-    print(json.dumps({"bench": "alerts_release_first_message", "figure": worst, "unit": "ms",
-                      "target": f"p99 < 2000 ms with {PEOPLE:,} recipients", "baseline": None,
-                      "ratio": None, "quick": QUICK,
-                      **{db: r for db, r in results.items()}}, ensure_ascii=False))
+    report("alerts_release_first_message", worst, unit="ms",
+           target=f"p99 < 2000 ms with {PEOPLE:,} recipients", **results)
 
 
 if __name__ == "__main__":
