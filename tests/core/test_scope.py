@@ -46,13 +46,6 @@ def test_district_staff_see_their_region_below_it_and_their_district_government(
     assert not s.covers_department(31)
 
 
-def test_region_prefix_of_city_district_and_street_codes():
-    assert scope.region_prefix("440100") == "4401"
-    assert scope.region_prefix("440000") == "44"
-    assert scope.region_prefix("440106") == "440106"
-    assert scope.region_prefix("440106001") == "440106001"
-
-
 def test_no_role_sees_nothing():
     assert scope.scope_from(None) == scope.NOTHING
     assert not scope.NOTHING.covers_department(1)

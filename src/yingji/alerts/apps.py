@@ -33,6 +33,12 @@ def _locate_on_save(sender: Any, **kwargs: Any) -> None:
     services.locate_on_save(sender, **kwargs)
 
 
+def _load_demo(run: Any) -> str | None:
+    from yingji.alerts.demo import load_demo
+
+    return load_demo(run.stdout)
+
+
 class AlertsConfig(AppConfig):
     name = "yingji.alerts"
     label = "alerts"
@@ -42,10 +48,11 @@ class AlertsConfig(AppConfig):
         from django.db.models.signals import pre_save
 
         from yingji.alerts.messages import alert_messages
-        from yingji.core import layers, nav, outbox
+        from yingji.core import demos, layers, nav, outbox
         from yingji.core.regions import regions_changed
         from yingji.monitoring.events import event_changed
 
+        demos.register(40, self.verbose_name, _load_demo)
         outbox.register_formatter("alerts.alert", alert_messages)
         nav.register("预警发布", "alerts:list", order=40)
         layers.register("alerts", "生效预警区域", group="预警信息", loader=alerts_layer,

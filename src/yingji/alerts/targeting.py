@@ -28,8 +28,9 @@ import shapely
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
+from yingji.core import regioncodes
+
 CELL_DEG = 0.002
-_LEVEL_LENGTHS = (2, 4, 6, 9, 12)
 
 
 def code_prefix(code: str) -> str:
@@ -38,10 +39,7 @@ def code_prefix(code: str) -> str:
     code = code.strip()
     if not code.isdigit() or len(code) > 12:
         raise ValueError(f"区划代码应为不超过 12 位数字:{code!r}")
-    for length in _LEVEL_LENGTHS:
-        if length <= len(code) and set(code[length:]) <= {"0"}:
-            return code[:length]
-    return code
+    return regioncodes.prefix(code)
 
 
 def code_int(code: str | None) -> int:

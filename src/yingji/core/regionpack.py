@@ -35,6 +35,7 @@ import shapely.geometry
 from shapely.geometry.base import BaseGeometry
 
 from yingji.core import geo
+from yingji.core.regioncodes import level_of, parent_of
 
 LEVELS = ("city", "district", "street", "community")
 LEVEL_LABELS = {"city": "市", "district": "区", "street": "镇街", "community": "村居"}
@@ -100,34 +101,12 @@ class RegionPack:
         return [r for r in self.records if r.level == level]
 
 
-def level_for_code(code: str) -> str | None:
-    """The level a well-formed code implies, or None if the code is malformed."""
-    if not code.isascii() or not code.isdigit():
-        return None
-    if len(code) == 6:
-        return "city" if code.endswith("00") else "district"
-    return {9: "street", 12: "community"}.get(len(code))
-
-
-def parent_code_for(code: str) -> str | None:
-    """The parent a code implies: district → its city XXXX00, street → its first
-    6 digits, community → its first 9; a city has none inside a pack."""
-    level = level_for_code(code)
-    if level == "district":
-        return code[:4] + "00"
-    if level == "street":
-        return code[:6]
-    if level == "community":
-        return code[:9]
-    return None
-
-
 def _check_code(raw: Any, problems: list[Problem], place: str) -> str | None:
     if isinstance(raw, bool) or raw is None or raw == "":
         problems.append(Problem(place, "缺少区划代码"))
         return None
     code = str(raw).strip() if isinstance(raw, str | int) else None
-    if code is None or level_for_code(code) is None:
+    if code is None or level_of(code) is None:
         problems.append(Problem(place, f"区划代码须为 6、9 或 12 位数字,实为 {raw!r}"))
         return None
     return code
@@ -145,7 +124,7 @@ def _check_name(raw: Any, problems: list[Problem], place: str) -> str | None:
 
 
 def _check_level(raw: Any, code: str | None, problems: list[Problem], place: str) -> str | None:
-    derived = level_for_code(code) if code else None
+    derived = level_of(code) if code else None
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return derived
     text = str(raw).strip()
@@ -163,9 +142,9 @@ def _check_level(raw: Any, code: str | None, problems: list[Problem], place: str
 
 def _check_parent(raw: Any, code: str | None, problems: list[Problem], place: str) -> str | None:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return parent_code_for(code) if code else None
+        return parent_of(code) if code else None
     parent = str(raw).strip() if isinstance(raw, str | int) and not isinstance(raw, bool) else ""
-    if level_for_code(parent) is None:
+    if level_of(parent) is None:
         problems.append(Problem(place, f"上级代码须为 6、9 或 12 位数字,实为 {raw!r}"))
         return None
     return parent
@@ -399,7 +378,7 @@ def read_pack(paths: Iterable[str | Path], *, existing_codes: Iterable[str] = ()
                                                   f"已见于{first_seen[record.code].place}"))
         else:
             first_seen[record.code] = record
-    known_levels = {code: level_for_code(code) for code in existing_codes}
+    known_levels = {code: level_of(code) for code in existing_codes}
     known_levels.update({code: r.level for code, r in first_seen.items()})
     for record in first_seen.values():
         if record.level == "city":

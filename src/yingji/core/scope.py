@@ -20,21 +20,10 @@ from typing import Any
 
 from django.db.models import Q
 
+from yingji.core import regioncodes
+
 SEES_ALL_ROLES = frozenset({"leader", "supervisor", "admin"})
 READ_ALL_ROLES = frozenset({"duty_officer"})
-
-
-def region_prefix(code: str) -> str:
-    """The code prefix shared by a region and all its descendants.
-
-    GB/T 2260 pads province and city codes with zeros (44 0000, 4401 00); street and
-    community codes (9 and 12 digits) are used whole.
-    """
-    code = (code or "").strip()
-    if len(code) == 6:
-        while code.endswith("00") and len(code) > 2:
-            code = code[:-2]
-    return code
 
 
 @dataclass(frozen=True)
@@ -54,9 +43,7 @@ class Scope:
         """True when `code` is one of the scope's regions or lies below one."""
         if self.sees_all:
             return True
-        if not code:
-            return False
-        return any(code.startswith(region_prefix(r)) for r in self.region_codes)
+        return regioncodes.within_any(code, self.region_codes)
 
     def can_edit_department(self, department_id: int | None) -> bool:
         return self.edits_all or (department_id is not None and department_id in self.department_ids)
@@ -75,7 +62,7 @@ class Scope:
             condition |= Q(**{f"{department_field}__in": sorted(self.department_ids)})
         if region_field:
             for code in sorted(self.region_codes):
-                condition |= Q(**{f"{region_field}__startswith": region_prefix(code)})
+                condition |= Q(**{f"{region_field}__startswith": regioncodes.prefix(code)})
         return condition
 
     def summary(self) -> dict[str, Any]:
@@ -126,8 +113,9 @@ def scope_for(user: Any) -> Scope:
     district_ids: list[int] = []
     if profile and role == "district_staff":
         region_code = profile.region_id or (profile.department.region_id if profile.department else None)
-        if region_code:
-            district_code = region_code[:6]  # a street's district government counts too
+        # a street's district government counts too
+        district_code = regioncodes.district_of(region_code)
+        if district_code:
             district_ids = list(Department.objects.filter(
                 kind=DepartmentKind.DISTRICT_GOV, region_id=district_code,
                 merged_into__isnull=True).values_list("pk", flat=True))

@@ -1,4 +1,18 @@
+from typing import Any
+
 from django.apps import AppConfig
+
+
+def _accident_links(accidents: Any) -> dict:
+    from yingji.enforcement.lookback import accident_links
+
+    return accident_links(accidents)
+
+
+def _load_demo(run: Any) -> str | None:
+    from yingji.enforcement.demo import load_demo
+
+    return load_demo(run.stdout)
 
 
 class EnforcementConfig(AppConfig):
@@ -7,9 +21,11 @@ class EnforcementConfig(AppConfig):
     verbose_name = "执法检查"
 
     def ready(self) -> None:
-        from yingji.core import layers, nav
+        from yingji.core import demos, layers, links, nav
         from yingji.enforcement.layers import inspection_features
 
+        demos.register(60, self.verbose_name, _load_demo)
+        links.register("risk.accident", "lookback", "回头看", _accident_links)
         nav.register("执法检查", "enforcement:plans", order=60)
         layers.register("enforcement_inspections", "执法检查(最近年度)", group="执法检查",
                         loader=inspection_features,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,8 +21,9 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
+from django.urls import reverse
 
-from yingji.core import outbox
+from yingji.core import links, outbox
 from yingji.core import workcalendar as wc
 from yingji.core.models import Department, Region, RegionLevel
 from yingji.enforcement import lookbackrules as rules
@@ -91,6 +93,15 @@ def published_cases(limit: int = 200):
             .annotate(items_total=Count("items"),
                       items_done=Count("items", filter=Q(items__status=LookbackItem.Status.DONE)))
             .order_by("-evaluated_on")[:limit])
+
+
+def accident_links(accidents: Sequence[Accident]) -> dict[int, links.Link]:
+    """The 回头看 column on risk's accident list (core/links.py, registered in
+    apps.py): each accident's case, as its state, linked to the case page."""
+    cases = LookbackCase.objects.filter(accident_id__in=[a.pk for a in accidents]).only(
+        "pk", "accident_id", "state")
+    return {c.accident_id: links.Link(c.get_state_display(), reverse("enforcement:lookback", args=[c.pk]))
+            for c in cases}
 
 
 def _require_handler(user: Any, case: LookbackCase, what: str) -> None:

@@ -26,7 +26,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from yingji.core import outbox
+from yingji.core import outbox, regioncodes
 from yingji.core import workcalendar as wc
 from yingji.core.models import Department, Region, RegionLevel, SpecialPeriod
 from yingji.core.scope import EVERYTHING, Scope, scope_for
@@ -114,7 +114,7 @@ def primary_category(enterprise: Enterprise) -> str:
 def enterprise_district(enterprise: Enterprise) -> str | None:
     if enterprise.district_id:
         return enterprise.district_id
-    return enterprise.street_id[:6] if enterprise.street_id else None
+    return regioncodes.district_of(enterprise.street_id)
 
 
 def _all_district_codes() -> list[str]:
@@ -134,9 +134,9 @@ def inspector_register(on: dt.date | None = None) -> list[drawing.Inspector]:
         covered: set[str] = set()
         for region in insp.districts.all():
             if region.level == RegionLevel.CITY:
-                covered.update(d for d in districts if d.startswith(region.code[:4]))
+                covered.update(d for d in districts if regioncodes.is_within(d, region.code))
             else:
-                covered.add(region.code[:6])
+                covered.add(regioncodes.district_of(region.code))
         out.append(drawing.Inspector(insp.certificate_number, frozenset(covered),
                                      insp.certificate_valid_from, insp.certificate_valid_to,
                                      frozenset(conflicts[insp.pk])))

@@ -1,4 +1,12 @@
+from typing import Any
+
 from django.apps import AppConfig
+
+
+def _load_demo(run: Any) -> str | None:
+    from yingji.monitoring.demo import load_demo
+
+    return load_demo(run.stdout)
 
 
 class MonitoringConfig(AppConfig):
@@ -7,8 +15,9 @@ class MonitoringConfig(AppConfig):
     verbose_name = "城市安全风险监测预警"
 
     def ready(self) -> None:
-        from yingji.core import nav
+        from yingji.core import demos, nav
         from yingji.monitoring import map_layers
 
+        demos.register(30, self.verbose_name, _load_demo)
         nav.register("实时监测", "monitoring:live", order=30)
         map_layers.register()

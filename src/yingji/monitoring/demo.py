@@ -22,7 +22,7 @@ from typing import Any
 
 from django.db import transaction
 
-from yingji.core import audit, departments
+from yingji.core import audit, departments, regioncodes
 from yingji.core.models import Region
 from yingji.monitoring import services
 from yingji.monitoring.models import TYPE_UNITS, AlarmRule, Sensor
@@ -77,16 +77,16 @@ def _sensor_rows() -> list[dict[str, Any]]:
 
     for code, name, lon, lat in streets:
         add(f"RG-{code}", f"{name}雨量站", "rain", lon, lat)
-        if code[:6] in CENTRAL:
+        if regioncodes.district_of(code) in CENTRAL:
             add(f"WL-{code}", f"{name}积水点", "waterlogging",
                 lon + rng.uniform(-0.004, 0.004), lat + rng.uniform(-0.004, 0.004))
-        if code[:6] in INDUSTRIAL and rng.random() < 0.5:
+        if regioncodes.district_of(code) in INDUSTRIAL and rng.random() < 0.5:
             add(f"CG-{code}", f"{name}危化企业可燃气体", "combustible_gas",
                 lon + rng.uniform(-0.01, 0.01), lat + rng.uniform(-0.01, 0.01), "危化企业(示例)")
-        if code[:6] in CENTRAL and rng.random() < 0.3:
+        if regioncodes.district_of(code) in CENTRAL and rng.random() < 0.3:
             add(f"GS-{code}", f"{name}燃气管网", "gas", lon + rng.uniform(-0.005, 0.005),
                 lat + rng.uniform(-0.005, 0.005), "城市燃气管网(示例)")
-        if code[:6] in FOREST and rng.random() < 0.4:
+        if regioncodes.district_of(code) in FOREST and rng.random() < 0.4:
             add(f"SM-{code}", f"{name}林区烟感", "smoke", lon + rng.uniform(-0.02, 0.02),
                 lat + rng.uniform(-0.02, 0.02))
     for code, name, lon, lat in districts:

@@ -30,6 +30,8 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from yingji.core import regioncodes
+
 PENDING, FIRING, ACKNOWLEDGED, SILENCED, RESOLVED = (
     "pending", "firing", "acknowledged", "silenced", "resolved")
 ACTIVE_STATES = (FIRING, ACKNOWLEDGED, SILENCED)
@@ -163,17 +165,11 @@ def silenced(alarm: AlarmView, silences: Iterable[SilenceView], now: dt.datetime
             continue
         if s.hazard and s.hazard != alarm.hazard:
             continue
-        if s.region_code and not (alarm.street or alarm.district).startswith(
-                _prefix(s.region_code)):
+        if s.region_code and not regioncodes.is_within(alarm.street or alarm.district,
+                                                       s.region_code):
             continue
         return True
     return False
-
-
-def _prefix(code: str) -> str:
-    while len(code) == 6 and code.endswith("00") and len(code) > 2:
-        code = code[:-2]
-    return code
 
 
 def escalation_due(state: str, fired_at: dt.datetime | None, escalated: bool,

@@ -31,7 +31,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from yingji.core import audit, departments, geo, outbox, regions
+from yingji.core import audit, departments, geo, outbox, regioncodes, regions
 from yingji.core.models import Profile, Region, Role
 from yingji.monitoring import eventrules, events, lifecycle, payloads
 from yingji.monitoring.models import (
@@ -566,7 +566,8 @@ def _new_alarm(rule: AlarmRule, sensor: Sensor | None, c: Change, key: str,
         district, street = sensor.district_id or "", sensor.street_id or ""
         hazard = TYPE_HAZARDS.get(sensor.type, "other")
     else:
-        district, street = (c.area or "")[:6], c.area if c.area and len(c.area) > 6 else ""
+        district = regioncodes.district_of(c.area) or ""
+        street = c.area if c.area and c.area != district else ""
         child = rule.child
         hazard = TYPE_HAZARDS.get(child.sensor_type, "other") if child else "other"
     return Alarm(rule=rule, sensor=sensor, area_id=c.area, district_code=district,

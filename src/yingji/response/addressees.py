@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from yingji.core import regioncodes
+
 DEPARTMENT, AREA_STREETS, AREA_DISTRICTS = "department", "area_streets", "area_districts"
 LABELS = {DEPARTMENT: "指定单位", AREA_STREETS: "受影响区域镇街应急办",
           AREA_DISTRICTS: "受影响区域区应急办(区政府)"}
@@ -34,23 +36,14 @@ def addressee_of(name: str) -> str:
     return MARKERS.get((name or "").strip(), DEPARTMENT)
 
 
-def prefix(code: str) -> str:
-    """The code prefix shared by a region and all below it (440100 → 4401)."""
-    code = (code or "").strip()
-    if len(code) == 6:
-        while code.endswith("00") and len(code) > 2:
-            code = code[:-2]
-    return code
-
-
 def covers(area: Iterable[str], code: str) -> bool:
     """True when `code` is one of the area's regions or lies below one."""
-    return any(code.startswith(prefix(a)) for a in area if a)
+    return regioncodes.within_any(code, area)
 
 
 def normalise(codes: Iterable[str]) -> list[str]:
     """The area without duplicates or codes inside another of its codes, sorted."""
-    unique = sorted({c.strip() for c in codes if c and c.strip()}, key=lambda c: (len(prefix(c)), c))
+    unique = sorted({c.strip() for c in codes if c and c.strip()}, key=lambda c: (len(regioncodes.prefix(c)), c))
     out: list[str] = []
     for c in unique:
         if not covers(out, c):
@@ -68,4 +61,4 @@ def districts_in(area: Iterable[str], district_codes: Iterable[str]) -> list[str
     """The districts the area touches: covered by it, or holding one of its streets."""
     area = list(area)
     return sorted(d for d in district_codes
-                  if covers(area, d) or any(a.startswith(prefix(d)) for a in area if a))
+                  if covers(area, d) or any(regioncodes.is_within(a, d) for a in area))

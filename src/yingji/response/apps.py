@@ -1,4 +1,12 @@
+from typing import Any
+
 from django.apps import AppConfig
+
+
+def _load_demo(run: Any) -> str | None:
+    from yingji.response.demo import load_demo
+
+    return load_demo(run.stdout)
 
 
 class ResponseConfig(AppConfig):
@@ -8,10 +16,11 @@ class ResponseConfig(AppConfig):
 
     def ready(self) -> None:
         from yingji.alerts.events import alert_published
-        from yingji.core import nav, outbox
+        from yingji.core import demos, nav, outbox
         from yingji.monitoring.events import event_changed
         from yingji.response import layers, receivers
 
+        demos.register(50, self.verbose_name, _load_demo)
         # One desk item per monitoring event (not one per alarm and per regional
         # level: a rain cell's five rule windows and two areas are one item).
         event_changed.connect(receivers.on_event_changed, dispatch_uid="response_event")

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from yingji.core import audit, outbox, regions
+from yingji.core import audit, outbox, regioncodes, regions
 from yingji.core import workcalendar as wc
 from yingji.core.models import Department, Profile, Role, SpecialPeriod
 from yingji.response import addressees, cards, dispatch, levels, standdown, triggers
@@ -330,12 +330,12 @@ def _area_regions(area: list[str], level: str) -> list[Any]:
     if not area:
         return []
     if level == "district":
-        wanted = {c[:6] for c in area if len(c) > 6} | {c for c in area if len(c) == 6}
+        wanted = {d for c in area if (d := regioncodes.district_of(c))}
         rows = Region.objects.filter(level="district").filter(
-            Q(code__in=wanted) | Q(*[Q(code__startswith=addressees.prefix(c)) for c in area], _connector=Q.OR))
+            Q(code__in=wanted) | Q(*[Q(code__startswith=regioncodes.prefix(c)) for c in area], _connector=Q.OR))
         return sorted(rows, key=lambda r: r.code)
     rows = Region.objects.filter(level="street").filter(
-        Q(*[Q(code__startswith=addressees.prefix(c)) for c in area], _connector=Q.OR))
+        Q(*[Q(code__startswith=regioncodes.prefix(c)) for c in area], _connector=Q.OR))
     return sorted(rows, key=lambda r: r.code)
 
 

@@ -1,6 +1,6 @@
 """Risk API (/api/v1/risk/): enterprises, risk points and assessments, hazards
 and their workflow, accidents, the double-decrease dashboard, reports and the
-Excel ledgers. Everything the pages do, for other systems (enforcement opens
+Excel ledgers. Everything the pages do, for other systems (other modules open
 hazards through services.create_hazard or POST /hazards)."""
 
 from __future__ import annotations

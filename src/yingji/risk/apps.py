@@ -1,4 +1,12 @@
+from typing import Any
+
 from django.apps import AppConfig
+
+
+def _load_demo(run: Any) -> str | None:
+    from yingji.risk.demo import load_demo
+
+    return load_demo(run.stdout)
 
 
 class RiskConfig(AppConfig):
@@ -7,9 +15,10 @@ class RiskConfig(AppConfig):
     verbose_name = "风险隐患与事故"
 
     def ready(self) -> None:
-        from yingji.core import nav
+        from yingji.core import demos, nav
         from yingji.risk import maplayer
 
+        demos.register(20, self.verbose_name, _load_demo)
         nav.register("双下降", "risk:dashboard", order=20)
         nav.register("隐患台账", "risk:hazards", order=21)
         nav.register("企业", "risk:enterprises", order=22)

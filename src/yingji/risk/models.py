@@ -182,7 +182,7 @@ class Hazard(models.Model):
     closed_on = models.DateField("销号日期", null=True, blank=True)
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="上报人", null=True,
                                     blank=True, on_delete=models.SET_NULL, related_name="+")
-    # Generic origin: e.g. the enforcement finding that created this hazard.
+    # Generic origin: e.g. the inspection finding that created this hazard.
     origin_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL,
                                     verbose_name="来源对象类型")
     origin_id = models.CharField("来源对象编号", max_length=64, blank=True)

@@ -7,7 +7,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import CharField, DateField, F, Func, Q, QuerySet
@@ -180,8 +179,6 @@ def accidents(user: Any, params: dict[str, Any]) -> QuerySet:
     if params.get("year"):
         qs = qs.filter(occurred_at__year=int(params["year"]))
     qs = qs.select_related("district", "street", "enterprise")
-    if apps.is_installed("yingji.enforcement"):  # its look-back case, linked from the list
-        qs = qs.select_related("lookback")
     return qs.defer(*NO_BOUNDARY).order_by("-occurred_at")
 
 

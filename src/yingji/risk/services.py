@@ -3,7 +3,7 @@ rectification loop, record accidents.
 
 Pure logic lives in creditcode.py, supervision.py, grading.py, accidents.py and
 hazardflow.py; this module loads the facts, calls it, and saves. `create_hazard`
-is the one way any module (enforcement findings included) opens a hazard.
+is the one way any module (inspection findings included) opens a hazard.
 """
 
 from __future__ import annotations
@@ -200,8 +200,9 @@ def create_hazard(enterprise: Enterprise, *, description: str, source: str,
                   location: str = "", risk_point: RiskPoint | None = None,
                   origin: Any = None, user: Any = None, code: str | None = None,
                   responsible_person: str = "") -> Hazard:
-    """Open a hazard (state 已上报). Enforcement passes source="enforcement" and
-    `origin=` the finding; the generic origin then links back to it."""
+    """Open a hazard (state 已上报). A module opening one from its own record (an
+    inspection finding) passes its `source` and `origin=` that record; the generic
+    origin then links back to it."""
     if level not in Hazard.Level.values:
         raise ValidationError({"level": f"隐患等级“{level}”无效"})
     if source not in Hazard.Source.values:

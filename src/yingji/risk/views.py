@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from yingji.core import links
 from yingji.core.models import Region
 from yingji.core.scope import scope_for
 from yingji.core.viewhelpers import act, error_text
@@ -58,7 +59,10 @@ def _day(request) -> dt.date:
         raise ValidationError("日期格式应为 YYYY-MM-DD") from None
 
 
-def _list(request, template: str, qs_func, extra: dict | None = None):
+def _list(request, template: str, qs_func, extra: dict | None = None,
+          links_for: str | None = None):
+    """A filtered, paged list; `links_for` (a model label) adds the link columns
+    other modules register on it (core/links.py) as `link_columns` and `row.links`."""
     try:
         qs = qs_func()
     except ValidationError as exc:
@@ -68,6 +72,8 @@ def _list(request, template: str, qs_func, extra: dict | None = None):
     params.pop("page", None)
     ctx = {**_common(), "page": page, "filters": request.GET, "query": params.urlencode(),
            **(extra or {})}
+    if links_for:
+        ctx["link_columns"] = links.attach(links_for, page.rows)
     if request.htmx:
         return render(request, template.replace(".html", "_body.html"), ctx)
     return render(request, template, ctx)
@@ -286,7 +292,8 @@ def recheck_record(request, pk: int):
 
 @login_required
 def accident_list(request):
-    return _list(request, "risk/accident_list.html", lambda: queries.accidents(request.user, request.GET))
+    return _list(request, "risk/accident_list.html", lambda: queries.accidents(request.user, request.GET),
+                 links_for="risk.accident")
 
 
 @login_required

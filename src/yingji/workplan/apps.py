@@ -1,4 +1,12 @@
+from typing import Any
+
 from django.apps import AppConfig
+
+
+def _load_demo(run: Any) -> str | None:
+    from yingji.workplan.demo import load_demo
+
+    return load_demo(run)
 
 
 class WorkplanConfig(AppConfig):
@@ -7,7 +15,8 @@ class WorkplanConfig(AppConfig):
     verbose_name = "工作要点督办"
 
     def ready(self) -> None:
-        from yingji.core import nav
+        from yingji.core import demos, nav
 
+        demos.register(10, self.verbose_name, _load_demo)
         nav.register("工作要点", "workplan:plans", order=10)
         nav.register("本部门任务", "workplan:my_tasks", order=11)

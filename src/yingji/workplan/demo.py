@@ -1,5 +1,8 @@
 """A realistic year of activity on a work plan, for the demo (`yingji demo`).
 
+`load_demo(run)` is this module's `yingji demo` step (registered in apps.py):
+the shipped 2022 plan, imported once, and its simulated year.
+
 `simulate_year(plan)` plays the plan's year day by day through the real services,
 so everything the demo shows was produced the way a bureau would produce it:
 
@@ -31,23 +34,37 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import hashlib
 import random
 import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management.base import CommandError
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 
 from yingji.core import audit, outbox
 from yingji.core import workcalendar as wc
+from yingji.core.demos import DemoRun
 from yingji.core.models import Department, Notification, Profile, Role
 from yingji.workplan import services
-from yingji.workplan.models import Assignment, Milestone, Pause, Plan, SupervisionNotice, Task
+from yingji.workplan.models import (
+    Assignment,
+    Milestone,
+    Pause,
+    Plan,
+    ProgressReport,
+    SupervisionNotice,
+    Task,
+)
 
 SUPERVISION_LABEL = "督办程序"
 
@@ -632,3 +649,51 @@ def simulate_year(plan: Plan, seed: int = 2022, until: dt.date | None = None
     demo command only calls it then."""
     with transaction.atomic():
         return _Simulation(plan, seed, until).run()
+
+
+# ------------------------------------------------------------ `yingji demo`
+
+DEMO_YEAR = 2022
+SEED_PLAN = Path(__file__).resolve().parent / "data" / "guangzhou_2022_plan.txt"
+
+
+def load_demo(run: DemoRun) -> None:
+    """The `yingji demo` step of this module (core/demos.py): import the shipped
+    2022 plan (once), simulate its year (once, when the plan has no reports) and
+    offer the plan board's address. Prints its own lines."""
+    plan = _seed_plan(run)
+    _simulate_once(run, plan)
+    run.links.append(("挂图作战", reverse("workplan:board", args=[plan.pk])))
+
+
+def _seed_plan(run: DemoRun) -> Plan:
+    if not SEED_PLAN.is_file():
+        raise CommandError(f"找不到随包发布的工作要点文件:{SEED_PLAN}")
+    sha = hashlib.sha256(SEED_PLAN.read_bytes()).hexdigest()
+    plan = Plan.objects.filter(source_sha256=sha).first()
+    if plan is not None:
+        run.stdout.write(f"· 工作要点:已导入“{plan.title}”,{plan.tasks.count()} 个任务")
+        return plan
+    admin = get_user_model().objects.filter(username="admin").first()
+    title = f"{settings.YINGJI_BUREAU_NAME}{DEMO_YEAR}年工作要点"
+    with audit.acting_as(admin, None if admin else "演示数据"):
+        run.step("工作要点", "plan", "import", str(SEED_PLAN),
+                 "--year", str(DEMO_YEAR), "--title", title)
+    plan = Plan.objects.get(source_sha256=sha)
+    if admin is not None and plan.imported_by_id is None:
+        # The import command has no --user; the demo's import is the admin's.
+        with audit.acting_as(admin):
+            plan.imported_by = admin
+            plan.save(update_fields=["imported_by"])
+    return plan
+
+
+def _simulate_once(run: DemoRun, plan: Plan) -> None:
+    if ProgressReport.objects.filter(task__plan=plan).exists():
+        run.stdout.write("· 模拟进展:已有进展记录,不再生成")
+        return
+    run.stdout.write(f"· 模拟进展:生成 {plan.year} 年全年的进展、督办和暂缓记录 …")
+    summary = simulate_year(plan, seed=run.seed)
+    for line in summary.lines():
+        run.stdout.write(f"    {line}")
+    run.stdout.write(f"    用时 {summary.seconds:.1f} 秒")

@@ -1,8 +1,9 @@
 """`yingji demo [--reset]`: everything the demo needs, in one idempotent command.
 
     migrate → regions load guangzhou → departments load → special periods (党的二十大)
-    → demo_users → import the shipped 2022 plan (once) → a simulated year of
-    activity (once, when the plan has no reports) → print the URL and the accounts.
+    → demo_users → every module's demo loader, in order (core/demos.py: the work
+    plan's shipped 2022 plan and simulated year, then risk, monitoring, alerts,
+    response, enforcement) → print the URLs and the accounts.
 
 Running it again changes nothing and takes a few seconds. `--reset` first deletes
 the SQLite database file (refused for any other database).
@@ -11,24 +12,20 @@ the SQLite database file (refused for any other database).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import os
 import time
 from pathlib import Path
 from typing import Any
 
-from django.apps import apps
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, connections
-from django.urls import reverse
+
+from yingji.core import demos
 
 DEMO_CITY = "guangzhou"
-DEMO_YEAR = 2022
-SEED_PLAN = (Path(__file__).resolve().parents[3] / "workplan" / "data"
-             / "guangzhou_2022_plan.txt")
+DEMO_SEED = 2022
 # Periods the statutory calendar cannot know; the seed plan's key dates need them.
 SPECIAL_PERIODS = [
     ("党的二十大", dt.date(2022, 10, 16), dt.date(2022, 10, 22),
@@ -61,7 +58,7 @@ class Command(BaseCommand):
                             help="先删除 SQLite 数据库文件(仅限 SQLite),从空库重新生成演示数据")
         parser.add_argument("--addr", default="127.0.0.1:8000",
                             help="打印访问地址时使用的主机和端口(默认 127.0.0.1:8000)")
-        parser.add_argument("--seed", type=int, default=DEMO_YEAR,
+        parser.add_argument("--seed", type=int, default=DEMO_SEED,
                             help="模拟一年进展所用的随机种子(默认 2022,结果可复现)")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -79,36 +76,27 @@ class Command(BaseCommand):
         self._step("镇街应急办", "departments", "street-offices")
         self._special_periods()
         self._step("演示账号", "demo_users")
-        plan = self._plan()
-        self._simulate(plan, options["seed"])
-        self._module_demos()
+        links = self._module_demos(options["seed"])
 
-        board = reverse("workplan:board", args=[plan.pk])
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(
             f"演示数据已就绪({time.perf_counter() - started:.1f} 秒)。"))
-        self.stdout.write(f"挂图作战:http://{options['addr']}{board}")
+        for label, path in links:
+            self.stdout.write(f"{label}:http://{options['addr']}{path}")
         self.stdout.write(f"首页:    http://{options['addr']}/")
         self._accounts()
 
     # ------------------------------------------------------------ steps
 
-    # Each later module ships `yingji.<module>.demo.load_demo(stdout) -> str` (idempotent,
-    # returns a one-line summary); the demo runs them in this order when present.
-    MODULE_DEMOS = ("risk", "monitoring", "alerts", "response", "enforcement")
-
-    def _module_demos(self) -> None:
-        import importlib
-
-        for module in self.MODULE_DEMOS:
-            try:
-                demo = importlib.import_module(f"yingji.{module}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"yingji.{module}.demo":
-                    raise
-                continue
-            summary = demo.load_demo(self.stdout)
-            self.stdout.write(f"· {apps.get_app_config(module).verbose_name}:{summary}")
+    def _module_demos(self, seed: int) -> list[tuple[str, str]]:
+        """Run every registered demo loader (core/demos.py); the links they offer."""
+        run = demos.DemoRun(stdout=self.stdout, seed=seed, verbosity=self.verbosity,
+                            step=self._step)
+        for loader in demos.loaders():
+            summary = loader.load(run)
+            if summary is not None:
+                self.stdout.write(f"· {loader.label}:{summary}")
+        return run.links
 
     def _reset(self) -> None:
         files = reset_target(connection.settings_dict)
@@ -153,45 +141,6 @@ class Command(BaseCommand):
                 created += new
         names = "、".join(f"{n}({s:%m-%d}~{e:%m-%d})" for n, s, e, _ in SPECIAL_PERIODS)
         self.stdout.write(f"· 特殊时段:{names}," + (f"新增 {created} 个" if created else "已存在"))
-
-    def _plan(self):
-        from django.contrib.auth import get_user_model
-
-        from yingji.core import audit
-        from yingji.workplan.models import Plan
-
-        if not SEED_PLAN.is_file():
-            raise CommandError(f"找不到随包发布的工作要点文件:{SEED_PLAN}")
-        sha = hashlib.sha256(SEED_PLAN.read_bytes()).hexdigest()
-        plan = Plan.objects.filter(source_sha256=sha).first()
-        if plan is not None:
-            self.stdout.write(f"· 工作要点:已导入“{plan.title}”,{plan.tasks.count()} 个任务")
-            return plan
-        admin = get_user_model().objects.filter(username="admin").first()
-        title = f"{settings.YINGJI_BUREAU_NAME}{DEMO_YEAR}年工作要点"
-        with audit.acting_as(admin, None if admin else "演示数据"):
-            self._step("工作要点", "plan", "import", str(SEED_PLAN),
-                       "--year", str(DEMO_YEAR), "--title", title)
-        plan = Plan.objects.get(source_sha256=sha)
-        if admin is not None and plan.imported_by_id is None:
-            # The import command has no --user; the demo's import is the admin's.
-            with audit.acting_as(admin):
-                plan.imported_by = admin
-                plan.save(update_fields=["imported_by"])
-        return plan
-
-    def _simulate(self, plan, seed: int) -> None:
-        from yingji.workplan.demo import simulate_year
-        from yingji.workplan.models import ProgressReport
-
-        if ProgressReport.objects.filter(task__plan=plan).exists():
-            self.stdout.write("· 模拟进展:已有进展记录,不再生成")
-            return
-        self.stdout.write(f"· 模拟进展:生成 {plan.year} 年全年的进展、督办和暂缓记录 …")
-        summary = simulate_year(plan, seed=seed)
-        for line in summary.lines():
-            self.stdout.write(f"    {line}")
-        self.stdout.write(f"    用时 {summary.seconds:.1f} 秒")
 
     def _accounts(self) -> None:
         from yingji.core.demo_users import DEMO_ACCOUNTS, DEMO_PASSWORD
