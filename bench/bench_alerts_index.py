@@ -7,7 +7,7 @@ districts, 178 streets), a third of them in population groups:
   what every location report cost the next targeting call; the baseline;
 - full: `services.subscriber_index(full=True)` — one raw cursor read into numpy,
   the stored located region, no lookup;
-- refresh: after 1 % of the subscribers moved (`services.update_locations`, not
+- refresh: after 1 % of the subscribers moved (`subscribers.update_locations`, not
   timed), `services.subscriber_index()` patching only the changed rows in.
 
 The patched index is checked against a full read (same recipients for a district,
@@ -55,7 +55,7 @@ def worker() -> None:  # noqa: PLR0915 - one linear script
     from django.db import connection
     from django.utils import timezone
 
-    from yingji.alerts import services, targeting
+    from yingji.alerts import services, subscribers, targeting
     from yingji.alerts.models import Subscriber, SubscriberGroup
     from yingji.core import audit, regions
     from yingji.core.models import Region
@@ -170,10 +170,10 @@ def worker() -> None:  # noqa: PLR0915 - one linear script
         mx, my = (lons[rng.integers(0, N, MOVED)] + rng.normal(0, 0.002, MOVED),
                   lats[rng.integers(0, N, MOVED)] + rng.normal(0, 0.002, MOVED))
         at = timezone.now()
-        fixes = [services.LocationFix(external_id=f"S{i:08d}", lon=float(x), lat=float(y), at=at)
+        fixes = [subscribers.LocationFix(external_id=f"S{i:08d}", lon=float(x), lat=float(y), at=at)
                  for i, x, y in zip(movers.tolist(), mx.tolist(), my.tolist(), strict=True)]
         started = time.perf_counter()
-        services.update_locations(fixes)
+        subscribers.update_locations(fixes)
         write_times.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
         patched = services.subscriber_index()

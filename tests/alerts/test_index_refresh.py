@@ -7,6 +7,7 @@ from django.utils import timezone
 from shapely.geometry import Polygon
 
 from yingji.alerts import services
+from yingji.alerts import subscribers as subscriber_service
 from yingji.alerts.models import Subscriber, SubscriberGroup
 from yingji.alerts.targeting import Rule
 
@@ -16,7 +17,7 @@ FENCE = Polygon([(113.28, 23.06), (113.40, 23.08), (113.38, 23.17), (113.29, 23.
 
 
 def _fix(ext, lon, lat):
-    return services.LocationFix(external_id=ext, lon=lon, lat=lat, at=timezone.now())
+    return subscriber_service.LocationFix(external_id=ext, lon=lon, lat=lat, at=timezone.now())
 
 
 def _crowd(n=300, seed=4):
@@ -49,11 +50,11 @@ def test_a_moved_subscriber_is_targeted_by_the_street_it_moved_to(subscribers):
     street = [Rule(region_codes=("440106001",))]
     mover = subscribers["b-public"]
     assert mover.pk not in services.subscriber_index().resolve(street)
-    services.update_locations([_fix("b-public", 113.33, 23.12)])
+    subscriber_service.update_locations([_fix("b-public", 113.33, 23.12)])
     mover.refresh_from_db()
     assert mover.located_region == "440106001"
     assert mover.pk in services.subscriber_index().resolve(street)
-    services.update_locations([_fix("b-public", 113.25, 23.10)])  # back to 越秀区
+    subscriber_service.update_locations([_fix("b-public", 113.25, 23.10)])  # back to 越秀区
     assert mover.pk not in services.subscriber_index().resolve(street)
     assert Subscriber.objects.get(pk=mover.pk).located_region == "440104"
 
@@ -63,7 +64,7 @@ def test_incremental_refresh_gives_the_same_recipients_as_a_full_read(city):
     bits = list(services.group_bits().values())
     services.subscriber_index(full=True)
     # Moves (in, out, to nowhere known), new subscribers, opt-outs, new memberships.
-    services.update_locations([_fix(s.external_id, 113.33 + i * 0.001, 23.1)
+    subscriber_service.update_locations([_fix(s.external_id, 113.33 + i * 0.001, 23.1)
                                for i, s in enumerate(crowd[:12])]
                               + [_fix(s.external_id, 113.22, 23.19) for s in crowd[12:18]])
     Subscriber.objects.filter(pk=crowd[18].pk).update(last_lon=None, last_lat=None,
@@ -91,7 +92,7 @@ def test_incremental_refresh_gives_the_same_recipients_as_a_full_read(city):
 def test_a_large_change_reads_everything(city):
     crowd = _crowd(50)
     services.subscriber_index()
-    services.update_locations([_fix(s.external_id, 113.33, 23.1) for s in crowd[:20]])
+    subscriber_service.update_locations([_fix(s.external_id, 113.33, 23.1) for s in crowd[:20]])
     services.subscriber_index()
     assert services.last_index_refresh() == "full"
 

@@ -8,7 +8,7 @@ import json
 import pytest
 from lxml import etree
 
-from yingji.alerts import capvalidate, services
+from yingji.alerts import capvalidate, fromevents, services
 from yingji.alerts.models import Alert
 
 from .conftest import draft_spec
@@ -164,7 +164,7 @@ def test_uploaded_geojson_polygons_become_areas(client, people, subscribers):
 def test_api_a_duty_officer_cannot_submit_and_approve_a_system_draft(client, people, city):
     from django.utils import timezone
 
-    alert = services.draft_from_event(event_id=1, area_codes=["440106"], level="red",
+    alert = fromevents.draft_from_event(event_id=1, area_codes=["440106"], level="red",
                                                previous=None, hazard="rainstorm",
                                                at=timezone.now())
     _login(client, people["duty"])
@@ -186,7 +186,7 @@ def test_a_system_draft_is_edited_on_its_page_and_the_editor_cannot_approve(
         client, people, city):
     from django.utils import timezone
 
-    alert = services.draft_from_event(event_id=1, area_codes=["440106"], level="orange",
+    alert = fromevents.draft_from_event(event_id=1, area_codes=["440106"], level="orange",
                                                previous=None, hazard="rainstorm",
                                                at=timezone.now())
     _login(client, people["duty"])

@@ -11,7 +11,8 @@ import openpyxl
 import pytest
 from django.utils import timezone
 
-from yingji.alerts import cap, services
+from yingji.alerts import cap, incoming, services
+from yingji.alerts import subscribers as subscriber_service
 from yingji.alerts.models import Alert, IncomingCap, IncomingFeed, Subscriber
 from yingji.monitoring.events import event_changed
 
@@ -23,19 +24,19 @@ def test_csv_import_creates_then_updates(city):
     data = (HEADER
             + "S1,天河小学,8613800000001,,,,sms,440106,113.36,23.12,wgs84,学校|public,\n"
             + "S2,张三,,z@example.org,,en-US,,,,,,三防责任人,\n").encode("utf-8")
-    report = services.import_subscribers("list.csv", data)
+    report = subscriber_service.import_subscribers("list.csv", data)
     assert (report.created, report.updated, report.errors) == (2, 0, [])
     school = Subscriber.objects.get(external_id="S1")
     assert sorted(g.key for g in school.groups.all()) == ["public", "school"]
     assert school.channels == ["sms"] and school.home_region_id == "440106"
     assert school.located_region == "440106001"  # the street of its location, stored
-    again = services.import_subscribers("list.csv", data.replace(b"Z@", b"z@"))
+    again = subscriber_service.import_subscribers("list.csv", data.replace(b"Z@", b"z@"))
     assert (again.created, again.updated) == (0, 2) and Subscriber.objects.count() == 2
 
 
 def test_import_converts_gcj02_locations(city):
     data = (HEADER + "S1,甲,8613800000001,,,,,,113.3650,23.1250,gcj02,,\n").encode()
-    services.import_subscribers("a.csv", data)
+    subscriber_service.import_subscribers("a.csv", data)
     s = Subscriber.objects.get()
     assert abs(s.last_lon - 113.3650) > 0.003  # moved back by the GCJ-02 offset
     assert 113.35 < s.last_lon < 113.37
@@ -45,7 +46,7 @@ def test_a_bad_file_imports_nothing_and_names_each_row(city):
     data = (HEADER + "S1,甲,8613800000001,,,,,,,,,,\n"
             + ",乙,,,,,,,,,,,\n"
             + "S3,丙,8613800000003,,,,fax,999999,abc,23,,不存在的组,\n").encode("gb18030")
-    report = services.import_subscribers("bad.csv", data)
+    report = subscriber_service.import_subscribers("bad.csv", data)
     assert Subscriber.objects.count() == 0
     assert report.errors[0].startswith("第 3 行:缺少 external_id")
     assert "第 4 行" in report.errors[1]
@@ -61,7 +62,7 @@ def test_excel_import(city):
                   "hospital", "否"])
     buffer = io.BytesIO()
     book.save(buffer)
-    report = services.import_subscribers("list.xlsx", buffer.getvalue())
+    report = subscriber_service.import_subscribers("list.xlsx", buffer.getvalue())
     assert report.errors == [] and report.created == 1
     assert Subscriber.objects.get().groups.get().key == "hospital"
 
@@ -97,7 +98,7 @@ def test_push_refuses_entities_and_fetches_nothing(client, db):
 
 
 def test_invalid_incoming_messages_are_kept_with_their_problems(db):
-    items = services.receive_cap((CAP_DIR / "invalid" / "polygon_not_closed.xml").read_bytes())
+    items = incoming.receive_cap((CAP_DIR / "invalid" / "polygon_not_closed.xml").read_bytes())
     assert "polygon:closed" in items[0].problems[0]
 
 
@@ -118,21 +119,21 @@ def test_polling_a_feed(db):
     try:
         feed = IncomingFeed.objects.create(name="气象台", token="p",
                                            url=f"http://127.0.0.1:{server.server_port}/cap")
-        stored = services.poll_feed(feed)
+        stored = incoming.poll_feed(feed)
     finally:
         server.shutdown()
     assert [i.headline for i in stored] == ["广州市气象台发布暴雨红色预警[Ⅰ级/特别严重]"]
     feed.refresh_from_db()
     assert feed.last_error == "" and feed.last_polled_at is not None
     dead = IncomingFeed.objects.create(name="死链", token="d", url="http://127.0.0.1:1/x")
-    assert services.poll_feed(dead) == []
+    assert incoming.poll_feed(dead) == []
     dead.refresh_from_db()
     assert "URLError" in dead.last_error
 
 
 def test_rerelease_needs_one_approval_and_keeps_the_source(client, people, subscribers,
                                                           django_capture_on_commit_callbacks):
-    item = services.receive_cap((CAP_DIR / "gz_rainstorm_red_zh_en.xml").read_bytes())[0]
+    item = incoming.receive_cap((CAP_DIR / "gz_rainstorm_red_zh_en.xml").read_bytes())[0]
     client.force_login(people["author"])
     response = client.post(f"/alerts/incoming/{item.pk}/", {"regions": ["440104"],
                                                             "channels": ["sms"]})

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from yingji.alerts import cap, capvalidate, conventions, services
+from yingji.alerts import cap, capvalidate, conventions, fromevents, services
 from yingji.alerts.events import alert_published
 from yingji.alerts.models import Alert
 from yingji.core.models import AuditEntry
@@ -57,7 +57,7 @@ def test_a_system_draft_belongs_to_whoever_submits_it_who_then_cannot_approve_it
         city, people, django_capture_on_commit_callbacks):
     # The case that went wrong: a monitoring draft (no author), submitted and approved
     # by the same duty officer.
-    alert = services.draft_from_event(event_id=1, area_codes=["440106"], level="yellow",
+    alert = fromevents.draft_from_event(event_id=1, area_codes=["440106"], level="yellow",
                                                previous=None, hazard="rainstorm",
                                                at=timezone.now())
     assert alert.author_id is None
@@ -106,7 +106,7 @@ def test_approving_twice_publishes_once(city, people):
 
 
 def test_internal_notes_never_reach_cap_or_the_public(city, people, client):
-    alert = services.draft_from_event(event_id=1, area_codes=["440106"], level="red",
+    alert = fromevents.draft_from_event(event_id=1, area_codes=["440106"], level="red",
                                                previous=None, hazard="rainstorm",
                                                at=timezone.now())
     assert "请核实" in alert.internal_note and "请核实" not in alert.description

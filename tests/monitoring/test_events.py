@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from yingji.alerts.models import Alert
-from yingji.monitoring import eventrules, services
+from yingji.monitoring import eventrules, folding, services
 from yingji.monitoring.models import Alarm, AlarmRule, Event
 from yingji.response.models import DeskItem
 
@@ -64,7 +64,7 @@ def test_one_rain_cell_is_one_event_one_draft_one_desk_item(world):
     event.refresh_from_db()
     assert not Alarm.objects.filter(state__in=["firing", "acknowledged", "silenced"]).exists()
     assert event.state == "open" and event.quiet_since is not None and event.level == ""
-    assert services.close_quiet_events(timezone.now() + dt.timedelta(minutes=31)) == 1
+    assert folding.close_quiet_events(timezone.now() + dt.timedelta(minutes=31)) == 1
     event.refresh_from_db()
     assert event.state == "closed" and event.max_level == "red"
     assert "报警已全部解除" in DeskItem.objects.get().title

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from yingji.core.models import Notification
-from yingji.response import drills, drillscore, services
+from yingji.response import drills, drillscore, resources, services
 from yingji.response.models import DeskItem, Drill, Incident, RescueTeam, Shelter
 
 pytestmark = pytest.mark.django_db
@@ -64,10 +64,10 @@ def test_blind_red_rainstorm_drill_end_to_end_produces_its_report(tianhe, red_pl
     services.acknowledge(act.cards.get(title="停课"), user=people["jiaoyu"], at=minutes(at, 8))
     services.complete(act.cards.get(title="停课"), result="已通知停课", user=people["jiaoyu"], at=minutes(at, 20))
     services.acknowledge(act.cards.get(title="停运"), user=people["jiaotong"], at=minutes(at, 30))
-    nearest = services.nearest_resources(incident.lon, incident.lat, ["水上救援"], kind="team")
+    nearest = resources.nearest_resources(incident.lon, incident.lat, ["水上救援"], kind="team")
     assert nearest[0]["id"] == team.pk
-    services.dispatch_team(incident, team, user=people["duty"], at=minutes(at, 10))
-    services.allocate_shelters(incident, 600, user=people["duty"], at=minutes(at, 35))
+    resources.dispatch_team(incident, team, user=people["duty"], at=minutes(at, 10))
+    resources.allocate_shelters(incident, 600, user=people["duty"], at=minutes(at, 35))
     assert drills.tick(minutes(at, 31)) == 2  # the alarm and the follow-up report
     alarm = DeskItem.objects.get(source="alarm")
     assert alarm.is_exercise and alarm.title == "【演练】监测报警:rainstorm(红色)"

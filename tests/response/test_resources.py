@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
-from yingji.response import dispatch, services
+from yingji.response import dispatch, resources, services
 from yingji.response.models import Helipad, Hospital, RescueTeam, Shelter, StockItem, Warehouse
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ def teams(db):
 
 
 def test_nearest_teams_by_capability(incident, teams):
-    found = services.nearest_resources(incident.lon, incident.lat, ["排涝"], k=5, kind="team")
+    found = resources.nearest_resources(incident.lon, incident.lat, ["排涝"], k=5, kind="team")
     assert [r["name"] for r in found] == ["天河站", "番禺站"]
     assert found[0]["distance_km"] < 1 < found[1]["distance_km"]
 
@@ -32,46 +32,46 @@ def test_warehouses_hospitals_and_helipads_are_resources_too(incident):
     StockItem.objects.create(warehouse=w, name="帐篷", category="生活保障", quantity=0)
     Hospital.objects.create(name="医院", lon=113.30, lat=23.13)
     Helipad.objects.create(name="停机坪", lon=113.31, lat=23.13)
-    assert [r["kind"] for r in services.nearest_resources(incident.lon, incident.lat, ["冲锋舟"])] == ["warehouse"]
-    assert services.nearest_resources(incident.lon, incident.lat, ["生活保障"]) == []  # out of stock
-    assert services.nearest_resources(incident.lon, incident.lat, ["医疗救治"])[0]["name"] == "医院"
-    assert services.nearest_resources(incident.lon, incident.lat, ["直升机起降"])[0]["name"] == "停机坪"
+    assert [r["kind"] for r in resources.nearest_resources(incident.lon, incident.lat, ["冲锋舟"])] == ["warehouse"]
+    assert resources.nearest_resources(incident.lon, incident.lat, ["生活保障"]) == []  # out of stock
+    assert resources.nearest_resources(incident.lon, incident.lat, ["医疗救治"])[0]["name"] == "医院"
+    assert resources.nearest_resources(incident.lon, incident.lat, ["直升机起降"])[0]["name"] == "停机坪"
 
 
 def test_dispatched_team_walks_its_states_and_is_busy_meanwhile(incident, teams, people, at):
-    order = services.dispatch_team(incident, teams["near"], task="排涝", user=people["duty"], at=at)
+    order = resources.dispatch_team(incident, teams["near"], task="排涝", user=people["duty"], at=at)
     assert order.distance_km < 1
-    found = services.nearest_resources(incident.lon, incident.lat, ["排涝"], kind="team")
+    found = resources.nearest_resources(incident.lon, incident.lat, ["排涝"], kind="team")
     assert [r["name"] for r in found] == ["番禺站"]  # the busy team is not offered again
     with pytest.raises(ValidationError, match="正在执行"):
-        services.dispatch_team(incident, teams["near"], user=people["duty"])
+        resources.dispatch_team(incident, teams["near"], user=people["duty"])
     with pytest.raises(dispatch.OrderTransitionError):
-        services.advance_order(order, dispatch.ON_SCENE, user=people["duty"])
+        resources.advance_order(order, dispatch.ON_SCENE, user=people["duty"])
     for i, state in enumerate((dispatch.EN_ROUTE, dispatch.ON_SCENE, dispatch.RETURNED), start=1):
-        services.advance_order(order, state, user=people["duty"], at=at + dt.timedelta(minutes=10 * i))
+        resources.advance_order(order, state, user=people["duty"], at=at + dt.timedelta(minutes=10 * i))
     order.refresh_from_db()
     assert order.on_scene_at == at + dt.timedelta(minutes=20) and order.state == dispatch.RETURNED
     texts = list(incident.timeline.filter(kind__startswith="dispatch").values_list("text", flat=True))
     assert "调派天河站" in texts[0] and texts[-1] == "天河站已返回"
-    assert services.nearest_resources(incident.lon, incident.lat, ["排涝"], kind="team")[0]["name"] == "天河站"
+    assert resources.nearest_resources(incident.lon, incident.lat, ["排涝"], kind="team")[0]["name"] == "天河站"
 
 
 def test_shelter_allocation_opens_shelters_and_counts_occupancy(incident, people, at):
     near = Shelter.objects.create(name="近", lon=113.362, lat=23.125, capacity=300, occupancy=100, is_open=True)
     far = Shelter.objects.create(name="远", lon=113.40, lat=23.16, capacity=5000)
-    result = services.allocate_shelters(incident, 1000, user=people["duty"], at=at)
+    result = resources.allocate_shelters(incident, 1000, user=people["duty"], at=at)
     assert [(a.shelter.name, a.people) for a in result["allocations"]] == [("近", 200), ("远", 800)]
     near.refresh_from_db()
     far.refresh_from_db()
     assert near.occupancy == 300 and far.occupancy == 800 and far.is_open
     assert "远800人(新开放)" in incident.timeline.get(kind="shelters").text
-    short = services.allocate_shelters(incident, 5000, user=people["duty"], at=at)
+    short = resources.allocate_shelters(incident, 5000, user=people["duty"], at=at)
     assert short["unplaced"] == 800
 
 
 def test_closed_incidents_take_no_dispatch_or_shelters(incident, teams, people):
     services.close_incident(incident, user=people["duty"])
     with pytest.raises(ValidationError, match="已结案"):
-        services.dispatch_team(incident, teams["near"], user=people["duty"])
+        resources.dispatch_team(incident, teams["near"], user=people["duty"])
     with pytest.raises(ValidationError, match="已结案"):
-        services.allocate_shelters(incident, 10, user=people["duty"])
+        resources.allocate_shelters(incident, 10, user=people["duty"])

@@ -12,7 +12,7 @@ from ninja import File, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
-from yingji.alerts import cap, services
+from yingji.alerts import cap, incoming, services, subscribers
 from yingji.alerts.models import Alert, IncomingCap, IncomingFeed
 from yingji.core import channelconfig
 
@@ -173,7 +173,7 @@ def alert_cap(request, alert_id: int):
 def import_subscribers(request, file: UploadedFile = File(...)):
     if not services.can_draft(request.user):
         raise HttpError(403, "没有导入订阅人的权限")
-    report = services.import_subscribers(file.name or "upload.csv", file.read())
+    report = subscribers.import_subscribers(file.name or "upload.csv", file.read())
     return {"created": report.created, "updated": report.updated, "errors": report.errors}
 
 
@@ -190,7 +190,7 @@ def update_locations(request, body: list[LocationIn]):
     """Last known locations in bulk (an operator's cell-location feed)."""
     if not services.can_draft(request.user):
         raise HttpError(403, "没有更新订阅人位置的权限")
-    return services.update_locations([services.LocationFix(**f.dict()) for f in body])
+    return subscribers.update_locations([subscribers.LocationFix(**f.dict()) for f in body])
 
 
 @router.post("/incoming/{token}", auth=None, response={201: list[IncomingOut]})
@@ -200,7 +200,7 @@ def receive_incoming(request, token: str):
     if feed is None:
         raise HttpError(404, "未知的推送口令")
     try:
-        items = services.receive_cap(request.body, feed)
+        items = incoming.receive_cap(request.body, feed)
     except cap.CapError as exc:
         raise HttpError(422, str(exc)) from None
     return Status(201, items)

@@ -13,12 +13,12 @@ def alerts_layer(request: Any, bbox: Any) -> dict[str, Any]:
 def _on_event(sender: Any, **kwargs: Any) -> None:
     from django.db import transaction
 
-    from yingji.alerts import services
+    from yingji.alerts import fromevents
 
     # Monitoring sends after its commit; drafting in our own transaction keeps a
     # failure here from touching monitoring's data.
     with transaction.atomic():
-        services.draft_from_event(**kwargs)
+        fromevents.draft_from_event(**kwargs)
 
 
 def _on_regions_changed(sender: Any, **kwargs: Any) -> None:

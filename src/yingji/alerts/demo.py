@@ -22,7 +22,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
-from yingji.alerts import services
+from yingji.alerts import incoming, services
 from yingji.alerts.models import Alert, IncomingCap, IncomingFeed, Subscriber
 from yingji.alerts.models import SubscriberGroup as Group
 from yingji.core import audit, outbox
@@ -130,7 +130,7 @@ def _incoming() -> int:
     feed, _ = IncomingFeed.objects.get_or_create(
         token="demo-cma", defaults={"name": "广州市气象台(演示推送)"})
     before = IncomingCap.objects.count()
-    services.receive_cap(SAMPLE.read_bytes(), feed)
+    incoming.receive_cap(SAMPLE.read_bytes(), feed)
     return IncomingCap.objects.count() - before
 
 

@@ -54,7 +54,7 @@ class Subscriber(models.Model):
     last_lat = models.FloatField("最近位置纬度(WGS-84)", null=True, blank=True)
     located_at = models.DateTimeField("位置时间", null=True, blank=True)
     # The region the last location lies in (street code, else district), written with
-    # the location (services.locate_subscribers / the pre_save hook) so that building
+    # the location (subscribers.locate_subscribers / the pre_save hook) so that building
     # the targeting index needs no point lookup. NULL: not computed yet; "": in no region.
     located_region = models.CharField("最近位置所在区划", max_length=12, null=True, blank=True,
                                       editable=False)

@@ -3,14 +3,14 @@
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from yingji.alerts import services
+from yingji.alerts import incoming, services, subscribers
 
 
 @db_task()
 def relocate_subscribers() -> None:
     """Region boundaries changed: recompute every subscriber's stored region (the
     targeting index then picks the changed rows up)."""
-    services.locate_subscribers(everyone=True)
+    subscribers.locate_subscribers(everyone=True)
 
 
 @db_task()
@@ -30,4 +30,4 @@ def poll_incoming_feeds() -> None:
     from yingji.alerts.models import IncomingFeed
 
     for feed in IncomingFeed.objects.filter(active=True).exclude(url=""):
-        services.poll_feed(feed)
+        incoming.poll_feed(feed)

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.http import require_POST
 
-from yingji.alerts import conventions, services
+from yingji.alerts import conventions, incoming, services, subscribers
 from yingji.alerts import workflow as wf
 from yingji.alerts.models import Alert, IncomingCap, Subscriber, SubscriberGroup
 from yingji.core import channelconfig
@@ -267,7 +267,7 @@ def subscriber_list(request):
         if upload is None:
             messages.error(request, "请选择 CSV 或 Excel 文件")
         else:
-            report = services.import_subscribers(upload.name, upload.read())
+            report = subscribers.import_subscribers(upload.name, upload.read())
             if report.errors:
                 for error in report.errors[:50]:
                     messages.error(request, error)
@@ -281,7 +281,7 @@ def subscriber_list(request):
         qs = qs.filter(groups__key=group)
     return render(request, "alerts/subscriber_list.html", {
         "subscribers": qs[:300], "count": qs.count(), "groups": SubscriberGroup.objects.all(),
-        "group": group, "columns": services.IMPORT_COLUMNS})
+        "group": group, "columns": subscribers.IMPORT_COLUMNS})
 
 
 @login_required
@@ -297,7 +297,7 @@ def incoming_detail(request, pk: int):
     if request.method == "POST":
         try:
             spec = spec_from_post(request.POST, hazard="other")
-            alert = services.rerelease(
+            alert = incoming.rerelease(
                 item, request.user, areas=spec.areas, groups=spec.groups,
                 groups_anywhere=spec.groups_anywhere, channels=spec.channels,
                 hazard=request.POST.get("hazard") or None,

@@ -5,7 +5,7 @@ readings."""
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-from yingji.monitoring import services
+from yingji.monitoring import folding, services
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -17,7 +17,7 @@ def notification_pipeline() -> None:
 @db_periodic_task(crontab(minute="*"))
 def close_quiet_events() -> None:
     """Events whose alarms have all been quiet for 30 minutes end."""
-    services.close_quiet_events()
+    folding.close_quiet_events()
 
 
 @db_periodic_task(crontab(minute="*/5"))

@@ -15,7 +15,7 @@ from ninja.errors import HttpError
 
 from yingji.core.apiparams import Days
 from yingji.core.scope import scope_for
-from yingji.response import cards, dispatch, drills, plans, services
+from yingji.response import cards, dispatch, drills, plans, resources, services
 from yingji.response.models import (
     ActionCard,
     Activation,
@@ -387,18 +387,18 @@ def create_plan(request, payload: dict[str, Any] = Body(...)):
 def nearest(request, lon: float, lat: float, capability: str = "", k: int = 10, kind: str | None = None):
     """The k nearest available resources with a capability (comma-separated: all required)."""
     _sees(request)
-    if kind is not None and kind not in services.KIND_CODES:
-        raise HttpError(422, f"kind 应为 {', '.join(services.KIND_CODES)} 之一")
+    if kind is not None and kind not in resources.KIND_CODES:
+        raise HttpError(422, f"kind 应为 {', '.join(resources.KIND_CODES)} 之一")
     caps = [c.strip() for c in capability.split(",") if c.strip()]
     return [{k2: r[k2] for k2 in ("kind", "id", "name", "distance_km", "lon", "lat")}
-            for r in services.nearest_resources(lon, lat, caps, k=min(max(k, 1), 100), kind=kind)]
+            for r in resources.nearest_resources(lon, lat, caps, k=min(max(k, 1), 100), kind=kind)]
 
 
 @router.post("/incidents/{incident_id}/dispatches", response={201: DispatchOut})
 def create_dispatch(request, incident_id: int, payload: DispatchIn):
     incident = get_object_or_404(Incident, pk=incident_id)
     team = get_object_or_404(RescueTeam, pk=payload.team_id)
-    o = services.dispatch_team(incident, team, task=payload.task, user=request.user)
+    o = resources.dispatch_team(incident, team, task=payload.task, user=request.user)
     return Status(201, {"id": o.pk, "incident_id": o.incident_id, "team": team.name, "state": o.state,
                         "distance_km": o.distance_km, "ordered_at": o.ordered_at})
 
@@ -406,7 +406,7 @@ def create_dispatch(request, incident_id: int, payload: DispatchIn):
 @router.post("/dispatches/{order_id}/state", response=DispatchOut)
 def advance_dispatch(request, order_id: int, payload: StateIn):
     order = get_object_or_404(DispatchOrder.objects.select_related("team", "incident"), pk=order_id)
-    o = _guard(services.advance_order, order, payload.state, user=request.user)
+    o = _guard(resources.advance_order, order, payload.state, user=request.user)
     return {"id": o.pk, "incident_id": o.incident_id, "team": o.team.name, "state": o.state,
             "distance_km": o.distance_km, "ordered_at": o.ordered_at}
 
@@ -415,7 +415,7 @@ def advance_dispatch(request, order_id: int, payload: StateIn):
 def allocate(request, incident_id: int, payload: SheltersIn):
     """Place evacuees in the nearest shelters with free capacity."""
     incident = get_object_or_404(Incident, pk=incident_id)
-    result = services.allocate_shelters(incident, payload.evacuees, user=request.user)
+    result = resources.allocate_shelters(incident, payload.evacuees, user=request.user)
     return Status(201, {"unplaced": result["unplaced"], "allocations": [
         {"shelter_id": a.shelter_id, "shelter": a.shelter.name, "people": a.people, "distance_km": a.distance_km}
         for a in result["allocations"]]})

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from yingji.core import audit, outbox
 from yingji.core.models import Department, Notification, Role
-from yingji.response import plans, services
+from yingji.response import plans, resources, services
 from yingji.response.models import (
     EmergencyPlan,
     Helipad,
@@ -167,11 +167,11 @@ def _past_incident(plan: EmergencyPlan) -> bool:
             else:
                 services.complete(card, result="已落实(超时)", user=duty, at=at(10 + card.limit_minutes + 25))
         team = RescueTeam.objects.get(name="白云消防救援站")
-        order = services.dispatch_team(inc, team, task="地下车库排涝搜救", user=duty, check=False, at=at(20))
-        services.advance_order(order, "en_route", user=duty, check=False, at=at(23))
-        services.advance_order(order, "on_scene", user=duty, check=False, at=at(41))
-        services.allocate_shelters(inc, 1200, user=duty, check=False, at=at(60))
-        services.advance_order(order, "returned", user=duty, check=False, at=at(300))
+        order = resources.dispatch_team(inc, team, task="地下车库排涝搜救", user=duty, check=False, at=at(20))
+        resources.advance_order(order, "en_route", user=duty, check=False, at=at(23))
+        resources.advance_order(order, "on_scene", user=duty, check=False, at=at(41))
+        resources.allocate_shelters(inc, 1200, user=duty, check=False, at=at(60))
+        resources.advance_order(order, "returned", user=duty, check=False, at=at(300))
         services.stand_down(act, user=duty, check=False, at=at(420))
         services.close_incident(inc, user=duty, at=at(480))
         # Shelters emptied again after the event (history, not today's occupancy).
@@ -228,7 +228,7 @@ def _past_drill(plan: EmergencyPlan) -> bool:
                 services.complete(card, result="已落实(演练)", user=duty,
                                   at=at(9 + card.limit_minutes - 10 + (i * 11) % 25))
         team = RescueTeam.objects.get(name="天河消防救援站")
-        services.dispatch_team(incident, team, task="石牌桥隧道排涝(演练)", user=duty, check=False, at=at(15))
+        resources.dispatch_team(incident, team, task="石牌桥隧道排涝(演练)", user=duty, check=False, at=at(15))
         drills.advance(drill, at(40))
         drills.finish(drill, user=duty, at=at(150))
     Notification.objects.filter(pk__gt=last, dedupe_key__startswith="response:",

@@ -22,6 +22,7 @@ from yingji.core.models import Role
 from yingji.core.scope import scope_for
 from yingji.core.viewhelpers import act
 from yingji.response import cards, dispatch, drills, levels, plans, services, triggers
+from yingji.response import resources as resource_service
 from yingji.response.models import (
     ActionCard,
     Activation,
@@ -167,7 +168,7 @@ def incident_detail(request, incident_id: int):
     capability = request.GET.get("capability", "")
     nearest = []
     if capability and incident.lon is not None:
-        nearest = services.nearest_resources(incident.lon, incident.lat, [capability], k=10)
+        nearest = resource_service.nearest_resources(incident.lon, incident.lat, [capability], k=10)
     activations = list(incident.activations.select_related("plan").prefetch_related("cards__department"))
     now = timezone.now()
     for a in activations:
@@ -271,7 +272,7 @@ def my_cards(request):
 def dispatch_create(request, incident_id: int):
     incident = get_object_or_404(Incident, pk=incident_id)
     team = get_object_or_404(RescueTeam, pk=request.POST.get("team"))
-    return act(request, lambda: services.dispatch_team(incident, team, task=request.POST.get("task", ""),
+    return act(request, lambda: resource_service.dispatch_team(incident, team, task=request.POST.get("task", ""),
                                                         user=request.user),
                success=f"已调派{team.name}", redirect_to=f"/response/incidents/{incident.pk}/", errors=ERRORS)
 
@@ -280,7 +281,7 @@ def dispatch_create(request, incident_id: int):
 @require_POST
 def dispatch_advance(request, order_id: int):
     order = get_object_or_404(DispatchOrder, pk=order_id)
-    return act(request, lambda: services.advance_order(order, request.POST.get("state", ""), user=request.user),
+    return act(request, lambda: resource_service.advance_order(order, request.POST.get("state", ""), user=request.user),
                success="调度状态已更新", redirect_to=f"/response/incidents/{order.incident_id}/", errors=ERRORS)
 
 
@@ -288,7 +289,7 @@ def dispatch_advance(request, order_id: int):
 @require_POST
 def shelters_allocate(request, incident_id: int):
     incident = get_object_or_404(Incident, pk=incident_id)
-    return act(request, lambda: services.allocate_shelters(incident, _int(request.POST.get("evacuees")),
+    return act(request, lambda: resource_service.allocate_shelters(incident, _int(request.POST.get("evacuees")),
                                                             user=request.user),
                success="已分配避护场所", redirect_to=f"/response/incidents/{incident.pk}/", errors=ERRORS)
 

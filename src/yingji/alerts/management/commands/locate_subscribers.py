@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from yingji.alerts import services
+from yingji.alerts import subscribers
 
 
 class Command(BaseCommand):
@@ -20,5 +20,5 @@ class Command(BaseCommand):
                             help="全部重算(区划边界变更后)")
 
     def handle(self, *args: Any, everyone: bool = False, **options: Any) -> None:
-        changed = services.locate_subscribers(everyone=everyone)
+        changed = subscribers.locate_subscribers(everyone=everyone)
         self.stdout.write(f"已更新 {changed} 个订阅人的位置区划")
