@@ -12,7 +12,7 @@ from ninja import Router, Schema
 from ninja.security import HttpBearer
 
 from yingji.core.apiparams import Hours, Limit
-from yingji.monitoring import services
+from yingji.monitoring import dryrun, services
 from yingji.monitoring.forms import THRESHOLDS, AlarmRuleForm, may_manage_rules
 from yingji.monitoring.models import Alarm, AlarmRule, DeadLetter, Reading, RegionalLevel, Sensor
 from yingji.monitoring.rules import Rule, RuleError
@@ -279,7 +279,7 @@ def rules_dry_run(request, body: RuleIn, hours: Hours = 24):
                 hysteresis=body.hysteresis, for_s=body.for_s,
                 escalate_every_s=body.escalate_every_s)
     try:
-        return services.dry_run(rule, hours)
+        return dryrun.dry_run(rule, hours)
     except RuleError as exc:
         raise ValidationError(str(exc)) from None
 

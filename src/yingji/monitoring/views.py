@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from yingji.monitoring import lifecycle, services
+from yingji.monitoring import dryrun, lifecycle, services
 from yingji.monitoring.forms import APPLY_NOTE, AlarmRuleForm, may_manage_rules
 from yingji.monitoring.map_layers import BUCKETS
 from yingji.monitoring.models import (
@@ -160,7 +160,7 @@ def rules(request: HttpRequest) -> HttpResponse:
                         thresholds=(num("blue"), num("yellow"), num("orange"), num("red")),
                         window_s=int(num("window_s") or 0), hysteresis=num("hysteresis") or 0,
                         for_s=num("for_s") or 0)
-            result = services.dry_run(rule)
+            result = dryrun.dry_run(rule)
             for e in result["alarming"]:
                 e["max_level_label"] = LEVEL_LABELS.get(e["max_level"], "")
         except (RuleError, ValueError) as exc:
@@ -187,7 +187,7 @@ def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
             if form.cleaned_data["metric"] == AlarmRule.Metric.COMPOSITE:
                 dry_error = "区域组合规则暂不支持试运行(可试运行其子规则)"
             else:
-                result = services.dry_run(form.rule_spec())
+                result = dryrun.dry_run(form.rule_spec())
                 for e in result["alarming"]:
                     e["max_level_label"] = LEVEL_LABELS.get(e["max_level"], "")
         else:
