@@ -31,3 +31,9 @@ def test_four_eyes():
 def test_people_cannot_trigger_system_transitions():
     assert wf.allowed_actions(wf.PUBLISHED) == ["cancel"]
     assert set(wf.allowed_actions(wf.REVIEW)) == {"reject", "approve", "withdraw"}
+
+
+def test_the_model_choices_match_the_table():
+    from yingji.alerts.models import Alert
+
+    assert Alert.State.choices == wf.MACHINE.choices()

@@ -215,6 +215,7 @@ def test_transition_table_refuses_the_rest():
         lifecycle.check("resolved", "firing")
     with pytest.raises(lifecycle.TransitionError):
         lifecycle.check("pending", "acknowledged")
+    assert Alarm.State.choices == lifecycle.MACHINE.choices()
 
 
 def test_resolved_notice_waits_for_the_earliest_resolution_only():

@@ -13,24 +13,12 @@ it is published, the alert it references moves to updated or cancelled.
 
 from __future__ import annotations
 
+from yingji.core import statemachine
+from yingji.core.statemachine import Transition
+
 DRAFT, REVIEW, APPROVED, PUBLISHED = "draft", "review", "approved", "published"
 UPDATED, CANCELLED, EXPIRED, WITHDRAWN = "updated", "cancelled", "expired", "withdrawn"
 
-TRANSITIONS: dict[tuple[str, str], str] = {
-    (DRAFT, "submit"): REVIEW,
-    (REVIEW, "reject"): DRAFT,
-    (REVIEW, "approve"): APPROVED,
-    (APPROVED, "publish"): PUBLISHED,
-    (DRAFT, "withdraw"): WITHDRAWN,
-    (REVIEW, "withdraw"): WITHDRAWN,
-    (PUBLISHED, "supersede"): UPDATED,
-    (PUBLISHED, "cancel"): CANCELLED,
-    (PUBLISHED, "expire"): EXPIRED,
-}
-
-ACTION_LABELS = {"submit": "提交审核", "reject": "退回修改", "approve": "批准发布",
-                 "publish": "发布", "withdraw": "撤回", "supersede": "被更新",
-                 "cancel": "解除", "expire": "过期"}
 STATE_LABELS = {DRAFT: "草稿", REVIEW: "待审核", APPROVED: "已批准", PUBLISHED: "已发布",
                 UPDATED: "已更新", CANCELLED: "已解除", EXPIRED: "已过期", WITHDRAWN: "已撤回"}
 EDITABLE = frozenset({DRAFT})
@@ -38,24 +26,35 @@ LIVE = frozenset({PUBLISHED})  # shown on the public page and in the feed as in 
 RELEASED = frozenset({PUBLISHED, UPDATED, CANCELLED, EXPIRED})
 
 
-class TransitionError(ValueError):
+class TransitionError(statemachine.TransitionError):
     """An action that the alert's state does not allow."""
+
+
+_REFUSED = "{noun}当前为“{state}”,不能{action}"
+MACHINE = statemachine.StateMachine(STATE_LABELS, (
+    Transition("submit", DRAFT, REVIEW, "提交审核"),
+    Transition("reject", REVIEW, DRAFT, "退回修改"),
+    Transition("approve", REVIEW, APPROVED, "批准发布"),
+    Transition("publish", APPROVED, PUBLISHED, "发布"),
+    Transition("withdraw", {DRAFT, REVIEW}, WITHDRAWN, "撤回"),
+    Transition("supersede", PUBLISHED, UPDATED, "被更新"),
+    Transition("cancel", PUBLISHED, CANCELLED, "解除"),
+    Transition("expire", PUBLISHED, EXPIRED, "过期"),
+), noun="预警", error=TransitionError, refused=_REFUSED, unknown=_REFUSED)
+TRANSITIONS: tuple[Transition, ...] = MACHINE.transitions
+ACTION_LABELS = {t.action: t.label for t in TRANSITIONS}
+# Moves the platform makes itself, never offered to a person.
+SYSTEM_ACTIONS = frozenset({"supersede", "expire", "publish"})
 
 
 def next_state(state: str, action: str) -> str:
     """The state after `action`; TransitionError if not allowed from `state`."""
-    try:
-        return TRANSITIONS[(state, action)]
-    except KeyError:
-        label = ACTION_LABELS.get(action, action)
-        raise TransitionError(
-            f"预警当前为“{STATE_LABELS.get(state, state)}”,不能{label}") from None
+    return MACHINE.target(state, action)
 
 
 def allowed_actions(state: str) -> list[str]:
     """Actions a person may take from `state` (system-only ones left out)."""
-    return [a for (s, a) in TRANSITIONS if s == state and a not in ("supersede", "expire",
-                                                                     "publish")]
+    return [t.action for t in MACHINE.allowed(state) if t.action not in SYSTEM_ACTIONS]
 
 
 def check_four_eyes(author_id: int | None, approver_id: int) -> None:

@@ -24,6 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from yingji.core import statemachine
+
 
 class State(StrEnum):
     FILED = "filed"
@@ -60,56 +62,48 @@ _APPROVER = frozenset({APPROVER})
 
 
 @dataclass(frozen=True)
-class Transition:
-    """One allowed move: action, label, source and target, who may make it, and
+class Transition(statemachine.Transition):
+    """One allowed move (action, source, target, label), who may make it, and
     whether it needs a comment or a penalty amount."""
 
-    action: str
-    label: str
-    source: State
-    target: State
     actors: frozenset[str]
     needs_comment: bool = False
     needs_amount: bool = False
 
 
-TRANSITIONS: tuple[Transition, ...] = (
-    Transition("investigate", "开始调查取证", State.FILED, State.INVESTIGATING, _BOTH),
-    Transition("notify", "送达告知书", State.INVESTIGATING, State.NOTIFIED, _BOTH,
-               needs_comment=True, needs_amount=True),
-    Transition("drop", "不予处罚/撤案", State.INVESTIGATING, State.CLOSED, _APPROVER,
-               needs_comment=True),
-    Transition("request_hearing", "当事人申请听证", State.NOTIFIED, State.HEARING, _BOTH,
-               needs_comment=True),
-    Transition("decide", "作出处罚决定", State.NOTIFIED, State.DECIDED, _APPROVER,
-               needs_comment=True, needs_amount=True),
-    Transition("decide_after_hearing", "听证后作出决定", State.HEARING, State.DECIDED, _APPROVER,
-               needs_comment=True, needs_amount=True),
-    Transition("apply_reconsideration", "当事人申请复议", State.DECIDED, State.RECONSIDERATION,
-               _BOTH, needs_comment=True),
-    Transition("execute", "执行", State.DECIDED, State.EXECUTING, _BOTH),
-    Transition("uphold", "复议维持,执行", State.RECONSIDERATION, State.EXECUTING, _APPROVER,
-               needs_comment=True),
-    Transition("revoke", "复议撤销,结案", State.RECONSIDERATION, State.CLOSED, _APPROVER,
-               needs_comment=True),
-    Transition("close", "执行完毕,结案", State.EXECUTING, State.CLOSED, _BOTH, needs_comment=True),
-)
-BY_ACTION = {t.action: t for t in TRANSITIONS}
-
-
-class TransitionRefused(Exception):
+class TransitionRefused(statemachine.TransitionError):
     """A move the table does not allow; the message is for the user."""
+
+
+MACHINE = statemachine.StateMachine(STATE_LABELS, (
+    Transition("investigate", State.FILED, State.INVESTIGATING, "开始调查取证", _BOTH),
+    Transition("notify", State.INVESTIGATING, State.NOTIFIED, "送达告知书", _BOTH,
+               needs_comment=True, needs_amount=True),
+    Transition("drop", State.INVESTIGATING, State.CLOSED, "不予处罚/撤案", _APPROVER,
+               needs_comment=True),
+    Transition("request_hearing", State.NOTIFIED, State.HEARING, "当事人申请听证", _BOTH,
+               needs_comment=True),
+    Transition("decide", State.NOTIFIED, State.DECIDED, "作出处罚决定", _APPROVER,
+               needs_comment=True, needs_amount=True),
+    Transition("decide_after_hearing", State.HEARING, State.DECIDED, "听证后作出决定", _APPROVER,
+               needs_comment=True, needs_amount=True),
+    Transition("apply_reconsideration", State.DECIDED, State.RECONSIDERATION, "当事人申请复议",
+               _BOTH, needs_comment=True),
+    Transition("execute", State.DECIDED, State.EXECUTING, "执行", _BOTH),
+    Transition("uphold", State.RECONSIDERATION, State.EXECUTING, "复议维持,执行", _APPROVER,
+               needs_comment=True),
+    Transition("revoke", State.RECONSIDERATION, State.CLOSED, "复议撤销,结案", _APPROVER,
+               needs_comment=True),
+    Transition("close", State.EXECUTING, State.CLOSED, "执行完毕,结案", _BOTH, needs_comment=True),
+), noun="案件", error=TransitionRefused)
+TRANSITIONS: tuple[Transition, ...] = MACHINE.transitions
+BY_ACTION = MACHINE.by_action
 
 
 def check(action: str, state: str, actor_kinds: Iterable[str], *, comment: str = "",
           amount: float | None = None) -> Transition:
     """The transition for `action` from `state`, or TransitionRefused saying why not."""
-    transition = BY_ACTION.get(action)
-    if transition is None:
-        raise TransitionRefused(f"未知的操作:{action}")
-    if transition.source != state:
-        raise TransitionRefused(f"案件当前为“{State(state).label}”,不能“{transition.label}”"
-                                f"(须为“{transition.source.label}”)")
+    transition = MACHINE.transition(state, action)
     if not transition.actors & set(actor_kinds):
         who = "、".join(ACTOR_LABELS[a] for a in sorted(transition.actors))
         raise TransitionRefused(f"无权“{transition.label}”:仅限{who}")
@@ -123,4 +117,4 @@ def check(action: str, state: str, actor_kinds: Iterable[str], *, comment: str =
 def available(state: str, actor_kinds: Iterable[str]) -> list[Transition]:
     """The moves this actor may make from `state`."""
     kinds = set(actor_kinds)
-    return [t for t in TRANSITIONS if t.source == state and t.actors & kinds]
+    return [t for t in MACHINE.allowed(state) if t.actors & kinds]

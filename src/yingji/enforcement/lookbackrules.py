@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from yingji.core import statemachine
 from yingji.core.workcalendar import add_months
 
 
@@ -76,34 +77,31 @@ _FAILED = frozenset({Conclusion.UNQUALIFIED})
 
 
 @dataclass(frozen=True)
-class Transition:
-    """One allowed move: action, label, source and target, who may make it,
+class Transition(statemachine.Transition):
+    """One allowed move (action, source, target, label), who may make it,
     whether it needs a comment, and which conclusions it requires (None: any)."""
 
-    action: str
-    label: str
-    source: State
-    target: State
     actors: frozenset[str]
     needs_comment: bool = False
     conclusions: frozenset[Conclusion] | None = None
 
 
-TRANSITIONS: tuple[Transition, ...] = (
-    Transition("start", "开始评估", State.PENDING, State.EVALUATING, _BOTH),
-    Transition("conclude", "作出评估结论", State.EVALUATING, State.EVALUATED, _BOTH),
-    Transition("recheck", "不合格,责令整改复查", State.EVALUATED, State.RECHECK, _BOTH,
-               needs_comment=True, conclusions=_FAILED),
-    Transition("reevaluate", "复查后重新评估", State.RECHECK, State.EVALUATING, _BOTH,
-               needs_comment=True),
-    Transition("close", "评估办结", State.EVALUATED, State.CLOSED, _APPROVER,
-               conclusions=_PASSED),
-)
-BY_ACTION = {t.action: t for t in TRANSITIONS}
-
-
-class TransitionRefused(Exception):
+class TransitionRefused(statemachine.TransitionError):
     """A move the table does not allow; the message is for the user."""
+
+
+MACHINE = statemachine.StateMachine(STATE_LABELS, (
+    Transition("start", State.PENDING, State.EVALUATING, "开始评估", _BOTH),
+    Transition("conclude", State.EVALUATING, State.EVALUATED, "作出评估结论", _BOTH),
+    Transition("recheck", State.EVALUATED, State.RECHECK, "不合格,责令整改复查", _BOTH,
+               needs_comment=True, conclusions=_FAILED),
+    Transition("reevaluate", State.RECHECK, State.EVALUATING, "复查后重新评估", _BOTH,
+               needs_comment=True),
+    Transition("close", State.EVALUATED, State.CLOSED, "评估办结", _APPROVER,
+               conclusions=_PASSED),
+), noun="评估", error=TransitionRefused)
+TRANSITIONS: tuple[Transition, ...] = MACHINE.transitions
+BY_ACTION = MACHINE.by_action
 
 
 class NotAllowed(TransitionRefused):
@@ -114,12 +112,7 @@ def check(action: str, state: str, actor_kinds: Iterable[str], *, comment: str =
           conclusion: str | None = None) -> Transition:
     """The transition for `action` from `state`, or TransitionRefused saying why not.
     `conclusion` is the case's current conclusion (for close/recheck)."""
-    transition = BY_ACTION.get(action)
-    if transition is None:
-        raise TransitionRefused(f"未知的操作:{action}")
-    if transition.source != state:
-        raise TransitionRefused(f"评估当前为“{State(state).label}”,不能“{transition.label}”"
-                                f"(须为“{transition.source.label}”)")
+    transition = MACHINE.transition(state, action)
     if not transition.actors & set(actor_kinds):
         who = "、".join(ACTOR_LABELS[a] for a in sorted(transition.actors))
         raise NotAllowed(f"无权“{transition.label}”:仅限{who}")
@@ -136,7 +129,7 @@ def available(state: str, actor_kinds: Iterable[str], conclusion: str | None = N
               ) -> list[Transition]:
     """The moves this actor may make from `state` given the conclusion."""
     kinds = set(actor_kinds)
-    return [t for t in TRANSITIONS if t.source == state and t.actors & kinds
+    return [t for t in MACHINE.allowed(state) if t.actors & kinds
             and (t.conclusions is None or conclusion in t.conclusions)]
 
 

@@ -13,8 +13,9 @@ from django.conf import settings
 from django.db import models
 
 from yingji.core.models import Department, Region
-from yingji.enforcement.casefsm import STATE_LABELS as CASE_STATE_LABELS
+from yingji.enforcement.casefsm import MACHINE as CASE_MACHINE
 from yingji.enforcement.lookbackrules import CONCLUSION_LABELS as LOOKBACK_CONCLUSION_LABELS
+from yingji.enforcement.lookbackrules import MACHINE as LOOKBACK_MACHINE
 from yingji.enforcement.lookbackrules import STATE_LABELS as LOOKBACK_STATE_LABELS
 
 
@@ -334,7 +335,7 @@ class PenaltyCase(models.Model):
 
     # (value, label) pairs from the pure table: the functional TextChoices API would
     # take them as (name, value) and show "filed" instead of 立案.
-    STATE_CHOICES = [(k.value, v) for k, v in CASE_STATE_LABELS.items()]
+    STATE_CHOICES = CASE_MACHINE.choices()
 
     number = models.CharField("案号", max_length=40, unique=True)
     enterprise = models.ForeignKey("risk.Enterprise", verbose_name="当事人",
@@ -465,7 +466,7 @@ class LookbackCase(models.Model):
         LEVEL = "level", "较大及以上事故"
         TYPICAL = "typical", "典型事故"
 
-    STATE_CHOICES = [(k.value, v) for k, v in LOOKBACK_STATE_LABELS.items()]
+    STATE_CHOICES = LOOKBACK_MACHINE.choices()
     CONCLUSION_CHOICES = [(k.value, v) for k, v in LOOKBACK_CONCLUSION_LABELS.items()]
 
     accident = models.OneToOneField("risk.Accident", verbose_name="事故", on_delete=models.PROTECT,

@@ -30,44 +30,42 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from yingji.core import regioncodes
+from yingji.core import regioncodes, statemachine
+from yingji.core.statemachine import Transition
 
 PENDING, FIRING, ACKNOWLEDGED, SILENCED, RESOLVED = (
     "pending", "firing", "acknowledged", "silenced", "resolved")
 ACTIVE_STATES = (FIRING, ACKNOWLEDGED, SILENCED)
 OPEN_STATES = (PENDING, *ACTIVE_STATES)
 
-# (from, to) → why it is allowed. Everything else is refused.
-TRANSITIONS: dict[tuple[str | None, str], str] = {
-    (None, PENDING): "条件成立,等待持续时间",
-    (None, FIRING): "条件成立,立即报警",
-    (PENDING, FIRING): "持续时间已满",
-    (PENDING, RESOLVED): "未到持续时间条件已消失",
-    (FIRING, ACKNOWLEDGED): "值班人员确认",
-    (FIRING, SILENCED): "人工静默",
-    (FIRING, RESOLVED): "条件消失",
-    (ACKNOWLEDGED, FIRING): "确认后级别上升,需重新确认",
-    (ACKNOWLEDGED, SILENCED): "人工静默",
-    (ACKNOWLEDGED, RESOLVED): "条件消失",
-    (SILENCED, FIRING): "静默到期,仍在报警",
-    (SILENCED, RESOLVED): "条件消失",
-}
-
 STATE_LABELS = {PENDING: "待触发", FIRING: "报警中", ACKNOWLEDGED: "已确认",
                 SILENCED: "已静默", RESOLVED: "已解除"}
 
 
-class TransitionError(ValueError):
+class TransitionError(statemachine.TransitionError):
     """A transition the table does not allow (message in Chinese)."""
+
+
+# Each row's label is why the move is allowed; everything else is refused.
+MACHINE = statemachine.StateMachine(STATE_LABELS, (
+    Transition("wait", None, PENDING, "条件成立,等待持续时间"),
+    Transition("fire_now", None, FIRING, "条件成立,立即报警"),
+    Transition("fire", PENDING, FIRING, "持续时间已满"),
+    Transition("lapse", PENDING, RESOLVED, "未到持续时间条件已消失"),
+    Transition("acknowledge", FIRING, ACKNOWLEDGED, "值班人员确认"),
+    Transition("silence", {FIRING, ACKNOWLEDGED}, SILENCED, "人工静默"),
+    Transition("resolve", {FIRING, ACKNOWLEDGED, SILENCED}, RESOLVED, "条件消失"),
+    Transition("refire", ACKNOWLEDGED, FIRING, "确认后级别上升,需重新确认"),
+    Transition("unsilence", SILENCED, FIRING, "静默到期,仍在报警"),
+), noun="报警", error=TransitionError, refused_step="{noun}不能从「{state}」变为「{target}」")
+# (from, to) → why it is allowed.
+TRANSITIONS: dict[tuple[str | None, str], str] = {
+    (s, t.target): t.label for t in MACHINE.transitions for s in t.sources}
 
 
 def check(current: str | None, new: str) -> str:
     """The reason a transition is allowed; TransitionError if it is not."""
-    reason = TRANSITIONS.get((current, new))
-    if reason is None:
-        frm = STATE_LABELS.get(current or "", "无")
-        raise TransitionError(f"报警不能从「{frm}」变为「{STATE_LABELS.get(new, new)}」")
-    return reason
+    return MACHINE.between(current, new).label
 
 
 def on_engine_change(current: str | None, engine_state: str, level_rose: bool) -> str | None:

@@ -12,29 +12,33 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from yingji.core import statemachine
+from yingji.core.statemachine import Transition
+
 ISSUED, ACKNOWLEDGED, COMPLETED, CANCELLED = "issued", "acknowledged", "completed", "cancelled"
 STATE_LABELS = {ISSUED: "待签收", ACKNOWLEDGED: "已签收", COMPLETED: "已完成", CANCELLED: "已撤销"}
 
-# Allowed transitions: the only way a card's state changes.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    ISSUED: frozenset({ACKNOWLEDGED, COMPLETED, CANCELLED}),
-    ACKNOWLEDGED: frozenset({COMPLETED, CANCELLED}),
-    COMPLETED: frozenset(),
-    CANCELLED: frozenset(),
-}
 OPEN_STATES = frozenset({ISSUED, ACKNOWLEDGED})
 MAX_ESCALATION = 2  # 1: command HQ / duty desk, 2: leaders
 
 
-class TransitionError(ValueError):
+class TransitionError(statemachine.TransitionError):
     """A state change the machine does not allow."""
+
+
+# Allowed transitions: the only way a card's state changes.
+MACHINE = statemachine.StateMachine(STATE_LABELS, (
+    Transition("acknowledge", ISSUED, ACKNOWLEDGED, "签收"),
+    Transition("complete", OPEN_STATES, COMPLETED, "完成"),
+    Transition("cancel", OPEN_STATES, CANCELLED, "撤销"),
+), noun="行动卡", error=TransitionError)
+# State → the states one move away.
+TRANSITIONS: dict[str, frozenset[str]] = {s: MACHINE.targets(s) for s in STATE_LABELS}
 
 
 def check_transition(current: str, new: str) -> None:
     """Raise TransitionError (with a Chinese message) unless current → new is allowed."""
-    if new not in TRANSITIONS.get(current, frozenset()):
-        raise TransitionError(
-            f"行动卡状态不能从“{STATE_LABELS.get(current, current)}”变为“{STATE_LABELS.get(new, new)}”")
+    MACHINE.between(current, new)
 
 
 @dataclass(frozen=True)

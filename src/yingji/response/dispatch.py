@@ -1,4 +1,4 @@
-"""Nearest resources, dispatch order states and shelter allocation. Pure: numpy only.
+"""Nearest resources, dispatch order states and shelter allocation. Pure (numpy; no Django).
 
 `ResourceIndex` holds every dispatchable resource as parallel arrays (id,
 longitude, latitude, capability bit mask). A query filters by capability with
@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from yingji.core import statemachine
+from yingji.core.statemachine import Transition
+
 EARTH_RADIUS_KM = 6371.0088
 
 # Dispatch orders: ordered → en route → on scene → returned (or cancelled before arrival).
@@ -21,25 +24,26 @@ ORDERED, EN_ROUTE, ON_SCENE, RETURNED, CANCELLED = (
     "ordered", "en_route", "on_scene", "returned", "cancelled")
 ORDER_LABELS = {ORDERED: "已下令", EN_ROUTE: "在途", ON_SCENE: "到场", RETURNED: "已返回",
                 CANCELLED: "已取消"}
-ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
-    ORDERED: frozenset({EN_ROUTE, CANCELLED}),
-    EN_ROUTE: frozenset({ON_SCENE, CANCELLED}),
-    ON_SCENE: frozenset({RETURNED}),
-    RETURNED: frozenset(),
-    CANCELLED: frozenset(),
-}
 ACTIVE_ORDER_STATES = frozenset({ORDERED, EN_ROUTE, ON_SCENE})
 
 
-class OrderTransitionError(ValueError):
+class OrderTransitionError(statemachine.TransitionError):
     """A dispatch-order state change that is not allowed."""
+
+
+ORDER_MACHINE = statemachine.StateMachine(ORDER_LABELS, (
+    Transition("depart", ORDERED, EN_ROUTE, "出发"),
+    Transition("arrive", EN_ROUTE, ON_SCENE, "到场"),
+    Transition("return", ON_SCENE, RETURNED, "返回"),
+    Transition("cancel", {ORDERED, EN_ROUTE}, CANCELLED, "取消"),
+), noun="调度指令", error=OrderTransitionError)
+# State → the states one move away.
+ORDER_TRANSITIONS: dict[str, frozenset[str]] = {s: ORDER_MACHINE.targets(s) for s in ORDER_LABELS}
 
 
 def check_order_transition(current: str, new: str) -> None:
     """Raise OrderTransitionError unless current → new is an allowed step."""
-    if new not in ORDER_TRANSITIONS.get(current, frozenset()):
-        raise OrderTransitionError(
-            f"调度指令状态不能从“{ORDER_LABELS.get(current, current)}”变为“{ORDER_LABELS.get(new, new)}”")
+    ORDER_MACHINE.between(current, new)
 
 
 def haversine_km(lon: float, lat: float, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:

@@ -352,7 +352,7 @@ class ActionCard(models.Model):
     level = models.CharField("响应级别", max_length=4, choices=RESPONSE_CHOICES)
     title = models.CharField("任务", max_length=200)
     text = models.TextField("措施", blank=True)
-    state = models.CharField("状态", max_length=12, choices=list(cards.STATE_LABELS.items()),
+    state = models.CharField("状态", max_length=12, choices=cards.MACHINE.choices(),
                              default=cards.ISSUED, db_index=True)
     issued_at = models.DateTimeField("下发时间")
     ack_minutes = models.PositiveIntegerField("签收时限(分钟)")
@@ -507,7 +507,7 @@ class DispatchOrder(models.Model):
                                  verbose_name="事件")
     team = models.ForeignKey(RescueTeam, on_delete=models.PROTECT, related_name="dispatches",
                              verbose_name="队伍")
-    state = models.CharField("状态", max_length=10, choices=list(dispatch.ORDER_LABELS.items()),
+    state = models.CharField("状态", max_length=10, choices=dispatch.ORDER_MACHINE.choices(),
                              default=dispatch.ORDERED)
     distance_km = models.FloatField("距离(公里)", default=0)
     task = models.CharField("任务", max_length=200, blank=True)

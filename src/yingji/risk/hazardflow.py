@@ -23,6 +23,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from yingji.core import statemachine
+
 
 class State(StrEnum):
     REPORTED = "reported"
@@ -61,16 +63,16 @@ MAJOR = "major"
 
 
 @dataclass(frozen=True)
-class Transition:
-    """One allowed move: its action name, label, from/to states and who may make it
-    (per hazard level), and whether a comment is required."""
+class Transition(statemachine.Transition):
+    """One allowed move (action, source, target, label), who may make it (per
+    hazard level), and whether a comment is required."""
 
-    action: str
-    label: str
-    source: State
-    target: State
     actors: Mapping[str, frozenset[str]]  # level -> actor kinds
     needs_comment: bool = False
+
+
+class TransitionRefused(statemachine.TransitionError):
+    """A move the table or a guard does not allow; the message is for the user."""
 
 
 _ALL = frozenset({DEPARTMENT, DISTRICT, LEADERSHIP})
@@ -81,18 +83,20 @@ def _both(actors: frozenset[str]) -> dict[str, frozenset[str]]:
     return {GENERAL: actors, MAJOR: actors}
 
 
-TRANSITIONS: tuple[Transition, ...] = (
-    Transition("assign", "交办整改", State.REPORTED, State.ASSIGNED, _both(_ALL)),
-    Transition("start", "开始整改", State.ASSIGNED, State.RECTIFYING, _both(_ALL)),
-    Transition("submit", "提请验收", State.RECTIFYING, State.SUBMITTED, _both(_ALL), needs_comment=True),
-    Transition("accept", "验收通过", State.SUBMITTED, State.ACCEPTED,
+MACHINE = statemachine.StateMachine(STATE_LABELS, (
+    Transition("assign", State.REPORTED, State.ASSIGNED, "交办整改", _both(_ALL)),
+    Transition("start", State.ASSIGNED, State.RECTIFYING, "开始整改", _both(_ALL)),
+    Transition("submit", State.RECTIFYING, State.SUBMITTED, "提请验收", _both(_ALL),
+               needs_comment=True),
+    Transition("accept", State.SUBMITTED, State.ACCEPTED, "验收通过",
                {GENERAL: _ALL, MAJOR: _REGULATOR}),
-    Transition("reject", "验收不通过", State.SUBMITTED, State.REJECTED,
+    Transition("reject", State.SUBMITTED, State.REJECTED, "验收不通过",
                {GENERAL: _ALL, MAJOR: _REGULATOR}, needs_comment=True),
-    Transition("restart", "重新整改", State.REJECTED, State.RECTIFYING, _both(_ALL)),
-    Transition("close", "销号", State.ACCEPTED, State.CLOSED, {GENERAL: _ALL, MAJOR: _REGULATOR}),
-)
-BY_ACTION = {t.action: t for t in TRANSITIONS}
+    Transition("restart", State.REJECTED, State.RECTIFYING, "重新整改", _both(_ALL)),
+    Transition("close", State.ACCEPTED, State.CLOSED, "销号", {GENERAL: _ALL, MAJOR: _REGULATOR}),
+), noun="隐患", error=TransitionRefused)
+TRANSITIONS: tuple[Transition, ...] = MACHINE.transitions
+BY_ACTION = MACHINE.by_action
 
 
 @dataclass(frozen=True)
@@ -104,10 +108,6 @@ class HazardFacts:
     plan_complete: bool = False
     listed: bool = False
     has_deadline: bool = False
-
-
-class TransitionRefused(Exception):
-    """A move the table or a guard does not allow; the message is for the user."""
 
 
 def guard_problems(transition: Transition, facts: HazardFacts) -> list[str]:
@@ -125,13 +125,7 @@ def guard_problems(transition: Transition, facts: HazardFacts) -> list[str]:
 
 def check(action: str, facts: HazardFacts, actor_kinds: Iterable[str], comment: str = "") -> Transition:
     """The transition for `action`, or TransitionRefused saying why not."""
-    transition = BY_ACTION.get(action)
-    if transition is None:
-        raise TransitionRefused(f"未知的操作:{action}")
-    if transition.source != facts.state:
-        raise TransitionRefused(
-            f"隐患当前为“{State(facts.state).label}”,不能“{transition.label}”"
-            f"(须为“{transition.source.label}”)")
+    transition = MACHINE.transition(facts.state, action)
     allowed = transition.actors[facts.level]
     if not allowed & set(actor_kinds):
         who = "、".join(ACTOR_LABELS[a] for a in sorted(allowed))
@@ -148,8 +142,7 @@ def available(facts: HazardFacts, actor_kinds: Iterable[str]) -> list[Transition
     """The moves this actor may offer from the current state (guards not applied,
     so the page can show why a button is blocked)."""
     kinds = set(actor_kinds)
-    return [t for t in TRANSITIONS
-            if t.source == facts.state and t.actors[facts.level] & kinds]
+    return [t for t in MACHINE.allowed(facts.state) if t.actors[facts.level] & kinds]
 
 
 PLAN_FIELDS = {
