@@ -46,24 +46,36 @@ def worker_env(var_dir: str, database_url: str | None = None, **extra: str) -> d
     """The environment of a worker: this one's, with Django's settings, the
     repository's src/ and bench/ on PYTHONPATH, its own YINGJI_VAR_DIR and (when
     given) DATABASE_URL; `extra` on top."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "yingji.settings", "YINGJI_VAR_DIR": var_dir,
-           "LOG_LEVEL": "WARNING",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), str(ROOT / "bench"),
-                                                       os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "yingji.settings",
+        "YINGJI_VAR_DIR": var_dir,
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(ROOT / "src"), str(ROOT / "bench"), os.environ.get("PYTHONPATH")])
+        ),
+    }
     if database_url is not None:
         env["DATABASE_URL"] = database_url
     return {**env, **extra}
 
 
-def run_worker(script: str | Path, env: dict[str, str], timeout: float | None = None, *,
-               args: Sequence[str] = ("--worker",), cwd: str | None = None,
-               label: str = "worker") -> dict | None:
+def run_worker(
+    script: str | Path,
+    env: dict[str, str],
+    timeout: float | None = None,
+    *,
+    args: Sequence[str] = ("--worker",),
+    cwd: str | None = None,
+    label: str = "worker",
+) -> dict | None:
     """Run `python script *args` with `env`; echo its progress lines as they
     come; return its last stdout line that is a JSON object, parsed ({} when it
     printed none). None, with a line on stderr, when it fails or outlives
     `timeout` seconds (then it is killed)."""
-    proc = subprocess.Popen([sys.executable, str(script), *args], env=env, cwd=cwd,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), *args], env=env, cwd=cwd, stdout=subprocess.PIPE, text=True
+    )
     timer = threading.Timer(timeout, proc.kill) if timeout else None
     if timer:
         timer.start()
@@ -121,12 +133,28 @@ def pg_database(name: str, *, template: str | None = None) -> Iterator[str]:
 # ---------------------------------------------------------------- the result
 
 
-def report(bench: str, figure, *, unit: str, target, baseline: str | None = None,
-           ratio: float | None = None, quick: bool | None = None, **extra) -> dict:
+def report(
+    bench: str,
+    figure,
+    *,
+    unit: str,
+    target,
+    baseline: str | None = None,
+    ratio: float | None = None,
+    quick: bool | None = None,
+    **extra,
+) -> dict:
     """Print the final JSON line (the last line of every bench) and return it.
     `quick` defaults to QUICK; `extra` are further figures beside the headline."""
-    line = {"bench": bench, "figure": figure, "unit": unit, "target": target,
-            "baseline": baseline, "ratio": ratio,
-            "quick": os.environ.get("QUICK") == "1" if quick is None else quick, **extra}
+    line = {
+        "bench": bench,
+        "figure": figure,
+        "unit": unit,
+        "target": target,
+        "baseline": baseline,
+        "ratio": ratio,
+        "quick": os.environ.get("QUICK") == "1" if quick is None else quick,
+        **extra,
+    }
     print(json.dumps(line, ensure_ascii=False), flush=True)
     return line

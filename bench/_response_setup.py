@@ -38,11 +38,21 @@ def departments_with_people(n: int):
     from yingji.core.models import Department, Profile, Role
 
     with audit.suspended():
-        depts = Department.objects.bulk_create([
-            Department(name=f"测试部门{i:03d}", kind="municipal", email=f"d{i}@example.org") for i in range(n)])
-        users = User.objects.bulk_create([User(username=f"staff{i:03d}", email=f"s{i}@example.org") for i in range(n)])
-        Profile.objects.bulk_create([Profile(user=u, role=Role.DEPT_STAFF, department=d)
-                                     for u, d in zip(users, depts, strict=True)])
+        depts = Department.objects.bulk_create(
+            [
+                Department(name=f"测试部门{i:03d}", kind="municipal", email=f"d{i}@example.org")
+                for i in range(n)
+            ]
+        )
+        users = User.objects.bulk_create(
+            [User(username=f"staff{i:03d}", email=f"s{i}@example.org") for i in range(n)]
+        )
+        Profile.objects.bulk_create(
+            [
+                Profile(user=u, role=Role.DEPT_STAFF, department=d)
+                for u, d in zip(users, depts, strict=True)
+            ]
+        )
     return depts
 
 
@@ -61,8 +71,22 @@ def plan_with_cards(depts, level: str = "II"):
     from yingji.response.models import CardTemplate, EmergencyPlan, PlanTrigger
 
     plan = EmergencyPlan.objects.create(title="基准测试预案", status="active")
-    PlanTrigger.objects.create(plan=plan, source="alert", hazard="暴雨", min_level="red", response_level=level)
-    CardTemplate.objects.bulk_create([
-        CardTemplate(plan=plan, response_level=level, department=d, title=f"任务{i}", text="按预案落实",
-                     ack_minutes=10, limit_minutes=30, order=i) for i, d in enumerate(depts)])
+    PlanTrigger.objects.create(
+        plan=plan, source="alert", hazard="暴雨", min_level="red", response_level=level
+    )
+    CardTemplate.objects.bulk_create(
+        [
+            CardTemplate(
+                plan=plan,
+                response_level=level,
+                department=d,
+                title=f"任务{i}",
+                text="按预案落实",
+                ack_minutes=10,
+                limit_minutes=30,
+                order=i,
+            )
+            for i, d in enumerate(depts)
+        ]
+    )
     return plan

@@ -48,7 +48,9 @@ from _common import (
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_VERSION = "1"
-CACHE_DIR = Path(os.environ.get("YINGJI_BENCH_CACHE") or Path(tempfile.gettempdir()) / "yingji-bench-cache")
+CACHE_DIR = Path(
+    os.environ.get("YINGJI_BENCH_CACHE") or Path(tempfile.gettempdir()) / "yingji-bench-cache"
+)
 TPL_PREFIX = "yingji_bench_risk_tpl_"
 
 
@@ -93,8 +95,11 @@ def _build_worker() -> None:
         if connection.vendor == "sqlite":  # everything into the main file, which is copied
             cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     connection.close()
-    print(f"  [{connection.vendor}] data built in {time.perf_counter() - t0:.0f} s: "
-          + ", ".join(f"{k} {v:,}" for k, v in counts.items()), flush=True)
+    print(
+        f"  [{connection.vendor}] data built in {time.perf_counter() - t0:.0f} s: "
+        + ", ".join(f"{k} {v:,}" for k, v in counts.items()),
+        flush=True,
+    )
 
 
 def _measure_worker(measure: Callable[[], dict]) -> None:
@@ -106,7 +111,10 @@ def _measure_worker(measure: Callable[[], dict]) -> None:
     call_command("migrate", verbosity=0, interactive=False)
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
-    print(f"  [{connection.vendor}] restored and migrated in {time.perf_counter() - t0:.1f} s", flush=True)
+    print(
+        f"  [{connection.vendor}] restored and migrated in {time.perf_counter() - t0:.1f} s",
+        flush=True,
+    )
     result = measure()
     print(json.dumps({"vendor": connection.vendor, **result}), flush=True)
 
@@ -116,8 +124,9 @@ def _measure_worker(measure: Callable[[], dict]) -> None:
 
 def _run(script: str, mode: str, tmp: str, database_url: str) -> dict | None:
     """Run a worker; echo its progress lines; return its last JSON line (or {} for a build)."""
-    result = run_worker(script, worker_env(tmp, database_url), args=(mode,), cwd=tmp,
-                        label=f"worker {mode}")
+    result = run_worker(
+        script, worker_env(tmp, database_url), args=(mode,), cwd=tmp, label=f"worker {mode}"
+    )
     if mode == "--build" or result is None:
         return None if result is None else {}
     return result or None
@@ -162,8 +171,10 @@ def _postgresql(script: str, *, measure: bool = True) -> dict | None:
                 if _run(script, "--build", tmp, url) is None:
                     return None
                 if not _no_cache():
-                    for (old,) in pg_admin(f"SELECT datname FROM pg_database WHERE datname LIKE "
-                                           f"'{TPL_PREFIX}{size_name()}_%'"):
+                    for (old,) in pg_admin(
+                        f"SELECT datname FROM pg_database WHERE datname LIKE "
+                        f"'{TPL_PREFIX}{size_name()}_%'"
+                    ):
                         pg_admin(f"DROP DATABASE IF EXISTS {old} WITH (FORCE)")
                     pg_admin(f"CREATE DATABASE {template} TEMPLATE {run_db}")
                 return _run(script, "--worker", tmp, url) if measure else {}
@@ -177,7 +188,8 @@ def _cached() -> tuple[bool, bool]:
     sqlite = (CACHE_DIR / f"risk-{size_name()}-{data_key()}.sqlite3").exists()
     template = f"{TPL_PREFIX}{size_name()}_{data_key()}"
     pg = pg_problem() is not None or bool(
-        pg_admin(f"SELECT 1 FROM pg_database WHERE datname = '{template}'"))
+        pg_admin(f"SELECT 1 FROM pg_database WHERE datname = '{template}'")
+    )
     return sqlite, pg
 
 
@@ -195,8 +207,17 @@ def _prepare(script: str) -> bool:
         return all(job.result() is not None for job in jobs)
 
 
-def main(script: str, *, bench: str, title: str, measure: Callable[[], dict], figure_key: str,
-         unit: str, target: float, keys: list[str]) -> int:
+def main(
+    script: str,
+    *,
+    bench: str,
+    title: str,
+    measure: Callable[[], dict],
+    figure_key: str,
+    unit: str,
+    target: float,
+    keys: list[str],
+) -> int:
     """Run `measure` on SQLite and PostgreSQL; print the table and the JSON result line.
 
     `measure()` runs in a worker with Django set up and returns a dict of figures;
@@ -211,8 +232,11 @@ def main(script: str, *, bench: str, title: str, measure: Callable[[], dict], fi
     started = time.perf_counter()
     if "--prepare" in sys.argv:  # only build the cached data of this size
         return 0 if _prepare(script) else 1
-    print(f"{bench}: {title} — {'a tenth of ' if quick() else ''}100,000 enterprises, 300,000 risk "
-          f"points, 1,000,000 hazards, 20,000 accidents{' (QUICK)' if quick() else ''}", flush=True)
+    print(
+        f"{bench}: {title} — {'a tenth of ' if quick() else ''}100,000 enterprises, 300,000 risk "
+        f"points, 1,000,000 hazards, 20,000 accidents{' (QUICK)' if quick() else ''}",
+        flush=True,
+    )
     problem = pg_problem()
     if not _no_cache():
         _prepare(script)  # builds what is missing, both databases at once
@@ -220,17 +244,26 @@ def main(script: str, *, bench: str, title: str, measure: Callable[[], dict], fi
     if problem is None:
         results["postgresql"] = _postgresql(script)
     else:
-        print(f"PostgreSQL UNREACHABLE at {PG_SERVER} ({problem}): reporting SQLite only", flush=True)
+        print(
+            f"PostgreSQL UNREACHABLE at {PG_SERVER} ({problem}): reporting SQLite only", flush=True
+        )
         results["postgresql"] = None
     print(f"{'figure':<22}{'target':>10}{'sqlite':>14}{'postgresql':>14}")
     for key in keys:
-        cells = [f"{results[db][key]:>14}" if results.get(db) else f"{'—':>14}"
-                 for db in ("sqlite", "postgresql")]
+        cells = [
+            f"{results[db][key]:>14}" if results.get(db) else f"{'—':>14}"
+            for db in ("sqlite", "postgresql")
+        ]
         print(f"{key:<22}{(target if key == figure_key else ''):>10}{''.join(cells)}")
     print(f"  ({time.perf_counter() - started:.0f} s in all)", flush=True)
     figures = [r[figure_key] for r in results.values() if r]
-    report(bench, max(figures) if figures else None, unit=unit, target=target,
-           **{f"{db}_{key}": res[key] if res else None for db, res in results.items() for key in keys})
+    report(
+        bench,
+        max(figures) if figures else None,
+        unit=unit,
+        target=target,
+        **{f"{db}_{key}": res[key] if res else None for db, res in results.items() for key in keys},
+    )
     failed = results["sqlite"] is None or (problem is None and results["postgresql"] is None)
     return 1 if failed or (problem is not None and os.environ.get("CI") == "true") else 0
 

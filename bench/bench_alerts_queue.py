@@ -49,13 +49,23 @@ def worker() -> None:
             "INSERT INTO alerts_subscriber (external_id, name, phone, email, webhook_url, "
             "language, channels, opted_out, updated_at) VALUES (%s,%s,%s,%s,'','zh-CN','[]',"
             "%s,%s)",
-            [(f"Q{i:07d}", f"订阅人{i}", f"86139{i:08d}", f"p{i}@example.org", False, now)
-             for i in range(people)])
+            [
+                (f"Q{i:07d}", f"订阅人{i}", f"86139{i:08d}", f"p{i}@example.org", False, now)
+                for i in range(people)
+            ],
+        )
     with audit.suspended():
-        alert = Alert.objects.create(identifier="BENCH-1", sender="bench", hazard="rainstorm",
-                                     colour="red", event="暴雨红色预警", headline="暴雨红色预警",
-                                     description="bench", channels=["sms", "email"],
-                                     state="published")
+        alert = Alert.objects.create(
+            identifier="BENCH-1",
+            sender="bench",
+            hazard="rainstorm",
+            colour="red",
+            event="暴雨红色预警",
+            headline="暴雨红色预警",
+            description="bench",
+            channels=["sms", "email"],
+            state="published",
+        )
     ids = np.fromiter(Subscriber.objects.values_list("id", flat=True), dtype=np.int64)
     started = time.perf_counter()
     created = services.queue_deliveries(alert, ids)
@@ -65,8 +75,7 @@ def worker() -> None:
     services.queue_deliveries(alert, ids)
     again = time.perf_counter() - started
     assert alert.deliveries.count() == count == ROWS, (count, created)
-    print(json.dumps({"rows": count, "seconds": round(first, 2),
-                      "again_seconds": round(again, 2)}))
+    print(json.dumps({"rows": count, "seconds": round(first, 2), "again_seconds": round(again, 2)}))
 
 
 def run(database_url: str, var_dir: str) -> dict:
@@ -91,8 +100,13 @@ def main() -> None:
             if os.environ.get("CI") == "true":
                 raise
     worst = max(r["seconds"] for r in results.values())
-    report("alerts_queue_deliveries", worst, unit="s", target=f"< 60 s for {ROWS:,} deliveries",
-           **{db: r["seconds"] for db, r in results.items()})
+    report(
+        "alerts_queue_deliveries",
+        worst,
+        unit="s",
+        target=f"< 60 s for {ROWS:,} deliveries",
+        **{db: r["seconds"] for db, r in results.items()},
+    )
 
 
 if __name__ == "__main__":

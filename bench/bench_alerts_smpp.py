@@ -40,10 +40,13 @@ def _smsc(port_queue, stop) -> None:
 
 
 def run(port: int, n: int, window: int) -> tuple[float, int]:
-    sms = channels.SmppChannel("127.0.0.1", port, system_id="yingji", password="secret",
-                               window=window, receipt_wait=0.0)
-    messages = [channels.Outgoing(i, f"8613{i:09d}", "t", "广州市应急管理局发布暴雨红色预警,请注意防范。")
-                for i in range(n)]
+    sms = channels.SmppChannel(
+        "127.0.0.1", port, system_id="yingji", password="secret", window=window, receipt_wait=0.0
+    )
+    messages = [
+        channels.Outgoing(i, f"8613{i:09d}", "t", "广州市应急管理局发布暴雨红色预警,请注意防范。")
+        for i in range(n)
+    ]
     started = time.perf_counter()
     sent = len({r.key for r in sms.send_batch(messages) if r.outcome == "sent"})
     return time.perf_counter() - started, sent
@@ -64,15 +67,24 @@ def main() -> None:
         received = ports.get(timeout=30)
         proc.join(10)
     windowed, single = w_sent / w_s, s_sent / s_s
-    print(f"windowed (window {WINDOW}): {w_sent:,} in {w_s:.2f} s = {windowed:,.0f}/s; "
-          f"one-at-a-time: {s_sent:,} in {s_s:.2f} s = {single:,.0f}/s; "
-          f"ratio {windowed / single:.1f}x", file=sys.stderr)
+    print(
+        f"windowed (window {WINDOW}): {w_sent:,} in {w_s:.2f} s = {windowed:,.0f}/s; "
+        f"one-at-a-time: {s_sent:,} in {s_s:.2f} s = {single:,.0f}/s; "
+        f"ratio {windowed / single:.1f}x",
+        file=sys.stderr,
+    )
     assert w_sent >= WINDOWED and s_sent >= SINGLE, "messages lost"
     # The SMSC's own count: every submit_sm arrived once (200 warm-up messages too).
     assert received == (200 + WINDOWED + SINGLE,) * 2, received
     print(f"SMSC received {received[0]:,} submit_sm, {received[1]:,} messages", file=sys.stderr)
-    report("alerts_smpp_windowed", round(windowed), unit="messages/s", target=">= 2000 messages/s",
-           baseline="smpp_one_at_a_time", ratio=round(windowed / single, 2))
+    report(
+        "alerts_smpp_windowed",
+        round(windowed),
+        unit="messages/s",
+        target=">= 2000 messages/s",
+        baseline="smpp_one_at_a_time",
+        ratio=round(windowed / single, 2),
+    )
 
 
 if __name__ == "__main__":

@@ -85,8 +85,9 @@ def timed(fn, repeat: int = REPEAT) -> tuple[float, object]:
 
 
 def _psql(url: str, sql: str) -> str:
-    return subprocess.run(["psql", url, "-Atqc", sql], capture_output=True, text=True,
-                          check=True, timeout=600).stdout.strip()
+    return subprocess.run(
+        ["psql", url, "-Atqc", sql], capture_output=True, text=True, check=True, timeout=600
+    ).stdout.strip()
 
 
 def ensure_postgis() -> str | None:
@@ -99,9 +100,13 @@ def ensure_postgis() -> str | None:
         return f"PostgreSQL unreachable: {exc}"
     log("PostGIS missing: apt-get install -y postgresql-15-postgis-3 …")
     try:
-        subprocess.run(["apt-get", "install", "-y", "-q", "postgresql-15-postgis-3"],
-                       capture_output=True, check=True, timeout=900,
-                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        subprocess.run(
+            ["apt-get", "install", "-y", "-q", "postgresql-15-postgis-3"],
+            capture_output=True,
+            check=True,
+            timeout=900,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
     except (subprocess.SubprocessError, FileNotFoundError) as exc:
         return f"apt-get install failed: {exc}"
     return None if _psql(PG_URL, query) == "1" else "postgis still not available after install"
@@ -126,9 +131,15 @@ def postgis_side(lons, lats, tianhe_wkt: str, city_wkt: str) -> dict:
             with conn.cursor().copy("COPY subscriber (id, lon, lat) FROM STDIN") as copy:
                 step = 200_000
                 for s in range(0, len(lons), step):
-                    chunk = "".join(f"{i}\t{x!r}\t{y!r}\n" for i, x, y in zip(
-                        range(s, s + step), lons[s:s + step].tolist(), lats[s:s + step].tolist(),
-                        strict=False))
+                    chunk = "".join(
+                        f"{i}\t{x!r}\t{y!r}\n"
+                        for i, x, y in zip(
+                            range(s, s + step),
+                            lons[s : s + step].tolist(),
+                            lats[s : s + step].tolist(),
+                            strict=False,
+                        )
+                    )
                     copy.write(chunk)
             conn.execute("ALTER TABLE subscriber ADD COLUMN geom geometry(Point, 4326)")
             conn.execute("UPDATE subscriber SET geom = ST_SetSRID(ST_MakePoint(lon, lat), 4326)")
@@ -140,13 +151,21 @@ def postgis_side(lons, lats, tianhe_wkt: str, city_wkt: str) -> dict:
                 def run():
                     return conn.execute(
                         "SELECT count(*) FROM subscriber WHERE ST_Contains("
-                        "ST_GeomFromText(%s, 4326), geom)", (wkt,)).fetchone()[0]
+                        "ST_GeomFromText(%s, 4326), geom)",
+                        (wkt,),
+                    ).fetchone()[0]
+
                 return run
 
             tianhe_ms, tianhe_n = timed(count(tianhe_wkt), 3)
             city_ms, city_n = timed(count(city_wkt), 1 if not QUICK else 2)
-        return {"available": True, "tianhe_ms": round(tianhe_ms, 1), "tianhe_n": tianhe_n,
-                "city_ms": round(city_ms, 1), "city_n": city_n}
+        return {
+            "available": True,
+            "tianhe_ms": round(tianhe_ms, 1),
+            "tianhe_n": tianhe_n,
+            "city_ms": round(city_ms, 1),
+            "city_n": city_n,
+        }
     finally:
         with psycopg.connect(PG_URL, autocommit=True) as admin:
             admin.execute("DROP DATABASE IF EXISTS bench_alerts_postgis WITH (FORCE)")
@@ -168,12 +187,15 @@ def main() -> None:
     index_regions = geo.RegionIndex([(c, "district", g) for c, g in districts.items()])
     located = np.zeros(N, dtype=np.int64)
     for s in range(0, N, 1_000_000):
-        codes = index_regions.lookup_many(lons[s:s + 1_000_000], lats[s:s + 1_000_000])["district"]
-        located[s:s + 1_000_000] = [targeting.code_int(c) for c in codes]
+        codes = index_regions.lookup_many(lons[s : s + 1_000_000], lats[s : s + 1_000_000])[
+            "district"
+        ]
+        located[s : s + 1_000_000] = [targeting.code_int(c) for c in codes]
     groups = rng.integers(0, 1 << 9, N).astype(np.uint64)
     opted = rng.random(N) < 0.01
-    index = targeting.SubscriberIndex.build(np.arange(N), lons, lats, located,
-                                            np.zeros(N, dtype=np.int64), groups, opted)
+    index = targeting.SubscriberIndex.build(
+        np.arange(N), lons, lats, located, np.zeros(N, dtype=np.int64), groups, opted
+    )
     build_s = time.perf_counter() - started
     log(f"index build (lookup + sort): {build_s:.1f} s")
 
@@ -182,38 +204,61 @@ def main() -> None:
     fence_ms, fence_ids = timed(lambda: index.resolve(fence))
     city_ms, city_ids = timed(lambda: index.resolve(citywide))
     by_code_ms, _ = timed(lambda: index.resolve([targeting.Rule(region_codes=(TIANHE,))]))
-    log(f"index: Tianhe fence {fence_ms:.1f} ms ({len(fence_ids):,}), city-wide "
-        f"{city_ms:.1f} ms ({len(city_ids):,}), Tianhe by code {by_code_ms:.1f} ms")
+    log(
+        f"index: Tianhe fence {fence_ms:.1f} ms ({len(fence_ids):,}), city-wide "
+        f"{city_ms:.1f} ms ({len(city_ids):,}), Tianhe by code {by_code_ms:.1f} ms"
+    )
 
     shapely.prepare(tianhe)
     naive_ms, naive = timed(lambda: np.flatnonzero(shapely.contains_xy(tianhe, lons, lats)), 2)
     naive_city_ms, _ = timed(lambda: np.flatnonzero(shapely.contains_xy(city, lons, lats)), 1)
-    exact = set(np.flatnonzero(shapely.contains_xy(tianhe, index.lons, index.lats)
-                               & ~index.opted_out).tolist())
+    exact = set(
+        np.flatnonzero(
+            shapely.contains_xy(tianhe, index.lons, index.lats) & ~index.opted_out
+        ).tolist()
+    )
     assert set(np.flatnonzero(np.isin(index.ids, fence_ids)).tolist()) == exact, "fence mismatch"
-    log(f"shapely contains_xy over every point: Tianhe {naive_ms:.0f} ms, city {naive_city_ms:.0f} ms")
+    log(
+        f"shapely contains_xy over every point: Tianhe {naive_ms:.0f} ms, city {naive_city_ms:.0f} ms"
+    )
 
     if os.environ.get("BENCH_POSTGIS") == "0":
         pg = {"available": False, "reason": "skipped (BENCH_POSTGIS=0)"}
     else:
         pg = postgis_side(lons, lats, shapely.to_wkt(tianhe), shapely.to_wkt(city))
     if pg["available"]:
-        log(f"PostGIS: Tianhe {pg['tianhe_ms']} ms ({pg['tianhe_n']:,}), city {pg['city_ms']} ms "
+        log(
+            f"PostGIS: Tianhe {pg['tianhe_ms']} ms ({pg['tianhe_n']:,}), city {pg['city_ms']} ms "
             f"({pg['city_n']:,}); index is {pg['tianhe_ms'] / fence_ms:.0f}x / "
-            f"{pg['city_ms'] / city_ms:.0f}x faster")
+            f"{pg['city_ms'] / city_ms:.0f}x faster"
+        )
     else:
         log(f"PostGIS unavailable: {pg['reason']}")
-    print(json.dumps({"points": N, "index_build_s": round(build_s, 1),
-                      "tianhe_fence_ms": round(fence_ms, 1), "tianhe_n": len(fence_ids),
-                      "citywide_ms": round(city_ms, 1), "citywide_n": len(city_ids),
-                      "tianhe_by_code_ms": round(by_code_ms, 1),
-                      "shapely_all_points_ms": {"tianhe": round(naive_ms), "city": round(naive_city_ms)},
-                      "postgis": pg}, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "points": N,
+                "index_build_s": round(build_s, 1),
+                "tianhe_fence_ms": round(fence_ms, 1),
+                "tianhe_n": len(fence_ids),
+                "citywide_ms": round(city_ms, 1),
+                "citywide_n": len(city_ids),
+                "tianhe_by_code_ms": round(by_code_ms, 1),
+                "shapely_all_points_ms": {"tianhe": round(naive_ms), "city": round(naive_city_ms)},
+                "postgis": pg,
+            },
+            ensure_ascii=False,
+        )
+    )
     baseline = pg.get("tianhe_ms") if pg["available"] else None
-    report("alerts_targeting_tianhe_fence", round(fence_ms, 1), unit="ms",
-           target="< 100 ms (city-wide < 500 ms), >= 10x faster than PostGIS",
-           baseline="postgis_st_contains_gist" if baseline else None,
-           ratio=round(fence_ms / baseline, 4) if baseline else None)
+    report(
+        "alerts_targeting_tianhe_fence",
+        round(fence_ms, 1),
+        unit="ms",
+        target="< 100 ms (city-wide < 500 ms), >= 10x faster than PostGIS",
+        baseline="postgis_st_contains_gist" if baseline else None,
+        ratio=round(fence_ms / baseline, 4) if baseline else None,
+    )
 
 
 if __name__ == "__main__":

@@ -81,8 +81,11 @@ def worker() -> None:
     started = time.perf_counter()
     counts = _data.build(_data.Spec(plans=sizes["plans"], reports=sizes["reports"]))
     built = time.perf_counter() - started
-    print(f"  [{connection.vendor}] migrate {migrated:.1f} s, data {built:.1f} s: "
-          + ", ".join(f"{k} {v:,}" for k, v in counts.items()), flush=True)
+    print(
+        f"  [{connection.vendor}] migrate {migrated:.1f} s, data {built:.1f} s: "
+        + ", ".join(f"{k} {v:,}" for k, v in counts.items()),
+        flush=True,
+    )
 
     from django.contrib.auth import get_user_model
 
@@ -138,8 +141,17 @@ def worker() -> None:
             "max": round(max(times), 1),
             "queries": queries,
         }
-    print(json.dumps({"vendor": connection.vendor, "pages": results, "counts": counts,
-                      "build_seconds": round(built, 1)}), flush=True)
+    print(
+        json.dumps(
+            {
+                "vendor": connection.vendor,
+                "pages": results,
+                "counts": counts,
+                "build_seconds": round(built, 1),
+            }
+        ),
+        flush=True,
+    )
 
 
 # ---------------------------------------------------------------- driver
@@ -154,8 +166,11 @@ def _run_worker(label: str, database_url: str) -> dict | None:
 
 def main() -> int:
     sizes = _sizes(quick())
-    print(f"board_render: {sizes['plans']} plans × 100 tasks, {sizes['reports']:,} reports, "
-          f"N={sizes['requests']} per page and database{' (QUICK)' if quick() else ''}", flush=True)
+    print(
+        f"board_render: {sizes['plans']} plans × 100 tasks, {sizes['reports']:,} reports, "
+        f"N={sizes['requests']} per page and database{' (QUICK)' if quick() else ''}",
+        flush=True,
+    )
     results: dict[str, dict | None] = {}
 
     started = time.perf_counter()
@@ -169,13 +184,15 @@ def main() -> int:
             results["postgresql"] = _run_worker("postgresql", url)
         print(f"  PostgreSQL run: {time.perf_counter() - started:.1f} s", flush=True)
     else:
-        print(f"PostgreSQL UNREACHABLE at {PG_SERVER} ({problem}): "
-              "reporting SQLite only", flush=True)
+        print(
+            f"PostgreSQL UNREACHABLE at {PG_SERVER} ({problem}): reporting SQLite only", flush=True
+        )
         results["postgresql"] = None
 
     print()
-    print(f"{'page':<8}{'database':<12}{'n':>5}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}"
-          f"{'queries':>9}")
+    print(
+        f"{'page':<8}{'database':<12}{'n':>5}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'queries':>9}"
+    )
     worst: dict[str, float | None] = {}
     for db in ("sqlite", "postgresql"):
         res = results.get(db)
@@ -185,8 +202,10 @@ def main() -> int:
                 print(f"{page:<8}{db:<12}{'—':>5}")
                 continue
             r = res["pages"][page]
-            print(f"{page:<8}{db:<12}{r['n']:>5}{r['p50']:>9.1f}{r['p95']:>9.1f}"
-                  f"{r['max']:>9.1f}{r['queries']:>9}")
+            print(
+                f"{page:<8}{db:<12}{r['n']:>5}{r['p50']:>9.1f}{r['p95']:>9.1f}"
+                f"{r['max']:>9.1f}{r['queries']:>9}"
+            )
     figures = [v for v in worst.values() if v is not None]
     figure = max(figures) if figures else None
     if figure is not None:
@@ -194,8 +213,14 @@ def main() -> int:
         print(f"worst p95 {figure:.1f} ms {verdict} the {TARGET_MS} ms target")
 
     failed = results["sqlite"] is None or (problem is None and results["postgresql"] is None)
-    report("board_render", figure, unit="ms", target=TARGET_MS,
-           sqlite_p95_ms=worst["sqlite"], postgresql_p95_ms=worst["postgresql"])
+    report(
+        "board_render",
+        figure,
+        unit="ms",
+        target=TARGET_MS,
+        sqlite_p95_ms=worst["sqlite"],
+        postgresql_p95_ms=worst["postgresql"],
+    )
     if failed:
         return 1
     if problem is not None and os.environ.get("CI") == "true":

@@ -48,9 +48,11 @@ def main() -> None:
         first = first or result.digest()
         assert result.digest() == first
     d, r = statistics.median(draw_times), statistics.median(rerun_times)
-    print(f"draw {n_entities:,} entities × {n_inspectors:,} inspectors → {len(result.picks):,} picks: "
-          f"{d:.3f} s; re-run from published inputs {r:.3f} s; identical: yes "
-          f"(sha256 {first[:16]}…; target < {TARGET_S} s)")
+    print(
+        f"draw {n_entities:,} entities × {n_inspectors:,} inspectors → {len(result.picks):,} picks: "
+        f"{d:.3f} s; re-run from published inputs {r:.3f} s; identical: yes "
+        f"(sha256 {first[:16]}…; target < {TARGET_S} s)"
+    )
     report("enforcement_draw", round(max(d, r), 3), unit="s", target=TARGET_S)
 
 

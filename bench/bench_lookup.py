@@ -59,8 +59,11 @@ def main() -> None:
         print(f"{step:20s} {seconds * 1000:8.1f} ms")
     print(f"index: {len(index)} polygons, levels {', '.join(index.levels)}")
 
-    city = next(r for r in regionpack.read_pack([PACK / "guangzhou_districts_wgs84.geojson"])
-                .records if r.level == "city")
+    city = next(
+        r
+        for r in regionpack.read_pack([PACK / "guangzhou_districts_wgs84.geojson"]).records
+        if r.level == "city"
+    )
     minx, miny, maxx, maxy = city.geometry.bounds
     rng = np.random.default_rng(20221031)
     lons, lats = rng.uniform(minx, maxx, n_many), rng.uniform(miny, maxy, n_many)
@@ -73,19 +76,29 @@ def main() -> None:
         best = min(best, time.perf_counter() - started)
     many_rate = n_many / best
     in_city = sum(code is not None for code in found["district"])
-    print(f"lookup_many: {n_many} points in {best * 1000:.1f} ms = {many_rate:,.0f} points/s "
-          f"({in_city} inside a district)")
+    print(
+        f"lookup_many: {n_many} points in {best * 1000:.1f} ms = {many_rate:,.0f} points/s "
+        f"({in_city} inside a district)"
+    )
 
     started = time.perf_counter()
     for lon, lat in zip(lons[:n_single].tolist(), lats[:n_single].tolist(), strict=True):
         index.lookup(lon, lat)
     single_seconds = time.perf_counter() - started
     single_rate = n_single / single_seconds
-    print(f"lookup:      {n_single} points in {single_seconds * 1000:.1f} ms = "
-          f"{single_rate:,.0f} points/s ({single_seconds / n_single * 1e6:.1f} µs each)")
+    print(
+        f"lookup:      {n_single} points in {single_seconds * 1000:.1f} ms = "
+        f"{single_rate:,.0f} points/s ({single_seconds / n_single * 1e6:.1f} µs each)"
+    )
 
-    report("region_lookup", round(many_rate), unit="points/s", target=TARGET, baseline="single_lookup",
-           ratio=round(many_rate / single_rate, 2))
+    report(
+        "region_lookup",
+        round(many_rate),
+        unit="points/s",
+        target=TARGET,
+        baseline="single_lookup",
+        ratio=round(many_rate / single_rate, 2),
+    )
 
 
 if __name__ == "__main__":

@@ -99,33 +99,80 @@ def setup_data() -> None:
     call_command("migrate", "monitoring", verbosity=0, interactive=False)
     call_command("migrate", verbosity=0, interactive=False)
     with audit.suspended():
-        Sensor.objects.bulk_create([
-            Sensor(code=f"B{i:05d}", name=f"雨量{i}", type="rain", unit="mm",
-                   lon=113.0 + (i % 100) * 0.007, lat=23.0 + (i // 100) * 0.007)
-            for i in range(N_SENSORS)])
-        Sensor.objects.bulk_create([
-            Sensor(code=f"T{i:04d}", name=f"触发{i}", type="gas", unit="%LEL", lon=113.3, lat=23.1)
-            for i in range(2400)])
-        AlarmRule.objects.create(name="雨量阈值", sensor_type="rain", metric="value",
-                                 blue=50, yellow=80, orange=120, red=200, hysteresis=1)
-        AlarmRule.objects.create(name="1小时雨量", sensor_type="rain", metric="sum",
-                                 window_s=3600, blue=20, yellow=30, orange=50, red=80)
-        AlarmRule.objects.create(name="24小时雨量", sensor_type="rain", metric="sum",
-                                 window_s=24 * 3600, blue=50, yellow=100, orange=250)
-        AlarmRule.objects.create(name="燃气浓度", sensor_type="gas", metric="value",
-                                 yellow=20, red=50)
+        Sensor.objects.bulk_create(
+            [
+                Sensor(
+                    code=f"B{i:05d}",
+                    name=f"雨量{i}",
+                    type="rain",
+                    unit="mm",
+                    lon=113.0 + (i % 100) * 0.007,
+                    lat=23.0 + (i // 100) * 0.007,
+                )
+                for i in range(N_SENSORS)
+            ]
+        )
+        Sensor.objects.bulk_create(
+            [
+                Sensor(
+                    code=f"T{i:04d}", name=f"触发{i}", type="gas", unit="%LEL", lon=113.3, lat=23.1
+                )
+                for i in range(2400)
+            ]
+        )
+        AlarmRule.objects.create(
+            name="雨量阈值",
+            sensor_type="rain",
+            metric="value",
+            blue=50,
+            yellow=80,
+            orange=120,
+            red=200,
+            hysteresis=1,
+        )
+        AlarmRule.objects.create(
+            name="1小时雨量",
+            sensor_type="rain",
+            metric="sum",
+            window_s=3600,
+            blue=20,
+            yellow=30,
+            orange=50,
+            red=80,
+        )
+        AlarmRule.objects.create(
+            name="24小时雨量",
+            sensor_type="rain",
+            metric="sum",
+            window_s=24 * 3600,
+            blue=50,
+            yellow=100,
+            orange=250,
+        )
+        AlarmRule.objects.create(
+            name="燃气浓度", sensor_type="gas", metric="value", yellow=20, red=50
+        )
 
 
 def reset() -> None:
     with connection.cursor() as cur:
-        for table in ("monitoring_alarmevent", "monitoring_alarm", "monitoring_reading",
-                      "monitoring_regionallevel", "monitoring_deadletter", "core_auditentry"):
+        for table in (
+            "monitoring_alarmevent",
+            "monitoring_alarm",
+            "monitoring_reading",
+            "monitoring_regionallevel",
+            "monitoring_deadletter",
+            "core_auditentry",
+        ):
             cur.execute(f"DELETE FROM {table}")  # noqa: S608 (fixed names)
 
 
 def publisher(port: int) -> mqtt.Client:
-    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{uuid.uuid4().hex[:6]}",
-                    protocol=mqtt.MQTTv5)
+    c = mqtt.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=f"bench-pub-{uuid.uuid4().hex[:6]}",
+        protocol=mqtt.MQTTv5,
+    )
     c.max_inflight_messages_set(1000)
     c.max_queued_messages_set(0)
     c.connect("127.0.0.1", port)
@@ -133,8 +180,13 @@ def publisher(port: int) -> mqtt.Client:
     return c
 
 
-def publish_stream(client: mqtt.Client, run: int, triggers: list[tuple[str, float]],
-                   trigger_codes: list[str], rate: float | None = RATE) -> float:
+def publish_stream(
+    client: mqtt.Client,
+    run: int,
+    triggers: list[tuple[str, float]],
+    trigger_codes: list[str],
+    rate: float | None = RATE,
+) -> float:
     """Publish TOTAL readings at `rate` readings/s (None: as fast as the publisher
     goes), plus a trigger every 0.25 s; returns the first publish time."""
     base = int(time.time() * 1000) - 3_600_000 - run * 10_000_000  # unique per run
@@ -142,8 +194,10 @@ def publish_stream(client: mqtt.Client, run: int, triggers: list[tuple[str, floa
     first = time.perf_counter()
     next_trigger, k = first, 0
     for start in range(0, TOTAL, CHUNK):
-        rows = [(f"B{i % N_SENSORS:05d}", base + i, 0.01 * (i % 7)) for i in
-                range(start, min(TOTAL, start + CHUNK))]
+        rows = [
+            (f"B{i % N_SENSORS:05d}", base + i, 0.01 * (i % 7))
+            for i in range(start, min(TOTAL, start + CHUNK))
+        ]
         infos.append(client.publish(payloads.BATCH_TOPIC, payloads.encode_batch(rows), qos=1))
         now = time.perf_counter()
         if rate:
@@ -155,8 +209,13 @@ def publish_stream(client: mqtt.Client, run: int, triggers: list[tuple[str, floa
             code = trigger_codes[k]
             k += 1
             triggers.append((code, time.perf_counter()))
-            infos.append(client.publish(payloads.READINGS_TOPIC + code, payloads.encode_reading(
-                int(time.time() * 1000), 60.0), qos=1))
+            infos.append(
+                client.publish(
+                    payloads.READINGS_TOPIC + code,
+                    payloads.encode_reading(int(time.time() * 1000), 60.0),
+                    qos=1,
+                )
+            )
             next_trigger = now + 0.25
         if len(infos) > 5000:
             for info in infos:
@@ -170,7 +229,8 @@ def publish_stream(client: mqtt.Client, run: int, triggers: list[tuple[str, floa
 def watch_alarms(codes: set[str], seen: dict[str, float], stop: threading.Event) -> None:
     while not stop.is_set():
         for code in Alarm.objects.filter(sensor__code__in=codes - set(seen)).values_list(
-                "sensor__code", flat=True):
+            "sensor__code", flat=True
+        ):
             seen.setdefault(code, time.perf_counter())
         time.sleep(0.01)
     connection.close()
@@ -188,17 +248,31 @@ def wait_stored(expected: int, timeout: float) -> float:
 def run_workers(broker: Broker, n_workers: int, run: int, partitioned: bool = False) -> dict:
     reset()
     group = f"bench{run}"
-    procs = [subprocess.Popen([YINGJI, "ingest", "--port", str(broker.port), "--group", group,
-                               "--client-id", f"bench-{run}-{w}"]
-                              + (["--partition", f"{w}/{n_workers}"] if partitioned else []),
-                              stdout=open(VAR / f"worker-{run}-{w}.log", "w"),  # noqa: SIM115
-                              stderr=subprocess.STDOUT, env=os.environ)
-             for w in range(n_workers)]
+    procs = [
+        subprocess.Popen(
+            [
+                YINGJI,
+                "ingest",
+                "--port",
+                str(broker.port),
+                "--group",
+                group,
+                "--client-id",
+                f"bench-{run}-{w}",
+            ]
+            + (["--partition", f"{w}/{n_workers}"] if partitioned else []),
+            stdout=open(VAR / f"worker-{run}-{w}.log", "w"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
+            env=os.environ,
+        )
+        for w in range(n_workers)
+    ]
     # Wait until every worker has subscribed (messages before that reach nobody).
     deadline = time.perf_counter() + 120
     while time.perf_counter() < deadline and not all(
-            "已订阅" in (VAR / f"worker-{run}-{w}.log").read_text(encoding="utf-8")
-            for w in range(n_workers)):
+        "已订阅" in (VAR / f"worker-{run}-{w}.log").read_text(encoding="utf-8")
+        for w in range(n_workers)
+    ):
         time.sleep(0.2)
     trigger_codes = [f"T{i:04d}" for i in range(run * 600, run * 600 + 600)]
     triggers: list[tuple[str, float]] = []
@@ -224,12 +298,18 @@ def run_workers(broker: Broker, n_workers: int, run: int, partitioned: bool = Fa
     pub.disconnect()
     lat = sorted(seen[c] - t for c, t in triggers if c in seen)
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else float("nan")
-    return {"workers": n_workers, "partitioned": partitioned, "offered_per_s": RATE,
-            "readings_per_s": round(expected / (done - first)),
-            "publish_s": round(published_s, 1), "total_s": round(done - first, 1),
-            "lost": expected - stored, "alarms_seen": f"{len(lat)}/{len(triggers)}",
-            "p99_alarm_ms": round(p99 * 1000, 1), "p50_alarm_ms": round(
-                lat[len(lat) // 2] * 1000, 1) if lat else None}
+    return {
+        "workers": n_workers,
+        "partitioned": partitioned,
+        "offered_per_s": RATE,
+        "readings_per_s": round(expected / (done - first)),
+        "publish_s": round(published_s, 1),
+        "total_s": round(done - first, 1),
+        "lost": expected - stored,
+        "alarms_seen": f"{len(lat)}/{len(triggers)}",
+        "p99_alarm_ms": round(p99 * 1000, 1),
+        "p50_alarm_ms": round(lat[len(lat) // 2] * 1000, 1) if lat else None,
+    }
 
 
 def run_bare(broker: Broker) -> dict:
@@ -253,8 +333,11 @@ def run_bare(broker: Broker) -> dict:
         time.sleep(0.05)
     sub.disconnect()
     pub.disconnect()
-    return {"readings_per_s": round(TOTAL / (got["last"] - first)), "messages": got["n"],
-            "lost_messages": messages - got["n"]}
+    return {
+        "readings_per_s": round(TOTAL / (got["last"] - first)),
+        "messages": got["n"],
+        "lost_messages": messages - got["n"],
+    }
 
 
 def main() -> None:
@@ -280,14 +363,27 @@ def _main() -> None:
         shared = run_workers(broker, 2, 3)
         print(f"2 workers, one shared subscription (round robin): {shared}", flush=True)
     load = os.getloadavg()[0]
-    print(f"database {connection.vendor}, readings per run {TOTAL:,}, sensors {N_SENSORS:,}, "
-          f"load average {load:.1f}, "
-          f"{time.perf_counter() - started:.0f} s")
-    report("monitoring_mqtt_end_to_end", two["readings_per_s"], unit="readings/s", target=TARGET,
-           baseline="bare_mqtt_subscriber", ratio=round(two["readings_per_s"] / bare["readings_per_s"], 3),
-           p99_alarm_ms=two["p99_alarm_ms"], p99_target_ms=P99_TARGET_MS, lost=two["lost"],
-           load_average=round(load, 1), workers_1=one, workers_2_partitioned=two,
-           workers_2_round_robin=shared, bare=bare)
+    print(
+        f"database {connection.vendor}, readings per run {TOTAL:,}, sensors {N_SENSORS:,}, "
+        f"load average {load:.1f}, "
+        f"{time.perf_counter() - started:.0f} s"
+    )
+    report(
+        "monitoring_mqtt_end_to_end",
+        two["readings_per_s"],
+        unit="readings/s",
+        target=TARGET,
+        baseline="bare_mqtt_subscriber",
+        ratio=round(two["readings_per_s"] / bare["readings_per_s"], 3),
+        p99_alarm_ms=two["p99_alarm_ms"],
+        p99_target_ms=P99_TARGET_MS,
+        lost=two["lost"],
+        load_average=round(load, 1),
+        workers_1=one,
+        workers_2_partitioned=two,
+        workers_2_round_robin=shared,
+        bare=bare,
+    )
 
 
 if __name__ == "__main__":

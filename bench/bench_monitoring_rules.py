@@ -17,7 +17,7 @@ from yingji.monitoring.rules import Engine, Rule
 
 QUICK = quick()
 N_SENSORS = 10_000 if QUICK else 50_000
-TICKS = 30 if QUICK else 120           # one reading per sensor per tick (60 s apart)
+TICKS = 30 if QUICK else 120  # one reading per sensor per tick (60 s apart)
 TARGET = 2_000_000
 
 
@@ -26,12 +26,30 @@ def make_engine(n: int) -> Engine:
     rules = [
         Rule(1, "阈值", thresholds=(30, 50, 70, 90), hysteresis=2, sensor_type="rain"),
         Rule(2, "持续", thresholds=(20, None, None, None), for_s=600, sensor_type="rain"),
-        Rule(3, "1小时", metric="sum", window_s=3600, thresholds=(None, None, 50, 100),
-             sensor_type="rain"),
-        Rule(4, "3小时", metric="sum", window_s=3 * 3600, thresholds=(None, None, 50, 100),
-             sensor_type="rain"),
-        Rule(5, "24小时", metric="sum", window_s=24 * 3600, thresholds=(50, 100, 250, None),
-             sensor_type="rain"),
+        Rule(
+            3,
+            "1小时",
+            metric="sum",
+            window_s=3600,
+            thresholds=(None, None, 50, 100),
+            sensor_type="rain",
+        ),
+        Rule(
+            4,
+            "3小时",
+            metric="sum",
+            window_s=3 * 3600,
+            thresholds=(None, None, 50, 100),
+            sensor_type="rain",
+        ),
+        Rule(
+            5,
+            "24小时",
+            metric="sum",
+            window_s=24 * 3600,
+            thresholds=(50, 100, 250, None),
+            sensor_type="rain",
+        ),
     ]
     return Engine(ids, ["rain"] * n, rules, bucket_s=300)
 
@@ -66,8 +84,14 @@ def main() -> None:
     print(f"sensors {n}, readings {total:,}, alarm changes {changes:,}")
     print(f"rule engine: {engine_rate:,.0f} readings/s ({engine_s:.2f} s)")
     print(f"plain numpy pass: {plain_rate:,.0f} readings/s ({plain_s:.2f} s)")
-    report("monitoring_rule_engine", round(engine_rate), unit="readings/s", target=TARGET,
-           baseline="plain_numpy_thresholds_and_max", ratio=round(engine_rate / plain_rate, 3))
+    report(
+        "monitoring_rule_engine",
+        round(engine_rate),
+        unit="readings/s",
+        target=TARGET,
+        baseline="plain_numpy_thresholds_and_max",
+        ratio=round(engine_rate / plain_rate, 3),
+    )
 
 
 if __name__ == "__main__":

@@ -35,8 +35,10 @@ def main() -> None:
         times.append((time.perf_counter() - started) * 1000)
     assert len(plan.tasks) == 61
     p50, p95 = statistics.median(times), percentile(times, 95)
-    print(f"parse seed ({len(data):,} bytes, {len(plan.tasks)} tasks) x {runs}: "
-          f"p50 {p50:.2f} ms, p95 {p95:.2f} ms (target < {TARGET_MS} ms)")
+    print(
+        f"parse seed ({len(data):,} bytes, {len(plan.tasks)} tasks) x {runs}: "
+        f"p50 {p50:.2f} ms, p95 {p95:.2f} ms (target < {TARGET_MS} ms)"
+    )
     report("parse_seed", round(p95, 3), unit="ms", target=TARGET_MS)
 
 

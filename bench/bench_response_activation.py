@@ -35,8 +35,12 @@ def main() -> None:
     duty = duty_officer()
     times = []
     for i in range(runs):
-        incident = services.register_incident(services.IncidentInput(
-            title=f"基准事件{i}", incident_type="暴雨", occurred_at=timezone.now()), user=duty)
+        incident = services.register_incident(
+            services.IncidentInput(
+                title=f"基准事件{i}", incident_type="暴雨", occurred_at=timezone.now()
+            ),
+            user=duty,
+        )
         before = Notification.objects.count()
         t0 = time.perf_counter()
         act = services.activate(plan, incident, "II", user=duty)
@@ -46,7 +50,9 @@ def main() -> None:
             raise SystemExit(f"run {i}: {act.cards.count()} cards, {queued} notifications")
     worst = max(times)
     print(f"{runs} activations × {DEPARTMENTS} departments ({2 * DEPARTMENTS} notifications each)")
-    print(f"median {statistics.median(times) * 1000:.0f} ms, max {worst * 1000:.0f} ms (target {TARGET_S * 1000:.0f} ms)")
+    print(
+        f"median {statistics.median(times) * 1000:.0f} ms, max {worst * 1000:.0f} ms (target {TARGET_S * 1000:.0f} ms)"
+    )
     report("response_activation_60_departments", round(worst, 4), unit="s", target=TARGET_S)
 
 

@@ -38,20 +38,36 @@ def main() -> None:
     now = timezone.now()
     with audit.suspended(), outbox.held():
         for i in range(100):
-            services.register_incident(services.IncidentInput(
-                title=f"新接报{i}", incident_type="火灾", occurred_at=now), user=duty)
-        DeskItem.objects.bulk_create([
-            DeskItem(source="alarm" if i % 2 else "alert", source_ref=str(i), hazard="暴雨", level="red",
-                     title=f"报警{i}", proposals=[{"plan_id": plan.pk, "plan": plan.title, "level": "II", "why": ""}])
-            for i in range(100)])
+            services.register_incident(
+                services.IncidentInput(title=f"新接报{i}", incident_type="火灾", occurred_at=now),
+                user=duty,
+            )
+        DeskItem.objects.bulk_create(
+            [
+                DeskItem(
+                    source="alarm" if i % 2 else "alert",
+                    source_ref=str(i),
+                    hazard="暴雨",
+                    level="red",
+                    title=f"报警{i}",
+                    proposals=[{"plan_id": plan.pk, "plan": plan.title, "level": "II", "why": ""}],
+                )
+                for i in range(100)
+            ]
+        )
         for i in range(50):
-            inc = services.register_incident(services.IncidentInput(
-                title=f"响应中{i}", incident_type="暴雨", occurred_at=now), user=duty)
+            inc = services.register_incident(
+                services.IncidentInput(title=f"响应中{i}", incident_type="暴雨", occurred_at=now),
+                user=duty,
+            )
             # half issued long ago (overdue), half just now
             at = now - dt.timedelta(hours=2) if i % 2 else now
             services.activate(plan, inc, "II", user=duty, at=at)
-    items = (Incident.objects.filter(status="registered").count() + DeskItem.objects.filter(status="open").count()
-             + services.duty_desk()["counts"]["unacknowledged"])
+    items = (
+        Incident.objects.filter(status="registered").count()
+        + DeskItem.objects.filter(status="open").count()
+        + services.duty_desk()["counts"]["unacknowledged"]
+    )
     client = Client()
     client.force_login(duty)
     client.get("/response/")  # warm caches (templates, content types)

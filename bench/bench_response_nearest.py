@@ -24,8 +24,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from yingji.response.dispatch import ResourceIndex, haversine_km  # noqa: E402
 
 TARGET_MS = 20.0
-CAPS = ["排涝", "水上救援", "城市搜救", "危化处置", "医疗救护", "通信保障", "森林灭火", "山地救援",
-        "电力保障", "地质灾害", "直升机起降", "生活保障"]
+CAPS = [
+    "排涝",
+    "水上救援",
+    "城市搜救",
+    "危化处置",
+    "医疗救护",
+    "通信保障",
+    "森林灭火",
+    "山地救援",
+    "电力保障",
+    "地质灾害",
+    "直升机起降",
+    "生活保障",
+]
 
 
 def main() -> None:
@@ -58,10 +70,18 @@ def main() -> None:
             raise SystemExit(f"query {q}: index and brute force disagree")
     figure, base = percentile(fast, 95), percentile(naive, 95)
     print(f"resources {n:,}, queries {queries}, index build {build_ms:.0f} ms")
-    print(f"nearest 10: p50 {statistics.median(fast):.2f} ms, p95 {figure:.2f} ms (target {TARGET_MS} ms)")
+    print(
+        f"nearest 10: p50 {statistics.median(fast):.2f} ms, p95 {figure:.2f} ms (target {TARGET_MS} ms)"
+    )
     print(f"naive sort: p50 {statistics.median(naive):.2f} ms, p95 {base:.2f} ms")
-    report("response_nearest_10_of_100k", round(figure, 3), unit="ms", target=TARGET_MS,
-           baseline="naive_full_sort", ratio=round(figure / base, 4))
+    report(
+        "response_nearest_10_of_100k",
+        round(figure, 3),
+        unit="ms",
+        target=TARGET_MS,
+        baseline="naive_full_sort",
+        ratio=round(figure / base, 4),
+    )
 
 
 if __name__ == "__main__":

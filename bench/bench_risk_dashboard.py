@@ -39,11 +39,23 @@ def measure() -> dict:
         return {"as_of": (_risk_data.AS_OF - dt.timedelta(days=rng.randrange(300))).isoformat()}
 
     times = [_risk_bench.timed_get(client, "/risk/", params()) for _ in range(requests + 3)][3:]
-    return {"p50_ms": round(statistics.median(times), 1),
-            "p95_ms": round(percentile(times, 95), 1), "requests": requests}
+    return {
+        "p50_ms": round(statistics.median(times), 1),
+        "p95_ms": round(percentile(times, 95), 1),
+        "requests": requests,
+    }
 
 
 if __name__ == "__main__":
-    sys.exit(_risk_bench.main(__file__, bench="risk_dashboard", title="dashboard and 双下降 figures",
-                              measure=measure, figure_key="p95_ms", unit="ms", target=500,
-                              keys=["p50_ms", "p95_ms"]))
+    sys.exit(
+        _risk_bench.main(
+            __file__,
+            bench="risk_dashboard",
+            title="dashboard and 双下降 figures",
+            measure=measure,
+            figure_key="p95_ms",
+            unit="ms",
+            target=500,
+            keys=["p50_ms", "p95_ms"],
+        )
+    )

@@ -36,11 +36,33 @@ def measure() -> dict:
     codes = list(Enterprise.objects.values_list("credit_code", flat=True)[:5000])
     book = Workbook(write_only=True)
     sheet = book.create_sheet("隐患台账")
-    sheet.append(["隐患编号", "统一社会信用代码", "隐患等级", "来源", "类别", "隐患描述", "发现日期",
-                  "整改期限", "状态"])
+    sheet.append(
+        [
+            "隐患编号",
+            "统一社会信用代码",
+            "隐患等级",
+            "来源",
+            "类别",
+            "隐患描述",
+            "发现日期",
+            "整改期限",
+            "状态",
+        ]
+    )
     for i in range(rows):
-        sheet.append([f"IM{i:08d}", rng.choice(codes), "一般隐患", "企业自查", "消防安全",
-                      "导入基准:灭火器过期", "2026-03-02", "2026-03-20", "整改中"])
+        sheet.append(
+            [
+                f"IM{i:08d}",
+                rng.choice(codes),
+                "一般隐患",
+                "企业自查",
+                "消防安全",
+                "导入基准:灭火器过期",
+                "2026-03-02",
+                "2026-03-20",
+                "整改中",
+            ]
+        )
     buf = io.BytesIO()
     book.save(buf)
     data = buf.getvalue()
@@ -53,20 +75,38 @@ def measure() -> dict:
             print(f"    import progress {done:,}/{total:,}", flush=True)
 
     t = time.perf_counter()
-    report = ledger.import_ledger("hazards", data, filename="bench.xlsx", record=record,
-                                  progress=progress, track=importprogress.ProgressFile(
-                                      Path.cwd() / f"{record.pk}.progress.json"))
+    report = ledger.import_ledger(
+        "hazards",
+        data,
+        filename="bench.xlsx",
+        record=record,
+        progress=progress,
+        track=importprogress.ProgressFile(Path.cwd() / f"{record.pk}.progress.json"),
+    )
     import_s = time.perf_counter() - t
     assert report.written and report.created == rows, report.summary()
     t = time.perf_counter()
     again = ledger.import_ledger("hazards", data, filename="bench.xlsx")
     reimport_s = time.perf_counter() - t
     assert again.unchanged == rows
-    return {"import_ms": round(1000 * import_s), "reimport_ms": round(1000 * reimport_s),
-            "rows": rows, "rows_per_s": round(rows / import_s)}
+    return {
+        "import_ms": round(1000 * import_s),
+        "reimport_ms": round(1000 * reimport_s),
+        "rows": rows,
+        "rows_per_s": round(rows / import_s),
+    }
 
 
 if __name__ == "__main__":
-    sys.exit(_risk_bench.main(__file__, bench="risk_hazard_import", title="Excel import of hazard rows",
-                              measure=measure, figure_key="import_ms", unit="ms", target=60_000,
-                              keys=["import_ms", "reimport_ms", "rows_per_s"]))
+    sys.exit(
+        _risk_bench.main(
+            __file__,
+            bench="risk_hazard_import",
+            title="Excel import of hazard rows",
+            measure=measure,
+            figure_key="import_ms",
+            unit="ms",
+            target=60_000,
+            keys=["import_ms", "reimport_ms", "rows_per_s"],
+        )
+    )

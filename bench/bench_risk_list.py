@@ -24,10 +24,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _risk_bench  # noqa: E402
 from _common import percentile  # noqa: E402
 
-DISTRICTS = ["440103", "440104", "440105", "440106", "440111", "440112", "440113", "440114",
-             "440115", "440117", "440118"]
+DISTRICTS = [
+    "440103",
+    "440104",
+    "440105",
+    "440106",
+    "440111",
+    "440112",
+    "440113",
+    "440114",
+    "440115",
+    "440117",
+    "440118",
+]
 INDUSTRIES = ["C", "E", "F", "G", "26", "47", "2614", "5265"]
-STATES = ["reported", "assigned", "rectifying", "submitted", "rejected", "accepted", "closed", "open"]
+STATES = [
+    "reported",
+    "assigned",
+    "rectifying",
+    "submitted",
+    "rejected",
+    "accepted",
+    "closed",
+    "open",
+]
 
 
 def measure() -> dict:
@@ -53,12 +73,26 @@ def measure() -> dict:
             q["as_of"] = _risk_data.AS_OF.isoformat()
         return q
 
-    times = [_risk_bench.timed_get(client, "/risk/hazards/", params()) for _ in range(requests + 5)][5:]
-    return {"p50_ms": round(statistics.median(times), 1),
-            "p95_ms": round(percentile(times, 95), 1), "requests": requests}
+    times = [
+        _risk_bench.timed_get(client, "/risk/hazards/", params()) for _ in range(requests + 5)
+    ][5:]
+    return {
+        "p50_ms": round(statistics.median(times), 1),
+        "p95_ms": round(percentile(times, 95), 1),
+        "requests": requests,
+    }
 
 
 if __name__ == "__main__":
-    sys.exit(_risk_bench.main(__file__, bench="risk_hazard_list", title="hazard list, first page, any filters",
-                              measure=measure, figure_key="p95_ms", unit="ms", target=200,
-                              keys=["p50_ms", "p95_ms"]))
+    sys.exit(
+        _risk_bench.main(
+            __file__,
+            bench="risk_hazard_list",
+            title="hazard list, first page, any filters",
+            measure=measure,
+            figure_key="p95_ms",
+            unit="ms",
+            target=200,
+            keys=["p50_ms", "p95_ms"],
+        )
+    )

@@ -38,6 +38,15 @@ def measure() -> dict:
 
 
 if __name__ == "__main__":
-    sys.exit(_risk_bench.main(__file__, bench="risk_quarterly_report", title="quarterly report .docx",
-                              measure=measure, figure_key="report_ms", unit="ms", target=10_000,
-                              keys=["report_ms", "figures_ms"]))
+    sys.exit(
+        _risk_bench.main(
+            __file__,
+            bench="risk_quarterly_report",
+            title="quarterly report .docx",
+            measure=measure,
+            figure_key="report_ms",
+            unit="ms",
+            target=10_000,
+            keys=["report_ms", "figures_ms"],
+        )
+    )

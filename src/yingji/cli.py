@@ -1,9 +1,9 @@
 """The `yingji` console script: Django's management commands under one name.
 
-    yingji migrate
-    yingji regions load guangzhou
-    yingji plan parse FILE --json
-    yingji demo [--serve 127.0.0.1:8000]
+yingji migrate
+yingji regions load guangzhou
+yingji plan parse FILE --json
+yingji demo [--serve 127.0.0.1:8000]
 """
 
 import os

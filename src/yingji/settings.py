@@ -25,7 +25,9 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY") or "insecure-dev-key-set-SECRET_KEY-in-production"
-ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
+]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 # The city this installation serves: a region pack name (see `yingji regions load`)
@@ -40,7 +42,8 @@ YINGJI_MAP_CENTER = [
 # and minute-rollup readings are kept.
 # Holidays of years the pinned chinesecalendar does not know yet (see the file).
 YINGJI_HOLIDAYS_FILE = os.environ.get(
-    "YINGJI_HOLIDAYS_FILE", str(Path(__file__).parent / "core" / "data" / "holidays_supplement.csv"))
+    "YINGJI_HOLIDAYS_FILE", str(Path(__file__).parent / "core" / "data" / "holidays_supplement.csv")
+)
 YINGJI_MONITORING_MAX_AGE_DAYS = int(os.environ.get("YINGJI_MONITORING_MAX_AGE_DAYS", "7"))
 YINGJI_MONITORING_RAW_DAYS = int(os.environ.get("YINGJI_MONITORING_RAW_DAYS", "30"))
 YINGJI_MONITORING_MINUTE_DAYS = int(os.environ.get("YINGJI_MONITORING_MINUTE_DAYS", "180"))

@@ -73,8 +73,9 @@ class Smsc:
     async def _main(self) -> None:
         self._stopping = asyncio.Event()
         # A given port: the SMS centre "comes back" where the platform expects it.
-        server = await asyncio.start_server(self._session, "127.0.0.1", self.port or 0,
-                                            reuse_address=True)
+        server = await asyncio.start_server(
+            self._session, "127.0.0.1", self.port or 0, reuse_address=True
+        )
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
         async with server:
@@ -140,7 +141,7 @@ class Smsc:
         _validity, pos = _cstr(body, pos)
         registered, coding = body[pos], body[pos + 2]
         sm_length = body[pos + 4]
-        short = body[pos + 5: pos + 5 + sm_length]
+        short = body[pos + 5 : pos + 5 + sm_length]
         destination = dest.decode()
         if destination in self.reject:
             send(SUBMIT_SM_RESP, ESME_RINVDSTADR, seq, b"\0")
@@ -152,14 +153,29 @@ class Smsc:
             return None
         stat = "UNDELIV" if destination in self.undeliverable else "DELIVRD"
         err = "001" if stat == "UNDELIV" else "000"
-        text = (f"id:{message_id} sub:001 dlvrd:{'000' if err != '000' else '001'} "
-                f"submit date:2606101430 done date:2606101430 stat:{stat} err:{err} text:")
-        return (b"\0" + b"\0\0" + dest + b"\0" + b"\0\0" + source + b"\0"
-                + bytes([0x04, 0, 0]) + b"\0" + b"\0" + bytes([0, 0, 0, 0])
-                + bytes([len(text)]) + text.encode())
+        text = (
+            f"id:{message_id} sub:001 dlvrd:{'000' if err != '000' else '001'} "
+            f"submit date:2606101430 done date:2606101430 stat:{stat} err:{err} text:"
+        )
+        return (
+            b"\0"
+            + b"\0\0"
+            + dest
+            + b"\0"
+            + b"\0\0"
+            + source
+            + b"\0"
+            + bytes([0x04, 0, 0])
+            + b"\0"
+            + b"\0"
+            + bytes([0, 0, 0, 0])
+            + bytes([len(text)])
+            + text.encode()
+        )
 
-    def _collect(self, destination: str, esm_class: int, coding: int, short: bytes,
-                 message_id: str) -> None:
+    def _collect(
+        self, destination: str, esm_class: int, coding: int, short: bytes, message_id: str
+    ) -> None:
         def decode(data: bytes) -> str:
             return data.decode("utf-16-be") if coding == 8 else data.decode("latin-1")
 
@@ -167,7 +183,7 @@ class Smsc:
             self.messages.append(Submitted(destination, decode(short), message_id))
             return
         udh_len = short[0]
-        udh, payload = short[1:1 + udh_len], short[1 + udh_len:]
+        udh, payload = short[1 : 1 + udh_len], short[1 + udh_len :]
         ref, total, number = udh[2], udh[3], udh[4]  # IE 0x00: 8-bit reference
         parts = self._parts.setdefault((destination, ref), {})
         parts[number] = payload

@@ -1,7 +1,6 @@
 """In Chromium: a drafter draws a circle on the drafting form's map, submits the
 alert for review, and a second person approves it; the public page shows it."""
 
-
 import pytest
 
 from yingji.alerts.models import Alert

@@ -69,7 +69,9 @@ def test_messages_without_info_and_cancel_chains():
     assert ack.infos == [] and ack.msg_type == "Ack"
     cancel = cap.parse_one((CAP_DIR / "gz_rainstorm_cancel.xml").read_bytes())
     assert [r[1] for r in cancel.reference_list()] == [
-        "44010041600000_20260610143000", "44010041600000_20260610163000"]
+        "44010041600000_20260610143000",
+        "44010041600000_20260610163000",
+    ]
 
 
 def test_references_must_exist_when_a_lookup_is_given():
@@ -80,23 +82,27 @@ def test_references_must_exist_when_a_lookup_is_given():
     assert [(p.element, p.rule) for p in problems] == [("alert/references", "references:exist")]
 
 
-@pytest.mark.parametrize("name, element, rule", [
-    ("polygon_not_closed.xml", "alert/info[1]/area[1]/polygon[1]", "polygon:closed"),
-    ("polygon_three_points.xml", "alert/info[1]/area[1]/polygon[1]", "polygon:min-points"),
-    ("polygon_lon_lat_swapped.xml", "alert/info[1]/area[1]/polygon[1]", "coord:lat-range"),
-    ("circle_negative_radius.xml", "alert/info[1]/area[1]/circle[1]", "circle:radius"),
-    ("time_with_z.xml", "alert/sent", "time:no-Z"),
-    ("update_without_references.xml", "alert/references", "references:required"),
-    ("missing_sender_bad_enum.xml", "alert/sent", "schema"),
-])
+@pytest.mark.parametrize(
+    "name, element, rule",
+    [
+        ("polygon_not_closed.xml", "alert/info[1]/area[1]/polygon[1]", "polygon:closed"),
+        ("polygon_three_points.xml", "alert/info[1]/area[1]/polygon[1]", "polygon:min-points"),
+        ("polygon_lon_lat_swapped.xml", "alert/info[1]/area[1]/polygon[1]", "coord:lat-range"),
+        ("circle_negative_radius.xml", "alert/info[1]/area[1]/circle[1]", "circle:radius"),
+        ("time_with_z.xml", "alert/sent", "time:no-Z"),
+        ("update_without_references.xml", "alert/references", "references:required"),
+        ("missing_sender_bad_enum.xml", "alert/sent", "schema"),
+    ],
+)
 def test_invalid_messages_name_the_element_and_the_rule(name, element, rule):
     problems = capvalidate.validate((INVALID / name).read_bytes())
     assert (element, rule) in [(p.element, p.rule) for p in problems], problems
 
 
 def test_bad_enumeration_is_a_schema_error():
-    xml = cap.to_xml(cap.Alert(identifier="x", sender="s", sent="2026-06-10T14:30:00+08:00",
-                               status="Real"))
+    xml = cap.to_xml(
+        cap.Alert(identifier="x", sender="s", sent="2026-06-10T14:30:00+08:00", status="Real")
+    )
     problems = capvalidate.validate(xml)
     assert [(p.element, p.rule) for p in problems] == [("alert/status", "schema")]
     assert "Real" in problems[0].message
@@ -132,14 +138,18 @@ def http_server():
     server.shutdown()
 
 
-@pytest.mark.parametrize("doc", [
-    '<!DOCTYPE alert [<!ENTITY xxe SYSTEM "http://127.0.0.1:{port}/secret">]>'
-    '<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>&xxe;</identifier></alert>',
-    '<!DOCTYPE alert SYSTEM "http://127.0.0.1:{port}/cap.dtd">'
-    '<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>x</identifier></alert>',
-    '<!DOCTYPE alert [<!ENTITY % p SYSTEM "http://127.0.0.1:{port}/p.dtd"> %p;]>'
-    '<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>x</identifier></alert>',
-], ids=["external-entity", "external-dtd", "parameter-entity"])
+@pytest.mark.parametrize(
+    "doc",
+    [
+        '<!DOCTYPE alert [<!ENTITY xxe SYSTEM "http://127.0.0.1:{port}/secret">]>'
+        '<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>&xxe;</identifier></alert>',
+        '<!DOCTYPE alert SYSTEM "http://127.0.0.1:{port}/cap.dtd">'
+        '<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>x</identifier></alert>',
+        '<!DOCTYPE alert [<!ENTITY % p SYSTEM "http://127.0.0.1:{port}/p.dtd"> %p;]>'
+        '<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>x</identifier></alert>',
+    ],
+    ids=["external-entity", "external-dtd", "parameter-entity"],
+)
 def test_dtds_and_external_entities_are_refused_and_nothing_is_fetched(http_server, doc):
     data = doc.format(port=http_server.server_port).encode()
     with pytest.raises(cap.CapError, match="DTD"):
@@ -163,8 +173,11 @@ def test_not_cap_is_an_error():
 
 def test_builder_writes_utc_as_minus_zero_and_closes_polygons():
     import datetime as dt
-    assert cap.format_time(dt.datetime(2026, 6, 10, 6, 30, tzinfo=dt.UTC)) == \
-        "2026-06-10T06:30:00-00:00"
+
+    assert (
+        cap.format_time(dt.datetime(2026, 6, 10, 6, 30, tzinfo=dt.UTC))
+        == "2026-06-10T06:30:00-00:00"
+    )
     ring = cap.format_polygon([(23.1, 113.3), (23.2, 113.3), (23.2, 113.4)])
     points = cap.polygon_points(ring)
     assert len(points) == 4 and points[0] == points[-1]
@@ -179,26 +192,31 @@ def test_schema_is_the_official_oasis_file():
 def test_levels_and_signals_as_data():
     assert conventions.severity("red") == "Extreme"
     assert conventions.severity("yellow") == "Moderate"
-    assert conventions.headline("广州市应急管理局", "rainstorm", "red") == \
-        "广州市应急管理局发布暴雨红色预警[Ⅰ级/特别严重]"
+    assert (
+        conventions.headline("广州市应急管理局", "rainstorm", "red")
+        == "广州市应急管理局发布暴雨红色预警[Ⅰ级/特别严重]"
+    )
     with pytest.raises(ValueError, match="暴雨预警信号只有黄色、橙色、红色"):
         conventions.check_signal("rainstorm", "blue")
     conventions.check_signal("typhoon", "white")
     import datetime as dt
+
     ident = conventions.identifier("440106", "416", dt.datetime(2024, 7, 12, 21, 31, 38))
     assert ident == "44010641600000_20240712213138"
 
 
 def _yingji(*args):
-    return subprocess.run([sys.executable, "-m", "yingji.cli", *args], capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "yingji.cli", *args], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_cap_validate_command_reports_per_file_and_exits_non_zero():
     ok = _yingji("cap", "validate", str(CAP_DIR / "gz_rainstorm_red_zh_en.xml"))
     assert ok.returncode == 0 and ok.stdout.strip().endswith(": valid")
-    bad = _yingji("cap", "validate", str(CAP_DIR / "ack_no_info.xml"),
-                  str(INVALID / "polygon_not_closed.xml"))
+    bad = _yingji(
+        "cap", "validate", str(CAP_DIR / "ack_no_info.xml"), str(INVALID / "polygon_not_closed.xml")
+    )
     assert bad.returncode == 1
     assert "ack_no_info.xml: valid" in bad.stdout
     assert "[polygon:closed]" in bad.stdout and "alert/info[1]/area[1]/polygon[1]" in bad.stdout
@@ -206,6 +224,7 @@ def test_cap_validate_command_reports_per_file_and_exits_non_zero():
 
 def test_cap_parse_command_prints_json():
     import json
+
     out = _yingji("cap", "parse", str(CAP_DIR / "gz_rainstorm_red_zh_en.xml"), "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)

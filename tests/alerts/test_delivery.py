@@ -73,8 +73,11 @@ class _Hook(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
-        answer = {"errcode": 93000, "errmsg": "invalid webhook url"} if path == "/bad-key" \
+        answer = (
+            {"errcode": 93000, "errmsg": "invalid webhook url"}
+            if path == "/bad-key"
             else {"errcode": 0, "errmsg": "ok"}
+        )
         self.wfile.write(json.dumps(answer).encode())
 
     def log_message(self, *args):
@@ -100,10 +103,18 @@ def smsc():
 
 @pytest.fixture
 def wired(smsc, smtp, settings):
-    settings.YINGJI_DELIVERY = {"SMPP_HOST": "127.0.0.1", "SMPP_PORT": smsc.port,
-                                "SMPP_SYSTEM_ID": "yingji", "SMPP_PASSWORD": "secret",
-                                "SMPP_RECEIPT_WAIT": 2.0, "RATE_SMS": 0, "RATE_EMAIL": 0,
-                                "RATE_WEBHOOK": 0, "RETRY_BASE_SECONDS": 30, "MAX_ATTEMPTS": 3}
+    settings.YINGJI_DELIVERY = {
+        "SMPP_HOST": "127.0.0.1",
+        "SMPP_PORT": smsc.port,
+        "SMPP_SYSTEM_ID": "yingji",
+        "SMPP_PASSWORD": "secret",
+        "SMPP_RECEIPT_WAIT": 2.0,
+        "RATE_SMS": 0,
+        "RATE_EMAIL": 0,
+        "RATE_WEBHOOK": 0,
+        "RETRY_BASE_SECONDS": 30,
+        "MAX_ATTEMPTS": 3,
+    }
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp.port
     settings.DEFAULT_FROM_EMAIL = "alerts@yingji.example.org"
@@ -122,38 +133,59 @@ def _by_person(alert, *fields):
     """external id → the row's fields (or the row), for the alert's rows."""
     names = dict(Subscriber.objects.values_list("pk", "external_id"))
     if fields:
-        return {names[r[0]]: r[1:] if len(r) > 2 else r[1]
-                for r in services.warning_rows(alert).values_list("person_id", *fields)}
+        return {
+            names[r[0]]: r[1:] if len(r) > 2 else r[1]
+            for r in services.warning_rows(alert).values_list("person_id", *fields)
+        }
     return {names[r.person_id]: r for r in services.warning_rows(alert).all()}
 
 
 def _publish(people, capture, **spec):
-    alert = services.create_draft(people["author"], draft_spec(
-        channels=["sms", "email", "webhook"], **spec))
+    alert = services.create_draft(
+        people["author"], draft_spec(channels=["sms", "email", "webhook"], **spec)
+    )
     services.submit(alert, people["author"])
     with capture(execute=True):
         return services.approve(alert, people["leader"])
 
 
 def test_an_approved_alert_reaches_exactly_the_right_recipients(
-        wired, smsc, smtp, webhook, people, subscribers, django_capture_on_commit_callbacks):
+    wired, smsc, smtp, webhook, people, subscribers, django_capture_on_commit_callbacks
+):
     hook = subscriber("a-hook", lon=113.36, lat=23.08, webhook=f"{webhook.base}/wecom")
     subscriber("b-hook", lon=113.25, lat=23.08, webhook=f"{webhook.base}/elsewhere")
-    only_email = subscriber("a-email-only", lon=113.37, lat=23.09, phone="8613800000077",
-                            email="only@example.org", channels=["email"])
-    alert = _publish(people, django_capture_on_commit_callbacks,
-                     groups_anywhere=["sanfang"])
+    only_email = subscriber(
+        "a-email-only",
+        lon=113.37,
+        lat=23.09,
+        phone="8613800000077",
+        email="only@example.org",
+        channels=["email"],
+    )
+    alert = _publish(people, django_capture_on_commit_callbacks, groups_anywhere=["sanfang"])
     # 天河区 by location or home, plus 三防责任人 anywhere; never the opted-out one.
     assert sorted(m.destination for m in smsc.messages) == [
-        "8613800000001", "8613800000002", "8613800000005", "8613800000006"]
+        "8613800000001",
+        "8613800000002",
+        "8613800000005",
+        "8613800000006",
+    ]
     assert all("暴雨红色预警" in m.text for m in smsc.messages)
     # The approvers' "awaiting review" notices went through the same ledger and
     # mail server; the warning's own messages carry its ledger ids.
     keys = set(services.warning_rows(alert).values_list("pk", flat=True))
-    assert sorted(r for rcpts, body in smtp.messages for r in rcpts
-                  if int(re.search(r"X-Yingji-Delivery: (\d+)", body)[1]) in keys) == [
-        "a1@example.org", "a2@example.org", "b5@example.org", "c7@example.org",
-        "only@example.org"]
+    assert sorted(
+        r
+        for rcpts, body in smtp.messages
+        for r in rcpts
+        if int(re.search(r"X-Yingji-Delivery: (\d+)", body)[1]) in keys
+    ) == [
+        "a1@example.org",
+        "a2@example.org",
+        "b5@example.org",
+        "c7@example.org",
+        "only@example.org",
+    ]
     assert [(path, body["msgtype"]) for path, _, body in _Hook.received] == [("/wecom", "markdown")]
     _, key, body = _Hook.received[0]
     assert "暴雨红色预警" in body["markdown"]["content"] and body["markdown"]["title"]
@@ -165,8 +197,9 @@ def test_an_approved_alert_reaches_exactly_the_right_recipients(
     assert alert.population_estimate == 7
 
 
-def test_failures_keep_their_reasons(wired, smsc, smtp, webhook, people, city,
-                                     django_capture_on_commit_callbacks):
+def test_failures_keep_their_reasons(
+    wired, smsc, smtp, webhook, people, city, django_capture_on_commit_callbacks
+):
     subscriber("rejected", lon=113.4, lat=23.1, phone="8613800000008")
     subscriber("undeliverable", lon=113.4, lat=23.1, phone="8613800000009")
     subscriber("bounce", lon=113.4, lat=23.1, email="bounce@example.org")
@@ -181,8 +214,9 @@ def test_failures_keep_their_reasons(wired, smsc, smtp, webhook, people, city,
     assert reasons["gone"][0] == "failed" and "HTTP 404" in reasons["gone"][1]
 
 
-def test_temporary_failures_retry_with_backoff(wired, webhook, people, city,
-                                               django_capture_on_commit_callbacks):
+def test_temporary_failures_retry_with_backoff(
+    wired, webhook, people, city, django_capture_on_commit_callbacks
+):
     subscriber("flaky", lon=113.4, lat=23.1, webhook=f"{webhook.base}/flaky")
     _Hook.fail_first = {"/flaky": 2}
     alert = _publish(people, django_capture_on_commit_callbacks)
@@ -201,8 +235,9 @@ def test_temporary_failures_retry_with_backoff(wired, webhook, people, city,
     assert row.status == "sent" and row.attempts == 3 and len(_Hook.received) == 1
 
 
-def test_a_restarted_job_sends_nothing_twice(wired, smsc, people, city, monkeypatch,
-                                             django_capture_on_commit_callbacks):
+def test_a_restarted_job_sends_nothing_twice(
+    wired, smsc, people, city, monkeypatch, django_capture_on_commit_callbacks
+):
     for n in range(10):
         subscriber(f"p{n}", lon=113.4, lat=23.1, phone=f"86139000000{n:02d}")
     real = channels.SmppChannel.send_batch
@@ -217,8 +252,12 @@ def test_a_restarted_job_sends_nothing_twice(wired, smsc, people, city, monkeypa
                 raise ConnectionResetError("worker killed")
 
     monkeypatch.setattr(channels.SmppChannel, "send_batch", dies_after_four)
-    settings_batch = {**wired.YINGJI_DELIVERY, "BATCH": 10, "SMPP_WINDOW": 2,
-                      "SMPP_RECEIPT_WAIT": 0.2}
+    settings_batch = {
+        **wired.YINGJI_DELIVERY,
+        "BATCH": 10,
+        "SMPP_WINDOW": 2,
+        "SMPP_RECEIPT_WAIT": 0.2,
+    }
     with override_settings(YINGJI_DELIVERY=settings_batch):
         alert = _publish(people, django_capture_on_commit_callbacks)
         monkeypatch.setattr(channels.SmppChannel, "send_batch", real)
@@ -244,15 +283,17 @@ def test_a_restarted_job_sends_nothing_twice(wired, smsc, people, city, monkeypa
     assert services.queue_deliveries(alert) == 0 and services.warning_rows(alert).count() == 10
 
 
-def test_rows_left_half_sent_are_not_resent(wired, smsc, people, city,
-                                            django_capture_on_commit_callbacks):
+def test_rows_left_half_sent_are_not_resent(
+    wired, smsc, people, city, django_capture_on_commit_callbacks
+):
     subscriber("p1", lon=113.4, lat=23.1, phone="8613900000001")
     alert = services.create_draft(people["author"], draft_spec(channels=["sms"]))
     services.submit(alert, people["author"])
     services.approve(alert, people["leader"])  # on_commit not run: the worker never started
     row = services.warning_rows(alert).get()
-    Notification.objects.filter(pk=row.pk).update(status="sending",
-                                                  sent_at=timezone.now() - dt.timedelta(hours=1))
+    Notification.objects.filter(pk=row.pk).update(
+        status="sending", sent_at=timezone.now() - dt.timedelta(hours=1)
+    )
     assert outbox.recover_stale() == 1
     _send(alert)
     row.refresh_from_db()
@@ -260,23 +301,25 @@ def test_rows_left_half_sent_are_not_resent(wired, smsc, people, city,
     assert smsc.messages == []
 
 
-def test_queueing_is_idempotent_one_delivery_per_person_and_channel(
-        people, subscribers):
+def test_queueing_is_idempotent_one_delivery_per_person_and_channel(people, subscribers):
     alert = services.create_draft(people["author"], draft_spec(channels=["sms", "email"]))
     services.submit(alert, people["author"])
     services.approve(alert, people["leader"])
     first = services.warning_rows(alert).count()
     services.queue_deliveries(alert)
     services.queue_deliveries(alert)
-    assert services.warning_rows(alert).count() == first == 5  # a-public×2, a-school×2, c-home-tianhe sms
+    assert (
+        services.warning_rows(alert).count() == first == 5
+    )  # a-public×2, a-school×2, c-home-tianhe sms
 
 
 def test_rate_limit_spaces_messages(webhook):
     hook = channels.WebhookChannel(rate=5)
     hook.limiter = channels.TokenBucket(5, burst=1)
     started = time.monotonic()
-    out = list(hook.send_batch([channels.Outgoing(i, f"{webhook.base}/r", "t", "x")
-                                for i in range(6)]))
+    out = list(
+        hook.send_batch([channels.Outgoing(i, f"{webhook.base}/r", "t", "x") for i in range(6)])
+    )
     assert [r.outcome for r in out] == ["sent"] * 6
     assert time.monotonic() - started >= 0.95  # 5 waits of 0.2 s
 
@@ -296,18 +339,21 @@ def test_token_bucket_with_a_fake_clock():
 
 
 def test_smsc_windowing_keeps_responses_matched(smsc):
-    sms = channels.SmppChannel("127.0.0.1", smsc.port, system_id="yingji", password="secret",
-                               window=8, receipt_wait=1.0)
-    out = list(sms.send_batch([channels.Outgoing(i, f"86137{i:08d}", "t", f"消息{i}")
-                               for i in range(40)]))
+    sms = channels.SmppChannel(
+        "127.0.0.1", smsc.port, system_id="yingji", password="secret", window=8, receipt_wait=1.0
+    )
+    out = list(
+        sms.send_batch([channels.Outgoing(i, f"86137{i:08d}", "t", f"消息{i}") for i in range(40)])
+    )
     delivered = {r.key for r in out if r.outcome == "delivered"}
     assert delivered == set(range(40))
     assert sorted(m.text for m in smsc.messages) == sorted(f"消息{i}" for i in range(40))
 
 
 def test_long_chinese_sms_is_split_and_reassembled(smsc):
-    sms = channels.SmppChannel("127.0.0.1", smsc.port, system_id="yingji", password="secret",
-                               receipt_wait=1.0)
+    sms = channels.SmppChannel(
+        "127.0.0.1", smsc.port, system_id="yingji", password="secret", receipt_wait=1.0
+    )
     text = "广州市应急管理局发布暴雨红色预警:" + "请立即转移到安全地带。" * 12
     out = list(sms.send_batch([channels.Outgoing(1, "8613700000001", "t", text)]))
     assert out[0].outcome == "sent" and out[-1].outcome == "delivered"
@@ -322,8 +368,13 @@ def test_wrong_smsc_password_fails_the_whole_batch_for_retry(smsc):
 
 def test_a_staff_sms_goes_through_the_same_ledger_and_channel(wired, smsc, db):
     with outbox.held():
-        note = outbox.enqueue(address="8613700000042", subject="值班提醒", body="请于20:00到岗",
-                              dedupe_key="test:sms:1", channel="sms")
+        note = outbox.enqueue(
+            address="8613700000042",
+            subject="值班提醒",
+            body="请于20:00到岗",
+            dedupe_key="test:sms:1",
+            channel="sms",
+        )
     assert outbox.send([note.pk]) == 1
     assert outbox.send([note.pk]) == 0  # delivered once only
     note.refresh_from_db()
@@ -331,13 +382,18 @@ def test_a_staff_sms_goes_through_the_same_ledger_and_channel(wired, smsc, db):
     assert [(m.destination, m.text) for m in smsc.messages] == [("8613700000042", "请于20:00到岗")]
 
 
-def test_receipts_arriving_after_the_session_are_collected(people, city, settings,
-                                                          django_capture_on_commit_callbacks):
+def test_receipts_arriving_after_the_session_are_collected(
+    people, city, settings, django_capture_on_commit_callbacks
+):
     late = Smsc(late_receipts=True, undeliverable={"8613900000002"}).start()
     try:
-        settings.YINGJI_DELIVERY = {"SMPP_HOST": "127.0.0.1", "SMPP_PORT": late.port,
-                                    "SMPP_PASSWORD": "secret", "SMPP_RECEIPT_WAIT": 0.3,
-                                    "RATE_SMS": 0}
+        settings.YINGJI_DELIVERY = {
+            "SMPP_HOST": "127.0.0.1",
+            "SMPP_PORT": late.port,
+            "SMPP_PASSWORD": "secret",
+            "SMPP_RECEIPT_WAIT": 0.3,
+            "RATE_SMS": 0,
+        }
         subscriber("p1", lon=113.4, lat=23.1, phone="8613900000001")
         subscriber("p2", lon=113.4, lat=23.1, phone="8613900000002")
         alert = services.create_draft(people["author"], draft_spec(channels=["sms"]))
@@ -350,4 +406,6 @@ def test_receipts_arriving_after_the_session_are_collected(people, city, setting
         late.stop()
     states = dict(services.warning_rows(alert).values_list("address", "status"))
     assert states == {"8613900000001": "delivered", "8613900000002": "failed"}
-    assert services.warning_rows(alert).get(address="8613900000002").receipt == "stat:UNDELIV err:001"
+    assert (
+        services.warning_rows(alert).get(address="8613900000002").receipt == "stat:UNDELIV err:001"
+    )

@@ -27,8 +27,9 @@ def _free_port() -> int:
 
 
 def _people_in_tianhe(n):
-    return [subscriber(f"p{i}", lon=113.40, lat=23.10, phone=f"86139000001{i:02d}")
-            for i in range(n)]
+    return [
+        subscriber(f"p{i}", lon=113.40, lat=23.10, phone=f"86139000001{i:02d}") for i in range(n)
+    ]
 
 
 def _publish(people, capture, channels=("sms",)):
@@ -42,16 +43,23 @@ def _publish(people, capture, channels=("sms",)):
 def smsc_down(settings):
     """The SMSC's address is configured, but nothing answers there (yet)."""
     port = _free_port()
-    settings.YINGJI_DELIVERY = {"SMPP_HOST": "127.0.0.1", "SMPP_PORT": port,
-                                "SMPP_PASSWORD": "secret", "SMPP_RECEIPT_WAIT": 1.0,
-                                "RATE_SMS": 0, "RETRY_BASE_SECONDS": 30, "MAX_ATTEMPTS": 5,
-                                "FAILING_AFTER": 3}
+    settings.YINGJI_DELIVERY = {
+        "SMPP_HOST": "127.0.0.1",
+        "SMPP_PORT": port,
+        "SMPP_PASSWORD": "secret",
+        "SMPP_RECEIPT_WAIT": 1.0,
+        "RATE_SMS": 0,
+        "RETRY_BASE_SECONDS": 30,
+        "MAX_ATTEMPTS": 5,
+        "FAILING_AFTER": 3,
+    }
     settings.YINGJI_DEMO_CHANNELS = False
     return port
 
 
 def test_smsc_down_waits_shows_why_tells_the_desk_once_and_sends_once_when_back(
-        smsc_down, people, city, client, django_capture_on_commit_callbacks):
+    smsc_down, people, city, client, django_capture_on_commit_callbacks
+):
     _people_in_tianhe(5)
     alert = _publish(people, django_capture_on_commit_callbacks)
     rows = services.warning_rows(alert)
@@ -91,12 +99,17 @@ def test_smsc_down_waits_shows_why_tells_the_desk_once_and_sends_once_when_back(
 
 
 def test_a_refused_number_fails_alone_and_the_batch_goes_on(
-        settings, people, city, django_capture_on_commit_callbacks):
+    settings, people, city, django_capture_on_commit_callbacks
+):
     smsc = Smsc(reject={"8613900000100"}).start()
     try:
-        settings.YINGJI_DELIVERY = {"SMPP_HOST": "127.0.0.1", "SMPP_PORT": smsc.port,
-                                    "SMPP_PASSWORD": "secret", "SMPP_RECEIPT_WAIT": 1.0,
-                                    "RATE_SMS": 0}
+        settings.YINGJI_DELIVERY = {
+            "SMPP_HOST": "127.0.0.1",
+            "SMPP_PORT": smsc.port,
+            "SMPP_PASSWORD": "secret",
+            "SMPP_RECEIPT_WAIT": 1.0,
+            "RATE_SMS": 0,
+        }
         _people_in_tianhe(4)
         alert = _publish(people, django_capture_on_commit_callbacks)
     finally:
@@ -107,20 +120,24 @@ def test_a_refused_number_fails_alone_and_the_batch_goes_on(
 
 
 def test_an_unconfigured_channel_fails_at_once_with_what_is_missing(
-        settings, people, city, django_capture_on_commit_callbacks):
+    settings, people, city, django_capture_on_commit_callbacks
+):
     settings.YINGJI_DELIVERY = {}
     settings.YINGJI_DEMO_CHANNELS = False
     _people_in_tianhe(2)
     alert = _publish(people, django_capture_on_commit_callbacks)
     rows = services.warning_rows(alert)
     assert set(rows.values_list("status", flat=True)) == {"failed"}
-    assert all("短信渠道未配置" in e and "DELIVERY_SMPP_HOST" in e
-               for e in rows.values_list("last_error", flat=True))
+    assert all(
+        "短信渠道未配置" in e and "DELIVERY_SMPP_HOST" in e
+        for e in rows.values_list("last_error", flat=True)
+    )
     assert services.progress(alert)["nobody"]
 
 
 def test_the_demo_channel_set_records_every_message_as_delivered(
-        settings, people, city, client, django_capture_on_commit_callbacks):
+    settings, people, city, client, django_capture_on_commit_callbacks
+):
     settings.YINGJI_DELIVERY = {}
     settings.YINGJI_DEMO_CHANNELS = True
     _people_in_tianhe(3)
@@ -137,7 +154,8 @@ def test_the_demo_channel_set_records_every_message_as_delivered(
 
 
 def test_a_warning_still_waiting_after_its_time_limit_is_shown_late_in_red(
-        smsc_down, people, city, client, django_capture_on_commit_callbacks):
+    smsc_down, people, city, client, django_capture_on_commit_callbacks
+):
     _people_in_tianhe(2)
     alert = _publish(people, django_capture_on_commit_callbacks)
     Alert.objects.filter(pk=alert.pk).update(sent=timezone.now() - dt.timedelta(minutes=31))
@@ -150,7 +168,8 @@ def test_a_warning_still_waiting_after_its_time_limit_is_shown_late_in_red(
 
 
 def test_retry_now_puts_failed_messages_back_and_is_audited(
-        smsc_down, people, city, client, django_capture_on_commit_callbacks, settings):
+    smsc_down, people, city, client, django_capture_on_commit_callbacks, settings
+):
     settings.YINGJI_DELIVERY = {**settings.YINGJI_DELIVERY, "MAX_ATTEMPTS": 1}
     _people_in_tianhe(2)
     alert = _publish(people, django_capture_on_commit_callbacks)
@@ -174,7 +193,8 @@ def test_retry_now_puts_failed_messages_back_and_is_audited(
 
 
 def test_the_channel_page_is_for_administrators_and_sends_a_test_message(
-        settings, people, client, django_capture_on_commit_callbacks):
+    settings, people, client, django_capture_on_commit_callbacks
+):
     settings.YINGJI_DELIVERY = {}
     settings.YINGJI_DEMO_CHANNELS = False
     client.force_login(people["leader"])
@@ -195,7 +215,8 @@ def test_the_channel_page_is_for_administrators_and_sends_a_test_message(
 
 
 def test_a_large_release_sends_its_first_chunk_at_once_and_queues_the_rest_after(
-        settings, people, city, monkeypatch, django_capture_on_commit_callbacks):
+    settings, people, city, monkeypatch, django_capture_on_commit_callbacks
+):
     settings.YINGJI_DELIVERY = {}
     settings.YINGJI_DEMO_CHANNELS = True
     monkeypatch.setattr(services, "FIRST_CHUNK", 2)

@@ -26,8 +26,11 @@ def test_demo_loads_once_and_again_changes_nothing(db, client, settings):
     assert rows.filter(status__in=["sent", "delivered"]).count() == total
     # No SMSC is configured: SMS went to the demo sink; e-mail used the test
     # settings' configured (memory) backend, as a configured channel always is.
-    assert rows.filter(channel="sms").count() == rows.filter(
-        channel="sms", status="delivered", via="demo").count() > 0
+    assert (
+        rows.filter(channel="sms").count()
+        == rows.filter(channel="sms", status="delivered", via="demo").count()
+        > 0
+    )
     assert not rows.filter(channel="email").exclude(via="").exists()
     client.force_login(published.approver)
     page = client.get(f"/alerts/{published.pk}/").content.decode()
@@ -35,11 +38,20 @@ def test_demo_loads_once_and_again_changes_nothing(db, client, settings):
     waiting = Alert.objects.get(state="review")
     assert waiting.hazard == "heat" and waiting.population_estimate > 0
     assert IncomingCap.objects.count() == 1
-    first_ids = list(Subscriber.objects.order_by("external_id")
-                     .values_list("external_id", "last_lon", "last_lat")[:5])
+    first_ids = list(
+        Subscriber.objects.order_by("external_id").values_list(
+            "external_id", "last_lon", "last_lat"
+        )[:5]
+    )
 
     assert demo.load_demo(io.StringIO()).endswith("已是最新,无改动")
     assert Alert.objects.count() == 2 and Subscriber.objects.count() == 2992
-    assert list(Subscriber.objects.order_by("external_id")
-                .values_list("external_id", "last_lon", "last_lat")[:5]) == first_ids
+    assert (
+        list(
+            Subscriber.objects.order_by("external_id").values_list(
+                "external_id", "last_lon", "last_lat"
+            )[:5]
+        )
+        == first_ids
+    )
     assert published.headline in client.get("/alerts/public/").content.decode()

@@ -24,25 +24,43 @@ def _crowd(n=300, seed=4):
     """n subscribers spread over the test city, a third in groups, via bulk SQL."""
     rng = np.random.default_rng(seed)
     groups = list(SubscriberGroup.objects.order_by("id"))
-    rows = [Subscriber(external_id=f"P{i:04d}", name=f"P{i}", phone=f"86139{i:08d}",
-                       last_lon=float(rng.uniform(113.2, 113.45)),
-                       last_lat=float(rng.uniform(23.05, 23.2)),
-                       home_region_id="440104" if i % 7 == 0 else None) for i in range(n)]
-    for row, code in zip(rows, services.located_codes([r.last_lon for r in rows],
-                                                      [r.last_lat for r in rows]), strict=True):
+    rows = [
+        Subscriber(
+            external_id=f"P{i:04d}",
+            name=f"P{i}",
+            phone=f"86139{i:08d}",
+            last_lon=float(rng.uniform(113.2, 113.45)),
+            last_lat=float(rng.uniform(23.05, 23.2)),
+            home_region_id="440104" if i % 7 == 0 else None,
+        )
+        for i in range(n)
+    ]
+    for row, code in zip(
+        rows,
+        services.located_codes([r.last_lon for r in rows], [r.last_lat for r in rows]),
+        strict=True,
+    ):
         row.located_region = code
     created = Subscriber.objects.bulk_create(rows)
     through = Subscriber.groups.through
-    through.objects.bulk_create([through(subscriber_id=s.pk, subscribergroup_id=groups[i % 4].pk)
-                                 for i, s in enumerate(created) if i % 3 == 0])
+    through.objects.bulk_create(
+        [
+            through(subscriber_id=s.pk, subscribergroup_id=groups[i % 4].pk)
+            for i, s in enumerate(created)
+            if i % 3 == 0
+        ]
+    )
     return created
 
 
 def _answers(index, bits):
-    rule_sets = [[Rule(region_codes=("440106",))], [Rule(region_codes=("440106001",))],
-                 [Rule(shapes=(FENCE,))], [Rule(region_codes=("440104",), group_bits=(bits[0],)),
-                                           Rule(group_bits=(bits[2],))],
-                 [Rule(region_codes=("440100",))]]
+    rule_sets = [
+        [Rule(region_codes=("440106",))],
+        [Rule(region_codes=("440106001",))],
+        [Rule(shapes=(FENCE,))],
+        [Rule(region_codes=("440104",), group_bits=(bits[0],)), Rule(group_bits=(bits[2],))],
+        [Rule(region_codes=("440100",))],
+    ]
     return [sorted(index.resolve(rules).tolist()) for rules in rule_sets]
 
 
@@ -64,14 +82,17 @@ def test_incremental_refresh_gives_the_same_recipients_as_a_full_read(city):
     bits = list(services.group_bits().values())
     services.subscriber_index(full=True)
     # Moves (in, out, to nowhere known), new subscribers, opt-outs, new memberships.
-    subscriber_service.update_locations([_fix(s.external_id, 113.33 + i * 0.001, 23.1)
-                               for i, s in enumerate(crowd[:12])]
-                              + [_fix(s.external_id, 113.22, 23.19) for s in crowd[12:18]])
-    Subscriber.objects.filter(pk=crowd[18].pk).update(last_lon=None, last_lat=None,
-                                                      located_region=None,
-                                                      updated_at=timezone.now())
+    subscriber_service.update_locations(
+        [_fix(s.external_id, 113.33 + i * 0.001, 23.1) for i, s in enumerate(crowd[:12])]
+        + [_fix(s.external_id, 113.22, 23.19) for s in crowd[12:18]]
+    )
+    Subscriber.objects.filter(pk=crowd[18].pk).update(
+        last_lon=None, last_lat=None, located_region=None, updated_at=timezone.now()
+    )
     for i in range(4):
-        subscriber(f"new-{i}", lon=113.31 + i * 0.03, lat=23.11, groups=["school", "sanfang"][i % 2:])
+        subscriber(
+            f"new-{i}", lon=113.31 + i * 0.03, lat=23.11, groups=["school", "sanfang"][i % 2 :]
+        )
     for s in crowd[20:23]:
         s.opted_out = True
         s.save()
@@ -104,27 +125,52 @@ def test_rows_without_a_stored_region_are_looked_up_and_the_command_fills_them(c
     before = _answers(services.subscriber_index(full=True), bits)
     call_command("locate_subscribers")
     assert not Subscriber.objects.filter(located_region=None).exists()
-    assert Subscriber.objects.get(pk=crowd[0].pk).located_region in ("440106001", "440106",
-                                                                     "440104")
+    assert Subscriber.objects.get(pk=crowd[0].pk).located_region in (
+        "440106001",
+        "440106",
+        "440104",
+    )
     assert _answers(services.subscriber_index(), bits) == before
 
 
-def test_new_region_boundaries_relocate_stored_regions(city, tmp_path,
-                                                       django_capture_on_commit_callbacks):
+def test_new_region_boundaries_relocate_stored_regions(
+    city, tmp_path, django_capture_on_commit_callbacks
+):
     import json
 
     from yingji.core import regions
 
-    person = Subscriber.objects.create(external_id="X1", name="X1", phone="8613900000001",
-                                       last_lon=113.33, last_lat=23.12)
+    person = Subscriber.objects.create(
+        external_id="X1", name="X1", phone="8613900000001", last_lon=113.33, last_lat=23.12
+    )
     assert person.located_region == "440106001"
     # 五山街道 shrinks to x 113.30–113.32: the person is now in 天河区 outside any street.
-    shrunk = {"type": "FeatureCollection", "features": [{
-        "type": "Feature", "properties": {"code": "440106001", "name": "五山街道",
-                                          "level": "street", "parent": "440106"},
-        "geometry": {"type": "Polygon", "coordinates": [[[113.30, 23.05], [113.32, 23.05],
-                                                         [113.32, 23.2], [113.30, 23.2],
-                                                         [113.30, 23.05]]]}}]}
+    shrunk = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {
+                    "code": "440106001",
+                    "name": "五山街道",
+                    "level": "street",
+                    "parent": "440106",
+                },
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [
+                            [113.30, 23.05],
+                            [113.32, 23.05],
+                            [113.32, 23.2],
+                            [113.30, 23.2],
+                            [113.30, 23.05],
+                        ]
+                    ],
+                },
+            }
+        ],
+    }
     path = tmp_path / "streets.geojson"
     path.write_text(json.dumps(shrunk), encoding="utf-8")
     with django_capture_on_commit_callbacks(execute=True):

@@ -21,9 +21,11 @@ HEADER = "external_id,name,phone,email,webhook_url,language,channels,home_region
 
 
 def test_csv_import_creates_then_updates(city):
-    data = (HEADER
-            + "S1,天河小学,8613800000001,,,,sms,440106,113.36,23.12,wgs84,学校|public,\n"
-            + "S2,张三,,z@example.org,,en-US,,,,,,三防责任人,\n").encode("utf-8")
+    data = (
+        HEADER
+        + "S1,天河小学,8613800000001,,,,sms,440106,113.36,23.12,wgs84,学校|public,\n"
+        + "S2,张三,,z@example.org,,en-US,,,,,,三防责任人,\n"
+    ).encode("utf-8")
     report = subscriber_service.import_subscribers("list.csv", data)
     assert (report.created, report.updated, report.errors) == (2, 0, [])
     school = Subscriber.objects.get(external_id="S1")
@@ -43,9 +45,12 @@ def test_import_converts_gcj02_locations(city):
 
 
 def test_a_bad_file_imports_nothing_and_names_each_row(city):
-    data = (HEADER + "S1,甲,8613800000001,,,,,,,,,,\n"
-            + ",乙,,,,,,,,,,,\n"
-            + "S3,丙,8613800000003,,,,fax,999999,abc,23,,不存在的组,\n").encode("gb18030")
+    data = (
+        HEADER
+        + "S1,甲,8613800000001,,,,,,,,,,\n"
+        + ",乙,,,,,,,,,,,\n"
+        + "S3,丙,8613800000003,,,,fax,999999,abc,23,,不存在的组,\n"
+    ).encode("gb18030")
     report = subscriber_service.import_subscribers("bad.csv", data)
     assert Subscriber.objects.count() == 0
     assert report.errors[0].startswith("第 3 行:缺少 external_id")
@@ -58,8 +63,23 @@ def test_excel_import(city):
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(HEADER.strip().split(","))
-    sheet.append(["X1", "某医院", "8613800000009", "", "", "", "", "440104", 113.25, 23.1, "",
-                  "hospital", "否"])
+    sheet.append(
+        [
+            "X1",
+            "某医院",
+            "8613800000009",
+            "",
+            "",
+            "",
+            "",
+            "440104",
+            113.25,
+            23.1,
+            "",
+            "hospital",
+            "否",
+        ]
+    )
     buffer = io.BytesIO()
     book.save(buffer)
     report = subscriber_service.import_subscribers("list.xlsx", buffer.getvalue())
@@ -85,8 +105,12 @@ def test_push_endpoint_stores_each_alert_once(client, db):
     assert first.status_code == 201 and len(first.json()) == 24
     client.post("/api/v1/alerts/incoming/t0ken", data, content_type="application/xml")
     assert IncomingCap.objects.count() == 24
-    assert client.post("/api/v1/alerts/incoming/wrong", data,
-                       content_type="application/xml").status_code == 404
+    assert (
+        client.post(
+            "/api/v1/alerts/incoming/wrong", data, content_type="application/xml"
+        ).status_code
+        == 404
+    )
 
 
 def test_push_refuses_entities_and_fetches_nothing(client, db):
@@ -117,8 +141,9 @@ def test_polling_a_feed(db):
     server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        feed = IncomingFeed.objects.create(name="气象台", token="p",
-                                           url=f"http://127.0.0.1:{server.server_port}/cap")
+        feed = IncomingFeed.objects.create(
+            name="气象台", token="p", url=f"http://127.0.0.1:{server.server_port}/cap"
+        )
         stored = incoming.poll_feed(feed)
     finally:
         server.shutdown()
@@ -131,12 +156,14 @@ def test_polling_a_feed(db):
     assert "URLError" in dead.last_error
 
 
-def test_rerelease_needs_one_approval_and_keeps_the_source(client, people, subscribers,
-                                                          django_capture_on_commit_callbacks):
+def test_rerelease_needs_one_approval_and_keeps_the_source(
+    client, people, subscribers, django_capture_on_commit_callbacks
+):
     item = incoming.receive_cap((CAP_DIR / "gz_rainstorm_red_zh_en.xml").read_bytes())[0]
     client.force_login(people["author"])
-    response = client.post(f"/alerts/incoming/{item.pk}/", {"regions": ["440104"],
-                                                            "channels": ["sms"]})
+    response = client.post(
+        f"/alerts/incoming/{item.pk}/", {"regions": ["440104"], "channels": ["sms"]}
+    )
     alert = Alert.objects.get()
     assert response.status_code == 302 and alert.state == "review"
     assert alert.origin == "incoming" and alert.incoming == item
@@ -153,16 +180,30 @@ def test_rerelease_needs_one_approval_and_keeps_the_source(client, people, subsc
 
 
 def _event(areas=("440106",), level="orange", state="open", hazard="rainstorm", event_id=1):
-    event_changed.send(sender=None, event_id=event_id, hazard=hazard, level=level, previous=None,
-                       max_level=level, district_code="440106", area_codes=list(areas),
-                       alarm_ids=[1, 2], state=state, at=timezone.now())
+    event_changed.send(
+        sender=None,
+        event_id=event_id,
+        hazard=hazard,
+        level=level,
+        previous=None,
+        max_level=level,
+        district_code="440106",
+        area_codes=list(areas),
+        alarm_ids=[1, 2],
+        state=state,
+        at=timezone.now(),
+    )
 
 
 def test_a_monitoring_event_drafts_an_alert_for_review(city):
     _event(level="orange")
     alert = Alert.objects.get()
     assert (alert.state, alert.origin, alert.colour, alert.severity) == (
-        "draft", "monitoring", "orange", "Severe")
+        "draft",
+        "monitoring",
+        "orange",
+        "Severe",
+    )
     assert alert.areas.get().region_id == "440106" and alert.monitoring_event == 1
     assert "天河区暴雨监测等级" in alert.description and alert.author is None
     assert alert.headline == "广州市应急管理局发布天河区暴雨橙色预警[Ⅱ级/严重]"
@@ -191,9 +232,19 @@ def test_a_colour_the_signal_lacks_is_raised_to_the_next(city):
 
 
 def test_unknown_regions_are_ignored(city):
-    event_changed.send(sender=None, event_id=1, hazard="rainstorm", level="red", previous=None,
-                       max_level="red", district_code="999999", area_codes=["999999001"],
-                       alarm_ids=[1], state="open", at=timezone.now())
+    event_changed.send(
+        sender=None,
+        event_id=1,
+        hazard="rainstorm",
+        level="red",
+        previous=None,
+        max_level="red",
+        district_code="999999",
+        area_codes=["999999001"],
+        alarm_ids=[1],
+        state="open",
+        at=timezone.now(),
+    )
     assert not Alert.objects.exists()
 
 
@@ -221,23 +272,39 @@ def test_monitoring_draft_can_be_released_by_two_people(city, people):
     assert alert.sent - timezone.now() < dt.timedelta(minutes=1)
 
 
-def test_cell_location_feed_moves_subscribers_in_and_out_of_a_fence(client, people,
-                                                                   subscribers):
+def test_cell_location_feed_moves_subscribers_in_and_out_of_a_fence(client, people, subscribers):
     from yingji.alerts.targeting import Rule
 
     client.force_login(people["author"])
     t0 = timezone.now()
-    body = [{"external_id": "b-public", "lon": 113.40, "lat": 23.10, "at": t0.isoformat()},
-            {"external_id": "b-public", "lon": 113.21, "lat": 23.10,
-             "at": (t0 - dt.timedelta(minutes=5)).isoformat()},  # older: loses
-            {"external_id": "nobody", "lon": 113.4, "lat": 23.1, "at": t0.isoformat()}]
-    answer = client.post("/api/v1/alerts/subscribers/locations", body,
-                         content_type="application/json")
+    body = [
+        {"external_id": "b-public", "lon": 113.40, "lat": 23.10, "at": t0.isoformat()},
+        {
+            "external_id": "b-public",
+            "lon": 113.21,
+            "lat": 23.10,
+            "at": (t0 - dt.timedelta(minutes=5)).isoformat(),
+        },  # older: loses
+        {"external_id": "nobody", "lon": 113.4, "lat": 23.1, "at": t0.isoformat()},
+    ]
+    answer = client.post(
+        "/api/v1/alerts/subscribers/locations", body, content_type="application/json"
+    )
     assert answer.json() == {"updated": 1, "stale": 0, "unknown": 1}
     moved = Subscriber.objects.get(external_id="b-public")
     assert (moved.last_lon, moved.last_lat) == (113.40, 23.10)
     assert moved.pk in services.subscriber_index().resolve([Rule(region_codes=("440106",))])
-    late = [{"external_id": "b-public", "lon": 113.2, "lat": 23.1,
-             "at": (t0 - dt.timedelta(hours=1)).isoformat()}]
-    assert client.post("/api/v1/alerts/subscribers/locations", late,
-                       content_type="application/json").json()["stale"] == 1
+    late = [
+        {
+            "external_id": "b-public",
+            "lon": 113.2,
+            "lat": 23.1,
+            "at": (t0 - dt.timedelta(hours=1)).isoformat(),
+        }
+    ]
+    assert (
+        client.post(
+            "/api/v1/alerts/subscribers/locations", late, content_type="application/json"
+        ).json()["stale"]
+        == 1
+    )

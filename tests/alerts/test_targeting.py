@@ -64,8 +64,9 @@ _INDEX = _index(5_000, seed=7)
 def test_region_rule_by_location_or_home():
     index = _index()
     got = set(index.resolve([Rule(region_codes=(TIANHE,))]).tolist())
-    expected = set(index.ids[(index.located == targeting.code_int(TIANHE_STREET))
-                             & ~index.opted_out].tolist())
+    expected = set(
+        index.ids[(index.located == targeting.code_int(TIANHE_STREET)) & ~index.opted_out].tolist()
+    )
     assert got == expected
     city = index.count([Rule(region_codes=("440100",))])
     assert city == int((~index.opted_out).sum())
@@ -114,8 +115,10 @@ def test_bad_region_codes_are_refused(bad):
 
 def _rows(index):
     order = np.argsort(index.ids)
-    return {k: getattr(index, k)[order] for k in
-            ("ids", "lons", "lats", "located", "home", "groups", "opted_out")}
+    return {
+        k: getattr(index, k)[order]
+        for k in ("ids", "lons", "lats", "located", "home", "groups", "opted_out")
+    }
 
 
 @pytest.mark.parametrize("outside", [False, True])
@@ -132,8 +135,7 @@ def test_upsert_answers_like_a_fresh_build(outside):
     lats[:5] = np.nan
     if outside:
         lons[-1], lats[-1] = 113.9, 23.6  # beyond the grid: rebuilt
-    located = np.where(lons > 113.35, targeting.code_int(TIANHE_STREET),
-                       targeting.code_int(YUEXIU))
+    located = np.where(lons > 113.35, targeting.code_int(TIANHE_STREET), targeting.code_int(YUEXIU))
     groups = rng.integers(0, 8, k).astype(np.uint64)
     opted = rng.random(k) < 0.3
     home = np.zeros(k, dtype=np.int64)
@@ -141,16 +143,23 @@ def test_upsert_answers_like_a_fresh_build(outside):
 
     final = {key: value.copy() for key, value in rows.items()}
     at = np.searchsorted(final["ids"], moved)
-    for key, value in zip(("lons", "lats", "located", "home", "groups", "opted_out"),
-                          (lons, lats, located, home, groups, opted), strict=True):
-        final[key][at] = value[:len(moved)]
-        final[key] = np.concatenate([final[key], value[len(moved):]])
+    for key, value in zip(
+        ("lons", "lats", "located", "home", "groups", "opted_out"),
+        (lons, lats, located, home, groups, opted),
+        strict=True,
+    ):
+        final[key][at] = value[: len(moved)]
+        final[key] = np.concatenate([final[key], value[len(moved) :]])
     final["ids"] = np.concatenate([final["ids"], new])
-    fresh = SubscriberIndex.build(**{("opted_out" if k == "opted_out" else k): v
-                                     for k, v in final.items()})
+    fresh = SubscriberIndex.build(
+        **{("opted_out" if k == "opted_out" else k): v for k, v in final.items()}
+    )
     assert len(patched) == len(fresh) == 3_040
     fence = Polygon([(113.30, 23.05), (113.42, 23.02), (113.47, 23.20), (113.33, 23.27)])
-    for rules in ([Rule(shapes=(fence,))], [Rule(region_codes=(TIANHE,), group_bits=(SCHOOLS,))],
-                  [Rule(shapes=(targeting.circle_polygon(23.15, 113.3, 4),)),
-                   Rule(group_bits=(SANFANG,))], [Rule(region_codes=("4401",))]):
+    for rules in (
+        [Rule(shapes=(fence,))],
+        [Rule(region_codes=(TIANHE,), group_bits=(SCHOOLS,))],
+        [Rule(shapes=(targeting.circle_polygon(23.15, 113.3, 4),)), Rule(group_bits=(SANFANG,))],
+        [Rule(region_codes=("4401",))],
+    ):
         assert sorted(patched.resolve(rules).tolist()) == sorted(fresh.resolve(rules).tolist())

@@ -7,16 +7,27 @@ from yingji.alerts import workflow as wf
 
 def test_the_happy_path():
     state = wf.DRAFT
-    for action, expected in [("submit", wf.REVIEW), ("approve", wf.APPROVED),
-                             ("publish", wf.PUBLISHED), ("cancel", wf.CANCELLED)]:
+    for action, expected in [
+        ("submit", wf.REVIEW),
+        ("approve", wf.APPROVED),
+        ("publish", wf.PUBLISHED),
+        ("cancel", wf.CANCELLED),
+    ]:
         state = wf.next_state(state, action)
         assert state == expected
 
 
-@pytest.mark.parametrize("state, action", [
-    (wf.DRAFT, "approve"), (wf.DRAFT, "publish"), (wf.PUBLISHED, "approve"),
-    (wf.CANCELLED, "cancel"), (wf.EXPIRED, "supersede"), (wf.WITHDRAWN, "submit"),
-])
+@pytest.mark.parametrize(
+    "state, action",
+    [
+        (wf.DRAFT, "approve"),
+        (wf.DRAFT, "publish"),
+        (wf.PUBLISHED, "approve"),
+        (wf.CANCELLED, "cancel"),
+        (wf.EXPIRED, "supersede"),
+        (wf.WITHDRAWN, "submit"),
+    ],
+)
 def test_illegal_transitions_are_refused_with_a_reason(state, action):
     with pytest.raises(wf.TransitionError, match="不能"):
         wf.next_state(state, action)

@@ -54,12 +54,18 @@ def test_an_approver_who_drafted_cannot_approve_either(city, people):
 
 
 def test_a_system_draft_belongs_to_whoever_submits_it_who_then_cannot_approve_it(
-        city, people, django_capture_on_commit_callbacks):
+    city, people, django_capture_on_commit_callbacks
+):
     # The case that went wrong: a monitoring draft (no author), submitted and approved
     # by the same duty officer.
-    alert = fromevents.draft_from_event(event_id=1, area_codes=["440106"], level="yellow",
-                                               previous=None, hazard="rainstorm",
-                                               at=timezone.now())
+    alert = fromevents.draft_from_event(
+        event_id=1,
+        area_codes=["440106"],
+        level="yellow",
+        previous=None,
+        hazard="rainstorm",
+        at=timezone.now(),
+    )
     assert alert.author_id is None
     services.submit(alert, people["duty"])
     alert.refresh_from_db()
@@ -74,8 +80,11 @@ def test_a_system_draft_belongs_to_whoever_submits_it_who_then_cannot_approve_it
 
 def test_whoever_edited_a_draft_cannot_approve_it(city, people):
     alert = services.create_draft(people["author"], draft_spec(colour="yellow"))
-    services.edit_draft(alert, people["duty"], draft_spec(
-        colour="yellow", description="天河区过去1小时降雨量已达50毫米。"))
+    services.edit_draft(
+        alert,
+        people["duty"],
+        draft_spec(colour="yellow", description="天河区过去1小时降雨量已达50毫米。"),
+    )
     services.submit(alert, people["author"])
     with pytest.raises(PermissionDenied, match="四眼原则"):
         services.approve(alert, people["duty"])
@@ -102,13 +111,20 @@ def test_approving_twice_publishes_once(city, people):
     with pytest.raises(ValidationError):
         services.approve(stale, admin)  # a second approver with an old page
     alert.refresh_from_db()
-    assert alert.approver == people["leader"] and Alert.objects.filter(state="published").count() == 1
+    assert (
+        alert.approver == people["leader"] and Alert.objects.filter(state="published").count() == 1
+    )
 
 
 def test_internal_notes_never_reach_cap_or_the_public(city, people, client):
-    alert = fromevents.draft_from_event(event_id=1, area_codes=["440106"], level="red",
-                                               previous=None, hazard="rainstorm",
-                                               at=timezone.now())
+    alert = fromevents.draft_from_event(
+        event_id=1,
+        area_codes=["440106"],
+        level="red",
+        previous=None,
+        hazard="rainstorm",
+        at=timezone.now(),
+    )
     assert "请核实" in alert.internal_note and "请核实" not in alert.description
     assert alert.expires is not None and alert.headline.startswith("广州市应急管理局发布天河区")
     services.submit(alert, people["duty"])
@@ -132,7 +148,8 @@ def test_a_draft_cannot_be_approved_before_review(city, people):
 
 
 def test_approval_publishes_valid_cap_with_a_national_identifier(
-        city, people, published_events, django_capture_on_commit_callbacks):
+    city, people, published_events, django_capture_on_commit_callbacks
+):
     alert = _release(people, capture=django_capture_on_commit_callbacks)
     assert alert.state == "published" and alert.sent is not None
     parts = conventions.split_identifier(alert.identifier)
@@ -161,18 +178,21 @@ def test_rejection_returns_the_draft_with_the_note(city, people):
 
 def test_every_step_is_audited(city, people):
     alert = _release(people)
-    entries = AuditEntry.objects.filter(object_pk=str(alert.pk),
-                                        content_type__model="alert").order_by("at", "id")
+    entries = AuditEntry.objects.filter(
+        object_pk=str(alert.pk), content_type__model="alert"
+    ).order_by("at", "id")
     states = [e.after.get("state") for e in entries if e.after]
     assert states[:1] == ["draft"] and "review" in states and states[-1] == "published"
     assert {"sanfang", "leader"} <= {e.actor_label for e in entries}
 
 
-def test_update_then_cancel_chain(city, people, published_events,
-                                  django_capture_on_commit_callbacks):
+def test_update_then_cancel_chain(
+    city, people, published_events, django_capture_on_commit_callbacks
+):
     first = _release(people, capture=django_capture_on_commit_callbacks)
-    update = services.update(first, people["author"], colour="orange",
-                             description="雨势减弱,降为橙色。")
+    update = services.update(
+        first, people["author"], colour="orange", description="雨势减弱,降为橙色。"
+    )
     assert update.state == "review" and update.msg_type == "Update"
     assert update.headline.endswith("[Ⅱ级/严重]")
     with pytest.raises(ValidationError, match="待审核"):
@@ -182,8 +202,9 @@ def test_update_then_cancel_chain(city, people, published_events,
     first.refresh_from_db()
     assert first.state == "updated" and update.state == "published"
     refs = cap.parse_one(update.cap_xml.encode()).reference_list()
-    assert refs == [(first.sender, first.identifier, cap.format_time(
-        timezone.localtime(first.sent)))]
+    assert refs == [
+        (first.sender, first.identifier, cap.format_time(timezone.localtime(first.sent)))
+    ]
 
     cancel = services.cancel(update, people["author"], "降雨结束")
     with django_capture_on_commit_callbacks(execute=True):
@@ -212,8 +233,8 @@ def test_extend_moves_the_expiry(city, people):
     with pytest.raises(ValidationError):
         services.extend(first, people["author"], expires - dt.timedelta(hours=1))
     extension = services.approve(
-        services.extend(first, people["author"], expires + dt.timedelta(hours=3)),
-        people["leader"])
+        services.extend(first, people["author"], expires + dt.timedelta(hours=3)), people["leader"]
+    )
     assert extension.expires == expires + dt.timedelta(hours=3)
     assert cap.parse_one(extension.cap_xml.encode()).infos[0].expires.endswith("+08:00")
 
@@ -241,11 +262,16 @@ def test_an_alert_needs_an_area(city, people):
 
 def test_drawn_polygons_are_kept_exactly_and_simplified_for_cap(city, people):
     import math
-    ring = [[113.35 + 0.05 * math.cos(t / 300 * 2 * math.pi),
-             23.12 + 0.04 * math.sin(t / 300 * 2 * math.pi)] for t in range(300)]
+
+    ring = [
+        [
+            113.35 + 0.05 * math.cos(t / 300 * 2 * math.pi),
+            23.12 + 0.04 * math.sin(t / 300 * 2 * math.pi),
+        ]
+        for t in range(300)
+    ]
     ring.append(ring[0])
-    spec = draft_spec(areas=[services.AreaSpec(polygon={"type": "Polygon",
-                                                        "coordinates": [ring]})])
+    spec = draft_spec(areas=[services.AreaSpec(polygon={"type": "Polygon", "coordinates": [ring]})])
     alert = _release(people, spec)
     area = alert.areas.get()
     assert len(area.geometry["coordinates"][0]) == 301
@@ -264,8 +290,11 @@ def test_approvers_are_told_through_the_outbox_but_not_the_author(city, people):
     from yingji.core.models import Notification
 
     services.submit(services.create_draft(people["author"], draft_spec()), people["author"])
-    told = set(Notification.objects.filter(subject__startswith="预警待审核")
-               .values_list("address", flat=True))
+    told = set(
+        Notification.objects.filter(subject__startswith="预警待审核").values_list(
+            "address", flat=True
+        )
+    )
     assert told == {"leader@example.org", "duty@example.org"}
 
 

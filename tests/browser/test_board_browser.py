@@ -1,7 +1,6 @@
 """In Chromium: a department user logs in, opens the board, files a progress
 report, and sees the task's status and the audit log change."""
 
-
 import pytest
 
 from tests.workplan.factories import plan_with_tasks, user

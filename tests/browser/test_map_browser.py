@@ -1,6 +1,5 @@
 """In Chromium: the one map opens with the layers a page asks for (?layers=)."""
 
-
 import pytest
 from django.core.management import call_command
 

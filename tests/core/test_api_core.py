@@ -21,8 +21,11 @@ def _client(username, role=None, department=None, superuser=False):
     else:
         user = User.objects.create_user(username)
     if role:
-        Profile.objects.create(user=user, role=role,
-                               department=Department.objects.get(name=department) if department else None)
+        Profile.objects.create(
+            user=user,
+            role=role,
+            department=Department.objects.get(name=department) if department else None,
+        )
     client = Client()
     client.force_login(user)
     return client
@@ -57,8 +60,12 @@ def test_merge_is_for_administrators_only(loaded):
     staff = _client("zonghe", Role.DEPT_STAFF, "综合处")
     assert staff.post(f"{BASE}/departments/suggestions/{sid}/merge").status_code == 403
     assert staff.post(f"{BASE}/departments/suggestions/{sid}/dismiss").status_code == 403
-    assert _client("leader", Role.LEADER).post(
-        f"{BASE}/departments/suggestions/{sid}/merge").status_code == 403
+    assert (
+        _client("leader", Role.LEADER)
+        .post(f"{BASE}/departments/suggestions/{sid}/merge")
+        .status_code
+        == 403
+    )
     assert MergeSuggestion.objects.get(pk=sid).status == "open"
 
 
@@ -87,8 +94,12 @@ def test_me_describes_user_role_department_and_scope(loaded):
     assert body["username"] == "weihua" and body["role"] == "dept_staff"
     assert body["role_label"] == "处室人员"
     assert body["department"] == {"id": weihua.pk, "name": "危化处"}
-    assert body["scope"] == {"sees_all": False, "edits_all": False,
-                             "department_ids": [weihua.pk], "region_codes": []}
+    assert body["scope"] == {
+        "sees_all": False,
+        "edits_all": False,
+        "department_ids": [weihua.pk],
+        "region_codes": [],
+    }
     assert body["is_administrator"] is False
 
 
@@ -153,4 +164,12 @@ def test_durations_read_as_hours_and_minutes():
     from yingji.core.templatetags.yingji_labels import duration
 
     assert [duration(s) for s in (3600, 10800, 5400, 120, 45, 86400 + 3600, 0, None)] == [
-        "1小时", "3小时", "1小时30分钟", "2分钟", "45秒", "1天1小时", "", ""]
+        "1小时",
+        "3小时",
+        "1小时30分钟",
+        "2分钟",
+        "45秒",
+        "1天1小时",
+        "",
+        "",
+    ]

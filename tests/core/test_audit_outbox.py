@@ -61,10 +61,12 @@ def smtp_server(settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_outbox_delivers_over_smtp_once(smtp_server):
-    note = outbox.enqueue(address="duty@example.org", subject="督办通知", body="请于3个工作日内回复",
-                          dedupe_key="t1")
-    again = outbox.enqueue(address="duty@example.org", subject="督办通知", body="x",
-                           dedupe_key="t1")
+    note = outbox.enqueue(
+        address="duty@example.org", subject="督办通知", body="请于3个工作日内回复", dedupe_key="t1"
+    )
+    again = outbox.enqueue(
+        address="duty@example.org", subject="督办通知", body="x", dedupe_key="t1"
+    )
     assert again.pk == note.pk
     deadline = time.time() + 5
     while not smtp_server.messages and time.time() < deadline:
@@ -73,7 +75,10 @@ def test_outbox_delivers_over_smtp_once(smtp_server):
     assert note.status == Notification.Status.SENT
     assert len(smtp_server.messages) == 1
     assert smtp_server.messages[0].rcpt_tos == ["duty@example.org"]
-    assert "督办通知".encode() in smtp_server.messages[0].content or b"=?utf-8?" in smtp_server.messages[0].content
+    assert (
+        "督办通知".encode() in smtp_server.messages[0].content
+        or b"=?utf-8?" in smtp_server.messages[0].content
+    )
     assert outbox.send([note.pk]) == 0  # delivering again sends nothing
     assert len(smtp_server.messages) == 1
 
@@ -83,15 +88,17 @@ def test_unreachable_smtp_keeps_the_message_queued_with_the_error(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", _free_port()
     settings.EMAIL_TIMEOUT = 2
-    note = Notification.objects.create(address="a@example.org", subject="s", body="b",
-                                       dedupe_key="t2")
+    note = Notification.objects.create(
+        address="a@example.org", subject="s", body="b", dedupe_key="t2"
+    )
     outbox.send([note.pk])
     result = Notification.objects.get(pk=note.pk)
     assert result.status == Notification.Status.QUEUED and result.next_attempt_at
-    assert "邮件服务器连接被拒绝" in result.last_error and "ConnectionRefusedError" in result.last_error
+    assert (
+        "邮件服务器连接被拒绝" in result.last_error
+        and "ConnectionRefusedError" in result.last_error
+    )
     assert result.attempts == 1
-
-
 
 
 @pytest.mark.django_db(transaction=True)
@@ -109,12 +116,14 @@ def test_a_batch_is_delivered_by_one_job_after_commit(smtp_server, monkeypatch):
 
     jobs = []
     original = tasks.send_deliveries
-    monkeypatch.setattr(tasks, "send_deliveries",
-                        lambda pks: jobs.append(list(pks)) or original(pks))
+    monkeypatch.setattr(
+        tasks, "send_deliveries", lambda pks: jobs.append(list(pks)) or original(pks)
+    )
     with outbox.batch():
         for i in range(3):
-            outbox.enqueue(address=f"d{i}@example.org", subject="行动卡", body="b",
-                           dedupe_key=f"b{i}")
+            outbox.enqueue(
+                address=f"d{i}@example.org", subject="行动卡", body="b", dedupe_key=f"b{i}"
+            )
     assert len(jobs) == 1 and len(jobs[0]) == 3
     assert Notification.objects.filter(status=Notification.Status.SENT).count() == 3
     deadline = time.time() + 5
@@ -137,6 +146,7 @@ def test_audit_tables_show_field_names_and_people_by_name(db):
         dept.email = "t@example.org"
         dept.save()
     html = Template("{% include 'core/_audit_table.html' %}").render(
-        Context({"entries": audit.history(dept)}))
+        Context({"entries": audit.history(dept)})
+    )
     assert "张三" in html and "zhang" not in html
     assert Department._meta.get_field("email").verbose_name in html and "<code>email" not in html

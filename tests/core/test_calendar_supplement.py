@@ -18,7 +18,9 @@ def supplement(tmp_path):
         "date,kind,name\n"
         "2027-01-01,holiday,元旦\n"
         "2027-02-05,放假,春节\n"
-        "2027-02-06,workday,春节\n", encoding="utf-8")
+        "2027-02-06,workday,春节\n",
+        encoding="utf-8",
+    )
     yield path
     wc.load_supplement(None)  # back to the library's years only
 
@@ -55,8 +57,10 @@ def test_library_years_are_never_overridden(tmp_path):
 
 def test_a_bad_file_names_file_line_and_field(tmp_path):
     path = tmp_path / "bad.csv"
-    path.write_text("date,kind,name\n2027-13-01,holiday,元旦\n2027-01-02,rest,元旦\n"
-                    "2027-01-03,holiday,\n", encoding="utf-8")
+    path.write_text(
+        "date,kind,name\n2027-13-01,holiday,元旦\n2027-01-02,rest,元旦\n2027-01-03,holiday,\n",
+        encoding="utf-8",
+    )
     with pytest.raises(wc.SupplementError) as err:
         wc.read_supplement(path)
     text = str(err.value)

@@ -8,9 +8,25 @@ from django.core.management import call_command
 from yingji.core import demo_users, scope
 from yingji.core.models import Department, Profile, Region, Role
 
-SEED_LEADS = {"机关党委", "办公室", "新闻处", "综合处", "指挥处", "人事处", "法规处", "三防处",
-              "地震局", "科技和统计处", "危化处", "基础处", "执法处", "减灾处", "防火处",
-              "地震监测中心", "救援预案处"}
+SEED_LEADS = {
+    "机关党委",
+    "办公室",
+    "新闻处",
+    "综合处",
+    "指挥处",
+    "人事处",
+    "法规处",
+    "三防处",
+    "地震局",
+    "科技和统计处",
+    "危化处",
+    "基础处",
+    "执法处",
+    "减灾处",
+    "防火处",
+    "地震监测中心",
+    "救援预案处",
+}
 
 
 @pytest.mark.django_db
@@ -39,10 +55,17 @@ def test_roles_and_departments():
     duty = Profile.objects.get(user__username="duty")
     assert duty.role == Role.DUTY_OFFICER
     assert scope.scope_for(duty.user).sees_all and not scope.scope_for(duty.user).edits_all
-    for username, dept in [("zonghe", "综合处"), ("weihua", "危化处"), ("jichu", "基础处"),
-                           ("zhifa", "执法处"), ("sanfang", "三防处"), ("zhihui", "指挥处"),
-                           ("jiuyuan", "救援预案处"), ("bangongshi", "办公室"),
-                           ("jiguandangwei", "机关党委")]:
+    for username, dept in [
+        ("zonghe", "综合处"),
+        ("weihua", "危化处"),
+        ("jichu", "基础处"),
+        ("zhifa", "执法处"),
+        ("sanfang", "三防处"),
+        ("zhihui", "指挥处"),
+        ("jiuyuan", "救援预案处"),
+        ("bangongshi", "办公室"),
+        ("jiguandangwei", "机关党委"),
+    ]:
         profile = Profile.objects.get(user__username=username)
         assert (profile.role, profile.department.name) == (Role.DEPT_STAFF, dept)
 
@@ -86,7 +109,10 @@ def test_command_prints_the_accounts_and_the_password(capsys):
 
 def test_accounts_table_for_the_readme():
     table = demo_users.accounts_table()
-    assert "| `admin` | 管理员 |" in table and "| `tianhe` | 区/街道人员 | 天河区政府 440106 |" in table
+    assert (
+        "| `admin` | 管理员 |" in table
+        and "| `tianhe` | 区/街道人员 | 天河区政府 440106 |" in table
+    )
 
 
 @pytest.mark.django_db
@@ -96,18 +122,28 @@ def test_street_offices_one_per_street_named_by_district_and_never_suggested_as_
 
     tianhe = Region.objects.create(code="440106", name="天河区", level="district")
     yuexiu = Region.objects.create(code="440104", name="越秀区", level="district")
-    for code, name, parent in [("440106006", "石牌街道", tianhe), ("440106001", "五山街道", tianhe),
-                               ("440104001", "五山街道", yuexiu)]:  # same street name elsewhere
+    for code, name, parent in [
+        ("440106006", "石牌街道", tianhe),
+        ("440106001", "五山街道", tianhe),
+        ("440104001", "五山街道", yuexiu),
+    ]:  # same street name elsewhere
         Region.objects.create(code=code, name=name, level="street", parent=parent)
     assert departments.ensure_street_offices().created == 3
-    offices = dict(Department.objects.filter(kind=DepartmentKind.STREET_OFFICE)
-                   .values_list("region_id", "name"))
-    assert offices == {"440106006": "天河区石牌街道应急办", "440106001": "天河区五山街道应急办",
-                       "440104001": "越秀区五山街道应急办"}
+    offices = dict(
+        Department.objects.filter(kind=DepartmentKind.STREET_OFFICE).values_list(
+            "region_id", "name"
+        )
+    )
+    assert offices == {
+        "440106006": "天河区石牌街道应急办",
+        "440106001": "天河区五山街道应急办",
+        "440104001": "越秀区五山街道应急办",
+    }
     assert departments.ensure_street_offices().created == 0  # idempotent
     departments.load_departments()
     assert not MergeSuggestion.objects.filter(
-        department__kind=DepartmentKind.STREET_OFFICE).exists()
+        department__kind=DepartmentKind.STREET_OFFICE
+    ).exists()
     demo_users.create_demo_users()
     shipai = Profile.objects.get(user__username="shipai")
     assert (shipai.region_id, shipai.department.name) == ("440106006", "天河区石牌街道应急办")

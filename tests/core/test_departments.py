@@ -62,7 +62,12 @@ def test_loading_twice_gives_the_same_rows_and_writes_nothing(db):
     second = departments.load_departments()
     assert sorted(Department.objects.values_list("name", "kind", "sort_order", "region_id")) == rows
     assert sorted(DepartmentAlias.objects.values_list("alias", "department__name")) == aliases
-    assert (second.created, second.updated, second.aliases_created, second.suggestions_created) == (0, 0, 0, 0)
+    assert (second.created, second.updated, second.aliases_created, second.suggestions_created) == (
+        0,
+        0,
+        0,
+        0,
+    )
     assert second.unchanged == first.created
     assert second.open_suggestions == first.open_suggestions
     assert AuditEntry.objects.count() == audit_count
@@ -84,8 +89,10 @@ def test_region_is_linked_only_when_it_exists(db):
 
 
 def test_the_near_duplicate_groups_are_suggested_and_nothing_is_merged(loaded):
-    pairs = {frozenset((s.department.name, s.candidate.name))
-             for s in MergeSuggestion.objects.select_related("department", "candidate")}
+    pairs = {
+        frozenset((s.department.name, s.candidate.name))
+        for s in MergeSuggestion.objects.select_related("department", "candidate")
+    }
     assert pairs == SUGGESTED
     assert not Department.objects.filter(merged_into__isnull=False).exists()
     assert all(s.status == "open" for s in MergeSuggestion.objects.all())
@@ -98,15 +105,28 @@ def test_the_later_department_is_suggested_for_merging_into_the_earlier(loaded):
     assert (s.department.name, s.candidate.name) == ("科技处", "科技和统计处")
 
 
-@pytest.mark.parametrize("body, line, column, text", [
-    ("综合处,bureau_dept,,,10\n危化处,bureau_depot,,,20\n", 3, "kind", "未知类别"),
-    ("综合处,bureau_dept,,,10\n,bureau_dept,,,20\n", 3, "name", "名称为空"),
-    ("综合处,bureau_dept,,,10\n综合处,bureau_dept,,,20\n", 3, "name", "重复"),
-    ("综合处,bureau_dept,综合协调处,,10\n基础处,bureau_dept,综合协调处,,20\n", 3, "aliases", "已被第2行使用"),
-    ("综合处,bureau_dept,,,10\n基础处,bureau_dept,综合处,,20\n", 3, "aliases", "是第2行部门的名称"),
-    ("综合处,bureau_dept,,4401,10\n", 2, "region_code", "区划代码"),
-    ("综合处,bureau_dept,,,十\n", 2, "sort_order", "排序"),
-])
+@pytest.mark.parametrize(
+    "body, line, column, text",
+    [
+        ("综合处,bureau_dept,,,10\n危化处,bureau_depot,,,20\n", 3, "kind", "未知类别"),
+        ("综合处,bureau_dept,,,10\n,bureau_dept,,,20\n", 3, "name", "名称为空"),
+        ("综合处,bureau_dept,,,10\n综合处,bureau_dept,,,20\n", 3, "name", "重复"),
+        (
+            "综合处,bureau_dept,综合协调处,,10\n基础处,bureau_dept,综合协调处,,20\n",
+            3,
+            "aliases",
+            "已被第2行使用",
+        ),
+        (
+            "综合处,bureau_dept,,,10\n基础处,bureau_dept,综合处,,20\n",
+            3,
+            "aliases",
+            "是第2行部门的名称",
+        ),
+        ("综合处,bureau_dept,,4401,10\n", 2, "region_code", "区划代码"),
+        ("综合处,bureau_dept,,,十\n", 2, "sort_order", "排序"),
+    ],
+)
 def test_bad_rows_are_named_by_file_line_and_column(db, tmp_path, body, line, column, text):
     path = _csv(tmp_path, body)
     with pytest.raises(departments.DepartmentFileError) as exc:
@@ -171,8 +191,9 @@ def test_merge_moves_aliases_repoints_foreign_keys_and_is_audited(loaded, admin_
     DepartmentAlias.objects.create(department=source, alias="科技信息化处")
     member = User.objects.create_user("keji")
     profile = Profile.objects.create(user=member, department=source)
-    note = Notification.objects.create(department=source, address="a@example.org", subject="s",
-                                       body="b", dedupe_key="k1")
+    note = Notification.objects.create(
+        department=source, address="a@example.org", subject="s", body="b", dedupe_key="k1"
+    )
     suggestion = _suggestion("科技处", "科技和统计处")
 
     result = departments.merge(suggestion, admin_user)
@@ -188,16 +209,22 @@ def test_merge_moves_aliases_repoints_foreign_keys_and_is_audited(loaded, admin_
     assert suggestion.decided_at is not None
     assert result.moved["人员.所在部门"] == 1
     assert "科技和统计处" in result.summary()
-    entry = AuditEntry.objects.get(content_type__model="profile", object_pk=str(profile.pk),
-                                   action="update")
+    entry = AuditEntry.objects.get(
+        content_type__model="profile", object_pk=str(profile.pk), action="update"
+    )
     assert entry.actor == admin_user and entry.changed_fields == ["department_id"]
     assert entry.before["department_id"] == source.pk and entry.after["department_id"] == target.pk
-    assert AuditEntry.objects.filter(content_type__model="department", object_pk=str(source.pk),
-                                     action="update", actor=admin_user).exists()
+    assert AuditEntry.objects.filter(
+        content_type__model="department",
+        object_pk=str(source.pk),
+        action="update",
+        actor=admin_user,
+    ).exists()
     assert departments.resolve("科技处") == target
     assert departments.known_names()["科技处"] == "科技和统计处"
-    assert [d["name"] for d in Department.objects.filter(merged_into__isnull=True).values("name")
-            ].count("科技处") == 0
+    assert [
+        d["name"] for d in Department.objects.filter(merged_into__isnull=True).values("name")
+    ].count("科技处") == 0
 
 
 def test_merge_repoints_tables_of_later_modules(loaded, admin_user):
@@ -205,11 +232,13 @@ def test_merge_repoints_tables_of_later_modules(loaded, admin_user):
 
     plan = Plan.objects.create(title="2022年工作要点", year=2022, source_sha256="0" * 64)
     section = Section.objects.create(plan=plan, number=6, title="强化应急准备")
-    task = Task.objects.create(plan=plan, section=section, number=58, text="…",
-                               due=dt.date(2022, 12, 31))
+    task = Task.objects.create(
+        plan=plan, section=section, number=58, text="…", due=dt.date(2022, 12, 31)
+    )
     source = Department.objects.get(name="火灾管理处")
-    assignment = Assignment.objects.create(task=task, department=source, role="co",
-                                           name_as_written="火灾管理处")
+    assignment = Assignment.objects.create(
+        task=task, department=source, role="co", name_as_written="火灾管理处"
+    )
     departments.merge(_suggestion("火灾处", "火灾管理处"), admin_user)
     assignment.refresh_from_db()
     assert assignment.department.name == "火灾处"
@@ -218,19 +247,28 @@ def test_merge_repoints_tables_of_later_modules(loaded, admin_user):
 
 def test_foreign_keys_are_discovered_from_the_model_registry(db):
     found = {(m._meta.label_lower, f.name) for m, f in departments.department_foreign_keys()}
-    assert {("core.profile", "department"), ("core.departmentalias", "department"),
-            ("core.notification", "department"), ("core.department", "merged_into"),
-            ("workplan.assignment", "department")} <= found
+    assert {
+        ("core.profile", "department"),
+        ("core.departmentalias", "department"),
+        ("core.notification", "department"),
+        ("core.department", "merged_into"),
+        ("workplan.assignment", "department"),
+    } <= found
     assert not any(label == "core.mergesuggestion" for label, _ in found)
 
 
 def test_merge_in_a_group_repoints_or_closes_the_other_suggestions(loaded, admin_user):
     departments.merge(_suggestion("火灾处", "火灾管理处"), admin_user)
-    open_pairs = {frozenset((s.department.name, s.candidate.name))
-                  for s in MergeSuggestion.objects.filter(status="open")}
+    open_pairs = {
+        frozenset((s.department.name, s.candidate.name))
+        for s in MergeSuggestion.objects.filter(status="open")
+    }
     # 火灾管理处 / 防火处 is now 火灾处 / 防火处, which is already suggested.
-    assert open_pairs == {frozenset({"火灾处", "防火处"}), frozenset({"科技处", "科技和统计处"}),
-                          frozenset({"指挥中心", "三防指挥中心"})}
+    assert open_pairs == {
+        frozenset({"火灾处", "防火处"}),
+        frozenset({"科技处", "科技和统计处"}),
+        frozenset({"指挥中心", "三防指挥中心"}),
+    }
     departments.merge(_suggestion("火灾处", "防火处"), admin_user)
     assert departments.resolve("火灾管理处").name == "防火处"
 
@@ -288,8 +326,13 @@ def test_load_command_error_names_file_line_and_column(db, tmp_path):
 def test_cli_exits_with_status_2_on_a_bad_file(tmp_path):
     path = _csv(tmp_path, ",bureau_dept,,,10\n")
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "yingji.test_settings"}
-    proc = subprocess.run([sys.executable, "-m", "yingji.cli", "departments", "load", str(path)],
-                          capture_output=True, text=True, env=env, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "yingji.cli", "departments", "load", str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert f"{path} 第2行 name 列: 名称为空" in proc.stderr
 

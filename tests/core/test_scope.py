@@ -8,7 +8,9 @@ from yingji.core.models import Department, DepartmentKind, Profile, Region, Role
 
 
 def test_role_names_in_the_pure_rule_are_the_model_roles():
-    assert scope.SEES_ALL_ROLES | scope.READ_ALL_ROLES | {"dept_staff", "district_staff"} == set(Role.values)
+    assert scope.SEES_ALL_ROLES | scope.READ_ALL_ROLES | {"dept_staff", "district_staff"} == set(
+        Role.values
+    )
 
 
 @pytest.mark.parametrize("role", ["leader", "supervisor", "admin"])
@@ -62,7 +64,9 @@ def _user(name, role=None, **profile):
 @pytest.mark.django_db
 def test_scope_for_reads_the_profile():
     zonghe = Department.objects.create(name="综合处")
-    assert scope.scope_for(_user("zonghe", Role.DEPT_STAFF, department=zonghe)).department_ids == {zonghe.pk}
+    assert scope.scope_for(_user("zonghe", Role.DEPT_STAFF, department=zonghe)).department_ids == {
+        zonghe.pk
+    }
     assert scope.scope_for(_user("leader", Role.LEADER)).sees_all
     assert scope.scope_for(_user("nobody")) == scope.NOTHING
     assert scope.scope_for(AnonymousUser()) == scope.NOTHING
@@ -73,7 +77,9 @@ def test_scope_for_reads_the_profile():
 def test_district_staff_scope_includes_the_district_government_department():
     tianhe = Region.objects.create(code="440106", name="天河区", level="district")
     street = Region.objects.create(code="440106001", name="五山街道", level="street", parent=tianhe)
-    gov = Department.objects.create(name="天河区政府", kind=DepartmentKind.DISTRICT_GOV, region=tianhe)
+    gov = Department.objects.create(
+        name="天河区政府", kind=DepartmentKind.DISTRICT_GOV, region=tianhe
+    )
     Department.objects.create(name="海珠区政府", kind=DepartmentKind.DISTRICT_GOV)
     s = scope.scope_for(_user("tianhe", Role.DISTRICT_STAFF, region=tianhe))
     assert s.department_ids == {gov.pk} and s.region_codes == {"440106"}

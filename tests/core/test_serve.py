@@ -49,21 +49,33 @@ def test_broker_reachable_tells_an_open_port_from_a_closed_one():
 
 def test_serve_runs_web_worker_and_ingest_and_stops_them(tmp_path):
     mqtt_port = _free_port()
-    broker = subprocess.Popen(["/usr/sbin/mosquitto", "-p", str(mqtt_port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    env = {**os.environ, "YINGJI_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "yingji.settings"}
+    broker = subprocess.Popen(
+        ["/usr/sbin/mosquitto", "-p", str(mqtt_port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    env = {
+        **os.environ,
+        "YINGJI_VAR_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "yingji.settings",
+    }
     env.pop("DATABASE_URL", None)
     cli = [sys.executable, "-m", "yingji.cli"]
     subprocess.run([*cli, "migrate", "-v0"], env=env, check=True)
     web_port = _free_port()
-    serve = subprocess.Popen([*cli, "serve", f"127.0.0.1:{web_port}", "--mqtt-port", str(mqtt_port)],
-                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    serve = subprocess.Popen(
+        [*cli, "serve", f"127.0.0.1:{web_port}", "--mqtt-port", str(mqtt_port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.time() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/accounts/login/",
-                                            timeout=2) as r:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{web_port}/accounts/login/", timeout=2
+                ) as r:
                     assert r.status == 200
                     break
             except OSError:
@@ -76,8 +88,12 @@ def test_serve_runs_web_worker_and_ingest_and_stops_them(tmp_path):
         serve.send_signal(signal.SIGINT)
         serve.wait(30)
         time.sleep(0.5)
-        assert not [p for p in children if Path(f"/proc/{p}").exists()
-                    and "zombie" not in (Path(f"/proc/{p}/status").read_text())]
+        assert not [
+            p
+            for p in children
+            if Path(f"/proc/{p}").exists()
+            and "zombie" not in (Path(f"/proc/{p}/status").read_text())
+        ]
     finally:
         if serve.poll() is None:
             serve.kill()

@@ -44,15 +44,20 @@ def test_refusals_name_the_labels_and_use_the_module_error():
     m = machine()
     with pytest.raises(DocError, match="^文书当前为“草稿”,不能“批准”\\(须为“待审核”\\)$"):
         m.target("draft", "approve")
-    with pytest.raises(TransitionError, match="^文书当前为“已完成”,不能“撤回”\\(须为“草稿”或“待审核”\\)$"):
+    with pytest.raises(
+        TransitionError, match="^文书当前为“已完成”,不能“撤回”\\(须为“草稿”或“待审核”\\)$"
+    ):
         m.target("done", "withdraw")
     with pytest.raises(DocError, match="^未知的操作:publish$"):
         m.target("draft", "publish")
 
 
 def test_message_templates_can_be_set_per_module():
-    m = machine(refused="{noun}当前为“{state}”,不能{action}", unknown="{noun}当前为“{state}”,不能{action}",
-                refused_step="{noun}不能从「{state}」变为「{target}」")
+    m = machine(
+        refused="{noun}当前为“{state}”,不能{action}",
+        unknown="{noun}当前为“{state}”,不能{action}",
+        refused_step="{noun}不能从「{state}」变为「{target}」",
+    )
     with pytest.raises(DocError, match="^文书当前为“草稿”,不能批准$"):
         m.target("draft", "approve")
     with pytest.raises(DocError, match="^文书当前为“草稿”,不能publish$"):
@@ -99,8 +104,11 @@ def test_enum_states_and_subclassed_rows():
     class Row(Transition):
         needs_comment: bool = False
 
-    m = StateMachine({State.OPEN: "开启", State.SHUT: "关闭"},
-                     (Row("shut", State.OPEN, State.SHUT, "关闭", needs_comment=True),), noun="阀门")
+    m = StateMachine(
+        {State.OPEN: "开启", State.SHUT: "关闭"},
+        (Row("shut", State.OPEN, State.SHUT, "关闭", needs_comment=True),),
+        noun="阀门",
+    )
     t = m.transition("open", "shut")
     assert t.needs_comment and t.source is State.OPEN and t.target is State.SHUT
     assert m.choices() == [("open", "开启"), ("shut", "关闭")]
@@ -109,12 +117,21 @@ def test_enum_states_and_subclassed_rows():
         m.transition("shut", "shut")
 
 
-@pytest.mark.parametrize("table, message", [
-    ((Transition("a", "draft", "review", "甲"), Transition("a", "review", "done", "乙")), "操作名重复"),
-    ((Transition("a", "draft", "review", "甲"), Transition("b", "draft", "review", "乙")), "多个操作"),
-    ((Transition("a", "draft", "gone", "甲"),), "未定义的状态"),
-    ((Transition("a", "nowhere", "done", "甲"),), "未定义的状态"),
-])
+@pytest.mark.parametrize(
+    "table, message",
+    [
+        (
+            (Transition("a", "draft", "review", "甲"), Transition("a", "review", "done", "乙")),
+            "操作名重复",
+        ),
+        (
+            (Transition("a", "draft", "review", "甲"), Transition("b", "draft", "review", "乙")),
+            "多个操作",
+        ),
+        ((Transition("a", "draft", "gone", "甲"),), "未定义的状态"),
+        ((Transition("a", "nowhere", "done", "甲"),), "未定义的状态"),
+    ],
+)
 def test_a_malformed_table_is_refused_when_built(table, message):
     with pytest.raises(ValueError, match=message):
         StateMachine(LABELS, table, noun="文书")

@@ -35,7 +35,9 @@ def test_error_text_of_a_validation_error_joins_its_messages():
 
 
 def test_error_text_of_a_field_dict_is_every_message_in_field_order():
-    exc = ValidationError({"title": ["标题不能为空"], "areas": ["至少选择一个区域", "多边形须为 GeoJSON"]})
+    exc = ValidationError(
+        {"title": ["标题不能为空"], "areas": ["至少选择一个区域", "多边形须为 GeoJSON"]}
+    )
     assert error_text(exc) == "标题不能为空;至少选择一个区域;多边形须为 GeoJSON"
 
 
@@ -59,8 +61,13 @@ def test_act_success_message_and_redirect():
 
 def test_act_success_text_and_target_may_depend_on_the_result():
     request = _request()
-    response = act(request, lambda: 3, success=lambda n: f"已导入 {n} 条",
-                   redirect_to=lambda n: f"/items/{n}/", on_error="/items/")
+    response = act(
+        request,
+        lambda: 3,
+        success=lambda n: f"已导入 {n} 条",
+        redirect_to=lambda n: f"/items/{n}/",
+        on_error="/items/",
+    )
     assert response.url == "/items/3/"
     assert _messages(request) == [("success", "已导入 3 条")]
 
@@ -77,18 +84,23 @@ def test_act_accepts_a_url_name_with_arguments():
     assert response.url == reverse("workplan:task", kwargs={"task_id": 5})
 
 
-@pytest.mark.parametrize("exc, text", [
-    (ValidationError({"f": ["甲"], "g": ["乙"]}), "甲;乙"),
-    (PermissionDenied("无权操作"), "无权操作"),
-    (StateError("已结案,不能再续报"), "已结案,不能再续报"),
-])
+@pytest.mark.parametrize(
+    "exc, text",
+    [
+        (ValidationError({"f": ["甲"], "g": ["乙"]}), "甲;乙"),
+        (PermissionDenied("无权操作"), "无权操作"),
+        (StateError("已结案,不能再续报"), "已结案,不能再续报"),
+    ],
+)
 def test_act_turns_the_usual_failures_into_an_error_message(exc, text):
     request = _request()
 
     def fail():
         raise exc
 
-    response = act(request, fail, success="已保存", redirect_to=lambda _: "/never/", on_error="/form/")
+    response = act(
+        request, fail, success="已保存", redirect_to=lambda _: "/never/", on_error="/form/"
+    )
     assert (response.status_code, response.url) == (302, "/form/")
     assert _messages(request) == [("error", text)]
 
@@ -100,7 +112,13 @@ def test_act_lets_other_failures_through():
     with pytest.raises(PermissionDenied):
         act(_request(), fail, success="已保存", redirect_to="/x/", errors=(ValidationError,))
     with pytest.raises(ValueError):
-        act(_request(), lambda: int("x"), success="已保存", redirect_to="/x/", errors=(ValidationError,))
+        act(
+            _request(),
+            lambda: int("x"),
+            success="已保存",
+            redirect_to="/x/",
+            errors=(ValidationError,),
+        )
     with pytest.raises(KeyError):
         act(_request(), lambda: {}["k"], success="已保存", redirect_to="/x/")
 
@@ -111,8 +129,14 @@ def test_act_bad_input_is_the_fixed_text_for_a_parse_error():
 
     for fn in (lambda: int("x"), bad_decimal):
         request = _request()
-        response = act(request, fn, success="已保存", redirect_to="/x/", errors=(ValidationError,),
-                       bad_input="金额或日期格式不正确")
+        response = act(
+            request,
+            fn,
+            success="已保存",
+            redirect_to="/x/",
+            errors=(ValidationError,),
+            bad_input="金额或日期格式不正确",
+        )
         assert response.url == "/x/"
         assert _messages(request) == [("error", "金额或日期格式不正确")]
     request = _request()
@@ -120,7 +144,14 @@ def test_act_bad_input_is_the_fixed_text_for_a_parse_error():
     def invalid():
         raise ValidationError("金额不能为负")
 
-    act(request, invalid, success="已保存", redirect_to="/x/", errors=(ValidationError,), bad_input="格式不正确")
+    act(
+        request,
+        invalid,
+        success="已保存",
+        redirect_to="/x/",
+        errors=(ValidationError,),
+        bad_input="格式不正确",
+    )
     assert _messages(request) == [("error", "金额不能为负")]
 
 

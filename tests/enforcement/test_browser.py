@@ -2,7 +2,6 @@
 records an inspection from the checklist, publishes it, and the public sees it
 without logging in."""
 
-
 import pytest
 
 from tests.enforcement import factories as f

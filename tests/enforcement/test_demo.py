@@ -35,14 +35,21 @@ def loaded(django_db_setup, django_db_blocker):
             call_command("regions", "load", "guangzhou", stdout=out)
             call_command("departments", "load", stdout=out)
             call_command("demo_users", stdout=out)
-            SpecialPeriod.objects.create(name="党的二十大", start=dt.date(2022, 10, 16),
-                                         end=dt.date(2022, 10, 22))
-            for code, day, deaths in (("SG20250001", dt.date(2025, 1, 10), 3),
-                                      ("SG20250002", dt.date(2025, 2, 1), 1),
-                                      ("SG20261001", dt.date(2026, 10, 1), 4)):
-                Accident.objects.create(code=code, deaths=deaths, district_id="440106",
-                                        accident_type="collapse", occurred_at=timezone.make_aware(
-                                            dt.datetime.combine(day, dt.time(9))))
+            SpecialPeriod.objects.create(
+                name="党的二十大", start=dt.date(2022, 10, 16), end=dt.date(2022, 10, 22)
+            )
+            for code, day, deaths in (
+                ("SG20250001", dt.date(2025, 1, 10), 3),
+                ("SG20250002", dt.date(2025, 2, 1), 1),
+                ("SG20261001", dt.date(2026, 10, 1), 4),
+            ):
+                Accident.objects.create(
+                    code=code,
+                    deaths=deaths,
+                    district_id="440106",
+                    accident_type="collapse",
+                    occurred_at=timezone.make_aware(dt.datetime.combine(day, dt.time(9))),
+                )
             summary = enforcement_demo.load_demo(out)
             yield summary
             transaction.set_rollback(True)
@@ -93,10 +100,17 @@ def test_demo_opens_lookbacks_for_the_larger_accidents(loaded, db):
     # a year after the report's approval the 2025 accident has been evaluated; the recent
     # one still waits for its investigation report
     assert old.report_approved_on and old.conclusion and old.items.filter(status="done").exists()
-    assert old.items.filter(kind="accountability").exists() and old.items.filter(kind="measure").exists()
+    assert (
+        old.items.filter(kind="accountability").exists()
+        and old.items.filter(kind="measure").exists()
+    )
     assert recent.state == "pending" and recent.report_approved_on is None
     assert "已有事故整改评估 2 起" in enforcement_demo.load_demo(io.StringIO())
     web = Client()
     web.force_login(get_user_model().objects.get(username="zhifa"))
     page = web.get(f"/enforcement/lookbacks/{old.pk}/").content.decode()
-    assert old.get_conclusion_display() in page and "追责决定文书已送达" in page and "录入调查报告批复" in page
+    assert (
+        old.get_conclusion_display() in page
+        and "追责决定文书已送达" in page
+        and "录入调查报告批复" in page
+    )

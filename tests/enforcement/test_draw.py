@@ -46,8 +46,16 @@ def test_proportion_per_category_rounds_up():
     ents = [entity(f"A{i:03d}", "hc_use") for i in range(100)]
     ents += [entity(f"B{i:03d}", "town_gas") for i in range(30)]
     ents += [entity(f"C{i:03d}", "construction") for i in range(7)]
-    result = d.draw(ents, STAFF, params(proportions={"hc_use": 0.05, "town_gas": 0.5},
-                                        default_proportion=0.1, counts={"construction": 3}), SEED)
+    result = d.draw(
+        ents,
+        STAFF,
+        params(
+            proportions={"hc_use": 0.05, "town_gas": 0.5},
+            default_proportion=0.1,
+            counts={"construction": 3},
+        ),
+        SEED,
+    )
     per = Counter(p.category for p in result.picks)
     assert per == {"hc_use": 5, "town_gas": 15, "construction": 3}
     assert result.population == {"hc_use": 100, "town_gas": 30, "construction": 7}
@@ -62,8 +70,16 @@ def test_total_draws_over_the_whole_register():
 
 
 def test_weights_raise_the_chance_of_risky_entities():
-    ents = [entity(f"R{i:03d}", major_hazard_installation=True, open_major_hazards=1,
-                   dishonest=True, complaints=2) for i in range(100)]
+    ents = [
+        entity(
+            f"R{i:03d}",
+            major_hazard_installation=True,
+            open_major_hazards=1,
+            dishonest=True,
+            complaints=2,
+        )
+        for i in range(100)
+    ]
     ents += [entity(f"P{i:03d}") for i in range(100)]
     drawn = Counter()
     for n in range(30):
@@ -75,9 +91,16 @@ def test_weights_raise_the_chance_of_risky_entities():
 
 
 def test_each_entity_gets_two_distinct_inspectors_of_its_district():
-    staff = [inspector("T1"), inspector("T2"), inspector("T3"),
-             inspector("B1", ["440111"]), inspector("B2", ["440111"])]
-    ents = [entity(f"T{i}") for i in range(5)] + [entity(f"B{i}", district="440111") for i in range(5)]
+    staff = [
+        inspector("T1"),
+        inspector("T2"),
+        inspector("T3"),
+        inspector("B1", ["440111"]),
+        inspector("B2", ["440111"]),
+    ]
+    ents = [entity(f"T{i}") for i in range(5)] + [
+        entity(f"B{i}", district="440111") for i in range(5)
+    ]
     result = d.draw(ents, staff, params(), SEED)
     assert len(result.picks) == 10
     for p in result.picks:
@@ -112,15 +135,24 @@ def test_certificate_must_be_valid_for_the_whole_slot():
 
 
 def test_impossible_draw_names_entities_and_constraints():
-    staff = [inspector("Z1", conflicts=["E1"]), inspector("Z2", valid_to=dt.date(2021, 12, 31)),
-             inspector("Z3"), inspector("Z4"), inspector("B1", ["440111"])]
+    staff = [
+        inspector("Z1", conflicts=["E1"]),
+        inspector("Z2", valid_to=dt.date(2021, 12, 31)),
+        inspector("Z3"),
+        inspector("Z4"),
+        inspector("B1", ["440111"]),
+    ]
     ents = [entity("E1", last_inspectors=("Z3",)), entity("E2"), entity("E3", district="440113")]
     with pytest.raises(d.DrawImpossible) as err:
         d.draw(ents, staff, params(), SEED)
     by_id = {s.entity_id: s for s in err.value.shortfalls}
     assert set(by_id) == {"E1", "E3"}
-    assert (by_id["E1"].eligible, by_id["E1"].certificate_invalid, by_id["E1"].conflict,
-            by_id["E1"].inspected_last_time) == (1, 1, 1, 1)
+    assert (
+        by_id["E1"].eligible,
+        by_id["E1"].certificate_invalid,
+        by_id["E1"].conflict,
+        by_id["E1"].inspected_last_time,
+    ) == (1, 1, 1, 1)
     assert by_id["E3"].in_district == 0
     text = str(err.value)
     assert "2 个被抽中的检查对象无法配齐执法人员" in text
@@ -142,7 +174,9 @@ def test_adding_an_entity_elsewhere_keeps_other_keys():
     p = params(counts={"hc_use": 4})
     one = d.draw(base, STAFF, p, SEED)
     two = d.draw(base + [entity("X1", "town_gas")], STAFF, p, SEED)
-    assert {x.entity_id for x in one.picks} == {x.entity_id for x in two.picks if x.category == "hc_use"}
+    assert {x.entity_id for x in one.picks} == {
+        x.entity_id for x in two.picks if x.category == "hc_use"
+    }
 
 
 def test_published_inputs_rerun_identically(tmp_path, capsys):
@@ -175,10 +209,17 @@ def _reference(entities, inspectors, p, seed):
 
     chosen = []
     for cat in sorted({e.category for e in entities}):
-        rows = sorted((-math.log(d.uniform(seed, "entity", e.id)) / d.weight(e, p.weights), e.id, e)
-                      for e in entities if e.category == cat)
-        k = min(len(rows), p.counts.get(cat, math.ceil(round(len(rows) * p.proportions.get(
-            cat, p.default_proportion), 9))))
+        rows = sorted(
+            (-math.log(d.uniform(seed, "entity", e.id)) / d.weight(e, p.weights), e.id, e)
+            for e in entities
+            if e.category == cat
+        )
+        k = min(
+            len(rows),
+            p.counts.get(
+                cat, math.ceil(round(len(rows) * p.proportions.get(cat, p.default_proportion), 9))
+            ),
+        )
         chosen += [r[2] for r in rows[:k]]
     order = sorted(chosen, key=lambda e: (d.uniform(seed, "slot", e.id), e.id))
     slot_of = {e.id: n % len(p.slots) for n, e in enumerate(order)}
@@ -186,12 +227,20 @@ def _reference(entities, inspectors, p, seed):
     cap = p.max_per_inspector or 10**9
     for e in sorted(chosen, key=lambda e: e.id):
         s = p.slots[slot_of[e.id]]
-        pool = [i.id for i in sorted(inspectors, key=lambda i: i.id)
-                if e.district in i.districts and i.certificate_valid_from <= s.start
-                and i.certificate_valid_to >= s.end and e.id not in i.conflicts
-                and i.id not in e.last_inspectors and load[i.id] < cap]
-        taken = [pool.pop(int(d.uniform(seed, "inspector", f"{e.id}#{j}") * len(pool)))
-                 for j in range(p.inspectors_per_entity)]
+        pool = [
+            i.id
+            for i in sorted(inspectors, key=lambda i: i.id)
+            if e.district in i.districts
+            and i.certificate_valid_from <= s.start
+            and i.certificate_valid_to >= s.end
+            and e.id not in i.conflicts
+            and i.id not in e.last_inspectors
+            and load[i.id] < cap
+        ]
+        taken = [
+            pool.pop(int(d.uniform(seed, "inspector", f"{e.id}#{j}") * len(pool)))
+            for j in range(p.inspectors_per_entity)
+        ]
         load.update(taken)
         picks.append((e.id, slot_of[e.id], tuple(taken)))
     return picks
@@ -202,15 +251,29 @@ def test_fast_draw_equals_the_documented_algorithm_written_plainly(cap):
     import random
 
     rng = random.Random(5)
-    staff = [inspector(f"Z{i:02d}", districts=rng.sample(["440106", "440111", "440113"], 2),
-                       valid_to=rng.choice([dt.date(2022, 3, 31), dt.date(2025, 1, 1)]),
-                       conflicts=[f"E{rng.randrange(200):03d}"]) for i in range(30)]
-    ents = [entity(f"E{i:03d}", rng.choice(["hc_use", "town_gas", "general"]),
-                   rng.choice(["440106", "440111", "440113"]), complaints=rng.randrange(3),
-                   major_hazard_installation=rng.random() < 0.2,
-                   last_inspectors=(f"Z{rng.randrange(30):02d}",)) for i in range(200)]
-    p = params(slots=(JAN, JUN), default_proportion=0.2, proportions={"hc_use": 0.3},
-               max_per_inspector=cap)
+    staff = [
+        inspector(
+            f"Z{i:02d}",
+            districts=rng.sample(["440106", "440111", "440113"], 2),
+            valid_to=rng.choice([dt.date(2022, 3, 31), dt.date(2025, 1, 1)]),
+            conflicts=[f"E{rng.randrange(200):03d}"],
+        )
+        for i in range(30)
+    ]
+    ents = [
+        entity(
+            f"E{i:03d}",
+            rng.choice(["hc_use", "town_gas", "general"]),
+            rng.choice(["440106", "440111", "440113"]),
+            complaints=rng.randrange(3),
+            major_hazard_installation=rng.random() < 0.2,
+            last_inspectors=(f"Z{rng.randrange(30):02d}",),
+        )
+        for i in range(200)
+    ]
+    p = params(
+        slots=(JAN, JUN), default_proportion=0.2, proportions={"hc_use": 0.3}, max_per_inspector=cap
+    )
     fast = [(x.entity_id, x.slot, x.inspectors) for x in d.draw(ents, staff, p, SEED).picks]
     assert fast == _reference(ents, staff, p, SEED)
     load = Counter(i for x in fast for i in x[2])
@@ -237,8 +300,13 @@ def test_provenance_chain_from_public_value_to_draw_seed(tmp_path, capsys):
     seed = d.derive_seed(plan_seed, "春节明查暗访", salt)
     assert seed != d.derive_seed(plan_seed, "春节明查暗访")  # the salt matters
     doc = d.inputs_document([entity("E1")], STAFF, params(), seed)
-    doc["plan_seed"] = {"value": value, "seed": plan_seed, "label": "春节明查暗访", "salt": salt,
-                        "salt_sha256": hashlib.sha256(salt.encode()).hexdigest()}
+    doc["plan_seed"] = {
+        "value": value,
+        "seed": plan_seed,
+        "label": "春节明查暗访",
+        "salt": salt,
+        "salt_sha256": hashlib.sha256(salt.encode()).hexdigest(),
+    }
     assert d.provenance_problems(doc) == []
     digest = d.rerun(doc).digest()
     doc["plan_seed"]["salt"] = "chosen-later"

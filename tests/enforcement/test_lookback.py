@@ -27,22 +27,35 @@ pytestmark = pytest.mark.django_db
 APPROVED = dt.date(2025, 3, 10)
 
 
-def accident(code: str, deaths: int, district: str = f.TIANHE, enterprise=None,
-             day: dt.date = dt.date(2025, 1, 8)) -> Accident:
+def accident(
+    code: str,
+    deaths: int,
+    district: str = f.TIANHE,
+    enterprise=None,
+    day: dt.date = dt.date(2025, 1, 8),
+) -> Accident:
     return Accident.objects.create(
-        code=code, occurred_at=timezone.make_aware(dt.datetime.combine(day, dt.time(10))),
-        district_id=district, enterprise=enterprise, accident_type="collapse", deaths=deaths)
+        code=code,
+        occurred_at=timezone.make_aware(dt.datetime.combine(day, dt.time(10))),
+        district_id=district,
+        enterprise=enterprise,
+        accident_type="collapse",
+        deaths=deaths,
+    )
 
 
 @pytest.fixture
 def lw():
     r = f.regions()
     zhifa = Department.objects.create(name="执法处", email="zhifa@example.org")
-    tianhe_gov = Department.objects.create(name="天河区人民政府", kind="district_gov",
-                                           region=r[f.TIANHE], email="th@example.org")
+    tianhe_gov = Department.objects.create(
+        name="天河区人民政府", kind="district_gov", region=r[f.TIANHE], email="th@example.org"
+    )
     ent = f.enterprise(1)
     return {
-        "zhifa": zhifa, "tianhe_gov": tianhe_gov, "enterprise": ent,
+        "zhifa": zhifa,
+        "tianhe_gov": tianhe_gov,
+        "enterprise": ent,
         "handler": f.user("zhifa", department=zhifa),
         "boss": f.user("boss", role=Role.LEADER),
         "other": f.user("other", department=Department.objects.create(name="综合处")),
@@ -57,18 +70,36 @@ def case_with_items(lw, *, done_accountability=2, done_measures=2) -> LookbackCa
     (case,) = lookback.open_cases(dt.date(2025, 2, 1))
     lookback.record_report(case, lw["handler"], approved_on=APPROVED, approver="市人民政府")
     for n in range(2):
-        item = lookback.add_item(case, lw["handler"], kind="accountability", sanction="discipline",
-                                 text=f"责任人{n} 履职不力", responsible="市纪委监委")
+        item = lookback.add_item(
+            case,
+            lw["handler"],
+            kind="accountability",
+            sanction="discipline",
+            text=f"责任人{n} 履职不力",
+            responsible="市纪委监委",
+        )
         if n < done_accountability:
-            lookback.report_progress(item, lw["handler"], status="done", evidence=f"处分决定{n}号",
-                                     done_on=dt.date(2025, 6, 1))
+            lookback.report_progress(
+                item,
+                lw["handler"],
+                status="done",
+                evidence=f"处分决定{n}号",
+                done_on=dt.date(2025, 6, 1),
+            )
     for n in range(2):
-        item = lookback.add_item(case, lw["handler"], kind="measure", text=f"整改措施{n}",
-                                 responsible="天河区政府", responsible_department=lw["tianhe_gov"],
-                                 deadline_workdays=40)
+        item = lookback.add_item(
+            case,
+            lw["handler"],
+            kind="measure",
+            text=f"整改措施{n}",
+            responsible="天河区政府",
+            responsible_department=lw["tianhe_gov"],
+            deadline_workdays=40,
+        )
         if n < done_measures:
-            lookback.report_progress(item, lw["tianhe"], status="done", evidence="验收记录",
-                                     done_on=dt.date(2025, 5, 1))
+            lookback.report_progress(
+                item, lw["tianhe"], status="done", evidence="验收记录", done_on=dt.date(2025, 5, 1)
+            )
     return case
 
 
@@ -101,7 +132,9 @@ def test_due_date_is_a_year_after_approval_and_configurable(lw, settings):
     assert case.due_on == dt.date(2025, 9, 9)
 
 
-def test_overdue_items_escalate_once_to_the_department_and_zhifa(lw, django_capture_on_commit_callbacks):
+def test_overdue_items_escalate_once_to_the_department_and_zhifa(
+    lw, django_capture_on_commit_callbacks
+):
     case = case_with_items(lw, done_measures=0)
     late = case.items.filter(kind="measure").first()
     # two working days before the deadline: a reminder to the responsible department
@@ -114,14 +147,21 @@ def test_overdue_items_escalate_once_to_the_department_and_zhifa(lw, django_capt
         counts = lookback.supervise(late.deadline + dt.timedelta(days=1))
         again = lookback.supervise(late.deadline + dt.timedelta(days=2))
     assert counts["overdue_items"] == 2 and again["overdue_items"] == 2  # still late …
-    notes = Notification.objects.filter(dedupe_key__startswith=f"enforcement-lookback-overdue:{late.pk}:")
+    notes = Notification.objects.filter(
+        dedupe_key__startswith=f"enforcement-lookback-overdue:{late.pk}:"
+    )
     # … but each department is told once: 天河区人民政府's mailbox, 执法处's mailbox and member
-    assert sorted(n.address for n in notes) == ["th@example.org", "zhifa@example.org",
-                                                "zhifa@example.org"]
+    assert sorted(n.address for n in notes) == [
+        "th@example.org",
+        "zhifa@example.org",
+        "zhifa@example.org",
+    ]
     assert any("逾期未落实" in m.subject and "SG20250001" in m.subject for m in mail.outbox)
     reminders = Notification.objects.filter(dedupe_key__startswith="enforcement-lookback-reminder:")
     assert {n.address for n in reminders} == {"th@example.org"}
-    lookback.report_progress(late, lw["tianhe"], status="done", evidence="验收", done_on=dt.date(2025, 5, 13))
+    lookback.report_progress(
+        late, lw["tianhe"], status="done", evidence="验收", done_on=dt.date(2025, 5, 13)
+    )
     assert not lookback.overdue_items(dt.date(2025, 5, 14)).filter(pk=late.pk).exists()
     # the evaluation itself past its due date
     counts = lookback.supervise(dt.date(2026, 3, 10))
@@ -149,8 +189,9 @@ def test_evaluation_derives_its_conclusion_and_overrides_need_a_reason(lw):
     assert lookback.findings_to_hazards(case, lw["handler"]) == []
     lookback.transition(case, "recheck", lw["handler"], comment="限期 30 日整改")
     lookback.transition(case, "reevaluate", lw["handler"], comment="复查")
-    lookback.transition(case, "conclude", lw["handler"], conclusion="basic",
-                        comment="剩余措施已纳入隐患闭环管理")
+    lookback.transition(
+        case, "conclude", lw["handler"], conclusion="basic", comment="剩余措施已纳入隐患闭环管理"
+    )
     assert (case.conclusion, case.derived_conclusion) == ("basic", "unqualified")
     assert case.override_reason == "剩余措施已纳入隐患闭环管理"
     with pytest.raises(PermissionDenied, match="仅限负责人"):
@@ -173,9 +214,16 @@ def test_items_need_evidence_and_only_the_involved_report_progress(lw):
     with pytest.raises(ValidationError, match="追责方式"):
         lookback.add_item(case, lw["handler"], kind="accountability", text="x", responsible="y")
     with pytest.raises(ValidationError, match="尚未录入|须先录入"):
-        lookback.transition(LookbackCase.objects.create(
-            accident=lw["general"], reason="typical", department=lw["zhifa"],
-            opened_on=dt.date(2025, 2, 1)), "start", lw["handler"])
+        lookback.transition(
+            LookbackCase.objects.create(
+                accident=lw["general"],
+                reason="typical",
+                department=lw["zhifa"],
+                opened_on=dt.date(2025, 2, 1),
+            ),
+            "start",
+            lw["handler"],
+        )
 
 
 def test_district_staff_see_their_district_and_departments_their_items(lw):
@@ -194,7 +242,8 @@ def test_annual_summary_counts_and_exports(lw):
     lookback.transition(case, "conclude", lw["handler"])
     rows, total = lookback.summary(2026)
     assert [(r.label, r.due, r.evaluated, r.conclusions["unqualified"]) for r in rows] == [
-        ("天河区", 1, 1, 1)]
+        ("天河区", 1, 1, 1)
+    ]
     assert total.accountability_share == 0.5 and total.measures_share == 1.0
     assert lookback.summary(2025)[1].due == 0
     wb = load_workbook(io.BytesIO(lookback.summary_xlsx(2026)))
@@ -209,20 +258,32 @@ def test_workflow_through_the_pages_and_the_api(lw):
     r = web.post("/enforcement/lookbacks/typical/", {"code": "SG20250002", "reason": "典型"})
     case = LookbackCase.objects.get(accident__code="SG20250002")
     assert r.status_code == 302 and r.url.endswith(f"/enforcement/lookbacks/{case.pk}/")
-    web.post(f"/enforcement/lookbacks/{case.pk}/report/", {"approved_on": "2025-03-10",
-                                                           "approver": "白云区人民政府"})
-    web.post(f"/enforcement/lookbacks/{case.pk}/items/", {
-        "kind": "measure", "text": "开展有限空间专项整治", "responsible": "白云区应急管理局",
-        "deadline_workdays": "20"})
+    web.post(
+        f"/enforcement/lookbacks/{case.pk}/report/",
+        {"approved_on": "2025-03-10", "approver": "白云区人民政府"},
+    )
+    web.post(
+        f"/enforcement/lookbacks/{case.pk}/items/",
+        {
+            "kind": "measure",
+            "text": "开展有限空间专项整治",
+            "responsible": "白云区应急管理局",
+            "deadline_workdays": "20",
+        },
+    )
     item = case.items.get()
-    web.post(f"/enforcement/lookbacks/items/{item.pk}/progress/", {
-        "status": "done", "evidence": "整治总结报告", "done_on": "2025-04-01"})
+    web.post(
+        f"/enforcement/lookbacks/items/{item.pk}/progress/",
+        {"status": "done", "evidence": "整治总结报告", "done_on": "2025-04-01"},
+    )
     web.post(f"/enforcement/lookbacks/{case.pk}/transition/", {"action": "start"})
     web.post(f"/enforcement/lookbacks/{case.pk}/transition/", {"action": "conclude"})
     page = web.get(f"/enforcement/lookbacks/{case.pk}/").content.decode()
     assert 'id="lookback-state">已评估' in page and 'id="lookback-conclusion">合格' in page
     assert "整治总结报告" in page
-    assert "SG20250002" in web.get("/enforcement/lookbacks/", {"district": f.BAIYUN}).content.decode()
+    assert (
+        "SG20250002" in web.get("/enforcement/lookbacks/", {"district": f.BAIYUN}).content.decode()
+    )
     assert "SG20250002" not in web.get("/enforcement/lookbacks/", {"overdue": "1"}).content.decode()
     xlsx = web.get("/enforcement/lookbacks/summary/", {"year": 2026, "format": "xlsx"})
     assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
@@ -230,8 +291,11 @@ def test_workflow_through_the_pages_and_the_api(lw):
     api.force_login(lw["boss"])
     body = api.get(f"/api/v1/enforcement/lookbacks/{case.pk}").json()
     assert body["conclusion"] == "qualified" and body["available"] == ["close"]
-    r = api.post(f"/api/v1/enforcement/lookbacks/{case.pk}/transitions", {"action": "close"},
-                 content_type="application/json")
+    r = api.post(
+        f"/api/v1/enforcement/lookbacks/{case.pk}/transitions",
+        {"action": "close"},
+        content_type="application/json",
+    )
     assert r.status_code == 200 and r.json()["state"] == "closed"
     outsider = Client()
     outsider.force_login(lw["tianhe"])

@@ -24,8 +24,10 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize("action,state,actor,conclusion", list(itertools.product(
-    EXPECTED, list(r.State), [H, A], [None, *C])))
+@pytest.mark.parametrize(
+    "action,state,actor,conclusion",
+    list(itertools.product(EXPECTED, list(r.State), [H, A], [None, *C])),
+)
 def test_every_move_is_allowed_or_refused_as_the_table_says(action, state, actor, conclusion):
     source, actors, needs = EXPECTED[action]
     allowed = state == source and actor in actors and (needs is None or conclusion in needs)
@@ -53,24 +55,29 @@ def test_refusals_say_why():
         r.check("start", "pending", set())
 
 
-@pytest.mark.parametrize("acc,acc_done,mea,mea_done,expected", [
-    (4, 4, 10, 9, C.QUALIFIED),     # 100 %, 90 %: both at the 合格 thresholds
-    (4, 4, 10, 8, C.BASIC),         # measures below 90 %
-    (5, 4, 10, 10, C.BASIC),        # accountability 80 %
-    (5, 4, 10, 7, C.BASIC),         # 80 %, 70 %: at the 基本合格 thresholds
-    (5, 3, 10, 10, C.UNQUALIFIED),  # accountability 60 %
-    (4, 4, 10, 6, C.UNQUALIFIED),   # measures 60 %
-    (0, 0, 3, 3, C.QUALIFIED),      # no accountability items: nothing left undone
-    (2, 2, 0, 0, C.QUALIFIED),
-])
+@pytest.mark.parametrize(
+    "acc,acc_done,mea,mea_done,expected",
+    [
+        (4, 4, 10, 9, C.QUALIFIED),  # 100 %, 90 %: both at the 合格 thresholds
+        (4, 4, 10, 8, C.BASIC),  # measures below 90 %
+        (5, 4, 10, 10, C.BASIC),  # accountability 80 %
+        (5, 4, 10, 7, C.BASIC),  # 80 %, 70 %: at the 基本合格 thresholds
+        (5, 3, 10, 10, C.UNQUALIFIED),  # accountability 60 %
+        (4, 4, 10, 6, C.UNQUALIFIED),  # measures 60 %
+        (0, 0, 3, 3, C.QUALIFIED),  # no accountability items: nothing left undone
+        (2, 2, 0, 0, C.QUALIFIED),
+    ],
+)
 def test_conclusion_follows_the_shares_carried_out(acc, acc_done, mea, mea_done, expected):
     tally = r.Tally(acc, acc_done, mea, mea_done)
     assert r.derive_conclusion(tally) == expected
     # the rule is data: a stricter table changes the answer, not the code
     strict = (r.ConclusionRule(C.QUALIFIED, 1.0, 1.0),)
     assert r.derive_conclusion(tally, strict) == (
-        C.QUALIFIED if tally.accountability_share == 1 and tally.measures_share == 1
-        else C.UNQUALIFIED)
+        C.QUALIFIED
+        if tally.accountability_share == 1 and tally.measures_share == 1
+        else C.UNQUALIFIED
+    )
 
 
 def test_no_items_no_conclusion_and_overrides_need_a_reason():
@@ -80,17 +87,23 @@ def test_no_items_no_conclusion_and_overrides_need_a_reason():
     assert r.choose_conclusion(C.BASIC, "basic", "") == C.BASIC
     with pytest.raises(r.TransitionRefused, match="应评为“基本合格”.*须书面说明理由"):
         r.choose_conclusion(C.BASIC, "qualified", " ")
-    assert r.choose_conclusion(C.BASIC, "unqualified", "整改措施虽报完成,现场复核未落实") == C.UNQUALIFIED
+    assert (
+        r.choose_conclusion(C.BASIC, "unqualified", "整改措施虽报完成,现场复核未落实")
+        == C.UNQUALIFIED
+    )
     with pytest.raises(r.TransitionRefused, match="未知的评估结论"):
         r.choose_conclusion(C.BASIC, "excellent", "理由")
 
 
-@pytest.mark.parametrize("approved,months,due", [
-    (dt.date(2025, 3, 10), 12, dt.date(2026, 3, 9)),   # within one year of the approval
-    (dt.date(2024, 2, 29), 12, dt.date(2025, 2, 27)),  # leap day: anniversary clamps to 28 Feb
-    (dt.date(2025, 8, 31), 6, dt.date(2026, 2, 27)),   # month end clamps
-    (dt.date(2025, 12, 1), 1, dt.date(2025, 12, 31)),
-])
+@pytest.mark.parametrize(
+    "approved,months,due",
+    [
+        (dt.date(2025, 3, 10), 12, dt.date(2026, 3, 9)),  # within one year of the approval
+        (dt.date(2024, 2, 29), 12, dt.date(2025, 2, 27)),  # leap day: anniversary clamps to 28 Feb
+        (dt.date(2025, 8, 31), 6, dt.date(2026, 2, 27)),  # month end clamps
+        (dt.date(2025, 12, 1), 1, dt.date(2025, 12, 31)),
+    ],
+)
 def test_evaluation_is_due_within_the_period_after_approval(approved, months, due):
     assert r.evaluation_due(approved, months) == due
 

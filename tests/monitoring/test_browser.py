@@ -22,9 +22,14 @@ def _layer_count(page, title):
 
 def test_duty_officer_handles_alarms_and_leader_saves_a_rule(live_server, logged_in_page, world):
     t0 = services.now_ms() - 30 * MIN
-    services.Ingestor().ingest([("RG-001", t0 + i * MIN, 3.0 + i, "mm") for i in range(5)]
-                               + [("RG-002", t0, 35.0, "mm")], source="t")  # 25 mm blue, 35 mm yellow
-    blue, yellow = Alarm.objects.get(sensor__code="RG-001"), Alarm.objects.get(sensor__code="RG-002")
+    services.Ingestor().ingest(
+        [("RG-001", t0 + i * MIN, 3.0 + i, "mm") for i in range(5)] + [("RG-002", t0, 35.0, "mm")],
+        source="t",
+    )  # 25 mm blue, 35 mm yellow
+    blue, yellow = (
+        Alarm.objects.get(sensor__code="RG-001"),
+        Alarm.objects.get(sensor__code="RG-002"),
+    )
     base = live_server.url
 
     page = logged_in_page("duty")
@@ -35,11 +40,14 @@ def test_duty_officer_handles_alarms_and_leader_saves_a_rule(live_server, logged
     assert _layer_count(page, "报警:黄色") == "(1)"
     assert _layer_count(page, "传感器:正常") == "(1)"
     # …and the three sensors are drawn on it (a marker with no size is "M0 0").
-    page.wait_for_function("""() => {
+    page.wait_for_function(
+        """() => {
         const d = [...document.querySelectorAll('#map path.leaflet-interactive')]
             .map(p => p.getAttribute('d') || '');
         return d.length >= 3 && d.every(x => x.length > 8);
-    }""", timeout=10000)
+    }""",
+        timeout=10000,
+    )
     page.go_back()
 
     page.locator(f"#alarm-{blue.pk} button", has_text="确认").click()

@@ -48,29 +48,46 @@ def test_rainstorm_raises_escalates_and_resolves_alarms(guangzhou, capsys, clien
     assert Alarm.objects.exclude(escalated_at=None).exists()
     assert AlarmEvent.objects.filter(note__contains="未确认,已升级").exists()
     # Regional levels: districts on the cell's path are at orange or red for rainstorm.
-    assert RegionalLevel.objects.filter(region__level="district", hazard="rainstorm",
-                                        level__in=("orange", "red")).exists()
+    assert RegionalLevel.objects.filter(
+        region__level="district", hazard="rainstorm", level__in=("orange", "red")
+    ).exists()
     assert "经本进程直接入库" in capsys.readouterr().out
     # …and they show on the one map, in the layer of their level.
     from tests.monitoring.conftest import make_user
     from yingji.core.models import Role
 
     client.force_login(make_user("duty", role=Role.DUTY_OFFICER))
-    shown = sum(len(client.get(f"/api/v1/geo/layers/monitoring_{lv}").json()["features"])
-                for lv in ("red", "orange", "yellow", "blue"))
-    assert shown == Alarm.objects.filter(state="firing", sensor__isnull=False).values(
-        "sensor").distinct().count() > 0
+    shown = sum(
+        len(client.get(f"/api/v1/geo/layers/monitoring_{lv}").json()["features"])
+        for lv in ("red", "orange", "yellow", "blue")
+    )
+    assert (
+        shown
+        == Alarm.objects.filter(state="firing", sensor__isnull=False)
+        .values("sensor")
+        .distinct()
+        .count()
+        > 0
+    )
 
 
 def test_typhoon_mangkhut_track_drives_the_wind_gauges():
     track = simulate.read_track()
     assert len(track) == 105 and track[0].time.isoformat() == "2018-09-07T20:00:00+08:00"
-    lon, lat, vmax = simulate.track_at(track, dt.datetime(2018, 9, 16, 17, 0,
-                                                          tzinfo=dt.timezone(dt.timedelta(hours=8))))
+    lon, lat, vmax = simulate.track_at(
+        track, dt.datetime(2018, 9, 16, 17, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    )
     assert (lon, lat, vmax) == (112.5, 21.9, 45.0)
     # A gauge in 南沙 (near the track) sees stronger wind than one in 从化 (far north).
-    frames = list(simulate.typhoon(np.array([113.55, 113.6]), np.array([22.75, 23.6]),
-                                   np.array(["wind_speed", "wind_speed"]), start_s=0, hours=24))
+    frames = list(
+        simulate.typhoon(
+            np.array([113.55, 113.6]),
+            np.array([22.75, 23.6]),
+            np.array(["wind_speed", "wind_speed"]),
+            start_s=0,
+            hours=24,
+        )
+    )
     peak = np.max([f.values for f in frames], axis=0)
     assert peak[0] > 24.5 and peak[0] > peak[1]  # 南沙: orange (≥ 10 级) or more
 
@@ -83,9 +100,13 @@ def test_typhoon_simulation_command_raises_wind_alarms(guangzhou):
 
 def test_replay_csv_with_speed(world, tmp_path, capsys):
     path = tmp_path / "rain.csv"
-    path.write_text("sensor,ts,value\n" + "".join(
-        f"RG-001,2024-06-01T08:{m:02d}:00+08:00,{v}\n" for m, v in ((0, 10), (5, 15), (10, 12))),
-        encoding="utf-8")
+    path.write_text(
+        "sensor,ts,value\n"
+        + "".join(
+            f"RG-001,2024-06-01T08:{m:02d}:00+08:00,{v}\n" for m, v in ((0, 10), (5, 15), (10, 12))
+        ),
+        encoding="utf-8",
+    )
     slept = []
     rows = feed.read_csv(path)
     sink = feed.DirectSink()
@@ -98,8 +119,9 @@ def test_replay_csv_with_speed(world, tmp_path, capsys):
 
 def test_replay_refuses_a_bad_file_naming_the_line(world, tmp_path):
     path = tmp_path / "bad.csv"
-    path.write_text("sensor,ts,value\nRG-001,2024-06-01T08:00:00+08:00,1\nRG-001,昨天,2\n",
-                    encoding="utf-8")
+    path.write_text(
+        "sensor,ts,value\nRG-001,2024-06-01T08:00:00+08:00,1\nRG-001,昨天,2\n", encoding="utf-8"
+    )
     with pytest.raises(CommandError, match="bad.csv 第 3 行"):
         call_command("replay", str(path), "--direct")
     assert not Reading.objects.exists()
@@ -108,9 +130,11 @@ def test_replay_refuses_a_bad_file_naming_the_line(world, tmp_path):
 def test_sensor_import_is_all_or_nothing_and_locates_streets(world, tmp_path):
     good = "code,name,type,unit,lon,lat,department\n"
     bad = tmp_path / "bad.csv"
-    bad.write_text(good + "GS-9,燃气1,燃气浓度,%LEL,113.31,23.11,三防处\n"
-                   "GS-10,燃气2,未知类型,,113.31,23.11,\nGS-11,燃气3,gas,,abc,23.1,\n",
-                   encoding="utf-8")
+    bad.write_text(
+        good + "GS-9,燃气1,燃气浓度,%LEL,113.31,23.11,三防处\n"
+        "GS-10,燃气2,未知类型,,113.31,23.11,\nGS-11,燃气3,gas,,abc,23.1,\n",
+        encoding="utf-8",
+    )
     with pytest.raises(CommandError) as err:
         call_command("sensors", "import", str(bad))
     assert "bad.csv 第 3 行:未知传感器类型「未知类型」" in str(err.value)

@@ -17,13 +17,20 @@ MIN = 60_000
 
 
 def test_pure_folding_rules():
-    events = [eventrules.OpenEvent(1, "rainstorm", "440106"), eventrules.OpenEvent(2, "gas", "440106")]
+    events = [
+        eventrules.OpenEvent(1, "rainstorm", "440106"),
+        eventrules.OpenEvent(2, "gas", "440106"),
+    ]
     assert eventrules.event_for(events, "rainstorm", "440106") == 1
     assert eventrules.event_for(events, "rainstorm", "440105") is None
     assert eventrules.family("waterlogging") == "rainstorm"
-    level, areas = eventrules.summary([eventrules.ActiveAlarm("orange", "440106", "440106001"),
-                                       eventrules.ActiveAlarm("red", "440106", "440106002"),
-                                       eventrules.ActiveAlarm("yellow", "440106")])
+    level, areas = eventrules.summary(
+        [
+            eventrules.ActiveAlarm("orange", "440106", "440106001"),
+            eventrules.ActiveAlarm("red", "440106", "440106002"),
+            eventrules.ActiveAlarm("yellow", "440106"),
+        ]
+    )
     assert level == "red" and areas == ["440106001", "440106002", "440106"]
     assert eventrules.summary([]) == ("", [])
     now = dt.datetime(2026, 6, 1, 12, 0)
@@ -34,8 +41,16 @@ def test_pure_folding_rules():
 
 @pytest.mark.django_db(transaction=True)
 def test_one_rain_cell_is_one_event_one_draft_one_desk_item(world):
-    AlarmRule.objects.create(name="3小时雨量", sensor_type="rain", metric="sum", window_s=3 * 3600,
-                             blue=30, yellow=50, orange=80, red=150)
+    AlarmRule.objects.create(
+        name="3小时雨量",
+        sensor_type="rain",
+        metric="sum",
+        window_s=3 * 3600,
+        blue=30,
+        yellow=50,
+        orange=80,
+        red=150,
+    )
     t0 = services.now_ms() - 5 * 3600 * 1000
     ing = services.Ingestor()
     readings = [("RG-001", t0 + i * 5 * MIN, 12.0, "mm") for i in range(6)]  # 72 mm in 30 min
@@ -59,8 +74,10 @@ def test_one_rain_cell_is_one_event_one_draft_one_desk_item(world):
     assert Alert.objects.get().colour == "red" and DeskItem.objects.get().level == "red"
 
     # The rain passes, the water drains: all quiet, then the event ends.
-    ing.ingest([("RG-001", t0 + 240 * MIN, 0.0, "mm"), ("WL-001", t0 + 240 * MIN, 0.0, "cm")],
-               source="test")
+    ing.ingest(
+        [("RG-001", t0 + 240 * MIN, 0.0, "mm"), ("WL-001", t0 + 240 * MIN, 0.0, "cm")],
+        source="test",
+    )
     event.refresh_from_db()
     assert not Alarm.objects.filter(state__in=["firing", "acknowledged", "silenced"]).exists()
     assert event.state == "open" and event.quiet_since is not None and event.level == ""

@@ -65,8 +65,10 @@ def wait_for(predicate, timeout=20.0):
 
 def readings(n, code="RG-002", start_ms=None):
     t = start_ms or services.now_ms() - 3600_000
-    return [(payloads.READINGS_TOPIC + code, payloads.encode_reading(t + i * 1000, 0.0))
-            for i in range(n)]
+    return [
+        (payloads.READINGS_TOPIC + code, payloads.encode_reading(t + i * 1000, 0.0))
+        for i in range(n)
+    ]
 
 
 def test_worker_stores_alarms_and_dead_letters_bad_messages(world, broker):
@@ -74,21 +76,30 @@ def test_worker_stores_alarms_and_dead_letters_bad_messages(world, broker):
     thread = start(w)
     pub = publisher(broker)
     t = services.now_ms() - 600_000
-    publish_all(pub, [
-        ("yingji/v1/readings/RG-001", payloads.encode_reading(t, 12.0, "mm")),
-        ("yingji/v1/readings/RG-001", b"{not json"),
-        ("yingji/v1/readings/RG-001", b'{"ts": 1, "value": NaN}'),
-        ("yingji/v1/readings/NOPE", payloads.encode_reading(t, 1.0)),
-        (payloads.BATCH_TOPIC, payloads.encode_batch([("RG-001", t + 60_000, 13.0),
-                                                      ("RG-002", t, 1.0)])),
-    ])
+    publish_all(
+        pub,
+        [
+            ("yingji/v1/readings/RG-001", payloads.encode_reading(t, 12.0, "mm")),
+            ("yingji/v1/readings/RG-001", b"{not json"),
+            ("yingji/v1/readings/RG-001", b'{"ts": 1, "value": NaN}'),
+            ("yingji/v1/readings/NOPE", payloads.encode_reading(t, 1.0)),
+            (
+                payloads.BATCH_TOPIC,
+                payloads.encode_batch([("RG-001", t + 60_000, 13.0), ("RG-002", t, 1.0)]),
+            ),
+        ],
+    )
     assert wait_for(lambda: w.messages == 5)
     alarm = Alarm.objects.get()  # 25 mm in the hour → blue
     assert (alarm.sensor.code, alarm.state, alarm.level) == ("RG-001", "firing", "blue")
     # The sensor list shows the latest reading within a second or so (written off the
     # alarm path by the worker's own thread).
-    assert wait_for(lambda: Sensor.objects.filter(
-        code="RG-001", last_seen_ms=t + 60_000, last_value=13.0).exists(), timeout=5)
+    assert wait_for(
+        lambda: Sensor.objects.filter(
+            code="RG-001", last_seen_ms=t + 60_000, last_value=13.0
+        ).exists(),
+        timeout=5,
+    )
     reasons = " ".join(DeadLetter.objects.values_list("reason", flat=True))
     assert "JSON 无法解析" in reasons and "有限数值" in reasons and "未知传感器「NOPE」" in reasons
     # The worker is still alive after the bad messages.
@@ -126,18 +137,26 @@ def test_partitioned_workers_each_sum_their_own_sensors_exactly(world, broker):
     first = next(p for p in halves if p.owns(world["street"].code))
     other = halves[1 - halves.index(first)]
     code = next(f"RG-{i}" for i in range(100, 200) if other.owns(f"RG-{i}"))
-    Sensor.objects.create(code=code, name="无街道雨量站", type="rain", unit="mm",
-                          lon=113.9, lat=23.9)
+    Sensor.objects.create(
+        code=code, name="无街道雨量站", type="rain", unit="mm", lon=113.9, lat=23.9
+    )
     group = uid("g")
-    workers = [Worker(port=broker.port, client_id=uid(f"p{p.index}"), group=group, partition=p)
-               for p in halves]
+    workers = [
+        Worker(port=broker.port, client_id=uid(f"p{p.index}"), group=group, partition=p)
+        for p in halves
+    ]
     threads = [start(w) for w in workers]
     pub = publisher(broker)
     t = services.now_ms() - 600_000
-    msgs = [(payloads.READINGS_TOPIC + c, payloads.encode_reading(t + i * 60_000, 7.0))
-            for i in range(4) for c in ("RG-001", code)]
-    msgs += [(payloads.READINGS_TOPIC + "RG-001", b"{not json"),
-             (payloads.READINGS_TOPIC + "NOPE", payloads.encode_reading(t, 1.0))]
+    msgs = [
+        (payloads.READINGS_TOPIC + c, payloads.encode_reading(t + i * 60_000, 7.0))
+        for i in range(4)
+        for c in ("RG-001", code)
+    ]
+    msgs += [
+        (payloads.READINGS_TOPIC + "RG-001", b"{not json"),
+        (payloads.READINGS_TOPIC + "NOPE", payloads.encode_reading(t, 1.0)),
+    ]
     publish_all(pub, msgs)
     assert wait_for(lambda: all(w.messages == len(msgs) for w in workers))
     for w, th in zip(workers, threads, strict=True):

@@ -13,8 +13,9 @@ def feed(engine, sensor_id, pairs):
     """Feed (seconds after T0, value) readings of one sensor, one batch each."""
     out = []
     for t, v in pairs:
-        out += engine.process(np.array([engine.index_of[sensor_id]]), np.array([T0 + t]),
-                              np.array([float(v)]))
+        out += engine.process(
+            np.array([engine.index_of[sensor_id]]), np.array([T0 + t]), np.array([float(v)])
+        )
     return out
 
 
@@ -23,24 +24,33 @@ def states(changes):
 
 
 def test_four_levels_fire_and_resolve_at_once():
-    e = Engine([1, 2], ["water_level", "water_level"],
-               [Rule(1, "水位", thresholds=(1, 2, 3, 4), sensor_type="water_level")])
+    e = Engine(
+        [1, 2],
+        ["water_level", "water_level"],
+        [Rule(1, "水位", thresholds=(1, 2, 3, 4), sensor_type="water_level")],
+    )
     ch = feed(e, 1, [(0, 0.5), (60, 2.5), (120, 4.2), (180, 0.1)])
     assert states(ch) == [("firing", 2), ("firing", 4), ("resolved", 0)]
     assert e.level_of(1, 2) == 0  # the other sensor is untouched
 
 
 def test_hysteresis_keeps_level_until_value_falls_below_band():
-    e = Engine([1], ["gas"], [Rule(1, "燃气", thresholds=(10, None, None, 50), hysteresis=2,
-                                   sensor_type="gas")])
+    e = Engine(
+        [1],
+        ["gas"],
+        [Rule(1, "燃气", thresholds=(10, None, None, 50), hysteresis=2, sensor_type="gas")],
+    )
     ch = feed(e, 1, [(0, 11), (1, 9.5), (2, 8.5), (3, 7.5)])
     assert states(ch) == [("firing", 1), ("resolved", 0)]
     assert ch[1].at == T0 + 3
 
 
 def test_duration_is_pending_first_and_pending_that_ends_never_fires():
-    e = Engine([1], ["gas"], [Rule(1, "燃气", thresholds=(10, None, None, None), for_s=120,
-                                   sensor_type="gas")])
+    e = Engine(
+        [1],
+        ["gas"],
+        [Rule(1, "燃气", thresholds=(10, None, None, None), for_s=120, sensor_type="gas")],
+    )
     assert states(feed(e, 1, [(0, 12), (60, 12), (90, 3)])) == [("pending", 1), ("resolved", 0)]
     ch = feed(e, 1, [(200, 12), (260, 13), (330, 14)])
     assert states(ch) == [("pending", 1), ("firing", 1)]
@@ -48,8 +58,19 @@ def test_duration_is_pending_first_and_pending_that_ends_never_fires():
 
 
 def test_rate_of_change_per_minute():
-    e = Engine([1], ["water_level"], [Rule(1, "涨速", metric="rate", thresholds=(0.1, 0.3, None, None),
-                                           sensor_type="water_level")])
+    e = Engine(
+        [1],
+        ["water_level"],
+        [
+            Rule(
+                1,
+                "涨速",
+                metric="rate",
+                thresholds=(0.1, 0.3, None, None),
+                sensor_type="water_level",
+            )
+        ],
+    )
     ch = feed(e, 1, [(0, 1.0), (60, 1.05), (120, 1.40)])
     assert states(ch) == [("firing", 2)]
     assert ch[0].value == pytest.approx(0.35)
@@ -57,8 +78,14 @@ def test_rate_of_change_per_minute():
 
 def test_rolling_rain_sums_follow_cma_rainstorm_criteria():
     # orange ≥ 50 mm / 3 h, red ≥ 100 mm / 3 h, as a rule on the 3-hour sum.
-    rule = Rule(1, "暴雨3小时", metric="sum", window_s=3 * 3600,
-                thresholds=(None, None, 50, 100), sensor_type="rain")
+    rule = Rule(
+        1,
+        "暴雨3小时",
+        metric="sum",
+        window_s=3 * 3600,
+        thresholds=(None, None, 50, 100),
+        sensor_type="rain",
+    )
     e = Engine([1], ["rain"], [rule], bucket_s=300)
     ch = feed(e, 1, [(i * 300, 4.0) for i in range(12)])  # 48 mm in the first hour
     assert ch == []
@@ -73,8 +100,9 @@ def test_rolling_rain_sums_follow_cma_rainstorm_criteria():
 
 def test_window_sums_match_a_naive_recount():
     rng = np.random.default_rng(7)
-    rule = Rule(1, "1h", metric="sum", window_s=3600, thresholds=(1e9, None, None, None),
-                sensor_type="rain")
+    rule = Rule(
+        1, "1h", metric="sum", window_s=3600, thresholds=(1e9, None, None, None), sensor_type="rain"
+    )
     e = Engine(list(range(20)), ["rain"] * 20, [rule], bucket_s=60)
     history = []
     t = 0.0
@@ -98,8 +126,17 @@ def test_window_sums_with_batches_across_buckets_and_late_readings():
     give the same sums as recounting every reading."""
     rng = np.random.default_rng(11)
     windows = (600, 1800, 3600)
-    rules = [Rule(i + 1, f"{w}s", metric="sum", window_s=w, thresholds=(1e9, None, None, None),
-                  sensor_type="rain") for i, w in enumerate(windows)]
+    rules = [
+        Rule(
+            i + 1,
+            f"{w}s",
+            metric="sum",
+            window_s=w,
+            thresholds=(1e9, None, None, None),
+            sensor_type="rain",
+        )
+        for i, w in enumerate(windows)
+    ]
     e = Engine(list(range(12)), ["rain"] * 12, rules, bucket_s=60)
     history: list[tuple[int, float, float]] = []
     t = 0.0
@@ -116,16 +153,18 @@ def test_window_sums_with_batches_across_buckets_and_late_readings():
         if newest is None:
             continue
         for w in windows:
-            expected = sum(v for i, x, v in history
-                           if i == s and newest - np.floor(x / 60) < w // 60)
+            expected = sum(
+                v for i, x, v in history if i == s and newest - np.floor(x / 60) < w // 60
+            )
             assert e.window_sum(s, w) == pytest.approx(expected), (s, w)
 
 
 def test_adopt_keeps_live_state_across_a_rule_edit():
     """A running engine rebuilt after an edit keeps the sums, the last readings and
     the state of unchanged rules; the edited rule starts clear; a new sensor joins."""
-    rain1h = Rule(1, "1h", metric="sum", window_s=3600, thresholds=(20, 30, 50, 100),
-                  sensor_type="rain")
+    rain1h = Rule(
+        1, "1h", metric="sum", window_s=3600, thresholds=(20, 30, 50, 100), sensor_type="rain"
+    )
     level = Rule(2, "值", thresholds=(5, None, None, None), for_s=600, sensor_type="rain")
     old = Engine([10, 11], ["rain", "rain"], [rain1h, level], bucket_s=300)
     feed(old, 10, [(0, 6.0), (600, 8.0), (1200, 9.0)])  # 23 mm: blue; value rule fires
@@ -143,25 +182,46 @@ def test_adopt_keeps_live_state_across_a_rule_edit():
 
 
 def test_adopt_asks_for_a_replay_when_a_longer_window_is_added():
-    short = Rule(1, "1h", metric="sum", window_s=3600, thresholds=(20, None, None, None),
-                 sensor_type="rain")
+    short = Rule(
+        1, "1h", metric="sum", window_s=3600, thresholds=(20, None, None, None), sensor_type="rain"
+    )
     old = Engine([10], ["rain"], [short], bucket_s=300)
     feed(old, 10, [(0, 6.0)])
-    longer = Rule(2, "24h", metric="sum", window_s=24 * 3600, thresholds=(50, None, None, None),
-                  sensor_type="rain")
+    longer = Rule(
+        2,
+        "24h",
+        metric="sum",
+        window_s=24 * 3600,
+        thresholds=(50, None, None, None),
+        sensor_type="rain",
+    )
     assert not Engine([10], ["rain"], [short, longer], bucket_s=300).adopt(old)
 
 
 def test_severity_rises_with_time_and_falls_back():
-    e = Engine([1], ["temperature"], [Rule(1, "高温", thresholds=(60, 80, 100, 120),
-                                           escalate_every_s=600, sensor_type="temperature")])
+    e = Engine(
+        [1],
+        ["temperature"],
+        [
+            Rule(
+                1,
+                "高温",
+                thresholds=(60, 80, 100, 120),
+                escalate_every_s=600,
+                sensor_type="temperature",
+            )
+        ],
+    )
     ch = feed(e, 1, [(0, 65), (300, 65), (600, 65), (1200, 65), (1300, 5)])
     assert states(ch) == [("firing", 1), ("firing", 2), ("firing", 3), ("resolved", 0)]
 
 
 def test_no_data_fires_and_clears_when_data_returns():
-    e = Engine([1, 2], ["rain", "rain"], [Rule(1, "离线", metric="no_data", thresholds=(600, None, None, None),
-                                               sensor_type="rain")])
+    e = Engine(
+        [1, 2],
+        ["rain", "rain"],
+        [Rule(1, "离线", metric="no_data", thresholds=(600, None, None, None), sensor_type="rain")],
+    )
     feed(e, 1, [(0, 1)])
     assert e.check_no_data(T0 + 100) == []
     ch = e.check_no_data(T0 + 650)
@@ -187,19 +247,33 @@ def test_composite_k_of_n_per_area():
 
 
 def test_below_direction_and_batch_trough():
-    e = Engine([1], ["pressure"], [Rule(1, "低压", thresholds=(0.3, 0.2, None, None), direction="below",
-                                        sensor_type="pressure")])
+    e = Engine(
+        [1],
+        ["pressure"],
+        [
+            Rule(
+                1,
+                "低压",
+                thresholds=(0.3, 0.2, None, None),
+                direction="below",
+                sensor_type="pressure",
+            )
+        ],
+    )
     ch = e.process(np.array([0, 0, 0]), np.array([T0, T0 + 1, T0 + 2]), np.array([0.5, 0.15, 0.5]))
     # the trough inside the batch counts; the batch ends back to normal → no flap inside one batch
     assert states(ch) == [("firing", 2)]
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    ({"thresholds": (None, None, None, None)}, "至少需要一级阈值"),
-    ({"thresholds": (5, 3, None, None)}, "递增"),
-    ({"metric": "sum"}, "时间窗"),
-    ({"metric": "avg"}, "未知指标"),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"thresholds": (None, None, None, None)}, "至少需要一级阈值"),
+        ({"thresholds": (5, 3, None, None)}, "递增"),
+        ({"metric": "sum"}, "时间窗"),
+        ({"metric": "avg"}, "未知指标"),
+    ],
+)
 def test_bad_rules_are_named_in_chinese(kwargs, words):
     rule = Rule(1, "坏规则", sensor_type="gas", **{"thresholds": (1, 2, 3, 4), **kwargs})
     with pytest.raises(RuleError, match=words) as err:

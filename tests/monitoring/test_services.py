@@ -59,7 +59,9 @@ def test_rain_raises_alarm_regional_level_and_events(world, t0, captured):
     assert lv.level == "orange" and lv.alarm_ids == [alarm.pk]
     assert [e["state"] for e in captured["alarm"]] == ["firing"]
     assert [(e["region_code"], e["level"], e["previous"]) for e in captured["region"]][-2:] == [
-        ("440106", "orange", "blue"), ("440106001", "orange", "blue")]
+        ("440106", "orange", "blue"),
+        ("440106001", "orange", "blue"),
+    ]
     # Rain leaves the window: resolved, the region clears.
     ing.ingest([rain("RG-001", t0 + 150 * MIN, 0)], source="test")
     alarm.refresh_from_db()
@@ -86,13 +88,18 @@ def test_duplicates_are_stored_once_and_not_counted_twice(world, t0):
 def test_bad_readings_go_to_dead_letters_with_reasons(world, t0):
     ing = services.Ingestor()
     now = services.now_ms()
-    s = ing.ingest([
-        ("NOPE", t0, 1.0, None),
-        ("RG-001", t0, 1.0, "cm"),
-        ("RG-001", now + 3600 * 1000, 1.0, None),
-        ("RG-001", now - 30 * 86400 * 1000, 1.0, None),
-        ("RG-001", t0, 2.0, None),
-    ], [("JSON 无法解析:x", "{bad")], source="mqtt", topic="yingji/v1/batch")
+    s = ing.ingest(
+        [
+            ("NOPE", t0, 1.0, None),
+            ("RG-001", t0, 1.0, "cm"),
+            ("RG-001", now + 3600 * 1000, 1.0, None),
+            ("RG-001", now - 30 * 86400 * 1000, 1.0, None),
+            ("RG-001", t0, 2.0, None),
+        ],
+        [("JSON 无法解析:x", "{bad")],
+        source="mqtt",
+        topic="yingji/v1/batch",
+    )
     assert (s.stored, s.rejected) == (1, 5)
     reasons = sorted(DeadLetter.objects.values_list("reason", flat=True))
     assert any("未知传感器「NOPE」" in r for r in reasons)
@@ -164,8 +171,11 @@ def test_notified_alarm_that_resolves_is_told_once_to_those_told_it_fired(world,
     services.run_pipeline(alarm.resolved_at + dt.timedelta(seconds=40))
     told = [m for m in mail.outbox if "已恢复" in m.subject]
     assert {a for m in told for a in m.to} == {  # mailboxes and members of both
-        "sanfang@example.org", "sanfang_staff@example.org", "zhihui@example.org",
-        "other@example.org"}
+        "sanfang@example.org",
+        "sanfang_staff@example.org",
+        "zhihui@example.org",
+        "other@example.org",
+    }
     assert "天河区暴雨 1 条" in told[0].subject
     assert "五山雨量站" in told[0].body and "最高黄色" in told[0].body
     mail.outbox.clear()
@@ -179,9 +189,13 @@ def test_silence_window_suppresses_notifications(world, t0):
     ing = services.Ingestor()
     ing.ingest([rain("RG-001", t0, 35)], source="t")
     fired = Alarm.objects.get().fired_at
-    Silence.objects.create(region_code="440106", starts_at=fired - dt.timedelta(hours=1),
-                           ends_at=fired + dt.timedelta(hours=5), reason="设备检修",
-                           maintenance=True)
+    Silence.objects.create(
+        region_code="440106",
+        starts_at=fired - dt.timedelta(hours=1),
+        ends_at=fired + dt.timedelta(hours=5),
+        reason="设备检修",
+        maintenance=True,
+    )
     mail.outbox.clear()
     assert services.run_pipeline(fired + dt.timedelta(minutes=45)) == 0
     assert mail.outbox == []
@@ -230,8 +244,7 @@ def test_resolved_notice_waits_for_the_earliest_resolution_only():
 def test_no_data_rule_marks_sensor_offline_and_back(world, t0):
     from yingji.monitoring.models import AlarmRule
 
-    AlarmRule.objects.create(name="离线", sensor_type="waterlogging", metric="no_data",
-                             blue=600)
+    AlarmRule.objects.create(name="离线", sensor_type="waterlogging", metric="no_data", blue=600)
     ing = services.Ingestor()
     ing.ingest([("WL-001", t0, 1.0, "cm")], source="t")
     ing.tick(timezone.now() + dt.timedelta(minutes=20))  # silence counts from arrival
@@ -282,8 +295,16 @@ def test_a_sensor_registered_while_ingest_runs_is_picked_up(world, monkeypatch):
     t = services.now_ms() - 10 * MIN
     first = ing.ingest([("RG-NEW", t, 30.0, "mm")], source="t")
     assert first.rejected == 1 and "未知传感器「RG-NEW」" in first.reasons[0]
-    Sensor.objects.create(code="RG-NEW", name="新雨量站", type="rain", unit="mm",
-                          lon=113.31, lat=23.11, street=world["street"], district=world["tianhe"])
+    Sensor.objects.create(
+        code="RG-NEW",
+        name="新雨量站",
+        type="rain",
+        unit="mm",
+        lon=113.31,
+        lat=23.11,
+        street=world["street"],
+        district=world["tianhe"],
+    )
     again = ing.ingest([("RG-NEW", t, 30.0, "mm")], source="t")
     assert again.stored == 1  # 30 mm in the hour: the 1-hour rule fires for it
     assert Alarm.objects.filter(sensor__code="RG-NEW", level="yellow").exists()
@@ -305,8 +326,9 @@ def test_rollups_and_retention(world, t0):
     t0 = t0 - t0 % 3_600_000 + 60_000
     services.Ingestor().ingest([rain("RG-001", t0 + i * 20_000, 1) for i in range(6)], source="t")
     services.rollup(t0, t0 + 3 * MIN)
-    minutes = list(Rollup.objects.filter(period="minute").order_by("start_ms")
-                   .values_list("count", "total"))
+    minutes = list(
+        Rollup.objects.filter(period="minute").order_by("start_ms").values_list("count", "total")
+    )
     assert sum(c for c, _ in minutes) == 6 and sum(t for _, t in minutes) == pytest.approx(6)
     assert Rollup.objects.get(period="hour").count == 6
     later = services._dt(t0) + dt.timedelta(days=31)
@@ -319,6 +341,9 @@ def test_batch_uses_one_bulk_write(world, t0):
     ing = services.Ingestor()
     with CaptureQueriesContext(connection) as ctx:
         ing.ingest([rain("RG-002", t0 + i * 1000, 0.0) for i in range(500)], source="t")
-    inserts = [q for q in ctx.captured_queries if "monitoring_reading" in q["sql"]
-               and q["sql"].startswith("INSERT")]
+    inserts = [
+        q
+        for q in ctx.captured_queries
+        if "monitoring_reading" in q["sql"] and q["sql"].startswith("INSERT")
+    ]
     assert len(inserts) == 1

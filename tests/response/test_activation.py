@@ -18,13 +18,17 @@ def minutes(at, n):
 
 
 def test_shipped_plan_has_the_five_stops_at_level_two(red_plan):
-    titles = set(red_plan.card_templates.filter(response_level="II").values_list("title", flat=True))
+    titles = set(
+        red_plan.card_templates.filter(response_level="II").values_list("title", flat=True)
+    )
     assert {"停工", "停产", "停业", "停运", "停课"} <= titles
     assert red_plan.status == EmergencyPlan.Status.ACTIVE
     assert red_plan.groups.filter(name="市三防指挥部").exists()
 
 
-def test_activation_sends_cards_of_the_level_and_below_through_the_outbox(incident, red_plan, people, at):
+def test_activation_sends_cards_of_the_level_and_below_through_the_outbox(
+    incident, red_plan, people, at
+):
     act = services.activate(red_plan, incident, "II", user=people["duty"], at=at)
     levels_sent = set(act.cards.values_list("level", flat=True))
     assert levels_sent == {"IV", "III", "II"}  # a higher response includes the lower measures
@@ -61,7 +65,9 @@ def test_department_acknowledges_and_completes_its_card(incident, red_plan, peop
     assert card.state == cards.COMPLETED
     with pytest.raises(cards.TransitionError):
         services.acknowledge(card, user=people["jiaoyu"])
-    texts = list(incident.timeline.filter(kind__in=["card_ack", "card_done"]).values_list("text", flat=True))
+    texts = list(
+        incident.timeline.filter(kind__in=["card_ack", "card_done"]).values_list("text", flat=True)
+    )
     assert "用时 4 分钟,时限 10 分钟" in texts[0] and "全市中小学停课" in texts[1]
 
 
@@ -81,7 +87,9 @@ def test_overdue_cards_escalate_once_per_step(incident, red_plan, people, at):
     services.escalate_overdue(minutes(at, 21))
     card.refresh_from_db()
     assert card.escalation_level == 2
-    assert Notification.objects.filter(recipient=people["leader"], subject__contains="停课").exists()
+    assert Notification.objects.filter(
+        recipient=people["leader"], subject__contains="停课"
+    ).exists()
     assert incident.timeline.filter(kind="card_overdue", data__card=card.pk).count() == 2
 
 
@@ -123,7 +131,8 @@ def test_activation_is_audited(incident, red_plan, people, at):
 
 
 def test_cards_are_delivered_by_one_job_once_the_activation_commits(
-        incident, red_plan, people, at, django_capture_on_commit_callbacks, mailoutbox):
+    incident, red_plan, people, at, django_capture_on_commit_callbacks, mailoutbox
+):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         services.activate(red_plan, incident, "II", user=people["duty"], at=at)
     assert len(callbacks) == 1  # one delivery job for the whole batch

@@ -16,9 +16,19 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_report_covers_the_event_the_cards_and_the_stand_down(tianhe, people, red_plan, client):
-    event_changed.send(sender=None, event_id=77, hazard="rainstorm", level="red", previous=None,
-                       max_level="red", district_code="440106", area_codes=["440106001"],
-                       alarm_ids=[1], state="open", at=timezone.now())
+    event_changed.send(
+        sender=None,
+        event_id=77,
+        hazard="rainstorm",
+        level="red",
+        previous=None,
+        max_level="red",
+        district_code="440106",
+        area_codes=["440106001"],
+        alarm_ids=[1],
+        state="open",
+        at=timezone.now(),
+    )
     item = DeskItem.objects.get(source="event")
     incident = services.accept_desk_item(item, user=people["duty"], incident_type="暴雨")
     at = timezone.now()
@@ -45,8 +55,16 @@ def test_the_report_covers_the_event_the_cards_and_the_stand_down(tianhe, people
 
 
 def test_a_drills_report_is_marked(tianhe, people, red_plan):
-    incident = services.register_incident(services.IncidentInput(
-        title="演练:天河区暴雨", incident_type="暴雨", occurred_at=timezone.now(),
-        lon=113.36, lat=23.125, is_exercise=True), user=people["duty"])
+    incident = services.register_incident(
+        services.IncidentInput(
+            title="演练:天河区暴雨",
+            incident_type="暴雨",
+            occurred_at=timezone.now(),
+            lon=113.36,
+            lat=23.125,
+            is_exercise=True,
+        ),
+        user=people["duty"],
+    )
     data = afteraction.report(incident)
     assert data["mark"] == "【演练】" and not data["stood_down"]

@@ -2,7 +2,6 @@
 registers the incident, activates the proposed plan with one click, sees the
 cards and the timeline, and finds the incident on the one map."""
 
-
 import pytest
 from django.utils import timezone
 
@@ -18,9 +17,19 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_alert_to_activated_plan_on_the_desk_and_the_map(live_server, logged_in_page, tianhe):
     plans.load_red_rainstorm()
     make_user("duty", role="duty_officer")
-    alert_published.send(sender=None, alert_id=1, identifier="GZ-RED-1", status="Actual", msg_type="Alert",
-                         event="暴雨红色预警信号", level="red", severity="Extreme", area_codes=["440106001"],
-                         exercise=False, at=timezone.now())
+    alert_published.send(
+        sender=None,
+        alert_id=1,
+        identifier="GZ-RED-1",
+        status="Actual",
+        msg_type="Alert",
+        event="暴雨红色预警信号",
+        level="red",
+        severity="Extreme",
+        area_codes=["440106001"],
+        exercise=False,
+        at=timezone.now(),
+    )
     page = logged_in_page("duty")
 
     page.goto(f"{live_server.url}/response/")

@@ -23,12 +23,24 @@ def test_demo_loads_once_and_again_changes_nothing():
     create_demo_users()
     first = demo.load_demo()
     assert "已导入" in first and "历史事件已生成" in first
-    counts = (EmergencyPlan.objects.count(), RescueTeam.objects.count(), Shelter.objects.count(),
-              Incident.objects.count(), ActionCard.objects.count(), DutyShift.objects.count())
+    counts = (
+        EmergencyPlan.objects.count(),
+        RescueTeam.objects.count(),
+        Shelter.objects.count(),
+        Incident.objects.count(),
+        ActionCard.objects.count(),
+        DutyShift.objects.count(),
+    )
     second = demo.load_demo()
     assert "已存在" in second
-    assert counts == (EmergencyPlan.objects.count(), RescueTeam.objects.count(), Shelter.objects.count(),
-                      Incident.objects.count(), ActionCard.objects.count(), DutyShift.objects.count())
+    assert counts == (
+        EmergencyPlan.objects.count(),
+        RescueTeam.objects.count(),
+        Shelter.objects.count(),
+        Incident.objects.count(),
+        ActionCard.objects.count(),
+        DutyShift.objects.count(),
+    )
     centrals = set(Shelter.objects.filter(grade="中心").values_list("name", flat=True))
     assert any("中山大学" in n for n in centrals) and any("奥林匹克" in n for n in centrals)
     assert len(centrals) == 4
@@ -43,7 +55,9 @@ def test_demo_loads_once_and_again_changes_nothing():
     assert not Shelter.objects.filter(is_open=True).exists()
     from yingji.core.models import Notification
 
-    assert not Notification.objects.filter(dedupe_key__startswith="response:", status="queued").exists()
+    assert not Notification.objects.filter(
+        dedupe_key__startswith="response:", status="queued"
+    ).exists()
 
     from yingji.response import drills
 
@@ -51,7 +65,9 @@ def test_demo_loads_once_and_again_changes_nothing():
     assert drill.blind and drill.status == Drill.Status.FINISHED
     rep = drills.report(drill)
     score = rep["score"]
-    assert score.total > 20 and 0 < score.completed_on_time < score.total and score.not_completed > 0
+    assert (
+        score.total > 20 and 0 < score.completed_on_time < score.total and score.not_completed > 0
+    )
     assert rep["decision_minutes"] == 9.0
     assert all(i.is_exercise for i in rep["incidents"])
 

@@ -15,17 +15,32 @@ pytestmark = pytest.mark.django_db
 
 def publish_red_rainstorm(exercise=False):
     alert_published.send(
-        sender=None, alert_id=7, identifier="GZ-2024-0610-001", status="Exercise" if exercise else "Actual",
-        msg_type="Alert", event="暴雨红色预警信号", level="red", severity="Extreme",
-        area_codes=["440106"], exercise=exercise, at=timezone.now())
+        sender=None,
+        alert_id=7,
+        identifier="GZ-2024-0610-001",
+        status="Exercise" if exercise else "Actual",
+        msg_type="Alert",
+        event="暴雨红色预警信号",
+        level="red",
+        severity="Extreme",
+        area_codes=["440106"],
+        exercise=exercise,
+        at=timezone.now(),
+    )
 
 
 def test_published_alert_proposes_the_rainstorm_plan_at_level_two(red_plan):
     publish_red_rainstorm()
     item = DeskItem.objects.get()
     assert item.source == "alert" and item.hazard == "暴雨"
-    assert item.proposals == [{"plan_id": red_plan.pk, "plan": red_plan.title, "level": "II",
-                               "why": "预警信息暴雨达到红色"}]
+    assert item.proposals == [
+        {
+            "plan_id": red_plan.pk,
+            "plan": red_plan.title,
+            "level": "II",
+            "why": "预警信息暴雨达到红色",
+        }
+    ]
     publish_red_rainstorm()  # the same alert again: nothing new
     assert DeskItem.objects.count() == 1
 
@@ -37,16 +52,36 @@ def test_exercise_alerts_are_marked(red_plan):
 
 
 def test_cancel_messages_and_resolved_alarms_do_not_propose():
-    alert_published.send(sender=None, alert_id=8, identifier="x", status="Actual", msg_type="Cancel",
-                         event="暴雨", level="red", severity="Extreme", area_codes=[], exercise=False,
-                         at=timezone.now())
+    alert_published.send(
+        sender=None,
+        alert_id=8,
+        identifier="x",
+        status="Actual",
+        msg_type="Cancel",
+        event="暴雨",
+        level="red",
+        severity="Extreme",
+        area_codes=[],
+        exercise=False,
+        at=timezone.now(),
+    )
     assert not DeskItem.objects.exists()
 
 
 def _event(level, areas=("440106001",), state="open", max_level=None):
-    event_changed.send(sender=None, event_id=41, hazard="rainstorm", level=level, previous=None,
-                       max_level=max_level or level, district_code="440106", area_codes=list(areas),
-                       alarm_ids=[1, 2], state=state, at=timezone.now())
+    event_changed.send(
+        sender=None,
+        event_id=41,
+        hazard="rainstorm",
+        level=level,
+        previous=None,
+        max_level=max_level or level,
+        district_code="440106",
+        area_codes=list(areas),
+        alarm_ids=[1, 2],
+        state=state,
+        at=timezone.now(),
+    )
 
 
 def test_a_monitoring_event_is_one_desk_item_updated_in_place(red_plan):
@@ -58,9 +93,19 @@ def test_a_monitoring_event_is_one_desk_item_updated_in_place(red_plan):
     assert item.level == "red" and item.proposals[0]["level"] == "II"
     assert item.region_codes == ["440106001", "440106002"]
     alert_published.send(
-        sender=None, alert_id=9, identifier="GZ-1", status="Actual", msg_type="Alert",
-        event="暴雨红色预警", level="red", severity="Extreme", area_codes=["440106001"],
-        exercise=False, at=timezone.now(), monitoring_event=41)
+        sender=None,
+        alert_id=9,
+        identifier="GZ-1",
+        status="Actual",
+        msg_type="Alert",
+        event="暴雨红色预警",
+        level="red",
+        severity="Extreme",
+        area_codes=["440106001"],
+        exercise=False,
+        at=timezone.now(),
+        monitoring_event=41,
+    )
     item = DeskItem.objects.get()  # the event's warning is out: still one item
     assert "已发布暴雨红色预警" in item.title and item.level == "red"
     _event(None, state="closed", max_level="red")
@@ -96,7 +141,9 @@ def test_roster_puts_joint_duty_on_holidays(people):
     from yingji.core.models import Department
 
     depts = list(Department.objects.filter(name__in=["三防处", "指挥处"]))
-    shifts = services.build_roster(dt.date(2024, 9, 30), 3, [people["duty"]], [people["leader"]], depts)
+    shifts = services.build_roster(
+        dt.date(2024, 9, 30), 3, [people["duty"]], [people["leader"]], depts
+    )
     by_day = {timezone.localtime(s.starts_at).date(): s for s in shifts}
     assert by_day[dt.date(2024, 9, 30)].period == ""
     national_day = by_day[dt.date(2024, 10, 1)]
@@ -110,11 +157,23 @@ def test_roster_puts_joint_duty_on_holidays(people):
 def test_a_hazard_that_is_no_incident_type_needs_a_type_chosen(tianhe, people, red_plan, client):
     from django.core.exceptions import ValidationError
 
-    item = services.record_desk_item(source="alarm", source_ref="99", hazard="structure", level="red",
-                                     region_codes=["440106"], title="边坡位移报警")
+    item = services.record_desk_item(
+        source="alarm",
+        source_ref="99",
+        hazard="structure",
+        level="red",
+        region_codes=["440106"],
+        title="边坡位移报警",
+    )
     assert item.hazard == "建筑施工事故"  # monitoring's hazard group, in the plans' words
-    other = services.record_desk_item(source="alarm", source_ref="100", hazard="边坡位移", level="red",
-                                      region_codes=["440106"], title="边坡位移报警")
+    other = services.record_desk_item(
+        source="alarm",
+        source_ref="100",
+        hazard="边坡位移",
+        level="red",
+        region_codes=["440106"],
+        title="边坡位移报警",
+    )
     with pytest.raises(ValidationError, match="请选择事件类型"):
         services.accept_desk_item(other, user=people["duty"])
     client.force_login(people["duty"])

@@ -11,7 +11,9 @@ from yingji.response.dispatch import ResourceIndex, ShelterSlot, allocate_shelte
 
 def test_haversine_known_distance():
     # 0.1° of latitude is about 11.1 km
-    assert haversine_km(113.3, 23.1, np.array([113.3]), np.array([23.2]))[0] == pytest.approx(11.12, abs=0.02)
+    assert haversine_km(113.3, 23.1, np.array([113.3]), np.array([23.2]))[0] == pytest.approx(
+        11.12, abs=0.02
+    )
 
 
 def index():
@@ -70,31 +72,44 @@ def test_shelters_fill_nearest_first_by_free_capacity():
     ]
     result = allocate_shelters(113.30, 23.10, 400, shelters)
     assert [(p.shelter_id, p.people, p.opens) for p in result.placements] == [
-        (1, 100, False), (2, 50, False), (3, 250, True)]
+        (1, 100, False),
+        (2, 50, False),
+        (3, 250, True),
+    ]
     assert result.unplaced == 0
 
 
 def test_shelters_report_who_cannot_be_placed():
-    result = allocate_shelters(113.30, 23.10, 400, [ShelterSlot(1, 113.30, 23.10, free=100),
-                                                    ShelterSlot(2, 113.31, 23.10, free=0)],
-                               allow_closed=False)
+    result = allocate_shelters(
+        113.30,
+        23.10,
+        400,
+        [ShelterSlot(1, 113.30, 23.10, free=100), ShelterSlot(2, 113.31, 23.10, free=0)],
+        allow_closed=False,
+    )
     assert result.unplaced == 300 and len(result.placements) == 1
 
 
-slots = st.lists(st.tuples(st.floats(113.0, 114.0), st.floats(22.6, 23.9), st.integers(0, 500), st.booleans()),
-                 max_size=12)
+slots = st.lists(
+    st.tuples(st.floats(113.0, 114.0), st.floats(22.6, 23.9), st.integers(0, 500), st.booleans()),
+    max_size=12,
+)
 
 
 @given(slots, st.integers(0, 3000), st.booleans())
 def test_allocation_never_overfills_and_accounts_for_everyone(raw, evacuees, allow_closed):
-    shelters = [ShelterSlot(i, lon, lat, free, is_open) for i, (lon, lat, free, is_open) in enumerate(raw)]
+    shelters = [
+        ShelterSlot(i, lon, lat, free, is_open) for i, (lon, lat, free, is_open) in enumerate(raw)
+    ]
     result = allocate_shelters(113.3, 23.1, evacuees, shelters, allow_closed=allow_closed)
     by_id = {s.id: s for s in shelters}
     assert sum(p.people for p in result.placements) + result.unplaced == evacuees
     for p in result.placements:
         assert 0 < p.people <= by_id[p.shelter_id].free
         assert allow_closed or by_id[p.shelter_id].is_open
-    assert [p.distance_km for p in result.placements] == sorted(p.distance_km for p in result.placements)
+    assert [p.distance_km for p in result.placements] == sorted(
+        p.distance_km for p in result.placements
+    )
     usable = sum(s.free for s in shelters if s.is_open or allow_closed)
     assert result.unplaced == max(evacuees - usable, 0)
 

@@ -11,17 +11,20 @@ def test_no_casualties_is_a_general_incident():
     assert compute_level("事故灾难", Consequences()).level == "IV"
 
 
-@pytest.mark.parametrize(("facts", "level"), [
-    (Consequences(deaths=2), "IV"),
-    (Consequences(deaths=3), "III"),
-    (Consequences(deaths=9, injured=49), "III"),
-    (Consequences(deaths=10), "II"),
-    (Consequences(injured=50), "II"),
-    (Consequences(economic_loss=5000), "II"),
-    (Consequences(deaths=30), "I"),
-    (Consequences(injured=100), "I"),
-    (Consequences(economic_loss=10000), "I"),
-])
+@pytest.mark.parametrize(
+    ("facts", "level"),
+    [
+        (Consequences(deaths=2), "IV"),
+        (Consequences(deaths=3), "III"),
+        (Consequences(deaths=9, injured=49), "III"),
+        (Consequences(deaths=10), "II"),
+        (Consequences(injured=50), "II"),
+        (Consequences(economic_loss=5000), "II"),
+        (Consequences(deaths=30), "I"),
+        (Consequences(injured=100), "I"),
+        (Consequences(economic_loss=10000), "I"),
+    ],
+)
 def test_thresholds_of_the_regulation(facts, level):
     assert compute_level("事故灾难", facts).level == level
 

@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 
 def test_structure_round_trips(red_plan):
     data = plans.structure_of(red_plan)
-    assert {"停工", "停产", "停业", "停运", "停课"} <= {c["title"] for c in data["cards"] if c["level"] == "II"}
+    assert {"停工", "停产", "停业", "停运", "停课"} <= {
+        c["title"] for c in data["cards"] if c["level"] == "II"
+    }
     data["title"] = "复制的预案"
     copy = plans.save_structure(data)
     assert plans.structure_of(copy)["cards"] == plans.structure_of(red_plan)["cards"]
@@ -22,9 +24,20 @@ def test_structure_round_trips(red_plan):
 
 def test_structure_problems_are_all_reported(red_plan):
     with pytest.raises(ValidationError) as err:
-        plans.save_structure({"title": "", "triggers": [{"source": "alert", "hazard": "暴雨", "min_level": "purple",
-                                                          "response_level": "II"}],
-                              "cards": [{"level": "V", "department": "不存在局", "title": "x"}]})
+        plans.save_structure(
+            {
+                "title": "",
+                "triggers": [
+                    {
+                        "source": "alert",
+                        "hazard": "暴雨",
+                        "min_level": "purple",
+                        "response_level": "II",
+                    }
+                ],
+                "cards": [{"level": "V", "department": "不存在局", "title": "x"}],
+            }
+        )
     messages = err.value.messages
     assert "缺少预案名称" in messages
     assert any("启动条件第 1 条" in m for m in messages)
@@ -35,7 +48,9 @@ def test_structure_problems_are_all_reported(red_plan):
 def test_a_new_version_replaces_the_old_one_when_published(red_plan):
     draft = plans.new_version(red_plan, "2024.1")
     assert draft.status == EmergencyPlan.Status.DRAFT and draft.previous_version == red_plan
-    assert services.proposals("alert", "暴雨", "red")[0]["plan_id"] == red_plan.pk  # drafts never propose
+    assert (
+        services.proposals("alert", "暴雨", "red")[0]["plan_id"] == red_plan.pk
+    )  # drafts never propose
     plans.publish(draft)
     red_plan.refresh_from_db()
     assert red_plan.status == EmergencyPlan.Status.RETIRED
@@ -58,8 +73,13 @@ def test_review_reminders_go_to_the_owner_once(red_plan):
 
 
 def test_handover_is_kept_on_the_current_shift(people):
-    shift = services.build_roster(dt.date.today() - dt.timedelta(days=1), 3, [people["duty"]], [],
-                                  list(Department.objects.filter(name="指挥处")))
+    shift = services.build_roster(
+        dt.date.today() - dt.timedelta(days=1),
+        3,
+        [people["duty"]],
+        [],
+        list(Department.objects.filter(name="指挥处")),
+    )
     current = services.current_shift()
     assert current in shift
     services.handover(current, "白云区积水点持续关注", user=people["duty"])

@@ -28,9 +28,15 @@ def test_a_lower_colour_or_none_lowers_an_update():
 
 
 def test_proposals_keep_what_other_grounds_still_justify():
-    running = [standdown.Running(1, 9, 100, "暴雨预案", "II"), standdown.Running(2, 9, 200, "内涝预案", "III"),
-               standdown.Running(3, 9, 300, "地灾预案", "IV")]
-    got = {a.activation_id: a.to_level for a in standdown.actions(running, {200: ["IV"], 300: ["IV", "III"]})}
+    running = [
+        standdown.Running(1, 9, 100, "暴雨预案", "II"),
+        standdown.Running(2, 9, 200, "内涝预案", "III"),
+        standdown.Running(3, 9, 300, "地灾预案", "IV"),
+    ]
+    got = {
+        a.activation_id: a.to_level
+        for a in standdown.actions(running, {200: ["IV"], 300: ["IV", "III"]})
+    }
     assert got == {1: None, 2: "IV"}  # 3 is still called for at IV or above: left alone
 
 
@@ -43,10 +49,20 @@ def test_cap_references_give_the_identifiers():
 
 
 def send(identifier, msg_type="Alert", level="red", alert_id=0, exercise=False, **extra):
-    alert_published.send(sender=None, alert_id=alert_id, identifier=identifier,
-                         status="Exercise" if exercise else "Actual", msg_type=msg_type,
-                         event="暴雨红色预警信号", level=level, severity="Extreme", area_codes=["440106"],
-                         exercise=exercise, at=timezone.now(), **extra)
+    alert_published.send(
+        sender=None,
+        alert_id=alert_id,
+        identifier=identifier,
+        status="Exercise" if exercise else "Actual",
+        msg_type=msg_type,
+        event="暴雨红色预警信号",
+        level=level,
+        severity="Extreme",
+        area_codes=["440106"],
+        exercise=exercise,
+        at=timezone.now(),
+        **extra,
+    )
 
 
 def respond(people, red_plan, identifier, at, exercise=False):
@@ -57,17 +73,27 @@ def respond(people, red_plan, identifier, at, exercise=False):
 
 
 def test_published_cancel_proposes_stand_down_and_one_confirmation_does_it(
-        tianhe, people, red_plan, at, django_capture_on_commit_callbacks):
+    tianhe, people, red_plan, at, django_capture_on_commit_callbacks
+):
     regions.invalidate_index()
     alerts.ensure_groups()
-    spec = alerts.DraftSpec(hazard="rainstorm", colour="red", description="天河区3小时雨量超100毫米。",
-                            areas=[alerts.AreaSpec(region_code="440106")], channels=[])
+    spec = alerts.DraftSpec(
+        hazard="rainstorm",
+        colour="red",
+        description="天河区3小时雨量超100毫米。",
+        areas=[alerts.AreaSpec(region_code="440106")],
+        channels=[],
+    )
     with django_capture_on_commit_callbacks(execute=True):
-        alert = alerts.approve(alerts.submit(alerts.create_draft(people["duty"], spec), people["duty"]),
-                               people["leader"])
+        alert = alerts.approve(
+            alerts.submit(alerts.create_draft(people["duty"], spec), people["duty"]),
+            people["leader"],
+        )
     act = respond(people, red_plan, alert.identifier, at)
     done = act.cards.get(title="停课")
-    services.complete(done, result="已停课", user=people["jiaoyu"], at=at + dt.timedelta(minutes=20))
+    services.complete(
+        done, result="已停课", user=people["jiaoyu"], at=at + dt.timedelta(minutes=20)
+    )
     with django_capture_on_commit_callbacks(execute=True):
         cancel = alerts.approve(alerts.cancel(alert, people["duty"]), people["leader"])
     item = DeskItem.objects.get(kind=DeskItem.Kind.STAND_DOWN)
@@ -81,17 +107,36 @@ def test_published_cancel_proposes_stand_down_and_one_confirmation_does_it(
     item.refresh_from_db()
     assert act.status == Activation.Status.STOOD_DOWN and item.status == DeskItem.Status.CONFIRMED
     assert set(act.cards.exclude(pk=done.pk).values_list("state", flat=True)) == {cards.CANCELLED}
-    note = Notification.objects.get(recipient=people["jiaotong"], subject__startswith="【行动卡撤销】")
+    note = Notification.objects.get(
+        recipient=people["jiaotong"], subject__startswith="【行动卡撤销】"
+    )
     assert "响应终止" in note.body
-    assert not Notification.objects.filter(recipient=people["jiaoyu"], subject__startswith="【行动卡撤销】")
+    assert not Notification.objects.filter(
+        recipient=people["jiaoyu"], subject__startswith="【行动卡撤销】"
+    )
 
 
 def test_an_update_lowering_the_colour_proposes_the_lower_level(tianhe, people, red_plan, at):
-    first = Alert.objects.create(identifier="A0", sender="gz", hazard="rainstorm", colour="red",
-                                 event="暴雨红色预警信号", headline="红", description="-")
-    update = Alert.objects.create(identifier="A1", sender="gz", hazard="rainstorm", colour="orange",
-                                  event="暴雨橙色预警信号", headline="橙", description="-",
-                                  msg_type="Update", references=first)
+    first = Alert.objects.create(
+        identifier="A0",
+        sender="gz",
+        hazard="rainstorm",
+        colour="red",
+        event="暴雨红色预警信号",
+        headline="红",
+        description="-",
+    )
+    update = Alert.objects.create(
+        identifier="A1",
+        sender="gz",
+        hazard="rainstorm",
+        colour="orange",
+        event="暴雨橙色预警信号",
+        headline="橙",
+        description="-",
+        msg_type="Update",
+        references=first,
+    )
     send("A0", alert_id=first.pk)
     act = respond(people, red_plan, "A0", at)
     send("A1", msg_type="Update", level="orange", alert_id=update.pk)
@@ -110,8 +155,15 @@ def test_exercise_messages_only_touch_exercise_activations(tianhe, people, red_p
     send("DRILL", exercise=True)
     real = respond(people, red_plan, "REAL", at)
     drill = respond(people, red_plan, "DRILL", at)
-    send("DRILL-C", msg_type="Cancel", exercise=True, references=["gz,DRILL,2024-06-10T14:00:00+08:00"])
-    send("FAKE-C", msg_type="Cancel", references=["gz,DRILL,2024-06-10T14:00:00+08:00"])  # real cancel, drill ref
+    send(
+        "DRILL-C",
+        msg_type="Cancel",
+        exercise=True,
+        references=["gz,DRILL,2024-06-10T14:00:00+08:00"],
+    )
+    send(
+        "FAKE-C", msg_type="Cancel", references=["gz,DRILL,2024-06-10T14:00:00+08:00"]
+    )  # real cancel, drill ref
     item = DeskItem.objects.get(kind=DeskItem.Kind.STAND_DOWN)
     assert item.is_exercise and item.title.startswith("【演练】")
     assert [a["activation_id"] for a in item.actions] == [drill.pk]
@@ -139,14 +191,24 @@ def test_the_same_cancel_twice_proposes_and_acts_once(tianhe, people, red_plan, 
 def test_an_incident_grave_in_its_own_right_is_only_lowered(tianhe, people, red_plan, at):
     send("C0")
     act = respond(people, red_plan, "C0", at)
-    services.add_report(act.incident, text="3人死亡", deaths=3, missing=0, injured=0, economic_loss=0,
-                        evacuated=0, user=people["duty"])  # 较大 (III) on its own
+    services.add_report(
+        act.incident,
+        text="3人死亡",
+        deaths=3,
+        missing=0,
+        injured=0,
+        economic_loss=0,
+        evacuated=0,
+        user=people["duty"],
+    )  # 较大 (III) on its own
     send("C1", msg_type="Cancel", references=["gz,C0,2024-06-10T14:00:00+08:00"])
     item = DeskItem.objects.get(kind=DeskItem.Kind.STAND_DOWN)
     assert item.actions[0]["to"] == "III"
 
 
-def test_the_desk_shows_the_proposal_and_confirms_it_in_one_click(tianhe, people, red_plan, at, client):
+def test_the_desk_shows_the_proposal_and_confirms_it_in_one_click(
+    tianhe, people, red_plan, at, client
+):
     send("D0")
     act = respond(people, red_plan, "D0", at)
     send("D1", msg_type="Cancel", references=["gz,D0,2024-06-10T14:00:00+08:00"])
@@ -155,6 +217,8 @@ def test_the_desk_shows_the_proposal_and_confirms_it_in_one_click(tianhe, people
     page = client.get("/response/").content.decode()
     assert "建议降级或终止响应" in page and f"/response/desk/{item.pk}/stand-down/" in page
     response = client.post(f"/response/desk/{item.pk}/stand-down/")
-    assert response.status_code == 302 and response.url.endswith(f"/response/incidents/{act.incident_id}/")
+    assert response.status_code == 302 and response.url.endswith(
+        f"/response/incidents/{act.incident_id}/"
+    )
     act.refresh_from_db()
     assert act.status == Activation.Status.STOOD_DOWN

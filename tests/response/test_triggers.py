@@ -39,9 +39,17 @@ def test_several_plans_most_severe_first():
     assert [p.plan_id for p in match(Event("alert", "暴雨", "red"), triggers)] == [4, 1]
 
 
-@pytest.mark.parametrize(("text", "hazard"), [
-    ("rainstorm", "暴雨"), ("暴雨红色预警信号", "暴雨"), ("暴雨内涝", "暴雨"),
-    ("typhoon", "台风"), ("城市内涝", "内涝"), ("高温橙色预警", "高温")])
+@pytest.mark.parametrize(
+    ("text", "hazard"),
+    [
+        ("rainstorm", "暴雨"),
+        ("暴雨红色预警信号", "暴雨"),
+        ("暴雨内涝", "暴雨"),
+        ("typhoon", "台风"),
+        ("城市内涝", "内涝"),
+        ("高温橙色预警", "高温"),
+    ],
+)
 def test_hazard_names_are_normalised(text, hazard):
     assert hazard_of(text) == hazard
 

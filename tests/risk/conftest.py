@@ -14,8 +14,9 @@ TIANHE_POINT = (113.3612, 23.1247)  # 天河区, near 石牌
 
 def make_user(username: str, role: str, department=None, region=None):
     u = User.objects.create_user(username, email=f"{username}@example.org", password="pw-123456")
-    Profile.objects.create(user=u, role=role, department=department, region=region,
-                           full_name=username)
+    Profile.objects.create(
+        user=u, role=role, department=department, region=region, full_name=username
+    )
     return u
 
 
@@ -30,8 +31,9 @@ def _load_guangzhou() -> None:
     if not _SNAPSHOT:
         regions.load_pack("guangzhou")
         load_departments()
-        _SNAPSHOT["regions"] = sorted(Region.objects.values(), key=lambda r: (
-            LEVEL_ORDER[r["level"]], r["code"]))
+        _SNAPSHOT["regions"] = sorted(
+            Region.objects.values(), key=lambda r: (LEVEL_ORDER[r["level"]], r["code"])
+        )
         _SNAPSHOT["departments"] = list(Department.objects.order_by("pk").values())
         _SNAPSHOT["aliases"] = list(DepartmentAlias.objects.values())
         return
@@ -46,8 +48,12 @@ def _load_guangzhou() -> None:
 def gz(db):
     """Regions and departments of Guangzhou."""
     _load_guangzhou()
-    return {"weihua": resolve("危化处"), "jichu": resolve("基础处"),
-            "tianhe_gov": resolve("天河区政府"), "zhujian": resolve("市住房城乡建设局")}
+    return {
+        "weihua": resolve("危化处"),
+        "jichu": resolve("基础处"),
+        "tianhe_gov": resolve("天河区政府"),
+        "zhujian": resolve("市住房城乡建设局"),
+    }
 
 
 @pytest.fixture
@@ -68,6 +74,11 @@ def people(gz):
 def chem(gz):
     """A chemical manufacturer in 天河 (supervised by 危化处)."""
     return services.save_enterprise(
-        credit_code=creditcode.make("91440106", 1), name="广州某化工有限公司",
-        industry_code="C2614", lon=TIANHE_POINT[0], lat=TIANHE_POINT[1],
-        key_categories=["hc_production"], address="天河区石牌")
+        credit_code=creditcode.make("91440106", 1),
+        name="广州某化工有限公司",
+        industry_code="C2614",
+        lon=TIANHE_POINT[0],
+        lat=TIANHE_POINT[1],
+        key_categories=["hc_production"],
+        address="天河区石牌",
+    )

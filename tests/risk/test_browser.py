@@ -13,10 +13,12 @@ from .test_ledger import ENT_HEADERS, xlsx
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_district_staff_rectify_a_hazard_and_upload_a_ledger(live_server, logged_in_page, chem, people,
-                                                            tmp_path):
-    hazard = services.create_hazard(chem, description="消防通道堵塞", source="public_report",
-                                    found_on=dt.date(2026, 3, 2))
+def test_district_staff_rectify_a_hazard_and_upload_a_ledger(
+    live_server, logged_in_page, chem, people, tmp_path
+):
+    hazard = services.create_hazard(
+        chem, description="消防通道堵塞", source="public_report", found_on=dt.date(2026, 3, 2)
+    )
     page = logged_in_page("tianhe")
     page.goto(f"{live_server.url}/risk/hazards/")
     page.click(f"text={hazard.code}")
@@ -36,7 +38,9 @@ def test_district_staff_rectify_a_hazard_and_upload_a_ledger(live_server, logged
     assert Hazard.objects.get(pk=hazard.pk).state == "submitted"
 
     bad = tmp_path / "企业.xlsx"
-    bad.write_bytes(xlsx(ENT_HEADERS, [["123", "某公司", "", None, None, "", "2614", "", "否", ""]]))
+    bad.write_bytes(
+        xlsx(ENT_HEADERS, [["123", "某公司", "", None, None, "", "2614", "", "否", ""]])
+    )
     page.goto(f"{live_server.url}/risk/ledgers/")
     page.set_input_files("input[name=file]", str(bad))
     page.click("button:has-text('校验并导入')")

@@ -37,12 +37,32 @@ def test_a_bad_file_exits_2_naming_file_row_and_column(gz, tmp_path):
 
 def test_report_and_consultation_files(gz, tmp_path):
     docx, html, sheet = tmp_path / "r.docx", tmp_path / "r.html", tmp_path / "c.html"
-    call_command("risk", "report", "--year", "2025", "--quarter", "3", "--docx", str(docx),
-                 "--html", str(html), stdout=io.StringIO())
+    call_command(
+        "risk",
+        "report",
+        "--year",
+        "2025",
+        "--quarter",
+        "3",
+        "--docx",
+        str(docx),
+        "--html",
+        str(html),
+        stdout=io.StringIO(),
+    )
     assert docx.read_bytes()[:2] == b"PK"
     assert "2025年第3季度安全风险分析报告" in html.read_text(encoding="utf-8")
-    call_command("risk", "consultation", "--start", "2025-09-29", "--end", "2025-10-08",
-                 "--html", str(sheet), stdout=io.StringIO())
+    call_command(
+        "risk",
+        "consultation",
+        "--start",
+        "2025-09-29",
+        "--end",
+        "2025-10-08",
+        "--html",
+        str(sheet),
+        stdout=io.StringIO(),
+    )
     text = sheet.read_text(encoding="utf-8")
     assert "国庆" in text and "汛期" in text
     with pytest.raises(CommandError, match="早于"):

@@ -20,12 +20,24 @@ def small_demo(gz, monkeypatch):
 
 def test_the_demo_has_hazards_in_every_state_and_two_years_of_accidents(small_demo):
     assert set(Hazard.objects.values_list("state", flat=True)) == {
-        "reported", "assigned", "rectifying", "submitted", "rejected", "accepted", "closed"}
+        "reported",
+        "assigned",
+        "rectifying",
+        "submitted",
+        "rejected",
+        "accepted",
+        "closed",
+    }
     assert Hazard.objects.filter(level="major", listed=True).exists()
     assert Recheck.objects.filter(done_on__isnull=False).exists()
     assert {a.occurred_at.year for a in Accident.objects.all()} == {2025, 2026}
     assert RiskAssessment.objects.count() > Enterprise.objects.count()
-    assert Enterprise.objects.filter(district__isnull=False, supervising_department__isnull=False).count() == 30
+    assert (
+        Enterprise.objects.filter(
+            district__isnull=False, supervising_department__isnull=False
+        ).count()
+        == 30
+    )
     dd = stats.double_decrease(demo.DEMO_TODAY)
     assert dd["accidents"]["current"] > 0 and dd["accidents"]["previous"] > 0
     assert "已生成企业 30 家" in small_demo

@@ -30,8 +30,9 @@ ACTIONS = [row[0] for row in SPEC]
 
 def ready(state, level):
     """Facts that satisfy every guard, so only the table decides."""
-    return hf.HazardFacts(state=State(state), level=level, plan_complete=True, listed=True,
-                          has_deadline=True)
+    return hf.HazardFacts(
+        state=State(state), level=level, plan_complete=True, listed=True, has_deadline=True
+    )
 
 
 CASES = list(itertools.product(list(State), ACTIONS, ["general", "major"], [D, T, L, "none"]))
@@ -52,7 +53,8 @@ def test_every_state_action_level_and_actor(state, action, level, actor):
 
 def test_the_table_has_exactly_the_specified_moves():
     assert {(t.action, t.source.value, t.target.value) for t in hf.TRANSITIONS} == {
-        (a, s, t) for a, s, t, _, _ in SPEC}
+        (a, s, t) for a, s, t, _, _ in SPEC
+    }
 
 
 def test_closed_is_final():
@@ -60,12 +62,14 @@ def test_closed_is_final():
 
 
 def test_major_hazard_cannot_start_without_plan_or_listing():
-    no_plan = hf.HazardFacts(State.ASSIGNED, "major", plan_complete=False, listed=True,
-                             has_deadline=True)
+    no_plan = hf.HazardFacts(
+        State.ASSIGNED, "major", plan_complete=False, listed=True, has_deadline=True
+    )
     with pytest.raises(hf.TransitionRefused, match="五到位"):
         hf.check("start", no_plan, {D})
-    not_listed = hf.HazardFacts(State.ASSIGNED, "major", plan_complete=True, listed=False,
-                                has_deadline=True)
+    not_listed = hf.HazardFacts(
+        State.ASSIGNED, "major", plan_complete=True, listed=False, has_deadline=True
+    )
     with pytest.raises(hf.TransitionRefused, match="挂牌督办"):
         hf.check("start", not_listed, {D})
     general = hf.HazardFacts(State.ASSIGNED, "general", has_deadline=True)
@@ -80,7 +84,10 @@ def test_submitting_and_rejecting_need_a_comment(action, state):
 
 def test_plan_missing_names_the_five_items():
     assert hf.plan_missing({"measures": "更换阀门", "funds": "20万元"}) == [
-        "整改期限", "责任人", "安全措施和应急预案"]
+        "整改期限",
+        "责任人",
+        "安全措施和应急预案",
+    ]
 
 
 # ---------------------------------------------------------------- through the service
@@ -88,8 +95,13 @@ def test_plan_missing_names_the_five_items():
 
 @pytest.fixture
 def hazard(chem, people):
-    return services.create_hazard(chem, description="储罐区可燃气体报警器失效", source="self_inspection",
-                                  found_on=dt.date(2024, 3, 4), user=people["tianhe"])
+    return services.create_hazard(
+        chem,
+        description="储罐区可燃气体报警器失效",
+        source="self_inspection",
+        found_on=dt.date(2024, 3, 4),
+        user=people["tianhe"],
+    )
 
 
 def test_create_hazard_copies_district_industry_and_department(hazard, chem, gz):
@@ -102,7 +114,9 @@ def test_create_hazard_copies_district_industry_and_department(hazard, chem, gz)
 
 def test_create_hazard_links_its_origin(chem, people):
     origin = people["weihua"]  # any model instance stands for an enforcement finding
-    h = services.create_hazard(chem, description="执法检查发现问题", source="enforcement", origin=origin)
+    h = services.create_hazard(
+        chem, description="执法检查发现问题", source="enforcement", origin=origin
+    )
     assert h.origin == origin and h.get_source_display() == "执法检查"
 
 
@@ -122,7 +136,16 @@ def test_a_general_hazard_runs_the_whole_loop(hazard, people):
     hazard.refresh_from_db()
     assert hazard.state == "closed" and hazard.closed_on == dt.date(2024, 3, 20)
     assert list(hazard.events.values_list("action", flat=True)) == [
-        "report", "assign", "start", "submit", "reject", "restart", "submit", "accept", "close"]
+        "report",
+        "assign",
+        "start",
+        "submit",
+        "reject",
+        "restart",
+        "submit",
+        "accept",
+        "close",
+    ]
     recheck = Recheck.objects.get(hazard=hazard)
     assert recheck.due == dt.date(2024, 4, 18)  # 20 working days later (清明 4-6 April off)
 
@@ -141,15 +164,26 @@ def test_a_move_from_the_wrong_state_is_refused_and_says_the_state(hazard, peopl
 
 
 def test_a_major_hazard_needs_plan_and_listing_and_the_regulator_to_accept(chem, people):
-    h = services.create_hazard(chem, description="重大危险源储罐未设置紧急切断", level="major",
-                               source="unannounced_visit", found_on=dt.date(2024, 5, 6))
+    h = services.create_hazard(
+        chem,
+        description="重大危险源储罐未设置紧急切断",
+        level="major",
+        source="unannounced_visit",
+        found_on=dt.date(2024, 5, 6),
+    )
     district, dept = people["tianhe"], people["weihua"]
     services.transition(h, "assign", district)
     with pytest.raises(ValidationError, match="五到位"):
         services.transition(h, "start", district)
-    services.save_plan(h, district, measures="加装紧急切断阀", funds="30万元",
-                       deadline=dt.date(2024, 7, 31), responsible_person="张三",
-                       contingency_plan="停用储罐,现场专人监护")
+    services.save_plan(
+        h,
+        district,
+        measures="加装紧急切断阀",
+        funds="30万元",
+        deadline=dt.date(2024, 7, 31),
+        responsible_person="张三",
+        contingency_plan="停用储罐,现场专人监护",
+    )
     with pytest.raises(ValidationError, match="挂牌督办"):
         services.transition(h, "start", district)
     with pytest.raises(PermissionDenied):
@@ -171,11 +205,17 @@ def test_a_general_hazard_is_never_listed(hazard, people):
 
 def test_a_failed_recheck_opens_a_new_hazard(hazard, people):
     dept = people["weihua"]
-    for action, comment in [("assign", ""), ("start", ""), ("submit", "已整改"), ("accept", ""),
-                            ("close", "")]:
+    for action, comment in [
+        ("assign", ""),
+        ("start", ""),
+        ("submit", "已整改"),
+        ("accept", ""),
+        ("close", ""),
+    ]:
         services.transition(hazard, action, dept, comment=comment, on=dt.date(2024, 3, 8))
     recheck = hazard.rechecks.get()
-    services.record_recheck(recheck, dept, passed=False, note="报警器再次失效",
-                            on=dt.date(2024, 4, 9))
+    services.record_recheck(
+        recheck, dept, passed=False, note="报警器再次失效", on=dt.date(2024, 4, 9)
+    )
     reopened = Hazard.objects.exclude(pk=hazard.pk).get()
     assert "回头看" in reopened.description and reopened.state == "reported"

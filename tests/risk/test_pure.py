@@ -19,16 +19,19 @@ def test_a_wrong_check_character_is_named():
     assert "校验位错误" in creditcode.problem("91350100M000100Y44")
 
 
-@pytest.mark.parametrize("code,words", [
-    ("9135010", "18位"),
-    ("91350100M000100YI3", "第17位“I”"),
-    ("91ABCDEFM000100Y43", "行政区划代码"),
-])
+@pytest.mark.parametrize(
+    "code,words",
+    [
+        ("9135010", "18位"),
+        ("91350100M000100YI3", "第17位“I”"),
+        ("91ABCDEFM000100Y43", "行政区划代码"),
+    ],
+)
 def test_malformed_credit_codes_say_what_is_wrong(code, words):
     assert words in creditcode.problem(code)
 
 
-@given(st.integers(min_value=0, max_value=31 ** 9 - 1))
+@given(st.integers(min_value=0, max_value=31**9 - 1))
 def test_generated_codes_validate_and_any_single_change_is_caught(serial):
     code = creditcode.make("91440106", serial)
     assert creditcode.problem(code) is None
@@ -36,8 +39,9 @@ def test_generated_codes_validate_and_any_single_change_is_caught(serial):
     assert creditcode.problem(changed) is not None
 
 
-@pytest.mark.parametrize("text,expected", [("C2614", "2614"), ("2614", "2614"), ("26", "26"),
-                                           ("2614.0", "2614")])
+@pytest.mark.parametrize(
+    "text,expected", [("C2614", "2614"), ("2614", "2614"), ("26", "26"), ("2614.0", "2614")]
+)
 def test_industry_codes_are_accepted_with_or_without_section_letter(text, expected):
     assert supervision.normalise_industry(text) == (expected, None)
 
@@ -51,7 +55,7 @@ def test_the_table_sends_chemicals_to_weihua_and_construction_to_housing():
     table = supervision.load_table()
     assert table.department_for("2614") == "危化处"
     assert table.department_for("4710") == "市住房城乡建设局"
-    assert table.department_for("5166") == "危化处"      # longest prefix wins over 51
+    assert table.department_for("5166") == "危化处"  # longest prefix wins over 51
     assert table.department_for("5199") == "市市场监管局"
     assert table.department_for("3311") == "基础处"
 
@@ -71,14 +75,17 @@ def test_categories_parse_from_labels_and_name_unknown_ones():
     assert parse_categories("燃气")[1] == ["燃气"]
 
 
-@pytest.mark.parametrize("lk,e,c,grade", [
-    (10, 6, 7, "red"),        # 420 > 320
-    (6, 6, 7, "orange"),      # 252
-    (3, 6, 7, "yellow"),      # 126
-    (3, 3, 7, "blue"),        # 63
-    (1, 1, 1, "blue"),        # 1
-    (1, 2, 160 / 2 / 1, None),  # not on the scale
-])
+@pytest.mark.parametrize(
+    "lk,e,c,grade",
+    [
+        (10, 6, 7, "red"),  # 420 > 320
+        (6, 6, 7, "orange"),  # 252
+        (3, 6, 7, "yellow"),  # 126
+        (3, 3, 7, "blue"),  # 63
+        (1, 1, 1, "blue"),  # 1
+        (1, 2, 160 / 2 / 1, None),  # not on the scale
+    ],
+)
 def test_lec_bands(lk, e, c, grade):
     if grade is None:
         with pytest.raises(grading.AssessmentError, match="C"):
@@ -88,9 +95,15 @@ def test_lec_bands(lk, e, c, grade):
 
 
 def test_lec_band_edges_follow_domain_md():
-    scales = {"lec": {"L": [1, 320, 160, 70, 20], "E": [1], "C": [1],
-                      "bands": grading.load_scales()["lec"]["bands"]}}
-    assert grading.lec(320, 1, 1, scales).grade == "orange"   # 160–320 is orange
+    scales = {
+        "lec": {
+            "L": [1, 320, 160, 70, 20],
+            "E": [1],
+            "C": [1],
+            "bands": grading.load_scales()["lec"]["bands"],
+        }
+    }
+    assert grading.lec(320, 1, 1, scales).grade == "orange"  # 160–320 is orange
     assert grading.lec(160, 1, 1, scales).grade == "yellow"
     assert grading.lec(70, 1, 1, scales).grade == "blue"
 
@@ -109,23 +122,26 @@ def test_enterprise_grade_is_the_highest():
     assert grading.highest([]) == ""
 
 
-@pytest.mark.parametrize("deaths,injuries,loss,missing,level", [
-    (0, 0, 0, 0, "general"),
-    (2, 9, Decimal("999.99"), 0, "general"),
-    (3, 0, 0, 0, "larger"),
-    (2, 0, 0, 1, "larger"),          # missing counts with the dead
-    (0, 10, 0, 0, "larger"),
-    (0, 0, 1000, 0, "larger"),       # 10 M yuan = 1000 万元
-    (9, 49, Decimal("4999.99"), 0, "larger"),
-    (10, 0, 0, 0, "major"),
-    (0, 50, 0, 0, "major"),
-    (0, 0, 5000, 0, "major"),
-    (29, 99, Decimal("9999.99"), 0, "major"),
-    (30, 0, 0, 0, "extraordinary"),
-    (0, 100, 0, 0, "extraordinary"),
-    (0, 0, 10000, 0, "extraordinary"),
-    (1, 0, 10000, 0, "extraordinary"),  # the highest criterion decides
-])
+@pytest.mark.parametrize(
+    "deaths,injuries,loss,missing,level",
+    [
+        (0, 0, 0, 0, "general"),
+        (2, 9, Decimal("999.99"), 0, "general"),
+        (3, 0, 0, 0, "larger"),
+        (2, 0, 0, 1, "larger"),  # missing counts with the dead
+        (0, 10, 0, 0, "larger"),
+        (0, 0, 1000, 0, "larger"),  # 10 M yuan = 1000 万元
+        (9, 49, Decimal("4999.99"), 0, "larger"),
+        (10, 0, 0, 0, "major"),
+        (0, 50, 0, 0, "major"),
+        (0, 0, 5000, 0, "major"),
+        (29, 99, Decimal("9999.99"), 0, "major"),
+        (30, 0, 0, 0, "extraordinary"),
+        (0, 100, 0, 0, "extraordinary"),
+        (0, 0, 10000, 0, "extraordinary"),
+        (1, 0, 10000, 0, "extraordinary"),  # the highest criterion decides
+    ],
+)
 def test_accident_level_from_the_national_thresholds(deaths, injuries, loss, missing, level):
     assert accidents.level(deaths, injuries, loss, missing) == level
 

@@ -15,11 +15,14 @@ def direct(hazards, start, end):
     new = [h for h in hazards if start <= h.found_on <= end]
     open_ = [h for h in hazards if h.found_on <= end and (h.closed_on is None or h.closed_on > end)]
     return {
-        "new": len(new), "new_major": sum(h.level == "major" for h in new),
+        "new": len(new),
+        "new_major": sum(h.level == "major" for h in new),
         "closed": sum(h.closed_on is not None and h.closed_on <= end for h in new),
         "open": len(open_),
-        "overdue": sum(h.deadline is not None and h.deadline < end and h.state in DEADLINE_STATES
-                       for h in open_),
+        "overdue": sum(
+            h.deadline is not None and h.deadline < end and h.state in DEADLINE_STATES
+            for h in open_
+        ),
     }
 
 
@@ -27,9 +30,12 @@ def check_dashboard(as_of):
     board = stats.overview(as_of)
     hazards = list(Hazard.objects.all())
     assert {s["state"]: s["count"] for s in board["hazard_states"]} == {
-        s: sum(h.state == s for h in hazards) for s in {s["state"] for s in board["hazard_states"]}}
-    assert board["overdue"] == sum(h.state in DEADLINE_STATES and h.deadline is not None
-                                   and h.deadline < as_of for h in hazards)
+        s: sum(h.state == s for h in hazards) for s in {s["state"] for s in board["hazard_states"]}
+    }
+    assert board["overdue"] == sum(
+        h.state in DEADLINE_STATES and h.deadline is not None and h.deadline < as_of
+        for h in hazards
+    )
     assert board["open_major"] == sum(h.level == "major" and h.state != "closed" for h in hazards)
     assert board["open_hazards"] == sum(h.state != "closed" for h in hazards)
     return board
@@ -38,8 +44,11 @@ def check_dashboard(as_of):
 def check(year, quarter, user=None, districts=None):
     data = reports.quarterly_data(year, quarter, user=user)
     hazards = list(Hazard.objects.all() if user is None else services.visible_hazards(user))
-    for key, (y, q) in {"hazards": (year, quarter), "hazards_prev": reports.previous_quarter(year, quarter),
-                        "hazards_last_year": (year - 1, quarter)}.items():
+    for key, (y, q) in {
+        "hazards": (year, quarter),
+        "hazards_prev": reports.previous_quarter(year, quarter),
+        "hazards_last_year": (year - 1, quarter),
+    }.items():
         expected = direct(hazards, *reports.quarter_bounds(y, q))
         assert {k: data[key][k] for k in expected} == expected, key
     start, end = reports.quarter_bounds(year, quarter)
@@ -47,7 +56,10 @@ def check(year, quarter, user=None, districts=None):
         mine = [h for h in hazards if h.district and h.district.name == row["district"]]
         figures = direct(mine, start, end)
         assert (row["new"], row["open"], row["overdue"]) == (
-            figures["new"], figures["open"], figures["overdue"]), row
+            figures["new"],
+            figures["open"],
+            figures["overdue"],
+        ), row
     assert sum(r["total"] for r in data["matrix"]) == data["hazards"]["new"]
     if districts is not None:
         assert {r["district"] for r in data["by_district"]} == districts
@@ -55,28 +67,52 @@ def check(year, quarter, user=None, districts=None):
 
 
 def test_report_figures_match_a_direct_count_across_state_changes(chem, people):
-    builder = services.save_enterprise(credit_code=creditcode.make("91440105", 2), name="海珠建筑公司",
-                                       industry_code="4710", lon=113.32, lat=23.09)
+    builder = services.save_enterprise(
+        credit_code=creditcode.make("91440105", 2),
+        name="海珠建筑公司",
+        industry_code="4710",
+        lon=113.32,
+        lat=23.09,
+    )
     boss = people["supervisor"]
-    found = [dt.date(2024, 5, 6), dt.date(2025, 2, 10), dt.date(2025, 3, 3), dt.date(2025, 4, 8),
-             dt.date(2025, 5, 19), dt.date(2025, 6, 2)]
+    found = [
+        dt.date(2024, 5, 6),
+        dt.date(2025, 2, 10),
+        dt.date(2025, 3, 3),
+        dt.date(2025, 4, 8),
+        dt.date(2025, 5, 19),
+        dt.date(2025, 6, 2),
+    ]
     hazards = []
     for i, day in enumerate(found):
         for firm, level in ((chem, "major" if i in (0, 5) else "general"), (builder, "general")):
-            hazards.append(services.create_hazard(firm, description=f"隐患{i}", source="self_inspection",
-                                                  level=level, found_on=day))
+            hazards.append(
+                services.create_hazard(
+                    firm,
+                    description=f"隐患{i}",
+                    source="self_inspection",
+                    level=level,
+                    found_on=day,
+                )
+            )
     data = check(2025, 2, districts={"天河区", "海珠区"})
     assert data["hazards"]["new"] == 6 and data["hazards"]["overdue"] == 0
 
     # Assign everything (deadlines pass inside the quarter), then close some on the way.
     for h in hazards:
-        services.transition(h, "assign", boss, on=h.found_on, deadline=h.found_on + dt.timedelta(days=20))
+        services.transition(
+            h, "assign", boss, on=h.found_on, deadline=h.found_on + dt.timedelta(days=20)
+        )
     check(2025, 2)
     assert check_dashboard(dt.date(2025, 5, 1))["overdue"] > 0
     for h in hazards[2:8]:
         services.transition(h, "start", boss, on=h.found_on + dt.timedelta(days=1))
-    for h, action_day in ((hazards[2], dt.date(2025, 4, 1)), (hazards[4], dt.date(2025, 4, 20)),
-                          (hazards[6], dt.date(2025, 6, 20)), (hazards[7], dt.date(2025, 7, 2))):
+    for h, action_day in (
+        (hazards[2], dt.date(2025, 4, 1)),
+        (hazards[4], dt.date(2025, 4, 20)),
+        (hazards[6], dt.date(2025, 6, 20)),
+        (hazards[7], dt.date(2025, 7, 2)),
+    ):
         services.transition(h, "submit", boss, comment="已整改", on=action_day)
         services.transition(h, "accept", boss, on=action_day)
         services.transition(h, "close", boss, on=action_day)
@@ -98,14 +134,24 @@ def test_a_running_quarter_is_reported_to_date_and_agrees_with_the_dashboard(che
     from django.test import Client
 
     boss = people["supervisor"]
-    days = [dt.date(2024, 11, 5), dt.date(2024, 12, 20), dt.date(2025, 10, 8),
-            dt.date(2025, 11, 18), dt.date(2025, 12, 10)]
+    days = [
+        dt.date(2024, 11, 5),
+        dt.date(2024, 12, 20),
+        dt.date(2025, 10, 8),
+        dt.date(2025, 11, 18),
+        dt.date(2025, 12, 10),
+    ]
     for i, day in enumerate(days):
-        h = services.create_hazard(chem, description=f"隐患{i}", source="self_inspection",
-                                   level="general", found_on=day)
+        h = services.create_hazard(
+            chem, description=f"隐患{i}", source="self_inspection", level="general", found_on=day
+        )
         services.transition(h, "assign", boss, on=day, deadline=day + dt.timedelta(days=10))
-    for today in (dt.date(2025, 10, 1), dt.date(2025, 11, 20), dt.date(2025, 12, 2),
-                  dt.date(2025, 12, 31)):
+    for today in (
+        dt.date(2025, 10, 1),
+        dt.date(2025, 11, 20),
+        dt.date(2025, 12, 2),
+        dt.date(2025, 12, 31),
+    ):
         data = reports.quarterly_data(2025, 4, today=today)
         assert data["end"] == today and data["partial"] == (today < dt.date(2025, 12, 31))
         board = stats.overview(today)
@@ -114,7 +160,8 @@ def test_a_running_quarter_is_reported_to_date_and_agrees_with_the_dashboard(che
         assert data["decrease"]["as_of"] == today
         # Like for like: last year's same quarter up to the same day.
         assert data["hazards_last_year"]["new"] == sum(
-            dt.date(2024, 10, 1) <= d <= today.replace(year=2024) for d in days)
+            dt.date(2024, 10, 1) <= d <= today.replace(year=2024) for d in days
+        )
         text = "".join(reports.narrative(data))
         assert f"截至{today:%Y年%m月%d日}" in text
     try:

@@ -40,8 +40,11 @@ def test_department_files_a_report_and_the_status_changes(client, world):
     client.force_login(world["zonghe_user"])
     t3 = world["t3"]
     before = client.get(f"{API}/tasks/{t3.pk}").json()
-    r = client.post(f"{API}/tasks/{t3.pk}/reports", {"percent": 100, "text": "清单已印发"},
-                    content_type="application/json")
+    r = client.post(
+        f"{API}/tasks/{t3.pk}/reports",
+        {"percent": 100, "text": "清单已印发"},
+        content_type="application/json",
+    )
     assert r.status_code == 201, r.content
     assert r.json()["addressed_to"] == "office"
     after = client.get(f"{API}/tasks/{t3.pk}", {"as_of": dt.date.today().isoformat()}).json()
@@ -50,16 +53,22 @@ def test_department_files_a_report_and_the_status_changes(client, world):
 
 def test_report_for_another_departments_task_is_forbidden(client, world):
     client.force_login(world["zonghe_user"])
-    r = client.post(f"{API}/tasks/{world['t2'].pk}/reports", {"percent": 10, "text": "x"},
-                    content_type="application/json")
+    r = client.post(
+        f"{API}/tasks/{world['t2'].pk}/reports",
+        {"percent": 10, "text": "x"},
+        content_type="application/json",
+    )
     assert r.status_code == 404  # not even visible to 综合处
     assert not ProgressReport.objects.exists()
 
 
 def test_invalid_report_names_the_fields(client, world):
     client.force_login(world["zonghe_user"])
-    r = client.post(f"{API}/tasks/{world['t3'].pk}/reports", {"percent": 150, "text": ""},
-                    content_type="application/json")
+    r = client.post(
+        f"{API}/tasks/{world['t3'].pk}/reports",
+        {"percent": 150, "text": ""},
+        content_type="application/json",
+    )
     assert r.status_code == 422
     assert set(r.json()["detail"]) == {"percent", "text"}
 
@@ -67,8 +76,10 @@ def test_invalid_report_names_the_fields(client, world):
 def test_supervision_run_is_for_supervisors_only(client, world):
     client.force_login(world["zonghe_user"])
     url = f"{API}/plans/{world['plan'].pk}/supervise"
-    assert client.post(url, {"as_of": "2022-07-01"}, content_type="application/json"
-                       ).status_code == 403
+    assert (
+        client.post(url, {"as_of": "2022-07-01"}, content_type="application/json").status_code
+        == 403
+    )
     client.force_login(world["supervisor"])
     r = client.post(url, {"as_of": "2022-07-01"}, content_type="application/json")
     assert r.status_code == 200
@@ -86,8 +97,11 @@ def test_openapi_schema_is_served(client, world):
 
 def test_lead_adds_a_milestone_through_the_api(client, world):
     client.force_login(world["zonghe_user"])
-    r = client.post(f"{API}/tasks/{world['t3'].pk}/milestones",
-                    {"title": "征求意见", "due": "2022-09-30"}, content_type="application/json")
+    r = client.post(
+        f"{API}/tasks/{world['t3'].pk}/milestones",
+        {"title": "征求意见", "due": "2022-09-30"},
+        content_type="application/json",
+    )
     assert r.status_code == 201
     detail = client.get(f"{API}/tasks/{world['t3'].pk}", {"as_of": "2022-10-10"}).json()
     assert detail["status"] == "late" and "征求意见" in detail["reason"]
@@ -95,8 +109,11 @@ def test_lead_adds_a_milestone_through_the_api(client, world):
 
 def test_pause_request_and_approval_through_the_api(client, world):
     client.force_login(world["zonghe_user"])
-    r = client.post(f"{API}/tasks/{world['t3'].pk}/pauses", {"reason": "上级文件未出台"},
-                    content_type="application/json")
+    r = client.post(
+        f"{API}/tasks/{world['t3'].pk}/pauses",
+        {"reason": "上级文件未出台"},
+        content_type="application/json",
+    )
     assert r.status_code == 201
     pause_id = r.json()["id"]
     assert client.post(f"{API}/pauses/{pause_id}/approve").status_code == 403  # own request

@@ -36,8 +36,9 @@ def _user(username: str, role: str, department: Department | None = None):
 def _task(plan, section, number, text, lead, co=(), milestones=()):
     task = Task.objects.create(plan=plan, section=section, number=number, text=text)
     for position, (dept, role) in enumerate([(lead, "lead"), *((c, "co") for c in co)]):
-        Assignment.objects.create(task=task, department=dept, role=role, position=position,
-                                  name_as_written=dept.name)
+        Assignment.objects.create(
+            task=task, department=dept, role=role, position=position, name_as_written=dept.name
+        )
     for kind, title, due in milestones:
         Milestone.objects.create(task=task, kind=kind, title=title, due=due)
     return task
@@ -45,8 +46,15 @@ def _task(plan, section, number, text, lead, co=(), milestones=()):
 
 def report(task, dept, day: dt.date, percent: int, text: str, milestone=None):
     """A progress report filed at noon on `day` (Asia/Shanghai)."""
-    return services.file_report(task, None, percent=percent, text=text, department=dept,
-                                milestone=milestone, reported_at=services.at_noon(day))
+    return services.file_report(
+        task,
+        None,
+        percent=percent,
+        text=text,
+        department=dept,
+        milestone=milestone,
+        reported_at=services.at_noon(day),
+    )
 
 
 def build_world(sha: str = "a" * 64) -> SimpleNamespace:
@@ -61,21 +69,59 @@ def build_world(sha: str = "a" * 64) -> SimpleNamespace:
     command = Department.objects.create(name="应急指挥中心", sort_order=1)
     monitor = Department.objects.create(name="风险监测和综合减灾处", sort_order=2)
     basics = Department.objects.create(name="安全生产基础处", sort_order=3)
-    plan = Plan.objects.create(title="广州市应急管理局2022年工作要点", year=2022,
-                               goals=["生产安全事故起数和死亡人数双下降"], source_sha256=sha)
+    plan = Plan.objects.create(
+        title="广州市应急管理局2022年工作要点",
+        year=2022,
+        goals=["生产安全事故起数和死亡人数双下降"],
+        source_sha256=sha,
+    )
     s1 = Section.objects.create(plan=plan, number=1, title="一、防范化解重大安全风险")
     s2 = Section.objects.create(plan=plan, number=2, title="二、提升应急救援能力")
     deadline, quarter = Milestone.Kind.DEADLINE, Milestone.Kind.RECURRENCE
-    t1 = _task(plan, s1, 1, "完善城市安全风险监测预警平台。接入燃气、桥梁等监测数据。", command,
-               [monitor], [(deadline, "完成时限", D(2022, 5, 31))])
-    t2 = _task(plan, s1, 2, "每季度开展安全风险分析研判。", monitor, [command],
-               [(quarter, f"2022年{q}", due) for q, due in (
-                   ("第一季度", D(2022, 3, 31)), ("第二季度", D(2022, 6, 30)),
-                   ("第三季度", D(2022, 9, 30)), ("第四季度", D(2022, 12, 31)))])
-    t3 = _task(plan, s2, 3, "修订安全生产基础管理制度。", basics, [],
-               [(deadline, "完成时限", D(2022, 12, 31))])
-    t4 = _task(plan, s2, 4, "开展防汛防台风应急演练。", command, [],
-               [(deadline, "完成时限", D(2022, 6, 15))])
+    t1 = _task(
+        plan,
+        s1,
+        1,
+        "完善城市安全风险监测预警平台。接入燃气、桥梁等监测数据。",
+        command,
+        [monitor],
+        [(deadline, "完成时限", D(2022, 5, 31))],
+    )
+    t2 = _task(
+        plan,
+        s1,
+        2,
+        "每季度开展安全风险分析研判。",
+        monitor,
+        [command],
+        [
+            (quarter, f"2022年{q}", due)
+            for q, due in (
+                ("第一季度", D(2022, 3, 31)),
+                ("第二季度", D(2022, 6, 30)),
+                ("第三季度", D(2022, 9, 30)),
+                ("第四季度", D(2022, 12, 31)),
+            )
+        ],
+    )
+    t3 = _task(
+        plan,
+        s2,
+        3,
+        "修订安全生产基础管理制度。",
+        basics,
+        [],
+        [(deadline, "完成时限", D(2022, 12, 31))],
+    )
+    t4 = _task(
+        plan,
+        s2,
+        4,
+        "开展防汛防台风应急演练。",
+        command,
+        [],
+        [(deadline, "完成时限", D(2022, 6, 15))],
+    )
 
     q1, q2 = t2.milestones.order_by("due")[:2]
     report(t2, monitor, D(2022, 3, 25), 25, "完成一季度研判", milestone=q1)
@@ -86,12 +132,22 @@ def build_world(sha: str = "a" * 64) -> SimpleNamespace:
     report(t4, command, D(2022, 6, 10), 100, "演练已完成")
     m1 = t1.milestones.get()
     notice = SupervisionNotice.objects.create(
-        task=t1, milestone=m1, department=command, serial="督办〔2022〕1号",
-        issued_at=services.at_noon(D(2022, 6, 2)), reason="第1项任务节点逾期",
-        respond_by=D(2022, 6, 8))
+        task=t1,
+        milestone=m1,
+        department=command,
+        serial="督办〔2022〕1号",
+        issued_at=services.at_noon(D(2022, 6, 2)),
+        reason="第1项任务节点逾期",
+        respond_by=D(2022, 6, 8),
+    )
     return SimpleNamespace(
-        plan=plan, sections=(s1, s2), tasks=(t1, t2, t3, t4), notice=notice,
-        command=command, monitor=monitor, basics=basics,
+        plan=plan,
+        sections=(s1, s2),
+        tasks=(t1, t2, t3, t4),
+        notice=notice,
+        command=command,
+        monitor=monitor,
+        basics=basics,
         supervisor=_user("dc", Role.SUPERVISOR),
         command_staff=_user("zh", Role.DEPT_STAFF, command),
         monitor_staff=_user("jc", Role.DEPT_STAFF, monitor),
@@ -145,19 +201,29 @@ def test_totals_sections_and_lead_departments_add_up(world):
     data = bulletins.bulletin_data(world.plan, "monthly", JUNE)
     assert data["title"] == "广州市应急管理局2022年工作要点落实情况通报(2022年6月)"
     assert data["label"] == "2022年6月"
-    assert (data["start"], data["end"], data["as_of"]) == ("2022-06-01", "2022-06-30",
-                                                           "2022-06-30")
+    assert (data["start"], data["end"], data["as_of"]) == ("2022-06-01", "2022-06-30", "2022-06-30")
     assert data["plan"]["goals"] == ["生产安全事故起数和死亡人数双下降"]
     assert data["totals"]["count"] == 4
-    assert data["totals"]["by_status"] == {"not_started": 0, "in_progress": 2, "late": 1,
-                                           "done": 1, "paused": 0}
+    assert data["totals"]["by_status"] == {
+        "not_started": 0,
+        "in_progress": 2,
+        "late": 1,
+        "done": 1,
+        "paused": 0,
+    }
     first, second = data["sections"]
     assert first["title"] == "一、防范化解重大安全风险"
     assert first["by_status"]["late"] == 1 and first["average_percent"] == 45.0
     assert second["by_status"]["done"] == 1 and second["average_percent"] == 75.0
     command = data["departments"][0]
-    assert command == {**command, "department": "应急指挥中心", "led": 2, "done": 1, "late": 1,
-                       "average_percent": 70.0}
+    assert command == {
+        **command,
+        "department": "应急指挥中心",
+        "led": 2,
+        "done": 1,
+        "late": 1,
+        "average_percent": 70.0,
+    }
 
 
 def test_reports_and_notices_of_the_period_are_counted(world):
@@ -187,8 +253,11 @@ def test_a_bulletin_as_of_an_earlier_date_ignores_later_reports(world):
     # Task 4 was reported done on 10 June: on 5 June it was not.
     assert data["totals"]["by_status"]["done"] == 0
     assert data["reports"]["count"] == 0
-    assert data["reports"]["silent_leads"] == ["应急指挥中心", "风险监测和综合减灾处",
-                                               "安全生产基础处"]
+    assert data["reports"]["silent_leads"] == [
+        "应急指挥中心",
+        "风险监测和综合减灾处",
+        "安全生产基础处",
+    ]
     assert data["overdue"][0]["workdays_late"] == 2  # 1 June, 2 June (3 June is 端午)
 
 
@@ -198,7 +267,8 @@ def test_regenerating_after_a_later_report_gives_identical_data(world):
     t1 = world.tasks[0]
     report(t1, world.command, D(2022, 7, 5), 100, "平台已上线")  # completes the late milestone
     SupervisionNotice.objects.filter(pk=world.notice.pk).update(
-        responded_at=services.at_noon(D(2022, 7, 4)), response="已整改")
+        responded_at=services.at_noon(D(2022, 7, 4)), response="已整改"
+    )
     again = bulletins.generate(world.plan, "monthly", JUNE, user=world.supervisor)
     assert again.pk == first.pk and Bulletin.objects.count() == 1
     assert Bulletin.objects.get(pk=first.pk).data == saved
@@ -238,7 +308,9 @@ def test_the_html_page_is_standalone_and_shows_the_score_table(world):
     html = bulletins.render_html(b)
     assert html.startswith("<!doctype html>")
     # Standalone (also written to a file): it loads nothing, not even /favicon.ico.
-    assert not re.findall(r'<link[^>]+href="(?!data:)|<script[^>]+src=|<img[^>]+src="(?!data:)', html)
+    assert not re.findall(
+        r'<link[^>]+href="(?!data:)|<script[^>]+src=|<img[^>]+src="(?!data:)', html
+    )
     assert '<link rel="icon" href="data:,">' in html
     assert "落实情况通报(2022年6月)" in html
     assert 'id="scores-table"' in html and "风险监测和综合减灾处" in html
@@ -247,9 +319,19 @@ def test_the_html_page_is_standalone_and_shows_the_score_table(world):
 
 def test_the_command_generates_and_writes_both_files(world, tmp_path):
     out = io.StringIO()
-    call_command("bulletin", str(world.plan.pk), "--period", "quarterly", "--as-of", "2022-06-30",
-                 "--docx", str(tmp_path / "b.docx"), "--html", str(tmp_path / "b.html"),
-                 stdout=out)
+    call_command(
+        "bulletin",
+        str(world.plan.pk),
+        "--period",
+        "quarterly",
+        "--as-of",
+        "2022-06-30",
+        "--docx",
+        str(tmp_path / "b.docx"),
+        "--html",
+        str(tmp_path / "b.html"),
+        stdout=out,
+    )
     assert "滞后 1 项" in out.getvalue()
     assert Bulletin.objects.get().label == "2022年第二季度"
     assert (tmp_path / "b.docx").read_bytes()[:2] == b"PK"

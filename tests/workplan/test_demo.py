@@ -78,20 +78,35 @@ def _recomputed(plan: Plan, day: dt.date) -> dict[int, str]:
     cutoff = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
     out = {}
     for task in plan.tasks.prefetch_related("milestones", "pauses"):
-        reports = [ReportFact(timezone.localtime(r.reported_at).date(), r.percent)
-                   for r in task.reports.filter(addressed_to=ProgressReport.AddressedTo.OFFICE,
-                                                reported_at__lt=cutoff).order_by("-reported_at")]
-        milestones = [MilestoneFact(m.pk, m.title, m.due,
-                                    m.completed_on if m.completed_on and m.completed_on <= day
-                                    else None) for m in task.milestones.all()]
-        pauses = [PauseFact(timezone.localtime(p.decided_at).date(),
-                            timezone.localtime(p.lifted_at).date()
-                            if p.lifted_at and p.lifted_at < cutoff else None, p.reason)
-                  for p in task.pauses.all()
-                  if p.state in (Pause.State.APPROVED, Pause.State.LIFTED)
-                  and p.decided_at < cutoff]
-        out[task.pk] = derive(TaskFacts(milestones, reports, pauses), day,
-                              wc.workdays_between).status.value
+        reports = [
+            ReportFact(timezone.localtime(r.reported_at).date(), r.percent)
+            for r in task.reports.filter(
+                addressed_to=ProgressReport.AddressedTo.OFFICE, reported_at__lt=cutoff
+            ).order_by("-reported_at")
+        ]
+        milestones = [
+            MilestoneFact(
+                m.pk,
+                m.title,
+                m.due,
+                m.completed_on if m.completed_on and m.completed_on <= day else None,
+            )
+            for m in task.milestones.all()
+        ]
+        pauses = [
+            PauseFact(
+                timezone.localtime(p.decided_at).date(),
+                timezone.localtime(p.lifted_at).date()
+                if p.lifted_at and p.lifted_at < cutoff
+                else None,
+                p.reason,
+            )
+            for p in task.pauses.all()
+            if p.state in (Pause.State.APPROVED, Pause.State.LIFTED) and p.decided_at < cutoff
+        ]
+        out[task.pk] = derive(
+            TaskFacts(milestones, reports, pauses), day, wc.workdays_between
+        ).status.value
     return out
 
 
@@ -125,15 +140,19 @@ def test_progress_reports_are_monthly_dated_2022_and_attributed(plan):
     assert reports.count() > 61 * 10
     for r in reports.select_related("department", "author__profile"):
         assert timezone.localtime(r.reported_at).year == 2022
-        is_lead = r.task.assignments.filter(department=r.department, clause__isnull=True,
-                                            role=Assignment.Role.LEAD).exists()
+        is_lead = r.task.assignments.filter(
+            department=r.department, clause__isnull=True, role=Assignment.Role.LEAD
+        ).exists()
         assert r.addressed_to == ("office" if is_lead else "lead")
         if r.author is not None:
             assert r.author.profile.department_id == r.department_id
     # The lead's percentage never goes down.
     for task in plan.tasks.all():
-        percents = list(task.reports.filter(addressed_to="office").order_by("reported_at")
-                        .values_list("percent", flat=True))
+        percents = list(
+            task.reports.filter(addressed_to="office")
+            .order_by("reported_at")
+            .values_list("percent", flat=True)
+        )
         assert percents == sorted(percents), f"任务 {task.number} 的进度出现倒退"
     # Changes are the departments' own, in the audit log.
     zonghe = get_user_model().objects.get(username="zonghe")
@@ -148,8 +167,11 @@ def test_late_tasks_get_supervision_notices_answered_or_escalated(plan):
         issued = timezone.localtime(n.issued_at)
         assert wc.is_workday(issued.date()) and issued.time() == dt.time(9, 0)
         assert n.milestone.due < issued.date()
-    on_time = [n for n in notices if n.responded_at
-               and timezone.localtime(n.responded_at).date() <= n.respond_by]
+    on_time = [
+        n
+        for n in notices
+        if n.responded_at and timezone.localtime(n.responded_at).date() <= n.respond_by
+    ]
     escalated = [n for n in notices if n.escalated_at]
     assert len(on_time) >= len(notices) - 3
     assert 1 <= len(escalated) <= 3
@@ -160,8 +182,12 @@ def test_one_task_paused_on_request_with_the_leaders_approval(plan):
     pause = Pause.objects.get(task__plan=plan)
     assert pause.state == Pause.State.APPROVED
     assert pause.decided_by.username == "leader"
-    assert pause.requested_by.profile.department_id == Assignment.objects.get(
-        task=pause.task, clause__isnull=True, role=Assignment.Role.LEAD).department_id
+    assert (
+        pause.requested_by.profile.department_id
+        == Assignment.objects.get(
+            task=pause.task, clause__isnull=True, role=Assignment.Role.LEAD
+        ).department_id
+    )
     assert "疫情" in pause.reason
 
 
@@ -177,8 +203,11 @@ def test_past_notifications_are_history_marked_sent_not_delivered(plan):
 
 
 def test_running_demo_again_creates_nothing(plan):
-    models = [m for m in apps.get_models()
-              if m._meta.app_label in {"core", "workplan", "auth", "contenttypes"}]
+    models = [
+        m
+        for m in apps.get_models()
+        if m._meta.app_label in {"core", "workplan", "auth", "contenttypes"}
+    ]
     before = {m._meta.label: m.objects.count() for m in models}
     out = io.StringIO()
     call_command("demo", stdout=out)
@@ -198,22 +227,31 @@ def test_reset_only_deletes_a_sqlite_file(tmp_path):
     with pytest.raises(CommandError, match="SQLite"):
         reset_target({"ENGINE": "django.db.backends.postgresql", "NAME": "yingji"})
     with pytest.raises(CommandError, match="内存"):
-        reset_target({"ENGINE": "django.db.backends.sqlite3",
-                      "NAME": "file:memorydb_default?mode=memory&cache=shared"})
+        reset_target(
+            {
+                "ENGINE": "django.db.backends.sqlite3",
+                "NAME": "file:memorydb_default?mode=memory&cache=shared",
+            }
+        )
 
 
 def test_progress_texts_are_built_from_the_task_text():
-    text = ("坚持用大概率思维应对小概率事件,清单化、条目化、体系化排查治理全市安全风险隐患。"
-            "定期组织召开季度风险分析会,加强节假日、寒暑期、汛期、特别防护期等重点时段、"
-            "重大活动期间风险会商研判。")
+    text = (
+        "坚持用大概率思维应对小概率事件,清单化、条目化、体系化排查治理全市安全风险隐患。"
+        "定期组织召开季度风险分析会,加强节假日、寒暑期、汛期、特别防护期等重点时段、"
+        "重大活动期间风险会商研判。"
+    )
     parts = fragments(text)
     assert "定期组织召开季度风险分析会" in parts
     assert all(6 <= len(p) <= 34 for p in parts)
 
 
 def test_every_task_is_visible_in_the_task_list(plan, supervisor_client):
-    response = supervisor_client.get(reverse("workplan:tasks", args=[plan.pk]),
-                                     {"as_of": YEAR_END.isoformat()})
+    response = supervisor_client.get(
+        reverse("workplan:tasks", args=[plan.pk]), {"as_of": YEAR_END.isoformat()}
+    )
     assert response.status_code == 200
-    assert response.content.decode().count('href="/plans/tasks/') >= Task.objects.filter(
-        plan=plan).count()
+    assert (
+        response.content.decode().count('href="/plans/tasks/')
+        >= Task.objects.filter(plan=plan).count()
+    )

@@ -26,7 +26,10 @@ def test_seed_imports_61_tasks_each_with_its_departments(departments):
         assert task.assignments.filter(role="lead", clause__isnull=True).count() >= 1, task.number
     t2 = plan.tasks.get(number=2)
     assert [a.department.name for a in t2.assignments.filter(clause__isnull=True)] == [
-        "办公室", "机关党委", "新闻处"]
+        "办公室",
+        "机关党委",
+        "新闻处",
+    ]
     assert t2.assignments.get(department__name="办公室").role == "lead"
     # task 47: a clause with its own lead
     t47 = plan.tasks.get(number=47)
@@ -50,8 +53,9 @@ def test_seed_milestones_follow_the_time_hints(departments):
 
 def test_near_duplicate_departments_stay_separate_until_an_administrator_merges(departments):
     plan = services.import_plan_file(SEED)
-    names = set(Assignment.objects.filter(task__plan=plan).values_list("department__name",
-                                                                     flat=True))
+    names = set(
+        Assignment.objects.filter(task__plan=plan).values_list("department__name", flat=True)
+    )
     assert {"科技处", "科技和统计处", "火灾处", "火灾管理处", "防火处"} <= names
     assert MergeSuggestion.objects.filter(status="open").exists()
 
@@ -67,7 +71,9 @@ def test_unknown_department_rejects_the_whole_document(departments, tmp_path):
     doc = tmp_path / "plan.txt"
     doc.write_text(
         "2023年全市应急管理工作要点\n一、强化责任\n1.修订工作规则。(综合处)\n"
-        "2.建设联创中心。(未来科技处)\n", encoding="utf-8")
+        "2.建设联创中心。(未来科技处)\n",
+        encoding="utf-8",
+    )
     with pytest.raises(services.PlanImportError) as err:
         services.import_plan_file(doc)
     assert "第4行" in str(err.value) and "未来科技处" in str(err.value)
@@ -77,8 +83,11 @@ def test_unknown_department_rejects_the_whole_document(departments, tmp_path):
 
 def test_gb18030_document_imports(departments, tmp_path):
     doc = tmp_path / "plan-gbk.txt"
-    doc.write_bytes("2023年工作要点\n一、强化责任\n1.修订工作规则,每季度通报。(综合处、法规处)\n"
-                    .encode("gb18030"))
+    doc.write_bytes(
+        "2023年工作要点\n一、强化责任\n1.修订工作规则,每季度通报。(综合处、法规处)\n".encode(
+            "gb18030"
+        )
+    )
     plan = services.import_plan_file(doc)
     task = plan.tasks.get()
     assert task.recurrence == "quarterly"

@@ -13,13 +13,19 @@ from yingji.workplan import services
 
 from .test_parser_layouts import FIXTURES, HEADER, TITLE, build_docx
 
-TABLE_PLAN = build_docx(TITLE, {"rows": [
-    HEADER,
-    ["一、强化风险防控", "", "", "", "", ""],
-    ["1", "危化品风险治理", "开展重大危险源评估", "危化处", "基础处", "2023年6月"],
-    ["2", "隐患排查治理", "开展“安全生产月”活动", "基础处", "", "6月30日"],
-    ["", "", "组织节后复工检查", "执法处", "", "3月底前"],
-], "merge": [(1, 0, 1, 5), (3, 0, 4, 0), (3, 1, 4, 1)]})
+TABLE_PLAN = build_docx(
+    TITLE,
+    {
+        "rows": [
+            HEADER,
+            ["一、强化风险防控", "", "", "", "", ""],
+            ["1", "危化品风险治理", "开展重大危险源评估", "危化处", "基础处", "2023年6月"],
+            ["2", "隐患排查治理", "开展“安全生产月”活动", "基础处", "", "6月30日"],
+            ["", "", "组织节后复工检查", "执法处", "", "3月底前"],
+        ],
+        "merge": [(1, 0, 1, 5), (3, 0, 4, 0), (3, 1, 4, 1)],
+    },
+)
 
 
 def run(*args: str) -> tuple[str, str]:
@@ -34,7 +40,9 @@ def test_parse_command_reads_a_breakdown_table(tmp_path):
     data = json.loads(run("parse", str(path), "--json")[0])
     tasks = data["sections"][0]["tasks"]
     assert [(t["number"], t["lead"], t["due"], t["source"]) for t in tasks] == [
-        (1, ["危化处"], "2023-06-30", "表格1第3行"), (2, ["基础处", "执法处"], "2023-03-31", "表格1第4–5行")]
+        (1, ["危化处"], "2023-06-30", "表格1第3行"),
+        (2, ["基础处", "执法处"], "2023-03-31", "表格1第4–5行"),
+    ]
 
 
 def test_parse_command_names_the_table_in_errors(tmp_path):
@@ -55,8 +63,9 @@ def test_breakdown_table_imports_with_assignments_and_clauses():
     assert plan.year == 2023 and plan.sections.get().title == "强化风险防控"
     second = plan.tasks.get(number=2)
     assert second.due.isoformat() == "2023-03-31"
-    assert [(a.department.name, a.role) for a in second.assignments.filter(clause__isnull=True)] \
-        == [("基础处", "lead"), ("执法处", "lead")]
+    assert [
+        (a.department.name, a.role) for a in second.assignments.filter(clause__isnull=True)
+    ] == [("基础处", "lead"), ("执法处", "lead")]
     assert second.clauses.count() == 2
 
 
@@ -67,7 +76,9 @@ def test_three_level_plan_imports():
     assert plan.tasks.count() == 5 and plan.sections.count() == 2
     third = plan.tasks.get(number=3)  # written "1." in subsection (二)
     assert [(a.department.name, a.role) for a in third.assignments.all()] == [
-        ("基础处", "lead"), ("危化处", "co")]
+        ("基础处", "lead"),
+        ("危化处", "co"),
+    ]
     # The subsection is kept with each task and shown on its page.
     assert third.subsection.endswith("推进隐患排查治理")
     assert plan.tasks.get(number=1).subsection.endswith("压实安全生产责任")

@@ -77,10 +77,13 @@ def test_a_department_exports_only_its_own_tasks(world):
 def test_round_trip_files_exactly_the_changed_rows_and_moves_the_status(world):
     t1, _, t3, _ = world.tasks
     before = ProgressReport.objects.count()
-    filled = edit(ledger.export_ledger(world.plan, JUNE), {
-        1: {"进度(%)": 100, "最新进展": "平台已上线运行"},
-        3: {"进度(%)": "60", "最新进展": "制度已征求意见"},
-    })
+    filled = edit(
+        ledger.export_ledger(world.plan, JUNE),
+        {
+            1: {"进度(%)": 100, "最新进展": "平台已上线运行"},
+            3: {"进度(%)": "60", "最新进展": "制度已征求意见"},
+        },
+    )
     result = ledger.import_ledger(world.plan, filled, world.supervisor, reported_at=JULY_1)
     assert (result.created, result.unchanged, result.rows) == (2, 2, 4)
     assert ProgressReport.objects.count() == before + 2
@@ -98,24 +101,32 @@ def test_round_trip_files_exactly_the_changed_rows_and_moves_the_status(world):
 
 def test_a_bad_cell_names_sheet_row_and_column_and_nothing_is_written(world):
     before = ProgressReport.objects.count()
-    filled = edit(ledger.export_ledger(world.plan, JUNE), {
-        1: {"进度(%)": "八十", "最新进展": "推进中"},
-        3: {"进度(%)": 60, "最新进展": "制度已征求意见"},  # valid, yet not written either
-        4: {"进度(%)": 150},
-    })
+    filled = edit(
+        ledger.export_ledger(world.plan, JUNE),
+        {
+            1: {"进度(%)": "八十", "最新进展": "推进中"},
+            3: {"进度(%)": 60, "最新进展": "制度已征求意见"},  # valid, yet not written either
+            4: {"进度(%)": 150},
+        },
+    )
     with pytest.raises(ledger.LedgerImportError) as err:
         ledger.import_ledger(world.plan, filled, world.supervisor, reported_at=JULY_1)
     messages = [str(i) for i in err.value.issues]
-    assert messages == ["工作表“台账”第2行“进度(%)”:应为0–100的整数,实际为“八十”",
-                        "工作表“台账”第5行“进度(%)”:应为0–100的整数,实际为“150”"]
+    assert messages == [
+        "工作表“台账”第2行“进度(%)”:应为0–100的整数,实际为“八十”",
+        "工作表“台账”第5行“进度(%)”:应为0–100的整数,实际为“150”",
+    ]
     assert ProgressReport.objects.count() == before
 
 
 def test_progress_without_text_and_text_without_progress_are_refused(world):
-    filled = edit(ledger.export_ledger(world.plan, JUNE), {
-        1: {"最新进展": None},
-        3: {"进度(%)": None, "最新进展": "新的进展"},
-    })
+    filled = edit(
+        ledger.export_ledger(world.plan, JUNE),
+        {
+            1: {"最新进展": None},
+            3: {"进度(%)": None, "最新进展": "新的进展"},
+        },
+    )
     with pytest.raises(ledger.LedgerImportError) as err:
         ledger.import_ledger(world.plan, filled, world.supervisor)
     assert [(i.row, i.column) for i in err.value.issues] == [(2, "最新进展"), (4, "进度(%)")]
@@ -124,11 +135,14 @@ def test_progress_without_text_and_text_without_progress_are_refused(world):
 def test_a_department_cannot_import_rows_of_other_departments_tasks(world):
     before = ProgressReport.objects.count()
     full = ledger.export_ledger(world.plan, JUNE)
-    filled = edit(full, {
-        1: {"进度(%)": 90, "最新进展": "代为填写"},  # 监测处 only co-organises task 1
-        2: {"进度(%)": 60, "最新进展": "三季度研判准备中"},  # its own task
-        3: {"进度(%)": 90, "最新进展": "代为填写"},  # not its task at all
-    })
+    filled = edit(
+        full,
+        {
+            1: {"进度(%)": 90, "最新进展": "代为填写"},  # 监测处 only co-organises task 1
+            2: {"进度(%)": 60, "最新进展": "三季度研判准备中"},  # its own task
+            3: {"进度(%)": 90, "最新进展": "代为填写"},  # not its task at all
+        },
+    )
     with pytest.raises(ledger.LedgerImportError) as err:
         ledger.import_ledger(world.plan, filled, world.monitor_staff, reported_at=JULY_1)
     rows = {i.row: str(i) for i in err.value.issues}
@@ -142,8 +156,10 @@ def test_a_department_cannot_import_rows_of_other_departments_tasks(world):
 
 
 def test_a_duty_officer_reads_everything_but_imports_only_for_its_department(world):
-    filled = edit(ledger.export_ledger(world.plan, JUNE, user=world.duty),
-                  {3: {"进度(%)": 70, "最新进展": "代为填写"}})
+    filled = edit(
+        ledger.export_ledger(world.plan, JUNE, user=world.duty),
+        {3: {"进度(%)": 70, "最新进展": "代为填写"}},
+    )
     with pytest.raises(ledger.LedgerImportError):
         ledger.import_ledger(world.plan, filled, world.duty)
 
@@ -152,11 +168,14 @@ def test_unknown_ids_and_other_plans_tasks_are_named(world):
     other = Plan.objects.create(title="另一工作要点", year=2022, source_sha256="b" * 64)
     section = Section.objects.create(plan=other, number=1, title="一")
     stranger = Task.objects.create(plan=other, section=section, number=1, text="别的任务")
-    filled = edit(ledger.export_ledger(world.plan, JUNE), {
-        1: {"任务ID": 999999, "进度(%)": 50, "最新进展": "x"},
-        3: {"任务ID": stranger.pk},
-        4: {"任务ID": "abc"},
-    })
+    filled = edit(
+        ledger.export_ledger(world.plan, JUNE),
+        {
+            1: {"任务ID": 999999, "进度(%)": 50, "最新进展": "x"},
+            3: {"任务ID": stranger.pk},
+            4: {"任务ID": "abc"},
+        },
+    )
     with pytest.raises(ledger.LedgerImportError) as err:
         ledger.import_ledger(world.plan, filled, world.supervisor)
     got = {i.row: (i.column, i.message) for i in err.value.issues}

@@ -111,20 +111,33 @@ def test_task_47_parenthesis_in_mid_task_owns_the_clause_before_it(seed):
     assert [c.to_json() for c in t47.clauses] == [
         {"text": "启动防灾减灾救灾综合基地建设规划工作", "lead": ["地震监测中心"], "co": []}
     ]
-    assert t47.text == ("启动防灾减灾救灾综合基地建设规划工作(地震监测中心),"
-                        "推动国家地震烈度速报与预警工程广东子项目在广州的落地。")
+    assert t47.text == (
+        "启动防灾减灾救灾综合基地建设规划工作(地震监测中心),"
+        "推动国家地震烈度速报与预警工程广东子项目在广州的落地。"
+    )
 
 
 def test_a_clause_parenthesis_after_a_full_stop_owns_that_sentence():
-    plan = parse_plan(doc("一、强化准备", "1.完善机制。组织演练。(救援预案处)推动落实。(指挥处、综合处)"))
+    plan = parse_plan(
+        doc("一、强化准备", "1.完善机制。组织演练。(救援预案处)推动落实。(指挥处、综合处)")
+    )
     only = plan.tasks[0]
     assert (only.lead, only.co) == (["指挥处"], ["综合处"])
     assert [c.to_json() for c in only.clauses] == [
-        {"text": "组织演练", "lead": ["救援预案处"], "co": []}]
+        {"text": "组织演练", "lead": ["救援预案处"], "co": []}
+    ]
 
 
 def test_task_34_key_dates_in_written_order(seed):
-    assert task(seed, 34).key_dates == ["春节", "清明", "端午", "七一", "中秋", "国庆", "党的二十大"]
+    assert task(seed, 34).key_dates == [
+        "春节",
+        "清明",
+        "端午",
+        "七一",
+        "中秋",
+        "国庆",
+        "党的二十大",
+    ]
 
 
 def test_task_41_places_in_the_text_are_not_owners(seed):
@@ -141,8 +154,11 @@ def test_content_parentheses_are_not_owners(seed):
 
 
 def test_seed_time_hints(seed):
-    derived = {t.number: (t.due, t.recurrence, t.key_dates) for t in seed.tasks
-               if t.due or t.recurrence or t.key_dates}
+    derived = {
+        t.number: (t.due, t.recurrence, t.key_dates)
+        for t in seed.tasks
+        if t.due or t.recurrence or t.key_dates
+    }
     assert derived == {
         3: (None, None, ["党的二十大"]),  # "党的二十大召开后"
         5: (None, "yearly", []),  # "每年至少一次"
@@ -157,8 +173,15 @@ def test_seed_mentions_that_are_not_key_dates(seed):
 
 def test_seed_near_duplicate_departments_are_kept_as_written(seed):
     names = {name for t in seed.tasks for name in t.lead + t.co}
-    assert {"科技处", "科技和统计处", "火灾处", "火灾管理处", "防火处", "指挥中心",
-            "三防指挥中心"} <= names
+    assert {
+        "科技处",
+        "科技和统计处",
+        "火灾处",
+        "火灾管理处",
+        "防火处",
+        "指挥中心",
+        "三防指挥中心",
+    } <= names
 
 
 def test_json_has_exactly_the_documented_shape(seed):
@@ -166,9 +189,20 @@ def test_json_has_exactly_the_documented_shape(seed):
     assert list(data) == ["title", "year", "goals", "sections", "warnings"]
     assert list(data["sections"][0]) == ["number", "title", "tasks"]
     assert list(data["sections"][0]["tasks"][0]) == [
-        "number", "text", "lead", "co", "clauses", "due", "recurrence", "key_dates",
-        "subsection", "source"]
-    assert data["warnings"] == [{"line": 1, "message": "文件开头没有标题行,标题取为“2022年工作要点”"}]
+        "number",
+        "text",
+        "lead",
+        "co",
+        "clauses",
+        "due",
+        "recurrence",
+        "key_dates",
+        "subsection",
+        "source",
+    ]
+    assert data["warnings"] == [
+        {"line": 1, "message": "文件开头没有标题行,标题取为“2022年工作要点”"}
+    ]
     assert json.loads(json.dumps(data, ensure_ascii=False)) == data
 
 
@@ -186,41 +220,77 @@ def owners_of(text: str) -> tuple[list[str], list[str]]:
     return owners.lead, owners.co
 
 
-@pytest.mark.parametrize("content, lead, co", [
-    ("综合处", ["综合处"], []),
-    ("办公室、机关党委、新闻处,排名第一的为牵头处室,下同", ["办公室"], ["机关党委", "新闻处"]),
-    (f"办公室、机关党委{COMMA}排名第一的为牵头处室{COMMA}下同", ["办公室"], ["机关党委"]),
-    ("地震局,地震监测中心", ["地震局"], ["地震监测中心"]),
-    (f"地震局{COMMA}地震监测中心", ["地震局"], ["地震监测中心"]),
-    (f"牵头单位{COLON}综合处{SEMI}协同单位{COLON}法规处、执法处", ["综合处"], ["法规处", "执法处"]),
-    ("牵头单位:综合处;配合单位:法规处、执法处", ["综合处"], ["法规处", "执法处"]),
-    (f"牵头单位{COLON}综合处{SEMI}协办单位{COLON}法规处", ["综合处"], ["法规处"]),
-    (f"牵头单位{COLON}综合处、危化处{SEMI}协同单位{COLON}法规处", ["综合处", "危化处"], ["法规处"]),
-    (f"责任单位{COLON}综合处、法规处", ["综合处"], ["法规处"]),
-    (f"协同单位{COLON}法规处{SEMI}牵头单位{COLON}综合处", ["综合处"], ["法规处"]),
-    (f"综合处牵头{COMMA}法规处、执法处按职责分工负责", ["综合处"], ["法规处", "执法处"]),
-    ("综合处牵头,各区按职责分工负责", ["综合处"], ["各区"]),
-    (f"综合处、危化处牵头{COMMA}执法处配合", ["综合处", "危化处"], ["执法处"]),
-    ("由市应急管理局牵头,市公安局、市交通运输局配合", ["市应急管理局"], ["市公安局", "市交通运输局"]),
-    ("综合处牵头,法规处", ["综合处"], ["法规处"]),
-    ("综合处 法规处", ["综合处"], ["法规处"]),
-])
+@pytest.mark.parametrize(
+    "content, lead, co",
+    [
+        ("综合处", ["综合处"], []),
+        ("办公室、机关党委、新闻处,排名第一的为牵头处室,下同", ["办公室"], ["机关党委", "新闻处"]),
+        (f"办公室、机关党委{COMMA}排名第一的为牵头处室{COMMA}下同", ["办公室"], ["机关党委"]),
+        ("地震局,地震监测中心", ["地震局"], ["地震监测中心"]),
+        (f"地震局{COMMA}地震监测中心", ["地震局"], ["地震监测中心"]),
+        (
+            f"牵头单位{COLON}综合处{SEMI}协同单位{COLON}法规处、执法处",
+            ["综合处"],
+            ["法规处", "执法处"],
+        ),
+        ("牵头单位:综合处;配合单位:法规处、执法处", ["综合处"], ["法规处", "执法处"]),
+        (f"牵头单位{COLON}综合处{SEMI}协办单位{COLON}法规处", ["综合处"], ["法规处"]),
+        (
+            f"牵头单位{COLON}综合处、危化处{SEMI}协同单位{COLON}法规处",
+            ["综合处", "危化处"],
+            ["法规处"],
+        ),
+        (f"责任单位{COLON}综合处、法规处", ["综合处"], ["法规处"]),
+        (f"协同单位{COLON}法规处{SEMI}牵头单位{COLON}综合处", ["综合处"], ["法规处"]),
+        (f"综合处牵头{COMMA}法规处、执法处按职责分工负责", ["综合处"], ["法规处", "执法处"]),
+        ("综合处牵头,各区按职责分工负责", ["综合处"], ["各区"]),
+        (f"综合处、危化处牵头{COMMA}执法处配合", ["综合处", "危化处"], ["执法处"]),
+        (
+            "由市应急管理局牵头,市公安局、市交通运输局配合",
+            ["市应急管理局"],
+            ["市公安局", "市交通运输局"],
+        ),
+        ("综合处牵头,法规处", ["综合处"], ["法规处"]),
+        ("综合处 法规处", ["综合处"], ["法规处"]),
+    ],
+)
 def test_owner_conventions(content, lead, co):
     assert owners_of(content) == (lead, co)
 
 
-@pytest.mark.parametrize("name", [
-    "综合处", "机关党委", "机关纪委", "地震监测中心", "三防指挥中心", "各区", "市应急委",
-    "白云区人民政府", "越秀区北京街道办事处", "市消防救援支队", "市委宣传部", "市直各有关单位",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "综合处",
+        "机关党委",
+        "机关纪委",
+        "地震监测中心",
+        "三防指挥中心",
+        "各区",
+        "市应急委",
+        "白云区人民政府",
+        "越秀区北京街道办事处",
+        "市消防救援支队",
+        "市委宣传部",
+        "市直各有关单位",
+    ],
+)
 def test_department_names(name):
     assert looks_like_department(name)
 
 
-@pytest.mark.parametrize("name", [
-    "市-区-街道", "深井铸造", "十余处", "含各区应急管理局", "以下简称“市应急委”", "2022年",
-    "中大",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "市-区-街道",
+        "深井铸造",
+        "十余处",
+        "含各区应急管理局",
+        "以下简称“市应急委”",
+        "2022年",
+        "中大",
+    ],
+)
 def test_content_is_not_a_department(name):
     assert not looks_like_department(name)
 
@@ -249,13 +319,15 @@ def test_title_parameter_overrides_the_document():
 
 
 def test_chinese_numbered_tasks_with_both_bracket_styles():
-    plan = parse_plan(doc(
-        "一、强化责任",
-        f"{LP}一{RP}做好第一项工作。{LP}综合处、法规处{RP}",
-        "(二)做好第二项工作。(执法处)",
-        "二、强化准备",
-        f"{LP}三{RP}做好第三项工作。{LP}救援预案处{RP}",
-    ))
+    plan = parse_plan(
+        doc(
+            "一、强化责任",
+            f"{LP}一{RP}做好第一项工作。{LP}综合处、法规处{RP}",
+            "(二)做好第二项工作。(执法处)",
+            "二、强化准备",
+            f"{LP}三{RP}做好第三项工作。{LP}救援预案处{RP}",
+        )
+    )
     assert [(t.number, t.text, t.lead, t.co) for t in plan.tasks] == [
         (1, "做好第一项工作。", ["综合处"], ["法规处"]),
         (2, "做好第二项工作。", ["执法处"], []),
@@ -275,14 +347,16 @@ def test_owner_parenthesis_mixing_full_width_and_ascii_brackets():
 
 
 def test_multi_line_task_with_owner_parenthesis_across_lines():
-    plan = parse_plan(doc(
-        "一、强化责任",
-        "1.做好第一项工作,",
-        "  推动第二项工作落实。",
-        f"{LP}综合处、",
-        f"法规处{RP}",
-        "2.做好工作。(执法处)",
-    ))
+    plan = parse_plan(
+        doc(
+            "一、强化责任",
+            "1.做好第一项工作,",
+            "  推动第二项工作落实。",
+            f"{LP}综合处、",
+            f"法规处{RP}",
+            "2.做好工作。(执法处)",
+        )
+    )
     first = plan.tasks[0]
     assert first.text == "做好第一项工作,推动第二项工作落实。"
     assert (first.lead, first.co, first.line, first.end_line) == (["综合处"], ["法规处"], 3, 6)
@@ -299,8 +373,12 @@ def test_windows_line_endings_and_full_width_indent():
 
 
 def test_labelled_owner_form_in_a_document():
-    plan = parse_plan(doc("一、强化责任",
-                          f"1.做好工作。{LP}牵头单位{COLON}综合处{SEMI}协同单位{COLON}法规处、执法处{RP}"))
+    plan = parse_plan(
+        doc(
+            "一、强化责任",
+            f"1.做好工作。{LP}牵头单位{COLON}综合处{SEMI}协同单位{COLON}法规处、执法处{RP}",
+        )
+    )
     assert (plan.tasks[0].lead, plan.tasks[0].co) == (["综合处"], ["法规处", "执法处"])
 
 
@@ -337,8 +415,14 @@ def make_docx(*paragraphs: str) -> bytes:
 
 
 def test_docx_paragraphs_become_lines(tmp_path):
-    data = make_docx(TITLE, "一、强化责任", "1.做好工作,", f"推动落实。{LP}综合处、法规处{RP}",
-                     "二、强化准备", "2.完善预案。(救援预案处)")
+    data = make_docx(
+        TITLE,
+        "一、强化责任",
+        "1.做好工作,",
+        f"推动落实。{LP}综合处、法规处{RP}",
+        "二、强化准备",
+        "2.完善预案。(救援预案处)",
+    )
     path = tmp_path / "plan.docx"
     path.write_bytes(data)
     for plan in (parse_plan_file(path), parse_plan(data)):
@@ -355,10 +439,14 @@ def test_the_seed_as_docx_parses_like_the_text(seed):
 
 
 def test_signature_after_the_last_task_is_ignored_with_a_warning():
-    plan = parse_plan(doc("一、强化责任", "1.做好工作。(综合处)", "广州市应急管理局", "2022年3月1日"))
+    plan = parse_plan(
+        doc("一、强化责任", "1.做好工作。(综合处)", "广州市应急管理局", "2022年3月1日")
+    )
     assert plan.tasks[0].end_line == 3
-    assert plan.warnings == [Warning(4, "这行文字不属于任何任务,已忽略"),
-                             Warning(5, "这行文字不属于任何任务,已忽略")]
+    assert plan.warnings == [
+        Warning(4, "这行文字不属于任何任务,已忽略"),
+        Warning(5, "这行文字不属于任何任务,已忽略"),
+    ]
 
 
 def test_text_between_a_section_heading_and_its_first_task_is_a_warning():
@@ -380,22 +468,39 @@ def test_title_with_sentence_punctuation_is_preamble():
 
 
 def test_goals_rule():
-    preamble = ("2022年是关键一年,按照“理直气壮,守住底线”要求,确保全年不发生“重特大事故”,"
-                "努力实现生产安全事故起数和死亡人数“双下降”,为加快实现老城市新活力、“四个出新出彩”,"
-                "为实现高质量发展提供保障。")
-    assert extract_goals(preamble) == ["全年不发生“重特大事故”", "生产安全事故起数和死亡人数“双下降”"]
+    preamble = (
+        "2022年是关键一年,按照“理直气壮,守住底线”要求,确保全年不发生“重特大事故”,"
+        "努力实现生产安全事故起数和死亡人数“双下降”,为加快实现老城市新活力、“四个出新出彩”,"
+        "为实现高质量发展提供保障。"
+    )
+    assert extract_goals(preamble) == [
+        "全年不发生“重特大事故”",
+        "生产安全事故起数和死亡人数“双下降”",
+    ]
 
 
 # ------------------------------------------------------------------ known departments
 
 
-KNOWN = {"综合处": "综合处", "法规处": "法规处", "科技和统计处": "科技和统计处",
-         "科技处": "科技和统计处", "火灾管理处": "火灾管理处", "执法处": "执法处"}
+KNOWN = {
+    "综合处": "综合处",
+    "法规处": "法规处",
+    "科技和统计处": "科技和统计处",
+    "科技处": "科技和统计处",
+    "火灾管理处": "火灾管理处",
+    "执法处": "执法处",
+}
 
 
 def test_unknown_departments_warn_with_the_nearest_known():
-    plan = parse_plan(doc("一、强化责任", "1.做好工作。(综合处、火灾处、科技处)",
-                          "2.做好工作。(火灾处、宣传教育处)"), known=KNOWN)
+    plan = parse_plan(
+        doc(
+            "一、强化责任",
+            "1.做好工作。(综合处、火灾处、科技处)",
+            "2.做好工作。(火灾处、宣传教育处)",
+        ),
+        known=KNOWN,
+    )
     assert plan.warnings == [
         Warning(3, "未知部门“火灾处”,最接近的已知部门:火灾管理处"),
         Warning(4, "未知部门“宣传教育处”,没有相近的已知部门"),
@@ -404,15 +509,22 @@ def test_unknown_departments_warn_with_the_nearest_known():
 
 
 def test_nearest_known_lists_up_to_three_by_similarity():
-    known = {"综合处": "综合处", "综合协调处": "综合协调处", "综合执法处": "综合执法处",
-             "综合保障处": "综合保障处"}
+    known = {
+        "综合处": "综合处",
+        "综合协调处": "综合协调处",
+        "综合执法处": "综合执法处",
+        "综合保障处": "综合保障处",
+    }
     plan = parse_plan(doc("一、强化责任", "1.做好工作。(综合管理处)"), known=known)
-    assert plan.warnings == [Warning(3, "未知部门“综合管理处”,最接近的已知部门:综合处、综合保障处、综合协调处")]
+    assert plan.warnings == [
+        Warning(3, "未知部门“综合管理处”,最接近的已知部门:综合处、综合保障处、综合协调处")
+    ]
 
 
 def test_aliases_and_canonical_names_are_both_known():
-    plan = parse_plan(doc("一、强化责任", "1.做好工作。(科技处、科技和统计处)"),
-                      known={"科技处": "科技和统计处"})
+    plan = parse_plan(
+        doc("一、强化责任", "1.做好工作。(科技处、科技和统计处)"), known={"科技处": "科技和统计处"}
+    )
     assert plan.warnings == []
 
 
@@ -430,33 +542,36 @@ def test_without_a_mapping_there_are_no_unknown_department_warnings(seed):
 # ----------------------------------------------------------------------- time hints
 
 
-@pytest.mark.parametrize("text, due", [
-    ("年底前完成", dt.date(2022, 12, 31)),
-    ("年内建成", dt.date(2022, 12, 31)),
-    ("今年底前完成", dt.date(2022, 12, 31)),
-    ("明年底前完成", dt.date(2023, 12, 31)),
-    ("2023年底前完成", dt.date(2023, 12, 31)),
-    ("上半年完成", dt.date(2022, 6, 30)),
-    ("下半年完成", dt.date(2022, 12, 31)),
-    ("6月底前完成", dt.date(2022, 6, 30)),
-    ("2月底前完成", dt.date(2022, 2, 28)),
-    ("六月底前完成", dt.date(2022, 6, 30)),
-    ("十一月底前完成", dt.date(2022, 11, 30)),
-    ("9月份前完成", dt.date(2022, 8, 31)),
-    ("6月前完成", dt.date(2022, 5, 31)),
-    ("3月15日前完成", dt.date(2022, 3, 15)),
-    ("3月15号前完成", dt.date(2022, 3, 15)),
-    ("汛期前完成排查", dt.date(2022, 3, 31)),
-    ("开展汛前检查", dt.date(2022, 3, 31)),
-    ("年底前完成,上半年启动,汛期前部署", dt.date(2022, 3, 31)),  # earliest wins
-    ("推进三年内完成的项目", None),  # a duration, not this year
-    ("为期三年", None),
-    ("6月前后开展", None),  # around, not before
-    ("汛期前后加强值守", None),
-    ("2月30日前完成", None),  # not a date
-    ("13月底前完成", None),
-    ("做好工作", None),
-])
+@pytest.mark.parametrize(
+    "text, due",
+    [
+        ("年底前完成", dt.date(2022, 12, 31)),
+        ("年内建成", dt.date(2022, 12, 31)),
+        ("今年底前完成", dt.date(2022, 12, 31)),
+        ("明年底前完成", dt.date(2023, 12, 31)),
+        ("2023年底前完成", dt.date(2023, 12, 31)),
+        ("上半年完成", dt.date(2022, 6, 30)),
+        ("下半年完成", dt.date(2022, 12, 31)),
+        ("6月底前完成", dt.date(2022, 6, 30)),
+        ("2月底前完成", dt.date(2022, 2, 28)),
+        ("六月底前完成", dt.date(2022, 6, 30)),
+        ("十一月底前完成", dt.date(2022, 11, 30)),
+        ("9月份前完成", dt.date(2022, 8, 31)),
+        ("6月前完成", dt.date(2022, 5, 31)),
+        ("3月15日前完成", dt.date(2022, 3, 15)),
+        ("3月15号前完成", dt.date(2022, 3, 15)),
+        ("汛期前完成排查", dt.date(2022, 3, 31)),
+        ("开展汛前检查", dt.date(2022, 3, 31)),
+        ("年底前完成,上半年启动,汛期前部署", dt.date(2022, 3, 31)),  # earliest wins
+        ("推进三年内完成的项目", None),  # a duration, not this year
+        ("为期三年", None),
+        ("6月前后开展", None),  # around, not before
+        ("汛期前后加强值守", None),
+        ("2月30日前完成", None),  # not a date
+        ("13月底前完成", None),
+        ("做好工作", None),
+    ],
+)
 def test_due_rules(text, due):
     assert read_time_hints(text, 2022).due == due
 
@@ -468,36 +583,55 @@ def test_flood_season_start_is_a_parameter():
     assert plan.tasks[0].due == dt.date(2022, 4, 14)
 
 
-@pytest.mark.parametrize("text, recurrence", [
-    ("每月报送进展", "monthly"),
-    ("按月通报", "monthly"),
-    ("每季度开展分析", "quarterly"),
-    ("定期组织召开季度风险分析会", "quarterly"),
-    ("每年至少一次", "yearly"),
-    ("每年开展,每月通报", "monthly"),  # the shortest period wins
-    ("定期开展调研", None),
-    ("编制2022年度实施计划", None),
-])
+@pytest.mark.parametrize(
+    "text, recurrence",
+    [
+        ("每月报送进展", "monthly"),
+        ("按月通报", "monthly"),
+        ("每季度开展分析", "quarterly"),
+        ("定期组织召开季度风险分析会", "quarterly"),
+        ("每年至少一次", "yearly"),
+        ("每年开展,每月通报", "monthly"),  # the shortest period wins
+        ("定期开展调研", None),
+        ("编制2022年度实施计划", None),
+    ],
+)
 def test_recurrence_rules(text, recurrence):
     assert read_time_hints(text, 2022).recurrence == recurrence
 
 
-@pytest.mark.parametrize("text, key_dates", [
-    ("在春节、清明、端午、七一、中秋、国庆、党的二十大等关键节点", ["春节", "清明", "端午", "七一", "中秋",
-                                                     "国庆", "党的二十大"]),
-    ("春节前后开展检查,国庆期间加强值守", ["春节", "国庆"]),
-    ("在“五一”“国庆”假期", ["五一", "国庆"]),
-    ("春节期间和春节后", ["春节"]),
-    ("贯彻“七一”重要讲话精神", []),
-    ("学习贯彻党的二十大精神", []),
-    ("贯彻党的十九大和十九届历次全会精神", []),
-])
+@pytest.mark.parametrize(
+    "text, key_dates",
+    [
+        (
+            "在春节、清明、端午、七一、中秋、国庆、党的二十大等关键节点",
+            ["春节", "清明", "端午", "七一", "中秋", "国庆", "党的二十大"],
+        ),
+        ("春节前后开展检查,国庆期间加强值守", ["春节", "国庆"]),
+        ("在“五一”“国庆”假期", ["五一", "国庆"]),
+        ("春节期间和春节后", ["春节"]),
+        ("贯彻“七一”重要讲话精神", []),
+        ("学习贯彻党的二十大精神", []),
+        ("贯彻党的十九大和十九届历次全会精神", []),
+    ],
+)
 def test_key_date_rules(text, key_dates):
     assert read_time_hints(text, 2022).key_dates == key_dates
 
 
-@pytest.mark.parametrize("text, number", [("1", 1), ("12", 12), ("十", 10), ("十二", 12),
-                                          ("二十", 20), ("二十三", 23), ("十十", None), ("", None)])
+@pytest.mark.parametrize(
+    "text, number",
+    [
+        ("1", 1),
+        ("12", 12),
+        ("十", 10),
+        ("十二", 12),
+        ("二十", 20),
+        ("二十三", 23),
+        ("十十", None),
+        ("", None),
+    ],
+)
 def test_cn_number(text, number):
     assert cn_number(text) == number
 
@@ -506,13 +640,13 @@ def test_cn_number(text, number):
 
 
 def test_no_sections():
-    assert issues_of(doc("1.做好工作。(综合处)")) == [
-        (0, "没有找到任何部分(形如“一、…”的标题行)")]
+    assert issues_of(doc("1.做好工作。(综合处)")) == [(0, "没有找到任何部分(形如“一、…”的标题行)")]
 
 
 def test_no_tasks():
     assert issues_of(doc("一、强化责任", "二、强化准备")) == [
-        (0, "没有找到任何编号任务(形如“1.…”的行)")]
+        (0, "没有找到任何编号任务(形如“1.…”的行)")
+    ]
 
 
 def test_truncated_file_task_without_owner_parenthesis():
@@ -528,43 +662,59 @@ def test_truncated_inside_a_content_parenthesis_task():
 
 def test_truncated_after_a_clause_parenthesis():
     assert issues_of(doc("一、强化责任", "1.启动规划工作(地震监测中心),推动落地")) == [
-        (3, "任务 1 末尾没有责任处室括号,文件可能不完整")]
+        (3, "任务 1 末尾没有责任处室括号,文件可能不完整")
+    ]
 
 
 @pytest.mark.parametrize("empty", ["()", f"{LP}{RP}", "( )", f"{LP}\u3000{RP}"])
 def test_empty_owner_parenthesis(empty):
-    assert issues_of(doc("一、强化责任", f"1.做好工作。{empty}")) == [(3, "任务 1 的责任处室括号是空的")]
+    assert issues_of(doc("一、强化责任", f"1.做好工作。{empty}")) == [
+        (3, "任务 1 的责任处室括号是空的")
+    ]
 
 
 def test_duplicate_task_number():
-    assert issues_of(doc("一、强化责任", "1.甲。(综合处)", "2.乙。(综合处)", "2.丙。(综合处)",
-                         "3.丁。(综合处)")) == [(5, "任务序号 2 重复(第4行已有任务 2)")]
+    assert issues_of(
+        doc("一、强化责任", "1.甲。(综合处)", "2.乙。(综合处)", "2.丙。(综合处)", "3.丁。(综合处)")
+    ) == [(5, "任务序号 2 重复(第4行已有任务 2)")]
 
 
 def test_numbering_restarting_in_a_section_is_a_duplicate():
     assert issues_of(doc("一、强化责任", "1.甲。(综合处)", "二、强化准备", "1.乙。(综合处)")) == [
-        (5, "任务序号 1 重复(第3行已有任务 1)")]
+        (5, "任务序号 1 重复(第3行已有任务 1)")
+    ]
 
 
 def test_missing_task_numbers():
-    assert issues_of(doc("一、强化责任", "1.甲。(综合处)", "2.乙。(综合处)", "4.丙。(综合处)",
-                         "7.丁。(综合处)")) == [(5, "缺少任务序号 3"), (6, "缺少任务序号 5–6")]
+    assert issues_of(
+        doc("一、强化责任", "1.甲。(综合处)", "2.乙。(综合处)", "4.丙。(综合处)", "7.丁。(综合处)")
+    ) == [(5, "缺少任务序号 3"), (6, "缺少任务序号 5–6")]
 
 
 def test_task_numbers_out_of_order():
     assert issues_of(doc("一、强化责任", "1.甲。(综合处)", "3.乙。(综合处)", "2.丙。(综合处)")) == [
-        (4, "缺少任务序号 2"), (5, "任务序号 2 顺序错乱(前一个任务是 3)")]
+        (4, "缺少任务序号 2"),
+        (5, "任务序号 2 顺序错乱(前一个任务是 3)"),
+    ]
 
 
 def test_section_numbers_out_of_order():
-    assert issues_of(doc("一、强化责任", "1.甲。(综合处)", "三、强化准备", "2.乙。(综合处)",
-                         "二、强化宣传", "3.丙。(综合处)")) == [
-        (4, "部分序号“三、”顺序不对,应为“二、”"), (6, "部分序号“二、”顺序不对,应为“四、”")]
+    assert issues_of(
+        doc(
+            "一、强化责任",
+            "1.甲。(综合处)",
+            "三、强化准备",
+            "2.乙。(综合处)",
+            "二、强化宣传",
+            "3.丙。(综合处)",
+        )
+    ) == [(4, "部分序号“三、”顺序不对,应为“二、”"), (6, "部分序号“二、”顺序不对,应为“四、”")]
 
 
 def test_no_year_anywhere():
     assert issues_of("工作要点\n一、强化责任\n1.做好工作。(综合处)") == [
-        (0, "找不到年度:标题和总体要求中都没有“20XX年”,请指定年度")]
+        (0, "找不到年度:标题和总体要求中都没有“20XX年”,请指定年度")
+    ]
     assert parse_plan("工作要点\n一、强化责任\n1.做好工作。(综合处)", year=2024).year == 2024
 
 
@@ -576,18 +726,22 @@ def test_undecodable_bytes_name_the_offset_and_line():
 
 
 def test_bytes_neither_utf8_nor_gb18030():
-    assert issues_of(b"abc\n\x81\x20") == [(2, "无法按 UTF-8 或 GB18030 解码:字节偏移 4 处的 0x81 无效")]
+    assert issues_of(b"abc\n\x81\x20") == [
+        (2, "无法按 UTF-8 或 GB18030 解码:字节偏移 4 处的 0x81 无效")
+    ]
 
 
 def test_broken_utf16():
     data = "一、强化责任\n1.".encode("utf-16-le")
     assert issues_of(b"\xff\xfe" + data + b"\x00\xd8\x41\x00") == [
-        (2, f"无法按 UTF-16 解码:字节偏移 {2 + len(data)} 处的 0x00 无效")]
+        (2, f"无法按 UTF-16 解码:字节偏移 {2 + len(data)} 处的 0x00 无效")
+    ]
 
 
 def test_legacy_word_file():
     assert issues_of(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100) == [
-        (0, "这是旧版 Word(.doc)文件,请另存为 .docx 或纯文本后再导入")]
+        (0, "这是旧版 Word(.doc)文件,请另存为 .docx 或纯文本后再导入")
+    ]
 
 
 def test_a_50_mb_file_is_refused_quickly_from_its_size(tmp_path):
@@ -598,8 +752,9 @@ def test_a_50_mb_file_is_refused_quickly_from_its_size(tmp_path):
     with pytest.raises(PlanDocumentError) as caught:
         parse_plan_file(big)
     assert time.perf_counter() - started < 0.5
-    assert str(caught.value) == ("全文:文件过大:52,428,800 字节(50.0 MB),"
-                                 "上限为 20,971,520 字节(20.0 MB)")
+    assert str(caught.value) == (
+        "全文:文件过大:52,428,800 字节(50.0 MB),上限为 20,971,520 字节(20.0 MB)"
+    )
 
 
 def test_text_with_lone_surrogates_is_a_plan_error_not_a_crash():
@@ -626,7 +781,9 @@ def test_zip_that_is_not_a_docx():
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("hello.txt", "hi")
-    assert issues_of(buffer.getvalue()) == [(0, "不是有效的 .docx 文件(zip 中没有可读的 Word 文档内容)")]
+    assert issues_of(buffer.getvalue()) == [
+        (0, "不是有效的 .docx 文件(zip 中没有可读的 Word 文档内容)")
+    ]
 
 
 def test_truncated_docx():
@@ -656,23 +813,27 @@ def test_missing_file(tmp_path):
 
 
 def test_every_problem_is_reported_at_once():
-    text = "\n".join([
-        "工作要点",
-        "一、强化责任",
-        "1.甲。(综合处)",
-        "2.乙。()",
-        "2.丙。(综合处)",
-        "三、强化准备",
-        "5.丁。(综合处)",
-        "6.戊",
-    ])
+    text = "\n".join(
+        [
+            "工作要点",
+            "一、强化责任",
+            "1.甲。(综合处)",
+            "2.乙。()",
+            "2.丙。(综合处)",
+            "三、强化准备",
+            "5.丁。(综合处)",
+            "6.戊",
+        ]
+    )
     with pytest.raises(PlanDocumentError) as caught:
         parse_plan(text)
-    assert str(caught.value) == "\n".join([
-        "全文:找不到年度:标题和总体要求中都没有“20XX年”,请指定年度",
-        "第4行:任务 2 的责任处室括号是空的",
-        "第5行:任务序号 2 重复(第4行已有任务 2)",
-        "第6行:部分序号“三、”顺序不对,应为“二、”",
-        "第7行:缺少任务序号 3–4",
-        "第8行:任务 6 末尾没有责任处室括号,文件可能不完整",
-    ])
+    assert str(caught.value) == "\n".join(
+        [
+            "全文:找不到年度:标题和总体要求中都没有“20XX年”,请指定年度",
+            "第4行:任务 2 的责任处室括号是空的",
+            "第5行:任务序号 2 重复(第4行已有任务 2)",
+            "第6行:部分序号“三、”顺序不对,应为“二、”",
+            "第7行:缺少任务序号 3–4",
+            "第8行:任务 6 末尾没有责任处室括号,文件可能不完整",
+        ]
+    )

@@ -12,10 +12,35 @@ from yingji.workplan.parser import GUANGZHOU_2022_PLAN, PlanDocumentError, parse
 LP, RP, COMMA, SEMI, COLON = "\uff08", "\uff09", "\uff0c", "\uff1b", "\uff1a"
 
 DEPARTMENTS = [
-    "办公室", "机关党委", "机关纪委", "新闻处", "综合处", "科技和统计处", "减灾处", "指挥处",
-    "人事处", "法规处", "三防处", "三防指挥中心", "地震局", "救援预案处", "防火处", "基础处",
-    "危化处", "指挥中心", "执法处", "地震监测中心", "科技处", "火灾处", "火灾管理处",
-    "市公安局", "市消防救援支队", "白云区人民政府", "市委宣传部", "各区", "市三防办",
+    "办公室",
+    "机关党委",
+    "机关纪委",
+    "新闻处",
+    "综合处",
+    "科技和统计处",
+    "减灾处",
+    "指挥处",
+    "人事处",
+    "法规处",
+    "三防处",
+    "三防指挥中心",
+    "地震局",
+    "救援预案处",
+    "防火处",
+    "基础处",
+    "危化处",
+    "指挥中心",
+    "执法处",
+    "地震监测中心",
+    "科技处",
+    "火灾处",
+    "火灾管理处",
+    "市公安局",
+    "市消防救援支队",
+    "白云区人民政府",
+    "市委宣传部",
+    "各区",
+    "市三防办",
 ]
 SENTENCES = [
     "推进应急指挥平台贯通村居。",
@@ -29,17 +54,26 @@ SENTENCES = [
     "汛期前完成三防责任人更新公示,",
 ]
 CLAUSE_TEXTS = ["启动防灾减灾救灾综合基地建设规划工作", "完善现场指挥部保障体系"]
-SECTION_TITLES = ["强化政治引领,高站位推进改革发展", "强化风险防范", f"强化应急准备{COMMA}高标准保持状态"]
+SECTION_TITLES = [
+    "强化政治引领,高站位推进改革发展",
+    "强化风险防范",
+    f"强化应急准备{COMMA}高标准保持状态",
+]
 
 
-HEADING = re.compile(r"[一二三四五六七八九十]+、|[0-9]+[.\uff0e、]|[(\uff08][一二三四五六七八九十]+[)\uff09]")
+HEADING = re.compile(
+    r"[一二三四五六七八九十]+、|[0-9]+[.\uff0e、]|[(\uff08][一二三四五六七八九十]+[)\uff09]"
+)
 
 
 def chinese(number: int) -> str:
     digits = "一二三四五六七八九"
     tens, units = divmod(number, 10)
-    return digits[number - 1] if number < 10 else (
-        ("" if tens == 1 else digits[tens - 1]) + "十" + (digits[units - 1] if units else ""))
+    return (
+        digits[number - 1]
+        if number < 10
+        else (("" if tens == 1 else digits[tens - 1]) + "十" + (digits[units - 1] if units else ""))
+    )
 
 
 @st.composite
@@ -89,7 +123,10 @@ def plans(draw):
             body = "".join(draw(st.lists(st.sampled_from(SENTENCES), min_size=1, max_size=3)))
             clauses = []
             if draw(st.booleans()):
-                clause, owner = draw(st.sampled_from(CLAUSE_TEXTS)), draw(st.sampled_from(DEPARTMENTS))
+                clause, owner = (
+                    draw(st.sampled_from(CLAUSE_TEXTS)),
+                    draw(st.sampled_from(DEPARTMENTS)),
+                )
                 body = f"{clause}{brackets[0]}{owner}{brackets[1]}{COMMA}{body}"
                 clauses = [(clause, [owner], [])]
             content, lead, co = draw(owner_lists())
@@ -97,9 +134,11 @@ def plans(draw):
             line = f"{prefix}{body}{brackets[0]}{content}{brackets[1]}"
             # Wrap the task over several lines at random places after its number, but
             # not where the wrapped part would read as a heading ("…端午、七一、中秋").
-            cuts = sorted(cut for cut in draw(st.sets(st.integers(len(prefix) + 1, len(line) - 1),
-                                                      max_size=3))
-                          if not HEADING.match(line[cut:]))
+            cuts = sorted(
+                cut
+                for cut in draw(st.sets(st.integers(len(prefix) + 1, len(line) - 1), max_size=3))
+                if not HEADING.match(line[cut:])
+            )
             pieces = [line[a:b] for a, b in zip([0, *cuts], [*cuts, len(line)], strict=True)]
             lines.extend(piece for piece in pieces if piece.strip())
             expected.append((number, body, lead, co, clauses))
@@ -116,8 +155,10 @@ def test_generated_plans_come_back_exactly(generated, encoding):
     source = text if encoding == "str" else text.encode(encoding)
     plan = parse_plan(source, year=None if header != "none" else year)
     assert plan.year == year
-    found = [(t.number, t.text, t.lead, t.co, [(c.text, c.lead, c.co) for c in t.clauses])
-             for t in plan.tasks]
+    found = [
+        (t.number, t.text, t.lead, t.co, [(c.text, c.lead, c.co) for c in t.clauses])
+        for t in plan.tasks
+    ]
     assert found == expected
 
 
@@ -130,10 +171,12 @@ def _only_plan_errors(source) -> None:
         json.dumps(plan.to_json(), ensure_ascii=False)
 
 
-PLAN_ALPHABET = st.sampled_from(list(
-    "一二三四五六七八九十、1234567890.\uff0e()\uff08\uff09,\uff0c;\uff1b:\uff1a“”《》-\n \u3000"
-    "牵头配合单位协同处局中心办年月底前内每季度汛期春节七一党的二十大排名第一为下同各区"
-))
+PLAN_ALPHABET = st.sampled_from(
+    list(
+        "一二三四五六七八九十、1234567890.\uff0e()\uff08\uff09,\uff0c;\uff1b:\uff1a“”《》-\n \u3000"
+        "牵头配合单位协同处局中心办年月底前内每季度汛期春节七一党的二十大排名第一为下同各区"
+    )
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -152,27 +195,57 @@ SEED = GUANGZHOU_2022_PLAN.read_text(encoding="utf-8")
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, len(SEED)), st.integers(0, 40), st.text(PLAN_ALPHABET,
-                                                                                 max_size=8)),
-                max_size=4))
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, len(SEED)), st.integers(0, 40), st.text(PLAN_ALPHABET, max_size=8)
+        ),
+        max_size=4,
+    )
+)
 def test_damaged_seed_raises_nothing_but_plan_errors(edits):
     text = SEED
     for start, length, insert in edits:
-        text = text[:start] + insert + text[start + length:]
+        text = text[:start] + insert + text[start + length :]
     _only_plan_errors(text)
 
 
 # Breakdown tables: any cells, any header, any merges give a plan or plan errors.
-CELL_TEXTS = ["", "序号", "重点任务", "具体措施", "牵头单位", "配合单位", "完成时限", "责任单位",
-              "一、强化责任", "(一)压实责任", "一", "1", "2", "综合处", "综合处、法规处", "/",
-              "基础处牵头,危化处配合", "年底前", "2022年6月", "每季度", "开展隐患排查。"]
+CELL_TEXTS = [
+    "",
+    "序号",
+    "重点任务",
+    "具体措施",
+    "牵头单位",
+    "配合单位",
+    "完成时限",
+    "责任单位",
+    "一、强化责任",
+    "(一)压实责任",
+    "一",
+    "1",
+    "2",
+    "综合处",
+    "综合处、法规处",
+    "/",
+    "基础处牵头,危化处配合",
+    "年底前",
+    "2022年6月",
+    "每季度",
+    "开展隐患排查。",
+]
 
 
 @st.composite
 def tables(draw):
     width = draw(st.integers(1, 6))
-    rows = draw(st.lists(st.lists(st.sampled_from(CELL_TEXTS), min_size=width, max_size=width),
-                         min_size=0, max_size=6))
+    rows = draw(
+        st.lists(
+            st.lists(st.sampled_from(CELL_TEXTS), min_size=width, max_size=width),
+            min_size=0,
+            max_size=6,
+        )
+    )
     merges = []
     if rows:
         for _ in range(draw(st.integers(0, 2))):

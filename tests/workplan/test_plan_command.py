@@ -22,8 +22,9 @@ def run(*args: str) -> tuple[str, str]:
 @pytest.fixture
 def bad_file(tmp_path):
     path = tmp_path / "bad.txt"
-    path.write_text("2022年工作要点\n一、强化责任\n1.做好工作。(综合处)\n3.完善预案。\n",
-                    encoding="utf-8")
+    path.write_text(
+        "2022年工作要点\n一、强化责任\n1.做好工作。(综合处)\n3.完善预案。\n", encoding="utf-8"
+    )
     return path
 
 
@@ -64,8 +65,13 @@ def test_bad_file_exits_2_with_each_issue_naming_file_and_line(bad_file):
 
 def test_console_script_exit_status_is_2(bad_file):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "yingji.test_settings"}
-    result = subprocess.run([sys.executable, "-m", "yingji.cli", "plan", "parse", str(bad_file)],
-                            capture_output=True, text=True, env=env, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "yingji.cli", "plan", "parse", str(bad_file)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert "bad.txt:4: 缺少任务序号 2" in result.stderr
     assert result.stdout == ""

@@ -55,7 +55,9 @@ def test_quarterly_and_any_date_can_be_generated(client, world):
     c.post(url, {"period": "quarterly", "quarter": "2"})
     c.post(url, {"period": "monthly", "as_of": "2022-06-15"})
     assert sorted((b.period, b.as_of) for b in Bulletin.objects.all()) == [
-        ("monthly", dt.date(2022, 6, 15)), ("quarterly", JUNE)]
+        ("monthly", dt.date(2022, 6, 15)),
+        ("quarterly", JUNE),
+    ]
 
 
 def test_a_bad_date_is_explained_not_stored(client, world):
@@ -75,8 +77,11 @@ def test_department_staff_read_bulletins_but_cannot_generate(client, world):
 
 def test_the_bulletin_page_shows_the_score_table_and_the_late_task(client, world):
     b = bulletins.generate(world.plan, "monthly", JUNE)
-    body = logged_in(client, world.command_staff).get(
-        reverse("workplan:bulletin", args=[b.pk])).content.decode()
+    body = (
+        logged_in(client, world.command_staff)
+        .get(reverse("workplan:bulletin", args=[b.pk]))
+        .content.decode()
+    )
     assert "落实情况通报(2022年6月)" in body
     assert 'id="scores-table"' in body and "报送及时率" in body
     assert "完善城市安全风险监测预警平台" in body
@@ -86,7 +91,8 @@ def test_the_bulletin_page_shows_the_score_table_and_the_late_task(client, world
 def test_the_bulletin_downloads_as_word(client, world):
     b = bulletins.generate(world.plan, "monthly", JUNE)
     response = logged_in(client, world.supervisor).get(
-        reverse("workplan:bulletin_docx", args=[b.pk]))
+        reverse("workplan:bulletin_docx", args=[b.pk])
+    )
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert "落实情况通报(2022年6月).docx" in unquote(response["Content-Disposition"])
     doc = docx.Document(io.BytesIO(response.content))
@@ -107,14 +113,18 @@ def test_the_ledger_downloads_as_of_a_date(client, world):
     assert response["Content-Type"] == XLSX
     ws = load_workbook(io.BytesIO(response.content))[ledger.SHEET]
     assert ws.cell(5, 8).value == "未启动"  # task 4's first report, 100 %, came on 10 June
-    assert c.get(reverse("workplan:ledger_export", args=[world.plan.pk])
-                 + "?as_of=junk").status_code == 400
+    assert (
+        c.get(reverse("workplan:ledger_export", args=[world.plan.pk]) + "?as_of=junk").status_code
+        == 400
+    )
 
 
 def test_importing_a_filled_ledger_reports_how_many_were_filed(client, world):
     c = logged_in(client, world.command_staff)
-    data = edit(ledger.export_ledger(world.plan, JUNE, user=world.command_staff),
-                {1: {"进度(%)": 80, "最新进展": "平台试运行"}})
+    data = edit(
+        ledger.export_ledger(world.plan, JUNE, user=world.command_staff),
+        {1: {"进度(%)": 80, "最新进展": "平台试运行"}},
+    )
     url = reverse("workplan:ledger_import", args=[world.plan.pk])
     assert "导出台账" in c.get(url).content.decode()
     response = c.post(url, {"file": upload(data)})
@@ -126,10 +136,13 @@ def test_importing_a_filled_ledger_reports_how_many_were_filed(client, world):
 
 def test_import_errors_are_listed_with_row_and_column(client, world):
     before = ProgressReport.objects.count()
-    data = edit(ledger.export_ledger(world.plan, JUNE),
-                {1: {"进度(%)": "八十"}, 3: {"进度(%)": 90, "最新进展": "不是本部门的任务"}})
+    data = edit(
+        ledger.export_ledger(world.plan, JUNE),
+        {1: {"进度(%)": "八十"}, 3: {"进度(%)": 90, "最新进展": "不是本部门的任务"}},
+    )
     response = logged_in(client, world.command_staff).post(
-        reverse("workplan:ledger_import", args=[world.plan.pk]), {"file": upload(data)})
+        reverse("workplan:ledger_import", args=[world.plan.pk]), {"file": upload(data)}
+    )
     body = response.content.decode()
     assert response.status_code == 400
     assert "第2行“进度(%)”:应为0–100的整数,实际为“八十”" in body
@@ -140,7 +153,8 @@ def test_import_errors_are_listed_with_row_and_column(client, world):
 def test_uploading_something_else_is_refused(client, world):
     response = logged_in(client, world.supervisor).post(
         reverse("workplan:ledger_import", args=[world.plan.pk]),
-        {"file": upload(b"hello", "note.txt")})
+        {"file": upload(b"hello", "note.txt")},
+    )
     assert response.status_code == 400 and "不是有效的Excel" in response.content.decode()
 
 
@@ -150,11 +164,11 @@ def test_uploading_something_else_is_refused(client, world):
 def test_api_lists_generates_and_reads_bulletins(world):
     api = TestClient(router)
     path = f"/plans/{world.plan.pk}/bulletins"
-    refused = api.post(path, json={"period": "monthly", "as_of": "2022-06-30"},
-                       user=world.command_staff)
+    refused = api.post(
+        path, json={"period": "monthly", "as_of": "2022-06-30"}, user=world.command_staff
+    )
     assert refused.status_code == 403
-    made = api.post(path, json={"period": "monthly", "as_of": "2022-06-30"},
-                    user=world.supervisor)
+    made = api.post(path, json={"period": "monthly", "as_of": "2022-06-30"}, user=world.supervisor)
     assert made.status_code == 201 and made.json()["label"] == "2022年6月"
     listed = api.get(path, user=world.command_staff).json()
     assert [b["as_of"] for b in listed] == ["2022-06-30"]
@@ -165,26 +179,35 @@ def test_api_lists_generates_and_reads_bulletins(world):
 
 
 def test_api_scores_as_of_a_date(world):
-    got = TestClient(router).get(f"/plans/{world.plan.pk}/scores?as_of=2022-06-30",
-                                 user=world.supervisor).json()
+    got = (
+        TestClient(router)
+        .get(f"/plans/{world.plan.pk}/scores?as_of=2022-06-30", user=world.supervisor)
+        .json()
+    )
     assert got["weights"]["on_time"] == 0.5
     assert got["scores"][0]["department"] == "风险监测和综合减灾处"
 
 
 def test_api_ledger_round_trip_and_errors(world):
     api = TestClient(router)
-    exported = api.get(f"/plans/{world.plan.pk}/ledger.xlsx?as_of=2022-06-30",
-                       user=world.supervisor)
+    exported = api.get(
+        f"/plans/{world.plan.pk}/ledger.xlsx?as_of=2022-06-30", user=world.supervisor
+    )
     assert exported.status_code == 200
     good = edit(exported.content, {3: {"进度(%)": 65, "最新进展": "制度已报审"}})
-    done = api.post(f"/plans/{world.plan.pk}/ledger", FILES={"file": upload(good)},
-                    user=world.supervisor)
+    done = api.post(
+        f"/plans/{world.plan.pk}/ledger", FILES={"file": upload(good)}, user=world.supervisor
+    )
     assert done.status_code == 200 and done.json()["created"] == 1
     bad = edit(exported.content, {4: {"进度(%)": "八十"}})
-    refused = api.post(f"/plans/{world.plan.pk}/ledger", FILES={"file": upload(bad)},
-                       user=world.supervisor)
+    refused = api.post(
+        f"/plans/{world.plan.pk}/ledger", FILES={"file": upload(bad)}, user=world.supervisor
+    )
     assert refused.status_code == 400
     assert refused.json()["errors"][0] == {
-        "sheet": "台账", "row": 5, "column": "进度(%)",
+        "sheet": "台账",
+        "row": 5,
+        "column": "进度(%)",
         "message": "应为0–100的整数,实际为“八十”",
-        "text": "工作表“台账”第5行“进度(%)”:应为0–100的整数,实际为“八十”"}
+        "text": "工作表“台账”第5行“进度(%)”:应为0–100的整数,实际为“八十”",
+    }

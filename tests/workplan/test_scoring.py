@@ -18,15 +18,29 @@ def test_month_deadlines_use_the_nth_working_day_of_next_month():
 
 def test_on_time_department_outscores_late_one():
     tasks = {
-        1: TaskScoreFacts(1, D(2022, 1, 1), D(2022, 6, 30),
-                          [(D(2022, 3, 31), D(2022, 3, 30)), (D(2022, 6, 30), None)], 50, None),
-        2: TaskScoreFacts(2, D(2022, 1, 1), D(2022, 6, 30),
-                          [(D(2022, 3, 31), D(2022, 4, 20)), (D(2022, 6, 30), None)], 20, None),
+        1: TaskScoreFacts(
+            1,
+            D(2022, 1, 1),
+            D(2022, 6, 30),
+            [(D(2022, 3, 31), D(2022, 3, 30)), (D(2022, 6, 30), None)],
+            50,
+            None,
+        ),
+        2: TaskScoreFacts(
+            2,
+            D(2022, 1, 1),
+            D(2022, 6, 30),
+            [(D(2022, 3, 31), D(2022, 4, 20)), (D(2022, 6, 30), None)],
+            20,
+            None,
+        ),
     }
     day = D(2022, 5, 1)
     months = month_deadlines(D(2022, 1, 1), day, 5, add_workdays)
-    reports = {("A", 1): [D(2022, 1, 20), D(2022, 2, 20), D(2022, 3, 20)],
-               ("B", 2): [D(2022, 3, 1)]}
+    reports = {
+        ("A", 1): [D(2022, 1, 20), D(2022, 2, 20), D(2022, 3, 20)],
+        ("B", 2): [D(2022, 3, 1)],
+    }
     scores = score_departments(day, tasks, {"A": [1], "B": [2]}, {}, reports, W, months)
     assert [s.department for s in scores] == ["A", "B"]
     a, b = scores
@@ -36,19 +50,22 @@ def test_on_time_department_outscores_late_one():
 
 
 def test_weights_are_configurable():
-    tasks = {1: TaskScoreFacts(1, D(2022, 1, 1), D(2022, 12, 31), [(D(2022, 3, 31), None)], 90,
-                               None)}
+    tasks = {
+        1: TaskScoreFacts(1, D(2022, 1, 1), D(2022, 12, 31), [(D(2022, 3, 31), None)], 90, None)
+    }
     day = D(2022, 4, 15)
     months = month_deadlines(D(2022, 1, 1), day, 5, add_workdays)
-    only_completeness = score_departments(day, tasks, {"A": [1]}, {}, {}, {"completeness": 1},
-                                          months)[0]
+    only_completeness = score_departments(
+        day, tasks, {"A": [1]}, {}, {}, {"completeness": 1}, months
+    )[0]
     only_on_time = score_departments(day, tasks, {"A": [1]}, {}, {}, {"on_time": 1}, months)[0]
     assert only_completeness.score == 100.0
     assert only_on_time.score == 0.0
 
 
 def test_nothing_to_judge_gives_no_score():
-    tasks = {1: TaskScoreFacts(1, D(2022, 1, 1), D(2022, 12, 31), [(D(2022, 12, 31), None)], 0,
-                               None)}
+    tasks = {
+        1: TaskScoreFacts(1, D(2022, 1, 1), D(2022, 12, 31), [(D(2022, 12, 31), None)], 0, None)
+    }
     s = score_departments(D(2022, 1, 1), tasks, {"A": [1]}, {}, {}, W, [])[0]
     assert s.score is None

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from yingji.workplan.parser import GUANGZHOU_2022_PLAN, parse_plan_file
 
-SNAPSHOT = json.loads((Path(__file__).parent / "fixtures" / "seed_parsed.json")
-                      .read_text(encoding="utf-8"))
+SNAPSHOT = json.loads(
+    (Path(__file__).parent / "fixtures" / "seed_parsed.json").read_text(encoding="utf-8")
+)
 NEW_TASK_KEYS = ("subsection", "source")  # added with the other layouts
 
 

@@ -37,8 +37,13 @@ def test_lead_report_goes_to_office_and_co_report_to_lead(world):
 
 
 def test_co_organiser_report_does_not_move_the_status(world):
-    services.file_report(world["t1"], world["weihua_user"], percent=90, text="配合完成",
-                         reported_at=at_noon(D(2022, 2, 1)))
+    services.file_report(
+        world["t1"],
+        world["weihua_user"],
+        percent=90,
+        text="配合完成",
+        reported_at=at_noon(D(2022, 2, 1)),
+    )
     assert status_of(world["t1"], D(2022, 2, 2)).status is Status.NOT_STARTED
 
 
@@ -56,15 +61,26 @@ def test_report_is_validated(world):
 def test_milestone_completion_changes_status_only_from_its_date(world):
     t1 = world["t1"]
     q1 = t1.milestones.get(title="第1季度")
-    services.file_report(t1, world["zonghe_user"], percent=25, text="召开一季度分析会",
-                         milestone=q1, reported_at=at_noon(D(2022, 4, 8)))
+    services.file_report(
+        t1,
+        world["zonghe_user"],
+        percent=25,
+        text="召开一季度分析会",
+        milestone=q1,
+        reported_at=at_noon(D(2022, 4, 8)),
+    )
     assert status_of(t1, D(2022, 4, 7)).status is Status.LATE
     assert status_of(t1, D(2022, 4, 8)).status is Status.IN_PROGRESS
 
 
 def test_hundred_percent_completes_the_task(world):
-    services.file_report(world["t2"], world["weihua_user"], percent=100, text="评估完成",
-                         reported_at=at_noon(D(2022, 6, 1)))
+    services.file_report(
+        world["t2"],
+        world["weihua_user"],
+        percent=100,
+        text="评估完成",
+        reported_at=at_noon(D(2022, 6, 1)),
+    )
     assert status_of(world["t2"], D(2022, 6, 2)).status is Status.DONE
     assert status_of(world["t2"], D(2022, 5, 31)).status is Status.NOT_STARTED
 
@@ -82,8 +98,9 @@ def test_pause_needs_reason_and_another_persons_approval(world):
         services.request_pause(t3, world["zonghe_user"], "")
     with pytest.raises(PermissionDenied):
         services.request_pause(t3, world["weihua_user"], "不是牵头处室")
-    pause = services.request_pause(t3, world["zonghe_user"], "疫情防控,活动延期",
-                                   at=at_noon(D(2022, 5, 1)))
+    pause = services.request_pause(
+        t3, world["zonghe_user"], "疫情防控,活动延期", at=at_noon(D(2022, 5, 1))
+    )
     assert status_of(t3, D(2022, 5, 10)).status is not Status.PAUSED  # not yet approved
     with pytest.raises(PermissionDenied):
         services.decide_pause(pause, world["zonghe_user"], True)
@@ -100,11 +117,19 @@ def test_supervision_reminds_then_issues_notice_then_escalates(world):
     # 3 working days before: a reminder to the lead department's members
     r = services.supervise(D(2022, 6, 27))
     assert r.reminders >= 1
-    assert Notification.objects.filter(address="weihua@example.org",
-                                       subject__contains="到期提醒").count() == 1
+    assert (
+        Notification.objects.filter(
+            address="weihua@example.org", subject__contains="到期提醒"
+        ).count()
+        == 1
+    )
     services.supervise(D(2022, 6, 27))  # idempotent
-    assert Notification.objects.filter(subject__contains="到期提醒",
-                                       address="weihua@example.org").count() == 1
+    assert (
+        Notification.objects.filter(
+            subject__contains="到期提醒", address="weihua@example.org"
+        ).count()
+        == 1
+    )
     # first working day after the due date: a supervision notice
     r = services.supervise(D(2022, 7, 1), now=at_noon(D(2022, 7, 1)))
     notices = [n for n in r.notices if n.task_id == t2.pk]
@@ -113,8 +138,9 @@ def test_supervision_reminds_then_issues_notice_then_escalates(world):
     assert notice.department == world["weihua"]
     assert notice.serial.startswith("督办〔2022〕")
     assert notice.respond_by == D(2022, 7, 6)  # 3 working days later
-    assert Notification.objects.filter(subject__contains=notice.serial,
-                                       address="weihua@example.org").exists()
+    assert Notification.objects.filter(
+        subject__contains=notice.serial, address="weihua@example.org"
+    ).exists()
     services.supervise(D(2022, 7, 4), now=at_noon(D(2022, 7, 4)))
     assert SupervisionNotice.objects.filter(task=t2).count() == 1
     # not answered by the reply date: escalated to leader and supervisor
@@ -122,8 +148,9 @@ def test_supervision_reminds_then_issues_notice_then_escalates(world):
     assert r.escalations >= 1
     notice.refresh_from_db()
     assert notice.escalated_at is not None
-    escalated_to = set(Notification.objects.filter(subject__contains="督办升级").values_list(
-        "address", flat=True))
+    escalated_to = set(
+        Notification.objects.filter(subject__contains="督办升级").values_list("address", flat=True)
+    )
     assert {"leader@example.org", "supervisor@example.org"} <= escalated_to
 
 
@@ -132,16 +159,22 @@ def test_answered_notice_is_not_escalated(world):
     notice = next(n for n in r.notices if n.task_id == world["t2"].pk)
     with pytest.raises(PermissionDenied):
         services.respond_notice(notice, world["zonghe_user"], "不是我部门")
-    services.respond_notice(notice, world["weihua_user"], "7月15日前完成评估",
-                            at=at_noon(D(2022, 7, 4)))
+    services.respond_notice(
+        notice, world["weihua_user"], "7月15日前完成评估", at=at_noon(D(2022, 7, 4))
+    )
     services.supervise(D(2022, 7, 7), now=at_noon(D(2022, 7, 7)))
     notice.refresh_from_db()
     assert notice.escalated_at is None
 
 
 def test_board_as_of_a_date_and_filters(world):
-    services.file_report(world["t2"], world["weihua_user"], percent=100, text="完成",
-                         reported_at=at_noon(D(2022, 6, 1)))
+    services.file_report(
+        world["t2"],
+        world["weihua_user"],
+        percent=100,
+        text="完成",
+        reported_at=at_noon(D(2022, 6, 1)),
+    )
     b = services.board(world["plan"], D(2022, 7, 15))
     totals = dict(b["totals"])
     assert totals[Status.DONE] == 1 and totals[Status.LATE] == 1  # t1 missed Q2
@@ -161,12 +194,24 @@ def test_department_user_sees_only_own_tasks(world):
 def test_scores_reward_the_punctual_department(world):
     t1, t2 = world["t1"], world["t2"]
     for month in range(1, 7):
-        services.file_report(t1, world["zonghe_user"], percent=month * 8, text=f"{month}月进展",
-                             reported_at=at_noon(D(2022, month, 25)))
-    services.file_report(t1, world["zonghe_user"], percent=50, text="Q1", reported_at=at_noon(
-        D(2022, 3, 30)), milestone=t1.milestones.get(title="第1季度"))
-    services.file_report(t2, world["weihua_user"], percent=10, text="启动",
-                         reported_at=at_noon(D(2022, 5, 3)))
+        services.file_report(
+            t1,
+            world["zonghe_user"],
+            percent=month * 8,
+            text=f"{month}月进展",
+            reported_at=at_noon(D(2022, month, 25)),
+        )
+    services.file_report(
+        t1,
+        world["zonghe_user"],
+        percent=50,
+        text="Q1",
+        reported_at=at_noon(D(2022, 3, 30)),
+        milestone=t1.milestones.get(title="第1季度"),
+    )
+    services.file_report(
+        t2, world["weihua_user"], percent=10, text="启动", reported_at=at_noon(D(2022, 5, 3))
+    )
     scores = {s.department: s for s in services.department_scores(world["plan"], D(2022, 7, 31))}
     assert scores["综合处"].score > scores["危化处"].score
     assert scores["危化处"].on_time == 0.0

@@ -1,5 +1,3 @@
-
-
 def test_chinese_numerals_round_trip():
     from yingji.workplan.timehints import cn_number, cn_numeral
 

@@ -54,13 +54,17 @@ def test_department_user_files_report_from_task_page(client, world):
     t3 = world["t3"]
     page = client.get(reverse("workplan:task", args=[t3.pk])).content.decode()
     assert "报送进展" in page
-    r = client.post(reverse("workplan:report", args=[t3.pk]),
-                    {"percent": "60", "text": "已形成修订稿,征求意见中"}, follow=True)
+    r = client.post(
+        reverse("workplan:report", args=[t3.pk]),
+        {"percent": "60", "text": "已形成修订稿,征求意见中"},
+        follow=True,
+    )
     html = r.content.decode()
     assert "进展已报送" in html and "已形成修订稿" in html
     assert ProgressReport.objects.filter(task=t3, percent=60).exists()
-    assert AuditEntry.objects.filter(content_type__model="progressreport",
-                                     actor=world["zonghe_user"]).exists()
+    assert AuditEntry.objects.filter(
+        content_type__model="progressreport", actor=world["zonghe_user"]
+    ).exists()
 
 
 def test_department_user_cannot_open_other_departments_task(client, world):
@@ -77,6 +81,8 @@ def test_my_tasks_lists_lead_and_co_roles(client, world):
 
 def test_task_list_as_of(client, world):
     client.force_login(world["supervisor"])
-    html = client.get(reverse("workplan:tasks", args=[world["plan"].pk]),
-                      {"as_of": dt.date(2022, 7, 15).isoformat()}).content.decode()
+    html = client.get(
+        reverse("workplan:tasks", args=[world["plan"].pk]),
+        {"as_of": dt.date(2022, 7, 15).isoformat()},
+    ).content.decode()
     assert "已逾期" in html and "危化处" in html

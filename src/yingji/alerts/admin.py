@@ -23,8 +23,17 @@ class AlertAdmin(admin.ModelAdmin):
     search_fields = ["headline", "identifier"]
     inlines = [AlertAreaInline]
     # The workflow (four eyes, CAP, deliveries) happens on the alert page, not here.
-    readonly_fields = ["state", "identifier", "cap_xml", "author", "approver", "sent",
-                       "approved_at", "submitted_at", "references"]
+    readonly_fields = [
+        "state",
+        "identifier",
+        "cap_xml",
+        "author",
+        "approver",
+        "sent",
+        "approved_at",
+        "submitted_at",
+        "references",
+    ]
 
 
 @admin.register(SubscriberGroup)

@@ -90,15 +90,31 @@ class IncomingOut(Schema):
 
 
 def _spec(body: DraftIn) -> services.DraftSpec:
-    areas = [services.AreaSpec(region_code=a.region_code, polygon=a.polygon,
-                               circle=tuple(a.circle) if a.circle else None,
-                               description=a.description, crs=a.crs) for a in body.areas]
+    areas = [
+        services.AreaSpec(
+            region_code=a.region_code,
+            polygon=a.polygon,
+            circle=tuple(a.circle) if a.circle else None,
+            description=a.description,
+            crs=a.crs,
+        )
+        for a in body.areas
+    ]
     return services.DraftSpec(
-        hazard=body.hazard, colour=body.colour, description=body.description, areas=areas,
-        instruction=body.instruction, headline=body.headline, groups=body.groups,
-        groups_anywhere=body.groups_anywhere, channels=body.channels,
-        cap_status=body.cap_status, expires=body.expires, headline_en=body.headline_en,
-        description_en=body.description_en)
+        hazard=body.hazard,
+        colour=body.colour,
+        description=body.description,
+        areas=areas,
+        instruction=body.instruction,
+        headline=body.headline,
+        groups=body.groups,
+        groups_anywhere=body.groups_anywhere,
+        channels=body.channels,
+        cap_status=body.cap_status,
+        expires=body.expires,
+        headline_en=body.headline_en,
+        description_en=body.description_en,
+    )
 
 
 @router.get("/", response=list[AlertOut])
@@ -152,8 +168,9 @@ def cancel_alert(request, alert_id: int, body: NoteIn):
 
 @router.get("/{alert_id}/estimate")
 def estimate(request, alert_id: int):
-    return {"population_estimate": services.population_estimate(
-        get_object_or_404(Alert, pk=alert_id))}
+    return {
+        "population_estimate": services.population_estimate(get_object_or_404(Alert, pk=alert_id))
+    }
 
 
 @router.get("/{alert_id}/progress")

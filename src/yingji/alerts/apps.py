@@ -55,11 +55,17 @@ class AlertsConfig(AppConfig):
         demos.register(40, self.verbose_name, _load_demo)
         outbox.register_formatter("alerts.alert", alert_messages)
         nav.register("预警发布", "alerts:list", order=40)
-        layers.register("alerts", "生效预警区域", group="预警信息", loader=alerts_layer,
-                        style={"color": "#d32f2f", "weight": 2, "fillOpacity": 0.15})
+        layers.register(
+            "alerts",
+            "生效预警区域",
+            group="预警信息",
+            loader=alerts_layer,
+            style={"color": "#d32f2f", "weight": 2, "fillOpacity": 0.15},
+        )
         # One draft per monitoring event (not per regional level: a street and its
         # district reaching red are one rain cell, one warning).
         event_changed.connect(_on_event, dispatch_uid="yingji.alerts.monitoring_event")
-        pre_save.connect(_locate_on_save, sender="alerts.Subscriber",
-                         dispatch_uid="yingji.alerts.located_region")
+        pre_save.connect(
+            _locate_on_save, sender="alerts.Subscriber", dispatch_uid="yingji.alerts.located_region"
+        )
         regions_changed.connect(_on_regions_changed, dispatch_uid="yingji.alerts.regions_changed")

@@ -30,10 +30,31 @@ _Q = "{" + NS + "}"
 STATUSES = ("Actual", "Exercise", "System", "Test", "Draft")
 MSG_TYPES = ("Alert", "Update", "Cancel", "Ack", "Error")
 SCOPES = ("Public", "Restricted", "Private")
-CATEGORIES = ("Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health", "Env",
-              "Transport", "Infra", "CBRNE", "Other")
-RESPONSE_TYPES = ("Shelter", "Evacuate", "Prepare", "Execute", "Avoid", "Monitor", "Assess",
-                  "AllClear", "None")
+CATEGORIES = (
+    "Geo",
+    "Met",
+    "Safety",
+    "Security",
+    "Rescue",
+    "Fire",
+    "Health",
+    "Env",
+    "Transport",
+    "Infra",
+    "CBRNE",
+    "Other",
+)
+RESPONSE_TYPES = (
+    "Shelter",
+    "Evacuate",
+    "Prepare",
+    "Execute",
+    "Avoid",
+    "Monitor",
+    "Assess",
+    "AllClear",
+    "None",
+)
 URGENCIES = ("Immediate", "Expected", "Future", "Past", "Unknown")
 SEVERITIES = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
 CERTAINTIES = ("Observed", "Likely", "Possible", "Unlikely", "Unknown")
@@ -158,7 +179,7 @@ def format_polygon(points: list[tuple[float, float]]) -> str:
 def circle_parts(text: str) -> tuple[float, float, float]:
     """'lat,lon radius_km' → (lat, lon, radius_km); ValueError if malformed."""
     centre, _, radius = text.strip().partition(" ")
-    (lat, lon), = polygon_points(centre)
+    ((lat, lon),) = polygon_points(centre)
     return lat, lon, float(radius)
 
 
@@ -196,16 +217,25 @@ def _pairs(parent: etree._Element, name: str, pairs: list[Pair]) -> None:
 def to_element(alert: Alert) -> etree._Element:
     """The alert as an lxml element, children in the schema's order."""
     root = etree.Element(_Q + "alert", nsmap={None: NS})
-    for name, value in (("identifier", alert.identifier), ("sender", alert.sender),
-                        ("sent", alert.sent), ("status", alert.status),
-                        ("msgType", alert.msg_type), ("source", alert.source),
-                        ("scope", alert.scope), ("restriction", alert.restriction),
-                        ("addresses", alert.addresses)):
+    for name, value in (
+        ("identifier", alert.identifier),
+        ("sender", alert.sender),
+        ("sent", alert.sent),
+        ("status", alert.status),
+        ("msgType", alert.msg_type),
+        ("source", alert.source),
+        ("scope", alert.scope),
+        ("restriction", alert.restriction),
+        ("addresses", alert.addresses),
+    ):
         _sub(root, name, value)
     for code in alert.codes:
         etree.SubElement(root, _Q + "code").text = code
-    for name, value in (("note", alert.note), ("references", alert.references),
-                        ("incidents", alert.incidents)):
+    for name, value in (
+        ("note", alert.note),
+        ("references", alert.references),
+        ("incidents", alert.incidents),
+    ):
         _sub(root, name, value)
     for info in alert.infos:
         el = etree.SubElement(root, _Q + "info")
@@ -215,12 +245,25 @@ def to_element(alert: Alert) -> etree._Element:
         _sub(el, "event", info.event)
         for rt in info.response_types:
             etree.SubElement(el, _Q + "responseType").text = rt
-        for name, value in (("urgency", info.urgency), ("severity", info.severity),
-                            ("certainty", info.certainty), ("audience", info.audience)):
+        for name, value in (
+            ("urgency", info.urgency),
+            ("severity", info.severity),
+            ("certainty", info.certainty),
+            ("audience", info.audience),
+        ):
             _sub(el, name, value)
         _pairs(el, "eventCode", info.event_codes)
-        for name in ("effective", "onset", "expires", "sender_name", "headline", "description",
-                     "instruction", "web", "contact"):
+        for name in (
+            "effective",
+            "onset",
+            "expires",
+            "sender_name",
+            "headline",
+            "description",
+            "instruction",
+            "web",
+            "contact",
+        ):
             _sub(el, _camel(name), getattr(info, name))
         _pairs(el, "parameter", info.parameters)
         for res in info.resources:
@@ -242,8 +285,9 @@ def to_element(alert: Alert) -> etree._Element:
 
 def to_xml(alert: Alert) -> bytes:
     """The alert as a UTF-8 CAP 1.2 document."""
-    return etree.tostring(to_element(alert), xml_declaration=True, encoding="UTF-8",
-                          pretty_print=True)
+    return etree.tostring(
+        to_element(alert), xml_declaration=True, encoding="UTF-8", pretty_print=True
+    )
 
 
 def _camel(name: str) -> str:
@@ -256,15 +300,24 @@ def _camel(name: str) -> str:
 
 def safe_parser() -> etree.XMLParser:
     """An XML parser that loads no DTD, resolves no entity and never opens a URL."""
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                           dtd_validation=False, huge_tree=False, remove_comments=True)
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+    )
 
 
 def read_xml(data: bytes | str) -> etree._Element:
     """Parse untrusted XML bytes safely; CapError for malformed XML or any DTD."""
     if isinstance(data, str):
-        data = data.encode("utf-8") if not data.lstrip().startswith("<?xml") else \
-            re.sub(r"^\s*<\?xml[^>]*\?>", "", data).encode("utf-8")
+        data = (
+            data.encode("utf-8")
+            if not data.lstrip().startswith("<?xml")
+            else re.sub(r"^\s*<\?xml[^>]*\?>", "", data).encode("utf-8")
+        )
     try:
         tree = etree.fromstring(data, safe_parser()).getroottree()
     except etree.XMLSyntaxError as exc:
@@ -307,47 +360,65 @@ def alert_from_element(el: etree._Element) -> Alert:
     """An <alert> element (CAP 1.2, or 1.1 read leniently) as an Alert."""
     infos = []
     for i in _children(el, "info"):
-        infos.append(Info(
-            language=_child_text(i, "language"),
-            categories=[_text(c) for c in _children(i, "category")],
-            event=_child_text(i, "event"),
-            response_types=[_text(c) for c in _children(i, "responseType")],
-            urgency=_child_text(i, "urgency"),
-            severity=_child_text(i, "severity"),
-            certainty=_child_text(i, "certainty"),
-            audience=_child_text(i, "audience"),
-            event_codes=_pairs_of(i, "eventCode"),
-            effective=_child_text(i, "effective"),
-            onset=_child_text(i, "onset"),
-            expires=_child_text(i, "expires"),
-            sender_name=_child_text(i, "senderName"),
-            headline=_child_text(i, "headline"),
-            description=_child_text(i, "description"),
-            instruction=_child_text(i, "instruction"),
-            web=_child_text(i, "web"),
-            contact=_child_text(i, "contact"),
-            parameters=_pairs_of(i, "parameter"),
-            resources=[Resource(
-                resource_desc=_child_text(r, "resourceDesc"), mime_type=_child_text(r, "mimeType"),
-                size=_child_text(r, "size"), uri=_child_text(r, "uri"),
-                deref_uri=_child_text(r, "derefUri"), digest=_child_text(r, "digest"),
-            ) for r in _children(i, "resource")],
-            areas=[Area(
-                area_desc=_child_text(a, "areaDesc"),
-                polygons=[_text(p) for p in _children(a, "polygon")],
-                circles=[_text(c) for c in _children(a, "circle")],
-                geocodes=_pairs_of(a, "geocode"),
-                altitude=_child_text(a, "altitude"), ceiling=_child_text(a, "ceiling"),
-            ) for a in _children(i, "area")],
-        ))
+        infos.append(
+            Info(
+                language=_child_text(i, "language"),
+                categories=[_text(c) for c in _children(i, "category")],
+                event=_child_text(i, "event"),
+                response_types=[_text(c) for c in _children(i, "responseType")],
+                urgency=_child_text(i, "urgency"),
+                severity=_child_text(i, "severity"),
+                certainty=_child_text(i, "certainty"),
+                audience=_child_text(i, "audience"),
+                event_codes=_pairs_of(i, "eventCode"),
+                effective=_child_text(i, "effective"),
+                onset=_child_text(i, "onset"),
+                expires=_child_text(i, "expires"),
+                sender_name=_child_text(i, "senderName"),
+                headline=_child_text(i, "headline"),
+                description=_child_text(i, "description"),
+                instruction=_child_text(i, "instruction"),
+                web=_child_text(i, "web"),
+                contact=_child_text(i, "contact"),
+                parameters=_pairs_of(i, "parameter"),
+                resources=[
+                    Resource(
+                        resource_desc=_child_text(r, "resourceDesc"),
+                        mime_type=_child_text(r, "mimeType"),
+                        size=_child_text(r, "size"),
+                        uri=_child_text(r, "uri"),
+                        deref_uri=_child_text(r, "derefUri"),
+                        digest=_child_text(r, "digest"),
+                    )
+                    for r in _children(i, "resource")
+                ],
+                areas=[
+                    Area(
+                        area_desc=_child_text(a, "areaDesc"),
+                        polygons=[_text(p) for p in _children(a, "polygon")],
+                        circles=[_text(c) for c in _children(a, "circle")],
+                        geocodes=_pairs_of(a, "geocode"),
+                        altitude=_child_text(a, "altitude"),
+                        ceiling=_child_text(a, "ceiling"),
+                    )
+                    for a in _children(i, "area")
+                ],
+            )
+        )
     return Alert(
-        identifier=_child_text(el, "identifier"), sender=_child_text(el, "sender"),
-        sent=_child_text(el, "sent"), status=_child_text(el, "status"),
-        msg_type=_child_text(el, "msgType"), source=_child_text(el, "source"),
-        scope=_child_text(el, "scope"), restriction=_child_text(el, "restriction"),
+        identifier=_child_text(el, "identifier"),
+        sender=_child_text(el, "sender"),
+        sent=_child_text(el, "sent"),
+        status=_child_text(el, "status"),
+        msg_type=_child_text(el, "msgType"),
+        source=_child_text(el, "source"),
+        scope=_child_text(el, "scope"),
+        restriction=_child_text(el, "restriction"),
         addresses=_child_text(el, "addresses"),
-        codes=[_text(c) for c in _children(el, "code")], note=_child_text(el, "note"),
-        references=_child_text(el, "references"), incidents=_child_text(el, "incidents"),
+        codes=[_text(c) for c in _children(el, "code")],
+        note=_child_text(el, "note"),
+        references=_child_text(el, "references"),
+        incidents=_child_text(el, "incidents"),
         infos=infos,
     )
 
@@ -357,8 +428,11 @@ def alert_elements(root: etree._Element) -> list[etree._Element]:
     envelope (EDXL-DE contentObject, Atom/RSS feed entries, any wrapper)."""
     if _local(root) == "alert" and _ns(root) in (NS, NS_11):
         return [root]
-    return [el for el in root.iter() if isinstance(el.tag, str) and _local(el) == "alert"
-            and _ns(el) in (NS, NS_11)]
+    return [
+        el
+        for el in root.iter()
+        if isinstance(el.tag, str) and _local(el) == "alert" and _ns(el) in (NS, NS_11)
+    ]
 
 
 def parse(data: bytes | str) -> list[Alert]:

@@ -48,8 +48,13 @@ def schema() -> etree.XMLSchema:
 
 def _schema_problems(el: etree._Element) -> list[Problem]:
     if etree.QName(el).namespace != cap.NS:
-        return [Problem("alert", "schema:namespace",
-                        f"命名空间应为 {cap.NS},实为 {etree.QName(el).namespace or '无'}")]
+        return [
+            Problem(
+                "alert",
+                "schema:namespace",
+                f"命名空间应为 {cap.NS},实为 {etree.QName(el).namespace or '无'}",
+            )
+        ]
     xsd = schema()
     if xsd.validate(etree.ElementTree(el)):
         return []
@@ -73,8 +78,7 @@ def element_path(el: etree._Element) -> str:
             parts.append(name)
             break
         same = [c for c in parent if isinstance(c.tag, str) and etree.QName(c).localname == name]
-        parts.append(f"{name}[{same.index(el) + 1}]" if len(same) > 1 or name in _INDEXED
-                     else name)
+        parts.append(f"{name}[{same.index(el) + 1}]" if len(same) > 1 or name in _INDEXED else name)
         el = parent
     return "/".join(reversed(parts))
 
@@ -82,16 +86,18 @@ def element_path(el: etree._Element) -> str:
 _INDEXED = {"info", "area", "polygon", "circle", "resource"}
 
 
-def validate_element(el: etree._Element, *, references_exist: ReferenceLookup | None = None
-                     ) -> list[Problem]:
+def validate_element(
+    el: etree._Element, *, references_exist: ReferenceLookup | None = None
+) -> list[Problem]:
     """Every problem of one <alert> element: schema first, then the platform's rules."""
     problems = _schema_problems(el)
     problems += validate_alert(cap.alert_from_element(el), references_exist=references_exist)
     return problems
 
 
-def validate(data: bytes | str, *, references_exist: ReferenceLookup | None = None
-             ) -> list[Problem]:
+def validate(
+    data: bytes | str, *, references_exist: ReferenceLookup | None = None
+) -> list[Problem]:
     """Validate a document holding one or more alerts; [] when all is well.
     Unsafe or unreadable documents give one problem with rule "xml"."""
     try:
@@ -119,8 +125,9 @@ def _check_time(path: str, value: str, out: list[Problem]) -> None:
     if value.endswith("Z") or "z" in value[-1:]:
         out.append(Problem(path, "time:no-Z", f"不得使用“Z”表示 UTC,应写作 -00:00:{value}"))
     elif not _TIME.match(value):
-        out.append(Problem(path, "time:format",
-                           f"应为 YYYY-MM-DDThh:mm:ss±hh:mm(不含小数秒):{value}"))
+        out.append(
+            Problem(path, "time:format", f"应为 YYYY-MM-DDThh:mm:ss±hh:mm(不含小数秒):{value}")
+        )
     else:
         try:
             cap.parse_time(value)
@@ -142,7 +149,9 @@ def _check_polygon(path: str, text: str, out: list[Problem]) -> None:
         out.append(Problem(path, "polygon:format", str(exc)))
         return
     if len(points) < 4:
-        out.append(Problem(path, "polygon:min-points", f"多边形至少 4 个坐标对,实为 {len(points)} 个"))
+        out.append(
+            Problem(path, "polygon:min-points", f"多边形至少 4 个坐标对,实为 {len(points)} 个")
+        )
     if points and points[0] != points[-1]:
         out.append(Problem(path, "polygon:closed", "多边形首尾坐标必须相同(闭合)"))
     for lat, lon in points:
@@ -163,20 +172,32 @@ def _check_circle(path: str, text: str, out: list[Problem]) -> None:
         out.append(Problem(path, "circle:radius", f"半径应为非负千米数:{radius}"))
 
 
-def validate_alert(alert: cap.Alert, *, references_exist: ReferenceLookup | None = None
-                   ) -> list[Problem]:
+def validate_alert(
+    alert: cap.Alert, *, references_exist: ReferenceLookup | None = None
+) -> list[Problem]:
     """The rules the schema cannot express (run on the parsed model)."""
     out: list[Problem] = []
     _check_time("alert/sent", alert.sent, out)
     if alert.scope == "Restricted" and not alert.restriction:
-        out.append(Problem("alert/restriction", "scope:restriction",
-                           "scope 为 Restricted 时必须填写 restriction"))
+        out.append(
+            Problem(
+                "alert/restriction",
+                "scope:restriction",
+                "scope 为 Restricted 时必须填写 restriction",
+            )
+        )
     if alert.scope == "Private" and not alert.addresses:
-        out.append(Problem("alert/addresses", "scope:addresses",
-                           "scope 为 Private 时必须填写 addresses"))
+        out.append(
+            Problem("alert/addresses", "scope:addresses", "scope 为 Private 时必须填写 addresses")
+        )
     if alert.msg_type in ("Update", "Cancel", "Ack", "Error") and not alert.references:
-        out.append(Problem("alert/references", "references:required",
-                           f"msgType 为 {alert.msg_type} 时必须引用先前的消息"))
+        out.append(
+            Problem(
+                "alert/references",
+                "references:required",
+                f"msgType 为 {alert.msg_type} 时必须引用先前的消息",
+            )
+        )
     if alert.references:
         try:
             refs = cap.parse_references(alert.references)
@@ -188,14 +209,22 @@ def validate_alert(alert: cap.Alert, *, references_exist: ReferenceLookup | None
             if (sender, identifier) == (alert.sender, alert.identifier):
                 out.append(Problem("alert/references", "references:self", "消息不能引用自身"))
             elif references_exist is not None and not references_exist(sender, identifier):
-                out.append(Problem("alert/references", "references:exist",
-                                   f"引用的消息不存在:{sender},{identifier}"))
+                out.append(
+                    Problem(
+                        "alert/references",
+                        "references:exist",
+                        f"引用的消息不存在:{sender},{identifier}",
+                    )
+                )
     for i, info in enumerate(alert.infos, 1):
         ipath = f"alert/info[{i}]"
         for name in ("effective", "onset", "expires"):
             _check_time(f"{ipath}/{name}", getattr(info, name), out)
-        if info.effective and info.expires and not any(
-                p.element.startswith(ipath + "/e") for p in out):
+        if (
+            info.effective
+            and info.expires
+            and not any(p.element.startswith(ipath + "/e") for p in out)
+        ):
             if cap.parse_time(info.expires) <= cap.parse_time(info.effective):
                 out.append(Problem(f"{ipath}/expires", "time:order", "失效时间应晚于生效时间"))
         for j, area in enumerate(info.areas, 1):
@@ -205,6 +234,9 @@ def validate_alert(alert: cap.Alert, *, references_exist: ReferenceLookup | None
             for k, circle in enumerate(area.circles, 1):
                 _check_circle(f"{apath}/circle[{k}]", circle, out)
             if area.ceiling and not area.altitude:
-                out.append(Problem(f"{apath}/ceiling", "area:ceiling",
-                                   "只有给出 altitude 时才可给出 ceiling"))
+                out.append(
+                    Problem(
+                        f"{apath}/ceiling", "area:ceiling", "只有给出 altitude 时才可给出 ceiling"
+                    )
+                )
     return out

@@ -18,7 +18,9 @@ from typing import Any
 from django.conf import settings
 
 DEFAULTS: dict[str, Any] = {
-    "ORG_CODE": "416", "SENDER": "", "PUBLIC_URL": "http://127.0.0.1:8000",
+    "ORG_CODE": "416",
+    "SENDER": "",
+    "PUBLIC_URL": "http://127.0.0.1:8000",
     "DELIVERY_MINUTES": 30,
 }
 

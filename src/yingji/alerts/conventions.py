@@ -33,24 +33,30 @@ class SignalType:
     category: str = "Met"
 
 
-SIGNAL_TYPES: dict[str, SignalType] = {s.key: s for s in (
-    SignalType("typhoon", "台风", ("white", "blue", "yellow", "orange", "red")),
-    SignalType("rainstorm", "暴雨", ("yellow", "orange", "red")),
-    SignalType("heat", "高温", ("yellow", "orange", "red")),
-    SignalType("cold", "寒冷", ("yellow", "orange", "red")),
-    SignalType("fog", "大雾", ("yellow", "orange", "red")),
-    SignalType("haze", "灰霾", ("yellow",)),
-    SignalType("thunderstorm_gale", "雷雨大风", ("blue", "yellow", "orange", "red")),
-    SignalType("road_icing", "道路结冰", ("yellow", "orange", "red")),
-    SignalType("hail", "冰雹", ("orange", "red")),
-    SignalType("forest_fire", "森林火险", ("yellow", "orange", "red")),
-)}
+SIGNAL_TYPES: dict[str, SignalType] = {
+    s.key: s
+    for s in (
+        SignalType("typhoon", "台风", ("white", "blue", "yellow", "orange", "red")),
+        SignalType("rainstorm", "暴雨", ("yellow", "orange", "red")),
+        SignalType("heat", "高温", ("yellow", "orange", "red")),
+        SignalType("cold", "寒冷", ("yellow", "orange", "red")),
+        SignalType("fog", "大雾", ("yellow", "orange", "red")),
+        SignalType("haze", "灰霾", ("yellow",)),
+        SignalType("thunderstorm_gale", "雷雨大风", ("blue", "yellow", "orange", "red")),
+        SignalType("road_icing", "道路结冰", ("yellow", "orange", "red")),
+        SignalType("hail", "冰雹", ("orange", "red")),
+        SignalType("forest_fire", "森林火险", ("yellow", "orange", "red")),
+    )
+}
 
 # Monitoring's hazards that have no meteorological signal: the warning is the
 # bureau's own, named here; the colour is the regional level.
 OTHER_HAZARDS = {
-    "waterlogging": ("内涝", "Met"), "gas": ("燃气", "Safety"), "structure": ("结构安全", "Infra"),
-    "hazardous_chemicals": ("危险化学品", "CBRNE"), "earthquake": ("地震", "Geo"),
+    "waterlogging": ("内涝", "Met"),
+    "gas": ("燃气", "Safety"),
+    "structure": ("结构安全", "Infra"),
+    "hazardous_chemicals": ("危险化学品", "CBRNE"),
+    "earthquake": ("地震", "Geo"),
     "other": ("突发事件", "Other"),
 }
 
@@ -100,7 +106,9 @@ def check_signal(hazard: str, colour: str) -> None:
     signal = SIGNAL_TYPES.get(hazard)
     if signal and colour not in signal.colours:
         allowed = "、".join(COLOUR_NAMES[c] for c in signal.colours)
-        raise ValueError(f"{signal.name}预警信号只有{allowed},没有{COLOUR_NAMES.get(colour, colour)}")
+        raise ValueError(
+            f"{signal.name}预警信号只有{allowed},没有{COLOUR_NAMES.get(colour, colour)}"
+        )
 
 
 _ID_RE = re.compile(r"^(\d{6})(\d{3})(\d{5})_(\d{14})(?:_(\d+))?$")
@@ -131,11 +139,16 @@ def split_identifier(text: str) -> dict[str, str] | None:
 _EXPIRY_FILE = Path(__file__).with_name("data") / "expiry_defaults.csv"
 
 
-def load_expiry_defaults(text: str, source: str = "expiry_defaults.csv") -> dict[tuple[str, str], float]:
+def load_expiry_defaults(
+    text: str, source: str = "expiry_defaults.csv"
+) -> dict[tuple[str, str], float]:
     """(hazard, colour) → hours, from the CSV; ValueError naming the line and field."""
     table: dict[tuple[str, str], float] = {}
-    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1)
-             if line.strip() and not line.lstrip().startswith("#")]
+    lines = [
+        (n, line)
+        for n, line in enumerate(text.splitlines(), 1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     if not lines or lines[0][1].replace(" ", "") != "hazard,colour,hours":
         raise ValueError(f"{source}:表头须为 hazard,colour,hours")
     for n, line in lines[1:]:
@@ -180,9 +193,24 @@ def area_title(names: list[str], limit: int = 3) -> str:
 
 # Chinese labels of the CAP codes a person reads (CAP 1.2 §3.2.2; the Chinese terms of
 # GB/T 35965.1 for severity, the usual translations for urgency and certainty).
-SEVERITY_LABELS = {"Extreme": "特别严重", "Severe": "严重", "Moderate": "较重", "Minor": "一般",
-                   "Unknown": "未知"}
-URGENCY_LABELS = {"Immediate": "立即", "Expected": "预计即将发生", "Future": "将来",
-                  "Past": "已过去", "Unknown": "未知"}
-CERTAINTY_LABELS = {"Observed": "已观测到", "Likely": "很可能", "Possible": "可能",
-                    "Unlikely": "不太可能", "Unknown": "未知"}
+SEVERITY_LABELS = {
+    "Extreme": "特别严重",
+    "Severe": "严重",
+    "Moderate": "较重",
+    "Minor": "一般",
+    "Unknown": "未知",
+}
+URGENCY_LABELS = {
+    "Immediate": "立即",
+    "Expected": "预计即将发生",
+    "Future": "将来",
+    "Past": "已过去",
+    "Unknown": "未知",
+}
+CERTAINTY_LABELS = {
+    "Observed": "已观测到",
+    "Likely": "很可能",
+    "Possible": "可能",
+    "Unlikely": "不太可能",
+    "Unknown": "未知",
+}

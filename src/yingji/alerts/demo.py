@@ -33,9 +33,16 @@ SUBSCRIBERS = 3000
 MARK = "【演示】"
 SAMPLE = Path(__file__).resolve().parent / "data" / "demo_incoming_cap.xml"
 # Share of each group among demo subscribers (the rest are the public only).
-GROUP_SHARE = {"school": 0.04, "hospital": 0.02, "care_home": 0.02, "construction": 0.03,
-               "hazchem_officer": 0.02, "sanfang": 0.03, "district_duty": 0.005,
-               "street_duty": 0.01}
+GROUP_SHARE = {
+    "school": 0.04,
+    "hospital": 0.02,
+    "care_home": 0.02,
+    "construction": 0.03,
+    "hazchem_officer": 0.02,
+    "sanfang": 0.03,
+    "district_duty": 0.005,
+    "street_duty": 0.01,
+}
 
 
 def _user(name: str) -> Any:
@@ -58,8 +65,9 @@ def _subscribers() -> int:
     if Subscriber.objects.filter(external_id__startswith="DEMO-").exists():
         return 0
     rng = np.random.default_rng(SEED)
-    districts = list(Region.objects.filter(level="district").exclude(boundary=None)
-                     .order_by("code"))
+    districts = list(
+        Region.objects.filter(level="district").exclude(boundary=None).order_by("code")
+    )
     groups = {g.key: g for g in Group.objects.all()}
     rows, memberships = [], []
     per = SUBSCRIBERS // max(len(districts), 1)
@@ -69,13 +77,21 @@ def _subscribers() -> int:
         for lon, lat in _points_in(shape, per, rng):
             n += 1
             keys = ["public"] + [k for k, share in GROUP_SHARE.items() if rng.random() < share]
-            rows.append(Subscriber(
-                external_id=f"DEMO-{n:05d}", name=f"演示订阅人{n:05d}",
-                phone=f"86139{n:08d}", email=f"demo{n:05d}@example.org" if n % 3 == 0 else "",
-                webhook_url="", language="en-US" if n % 50 == 0 else "zh-CN",
-                home_region_id=district.code, last_lon=round(float(lon), 6),
-                last_lat=round(float(lat), 6), located_at=timezone.now(),
-                opted_out=rng.random() < 0.01))
+            rows.append(
+                Subscriber(
+                    external_id=f"DEMO-{n:05d}",
+                    name=f"演示订阅人{n:05d}",
+                    phone=f"86139{n:08d}",
+                    email=f"demo{n:05d}@example.org" if n % 3 == 0 else "",
+                    webhook_url="",
+                    language="en-US" if n % 50 == 0 else "zh-CN",
+                    home_region_id=district.code,
+                    last_lon=round(float(lon), 6),
+                    last_lat=round(float(lat), 6),
+                    located_at=timezone.now(),
+                    opted_out=rng.random() < 0.01,
+                )
+            )
             memberships.append(keys)
     codes = services.located_codes([r.last_lon for r in rows], [r.last_lat for r in rows])
     for row, code in zip(rows, codes, strict=True):
@@ -83,10 +99,14 @@ def _subscribers() -> int:
     with audit.suspended():
         created = Subscriber.objects.bulk_create(rows, batch_size=1000)
         through = Subscriber.groups.through
-        through.objects.bulk_create([
-            through(subscriber_id=s.pk, subscribergroup_id=groups[k].pk)
-            for s, keys in zip(created, memberships, strict=True) for k in keys],
-            batch_size=2000)
+        through.objects.bulk_create(
+            [
+                through(subscriber_id=s.pk, subscribergroup_id=groups[k].pk)
+                for s, keys in zip(created, memberships, strict=True)
+                for k in keys
+            ],
+            batch_size=2000,
+        )
     return len(created)
 
 
@@ -94,15 +114,19 @@ def _published(author: Any, approver: Any) -> Alert | None:
     if Alert.objects.filter(description__startswith=MARK, hazard="rainstorm").exists():
         return None
     spec = services.DraftSpec(
-        hazard="rainstorm", colour="red",
+        hazard="rainstorm",
+        colour="red",
         description=f"{MARK}天河区、越秀区、海珠区过去3小时降雨量已达100毫米以上,且降雨将持续。",
         instruction="停课、停工、停业、停运、停产(五停);转移危险区域人员,切勿涉水。",
         areas=[services.AreaSpec(region_code=c) for c in ("440106", "440104", "440105")],
-        groups_anywhere=["sanfang", "district_duty"], channels=["sms", "email"],
-        urgency="Immediate", response_type="Shelter",
+        groups_anywhere=["sanfang", "district_duty"],
+        channels=["sms", "email"],
+        urgency="Immediate",
+        response_type="Shelter",
         expires=timezone.now() + dt.timedelta(hours=12),
         headline_en="Red rainstorm warning for Tianhe, Yuexiu and Haizhu",
-        description_en="More than 100 mm of rain in 3 hours; rain will continue.")
+        description_en="More than 100 mm of rain in 3 hours; rain will continue.",
+    )
     alert = services.create_draft(author, spec)
     services.submit(alert, author)
     with outbox.held():
@@ -117,18 +141,22 @@ def _awaiting(author: Any) -> Alert | None:
     if Alert.objects.filter(description__startswith=MARK, hazard="heat").exists():
         return None
     spec = services.DraftSpec(
-        hazard="heat", colour="yellow",
+        hazard="heat",
+        colour="yellow",
         description=f"{MARK}未来三天白云区、花都区最高气温将达35℃以上。",
         instruction="减少户外活动,注意防暑降温。",
         areas=[services.AreaSpec(region_code=c) for c in ("440111", "440114")],
-        groups=["school", "care_home", "construction"], channels=["sms", "email"],
-        expires=timezone.now() + dt.timedelta(days=3))
+        groups=["school", "care_home", "construction"],
+        channels=["sms", "email"],
+        expires=timezone.now() + dt.timedelta(days=3),
+    )
     return services.submit(services.create_draft(author, spec), author)
 
 
 def _incoming() -> int:
     feed, _ = IncomingFeed.objects.get_or_create(
-        token="demo-cma", defaults={"name": "广州市气象台(演示推送)"})
+        token="demo-cma", defaults={"name": "广州市气象台(演示推送)"}
+    )
     before = IncomingCap.objects.count()
     incoming.receive_cap(SAMPLE.read_bytes(), feed)
     return IncomingCap.objects.count() - before

@@ -40,9 +40,17 @@ def _signal_colour(hazard: str, level: str) -> str:
     return level
 
 
-def draft_from_event(*, event_id: int, hazard: str, level: str | None, area_codes: list[str],
-                     district_code: str = "", state: str = "open", at: dt.datetime,
-                     **_: Any) -> Alert | None:
+def draft_from_event(
+    *,
+    event_id: int,
+    hazard: str,
+    level: str | None,
+    area_codes: list[str],
+    district_code: str = "",
+    state: str = "open",
+    at: dt.datetime,
+    **_: Any,
+) -> Alert | None:
     """A monitoring event opened or changed: ONE draft per event, with every area of
     the event (a street's red inside a district is one warning naming both streets,
     not one per street and one per district), kept in step while it is a draft; once
@@ -52,23 +60,32 @@ def draft_from_event(*, event_id: int, hazard: str, level: str | None, area_code
     if state != "open" or level is None or level not in conventions.LEVELS:
         return None
     codes = [c for c in area_codes if Region.objects.filter(code=c).exists()] or (
-        [district_code] if district_code and Region.objects.filter(code=district_code).exists()
-        else [])
+        [district_code]
+        if district_code and Region.objects.filter(code=district_code).exists()
+        else []
+    )
     if not codes:
         return None
     colour = _signal_colour(hazard, level)
     order = {c: n for n, c in enumerate(conventions.COLOUR_ORDER)}
     name = conventions.hazard_name(hazard)
     regions = {r.code: r for r in Region.objects.filter(code__in=codes).select_related("parent")}
-    place = conventions.area_title([
-        f"{r.parent.name}{r.name}" if r.level == "street" and r.parent_id else r.name
-        for r in (regions[c] for c in codes)])
-    description = (f"{place}{name}监测等级于 {timezone.localtime(at):%m月%d日 %H:%M} "
-                   f"达到{conventions.COLOUR_NAMES[colour]}({conventions.LEVELS[colour][1]}),"
-                   "请注意防范。")
+    place = conventions.area_title(
+        [
+            f"{r.parent.name}{r.name}" if r.level == "street" and r.parent_id else r.name
+            for r in (regions[c] for c in codes)
+        ]
+    )
+    description = (
+        f"{place}{name}监测等级于 {timezone.localtime(at):%m月%d日 %H:%M} "
+        f"达到{conventions.COLOUR_NAMES[colour]}({conventions.LEVELS[colour][1]}),"
+        "请注意防范。"
+    )
     # For the reviewers: never published (CAP, public page, SMS and feed leave it out).
-    note = (f"由监测事件 #{event_id} 自动生成({timezone.localtime(at):%m-%d %H:%M}),"
-            "请核实监测数据、补充防御指引后提交审核。")
+    note = (
+        f"由监测事件 #{event_id} 自动生成({timezone.localtime(at):%m-%d %H:%M}),"
+        "请核实监测数据、补充防御指引后提交审核。"
+    )
     mine = Alert.objects.filter(monitoring_event=event_id)
     with transaction.atomic(), audit.acting_as(None, "监测预警"):
         draft = mine.filter(state=wf.DRAFT).select_for_update().first()
@@ -78,36 +95,57 @@ def draft_from_event(*, event_id: int, hazard: str, level: str | None, area_code
             return None  # under review: the reviewer decides; the next change drafts an Update
         published = mine.filter(state=wf.PUBLISHED).order_by("-sent").first()
         if published is not None:
-            if order[colour] <= order.get(published.colour, 0) and \
-                    set(codes) <= set(published.areas.values_list("region_id", flat=True)):
+            if order[colour] <= order.get(published.colour, 0) and set(codes) <= set(
+                published.areas.values_list("region_id", flat=True)
+            ):
                 return None
             spec = DraftSpec(
-                hazard=hazard, colour=max(colour, published.colour, key=lambda c: order.get(c, 0)),
-                description=description, instruction=_default_instruction(hazard, colour),
+                hazard=hazard,
+                colour=max(colour, published.colour, key=lambda c: order.get(c, 0)),
+                description=description,
+                instruction=_default_instruction(hazard, colour),
                 internal_note=note + "(监测等级升高或范围扩大,为已发布预警的更新)",
-                areas=[AreaSpec(region_code=c) for c in sorted(
-                    set(codes) | set(published.areas.exclude(region=None)
-                                     .values_list("region_id", flat=True)))],
+                areas=[
+                    AreaSpec(region_code=c)
+                    for c in sorted(
+                        set(codes)
+                        | set(
+                            published.areas.exclude(region=None).values_list("region_id", flat=True)
+                        )
+                    )
+                ],
                 groups=[g.key for g in published.groups.all()],
                 groups_anywhere=[g.key for g in published.groups_anywhere.all()],
-                channels=list(published.channels), urgency="Immediate")
-            update = create_draft(None, spec, origin=Alert.Origin.MONITORING,
-                                  references=published, msg_type="Update")
+                channels=list(published.channels),
+                urgency="Immediate",
+            )
+            update = create_draft(
+                None, spec, origin=Alert.Origin.MONITORING, references=published, msg_type="Update"
+            )
             Alert.objects.filter(pk=update.pk).update(monitoring_event=event_id)
             update.monitoring_event = event_id
             return update
-        alert = create_draft(None, DraftSpec(
-            hazard=hazard, colour=colour, description=description,
-            instruction=_default_instruction(hazard, colour), internal_note=note,
-            areas=[AreaSpec(region_code=c) for c in codes], urgency="Expected"),
-            origin=Alert.Origin.MONITORING)
+        alert = create_draft(
+            None,
+            DraftSpec(
+                hazard=hazard,
+                colour=colour,
+                description=description,
+                instruction=_default_instruction(hazard, colour),
+                internal_note=note,
+                areas=[AreaSpec(region_code=c) for c in codes],
+                urgency="Expected",
+            ),
+            origin=Alert.Origin.MONITORING,
+        )
         Alert.objects.filter(pk=alert.pk).update(monitoring_event=event_id)
         alert.monitoring_event = event_id
         return alert
 
 
-def _follow_event(draft: Alert, hazard: str, colour: str, codes: list[str], description: str,
-                  note: str) -> Alert:
+def _follow_event(
+    draft: Alert, hazard: str, colour: str, codes: list[str], description: str, note: str
+) -> Alert:
     """An open system draft follows its event: level, areas, text (a person's edits to
     the instruction and groups are kept)."""
     draft.colour = colour
@@ -120,8 +158,11 @@ def _follow_event(draft: Alert, hazard: str, colour: str, codes: list[str], desc
         row.alert = draft
         row.save()
     draft.headline = conventions.headline(
-        settings.YINGJI_BUREAU_NAME, hazard, colour,
-        _area_title(list(draft.areas.select_related("region__parent"))))
+        settings.YINGJI_BUREAU_NAME,
+        hazard,
+        colour,
+        _area_title(list(draft.areas.select_related("region__parent"))),
+    )
     draft.expires = _default_expiry(hazard, colour, None)
     draft.save()
     return draft

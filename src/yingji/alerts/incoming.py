@@ -37,21 +37,30 @@ def receive_cap(data: bytes, feed: IncomingFeed | None = None) -> list[IncomingC
     if not elements:
         raise cap.CapError("文档中没有 CAP 1.2 <alert> 元素")
     from lxml import etree
+
     stored = []
     for el in elements:
         message = cap.alert_from_element(el)
         problems = capvalidate.validate_element(el, references_exist=_reference_exists)
-        info = next((i for i in message.infos if i.language.lower().startswith("zh")),
-                    message.infos[0] if message.infos else None)
+        info = next(
+            (i for i in message.infos if i.language.lower().startswith("zh")),
+            message.infos[0] if message.infos else None,
+        )
         item, _ = IncomingCap.objects.get_or_create(
-            sender=message.sender, identifier=message.identifier,
-            defaults={"feed": feed, "sent": message.sent, "msg_type": message.msg_type,
-                      "cap_status": message.status,
-                      "headline": (info.headline if info else "")[:300],
-                      "event": (info.event if info else "")[:100],
-                      "severity": info.severity if info else "",
-                      "xml": etree.tostring(el, encoding="unicode"),
-                      "problems": [str(p) for p in problems]})
+            sender=message.sender,
+            identifier=message.identifier,
+            defaults={
+                "feed": feed,
+                "sent": message.sent,
+                "msg_type": message.msg_type,
+                "cap_status": message.status,
+                "headline": (info.headline if info else "")[:300],
+                "event": (info.event if info else "")[:100],
+                "severity": info.severity if info else "",
+                "xml": etree.tostring(el, encoding="unicode"),
+                "problems": [str(p) for p in problems],
+            },
+        )
         stored.append(item)
     return stored
 
@@ -59,6 +68,7 @@ def receive_cap(data: bytes, feed: IncomingFeed | None = None) -> list[IncomingC
 def poll_feed(feed: IncomingFeed, *, timeout: float = 15.0) -> list[IncomingCap]:
     """Fetch a feed URL and store its alerts; errors are kept on the feed."""
     import urllib.request
+
     feed.last_polled_at = timezone.now()
     try:
         with urllib.request.urlopen(feed.url, timeout=timeout) as response:
@@ -72,35 +82,57 @@ def poll_feed(feed: IncomingFeed, *, timeout: float = 15.0) -> list[IncomingCap]
     return stored
 
 
-def rerelease(incoming: IncomingCap, user: Any, *, areas: list[AreaSpec],
-              groups: Sequence[str] = (), groups_anywhere: Sequence[str] = (),
-              channels: Sequence[str] = channelconfig.NAMES,
-              hazard: str | None = None, colour: str | None = None) -> Alert:
+def rerelease(
+    incoming: IncomingCap,
+    user: Any,
+    *,
+    areas: list[AreaSpec],
+    groups: Sequence[str] = (),
+    groups_anywhere: Sequence[str] = (),
+    channels: Sequence[str] = channelconfig.NAMES,
+    hazard: str | None = None,
+    colour: str | None = None,
+) -> Alert:
     """Re-release an incoming alert locally to chosen targets: a local draft with
     its text, submitted for the one approval it needs."""
     message = cap.parse_one(incoming.xml)
-    info = next((i for i in message.infos if i.language.lower().startswith("zh")),
-                message.infos[0] if message.infos else None)
+    info = next(
+        (i for i in message.infos if i.language.lower().startswith("zh")),
+        message.infos[0] if message.infos else None,
+    )
     if info is None:
         raise _invalid("incoming", "该消息没有 info 内容,无法转发")
-    level = colour or next((v for k, v in info.parameters if k == "level"), None) \
-        or conventions.colour_for_severity(info.severity) or ""
-    guessed = hazard or next((k for k, s in conventions.SIGNAL_TYPES.items()
-                              if s.name in info.event), "other")
+    level = (
+        colour
+        or next((v for k, v in info.parameters if k == "level"), None)
+        or conventions.colour_for_severity(info.severity)
+        or ""
+    )
+    guessed = hazard or next(
+        (k for k, s in conventions.SIGNAL_TYPES.items() if s.name in info.event), "other"
+    )
     spec = DraftSpec(
-        hazard=guessed, colour=level if level in conventions.COLOUR_NAMES else "",
+        hazard=guessed,
+        colour=level if level in conventions.COLOUR_NAMES else "",
         headline=f"【转发】{info.headline or info.event}"[:200],
         description=info.description or info.headline or info.event,
-        instruction=info.instruction, areas=areas, groups=list(groups),
-        groups_anywhere=list(groups_anywhere), channels=list(channels),
-        cap_status=message.status if message.status in ("Actual", "Exercise", "Test")
-        else "Actual", urgency=info.urgency or "Expected", certainty=info.certainty or "Likely",
-        expires=cap.parse_time(info.expires) if info.expires else None)
+        instruction=info.instruction,
+        areas=areas,
+        groups=list(groups),
+        groups_anywhere=list(groups_anywhere),
+        channels=list(channels),
+        cap_status=message.status if message.status in ("Actual", "Exercise", "Test") else "Actual",
+        urgency=info.urgency or "Expected",
+        certainty=info.certainty or "Likely",
+        expires=cap.parse_time(info.expires) if info.expires else None,
+    )
     if spec.expires is not None and spec.expires <= timezone.now():
         # Re-released now, so the event goes on: the default validity from now, and
         # the reviewers are told why it differs from the source.
-        spec.internal_note = (f"原消息失效时间 {timezone.localtime(spec.expires):%Y-%m-%d %H:%M} "
-                              "已过,已按默认时长重新设定,请核实。")
+        spec.internal_note = (
+            f"原消息失效时间 {timezone.localtime(spec.expires):%Y-%m-%d %H:%M} "
+            "已过,已按默认时长重新设定,请核实。"
+        )
         spec.expires = None
     if spec.colour:
         try:

@@ -11,8 +11,13 @@ from yingji.alerts import targeting
 from yingji.alerts import workflow as wf
 from yingji.alerts.models import AlertArea
 
-COLOURS = {"red": "#d32f2f", "orange": "#f57c00", "yellow": "#fbc02d", "blue": "#1976d2",
-           "white": "#9e9e9e"}
+COLOURS = {
+    "red": "#d32f2f",
+    "orange": "#f57c00",
+    "yellow": "#fbc02d",
+    "blue": "#1976d2",
+    "white": "#9e9e9e",
+}
 
 
 def _shape(area: AlertArea) -> Any:
@@ -45,10 +50,17 @@ def _features(areas: Any, bbox: tuple[float, float, float, float] | None) -> dic
         if shape is None or (window is not None and not shape.intersects(window)):
             continue
         alert = area.alert
-        features.append({
-            "type": "Feature", "geometry": json.loads(shapely.to_geojson(shape)),
-            "properties": {"name": f"{alert.headline}({area.description})",
-                           "code": alert.identifier, "alert_id": alert.pk,
-                           "colour": alert.colour,
-                           "color": COLOURS.get(alert.colour, "#d32f2f")}})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": json.loads(shapely.to_geojson(shape)),
+                "properties": {
+                    "name": f"{alert.headline}({area.description})",
+                    "code": alert.identifier,
+                    "alert_id": alert.pk,
+                    "colour": alert.colour,
+                    "color": COLOURS.get(alert.colour, "#d32f2f"),
+                },
+            }
+        )
     return {"type": "FeatureCollection", "features": features}

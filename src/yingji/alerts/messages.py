@@ -16,18 +16,30 @@ def message(alert: Alert, row: Notification, language: str = "zh-CN") -> Message
     headline = alert.headline_en if english else alert.headline
     description = (alert.description_en or alert.headline_en) if english else alert.description
     instruction = alert.instruction_en if english else alert.instruction
-    prefix = "[EXERCISE] " if alert.cap_status == "Exercise" else (
-        "[TEST] " if alert.cap_status == "Test" else "")
+    prefix = (
+        "[EXERCISE] "
+        if alert.cap_status == "Exercise"
+        else ("[TEST] " if alert.cap_status == "Test" else "")
+    )
     text = f"{prefix}{headline}\n{description}"
     if instruction:
         text += f"\n{instruction}"
     return Message(
-        row.pk, row.address, f"{prefix}{headline}", text,
+        row.pk,
+        row.address,
+        f"{prefix}{headline}",
+        text,
         short=f"{prefix}{headline}:{description}",
         link=f"{config.get('PUBLIC_URL')}/alerts/public/{alert.pk}/",
-        extra={"identifier": alert.identifier, "msgType": alert.msg_type,
-               "status": alert.cap_status, "level": alert.colour,
-               "severity": alert.severity, "event": alert.event})
+        extra={
+            "identifier": alert.identifier,
+            "msgType": alert.msg_type,
+            "status": alert.cap_status,
+            "level": alert.colour,
+            "severity": alert.severity,
+            "event": alert.event,
+        },
+    )
 
 
 def alert_messages(alert: Alert, rows: list[Notification]) -> dict[int, Message]:

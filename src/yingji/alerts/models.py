@@ -38,28 +38,39 @@ class SubscriberGroup(models.Model):
 class Subscriber(models.Model):
     """A person or organisation that receives alerts."""
 
-    external_id = models.CharField("外部编号", max_length=64, unique=True,
-                                   help_text="导入时据此更新,重复导入不产生重复订阅人")
+    external_id = models.CharField(
+        "外部编号", max_length=64, unique=True, help_text="导入时据此更新,重复导入不产生重复订阅人"
+    )
     name = models.CharField("姓名/单位", max_length=100)
     phone = models.CharField("手机", max_length=32, blank=True)
     email = models.EmailField("邮箱", blank=True)
     webhook_url = models.URLField("群机器人 Webhook", max_length=500, blank=True)
-    language = models.CharField("语言", max_length=8, default="zh-CN",
-                                choices=[("zh-CN", "中文"), ("en-US", "English")])
-    channels = models.JSONField("接收渠道", default=list,
-                                help_text="sms / email / webhook 的子集;为空表示所有有地址的渠道")
-    home_region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+", verbose_name="常住区划")
+    language = models.CharField(
+        "语言", max_length=8, default="zh-CN", choices=[("zh-CN", "中文"), ("en-US", "English")]
+    )
+    channels = models.JSONField(
+        "接收渠道", default=list, help_text="sms / email / webhook 的子集;为空表示所有有地址的渠道"
+    )
+    home_region = models.ForeignKey(
+        Region,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="常住区划",
+    )
     last_lon = models.FloatField("最近位置经度(WGS-84)", null=True, blank=True)
     last_lat = models.FloatField("最近位置纬度(WGS-84)", null=True, blank=True)
     located_at = models.DateTimeField("位置时间", null=True, blank=True)
     # The region the last location lies in (street code, else district), written with
     # the location (subscribers.locate_subscribers / the pre_save hook) so that building
     # the targeting index needs no point lookup. NULL: not computed yet; "": in no region.
-    located_region = models.CharField("最近位置所在区划", max_length=12, null=True, blank=True,
-                                      editable=False)
-    groups = models.ManyToManyField(SubscriberGroup, blank=True, related_name="subscribers",
-                                    verbose_name="人群分组")
+    located_region = models.CharField(
+        "最近位置所在区划", max_length=12, null=True, blank=True, editable=False
+    )
+    groups = models.ManyToManyField(
+        SubscriberGroup, blank=True, related_name="subscribers", verbose_name="人群分组"
+    )
     opted_out = models.BooleanField("已退订", default=False)
     updated_at = models.DateTimeField("更新时间", auto_now=True, db_index=True)
 
@@ -92,25 +103,52 @@ class Alert(models.Model):
 
     identifier = models.CharField("标识符", max_length=120, unique=True)
     sender = models.CharField("发送者", max_length=120)
-    msg_type = models.CharField("消息类型", max_length=8, default="Alert",
-                                choices=[("Alert", "预警"), ("Update", "更新"), ("Cancel", "解除")])
-    cap_status = models.CharField("CAP 状态", max_length=10, default="Actual",
-                                  choices=[("Actual", "正式"), ("Exercise", "演练"),
-                                           ("Test", "测试")])
-    state = models.CharField("流程状态", max_length=10, choices=State.choices,
-                             default=State.DRAFT, db_index=True)
-    origin = models.CharField("来源", max_length=12, choices=Origin.choices,
-                              default=Origin.LOCAL)
-    references = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="successors", verbose_name="引用(被更新/解除的预警)")
-    incoming = models.ForeignKey("IncomingCap", null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="releases", verbose_name="转发自")
+    msg_type = models.CharField(
+        "消息类型",
+        max_length=8,
+        default="Alert",
+        choices=[("Alert", "预警"), ("Update", "更新"), ("Cancel", "解除")],
+    )
+    cap_status = models.CharField(
+        "CAP 状态",
+        max_length=10,
+        default="Actual",
+        choices=[("Actual", "正式"), ("Exercise", "演练"), ("Test", "测试")],
+    )
+    state = models.CharField(
+        "流程状态", max_length=10, choices=State.choices, default=State.DRAFT, db_index=True
+    )
+    origin = models.CharField("来源", max_length=12, choices=Origin.choices, default=Origin.LOCAL)
+    references = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="successors",
+        verbose_name="引用(被更新/解除的预警)",
+    )
+    incoming = models.ForeignKey(
+        "IncomingCap",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="releases",
+        verbose_name="转发自",
+    )
 
     hazard = models.CharField("预警类型", max_length=32)
-    colour = models.CharField("预警级别(颜色)", max_length=8, blank=True,
-                              choices=[("white", "白色"), ("blue", "蓝色(四级)"),
-                                       ("yellow", "黄色(三级)"), ("orange", "橙色(二级)"),
-                                       ("red", "红色(一级)")])
+    colour = models.CharField(
+        "预警级别(颜色)",
+        max_length=8,
+        blank=True,
+        choices=[
+            ("white", "白色"),
+            ("blue", "蓝色(四级)"),
+            ("yellow", "黄色(三级)"),
+            ("orange", "橙色(二级)"),
+            ("red", "红色(一级)"),
+        ],
+    )
     category = models.CharField("CAP 类别", max_length=10, default="Met")
     event = models.CharField("事件", max_length=64)
     urgency = models.CharField("紧迫程度", max_length=10, default="Expected")
@@ -125,30 +163,55 @@ class Alert(models.Model):
     instruction_en = models.TextField("英文防御指引", blank=True)
     effective = models.DateTimeField("生效时间", null=True, blank=True)
     expires = models.DateTimeField("失效时间", null=True, blank=True)
-    groups = models.ManyToManyField(SubscriberGroup, blank=True, related_name="alerts",
-                                    verbose_name="区域内目标人群",
-                                    help_text="为空表示区域内所有人")
+    groups = models.ManyToManyField(
+        SubscriberGroup,
+        blank=True,
+        related_name="alerts",
+        verbose_name="区域内目标人群",
+        help_text="为空表示区域内所有人",
+    )
     groups_anywhere = models.ManyToManyField(
-        SubscriberGroup, blank=True, related_name="alerts_anywhere",
-        verbose_name="不限区域另行通知的人群", help_text="如全市三防责任人、值班员")
+        SubscriberGroup,
+        blank=True,
+        related_name="alerts_anywhere",
+        verbose_name="不限区域另行通知的人群",
+        help_text="如全市三防责任人、值班员",
+    )
     channels = models.JSONField("发布渠道", default=list)
     # The alert's messages in the one delivery ledger (core.Notification, source = alert).
-    deliveries = GenericRelation("core.Notification", content_type_field="source_type",
-                                 object_id_field="source_id", related_query_name="alert")
+    deliveries = GenericRelation(
+        "core.Notification",
+        content_type_field="source_type",
+        object_id_field="source_id",
+        related_query_name="alert",
+    )
     population_estimate = models.PositiveIntegerField("预计覆盖人数", null=True, blank=True)
     # False while a large release's recipients after the first chunk are still being
     # queued by the background job (services.queue_remaining); the sweep finishes it.
     recipients_queued = models.BooleanField("收件人已全部排队", default=True)
 
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                               on_delete=models.SET_NULL, related_name="+", verbose_name="起草人")
-    approver = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="+", verbose_name="审批人")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="起草人",
+    )
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="审批人",
+    )
     review_note = models.CharField("审核意见", max_length=500, blank=True)
     # The monitoring event (monitoring.Event id) this message was drafted from: one
     # open draft per event, and a published one is updated, never doubled.
-    monitoring_event = models.PositiveBigIntegerField("监测事件", null=True, blank=True,
-                                                      db_index=True)
+    monitoring_event = models.PositiveBigIntegerField(
+        "监测事件", null=True, blank=True, db_index=True
+    )
     # For the reviewers only: never in the CAP message, the public page, SMS or the feed.
     internal_note = models.TextField("内部备注", blank=True)
     # Everyone who created, edited or submitted this message (user ids): none of them
@@ -177,12 +240,19 @@ class AlertArea(models.Model):
         POLYGON = "polygon", "多边形"
         CIRCLE = "circle", "圆形"
 
-    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="areas",
-                              verbose_name="预警")
+    alert = models.ForeignKey(
+        Alert, on_delete=models.CASCADE, related_name="areas", verbose_name="预警"
+    )
     kind = models.CharField("类型", max_length=8, choices=Kind.choices)
     description = models.CharField("区域描述", max_length=200)
-    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="+", verbose_name="区划")
+    region = models.ForeignKey(
+        Region,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="区划",
+    )
     geometry = models.JSONField("几何(GeoJSON, WGS-84,原样保存)", null=True, blank=True)
     radius_km = models.FloatField("半径(千米)", null=True, blank=True)
 
@@ -199,8 +269,12 @@ class IncomingFeed(models.Model):
 
     name = models.CharField("名称", max_length=100)
     url = models.URLField("地址(轮询)", max_length=500, blank=True)
-    token = models.CharField("推送口令", max_length=64, unique=True,
-                             help_text="推送接口 /api/v1/alerts/incoming/{口令} 使用")
+    token = models.CharField(
+        "推送口令",
+        max_length=64,
+        unique=True,
+        help_text="推送接口 /api/v1/alerts/incoming/{口令} 使用",
+    )
     active = models.BooleanField("启用", default=True)
     last_polled_at = models.DateTimeField("最近轮询", null=True, blank=True)
     last_error = models.CharField("最近错误", max_length=500, blank=True)
@@ -216,8 +290,14 @@ class IncomingFeed(models.Model):
 class IncomingCap(models.Model):
     """One CAP message received from another agency, as received."""
 
-    feed = models.ForeignKey(IncomingFeed, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="messages", verbose_name="来源")
+    feed = models.ForeignKey(
+        IncomingFeed,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        verbose_name="来源",
+    )
     identifier = models.CharField("标识符", max_length=200)
     sender = models.CharField("发送者", max_length=200)
     sent = models.CharField("发送时间(CAP)", max_length=32)
@@ -234,8 +314,9 @@ class IncomingCap(models.Model):
         verbose_name = "外部预警"
         verbose_name_plural = "外部预警"
         ordering = ["-received_at"]
-        constraints = [models.UniqueConstraint(fields=["sender", "identifier"],
-                                               name="alerts_incoming_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["sender", "identifier"], name="alerts_incoming_once")
+        ]
 
     def __str__(self) -> str:
         return self.headline or self.identifier

@@ -49,9 +49,15 @@ SENIOR_COLOURS = frozenset({"red", "orange"})
 SENIOR_APPROVER_ROLES = {Role.LEADER, Role.ADMIN}
 
 DEFAULT_GROUPS = [
-    ("public", "社会公众"), ("school", "学校"), ("hospital", "医院"), ("care_home", "养老机构"),
-    ("construction", "建筑工地"), ("hazchem_officer", "危化企业安全员"),
-    ("sanfang", "三防责任人"), ("district_duty", "区值班员"), ("street_duty", "街道值班员"),
+    ("public", "社会公众"),
+    ("school", "学校"),
+    ("hospital", "医院"),
+    ("care_home", "养老机构"),
+    ("construction", "建筑工地"),
+    ("hazchem_officer", "危化企业安全员"),
+    ("sanfang", "三防责任人"),
+    ("district_duty", "区值班员"),
+    ("street_duty", "街道值班员"),
 ]
 
 
@@ -79,8 +85,9 @@ def check_approver(alert: Alert, user: Any) -> None:
     if not can_approve(user):
         raise PermissionDenied("没有审批预警的权限")
     if user.pk == alert.author_id or user.pk in (alert.hands or []):
-        raise PermissionDenied("四眼原则:起草、修改或提交过该预警的人不能批准它,"
-                               "请由另一位审批人批准")
+        raise PermissionDenied(
+            "四眼原则:起草、修改或提交过该预警的人不能批准它,请由另一位审批人批准"
+        )
     if alert.colour in SENIOR_COLOURS and _role(user) not in SENIOR_APPROVER_ROLES:
         raise PermissionDenied(f"{conventions.COLOUR_NAMES[alert.colour]}预警须由局领导批准")
 
@@ -145,8 +152,13 @@ def _area_rows(specs: Sequence[AreaSpec]) -> list[AlertArea]:
             region = Region.objects.filter(code=spec.region_code).first()
             if region is None:
                 raise _invalid("areas", f"区划代码不存在:{spec.region_code}")
-            rows.append(AlertArea(kind=AlertArea.Kind.REGION, region=region,
-                                  description=spec.description or region.name))
+            rows.append(
+                AlertArea(
+                    kind=AlertArea.Kind.REGION,
+                    region=region,
+                    description=spec.description or region.name,
+                )
+            )
         elif spec.polygon is not None:
             try:
                 shape = shapely.geometry.shape(spec.polygon)
@@ -154,21 +166,33 @@ def _area_rows(specs: Sequence[AreaSpec]) -> list[AlertArea]:
                 raise _invalid("areas", "多边形不是有效的 GeoJSON") from None
             if spec.crs != "wgs84":
                 from yingji.core import geo
+
                 shape = geo.geometry_to_wgs84(shape, spec.crs)
-            if shape.is_empty or shape.geom_type not in ("Polygon", "MultiPolygon") \
-                    or not shape.is_valid:
+            if (
+                shape.is_empty
+                or shape.geom_type not in ("Polygon", "MultiPolygon")
+                or not shape.is_valid
+            ):
                 raise _invalid("areas", "多边形须为有效的 Polygon 或 MultiPolygon(闭合、不自交)")
-            rows.append(AlertArea(kind=AlertArea.Kind.POLYGON,
-                                  geometry=_mapping(shape),
-                                  description=spec.description or "划定区域"))
+            rows.append(
+                AlertArea(
+                    kind=AlertArea.Kind.POLYGON,
+                    geometry=_mapping(shape),
+                    description=spec.description or "划定区域",
+                )
+            )
         elif spec.circle is not None:
             lat, lon, radius = spec.circle
             if not (-90 <= lat <= 90 and -180 <= lon <= 180 and radius > 0):
                 raise _invalid("areas", "圆形区域须为有效的纬度、经度和正的半径(千米)")
-            rows.append(AlertArea(kind=AlertArea.Kind.CIRCLE,
-                                  geometry={"type": "Point", "coordinates": [lon, lat]},
-                                  radius_km=radius,
-                                  description=spec.description or f"半径 {radius:g} 千米范围"))
+            rows.append(
+                AlertArea(
+                    kind=AlertArea.Kind.CIRCLE,
+                    geometry={"type": "Point", "coordinates": [lon, lat]},
+                    radius_km=radius,
+                    description=spec.description or f"半径 {radius:g} 千米范围",
+                )
+            )
     if not rows:
         raise _invalid("areas", "至少需要一个预警区域")
     return rows
@@ -176,12 +200,19 @@ def _area_rows(specs: Sequence[AreaSpec]) -> list[AlertArea]:
 
 def _mapping(shape: Any) -> dict:
     import json
+
     return json.loads(shapely.to_geojson(shape))
 
 
-def create_draft(user: Any, spec: DraftSpec, *, origin: str = Alert.Origin.LOCAL,
-                 references: Alert | None = None, msg_type: str = "Alert",
-                 incoming: IncomingCap | None = None) -> Alert:
+def create_draft(
+    user: Any,
+    spec: DraftSpec,
+    *,
+    origin: str = Alert.Origin.LOCAL,
+    references: Alert | None = None,
+    msg_type: str = "Alert",
+    incoming: IncomingCap | None = None,
+) -> Alert:
     """A new draft alert; event, severity and headline follow the conventions."""
     if user is not None and not can_draft(user):
         raise PermissionDenied("没有起草预警的权限")
@@ -197,20 +228,34 @@ def create_draft(user: Any, spec: DraftSpec, *, origin: str = Alert.Origin.LOCAL
     expires = spec.expires or _default_expiry(spec.hazard, spec.colour, spec.effective)
     with transaction.atomic():
         alert = Alert.objects.create(
-            identifier=f"DRAFT-{uuid.uuid4().hex}", sender=config.sender(),
-            msg_type=msg_type, cap_status=spec.cap_status, origin=origin,
-            references=references, incoming=incoming, hazard=spec.hazard, colour=spec.colour,
+            identifier=f"DRAFT-{uuid.uuid4().hex}",
+            sender=config.sender(),
+            msg_type=msg_type,
+            cap_status=spec.cap_status,
+            origin=origin,
+            references=references,
+            incoming=incoming,
+            hazard=spec.hazard,
+            colour=spec.colour,
             category=conventions.hazard_category(spec.hazard),
-            event=conventions.event_title(spec.hazard, spec.colour) if spec.colour
+            event=conventions.event_title(spec.hazard, spec.colour)
+            if spec.colour
             else conventions.hazard_name(spec.hazard),
-            urgency=spec.urgency, severity=conventions.severity(spec.colour),
-            certainty=spec.certainty, response_type=spec.response_type,
-            headline=spec.headline or conventions.headline(bureau, spec.hazard, spec.colour,
-                                                           _area_title(areas)),
-            description=spec.description, instruction=spec.instruction,
-            headline_en=spec.headline_en, description_en=spec.description_en,
-            instruction_en=spec.instruction_en, effective=spec.effective, expires=expires,
-            channels=list(spec.channels), author=user if user and user.is_authenticated else None,
+            urgency=spec.urgency,
+            severity=conventions.severity(spec.colour),
+            certainty=spec.certainty,
+            response_type=spec.response_type,
+            headline=spec.headline
+            or conventions.headline(bureau, spec.hazard, spec.colour, _area_title(areas)),
+            description=spec.description,
+            instruction=spec.instruction,
+            headline_en=spec.headline_en,
+            description_en=spec.description_en,
+            instruction_en=spec.instruction_en,
+            effective=spec.effective,
+            expires=expires,
+            channels=list(spec.channels),
+            author=user if user and user.is_authenticated else None,
             internal_note=spec.internal_note,
             hands=[user.pk] if user is not None and user.is_authenticated else [],
         )
@@ -257,12 +302,17 @@ def edit_draft(alert: Alert, user: Any, spec: DraftSpec) -> Alert:
     with transaction.atomic(), audit.acting_as(user):
         alert = _locked(alert)
         if alert.state not in wf.EDITABLE:
-            raise _invalid("state", f"预警当前为“{wf.STATE_LABELS.get(alert.state, alert.state)}”,"
-                                    "只有草稿可以修改")
+            raise _invalid(
+                "state",
+                f"预警当前为“{wf.STATE_LABELS.get(alert.state, alert.state)}”,只有草稿可以修改",
+            )
         alert.hazard, alert.colour = spec.hazard, spec.colour
         alert.category = conventions.hazard_category(spec.hazard)
-        alert.event = (conventions.event_title(spec.hazard, spec.colour) if spec.colour
-                       else conventions.hazard_name(spec.hazard))
+        alert.event = (
+            conventions.event_title(spec.hazard, spec.colour)
+            if spec.colour
+            else conventions.hazard_name(spec.hazard)
+        )
         alert.severity = conventions.severity(spec.colour)
         alert.description, alert.instruction = spec.description, spec.instruction
         alert.internal_note = spec.internal_note
@@ -271,8 +321,11 @@ def edit_draft(alert: Alert, user: Any, spec: DraftSpec) -> Alert:
         alert.headline_en, alert.description_en = spec.headline_en, spec.description_en
         alert.instruction_en, alert.channels = spec.instruction_en, list(spec.channels)
         alert.effective = spec.effective
-        alert.expires = spec.expires or alert.expires or _default_expiry(
-            spec.hazard, spec.colour, spec.effective)
+        alert.expires = (
+            spec.expires
+            or alert.expires
+            or _default_expiry(spec.hazard, spec.colour, spec.effective)
+        )
         if areas is not None:
             alert.areas.all().delete()
             for area in areas:
@@ -280,7 +333,8 @@ def edit_draft(alert: Alert, user: Any, spec: DraftSpec) -> Alert:
                 area.save()
         current = list(alert.areas.select_related("region__parent"))
         alert.headline = spec.headline or conventions.headline(
-            settings.YINGJI_BUREAU_NAME, spec.hazard, spec.colour, _area_title(current))
+            settings.YINGJI_BUREAU_NAME, spec.hazard, spec.colour, _area_title(current)
+        )
         _add_hand(alert, user)
         alert.save()
         alert.groups.set(_groups(spec.groups))
@@ -332,14 +386,20 @@ def submit(alert: Alert, user: Any) -> Alert:
 
 
 def _tell_approvers(alert: Alert) -> None:
-    users = get_user_model().objects.filter(profile__role__in=APPROVER_ROLES, is_active=True) \
+    users = (
+        get_user_model()
+        .objects.filter(profile__role__in=APPROVER_ROLES, is_active=True)
         .exclude(pk=alert.author_id)
-    outbox.notify_users(users, subject=f"预警待审核:{alert.headline}",
-                        body=f"{alert.headline}\n预计覆盖 {alert.population_estimate} 人。\n"
-                             f"请审核:{config.get('PUBLIC_URL')}"
-                             f"{reverse('alerts:detail', args=[alert.pk])}",
-                        dedupe_key=f"alerts:review:{alert.pk}:{int(alert.submitted_at.timestamp())}",
-                        source=alert)
+    )
+    outbox.notify_users(
+        users,
+        subject=f"预警待审核:{alert.headline}",
+        body=f"{alert.headline}\n预计覆盖 {alert.population_estimate} 人。\n"
+        f"请审核:{config.get('PUBLIC_URL')}"
+        f"{reverse('alerts:detail', args=[alert.pk])}",
+        dedupe_key=f"alerts:review:{alert.pk}:{int(alert.submitted_at.timestamp())}",
+        source=alert,
+    )
 
 
 def reject(alert: Alert, user: Any, note: str) -> Alert:
@@ -453,8 +513,9 @@ def queue_remaining(alert_id: int) -> int:
 def finish_unqueued(older_than: dt.timedelta = dt.timedelta(minutes=2)) -> int:
     """The sweep: releases whose background queueing never finished (a worker died)."""
     cutoff = timezone.now() - older_than
-    ids = list(Alert.objects.filter(recipients_queued=False, sent__lt=cutoff)
-               .values_list("pk", flat=True))
+    ids = list(
+        Alert.objects.filter(recipients_queued=False, sent__lt=cutoff).values_list("pk", flat=True)
+    )
     return sum(queue_remaining(pk) for pk in ids)
 
 
@@ -462,13 +523,20 @@ def _released(alert_id: int, count: int, rest: bool = False) -> None:
     alert = Alert.objects.get(pk=alert_id)
     codes = [code for code in alert.areas.exclude(region=None).values_list("region_id", flat=True)]
     alert_published.send(
-        sender=Alert, alert_id=alert.pk, identifier=alert.identifier,
-        status=alert.cap_status, msg_type=alert.msg_type, event=alert.event,
+        sender=Alert,
+        alert_id=alert.pk,
+        identifier=alert.identifier,
+        status=alert.cap_status,
+        msg_type=alert.msg_type,
+        event=alert.event,
         level=alert.colour if alert.colour in conventions.LEVELS else None,
-        severity=alert.severity, area_codes=codes,
-        exercise=alert.cap_status != "Actual", at=alert.sent,
+        severity=alert.severity,
+        area_codes=codes,
+        exercise=alert.cap_status != "Actual",
+        at=alert.sent,
         references=[",".join(r) for r in reference_chain(alert)],
-        monitoring_event=alert.monitoring_event)
+        monitoring_event=alert.monitoring_event,
+    )
     if count and not outbox.is_held():
         outbox.schedule_source(alert)
     if rest:
@@ -484,43 +552,61 @@ def _national_identifier(sent: dt.datetime) -> str:
     local = timezone.localtime(sent)
     with _id_lock:
         for serial in range(0, 1000):
-            ident = conventions.identifier(settings.YINGJI_CITY_CODE, config.get("ORG_CODE"),
-                                           local, serial)
+            ident = conventions.identifier(
+                settings.YINGJI_CITY_CODE, config.get("ORG_CODE"), local, serial
+            )
             if not Alert.objects.filter(identifier=ident).exists():
                 return ident
     raise RuntimeError("同一秒内发布的预警过多")
 
 
 def _reference_exists(sender: str, identifier: str) -> bool:
-    return Alert.objects.filter(sender=sender, identifier=identifier).exists() or \
-        IncomingCap.objects.filter(sender=sender, identifier=identifier).exists()
+    return (
+        Alert.objects.filter(sender=sender, identifier=identifier).exists()
+        or IncomingCap.objects.filter(sender=sender, identifier=identifier).exists()
+    )
 
 
 def _successor(alert: Alert, user: Any, msg_type: str, **changes: Any) -> Alert:
     if alert.state != wf.PUBLISHED:
-        raise _invalid("state", f"只有已发布的预警可以{'解除' if msg_type == 'Cancel' else '更新'},"
-                                f"当前为“{alert.get_state_display()}”")
+        raise _invalid(
+            "state",
+            f"只有已发布的预警可以{'解除' if msg_type == 'Cancel' else '更新'},"
+            f"当前为“{alert.get_state_display()}”",
+        )
     if alert.successors.filter(state__in=[wf.DRAFT, wf.REVIEW]).exists():
         raise _invalid("state", "该预警已有待审核的更新或解除")
     spec = DraftSpec(
-        hazard=alert.hazard, colour=alert.colour, description=alert.description,
-        instruction=alert.instruction, headline=alert.headline,
+        hazard=alert.hazard,
+        colour=alert.colour,
+        description=alert.description,
+        instruction=alert.instruction,
+        headline=alert.headline,
         areas=[_area_spec(a) for a in alert.areas.all()],
         groups=[g.key for g in alert.groups.all()],
         groups_anywhere=[g.key for g in alert.groups_anywhere.all()],
-        channels=list(alert.channels), cap_status=alert.cap_status, urgency=alert.urgency,
-        certainty=alert.certainty, response_type=alert.response_type, expires=alert.expires,
-        effective=alert.effective, headline_en=alert.headline_en,
-        description_en=alert.description_en, instruction_en=alert.instruction_en)
+        channels=list(alert.channels),
+        cap_status=alert.cap_status,
+        urgency=alert.urgency,
+        certainty=alert.certainty,
+        response_type=alert.response_type,
+        expires=alert.expires,
+        effective=alert.effective,
+        headline_en=alert.headline_en,
+        description_en=alert.description_en,
+        instruction_en=alert.instruction_en,
+    )
     for key, value in changes.items():
         if value is not None:
             setattr(spec, key, value)
     if "colour" in changes and changes["colour"] and "headline" not in changes:
         spec.headline = conventions.headline(
-            settings.YINGJI_BUREAU_NAME, spec.hazard, spec.colour,
-            _area_title(list(alert.areas.select_related("region__parent"))))
-    successor = create_draft(user, spec, origin=alert.origin, references=alert,
-                             msg_type=msg_type)
+            settings.YINGJI_BUREAU_NAME,
+            spec.hazard,
+            spec.colour,
+            _area_title(list(alert.areas.select_related("region__parent"))),
+        )
+    successor = create_draft(user, spec, origin=alert.origin, references=alert, msg_type=msg_type)
     return submit(successor, user)
 
 
@@ -549,9 +635,15 @@ def extend(alert: Alert, user: Any, until: dt.datetime) -> Alert:
 def cancel(alert: Alert, user: Any, note: str = "") -> Alert:
     """One action: a Cancel (解除) of a published alert, submitted for review."""
     bureau = settings.YINGJI_BUREAU_NAME
-    return _successor(alert, user, "Cancel", headline=f"{bureau}解除{alert.event}",
-                      description=note or f"{alert.event}已解除。", instruction="",
-                      response_type="AllClear")
+    return _successor(
+        alert,
+        user,
+        "Cancel",
+        headline=f"{bureau}解除{alert.event}",
+        description=note or f"{alert.event}已解除。",
+        instruction="",
+        response_type="AllClear",
+    )
 
 
 def expire_due(now: dt.datetime | None = None) -> int:
@@ -604,11 +696,16 @@ def to_cap(alert: Alert) -> cap.Alert:
             shape = shapely.geometry.shape(area.geometry)
             polygons = [cap.format_polygon(r) for r in targeting.simplify_for_cap(shape)]
         areas_zh.append(cap.Area(area.description, polygons, circles, geocodes))
-        areas_en.append(cap.Area(area.region.name if area.region else area.description,
-                                 polygons, circles, geocodes))
+        areas_en.append(
+            cap.Area(
+                area.region.name if area.region else area.description, polygons, circles, geocodes
+            )
+        )
     fmt = cap.format_time
     common = {
-        "categories": [alert.category], "urgency": alert.urgency, "severity": alert.severity,
+        "categories": [alert.category],
+        "urgency": alert.urgency,
+        "severity": alert.severity,
         "certainty": alert.certainty,
         "response_types": [alert.response_type] if alert.response_type else [],
         "effective": fmt(timezone.localtime(alert.effective)) if alert.effective else "",
@@ -618,22 +715,46 @@ def to_cap(alert: Alert) -> cap.Alert:
         "web": f"{config.get('PUBLIC_URL')}{reverse('alerts:public_detail', args=[alert.pk])}",
     }
     audience = "、".join(g.name for g in alert.groups.all())
-    infos = [cap.Info(language="zh-CN", event=alert.event, sender_name=settings.YINGJI_BUREAU_NAME,
-                      headline=alert.headline, description=alert.description,
-                      instruction=alert.instruction, audience=audience, areas=areas_zh, **common)]
+    infos = [
+        cap.Info(
+            language="zh-CN",
+            event=alert.event,
+            sender_name=settings.YINGJI_BUREAU_NAME,
+            headline=alert.headline,
+            description=alert.description,
+            instruction=alert.instruction,
+            audience=audience,
+            areas=areas_zh,
+            **common,
+        )
+    ]
     if alert.headline_en:
-        infos.append(cap.Info(language="en-US", event=alert.event, sender_name="Emergency "
-                              "Management Bureau", headline=alert.headline_en,
-                              description=alert.description_en or alert.headline_en,
-                              instruction=alert.instruction_en, areas=areas_en, **common))
+        infos.append(
+            cap.Info(
+                language="en-US",
+                event=alert.event,
+                sender_name="Emergency Management Bureau",
+                headline=alert.headline_en,
+                description=alert.description_en or alert.headline_en,
+                instruction=alert.instruction_en,
+                areas=areas_en,
+                **common,
+            )
+        )
     refs = reference_chain(alert)
     references = cap.format_references(refs) if refs else ""
     return cap.Alert(
-        identifier=alert.identifier, sender=alert.sender,
-        sent=fmt(timezone.localtime(alert.sent)), status=alert.cap_status,
-        msg_type=alert.msg_type, scope="Public", references=references,
+        identifier=alert.identifier,
+        sender=alert.sender,
+        sent=fmt(timezone.localtime(alert.sent)),
+        status=alert.cap_status,
+        msg_type=alert.msg_type,
+        scope="Public",
+        references=references,
         note="演练,非真实预警" if alert.cap_status == "Exercise" else "",
-        codes=["GB/T 35965.1-2018"], infos=infos)
+        codes=["GB/T 35965.1-2018"],
+        infos=infos,
+    )
 
 
 # ------------------------------------------------------------------ targeting
@@ -663,8 +784,9 @@ def _fingerprint() -> _Fingerprint:
     agg = Subscriber.objects.aggregate(n=Count("id"), m=Max("updated_at"), mx=Max("id"))
     grp = SubscriberGroup.objects.aggregate(n=Count("id"), mx=Max("id"))
     links = Subscriber.groups.through.objects.aggregate(n=Count("id"), mx=Max("id"))
-    return _Fingerprint(agg["n"], agg["m"], agg["mx"], (grp["n"], grp["mx"]), links["n"],
-                        links["mx"])
+    return _Fingerprint(
+        agg["n"], agg["m"], agg["mx"], (grp["n"], grp["mx"]), links["n"], links["mx"]
+    )
 
 
 def group_bits() -> dict[int, int]:
@@ -675,19 +797,22 @@ def group_bits() -> dict[int, int]:
     return {gid: bit for bit, gid in enumerate(ids)}
 
 
-def located_codes(lons: Sequence[float] | np.ndarray,
-                  lats: Sequence[float] | np.ndarray) -> list[str]:
+def located_codes(
+    lons: Sequence[float] | np.ndarray, lats: Sequence[float] | np.ndarray
+) -> list[str]:
     """The region each WGS-84 point lies in, as stored in Subscriber.located_region:
     the street's code, else the district's, else "" (one vectorised lookup)."""
     if len(lons) == 0:
         return []
-    found = regions.lookup_codes_many(np.asarray(lons, dtype=np.float64),
-                                      np.asarray(lats, dtype=np.float64))
+    found = regions.lookup_codes_many(
+        np.asarray(lons, dtype=np.float64), np.asarray(lats, dtype=np.float64)
+    )
     return [s or d or "" for s, d in zip(found["street"], found["district"], strict=True)]
 
 
-def locate_on_save(sender: type, instance: Subscriber, update_fields: Any = None,
-                   **kwargs: Any) -> None:
+def locate_on_save(
+    sender: type, instance: Subscriber, update_fields: Any = None, **kwargs: Any
+) -> None:
     """pre_save: keep located_region in step with the location on every ORM save
     (admin, import, tests); bulk writers (update_locations, the demo) set it themselves."""
     if update_fields is not None and not {"last_lon", "last_lat"} & set(update_fields):
@@ -709,8 +834,11 @@ def _sql_code(column: str) -> str:
     return f"CAST(SUBSTR({column} || '000000000000', 1, 12) AS BIGINT)"
 
 
-def _read_subscribers(where: str, params: list, limit: int | None = None,
-                      ) -> dict[str, np.ndarray] | None:
+def _read_subscribers(
+    where: str,
+    params: list,
+    limit: int | None = None,
+) -> dict[str, np.ndarray] | None:
     """Index columns of the subscribers matching `where` (SQL over alias s), read
     through one cursor in chunks straight into numpy; group masks from one more
     query. None when more than `limit` rows match."""
@@ -718,19 +846,27 @@ def _read_subscribers(where: str, params: list, limit: int | None = None,
 
     table, through = Subscriber._meta.db_table, Subscriber.groups.through._meta.db_table
     home = _sql_code("COALESCE(s.home_region_id, '')")
-    sql = (f"SELECT s.id, s.last_lon, s.last_lat, "
-           f"CASE WHEN s.located_region IS NULL THEN -1 ELSE {_sql_code('s.located_region')} END, "
-           f"{home}, s.opted_out "
-           f"FROM {table} s {('WHERE ' + where) if where else ''}")
+    sql = (
+        f"SELECT s.id, s.last_lon, s.last_lat, "
+        f"CASE WHEN s.located_region IS NULL THEN -1 ELSE {_sql_code('s.located_region')} END, "
+        f"{home}, s.opted_out "
+        f"FROM {table} s {('WHERE ' + where) if where else ''}"
+    )
     parts, total = [], 0
     with connection.cursor() as cursor:
         if not where and connection.vendor == "postgresql":  # everyone: binary COPY
-            record = _copy_binary(cursor, sql.replace(
-                "s.last_lon, s.last_lat", "COALESCE(s.last_lon, 'NaN'), COALESCE(s.last_lat, "
-                "'NaN')").replace("s.opted_out", "s.opted_out::int::int8"), "iffiii")
+            record = _copy_binary(
+                cursor,
+                sql.replace(
+                    "s.last_lon, s.last_lat",
+                    "COALESCE(s.last_lon, 'NaN'), COALESCE(s.last_lat, 'NaN')",
+                ).replace("s.opted_out", "s.opted_out::int::int8"),
+                "iffiii",
+            )
             data = np.column_stack([record[f"v{i}"].astype(np.float64) for i in range(6)])
-            link_record = _copy_binary(cursor, f"SELECT subscriber_id::int8, "
-                                       f"subscribergroup_id::int8 FROM {through}", "ii")
+            link_record = _copy_binary(
+                cursor, f"SELECT subscriber_id::int8, subscribergroup_id::int8 FROM {through}", "ii"
+            )
             links = np.column_stack([link_record["v0"], link_record["v1"]]).astype(np.int64)
             return _columns(data, links)
         cursor.execute(sql, params)
@@ -744,11 +880,17 @@ def _read_subscribers(where: str, params: list, limit: int | None = None,
         if not where:
             cursor.execute(f"SELECT subscriber_id, subscribergroup_id FROM {through}")
         elif connection.vendor == "postgresql":  # the rows just read: index lookups
-            cursor.execute(f"SELECT subscriber_id, subscribergroup_id FROM {through} "
-                           f"WHERE subscriber_id = ANY(%s)", [ids.tolist()])
+            cursor.execute(
+                f"SELECT subscriber_id, subscribergroup_id FROM {through} "
+                f"WHERE subscriber_id = ANY(%s)",
+                [ids.tolist()],
+            )
         else:
-            cursor.execute(f"SELECT subscriber_id, subscribergroup_id FROM {through} WHERE "
-                           f"subscriber_id IN (SELECT s.id FROM {table} s WHERE {where})", params)
+            cursor.execute(
+                f"SELECT subscriber_id, subscribergroup_id FROM {through} WHERE "
+                f"subscriber_id IN (SELECT s.id FROM {table} s WHERE {where})",
+                params,
+            )
         links = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 2)
     return _columns(data, links)
 
@@ -769,7 +911,7 @@ def _copy_binary(cursor: Any, select: str, kinds: str) -> np.ndarray:
             if header and len(pending) >= 19:
                 if bytes(pending[:11]) != b"PGCOPY\n\xff\r\n\x00":
                     raise RuntimeError("unexpected COPY BINARY header")
-                del pending[:19 + int.from_bytes(pending[15:19], "big")]
+                del pending[: 19 + int.from_bytes(pending[15:19], "big")]
                 header = False
             whole = len(pending) // dtype.itemsize * dtype.itemsize
             if not header and whole >= (1 << 22):
@@ -779,8 +921,10 @@ def _copy_binary(cursor: Any, select: str, kinds: str) -> np.ndarray:
         raise RuntimeError("unexpected COPY BINARY layout")
     parts.append(np.frombuffer(bytes(pending[:-2]), dtype=dtype))
     record = np.concatenate(parts)
-    if len(record) and not ((record["n"] == len(kinds)).all()
-                            and all((record[f"len{i}"] == 8).all() for i in range(len(kinds)))):
+    if len(record) and not (
+        (record["n"] == len(kinds)).all()
+        and all((record[f"len{i}"] == 8).all() for i in range(len(kinds)))
+    ):
         raise RuntimeError("unexpected COPY BINARY record")
     return record
 
@@ -807,21 +951,34 @@ def _columns(data: np.ndarray, links: np.ndarray) -> dict[str, np.ndarray]:
         # fingerprint differs and reads them again).
         ok = (ids[by_id[at]] == links[:, 0]) & (links[:, 1] < len(table_bits))
         np.bitwise_or.at(groups, by_id[at[ok]], table_bits[links[ok, 1]])
-    return {"ids": ids, "lons": lons, "lats": lats, "located": located,
-            "home": data[:, 4].astype(np.int64), "groups": groups,
-            "opted_out": data[:, 5] != 0}
+    return {
+        "ids": ids,
+        "lons": lons,
+        "lats": lats,
+        "located": located,
+        "home": data[:, 4].astype(np.int64),
+        "groups": groups,
+        "opted_out": data[:, 5] != 0,
+    }
 
 
 def _full_index() -> targeting.SubscriberIndex:
     cols = _read_subscribers("", [])
     assert cols is not None
-    return targeting.SubscriberIndex.build(cols["ids"], cols["lons"], cols["lats"],
-                                           cols["located"], cols["home"], cols["groups"],
-                                           cols["opted_out"])
+    return targeting.SubscriberIndex.build(
+        cols["ids"],
+        cols["lons"],
+        cols["lats"],
+        cols["located"],
+        cols["home"],
+        cols["groups"],
+        cols["opted_out"],
+    )
 
 
-def _patched_index(index: targeting.SubscriberIndex, old: _Fingerprint,
-                   new: _Fingerprint) -> targeting.SubscriberIndex | None:
+def _patched_index(
+    index: targeting.SubscriberIndex, old: _Fingerprint, new: _Fingerprint
+) -> targeting.SubscriberIndex | None:
     """The index patched with what changed since `old`, or None when only a full
     read can be trusted."""
     from django.db import connection
@@ -834,15 +991,24 @@ def _patched_index(index: targeting.SubscriberIndex, old: _Fingerprint,
     if new.links != old.links + added_links:  # memberships were removed
         return None
     table = Subscriber._meta.db_table  # a union of three index scans, not an OR over a seq scan
-    where = (f"s.id IN (SELECT id FROM {table} WHERE updated_at > %s UNION SELECT id FROM "
-             f"{table} WHERE id > %s UNION SELECT subscriber_id FROM {through._meta.db_table} "
-             f"WHERE id > %s)")
+    where = (
+        f"s.id IN (SELECT id FROM {table} WHERE updated_at > %s UNION SELECT id FROM "
+        f"{table} WHERE id > %s UNION SELECT subscriber_id FROM {through._meta.db_table} "
+        f"WHERE id > %s)"
+    )
     params = [connection.ops.adapt_datetimefield_value(old.updated), old.max_id or 0, max_link]
     cols = _read_subscribers(where, params, limit=int(FULL_REBUILD_SHARE * len(index)))
     if cols is None:
         return None
-    patched = index.upsert(cols["ids"], cols["lons"], cols["lats"], cols["located"],
-                           cols["home"], cols["groups"], cols["opted_out"])
+    patched = index.upsert(
+        cols["ids"],
+        cols["lons"],
+        cols["lats"],
+        cols["located"],
+        cols["home"],
+        cols["groups"],
+        cols["opted_out"],
+    )
     # Rows only ever get added by the delta; a shortfall means some were deleted
     # (an excess: rows inserted while reading; both are settled by a full read).
     return patched if len(patched) == new.count else None
@@ -886,9 +1052,13 @@ def rules_for(alert: Alert) -> list[targeting.Rule]:
             shapes.append(targeting.circle_polygon(lat, lon, area.radius_km))
         else:
             shapes.append(shapely.geometry.shape(area.geometry))
-    rules = [targeting.Rule(region_codes=tuple(codes), shapes=tuple(shapes),
-                            group_bits=tuple(bits[g] for g in
-                                             alert.groups.values_list("id", flat=True)))]
+    rules = [
+        targeting.Rule(
+            region_codes=tuple(codes),
+            shapes=tuple(shapes),
+            group_bits=tuple(bits[g] for g in alert.groups.values_list("id", flat=True)),
+        )
+    ]
     anywhere = tuple(bits[g] for g in alert.groups_anywhere.values_list("id", flat=True))
     if anywhere:
         rules.append(targeting.Rule(group_bits=anywhere))
@@ -935,7 +1105,7 @@ def queue_deliveries(alert: Alert, ids: np.ndarray | None = None, chunk: int = 5
     created = 0
     with transaction.atomic(), connection.cursor() as cursor:
         for start in range(0, len(ids), chunk):
-            part = [int(i) for i in ids[start:start + chunk]]
+            part = [int(i) for i in ids[start : start + chunk]]
             if connection.vendor == "postgresql":  # one array parameter plans far faster
                 where, params = "s.id = ANY(%s)", [part]
             else:
@@ -951,7 +1121,8 @@ def queue_deliveries(alert: Alert, ids: np.ndarray | None = None, chunk: int = 5
                     f"AND {_accepts_sql(connection.vendor, channel)} "
                     f"ON CONFLICT (source_type_id, source_id, person_type_id, person_id, channel) "
                     f"DO NOTHING",
-                    [alert_type, alert.pk, person_type, channel, now, *params])
+                    [alert_type, alert.pk, person_type, channel, now, *params],
+                )
                 created += max(cursor.rowcount, 0)
     return created
 
@@ -978,13 +1149,14 @@ def progress(alert: Alert) -> dict[str, Any]:
 
 
 def retry_deliveries(alert: Alert, user: Any) -> int:
-    """"Retry now" on the alert page: its failed and waiting rows go out again."""
+    """ "Retry now" on the alert page: its failed and waiting rows go out again."""
     if not can_approve(user):
         raise PermissionDenied("没有重发预警的权限")
     with transaction.atomic(), audit.acting_as(user):
         changed = outbox.retry_now(warning_rows(alert))
         if changed:  # the ledger is not audited row by row: the decision is, on the alert
-            audit.record(alert, "update", None, {"deliveries_retried": changed},
-                         ["deliveries_retried"])
+            audit.record(
+                alert, "update", None, {"deliveries_retried": changed}, ["deliveries_retried"]
+            )
             transaction.on_commit(lambda: outbox.schedule_source(alert))
     return changed

@@ -25,8 +25,21 @@ from yingji.core.models import Region
 # ------------------------------------------------------------- subscriber import
 
 
-IMPORT_COLUMNS = ("external_id", "name", "phone", "email", "webhook_url", "language", "channels",
-                  "home_region", "lon", "lat", "crs", "groups", "opted_out")
+IMPORT_COLUMNS = (
+    "external_id",
+    "name",
+    "phone",
+    "email",
+    "webhook_url",
+    "language",
+    "channels",
+    "home_region",
+    "lon",
+    "lat",
+    "crs",
+    "groups",
+    "opted_out",
+)
 
 
 @dataclass
@@ -39,10 +52,13 @@ class ImportReport:
 def _rows_from_upload(name: str, data: bytes) -> list[dict[str, str]]:
     if name.lower().endswith((".xlsx", ".xlsm")):
         import openpyxl
+
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = book.worksheets[0]
-        values = [["" if v is None else str(v).strip() for v in row]
-                  for row in sheet.iter_rows(values_only=True)]
+        values = [
+            ["" if v is None else str(v).strip() for v in row]
+            for row in sheet.iter_rows(values_only=True)
+        ]
         if not values:
             return []
         header = [h.strip() for h in values[0]]
@@ -55,8 +71,10 @@ def _rows_from_upload(name: str, data: bytes) -> list[dict[str, str]]:
             continue
     else:
         raise _invalid("file", "无法识别文件编码(应为 UTF-8 或 GB18030)")
-    return [{k.strip(): (v or "").strip() for k, v in row.items() if k}
-            for row in csv.DictReader(io.StringIO(text))]
+    return [
+        {k.strip(): (v or "").strip() for k, v in row.items() if k}
+        for row in csv.DictReader(io.StringIO(text))
+    ]
 
 
 def import_subscribers(name: str, data: bytes) -> ImportReport:
@@ -79,6 +97,7 @@ def import_subscribers(name: str, data: bytes) -> ImportReport:
         if lon or lat:
             try:
                 from yingji.core import geo
+
                 point = geo.to_wgs84(float(lon), float(lat), row.get("crs") or "wgs84")
             except ValueError:
                 problems.append(f"经纬度无效:{lon},{lat}")
@@ -103,16 +122,21 @@ def import_subscribers(name: str, data: bytes) -> ImportReport:
     with transaction.atomic():
         for row, point, home, member_of, chans in parsed:
             values = {
-                "name": row.get("name") or row["external_id"], "phone": row.get("phone", ""),
-                "email": row.get("email", ""), "webhook_url": row.get("webhook_url", ""),
-                "language": row.get("language") or "zh-CN", "channels": chans,
+                "name": row.get("name") or row["external_id"],
+                "phone": row.get("phone", ""),
+                "email": row.get("email", ""),
+                "webhook_url": row.get("webhook_url", ""),
+                "language": row.get("language") or "zh-CN",
+                "channels": chans,
                 "home_region_id": home or None,
-                "last_lon": point[0] if point else None, "last_lat": point[1] if point else None,
+                "last_lon": point[0] if point else None,
+                "last_lat": point[1] if point else None,
                 "located_at": timezone.now() if point else None,
                 "opted_out": row.get("opted_out", "").lower() in ("1", "true", "yes", "是"),
             }
             subscriber, created = Subscriber.objects.update_or_create(
-                external_id=row["external_id"], defaults=values)
+                external_id=row["external_id"], defaults=values
+            )
             subscriber.groups.set(member_of)
             report.created += created
             report.updated += not created
@@ -131,20 +155,26 @@ def locate_subscribers(*, everyone: bool = False, batch: int = 50_000) -> int:
     changed, last_id = 0, 0
     while True:
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT id, last_lon, last_lat, located_region FROM {table} "
-                           f"WHERE id > %s AND last_lon IS NOT NULL AND last_lat IS NOT NULL"
-                           f"{where} ORDER BY id LIMIT %s", [last_id, batch])
+            cursor.execute(
+                f"SELECT id, last_lon, last_lat, located_region FROM {table} "
+                f"WHERE id > %s AND last_lon IS NOT NULL AND last_lat IS NOT NULL"
+                f"{where} ORDER BY id LIMIT %s",
+                [last_id, batch],
+            )
             rows = cursor.fetchall()
             if not rows:
                 return changed
             last_id = rows[-1][0]
             codes = located_codes([r[1] for r in rows], [r[2] for r in rows])
             now = connection.ops.adapt_datetimefield_value(timezone.now())
-            updates = [(code, now, r[0]) for r, code in zip(rows, codes, strict=True)
-                       if r[3] != code]
+            updates = [
+                (code, now, r[0]) for r, code in zip(rows, codes, strict=True) if r[3] != code
+            ]
             with transaction.atomic():
-                cursor.executemany(f"UPDATE {table} SET located_region = %s, updated_at = %s "
-                                   f"WHERE id = %s", updates)
+                cursor.executemany(
+                    f"UPDATE {table} SET located_region = %s, updated_at = %s WHERE id = %s",
+                    updates,
+                )
             changed += len(updates)
 
 
@@ -173,8 +203,12 @@ def update_locations(fixes: Sequence[LocationFix]) -> dict[str, int]:
     for fix in fixes:
         if fix.external_id not in newest or fix.at > newest[fix.external_id].at:
             newest[fix.external_id] = fix
-    known = {ext: (pk, located) for ext, pk, located in Subscriber.objects.filter(
-        external_id__in=list(newest)).values_list("external_id", "id", "located_at")}
+    known = {
+        ext: (pk, located)
+        for ext, pk, located in Subscriber.objects.filter(external_id__in=list(newest)).values_list(
+            "external_id", "id", "located_at"
+        )
+    }
     changed = []
     stale = 0
     now = timezone.now()
@@ -186,8 +220,9 @@ def update_locations(fixes: Sequence[LocationFix]) -> dict[str, int]:
             stale += 1
             continue
         lon, lat = geo.to_wgs84(fix.lon, fix.lat, fix.crs)
-        changed.append(Subscriber(pk=pk, last_lon=lon, last_lat=lat, located_at=fix.at,
-                                  updated_at=now))
+        changed.append(
+            Subscriber(pk=pk, last_lon=lon, last_lat=lat, located_at=fix.at, updated_at=now)
+        )
     # The region of every new position in one vectorised lookup, stored with it so
     # the targeting index never looks points up.
     codes = located_codes([s.last_lon for s in changed], [s.last_lat for s in changed])
@@ -202,13 +237,20 @@ def update_locations(fixes: Sequence[LocationFix]) -> dict[str, int]:
                 f"located_at = v.at, located_region = v.code, updated_at = %s "
                 f"FROM unnest(%s::bigint[], %s::float8[], %s::float8[], %s::timestamptz[], "
                 f"%s::varchar[]) AS v(id, lon, lat, at, code) WHERE s.id = v.id",
-                [now, [c.pk for c in changed], [c.last_lon for c in changed],
-                 [c.last_lat for c in changed], [c.located_at for c in changed],
-                 [c.located_region for c in changed]])
+                [
+                    now,
+                    [c.pk for c in changed],
+                    [c.last_lon for c in changed],
+                    [c.last_lat for c in changed],
+                    [c.located_at for c in changed],
+                    [c.located_region for c in changed],
+                ],
+            )
     else:
         with audit.suspended():  # position reports are telemetry, not register changes
-            Subscriber.objects.bulk_update(changed, ["last_lon", "last_lat", "located_at",
-                                                     "located_region", "updated_at"],
-                                           batch_size=2000)
-    return {"updated": len(changed), "stale": stale,
-            "unknown": len(set(newest) - set(known))}
+            Subscriber.objects.bulk_update(
+                changed,
+                ["last_lon", "last_lat", "located_at", "located_region", "updated_at"],
+                batch_size=2000,
+            )
+    return {"updated": len(changed), "stale": stale, "unknown": len(set(newest) - set(known))}

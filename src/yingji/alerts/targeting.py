@@ -61,7 +61,9 @@ def circle_polygon(lat: float, lon: float, radius_km: float, segments: int = 64)
     return Polygon(np.column_stack([lon + dlon * np.cos(angles), lat + dlat * np.sin(angles)]))
 
 
-def simplify_for_cap(geometry: BaseGeometry, max_points: int = 100) -> list[list[tuple[float, float]]]:
+def simplify_for_cap(
+    geometry: BaseGeometry, max_points: int = 100
+) -> list[list[tuple[float, float]]]:
     """Rings for CAP <polygon> elements: each at most `max_points` points, closed,
     as (lat, lon). The exact shape stays with the alert for targeting; this is what
     other systems receive. The tolerance doubles until every ring fits."""
@@ -107,9 +109,17 @@ class SubscriberIndex:
     cell_start: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
 
     @classmethod
-    def build(cls, ids: Sequence[int] | np.ndarray, lons: np.ndarray, lats: np.ndarray,
-              located: np.ndarray, home: np.ndarray, groups: np.ndarray,
-              opted_out: np.ndarray, cell_deg: float = CELL_DEG) -> SubscriberIndex:
+    def build(
+        cls,
+        ids: Sequence[int] | np.ndarray,
+        lons: np.ndarray,
+        lats: np.ndarray,
+        located: np.ndarray,
+        home: np.ndarray,
+        groups: np.ndarray,
+        opted_out: np.ndarray,
+        cell_deg: float = CELL_DEG,
+    ) -> SubscriberIndex:
         """Sort the subscribers by grid cell and precompute cell offsets. Points
         without a location (NaN) sort last, outside every cell."""
         lons = np.asarray(lons, dtype=np.float64)
@@ -123,27 +133,38 @@ class SubscriberIndex:
             min_lon = min_lat = 0.0
             rows = cols = 1
         cell = np.full(len(lons), rows * cols, dtype=np.int64)
-        cell[known] = (((lats[known] - min_lat) / cell_deg).astype(np.int64) * cols
-                       + ((lons[known] - min_lon) / cell_deg).astype(np.int64))
+        cell[known] = ((lats[known] - min_lat) / cell_deg).astype(np.int64) * cols + (
+            (lons[known] - min_lon) / cell_deg
+        ).astype(np.int64)
         order = np.argsort(cell, kind="stable")
         cell = cell[order]
         starts = np.searchsorted(cell, np.arange(rows * cols + 1), side="left")
         return cls(
-            ids=np.asarray(ids, dtype=np.int64)[order], lons=lons[order], lats=lats[order],
+            ids=np.asarray(ids, dtype=np.int64)[order],
+            lons=lons[order],
+            lats=lats[order],
             located=np.asarray(located, dtype=np.int64)[order],
             home=np.asarray(home, dtype=np.int64)[order],
             groups=np.asarray(groups, dtype=np.uint64)[order],
             opted_out=np.asarray(opted_out, dtype=bool)[order],
-            origin=(float(min_lon), float(min_lat)), shape=(rows, cols),
+            origin=(float(min_lon), float(min_lat)),
+            shape=(rows, cols),
             cell_start=starts.astype(np.int64),
         )
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def upsert(self, ids: Sequence[int] | np.ndarray, lons: np.ndarray, lats: np.ndarray,
-               located: np.ndarray, home: np.ndarray, groups: np.ndarray,
-               opted_out: np.ndarray) -> SubscriberIndex:
+    def upsert(
+        self,
+        ids: Sequence[int] | np.ndarray,
+        lons: np.ndarray,
+        lats: np.ndarray,
+        located: np.ndarray,
+        home: np.ndarray,
+        groups: np.ndarray,
+        opted_out: np.ndarray,
+    ) -> SubscriberIndex:
         """A new index with these subscribers replaced (same id) or added; the
         others are unchanged. When every new point falls inside the current grid,
         the untouched subscribers keep their cell order and the given ones are
@@ -167,16 +188,21 @@ class SubscriberIndex:
         known = np.isfinite(lons) & np.isfinite(lats)
         col = np.floor((lons[known] - min_lon) / CELL_DEG)
         row = np.floor((lats[known] - min_lat) / CELL_DEG)
-        fits = (self.cell_start[-1] > 0 and bool(np.all((col >= 0) & (col < cols)))
-                and bool(np.all((row >= 0) & (row < rows))))
+        fits = (
+            self.cell_start[-1] > 0
+            and bool(np.all((col >= 0) & (col < cols)))
+            and bool(np.all((row >= 0) & (row < rows)))
+        )
         if not fits:  # a point outside the grid (or no grid yet): sort everything again
             return SubscriberIndex.build(
-                np.concatenate([self.ids[keep], ids]), np.concatenate([self.lons[keep], lons]),
+                np.concatenate([self.ids[keep], ids]),
+                np.concatenate([self.lons[keep], lons]),
                 np.concatenate([self.lats[keep], lats]),
                 np.concatenate([self.located[keep], located]),
                 np.concatenate([self.home[keep], home]),
                 np.concatenate([self.groups[keep], groups]),
-                np.concatenate([self.opted_out[keep], opted_out]))
+                np.concatenate([self.opted_out[keep], opted_out]),
+            )
         new_cell = np.full(len(ids), n_cells, dtype=np.int64)
         new_cell[known] = row.astype(np.int64) * cols + col.astype(np.int64)
         order = np.argsort(new_cell, kind="stable")
@@ -190,11 +216,17 @@ class SubscriberIndex:
 
         cell = np.insert(kept_cell, at, new_cell)
         return SubscriberIndex(
-            ids=merged(self.ids, ids), lons=merged(self.lons, lons),
-            lats=merged(self.lats, lats), located=merged(self.located, located),
-            home=merged(self.home, home), groups=merged(self.groups, groups),
-            opted_out=merged(self.opted_out, opted_out), origin=self.origin, shape=self.shape,
-            cell_start=np.searchsorted(cell, np.arange(n_cells + 1), side="left").astype(np.int64))
+            ids=merged(self.ids, ids),
+            lons=merged(self.lons, lons),
+            lats=merged(self.lats, lats),
+            located=merged(self.located, located),
+            home=merged(self.home, home),
+            groups=merged(self.groups, groups),
+            opted_out=merged(self.opted_out, opted_out),
+            origin=self.origin,
+            shape=self.shape,
+            cell_start=np.searchsorted(cell, np.arange(n_cells + 1), side="left").astype(np.int64),
+        )
 
     # ----------------------------------------------------------------- matching
 
@@ -264,9 +296,13 @@ class SubscriberIndex:
         """Index positions of the recipients: union of the rules, minus opt-outs."""
         fences = [self._rule_positions(r) for r in rules]
         if all(p is not None for p in fences):
-            positions = (fences[0] if len(fences) == 1
-                         else np.unique(np.concatenate(fences)) if fences
-                         else np.empty(0, dtype=np.int64))
+            positions = (
+                fences[0]
+                if len(fences) == 1
+                else np.unique(np.concatenate(fences))
+                if fences
+                else np.empty(0, dtype=np.int64)
+            )
             return positions[~self.opted_out[positions]]
         mask = np.zeros(len(self.ids), dtype=bool)
         for rule, positions in zip(rules, fences, strict=True):

@@ -33,7 +33,8 @@ def _form_context() -> dict:
         "other_hazards": conventions.OTHER_HAZARDS,
         "colours": [(c, conventions.COLOUR_NAMES[c]) for c in conventions.COLOUR_ORDER],
         "regions": Region.objects.filter(level__in=["city", "district", "street"])
-        .order_by("code").only("code", "name", "level"),
+        .order_by("code")
+        .only("code", "name", "level"),
         "groups": SubscriberGroup.objects.all(),
         "channel_labels": channelconfig.LABELS,
         "cap_statuses": Alert._meta.get_field("cap_status").choices,
@@ -72,12 +73,20 @@ def spec_from_post(post, *, hazard: str | None = None, files=None) -> services.D
             raise ValidationError({"areas": ["多边形须为 GeoJSON"]}) from None
         if geometry.get("type") == "Feature":
             geometry = geometry.get("geometry")
-        areas.append(services.AreaSpec(polygon=geometry, crs=post.get("crs") or "wgs84",
-                                       description=post.get("polygon_desc", "")))
+        areas.append(
+            services.AreaSpec(
+                polygon=geometry,
+                crs=post.get("crs") or "wgs84",
+                description=post.get("polygon_desc", ""),
+            )
+        )
     if post.get("circle_lat") and post.get("circle_radius"):
         try:
-            circle = (float(post["circle_lat"]), float(post["circle_lon"]),
-                      float(post["circle_radius"]))
+            circle = (
+                float(post["circle_lat"]),
+                float(post["circle_lon"]),
+                float(post["circle_radius"]),
+            )
         except (KeyError, ValueError):
             raise ValidationError({"areas": ["圆形区域须填写数值"]}) from None
         areas.append(services.AreaSpec(circle=circle))
@@ -85,14 +94,20 @@ def spec_from_post(post, *, hazard: str | None = None, files=None) -> services.D
     if post.get("expires_hours"):
         expires = timezone.now() + dt.timedelta(hours=float(post["expires_hours"]))
     return services.DraftSpec(
-        hazard=hazard or post.get("hazard", ""), colour=post.get("colour", ""),
+        hazard=hazard or post.get("hazard", ""),
+        colour=post.get("colour", ""),
         description=post.get("description", "").strip(),
         instruction=post.get("instruction", "").strip(),
-        headline=post.get("headline", "").strip(), areas=areas,
-        groups=post.getlist("groups"), groups_anywhere=post.getlist("groups_anywhere"),
-        channels=post.getlist("channels"), cap_status=post.get("cap_status") or "Actual",
+        headline=post.get("headline", "").strip(),
+        areas=areas,
+        groups=post.getlist("groups"),
+        groups_anywhere=post.getlist("groups_anywhere"),
+        channels=post.getlist("channels"),
+        cap_status=post.get("cap_status") or "Actual",
         headline_en=post.get("headline_en", "").strip(),
-        description_en=post.get("description_en", "").strip(), expires=expires)
+        description_en=post.get("description_en", "").strip(),
+        expires=expires,
+    )
 
 
 @login_required
@@ -101,9 +116,16 @@ def alert_list(request):
     alerts = Alert.objects.all()
     if state:
         alerts = alerts.filter(state=state)
-    return render(request, "alerts/alert_list.html", {
-        "alerts": alerts[:200], "state": state, "states": Alert.State.choices,
-        "can_draft": services.can_draft(request.user)})
+    return render(
+        request,
+        "alerts/alert_list.html",
+        {
+            "alerts": alerts[:200],
+            "state": state,
+            "states": Alert.State.choices,
+            "can_draft": services.can_draft(request.user),
+        },
+    )
 
 
 @login_required
@@ -113,8 +135,9 @@ def alert_create(request):
     context = _form_context()
     if request.method == "POST":
         try:
-            alert = services.create_draft(request.user,
-                                          spec_from_post(request.POST, files=request.FILES))
+            alert = services.create_draft(
+                request.user, spec_from_post(request.POST, files=request.FILES)
+            )
         except ValidationError as exc:
             messages.error(request, error_text(exc))
             context["post"] = request.POST
@@ -131,17 +154,22 @@ def _person(user) -> str:
     if user is None:
         return "系统"
     profile = getattr(user, "profile", None)
-    return (profile.full_name if profile and profile.full_name else "") or \
-        user.get_full_name() or user.get_username()
+    return (
+        (profile.full_name if profile and profile.full_name else "")
+        or user.get_full_name()
+        or user.get_username()
+    )
 
 
 def _labels(alert: Alert) -> dict:
-    return {"severity": conventions.SEVERITY_LABELS.get(alert.severity, alert.severity),
-            "urgency": conventions.URGENCY_LABELS.get(alert.urgency, alert.urgency),
-            "certainty": conventions.CERTAINTY_LABELS.get(alert.certainty, alert.certainty),
-            "channels": [channelconfig.LABELS.get(c, c) for c in alert.channels],
-            "author": _person(alert.author) if alert.author_id else "系统(监测预警)",
-            "approver": _person(alert.approver)}
+    return {
+        "severity": conventions.SEVERITY_LABELS.get(alert.severity, alert.severity),
+        "urgency": conventions.URGENCY_LABELS.get(alert.urgency, alert.urgency),
+        "certainty": conventions.CERTAINTY_LABELS.get(alert.certainty, alert.certainty),
+        "channels": [channelconfig.LABELS.get(c, c) for c in alert.channels],
+        "author": _person(alert.author) if alert.author_id else "系统(监测预警)",
+        "approver": _person(alert.approver),
+    }
 
 
 @login_required
@@ -151,11 +179,15 @@ def alert_edit(request, pk: int):
     alert = get_object_or_404(Alert, pk=pk)
     if not services.can_draft(request.user):
         raise PermissionDenied("没有修改预警的权限")
-    context = {**_form_context(), "alert": alert,
-               "selected_regions": set(alert.areas.exclude(region=None)
-                                       .values_list("region_id", flat=True)),
-               "selected_groups": set(alert.groups.values_list("key", flat=True)),
-               "selected_anywhere": set(alert.groups_anywhere.values_list("key", flat=True))}
+    context = {
+        **_form_context(),
+        "alert": alert,
+        "selected_regions": set(
+            alert.areas.exclude(region=None).values_list("region_id", flat=True)
+        ),
+        "selected_groups": set(alert.groups.values_list("key", flat=True)),
+        "selected_anywhere": set(alert.groups_anywhere.values_list("key", flat=True)),
+    }
     if request.method == "POST":
         post = request.POST
         try:
@@ -163,18 +195,25 @@ def alert_edit(request, pk: int):
             if post.get("expires"):
                 expires = timezone.make_aware(dt.datetime.fromisoformat(post["expires"]))
             spec = services.DraftSpec(
-                hazard=post.get("hazard", alert.hazard), colour=post.get("colour", ""),
+                hazard=post.get("hazard", alert.hazard),
+                colour=post.get("colour", ""),
                 description=post.get("description", "").strip(),
                 instruction=post.get("instruction", "").strip(),
                 internal_note=post.get("internal_note", "").strip(),
                 headline=post.get("headline", "").strip(),
                 areas=[services.AreaSpec(region_code=c) for c in post.getlist("regions") if c],
-                groups=post.getlist("groups"), groups_anywhere=post.getlist("groups_anywhere"),
-                channels=post.getlist("channels"), cap_status=post.get("cap_status") or "Actual",
-                urgency=alert.urgency, certainty=alert.certainty,
-                response_type=alert.response_type, expires=expires,
-                headline_en=alert.headline_en, description_en=alert.description_en,
-                instruction_en=alert.instruction_en)
+                groups=post.getlist("groups"),
+                groups_anywhere=post.getlist("groups_anywhere"),
+                channels=post.getlist("channels"),
+                cap_status=post.get("cap_status") or "Actual",
+                urgency=alert.urgency,
+                certainty=alert.certainty,
+                response_type=alert.response_type,
+                expires=expires,
+                headline_en=alert.headline_en,
+                description_en=alert.description_en,
+                instruction_en=alert.instruction_en,
+            )
             alert = services.edit_draft(alert, request.user, spec)
         except ValueError:
             messages.error(request, "失效时间格式不正确")
@@ -189,34 +228,50 @@ def alert_edit(request, pk: int):
 
 @login_required
 def alert_detail(request, pk: int):
-    alert = get_object_or_404(Alert.objects.select_related("author", "approver", "references"),
-                              pk=pk)
-    history = AuditEntry.objects.filter(content_type=ContentType.objects.get_for_model(Alert),
-                                        object_pk=str(alert.pk))
-    return render(request, "alerts/alert_detail.html", {
-        "alert": alert, "areas": alert.areas.select_related("region"),
-        "chain": services.chain(alert), "history": history[:50],
-        "progress": services.progress(alert),
-        "can_retry": services.can_approve(request.user),
-        "labels": _labels(alert),
-        "colour_choices": [(c, conventions.COLOUR_NAMES[c]) for c in conventions.COLOUR_ORDER],
-        "failed": alert.deliveries.filter(status="failed").order_by("-id")[:50],
-        "can_approve": services.can_approve(request.user)
-        and request.user.pk != alert.author_id and request.user.pk not in (alert.hands or []),
-        "is_hand": request.user.pk == alert.author_id or request.user.pk in (alert.hands or []),
-        "is_author": request.user.pk == alert.author_id,
-        "can_draft": services.can_draft(request.user),
-        "live": alert.state == wf.PUBLISHED, "colours": conventions.COLOUR_ORDER,
-    })
+    alert = get_object_or_404(
+        Alert.objects.select_related("author", "approver", "references"), pk=pk
+    )
+    history = AuditEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Alert), object_pk=str(alert.pk)
+    )
+    return render(
+        request,
+        "alerts/alert_detail.html",
+        {
+            "alert": alert,
+            "areas": alert.areas.select_related("region"),
+            "chain": services.chain(alert),
+            "history": history[:50],
+            "progress": services.progress(alert),
+            "can_retry": services.can_approve(request.user),
+            "labels": _labels(alert),
+            "colour_choices": [(c, conventions.COLOUR_NAMES[c]) for c in conventions.COLOUR_ORDER],
+            "failed": alert.deliveries.filter(status="failed").order_by("-id")[:50],
+            "can_approve": services.can_approve(request.user)
+            and request.user.pk != alert.author_id
+            and request.user.pk not in (alert.hands or []),
+            "is_hand": request.user.pk == alert.author_id or request.user.pk in (alert.hands or []),
+            "is_author": request.user.pk == alert.author_id,
+            "can_draft": services.can_draft(request.user),
+            "live": alert.state == wf.PUBLISHED,
+            "colours": conventions.COLOUR_ORDER,
+        },
+    )
 
 
 @login_required
 def alert_progress(request, pk: int):
     """The live progress fragment (htmx polls it while deliveries are pending)."""
     alert = get_object_or_404(Alert, pk=pk)
-    return render(request, "alerts/_progress.html",
-                  {"alert": alert, "progress": services.progress(alert),
-                   "can_retry": services.can_approve(request.user)})
+    return render(
+        request,
+        "alerts/_progress.html",
+        {
+            "alert": alert,
+            "progress": services.progress(alert),
+            "can_retry": services.can_approve(request.user),
+        },
+    )
 
 
 @login_required
@@ -234,9 +289,13 @@ def alert_action(request, pk: int, action: str):
         elif action == "withdraw":
             alert = services.withdraw(alert, request.user)
         elif action == "update":
-            alert = services.update(alert, request.user, colour=post.get("colour") or None,
-                                    description=post.get("description") or None,
-                                    instruction=post.get("instruction") or None)
+            alert = services.update(
+                alert,
+                request.user,
+                colour=post.get("colour") or None,
+                description=post.get("description") or None,
+                instruction=post.get("instruction") or None,
+            )
         elif action == "extend":
             hours = float(post.get("hours") or 0)
             base = alert.expires or timezone.now()
@@ -279,15 +338,26 @@ def subscriber_list(request):
     group = request.GET.get("group")
     if group:
         qs = qs.filter(groups__key=group)
-    return render(request, "alerts/subscriber_list.html", {
-        "subscribers": qs[:300], "count": qs.count(), "groups": SubscriberGroup.objects.all(),
-        "group": group, "columns": subscribers.IMPORT_COLUMNS})
+    return render(
+        request,
+        "alerts/subscriber_list.html",
+        {
+            "subscribers": qs[:300],
+            "count": qs.count(),
+            "groups": SubscriberGroup.objects.all(),
+            "group": group,
+            "columns": subscribers.IMPORT_COLUMNS,
+        },
+    )
 
 
 @login_required
 def incoming_list(request):
-    return render(request, "alerts/incoming_list.html", {
-        "items": IncomingCap.objects.select_related("feed")[:200]})
+    return render(
+        request,
+        "alerts/incoming_list.html",
+        {"items": IncomingCap.objects.select_related("feed")[:200]},
+    )
 
 
 @login_required
@@ -298,16 +368,22 @@ def incoming_detail(request, pk: int):
         try:
             spec = spec_from_post(request.POST, hazard="other")
             alert = incoming.rerelease(
-                item, request.user, areas=spec.areas, groups=spec.groups,
-                groups_anywhere=spec.groups_anywhere, channels=spec.channels,
+                item,
+                request.user,
+                areas=spec.areas,
+                groups=spec.groups,
+                groups_anywhere=spec.groups_anywhere,
+                channels=spec.channels,
                 hazard=request.POST.get("hazard") or None,
-                colour=request.POST.get("colour") or None)
+                colour=request.POST.get("colour") or None,
+            )
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, error_text(exc))
             return render(request, "alerts/incoming_detail.html", context, status=422)
         messages.success(request, "已生成本地转发预警并提交审核")
         return redirect("alerts:detail", alert.pk)
     from yingji.alerts import cap
+
     try:
         context["message"] = cap.parse_one(item.xml)
     except cap.CapError:
@@ -333,11 +409,17 @@ def public_detail(request, pk: int):
     alert = get_object_or_404(_released(), pk=pk)
     from yingji.alerts.mapdata import alert_features
 
-    return render(request, "alerts/public_detail.html", {
-        "alert": alert, "areas": alert.areas.select_related("region"),
-        "features": alert_features(alert.pk),
-        "level_name": conventions.COLOUR_NAMES.get(alert.colour, ""),
-        "chain": [a for a in services.chain(alert) if a.state in wf.RELEASED]})
+    return render(
+        request,
+        "alerts/public_detail.html",
+        {
+            "alert": alert,
+            "areas": alert.areas.select_related("region"),
+            "features": alert_features(alert.pk),
+            "level_name": conventions.COLOUR_NAMES.get(alert.colour, ""),
+            "chain": [a for a in services.chain(alert) if a.state in wf.RELEASED],
+        },
+    )
 
 
 def cap_xml(request, pk: int):
@@ -360,21 +442,31 @@ class _CapFeed(Atom1Feed):
 
 def atom_feed(request):
     """CAP Atom feed of released alerts (in force first), each linking its CAP XML."""
-    feed = _CapFeed(title=f"{_bureau()}预警信息",
-                    link=request.build_absolute_uri(reverse("alerts:public")),
-                    description="CAP 1.2 预警信息", language="zh-cn",
-                    feed_url=request.build_absolute_uri())
+    feed = _CapFeed(
+        title=f"{_bureau()}预警信息",
+        link=request.build_absolute_uri(reverse("alerts:public")),
+        description="CAP 1.2 预警信息",
+        language="zh-cn",
+        feed_url=request.build_absolute_uri(),
+    )
     feed.namespaces = {"cap": "urn:oasis:names:tc:emergency:cap:1.2"}
     for alert in _released().order_by("-sent")[:100]:
         feed.add_item(
-            title=alert.headline, link=request.build_absolute_uri(
-                reverse("alerts:cap_xml", args=[alert.pk])),
-            description=alert.description, unique_id=f"urn:oid:{alert.identifier}",
-            pubdate=alert.sent, updateddate=alert.sent, categories=[alert.event],
-            cap_identifier=alert.identifier)
-    return HttpResponse(feed.writeString("utf-8"), content_type="application/atom+xml; charset=utf-8")
+            title=alert.headline,
+            link=request.build_absolute_uri(reverse("alerts:cap_xml", args=[alert.pk])),
+            description=alert.description,
+            unique_id=f"urn:oid:{alert.identifier}",
+            pubdate=alert.sent,
+            updateddate=alert.sent,
+            categories=[alert.event],
+            cap_identifier=alert.identifier,
+        )
+    return HttpResponse(
+        feed.writeString("utf-8"), content_type="application/atom+xml; charset=utf-8"
+    )
 
 
 def _bureau() -> str:
     from django.conf import settings
+
     return settings.YINGJI_BUREAU_NAME

@@ -19,8 +19,16 @@ from yingji.core.statemachine import Transition
 DRAFT, REVIEW, APPROVED, PUBLISHED = "draft", "review", "approved", "published"
 UPDATED, CANCELLED, EXPIRED, WITHDRAWN = "updated", "cancelled", "expired", "withdrawn"
 
-STATE_LABELS = {DRAFT: "草稿", REVIEW: "待审核", APPROVED: "已批准", PUBLISHED: "已发布",
-                UPDATED: "已更新", CANCELLED: "已解除", EXPIRED: "已过期", WITHDRAWN: "已撤回"}
+STATE_LABELS = {
+    DRAFT: "草稿",
+    REVIEW: "待审核",
+    APPROVED: "已批准",
+    PUBLISHED: "已发布",
+    UPDATED: "已更新",
+    CANCELLED: "已解除",
+    EXPIRED: "已过期",
+    WITHDRAWN: "已撤回",
+}
 EDITABLE = frozenset({DRAFT})
 LIVE = frozenset({PUBLISHED})  # shown on the public page and in the feed as in force
 RELEASED = frozenset({PUBLISHED, UPDATED, CANCELLED, EXPIRED})
@@ -31,16 +39,23 @@ class TransitionError(statemachine.TransitionError):
 
 
 _REFUSED = "{noun}当前为“{state}”,不能{action}"
-MACHINE = statemachine.StateMachine(STATE_LABELS, (
-    Transition("submit", DRAFT, REVIEW, "提交审核"),
-    Transition("reject", REVIEW, DRAFT, "退回修改"),
-    Transition("approve", REVIEW, APPROVED, "批准发布"),
-    Transition("publish", APPROVED, PUBLISHED, "发布"),
-    Transition("withdraw", {DRAFT, REVIEW}, WITHDRAWN, "撤回"),
-    Transition("supersede", PUBLISHED, UPDATED, "被更新"),
-    Transition("cancel", PUBLISHED, CANCELLED, "解除"),
-    Transition("expire", PUBLISHED, EXPIRED, "过期"),
-), noun="预警", error=TransitionError, refused=_REFUSED, unknown=_REFUSED)
+MACHINE = statemachine.StateMachine(
+    STATE_LABELS,
+    (
+        Transition("submit", DRAFT, REVIEW, "提交审核"),
+        Transition("reject", REVIEW, DRAFT, "退回修改"),
+        Transition("approve", REVIEW, APPROVED, "批准发布"),
+        Transition("publish", APPROVED, PUBLISHED, "发布"),
+        Transition("withdraw", {DRAFT, REVIEW}, WITHDRAWN, "撤回"),
+        Transition("supersede", PUBLISHED, UPDATED, "被更新"),
+        Transition("cancel", PUBLISHED, CANCELLED, "解除"),
+        Transition("expire", PUBLISHED, EXPIRED, "过期"),
+    ),
+    noun="预警",
+    error=TransitionError,
+    refused=_REFUSED,
+    unknown=_REFUSED,
+)
 TRANSITIONS: tuple[Transition, ...] = MACHINE.transitions
 ACTION_LABELS = {t.action: t.label for t in TRANSITIONS}
 # Moves the platform makes itself, never offered to a person.

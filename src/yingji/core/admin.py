@@ -49,8 +49,18 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
 @admin.register(models.Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "channel", "address", "subject", "status", "attempts",
-                    "last_error", "sent_at", "delivered_at", "via"]
+    list_display = [
+        "created_at",
+        "channel",
+        "address",
+        "subject",
+        "status",
+        "attempts",
+        "last_error",
+        "sent_at",
+        "delivered_at",
+        "via",
+    ]
     list_filter = ["status", "channel", "via"]
     search_fields = ["address", "subject", "provider_id", "dedupe_key"]
     raw_id_fields = ["recipient", "department"]
@@ -61,4 +71,6 @@ class NotificationAdmin(admin.ModelAdmin):
 @admin.register(models.SpecialPeriod)
 class SpecialPeriodAdmin(admin.ModelAdmin):
     list_display = ["name", "start", "end"]
+
+
 from yingji.core import admin_departments  # noqa: E402,F401

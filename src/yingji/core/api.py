@@ -79,8 +79,12 @@ def _ref(dept: Department | None) -> DepartmentRef | None:
 
 def _suggestion_out(s: MergeSuggestion) -> SuggestionOut:
     return SuggestionOut(
-        id=s.pk, department=_ref(s.department), candidate=_ref(s.candidate), reason=s.reason,
-        status=s.status, text=departments.suggestion_text(s),
+        id=s.pk,
+        department=_ref(s.department),
+        candidate=_ref(s.candidate),
+        reason=s.reason,
+        status=s.status,
+        text=departments.suggestion_text(s),
         decided_by=s.decided_by.get_username() if s.decided_by else None,
         decided_at=s.decided_at,
     )
@@ -89,8 +93,11 @@ def _suggestion_out(s: MergeSuggestion) -> SuggestionOut:
 def _open_suggestion(request, suggestion_id: int) -> MergeSuggestion:
     if not scope.is_administrator(request.user):
         raise HttpError(403, "只有管理员可以决定疑似重复部门")
-    suggestion = MergeSuggestion.objects.select_related("department", "candidate").filter(
-        pk=suggestion_id).first()
+    suggestion = (
+        MergeSuggestion.objects.select_related("department", "candidate")
+        .filter(pk=suggestion_id)
+        .first()
+    )
     if suggestion is None:
         raise HttpError(404, "没有这条疑似重复记录")
     return suggestion
@@ -110,7 +117,10 @@ def list_suggestions(request, status: str = "open"):
     qs = MergeSuggestion.objects.select_related("department", "candidate", "decided_by")
     if status != "all":
         qs = qs.filter(status=status)
-    return [_suggestion_out(s) for s in qs.order_by("candidate__sort_order", "department__sort_order", "pk")]
+    return [
+        _suggestion_out(s)
+        for s in qs.order_by("candidate__sort_order", "department__sort_order", "pk")
+    ]
 
 
 @router.post("/departments/suggestions/{suggestion_id}/merge", response=MergeOut)
@@ -121,8 +131,12 @@ def merge_suggestion(request, suggestion_id: int, reverse: bool = False):
         result = departments.merge(suggestion, request.user, reverse=reverse)
     except departments.MergeError as exc:
         raise HttpError(409, str(exc)) from exc
-    return MergeOut(suggestion=_suggestion_out(suggestion), merged=_ref(result.source),
-                    target=_ref(result.target), summary=result.summary())
+    return MergeOut(
+        suggestion=_suggestion_out(suggestion),
+        merged=_ref(result.source),
+        target=_ref(result.target),
+        summary=result.summary(),
+    )
 
 
 @router.post("/departments/suggestions/{suggestion_id}/dismiss", response=SuggestionOut)
@@ -174,12 +188,19 @@ def object_audit(request, app_label: str, model: str, pk: str):
     if not (scope.scope_for(request.user).sees_all or model_cls is Department):
         raise HttpError(403, "无权查看该对象的修改记录")
     entries = AuditEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(model_cls), object_pk=str(pk),
+        content_type=ContentType.objects.get_for_model(model_cls),
+        object_pk=str(pk),
     ).order_by("-at", "-id")
     if not entries.exists() and not _exists(model_cls, pk):
         raise HttpError(404, "没有这个对象")
     return [
-        AuditEntryOut(at=e.at, actor=e.actor_label, action=e.action,
-                      changed_fields=e.changed_fields or [], before=e.before, after=e.after)
+        AuditEntryOut(
+            at=e.at,
+            actor=e.actor_label,
+            action=e.action,
+            changed_fields=e.changed_fields or [],
+            before=e.before,
+            after=e.after,
+        )
         for e in entries
     ]

@@ -89,8 +89,13 @@ def lookup_point(
     except ValueError as exc:
         raise HttpError(400, str(exc)) from None
     found = regions.lookup(wgs_lon, wgs_lat)
-    return LookupOut(lon=wgs_lon, lat=wgs_lat, crs=geo.normalise_crs(crs),
-                     district=found["district"], street=found["street"])
+    return LookupOut(
+        lon=wgs_lon,
+        lat=wgs_lat,
+        crs=geo.normalise_crs(crs),
+        district=found["district"],
+        street=found["street"],
+    )
 
 
 @router.get("/layers", response=list[LayerOut], url_name="geo_layers")
@@ -100,8 +105,11 @@ def list_layers(request):
 
 
 @router.get("/layers/{key}", url_name="geo_layer")
-def layer_features(request, key: str, bbox: str | None = Query(
-        None, description="最小经度,最小纬度,最大经度,最大纬度(WGS-84)")):
+def layer_features(
+    request,
+    key: str,
+    bbox: str | None = Query(None, description="最小经度,最小纬度,最大经度,最大纬度(WGS-84)"),
+):
     """One layer as a GeoJSON FeatureCollection, optionally limited to a bbox."""
     layer = layers.get(key)
     if layer is None:

@@ -27,8 +27,13 @@ _suspended: contextvars.ContextVar[bool] = contextvars.ContextVar("yingji_audit_
 
 AUDITED_APP_PREFIX = "yingji."
 # Models whose changes are the audit trail or pure machinery, not business data.
-SKIPPED = {"core.auditentry", "core.notification", "core.channelstate", "sessions.session",
-           "admin.logentry"}
+SKIPPED = {
+    "core.auditentry",
+    "core.notification",
+    "core.channelstate",
+    "sessions.session",
+    "admin.logentry",
+}
 
 
 @contextlib.contextmanager
@@ -116,8 +121,9 @@ def _on_post_delete(sender, instance, **kwargs):
     record(instance, "delete", snapshot(instance), None, [])
 
 
-def record(instance: Any, action: str, before: dict | None, after: dict | None,
-           changed: list[str]) -> None:
+def record(
+    instance: Any, action: str, before: dict | None, after: dict | None, changed: list[str]
+) -> None:
     from django.contrib.contenttypes.models import ContentType
 
     from yingji.core.models import AuditEntry

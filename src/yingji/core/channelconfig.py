@@ -33,11 +33,20 @@ from django.conf import settings
 from yingji.core import channels
 
 DEFAULTS: dict[str, Any] = {
-    "SMPP_HOST": "", "SMPP_PORT": 2775, "SMPP_SYSTEM_ID": "yingji",
-    "SMPP_PASSWORD": "", "SMPP_SOURCE": "12379", "SMPP_WINDOW": 50,
+    "SMPP_HOST": "",
+    "SMPP_PORT": 2775,
+    "SMPP_SYSTEM_ID": "yingji",
+    "SMPP_PASSWORD": "",
+    "SMPP_SOURCE": "12379",
+    "SMPP_WINDOW": 50,
     "SMPP_RECEIPT_WAIT": 2.0,
-    "RATE_SMS": 200.0, "RATE_EMAIL": 50.0, "RATE_WEBHOOK": 20.0,
-    "MAX_ATTEMPTS": 5, "BATCH": 500, "RETRY_BASE_SECONDS": 30, "FAILING_AFTER": 20,
+    "RATE_SMS": 200.0,
+    "RATE_EMAIL": 50.0,
+    "RATE_WEBHOOK": 20.0,
+    "MAX_ATTEMPTS": 5,
+    "BATCH": 500,
+    "RETRY_BASE_SECONDS": 30,
+    "FAILING_AFTER": 20,
 }
 
 # name → Chinese label, in the order pages list them. A new channel: one entry here,
@@ -78,8 +87,9 @@ def missing(name: str) -> str:
         backend = settings.EMAIL_BACKEND
         if backend == CONSOLE_BACKEND:
             return "未设置邮件服务器 EMAIL_HOST"
-        if backend == SMTP_BACKEND and not (os.environ.get("EMAIL_HOST") or
-                                            settings.EMAIL_HOST != "localhost"):
+        if backend == SMTP_BACKEND and not (
+            os.environ.get("EMAIL_HOST") or settings.EMAIL_HOST != "localhost"
+        ):
             return "未设置邮件服务器 EMAIL_HOST"
         return ""
     if name == "webhook":
@@ -101,11 +111,17 @@ def channel(name: str) -> channels.Channel:
         return channels.UnconfiguredChannel(name, LABELS[name], lack)
     if name == "sms":
         return channels.SmppChannel(
-            get("SMPP_HOST"), int(get("SMPP_PORT")), system_id=get("SMPP_SYSTEM_ID"),
-            password=get("SMPP_PASSWORD"), source_addr=get("SMPP_SOURCE"),
-            window=int(get("SMPP_WINDOW")), rate=float(get("RATE_SMS")),
-            receipt_wait=float(get("SMPP_RECEIPT_WAIT")))
+            get("SMPP_HOST"),
+            int(get("SMPP_PORT")),
+            system_id=get("SMPP_SYSTEM_ID"),
+            password=get("SMPP_PASSWORD"),
+            source_addr=get("SMPP_SOURCE"),
+            window=int(get("SMPP_WINDOW")),
+            rate=float(get("RATE_SMS")),
+            receipt_wait=float(get("SMPP_RECEIPT_WAIT")),
+        )
     if name == "email":
-        return channels.EmailChannel(sender=settings.DEFAULT_FROM_EMAIL,
-                                     rate=float(get("RATE_EMAIL")))
+        return channels.EmailChannel(
+            sender=settings.DEFAULT_FROM_EMAIL, rate=float(get("RATE_EMAIL"))
+        )
     return channels.WebhookChannel(rate=float(get("RATE_WEBHOOK")))

@@ -77,9 +77,13 @@ class Result:
 class TokenBucket:
     """Rate limit: at most `rate` messages a second on average, bursts of `burst`."""
 
-    def __init__(self, rate: float, burst: int | None = None,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        rate: float,
+        burst: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.rate = float(rate)
         self.capacity = float(burst if burst is not None else max(1, int(rate)))
         self.tokens = self.capacity
@@ -151,18 +155,26 @@ class EmailChannel(Channel):
             for m in messages:
                 self.throttle()
                 # The ledger id in Message-ID lets a receiving system drop a duplicate.
-                msg = EmailMessage(m.subject, m.text, self.sender, [m.address],
-                                   connection=connection,
-                                   headers={"Message-ID": make_msgid(idstring=f"yingji-delivery-{m.key}"),
-                                            "X-Yingji-Delivery": str(m.key)})
+                msg = EmailMessage(
+                    m.subject,
+                    m.text,
+                    self.sender,
+                    [m.address],
+                    connection=connection,
+                    headers={
+                        "Message-ID": make_msgid(idstring=f"yingji-delivery-{m.key}"),
+                        "X-Yingji-Delivery": str(m.key),
+                    },
+                )
                 self.attempted.add(m.key)
                 try:
                     connection.send_messages([msg])
                 except smtplib.SMTPRecipientsRefused as exc:
                     code, text = next(iter(exc.recipients.values()))
                     text = text.decode(errors="replace") if isinstance(text, bytes) else text
-                    yield Result(m.key, FAILED if 500 <= code < 600 else RETRY,
-                                 reason=f"SMTP {code} {text}")
+                    yield Result(
+                        m.key, FAILED if 500 <= code < 600 else RETRY, reason=f"SMTP {code} {text}"
+                    )
                     continue
                 except smtplib.SMTPResponseException as exc:
                     outcome = FAILED if 500 <= exc.smtp_code < 600 else RETRY
@@ -180,8 +192,10 @@ def bot_payload(title: str, text: str, extra: dict | None = None) -> dict:
     """A group-robot message both WeCom (markdown.content) and DingTalk
     (markdown.title + markdown.text) accept; extra keys carry the CAP summary."""
     body = f"### {title}\n\n{text}"
-    payload = {"msgtype": "markdown", "markdown": {"title": title[:64], "content": body,
-                                                  "text": body}}
+    payload = {
+        "msgtype": "markdown",
+        "markdown": {"title": title[:64], "content": body, "text": body},
+    }
     if extra:
         payload["yingji"] = extra
     return payload
@@ -192,8 +206,13 @@ class WebhookChannel(Channel):
 
     def format(self, message: Message) -> Outgoing:
         text = f"{message.text}\n\n[详情]({message.link})" if message.link else message.text
-        return Outgoing(message.key, message.address, message.subject, message.text,
-                        bot_payload(message.subject, text, extra=message.extra or None))
+        return Outgoing(
+            message.key,
+            message.address,
+            message.subject,
+            message.text,
+            bot_payload(message.subject, text, extra=message.extra or None),
+        )
 
     def __init__(self, *, timeout: float = 10.0, rate: float = 0.0):
         super().__init__(rate)
@@ -209,9 +228,14 @@ class WebhookChannel(Channel):
     def _post(self, m: Outgoing) -> Result:
         data = json.dumps(m.payload or bot_payload(m.subject, m.text), ensure_ascii=False)
         request = urllib.request.Request(
-            m.address, data=data.encode("utf-8"), method="POST",
-            headers={"Content-Type": "application/json; charset=utf-8",
-                     "Idempotency-Key": f"yingji-delivery-{m.key}"})
+            m.address,
+            data=data.encode("utf-8"),
+            method="POST",
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "Idempotency-Key": f"yingji-delivery-{m.key}",
+            },
+        )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 body = response.read(65536)
@@ -226,10 +250,16 @@ class WebhookChannel(Channel):
             answer = {}
         errcode = answer.get("errcode", 0) if isinstance(answer, dict) else 0
         if errcode:
-            return Result(m.key, FAILED, reason=f"机器人返回 errcode={errcode} "
-                                                f"{answer.get('errmsg', '')}".strip())
-        return Result(m.key, SENT, provider_id=str(answer.get("msgid", "")) if isinstance(
-            answer, dict) else "")
+            return Result(
+                m.key,
+                FAILED,
+                reason=f"机器人返回 errcode={errcode} {answer.get('errmsg', '')}".strip(),
+            )
+        return Result(
+            m.key,
+            SENT,
+            provider_id=str(answer.get("msgid", "")) if isinstance(answer, dict) else "",
+        )
 
 
 # ------------------------------------------------------------------------- SMS
@@ -253,9 +283,19 @@ class SmppChannel(Channel):
         short = message.short or message.text
         return Outgoing(message.key, message.address, message.subject, short[:300])
 
-    def __init__(self, host: str, port: int, *, system_id: str, password: str,
-                 source_addr: str = "12379", window: int = 50, rate: float = 0.0,
-                 receipt_wait: float = 2.0, timeout: float = 10.0):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        system_id: str,
+        password: str,
+        source_addr: str = "12379",
+        window: int = 50,
+        rate: float = 0.0,
+        receipt_wait: float = 2.0,
+        timeout: float = 10.0,
+    ):
         super().__init__(rate)
         self.host, self.port = host, port
         self.system_id, self.password, self.source_addr = system_id, password, source_addr
@@ -268,8 +308,9 @@ class SmppChannel(Channel):
         import smpplib.smpp
 
         self.attempted = set()
-        client = smpplib.client.Client(self.host, self.port, timeout=self.timeout,
-                                       allow_unknown_opt_params=True)
+        client = smpplib.client.Client(
+            self.host, self.port, timeout=self.timeout, allow_unknown_opt_params=True
+        )
         by_sequence: dict[int, int] = {}  # submit_sm sequence -> delivery key
         parts_left: dict[int, int] = {}  # key -> submit_sm responses still awaited
         message_ids: dict[str, int] = {}  # SMSC message id -> key
@@ -283,10 +324,17 @@ class SmppChannel(Channel):
             if status != 0:
                 if key not in finished:
                     finished.add(key)
-                    retry = status in (smpplib.consts.SMPP_ESME_RTHROTTLED,
-                                       smpplib.consts.SMPP_ESME_RMSGQFUL)
-                    results.append(Result(key, RETRY if retry else FAILED,
-                                          reason=f"SMSC 拒绝 submit_sm,状态 0x{status:08X}"))
+                    retry = status in (
+                        smpplib.consts.SMPP_ESME_RTHROTTLED,
+                        smpplib.consts.SMPP_ESME_RMSGQFUL,
+                    )
+                    results.append(
+                        Result(
+                            key,
+                            RETRY if retry else FAILED,
+                            reason=f"SMSC 拒绝 submit_sm,状态 0x{status:08X}",
+                        )
+                    )
                 return
             message_ids[msg_id] = key
             parts_left[key] -= 1
@@ -305,11 +353,17 @@ class SmppChannel(Channel):
                 return None
             receipt = f"stat:{stat} err:{err}" if err else f"stat:{stat}"
             if stat == "DELIVRD":
-                receipts.setdefault(key, Result(key, DELIVERED, provider_id=msg_id,
-                                                receipt=receipt))
+                receipts.setdefault(
+                    key, Result(key, DELIVERED, provider_id=msg_id, receipt=receipt)
+                )
             else:  # one failed part fails the message
-                receipts[key] = Result(key, FAILED, provider_id=msg_id, receipt=receipt,
-                                       reason=f"回执:{stat} {err}".strip())
+                receipts[key] = Result(
+                    key,
+                    FAILED,
+                    provider_id=msg_id,
+                    receipt=receipt,
+                    reason=f"回执:{stat} {err}".strip(),
+                )
             return None
 
         client.connect()
@@ -359,8 +413,16 @@ class SmppChannel(Channel):
                     self.attempted.add(m.key)  # from here on a resend could duplicate it
                     sequence = client.next_sequence()
                     by_sequence[sequence] = m.key
-                    outbox.extend(submit_sm(sequence, source, m.address.lstrip("+").encode(
-                        "ascii"), part, coding, esm_class))
+                    outbox.extend(
+                        submit_sm(
+                            sequence,
+                            source,
+                            m.address.lstrip("+").encode("ascii"),
+                            part,
+                            coding,
+                            esm_class,
+                        )
+                    )
                     if self.limiter is not None:  # throttled: do not hold PDUs back
                         sock.sendall(outbox)
                         outbox.clear()
@@ -391,16 +453,33 @@ ENQUIRE_LINK, ENQUIRE_LINK_RESP, GENERIC_NACK = 0x15, 0x80000015, 0x80000000
 TON_INTERNATIONAL, NPI_ISDN, TON_ALPHANUMERIC = 1, 1, 5
 
 
-def submit_sm(sequence: int, source: bytes, destination: bytes, short_message: bytes,
-              data_coding: int, esm_class: int) -> bytes:
+def submit_sm(
+    sequence: int,
+    source: bytes,
+    destination: bytes,
+    short_message: bytes,
+    data_coding: int,
+    esm_class: int,
+) -> bytes:
     """An SMPP 3.4 submit_sm PDU asking for a delivery receipt (section 4.4.1).
     Encoded here rather than through smpplib's generic PDU classes: a release
     sends the same text to many numbers, and this is the loop that counts."""
-    body = b"".join((
-        b"\0", bytes((TON_ALPHANUMERIC, 0)), source, b"\0",
-        bytes((TON_INTERNATIONAL, NPI_ISDN)), destination, b"\0",
-        bytes((esm_class, 0, 0)), b"\0", b"\0",  # protocol, priority; no schedule, validity
-        bytes((1, 0, data_coding, 0, len(short_message))), short_message))
+    body = b"".join(
+        (
+            b"\0",
+            bytes((TON_ALPHANUMERIC, 0)),
+            source,
+            b"\0",
+            bytes((TON_INTERNATIONAL, NPI_ISDN)),
+            destination,
+            b"\0",
+            bytes((esm_class, 0, 0)),
+            b"\0",
+            b"\0",  # protocol, priority; no schedule, validity
+            bytes((1, 0, data_coding, 0, len(short_message))),
+            short_message,
+        )
+    )
     return _HEADER.pack(16 + len(body), SUBMIT_SM, 0, sequence) + body
 
 
@@ -412,11 +491,12 @@ def deliver_sm_text(body: bytes) -> str:
     pos = body.index(b"\0", pos) + 1  # schedule_delivery_time
     pos = body.index(b"\0", pos) + 1  # validity_period
     length = body[pos + 4]
-    return body[pos + 5: pos + 5 + length].decode("latin-1")
+    return body[pos + 5 : pos + 5 + length].decode("latin-1")
 
 
-def listen_receipts(host: str, port: int, *, system_id: str, password: str,
-                    seconds: float, timeout: float = 10.0) -> Iterator[tuple[str, str, str]]:
+def listen_receipts(
+    host: str, port: int, *, system_id: str, password: str, seconds: float, timeout: float = 10.0
+) -> Iterator[tuple[str, str, str]]:
     """Bind as a receiver for `seconds` and yield (message id, stat, err) of every
     delivery receipt the SMSC hands over: the receipts that came after the
     sending session ended."""
@@ -497,8 +577,9 @@ class DemoChannel(Channel):
         self.name, self.label, self.sink = name, f"{label}(演示通道)", Path(sink)
 
     def format(self, message: Message) -> Outgoing:
-        return Outgoing(message.key, message.address, message.subject,
-                        message.short or message.text)
+        return Outgoing(
+            message.key, message.address, message.subject, message.short or message.text
+        )
 
     def send_batch(self, messages: Sequence[Outgoing]) -> Iterator[Result]:
         self.attempted = set()
@@ -506,10 +587,16 @@ class DemoChannel(Channel):
         with open(self.sink / f"{self.name}.jsonl", "a", encoding="utf-8") as out:
             for m in messages:
                 self.attempted.add(m.key)
-                out.write(json.dumps({"key": m.key, "to": m.address, "subject": m.subject,
-                                      "text": m.text}, ensure_ascii=False) + "\n")
-                yield Result(m.key, DELIVERED, provider_id=f"demo-{m.key}",
-                             receipt="演示通道:已记录")
+                out.write(
+                    json.dumps(
+                        {"key": m.key, "to": m.address, "subject": m.subject, "text": m.text},
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
+                yield Result(
+                    m.key, DELIVERED, provider_id=f"demo-{m.key}", receipt="演示通道:已记录"
+                )
 
 
 class UnconfiguredChannel(Channel):

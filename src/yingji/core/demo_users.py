@@ -61,8 +61,13 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     _staff("dizhenju", "地震局"),
     _staff("dizhenjiance", "地震监测中心"),
     DemoAccount("tianhe", Role.DISTRICT_STAFF, "天河区(演示)", "天河区政府", region_code="440106"),
-    DemoAccount("shipai", Role.DISTRICT_STAFF, "石牌街道(演示)", "天河区石牌街道应急办",
-                region_code="440106006"),
+    DemoAccount(
+        "shipai",
+        Role.DISTRICT_STAFF,
+        "石牌街道(演示)",
+        "天河区石牌街道应急办",
+        region_code="440106006",
+    ),
     DemoAccount("duty", Role.DUTY_OFFICER, "值班员(演示)", "指挥中心"),
 )
 
@@ -106,9 +111,12 @@ def create_demo_users(*, reset_passwords: bool = False) -> list[DemoUserResult]:
             created = user is None
             if created:
                 user = user_model(username=account.username, password=encoded)
-            wanted = {"email": account.email, "is_superuser": account.superuser,
-                      "is_staff": account.superuser or account.role == Role.ADMIN,
-                      "is_active": True}
+            wanted = {
+                "email": account.email,
+                "is_superuser": account.superuser,
+                "is_staff": account.superuser or account.role == Role.ADMIN,
+                "is_active": True,
+            }
             changed = [k for k, v in wanted.items() if getattr(user, k) != v]
             for k in changed:
                 setattr(user, k, wanted[k])
@@ -126,12 +134,17 @@ def _ensure_profile(user, account: DemoAccount, created: bool) -> DemoUserResult
     department = resolve(account.department) if account.department else None
     if account.department and department is None:
         result.notes.append(f"部门「{account.department}」不存在")
-    region = Region.objects.filter(code=account.region_code).first() if account.region_code else None
+    region = (
+        Region.objects.filter(code=account.region_code).first() if account.region_code else None
+    )
     if account.region_code and region is None:
         result.notes.append(f"区划 {account.region_code} 未导入,暂未关联")
     profile = Profile.objects.filter(user=user).first() or Profile(user=user)
-    wanted = {"full_name": account.full_name, "role": account.role,
-              "department_id": department.pk if department else None}
+    wanted = {
+        "full_name": account.full_name,
+        "role": account.role,
+        "department_id": department.pk if department else None,
+    }
     if region is not None:
         wanted["region_id"] = region.pk
     changed = [k for k, v in wanted.items() if getattr(profile, k) != v]

@@ -35,8 +35,10 @@ ALIAS_SEPARATOR = "|"
 DEFAULT_SORT_ORDER = 100
 MAX_NAME_LENGTH = Department._meta.get_field("name").max_length
 
-_KIND_BY_TEXT = {**{k.value: k.value for k in DepartmentKind},
-                 **{k.label: k.value for k in DepartmentKind}}
+_KIND_BY_TEXT = {
+    **{k.value: k.value for k in DepartmentKind},
+    **{k.label: k.value for k in DepartmentKind},
+}
 
 
 # ---------------------------------------------------------------- file reading
@@ -62,8 +64,9 @@ class DepartmentFileError(ValueError):
         self.problems = problems
         first = problems[0]
         self.line, self.column, self.message = first.line, first.column, first.message
-        super().__init__("\n".join(
-            f"{self.file} 第{p.line}行 {p.column} 列: {p.message}" for p in problems))
+        super().__init__(
+            "\n".join(f"{self.file} 第{p.line}行 {p.column} 列: {p.message}" for p in problems)
+        )
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,9 @@ def read_department_file(path: str | Path) -> list[DepartmentRow]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DepartmentFileError(path, [Problem(1, "-", f"不是 UTF-8 编码的文件({exc.reason})")]) from exc
+        raise DepartmentFileError(
+            path, [Problem(1, "-", f"不是 UTF-8 编码的文件({exc.reason})")]
+        ) from exc
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in COLUMNS if c not in header]
@@ -111,7 +116,9 @@ def read_department_file(path: str | Path) -> list[DepartmentRow]:
         elif len(name) > MAX_NAME_LENGTH:
             problems.append(Problem(line, "name", f"名称超过 {MAX_NAME_LENGTH} 个字"))
         elif name in name_lines:
-            problems.append(Problem(line, "name", f"名称「{name}」重复(与第{name_lines[name]}行相同)"))
+            problems.append(
+                Problem(line, "name", f"名称「{name}」重复(与第{name_lines[name]}行相同)")
+            )
         else:
             name_lines[name] = line
 
@@ -122,7 +129,9 @@ def read_department_file(path: str | Path) -> list[DepartmentRow]:
 
         region_code = cells["region_code"]
         if region_code and not (_is_number(region_code) and len(region_code) in (6, 9, 12)):
-            problems.append(Problem(line, "region_code", f"区划代码「{region_code}」应为 6、9 或 12 位数字"))
+            problems.append(
+                Problem(line, "region_code", f"区划代码「{region_code}」应为 6、9 或 12 位数字")
+            )
 
         sort_text = cells["sort_order"]
         sort_order = DEFAULT_SORT_ORDER
@@ -137,11 +146,14 @@ def read_department_file(path: str | Path) -> list[DepartmentRow]:
             if not alias or alias == name or alias in aliases:
                 continue
             if len(alias) > MAX_NAME_LENGTH:
-                problems.append(Problem(line, "aliases", f"别名「{alias}」超过 {MAX_NAME_LENGTH} 个字"))
+                problems.append(
+                    Problem(line, "aliases", f"别名「{alias}」超过 {MAX_NAME_LENGTH} 个字")
+                )
                 continue
             if alias in alias_lines:
-                problems.append(Problem(line, "aliases",
-                                        f"别名「{alias}」已被第{alias_lines[alias]}行使用"))
+                problems.append(
+                    Problem(line, "aliases", f"别名「{alias}」已被第{alias_lines[alias]}行使用")
+                )
                 continue
             alias_lines[alias] = line
             aliases.append(alias)
@@ -149,8 +161,9 @@ def read_department_file(path: str | Path) -> list[DepartmentRow]:
 
     for alias, line in alias_lines.items():
         if alias in name_lines:
-            problems.append(Problem(line, "aliases",
-                                    f"别名「{alias}」是第{name_lines[alias]}行部门的名称"))
+            problems.append(
+                Problem(line, "aliases", f"别名「{alias}」是第{name_lines[alias]}行部门的名称")
+            )
     if problems:
         problems.sort(key=lambda p: (p.line, COLUMNS.index(p.column)))
         raise DepartmentFileError(path, problems)
@@ -171,7 +184,9 @@ def _check_against_database(path: Path, rows: list[DepartmentRow]) -> None:
         own_canonical = own.canonical().pk if own else None
         if own is None and row.name in aliases:
             holder = aliases[row.name].department.canonical()
-            problems.append(Problem(row.line, "name", f"名称「{row.name}」已是部门「{holder}」的别名"))
+            problems.append(
+                Problem(row.line, "name", f"名称「{row.name}」已是部门「{holder}」的别名")
+            )
         for alias in row.aliases:
             holder = None
             if alias in aliases:
@@ -181,7 +196,9 @@ def _check_against_database(path: Path, rows: list[DepartmentRow]) -> None:
             # The alias may already sit on this row's department, or on the department
             # it was merged into: both are the same body.
             if holder is not None and holder.pk != own_canonical:
-                problems.append(Problem(row.line, "aliases", f"别名「{alias}」已被部门「{holder}」使用"))
+                problems.append(
+                    Problem(row.line, "aliases", f"别名「{alias}」已被部门「{holder}」使用")
+                )
     if problems:
         raise DepartmentFileError(path, problems)
 
@@ -203,9 +220,11 @@ class LoadResult:
     open_suggestions: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"部门:新增 {self.created},更新 {self.updated},未变 {self.unchanged};"
-                f"新增别名 {self.aliases_created};新增疑似重复 {self.suggestions_created},"
-                f"待决定 {len(self.open_suggestions)}")
+        return (
+            f"部门:新增 {self.created},更新 {self.updated},未变 {self.unchanged};"
+            f"新增别名 {self.aliases_created};新增疑似重复 {self.suggestions_created},"
+            f"待决定 {len(self.open_suggestions)}"
+        )
 
 
 def load_departments(path: str | Path | None = None, *, user: Any = None) -> LoadResult:
@@ -231,8 +250,9 @@ def load_departments(path: str | Path | None = None, *, user: Any = None) -> Loa
             dept = existing.get(row.name)
             region = regions.get(row.region_code)
             if dept is None:
-                dept = Department.objects.create(name=row.name, kind=row.kind, region=region,
-                                                 sort_order=row.sort_order)
+                dept = Department.objects.create(
+                    name=row.name, kind=row.kind, region=region, sort_order=row.sort_order
+                )
                 existing[row.name] = dept
                 result.created += 1
             else:
@@ -275,37 +295,46 @@ def refresh_suggestions() -> list[MergeSuggestion]:
     The later department (by sort order, then name) is the one suggested for
     merging into the earlier one.
     """
-    depts = list(Department.objects.filter(merged_into__isnull=True)
-                 .exclude(kind=DepartmentKind.STREET_OFFICE)  # differ by the street only
-                 .prefetch_related("aliases").order_by("sort_order", "name", "pk"))
+    depts = list(
+        Department.objects.filter(merged_into__isnull=True)
+        .exclude(kind=DepartmentKind.STREET_OFFICE)  # differ by the street only
+        .prefetch_related("aliases")
+        .order_by("sort_order", "name", "pk")
+    )
     rank = {d.pk: i for i, d in enumerate(depts)}
     by_pk = {d.pk: d for d in depts}
     entries = [(d.pk, d.name) for d in depts]
     entries += [(d.pk, a.alias) for d in depts for a in d.aliases.all()]
-    known = {frozenset(p) for p in MergeSuggestion.objects.values_list("department_id", "candidate_id")}
+    known = {
+        frozenset(p) for p in MergeSuggestion.objects.values_list("department_id", "candidate_id")
+    }
     created = []
     for pk_a, name_a, pk_b, name_b, reason in deptnames.similar_keyed(entries, _name_rules()):
         if frozenset((pk_a, pk_b)) in known:
             continue
         (early, early_name), (late, late_name) = sorted(
-            [(by_pk[pk_a], name_a), (by_pk[pk_b], name_b)], key=lambda t: rank[t[0].pk])
+            [(by_pk[pk_a], name_a), (by_pk[pk_b], name_b)], key=lambda t: rank[t[0].pk]
+        )
         if early_name != early.name or late_name != late.name:
             reason = f"{late_name} / {early_name}:{reason}"
-        created.append(MergeSuggestion.objects.create(
-            department=late, candidate=early, reason=reason[:200]))
+        created.append(
+            MergeSuggestion.objects.create(department=late, candidate=early, reason=reason[:200])
+        )
         known.add(frozenset((pk_a, pk_b)))
     return created
 
 
 def open_suggestions() -> list[MergeSuggestion]:
     """Suggestions waiting for an administrator, in department order."""
-    return list(MergeSuggestion.objects.filter(status=MergeSuggestion.Status.OPEN)
-                .select_related("department", "candidate")
-                .order_by("candidate__sort_order", "department__sort_order", "pk"))
+    return list(
+        MergeSuggestion.objects.filter(status=MergeSuggestion.Status.OPEN)
+        .select_related("department", "candidate")
+        .order_by("candidate__sort_order", "department__sort_order", "pk")
+    )
 
 
 def suggestion_text(suggestion: MergeSuggestion) -> str:
-    """"X 可能与 Y 相同(理由)"."""
+    """ "X 可能与 Y 相同(理由)"."""
     return f"{suggestion.department} 可能与 {suggestion.candidate} 相同({suggestion.reason})"
 
 
@@ -404,7 +433,7 @@ def merge(suggestion: MergeSuggestion, user: Any, *, reverse: bool = False) -> M
 
 
 def dismiss(suggestion: MergeSuggestion, user: Any) -> MergeSuggestion:
-    """"不是同一部门": close the suggestion; it is never raised again."""
+    """ "不是同一部门": close the suggestion; it is never raised again."""
     with transaction.atomic(), audit.acting_as(user):
         current = MergeSuggestion.objects.select_for_update().get(pk=suggestion.pk)
         if current.status != MergeSuggestion.Status.OPEN:
@@ -435,8 +464,11 @@ def department_foreign_keys() -> list[tuple[type[models.Model], models.ForeignKe
         if rel.many_to_many:
             through = rel.through
             if through is not None and through._meta.auto_created:
-                found += [(through, f) for f in through._meta.concrete_fields
-                          if f.is_relation and f.related_model is Department]
+                found += [
+                    (through, f)
+                    for f in through._meta.concrete_fields
+                    if f.is_relation and f.related_model is Department
+                ]
             # Explicit through models (workplan.Assignment) have their own FK relation.
             continue
         found.append((rel.related_model, rel.field))
@@ -448,8 +480,11 @@ def _absorb(source: Department, target: Department, result: MergeResult) -> None
         label = f"{model._meta.verbose_name}.{fk.verbose_name}"
         unique_sets = _unique_sets(model, fk)
         # Model orderings may join nullable relations, which FOR UPDATE refuses.
-        rows = list(model._base_manager.filter(**{fk.attname: source.pk})
-                    .order_by("pk").select_for_update(of=("self",)))
+        rows = list(
+            model._base_manager.filter(**{fk.attname: source.pk})
+            .order_by("pk")
+            .select_for_update(of=("self",))
+        )
         for row in rows:
             if model is Department and row.pk == target.pk:
                 continue
@@ -473,7 +508,9 @@ def _absorb(source: Department, target: Department, result: MergeResult) -> None
     source.save(update_fields=["merged_into", "active"])
 
 
-def _unique_sets(model: type[models.Model], fk: models.Field) -> list[tuple[tuple[str, ...], Q | None]]:
+def _unique_sets(
+    model: type[models.Model], fk: models.Field
+) -> list[tuple[tuple[str, ...], Q | None]]:
     """Unique field sets of `model` that include `fk`, with their condition if any."""
     sets: list[tuple[tuple[str, ...], Q | None]] = []
     if fk.unique:
@@ -510,11 +547,16 @@ def _duplicate(model, row, fk, target: Department, unique_sets) -> models.Model 
     return None
 
 
-def _tidy_suggestions(source: Department, target: Department, decided: MergeSuggestion,
-                      user: Any, at) -> None:
+def _tidy_suggestions(
+    source: Department, target: Department, decided: MergeSuggestion, user: Any, at
+) -> None:
     """Other suggestions naming the merged department now concern the target."""
-    others = (MergeSuggestion.objects.filter(Q(department=source) | Q(candidate=source))
-              .exclude(pk=decided.pk).order_by("pk").select_for_update(of=("self",)))
+    others = (
+        MergeSuggestion.objects.filter(Q(department=source) | Q(candidate=source))
+        .exclude(pk=decided.pk)
+        .order_by("pk")
+        .select_for_update(of=("self",))
+    )
     for other in others:
         if other.status != MergeSuggestion.Status.OPEN:
             continue  # decided ones stay as they were decided
@@ -522,9 +564,13 @@ def _tidy_suggestions(source: Department, target: Department, decided: MergeSugg
         cand = target if other.candidate_id == source.pk else other.candidate
         if dept.pk == cand.pk:
             _decide(other, MergeSuggestion.Status.MERGED, user, at)
-        elif MergeSuggestion.objects.filter(
+        elif (
+            MergeSuggestion.objects.filter(
                 Q(department=dept, candidate=cand) | Q(department=cand, candidate=dept)
-        ).exclude(pk=other.pk).exists():
+            )
+            .exclude(pk=other.pk)
+            .exists()
+        ):
             other.delete()
         else:
             other.department, other.candidate = dept, cand
@@ -554,22 +600,29 @@ def ensure_street_offices(*, user: Any = None) -> StreetOfficeResult:
     can then be edited in the admin. Street offices take no part in the
     near-duplicate suggestions (their names differ by the street only)."""
     result = StreetOfficeResult()
-    bound = set(Department.objects.filter(kind=DepartmentKind.STREET_OFFICE)
-                .values_list("region_id", flat=True))
+    bound = set(
+        Department.objects.filter(kind=DepartmentKind.STREET_OFFICE).values_list(
+            "region_id", flat=True
+        )
+    )
     taken = set(Department.objects.values_list("name", flat=True))
     with transaction.atomic(), audit.acting_as(user, None if user else "镇街应急办"):
-        for street in Region.objects.filter(level="street").select_related("parent").order_by("code"):
+        for street in (
+            Region.objects.filter(level="street").select_related("parent").order_by("code")
+        ):
             if street.code in bound:
                 result.existing += 1
                 continue
             name = street_office_name(street)
             if name in taken:  # a department of that name exists already: bind it
                 Department.objects.filter(name=name).update(
-                    kind=DepartmentKind.STREET_OFFICE, region=street)
+                    kind=DepartmentKind.STREET_OFFICE, region=street
+                )
                 result.existing += 1
                 continue
-            Department.objects.create(name=name, kind=DepartmentKind.STREET_OFFICE, region=street,
-                                      sort_order=900)
+            Department.objects.create(
+                name=name, kind=DepartmentKind.STREET_OFFICE, region=street, sort_order=900
+            )
             taken.add(name)
             result.created += 1
     return result

@@ -105,8 +105,14 @@ class NameRules:
     def with_prefixes(self, *prefixes: str) -> NameRules:
         """These rules with more city prefixes (longest are tried first)."""
         merged = tuple(dict.fromkeys([*prefixes, *self.prefixes]))
-        return NameRules(merged, self.organ_types, self.generic_suffixes,
-                         self.generic_prefixes, self.synonyms, self.threshold)
+        return NameRules(
+            merged,
+            self.organ_types,
+            self.generic_suffixes,
+            self.generic_prefixes,
+            self.synonyms,
+            self.threshold,
+        )
 
 
 DEFAULT_RULES = NameRules()
@@ -135,7 +141,7 @@ def analyse(name: str, rules: NameRules = DEFAULT_RULES) -> NameParts:
     for prefix in sorted(rules.prefixes, key=len, reverse=True):
         # Only one prefix, and never the whole name: 市市场监管局 keeps 市场.
         if unprefixed.startswith(prefix) and len(unprefixed) > len(prefix):
-            unprefixed = unprefixed[len(prefix):]
+            unprefixed = unprefixed[len(prefix) :]
             break
     stem, organ_type = unprefixed, None
     for suffix in sorted(rules.organ_types, key=len, reverse=True):
@@ -154,7 +160,7 @@ def _core(stem: str, rules: NameRules) -> str:
                 core, changed = core[: -len(word)], True
         for word in rules.generic_prefixes:
             if core.startswith(word) and len(core) > len(word):
-                core, changed = core[len(word):], True
+                core, changed = core[len(word) :], True
     return core
 
 
@@ -199,19 +205,20 @@ def similar(a: str, b: str, rules: NameRules = DEFAULT_RULES) -> str | None:
     return compare(analyse(a, rules), analyse(b, rules), rules)
 
 
-def similar_pairs(names: Iterable[str],
-                  rules: NameRules = DEFAULT_RULES) -> list[tuple[str, str, str]]:
+def similar_pairs(
+    names: Iterable[str], rules: NameRules = DEFAULT_RULES
+) -> list[tuple[str, str, str]]:
     """Every pair of `names` that may be the same department, as (a, b, reason).
 
     `a` comes before `b` in the input; an exactly repeated name is ignored.
     """
     unique = list(dict.fromkeys(names))
-    return [(a, b, reason)
-            for _, a, _, b, reason in similar_keyed(enumerate(unique), rules)]
+    return [(a, b, reason) for _, a, _, b, reason in similar_keyed(enumerate(unique), rules)]
 
 
-def similar_keyed(entries: Iterable[tuple[K, str]],
-                  rules: NameRules = DEFAULT_RULES) -> list[tuple[K, str, K, str, str]]:
+def similar_keyed(
+    entries: Iterable[tuple[K, str]], rules: NameRules = DEFAULT_RULES
+) -> list[tuple[K, str, K, str, str]]:
     """Near-duplicates among names that belong to keys (a department and its aliases).
 
     Names of the same key are never compared with each other. For each pair of keys
@@ -222,7 +229,7 @@ def similar_keyed(entries: Iterable[tuple[K, str]],
     items: Sequence[tuple[K, str, NameParts]] = [(k, n, analyse(n, rules)) for k, n in entries]
     found: dict[frozenset, tuple[K, str, K, str, str]] = {}
     for i, (key_a, name_a, parts_a) in enumerate(items):
-        for key_b, name_b, parts_b in items[i + 1:]:
+        for key_b, name_b, parts_b in items[i + 1 :]:
             pair = frozenset((key_a, key_b))
             if key_a == key_b or pair in found:
                 continue

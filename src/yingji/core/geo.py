@@ -310,9 +310,7 @@ def _sample_inside(area: BaseGeometry, n: int, rng: np.random.Generator) -> np.n
     found: list[np.ndarray] = []
     count = 0
     while count < n:
-        xy = np.column_stack(
-            (rng.uniform(minx, maxx, 64 * n), rng.uniform(miny, maxy, 64 * n))
-        )
+        xy = np.column_stack((rng.uniform(minx, maxx, 64 * n), rng.uniform(miny, maxy, 64 * n)))
         xy = xy[shapely.contains_xy(area, xy[:, 0], xy[:, 1])]
         found.append(xy)
         count += len(xy)

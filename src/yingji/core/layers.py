@@ -68,8 +68,14 @@ def register(
     previous = _registry.get(key)
     if previous is not None and previous.loader is not loader:
         raise ValueError(f"图层 key {key!r} 已被 {previous.loader.__module__} 注册")
-    layer = Layer(key=key, title=title, group=group, loader=loader, default_on=default_on,
-                  style=dict(style or {}))
+    layer = Layer(
+        key=key,
+        title=title,
+        group=group,
+        loader=loader,
+        default_on=default_on,
+        style=dict(style or {}),
+    )
     _registry[key] = layer
     return layer
 
@@ -91,7 +97,9 @@ def parse_bbox(text: str | None) -> BBox | None:
     try:
         values = tuple(float(v) for v in text.split(","))
     except ValueError:
-        raise ValueError(f"bbox 须为 4 个数值:最小经度,最小纬度,最大经度,最大纬度;实为 {text!r}") from None
+        raise ValueError(
+            f"bbox 须为 4 个数值:最小经度,最小纬度,最大经度,最大纬度;实为 {text!r}"
+        ) from None
     if len(values) != 4:
         raise ValueError(f"bbox 须为 4 个数值:最小经度,最小纬度,最大经度,最大纬度;实为 {text!r}")
     min_lon, min_lat, max_lon, max_lat = values
@@ -130,9 +138,26 @@ def _street_layer(request: Any, bbox: BBox | None) -> dict[str, Any]:
 def register_core_layers() -> None:
     """The administrative layers: city outline, districts, streets (synthetic
     street boundaries are flagged in properties and drawn dashed)."""
-    register("city", "市界", group=REGION_GROUP, loader=_city_layer, default_on=True,
-             style={"color": "#0d3b66", "weight": 3, "fill": False})
-    register("districts", "区界", group=REGION_GROUP, loader=_district_layer, default_on=True,
-             style={"color": "#1565c0", "weight": 2, "fillOpacity": 0.04})
-    register("streets", "镇街界", group=REGION_GROUP, loader=_street_layer,
-             style={"color": "#757575", "weight": 1, "dashArray": "4 4", "fillOpacity": 0})
+    register(
+        "city",
+        "市界",
+        group=REGION_GROUP,
+        loader=_city_layer,
+        default_on=True,
+        style={"color": "#0d3b66", "weight": 3, "fill": False},
+    )
+    register(
+        "districts",
+        "区界",
+        group=REGION_GROUP,
+        loader=_district_layer,
+        default_on=True,
+        style={"color": "#1565c0", "weight": 2, "fillOpacity": 0.04},
+    )
+    register(
+        "streets",
+        "镇街界",
+        group=REGION_GROUP,
+        loader=_street_layer,
+        style={"color": "#757575", "weight": 1, "dashArray": "4 4", "fillOpacity": 0},
+    )

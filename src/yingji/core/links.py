@@ -36,8 +36,9 @@ class LinkColumn:
 _COLUMNS: dict[str, dict[str, LinkColumn]] = {}
 
 
-def register(model_label: str, key: str, title: str, resolve: Resolver, *,
-             order: int = 100) -> None:
+def register(
+    model_label: str, key: str, title: str, resolve: Resolver, *, order: int = 100
+) -> None:
     """Register (or replace) the column `key`, headed `title`, on lists of
     `model_label` ("app_label.model_name", lower case)."""
     _COLUMNS.setdefault(model_label, {})[key] = LinkColumn(key, title, order, resolve)

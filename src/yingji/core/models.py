@@ -23,12 +23,17 @@ class Region(models.Model):
     name = models.CharField("名称", max_length=64)
     level = models.CharField("层级", max_length=12, choices=RegionLevel.choices)
     parent = models.ForeignKey(
-        "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name="上级",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     boundary = models.JSONField("边界(GeoJSON, WGS-84)", null=True, blank=True)
     boundary_synthetic = models.BooleanField(
-        "边界为合成示意", default=False,
+        "边界为合成示意",
+        default=False,
         help_text="无公开边界数据时按示意方法合成,仅供演示,不可作为法定边界。",
     )
     boundary_source = models.CharField("边界来源", max_length=200, blank=True)
@@ -56,14 +61,20 @@ class DepartmentKind(models.TextChoices):
 
 class Department(models.Model):
     name = models.CharField("名称", max_length=64, unique=True)
-    kind = models.CharField("类别", max_length=16, choices=DepartmentKind.choices,
-                            default=DepartmentKind.BUREAU_DEPT)
-    region = models.ForeignKey(Region, verbose_name="所属区划", null=True, blank=True,
-                               on_delete=models.PROTECT)
+    kind = models.CharField(
+        "类别", max_length=16, choices=DepartmentKind.choices, default=DepartmentKind.BUREAU_DEPT
+    )
+    region = models.ForeignKey(
+        Region, verbose_name="所属区划", null=True, blank=True, on_delete=models.PROTECT
+    )
     email = models.EmailField("通知邮箱", blank=True)
     active = models.BooleanField("在用", default=True)
     merged_into = models.ForeignKey(
-        "self", verbose_name="已合并至", null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name="已合并至",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="merged_from",
     )
     sort_order = models.PositiveIntegerField("排序", default=100)
@@ -86,8 +97,9 @@ class Department(models.Model):
 
 
 class DepartmentAlias(models.Model):
-    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="aliases",
-                                   verbose_name="部门")
+    department = models.ForeignKey(
+        Department, on_delete=models.CASCADE, related_name="aliases", verbose_name="部门"
+    )
     alias = models.CharField("别名", max_length=64, unique=True)
 
     class Meta:
@@ -106,14 +118,21 @@ class MergeSuggestion(models.Model):
         MERGED = "merged", "已合并"
         DISMISSED = "dismissed", "不是同一部门"
 
-    department = models.ForeignKey(Department, on_delete=models.CASCADE,
-                                   related_name="merge_suggestions", verbose_name="部门")
-    candidate = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+",
-                                  verbose_name="可能相同的部门")
+    department = models.ForeignKey(
+        Department, on_delete=models.CASCADE, related_name="merge_suggestions", verbose_name="部门"
+    )
+    candidate = models.ForeignKey(
+        Department, on_delete=models.CASCADE, related_name="+", verbose_name="可能相同的部门"
+    )
     reason = models.CharField("依据", max_length=200)
     status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.OPEN)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, verbose_name="决定人")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        verbose_name="决定人",
+    )
     decided_at = models.DateTimeField("决定时间", null=True, blank=True)
 
     class Meta:
@@ -139,14 +158,25 @@ class Role(models.TextChoices):
 class Profile(models.Model):
     """A platform user's place in the bureau: role, department and region scope."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                related_name="profile", verbose_name="账号")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="profile",
+        verbose_name="账号",
+    )
     full_name = models.CharField("姓名", max_length=64, blank=True)
     role = models.CharField("角色", max_length=16, choices=Role.choices, default=Role.DEPT_STAFF)
-    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="members", verbose_name="所在部门")
-    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT,
-                               verbose_name="负责区划")
+    department = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+        verbose_name="所在部门",
+    )
+    region = models.ForeignKey(
+        Region, null=True, blank=True, on_delete=models.PROTECT, verbose_name="负责区划"
+    )
     phone = models.CharField("手机", max_length=32, blank=True)
 
     class Meta:
@@ -173,8 +203,14 @@ class AuditEntry(models.Model):
     object_pk = models.CharField(max_length=64)
     object_repr = models.CharField("对象", max_length=200)
     action = models.CharField("操作", max_length=8, choices=Action.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="+", verbose_name="操作人")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="操作人",
+    )
     actor_label = models.CharField("操作人(记录时)", max_length=64)
     at = models.DateTimeField("时间", db_index=True)
     before = models.JSONField("修改前", null=True, blank=True)
@@ -211,46 +247,59 @@ class Notification(models.Model):
         CANCELLED = "cancelled", "已取消"
 
     channel = models.CharField("渠道", max_length=16, default="email")
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                  on_delete=models.SET_NULL, related_name="+",
-                                  verbose_name="接收人")
-    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL,
-                                   verbose_name="接收部门")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="接收人",
+    )
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.SET_NULL, verbose_name="接收部门"
+    )
     # A recipient that is not a user account (a warning subscriber, …).
-    person_type = models.ForeignKey(ContentType, null=True, blank=True, related_name="+",
-                                    on_delete=models.CASCADE)
+    person_type = models.ForeignKey(
+        ContentType, null=True, blank=True, related_name="+", on_delete=models.CASCADE
+    )
     person_id = models.BigIntegerField(null=True, blank=True)
     person = GenericForeignKey("person_type", "person_id")
     address = models.CharField("地址", max_length=500)
     subject = models.CharField("标题", max_length=200, blank=True)
     body = models.TextField("正文", blank=True)
     dedupe_key = models.CharField("去重键", max_length=200, unique=True, null=True, blank=True)
-    status = models.CharField("状态", max_length=10, choices=Status.choices,
-                              default=Status.QUEUED)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
     next_attempt_at = models.DateTimeField("下次尝试", null=True, blank=True)
     last_error = models.CharField("失败原因", max_length=500, blank=True)
     provider_id = models.CharField("服务商消息号", max_length=200, blank=True)
     receipt = models.CharField("回执", max_length=300, blank=True)
-    via = models.CharField("实际通道", max_length=16, blank=True,
-                           help_text="demo:演示通道记录,未真正发出")
+    via = models.CharField(
+        "实际通道", max_length=16, blank=True, help_text="demo:演示通道记录,未真正发出"
+    )
     created_at = models.DateTimeField("排队时间", default=timezone.now)
     sent_at = models.DateTimeField("发送时间", null=True, blank=True)
     delivered_at = models.DateTimeField("送达时间", null=True, blank=True)
-    source_type = models.ForeignKey(ContentType, null=True, blank=True, related_name="+",
-                                    on_delete=models.SET_NULL)
+    source_type = models.ForeignKey(
+        ContentType, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
     source_id = models.BigIntegerField(null=True, blank=True)
     source = GenericForeignKey("source_type", "source_id")
 
     class Meta:
         verbose_name = "投递记录"
         verbose_name_plural = "投递台账"
-        constraints = [models.UniqueConstraint(
-            fields=["source_type", "source_id", "person_type", "person_id", "channel"],
-            name="core_one_message_per_person_channel")]
-        indexes = [models.Index(fields=["source_type", "source_id", "channel", "status"]),
-                   models.Index(fields=["status", "channel"]),
-                   models.Index(fields=["provider_id"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_type", "source_id", "person_type", "person_id", "channel"],
+                name="core_one_message_per_person_channel",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["source_type", "source_id", "channel", "status"]),
+            models.Index(fields=["status", "channel"]),
+            models.Index(fields=["provider_id"]),
+        ]
 
     def __str__(self) -> str:
         return f"[{self.get_status_display()}] {self.address}: {self.subject}"

@@ -70,7 +70,8 @@ def register_formatter(model_label: str, formatter: Formatter) -> None:
 
 _held: contextvars.ContextVar[bool] = contextvars.ContextVar("yingji_outbox_held", default=False)
 _batch: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
-    "yingji_outbox_batch", default=None)
+    "yingji_outbox_batch", default=None
+)
 
 
 @contextlib.contextmanager
@@ -108,9 +109,18 @@ def _content_type(obj: Any) -> ContentType | None:
     return ContentType.objects.get_for_model(type(obj)) if obj is not None else None
 
 
-def enqueue(*, address: str, subject: str, body: str, dedupe_key: str,
-            channel: str = "email", recipient: Any = None, person: Any = None,
-            department: Department | None = None, source: Any = None) -> Notification:
+def enqueue(
+    *,
+    address: str,
+    subject: str,
+    body: str,
+    dedupe_key: str,
+    channel: str = "email",
+    recipient: Any = None,
+    person: Any = None,
+    department: Department | None = None,
+    source: Any = None,
+) -> Notification:
     """Queue one message. Calling again with the same dedupe_key returns the
     existing row and sends nothing twice."""
     if channel not in channelconfig.LABELS:
@@ -121,12 +131,18 @@ def enqueue(*, address: str, subject: str, body: str, dedupe_key: str,
     try:
         with transaction.atomic():
             note = Notification.objects.create(
-                channel=channel, address=address[:500], subject=subject[:200], body=body,
-                dedupe_key=dedupe_key[:200], recipient=recipient, department=department,
+                channel=channel,
+                address=address[:500],
+                subject=subject[:200],
+                body=body,
+                dedupe_key=dedupe_key[:200],
+                recipient=recipient,
+                department=department,
                 person_type=_content_type(person),
                 person_id=person.pk if person is not None else None,
                 source_type=_content_type(source),
-                source_id=source.pk if source is not None else None)
+                source_id=source.pk if source is not None else None,
+            )
     except IntegrityError:
         return Notification.objects.get(dedupe_key=dedupe_key[:200])
     collecting = _batch.get()
@@ -137,29 +153,53 @@ def enqueue(*, address: str, subject: str, body: str, dedupe_key: str,
     return note
 
 
-def notify_department(department: Department, *, subject: str, body: str, dedupe_key: str,
-                      source: Any = None) -> list[Notification]:
+def notify_department(
+    department: Department, *, subject: str, body: str, dedupe_key: str, source: Any = None
+) -> list[Notification]:
     """Queue a message to a department: its mailbox if set, and each member with
     an e-mail address. Returns the rows (possibly existing ones)."""
     notes = []
     if department.email:
-        notes.append(enqueue(address=department.email, subject=subject, body=body,
-                             dedupe_key=f"{dedupe_key}:dept", department=department,
-                             source=source))
+        notes.append(
+            enqueue(
+                address=department.email,
+                subject=subject,
+                body=body,
+                dedupe_key=f"{dedupe_key}:dept",
+                department=department,
+                source=source,
+            )
+        )
     for member in department.members.select_related("user"):
         if member.user.email:
-            notes.append(enqueue(address=member.user.email, subject=subject, body=body,
-                                 dedupe_key=f"{dedupe_key}:u{member.user_id}",
-                                 recipient=member.user, department=department, source=source))
+            notes.append(
+                enqueue(
+                    address=member.user.email,
+                    subject=subject,
+                    body=body,
+                    dedupe_key=f"{dedupe_key}:u{member.user_id}",
+                    recipient=member.user,
+                    department=department,
+                    source=source,
+                )
+            )
     return notes
 
 
-def notify_users(users, *, subject: str, body: str, dedupe_key: str,
-                 source: Any = None) -> list[Notification]:
+def notify_users(
+    users, *, subject: str, body: str, dedupe_key: str, source: Any = None
+) -> list[Notification]:
     return [
-        enqueue(address=u.email, subject=subject, body=body, dedupe_key=f"{dedupe_key}:u{u.pk}",
-                recipient=u, source=source)
-        for u in users if u.email
+        enqueue(
+            address=u.email,
+            subject=subject,
+            body=body,
+            dedupe_key=f"{dedupe_key}:u{u.pk}",
+            recipient=u,
+            source=source,
+        )
+        for u in users
+        if u.email
     ]
 
 
@@ -184,8 +224,14 @@ def for_source(source: Any) -> QuerySet[Notification]:
 # ------------------------------------------------------------------------ sending
 
 
-def claim(channel: str, limit: int, now: dt.datetime, *, ids: Iterable[int] | None = None,
-          source: tuple[int, int] | None = None) -> list[Notification]:
+def claim(
+    channel: str,
+    limit: int,
+    now: dt.datetime,
+    *,
+    ids: Iterable[int] | None = None,
+    source: tuple[int, int] | None = None,
+) -> list[Notification]:
     """Move up to `limit` due queued rows of one channel to sending; return the rows
     this call won."""
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
@@ -202,9 +248,9 @@ def claim(channel: str, limit: int, now: dt.datetime, *, ids: Iterable[int] | No
         # The status condition makes the claim exclusive: a row another worker
         # claimed in between is no longer queued and is not updated here.
         Notification.objects.filter(id__in=pks, status=Status.QUEUED).update(
-            status=Status.SENDING, sent_at=stamp, attempts=F("attempts") + 1)
-        return list(Notification.objects.filter(id__in=pks, status=Status.SENDING,
-                                                sent_at=stamp))
+            status=Status.SENDING, sent_at=stamp, attempts=F("attempts") + 1
+        )
+        return list(Notification.objects.filter(id__in=pks, status=Status.SENDING, sent_at=stamp))
 
 
 def record(result: channels.Result, rows: dict[int, Notification], via: str = "") -> None:
@@ -213,24 +259,45 @@ def record(result: channels.Result, rows: dict[int, Notification], via: str = ""
     now = timezone.now()
     fields: dict = {}
     if result.outcome == channels.SENT:
-        fields = {"status": Status.SENT, "provider_id": result.provider_id[:200],
-                  "last_error": "", "next_attempt_at": None, "via": via}
+        fields = {
+            "status": Status.SENT,
+            "provider_id": result.provider_id[:200],
+            "last_error": "",
+            "next_attempt_at": None,
+            "via": via,
+        }
     elif result.outcome == channels.DELIVERED:
-        fields = {"status": Status.DELIVERED, "delivered_at": now, "via": via,
-                  "receipt": result.receipt[:300], "last_error": "", "next_attempt_at": None}
+        fields = {
+            "status": Status.DELIVERED,
+            "delivered_at": now,
+            "via": via,
+            "receipt": result.receipt[:300],
+            "last_error": "",
+            "next_attempt_at": None,
+        }
         if result.provider_id:
             fields["provider_id"] = result.provider_id[:200]
     elif result.outcome == channels.FAILED:
-        fields = {"status": Status.FAILED, "last_error": result.reason[:500],
-                  "receipt": result.receipt[:300], "next_attempt_at": None}
+        fields = {
+            "status": Status.FAILED,
+            "last_error": result.reason[:500],
+            "receipt": result.receipt[:300],
+            "next_attempt_at": None,
+        }
     else:  # retry with exponential backoff, until the attempts run out
         if row.attempts >= int(channelconfig.get("MAX_ATTEMPTS")):
-            fields = {"status": Status.FAILED, "next_attempt_at": None,
-                      "last_error": f"重试 {row.attempts} 次仍失败:{result.reason}"[:500]}
+            fields = {
+                "status": Status.FAILED,
+                "next_attempt_at": None,
+                "last_error": f"重试 {row.attempts} 次仍失败:{result.reason}"[:500],
+            }
         else:
             delay = int(channelconfig.get("RETRY_BASE_SECONDS")) * 2 ** max(0, row.attempts - 1)
-            fields = {"status": Status.QUEUED, "last_error": result.reason[:500],
-                      "next_attempt_at": now + dt.timedelta(seconds=delay)}
+            fields = {
+                "status": Status.QUEUED,
+                "last_error": result.reason[:500],
+                "next_attempt_at": now + dt.timedelta(seconds=delay),
+            }
     Notification.objects.filter(pk=row.pk).update(**fields)
 
 
@@ -253,8 +320,13 @@ def messages_for(rows: list[Notification]) -> dict[int, channels.Message]:
     return out
 
 
-def send_channel(name: str, *, ids: Iterable[int] | None = None,
-                 source: tuple[int, int] | None = None, now: dt.datetime | None = None) -> int:
+def send_channel(
+    name: str,
+    *,
+    ids: Iterable[int] | None = None,
+    source: tuple[int, int] | None = None,
+    now: dt.datetime | None = None,
+) -> int:
     """Send every due queued row of one channel (only `ids`, or one source's, when
     given); returns how many were tried."""
     sender = channelconfig.channel(name)
@@ -273,8 +345,10 @@ def send_channel(name: str, *, ids: Iterable[int] | None = None,
             if row.pk in texts:
                 outgoing.append(sender.format(texts[row.pk]))
             else:
-                record(channels.Result(row.pk, channels.FAILED,
-                                       reason="消息内容无法生成(来源已删除)"), by_id)
+                record(
+                    channels.Result(row.pk, channels.FAILED, reason="消息内容无法生成(来源已删除)"),
+                    by_id,
+                )
         ok = bad = 0
         reason = ""
         seen: set[int] = set()
@@ -295,9 +369,14 @@ def send_channel(name: str, *, ids: Iterable[int] | None = None,
                 bad += 1
                 if out.key in sender.attempted:
                     # Handed to the network, outcome unknown: never send it again.
-                    record(channels.Result(out.key, channels.FAILED,
-                                           reason=f"发送结果未知({reason}),为免重复未自动重发"),
-                           by_id)
+                    record(
+                        channels.Result(
+                            out.key,
+                            channels.FAILED,
+                            reason=f"发送结果未知({reason}),为免重复未自动重发",
+                        ),
+                        by_id,
+                    )
                 else:  # never left this process: safe to try again later
                     record(channels.Result(out.key, channels.RETRY, reason=reason), by_id)
         _note_health(name, ok, bad, reason)
@@ -337,32 +416,44 @@ def _note_health(name: str, ok: int, bad: int, reason: str) -> None:
             if not ok:
                 state.consecutive_failures += bad
                 state.failing_since = state.failing_since or now
-                if (not state.reported and state.consecutive_failures
-                        >= int(channelconfig.get("FAILING_AFTER"))):
+                if not state.reported and state.consecutive_failures >= int(
+                    channelconfig.get("FAILING_AFTER")
+                ):
                     state.reported = failing = True
         state.save()
     if failing:
-        channel_failing.send(sender=ChannelState, channel=name, label=channelconfig.LABELS[name],
-                             reason=reason, count=state.consecutive_failures,
-                             since=state.failing_since)
+        channel_failing.send(
+            sender=ChannelState,
+            channel=name,
+            label=channelconfig.LABELS[name],
+            reason=reason,
+            count=state.consecutive_failures,
+            since=state.failing_since,
+        )
     if recovered:
-        channel_recovered.send(sender=ChannelState, channel=name,
-                               label=channelconfig.LABELS[name])
+        channel_recovered.send(sender=ChannelState, channel=name, label=channelconfig.LABELS[name])
 
 
 def send(ids: Iterable[int]) -> int:
     """Send these rows (a job scheduled by `enqueue`/`batch`); returns how many were tried."""
     ids = list(ids)
-    names = set(Notification.objects.filter(pk__in=ids, status=Status.QUEUED)
-                .values_list("channel", flat=True))
+    names = set(
+        Notification.objects.filter(pk__in=ids, status=Status.QUEUED).values_list(
+            "channel", flat=True
+        )
+    )
     return sum(send_channel(n, ids=ids) for n in channelconfig.NAMES if n in names)
 
 
 def send_source(source_type_id: int, source_id: int) -> dict[str, int]:
     """Send every due row of one source, per channel; returns tried counts."""
-    names = set(Notification.objects.filter(source_type_id=source_type_id, source_id=source_id,
-                                            status=Status.QUEUED)
-                .values_list("channel", flat=True).distinct())
+    names = set(
+        Notification.objects.filter(
+            source_type_id=source_type_id, source_id=source_id, status=Status.QUEUED
+        )
+        .values_list("channel", flat=True)
+        .distinct()
+    )
     done = {}
     for name in channelconfig.NAMES:
         if name in names:
@@ -377,8 +468,11 @@ def flush(now: dt.datetime | None = None) -> int:
     returns how many rows ended sent or delivered."""
     now = now or timezone.now()
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    names = set(Notification.objects.filter(due, status=Status.QUEUED)
-                .values_list("channel", flat=True).distinct())
+    names = set(
+        Notification.objects.filter(due, status=Status.QUEUED)
+        .values_list("channel", flat=True)
+        .distinct()
+    )
     before = Notification.objects.filter(status__in=(Status.SENT, Status.DELIVERED)).count()
     for name in channelconfig.NAMES:
         if name in names:
@@ -390,8 +484,8 @@ def recover_stale(now: dt.datetime | None = None) -> int:
     """Rows left in `sending` by a worker that died: mark them failed, not resent."""
     cutoff = (now or timezone.now()) - STALE_AFTER
     return Notification.objects.filter(status=Status.SENDING, sent_at__lt=cutoff).update(
-        status=Status.FAILED,
-        last_error="发送过程中断,结果未知;为免重复未自动重发,可人工重发")
+        status=Status.FAILED, last_error="发送过程中断,结果未知;为免重复未自动重发,可人工重发"
+    )
 
 
 def retry_now(rows: QuerySet[Notification]) -> int:
@@ -399,14 +493,16 @@ def retry_now(rows: QuerySet[Notification]) -> int:
     back to the queue, due at once (a "result unknown" row may then arrive twice:
     the person pressing the button has decided that a duplicate beats a gap)."""
     changed = rows.filter(Q(status=Status.FAILED) | Q(status=Status.QUEUED)).update(
-        status=Status.QUEUED, next_attempt_at=None, attempts=0)
+        status=Status.QUEUED, next_attempt_at=None, attempts=0
+    )
     return changed
 
 
 def cancel(rows: QuerySet[Notification], reason: str) -> int:
     """Rows not yet handed to a channel are cancelled (e.g. the warning was withdrawn)."""
-    return rows.filter(status=Status.QUEUED).update(status=Status.CANCELLED,
-                                                     last_error=reason[:500])
+    return rows.filter(status=Status.QUEUED).update(
+        status=Status.CANCELLED, last_error=reason[:500]
+    )
 
 
 def collect_late_receipts(seconds: float = 20.0) -> int:
@@ -417,40 +513,57 @@ def collect_late_receipts(seconds: float = 20.0) -> int:
     changed = 0
     now = timezone.now()
     for msg_id, stat, err in channels.listen_receipts(
-            channelconfig.get("SMPP_HOST"), int(channelconfig.get("SMPP_PORT")),
-            system_id=channelconfig.get("SMPP_SYSTEM_ID"),
-            password=channelconfig.get("SMPP_PASSWORD"), seconds=seconds):
+        channelconfig.get("SMPP_HOST"),
+        int(channelconfig.get("SMPP_PORT")),
+        system_id=channelconfig.get("SMPP_SYSTEM_ID"),
+        password=channelconfig.get("SMPP_PASSWORD"),
+        seconds=seconds,
+    ):
         receipt = f"stat:{stat} err:{err}" if err else f"stat:{stat}"
         rows = Notification.objects.filter(channel="sms", provider_id=msg_id, status=Status.SENT)
         if stat == "DELIVRD":
             changed += rows.update(status=Status.DELIVERED, delivered_at=now, receipt=receipt)
         else:
-            changed += rows.update(status=Status.FAILED, receipt=receipt,
-                                   last_error=f"回执:{stat} {err}".strip())
+            changed += rows.update(
+                status=Status.FAILED, receipt=receipt, last_error=f"回执:{stat} {err}".strip()
+            )
     return changed
 
 
 # ------------------------------------------------------------------ what pages show
 
 
-def summary(rows: QuerySet[Notification], *, deadline: dt.datetime | None = None,
-            now: dt.datetime | None = None) -> dict[str, Any]:
+def summary(
+    rows: QuerySet[Notification],
+    *,
+    deadline: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
     """Delivered / failed / waiting per channel with the reasons grouped, the next
     retry time and whether any went through the demo channel; `late` when rows are
     still waiting after `deadline` (the page then says so in red)."""
     now = now or timezone.now()
     table: dict[str, dict[str, int]] = {}
-    for channel, status, n in rows.values_list("channel", "status").annotate(
-            n=Count("id")).order_by():
+    for channel, status, n in (
+        rows.values_list("channel", "status").annotate(n=Count("id")).order_by()
+    ):
         table.setdefault(channel, {s: 0 for s in Status.values})[status] = n
     reasons: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for channel, error, n in (rows.exclude(last_error="")
-                              .filter(status__in=(Status.FAILED, Status.QUEUED))
-                              .values_list("channel", "last_error").annotate(n=Count("id"))
-                              .order_by("channel", "-n")[:200]):
+    for channel, error, n in (
+        rows.exclude(last_error="")
+        .filter(status__in=(Status.FAILED, Status.QUEUED))
+        .values_list("channel", "last_error")
+        .annotate(n=Count("id"))
+        .order_by("channel", "-n")[:200]
+    ):
         reasons[channel].append((error, n))
-    waits = dict(rows.filter(status=Status.QUEUED).exclude(next_attempt_at=None)
-                 .values_list("channel").annotate(m=Min("next_attempt_at")).order_by())
+    waits = dict(
+        rows.filter(status=Status.QUEUED)
+        .exclude(next_attempt_at=None)
+        .values_list("channel")
+        .annotate(m=Min("next_attempt_at"))
+        .order_by()
+    )
     demo = set(rows.filter(via="demo").values_list("channel", flat=True).distinct())
     out = []
     for channel in channelconfig.NAMES:
@@ -460,23 +573,37 @@ def summary(rows: QuerySet[Notification], *, deadline: dt.datetime | None = None
         total = sum(counts.values())
         reached = counts["sent"] + counts["delivered"]
         waiting = counts["queued"] + counts["sending"]
-        out.append({
-            "channel": channel, "label": channelconfig.LABELS[channel] + (
-                "(演示通道)" if channel in demo else ""),
-            "demo": channel in demo, "counts": counts, "total": total, "reached": reached,
-            "failed": counts["failed"], "waiting": waiting,
-            "percent": round(100 * reached / total) if total else 100,
-            "done_percent": round(100 * (total - waiting) / total) if total else 100,
-            "reasons": [{"reason": r, "count": n} for r, n in reasons.get(channel, [])][:10],
-            "next_retry": waits.get(channel)})
+        out.append(
+            {
+                "channel": channel,
+                "label": channelconfig.LABELS[channel] + ("(演示通道)" if channel in demo else ""),
+                "demo": channel in demo,
+                "counts": counts,
+                "total": total,
+                "reached": reached,
+                "failed": counts["failed"],
+                "waiting": waiting,
+                "percent": round(100 * reached / total) if total else 100,
+                "done_percent": round(100 * (total - waiting) / total) if total else 100,
+                "reasons": [{"reason": r, "count": n} for r, n in reasons.get(channel, [])][:10],
+                "next_retry": waits.get(channel),
+            }
+        )
     total = sum(r["total"] for r in out)
     waiting = sum(r["waiting"] for r in out)
     reached = sum(r["reached"] for r in out)
-    return {"rows": out, "total": total, "pending": waiting, "finished": waiting == 0,
-            "reached": reached, "failed": sum(r["failed"] for r in out),
-            "late": bool(waiting and deadline is not None and now > deadline),
-            "nobody": bool(total and reached == 0 and (waiting == 0 or (
-                deadline is not None and now > deadline)))}
+    return {
+        "rows": out,
+        "total": total,
+        "pending": waiting,
+        "finished": waiting == 0,
+        "reached": reached,
+        "failed": sum(r["failed"] for r in out),
+        "late": bool(waiting and deadline is not None and now > deadline),
+        "nobody": bool(
+            total and reached == 0 and (waiting == 0 or (deadline is not None and now > deadline))
+        ),
+    }
 
 
 def health(now: dt.datetime | None = None) -> list[dict[str, Any]]:
@@ -484,24 +611,45 @@ def health(now: dt.datetime | None = None) -> list[dict[str, Any]]:
     missing), demo, last success, last error, queue depth, sends per minute."""
     now = now or timezone.now()
     states = {s.name: s for s in ChannelState.objects.all()}
-    depth = dict(Notification.objects.filter(status__in=(Status.QUEUED, Status.SENDING))
-                 .values_list("channel").annotate(n=Count("id")).order_by())
-    recent = dict(Notification.objects.filter(
-        status__in=(Status.SENT, Status.DELIVERED), sent_at__gte=now - dt.timedelta(minutes=5))
-        .values_list("channel").annotate(n=Count("id")).order_by())
-    last_sent = dict(Notification.objects.filter(status__in=(Status.SENT, Status.DELIVERED))
-                     .values_list("channel").annotate(m=Max("sent_at")).order_by())
+    depth = dict(
+        Notification.objects.filter(status__in=(Status.QUEUED, Status.SENDING))
+        .values_list("channel")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    recent = dict(
+        Notification.objects.filter(
+            status__in=(Status.SENT, Status.DELIVERED), sent_at__gte=now - dt.timedelta(minutes=5)
+        )
+        .values_list("channel")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    last_sent = dict(
+        Notification.objects.filter(status__in=(Status.SENT, Status.DELIVERED))
+        .values_list("channel")
+        .annotate(m=Max("sent_at"))
+        .order_by()
+    )
     out = []
     for name in channelconfig.NAMES:
         state = states.get(name)
         lack = channelconfig.missing(name)
-        out.append({
-            "name": name, "label": channelconfig.LABELS[name], "missing": lack,
-            "configured": not lack, "demo": bool(lack) and channelconfig.demo_enabled(),
-            "last_success_at": (state.last_success_at if state else None) or last_sent.get(name),
-            "last_error": state.last_error if state else "",
-            "last_error_at": state.last_error_at if state else None,
-            "failing": bool(state and state.reported),
-            "consecutive_failures": state.consecutive_failures if state else 0,
-            "queue": depth.get(name, 0), "per_minute": round(recent.get(name, 0) / 5, 1)})
+        out.append(
+            {
+                "name": name,
+                "label": channelconfig.LABELS[name],
+                "missing": lack,
+                "configured": not lack,
+                "demo": bool(lack) and channelconfig.demo_enabled(),
+                "last_success_at": (state.last_success_at if state else None)
+                or last_sent.get(name),
+                "last_error": state.last_error if state else "",
+                "last_error_at": state.last_error_at if state else None,
+                "failing": bool(state and state.reported),
+                "consecutive_failures": state.consecutive_failures if state else 0,
+                "queue": depth.get(name, 0),
+                "per_minute": round(recent.get(name, 0) / 5, 1),
+            }
+        )
     return out

@@ -41,9 +41,18 @@ LEVELS = ("city", "district", "street", "community")
 LEVEL_LABELS = {"city": "市", "district": "区", "street": "镇街", "community": "村居"}
 # Chinese level names accepted on input, beside the English values.
 _LEVEL_ALIASES = {
-    "市": "city", "区": "district", "县": "district", "区县": "district",
-    "镇街": "street", "街道": "street", "镇": "street", "乡": "street", "乡镇": "street",
-    "村居": "community", "社区": "community", "村": "community",
+    "市": "city",
+    "区": "district",
+    "县": "district",
+    "区县": "district",
+    "镇街": "street",
+    "街道": "street",
+    "镇": "street",
+    "乡": "street",
+    "乡镇": "street",
+    "村居": "community",
+    "社区": "community",
+    "村": "community",
 }
 _PARENT_LEVEL = {"district": "city", "street": "district", "community": "street"}
 NAME_MAX_LENGTH = 64  # Region.name max_length
@@ -133,9 +142,13 @@ def _check_level(raw: Any, code: str | None, problems: list[Problem], place: str
         problems.append(Problem(place, f"层级 {text!r} 无效,应为 city/district/street/community"))
         return None
     if derived is not None and level != derived:
-        problems.append(Problem(
-            place, f"层级 {text} 与代码 {code}({len(code)} 位)不符,该代码应为"
-                   f"{LEVEL_LABELS[derived]}级({derived})"))
+        problems.append(
+            Problem(
+                place,
+                f"层级 {text} 与代码 {code}({len(code)} 位)不符,该代码应为"
+                f"{LEVEL_LABELS[derived]}级({derived})",
+            )
+        )
         return None
     return level
 
@@ -197,8 +210,9 @@ def _check_geometry(
     change = abs(repaired.area - area) / area if area > 0 else math.inf
     if repaired.is_empty or change > MAX_REPAIR_AREA_CHANGE:
         shown = "无法估计" if math.isinf(change) else f"{change:.1%}"
-        problems.append(Problem(
-            place, f"几何无效({reason}),自动修复会使面积变化 {shown}(超过 1%),请修正源数据"))
+        problems.append(
+            Problem(place, f"几何无效({reason}),自动修复会使面积变化 {shown}(超过 1%),请修正源数据")
+        )
         return None
     notes.append(Problem(place, f"几何无效({reason}),已自动修复,面积变化 {change:.3%}"))
     return repaired
@@ -215,8 +229,12 @@ def _read_geojson(path: Path, problems: list[Problem], notes: list[Problem]) -> 
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as exc:
-        problems.append(Problem(f"文件 {path.name} 第 {exc.lineno} 行第 {exc.colno} 列",
-                                f"不是有效的 JSON:{exc.msg}"))
+        problems.append(
+            Problem(
+                f"文件 {path.name} 第 {exc.lineno} 行第 {exc.colno} 列",
+                f"不是有效的 JSON:{exc.msg}",
+            )
+        )
         return []
     except UnicodeDecodeError:
         problems.append(Problem(f"文件 {path.name}", "GeoJSON 须为 UTF-8 编码"))
@@ -230,8 +248,13 @@ def _read_geojson(path: Path, problems: list[Problem], notes: list[Problem]) -> 
     if isinstance(declared, dict) and isinstance(declared.get("properties"), dict):
         named_crs = str(declared["properties"].get("name") or "")
     if named_crs and not any(k in named_crs.upper() for k in ("CRS84", "4326")):
-        problems.append(Problem(f"文件 {path.name} crs", f"坐标参考系 {named_crs} 不支持:"
-                                "请使用经纬度(WGS-84,或在要素属性 crs 中注明 gcj02/bd09)"))
+        problems.append(
+            Problem(
+                f"文件 {path.name} crs",
+                f"坐标参考系 {named_crs} 不支持:"
+                "请使用经纬度(WGS-84,或在要素属性 crs 中注明 gcj02/bd09)",
+            )
+        )
         return []
     features = data.get("features")
     if not isinstance(features, list):
@@ -253,13 +276,23 @@ def _read_geojson(path: Path, problems: list[Problem], notes: list[Problem]) -> 
         level = _check_level(props.get("level"), code, problems, f"{where} 属性 level")
         parent = _check_parent(props.get("parent"), code, problems, f"{where} 属性 parent")
         crs = _check_crs(props.get("crs"), problems, f"{where} 属性 crs")
-        geometry = _check_geometry(feature.get("geometry"), crs, problems, notes,
-                                   f"{where} geometry")
+        geometry = _check_geometry(
+            feature.get("geometry"), crs, problems, notes, f"{where} geometry"
+        )
         source = str(props.get("source") or "").strip()[:SOURCE_MAX_LENGTH]
         if len(problems) == before:
-            records.append(RegionRecord(code=code, name=name, level=level, parent=parent,
-                                        geometry=geometry, source=source, file=path.name,
-                                        place=where))
+            records.append(
+                RegionRecord(
+                    code=code,
+                    name=name,
+                    level=level,
+                    parent=parent,
+                    geometry=geometry,
+                    source=source,
+                    file=path.name,
+                    place=where,
+                )
+            )
     return records
 
 
@@ -278,7 +311,9 @@ def _decode(path: Path) -> str | None:
     return None
 
 
-def _check_point(row: dict[str, str], problems: list[Problem], where: str) -> tuple[float, float] | None:
+def _check_point(
+    row: dict[str, str], problems: list[Problem], where: str
+) -> tuple[float, float] | None:
     lon_text, lat_text = row.get("lon", "").strip(), row.get("lat", "").strip()
     if not lon_text and not lat_text:
         return None
@@ -336,13 +371,24 @@ def _read_csv(path: Path, problems: list[Problem]) -> list[RegionRecord]:
         code = _check_code(row["code"], problems, f"{where} code 列")
         name = _check_name(row["name"], problems, f"{where} name 列")
         level = _check_level(row.get("level"), code, problems, f"{where} level 列")
-        parent = _check_parent(row.get(parent_column), code, problems,
-                               f"{where} {parent_column} 列")
+        parent = _check_parent(
+            row.get(parent_column), code, problems, f"{where} {parent_column} 列"
+        )
         point = _check_point(row, problems, where)
         if len(problems) == before:
             lon, lat = point if point else (None, None)
-            records.append(RegionRecord(code=code, name=name, level=level, parent=parent,
-                                        lon=lon, lat=lat, file=path.name, place=where))
+            records.append(
+                RegionRecord(
+                    code=code,
+                    name=name,
+                    level=level,
+                    parent=parent,
+                    lon=lon,
+                    lat=lat,
+                    file=path.name,
+                    place=where,
+                )
+            )
     return records
 
 
@@ -374,8 +420,12 @@ def read_pack(paths: Iterable[str | Path], *, existing_codes: Iterable[str] = ()
     first_seen: dict[str, RegionRecord] = {}
     for record in records:
         if record.code in first_seen:
-            problems.append(Problem(record.place, f"区划代码 {record.code} 重复,"
-                                                  f"已见于{first_seen[record.code].place}"))
+            problems.append(
+                Problem(
+                    record.place,
+                    f"区划代码 {record.code} 重复,已见于{first_seen[record.code].place}",
+                )
+            )
         else:
             first_seen[record.code] = record
     known_levels = {code: level_of(code) for code in existing_codes}
@@ -389,14 +439,18 @@ def read_pack(paths: Iterable[str | Path], *, existing_codes: Iterable[str] = ()
             problems.append(Problem(record.place, "缺少上级区划"))
             continue
         if record.parent not in known_levels:
-            problems.append(Problem(record.place, f"上级区划 {record.parent} 既不在本数据包中,"
-                                                  "也不在已有区划中"))
+            problems.append(
+                Problem(record.place, f"上级区划 {record.parent} 既不在本数据包中,也不在已有区划中")
+            )
             continue
         wanted = _PARENT_LEVEL.get(record.level)
         if known_levels[record.parent] != wanted:
-            problems.append(Problem(
-                record.place, f"上级区划 {record.parent} 的层级应为"
-                              f"{LEVEL_LABELS.get(wanted or '', '无')}级"))
+            problems.append(
+                Problem(
+                    record.place,
+                    f"上级区划 {record.parent} 的层级应为{LEVEL_LABELS.get(wanted or '', '无')}级",
+                )
+            )
     if problems:
         raise RegionPackError(problems)
     ordered = sorted(first_seen.values(), key=lambda r: (LEVELS.index(r.level), r.code))

@@ -102,9 +102,7 @@ def load_pack(name: str) -> ImportResult:
     return import_files(pack_files(name), synthesise_streets=True)
 
 
-def import_files(
-    paths: Iterable[str | Path], *, synthesise_streets: bool = False
-) -> ImportResult:
+def import_files(paths: Iterable[str | Path], *, synthesise_streets: bool = False) -> ImportResult:
     """Validate the files as one pack, then upsert every region by code in one
     transaction. Raises RegionPackError (nothing written) if anything is wrong.
 
@@ -153,17 +151,24 @@ def _centroid(geometry: BaseGeometry) -> tuple[float, float]:
 
 
 def _field_values(record: regionpack.RegionRecord, synthetic: BaseGeometry | None) -> dict:
-    values: dict[str, Any] = {"name": record.name, "level": record.level,
-                              "parent_id": record.parent}
+    values: dict[str, Any] = {
+        "name": record.name,
+        "level": record.level,
+        "parent_id": record.parent,
+    }
     geometry = record.geometry if record.geometry is not None else synthetic
     if geometry is not None:
         lon, lat = _centroid(geometry)
         values.update(
             boundary=_geojson(geometry),
             boundary_synthetic=record.geometry is None,
-            boundary_source=(SYNTHETIC_SOURCE if record.geometry is None
-                             else record.source or f"导入文件 {record.file}")[:200],
-            centroid_lon=lon, centroid_lat=lat,
+            boundary_source=(
+                SYNTHETIC_SOURCE
+                if record.geometry is None
+                else record.source or f"导入文件 {record.file}"
+            )[:200],
+            centroid_lon=lon,
+            centroid_lat=lat,
         )
     elif record.lon is not None and record.lat is not None:
         values.update(centroid_lon=round(record.lon, 7), centroid_lat=round(record.lat, 7))
@@ -192,8 +197,9 @@ def _synthesise_streets(pack: RegionPack) -> dict[str, BaseGeometry]:
     if not wanted:
         return {}
     real: dict[str, tuple[str, BaseGeometry]] = {}  # street code -> (district, geometry)
-    stored = Region.objects.filter(level="street", parent_id__in=wanted,
-                                   boundary_synthetic=False, boundary__isnull=False)
+    stored = Region.objects.filter(
+        level="street", parent_id__in=wanted, boundary_synthetic=False, boundary__isnull=False
+    )
     for code, parent, boundary in stored.values_list("code", "parent_id", "boundary"):
         if (geometry := _shape(boundary)) is not None:
             real[code] = (parent, geometry)
@@ -255,10 +261,12 @@ def invalidate_index() -> None:
 def _fingerprint() -> tuple:
     """Cheap summary that changes whenever regions do: count and centroid sums catch
     additions, deletions and new boundaries; the last audit entry catches renames."""
-    agg = Region.objects.aggregate(n=Count("code"), lat=Sum("centroid_lat"),
-                                   lon=Sum("centroid_lon"))
+    agg = Region.objects.aggregate(
+        n=Count("code"), lat=Sum("centroid_lat"), lon=Sum("centroid_lon")
+    )
     last_audit = AuditEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(Region)).aggregate(m=Max("id"))["m"]
+        content_type=ContentType.objects.get_for_model(Region)
+    ).aggregate(m=Max("id"))["m"]
     return agg["n"], round(agg["lat"] or 0.0, 6), round(agg["lon"] or 0.0, 6), last_audit
 
 
@@ -267,15 +275,18 @@ def _build(version: int) -> _Snapshot:
     started = time.perf_counter()
     records, rows = [], {}
     for values in Region.objects.filter(level__in=INDEX_LEVELS).values_list(
-            *_ROW_FIELDS, "boundary"):
+        *_ROW_FIELDS, "boundary"
+    ):
         code, level, boundary = values[0], values[2], values[-1]
         rows[code] = values[:-1]
         records.append((code, level, _shape(boundary)))
     index = geo.RegionIndex(records)
-    logger.debug("区划索引重建:%d 个多边形,%.1f ms", len(index),
-                 (time.perf_counter() - started) * 1000)
-    return _Snapshot(version, fingerprint, connection.in_atomic_block, time.monotonic(),
-                     index, rows)
+    logger.debug(
+        "区划索引重建:%d 个多边形,%.1f ms", len(index), (time.perf_counter() - started) * 1000
+    )
+    return _Snapshot(
+        version, fingerprint, connection.in_atomic_block, time.monotonic(), index, rows
+    )
 
 
 def _current() -> _Snapshot:
@@ -286,8 +297,9 @@ def _current() -> _Snapshot:
         if not snap.provisional and time.monotonic() - snap.checked_at < ttl:
             return snap
         if _fingerprint() == snap.fingerprint:
-            snap = dataclasses.replace(snap, checked_at=time.monotonic(),
-                                       provisional=connection.in_atomic_block)
+            snap = dataclasses.replace(
+                snap, checked_at=time.monotonic(), provisional=connection.in_atomic_block
+            )
             _snapshot = snap
             return snap
     with _lock:
@@ -341,9 +353,17 @@ def feature_collection(
 ) -> dict[str, Any]:
     """Regions of one level as a GeoJSON FeatureCollection for the map, coordinates
     rounded to 6 decimals (≈ 0.1 m), optionally only those meeting a WGS-84 bbox."""
-    rows = list(Region.objects.filter(level=level, boundary__isnull=False).values_list(
-        "code", "name", "level", "parent_id", "boundary", "boundary_synthetic",
-        "boundary_source"))
+    rows = list(
+        Region.objects.filter(level=level, boundary__isnull=False).values_list(
+            "code",
+            "name",
+            "level",
+            "parent_id",
+            "boundary",
+            "boundary_synthetic",
+            "boundary_source",
+        )
+    )
     geometries = np.array([_shape(row[4]) for row in rows], dtype=object)
     keep = np.array([g is not None for g in geometries], dtype=bool)
     if bbox is not None and len(rows):
@@ -352,11 +372,19 @@ def feature_collection(
     for i in np.flatnonzero(keep):
         code, name, lvl, parent, _, synthetic, source = rows[i]
         rounded = shapely.transform(geometries[i], lambda xy: np.round(xy, 6))
-        features.append({
-            "type": "Feature",
-            "id": code,
-            "properties": {"code": code, "name": name, "level": lvl, "parent": parent,
-                           "synthetic": bool(synthetic), "source": source},
-            "geometry": json.loads(shapely.to_geojson(rounded)),
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "id": code,
+                "properties": {
+                    "code": code,
+                    "name": name,
+                    "level": lvl,
+                    "parent": parent,
+                    "synthetic": bool(synthetic),
+                    "source": source,
+                },
+                "geometry": json.loads(shapely.to_geojson(rounded)),
+            }
+        )
     return {"type": "FeatureCollection", "features": features}

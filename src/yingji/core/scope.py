@@ -46,7 +46,9 @@ class Scope:
         return regioncodes.within_any(code, self.region_codes)
 
     def can_edit_department(self, department_id: int | None) -> bool:
-        return self.edits_all or (department_id is not None and department_id in self.department_ids)
+        return self.edits_all or (
+            department_id is not None and department_id in self.department_ids
+        )
 
     def q(self, department_field: str | None = None, region_field: str | None = None) -> Q:
         """A filter for querysets: rows of the scope's departments or regions.
@@ -79,9 +81,14 @@ NOTHING = Scope()
 EVERYTHING = Scope(sees_all=True, edits_all=True)
 
 
-def scope_from(role: str | None, *, is_superuser: bool = False,
-               department_id: int | None = None, region_code: str | None = None,
-               district_department_ids: Iterable[int] = ()) -> Scope:
+def scope_from(
+    role: str | None,
+    *,
+    is_superuser: bool = False,
+    department_id: int | None = None,
+    region_code: str | None = None,
+    district_department_ids: Iterable[int] = (),
+) -> Scope:
     """The pure rule: a scope from a role and its place.
 
     `district_department_ids` are the district government departments of
@@ -112,15 +119,26 @@ def scope_for(user: Any) -> Scope:
     region_code = None
     district_ids: list[int] = []
     if profile and role == "district_staff":
-        region_code = profile.region_id or (profile.department.region_id if profile.department else None)
+        region_code = profile.region_id or (
+            profile.department.region_id if profile.department else None
+        )
         # a street's district government counts too
         district_code = regioncodes.district_of(region_code)
         if district_code:
-            district_ids = list(Department.objects.filter(
-                kind=DepartmentKind.DISTRICT_GOV, region_id=district_code,
-                merged_into__isnull=True).values_list("pk", flat=True))
-    return scope_from(role, is_superuser=user.is_superuser, department_id=department_id,
-                      region_code=region_code, district_department_ids=district_ids)
+            district_ids = list(
+                Department.objects.filter(
+                    kind=DepartmentKind.DISTRICT_GOV,
+                    region_id=district_code,
+                    merged_into__isnull=True,
+                ).values_list("pk", flat=True)
+            )
+    return scope_from(
+        role,
+        is_superuser=user.is_superuser,
+        department_id=department_id,
+        region_code=region_code,
+        district_department_ids=district_ids,
+    )
 
 
 def can_edit_department(user: Any, department: Any) -> bool:

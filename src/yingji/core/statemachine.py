@@ -52,11 +52,17 @@ class StateMachine:
     `noun` names the thing in messages (“隐患”); the message templates may use
     {noun}, {state}, {action}, {sources} and {target} (labels, not codes)."""
 
-    def __init__(self, labels: Mapping[str, str], transitions: Iterable[Transition], *,
-                 noun: str, error: type[TransitionError] = TransitionError,
-                 refused: str = "{noun}当前为“{state}”,不能“{action}”(须为“{sources}”)",
-                 unknown: str = "未知的操作:{action}",
-                 refused_step: str = "{noun}状态不能从“{state}”变为“{target}”") -> None:
+    def __init__(
+        self,
+        labels: Mapping[str, str],
+        transitions: Iterable[Transition],
+        *,
+        noun: str,
+        error: type[TransitionError] = TransitionError,
+        refused: str = "{noun}当前为“{state}”,不能“{action}”(须为“{sources}”)",
+        unknown: str = "未知的操作:{action}",
+        refused_step: str = "{noun}状态不能从“{state}”变为“{target}”",
+    ) -> None:
         self.labels = labels
         self.transitions = tuple(transitions)
         self.noun, self.error = noun, error
@@ -91,13 +97,22 @@ class StateMachine:
         """The move `action` makes from `state`, or the error saying why not."""
         t = self.by_action.get(action)
         if t is None:
-            raise self.error(self._unknown.format(noun=self.noun, state=self.label(state),
-                                                  action=action, sources="", target=""))
+            raise self.error(
+                self._unknown.format(
+                    noun=self.noun, state=self.label(state), action=action, sources="", target=""
+                )
+            )
         if state not in t.sources:
             sources = "”或“".join(self.label(s) for s in (None, *self.labels) if s in t.sources)
-            raise self.error(self._refused.format(
-                noun=self.noun, state=self.label(state), action=t.label, sources=sources,
-                target=self.label(t.target)))
+            raise self.error(
+                self._refused.format(
+                    noun=self.noun,
+                    state=self.label(state),
+                    action=t.label,
+                    sources=sources,
+                    target=self.label(t.target),
+                )
+            )
         return t
 
     def target(self, state: str | None, action: str) -> str:
@@ -108,7 +123,13 @@ class StateMachine:
         """The move from `state` to `new`, or the error saying it is not allowed."""
         t = self._steps.get((state, new))
         if t is None:
-            raise self.error(self._refused_step.format(
-                noun=self.noun, state=self.label(state), target=self.label(new),
-                action="", sources=""))
+            raise self.error(
+                self._refused_step.format(
+                    noun=self.noun,
+                    state=self.label(state),
+                    target=self.label(new),
+                    action="",
+                    sources="",
+                )
+            )
         return t

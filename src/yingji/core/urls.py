@@ -6,5 +6,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("map/", views.map_page, name="map"),
     path("channels/", views.channel_status, name="channels"),
-    path("audit/<str:app_label>/<str:model>/<str:pk>/", views.object_history, name="object_history"),
+    path(
+        "audit/<str:app_label>/<str:model>/<str:pk>/", views.object_history, name="object_history"
+    ),
 ]

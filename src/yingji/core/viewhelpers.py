@@ -50,10 +50,17 @@ def _redirect(target: Target) -> HttpResponse:
     return redirect(*target)
 
 
-def act(request, fn: Callable[[], Any], *, success: str | Callable[[Any], str] | None,
-        redirect_to: Target | Callable[[Any], Target], on_error: Target | None = None,
-        errors: tuple[type[BaseException], ...] = FAILURES, bad_input: str | None = None,
-        sep: str = ";") -> HttpResponse:
+def act(
+    request,
+    fn: Callable[[], Any],
+    *,
+    success: str | Callable[[Any], str] | None,
+    redirect_to: Target | Callable[[Any], Target],
+    on_error: Target | None = None,
+    errors: tuple[type[BaseException], ...] = FAILURES,
+    bad_input: str | None = None,
+    sep: str = ";",
+) -> HttpResponse:
     """Run one service call `fn()` for a POST and answer with a redirect.
 
     On success, `success` (a text, or a function of fn's result giving one;

@@ -48,14 +48,21 @@ def channel_status(request):
         else:
             with audit.acting_as(request.user):
                 note = outbox.enqueue(
-                    channel=name, address=address, subject="应急平台测试消息",
+                    channel=name,
+                    address=address,
+                    subject="应急平台测试消息",
                     body=f"这是一条测试消息,由 {request.user.get_username()} 于 "
-                         f"{timezone.localtime():%Y-%m-%d %H:%M} 从投递渠道页面发送。",
-                    dedupe_key=f"channel-test:{uuid.uuid4().hex}", recipient=request.user)
+                    f"{timezone.localtime():%Y-%m-%d %H:%M} 从投递渠道页面发送。",
+                    dedupe_key=f"channel-test:{uuid.uuid4().hex}",
+                    recipient=request.user,
+                )
             messages.success(request, f"测试消息已排队(编号 {note.pk}),结果见下表")
         return redirect("channels")
     recent_tests = outbox.Notification.objects.filter(
-        dedupe_key__startswith="channel-test:").order_by("-id")[:10]
-    return render(request, "core/channels.html", {
-        "channels": outbox.health(), "tests": recent_tests,
-        "demo": channelconfig.demo_enabled()})
+        dedupe_key__startswith="channel-test:"
+    ).order_by("-id")[:10]
+    return render(
+        request,
+        "core/channels.html",
+        {"channels": outbox.health(), "tests": recent_tests, "demo": channelconfig.demo_enabled()},
+    )

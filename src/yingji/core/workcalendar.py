@@ -37,8 +37,12 @@ _EXTRA_WORKDAYS: set[dt.date] = set()
 
 
 def covered_years() -> range:
-    years = sorted({d.year for d in cc.holidays} | {d.year for d in cc.workdays}
-                   | {d.year for d in _EXTRA_HOLIDAYS} | {d.year for d in _EXTRA_WORKDAYS})
+    years = sorted(
+        {d.year for d in cc.holidays}
+        | {d.year for d in cc.workdays}
+        | {d.year for d in _EXTRA_HOLIDAYS}
+        | {d.year for d in _EXTRA_WORKDAYS}
+    )
     return range(years[0], years[-1] + 1)
 
 
@@ -74,7 +78,12 @@ _WORKDAYS: list[int]
 _WORKDAY_SET: frozenset[int]
 _rebuild()
 
-SUPPLEMENT_KINDS = {"holiday": "holiday", "放假": "holiday", "workday": "workday", "上班": "workday"}
+SUPPLEMENT_KINDS = {
+    "holiday": "holiday",
+    "放假": "holiday",
+    "workday": "workday",
+    "上班": "workday",
+}
 
 
 def read_supplement(path: str | Path) -> tuple[dict[dt.date, str], set[dt.date]]:
@@ -87,8 +96,11 @@ def read_supplement(path: str | Path) -> tuple[dict[dt.date, str], set[dt.date]]
     workdays: set[dt.date] = set()
     problems = []
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        rows = [(n, r) for n, r in enumerate(csv.reader(fh), start=1)
-                if r and not r[0].lstrip().startswith("#")]
+        rows = [
+            (n, r)
+            for n, r in enumerate(csv.reader(fh), start=1)
+            if r and not r[0].lstrip().startswith("#")
+        ]
     if rows and rows[0][1][:2] == ["date", "kind"]:
         rows = rows[1:]
     for n, row in rows:
@@ -100,7 +112,9 @@ def read_supplement(path: str | Path) -> tuple[dict[dt.date, str], set[dt.date]]
             continue
         kind = SUPPLEMENT_KINDS.get(cells[1])
         if kind is None:
-            problems.append(f"{path.name}:{n}: kind「{cells[1]}」应为 holiday(放假)或 workday(上班)")
+            problems.append(
+                f"{path.name}:{n}: kind「{cells[1]}」应为 holiday(放假)或 workday(上班)"
+            )
         elif kind == "holiday":
             if not cells[2]:
                 problems.append(f"{path.name}:{n}: name 缺失:放假日须写明节日(如 春节)")
@@ -172,8 +186,9 @@ def workdays_between(start: dt.date, end: dt.date) -> int:
     lo, hi = (start, end) if sign > 0 else (end, start)
     _check(lo)
     _check(hi)
-    count = (bisect.bisect_right(_WORKDAYS, hi.toordinal())
-             - bisect.bisect_right(_WORKDAYS, lo.toordinal()))
+    count = bisect.bisect_right(_WORKDAYS, hi.toordinal()) - bisect.bisect_right(
+        _WORKDAYS, lo.toordinal()
+    )
     return sign * count
 
 
@@ -210,15 +225,25 @@ HOLIDAY_NAMES = {
 }
 # How documents write the key dates → the names above.
 KEY_DATE_ALIASES = {
-    "元旦节": "元旦", "春节假期": "春节", "清明节": "清明", "五一": "劳动节", "五一劳动节": "劳动节",
-    "劳动节假期": "劳动节", "端午节": "端午", "中秋节": "中秋", "国庆节": "国庆", "十一": "国庆",
-    "国庆假期": "国庆", "建党节": "七一", "七一建党节": "七一",
+    "元旦节": "元旦",
+    "春节假期": "春节",
+    "清明节": "清明",
+    "五一": "劳动节",
+    "五一劳动节": "劳动节",
+    "劳动节假期": "劳动节",
+    "端午节": "端午",
+    "中秋节": "中秋",
+    "国庆节": "国庆",
+    "十一": "国庆",
+    "国庆假期": "国庆",
+    "建党节": "七一",
+    "七一建党节": "七一",
 }
 
 
 def canonical_key_name(name: str) -> str:
     """The calendar's name for a key date as a document writes it (清明节 → 清明)."""
-    name = name.strip().strip("“”\"")
+    name = name.strip().strip('“”"')
     return KEY_DATE_ALIASES.get(name, name)
 
 

@@ -35,8 +35,14 @@ class ComplaintAdmin(admin.ModelAdmin):
 class InspectionPlanAdmin(admin.ModelAdmin):
     list_display = ["title", "year", "department", "seed_source", "seed_fixed_at"]
     # The seed is set only through the announce-then-fix workflow (services), never typed here.
-    readonly_fields = ["seed_source", "seed_announced_at", "seed_salt_sha256", "seed_value", "seed",
-                       "seed_fixed_at"]
+    readonly_fields = [
+        "seed_source",
+        "seed_announced_at",
+        "seed_salt_sha256",
+        "seed_value",
+        "seed",
+        "seed_fixed_at",
+    ]
     exclude = ["seed_salt"]  # secret until the draw's inputs are published
 
 
@@ -52,7 +58,15 @@ class DrawAdmin(admin.ModelAdmin):
 
 @admin.register(models.Inspection)
 class InspectionAdmin(admin.ModelAdmin):
-    list_display = ["enterprise", "window_label", "kind", "category", "state", "outcome", "publish_by"]
+    list_display = [
+        "enterprise",
+        "window_label",
+        "kind",
+        "category",
+        "state",
+        "outcome",
+        "publish_by",
+    ]
     list_filter = ["kind", "state", "category"]
     raw_id_fields = ["enterprise", "draw"]
 
@@ -104,8 +118,15 @@ class LookbackItemInline(admin.TabularInline):
 
 @admin.register(models.LookbackCase)
 class LookbackCaseAdmin(admin.ModelAdmin):
-    list_display = ["accident", "reason", "district", "report_approved_on", "due_on", "state",
-                    "conclusion"]
+    list_display = [
+        "accident",
+        "reason",
+        "district",
+        "report_approved_on",
+        "due_on",
+        "state",
+        "conclusion",
+    ]
     list_filter = ["state", "conclusion", "reason", "district"]
     search_fields = ["accident__code"]
     raw_id_fields = ["accident"]

@@ -237,55 +237,111 @@ def _staff(request) -> None:
 
 
 def _draw_out(d: Draw) -> dict:
-    return {"id": d.pk, "plan_id": d.plan_id, "kind": d.kind, "label": d.label, "seed": d.seed,
-            "algorithm": d.algorithm, "status": d.status, "explanation": d.explanation,
-            "inputs_sha256": d.inputs_sha256, "result_sha256": d.result_sha256,
-            "drawn_at": d.drawn_at, "inspections": d.inspections.count(),
-            "verified_at": d.verified_at, "verified_ok": d.verified_ok}
+    return {
+        "id": d.pk,
+        "plan_id": d.plan_id,
+        "kind": d.kind,
+        "label": d.label,
+        "seed": d.seed,
+        "algorithm": d.algorithm,
+        "status": d.status,
+        "explanation": d.explanation,
+        "inputs_sha256": d.inputs_sha256,
+        "result_sha256": d.result_sha256,
+        "drawn_at": d.drawn_at,
+        "inspections": d.inspections.count(),
+        "verified_at": d.verified_at,
+        "verified_ok": d.verified_ok,
+    }
 
 
 def _plan_out(p: InspectionPlan) -> dict:
-    return {"id": p.pk, "year": p.year, "title": p.title, "department": p.department.name,
-            "proportions": p.proportions, "default_proportion": p.default_proportion,
-            "seed_source": p.seed_source, "seed_announced_at": p.seed_announced_at,
-            "seed_salt_sha256": p.seed_salt_sha256,
-            "seed_value": p.seed_value, "seed": p.seed, "seed_fixed_at": p.seed_fixed_at,
-            "publication_workdays": p.publication_workdays,
-            "max_per_inspector": p.max_per_inspector}
+    return {
+        "id": p.pk,
+        "year": p.year,
+        "title": p.title,
+        "department": p.department.name,
+        "proportions": p.proportions,
+        "default_proportion": p.default_proportion,
+        "seed_source": p.seed_source,
+        "seed_announced_at": p.seed_announced_at,
+        "seed_salt_sha256": p.seed_salt_sha256,
+        "seed_value": p.seed_value,
+        "seed": p.seed,
+        "seed_fixed_at": p.seed_fixed_at,
+        "publication_workdays": p.publication_workdays,
+        "max_per_inspector": p.max_per_inspector,
+    }
 
 
 def _inspection_out(i: Inspection) -> dict:
     return {
-        "id": i.pk, "plan_id": i.plan_id, "draw_id": i.draw_id, "kind": i.kind,
-        "enterprise": i.enterprise.name, "credit_code": i.enterprise.credit_code,
-        "category": i.category, "district": i.district_id, "window_label": i.window_label,
-        "window_start": i.window_start, "window_end": i.window_end,
-        "inspectors": [x.name for x in i.inspectors.all()], "state": i.state,
-        "inspected_on": i.inspected_on, "outcome": i.outcome, "publish_by": i.publish_by,
+        "id": i.pk,
+        "plan_id": i.plan_id,
+        "draw_id": i.draw_id,
+        "kind": i.kind,
+        "enterprise": i.enterprise.name,
+        "credit_code": i.enterprise.credit_code,
+        "category": i.category,
+        "district": i.district_id,
+        "window_label": i.window_label,
+        "window_start": i.window_start,
+        "window_end": i.window_end,
+        "inspectors": [x.name for x in i.inspectors.all()],
+        "state": i.state,
+        "inspected_on": i.inspected_on,
+        "outcome": i.outcome,
+        "publish_by": i.publish_by,
         "published": Publication.objects.filter(inspection=i).exists(),
-        "findings": [{"id": f.pk, "checklist_code": f.checklist_code, "description": f.description,
-                      "major": f.major, "hazard_code": f.hazard.code if f.hazard_id else None,
-                      "exempt": f.exemption_id is not None, "exemption_clause": f.exemption_clause,
-                      "exemption_note": f.exemption_note}
-                     for f in i.findings.select_related("hazard")],
+        "findings": [
+            {
+                "id": f.pk,
+                "checklist_code": f.checklist_code,
+                "description": f.description,
+                "major": f.major,
+                "hazard_code": f.hazard.code if f.hazard_id else None,
+                "exempt": f.exemption_id is not None,
+                "exemption_clause": f.exemption_clause,
+                "exemption_note": f.exemption_note,
+            }
+            for f in i.findings.select_related("hazard")
+        ],
     }
 
 
 def _case_out(c: PenaltyCase, user) -> dict:
     kinds = services.case_actor_kinds(user, c)
-    return {"id": c.pk, "number": c.number, "enterprise": c.enterprise.name,
-            "inspection_id": c.inspection_id, "department": c.department.name, "state": c.state,
-            "state_label": c.get_state_display(), "opened_on": c.opened_on,
-            "proposed_amount": c.proposed_amount, "amount": c.amount, "decided_on": c.decided_on,
-            "closed_on": c.closed_on, "outcome": c.outcome,
-            "available": [t.action for t in casefsm.available(c.state, kinds)]}
+    return {
+        "id": c.pk,
+        "number": c.number,
+        "enterprise": c.enterprise.name,
+        "inspection_id": c.inspection_id,
+        "department": c.department.name,
+        "state": c.state,
+        "state_label": c.get_state_display(),
+        "opened_on": c.opened_on,
+        "proposed_amount": c.proposed_amount,
+        "amount": c.amount,
+        "decided_on": c.decided_on,
+        "closed_on": c.closed_on,
+        "outcome": c.outcome,
+        "available": [t.action for t in casefsm.available(c.state, kinds)],
+    }
 
 
 def _listing_out(x: DishonestyListing) -> dict:
-    return {"id": x.pk, "enterprise": x.enterprise.name, "credit_code": x.enterprise.credit_code,
-            "basis": x.basis, "decided_by": x.decided_by.name, "listed_on": x.listed_on,
-            "expires_on": x.expires_on, "removed_on": x.removed_on,
-            "removal_reason": x.removal_reason, "joint_punishments": x.joint_punishments}
+    return {
+        "id": x.pk,
+        "enterprise": x.enterprise.name,
+        "credit_code": x.enterprise.credit_code,
+        "basis": x.basis,
+        "decided_by": x.decided_by.name,
+        "listed_on": x.listed_on,
+        "expires_on": x.expires_on,
+        "removed_on": x.removed_on,
+        "removal_reason": x.removal_reason,
+        "joint_punishments": x.joint_punishments,
+    }
 
 
 # ---------------------------------------------------------------- plans and draws
@@ -302,11 +358,17 @@ def create_plan(request, payload: PlanIn):
     """Create an annual supervision-inspection plan (its department's staff or leaders)."""
     department = get_object_or_404(Department, pk=payload.department_id)
     plan = services.create_plan(
-        request.user, year=payload.year, title=payload.title, department=department,
-        proportions=payload.proportions, default_proportion=payload.default_proportion,
+        request.user,
+        year=payload.year,
+        title=payload.title,
+        department=department,
+        proportions=payload.proportions,
+        default_proportion=payload.default_proportion,
         inspectors_per_entity=payload.inspectors_per_entity,
-        key_date_count=payload.key_date_count, publication_workdays=payload.publication_workdays,
-        max_per_inspector=payload.max_per_inspector)
+        key_date_count=payload.key_date_count,
+        publication_workdays=payload.publication_workdays,
+        max_per_inspector=payload.max_per_inspector,
+    )
     return Status(201, _plan_out(plan))
 
 
@@ -314,8 +376,11 @@ def create_plan(request, payload: PlanIn):
 def plan_detail(request, plan_id: int):
     _staff(request)
     plan = get_object_or_404(InspectionPlan, pk=plan_id)
-    return {**_plan_out(plan), "draws": [_draw_out(d) for d in plan.draws.all()],
-            "schedule": services.monthly_schedule(plan)}
+    return {
+        **_plan_out(plan),
+        "draws": [_draw_out(d) for d in plan.draws.all()],
+        "schedule": services.monthly_schedule(plan),
+    }
 
 
 @router.post("/plans/{plan_id}/seed-source", response=PlanOut)
@@ -375,8 +440,13 @@ def verify_draw(request, draw_id: int):
     _staff(request)
     record = get_object_or_404(Draw, pk=draw_id)
     check = services.verify_draw(record, user=request.user)
-    return {"draw_id": record.pk, "ok": check.ok, "inputs_ok": check.inputs_ok,
-            "result_sha256": check.result_sha256, "message": check.message}
+    return {
+        "draw_id": record.pk,
+        "ok": check.ok,
+        "inputs_ok": check.inputs_ok,
+        "result_sha256": check.result_sha256,
+        "message": check.message,
+    }
 
 
 class InspectorOut(Schema):
@@ -395,30 +465,51 @@ class InspectorOut(Schema):
 def list_inspectors(request):
     """The inspector register (执法人员名录) with declared conflicts (credit codes)."""
     _staff(request)
-    return [{"id": i.pk, "name": i.name, "certificate_number": i.certificate_number,
-             "certificate_valid_from": i.certificate_valid_from,
-             "certificate_valid_to": i.certificate_valid_to, "department": i.department.name,
-             "districts": [r.code for r in i.districts.all()],
-             "conflicts": [c.enterprise.credit_code for c in i.conflicts.all()], "active": i.active}
-            for i in Inspector.objects.select_related("department").prefetch_related(
-                "districts", "conflicts__enterprise")]
+    return [
+        {
+            "id": i.pk,
+            "name": i.name,
+            "certificate_number": i.certificate_number,
+            "certificate_valid_from": i.certificate_valid_from,
+            "certificate_valid_to": i.certificate_valid_to,
+            "department": i.department.name,
+            "districts": [r.code for r in i.districts.all()],
+            "conflicts": [c.enterprise.credit_code for c in i.conflicts.all()],
+            "active": i.active,
+        }
+        for i in Inspector.objects.select_related("department").prefetch_related(
+            "districts", "conflicts__enterprise"
+        )
+    ]
 
 
 @router.get("/matters", auth=None)
 def list_matters(request):
     """The list of inspectable matters (检查事项清单) with checklists: public."""
-    return [{"code": m.code, "name": m.name, "category": m.category, "basis": m.basis,
-             "checklist": m.checklist} for m in Matter.objects.filter(active=True)]
+    return [
+        {
+            "code": m.code,
+            "name": m.name,
+            "category": m.category,
+            "basis": m.basis,
+            "checklist": m.checklist,
+        }
+        for m in Matter.objects.filter(active=True)
+    ]
 
 
 # ---------------------------------------------------------------- inspections
 
 
 @router.get("/inspections", response=list[InspectionOut])
-def list_inspections(request, plan_id: int | None = None, state: str | None = None,
-                     month: int | None = None):
-    qs = services.visible_inspections(request.user).select_related("enterprise").prefetch_related(
-        "inspectors")
+def list_inspections(
+    request, plan_id: int | None = None, state: str | None = None, month: int | None = None
+):
+    qs = (
+        services.visible_inspections(request.user)
+        .select_related("enterprise")
+        .prefetch_related("inspectors")
+    )
     if plan_id:
         qs = qs.filter(plan_id=plan_id)
     if state:
@@ -447,8 +538,12 @@ def record_inspection(request, inspection_id: int, payload: RecordIn):
     applied, the rest go into a penalty case."""
     inspection = _inspection(request, inspection_id)
     services.record_inspection(
-        inspection, request.user, inspected_on=payload.inspected_on, summary=payload.summary,
-        findings=[services.FindingInput(**f.dict()) for f in payload.findings])
+        inspection,
+        request.user,
+        inspected_on=payload.inspected_on,
+        summary=payload.summary,
+        findings=[services.FindingInput(**f.dict()) for f in payload.findings],
+    )
     return _inspection_out(inspection)
 
 
@@ -483,8 +578,14 @@ def case_transition(request, case_id: int, payload: TransitionIn):
     case = services.visible_cases(request.user).filter(pk=case_id).first()
     if case is None:
         raise HttpError(404, "案件不存在或无权查看")
-    services.transition_case(case, payload.action, request.user, comment=payload.comment,
-                             amount=payload.amount, on=payload.on)
+    services.transition_case(
+        case,
+        payload.action,
+        request.user,
+        comment=payload.comment,
+        amount=payload.amount,
+        on=payload.on,
+    )
     return _case_out(case, request.user)
 
 
@@ -503,18 +604,24 @@ def add_listing(request, payload: ListingIn):
     enterprise = get_object_or_404(Enterprise, credit_code=payload.credit_code)
     case = get_object_or_404(PenaltyCase, pk=payload.case_id) if payload.case_id else None
     listing = services.list_dishonest(
-        enterprise, request.user, basis=payload.basis,
+        enterprise,
+        request.user,
+        basis=payload.basis,
         decided_by=get_object_or_404(Department, pk=payload.decided_by_id),
-        listed_on=payload.listed_on, period_months=payload.period_months, case=case,
-        joint_punishments=payload.joint_punishments)
+        listed_on=payload.listed_on,
+        period_months=payload.period_months,
+        case=case,
+        joint_punishments=payload.joint_punishments,
+    )
     return Status(201, _listing_out(listing))
 
 
 @router.post("/dishonesty/{listing_id}/remove", response=ListingOut)
 def remove_listing(request, listing_id: int, payload: RemovalIn):
     listing = get_object_or_404(DishonestyListing, pk=listing_id)
-    return _listing_out(services.remove_early(listing, request.user, reason=payload.reason,
-                                              on=payload.on))
+    return _listing_out(
+        services.remove_early(listing, request.user, reason=payload.reason, on=payload.on)
+    )
 
 
 # ---------------------------------------------------------------- public and statistics
@@ -534,9 +641,26 @@ def statistics(request, year: Year, by: str = "district"):
     """Inspections, findings, exemptions, cases, penalty rate (seed 35) and amounts."""
     _staff(request)
     rows = services.statistics(year, by, request.user)
-    return [{**{k: getattr(r, k) for k in ("key", "label", "inspections", "done", "findings",
-                                           "exempt", "cases", "penalised", "amount")},
-             "penalty_rate": r.penalty_rate} for r in [*rows, services.totals(rows)]]
+    return [
+        {
+            **{
+                k: getattr(r, k)
+                for k in (
+                    "key",
+                    "label",
+                    "inspections",
+                    "done",
+                    "findings",
+                    "exempt",
+                    "cases",
+                    "penalised",
+                    "amount",
+                )
+            },
+            "penalty_rate": r.penalty_rate,
+        }
+        for r in [*rows, services.totals(rows)]
+    ]
 
 
 # The accident look-back (事故整改评估/回头看) lives in api_lookback.py.

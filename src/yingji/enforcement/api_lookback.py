@@ -125,43 +125,85 @@ def _out(c: LookbackCase, user, detail: bool = False) -> dict:
     day = today()
     late = LookbackCase.objects.filter(lookback.overdue_q(day), pk=c.pk).exists()
     out = {
-        "id": c.pk, "accident_code": c.accident.code, "accident_level": c.accident.level,
-        "occurred_at": c.accident.occurred_at, "district": c.district_id, "reason": c.reason,
-        "typical": c.typical, "typical_reason": c.typical_reason, "department": c.department.name,
-        "report_approved_on": c.report_approved_on, "due_on": c.due_on, "state": c.state,
-        "state_label": c.get_state_display(), "derived_conclusion": c.derived_conclusion,
-        "conclusion": c.conclusion, "override_reason": c.override_reason,
-        "evaluated_on": c.evaluated_on, "closed_on": c.closed_on, "overdue": late,
-        "available": [t.action for t in rules.available(c.state, lookback.actor_kinds(user, c),
-                                                        c.conclusion or None)],
+        "id": c.pk,
+        "accident_code": c.accident.code,
+        "accident_level": c.accident.level,
+        "occurred_at": c.accident.occurred_at,
+        "district": c.district_id,
+        "reason": c.reason,
+        "typical": c.typical,
+        "typical_reason": c.typical_reason,
+        "department": c.department.name,
+        "report_approved_on": c.report_approved_on,
+        "due_on": c.due_on,
+        "state": c.state,
+        "state_label": c.get_state_display(),
+        "derived_conclusion": c.derived_conclusion,
+        "conclusion": c.conclusion,
+        "override_reason": c.override_reason,
+        "evaluated_on": c.evaluated_on,
+        "closed_on": c.closed_on,
+        "overdue": late,
+        "available": [
+            t.action
+            for t in rules.available(c.state, lookback.actor_kinds(user, c), c.conclusion or None)
+        ],
     }
     if detail:
-        out["items"] = [{
-            "id": i.pk, "kind": i.kind, "text": i.text, "sanction": i.sanction,
-            "responsible": i.responsible,
-            "responsible_department": i.responsible_department.name if i.responsible_department else None,
-            "enterprise": i.enterprise.name if i.enterprise else None, "deadline": i.deadline,
-            "status": i.status, "done_on": i.done_on, "evidence": i.evidence,
-            "overdue": bool(i.deadline and i.deadline < day and i.status != "done"),
-            "hazard_code": i.hazard.code if i.hazard_id else None,
-        } for i in c.items.select_related("responsible_department", "enterprise", "hazard")]
-        out["events"] = [{"on": e.on, "action": e.action, "from_state": e.from_state,
-                          "to_state": e.to_state, "actor": e.actor_label, "comment": e.comment}
-                         for e in c.events.all()]
+        out["items"] = [
+            {
+                "id": i.pk,
+                "kind": i.kind,
+                "text": i.text,
+                "sanction": i.sanction,
+                "responsible": i.responsible,
+                "responsible_department": i.responsible_department.name
+                if i.responsible_department
+                else None,
+                "enterprise": i.enterprise.name if i.enterprise else None,
+                "deadline": i.deadline,
+                "status": i.status,
+                "done_on": i.done_on,
+                "evidence": i.evidence,
+                "overdue": bool(i.deadline and i.deadline < day and i.status != "done"),
+                "hazard_code": i.hazard.code if i.hazard_id else None,
+            }
+            for i in c.items.select_related("responsible_department", "enterprise", "hazard")
+        ]
+        out["events"] = [
+            {
+                "on": e.on,
+                "action": e.action,
+                "from_state": e.from_state,
+                "to_state": e.to_state,
+                "actor": e.actor_label,
+                "comment": e.comment,
+            }
+            for e in c.events.all()
+        ]
     return out
 
 
 def _case(request, case_id: int) -> LookbackCase:
-    case = lookback.visible_cases(request.user).filter(pk=case_id).select_related(
-        "accident", "department").first()
+    case = (
+        lookback.visible_cases(request.user)
+        .filter(pk=case_id)
+        .select_related("accident", "department")
+        .first()
+    )
     if case is None:
         raise HttpError(404, "评估不存在或无权查看")
     return case
 
 
 @router.get("/lookbacks", response=list[LookbackOut])
-def list_lookbacks(request, state: str | None = None, district: str | None = None,
-                   year: Year | None = None, overdue: bool = False):
+def list_lookbacks(
+    request,
+    state: str | None = None,
+    district: str | None = None,
+    year: Year | None = None,
+    overdue: bool = False,
+):
     """Look-back cases the user sees; `year` is the year the evaluation is due."""
     qs = lookback.visible_cases(request.user).select_related("accident", "department")
     if state:
@@ -197,8 +239,12 @@ def lookback_detail(request, case_id: int):
 
 @router.put("/lookbacks/{case_id}/report", response=LookbackDetailOut)
 def record_report(request, case_id: int, payload: ReportIn):
-    case = lookback.record_report(_case(request, case_id), request.user,
-                                  approved_on=payload.approved_on, approver=payload.approver)
+    case = lookback.record_report(
+        _case(request, case_id),
+        request.user,
+        approved_on=payload.approved_on,
+        approver=payload.approver,
+    )
     return _out(case, request.user, True)
 
 
@@ -206,13 +252,20 @@ def record_report(request, case_id: int, payload: ReportIn):
 def add_item(request, case_id: int, payload: ItemIn):
     case = _case(request, case_id)
     lookback.add_item(
-        case, request.user, kind=payload.kind, text=payload.text, responsible=payload.responsible,
+        case,
+        request.user,
+        kind=payload.kind,
+        text=payload.text,
+        responsible=payload.responsible,
         sanction=payload.sanction,
         responsible_department=get_object_or_404(Department, pk=payload.responsible_department_id)
-        if payload.responsible_department_id else None,
+        if payload.responsible_department_id
+        else None,
         enterprise=get_object_or_404(Enterprise, credit_code=payload.enterprise_credit_code)
-        if payload.enterprise_credit_code else None,
-        deadline_workdays=payload.deadline_workdays)
+        if payload.enterprise_credit_code
+        else None,
+        deadline_workdays=payload.deadline_workdays,
+    )
     return Status(201, _out(case, request.user, True))
 
 
@@ -220,8 +273,13 @@ def add_item(request, case_id: int, payload: ItemIn):
 def report_progress(request, item_id: int, payload: ProgressIn):
     item = get_object_or_404(LookbackItem, pk=item_id)
     case = _case(request, item.case_id)
-    lookback.report_progress(item, request.user, status=payload.status, evidence=payload.evidence,
-                             done_on=payload.done_on)
+    lookback.report_progress(
+        item,
+        request.user,
+        status=payload.status,
+        evidence=payload.evidence,
+        done_on=payload.done_on,
+    )
     return _out(case, request.user, True)
 
 
@@ -229,8 +287,14 @@ def report_progress(request, item_id: int, payload: ProgressIn):
 def lookback_transition(request, case_id: int, payload: LookbackTransitionIn):
     """Move the evaluation (actions and who: lookbackrules.TRANSITIONS)."""
     case = _case(request, case_id)
-    lookback.transition(case, payload.action, request.user, comment=payload.comment,
-                        conclusion=payload.conclusion, on=payload.on)
+    lookback.transition(
+        case,
+        payload.action,
+        request.user,
+        comment=payload.comment,
+        conclusion=payload.conclusion,
+        on=payload.on,
+    )
     return _out(case, request.user, True)
 
 

@@ -27,6 +27,10 @@ class EnforcementConfig(AppConfig):
         demos.register(60, self.verbose_name, _load_demo)
         links.register("risk.accident", "lookback", "回头看", _accident_links)
         nav.register("执法检查", "enforcement:plans", order=60)
-        layers.register("enforcement_inspections", "执法检查(最近年度)", group="执法检查",
-                        loader=inspection_features,
-                        style={"color": "#6a1b9a", "radius": 5})
+        layers.register(
+            "enforcement_inspections",
+            "执法检查(最近年度)",
+            group="执法检查",
+            loader=inspection_features,
+            style={"color": "#6a1b9a", "radius": 5},
+        )

@@ -75,33 +75,97 @@ class TransitionRefused(statemachine.TransitionError):
     """A move the table does not allow; the message is for the user."""
 
 
-MACHINE = statemachine.StateMachine(STATE_LABELS, (
-    Transition("investigate", State.FILED, State.INVESTIGATING, "开始调查取证", _BOTH),
-    Transition("notify", State.INVESTIGATING, State.NOTIFIED, "送达告知书", _BOTH,
-               needs_comment=True, needs_amount=True),
-    Transition("drop", State.INVESTIGATING, State.CLOSED, "不予处罚/撤案", _APPROVER,
-               needs_comment=True),
-    Transition("request_hearing", State.NOTIFIED, State.HEARING, "当事人申请听证", _BOTH,
-               needs_comment=True),
-    Transition("decide", State.NOTIFIED, State.DECIDED, "作出处罚决定", _APPROVER,
-               needs_comment=True, needs_amount=True),
-    Transition("decide_after_hearing", State.HEARING, State.DECIDED, "听证后作出决定", _APPROVER,
-               needs_comment=True, needs_amount=True),
-    Transition("apply_reconsideration", State.DECIDED, State.RECONSIDERATION, "当事人申请复议",
-               _BOTH, needs_comment=True),
-    Transition("execute", State.DECIDED, State.EXECUTING, "执行", _BOTH),
-    Transition("uphold", State.RECONSIDERATION, State.EXECUTING, "复议维持,执行", _APPROVER,
-               needs_comment=True),
-    Transition("revoke", State.RECONSIDERATION, State.CLOSED, "复议撤销,结案", _APPROVER,
-               needs_comment=True),
-    Transition("close", State.EXECUTING, State.CLOSED, "执行完毕,结案", _BOTH, needs_comment=True),
-), noun="案件", error=TransitionRefused)
+MACHINE = statemachine.StateMachine(
+    STATE_LABELS,
+    (
+        Transition("investigate", State.FILED, State.INVESTIGATING, "开始调查取证", _BOTH),
+        Transition(
+            "notify",
+            State.INVESTIGATING,
+            State.NOTIFIED,
+            "送达告知书",
+            _BOTH,
+            needs_comment=True,
+            needs_amount=True,
+        ),
+        Transition(
+            "drop",
+            State.INVESTIGATING,
+            State.CLOSED,
+            "不予处罚/撤案",
+            _APPROVER,
+            needs_comment=True,
+        ),
+        Transition(
+            "request_hearing",
+            State.NOTIFIED,
+            State.HEARING,
+            "当事人申请听证",
+            _BOTH,
+            needs_comment=True,
+        ),
+        Transition(
+            "decide",
+            State.NOTIFIED,
+            State.DECIDED,
+            "作出处罚决定",
+            _APPROVER,
+            needs_comment=True,
+            needs_amount=True,
+        ),
+        Transition(
+            "decide_after_hearing",
+            State.HEARING,
+            State.DECIDED,
+            "听证后作出决定",
+            _APPROVER,
+            needs_comment=True,
+            needs_amount=True,
+        ),
+        Transition(
+            "apply_reconsideration",
+            State.DECIDED,
+            State.RECONSIDERATION,
+            "当事人申请复议",
+            _BOTH,
+            needs_comment=True,
+        ),
+        Transition("execute", State.DECIDED, State.EXECUTING, "执行", _BOTH),
+        Transition(
+            "uphold",
+            State.RECONSIDERATION,
+            State.EXECUTING,
+            "复议维持,执行",
+            _APPROVER,
+            needs_comment=True,
+        ),
+        Transition(
+            "revoke",
+            State.RECONSIDERATION,
+            State.CLOSED,
+            "复议撤销,结案",
+            _APPROVER,
+            needs_comment=True,
+        ),
+        Transition(
+            "close", State.EXECUTING, State.CLOSED, "执行完毕,结案", _BOTH, needs_comment=True
+        ),
+    ),
+    noun="案件",
+    error=TransitionRefused,
+)
 TRANSITIONS: tuple[Transition, ...] = MACHINE.transitions
 BY_ACTION = MACHINE.by_action
 
 
-def check(action: str, state: str, actor_kinds: Iterable[str], *, comment: str = "",
-          amount: float | None = None) -> Transition:
+def check(
+    action: str,
+    state: str,
+    actor_kinds: Iterable[str],
+    *,
+    comment: str = "",
+    amount: float | None = None,
+) -> Transition:
     """The transition for `action` from `state`, or TransitionRefused saying why not."""
     transition = MACHINE.transition(state, action)
     if not transition.actors & set(actor_kinds):

@@ -257,8 +257,10 @@ class Shortfall:
     at_capacity: int = 0
 
     def explain(self) -> str:
-        parts = [f"检查对象 {self.entity_id}({self.district},{self.slot})需要 {self.needed} 名执法人员,"
-                 f"仅 {self.eligible} 名符合条件:"]
+        parts = [
+            f"检查对象 {self.entity_id}({self.district},{self.slot})需要 {self.needed} 名执法人员,"
+            f"仅 {self.eligible} 名符合条件:"
+        ]
         if self.in_district == 0:
             parts.append(f"没有执法人员负责辖区 {self.district}")
         else:
@@ -299,8 +301,9 @@ def _quota(n: int, category: str, parameters: Parameters) -> int:
     return min(n, math.ceil(round(n * p, 9)))
 
 
-def select(entities: Iterable[Entity], parameters: Parameters, seed: str
-           ) -> tuple[list[tuple[Entity, float]], dict[str, int]]:
+def select(
+    entities: Iterable[Entity], parameters: Parameters, seed: str
+) -> tuple[list[tuple[Entity, float]], dict[str, int]]:
     """Step 1–2: the entities drawn per category (with their weight), and the
     population of each category."""
     by_category: dict[str, list[tuple[float, str, Entity, float]]] = defaultdict(list)
@@ -316,16 +319,20 @@ def select(entities: Iterable[Entity], parameters: Parameters, seed: str
         pools = {"*": [r for rows in by_category.values() for r in rows]}
     for category in sorted(pools):
         rows = pools[category]
-        k = (min(len(rows), parameters.total) if parameters.total is not None
-             else _quota(len(rows), category, parameters))
+        k = (
+            min(len(rows), parameters.total)
+            if parameters.total is not None
+            else _quota(len(rows), category, parameters)
+        )
         if k:
             rows.sort()  # by key, then id (ids are unique, so entities are never compared)
             chosen.extend((r[2], r[3]) for r in rows[:k])
     return chosen, population
 
 
-def draw(entities: Iterable[Entity], inspectors: Iterable[Inspector], parameters: Parameters,
-         seed: str) -> Result:
+def draw(
+    entities: Iterable[Entity], inspectors: Iterable[Inspector], parameters: Parameters, seed: str
+) -> Result:
     """Draw entities and assign inspectors (see the module docstring); raises
     DrawImpossible or ValueError."""
     validate(parameters)
@@ -353,8 +360,11 @@ def draw(entities: Iterable[Entity], inspectors: Iterable[Inspector], parameters
         key = (district, slot)
         if key not in certified:
             s = slots[slot]
-            ids = [i.id for i in by_district.get(district, ())
-                   if i.certificate_valid_from <= s.start and i.certificate_valid_to >= s.end]
+            ids = [
+                i.id
+                for i in by_district.get(district, ())
+                if i.certificate_valid_from <= s.start and i.certificate_valid_to >= s.end
+            ]
             certified[key] = (ids, {x: n for n, x in enumerate(ids)})
         return certified[key]
 
@@ -386,9 +396,17 @@ def draw(entities: Iterable[Entity], inspectors: Iterable[Inspector], parameters
         blocked = sorted(blocked_set)
         available = len(pool) - len(blocked)
         if available < need:
-            shortfalls.append(_shortfall(entity, slots[slot], need, available,
-                                         by_district.get(entity.district, []),
-                                         conflicted.get(entity.id, set()), full))
+            shortfalls.append(
+                _shortfall(
+                    entity,
+                    slots[slot],
+                    need,
+                    available,
+                    by_district.get(entity.district, []),
+                    conflicted.get(entity.id, set()),
+                    full,
+                )
+            )
             continue
         taken = []
         for j in range(need):
@@ -410,12 +428,21 @@ def draw(entities: Iterable[Entity], inspectors: Iterable[Inspector], parameters
     return Result(ALGORITHM, seed, tuple(picks), population)
 
 
-def _shortfall(entity: Entity, slot: Slot, need: int, eligible: int,
-               covering: list[Inspector], conflicts: set[str], full: set[str]) -> Shortfall:
+def _shortfall(
+    entity: Entity,
+    slot: Slot,
+    need: int,
+    eligible: int,
+    covering: list[Inspector],
+    conflicts: set[str],
+    full: set[str],
+) -> Shortfall:
     """Count, constraint by constraint, which inspectors of the district fell out."""
     invalid = conflict = last = capacity = 0
     for insp in covering:
-        if not (insp.certificate_valid_from <= slot.start and insp.certificate_valid_to >= slot.end):
+        if not (
+            insp.certificate_valid_from <= slot.start and insp.certificate_valid_to >= slot.end
+        ):
             invalid += 1
         elif insp.id in conflicts:
             conflict += 1
@@ -423,8 +450,18 @@ def _shortfall(entity: Entity, slot: Slot, need: int, eligible: int,
             last += 1
         elif insp.id in full:
             capacity += 1
-    return Shortfall(entity.id, entity.district, slot.label, need, eligible, len(covering),
-                     invalid, conflict, last, capacity)
+    return Shortfall(
+        entity.id,
+        entity.district,
+        slot.label,
+        need,
+        eligible,
+        len(covering),
+        invalid,
+        conflict,
+        last,
+        capacity,
+    )
 
 
 # ---------------------------------------------------------------- publication
@@ -436,15 +473,18 @@ def sha256_json(document: object) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def inputs_document(entities: Iterable[Entity], inspectors: Iterable[Inspector],
-                    parameters: Parameters, seed: str) -> dict:
+def inputs_document(
+    entities: Iterable[Entity], inspectors: Iterable[Inspector], parameters: Parameters, seed: str
+) -> dict:
     """Everything the draw reads, as JSON-ready data (what is published)."""
     return {
         "algorithm": ALGORITHM,
         "seed": seed,
         "parameters": {
-            "slots": [{"label": s.label, "start": s.start.isoformat(), "end": s.end.isoformat()}
-                      for s in parameters.slots],
+            "slots": [
+                {"label": s.label, "start": s.start.isoformat(), "end": s.end.isoformat()}
+                for s in parameters.slots
+            ],
             "proportions": dict(sorted(parameters.proportions.items())),
             "default_proportion": parameters.default_proportion,
             "counts": dict(sorted(parameters.counts.items())),
@@ -454,17 +494,26 @@ def inputs_document(entities: Iterable[Entity], inspectors: Iterable[Inspector],
             "weights": asdict(parameters.weights),
         },
         "entities": [
-            {"id": e.id, "category": e.category, "district": e.district,
-             "major_hazard_installation": e.major_hazard_installation,
-             "open_major_hazards": e.open_major_hazards, "complaints": e.complaints,
-             "dishonest": e.dishonest, "last_inspectors": sorted(e.last_inspectors)}
+            {
+                "id": e.id,
+                "category": e.category,
+                "district": e.district,
+                "major_hazard_installation": e.major_hazard_installation,
+                "open_major_hazards": e.open_major_hazards,
+                "complaints": e.complaints,
+                "dishonest": e.dishonest,
+                "last_inspectors": sorted(e.last_inspectors),
+            }
             for e in sorted(entities, key=lambda e: e.id)
         ],
         "inspectors": [
-            {"id": i.id, "districts": sorted(i.districts),
-             "certificate_valid_from": i.certificate_valid_from.isoformat(),
-             "certificate_valid_to": i.certificate_valid_to.isoformat(),
-             "conflicts": sorted(i.conflicts)}
+            {
+                "id": i.id,
+                "districts": sorted(i.districts),
+                "certificate_valid_from": i.certificate_valid_from.isoformat(),
+                "certificate_valid_to": i.certificate_valid_to.isoformat(),
+                "conflicts": sorted(i.conflicts),
+            }
             for i in sorted(inspectors, key=lambda i: i.id)
         ],
     }
@@ -476,8 +525,10 @@ def from_inputs_document(doc: Mapping) -> tuple[list[Entity], list[Inspector], P
         raise ValueError(f"输入文件的算法为 {doc.get('algorithm')!r},本程序实现的是 {ALGORITHM}")
     p = doc["parameters"]
     parameters = Parameters(
-        slots=tuple(Slot(s["label"], date.fromisoformat(s["start"]), date.fromisoformat(s["end"]))
-                    for s in p["slots"]),
+        slots=tuple(
+            Slot(s["label"], date.fromisoformat(s["start"]), date.fromisoformat(s["end"]))
+            for s in p["slots"]
+        ),
         proportions=dict(p["proportions"]),
         default_proportion=p["default_proportion"],
         counts=dict(p["counts"]),
@@ -486,13 +537,29 @@ def from_inputs_document(doc: Mapping) -> tuple[list[Entity], list[Inspector], P
         max_per_inspector=p.get("max_per_inspector"),
         weights=Weights(**p["weights"]),
     )
-    entities = [Entity(e["id"], e["category"], e["district"], e["major_hazard_installation"],
-                       e["open_major_hazards"], e["complaints"], e["dishonest"],
-                       tuple(e["last_inspectors"])) for e in doc["entities"]]
-    inspectors = [Inspector(i["id"], frozenset(i["districts"]),
-                            date.fromisoformat(i["certificate_valid_from"]),
-                            date.fromisoformat(i["certificate_valid_to"]),
-                            frozenset(i["conflicts"])) for i in doc["inspectors"]]
+    entities = [
+        Entity(
+            e["id"],
+            e["category"],
+            e["district"],
+            e["major_hazard_installation"],
+            e["open_major_hazards"],
+            e["complaints"],
+            e["dishonest"],
+            tuple(e["last_inspectors"]),
+        )
+        for e in doc["entities"]
+    ]
+    inspectors = [
+        Inspector(
+            i["id"],
+            frozenset(i["districts"]),
+            date.fromisoformat(i["certificate_valid_from"]),
+            date.fromisoformat(i["certificate_valid_to"]),
+            frozenset(i["conflicts"]),
+        )
+        for i in doc["inspectors"]
+    ]
     return entities, inspectors, parameters, doc["seed"]
 
 
@@ -502,8 +569,16 @@ def result_document(result: Result) -> dict:
         "algorithm": result.algorithm,
         "seed": result.seed,
         "population": dict(sorted(result.population.items())),
-        "picks": [{"entity": p.entity_id, "category": p.category, "slot": p.slot,
-                   "inspectors": list(p.inspectors), "weight": p.weight} for p in result.picks],
+        "picks": [
+            {
+                "entity": p.entity_id,
+                "category": p.category,
+                "slot": p.slot,
+                "inspectors": list(p.inspectors),
+                "weight": p.weight,
+            }
+            for p in result.picks
+        ],
     }
 
 

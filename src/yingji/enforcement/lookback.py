@@ -44,11 +44,15 @@ def setting(name: str) -> Any:
 def lead_department() -> Department:
     """The department that leads the look-back (执法处, seed item 36)."""
     name = setting("department")
-    dept = (Department.objects.filter(name=name).first()
-            or Department.objects.filter(aliases__alias=name).first())
+    dept = (
+        Department.objects.filter(name=name).first()
+        or Department.objects.filter(aliases__alias=name).first()
+    )
     if dept is None:
-        raise ValidationError(f"部门名录中没有“{name}”,无法启动事故整改评估"
-                              "(设置 YINGJI_ENFORCEMENT_LOOKBACK['department'])")
+        raise ValidationError(
+            f"部门名录中没有“{name}”,无法启动事故整改评估"
+            "(设置 YINGJI_ENFORCEMENT_LOOKBACK['department'])"
+        )
     return dept.canonical()
 
 
@@ -80,28 +84,41 @@ def visible_cases(user: Any):
     if scope.sees_all:
         return LookbackCase.objects.all()
     responsible = LookbackItem.objects.filter(
-        responsible_department__in=sorted(scope.department_ids)).values("case_id")
-    return LookbackCase.objects.filter(scope.q("department", "district__code") | Q(pk__in=responsible))
+        responsible_department__in=sorted(scope.department_ids)
+    ).values("case_id")
+    return LookbackCase.objects.filter(
+        scope.q("department", "district__code") | Q(pk__in=responsible)
+    )
 
 
 def published_cases(limit: int = 200):
     """Evaluated look-backs for the public page (安全生产法 art. 86: the evaluation is
     made public): the accident, the conclusion and how many items were carried out —
     never the names in the accountability recommendations."""
-    return (LookbackCase.objects.exclude(conclusion="").filter(evaluated_on__isnull=False)
-            .select_related("accident", "district")
-            .annotate(items_total=Count("items"),
-                      items_done=Count("items", filter=Q(items__status=LookbackItem.Status.DONE)))
-            .order_by("-evaluated_on")[:limit])
+    return (
+        LookbackCase.objects.exclude(conclusion="")
+        .filter(evaluated_on__isnull=False)
+        .select_related("accident", "district")
+        .annotate(
+            items_total=Count("items"),
+            items_done=Count("items", filter=Q(items__status=LookbackItem.Status.DONE)),
+        )
+        .order_by("-evaluated_on")[:limit]
+    )
 
 
 def accident_links(accidents: Sequence[Accident]) -> dict[int, links.Link]:
     """The 回头看 column on risk's accident list (core/links.py, registered in
     apps.py): each accident's case, as its state, linked to the case page."""
     cases = LookbackCase.objects.filter(accident_id__in=[a.pk for a in accidents]).only(
-        "pk", "accident_id", "state")
-    return {c.accident_id: links.Link(c.get_state_display(), reverse("enforcement:lookback", args=[c.pk]))
-            for c in cases}
+        "pk", "accident_id", "state"
+    )
+    return {
+        c.accident_id: links.Link(
+            c.get_state_display(), reverse("enforcement:lookback", args=[c.pk])
+        )
+        for c in cases
+    }
 
 
 def _require_handler(user: Any, case: LookbackCase, what: str) -> None:
@@ -109,18 +126,41 @@ def _require_handler(user: Any, case: LookbackCase, what: str) -> None:
         raise PermissionDenied(f"无权{what}:仅限{case.department}人员或局领导、督查、管理员")
 
 
-def _event(case: LookbackCase, action: str, user: Any, *, comment: str = "", source: str = "",
-           target: str = "", item: LookbackItem | None = None, on: dt.date | None = None) -> None:
-    LookbackEvent.objects.create(case=case, item=item, action=action, from_state=source,
-                                 to_state=target, on=on or today(), actor=_user(user),
-                                 actor_label=_label(user), comment=comment)
+def _event(
+    case: LookbackCase,
+    action: str,
+    user: Any,
+    *,
+    comment: str = "",
+    source: str = "",
+    target: str = "",
+    item: LookbackItem | None = None,
+    on: dt.date | None = None,
+) -> None:
+    LookbackEvent.objects.create(
+        case=case,
+        item=item,
+        action=action,
+        from_state=source,
+        to_state=target,
+        on=on or today(),
+        actor=_user(user),
+        actor_label=_label(user),
+        comment=comment,
+    )
 
 
 # ---------------------------------------------------------------- opening cases
 
 
-def open_case(accident: Accident, reason: str, user: Any, *, typical_reason: str = "",
-              on: dt.date | None = None) -> tuple[LookbackCase, bool]:
+def open_case(
+    accident: Accident,
+    reason: str,
+    user: Any,
+    *,
+    typical_reason: str = "",
+    on: dt.date | None = None,
+) -> tuple[LookbackCase, bool]:
     """The accident's case, opened now if it has none (created is False otherwise)."""
     existing = LookbackCase.objects.filter(accident=accident).first()
     if existing is not None:
@@ -129,12 +169,23 @@ def open_case(accident: Accident, reason: str, user: Any, *, typical_reason: str
     try:
         with transaction.atomic():
             case = LookbackCase.objects.create(
-                accident=accident, reason=reason, typical=reason == LookbackCase.Reason.TYPICAL,
-                typical_reason=typical_reason, department=lead_department(),
-                district_id=accident.district_id, opened_on=day)
-            _event(case, "open", user, target=case.state, on=day,
-                   comment=f"{accident.get_level_display()}:{LookbackCase.Reason(reason).label}"
-                   + (f"({typical_reason})" if typical_reason else ""))
+                accident=accident,
+                reason=reason,
+                typical=reason == LookbackCase.Reason.TYPICAL,
+                typical_reason=typical_reason,
+                department=lead_department(),
+                district_id=accident.district_id,
+                opened_on=day,
+            )
+            _event(
+                case,
+                "open",
+                user,
+                target=case.state,
+                on=day,
+                comment=f"{accident.get_level_display()}:{LookbackCase.Reason(reason).label}"
+                + (f"({typical_reason})" if typical_reason else ""),
+            )
     except IntegrityError:  # a concurrent run opened it first
         return LookbackCase.objects.get(accident=accident), False
     return case, True
@@ -143,8 +194,9 @@ def open_case(accident: Accident, reason: str, user: Any, *, typical_reason: str
 def open_cases(day: dt.date | None = None, user: Any = SYSTEM) -> list[LookbackCase]:
     """Open a case for every 较大-or-higher accident that has none (idempotent);
     the daily job and `yingji enforcement lookback open` call it."""
-    pending = Accident.objects.filter(level__in=QUALIFYING_LEVELS, lookback__isnull=True,
-                                      occurred_at__date__lte=day or today())
+    pending = Accident.objects.filter(
+        level__in=QUALIFYING_LEVELS, lookback__isnull=True, occurred_at__date__lte=day or today()
+    )
     opened = []
     for accident in pending.order_by("occurred_at", "pk"):
         case, created = open_case(accident, LookbackCase.Reason.LEVEL, user, on=day)
@@ -153,8 +205,9 @@ def open_cases(day: dt.date | None = None, user: Any = SYSTEM) -> list[LookbackC
     return opened
 
 
-def mark_typical(accident: Accident, user: Any, *, reason: str,
-                 on: dt.date | None = None) -> LookbackCase:
+def mark_typical(
+    accident: Accident, user: Any, *, reason: str, on: dt.date | None = None
+) -> LookbackCase:
     """Mark an accident typical (典型事故) and open its look-back (any level)."""
     scope = _scope(user)
     dept = lead_department()
@@ -162,8 +215,9 @@ def mark_typical(accident: Accident, user: Any, *, reason: str,
         raise PermissionDenied(f"无权认定典型事故:仅限{dept}人员或局领导、督查、管理员")
     if not (reason or "").strip():
         raise ValidationError({"reason": "须写明列为典型事故的理由(暴露的突出问题)"})
-    case, created = open_case(accident, LookbackCase.Reason.TYPICAL, user,
-                          typical_reason=reason.strip(), on=on)
+    case, created = open_case(
+        accident, LookbackCase.Reason.TYPICAL, user, typical_reason=reason.strip(), on=on
+    )
     if not created and not case.typical:
         case.typical, case.typical_reason = True, reason.strip()
         case.save(update_fields=["typical", "typical_reason"])
@@ -174,8 +228,14 @@ def mark_typical(accident: Accident, user: Any, *, reason: str,
 # ---------------------------------------------------------------- the report and its items
 
 
-def record_report(case: LookbackCase, user: Any, *, approved_on: dt.date,
-                  approver: str = "", on: dt.date | None = None) -> LookbackCase:
+def record_report(
+    case: LookbackCase,
+    user: Any,
+    *,
+    approved_on: dt.date,
+    approver: str = "",
+    on: dt.date | None = None,
+) -> LookbackCase:
     """Record the investigation report's approval (批复); the due date follows."""
     _require_handler(user, case, "录入调查报告批复")
     if approved_on < case.accident.occurred_at.date():
@@ -183,9 +243,15 @@ def record_report(case: LookbackCase, user: Any, *, approved_on: dt.date,
     case.report_approved_on, case.report_approver = approved_on, approver.strip()
     case.due_on = rules.evaluation_due(approved_on, int(setting("evaluation_months")))
     case.save(update_fields=["report_approved_on", "report_approver", "due_on"])
-    _event(case, "report", user, comment=f"调查报告于 {approved_on} 批复"
-           + (f"({approver.strip()})" if approver.strip() else "")
-           + f",评估期限 {case.due_on}", on=on)
+    _event(
+        case,
+        "report",
+        user,
+        comment=f"调查报告于 {approved_on} 批复"
+        + (f"({approver.strip()})" if approver.strip() else "")
+        + f",评估期限 {case.due_on}",
+        on=on,
+    )
     return case
 
 
@@ -202,10 +268,19 @@ def item_deadline(start: dt.date, workdays: int) -> dt.date:
         return day
 
 
-def add_item(case: LookbackCase, user: Any, *, kind: str, text: str, responsible: str,
-             sanction: str = "", responsible_department: Department | None = None,
-             enterprise: Enterprise | None = None, deadline_workdays: int | None = None,
-             on: dt.date | None = None) -> LookbackItem:
+def add_item(
+    case: LookbackCase,
+    user: Any,
+    *,
+    kind: str,
+    text: str,
+    responsible: str,
+    sanction: str = "",
+    responsible_department: Department | None = None,
+    enterprise: Enterprise | None = None,
+    deadline_workdays: int | None = None,
+    on: dt.date | None = None,
+) -> LookbackItem:
     """Add an accountability recommendation or a rectification measure from the
     report; a deadline in working days counts from the report's approval."""
     _require_handler(user, case, "录入调查报告事项")
@@ -222,20 +297,43 @@ def add_item(case: LookbackCase, user: Any, *, kind: str, text: str, responsible
     deadline = None
     if deadline_workdays:
         if case.report_approved_on is None:
-            raise ValidationError({"deadline_workdays": "须先录入调查报告批复日期,时限从批复日起算"})
+            raise ValidationError(
+                {"deadline_workdays": "须先录入调查报告批复日期,时限从批复日起算"}
+            )
         deadline = item_deadline(case.report_approved_on, deadline_workdays)
     item = LookbackItem.objects.create(
-        case=case, kind=kind, text=text.strip(), sanction=sanction, responsible=responsible.strip(),
-        responsible_department=responsible_department, enterprise=enterprise,
-        deadline_workdays=deadline_workdays or None, deadline=deadline)
-    _event(case, "add_item", user, item=item, on=on,
-           comment=f"{item.get_kind_display()}:{item.text[:200]}(落实主体 {item.responsible}"
-           + (f",期限 {deadline}" if deadline else "") + ")")
+        case=case,
+        kind=kind,
+        text=text.strip(),
+        sanction=sanction,
+        responsible=responsible.strip(),
+        responsible_department=responsible_department,
+        enterprise=enterprise,
+        deadline_workdays=deadline_workdays or None,
+        deadline=deadline,
+    )
+    _event(
+        case,
+        "add_item",
+        user,
+        item=item,
+        on=on,
+        comment=f"{item.get_kind_display()}:{item.text[:200]}(落实主体 {item.responsible}"
+        + (f",期限 {deadline}" if deadline else "")
+        + ")",
+    )
     return item
 
 
-def report_progress(item: LookbackItem, user: Any, *, status: str, evidence: str = "",
-                    done_on: dt.date | None = None, on: dt.date | None = None) -> LookbackItem:
+def report_progress(
+    item: LookbackItem,
+    user: Any,
+    *,
+    status: str,
+    evidence: str = "",
+    done_on: dt.date | None = None,
+    on: dt.date | None = None,
+) -> LookbackItem:
     """Record an item's progress; 已落实 needs the evidence and the date."""
     case = item.case
     if not may_report_progress(user, case, item):
@@ -245,16 +343,25 @@ def report_progress(item: LookbackItem, user: Any, *, status: str, evidence: str
     if status not in ITEM_STATUS.values:
         raise ValidationError({"status": f"未知的落实情况:{status}"})
     if status == ITEM_STATUS.DONE and (not evidence.strip() or done_on is None):
-        raise ValidationError({"evidence": "“已落实”须填写落实依据(文号、处分决定、验收记录等)和落实日期"})
+        raise ValidationError(
+            {"evidence": "“已落实”须填写落实依据(文号、处分决定、验收记录等)和落实日期"}
+        )
     source = item.status
     item.status = status
     item.evidence = evidence.strip() or item.evidence
     item.done_on = done_on if status == ITEM_STATUS.DONE else None
     item.save(update_fields=["status", "evidence", "done_on"])
-    _event(case, "progress", user, item=item, source=source, target=status,
-           on=on or (done_on if status == ITEM_STATUS.DONE else None),
-           comment=f"{item.text[:60]}:{ITEM_STATUS(source).label} → {item.get_status_display()}"
-           + (f";{evidence.strip()}" if evidence.strip() else ""))
+    _event(
+        case,
+        "progress",
+        user,
+        item=item,
+        source=source,
+        target=status,
+        on=on or (done_on if status == ITEM_STATUS.DONE else None),
+        comment=f"{item.text[:60]}:{ITEM_STATUS(source).label} → {item.get_status_display()}"
+        + (f";{evidence.strip()}" if evidence.strip() else ""),
+    )
     return item
 
 
@@ -263,23 +370,35 @@ def tally(case: LookbackCase) -> rules.Tally:
     for kind, status in case.items.values_list("kind", "status"):
         counts[kind][0] += 1
         counts[kind][1] += status == ITEM_STATUS.DONE
-    return rules.Tally(counts["accountability"][0], counts["accountability"][1],
-                       counts["measure"][0], counts["measure"][1])
+    return rules.Tally(
+        counts["accountability"][0],
+        counts["accountability"][1],
+        counts["measure"][0],
+        counts["measure"][1],
+    )
 
 
 # ---------------------------------------------------------------- the evaluation
 
 
-def transition(case: LookbackCase, action: str, user: Any, *, comment: str = "",
-               conclusion: str | None = None, on: dt.date | None = None) -> LookbackCase:
+def transition(
+    case: LookbackCase,
+    action: str,
+    user: Any,
+    *,
+    comment: str = "",
+    conclusion: str | None = None,
+    on: dt.date | None = None,
+) -> LookbackCase:
     """Move the evaluation along lookbackrules.TRANSITIONS. `conclude` derives the
     conclusion from the items; another conclusion needs `comment` as the reason."""
     kinds = actor_kinds(user, case)
     if not kinds:
         raise PermissionDenied("无权办理该事故整改评估")
     try:
-        t = rules.check(action, case.state, kinds, comment=comment,
-                        conclusion=case.conclusion or None)
+        t = rules.check(
+            action, case.state, kinds, comment=comment, conclusion=case.conclusion or None
+        )
         if action == "start" and case.report_approved_on is None:
             raise rules.TransitionRefused("须先录入调查报告批复日期")
         if action in ("start", "conclude") and tally(case).empty:
@@ -302,10 +421,15 @@ def transition(case: LookbackCase, action: str, user: Any, *, comment: str = "",
             case.override_reason = comment.strip() if chosen != derived else ""
             case.evaluated_on = day
             share = tally(case)
-            note = (f"结论:{chosen.label}(责任追究落实 {share.accountability_share:.0%},"
-                    f"整改措施落实 {share.measures_share:.0%},按规则应为{derived.label})"
-                    + (f";调整理由:{comment.strip()}" if chosen != derived else
-                       (f";{comment.strip()}" if comment.strip() else "")))
+            note = (
+                f"结论:{chosen.label}(责任追究落实 {share.accountability_share:.0%},"
+                f"整改措施落实 {share.measures_share:.0%},按规则应为{derived.label})"
+                + (
+                    f";调整理由:{comment.strip()}"
+                    if chosen != derived
+                    else (f";{comment.strip()}" if comment.strip() else "")
+                )
+            )
         if t.target == rules.State.CLOSED:
             case.closed_on = day
         case.save()
@@ -313,16 +437,20 @@ def transition(case: LookbackCase, action: str, user: Any, *, comment: str = "",
     return case
 
 
-def findings_to_hazards(case: LookbackCase, user: Any, item_ids: list[int] | None = None,
-                        on: dt.date | None = None) -> list[Hazard]:
+def findings_to_hazards(
+    case: LookbackCase, user: Any, item_ids: list[int] | None = None, on: dt.date | None = None
+) -> list[Hazard]:
     """Turn a failed evaluation's unfinished rectification measures into hidden
     hazards in the risk register (the path inspection findings take: risk's
     create_hazard with source 执法检查 and the item as origin). Once per item."""
     _require_handler(user, case, "将评估发现的问题转为隐患")
     if case.conclusion != rules.Conclusion.UNQUALIFIED:
         raise ValidationError("只有评估结论为“不合格”时,才将未落实的整改措施转为隐患")
-    items = case.items.filter(kind=LookbackItem.Kind.MEASURE, hazard__isnull=True).exclude(
-        status=ITEM_STATUS.DONE).select_related("enterprise")
+    items = (
+        case.items.filter(kind=LookbackItem.Kind.MEASURE, hazard__isnull=True)
+        .exclude(status=ITEM_STATUS.DONE)
+        .select_related("enterprise")
+    )
     if item_ids is not None:
         items = items.filter(pk__in=item_ids)
     made = []
@@ -332,9 +460,14 @@ def findings_to_hazards(case: LookbackCase, user: Any, item_ids: list[int] | Non
             if enterprise is None:
                 raise ValidationError(f"整改措施“{item.text[:30]}”没有整改企业,不能转为隐患")
             item.hazard = create_hazard(
-                enterprise, source=Hazard.Source.ENFORCEMENT, level=Hazard.Level.GENERAL,
+                enterprise,
+                source=Hazard.Source.ENFORCEMENT,
+                level=Hazard.Level.GENERAL,
                 description=f"事故整改评估(回头看)发现:{case.accident.code} 整改措施未落实——{item.text}",
-                found_on=on, origin=item, user=user)
+                found_on=on,
+                origin=item,
+                user=user,
+            )
             item.save(update_fields=["hazard"])
             _event(case, "hazard", user, item=item, comment=f"转为隐患 {item.hazard.code}", on=on)
             made.append(item.hazard)
@@ -345,8 +478,11 @@ def findings_to_hazards(case: LookbackCase, user: Any, item_ids: list[int] | Non
 
 
 def overdue_items(day: dt.date):
-    return LookbackItem.objects.filter(deadline__lt=day).exclude(status=ITEM_STATUS.DONE).exclude(
-        case__state=rules.State.CLOSED)
+    return (
+        LookbackItem.objects.filter(deadline__lt=day)
+        .exclude(status=ITEM_STATUS.DONE)
+        .exclude(case__state=rules.State.CLOSED)
+    )
 
 
 def overdue_q(day: dt.date) -> Q:
@@ -365,41 +501,61 @@ def supervise(day: dt.date) -> dict[str, int]:
         horizon = wc.add_workdays(day, lead_days)
     except wc.CalendarRangeError:
         horizon = day + dt.timedelta(days=lead_days * 7 // 5)
-    open_items = LookbackItem.objects.exclude(status=ITEM_STATUS.DONE).exclude(
-        case__state=rules.State.CLOSED).select_related(
-        "case__accident", "case__department", "responsible_department")
+    open_items = (
+        LookbackItem.objects.exclude(status=ITEM_STATUS.DONE)
+        .exclude(case__state=rules.State.CLOSED)
+        .select_related("case__accident", "case__department", "responsible_department")
+    )
     for item in open_items.filter(deadline__gte=day, deadline__lte=horizon):
         target = item.responsible_department or item.case.department
         notes = outbox.notify_department(
-            target, subject=f"事故整改事项即将到期:{item.case.accident.code}",
-            body=(f"{item.case.accident}调查报告中的{item.get_kind_display()}“{item.text}”"
-                  f"(落实主体 {item.responsible})应于 {item.deadline} 前落实,目前{item.get_status_display()}。"
-                  "请按期落实并在应急管理平台“事故整改评估”报送落实情况。"),
-            dedupe_key=f"enforcement-lookback-reminder:{item.pk}", source=item)
+            target,
+            subject=f"事故整改事项即将到期:{item.case.accident.code}",
+            body=(
+                f"{item.case.accident}调查报告中的{item.get_kind_display()}“{item.text}”"
+                f"(落实主体 {item.responsible})应于 {item.deadline} 前落实,目前{item.get_status_display()}。"
+                "请按期落实并在应急管理平台“事故整改评估”报送落实情况。"
+            ),
+            dedupe_key=f"enforcement-lookback-reminder:{item.pk}",
+            source=item,
+        )
         counts["reminders"] += bool(notes)
     for item in open_items.filter(deadline__lt=day):
-        body = (f"{item.case.accident}调查报告中的{item.get_kind_display()}“{item.text}”"
-                f"(落实主体 {item.responsible})应于 {item.deadline} 前落实,至今{item.get_status_display()},"
-                "已逾期。请督促落实并报送落实依据。")
+        body = (
+            f"{item.case.accident}调查报告中的{item.get_kind_display()}“{item.text}”"
+            f"(落实主体 {item.responsible})应于 {item.deadline} 前落实,至今{item.get_status_display()},"
+            "已逾期。请督促落实并报送落实依据。"
+        )
         targets = {item.case.department_id: item.case.department}
         if item.responsible_department_id:
             targets[item.responsible_department_id] = item.responsible_department
         sent = False
         for dept in targets.values():
-            sent |= bool(outbox.notify_department(
-                dept, subject=f"事故整改事项逾期未落实:{item.case.accident.code}", body=body,
-                dedupe_key=f"enforcement-lookback-overdue:{item.pk}:d{dept.pk}", source=item))
+            sent |= bool(
+                outbox.notify_department(
+                    dept,
+                    subject=f"事故整改事项逾期未落实:{item.case.accident.code}",
+                    body=body,
+                    dedupe_key=f"enforcement-lookback-overdue:{item.pk}:d{dept.pk}",
+                    source=item,
+                )
+            )
         counts["overdue_items"] += sent
     late_cases = LookbackCase.objects.filter(
-        due_on__lt=day, state__in=sorted(rules.UNEVALUATED_STATES)).select_related(
-        "accident", "department")
+        due_on__lt=day, state__in=sorted(rules.UNEVALUATED_STATES)
+    ).select_related("accident", "department")
     for case in late_cases:
         notes = outbox.notify_department(
-            case.department, subject=f"事故整改评估逾期:{case.accident.code}",
-            body=(f"{case.accident}的调查报告于 {case.report_approved_on} 批复,整改和防范措施落实情况"
-                  f"评估应于 {case.due_on} 前完成(《安全生产法》第八十六条:批复后一年内),目前为"
-                  f"“{case.get_state_display()}”。"),
-            dedupe_key=f"enforcement-lookback-evaluation-overdue:{case.pk}", source=case)
+            case.department,
+            subject=f"事故整改评估逾期:{case.accident.code}",
+            body=(
+                f"{case.accident}的调查报告于 {case.report_approved_on} 批复,整改和防范措施落实情况"
+                f"评估应于 {case.due_on} 前完成(《安全生产法》第八十六条:批复后一年内),目前为"
+                f"“{case.get_state_display()}”。"
+            ),
+            dedupe_key=f"enforcement-lookback-evaluation-overdue:{case.pk}",
+            source=case,
+        )
         counts["overdue_evaluations"] += bool(notes)
     return counts
 
@@ -413,7 +569,9 @@ class SummaryRow:
     label: str
     due: int = 0
     evaluated: int = 0
-    conclusions: dict[str, int] = field(default_factory=lambda: {c.value: 0 for c in rules.Conclusion})
+    conclusions: dict[str, int] = field(
+        default_factory=lambda: {c.value: 0 for c in rules.Conclusion}
+    )
     accountability: int = 0
     accountability_done: int = 0
     measures: int = 0
@@ -432,8 +590,14 @@ class SummaryRow:
         return self.measures_done / self.measures if self.measures else None
 
     def add(self, other: SummaryRow) -> None:
-        for name in ("due", "evaluated", "accountability", "accountability_done", "measures",
-                     "measures_done"):
+        for name in (
+            "due",
+            "evaluated",
+            "accountability",
+            "accountability_done",
+            "measures",
+            "measures_done",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for k, v in other.conclusions.items():
             self.conclusions[k] += v
@@ -459,7 +623,8 @@ def summary(year: int, user: Any = SYSTEM) -> tuple[list[SummaryRow], SummaryRow
             r.evaluated += 1
             r.conclusions[conclusion] += 1
     for district, kind, status in LookbackItem.objects.filter(case__in=cases).values_list(
-            "case__district_id", "kind", "status"):
+        "case__district_id", "kind", "status"
+    ):
         r = row(district)
         done = status == ITEM_STATUS.DONE
         if kind == LookbackItem.Kind.ACCOUNTABILITY:
@@ -484,25 +649,71 @@ def summary_xlsx(year: int, user: Any = SYSTEM) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = f"{year}年汇总"
-    head = ["区", "应评估", "已评估", "合格", "基本合格", "不合格", "责任追究建议", "已落实",
-            "落实率", "整改措施", "已落实", "完成率"]
+    head = [
+        "区",
+        "应评估",
+        "已评估",
+        "合格",
+        "基本合格",
+        "不合格",
+        "责任追究建议",
+        "已落实",
+        "落实率",
+        "整改措施",
+        "已落实",
+        "完成率",
+    ]
     ws.append(head)
     for r in [*rows, total]:
-        ws.append([r.label, r.due, r.evaluated, *(r.conclusions[c.value] for c in rules.Conclusion),
-                   r.accountability, r.accountability_done, r.accountability_share,
-                   r.measures, r.measures_done, r.measures_share])
+        ws.append(
+            [
+                r.label,
+                r.due,
+                r.evaluated,
+                *(r.conclusions[c.value] for c in rules.Conclusion),
+                r.accountability,
+                r.accountability_done,
+                r.accountability_share,
+                r.measures,
+                r.measures_done,
+                r.measures_share,
+            ]
+        )
     for col in ("I", "L"):
         for cell in ws[col][1:]:
             cell.number_format = "0.0%"
     ws2 = wb.create_sheet("评估明细")
-    ws2.append(["事故编号", "发生日期", "事故等级", "区", "开展原因", "批复日期", "评估期限", "状态",
-                "评估结论", "按规则应得结论", "结论调整理由"])
+    ws2.append(
+        [
+            "事故编号",
+            "发生日期",
+            "事故等级",
+            "区",
+            "开展原因",
+            "批复日期",
+            "评估期限",
+            "状态",
+            "评估结论",
+            "按规则应得结论",
+            "结论调整理由",
+        ]
+    )
     for c in visible_cases(user).filter(due_on__year=year).select_related("accident", "district"):
-        ws2.append([c.accident.code, c.accident.occurred_at.date(), c.accident.get_level_display(),
-                    c.district.name if c.district else "", c.get_reason_display(),
-                    c.report_approved_on, c.due_on, c.get_state_display(),
-                    c.get_conclusion_display(), c.get_derived_conclusion_display(),
-                    c.override_reason])
+        ws2.append(
+            [
+                c.accident.code,
+                c.accident.occurred_at.date(),
+                c.accident.get_level_display(),
+                c.district.name if c.district else "",
+                c.get_reason_display(),
+                c.report_approved_on,
+                c.due_on,
+                c.get_state_display(),
+                c.get_conclusion_display(),
+                c.get_derived_conclusion_display(),
+                c.override_reason,
+            ]
+        )
     for sheet in (ws, ws2):
         for cell in sheet[1]:
             cell.font = Font(bold=True)

@@ -64,8 +64,11 @@ class Conclusion(StrEnum):
         return CONCLUSION_LABELS[self]
 
 
-CONCLUSION_LABELS = {Conclusion.QUALIFIED: "合格", Conclusion.BASIC: "基本合格",
-                     Conclusion.UNQUALIFIED: "不合格"}
+CONCLUSION_LABELS = {
+    Conclusion.QUALIFIED: "合格",
+    Conclusion.BASIC: "基本合格",
+    Conclusion.UNQUALIFIED: "不合格",
+}
 
 HANDLER = "handler"
 APPROVER = "approver"
@@ -90,16 +93,35 @@ class TransitionRefused(statemachine.TransitionError):
     """A move the table does not allow; the message is for the user."""
 
 
-MACHINE = statemachine.StateMachine(STATE_LABELS, (
-    Transition("start", State.PENDING, State.EVALUATING, "开始评估", _BOTH),
-    Transition("conclude", State.EVALUATING, State.EVALUATED, "作出评估结论", _BOTH),
-    Transition("recheck", State.EVALUATED, State.RECHECK, "不合格,责令整改复查", _BOTH,
-               needs_comment=True, conclusions=_FAILED),
-    Transition("reevaluate", State.RECHECK, State.EVALUATING, "复查后重新评估", _BOTH,
-               needs_comment=True),
-    Transition("close", State.EVALUATED, State.CLOSED, "评估办结", _APPROVER,
-               conclusions=_PASSED),
-), noun="评估", error=TransitionRefused)
+MACHINE = statemachine.StateMachine(
+    STATE_LABELS,
+    (
+        Transition("start", State.PENDING, State.EVALUATING, "开始评估", _BOTH),
+        Transition("conclude", State.EVALUATING, State.EVALUATED, "作出评估结论", _BOTH),
+        Transition(
+            "recheck",
+            State.EVALUATED,
+            State.RECHECK,
+            "不合格,责令整改复查",
+            _BOTH,
+            needs_comment=True,
+            conclusions=_FAILED,
+        ),
+        Transition(
+            "reevaluate",
+            State.RECHECK,
+            State.EVALUATING,
+            "复查后重新评估",
+            _BOTH,
+            needs_comment=True,
+        ),
+        Transition(
+            "close", State.EVALUATED, State.CLOSED, "评估办结", _APPROVER, conclusions=_PASSED
+        ),
+    ),
+    noun="评估",
+    error=TransitionRefused,
+)
 TRANSITIONS: tuple[Transition, ...] = MACHINE.transitions
 BY_ACTION = MACHINE.by_action
 
@@ -108,8 +130,14 @@ class NotAllowed(TransitionRefused):
     """The move exists from this state but this actor may not make it."""
 
 
-def check(action: str, state: str, actor_kinds: Iterable[str], *, comment: str = "",
-          conclusion: str | None = None) -> Transition:
+def check(
+    action: str,
+    state: str,
+    actor_kinds: Iterable[str],
+    *,
+    comment: str = "",
+    conclusion: str | None = None,
+) -> Transition:
     """The transition for `action` from `state`, or TransitionRefused saying why not.
     `conclusion` is the case's current conclusion (for close/recheck)."""
     transition = MACHINE.transition(state, action)
@@ -125,12 +153,16 @@ def check(action: str, state: str, actor_kinds: Iterable[str], *, comment: str =
     return transition
 
 
-def available(state: str, actor_kinds: Iterable[str], conclusion: str | None = None
-              ) -> list[Transition]:
+def available(
+    state: str, actor_kinds: Iterable[str], conclusion: str | None = None
+) -> list[Transition]:
     """The moves this actor may make from `state` given the conclusion."""
     kinds = set(actor_kinds)
-    return [t for t in MACHINE.allowed(state) if t.actors & kinds
-            and (t.conclusions is None or conclusion in t.conclusions)]
+    return [
+        t
+        for t in MACHINE.allowed(state)
+        if t.actors & kinds and (t.conclusions is None or conclusion in t.conclusions)
+    ]
 
 
 # ---------------------------------------------------------------- the conclusion rule
@@ -142,7 +174,7 @@ class ConclusionRule:
 
     conclusion: Conclusion
     min_accountability: float  # accountability recommendations 已落实 ÷ all
-    min_measures: float        # rectification measures 已落实 ÷ all
+    min_measures: float  # rectification measures 已落实 ÷ all
 
 
 # First match wins; anything below the last rule is 不合格. The platform's defaults
@@ -182,14 +214,17 @@ class Tally:
         return self.accountability + self.measures == 0
 
 
-def derive_conclusion(tally: Tally, rules: tuple[ConclusionRule, ...] = CONCLUSION_RULES
-                      ) -> Conclusion:
+def derive_conclusion(
+    tally: Tally, rules: tuple[ConclusionRule, ...] = CONCLUSION_RULES
+) -> Conclusion:
     """The conclusion the items support (ValueError when there are no items)."""
     if tally.empty:
         raise ValueError("尚未录入调查报告中的责任追究建议和整改措施,无法评估")
     for rule in rules:
-        if (tally.accountability_share >= rule.min_accountability - 1e-9
-                and tally.measures_share >= rule.min_measures - 1e-9):
+        if (
+            tally.accountability_share >= rule.min_accountability - 1e-9
+            and tally.measures_share >= rule.min_measures - 1e-9
+        ):
             return rule.conclusion
     return Conclusion.UNQUALIFIED
 
@@ -203,14 +238,13 @@ def choose_conclusion(derived: Conclusion, recorded: str | None, reason: str) ->
     except ValueError:
         raise TransitionRefused(f"未知的评估结论:{recorded}") from None
     if not (reason or "").strip():
-        raise TransitionRefused(f"按落实情况应评为“{derived.label}”;改为“{chosen.label}”"
-                                "须书面说明理由")
+        raise TransitionRefused(
+            f"按落实情况应评为“{derived.label}”;改为“{chosen.label}”须书面说明理由"
+        )
     return chosen
 
 
 # ---------------------------------------------------------------- dates
-
-
 
 
 def evaluation_due(report_approved_on: dt.date, months: int = 12) -> dt.date:

@@ -127,7 +127,8 @@ def inspector_register(on: dt.date | None = None) -> list[drawing.Inspector]:
     districts = _all_district_codes()
     conflicts: dict[int, set[str]] = defaultdict(set)
     for inspector_id, code in ConflictDeclaration.objects.values_list(
-            "inspector_id", "enterprise__credit_code"):
+        "inspector_id", "enterprise__credit_code"
+    ):
         conflicts[inspector_id].add(code)
     out = []
     for insp in Inspector.objects.filter(active=True).prefetch_related("districts"):
@@ -137,40 +138,57 @@ def inspector_register(on: dt.date | None = None) -> list[drawing.Inspector]:
                 covered.update(d for d in districts if regioncodes.is_within(d, region.code))
             else:
                 covered.add(regioncodes.district_of(region.code))
-        out.append(drawing.Inspector(insp.certificate_number, frozenset(covered),
-                                     insp.certificate_valid_from, insp.certificate_valid_to,
-                                     frozenset(conflicts[insp.pk])))
+        out.append(
+            drawing.Inspector(
+                insp.certificate_number,
+                frozenset(covered),
+                insp.certificate_valid_from,
+                insp.certificate_valid_to,
+                frozenset(conflicts[insp.pk]),
+            )
+        )
     return out
 
 
 def is_dishonest_q(on: dt.date):
     from django.db.models import Q
 
-    return Q(listed_on__lte=on, expires_on__gte=on) & (Q(removed_on__isnull=True) | Q(removed_on__gt=on))
+    return Q(listed_on__lte=on, expires_on__gte=on) & (
+        Q(removed_on__isnull=True) | Q(removed_on__gt=on)
+    )
 
 
-def entity_register(on: dt.date, categories: Iterable[str] | None = None
-                    ) -> tuple[list[drawing.Entity], int]:
+def entity_register(
+    on: dt.date, categories: Iterable[str] | None = None
+) -> tuple[list[drawing.Entity], int]:
     """Active enterprises as the draw sees them on `on`, and how many were left
     out because they have no district (they cannot be matched to inspectors)."""
     wanted = set(categories or [])
-    open_major = Counter(Hazard.objects.filter(level=Hazard.Level.MAJOR).exclude(
-        state=hazardflow.State.CLOSED).values_list("enterprise_id", flat=True))
-    complaints = Counter(Complaint.objects.filter(
-        received_on__gt=on - dt.timedelta(days=365), received_on__lte=on,
-    ).values_list("enterprise_id", flat=True))
-    dishonest = set(DishonestyListing.objects.filter(is_dishonest_q(on)).values_list(
-        "enterprise_id", flat=True))
+    open_major = Counter(
+        Hazard.objects.filter(level=Hazard.Level.MAJOR)
+        .exclude(state=hazardflow.State.CLOSED)
+        .values_list("enterprise_id", flat=True)
+    )
+    complaints = Counter(
+        Complaint.objects.filter(
+            received_on__gt=on - dt.timedelta(days=365),
+            received_on__lte=on,
+        ).values_list("enterprise_id", flat=True)
+    )
+    dishonest = set(
+        DishonestyListing.objects.filter(is_dishonest_q(on)).values_list("enterprise_id", flat=True)
+    )
     last: dict[int, tuple[str, ...]] = {}
     # The latest earlier inspection of each enterprise decides "last time".
     rows = Inspection.objects.order_by("enterprise_id", "-window_start", "-id").values_list(
-        "enterprise_id", "pk")
+        "enterprise_id", "pk"
+    )
     latest: dict[int, int] = {}
     for enterprise_id, pk in rows:
         latest.setdefault(enterprise_id, pk)
     through = Inspection.inspectors.through.objects.filter(
-        inspection_id__in=list(latest.values())).values_list(
-        "inspection_id", "inspector__certificate_number")
+        inspection_id__in=list(latest.values())
+    ).values_list("inspection_id", "inspector__certificate_number")
     by_inspection: dict[int, list[str]] = defaultdict(list)
     for inspection_id, number in through:
         by_inspection[inspection_id].append(number)
@@ -185,10 +203,18 @@ def entity_register(on: dt.date, categories: Iterable[str] | None = None
         if district is None:
             unlocated += 1
             continue
-        out.append(drawing.Entity(
-            e.credit_code, category, district, e.has_major_hazard_installation,
-            open_major.get(e.pk, 0), complaints.get(e.pk, 0), e.pk in dishonest,
-            last.get(e.pk, ())))
+        out.append(
+            drawing.Entity(
+                e.credit_code,
+                category,
+                district,
+                e.has_major_hazard_installation,
+                open_major.get(e.pk, 0),
+                complaints.get(e.pk, 0),
+                e.pk in dishonest,
+                last.get(e.pk, ()),
+            )
+        )
     return out, unlocated
 
 
@@ -243,21 +269,31 @@ def monthly_slots(year: int) -> tuple[drawing.Slot, ...]:
 def key_date_slots(year: int) -> list[drawing.Slot]:
     """The key dates of seed item 34 in `year`, and the special periods
     (党的二十大 …) recorded in the calendar's data."""
-    special = [wc.KeyPeriod(p.name, p.start, p.end)
-               for p in SpecialPeriod.objects.filter(start__year__lte=year, end__year__gte=year)]
+    special = [
+        wc.KeyPeriod(p.name, p.start, p.end)
+        for p in SpecialPeriod.objects.filter(start__year__lte=year, end__year__gte=year)
+    ]
     special_names = {p.name for p in special}
-    return [drawing.Slot(p.name, p.start, p.end) for p in wc.key_periods(year, special)
-            if p.name in KEY_DATE_NAMES or p.name in special_names]
+    return [
+        drawing.Slot(p.name, p.start, p.end)
+        for p in wc.key_periods(year, special)
+        if p.name in KEY_DATE_NAMES or p.name in special_names
+    ]
 
 
-def _parameters(plan: InspectionPlan, slots: tuple[drawing.Slot, ...], total: int | None = None
-                ) -> drawing.Parameters:
+def _parameters(
+    plan: InspectionPlan, slots: tuple[drawing.Slot, ...], total: int | None = None
+) -> drawing.Parameters:
     weights = {**asdict(drawing.Weights()), **(plan.weights or {})}
     return drawing.Parameters(
-        slots=slots, proportions=dict(plan.proportions or {}),
-        default_proportion=plan.default_proportion, total=total,
+        slots=slots,
+        proportions=dict(plan.proportions or {}),
+        default_proportion=plan.default_proportion,
+        total=total,
         inspectors_per_entity=plan.inspectors_per_entity,
-        max_per_inspector=plan.max_per_inspector, weights=drawing.Weights(**weights))
+        max_per_inspector=plan.max_per_inspector,
+        weights=drawing.Weights(**weights),
+    )
 
 
 class DrawRefused(ValidationError):
@@ -268,8 +304,14 @@ class DrawRefused(ValidationError):
         self.draw = draw
 
 
-def _run(plan: InspectionPlan, kind: str, label: str, parameters: drawing.Parameters,
-         categories: Iterable[str] | None, user: Any) -> Draw:
+def _run(
+    plan: InspectionPlan,
+    kind: str,
+    label: str,
+    parameters: drawing.Parameters,
+    categories: Iterable[str] | None,
+    user: Any,
+) -> Draw:
     if not plan.seed:
         raise ValidationError("随机种子尚未确定:须先公布来源并录入公开值,再抽取")
     failure: drawing.DrawImpossible | None = None
@@ -284,15 +326,28 @@ def _run(plan: InspectionPlan, kind: str, label: str, parameters: drawing.Parame
         entities, unlocated = entity_register(on, categories)
         inspectors = inspector_register(on)
         inputs = drawing.inputs_document(entities, inspectors, parameters, seed)
-        inputs["plan_seed"] = {"source": plan.seed_source, "value": plan.seed_value,
-                               "seed": plan.seed, "label": label,
-                               "salt": plan.seed_salt, "salt_sha256": plan.seed_salt_sha256,
-                               "announced_at": plan.seed_announced_at.isoformat(),
-                               "fixed_at": plan.seed_fixed_at.isoformat()}
+        inputs["plan_seed"] = {
+            "source": plan.seed_source,
+            "value": plan.seed_value,
+            "seed": plan.seed,
+            "label": label,
+            "salt": plan.seed_salt,
+            "salt_sha256": plan.seed_salt_sha256,
+            "announced_at": plan.seed_announced_at.isoformat(),
+            "fixed_at": plan.seed_fixed_at.isoformat(),
+        }
         inputs["unlocated_entities"] = unlocated
-        record = Draw(plan=plan, kind=kind, label=label, seed=seed, algorithm=drawing.ALGORITHM,
-                      inputs=inputs, inputs_sha256=drawing.sha256_json(inputs),
-                      drawn_at=timezone.now(), drawn_by=_user(user))
+        record = Draw(
+            plan=plan,
+            kind=kind,
+            label=label,
+            seed=seed,
+            algorithm=drawing.ALGORITHM,
+            inputs=inputs,
+            inputs_sha256=drawing.sha256_json(inputs),
+            drawn_at=timezone.now(),
+            drawn_by=_user(user),
+        )
         try:
             result = drawing.draw(entities, inspectors, parameters, seed)
         except drawing.DrawImpossible as exc:
@@ -313,28 +368,43 @@ def _run(plan: InspectionPlan, kind: str, label: str, parameters: drawing.Parame
     return record
 
 
-def _create_inspections(plan: InspectionPlan, record: Draw, result: drawing.Result,
-                        slots: tuple[drawing.Slot, ...]) -> None:
-    enterprises = {e.credit_code: e for e in Enterprise.objects.filter(
-        credit_code__in=[p.entity_id for p in result.picks])}
+def _create_inspections(
+    plan: InspectionPlan, record: Draw, result: drawing.Result, slots: tuple[drawing.Slot, ...]
+) -> None:
+    enterprises = {
+        e.credit_code: e
+        for e in Enterprise.objects.filter(credit_code__in=[p.entity_id for p in result.picks])
+    }
     inspectors = {i.certificate_number: i for i in Inspector.objects.all()}
-    kind = (Inspection.Kind.DOUBLE_RANDOM if record.kind == Draw.Kind.ANNUAL
-            else Inspection.Kind.UNANNOUNCED)
+    kind = (
+        Inspection.Kind.DOUBLE_RANDOM
+        if record.kind == Draw.Kind.ANNUAL
+        else Inspection.Kind.UNANNOUNCED
+    )
     for pick in result.picks:
         e = enterprises[pick.entity_id]
         slot = slots[pick.slot]
         inspection = Inspection.objects.create(
-            plan=plan, draw=record, enterprise=e, kind=kind, category=pick.category,
-            window_label=slot.label, window_start=slot.start, window_end=slot.end,
-            district_id=enterprise_district(e), department=plan.department)
+            plan=plan,
+            draw=record,
+            enterprise=e,
+            kind=kind,
+            category=pick.category,
+            window_label=slot.label,
+            window_start=slot.start,
+            window_end=slot.end,
+            district_id=enterprise_district(e),
+            department=plan.department,
+        )
         inspection.inspectors.set([inspectors[i] for i in pick.inspectors])
 
 
 def draw_annual(plan: InspectionPlan, user: Any) -> Draw:
     """The annual double-random draw: entities per category, one month each."""
     _require_edit(user, plan.department_id, "抽取")
-    return _run(plan, Draw.Kind.ANNUAL, "年度抽取", _parameters(plan, monthly_slots(plan.year)),
-                None, user)
+    return _run(
+        plan, Draw.Kind.ANNUAL, "年度抽取", _parameters(plan, monthly_slots(plan.year)), None, user
+    )
 
 
 def draw_key_dates(plan: InspectionPlan, user: Any) -> list[Draw]:
@@ -347,9 +417,16 @@ def draw_key_dates(plan: InspectionPlan, user: Any) -> list[Draw]:
         label = f"{slot.label}明查暗访"
         if label in done:
             continue
-        out.append(_run(plan, Draw.Kind.KEY_DATE, label,
-                        _parameters(plan, (slot,), total=plan.key_date_count),
-                        plan.key_date_categories or None, user))
+        out.append(
+            _run(
+                plan,
+                Draw.Kind.KEY_DATE,
+                label,
+                _parameters(plan, (slot,), total=plan.key_date_count),
+                plan.key_date_categories or None,
+                user,
+            )
+        )
     return out
 
 
@@ -363,8 +440,9 @@ class Verification:
 
 def verify_draw(record: Draw, *, save: bool = True, user: Any = None) -> Verification:
     """Re-run a draw from its recorded inputs and compare with its recorded result."""
-    inputs_ok = (drawing.sha256_json(record.inputs) == record.inputs_sha256
-                 and not drawing.provenance_problems(record.inputs))
+    inputs_ok = drawing.sha256_json(
+        record.inputs
+    ) == record.inputs_sha256 and not drawing.provenance_problems(record.inputs)
     try:
         digest = drawing.rerun(record.inputs).digest()
     except drawing.DrawImpossible:
@@ -374,12 +452,26 @@ def verify_draw(record: Draw, *, save: bool = True, user: Any = None) -> Verific
         message = "复核一致:按公布的输入重新运行,同样无法完成" if ok else "复核不一致"
     else:
         ok = inputs_ok and digest == record.result_sha256
-        message = (f"复核一致:按公布的输入重新运行,结果摘要 {digest} 与记录相同" if ok else
-                   "复核不一致:" + ("输入摘要与记录不符" if not inputs_ok else
-                                   f"重新运行得到 {digest or '无法完成'},记录为 {record.result_sha256}"))
+        message = (
+            f"复核一致:按公布的输入重新运行,结果摘要 {digest} 与记录相同"
+            if ok
+            else "复核不一致:"
+            + (
+                "输入摘要与记录不符"
+                if not inputs_ok
+                else f"重新运行得到 {digest or '无法完成'},记录为 {record.result_sha256}"
+            )
+        )
     if save:
-        DrawVerification.objects.create(draw=record, at=timezone.now(), ok=ok, inputs_ok=inputs_ok,
-                                        result_sha256=digest, message=message[:300], by=_user(user))
+        DrawVerification.objects.create(
+            draw=record,
+            at=timezone.now(),
+            ok=ok,
+            inputs_ok=inputs_ok,
+            result_sha256=digest,
+            message=message[:300],
+            by=_user(user),
+        )
     return Verification(ok, inputs_ok, digest, message)
 
 
@@ -394,7 +486,7 @@ def inputs_public(record: Draw, day: dt.date | None = None) -> bool:
 
 
 def parse_proportions(text: str) -> dict[str, float]:
-    """"hc_production=0.2, town_gas=0.1" (or 危险化学品生产=20%) → {code: fraction}."""
+    """ "hc_production=0.2, town_gas=0.1" (or 危险化学品生产=20%) → {code: fraction}."""
     labels = {v: k for k, v in CATEGORY_LABELS.items()}
     out: dict[str, float] = {}
     for part in [p for p in re.split(r"[,，;；\n]+", text or "") if p.strip()]:
@@ -412,36 +504,53 @@ def parse_proportions(text: str) -> dict[str, float]:
     return out
 
 
-def create_plan(user: Any, *, year: int, title: str, department: Department,
-                proportions: dict[str, float] | None = None, default_proportion: float = 0.05,
-                inspectors_per_entity: int = 2, key_date_count: int = 3,
-                publication_workdays: int = 20,
-                max_per_inspector: int | None = None) -> InspectionPlan:
+def create_plan(
+    user: Any,
+    *,
+    year: int,
+    title: str,
+    department: Department,
+    proportions: dict[str, float] | None = None,
+    default_proportion: float = 0.05,
+    inspectors_per_entity: int = 2,
+    key_date_count: int = 3,
+    publication_workdays: int = 20,
+    max_per_inspector: int | None = None,
+) -> InspectionPlan:
     """A new annual plan of `department` (its staff or leaders), parameters checked
     the way the draw will check them."""
     _require_edit(user, department.pk, "为该部门制定检查计划")
     proportions = dict(proportions or {})
     try:
-        drawing.validate(drawing.Parameters(
-            slots=monthly_slots(year), proportions=proportions,
-            default_proportion=default_proportion, inspectors_per_entity=inspectors_per_entity,
-            max_per_inspector=max_per_inspector))
+        drawing.validate(
+            drawing.Parameters(
+                slots=monthly_slots(year),
+                proportions=proportions,
+                default_proportion=default_proportion,
+                inspectors_per_entity=inspectors_per_entity,
+                max_per_inspector=max_per_inspector,
+            )
+        )
     except ValueError as exc:
         raise ValidationError(str(exc)) from exc
     if not title.strip():
         raise ValidationError({"title": "名称不能为空"})
     return InspectionPlan.objects.create(
-        year=year, title=title.strip(), department=department, proportions=proportions,
-        default_proportion=default_proportion, inspectors_per_entity=inspectors_per_entity,
-        key_date_count=key_date_count, publication_workdays=publication_workdays,
-        max_per_inspector=max_per_inspector)
-
+        year=year,
+        title=title.strip(),
+        department=department,
+        proportions=proportions,
+        default_proportion=default_proportion,
+        inspectors_per_entity=inspectors_per_entity,
+        key_date_count=key_date_count,
+        publication_workdays=publication_workdays,
+        max_per_inspector=max_per_inspector,
+    )
 
 
 def monthly_schedule(plan: InspectionPlan) -> list[dict]:
     """Inspections of the plan per month: planned, done, by kind."""
-    rows = {m: {"month": m, "double_random": 0, "unannounced": 0, "done": 0}
-            for m in range(1, 13)}
+    rows = {m: {"month": m, "double_random": 0, "unannounced": 0, "done": 0} for m in range(1, 13)}
     for start, kind, state in plan.inspections.values_list("window_start", "kind", "state"):
         if start.year != plan.year:
             continue
@@ -474,20 +583,39 @@ def checklist_for(category: str) -> list[dict]:
 
 def may_inspect(user: Any, inspection: Inspection) -> bool:
     """An assigned inspector, or anyone who edits the inspection's department."""
-    if getattr(user, "is_authenticated", False) and inspection.inspectors.filter(user=user).exists():
+    if (
+        getattr(user, "is_authenticated", False)
+        and inspection.inspectors.filter(user=user).exists()
+    ):
         return True
     return _scope(user).can_edit_department(inspection.department_id)
 
 
 def exemption_rules() -> list[exemption.Rule]:
-    return [exemption.Rule(r.code, r.title, r.clause, exemption.codes(r.checklist_codes),
-                           r.general_only, r.first_offence, r.corrected, r.no_harm)
-            for r in ExemptionRule.objects.filter(active=True)]
+    return [
+        exemption.Rule(
+            r.code,
+            r.title,
+            r.clause,
+            exemption.codes(r.checklist_codes),
+            r.general_only,
+            r.first_offence,
+            r.corrected,
+            r.no_harm,
+        )
+        for r in ExemptionRule.objects.filter(active=True)
+    ]
 
 
-def record_inspection(inspection: Inspection, user: Any, *, inspected_on: dt.date,
-                      findings: Iterable[FindingInput] = (), summary: str = "",
-                      checklist: list[dict] | None = None) -> Inspection:
+def record_inspection(
+    inspection: Inspection,
+    user: Any,
+    *,
+    inspected_on: dt.date,
+    findings: Iterable[FindingInput] = (),
+    summary: str = "",
+    checklist: list[dict] | None = None,
+) -> Inspection:
     """Record an inspection: each finding becomes a hazard in the risk module and
     is either exempt (免处罚清单, with its clause) or goes into one penalty case."""
     if not may_inspect(user, inspection):
@@ -496,11 +624,15 @@ def record_inspection(inspection: Inspection, user: Any, *, inspected_on: dt.dat
         raise ValidationError("该检查已录入结果")
     if inspected_on < inspection.window_start:
         raise ValidationError({"inspected_on": f"检查日期早于检查时段({inspection.window_label})"})
-    lapsed = [i.name for i in inspection.inspectors.all()
-              if not i.certificate_valid_from <= inspected_on <= i.certificate_valid_to]
+    lapsed = [
+        i.name
+        for i in inspection.inspectors.all()
+        if not i.certificate_valid_from <= inspected_on <= i.certificate_valid_to
+    ]
     if lapsed:
-        raise ValidationError({"inspected_on": f"{'、'.join(lapsed)} 的执法证在 {inspected_on} 无效,"
-                                               "不能以其名义检查"})
+        raise ValidationError(
+            {"inspected_on": f"{'、'.join(lapsed)} 的执法证在 {inspected_on} 无效,不能以其名义检查"}
+        )
     findings = list(findings)
     known = {i["code"] for i in checklist_for(inspection.category)}
     for f in findings:
@@ -513,17 +645,33 @@ def record_inspection(inspection: Inspection, user: Any, *, inspected_on: dt.dat
         punishable = []
         for f in findings:
             finding = Finding.objects.create(
-                inspection=inspection, checklist_code=f.checklist_code,
-                description=f.description.strip(), major=f.major, corrected=f.corrected, harm=f.harm)
+                inspection=inspection,
+                checklist_code=f.checklist_code,
+                description=f.description.strip(),
+                major=f.major,
+                corrected=f.corrected,
+                harm=f.harm,
+            )
             finding.hazard = create_hazard(
-                inspection.enterprise, description=f.description, source=Hazard.Source.ENFORCEMENT,
+                inspection.enterprise,
+                description=f.description,
+                source=Hazard.Source.ENFORCEMENT,
                 level=Hazard.Level.MAJOR if f.major else Hazard.Level.GENERAL,
-                found_on=inspected_on, origin=finding, user=user)
-            first = not Finding.objects.filter(
-                inspection__enterprise=inspection.enterprise, checklist_code=f.checklist_code,
-            ).exclude(pk=finding.pk).exists()
-            decision = exemption.decide(exemption.FindingFacts(
-                f.checklist_code, f.major, first, f.corrected, f.harm), rules)
+                found_on=inspected_on,
+                origin=finding,
+                user=user,
+            )
+            first = (
+                not Finding.objects.filter(
+                    inspection__enterprise=inspection.enterprise,
+                    checklist_code=f.checklist_code,
+                )
+                .exclude(pk=finding.pk)
+                .exists()
+            )
+            decision = exemption.decide(
+                exemption.FindingFacts(f.checklist_code, f.major, first, f.corrected, f.harm), rules
+            )
             if decision.exempt:
                 finding.exemption = ExemptionRule.objects.get(code=decision.rule.code)
                 finding.exemption_clause = decision.rule.clause
@@ -535,9 +683,13 @@ def record_inspection(inspection: Inspection, user: Any, *, inspected_on: dt.dat
         inspection.inspected_on = inspected_on
         inspection.summary = summary
         inspection.checklist = checklist or []
-        inspection.outcome = (Inspection.Outcome.CASE if punishable else
-                              Inspection.Outcome.RECTIFY if findings else
-                              Inspection.Outcome.COMPLIANT)
+        inspection.outcome = (
+            Inspection.Outcome.CASE
+            if punishable
+            else Inspection.Outcome.RECTIFY
+            if findings
+            else Inspection.Outcome.COMPLIANT
+        )
         inspection.publish_by = publication_deadline(inspection.plan, inspected_on)
         inspection.save()
         if punishable:
@@ -556,8 +708,9 @@ def publication_deadline(plan: InspectionPlan, inspected_on: dt.date) -> dt.date
 # ---------------------------------------------------------------- penalty cases
 
 
-def open_case(inspection: Inspection, findings: list[Finding], user: Any, *,
-              opened_on: dt.date) -> PenaltyCase:
+def open_case(
+    inspection: Inspection, findings: list[Finding], user: Any, *, opened_on: dt.date
+) -> PenaltyCase:
     """File (立案) a penalty case for the non-exempt findings of an inspection."""
     year = opened_on.year
     # The document prefix is the bureau's own (穗应急罚 in Guangzhou): a setting.
@@ -568,13 +721,25 @@ def open_case(inspection: Inspection, findings: list[Finding], user: Any, *,
         serial += 1
         number = f"{prefix}〔{year}〕{serial:04d}号"
     case = PenaltyCase.objects.create(
-        number=number, enterprise=inspection.enterprise, inspection=inspection,
-        department=inspection.department, district=inspection.district,
-        category=inspection.category, opened_on=opened_on)
+        number=number,
+        enterprise=inspection.enterprise,
+        inspection=inspection,
+        department=inspection.department,
+        district=inspection.district,
+        category=inspection.category,
+        opened_on=opened_on,
+    )
     case.findings.set(findings)
-    CaseEvent.objects.create(case=case, action="file", from_state="", to_state=casefsm.State.FILED,
-                             on=opened_on, actor=_user(user), actor_label=_label(user),
-                             comment="；".join(f.description for f in findings)[:2000])
+    CaseEvent.objects.create(
+        case=case,
+        action="file",
+        from_state="",
+        to_state=casefsm.State.FILED,
+        on=opened_on,
+        actor=_user(user),
+        actor_label=_label(user),
+        comment="；".join(f.description for f in findings)[:2000],
+    )
     return case
 
 
@@ -591,16 +756,28 @@ def case_actor_kinds(user: Any, case: PenaltyCase) -> set[str]:
 OUTCOMES = {"drop": "不予处罚/撤案", "revoke": "复议撤销", "close": "执行完毕"}
 
 
-def transition_case(case: PenaltyCase, action: str, user: Any, *, comment: str = "",
-                    amount: Decimal | float | None = None, on: dt.date | None = None) -> PenaltyCase:
+def transition_case(
+    case: PenaltyCase,
+    action: str,
+    user: Any,
+    *,
+    comment: str = "",
+    amount: Decimal | float | None = None,
+    on: dt.date | None = None,
+) -> PenaltyCase:
     """Move a case along the table in casefsm.py (PermissionDenied for the wrong
     actor, ValidationError for a move the table or the data does not allow)."""
     kinds = case_actor_kinds(user, case)
     if not kinds:
         raise PermissionDenied("无权办理该案件")
     try:
-        t = casefsm.check(action, case.state, kinds, comment=comment,
-                          amount=float(amount) if amount is not None else None)
+        t = casefsm.check(
+            action,
+            case.state,
+            kinds,
+            comment=comment,
+            amount=float(amount) if amount is not None else None,
+        )
     except casefsm.TransitionRefused as exc:
         if "无权" in str(exc):
             raise PermissionDenied(str(exc)) from exc
@@ -616,10 +793,17 @@ def transition_case(case: PenaltyCase, action: str, user: Any, *, comment: str =
         if t.target == casefsm.State.CLOSED:
             case.closed_on, case.outcome = day, OUTCOMES[action]
         case.save()
-        CaseEvent.objects.create(case=case, action=action, from_state=source, to_state=t.target,
-                                 on=day, actor=_user(user), actor_label=_label(user),
-                                 comment=comment,
-                                 amount=Decimal(str(amount)) if t.needs_amount else None)
+        CaseEvent.objects.create(
+            case=case,
+            action=action,
+            from_state=source,
+            to_state=t.target,
+            on=day,
+            actor=_user(user),
+            actor_label=_label(user),
+            comment=comment,
+            amount=Decimal(str(amount)) if t.needs_amount else None,
+        )
     return case
 
 
@@ -636,11 +820,17 @@ def visible_inspections(user: Any):
 # ---------------------------------------------------------------- dishonesty list
 
 
-
-
-def list_dishonest(enterprise: Enterprise, user: Any, *, basis: str, decided_by: Department,
-                   listed_on: dt.date, period_months: int = 36, case: PenaltyCase | None = None,
-                   joint_punishments: Iterable[str] = ()) -> DishonestyListing:
+def list_dishonest(
+    enterprise: Enterprise,
+    user: Any,
+    *,
+    basis: str,
+    decided_by: Department,
+    listed_on: dt.date,
+    period_months: int = 36,
+    case: PenaltyCase | None = None,
+    joint_punishments: Iterable[str] = (),
+) -> DishonestyListing:
     """Put an entity on the serious-dishonesty list. "Who penalises decides": with
     a case, the deciding department must be the case's; only leaders decide."""
     from yingji.enforcement.models import JOINT_PUNISHMENTS
@@ -660,14 +850,20 @@ def list_dishonest(enterprise: Enterprise, user: Any, *, basis: str, decided_by:
     if period_months < 1:
         raise ValidationError({"period_months": "公示期至少 1 个月"})
     return DishonestyListing.objects.create(
-        enterprise=enterprise, case=case, basis=basis.strip(), decided_by=decided_by,
-        listed_on=listed_on, period_months=period_months,
+        enterprise=enterprise,
+        case=case,
+        basis=basis.strip(),
+        decided_by=decided_by,
+        listed_on=listed_on,
+        period_months=period_months,
         expires_on=add_months(listed_on, period_months),
-        joint_punishments=sorted(set(joint_punishments)))
+        joint_punishments=sorted(set(joint_punishments)),
+    )
 
 
-def remove_early(listing: DishonestyListing, user: Any, *, reason: str, on: dt.date
-                 ) -> DishonestyListing:
+def remove_early(
+    listing: DishonestyListing, user: Any, *, reason: str, on: dt.date
+) -> DishonestyListing:
     """Early removal (信用修复) before the period ends, with a reason."""
     if not _scope(user).edits_all:
         raise PermissionDenied("提前移出须由负责人决定")
@@ -722,18 +918,23 @@ def publish(inspection: Inspection, user: Any, *, at: dt.datetime | None = None)
             late = (day - inspection.publish_by).days
     matter = CATEGORY_LABELS.get(inspection.category, inspection.category)
     return Publication.objects.create(
-        inspection=inspection, enterprise_name=inspection.enterprise.name,
+        inspection=inspection,
+        enterprise_name=inspection.enterprise.name,
         credit_code=inspection.enterprise.credit_code,
         matter=f"{inspection.get_kind_display()}:{matter}安全生产监督检查",
-        inspected_on=inspection.inspected_on, result=result_text(inspection), published_at=at,
-        late_workdays=late, published_by=_user(user))
+        inspected_on=inspection.inspected_on,
+        result=result_text(inspection),
+        published_at=at,
+        late_workdays=late,
+        published_by=_user(user),
+    )
 
 
 def late_publications(day: dt.date):
     """Done inspections whose publication deadline has passed unpublished."""
-    return Inspection.objects.filter(state=Inspection.State.DONE, publish_by__lt=day,
-                                     publication__isnull=True).select_related(
-        "enterprise", "department")
+    return Inspection.objects.filter(
+        state=Inspection.State.DONE, publish_by__lt=day, publication__isnull=True
+    ).select_related("enterprise", "department")
 
 
 def publication_alarm(day: dt.date) -> int:
@@ -743,10 +944,14 @@ def publication_alarm(day: dt.date) -> int:
         notes = outbox.notify_department(
             inspection.department,
             subject=f"检查结果逾期未公示:{inspection.enterprise.name}",
-            body=(f"{inspection.enterprise.name}于 {inspection.inspected_on} 接受"
-                  f"{inspection.get_kind_display()},结果应于 {inspection.publish_by} 前公示,"
-                  "至今未公示。请登录应急管理平台“执法检查”公示。"),
-            dedupe_key=f"enforcement-late-publication:{inspection.pk}", source=inspection)
+            body=(
+                f"{inspection.enterprise.name}于 {inspection.inspected_on} 接受"
+                f"{inspection.get_kind_display()},结果应于 {inspection.publish_by} 前公示,"
+                "至今未公示。请登录应急管理平台“执法检查”公示。"
+            ),
+            dedupe_key=f"enforcement-late-publication:{inspection.pk}",
+            source=inspection,
+        )
         sent += bool(notes)
     return sent
 
@@ -792,23 +997,31 @@ def statistics(year: int, by: str, user: Any = None) -> list[StatRow]:
     def row(key: Any) -> StatRow:
         key = str(key) if key is not None else ""
         if key not in rows:
-            label = CATEGORY_LABELS.get(key, key) if by == "category" else names.get(key, key or "未定位")
+            label = (
+                CATEGORY_LABELS.get(key, key)
+                if by == "category"
+                else names.get(key, key or "未定位")
+            )
             rows[key] = StatRow(key, label)
         return rows[key]
 
-    field_name = {"district": "district_id", "department": "department_id", "category": "category"}[by]
+    field_name = {"district": "district_id", "department": "department_id", "category": "category"}[
+        by
+    ]
     for key, state in inspections.values_list(field_name, "state"):
         r = row(key)
         r.inspections += 1
         r.done += state == Inspection.State.DONE
     for key, exempt in Finding.objects.filter(inspection__in=inspections).values_list(
-            f"inspection__{field_name}", "exemption_id"):
+        f"inspection__{field_name}", "exemption_id"
+    ):
         r = row(key)
         r.findings += 1
         r.exempt += exempt is not None
     cases = PenaltyCase.objects.filter(inspection__in=inspections)
     for key, amount, decided_on, outcome, inspection_id in cases.values_list(
-            f"inspection__{field_name}", "amount", "decided_on", "outcome", "inspection_id"):
+        f"inspection__{field_name}", "amount", "decided_on", "outcome", "inspection_id"
+    ):
         r = row(key)
         r.cases += 1
         if decided_on is not None and outcome != OUTCOMES["revoke"]:
@@ -830,6 +1043,8 @@ def totals(rows: list[StatRow]) -> StatRow:
 
 def plan_counts(plan: InspectionPlan) -> dict[str, int]:
     agg = plan.inspections.aggregate(total=Count("id"))
-    return {"inspections": agg["total"],
-            "done": plan.inspections.filter(state=Inspection.State.DONE).count(),
-            "published": plan.inspections.filter(publication__isnull=False).count()}
+    return {
+        "inspections": agg["total"],
+        "done": plan.inspections.filter(state=Inspection.State.DONE).count(),
+        "published": plan.inspections.filter(publication__isnull=False).count(),
+    }

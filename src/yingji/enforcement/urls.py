@@ -12,9 +12,14 @@ urlpatterns = [
     path("draws/<int:draw_id>/verify/", views.draw_verify, name="draw_verify"),
     path("draws/<int:draw_id>/inputs.json", views.draw_inputs, name="draw_inputs"),
     path("inspections/<int:inspection_id>/", views.inspection_detail, name="inspection"),
-    path("inspections/<int:inspection_id>/record/", views.inspection_record, name="inspection_record"),
-    path("inspections/<int:inspection_id>/publish/", views.inspection_publish,
-         name="inspection_publish"),
+    path(
+        "inspections/<int:inspection_id>/record/", views.inspection_record, name="inspection_record"
+    ),
+    path(
+        "inspections/<int:inspection_id>/publish/",
+        views.inspection_publish,
+        name="inspection_publish",
+    ),
     path("cases/", views.case_list, name="cases"),
     path("cases/<int:case_id>/", views.case_detail, name="case"),
     path("cases/<int:case_id>/transition/", views.case_transition, name="case_transition"),
@@ -30,9 +35,17 @@ urlpatterns = [
     path("lookbacks/<int:case_id>/", views_lookback.lookback_detail, name="lookback"),
     path("lookbacks/<int:case_id>/report/", views_lookback.lookback_report, name="lookback_report"),
     path("lookbacks/<int:case_id>/items/", views_lookback.lookback_add_item, name="lookback_items"),
-    path("lookbacks/<int:case_id>/transition/", views_lookback.lookback_transition,
-         name="lookback_transition"),
-    path("lookbacks/<int:case_id>/hazards/", views_lookback.lookback_hazards, name="lookback_hazards"),
-    path("lookbacks/items/<int:item_id>/progress/", views_lookback.lookback_progress,
-         name="lookback_progress"),
+    path(
+        "lookbacks/<int:case_id>/transition/",
+        views_lookback.lookback_transition,
+        name="lookback_transition",
+    ),
+    path(
+        "lookbacks/<int:case_id>/hazards/", views_lookback.lookback_hazards, name="lookback_hazards"
+    ),
+    path(
+        "lookbacks/items/<int:item_id>/progress/",
+        views_lookback.lookback_progress,
+        name="lookback_progress",
+    ),
 ]

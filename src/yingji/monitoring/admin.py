@@ -22,8 +22,18 @@ class SensorAdmin(admin.ModelAdmin):
 
 @admin.register(AlarmRule)
 class AlarmRuleAdmin(admin.ModelAdmin):
-    list_display = ("name", "sensor_type", "metric", "blue", "yellow", "orange", "red",
-                    "window_s", "for_s", "active")
+    list_display = (
+        "name",
+        "sensor_type",
+        "metric",
+        "blue",
+        "yellow",
+        "orange",
+        "red",
+        "window_s",
+        "for_s",
+        "active",
+    )
     list_filter = ("metric", "sensor_type", "active")
 
 
@@ -43,8 +53,16 @@ class AlarmAdmin(admin.ModelAdmin):
 
 @admin.register(Silence)
 class SilenceAdmin(admin.ModelAdmin):
-    list_display = ("reason", "rule", "sensor", "region_code", "hazard", "maintenance",
-                    "starts_at", "ends_at")
+    list_display = (
+        "reason",
+        "rule",
+        "sensor",
+        "region_code",
+        "hazard",
+        "maintenance",
+        "starts_at",
+        "ends_at",
+    )
     raw_id_fields = ("sensor",)
 
 

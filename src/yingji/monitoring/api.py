@@ -62,11 +62,21 @@ class SensorOut(Schema):
 
 
 def _sensor(s: Sensor) -> dict:
-    return {"id": s.pk, "code": s.code, "name": s.name, "type": s.type, "unit": s.unit,
-            "lon": s.lon, "lat": s.lat, "district": s.district_id, "street": s.street_id,
-            "department": s.department.name if s.department_id else None, "status": s.status,
-            "last_value": s.last_value,
-            "last_seen": services._dt(s.last_seen_ms) if s.last_seen_ms else None}
+    return {
+        "id": s.pk,
+        "code": s.code,
+        "name": s.name,
+        "type": s.type,
+        "unit": s.unit,
+        "lon": s.lon,
+        "lat": s.lat,
+        "district": s.district_id,
+        "street": s.street_id,
+        "department": s.department.name if s.department_id else None,
+        "status": s.status,
+        "last_value": s.last_value,
+        "last_seen": services._dt(s.last_seen_ms) if s.last_seen_ms else None,
+    }
 
 
 @router.get("/sensors", response=list[SensorOut])
@@ -88,8 +98,11 @@ class ReadingOut(Schema):
 def readings(request, sensor_id: int, hours: Hours = 24):
     sensor = get_object_or_404(services.visible_sensors(request.user), pk=sensor_id)
     since = services.now_ms() - min(hours, 24 * 30) * 3600_000
-    rows = Reading.objects.filter(sensor=sensor, ts_ms__gte=since).order_by("ts_ms").values_list(
-        "ts_ms", "value")[:20000]
+    rows = (
+        Reading.objects.filter(sensor=sensor, ts_ms__gte=since)
+        .order_by("ts_ms")
+        .values_list("ts_ms", "value")[:20000]
+    )
     return [{"ts": services._dt(t), "value": v} for t, v in rows]
 
 
@@ -112,11 +125,23 @@ class AlarmOut(Schema):
 
 
 def _alarm(a: Alarm) -> dict:
-    return {"id": a.pk, "rule": a.rule.name, "sensor": a.sensor.code if a.sensor_id else None,
-            "area": a.area_id, "district": a.district_code, "street": a.street_code,
-            "hazard": a.hazard, "state": a.state, "level": a.level, "max_level": a.max_level,
-            "value": a.value, "started_at": a.started_at, "fired_at": a.fired_at,
-            "acknowledged_at": a.acknowledged_at, "resolved_at": a.resolved_at}
+    return {
+        "id": a.pk,
+        "rule": a.rule.name,
+        "sensor": a.sensor.code if a.sensor_id else None,
+        "area": a.area_id,
+        "district": a.district_code,
+        "street": a.street_code,
+        "hazard": a.hazard,
+        "state": a.state,
+        "level": a.level,
+        "max_level": a.max_level,
+        "value": a.value,
+        "started_at": a.started_at,
+        "fired_at": a.fired_at,
+        "acknowledged_at": a.acknowledged_at,
+        "resolved_at": a.resolved_at,
+    }
 
 
 @router.get("/alarms", response=list[AlarmOut])
@@ -162,8 +187,11 @@ class SilenceIn(Schema):
 
 @router.post("/alarms/{alarm_id}/silence", response=AlarmOut)
 def silence(request, alarm_id: int, body: SilenceIn):
-    return _alarm(_transition(services.silence, _handled(request, alarm_id), request.user,
-                              body.minutes, body.reason))
+    return _alarm(
+        _transition(
+            services.silence, _handled(request, alarm_id), request.user, body.minutes, body.reason
+        )
+    )
 
 
 class LevelOut(Schema):
@@ -183,9 +211,18 @@ def regional_levels(request, all: bool = False):
     qs = RegionalLevel.objects.select_related("region").order_by("region_id", "hazard")
     if not all:
         qs = qs.exclude(level="")
-    return [{"region_code": r.region_id, "region_name": r.region.name,
-             "region_level": r.region.level, "hazard": r.hazard, "level": r.level or None,
-             "alarm_ids": r.alarm_ids, "updated_at": r.updated_at} for r in qs]
+    return [
+        {
+            "region_code": r.region_id,
+            "region_name": r.region.name,
+            "region_level": r.region.level,
+            "hazard": r.hazard,
+            "level": r.level or None,
+            "alarm_ids": r.alarm_ids,
+            "updated_at": r.updated_at,
+        }
+        for r in qs
+    ]
 
 
 class RuleIn(Schema):
@@ -248,9 +285,16 @@ def _save_rule(request, body: RuleSaveIn, rule: AlarmRule | None) -> dict:
 
 
 def _rule(r: AlarmRule) -> dict:
-    return {"id": r.pk, "name": r.name, "sensor_type": r.sensor_type, "metric": r.metric,
-            "thresholds": [r.blue, r.yellow, r.orange, r.red], "window_s": r.window_s,
-            "for_s": r.for_s, "active": r.active}
+    return {
+        "id": r.pk,
+        "name": r.name,
+        "sensor_type": r.sensor_type,
+        "metric": r.metric,
+        "thresholds": [r.blue, r.yellow, r.orange, r.red],
+        "window_s": r.window_s,
+        "for_s": r.for_s,
+        "active": r.active,
+    }
 
 
 @router.post("/rules", response=RuleOut)
@@ -273,11 +317,19 @@ def rules_dry_run(request, body: RuleIn, hours: Hours = 24):
     missing = sorted(set(body.sensor_codes) - set(codes))
     if missing:
         raise ValidationError(f"未知传感器:{'、'.join(missing)}")
-    rule = Rule(id=0, name=body.name, metric=body.metric, direction=body.direction,
-                thresholds=tuple(body.thresholds), sensor_type=body.sensor_type or None,
-                sensor_ids=frozenset(codes.values()) or None, window_s=body.window_s,
-                hysteresis=body.hysteresis, for_s=body.for_s,
-                escalate_every_s=body.escalate_every_s)
+    rule = Rule(
+        id=0,
+        name=body.name,
+        metric=body.metric,
+        direction=body.direction,
+        thresholds=tuple(body.thresholds),
+        sensor_type=body.sensor_type or None,
+        sensor_ids=frozenset(codes.values()) or None,
+        window_s=body.window_s,
+        hysteresis=body.hysteresis,
+        for_s=body.for_s,
+        escalate_every_s=body.escalate_every_s,
+    )
     try:
         return dryrun.dry_run(rule, hours)
     except RuleError as exc:
@@ -297,5 +349,8 @@ class DeadLetterOut(Schema):
 def dead_letters(request, limit: Limit = 200):
     if not services.scope_for_user(request.user).sees_all:
         raise PermissionDenied("死信仅值班与管理人员可查看")
-    return list(DeadLetter.objects.all()[:min(limit, 2000)].values(
-        "id", "received_at", "source", "topic", "payload", "reason"))
+    return list(
+        DeadLetter.objects.all()[: min(limit, 2000)].values(
+            "id", "received_at", "source", "topic", "payload", "reason"
+        )
+    )

@@ -39,8 +39,9 @@ class Broker:
     def config(self) -> Path:
         text = CONF.read_text(encoding="utf-8")
         text = re.sub(r"^listener .*$", f"listener {self.port} 127.0.0.1", text, flags=re.M)
-        text = re.sub(r"^persistence_location .*$", f"persistence_location {self.dir}/", text,
-                      flags=re.M)
+        text = re.sub(
+            r"^persistence_location .*$", f"persistence_location {self.dir}/", text, flags=re.M
+        )
         # Started as root, mosquitto drops to the "mosquitto" user and could not write
         # its persistence file here: stay the user who owns the folder.
         text += f"\nuser {getpass.getuser()}\n"
@@ -51,8 +52,9 @@ class Broker:
     def start(self, timeout: float = 10.0) -> Broker:
         conf = self.config()
         self.log = open(self.dir / "mosquitto.log", "ab")  # noqa: SIM115 (kept open while running)
-        self.proc = subprocess.Popen([mosquitto_binary(), "-c", str(conf)], stdout=self.log,
-                                     stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [mosquitto_binary(), "-c", str(conf)], stdout=self.log, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

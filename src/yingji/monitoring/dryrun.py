@@ -22,10 +22,14 @@ def dry_run(rule: Rule, hours: int = 24) -> dict[str, Any]:
     matching = [s for s in sensors if rule.applies(s.pk, s.type)]
     engine = Engine([s.pk for s in matching], [s.type for s in matching], [rule])
     since = now_ms() - hours * 3600_000
-    rows = np.array(list(Reading.objects.filter(sensor__in=[s.pk for s in matching],
-                                                ts_ms__gte=since)
-                         .order_by("ts_ms").values_list("sensor_id", "ts_ms", "value")),
-                    dtype=np.float64).reshape(-1, 3)
+    rows = np.array(
+        list(
+            Reading.objects.filter(sensor__in=[s.pk for s in matching], ts_ms__gte=since)
+            .order_by("ts_ms")
+            .values_list("sensor_id", "ts_ms", "value")
+        ),
+        dtype=np.float64,
+    ).reshape(-1, 3)
     changes: list[Change] = []
     # Minute-sized batches: the resolution the worker evaluates at under load.
     if len(rows):
@@ -39,12 +43,22 @@ def dry_run(rule: Rule, hours: int = 24) -> dict[str, Any]:
     for c in changes:
         if c.state != "firing" or c.sensor is None:
             continue
-        entry = by_sensor.setdefault(c.sensor, {"code": names[c.sensor].code,
-                                                "name": names[c.sensor].name,
-                                                "times": 0, "max_level": None})
+        entry = by_sensor.setdefault(
+            c.sensor,
+            {
+                "code": names[c.sensor].code,
+                "name": names[c.sensor].name,
+                "times": 0,
+                "max_level": None,
+            },
+        )
         entry["times"] += 1
         if level_number(entry["max_level"]) < c.level:
             entry["max_level"] = level_name(c.level)
-    return {"sensors": len(matching), "readings": len(rows),
-            "alarming": sorted(by_sensor.values(), key=lambda e: (-level_number(e["max_level"]),
-                                                                   e["code"]))}
+    return {
+        "sensors": len(matching),
+        "readings": len(rows),
+        "alarming": sorted(
+            by_sensor.values(), key=lambda e: (-level_number(e["max_level"]), e["code"])
+        ),
+    }

@@ -69,7 +69,8 @@ def summary(alarms: Sequence[ActiveAlarm]) -> tuple[str, list[str]]:
     return (level if rank(level) else ""), streets + districts
 
 
-def closes(quiet_since: dt.datetime | None, now: dt.datetime,
-           quiet_minutes: int = QUIET_MINUTES) -> bool:
+def closes(
+    quiet_since: dt.datetime | None, now: dt.datetime, quiet_minutes: int = QUIET_MINUTES
+) -> bool:
     """Whether an event whose alarms have all been inactive since `quiet_since` closes."""
     return quiet_since is not None and now - quiet_since >= dt.timedelta(minutes=quiet_minutes)

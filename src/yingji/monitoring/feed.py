@@ -44,8 +44,11 @@ class MqttSink(Sink):
     name = "MQTT"
 
     def __init__(self, host: str, port: int, client_id: str | None = None, chunk: int = 500):
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5,
-                                  client_id=client_id or f"yingji-feed-{time.time_ns()}")
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            protocol=mqtt.MQTTv5,
+            client_id=client_id or f"yingji-feed-{time.time_ns()}",
+        )
         self.client.max_inflight_messages_set(200)
         self.client.max_queued_messages_set(0)
         self.client.connect(host, port)
@@ -55,8 +58,11 @@ class MqttSink(Sink):
 
     def send(self, rows: list[Row]) -> None:
         for i in range(0, len(rows), self.chunk):
-            self.pending.append(self.client.publish(
-                payloads.BATCH_TOPIC, payloads.encode_batch(rows[i:i + self.chunk]), qos=1))
+            self.pending.append(
+                self.client.publish(
+                    payloads.BATCH_TOPIC, payloads.encode_batch(rows[i : i + self.chunk]), qos=1
+                )
+            )
         if len(self.pending) > 1000:
             self._wait()
 
@@ -81,8 +87,15 @@ class HttpSink(Sink):
 
     def send(self, rows: list[Row]) -> None:
         body = "\n".join(json.dumps({"sensor": c, "ts": t, "value": v}) for c, t, v in rows)
-        req = urllib.request.Request(self.url, data=body.encode(), method="POST", headers={
-            "Content-Type": "application/x-ndjson", "Authorization": f"Bearer {self.token}"})
+        req = urllib.request.Request(
+            self.url,
+            data=body.encode(),
+            method="POST",
+            headers={
+                "Content-Type": "application/x-ndjson",
+                "Authorization": f"Bearer {self.token}",
+            },
+        )
         with urllib.request.urlopen(req, timeout=60) as resp:  # noqa: S310 (configured URL)
             resp.read()
 
@@ -120,14 +133,20 @@ def read_csv(path: str | Path) -> list[tuple[str, int, float, str | None]]:
         reader = csv.DictReader(fh)
         missing = {"sensor", "ts", "value"} - set(reader.fieldnames or [])
         if missing:
-            raise ValueError(f"{path.name}:缺少列 {', '.join(sorted(missing))}(应为 sensor,ts,value[,unit])")
+            raise ValueError(
+                f"{path.name}:缺少列 {', '.join(sorted(missing))}(应为 sensor,ts,value[,unit])"
+            )
         for n, r in enumerate(reader, 2):
             try:
                 ts = r["ts"].strip()
-                rows.append((r["sensor"].strip(),
-                             payloads.parse_ts(int(ts) if ts.isdigit() else ts),
-                             payloads.parse_value(float(r["value"])),
-                             (r.get("unit") or "").strip() or None))
+                rows.append(
+                    (
+                        r["sensor"].strip(),
+                        payloads.parse_ts(int(ts) if ts.isdigit() else ts),
+                        payloads.parse_value(float(r["value"])),
+                        (r.get("unit") or "").strip() or None,
+                    )
+                )
             except (ValueError, TypeError) as exc:
                 problems.append(f"{path.name} 第 {n} 行:{exc}")
     if problems:
@@ -135,9 +154,13 @@ def read_csv(path: str | Path) -> list[tuple[str, int, float, str | None]]:
     return sorted(rows, key=lambda r: r[1])
 
 
-def paced(frames: Iterable[tuple[int, list[Row]]], sink: Sink, speed: float,
-          sleep: Callable[[float], None] = time.sleep,
-          progress: Callable[[int, int], None] | None = None) -> int:
+def paced(
+    frames: Iterable[tuple[int, list[Row]]],
+    sink: Sink,
+    speed: float,
+    sleep: Callable[[float], None] = time.sleep,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
     """Send (ts_ms, rows) frames in order, `speed` times faster than their spacing."""
     sent, first, t_start = 0, None, time.monotonic()
     for ts, rows in frames:
@@ -155,8 +178,9 @@ def paced(frames: Iterable[tuple[int, list[Row]]], sink: Sink, speed: float,
     return sent
 
 
-def replay_frames(rows: list[tuple[str, int, float, str | None]], now_ms: int
-                  ) -> Iterator[tuple[int, list[Row]]]:
+def replay_frames(
+    rows: list[tuple[str, int, float, str | None]], now_ms: int
+) -> Iterator[tuple[int, list[Row]]]:
     """Group a replay file by timestamp, shifted so its last reading is at `now_ms`."""
     if not rows:
         return

@@ -20,17 +20,24 @@ def fold(alarm: Alarm, at: dt.datetime) -> Event | None:
     and areas up to date and tell the other modules when its level changed."""
     active = alarm.state in lifecycle.ACTIVE_STATES
     if alarm.event_id is None:
-        if not active or not alarm.district_code or not Region.objects.filter(
-                pk=alarm.district_code).exists():
+        if (
+            not active
+            or not alarm.district_code
+            or not Region.objects.filter(pk=alarm.district_code).exists()
+        ):
             return None
         hazard = eventrules.family(alarm.hazard)
-        open_events = [eventrules.OpenEvent(e.pk, e.hazard, e.district_id) for e in
-                       Event.objects.filter(state=Event.State.OPEN, hazard=hazard,
-                                            district_id=alarm.district_code)]
+        open_events = [
+            eventrules.OpenEvent(e.pk, e.hazard, e.district_id)
+            for e in Event.objects.filter(
+                state=Event.State.OPEN, hazard=hazard, district_id=alarm.district_code
+            )
+        ]
         chosen = eventrules.event_for(open_events, hazard, alarm.district_code)
         if chosen is None:
-            event = Event.objects.create(hazard=hazard, district_id=alarm.district_code,
-                                         started_at=at, changed_at=at)
+            event = Event.objects.create(
+                hazard=hazard, district_id=alarm.district_code, started_at=at, changed_at=at
+            )
         else:
             event = Event.objects.get(pk=chosen)
         Alarm.objects.filter(pk=alarm.pk).update(event=event)
@@ -41,14 +48,19 @@ def fold(alarm: Alarm, at: dt.datetime) -> Event | None:
 def refresh_event(event_id: int, at: dt.datetime) -> Event | None:
     """Recompute an open event from its active alarms; publish a level change."""
     with transaction.atomic():
-        event = Event.objects.select_for_update().filter(pk=event_id,
-                                                         state=Event.State.OPEN).first()
+        event = (
+            Event.objects.select_for_update().filter(pk=event_id, state=Event.State.OPEN).first()
+        )
         if event is None:
             return None
-        rows = list(Alarm.objects.filter(event=event, state__in=lifecycle.ACTIVE_STATES)
-                    .values_list("pk", "level", "district_code", "street_code"))
-        level, areas = eventrules.summary([eventrules.ActiveAlarm(lv, d, st)
-                                           for _, lv, d, st in rows])
+        rows = list(
+            Alarm.objects.filter(event=event, state__in=lifecycle.ACTIVE_STATES).values_list(
+                "pk", "level", "district_code", "street_code"
+            )
+        )
+        level, areas = eventrules.summary(
+            [eventrules.ActiveAlarm(lv, d, st) for _, lv, d, st in rows]
+        )
         previous = event.level or None
         changed = (level or None) != previous or (areas and areas != event.area_codes)
         if areas:
@@ -66,15 +78,24 @@ def refresh_event(event_id: int, at: dt.datetime) -> Event | None:
 
 
 def _announce(event: Event, previous: str | None, alarm_ids: list[int], at: dt.datetime) -> None:
-    payload = dict(event_id=event.pk, hazard=event.hazard, level=event.level or None,
-                   previous=previous, max_level=event.max_level or None,
-                   district_code=event.district_id, area_codes=list(event.area_codes),
-                   alarm_ids=alarm_ids, state=event.state, at=at)
+    payload = dict(
+        event_id=event.pk,
+        hazard=event.hazard,
+        level=event.level or None,
+        previous=previous,
+        max_level=event.max_level or None,
+        district_code=event.district_id,
+        area_codes=list(event.area_codes),
+        alarm_ids=alarm_ids,
+        state=event.state,
+        at=at,
+    )
     transaction.on_commit(lambda: events.event_changed.send(sender=Event, **payload))
 
 
-def close_quiet_events(at: dt.datetime | None = None,
-                       quiet_minutes: int = eventrules.QUIET_MINUTES) -> int:
+def close_quiet_events(
+    at: dt.datetime | None = None, quiet_minutes: int = eventrules.QUIET_MINUTES
+) -> int:
     """Events whose alarms have all been quiet long enough end; a later alarm opens a
     new event."""
     at = at or timezone.now()
@@ -91,7 +112,8 @@ def close_event(event: Event, reason: str, at: dt.datetime | None = None) -> Eve
     at = at or timezone.now()
     with transaction.atomic():
         updated = Event.objects.filter(pk=event.pk, state=Event.State.OPEN).update(
-            state=Event.State.CLOSED, closed_at=at, close_reason=reason[:100])
+            state=Event.State.CLOSED, closed_at=at, close_reason=reason[:100]
+        )
         event.refresh_from_db()
         if updated:
             _announce(event, event.level or None, [], at)

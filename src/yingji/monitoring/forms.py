@@ -42,19 +42,40 @@ def may_manage_rules(user, action: str = "change") -> bool:
 
 class AlarmRuleForm(forms.ModelForm):
     sensor_codes = forms.CharField(
-        label="指定传感器编号", required=False,
+        label="指定传感器编号",
+        required=False,
         help_text="用逗号或空格分隔;填写后只监测这些传感器(否则监测所选类型的全部传感器)",
-        widget=forms.TextInput(attrs={"size": 40}))
-    composite_level = forms.ChoiceField(label="组合:报警级别",
-                                        choices=[(k, LEVEL_LABELS[k]) for k in LEVELS],
-                                        initial="orange")
+        widget=forms.TextInput(attrs={"size": 40}),
+    )
+    composite_level = forms.ChoiceField(
+        label="组合:报警级别", choices=[(k, LEVEL_LABELS[k]) for k in LEVELS], initial="orange"
+    )
 
     class Meta:
         model = AlarmRule
-        fields = ["name", "sensor_type", "sensor_codes", "metric", "direction",
-                  "blue", "yellow", "orange", "red", "window_s", "hysteresis", "for_s",
-                  "escalate_every_s", "child", "k", "composite_level", "notify_department",
-                  "escalate_to", "escalate_after_min", "remind_every_min", "active"]
+        fields = [
+            "name",
+            "sensor_type",
+            "sensor_codes",
+            "metric",
+            "direction",
+            "blue",
+            "yellow",
+            "orange",
+            "red",
+            "window_s",
+            "hysteresis",
+            "for_s",
+            "escalate_every_s",
+            "child",
+            "k",
+            "composite_level",
+            "notify_department",
+            "escalate_to",
+            "escalate_after_min",
+            "remind_every_min",
+            "active",
+        ]
         help_texts = {
             "window_s": f"仅用于滚动累计,须为 {SUM_BUCKET_S} 秒的整数倍({WINDOW_EXAMPLE})",
             "hysteresis": "读数回落超过阈值这么多才降级或解除,避免在阈值附近反复报警",
@@ -77,8 +98,11 @@ class AlarmRuleForm(forms.ModelForm):
         self.fields["sensor_type"].choices = [("", "(按指定传感器)"), *SensorType.choices]
 
     def clean_sensor_codes(self) -> list[str]:
-        codes = list(dict.fromkeys(c for c in re.split(r"[\s,,、;;]+",
-                                                      self.cleaned_data["sensor_codes"]) if c))
+        codes = list(
+            dict.fromkeys(
+                c for c in re.split(r"[\s,,、;;]+", self.cleaned_data["sensor_codes"]) if c
+            )
+        )
         known = dict(Sensor.objects.filter(code__in=codes).values_list("code", "type"))
         missing = [c for c in codes if c not in known]
         if missing:
@@ -107,8 +131,10 @@ class AlarmRuleForm(forms.ModelForm):
         if stype and codes:
             other = [c for c in codes if self._code_types.get(c) != stype]
             if other:
-                self.add_error("sensor_codes", f"传感器 {'、'.join(other)} 不是所选类型"
-                                               f"「{SensorType(stype).label}」")
+                self.add_error(
+                    "sensor_codes",
+                    f"传感器 {'、'.join(other)} 不是所选类型「{SensorType(stype).label}」",
+                )
         used = [(f, data.get(f)) for f in THRESHOLDS if data.get(f) is not None]
         if not used and not any(f in self.errors for f in THRESHOLDS):
             self.add_error("blue", "至少填写一级阈值(蓝、黄、橙、红)")
@@ -117,20 +143,29 @@ class AlarmRuleForm(forms.ModelForm):
         elif direction in ("above", "below"):
             for (lo_f, lo), (hi_f, hi) in zip(used, used[1:], strict=False):
                 if direction == "above" and not hi > lo:
-                    self.add_error(hi_f, f"「高于」规则级别越高阈值越大:{_label(hi_f)}阈值"
-                                         f"({hi:g})应大于{_label(lo_f)}阈值({lo:g})")
+                    self.add_error(
+                        hi_f,
+                        f"「高于」规则级别越高阈值越大:{_label(hi_f)}阈值"
+                        f"({hi:g})应大于{_label(lo_f)}阈值({lo:g})",
+                    )
                     break
                 if direction == "below" and not hi < lo:
-                    self.add_error(hi_f, f"「低于」规则级别越高阈值越小:{_label(hi_f)}阈值"
-                                         f"({hi:g})应小于{_label(lo_f)}阈值({lo:g})")
+                    self.add_error(
+                        hi_f,
+                        f"「低于」规则级别越高阈值越小:{_label(hi_f)}阈值"
+                        f"({hi:g})应小于{_label(lo_f)}阈值({lo:g})",
+                    )
                     break
         window = data.get("window_s") or 0
         if metric == AlarmRule.Metric.SUM:
             if window <= 0:
                 self.add_error("window_s", f"滚动累计须填写时间窗(秒),{WINDOW_EXAMPLE}")
             elif window % SUM_BUCKET_S:
-                self.add_error("window_s", f"时间窗须为 {SUM_BUCKET_S} 秒({SUM_BUCKET_S // 60} "
-                                           f"分钟)的整数倍:累计按 {SUM_BUCKET_S // 60} 分钟分段")
+                self.add_error(
+                    "window_s",
+                    f"时间窗须为 {SUM_BUCKET_S} 秒({SUM_BUCKET_S // 60} "
+                    f"分钟)的整数倍:累计按 {SUM_BUCKET_S // 60} 分钟分段",
+                )
         elif window:
             self.add_error("window_s", "时间窗只用于「滚动累计」,该指标请留空或填 0")
         if (data.get("hysteresis") or 0) < 0:
@@ -144,14 +179,27 @@ class AlarmRuleForm(forms.ModelForm):
     def rule_spec(self) -> Rule:
         """The engine's view of the rule as edited (not saved)."""
         d = self.cleaned_data
-        ids = frozenset(Sensor.objects.filter(code__in=d.get("sensor_codes") or [])
-                        .values_list("pk", flat=True)) or None
-        return Rule(id=self.instance.pk or 0, name=d.get("name") or "(未命名)",
-                    metric=d["metric"], thresholds=tuple(d.get(f) for f in THRESHOLDS),
-                    direction=d.get("direction") or "above",
-                    sensor_type=d.get("sensor_type") or None, sensor_ids=ids,
-                    window_s=d.get("window_s") or 0, hysteresis=d.get("hysteresis") or 0,
-                    for_s=d.get("for_s") or 0, escalate_every_s=d.get("escalate_every_s") or 0)
+        ids = (
+            frozenset(
+                Sensor.objects.filter(code__in=d.get("sensor_codes") or []).values_list(
+                    "pk", flat=True
+                )
+            )
+            or None
+        )
+        return Rule(
+            id=self.instance.pk or 0,
+            name=d.get("name") or "(未命名)",
+            metric=d["metric"],
+            thresholds=tuple(d.get(f) for f in THRESHOLDS),
+            direction=d.get("direction") or "above",
+            sensor_type=d.get("sensor_type") or None,
+            sensor_ids=ids,
+            window_s=d.get("window_s") or 0,
+            hysteresis=d.get("hysteresis") or 0,
+            for_s=d.get("for_s") or 0,
+            escalate_every_s=d.get("escalate_every_s") or 0,
+        )
 
 
 def _label(field: str) -> str:

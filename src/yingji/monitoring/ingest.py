@@ -63,11 +63,22 @@ def shared_topic(group: str) -> str:
 class Worker:
     """One ingest worker. `run()` blocks until `stop()` (or `crash()` in tests)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 1883, *, client_id: str,
-                 group: str = "yingji", batch_max: int = 2000, batch_bytes: int = BATCH_BYTES,
-                 batch_wait: float = 0.05, tick_every: float = 10.0, touch_every: float = 1.0,
-                 ingestor: services.Ingestor | None = None, partition: Partition | None = None,
-                 on_subscribed: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 1883,
+        *,
+        client_id: str,
+        group: str = "yingji",
+        batch_max: int = 2000,
+        batch_bytes: int = BATCH_BYTES,
+        batch_wait: float = 0.05,
+        tick_every: float = 10.0,
+        touch_every: float = 1.0,
+        ingestor: services.Ingestor | None = None,
+        partition: Partition | None = None,
+        on_subscribed: Callable[[], None] | None = None,
+    ):
         self.partition = partition or (ingestor.partition if ingestor else Partition())
         # Each partition is a shared-subscription group of its own: it receives every
         # message and keeps its sensors' readings (see partitions.py).
@@ -77,16 +88,16 @@ class Worker:
         self.batch_wait, self.tick_every, self.touch_every = batch_wait, tick_every, touch_every
         # The sensors' latest time/value (a display cache) is written by a thread of
         # its own every `touch_every` seconds, off the path from reading to alarm.
-        self.ingestor = ingestor or services.Ingestor(touch_interval=None,
-                                                      partition=self.partition)
+        self.ingestor = ingestor or services.Ingestor(touch_interval=None, partition=self.partition)
         self.inbox: queue.Queue[Message] = queue.Queue()
         self.stats = services.IngestStats()
         self.messages = 0
         self.connected = threading.Event()
         self._stop = threading.Event()
         self._crash = threading.Event()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
-                                  protocol=mqtt.MQTTv5, manual_ack=True)
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, manual_ack=True
+        )
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
@@ -116,8 +127,9 @@ class Worker:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = SESSION_EXPIRY_S
         props.ReceiveMaximum = RECEIVE_MAXIMUM
-        self.client.connect_async(self.host, self.port, keepalive=30, clean_start=False,
-                                  properties=props)
+        self.client.connect_async(
+            self.host, self.port, keepalive=30, clean_start=False, properties=props
+        )
         self.client.loop_start()
 
     def run(self) -> None:
@@ -191,7 +203,7 @@ class Worker:
                     log.exception("batch of %d messages failed; one by one", len(batch))
                     for m in batch:
                         self._handle_one(m)
-                time.sleep(0.05 * 2 ** attempt)
+                time.sleep(0.05 * 2**attempt)
             except Exception:
                 log.exception("batch of %d messages failed; retrying one by one", len(batch))
                 for m in batch:
@@ -224,8 +236,16 @@ class Worker:
         try:
             self.stats.add(self.ingestor.ingest(r, p, source="mqtt", topic=m.topic))
         except Exception as exc:
-            services.dead_letters([(f"处理失败:{type(exc).__name__}: {exc}"[:300],
-                                    m.payload[:500].decode("utf-8", "replace"))], "mqtt", m.topic)
+            services.dead_letters(
+                [
+                    (
+                        f"处理失败:{type(exc).__name__}: {exc}"[:300],
+                        m.payload[:500].decode("utf-8", "replace"),
+                    )
+                ],
+                "mqtt",
+                m.topic,
+            )
             self.ingestor.reload()
 
     def stop(self) -> None:

@@ -34,12 +34,22 @@ from yingji.core import regioncodes, statemachine
 from yingji.core.statemachine import Transition
 
 PENDING, FIRING, ACKNOWLEDGED, SILENCED, RESOLVED = (
-    "pending", "firing", "acknowledged", "silenced", "resolved")
+    "pending",
+    "firing",
+    "acknowledged",
+    "silenced",
+    "resolved",
+)
 ACTIVE_STATES = (FIRING, ACKNOWLEDGED, SILENCED)
 OPEN_STATES = (PENDING, *ACTIVE_STATES)
 
-STATE_LABELS = {PENDING: "待触发", FIRING: "报警中", ACKNOWLEDGED: "已确认",
-                SILENCED: "已静默", RESOLVED: "已解除"}
+STATE_LABELS = {
+    PENDING: "待触发",
+    FIRING: "报警中",
+    ACKNOWLEDGED: "已确认",
+    SILENCED: "已静默",
+    RESOLVED: "已解除",
+}
 
 
 class TransitionError(statemachine.TransitionError):
@@ -47,20 +57,27 @@ class TransitionError(statemachine.TransitionError):
 
 
 # Each row's label is why the move is allowed; everything else is refused.
-MACHINE = statemachine.StateMachine(STATE_LABELS, (
-    Transition("wait", None, PENDING, "条件成立,等待持续时间"),
-    Transition("fire_now", None, FIRING, "条件成立,立即报警"),
-    Transition("fire", PENDING, FIRING, "持续时间已满"),
-    Transition("lapse", PENDING, RESOLVED, "未到持续时间条件已消失"),
-    Transition("acknowledge", FIRING, ACKNOWLEDGED, "值班人员确认"),
-    Transition("silence", {FIRING, ACKNOWLEDGED}, SILENCED, "人工静默"),
-    Transition("resolve", {FIRING, ACKNOWLEDGED, SILENCED}, RESOLVED, "条件消失"),
-    Transition("refire", ACKNOWLEDGED, FIRING, "确认后级别上升,需重新确认"),
-    Transition("unsilence", SILENCED, FIRING, "静默到期,仍在报警"),
-), noun="报警", error=TransitionError, refused_step="{noun}不能从「{state}」变为「{target}」")
+MACHINE = statemachine.StateMachine(
+    STATE_LABELS,
+    (
+        Transition("wait", None, PENDING, "条件成立,等待持续时间"),
+        Transition("fire_now", None, FIRING, "条件成立,立即报警"),
+        Transition("fire", PENDING, FIRING, "持续时间已满"),
+        Transition("lapse", PENDING, RESOLVED, "未到持续时间条件已消失"),
+        Transition("acknowledge", FIRING, ACKNOWLEDGED, "值班人员确认"),
+        Transition("silence", {FIRING, ACKNOWLEDGED}, SILENCED, "人工静默"),
+        Transition("resolve", {FIRING, ACKNOWLEDGED, SILENCED}, RESOLVED, "条件消失"),
+        Transition("refire", ACKNOWLEDGED, FIRING, "确认后级别上升,需重新确认"),
+        Transition("unsilence", SILENCED, FIRING, "静默到期,仍在报警"),
+    ),
+    noun="报警",
+    error=TransitionError,
+    refused_step="{noun}不能从「{state}」变为「{target}」",
+)
 # (from, to) → why it is allowed.
 TRANSITIONS: dict[tuple[str | None, str], str] = {
-    (s, t.target): t.label for t in MACHINE.transitions for s in t.sources}
+    (s, t.target): t.label for t in MACHINE.transitions for s in t.sources
+}
 
 
 def check(current: str | None, new: str) -> str:
@@ -132,8 +149,13 @@ def fingerprint(alarms: Sequence[AlarmView]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def group_due(now: dt.datetime, first_at: dt.datetime, last_sent_at: dt.datetime | None,
-              changed: bool, policy: GroupPolicy) -> bool:
+def group_due(
+    now: dt.datetime,
+    first_at: dt.datetime,
+    last_sent_at: dt.datetime | None,
+    changed: bool,
+    policy: GroupPolicy,
+) -> bool:
     """Should the group's message go out now?"""
     if last_sent_at is None:
         return now - first_at >= policy.group_wait
@@ -163,28 +185,34 @@ def silenced(alarm: AlarmView, silences: Iterable[SilenceView], now: dt.datetime
             continue
         if s.hazard and s.hazard != alarm.hazard:
             continue
-        if s.region_code and not regioncodes.is_within(alarm.street or alarm.district,
-                                                       s.region_code):
+        if s.region_code and not regioncodes.is_within(
+            alarm.street or alarm.district, s.region_code
+        ):
             continue
         return True
     return False
 
 
-def escalation_due(state: str, fired_at: dt.datetime | None, escalated: bool,
-                   now: dt.datetime, after: dt.timedelta) -> bool:
+def escalation_due(
+    state: str, fired_at: dt.datetime | None, escalated: bool, now: dt.datetime, after: dt.timedelta
+) -> bool:
     """Escalate once when firing and not acknowledged within `after`."""
     return state == FIRING and fired_at is not None and not escalated and now - fired_at >= after
 
 
-def reminder_due(state: str, last_notified_at: dt.datetime | None, now: dt.datetime,
-                 every: dt.timedelta) -> bool:
+def reminder_due(
+    state: str, last_notified_at: dt.datetime | None, now: dt.datetime, every: dt.timedelta
+) -> bool:
     """Remind while firing and unacknowledged, every `every`."""
-    return (state == FIRING and last_notified_at is not None and every.total_seconds() > 0
-            and now - last_notified_at >= every)
+    return (
+        state == FIRING
+        and last_notified_at is not None
+        and every.total_seconds() > 0
+        and now - last_notified_at >= every
+    )
 
 
-def resolved_due(now: dt.datetime, resolved_at: Iterable[dt.datetime],
-                 policy: GroupPolicy) -> bool:
+def resolved_due(now: dt.datetime, resolved_at: Iterable[dt.datetime], policy: GroupPolicy) -> bool:
     """Should a group's resolved notice go out now? When its earliest resolution
     waiting to be told is ``group_wait`` old (alarms that clear together are told
     in one message; a steady trickle of resolutions cannot hold the notice back)."""

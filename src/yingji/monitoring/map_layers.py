@@ -29,27 +29,39 @@ def sensor_features(request: Any, bbox: layers.BBox | None, bucket: str) -> dict
 
     sensors = services.visible_sensors(request.user)
     if bbox is not None:
-        sensors = sensors.filter(lon__gte=bbox[0], lat__gte=bbox[1], lon__lte=bbox[2],
-                                 lat__lte=bbox[3])
+        sensors = sensors.filter(
+            lon__gte=bbox[0], lat__gte=bbox[1], lon__lte=bbox[2], lat__lte=bbox[3]
+        )
     top: dict[int, str] = {}
-    for sid, level in Alarm.objects.filter(state__in=("firing", "acknowledged", "silenced"),
-                                           sensor__isnull=False).values_list("sensor_id", "level"):
+    for sid, level in Alarm.objects.filter(
+        state__in=("firing", "acknowledged", "silenced"), sensor__isnull=False
+    ).values_list("sensor_id", "level"):
         if level_number(level) > level_number(top.get(sid)):
             top[sid] = level
     features = []
-    for s in sensors.only("id", "code", "name", "type", "lon", "lat", "status", "last_value", "unit"):
+    for s in sensors.only(
+        "id", "code", "name", "type", "lon", "lat", "status", "last_value", "unit"
+    ):
         level = top.get(s.pk)
         which = level or ("offline" if s.status != "online" else "normal")
         if which != bucket:
             continue
-        features.append({
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [round(s.lon, 6), round(s.lat, 6)]},
-            "properties": {"name": f"{s.name}({SensorType(s.type).label})", "code": s.code,
-                           "level": None, "alarm_level": LEVEL_LABELS.get(level or "", ""),
-                           "status": s.status, "value": s.last_value, "unit": s.unit,
-                           "url": f"/monitoring/sensors/{s.pk}/"},
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [round(s.lon, 6), round(s.lat, 6)]},
+                "properties": {
+                    "name": f"{s.name}({SensorType(s.type).label})",
+                    "code": s.code,
+                    "level": None,
+                    "alarm_level": LEVEL_LABELS.get(level or "", ""),
+                    "status": s.status,
+                    "value": s.last_value,
+                    "unit": s.unit,
+                    "url": f"/monitoring/sensors/{s.pk}/",
+                },
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -67,6 +79,17 @@ LOADERS = {bucket: _loader(bucket) for bucket in BUCKETS}
 def register() -> None:
     """Called from MonitoringConfig.ready()."""
     for bucket, (key, title, color, on) in BUCKETS.items():
-        layers.register(key, title, group=GROUP, loader=LOADERS[bucket], default_on=on,
-                        style={"color": color, "fillColor": color, "radius": 6,
-                               "fillOpacity": 0.8, "weight": 1})
+        layers.register(
+            key,
+            title,
+            group=GROUP,
+            loader=LOADERS[bucket],
+            default_on=on,
+            style={
+                "color": color,
+                "fillColor": color,
+                "radius": 6,
+                "fillOpacity": 0.8,
+                "weight": 1,
+            },
+        )

@@ -37,8 +37,7 @@ class Partition:
 
     def __post_init__(self) -> None:
         if self.count < 1 or not 0 <= self.index < self.count:
-            raise PartitionError(
-                f"分区 {self.index}/{self.count} 无效:应为 i/N,0 ≤ i < N,例如 0/2")
+            raise PartitionError(f"分区 {self.index}/{self.count} 无效:应为 i/N,0 ≤ i < N,例如 0/2")
 
     @classmethod
     def parse(cls, spec: str | None) -> Partition:
@@ -60,8 +59,10 @@ class Partition:
 
     def owns_message(self, topic: str, payload: bytes) -> bool:
         """Whether this partition keeps a message's parse problems."""
-        return self.whole or zlib.crc32(payload, zlib.crc32(topic.encode("utf-8"))) \
-            % self.count == self.index
+        return (
+            self.whole
+            or zlib.crc32(payload, zlib.crc32(topic.encode("utf-8"))) % self.count == self.index
+        )
 
     def group(self, base: str) -> str:
         """The shared-subscription group of this partition."""

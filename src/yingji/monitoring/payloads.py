@@ -45,7 +45,9 @@ def parse_ts(value: Any) -> int:
         try:
             t = dt.datetime.fromisoformat(value.strip())
         except ValueError:
-            raise ValueError(f"时间格式无法识别:{value!r}(应为毫秒时间戳或带时区的 ISO 8601)") from None
+            raise ValueError(
+                f"时间格式无法识别:{value!r}(应为毫秒时间戳或带时区的 ISO 8601)"
+            ) from None
         if t.tzinfo is None:
             raise ValueError(f"时间缺少时区:{value!r}")
         return int(t.timestamp() * 1000)
@@ -99,8 +101,13 @@ def parse_mqtt(topic: str, payload: bytes) -> tuple[list[Record], list[Problem]]
             if type(row) is list and len(row) == 3:
                 code, ts, value = row
                 tv = type(value)
-                if type(code) is str and code and type(ts) is int and \
-                        (tv is float or tv is int) and value - value == 0:
+                if (
+                    type(code) is str
+                    and code
+                    and type(ts) is int
+                    and (tv is float or tv is int)
+                    and value - value == 0
+                ):
                     append((code, ts, float(value), None))
                     continue
             try:
@@ -111,12 +118,12 @@ def parse_mqtt(topic: str, payload: bytes) -> tuple[list[Record], list[Problem]]
                 problems.append((f"第 {i + 1} 项:{exc}", json.dumps(row, ensure_ascii=False)[:500]))
         return records, problems
     if topic.startswith(READINGS_TOPIC):
-        code = topic[len(READINGS_TOPIC):]
+        code = topic[len(READINGS_TOPIC) :]
         items = data if isinstance(data, list) else [data]
         for i, item in enumerate(items):
             try:
                 if not isinstance(item, dict):
-                    raise ValueError("读数报文应为对象 {\"ts\":…, \"value\":…}")
+                    raise ValueError('读数报文应为对象 {"ts":…, "value":…}')
                 records.append(_record(code, item.get("ts"), item.get("value"), item.get("unit")))
             except ValueError as exc:
                 where = f"第 {i + 1} 项:" if isinstance(data, list) else ""
@@ -132,12 +139,17 @@ def parse_objects(items: Iterable[Any], where: str = "") -> tuple[list[Record], 
     for i, item in enumerate(items):
         try:
             if not isinstance(item, dict):
-                raise ValueError("每条读数应为对象 {\"sensor\":…, \"ts\":…, \"value\":…}")
-            records.append(_record(item.get("sensor"), item.get("ts"), item.get("value"),
-                                   item.get("unit")))
+                raise ValueError('每条读数应为对象 {"sensor":…, "ts":…, "value":…}')
+            records.append(
+                _record(item.get("sensor"), item.get("ts"), item.get("value"), item.get("unit"))
+            )
         except ValueError as exc:
-            problems.append((f"{where}第 {i + 1} 条:{exc}",
-                             json.dumps(item, ensure_ascii=False, default=str)[:500]))
+            problems.append(
+                (
+                    f"{where}第 {i + 1} 条:{exc}",
+                    json.dumps(item, ensure_ascii=False, default=str)[:500],
+                )
+            )
     return records, problems
 
 

@@ -70,7 +70,11 @@ class Rule:
     name: str
     metric: str = "value"
     thresholds: tuple[float | None, float | None, float | None, float | None] = (
-        None, None, None, None)
+        None,
+        None,
+        None,
+        None,
+    )
     direction: str = "above"
     sensor_type: str | None = None
     sensor_ids: frozenset[int] | None = None
@@ -95,7 +99,9 @@ class Rule:
             raise RuleError(f"{where}:阈值不能为 NaN")
         ordered = used if self.direction == "above" else [-t for t in used]
         if ordered != sorted(ordered):
-            raise RuleError(f"{where}:阈值须随级别{'递增' if self.direction == 'above' else '递减'}")
+            raise RuleError(
+                f"{where}:阈值须随级别{'递增' if self.direction == 'above' else '递减'}"
+            )
         if self.metric == "sum" and self.window_s <= 0:
             raise RuleError(f"{where}:累计指标须给出时间窗(秒)")
         if self.hysteresis < 0 or self.for_s < 0 or self.escalate_every_s < 0:
@@ -143,14 +149,14 @@ class Change(NamedTuple):
 @dataclass
 class _RuleState:
     rule: Rule
-    members: np.ndarray               # engine sensor indices watched
-    pos: np.ndarray                   # engine index → member position, -1 if not watched
-    thr: np.ndarray                   # (4,) thresholds, ±inf for unused levels
-    level: np.ndarray                 # fired level per member (0 = not firing)
-    base: np.ndarray                  # metric level before escalation
-    pending_since: np.ndarray         # epoch s, NaN when not pending
+    members: np.ndarray  # engine sensor indices watched
+    pos: np.ndarray  # engine index → member position, -1 if not watched
+    thr: np.ndarray  # (4,) thresholds, ±inf for unused levels
+    level: np.ndarray  # fired level per member (0 = not firing)
+    base: np.ndarray  # metric level before escalation
+    pending_since: np.ndarray  # epoch s, NaN when not pending
     firing_since: np.ndarray
-    prev_value: np.ndarray            # for rate
+    prev_value: np.ndarray  # for rate
     prev_ts: np.ndarray
 
 
@@ -160,9 +166,9 @@ class _Window:
     sensors, with incrementally kept sums for each window length in buckets."""
 
     n_slots: int
-    buckets: np.ndarray               # (n_slots, n_sensors): one slot of all sensors is
-                                      # contiguous, as readings of one moment touch it
-    cur: np.ndarray                   # latest bucket index per sensor (-1 = none)
+    buckets: np.ndarray  # (n_slots, n_sensors): one slot of all sensors is
+    # contiguous, as readings of one moment touch it
+    cur: np.ndarray  # latest bucket index per sensor (-1 = none)
     sums: dict[int, np.ndarray] = field(default_factory=dict)  # window buckets → sums
 
 
@@ -174,9 +180,15 @@ class Engine:
     ``areas`` optionally gives each sensor's area code for composite rules.
     """
 
-    def __init__(self, sensor_ids: Sequence[int], sensor_types: Sequence[str],
-                 rules: Iterable[Rule], composites: Iterable[CompositeRule] = (),
-                 areas: Sequence[str | None] | None = None, bucket_s: int = 300):
+    def __init__(
+        self,
+        sensor_ids: Sequence[int],
+        sensor_types: Sequence[str],
+        rules: Iterable[Rule],
+        composites: Iterable[CompositeRule] = (),
+        areas: Sequence[str | None] | None = None,
+        bucket_s: int = 300,
+    ):
         self.sensor_ids = np.asarray(sensor_ids, dtype=np.int64)
         self.sensor_types = np.asarray(sensor_types, dtype=object)
         self.n = len(self.sensor_ids)
@@ -194,8 +206,9 @@ class Engine:
         self.window: _Window | None = None
         if windows:
             n_slots = max(1, math.ceil(max(windows) / bucket_s)) + 1
-            self.window = _Window(n_slots, np.zeros((n_slots, self.n)),
-                                  np.full(self.n, -1, dtype=np.int64))
+            self.window = _Window(
+                n_slots, np.zeros((n_slots, self.n)), np.full(self.n, -1, dtype=np.int64)
+            )
             for w in windows:
                 self.window.sums[max(1, math.ceil(w / bucket_s))] = np.zeros(self.n)
         for rule in rules:
@@ -213,9 +226,18 @@ class Engine:
         inf = np.inf if rule.direction == "above" else -np.inf
         thr = np.array([inf if t is None else float(t) for t in rule.thresholds])
         m = len(members)
-        return _RuleState(rule, members, pos, thr, np.zeros(m, np.int8), np.zeros(m, np.int8),
-                          np.full(m, np.nan), np.full(m, np.nan), np.full(m, np.nan),
-                          np.full(m, np.nan))
+        return _RuleState(
+            rule,
+            members,
+            pos,
+            thr,
+            np.zeros(m, np.int8),
+            np.zeros(m, np.int8),
+            np.full(m, np.nan),
+            np.full(m, np.nan),
+            np.full(m, np.nan),
+            np.full(m, np.nan),
+        )
 
     # -------------------------------------------------------------- state access
 
@@ -239,8 +261,9 @@ class Engine:
     def window_sum(self, sensor_id: int, window_s: int) -> float:
         """The current rolling accumulation of a sensor over `window_s`."""
         assert self.window is not None
-        return float(self.window.sums[max(1, math.ceil(window_s / self.bucket_s))][
-            self.index_of[sensor_id]])
+        return float(
+            self.window.sums[max(1, math.ceil(window_s / self.bucket_s))][self.index_of[sensor_id]]
+        )
 
     def adopt(self, old: Engine) -> bool:
         """Take over the live state of `old` (an engine over the sensors and rules
@@ -267,11 +290,11 @@ class Engine:
             p_new, p_old = st.pos[new_i], before.pos[old_i]
             both = (p_new >= 0) & (p_old >= 0)
             p_new, p_old = p_new[both], p_old[both]
-            for name in ("level", "base", "pending_since", "firing_since", "prev_value",
-                         "prev_ts"):
+            for name in ("level", "base", "pending_since", "firing_since", "prev_value", "prev_ts"):
                 getattr(st, name)[p_new] = getattr(before, name)[p_old]
-        kept = {c.id for c in self.composites} & {c.id for c in old.composites
-                                                 if c in self.composites}
+        kept = {c.id for c in self.composites} & {
+            c.id for c in old.composites if c in self.composites
+        }
         self.area_levels.update({k: v for k, v in old.area_levels.items() if k[0] in kept})
         return True
 
@@ -280,8 +303,9 @@ class Engine:
         no window longer than the ring)."""
         assert self.window is not None
         ow = old.window
-        return ow is not None and old.bucket_s == self.bucket_s and \
-            max(self.window.sums) <= ow.n_slots
+        return (
+            ow is not None and old.bucket_s == self.bucket_s and max(self.window.sums) <= ow.n_slots
+        )
 
     def _adopt_window(self, old: Engine, new_i: np.ndarray, old_i: np.ndarray) -> None:
         w, ow = self.window, old.window
@@ -300,8 +324,9 @@ class Engine:
 
     # ------------------------------------------------------------------ ingest
 
-    def process(self, idx: np.ndarray, ts: np.ndarray, values: np.ndarray,
-                received_at: float | None = None) -> list[Change]:
+    def process(
+        self, idx: np.ndarray, ts: np.ndarray, values: np.ndarray, received_at: float | None = None
+    ) -> list[Change]:
         """Feed one batch: engine indices, epoch seconds, values (finite; the
         ingest rejects NaN before). `received_at` is when the batch arrived (no-data
         rules measure silence by arrival, so replayed or late data counts as a
@@ -344,8 +369,15 @@ class Engine:
             changes.extend(self._composites(float(ts.max())))
         return changes
 
-    def _metric(self, st: _RuleState, sens: np.ndarray, p: np.ndarray, t: np.ndarray,
-                peak: np.ndarray, trough: np.ndarray) -> np.ndarray:
+    def _metric(
+        self,
+        st: _RuleState,
+        sens: np.ndarray,
+        p: np.ndarray,
+        t: np.ndarray,
+        peak: np.ndarray,
+        trough: np.ndarray,
+    ) -> np.ndarray:
         rule = st.rule
         if rule.metric == "value":
             return peak[sens] if rule.direction == "above" else trough[sens]
@@ -376,10 +408,19 @@ class Engine:
             up = levels[np.searchsorted(-thr, -metric, side="right")]
             held = levels[np.searchsorted(-thr - h, -metric, side="left")] if h else up
         # Keep the current level while still within its hysteresis band.
-        return np.where(up >= current, up, np.maximum(up, np.minimum(current, held))).astype(np.int8)
+        return np.where(up >= current, up, np.maximum(up, np.minimum(current, held))).astype(
+            np.int8
+        )
 
-    def _apply(self, st: _RuleState, sens: np.ndarray, p: np.ndarray, t: np.ndarray,
-               metric: np.ndarray, changes: list[Change]) -> None:
+    def _apply(
+        self,
+        st: _RuleState,
+        sens: np.ndarray,
+        p: np.ndarray,
+        t: np.ndarray,
+        metric: np.ndarray,
+        changes: list[Change],
+    ) -> None:
         rule = st.rule
         cur = st.level[p]
         raw = self._raw_levels(st, metric, np.maximum(cur, st.base[p]))
@@ -415,25 +456,57 @@ class Engine:
         started = np.flatnonzero(start & ~due)
         moved = np.flatnonzero(new_level != cur)
         self._emit(changes, rule.id, sens, started, raw, metric, t, lambda lv: "pending")
-        self._emit(changes, rule.id, sens, np.flatnonzero(ended), np.zeros_like(raw), metric, t,
-                   lambda lv: "resolved")
-        self._emit(changes, rule.id, sens, moved, new_level, metric, t,
-                   lambda lv: "firing" if lv else "resolved")
+        self._emit(
+            changes,
+            rule.id,
+            sens,
+            np.flatnonzero(ended),
+            np.zeros_like(raw),
+            metric,
+            t,
+            lambda lv: "resolved",
+        )
+        self._emit(
+            changes,
+            rule.id,
+            sens,
+            moved,
+            new_level,
+            metric,
+            t,
+            lambda lv: "firing" if lv else "resolved",
+        )
 
-    def _emit(self, changes: list[Change], rule_id: int, sens: np.ndarray, js: np.ndarray,
-              levels: np.ndarray, metric: np.ndarray, t: np.ndarray, state_of) -> None:
+    def _emit(
+        self,
+        changes: list[Change],
+        rule_id: int,
+        sens: np.ndarray,
+        js: np.ndarray,
+        levels: np.ndarray,
+        metric: np.ndarray,
+        t: np.ndarray,
+        state_of,
+    ) -> None:
         """Append a Change per position in `js`, from whole columns at once."""
         if not len(js):
             return
         changes.extend(
             Change(rule_id, sid, state_of(lv), lv, mv, tv)
-            for sid, lv, mv, tv in zip(self.sensor_ids[sens[js]].tolist(), levels[js].tolist(),
-                                       metric[js].tolist(), t[js].tolist(), strict=True))
+            for sid, lv, mv, tv in zip(
+                self.sensor_ids[sens[js]].tolist(),
+                levels[js].tolist(),
+                metric[js].tolist(),
+                t[js].tolist(),
+                strict=True,
+            )
+        )
 
     # ---------------------------------------------------------- accumulations
 
-    def _accumulate(self, idx: np.ndarray, ts: np.ndarray, values: np.ndarray,
-                    touched: np.ndarray) -> None:
+    def _accumulate(
+        self, idx: np.ndarray, ts: np.ndarray, values: np.ndarray, touched: np.ndarray
+    ) -> None:
         w = self.window
         assert w is not None
         n_slots = w.n_slots
@@ -491,19 +564,31 @@ class Engine:
             raw = ((silent[:, None] >= st.thr[None, :]) * rank).max(axis=1).astype(np.int8)
             fire = (raw != st.level) & (raw > 0)
             for j in np.flatnonzero(fire):
-                changes.append(Change(st.rule.id, int(self.sensor_ids[st.members[j]]), "firing",
-                                      int(raw[j]), float(silent[j]), now))
+                changes.append(
+                    Change(
+                        st.rule.id,
+                        int(self.sensor_ids[st.members[j]]),
+                        "firing",
+                        int(raw[j]),
+                        float(silent[j]),
+                        now,
+                    )
+                )
             st.level[fire] = raw[fire]
         return changes
 
-    def _clear_no_data(self, st: _RuleState, touched: np.ndarray, now: np.ndarray,
-                       changes: list[Change]) -> None:
+    def _clear_no_data(
+        self, st: _RuleState, touched: np.ndarray, now: np.ndarray, changes: list[Change]
+    ) -> None:
         p = st.pos[touched]
-        back = (p >= 0)
+        back = p >= 0
         back[back] &= st.level[p[back]] > 0
         for j in np.flatnonzero(back):
-            changes.append(Change(st.rule.id, int(self.sensor_ids[touched[j]]), "resolved", 0,
-                                  0.0, float(now[j])))
+            changes.append(
+                Change(
+                    st.rule.id, int(self.sensor_ids[touched[j]]), "resolved", 0, 0.0, float(now[j])
+                )
+            )
         st.level[p[back]] = 0
 
     # ----------------------------------------------------------- composites
@@ -529,6 +614,15 @@ class Engine:
                 key = (comp.id, area)
                 if self.area_levels.get(key, 0) != level:
                     self.area_levels[key] = level
-                    changes.append(Change(comp.id, None, "firing" if level else "resolved",
-                                          level, float(hit.get(area, 0)), now, area=area))
+                    changes.append(
+                        Change(
+                            comp.id,
+                            None,
+                            "firing" if level else "resolved",
+                            level,
+                            float(hit.get(area, 0)),
+                            now,
+                            area=area,
+                        )
+                    )
         return changes

@@ -85,11 +85,30 @@ def _dt(ms: float) -> dt.datetime:
 
 # ------------------------------------------------------------ sensor registry
 
-SENSOR_COLUMNS = ("code", "name", "type", "unit", "lon", "lat", "crs", "department",
-                  "linked_to", "status")
-HEADER_ALIASES = {"编号": "code", "名称": "name", "类型": "type", "单位": "unit", "经度": "lon",
-                  "纬度": "lat", "坐标系": "crs", "权属部门": "department",
-                  "关联企业/风险点": "linked_to", "状态": "status"}
+SENSOR_COLUMNS = (
+    "code",
+    "name",
+    "type",
+    "unit",
+    "lon",
+    "lat",
+    "crs",
+    "department",
+    "linked_to",
+    "status",
+)
+HEADER_ALIASES = {
+    "编号": "code",
+    "名称": "name",
+    "类型": "type",
+    "单位": "unit",
+    "经度": "lon",
+    "纬度": "lat",
+    "坐标系": "crs",
+    "权属部门": "department",
+    "关联企业/风险点": "linked_to",
+    "状态": "status",
+}
 
 
 @dataclass
@@ -108,7 +127,9 @@ def _rows_from_file(path: Path) -> list[dict[str, Any]]:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
         rows = list(wb.active.iter_rows(values_only=True))
         header = [str(h or "").strip() for h in rows[0]] if rows else []
-        return [dict(zip(header, r, strict=False)) for r in rows[1:] if any(v is not None for v in r)]
+        return [
+            dict(zip(header, r, strict=False)) for r in rows[1:] if any(v is not None for v in r)
+        ]
     raw = path.read_bytes()
     for enc in ("utf-8-sig", "gb18030"):
         try:
@@ -131,10 +152,17 @@ def import_sensors(path: str | Path) -> SensorImport:
     clean: list[dict[str, Any]] = []
     types = {c.value for c in SensorType}
     type_by_label = {c.label: c.value for c in SensorType}
-    status_by_label = {c.label: c.value for c in Sensor.Status} | {c.value: c.value for c in Sensor.Status}
+    status_by_label = {c.label: c.value for c in Sensor.Status} | {
+        c.value: c.value for c in Sensor.Status
+    }
     for n, raw_row in enumerate(rows, 2):
-        row = {HEADER_ALIASES.get(str(k).strip(), str(k).strip()): (str(v).strip() if v is not None else "")
-               for k, v in raw_row.items() if k is not None}
+        row = {
+            HEADER_ALIASES.get(str(k).strip(), str(k).strip()): (
+                str(v).strip() if v is not None else ""
+            )
+            for k, v in raw_row.items()
+            if k is not None
+        }
         where = f"{path.name} 第 {n} 行"
         missing = [c for c in ("code", "name", "type", "lon", "lat") if not row.get(c)]
         if missing:
@@ -166,10 +194,21 @@ def import_sensors(path: str | Path) -> SensorImport:
         if crs not in ("wgs84", "gcj02", "bd09"):
             problems.append(f"{where}:坐标系应为 wgs84、gcj02 或 bd09,实为「{crs}」")
             continue
-        clean.append({"code": row["code"], "name": row["name"], "type": stype,
-                      "unit": row.get("unit") or TYPE_UNITS[stype], "lon": lon, "lat": lat,
-                      "crs": crs, "department": dept, "linked_to": row.get("linked_to", ""),
-                      "status": status, "where": where})
+        clean.append(
+            {
+                "code": row["code"],
+                "name": row["name"],
+                "type": stype,
+                "unit": row.get("unit") or TYPE_UNITS[stype],
+                "lon": lon,
+                "lat": lat,
+                "crs": crs,
+                "department": dept,
+                "linked_to": row.get("linked_to", ""),
+                "status": status,
+                "where": where,
+            }
+        )
     if problems:
         raise MonitoringError("导入未执行:\n" + "\n".join(problems))
     result = SensorImport()
@@ -205,41 +244,63 @@ def locate(sensors: Iterable[Sensor] | None = None) -> int:
 
 # ------------------------------------------------------------------ rules
 
+
 def rule_spec(rule: AlarmRule, code_to_id: dict[str, int] | None = None) -> Rule:
     """The engine's view of a stored rule."""
     ids = None
     if rule.sensor_codes:
-        code_to_id = code_to_id if code_to_id is not None else dict(
-            Sensor.objects.values_list("code", "id"))
+        code_to_id = (
+            code_to_id if code_to_id is not None else dict(Sensor.objects.values_list("code", "id"))
+        )
         ids = frozenset(code_to_id[c] for c in rule.sensor_codes if c in code_to_id)
-    return Rule(id=rule.pk, name=rule.name, metric=rule.metric,
-                thresholds=(rule.blue, rule.yellow, rule.orange, rule.red),
-                direction=rule.direction, sensor_type=rule.sensor_type or None,
-                sensor_ids=ids, window_s=rule.window_s, hysteresis=rule.hysteresis,
-                for_s=rule.for_s, escalate_every_s=rule.escalate_every_s)
+    return Rule(
+        id=rule.pk,
+        name=rule.name,
+        metric=rule.metric,
+        thresholds=(rule.blue, rule.yellow, rule.orange, rule.red),
+        direction=rule.direction,
+        sensor_type=rule.sensor_type or None,
+        sensor_ids=ids,
+        window_s=rule.window_s,
+        hysteresis=rule.hysteresis,
+        for_s=rule.for_s,
+        escalate_every_s=rule.escalate_every_s,
+    )
 
 
 def build_engine(sensors: Sequence[Sensor] | None = None) -> Engine:
     """An engine over every sensor and active rule, with active alarms restored."""
-    sensors = list(sensors) if sensors is not None else list(
-        Sensor.objects.only("id", "code", "type", "street_id", "district_id"))
+    sensors = (
+        list(sensors)
+        if sensors is not None
+        else list(Sensor.objects.only("id", "code", "type", "street_id", "district_id"))
+    )
     code_to_id = {s.code: s.pk for s in sensors}
     stored = list(AlarmRule.objects.filter(active=True))
     plain = [rule_spec(r, code_to_id) for r in stored if r.metric != "composite"]
-    comps = [CompositeRule(r.pk, r.name, child=r.child_id, k=r.k,
-                           level=level_number(r.composite_level))
-             for r in stored if r.metric == "composite" and r.child_id]
-    engine = Engine([s.pk for s in sensors], [s.type for s in sensors], plain, comps,
-                    areas=[s.street_id or s.district_id for s in sensors])
+    comps = [
+        CompositeRule(r.pk, r.name, child=r.child_id, k=r.k, level=level_number(r.composite_level))
+        for r in stored
+        if r.metric == "composite" and r.child_id
+    ]
+    engine = Engine(
+        [s.pk for s in sensors],
+        [s.type for s in sensors],
+        plain,
+        comps,
+        areas=[s.street_id or s.district_id for s in sensors],
+    )
     for a in Alarm.objects.filter(state__in=lifecycle.ACTIVE_STATES, sensor__isnull=False):
-        engine.restore(a.rule_id, a.sensor_id, level_number(a.level),
-                       (a.fired_at or a.started_at).timestamp())
+        engine.restore(
+            a.rule_id, a.sensor_id, level_number(a.level), (a.fired_at or a.started_at).timestamp()
+        )
     for a in Alarm.objects.filter(state__in=lifecycle.ACTIVE_STATES, area__isnull=False):
         engine.area_levels[(a.rule_id, a.area_id)] = level_number(a.level)
     return engine
 
 
 # ----------------------------------------------------------------- ingest
+
 
 @dataclass
 class IngestStats:
@@ -264,9 +325,18 @@ def dead_letters(problems: Sequence[payloads.Problem], source: str, topic: str =
     if not problems:
         return
     at = timezone.now()
-    DeadLetter.objects.bulk_create([
-        DeadLetter(received_at=at, source=source, topic=topic[:200], payload=fragment,
-                   reason=reason[:300]) for reason, fragment in problems])
+    DeadLetter.objects.bulk_create(
+        [
+            DeadLetter(
+                received_at=at,
+                source=source,
+                topic=topic[:200],
+                payload=fragment,
+                reason=reason[:300],
+            )
+            for reason, fragment in problems
+        ]
+    )
 
 
 def store_readings(rows: Sequence[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
@@ -275,24 +345,34 @@ def store_readings(rows: Sequence[tuple[int, int, float]]) -> list[tuple[int, in
         return []
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            cur.execute("CREATE TEMP TABLE IF NOT EXISTS monitoring_stage "
-                        "(sensor_id bigint, ts_ms bigint, value double precision)")
+            cur.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS monitoring_stage "
+                "(sensor_id bigint, ts_ms bigint, value double precision)"
+            )
             cur.execute("DELETE FROM monitoring_stage")
-            with cur.cursor.copy("COPY monitoring_stage (sensor_id, ts_ms, value) FROM STDIN") as cp:
+            with cur.cursor.copy(
+                "COPY monitoring_stage (sensor_id, ts_ms, value) FROM STDIN"
+            ) as cp:
                 for row in rows:
                     cp.write_row(row)
-            cur.execute("INSERT INTO monitoring_reading (sensor_id, ts_ms, value) "
-                        "SELECT sensor_id, ts_ms, value FROM monitoring_stage "
-                        "ON CONFLICT DO NOTHING RETURNING sensor_id, ts_ms, value")
+            cur.execute(
+                "INSERT INTO monitoring_reading (sensor_id, ts_ms, value) "
+                "SELECT sensor_id, ts_ms, value FROM monitoring_stage "
+                "ON CONFLICT DO NOTHING RETURNING sensor_id, ts_ms, value"
+            )
         else:
-            cur.execute("CREATE TEMP TABLE IF NOT EXISTS monitoring_stage "
-                        "(sensor_id integer, ts_ms integer, value real)")
+            cur.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS monitoring_stage "
+                "(sensor_id integer, ts_ms integer, value real)"
+            )
             cur.execute("DELETE FROM monitoring_stage")
             cur.executemany("INSERT INTO monitoring_stage VALUES (%s, %s, %s)", rows)
             # WHERE true: SQLite's parser needs it before ON CONFLICT in INSERT … SELECT.
-            cur.execute("INSERT INTO monitoring_reading (sensor_id, ts_ms, value) "
-                        "SELECT sensor_id, ts_ms, value FROM monitoring_stage WHERE true "
-                        "ON CONFLICT DO NOTHING RETURNING sensor_id, ts_ms, value")
+            cur.execute(
+                "INSERT INTO monitoring_reading (sensor_id, ts_ms, value) "
+                "SELECT sensor_id, ts_ms, value FROM monitoring_stage WHERE true "
+                "ON CONFLICT DO NOTHING RETURNING sensor_id, ts_ms, value"
+            )
         if connection.vendor == "postgresql":
             return cur.fetchall()  # already (int, int, float)
         return [(int(a), int(b), float(c)) for a, b, c in cur.fetchall()]
@@ -308,8 +388,9 @@ class Ingestor:
     """One ingest path's state: the sensor map and the rule engine. Used by the
     MQTT worker, the HTTP endpoint, CSV replay and the simulation."""
 
-    def __init__(self, touch_interval: float | None = 0.0,
-                 partition: Partition | None = None) -> None:
+    def __init__(
+        self, touch_interval: float | None = 0.0, partition: Partition | None = None
+    ) -> None:
         # A partition evaluates only the sensors it owns (see partitions.py); the
         # default is the whole stream.
         self.partition = partition or Partition()
@@ -332,13 +413,17 @@ class Ingestor:
         takes over the running one's state (Engine.adopt), so an edit costs no
         replay, unless a new rule needs a longer window than was kept."""
         self._fingerprint = self.fingerprint()
-        sensors = list(Sensor.objects.only("id", "code", "type", "unit", "street_id",
-                                           "district_id", "status"))
+        sensors = list(
+            Sensor.objects.only("id", "code", "type", "unit", "street_id", "district_id", "status")
+        )
         self.sensors = {s.code: s for s in sensors}
         self.by_id = {s.pk: s for s in sensors}
         if not self.partition.whole:
-            sensors = [s for s in sensors if self.partition.owns(
-                sensor_key(s.code, s.street_id, s.district_id))]
+            sensors = [
+                s
+                for s in sensors
+                if self.partition.owns(sensor_key(s.code, s.street_id, s.district_id))
+            ]
         self.owned = None if self.partition.whole else {s.pk for s in sensors}
         old = getattr(self, "engine", None)
         self.engine = build_engine(sensors)
@@ -352,8 +437,11 @@ class Ingestor:
         and area (a change of any reloads the engine)."""
         h = hashlib.blake2b(digest_size=16)
         h.update(repr(list(AlarmRule.objects.order_by("pk").values_list())).encode())
-        for row in Sensor.objects.order_by("pk").values_list(
-                "id", "code", "type", "unit", "street_id", "district_id").iterator(5000):
+        for row in (
+            Sensor.objects.order_by("pk")
+            .values_list("id", "code", "type", "unit", "street_id", "district_id")
+            .iterator(5000)
+        ):
             h.update(repr(row).encode())
         return h.hexdigest()
 
@@ -371,8 +459,10 @@ class Ingestor:
     def _warm(self) -> None:
         """Replay stored readings of the longest window, so rolling sums survive a
         restart (changes from the replay are discarded: alarms were restored)."""
-        longest = max((st.rule.window_s for st in self.engine.states.values()
-                       if st.rule.metric == "sum"), default=0)
+        longest = max(
+            (st.rule.window_s for st in self.engine.states.values() if st.rule.metric == "sum"),
+            default=0,
+        )
         if not longest:
             return
         since = now_ms() - longest * 1000
@@ -382,8 +472,14 @@ class Ingestor:
             keep = idx >= 0
             self.engine.process(idx[keep], rows[keep, 1] / 1000.0, rows[keep, 2])
 
-    def ingest(self, records: Sequence[payloads.Record], problems: Sequence[payloads.Problem] = (),
-               *, source: str, topic: str = "") -> IngestStats:
+    def ingest(
+        self,
+        records: Sequence[payloads.Record],
+        problems: Sequence[payloads.Problem] = (),
+        *,
+        source: str,
+        topic: str = "",
+    ) -> IngestStats:
         """Validate, store, evaluate and apply alarm changes, in one transaction."""
         stats = IngestStats(received=len(records) + len(problems))
         bad = list(problems)
@@ -401,8 +497,9 @@ class Ingestor:
         owned, part, sensors = self.owned, self.partition, self.sensors
         for code, ts, value, unit in records:
             sensor = sensors.get(code)
-            if owned is not None and (sensor.pk not in owned if sensor is not None
-                                      else not part.owns(code)):
+            if owned is not None and (
+                sensor.pk not in owned if sensor is not None else not part.owns(code)
+            ):
                 stats.received -= 1  # another partition's reading
                 continue
             if sensor is not None and lo <= ts <= hi and (unit is None or unit == sensor.unit):
@@ -416,8 +513,12 @@ class Ingestor:
             elif ts > hi:
                 bad.append((f"时间在未来:{_dt(ts).astimezone():%Y-%m-%d %H:%M:%S}", fragment))
             elif ts < lo:
-                bad.append((f"时间过早(超过 {MAX_AGE.days} 天):{_dt(ts).astimezone():%Y-%m-%d %H:%M:%S}",
-                            fragment))
+                bad.append(
+                    (
+                        f"时间过早(超过 {MAX_AGE.days} 天):{_dt(ts).astimezone():%Y-%m-%d %H:%M:%S}",
+                        fragment,
+                    )
+                )
         with transaction.atomic(), audit.acting_as(None, ACTOR):
             dead_letters(bad, source, topic)
             new = store_readings(rows)
@@ -429,14 +530,17 @@ class Ingestor:
                 arr = np.array(new, dtype=np.float64)
                 index_of = self.engine.index_of
                 idx = np.fromiter((index_of[s] for s, _, _ in new), dtype=np.int64, count=len(new))
-                changes = self.engine.process(idx, arr[:, 1] / 1000.0, arr[:, 2],
-                                              received_at=time.time())
+                changes = self.engine.process(
+                    idx, arr[:, 1] / 1000.0, arr[:, 2], received_at=time.time()
+                )
                 stats.alarm_changes = len(changes)
                 if changes:
                     apply_changes(changes, self.by_id)
         self._note_latest(new)  # committed
-        if self.touch_interval is not None and \
-                time.monotonic() - self._touched_at >= self.touch_interval:
+        if (
+            self.touch_interval is not None
+            and time.monotonic() - self._touched_at >= self.touch_interval
+        ):
             try:
                 self.flush_latest()
             except Exception:  # a display cache: the readings are stored, keep going
@@ -477,9 +581,9 @@ class Ingestor:
             changes = self.engine.check_no_data(at.timestamp())
             if changes:
                 apply_changes(changes, self.by_id)
-                Sensor.objects.filter(pk__in=[c.sensor for c in changes if c.sensor],
-                                      status=Sensor.Status.ONLINE).update(
-                    status=Sensor.Status.OFFLINE)
+                Sensor.objects.filter(
+                    pk__in=[c.sensor for c in changes if c.sensor], status=Sensor.Status.ONLINE
+                ).update(status=Sensor.Status.OFFLINE)
         return run_pipeline(at) + len(changes)
 
 
@@ -487,8 +591,12 @@ def _readings_since(since_ms: int) -> Iterable[tuple[int, int, float]]:
     """Stored readings since a time, in time order (for warming the engine)."""
     from yingji.monitoring.models import Reading
 
-    return Reading.objects.filter(ts_ms__gte=since_ms).order_by("ts_ms").values_list(
-        "sensor_id", "ts_ms", "value").iterator(chunk_size=20000)
+    return (
+        Reading.objects.filter(ts_ms__gte=since_ms)
+        .order_by("ts_ms")
+        .values_list("sensor_id", "ts_ms", "value")
+        .iterator(chunk_size=20000)
+    )
 
 
 def _touch_sensors(latest: dict[int, tuple[int, float]]) -> None:
@@ -504,23 +612,31 @@ def _touch_sensors(latest: dict[int, tuple[int, float]]) -> None:
                 "FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::bigint[]) AS t, "
                 "unnest(%s::float8[]) AS v) x "
                 "WHERE s.id = x.id AND (s.last_seen_ms IS NULL OR s.last_seen_ms <= x.t)",
-                [list(ids), list(times), list(vals)])
+                [list(ids), list(times), list(vals)],
+            )
             return
         cur.executemany(
             "UPDATE monitoring_sensor SET last_seen_ms = %s, last_value = %s, "
             "status = CASE WHEN status = 'offline' THEN 'online' ELSE status END "
             "WHERE id = %s AND (last_seen_ms IS NULL OR last_seen_ms <= %s)",
-            [(t, v, s, t) for s, (t, v) in latest.items()])
+            [(t, v, s, t) for s, (t, v) in latest.items()],
+        )
 
 
 # ----------------------------------------------------------------- alarms
 
+
 def _active_key(change: Change) -> str:
-    return f"{change.rule}:s{change.sensor}" if change.sensor is not None else \
-        f"{change.rule}:a{change.area}"
+    return (
+        f"{change.rule}:s{change.sensor}"
+        if change.sensor is not None
+        else f"{change.rule}:a{change.area}"
+    )
 
 
-def apply_changes(changes: Sequence[Change], sensors: dict[int, Sensor] | None = None) -> list[Alarm]:
+def apply_changes(
+    changes: Sequence[Change], sensors: dict[int, Sensor] | None = None
+) -> list[Alarm]:
     """Turn engine changes into alarm transitions (one active alarm per subject and
     rule), then refresh the regional levels they touch."""
     touched: list[Alarm] = []
@@ -547,9 +663,16 @@ def apply_changes(changes: Sequence[Change], sensors: dict[int, Sensor] | None =
         level = level_name(c.level) or alarm.level
         if new_state is None and level == alarm.level:
             continue
-        _transition(alarm, new_state or alarm.state, level, at, c.value,
-                    note=lifecycle.TRANSITIONS.get((current, new_state), "级别变化")
-                    if new_state else f"级别变为{LEVEL_LABELS.get(level, level)}")
+        _transition(
+            alarm,
+            new_state or alarm.state,
+            level,
+            at,
+            c.value,
+            note=lifecycle.TRANSITIONS.get((current, new_state), "级别变化")
+            if new_state
+            else f"级别变为{LEVEL_LABELS.get(level, level)}",
+        )
         touched.append(alarm)
         for code in (alarm.street_code, alarm.district_code):
             if code:
@@ -559,8 +682,9 @@ def apply_changes(changes: Sequence[Change], sensors: dict[int, Sensor] | None =
     return touched
 
 
-def _new_alarm(rule: AlarmRule, sensor: Sensor | None, c: Change, key: str,
-               at: dt.datetime) -> Alarm:
+def _new_alarm(
+    rule: AlarmRule, sensor: Sensor | None, c: Change, key: str, at: dt.datetime
+) -> Alarm:
     if sensor is not None:
         district, street = sensor.district_id or "", sensor.street_id or ""
         hazard = TYPE_HAZARDS.get(sensor.type, "other")
@@ -569,13 +693,30 @@ def _new_alarm(rule: AlarmRule, sensor: Sensor | None, c: Change, key: str,
         street = c.area if c.area and c.area != district else ""
         child = rule.child
         hazard = TYPE_HAZARDS.get(child.sensor_type, "other") if child else "other"
-    return Alarm(rule=rule, sensor=sensor, area_id=c.area, district_code=district,
-                 street_code=street, hazard=hazard, state="", level=level_name(c.level) or "",
-                 active_key=key, started_at=at, value=c.value)
+    return Alarm(
+        rule=rule,
+        sensor=sensor,
+        area_id=c.area,
+        district_code=district,
+        street_code=street,
+        hazard=hazard,
+        state="",
+        level=level_name(c.level) or "",
+        active_key=key,
+        started_at=at,
+        value=c.value,
+    )
 
 
-def _transition(alarm: Alarm, state: str, level: str, at: dt.datetime, value: float | None,
-                note: str, user: Any = None) -> None:
+def _transition(
+    alarm: Alarm,
+    state: str,
+    level: str,
+    at: dt.datetime,
+    value: float | None,
+    note: str,
+    user: Any = None,
+) -> None:
     previous = alarm.state or None
     if state != (alarm.state or None):
         lifecycle.check(previous, state)
@@ -598,13 +739,20 @@ def _transition(alarm: Alarm, state: str, level: str, at: dt.datetime, value: fl
     alarm.save()
     # The alarm's own history (the alarm row itself is audited): a bulk insert, so
     # the history is not audited a second time.
-    AlarmEvent.objects.bulk_create([AlarmEvent(alarm=alarm, at=at, state=state,
-                                               level=alarm.level, note=note[:300])])
+    AlarmEvent.objects.bulk_create(
+        [AlarmEvent(alarm=alarm, at=at, state=state, level=alarm.level, note=note[:300])]
+    )
     if state != previous:
-        payload = dict(alarm_id=alarm.pk, state=state, previous=previous, level=alarm.level,
-                       rule=alarm.rule.name, sensor_id=alarm.sensor_id,
-                       region_codes=[c for c in (alarm.district_code, alarm.street_code) if c],
-                       at=at)
+        payload = dict(
+            alarm_id=alarm.pk,
+            state=state,
+            previous=previous,
+            level=alarm.level,
+            rule=alarm.rule.name,
+            sensor_id=alarm.sensor_id,
+            region_codes=[c for c in (alarm.district_code, alarm.street_code) if c],
+            at=at,
+        )
         transaction.on_commit(lambda: events.alarm_state_changed.send(sender=Alarm, **payload))
     folding.fold(alarm, at)
 
@@ -614,8 +762,15 @@ def acknowledge(alarm: Alarm, user: Any, note: str = "") -> Alarm:
     with transaction.atomic():
         alarm = Alarm.objects.select_for_update().get(pk=alarm.pk)
         lifecycle.check(alarm.state, lifecycle.ACKNOWLEDGED)
-        _transition(alarm, lifecycle.ACKNOWLEDGED, alarm.level, timezone.now(), None,
-                    note=note or f"{user.get_username()} 确认", user=user)
+        _transition(
+            alarm,
+            lifecycle.ACKNOWLEDGED,
+            alarm.level,
+            timezone.now(),
+            None,
+            note=note or f"{user.get_username()} 确认",
+            user=user,
+        )
     return alarm
 
 
@@ -629,8 +784,15 @@ def silence(alarm: Alarm, user: Any, minutes: int, reason: str) -> Alarm:
         alarm = Alarm.objects.select_for_update().get(pk=alarm.pk)
         lifecycle.check(alarm.state, lifecycle.SILENCED)
         alarm.silenced_until = timezone.now() + dt.timedelta(minutes=minutes)
-        _transition(alarm, lifecycle.SILENCED, alarm.level, timezone.now(), None,
-                    note=f"{user.get_username()} 静默 {minutes} 分钟:{reason}"[:300], user=user)
+        _transition(
+            alarm,
+            lifecycle.SILENCED,
+            alarm.level,
+            timezone.now(),
+            None,
+            note=f"{user.get_username()} 静默 {minutes} 分钟:{reason}"[:300],
+            user=user,
+        )
     return alarm
 
 
@@ -643,9 +805,11 @@ def update_regional_levels(areas: Iterable[tuple[str, str]]) -> None:
         if region is None:
             continue
         field_name = "district_code" if region.level == "district" else "street_code"
-        active = list(Alarm.objects.filter(**{field_name: code}, hazard=hazard,
-                                           state__in=lifecycle.ACTIVE_STATES)
-                      .values_list("pk", "level"))
+        active = list(
+            Alarm.objects.filter(
+                **{field_name: code}, hazard=hazard, state__in=lifecycle.ACTIVE_STATES
+            ).values_list("pk", "level")
+        )
         top = max((level_number(lv) for _, lv in active), default=0)
         level = level_name(top)
         ids = sorted(pk for pk, lv in active if level_number(lv) == top) if top else []
@@ -653,29 +817,60 @@ def update_regional_levels(areas: Iterable[tuple[str, str]]) -> None:
         previous = (row.level or None) if row else None
         # Derived state, recomputed from the (audited) alarms: written in bulk.
         if row is None:
-            RegionalLevel.objects.bulk_create([RegionalLevel(
-                region=region, hazard=hazard, level=level or "", alarm_ids=ids, updated_at=at)])
+            RegionalLevel.objects.bulk_create(
+                [
+                    RegionalLevel(
+                        region=region,
+                        hazard=hazard,
+                        level=level or "",
+                        alarm_ids=ids,
+                        updated_at=at,
+                    )
+                ]
+            )
         else:
-            RegionalLevel.objects.filter(pk=row.pk).update(level=level or "", alarm_ids=ids,
-                                                           updated_at=at)
+            RegionalLevel.objects.filter(pk=row.pk).update(
+                level=level or "", alarm_ids=ids, updated_at=at
+            )
         if previous != level:
-            payload = dict(region_code=code, region_level=region.level, level=level,
-                           previous=previous, hazard=hazard, alarm_ids=ids, at=at)
+            payload = dict(
+                region_code=code,
+                region_level=region.level,
+                level=level,
+                previous=previous,
+                hazard=hazard,
+                alarm_ids=ids,
+                at=at,
+            )
             transaction.on_commit(
-                lambda p=payload: events.regional_level_changed.send(sender=RegionalLevel, **p))
+                lambda p=payload: events.regional_level_changed.send(sender=RegionalLevel, **p)
+            )
 
 
 # --------------------------------------------------------------- pipeline
 
+
 def _view(a: Alarm) -> lifecycle.AlarmView:
-    return lifecycle.AlarmView(a.pk, a.rule_id, a.sensor_id, a.district_code, a.street_code,
-                               a.hazard, a.state, level_number(a.level), a.started_at)
+    return lifecycle.AlarmView(
+        a.pk,
+        a.rule_id,
+        a.sensor_id,
+        a.district_code,
+        a.street_code,
+        a.hazard,
+        a.state,
+        level_number(a.level),
+        a.started_at,
+    )
 
 
 def _silences(at: dt.datetime) -> list[lifecycle.SilenceView]:
-    return [lifecycle.SilenceView(s.rule_id, s.sensor_id, s.region_code, s.hazard,
-                                  s.starts_at, s.ends_at)
-            for s in Silence.objects.filter(starts_at__lte=at, ends_at__gt=at)]
+    return [
+        lifecycle.SilenceView(
+            s.rule_id, s.sensor_id, s.region_code, s.hazard, s.starts_at, s.ends_at
+        )
+        for s in Silence.objects.filter(starts_at__lte=at, ends_at__gt=at)
+    ]
 
 
 def _recipients(alarm: Alarm) -> list:
@@ -688,20 +883,28 @@ def _send(departments_: Iterable, subject: str, body: str, key: str, source: Any
     depts = {d.pk: d for d in departments_ if d is not None}
     for d in depts.values():  # one key per department: notify_department keys its
         # mailbox as "<key>:dept", which would otherwise be shared by all of them
-        sent += len(outbox.notify_department(d, subject=subject, body=body,
-                                             dedupe_key=f"{key}:d{d.pk}", source=source))
+        sent += len(
+            outbox.notify_department(
+                d, subject=subject, body=body, dedupe_key=f"{key}:d{d.pk}", source=source
+            )
+        )
     if not sent:  # nobody reachable owns it: the duty officers
-        duty = [p.user for p in Profile.objects.select_related("user").filter(
-            role=Role.DUTY_OFFICER)]
-        sent += len(outbox.notify_users(duty, subject=subject, body=body, dedupe_key=key,
-                                        source=source))
+        duty = [
+            p.user for p in Profile.objects.select_related("user").filter(role=Role.DUTY_OFFICER)
+        ]
+        sent += len(
+            outbox.notify_users(duty, subject=subject, body=body, dedupe_key=key, source=source)
+        )
     return sent
 
 
 def _describe(a: Alarm) -> str:
     where = a.sensor.name if a.sensor_id else (a.area.name if a.area_id else "")
-    return (f"【{LEVEL_LABELS.get(a.level, a.level)}】{a.rule.name} · {where}"
-            f" · 值 {a.value:g}" if a.value is not None else f"{a.rule.name} · {where}")
+    return (
+        f"【{LEVEL_LABELS.get(a.level, a.level)}】{a.rule.name} · {where} · 值 {a.value:g}"
+        if a.value is not None
+        else f"{a.rule.name} · {where}"
+    )
 
 
 def run_pipeline(at: dt.datetime | None = None, policy: lifecycle.GroupPolicy = POLICY) -> int:
@@ -714,9 +917,16 @@ def run_pipeline(at: dt.datetime | None = None, policy: lifecycle.GroupPolicy = 
         # Silences that ran out: back to firing.
         for alarm in Alarm.objects.filter(state=lifecycle.SILENCED, silenced_until__lte=at):
             _transition(alarm, lifecycle.FIRING, alarm.level, at, None, "静默到期,仍在报警")
-        active = list(Alarm.objects.select_related("rule", "sensor", "area", "sensor__department",
-                                                   "rule__notify_department", "rule__escalate_to")
-                      .filter(state__in=(lifecycle.FIRING, lifecycle.ACKNOWLEDGED)))
+        active = list(
+            Alarm.objects.select_related(
+                "rule",
+                "sensor",
+                "area",
+                "sensor__department",
+                "rule__notify_department",
+                "rule__escalate_to",
+            ).filter(state__in=(lifecycle.FIRING, lifecycle.ACKNOWLEDGED))
+        )
         silences = _silences(at)
         by_id = {a.pk: a for a in active}
         groups: dict[str, list[lifecycle.AlarmView]] = defaultdict(list)
@@ -725,52 +935,85 @@ def run_pipeline(at: dt.datetime | None = None, policy: lifecycle.GroupPolicy = 
             groups[lifecycle.group_key(v)].append(v)
         for key, views in groups.items():
             views = lifecycle.inhibit(views)
-            views = [v for v in views if not lifecycle.silenced(v, silences, at)
-                     and not (by_id[v.id].sensor_id and by_id[v.id].sensor.status == "maintenance")]
+            views = [
+                v
+                for v in views
+                if not lifecycle.silenced(v, silences, at)
+                and not (by_id[v.id].sensor_id and by_id[v.id].sensor.status == "maintenance")
+            ]
             if not views:
                 continue
             group, _ = AlarmGroup.objects.get_or_create(key=key, defaults={"first_at": at})
             fp = lifecycle.fingerprint(views)
-            if not lifecycle.group_due(at, group.first_at, group.last_sent_at,
-                                       fp != group.last_fingerprint, policy):
+            if not lifecycle.group_due(
+                at, group.first_at, group.last_sent_at, fp != group.last_fingerprint, policy
+            ):
                 continue
             alarms = [by_id[v.id] for v in sorted(views, key=lambda v: (-v.level, v.id))]
             district = Region.objects.filter(pk=key.split(":")[0]).first()
             from yingji.monitoring.models import HAZARD_LABELS
 
-            subject = (f"监测报警:{district.name if district else ''}"
-                       f"{HAZARD_LABELS.get(alarms[0].hazard, '')} {len(alarms)} 条")
+            subject = (
+                f"监测报警:{district.name if district else ''}"
+                f"{HAZARD_LABELS.get(alarms[0].hazard, '')} {len(alarms)} 条"
+            )
             body = "\n".join(_describe(a) for a in alarms)
             depts = [d for a in alarms for d in _recipients(a)]
-            queued += _send(depts, subject, body, f"monitoring:group:{key}:{fp}:{at:%Y%m%d%H%M}",
-                            alarms[0])
+            queued += _send(
+                depts, subject, body, f"monitoring:group:{key}:{fp}:{at:%Y%m%d%H%M}", alarms[0]
+            )
             group.last_sent_at, group.last_fingerprint = at, fp
             group.save()
-            Alarm.objects.filter(pk__in=[a.pk for a in alarms], last_notified_at__isnull=True
-                                 ).update(last_notified_at=at)
+            Alarm.objects.filter(
+                pk__in=[a.pk for a in alarms], last_notified_at__isnull=True
+            ).update(last_notified_at=at)
         AlarmGroup.objects.exclude(key__in=list(groups)).delete()
         queued += _resolved_notices(at, policy, silences)
         for a in active:
             if a.state != lifecycle.FIRING or any(
-                    lifecycle.silenced(_view(a), silences, at) for _ in (0,)):
+                lifecycle.silenced(_view(a), silences, at) for _ in (0,)
+            ):
                 continue
             rule = a.rule
-            if lifecycle.escalation_due(a.state, a.fired_at, a.escalated_at is not None, at,
-                                        dt.timedelta(minutes=rule.escalate_after_min)):
+            if lifecycle.escalation_due(
+                a.state,
+                a.fired_at,
+                a.escalated_at is not None,
+                at,
+                dt.timedelta(minutes=rule.escalate_after_min),
+            ):
                 target = [rule.escalate_to] if rule.escalate_to else []
-                queued += _send(target, f"报警升级:{rule.name} {rule.escalate_after_min} 分钟未确认",
-                                _describe(a), f"monitoring:escalate:{a.pk}:{a.fired_at:%Y%m%d%H%M%S}",
-                                a)
+                queued += _send(
+                    target,
+                    f"报警升级:{rule.name} {rule.escalate_after_min} 分钟未确认",
+                    _describe(a),
+                    f"monitoring:escalate:{a.pk}:{a.fired_at:%Y%m%d%H%M%S}",
+                    a,
+                )
                 a.escalated_at = at
                 a.save(update_fields=["escalated_at"])
-                AlarmEvent.objects.bulk_create([AlarmEvent(
-                    alarm=a, at=at, state=a.state, level=a.level,
-                    note=f"{rule.escalate_after_min} 分钟未确认,已升级")])
-            elif lifecycle.reminder_due(a.state, a.last_notified_at, at,
-                                        dt.timedelta(minutes=rule.remind_every_min)):
+                AlarmEvent.objects.bulk_create(
+                    [
+                        AlarmEvent(
+                            alarm=a,
+                            at=at,
+                            state=a.state,
+                            level=a.level,
+                            note=f"{rule.escalate_after_min} 分钟未确认,已升级",
+                        )
+                    ]
+                )
+            elif lifecycle.reminder_due(
+                a.state, a.last_notified_at, at, dt.timedelta(minutes=rule.remind_every_min)
+            ):
                 a.reminders += 1
-                queued += _send(_recipients(a), f"报警提醒(第 {a.reminders} 次):{rule.name}",
-                                _describe(a), f"monitoring:remind:{a.pk}:{a.reminders}", a)
+                queued += _send(
+                    _recipients(a),
+                    f"报警提醒(第 {a.reminders} 次):{rule.name}",
+                    _describe(a),
+                    f"monitoring:remind:{a.pk}:{a.reminders}",
+                    a,
+                )
                 a.last_notified_at = at
                 a.save(update_fields=["reminders", "last_notified_at"])
     return queued
@@ -779,8 +1022,9 @@ def run_pipeline(at: dt.datetime | None = None, policy: lifecycle.GroupPolicy = 
 RESOLVED_NOTICE_WITHIN = dt.timedelta(days=1)
 
 
-def _resolved_notices(at: dt.datetime, policy: lifecycle.GroupPolicy,
-                      silences: Sequence[lifecycle.SilenceView]) -> int:
+def _resolved_notices(
+    at: dt.datetime, policy: lifecycle.GroupPolicy, silences: Sequence[lifecycle.SilenceView]
+) -> int:
     """Tell the recipients of a firing notice that the alarm has resolved (已恢复):
     grouped like the firing notices (district and hazard), through the outbox, to
     the rule's or sensor's department and, if it was escalated, the escalation
@@ -794,12 +1038,22 @@ def _resolved_notices(at: dt.datetime, policy: lifecycle.GroupPolicy,
 
     from yingji.monitoring.models import HAZARD_LABELS
 
-    resolved = list(Alarm.objects.select_related(
-        "rule", "sensor", "area", "sensor__department", "rule__notify_department",
-        "rule__escalate_to").filter(
-        state=lifecycle.RESOLVED, last_notified_at__isnull=False,
-        last_notified_at__lt=F("resolved_at"), resolved_at__lte=at,
-        resolved_at__gte=at - RESOLVED_NOTICE_WITHIN))
+    resolved = list(
+        Alarm.objects.select_related(
+            "rule",
+            "sensor",
+            "area",
+            "sensor__department",
+            "rule__notify_department",
+            "rule__escalate_to",
+        ).filter(
+            state=lifecycle.RESOLVED,
+            last_notified_at__isnull=False,
+            last_notified_at__lt=F("resolved_at"),
+            resolved_at__lte=at,
+            resolved_at__gte=at - RESOLVED_NOTICE_WITHIN,
+        )
+    )
     groups: dict[str, list[Alarm]] = defaultdict(list)
     for a in resolved:
         groups[lifecycle.group_key(_view(a))].append(a)
@@ -807,28 +1061,52 @@ def _resolved_notices(at: dt.datetime, policy: lifecycle.GroupPolicy,
     for key, alarms in groups.items():
         if not lifecycle.resolved_due(at, (a.resolved_at for a in alarms), policy):
             continue
-        told = [a for a in alarms if not lifecycle.silenced(_view(a), silences, at)
-                and not (a.sensor_id and a.sensor.status == Sensor.Status.MAINTENANCE)]
+        told = [
+            a
+            for a in alarms
+            if not lifecycle.silenced(_view(a), silences, at)
+            and not (a.sensor_id and a.sensor.status == Sensor.Status.MAINTENANCE)
+        ]
         if told:
             told.sort(key=lambda a: (-level_number(a.max_level), a.pk))
             district = Region.objects.filter(pk=key.split(":")[0]).first()
-            subject = (f"监测报警已恢复:{district.name if district else ''}"
-                       f"{HAZARD_LABELS.get(told[0].hazard, '')} {len(told)} 条")
+            subject = (
+                f"监测报警已恢复:{district.name if district else ''}"
+                f"{HAZARD_LABELS.get(told[0].hazard, '')} {len(told)} 条"
+            )
             body = "\n".join(
                 f"已恢复 · {a.rule.name} · "
                 f"{a.sensor.name if a.sensor_id else (a.area.name if a.area_id else '')}"
                 f" · 最高{LEVEL_LABELS.get(a.max_level, '')}"
-                f" · 恢复于 {timezone.localtime(a.resolved_at):%m-%d %H:%M}" for a in told)
-            depts = [d for a in told for d in (
-                *_recipients(a), a.rule.escalate_to if a.escalated_at else None)]
+                f" · 恢复于 {timezone.localtime(a.resolved_at):%m-%d %H:%M}"
+                for a in told
+            )
+            depts = [
+                d
+                for a in told
+                for d in (*_recipients(a), a.rule.escalate_to if a.escalated_at else None)
+            ]
             views = [_view(a) for a in told]
-            queued += _send(depts, subject, body,
-                            f"monitoring:resolved:{key}:{lifecycle.fingerprint(views)}", told[0])
+            queued += _send(
+                depts,
+                subject,
+                body,
+                f"monitoring:resolved:{key}:{lifecycle.fingerprint(views)}",
+                told[0],
+            )
         Alarm.objects.filter(pk__in=[a.pk for a in alarms]).update(last_notified_at=at)
-        AlarmEvent.objects.bulk_create([AlarmEvent(
-            alarm=a, at=at, state=a.state, level=a.level,
-            note="已发送恢复通知" if a in told else "恢复未通知(静默或维护中)")
-            for a in alarms])
+        AlarmEvent.objects.bulk_create(
+            [
+                AlarmEvent(
+                    alarm=a,
+                    at=at,
+                    state=a.state,
+                    level=a.level,
+                    note="已发送恢复通知" if a in told else "恢复未通知(静默或维护中)",
+                )
+                for a in alarms
+            ]
+        )
     return queued
 
 
@@ -841,7 +1119,8 @@ def retire_rule_alarms(rule: AlarmRule, at: dt.datetime | None = None) -> int:
     n = 0
     with transaction.atomic():
         for alarm in Alarm.objects.select_for_update().filter(
-                rule=rule, state__in=lifecycle.OPEN_STATES):
+            rule=rule, state__in=lifecycle.OPEN_STATES
+        ):
             _transition(alarm, lifecycle.RESOLVED, alarm.level, at, None, "规则已停用")
             areas.update((c, alarm.hazard) for c in (alarm.street_code, alarm.district_code) if c)
             n += 1
@@ -851,6 +1130,7 @@ def retire_rule_alarms(rule: AlarmRule, at: dt.datetime | None = None) -> int:
 
 
 # ------------------------------------------------------- rollups, retention
+
 
 def rollup(since_ms: int, until_ms: int) -> int:
     """Minute and hour rollups of readings in [since, until) (upserts)."""
@@ -865,7 +1145,8 @@ def rollup(since_ms: int, until_ms: int) -> int:
                 f"GROUP BY sensor_id, ts_ms - (ts_ms %% {width}) "
                 "ON CONFLICT (sensor_id, period, start_ms) DO UPDATE SET count = excluded.count, "
                 "total = excluded.total, minimum = excluded.minimum, maximum = excluded.maximum",
-                [period, lo, until_ms])
+                [period, lo, until_ms],
+            )
             n += cur.rowcount
     return n
 
@@ -880,10 +1161,12 @@ def apply_retention(at: dt.datetime | None = None) -> dict[str, int]:
     minute_cut = int((at - MINUTE_RETENTION).timestamp() * 1000)
     return {
         "readings": Reading.objects.filter(ts_ms__lt=raw_cut)._raw_delete(Reading.objects.db),
-        "minute_rollups": Rollup.objects.filter(period="minute", start_ms__lt=minute_cut
-                                                )._raw_delete(Rollup.objects.db),
-        "dead_letters": DeadLetter.objects.filter(received_at__lt=at - RAW_RETENTION
-                                                  )._raw_delete(DeadLetter.objects.db),
+        "minute_rollups": Rollup.objects.filter(
+            period="minute", start_ms__lt=minute_cut
+        )._raw_delete(Rollup.objects.db),
+        "dead_letters": DeadLetter.objects.filter(received_at__lt=at - RAW_RETENTION)._raw_delete(
+            DeadLetter.objects.db
+        ),
     }
 
 
@@ -895,9 +1178,14 @@ def visible_alarms(user: Any):
     qs = Alarm.objects.select_related("rule", "sensor", "area")
     if scope.sees_all:
         return qs
-    return qs.filter(scope.q(department_field="sensor__department", region_field="district_code")
-                     | scope.q(region_field="street_code")) if scope.region_codes or \
-        scope.department_ids else qs.none()
+    return (
+        qs.filter(
+            scope.q(department_field="sensor__department", region_field="district_code")
+            | scope.q(region_field="street_code")
+        )
+        if scope.region_codes or scope.department_ids
+        else qs.none()
+    )
 
 
 def visible_sensors(user: Any):
@@ -906,8 +1194,10 @@ def visible_sensors(user: Any):
     scope = scope_for(user)
     if scope.sees_all:
         return Sensor.objects.all()
-    return Sensor.objects.filter(scope.q(department_field="department", region_field="district__code")
-                                 | scope.q(region_field="street__code"))
+    return Sensor.objects.filter(
+        scope.q(department_field="department", region_field="district__code")
+        | scope.q(region_field="street__code")
+    )
 
 
 def can_handle(user: Any, alarm: Alarm) -> bool:
@@ -919,7 +1209,9 @@ def can_handle(user: Any, alarm: Alarm) -> bool:
     if scope.sees_all:
         return True
     dept = alarm.sensor.department_id if alarm.sensor_id else None
-    return scope.can_edit_department(dept) or scope.covers_region(alarm.street_code or alarm.district_code)
+    return scope.can_edit_department(dept) or scope.covers_region(
+        alarm.street_code or alarm.district_code
+    )
 
 
 Q_ACTIVE = Q(state__in=lifecycle.ACTIVE_STATES)
@@ -954,8 +1246,9 @@ _ingest_lock = threading.Lock()
 def issue_token(name: str, department: Any = None) -> str:
     """Create an ingest token; the plain token is shown once and never stored."""
     token = secrets.token_urlsafe(32)
-    IngestToken.objects.create(name=name, department=department,
-                               token_sha256=hashlib.sha256(token.encode()).hexdigest())
+    IngestToken.objects.create(
+        name=name, department=department, token_sha256=hashlib.sha256(token.encode()).hexdigest()
+    )
     return token
 
 

@@ -42,10 +42,18 @@ def _distance_km(lon: np.ndarray, lat: np.ndarray, clon: float, clat: float) -> 
     return np.hypot(dx, dy)
 
 
-def rainstorm(lons: np.ndarray, lats: np.ndarray, types: np.ndarray, *, start_s: float,
-              minutes: int = 180, step_s: int = 300, peak_mm_per_5min: float = 25.0,
-              radius_km: float = 12.0, path: tuple[tuple[float, float], tuple[float, float]] = (
-                  (113.05, 23.05), (113.65, 23.25))) -> Iterator[Frame]:
+def rainstorm(
+    lons: np.ndarray,
+    lats: np.ndarray,
+    types: np.ndarray,
+    *,
+    start_s: float,
+    minutes: int = 180,
+    step_s: int = 300,
+    peak_mm_per_5min: float = 25.0,
+    radius_km: float = 12.0,
+    path: tuple[tuple[float, float], tuple[float, float]] = ((113.05, 23.05), (113.65, 23.25)),
+) -> Iterator[Frame]:
     """A rain cell moving along `path` over `minutes`."""
     lons, lats, types = np.asarray(lons), np.asarray(lats), np.asarray(types)
     rain_i = np.flatnonzero(types == "rain")
@@ -61,14 +69,17 @@ def rainstorm(lons: np.ndarray, lats: np.ndarray, types: np.ndarray, *, start_s:
         strength = math.sin(math.pi * min(1.0, max(0.0, f))) ** 0.5
         rate = peak_mm_per_5min * step_s / 300 * strength
         d_rain = _distance_km(lons[rain_i], lats[rain_i], cx, cy)
-        rain = np.round(rate * np.exp(-(d_rain ** 2) / (2 * radius_km ** 2)), 1)
+        rain = np.round(rate * np.exp(-(d_rain**2) / (2 * radius_km**2)), 1)
         d_water = _distance_km(lons[water_i], lats[water_i], cx, cy)
-        local = rate * np.exp(-(d_water ** 2) / (2 * radius_km ** 2))
+        local = rate * np.exp(-(d_water**2) / (2 * radius_km**2))
         depth = np.maximum(0.0, depth + local * 0.8 - 2.0 * step_s / 300)
         d_wind = _distance_km(lons[wind_i], lats[wind_i], cx, cy)
-        wind = np.round(3 + 18 * strength * np.exp(-(d_wind ** 2) / (2 * (2 * radius_km) ** 2)), 1)
-        yield Frame(start_s + k * step_s, np.concatenate([rain_i, water_i, wind_i]),
-                    np.concatenate([rain, np.round(depth, 1), wind]))
+        wind = np.round(3 + 18 * strength * np.exp(-(d_wind**2) / (2 * (2 * radius_km) ** 2)), 1)
+        yield Frame(
+            start_s + k * step_s,
+            np.concatenate([rain_i, water_i, wind_i]),
+            np.concatenate([rain, np.round(depth, 1), wind]),
+        )
 
 
 @dataclass(frozen=True)
@@ -85,24 +96,42 @@ def read_track(path: Path = TRACK) -> list[TrackPoint]:
     """The track points, Beijing time (UTC+8)."""
     tz = dt.timezone(dt.timedelta(hours=8))
     with path.open(encoding="utf-8") as fh:
-        return [TrackPoint(dt.datetime.fromisoformat(r["time"]).replace(tzinfo=tz),
-                           float(r["longitude"]), float(r["latitude"]), float(r["speed"]),
-                           float(r["pressure"]), r["strong"])
-                for r in csv.DictReader(fh)]
+        return [
+            TrackPoint(
+                dt.datetime.fromisoformat(r["time"]).replace(tzinfo=tz),
+                float(r["longitude"]),
+                float(r["latitude"]),
+                float(r["speed"]),
+                float(r["pressure"]),
+                r["strong"],
+            )
+            for r in csv.DictReader(fh)
+        ]
 
 
 def track_at(track: list[TrackPoint], when: dt.datetime) -> tuple[float, float, float]:
     """Centre lon, lat and maximum wind (m/s) interpolated at `when`."""
     times = np.array([p.time.timestamp() for p in track])
     t = min(max(when.timestamp(), times[0]), times[-1])
-    return (float(np.interp(t, times, [p.lon for p in track])),
-            float(np.interp(t, times, [p.lat for p in track])),
-            float(np.interp(t, times, [p.wind_ms for p in track])))
+    return (
+        float(np.interp(t, times, [p.lon for p in track])),
+        float(np.interp(t, times, [p.lat for p in track])),
+        float(np.interp(t, times, [p.wind_ms for p in track])),
+    )
 
 
-def typhoon(lons: np.ndarray, lats: np.ndarray, types: np.ndarray, *, start_s: float,
-            track: list[TrackPoint] | None = None, begin: dt.datetime | None = None,
-            hours: float = 24.0, step_s: int = 600, rmax_km: float = 40.0) -> Iterator[Frame]:
+def typhoon(
+    lons: np.ndarray,
+    lats: np.ndarray,
+    types: np.ndarray,
+    *,
+    start_s: float,
+    track: list[TrackPoint] | None = None,
+    begin: dt.datetime | None = None,
+    hours: float = 24.0,
+    step_s: int = 600,
+    rmax_km: float = 40.0,
+) -> Iterator[Frame]:
     """Mangkhut over the sensors: one frame per `step_s` of storm time."""
     track = track or read_track()
     tz = dt.timezone(dt.timedelta(hours=8))
@@ -120,7 +149,11 @@ def typhoon(lons: np.ndarray, lats: np.ndarray, types: np.ndarray, *, start_s: f
         rr = _distance_km(lons[rain_i], lats[rain_i], cx, cy)
         rain = 30.0 * step_s / 3600 * np.exp(-rr / 180.0)  # mm per step
         rw = _distance_km(lons[water_i], lats[water_i], cx, cy)
-        depth = np.maximum(0.0, depth + 30.0 * step_s / 3600 * np.exp(-rw / 180.0) * 0.8
-                           - 2.0 * step_s / 300)
-        yield Frame(start_s + k * step_s, np.concatenate([rain_i, wind_i, water_i]),
-                    np.round(np.concatenate([rain, wind, depth]), 1))
+        depth = np.maximum(
+            0.0, depth + 30.0 * step_s / 3600 * np.exp(-rw / 180.0) * 0.8 - 2.0 * step_s / 300
+        )
+        yield Frame(
+            start_s + k * step_s,
+            np.concatenate([rain_i, wind_i, water_i]),
+            np.round(np.concatenate([rain, wind, depth]), 1),
+        )

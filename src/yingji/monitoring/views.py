@@ -54,15 +54,24 @@ def live(request: HttpRequest) -> HttpResponse:
     ctx = _alarm_context(request)
     if request.htmx:
         return render(request, "monitoring/_alarms.html", ctx)
-    levels = list(RegionalLevel.objects.exclude(level="").select_related("region")
-                  .order_by("region__level", "region_id"))
+    levels = list(
+        RegionalLevel.objects.exclude(level="")
+        .select_related("region")
+        .order_by("region__level", "region_id")
+    )
     for lv in levels:
         lv.level_label = LEVEL_LABELS.get(lv.level, "")
         lv.hazard_label = HAZARD_LABELS.get(lv.hazard, lv.hazard)
     sensors = services.visible_sensors(request.user)
     counts = dict(sensors.values_list("status").annotate(n=Count("id")))
-    ctx.update({"levels": levels, "counts": counts, "total": sum(counts.values()),
-                "map_layers": ",".join(["districts", *(key for key, *_ in BUCKETS.values())])})
+    ctx.update(
+        {
+            "levels": levels,
+            "counts": counts,
+            "total": sum(counts.values()),
+            "map_layers": ",".join(["districts", *(key for key, *_ in BUCKETS.values())]),
+        }
+    )
     return render(request, "monitoring/live.html", ctx)
 
 
@@ -107,8 +116,7 @@ def silence(request: HttpRequest, alarm_id: int) -> HttpResponse:
     return _after(request)
 
 
-def chart_points(rows: list[tuple[int, float]], width: int = 720, height: int = 220
-                 ) -> dict:
+def chart_points(rows: list[tuple[int, float]], width: int = 720, height: int = 220) -> dict:
     """An SVG polyline of readings (no JavaScript, no external asset)."""
     if not rows:
         return {}
@@ -121,26 +129,50 @@ def chart_points(rows: list[tuple[int, float]], width: int = 720, height: int = 
     pad = 30
     pts = " ".join(
         f"{pad + (t - t0) / max(1, t1 - t0) * (width - 2 * pad):.1f},"
-        f"{height - pad - (v - v0) / (v1 - v0) * (height - 2 * pad):.1f}" for t, v in rows)
-    return {"points": pts, "width": width, "height": height, "min": v0, "max": v1,
-            "start": services._dt(t0), "end": services._dt(t1), "pad": pad}
+        f"{height - pad - (v - v0) / (v1 - v0) * (height - 2 * pad):.1f}"
+        for t, v in rows
+    )
+    return {
+        "points": pts,
+        "width": width,
+        "height": height,
+        "min": v0,
+        "max": v1,
+        "start": services._dt(t0),
+        "end": services._dt(t1),
+        "pad": pad,
+    }
 
 
 @login_required
 def sensor_detail(request: HttpRequest, sensor_id: int) -> HttpResponse:
-    sensor = get_object_or_404(services.visible_sensors(request.user).select_related(
-        "district", "street", "department"), pk=sensor_id)
+    sensor = get_object_or_404(
+        services.visible_sensors(request.user).select_related("district", "street", "department"),
+        pk=sensor_id,
+    )
     hours = min(int(request.GET.get("hours", 24) or 24), 24 * 7)
     since = services.now_ms() - hours * 3600_000
-    rows = list(Reading.objects.filter(sensor=sensor, ts_ms__gte=since).order_by("ts_ms")
-                .values_list("ts_ms", "value")[:5000])
+    rows = list(
+        Reading.objects.filter(sensor=sensor, ts_ms__gte=since)
+        .order_by("ts_ms")
+        .values_list("ts_ms", "value")[:5000]
+    )
     alarms = Alarm.objects.filter(sensor=sensor).select_related("rule")[:50]
     for a in alarms:
         a.level_label = LEVEL_LABELS.get(a.level, "")
-    return render(request, "monitoring/sensor.html", {
-        "sensor": sensor, "chart": chart_points(rows), "count": len(rows), "hours": hours,
-        "alarms": alarms, "type_label": SensorType(sensor.type).label,
-        "last_seen": services._dt(sensor.last_seen_ms) if sensor.last_seen_ms else None})
+    return render(
+        request,
+        "monitoring/sensor.html",
+        {
+            "sensor": sensor,
+            "chart": chart_points(rows),
+            "count": len(rows),
+            "hours": hours,
+            "alarms": alarms,
+            "type_label": SensorType(sensor.type).label,
+            "last_seen": services._dt(sensor.last_seen_ms) if sensor.last_seen_ms else None,
+        },
+    )
 
 
 @login_required
@@ -148,28 +180,42 @@ def rules(request: HttpRequest) -> HttpResponse:
     """Rule list and a dry run of a rule against the last 24 hours."""
     result, error, form = None, "", request.POST if request.method == "POST" else {}
     if request.method == "POST":
+
         def num(name: str) -> float | None:
             text = (request.POST.get(name) or "").strip()
             return float(text) if text else None
 
         try:
-            rule = Rule(id=0, name=request.POST.get("name") or "试运行规则",
-                        metric=request.POST.get("metric", "value"),
-                        direction=request.POST.get("direction", "above"),
-                        sensor_type=request.POST.get("sensor_type") or None,
-                        thresholds=(num("blue"), num("yellow"), num("orange"), num("red")),
-                        window_s=int(num("window_s") or 0), hysteresis=num("hysteresis") or 0,
-                        for_s=num("for_s") or 0)
+            rule = Rule(
+                id=0,
+                name=request.POST.get("name") or "试运行规则",
+                metric=request.POST.get("metric", "value"),
+                direction=request.POST.get("direction", "above"),
+                sensor_type=request.POST.get("sensor_type") or None,
+                thresholds=(num("blue"), num("yellow"), num("orange"), num("red")),
+                window_s=int(num("window_s") or 0),
+                hysteresis=num("hysteresis") or 0,
+                for_s=num("for_s") or 0,
+            )
             result = dryrun.dry_run(rule)
             for e in result["alarming"]:
                 e["max_level_label"] = LEVEL_LABELS.get(e["max_level"], "")
         except (RuleError, ValueError) as exc:
             error = str(exc) if isinstance(exc, RuleError) else f"数值格式不对:{exc}"
-    return render(request, "monitoring/rules.html", {
-        "rules": AlarmRule.objects.select_related("child"), "result": result, "error": error,
-        "form": form, "types": SensorType.choices, "metrics": AlarmRule.Metric.choices[:3],
-        "may_add": may_manage_rules(request.user, "add"),
-        "may_change": may_manage_rules(request.user, "change")})
+    return render(
+        request,
+        "monitoring/rules.html",
+        {
+            "rules": AlarmRule.objects.select_related("child"),
+            "result": result,
+            "error": error,
+            "form": form,
+            "types": SensorType.choices,
+            "metrics": AlarmRule.Metric.choices[:3],
+            "may_add": may_manage_rules(request.user, "add"),
+            "may_change": may_manage_rules(request.user, "change"),
+        },
+    )
 
 
 @login_required
@@ -199,9 +245,11 @@ def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
             messages.success(request, f"已保存规则「{saved.name}」{note}。{APPLY_NOTE}。")
             return redirect("monitoring:rules")
     groups = [(legend, [form[name] for name in names]) for legend, names in RULE_FIELDS]
-    return render(request, "monitoring/rule_form.html", {
-        "form": form, "rule": rule, "result": result, "dry_error": dry_error,
-        "groups": groups})
+    return render(
+        request,
+        "monitoring/rule_form.html",
+        {"form": form, "rule": rule, "result": result, "dry_error": dry_error, "groups": groups},
+    )
 
 
 RULE_FIELDS = (
@@ -227,8 +275,12 @@ def rule_toggle(request: HttpRequest, rule_id: int) -> HttpResponse:
         messages.success(request, f"已启用规则「{rule.name}」。{APPLY_NOTE}。")
     else:
         n = services.retire_rule_alarms(rule)
-        messages.success(request, f"已停用规则「{rule.name}」" + (f",{n} 条未解除报警已解除" if n else "")
-                         + f"。{APPLY_NOTE}。")
+        messages.success(
+            request,
+            f"已停用规则「{rule.name}」"
+            + (f",{n} 条未解除报警已解除" if n else "")
+            + f"。{APPLY_NOTE}。",
+        )
     return redirect("monitoring:rules")
 
 
@@ -237,6 +289,11 @@ def dead_letters(request: HttpRequest) -> HttpResponse:
     if not services.scope_for_user(request.user).sees_all:
         raise PermissionDenied("死信仅值班与管理人员可查看")
     since = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
-    return render(request, "monitoring/dead_letters.html", {
-        "letters": DeadLetter.objects.all()[:300],
-        "count": DeadLetter.objects.filter(received_at__gte=since).count()})
+    return render(
+        request,
+        "monitoring/dead_letters.html",
+        {
+            "letters": DeadLetter.objects.all()[:300],
+            "count": DeadLetter.objects.filter(received_at__gte=since).count(),
+        },
+    )

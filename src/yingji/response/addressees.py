@@ -18,16 +18,29 @@ from collections.abc import Iterable
 from yingji.core import regioncodes
 
 DEPARTMENT, AREA_STREETS, AREA_DISTRICTS = "department", "area_streets", "area_districts"
-LABELS = {DEPARTMENT: "指定单位", AREA_STREETS: "受影响区域镇街应急办",
-          AREA_DISTRICTS: "受影响区域区应急办(区政府)"}
+LABELS = {
+    DEPARTMENT: "指定单位",
+    AREA_STREETS: "受影响区域镇街应急办",
+    AREA_DISTRICTS: "受影响区域区应急办(区政府)",
+}
 
 # How a plan document or structure names the place-bound addressees.
 MARKERS: dict[str, str] = {
-    "受影响区域镇街": AREA_STREETS, "受影响区域镇街应急办": AREA_STREETS, "受影响镇街": AREA_STREETS,
-    "属地镇街": AREA_STREETS, "各镇街": AREA_STREETS, "各镇(街)": AREA_STREETS, "各镇街应急办": AREA_STREETS,
-    "受影响区域各区": AREA_DISTRICTS, "受影响区域区应急办": AREA_DISTRICTS, "受影响区": AREA_DISTRICTS,
-    "属地区政府": AREA_DISTRICTS, "各区政府": AREA_DISTRICTS, "各区应急办": AREA_DISTRICTS,
-    LABELS[AREA_STREETS]: AREA_STREETS, LABELS[AREA_DISTRICTS]: AREA_DISTRICTS,
+    "受影响区域镇街": AREA_STREETS,
+    "受影响区域镇街应急办": AREA_STREETS,
+    "受影响镇街": AREA_STREETS,
+    "属地镇街": AREA_STREETS,
+    "各镇街": AREA_STREETS,
+    "各镇(街)": AREA_STREETS,
+    "各镇街应急办": AREA_STREETS,
+    "受影响区域各区": AREA_DISTRICTS,
+    "受影响区域区应急办": AREA_DISTRICTS,
+    "受影响区": AREA_DISTRICTS,
+    "属地区政府": AREA_DISTRICTS,
+    "各区政府": AREA_DISTRICTS,
+    "各区应急办": AREA_DISTRICTS,
+    LABELS[AREA_STREETS]: AREA_STREETS,
+    LABELS[AREA_DISTRICTS]: AREA_DISTRICTS,
 }
 
 
@@ -43,7 +56,9 @@ def covers(area: Iterable[str], code: str) -> bool:
 
 def normalise(codes: Iterable[str]) -> list[str]:
     """The area without duplicates or codes inside another of its codes, sorted."""
-    unique = sorted({c.strip() for c in codes if c and c.strip()}, key=lambda c: (len(regioncodes.prefix(c)), c))
+    unique = sorted(
+        {c.strip() for c in codes if c and c.strip()}, key=lambda c: (len(regioncodes.prefix(c)), c)
+    )
     out: list[str] = []
     for c in unique:
         if not covers(out, c):
@@ -60,5 +75,8 @@ def streets_in(area: Iterable[str], street_codes: Iterable[str]) -> list[str]:
 def districts_in(area: Iterable[str], district_codes: Iterable[str]) -> list[str]:
     """The districts the area touches: covered by it, or holding one of its streets."""
     area = list(area)
-    return sorted(d for d in district_codes
-                  if covers(area, d) or any(regioncodes.is_within(a, d) for a in area))
+    return sorted(
+        d
+        for d in district_codes
+        if covers(area, d) or any(regioncodes.is_within(a, d) for a in area)
+    )

@@ -51,17 +51,38 @@ def report(incident: Incident) -> dict[str, Any]:
     Event, Alarm = _model("monitoring", "Event"), _model("monitoring", "Alarm")
     if Event is not None and event_ids:
         for e in Event.objects.filter(pk__in=event_ids).select_related("district"):
-            events.append({"id": e.pk, "district": e.district.name, "max_level": e.max_level,
-                           "started_at": e.started_at, "closed_at": e.closed_at,
-                           "close_reason": e.close_reason})
-        for a in Alarm.objects.filter(event_id__in=event_ids).select_related(
-                "rule", "sensor").order_by("started_at", "pk"):
-            alarms.append({"rule": a.rule.name, "sensor": a.sensor.name if a.sensor_id else "",
-                           "level": a.max_level, "started_at": a.started_at,
-                           "fired_at": a.fired_at, "resolved_at": a.resolved_at})
+            events.append(
+                {
+                    "id": e.pk,
+                    "district": e.district.name,
+                    "max_level": e.max_level,
+                    "started_at": e.started_at,
+                    "closed_at": e.closed_at,
+                    "close_reason": e.close_reason,
+                }
+            )
+        for a in (
+            Alarm.objects.filter(event_id__in=event_ids)
+            .select_related("rule", "sensor")
+            .order_by("started_at", "pk")
+        ):
+            alarms.append(
+                {
+                    "rule": a.rule.name,
+                    "sensor": a.sensor.name if a.sensor_id else "",
+                    "level": a.max_level,
+                    "started_at": a.started_at,
+                    "fired_at": a.fired_at,
+                    "resolved_at": a.resolved_at,
+                }
+            )
             if a.fired_at:
-                moments.append(Moment(a.fired_at, f"监测报警:{a.rule.name}"
-                                                  f"({a.sensor.name if a.sensor_id else ''})"))
+                moments.append(
+                    Moment(
+                        a.fired_at,
+                        f"监测报警:{a.rule.name}({a.sensor.name if a.sensor_id else ''})",
+                    )
+                )
     first_reading = min((a["started_at"] for a in alarms), default=None)
     if first_reading is not None:
         moments.append(Moment(first_reading, "首个超阈值读数"))
@@ -73,51 +94,87 @@ def report(incident: Incident) -> dict[str, Any]:
 
         from yingji.core import outbox
 
-        found = Alert.objects.filter(Q(monitoring_event__in=event_ids) | Q(identifier__in=alert_refs))
+        found = Alert.objects.filter(
+            Q(monitoring_event__in=event_ids) | Q(identifier__in=alert_refs)
+        )
         for alert in found.order_by("created_at", "pk"):
             reach = outbox.summary(alert.deliveries.exclude(person_id=None))
-            warnings.append({"headline": alert.headline, "state": alert.get_state_display(),
-                             "msg_type": alert.get_msg_type_display(), "created_at": alert.created_at,
-                             "sent": alert.sent, "reach": reach})
+            warnings.append(
+                {
+                    "headline": alert.headline,
+                    "state": alert.get_state_display(),
+                    "msg_type": alert.get_msg_type_display(),
+                    "created_at": alert.created_at,
+                    "sent": alert.sent,
+                    "reach": reach,
+                }
+            )
             if alert.sent:
                 moments.append(Moment(alert.sent, f"发布预警:{alert.headline}"))
 
-    decisions = [{"at": i.created_at, "title": i.title, "status": i.get_status_display(),
-                  "level": i.level} for i in items]
+    decisions = [
+        {"at": i.created_at, "title": i.title, "status": i.get_status_display(), "level": i.level}
+        for i in items
+    ]
     card_rows = []
     for act in incident.activations.select_related("plan").order_by("activated_at"):
-        moments.append(Moment(act.activated_at, f"启动《{act.plan.title}》"
-                                                f"{levels.RESPONSE_LABELS[act.level]}"))
+        moments.append(
+            Moment(act.activated_at, f"启动《{act.plan.title}》{levels.RESPONSE_LABELS[act.level]}")
+        )
         if act.stood_down_at:
             moments.append(Moment(act.stood_down_at, f"终止《{act.plan.title}》响应"))
         for c in act.cards.select_related("department").order_by("issued_at", "pk"):
             ack = _minutes(c.issued_at, c.acknowledged_at)
             done = _minutes(c.issued_at, c.completed_at)
-            card_rows.append({
-                "department": c.department.name, "title": c.title, "level": c.level,
-                "state": cards.STATE_LABELS.get(c.state, c.state), "issued_at": c.issued_at,
-                "ack_minutes": ack, "ack_limit": c.ack_minutes,
-                "ack_on_time": None if ack is None else ack <= c.ack_minutes,
-                "done_minutes": done, "limit": c.limit_minutes,
-                "done_on_time": None if done is None else done <= c.limit_minutes})
+            card_rows.append(
+                {
+                    "department": c.department.name,
+                    "title": c.title,
+                    "level": c.level,
+                    "state": cards.STATE_LABELS.get(c.state, c.state),
+                    "issued_at": c.issued_at,
+                    "ack_minutes": ack,
+                    "ack_limit": c.ack_minutes,
+                    "ack_on_time": None if ack is None else ack <= c.ack_minutes,
+                    "done_minutes": done,
+                    "limit": c.limit_minutes,
+                    "done_on_time": None if done is None else done <= c.limit_minutes,
+                }
+            )
     for t in incident.timeline.all():
         moments.append(Moment(t.at, t.text))
-    dispatches = [{"team": o.team.name, "members": o.team.members, "state": o.get_state_display(),
-                   "ordered_at": o.ordered_at, "on_scene_minutes": _minutes(o.ordered_at, o.on_scene_at)}
-                  for o in incident.dispatches.select_related("team")]
-    shelters = [{"shelter": a.shelter.name, "people": a.people, "at": a.at}
-                for a in incident.allocations.select_related("shelter")]
+    dispatches = [
+        {
+            "team": o.team.name,
+            "members": o.team.members,
+            "state": o.get_state_display(),
+            "ordered_at": o.ordered_at,
+            "on_scene_minutes": _minutes(o.ordered_at, o.on_scene_at),
+        }
+        for o in incident.dispatches.select_related("team")
+    ]
+    shelters = [
+        {"shelter": a.shelter.name, "people": a.people, "at": a.at}
+        for a in incident.allocations.select_related("shelter")
+    ]
     moments.sort(key=lambda m: m.at)
     acknowledged = [c for c in card_rows if c["ack_minutes"] is not None]
     return {
-        "incident": incident, "exercise": incident.is_exercise,
+        "incident": incident,
+        "exercise": incident.is_exercise,
         "mark": "【演练】" if incident.is_exercise else "",
-        "events": events, "alarms": alarms, "first_reading": first_reading,
-        "warnings": warnings, "decisions": decisions, "cards": card_rows,
-        "cards_total": len(card_rows), "cards_acknowledged": len(acknowledged),
+        "events": events,
+        "alarms": alarms,
+        "first_reading": first_reading,
+        "warnings": warnings,
+        "decisions": decisions,
+        "cards": card_rows,
+        "cards_total": len(card_rows),
+        "cards_acknowledged": len(acknowledged),
         "cards_ack_on_time": sum(1 for c in acknowledged if c["ack_on_time"]),
         "cards_done_on_time": sum(1 for c in card_rows if c["done_on_time"]),
-        "dispatches": dispatches, "shelters": shelters,
+        "dispatches": dispatches,
+        "shelters": shelters,
         "sheltered": sum(s["people"] for s in shelters),
         "stood_down": incident.status in (Incident.Status.STOOD_DOWN, Incident.Status.CLOSED),
         "timeline": moments,
@@ -134,8 +191,10 @@ def docx(data: dict[str, Any]) -> bytes:
     doc = Document()
     _font(doc)
     doc.add_heading(f"{data['mark']}{incident.title}总结评估报告", level=1)
-    doc.add_paragraph(f"{getattr(settings, 'YINGJI_BUREAU_NAME', '应急管理局')} · "
-                      f"{timezone.localtime():%Y年%m月%d日}")
+    doc.add_paragraph(
+        f"{getattr(settings, 'YINGJI_BUREAU_NAME', '应急管理局')} · "
+        f"{timezone.localtime():%Y年%m月%d日}"
+    )
 
     def when(at: dt.datetime | None) -> str:
         return f"{timezone.localtime(at):%m-%d %H:%M}" if at else "—"
@@ -150,29 +209,50 @@ def docx(data: dict[str, Any]) -> bytes:
                 cell.text = text
 
     doc.add_heading("一、监测报警", level=2)
-    doc.add_paragraph(f"首个超阈值读数:{when(data['first_reading'])};报警 {len(data['alarms'])} 条。")
-    table(("规则", "监测点", "最高级别", "开始", "解除"),
-          [(a["rule"], a["sensor"], a["level"], when(a["started_at"]), when(a["resolved_at"]))
-           for a in data["alarms"]])
+    doc.add_paragraph(
+        f"首个超阈值读数:{when(data['first_reading'])};报警 {len(data['alarms'])} 条。"
+    )
+    table(
+        ("规则", "监测点", "最高级别", "开始", "解除"),
+        [
+            (a["rule"], a["sensor"], a["level"], when(a["started_at"]), when(a["resolved_at"]))
+            for a in data["alarms"]
+        ],
+    )
     doc.add_heading("二、预警发布与送达", level=2)
     for w in data["warnings"]:
-        doc.add_paragraph(f"{w['headline']}({w['msg_type']},{w['state']},发布 {when(w['sent'])})",
-                          style="List Bullet")
+        doc.add_paragraph(
+            f"{w['headline']}({w['msg_type']},{w['state']},发布 {when(w['sent'])})",
+            style="List Bullet",
+        )
         for r in w["reach"]["rows"]:
-            doc.add_paragraph(f"{r['label']}:共 {r['total']} 条,送达/发出 {r['reached']} 条,"
-                              f"失败 {r['failed']} 条,等待 {r['waiting']} 条")
+            doc.add_paragraph(
+                f"{r['label']}:共 {r['total']} 条,送达/发出 {r['reached']} 条,"
+                f"失败 {r['failed']} 条,等待 {r['waiting']} 条"
+            )
     doc.add_heading("三、值班台研判", level=2)
     for d in data["decisions"]:
         doc.add_paragraph(f"{when(d['at'])} {d['title']}:{d['status']}", style="List Bullet")
     doc.add_heading("四、行动卡签收与落实", level=2)
-    doc.add_paragraph(f"行动卡 {data['cards_total']} 张,已签收 {data['cards_acknowledged']} 张,"
-                      f"按时签收 {data['cards_ack_on_time']} 张,按时完成 {data['cards_done_on_time']} 张。")
-    table(("单位", "任务", "签收用时/时限(分钟)", "完成用时/时限(分钟)", "状态"),
-          [(c["department"], c["title"],
-            f"{'未签收' if c['ack_minutes'] is None else c['ack_minutes']} / {c['ack_limit']}"
-            + (" 超时" if c["ack_on_time"] is False else ""),
-            f"{'未完成' if c['done_minutes'] is None else c['done_minutes']} / {c['limit']}"
-            + (" 超时" if c["done_on_time"] is False else ""), c["state"]) for c in data["cards"]])
+    doc.add_paragraph(
+        f"行动卡 {data['cards_total']} 张,已签收 {data['cards_acknowledged']} 张,"
+        f"按时签收 {data['cards_ack_on_time']} 张,按时完成 {data['cards_done_on_time']} 张。"
+    )
+    table(
+        ("单位", "任务", "签收用时/时限(分钟)", "完成用时/时限(分钟)", "状态"),
+        [
+            (
+                c["department"],
+                c["title"],
+                f"{'未签收' if c['ack_minutes'] is None else c['ack_minutes']} / {c['ack_limit']}"
+                + (" 超时" if c["ack_on_time"] is False else ""),
+                f"{'未完成' if c['done_minutes'] is None else c['done_minutes']} / {c['limit']}"
+                + (" 超时" if c["done_on_time"] is False else ""),
+                c["state"],
+            )
+            for c in data["cards"]
+        ],
+    )
     doc.add_heading("五、力量调度与转移安置", level=2)
     for o in data["dispatches"]:
         doc.add_paragraph(f"{o['team']}({o['members']}人):{o['state']}", style="List Bullet")

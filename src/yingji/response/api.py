@@ -207,35 +207,72 @@ class PlanOut(Schema):
 
 
 def _incident_out(i: Incident) -> dict[str, Any]:
-    return {"id": i.pk, "title": i.title, "category": i.category, "incident_type": i.incident_type,
-            "occurred_at": i.occurred_at, "lon": i.lon, "lat": i.lat,
-            "district": i.district.name if i.district else None, "street": i.street.name if i.street else None,
-            "level": i.level, "level_label": i.get_level_display(), "level_reasons": i.level_reasons,
-            "status": i.status, "is_exercise": i.is_exercise, "deaths": i.deaths, "missing": i.missing,
-            "injured": i.injured, "economic_loss": i.economic_loss, "evacuated": i.evacuated}
+    return {
+        "id": i.pk,
+        "title": i.title,
+        "category": i.category,
+        "incident_type": i.incident_type,
+        "occurred_at": i.occurred_at,
+        "lon": i.lon,
+        "lat": i.lat,
+        "district": i.district.name if i.district else None,
+        "street": i.street.name if i.street else None,
+        "level": i.level,
+        "level_label": i.get_level_display(),
+        "level_reasons": i.level_reasons,
+        "status": i.status,
+        "is_exercise": i.is_exercise,
+        "deaths": i.deaths,
+        "missing": i.missing,
+        "injured": i.injured,
+        "economic_loss": i.economic_loss,
+        "evacuated": i.evacuated,
+    }
 
 
 def _detail(i: Incident) -> dict[str, Any]:
-    return {**_incident_out(i),
-            "timeline": [{"at": t.at, "kind": t.kind, "text": t.text, "actor": t.actor_label}
-                         for t in i.timeline.all()],
-            "proposals": services.incident_proposals(i)}
+    return {
+        **_incident_out(i),
+        "timeline": [
+            {"at": t.at, "kind": t.kind, "text": t.text, "actor": t.actor_label}
+            for t in i.timeline.all()
+        ],
+        "proposals": services.incident_proposals(i),
+    }
 
 
 def _card_out(c: ActionCard, now: dt.datetime) -> dict[str, Any]:
-    return {"id": c.pk, "activation_id": c.activation_id, "incident_id": c.activation.incident_id,
-            "department": c.department.name, "level": c.level, "title": c.title, "state": c.state,
-            "issued_at": c.issued_at, "ack_minutes": c.ack_minutes, "limit_minutes": c.limit_minutes,
-            "acknowledged_at": c.acknowledged_at, "completed_at": c.completed_at,
-            "overdue": cards.overdue_kind(c.clock(), now), "escalation_level": c.escalation_level}
+    return {
+        "id": c.pk,
+        "activation_id": c.activation_id,
+        "incident_id": c.activation.incident_id,
+        "department": c.department.name,
+        "level": c.level,
+        "title": c.title,
+        "state": c.state,
+        "issued_at": c.issued_at,
+        "ack_minutes": c.ack_minutes,
+        "limit_minutes": c.limit_minutes,
+        "acknowledged_at": c.acknowledged_at,
+        "completed_at": c.completed_at,
+        "overdue": cards.overdue_kind(c.clock(), now),
+        "escalation_level": c.escalation_level,
+    }
 
 
 def _activation_out(a: Activation) -> dict[str, Any]:
     now = services.now()
-    return {"id": a.pk, "plan_id": a.plan_id, "plan": a.plan.title, "incident_id": a.incident_id,
-            "level": a.level, "status": a.status, "activated_at": a.activated_at,
-            "area_codes": list(a.area_codes),
-            "cards": [_card_out(c, now) for c in a.cards.select_related("department", "activation")]}
+    return {
+        "id": a.pk,
+        "plan_id": a.plan_id,
+        "plan": a.plan.title,
+        "incident_id": a.incident_id,
+        "level": a.level,
+        "status": a.status,
+        "activated_at": a.activated_at,
+        "area_codes": list(a.area_codes),
+        "cards": [_card_out(c, now) for c in a.cards.select_related("department", "activation")],
+    }
 
 
 @router.get("/incidents", response=list[IncidentOut])
@@ -255,16 +292,21 @@ def create_incident(request, payload: IncidentIn):
     """Register an incident; its level is computed, never given."""
     data = payload.dict()
     data["occurred_at"] = data["occurred_at"] or services.now()
-    incident = services.register_incident(services.IncidentInput(**data, source=Incident.Source.API),
-                                          user=request.user)
+    incident = services.register_incident(
+        services.IncidentInput(**data, source=Incident.Source.API), user=request.user
+    )
     return Status(201, _detail(incident))
 
 
 @router.get("/incidents/{incident_id}", response=IncidentDetail)
 def get_incident(request, incident_id: int):
     _sees(request)
-    return _detail(get_object_or_404(services.visible_incidents(request.user).select_related("district", "street"),
-                                     pk=incident_id))
+    return _detail(
+        get_object_or_404(
+            services.visible_incidents(request.user).select_related("district", "street"),
+            pk=incident_id,
+        )
+    )
 
 
 @router.post("/incidents/{incident_id}/reports", response={201: IncidentDetail})
@@ -281,14 +323,22 @@ def activate(request, incident_id: int, payload: ActivateIn):
     """Activate a plan at a response level: cards go to the departments."""
     incident = get_object_or_404(Incident, pk=incident_id)
     plan = get_object_or_404(EmergencyPlan, pk=payload.plan_id)
-    return Status(201, _activation_out(services.activate(plan, incident, payload.level, user=request.user,
-                                                         area_codes=payload.area_codes)))
+    return Status(
+        201,
+        _activation_out(
+            services.activate(
+                plan, incident, payload.level, user=request.user, area_codes=payload.area_codes
+            )
+        ),
+    )
 
 
 @router.get("/activations/{activation_id}", response=ActivationOut)
 def get_activation(request, activation_id: int):
     _sees(request)
-    return _activation_out(get_object_or_404(Activation.objects.select_related("plan"), pk=activation_id))
+    return _activation_out(
+        get_object_or_404(Activation.objects.select_related("plan"), pk=activation_id)
+    )
 
 
 @router.post("/activations/{activation_id}/level", response=ActivationOut)
@@ -320,14 +370,20 @@ def list_cards(request, state: str | None = None, mine: bool = False):
 
 @router.post("/cards/{card_id}/ack", response=CardOut)
 def acknowledge(request, card_id: int):
-    card = get_object_or_404(ActionCard.objects.select_related("department", "activation"), pk=card_id)
+    card = get_object_or_404(
+        ActionCard.objects.select_related("department", "activation"), pk=card_id
+    )
     return _card_out(_guard(services.acknowledge, card, user=request.user), services.now())
 
 
 @router.post("/cards/{card_id}/complete", response=CardOut)
 def complete(request, card_id: int, payload: CompleteIn):
-    card = get_object_or_404(ActionCard.objects.select_related("department", "activation"), pk=card_id)
-    return _card_out(_guard(services.complete, card, result=payload.result, user=request.user), services.now())
+    card = get_object_or_404(
+        ActionCard.objects.select_related("department", "activation"), pk=card_id
+    )
+    return _card_out(
+        _guard(services.complete, card, result=payload.result, user=request.user), services.now()
+    )
 
 
 @router.post("/desk/{item_id}/stand-down")
@@ -344,25 +400,51 @@ def desk(request):
     d = services.duty_desk()
     now = services.now()
     return {
-        "shift": {"officer": str(d["shift"].officer), "leader": str(d["shift"].leader or ""),
-                  "period": d["shift"].period} if d["shift"] else None,
+        "shift": {
+            "officer": str(d["shift"].officer),
+            "leader": str(d["shift"].leader or ""),
+            "period": d["shift"].period,
+        }
+        if d["shift"]
+        else None,
         "new_incidents": [_incident_out(i) for i in d["new_incidents"]],
         "responding": [_incident_out(i) for i in d["responding"]],
-        "desk_items": [{"id": i.pk, "source": i.source, "title": i.title, "hazard": i.hazard, "level": i.level,
-                        "kind": i.kind, "proposals": i.proposals, "actions": i.actions,
-                        "exercise": i.is_exercise} for i in d["desk_items"]],
+        "desk_items": [
+            {
+                "id": i.pk,
+                "source": i.source,
+                "title": i.title,
+                "hazard": i.hazard,
+                "level": i.level,
+                "kind": i.kind,
+                "proposals": i.proposals,
+                "actions": i.actions,
+                "exercise": i.is_exercise,
+            }
+            for i in d["desk_items"]
+        ],
         "unacknowledged": [_card_out(c, now) for c in d["unacknowledged"]],
         "overdue": [_card_out(c, now) for c in d["overdue"]],
-        "firing_alarms": len(d["firing_alarms"]), "pending_alerts": len(d["pending_alerts"]),
+        "firing_alarms": len(d["firing_alarms"]),
+        "pending_alerts": len(d["pending_alerts"]),
     }
 
 
 @router.get("/plans", response=list[PlanOut])
 def list_plans(request):
     _sees(request)
-    return [{"id": p.pk, "title": p.title, "kind": p.kind, "status": p.status, "version": p.version,
-             "owner": p.owner.name if p.owner else None, "review_due": p.review_due}
-            for p in EmergencyPlan.objects.select_related("owner")]
+    return [
+        {
+            "id": p.pk,
+            "title": p.title,
+            "kind": p.kind,
+            "status": p.status,
+            "version": p.version,
+            "owner": p.owner.name if p.owner else None,
+            "review_due": p.review_due,
+        }
+        for p in EmergencyPlan.objects.select_related("owner")
+    ]
 
 
 @router.get("/plans/{plan_id}")
@@ -378,20 +460,33 @@ def create_plan(request, payload: dict[str, Any] = Body(...)):
     """A plan from its structured form, saved as a draft (all or nothing)."""
     services.require_command(request.user)
     plan = plans.save_structure(payload)
-    return Status(201, {"id": plan.pk, "title": plan.title, "kind": plan.kind, "status": plan.status,
-                        "version": plan.version, "owner": plan.owner.name if plan.owner else None,
-                        "review_due": plan.review_due})
+    return Status(
+        201,
+        {
+            "id": plan.pk,
+            "title": plan.title,
+            "kind": plan.kind,
+            "status": plan.status,
+            "version": plan.version,
+            "owner": plan.owner.name if plan.owner else None,
+            "review_due": plan.review_due,
+        },
+    )
 
 
 @router.get("/resources/nearest", response=list[ResourceOut])
-def nearest(request, lon: float, lat: float, capability: str = "", k: int = 10, kind: str | None = None):
+def nearest(
+    request, lon: float, lat: float, capability: str = "", k: int = 10, kind: str | None = None
+):
     """The k nearest available resources with a capability (comma-separated: all required)."""
     _sees(request)
     if kind is not None and kind not in resources.KIND_CODES:
         raise HttpError(422, f"kind 应为 {', '.join(resources.KIND_CODES)} 之一")
     caps = [c.strip() for c in capability.split(",") if c.strip()]
-    return [{k2: r[k2] for k2 in ("kind", "id", "name", "distance_km", "lon", "lat")}
-            for r in resources.nearest_resources(lon, lat, caps, k=min(max(k, 1), 100), kind=kind)]
+    return [
+        {k2: r[k2] for k2 in ("kind", "id", "name", "distance_km", "lon", "lat")}
+        for r in resources.nearest_resources(lon, lat, caps, k=min(max(k, 1), 100), kind=kind)
+    ]
 
 
 @router.post("/incidents/{incident_id}/dispatches", response={201: DispatchOut})
@@ -399,16 +494,31 @@ def create_dispatch(request, incident_id: int, payload: DispatchIn):
     incident = get_object_or_404(Incident, pk=incident_id)
     team = get_object_or_404(RescueTeam, pk=payload.team_id)
     o = resources.dispatch_team(incident, team, task=payload.task, user=request.user)
-    return Status(201, {"id": o.pk, "incident_id": o.incident_id, "team": team.name, "state": o.state,
-                        "distance_km": o.distance_km, "ordered_at": o.ordered_at})
+    return Status(
+        201,
+        {
+            "id": o.pk,
+            "incident_id": o.incident_id,
+            "team": team.name,
+            "state": o.state,
+            "distance_km": o.distance_km,
+            "ordered_at": o.ordered_at,
+        },
+    )
 
 
 @router.post("/dispatches/{order_id}/state", response=DispatchOut)
 def advance_dispatch(request, order_id: int, payload: StateIn):
     order = get_object_or_404(DispatchOrder.objects.select_related("team", "incident"), pk=order_id)
     o = _guard(resources.advance_order, order, payload.state, user=request.user)
-    return {"id": o.pk, "incident_id": o.incident_id, "team": o.team.name, "state": o.state,
-            "distance_km": o.distance_km, "ordered_at": o.ordered_at}
+    return {
+        "id": o.pk,
+        "incident_id": o.incident_id,
+        "team": o.team.name,
+        "state": o.state,
+        "distance_km": o.distance_km,
+        "ordered_at": o.ordered_at,
+    }
 
 
 @router.post("/incidents/{incident_id}/shelters", response={201: SheltersOut})
@@ -416,9 +526,21 @@ def allocate(request, incident_id: int, payload: SheltersIn):
     """Place evacuees in the nearest shelters with free capacity."""
     incident = get_object_or_404(Incident, pk=incident_id)
     result = resources.allocate_shelters(incident, payload.evacuees, user=request.user)
-    return Status(201, {"unplaced": result["unplaced"], "allocations": [
-        {"shelter_id": a.shelter_id, "shelter": a.shelter.name, "people": a.people, "distance_km": a.distance_km}
-        for a in result["allocations"]]})
+    return Status(
+        201,
+        {
+            "unplaced": result["unplaced"],
+            "allocations": [
+                {
+                    "shelter_id": a.shelter_id,
+                    "shelter": a.shelter.name,
+                    "people": a.people,
+                    "distance_km": a.distance_km,
+                }
+                for a in result["allocations"]
+            ],
+        },
+    )
 
 
 @router.get("/drills/{drill_id}/report")
@@ -430,12 +552,19 @@ def drill_report(request, drill_id: int):
         raise PermissionDenied("双盲演练结束前不公开评估")
     rep = drills.report(drill)
     s = rep["score"]
-    return {"drill": drill.title, "blind": drill.blind, "status": drill.status,
-            "decision_minutes": rep["decision_minutes"], "total": s.total,
-            "acknowledged_on_time": s.acknowledged_on_time, "completed_on_time": s.completed_on_time,
-            "not_completed": s.not_completed, "mean_ack_minutes": s.mean_ack_minutes,
-            "mean_completion_minutes": s.mean_completion_minutes,
-            "cards": [c.__dict__ for c in s.cards]}
+    return {
+        "drill": drill.title,
+        "blind": drill.blind,
+        "status": drill.status,
+        "decision_minutes": rep["decision_minutes"],
+        "total": s.total,
+        "acknowledged_on_time": s.acknowledged_on_time,
+        "completed_on_time": s.completed_on_time,
+        "not_completed": s.not_completed,
+        "mean_ack_minutes": s.mean_ack_minutes,
+        "mean_completion_minutes": s.mean_completion_minutes,
+        "cards": [c.__dict__ for c in s.cards],
+    }
 
 
 class DrillIn(Schema):
@@ -456,17 +585,28 @@ class DrillOut(Schema):
 
 
 def _drill_out(d: Drill) -> dict[str, Any]:
-    return {"id": d.pk, "title": d.title, "blind": d.blind, "status": d.status,
-            "scheduled_at": d.scheduled_at, "injected": d.injected}
+    return {
+        "id": d.pk,
+        "title": d.title,
+        "blind": d.blind,
+        "status": d.status,
+        "scheduled_at": d.scheduled_at,
+        "injected": d.injected,
+    }
 
 
 @router.post("/drills", response={201: DrillOut})
 def create_drill(request, payload: DrillIn):
     """Schedule a drill; blind drills notify nobody in advance."""
     plan = get_object_or_404(EmergencyPlan, pk=payload.plan_id) if payload.plan_id else None
-    drill = drills.create_drill(title=payload.title, plan=plan, scenario=payload.scenario,
-                                scheduled_at=payload.scheduled_at or services.now(), blind=payload.blind,
-                                user=request.user)
+    drill = drills.create_drill(
+        title=payload.title,
+        plan=plan,
+        scenario=payload.scenario,
+        scheduled_at=payload.scheduled_at or services.now(),
+        blind=payload.blind,
+        user=request.user,
+    )
     return Status(201, _drill_out(drill))
 
 
@@ -505,9 +645,19 @@ def roster(request, start: dt.date | None = None, days: Days = 7):
     from yingji.response.models import DutyShift
 
     start = start or timezone.localdate()
-    qs = DutyShift.objects.filter(starts_at__date__gte=start,
-                                  starts_at__date__lt=start + dt.timedelta(days=min(max(days, 1), 92)))
-    return [{"id": s.pk, "starts_at": s.starts_at, "ends_at": s.ends_at, "officer": str(s.officer),
-             "leader": str(s.leader) if s.leader else None, "period": s.period,
-             "departments": [d.name for d in s.departments.all()]}
-            for s in qs.select_related("officer", "leader").prefetch_related("departments")]
+    qs = DutyShift.objects.filter(
+        starts_at__date__gte=start,
+        starts_at__date__lt=start + dt.timedelta(days=min(max(days, 1), 92)),
+    )
+    return [
+        {
+            "id": s.pk,
+            "starts_at": s.starts_at,
+            "ends_at": s.ends_at,
+            "officer": str(s.officer),
+            "leader": str(s.leader) if s.leader else None,
+            "period": s.period,
+            "departments": [d.name for d in s.departments.all()],
+        }
+        for s in qs.select_related("officer", "leader").prefetch_related("departments")
+    ]

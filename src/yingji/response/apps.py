@@ -25,10 +25,12 @@ class ResponseConfig(AppConfig):
         # level: a rain cell's five rule windows and two areas are one item).
         event_changed.connect(receivers.on_event_changed, dispatch_uid="response_event")
         alert_published.connect(receivers.on_alert_published, dispatch_uid="response_alert")
-        outbox.channel_failing.connect(receivers.on_channel_failing,
-                                       dispatch_uid="response_channel_failing")
-        outbox.channel_recovered.connect(receivers.on_channel_recovered,
-                                         dispatch_uid="response_channel_recovered")
+        outbox.channel_failing.connect(
+            receivers.on_channel_failing, dispatch_uid="response_channel_failing"
+        )
+        outbox.channel_recovered.connect(
+            receivers.on_channel_recovered, dispatch_uid="response_channel_recovered"
+        )
         layers.register_layers()
         nav.register("值班台", "response:desk", order=30)
         nav.register("突发事件", "response:incidents", order=31)

@@ -27,11 +27,16 @@ class TransitionError(statemachine.TransitionError):
 
 
 # Allowed transitions: the only way a card's state changes.
-MACHINE = statemachine.StateMachine(STATE_LABELS, (
-    Transition("acknowledge", ISSUED, ACKNOWLEDGED, "签收"),
-    Transition("complete", OPEN_STATES, COMPLETED, "完成"),
-    Transition("cancel", OPEN_STATES, CANCELLED, "撤销"),
-), noun="行动卡", error=TransitionError)
+MACHINE = statemachine.StateMachine(
+    STATE_LABELS,
+    (
+        Transition("acknowledge", ISSUED, ACKNOWLEDGED, "签收"),
+        Transition("complete", OPEN_STATES, COMPLETED, "完成"),
+        Transition("cancel", OPEN_STATES, CANCELLED, "撤销"),
+    ),
+    noun="行动卡",
+    error=TransitionError,
+)
 # State → the states one move away.
 TRANSITIONS: dict[str, frozenset[str]] = {s: MACHINE.targets(s) for s in STATE_LABELS}
 
@@ -81,8 +86,9 @@ def escalation_due(card: CardClock, now: dt.datetime) -> int:
     kind = overdue_kind(card, now)
     if kind is None:
         return 0
-    deadline, interval = ((card.due, card.limit_minutes) if kind == "completion"
-                          else (card.ack_due, card.ack_minutes))
+    deadline, interval = (
+        (card.due, card.limit_minutes) if kind == "completion" else (card.ack_due, card.ack_minutes)
+    )
     step = 1
     if now > deadline + dt.timedelta(minutes=max(interval, 1)):
         step = 2
@@ -107,13 +113,15 @@ class ResponseTimes:
 
 def response_times(card: CardClock) -> ResponseTimes:
     """Minutes from issue to acknowledgement and completion (None when not done)."""
+
     def minutes(at: dt.datetime | None) -> float | None:
         return None if at is None else round((at - card.issued_at).total_seconds() / 60, 1)
 
     ack = minutes(card.acknowledged_at or card.completed_at)
     done = minutes(card.completed_at)
     return ResponseTimes(
-        ack, done,
+        ack,
+        done,
         None if ack is None else ack <= card.ack_minutes,
         None if done is None else done <= card.limit_minutes,
     )

@@ -21,9 +21,19 @@ EARTH_RADIUS_KM = 6371.0088
 
 # Dispatch orders: ordered → en route → on scene → returned (or cancelled before arrival).
 ORDERED, EN_ROUTE, ON_SCENE, RETURNED, CANCELLED = (
-    "ordered", "en_route", "on_scene", "returned", "cancelled")
-ORDER_LABELS = {ORDERED: "已下令", EN_ROUTE: "在途", ON_SCENE: "到场", RETURNED: "已返回",
-                CANCELLED: "已取消"}
+    "ordered",
+    "en_route",
+    "on_scene",
+    "returned",
+    "cancelled",
+)
+ORDER_LABELS = {
+    ORDERED: "已下令",
+    EN_ROUTE: "在途",
+    ON_SCENE: "到场",
+    RETURNED: "已返回",
+    CANCELLED: "已取消",
+}
 ACTIVE_ORDER_STATES = frozenset({ORDERED, EN_ROUTE, ON_SCENE})
 
 
@@ -31,12 +41,17 @@ class OrderTransitionError(statemachine.TransitionError):
     """A dispatch-order state change that is not allowed."""
 
 
-ORDER_MACHINE = statemachine.StateMachine(ORDER_LABELS, (
-    Transition("depart", ORDERED, EN_ROUTE, "出发"),
-    Transition("arrive", EN_ROUTE, ON_SCENE, "到场"),
-    Transition("return", ON_SCENE, RETURNED, "返回"),
-    Transition("cancel", {ORDERED, EN_ROUTE}, CANCELLED, "取消"),
-), noun="调度指令", error=OrderTransitionError)
+ORDER_MACHINE = statemachine.StateMachine(
+    ORDER_LABELS,
+    (
+        Transition("depart", ORDERED, EN_ROUTE, "出发"),
+        Transition("arrive", EN_ROUTE, ON_SCENE, "到场"),
+        Transition("return", ON_SCENE, RETURNED, "返回"),
+        Transition("cancel", {ORDERED, EN_ROUTE}, CANCELLED, "取消"),
+    ),
+    noun="调度指令",
+    error=OrderTransitionError,
+)
 # State → the states one move away.
 ORDER_TRANSITIONS: dict[str, frozenset[str]] = {s: ORDER_MACHINE.targets(s) for s in ORDER_LABELS}
 
@@ -50,8 +65,10 @@ def haversine_km(lon: float, lat: float, lons: np.ndarray, lats: np.ndarray) -> 
     """Great-circle distance in km from one point to many (degrees, WGS-84)."""
     lon1, lat1 = np.radians(lon), np.radians(lat)
     lon2, lat2 = np.radians(lons), np.radians(lats)
-    a = (np.sin((lat2 - lat1) / 2) ** 2
-         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
+    a = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
 
 
@@ -97,25 +114,41 @@ class Hit:
 class ResourceIndex:
     """Resources as arrays; `nearest` answers without the database."""
 
-    def __init__(self, ids: Sequence[int], lons: Sequence[float], lats: Sequence[float],
-                 capabilities: Sequence[Iterable[str]], vocabulary: Capabilities | None = None,
-                 available: Sequence[bool] | None = None) -> None:
+    def __init__(
+        self,
+        ids: Sequence[int],
+        lons: Sequence[float],
+        lats: Sequence[float],
+        capabilities: Sequence[Iterable[str]],
+        vocabulary: Capabilities | None = None,
+        available: Sequence[bool] | None = None,
+    ) -> None:
         self.vocabulary = vocabulary or Capabilities()
         self.ids = np.asarray(ids, dtype=np.int64)
         self.lons = np.asarray(lons, dtype=np.float64)
         self.lats = np.asarray(lats, dtype=np.float64)
-        self.masks = np.fromiter((self.vocabulary.mask(c) for c in capabilities),
-                                 dtype=np.uint64, count=len(self.ids))
-        self.available = (np.ones(len(self.ids), dtype=bool) if available is None
-                          else np.asarray(available, dtype=bool))
+        self.masks = np.fromiter(
+            (self.vocabulary.mask(c) for c in capabilities), dtype=np.uint64, count=len(self.ids)
+        )
+        self.available = (
+            np.ones(len(self.ids), dtype=bool)
+            if available is None
+            else np.asarray(available, dtype=bool)
+        )
         if not (len(self.ids) == len(self.lons) == len(self.lats) == len(self.available)):
             raise ValueError("资源数组长度不一致")
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def nearest(self, lon: float, lat: float, capabilities: Iterable[str] = (), k: int = 10,
-                exclude: Iterable[int] = ()) -> list[Hit]:
+    def nearest(
+        self,
+        lon: float,
+        lat: float,
+        capabilities: Iterable[str] = (),
+        k: int = 10,
+        exclude: Iterable[int] = (),
+    ) -> list[Hit]:
         """The k nearest available resources having ALL the given capabilities,
         nearest first (ties broken by id so the answer is deterministic)."""
         wanted = self.vocabulary.known_mask(capabilities)
@@ -162,8 +195,15 @@ class Allocation:
     unplaced: int
 
 
-def allocate_shelters(lon: float, lat: float, evacuees: int, shelters: Sequence[ShelterSlot],
-                      *, allow_closed: bool = True, max_km: float | None = None) -> Allocation:
+def allocate_shelters(
+    lon: float,
+    lat: float,
+    evacuees: int,
+    shelters: Sequence[ShelterSlot],
+    *,
+    allow_closed: bool = True,
+    max_km: float | None = None,
+) -> Allocation:
     """Place `evacuees` in the nearest shelters with free capacity, filling each
     before the next. Open shelters are preferred at equal distance; closed ones
     are used (and flagged to be opened) only when `allow_closed`."""
@@ -172,9 +212,13 @@ def allocate_shelters(lon: float, lat: float, evacuees: int, shelters: Sequence[
     usable = [s for s in shelters if s.free > 0 and (s.is_open or allow_closed)]
     if not usable or evacuees == 0:
         return Allocation((), evacuees)
-    dist = haversine_km(lon, lat, np.array([s.lon for s in usable]), np.array([s.lat for s in usable]))
-    order = sorted(range(len(usable)), key=lambda i: (round(float(dist[i]), 3),
-                                                      not usable[i].is_open, usable[i].id))
+    dist = haversine_km(
+        lon, lat, np.array([s.lon for s in usable]), np.array([s.lat for s in usable])
+    )
+    order = sorted(
+        range(len(usable)),
+        key=lambda i: (round(float(dist[i]), 3), not usable[i].is_open, usable[i].id),
+    )
     left, placements = evacuees, []
     for i in order:
         if left == 0:

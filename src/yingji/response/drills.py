@@ -32,23 +32,43 @@ REF_PREFIX = "DRILL-"
 
 
 @transaction.atomic
-def create_drill(*, title: str, plan: EmergencyPlan | None, scenario: list[dict], scheduled_at: dt.datetime,
-                 blind: bool, user: Any) -> Drill:
+def create_drill(
+    *,
+    title: str,
+    plan: EmergencyPlan | None,
+    scenario: list[dict],
+    scheduled_at: dt.datetime,
+    blind: bool,
+    user: Any,
+) -> Drill:
     """Schedule a drill; non-blind drills tell the plan's departments in advance."""
     services.require_command(user)
     problems = drillscore.check_scenario(scenario)
     if problems:
         raise ValidationError(problems)
-    drill = Drill.objects.create(title=title, plan=plan, scenario=scenario, scheduled_at=scheduled_at,
-                                 blind=blind, created_by=user)
+    drill = Drill.objects.create(
+        title=title,
+        plan=plan,
+        scenario=scenario,
+        scheduled_at=scheduled_at,
+        blind=blind,
+        created_by=user,
+    )
     if not blind and plan is not None:
-        depts = {t.department for t in plan.card_templates.select_related("department") if t.department_id}
+        depts = {
+            t.department
+            for t in plan.card_templates.select_related("department")
+            if t.department_id
+        }
         for dept in sorted(depts, key=lambda d: d.pk):
             outbox.notify_department(
-                dept, subject=f"【演练通知】{title}",
+                dept,
+                subject=f"【演练通知】{title}",
                 body=f"{dept}:定于 {timezone.localtime(scheduled_at):%Y-%m-%d %H:%M} 开展演练“{title}”,"
-                     f"检验《{plan.title}》,请做好参演准备。",
-                dedupe_key=f"response:drill-notice:{drill.pk}", source=drill)
+                f"检验《{plan.title}》,请做好参演准备。",
+                dedupe_key=f"response:drill-notice:{drill.pk}",
+                source=drill,
+            )
     return drill
 
 
@@ -68,31 +88,65 @@ def _inject(drill: Drill, index: int, step: dict, at: dt.datetime) -> None:
     ref = f"{REF_PREFIX}{drill.pk}-{index}"
     kind = step["kind"]
     if kind == "alert":
-        alert_published.send(sender=Drill, alert_id=0, identifier=ref, status="Exercise", msg_type="Alert",
-                             event=step["event"], level=step["level"], severity=step.get("severity", "Severe"),
-                             area_codes=step.get("area_codes", []), exercise=True, at=at)
+        alert_published.send(
+            sender=Drill,
+            alert_id=0,
+            identifier=ref,
+            status="Exercise",
+            msg_type="Alert",
+            event=step["event"],
+            level=step["level"],
+            severity=step.get("severity", "Severe"),
+            area_codes=step.get("area_codes", []),
+            exercise=True,
+            at=at,
+        )
     elif kind == "alarm":
         # The alarm contract has no exercise flag: sent as a signal, other modules'
         # receivers would take it for a real alarm. It goes straight to the desk.
-        services.record_desk_item(source="alarm", source_ref=ref, hazard=step["rule"], level=step["level"],
-                                  region_codes=step.get("region_codes", []),
-                                  title=f"监测报警:{step['rule']}({COLOUR_LABELS.get(step['level'], step['level'])})",
-                                  exercise=True)
+        services.record_desk_item(
+            source="alarm",
+            source_ref=ref,
+            hazard=step["rule"],
+            level=step["level"],
+            region_codes=step.get("region_codes", []),
+            title=f"监测报警:{step['rule']}({COLOUR_LABELS.get(step['level'], step['level'])})",
+            exercise=True,
+        )
     elif kind == "incident":
-        services.register_incident(services.IncidentInput(
-            title=step["title"], incident_type=step["type"], occurred_at=at, lon=step.get("lon"),
-            lat=step.get("lat"), address=step.get("address", ""), source=Incident.Source.DRILL,
-            source_ref=ref, is_exercise=True, deaths=step.get("deaths", 0), injured=step.get("injured", 0),
-            evacuated=step.get("evacuated", 0)), drill=drill, check=False, at=at)
+        services.register_incident(
+            services.IncidentInput(
+                title=step["title"],
+                incident_type=step["type"],
+                occurred_at=at,
+                lon=step.get("lon"),
+                lat=step.get("lat"),
+                address=step.get("address", ""),
+                source=Incident.Source.DRILL,
+                source_ref=ref,
+                is_exercise=True,
+                deaths=step.get("deaths", 0),
+                injured=step.get("injured", 0),
+                evacuated=step.get("evacuated", 0),
+            ),
+            drill=drill,
+            check=False,
+            at=at,
+        )
     elif kind == "report":
         incident = drill.incidents.order_by("pk").first()
         if incident is not None:
-            services.add_report(incident, text=step["text"], deaths=step.get("deaths", incident.deaths),
-                                missing=step.get("missing", incident.missing),
-                                injured=step.get("injured", incident.injured),
-                                economic_loss=step.get("economic_loss", incident.economic_loss),
-                                evacuated=step.get("evacuated", incident.evacuated),
-                                user=drill.created_by, at=at)
+            services.add_report(
+                incident,
+                text=step["text"],
+                deaths=step.get("deaths", incident.deaths),
+                missing=step.get("missing", incident.missing),
+                injured=step.get("injured", incident.injured),
+                economic_loss=step.get("economic_loss", incident.economic_loss),
+                evacuated=step.get("evacuated", incident.evacuated),
+                user=drill.created_by,
+                at=at,
+            )
 
 
 @transaction.atomic
@@ -127,8 +181,9 @@ def tick(at: dt.datetime | None = None) -> int:
     """The periodic job: advance every scheduled or running drill."""
     at = at or services.now()
     n = 0
-    for drill in Drill.objects.filter(status__in=[Drill.Status.SCHEDULED, Drill.Status.RUNNING],
-                                      scheduled_at__lte=at):
+    for drill in Drill.objects.filter(
+        status__in=[Drill.Status.SCHEDULED, Drill.Status.RUNNING], scheduled_at__lte=at
+    ):
         n += len(advance(drill, at))
     return n
 
@@ -156,7 +211,7 @@ def link_desk_item(item: DeskItem) -> Drill | None:
     if not ref.startswith(REF_PREFIX):
         return None
     try:
-        drill_id = int(ref[len(REF_PREFIX):].split("-")[0])
+        drill_id = int(ref[len(REF_PREFIX) :].split("-")[0])
     except ValueError:
         return None
     return Drill.objects.filter(pk=drill_id).first()
@@ -169,17 +224,35 @@ def report(drill: Drill) -> dict[str, Any]:
     if not drill.started_at:
         raise ValidationError("演练尚未开始")
     rows = []
-    qs = ActionCard.objects.filter(activation__incident__drill=drill).select_related(
-        "department", "activation__plan").order_by("issued_at", "pk")
+    qs = (
+        ActionCard.objects.filter(activation__incident__drill=drill)
+        .select_related("department", "activation__plan")
+        .order_by("issued_at", "pk")
+    )
     for c in qs:
         rows.append(drillscore.CardRow(c.department.name, c.title, c.level, c.clock()))
     result = drillscore.score(rows)
     incidents = list(drill.incidents.prefetch_related("activations__plan"))
     activations = [a for i in incidents for a in i.activations.all()]
     first_activation = min((a.activated_at for a in activations), default=None)
-    decision = (round((first_activation - drill.started_at).total_seconds() / 60, 1)
-                if first_activation and drill.started_at else None)
-    return {"drill": drill, "score": result, "incidents": incidents, "activations": activations,
-            "decision_minutes": decision,
-            "steps": [{"index": i, **s, "kind_label": drillscore.KIND_LABELS[s["kind"]],
-                       "injected": i in drill.injected} for i, s in enumerate(drill.scenario)]}
+    decision = (
+        round((first_activation - drill.started_at).total_seconds() / 60, 1)
+        if first_activation and drill.started_at
+        else None
+    )
+    return {
+        "drill": drill,
+        "score": result,
+        "incidents": incidents,
+        "activations": activations,
+        "decision_minutes": decision,
+        "steps": [
+            {
+                "index": i,
+                **s,
+                "kind_label": drillscore.KIND_LABELS[s["kind"]],
+                "injected": i in drill.injected,
+            }
+            for i, s in enumerate(drill.scenario)
+        ],
+    }

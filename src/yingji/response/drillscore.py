@@ -19,8 +19,12 @@ from typing import Any
 
 from yingji.response.cards import CardClock, response_times
 
-KINDS = {"alert": ("event", "level"), "alarm": ("rule", "level"), "incident": ("title", "type"),
-         "report": ("text",)}
+KINDS = {
+    "alert": ("event", "level"),
+    "alarm": ("rule", "level"),
+    "incident": ("title", "type"),
+    "report": ("text",),
+}
 KIND_LABELS = {"alert": "预警信息", "alarm": "监测报警", "incident": "突发事件", "report": "续报"}
 
 
@@ -92,9 +96,19 @@ def score(rows: Sequence[CardRow]) -> DrillScore:
     scored = []
     for r in rows:
         t = response_times(r.clock)
-        scored.append(CardScore(r.department, r.title, r.level, r.clock.ack_minutes, t.ack_minutes,
-                                t.ack_on_time, r.clock.limit_minutes, t.completion_minutes,
-                                t.completion_on_time))
+        scored.append(
+            CardScore(
+                r.department,
+                r.title,
+                r.level,
+                r.clock.ack_minutes,
+                t.ack_minutes,
+                t.ack_on_time,
+                r.clock.limit_minutes,
+                t.completion_minutes,
+                t.completion_on_time,
+            )
+        )
     acks = [c.ack_minutes for c in scored if c.ack_minutes is not None]
     dones = [c.completion_minutes for c in scored if c.completion_minutes is not None]
     return DrillScore(

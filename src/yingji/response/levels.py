@@ -83,8 +83,9 @@ def category_of(incident_type: str) -> str | None:
     return None
 
 
-def compute_level(category: str, facts: Consequences,
-                  criteria: Mapping[str, Any] | None = None) -> LevelResult:
+def compute_level(
+    category: str, facts: Consequences, criteria: Mapping[str, Any] | None = None
+) -> LevelResult:
     """The incident level for `facts` under the criteria for `category`
     (falling back to the "default" table). Below every threshold: IV."""
     criteria = criteria if criteria is not None else load_criteria()
@@ -94,7 +95,8 @@ def compute_level(category: str, facts: Consequences,
         thresholds = table.get(level, {})
         met = tuple(
             f"{names.get(field, field)} {facts.value(field):g} ≥ {limit:g}"
-            for field, limit in thresholds.items() if facts.value(field) >= limit
+            for field, limit in thresholds.items()
+            if facts.value(field) >= limit
         )
         if met:
             return LevelResult(level, met)

@@ -23,14 +23,24 @@ class DutyShift(models.Model):
 
     starts_at = models.DateTimeField("开始", db_index=True)
     ends_at = models.DateTimeField("结束")
-    officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                related_name="duty_shifts", verbose_name="值班员")
-    leader = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="leader_shifts",
-                               verbose_name="带班领导")
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="duty_shifts",
+        verbose_name="值班员",
+    )
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="leader_shifts",
+        verbose_name="带班领导",
+    )
     departments = models.ManyToManyField(Department, blank=True, verbose_name="联合值守部门")
-    period = models.CharField("关键时段", max_length=64, blank=True,
-                              help_text="节假日或特殊时段名称;非空即为联合值守")
+    period = models.CharField(
+        "关键时段", max_length=64, blank=True, help_text="节假日或特殊时段名称;非空即为联合值守"
+    )
 
     class Meta:
         verbose_name = "值班班次"
@@ -44,10 +54,12 @@ class DutyShift(models.Model):
 class HandoverEntry(models.Model):
     """交接班记录: what the outgoing shift hands over."""
 
-    shift = models.ForeignKey(DutyShift, on_delete=models.CASCADE, related_name="handovers",
-                              verbose_name="班次")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                               verbose_name="记录人")
+    shift = models.ForeignKey(
+        DutyShift, on_delete=models.CASCADE, related_name="handovers", verbose_name="班次"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, verbose_name="记录人"
+    )
     at = models.DateTimeField("时间")
     text = models.TextField("交接内容")
 
@@ -83,10 +95,17 @@ class Incident(models.Model):
     lon = models.FloatField("经度(WGS-84)", null=True, blank=True)
     lat = models.FloatField("纬度(WGS-84)", null=True, blank=True)
     address = models.CharField("地点", max_length=200, blank=True)
-    district = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="+", verbose_name="区")
-    street = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="+", verbose_name="镇街")
+    district = models.ForeignKey(
+        Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="区"
+    )
+    street = models.ForeignKey(
+        Region,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="镇街",
+    )
     deaths = models.PositiveIntegerField("死亡", default=0)
     missing = models.PositiveIntegerField("失踪", default=0)
     injured = models.PositiveIntegerField("重伤", default=0)
@@ -94,17 +113,29 @@ class Incident(models.Model):
     evacuated = models.PositiveIntegerField("紧急转移安置", default=0)
     level = models.CharField("事件级别", max_length=4, choices=LEVEL_CHOICES, default="IV")
     level_reasons = models.JSONField("定级依据", default=list, blank=True)
-    status = models.CharField("状态", max_length=12, choices=Status.choices,
-                              default=Status.REGISTERED, db_index=True)
+    status = models.CharField(
+        "状态", max_length=12, choices=Status.choices, default=Status.REGISTERED, db_index=True
+    )
     source = models.CharField("来源", max_length=8, choices=Source.choices, default=Source.DESK)
     source_ref = models.CharField("来源编号", max_length=100, blank=True)
     summary = models.TextField("情况摘要", blank=True)
     is_exercise = models.BooleanField("演练", default=False, db_index=True)
-    drill = models.ForeignKey("Drill", null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="incidents", verbose_name="所属演练")
-    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="+",
-                                    verbose_name="接报人")
+    drill = models.ForeignKey(
+        "Drill",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="incidents",
+        verbose_name="所属演练",
+    )
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="接报人",
+    )
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
 
     class Meta:
@@ -119,11 +150,17 @@ class Incident(models.Model):
 class IncidentReport(models.Model):
     """续报: numbers as they stand at a time; the latest replaces the incident's."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="reports",
-                                 verbose_name="事件")
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="reports", verbose_name="事件"
+    )
     at = models.DateTimeField("续报时间")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                               on_delete=models.SET_NULL, verbose_name="报告人")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        verbose_name="报告人",
+    )
     text = models.TextField("续报内容")
     deaths = models.PositiveIntegerField("死亡", default=0)
     missing = models.PositiveIntegerField("失踪", default=0)
@@ -140,8 +177,9 @@ class IncidentReport(models.Model):
 class TimelineEntry(models.Model):
     """Everything that happened to an incident, in order."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline",
-                                 verbose_name="事件")
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="timeline", verbose_name="事件"
+    )
     at = models.DateTimeField("时间", db_index=True)
     kind = models.CharField("类别", max_length=24)
     text = models.TextField("内容")
@@ -181,18 +219,23 @@ class DeskItem(models.Model):
     kind = models.CharField("类别", max_length=12, choices=Kind.choices, default=Kind.PROPOSE)
     actions = models.JSONField("建议降级/终止", default=list, blank=True)
     is_exercise = models.BooleanField("演练", default=False)
-    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.OPEN,
-                              db_index=True)
-    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.SET_NULL,
-                                 verbose_name="事件")
+    status = models.CharField(
+        "状态", max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.SET_NULL, verbose_name="事件"
+    )
     created_at = models.DateTimeField("时间", auto_now_add=True)
 
     class Meta:
         verbose_name = "值班待办"
         verbose_name_plural = "值班待办"
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["source", "source_ref", "level", "kind"],
-                                               name="uniq_desk_item_kind")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "source_ref", "level", "kind"], name="uniq_desk_item_kind"
+            )
+        ]
 
 
 class EmergencyPlan(models.Model):
@@ -211,8 +254,14 @@ class EmergencyPlan(models.Model):
 
     title = models.CharField("预案名称", max_length=200)
     kind = models.CharField("类别", max_length=12, choices=Kind.choices, default=Kind.SPECIAL)
-    owner = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="+", verbose_name="编制单位")
+    owner = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="编制单位",
+    )
     admin_level = models.CharField("层级", max_length=12, default="市级")
     hazard = models.CharField("灾种", max_length=32, blank=True)
     version = models.CharField("版本", max_length=32, default="1.0")
@@ -223,8 +272,14 @@ class EmergencyPlan(models.Model):
     resources_needed = models.JSONField("所需资源", default=list, blank=True)
     contacts = models.JSONField("联系人", default=list, blank=True)
     related = models.ManyToManyField("self", blank=True, verbose_name="相关预案")
-    previous_version = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
-                                         related_name="+", verbose_name="上一版本")
+    previous_version = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="上一版本",
+    )
     source_file = models.CharField("导入文件", max_length=200, blank=True)
 
     class Meta:
@@ -239,11 +294,14 @@ class EmergencyPlan(models.Model):
 class PlanTrigger(models.Model):
     """Trigger rule: source (incident/alert/alarm) + hazard + level → response level."""
 
-    plan = models.ForeignKey(EmergencyPlan, on_delete=models.CASCADE, related_name="triggers",
-                             verbose_name="预案")
-    source = models.CharField("触发来源", max_length=8,
-                              choices=[("incident", "突发事件"), ("alert", "预警信息"),
-                                       ("alarm", "监测报警")])
+    plan = models.ForeignKey(
+        EmergencyPlan, on_delete=models.CASCADE, related_name="triggers", verbose_name="预案"
+    )
+    source = models.CharField(
+        "触发来源",
+        max_length=8,
+        choices=[("incident", "突发事件"), ("alert", "预警信息"), ("alarm", "监测报警")],
+    )
     hazard = models.CharField("灾种/类型", max_length=32)
     min_level = models.CharField("最低级别", max_length=8)
     response_level = models.CharField("响应级别", max_length=4, choices=RESPONSE_CHOICES)
@@ -256,16 +314,28 @@ class PlanTrigger(models.Model):
 class PlanGroup(models.Model):
     """Organisation: the command HQ (指挥部) and its working groups."""
 
-    plan = models.ForeignKey(EmergencyPlan, on_delete=models.CASCADE, related_name="groups",
-                             verbose_name="预案")
+    plan = models.ForeignKey(
+        EmergencyPlan, on_delete=models.CASCADE, related_name="groups", verbose_name="预案"
+    )
     name = models.CharField("名称", max_length=64)
     duties = models.TextField("职责", blank=True)
-    lead = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="+", verbose_name="牵头单位")
-    members = models.ManyToManyField(Department, blank=True, related_name="+",
-                                     verbose_name="成员单位")
-    area_members = models.JSONField("属地成员", default=list, blank=True,
-                                    help_text="area_streets:受影响区域镇街应急办;area_districts:受影响区域区政府")
+    lead = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="牵头单位",
+    )
+    members = models.ManyToManyField(
+        Department, blank=True, related_name="+", verbose_name="成员单位"
+    )
+    area_members = models.JSONField(
+        "属地成员",
+        default=list,
+        blank=True,
+        help_text="area_streets:受影响区域镇街应急办;area_districts:受影响区域区政府",
+    )
     order = models.PositiveIntegerField("排序", default=0)
 
     @property
@@ -283,13 +353,24 @@ class CardTemplate(models.Model):
     Addressed to one department, or to the street or district offices of the
     activation's area (one card each, see addressees.py)."""
 
-    plan = models.ForeignKey(EmergencyPlan, on_delete=models.CASCADE, related_name="card_templates",
-                             verbose_name="预案")
+    plan = models.ForeignKey(
+        EmergencyPlan, on_delete=models.CASCADE, related_name="card_templates", verbose_name="预案"
+    )
     response_level = models.CharField("响应级别", max_length=4, choices=RESPONSE_CHOICES)
-    addressee = models.CharField("下发对象", max_length=16, choices=list(addressees.LABELS.items()),
-                                 default=addressees.DEPARTMENT)
-    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+", verbose_name="责任单位")
+    addressee = models.CharField(
+        "下发对象",
+        max_length=16,
+        choices=list(addressees.LABELS.items()),
+        default=addressees.DEPARTMENT,
+    )
+    department = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="责任单位",
+    )
     title = models.CharField("任务", max_length=200)
     text = models.TextField("措施", blank=True)
     ack_minutes = models.PositiveIntegerField("签收时限(分钟)", default=15)
@@ -316,20 +397,28 @@ class Activation(models.Model):
         ACTIVE = "active", "响应中"
         STOOD_DOWN = "stood_down", "已终止"
 
-    plan = models.ForeignKey(EmergencyPlan, on_delete=models.PROTECT, related_name="activations",
-                             verbose_name="预案")
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="activations",
-                                 verbose_name="事件")
+    plan = models.ForeignKey(
+        EmergencyPlan, on_delete=models.PROTECT, related_name="activations", verbose_name="预案"
+    )
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="activations", verbose_name="事件"
+    )
     level = models.CharField("响应级别", max_length=4, choices=RESPONSE_CHOICES)
     status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.ACTIVE)
     activated_at = models.DateTimeField("启动时间")
-    activated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                     on_delete=models.SET_NULL, related_name="+",
-                                     verbose_name="启动人")
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="启动人",
+    )
     stood_down_at = models.DateTimeField("终止时间", null=True, blank=True)
     is_exercise = models.BooleanField("演练", default=False)
-    area_codes = models.JSONField("响应区域", default=list, blank=True,
-                                  help_text="区划代码;镇街、区级行动卡按此下发")
+    area_codes = models.JSONField(
+        "响应区域", default=list, blank=True, help_text="区划代码;镇街、区级行动卡按此下发"
+    )
 
     class Meta:
         verbose_name = "预案启动"
@@ -343,24 +432,38 @@ class Activation(models.Model):
 class ActionCard(models.Model):
     """行动卡 sent to one department; state changes follow cards.TRANSITIONS."""
 
-    activation = models.ForeignKey(Activation, on_delete=models.CASCADE, related_name="cards",
-                                   verbose_name="预案启动")
-    template = models.ForeignKey(CardTemplate, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+", verbose_name="模板")
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+",
-                                   verbose_name="责任单位")
+    activation = models.ForeignKey(
+        Activation, on_delete=models.CASCADE, related_name="cards", verbose_name="预案启动"
+    )
+    template = models.ForeignKey(
+        CardTemplate,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="模板",
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="+", verbose_name="责任单位"
+    )
     level = models.CharField("响应级别", max_length=4, choices=RESPONSE_CHOICES)
     title = models.CharField("任务", max_length=200)
     text = models.TextField("措施", blank=True)
-    state = models.CharField("状态", max_length=12, choices=cards.MACHINE.choices(),
-                             default=cards.ISSUED, db_index=True)
+    state = models.CharField(
+        "状态", max_length=12, choices=cards.MACHINE.choices(), default=cards.ISSUED, db_index=True
+    )
     issued_at = models.DateTimeField("下发时间")
     ack_minutes = models.PositiveIntegerField("签收时限(分钟)")
     limit_minutes = models.PositiveIntegerField("完成时限(分钟)")
     acknowledged_at = models.DateTimeField("签收时间", null=True, blank=True)
-    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                        on_delete=models.SET_NULL, related_name="+",
-                                        verbose_name="签收人")
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="签收人",
+    )
     completed_at = models.DateTimeField("完成时间", null=True, blank=True)
     result = models.TextField("落实情况", blank=True)
     escalation_level = models.PositiveSmallIntegerField("已升级次数", default=0)
@@ -373,8 +476,15 @@ class ActionCard(models.Model):
 
     def clock(self) -> cards.CardClock:
         """The pure view of this card for the timers."""
-        return cards.CardClock(self.state, self.issued_at, self.ack_minutes, self.limit_minutes,
-                               self.acknowledged_at, self.completed_at, self.escalation_level)
+        return cards.CardClock(
+            self.state,
+            self.issued_at,
+            self.ack_minutes,
+            self.limit_minutes,
+            self.acknowledged_at,
+            self.completed_at,
+            self.escalation_level,
+        )
 
 
 class RescueTeam(models.Model):
@@ -392,8 +502,14 @@ class RescueTeam(models.Model):
     base = models.CharField("驻地", max_length=200, blank=True)
     lon = models.FloatField("经度")
     lat = models.FloatField("纬度")
-    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+", verbose_name="主管单位")
+    department = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="主管单位",
+    )
     phone = models.CharField("值班电话", max_length=32, blank=True)
     available = models.BooleanField("可调用", default=True)
 
@@ -411,8 +527,14 @@ class Warehouse(models.Model):
     address = models.CharField("地址", max_length=200, blank=True)
     lon = models.FloatField("经度")
     lat = models.FloatField("纬度")
-    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+", verbose_name="管理单位")
+    department = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="管理单位",
+    )
 
     class Meta:
         verbose_name = "物资仓库"
@@ -426,8 +548,9 @@ class Warehouse(models.Model):
 class StockItem(models.Model):
     """Equipment or materials held in a warehouse."""
 
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="stock",
-                                  verbose_name="仓库")
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.CASCADE, related_name="stock", verbose_name="仓库"
+    )
     name = models.CharField("物资/装备", max_length=100)
     category = models.CharField("类别", max_length=32, blank=True)
     quantity = models.FloatField("数量", default=0)
@@ -452,8 +575,14 @@ class Shelter(models.Model):
     facilities = models.JSONField("设施", default=list, blank=True)
     is_open = models.BooleanField("已开放", default=False)
     occupancy = models.PositiveIntegerField("在场人数", default=0)
-    street = models.ForeignKey(Region, null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="+", verbose_name="镇街")
+    street = models.ForeignKey(
+        Region,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="镇街",
+    )
 
     class Meta:
         verbose_name = "避护场所"
@@ -503,12 +632,15 @@ class Hospital(models.Model):
 class DispatchOrder(models.Model):
     """调度指令 to a team: ordered → en route → on scene → returned."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="dispatches",
-                                 verbose_name="事件")
-    team = models.ForeignKey(RescueTeam, on_delete=models.PROTECT, related_name="dispatches",
-                             verbose_name="队伍")
-    state = models.CharField("状态", max_length=10, choices=dispatch.ORDER_MACHINE.choices(),
-                             default=dispatch.ORDERED)
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="dispatches", verbose_name="事件"
+    )
+    team = models.ForeignKey(
+        RescueTeam, on_delete=models.PROTECT, related_name="dispatches", verbose_name="队伍"
+    )
+    state = models.CharField(
+        "状态", max_length=10, choices=dispatch.ORDER_MACHINE.choices(), default=dispatch.ORDERED
+    )
     distance_km = models.FloatField("距离(公里)", default=0)
     task = models.CharField("任务", max_length=200, blank=True)
     ordered_at = models.DateTimeField("下令时间")
@@ -523,10 +655,12 @@ class DispatchOrder(models.Model):
 
 
 class ShelterAllocation(models.Model):
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="allocations",
-                                 verbose_name="事件")
-    shelter = models.ForeignKey(Shelter, on_delete=models.PROTECT, related_name="allocations",
-                                verbose_name="避护场所")
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="allocations", verbose_name="事件"
+    )
+    shelter = models.ForeignKey(
+        Shelter, on_delete=models.PROTECT, related_name="allocations", verbose_name="避护场所"
+    )
     people = models.PositiveIntegerField("安置人数")
     distance_km = models.FloatField("距离(公里)", default=0)
     at = models.DateTimeField("时间")
@@ -545,19 +679,31 @@ class Drill(models.Model):
         FINISHED = "finished", "已结束"
 
     title = models.CharField("演练名称", max_length=200)
-    plan = models.ForeignKey(EmergencyPlan, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="drills", verbose_name="检验预案")
+    plan = models.ForeignKey(
+        EmergencyPlan,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="drills",
+        verbose_name="检验预案",
+    )
     blind = models.BooleanField("双盲", default=False)
     scenario = models.JSONField("情景脚本", default=list)
     scheduled_at = models.DateTimeField("计划开始")
-    status = models.CharField("状态", max_length=10, choices=Status.choices,
-                              default=Status.SCHEDULED)
+    status = models.CharField(
+        "状态", max_length=10, choices=Status.choices, default=Status.SCHEDULED
+    )
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("结束时间", null=True, blank=True)
     injected = models.JSONField("已注入步骤", default=list, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+",
-                                   verbose_name="组织人")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="组织人",
+    )
 
     class Meta:
         verbose_name = "演练"

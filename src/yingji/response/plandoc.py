@@ -27,9 +27,23 @@ from django.db import transaction
 from yingji.response import addressees, plans, triggers
 from yingji.response.models import EmergencyPlan
 
-LEVEL_WORDS = {"一": "I", "二": "II", "三": "III", "四": "IV", "Ⅰ": "I", "Ⅱ": "II", "Ⅲ": "III", "Ⅳ": "IV",
-               "I": "I", "II": "II", "III": "III", "IV": "IV"}
-_LEVEL_HEAD = re.compile(r"^\s*(?:[（(]?[一二三四五六七八九十\d]+[)）、.]\s*)?(一|二|三|四|Ⅰ|Ⅱ|Ⅲ|Ⅳ|IV|III|II|I)级(?:应急)?响应")
+LEVEL_WORDS = {
+    "一": "I",
+    "二": "II",
+    "三": "III",
+    "四": "IV",
+    "Ⅰ": "I",
+    "Ⅱ": "II",
+    "Ⅲ": "III",
+    "Ⅳ": "IV",
+    "I": "I",
+    "II": "II",
+    "III": "III",
+    "IV": "IV",
+}
+_LEVEL_HEAD = re.compile(
+    r"^\s*(?:[（(]?[一二三四五六七八九十\d]+[)）、.]\s*)?(一|二|三|四|Ⅰ|Ⅱ|Ⅲ|Ⅳ|IV|III|II|I)级(?:应急)?响应"
+)
 _ORG_HEAD = re.compile(r"组织机构|指挥体系|组织指挥")
 _CARD = re.compile(r"^\s*(?:\d+[.、]\s*)?([^:：,，。]{2,20})[:：](.+)$")
 _LIMIT = re.compile(r"(\d+)\s*(分钟|小时)内")
@@ -72,8 +86,14 @@ def limit_minutes(text: str) -> int | None:
 def parse_lines(lines: list[str], filename: str = "文档") -> tuple[dict[str, Any], list[str]]:
     """The draft structure of a plan and the problems found (pure but for the
     department register, which check happens in `import_docx`)."""
-    data: dict[str, Any] = {"title": "", "kind": "special", "triggers": [], "groups": [], "cards": [],
-                            "source_file": filename}
+    data: dict[str, Any] = {
+        "title": "",
+        "kind": "special",
+        "triggers": [],
+        "groups": [],
+        "cards": [],
+        "source_file": filename,
+    }
     problems: list[str] = []
     level: str | None = None
     in_org = False
@@ -89,8 +109,14 @@ def parse_lines(lines: list[str], filename: str = "文档") -> tuple[dict[str, A
             level, in_org = LEVEL_WORDS[head.group(1)], False
             colour = next((c for w, c in _COLOURS.items() if w in line), None)
             if colour and "预警" in line:
-                data["triggers"].append({"source": "alert", "hazard": triggers.hazard_of(line),
-                                         "min_level": colour, "response_level": level})
+                data["triggers"].append(
+                    {
+                        "source": "alert",
+                        "hazard": triggers.hazard_of(line),
+                        "min_level": colour,
+                        "response_level": level,
+                    }
+                )
             continue
         if _ORG_HEAD.search(line) and len(line) < 30:
             in_org, level = True, None
@@ -102,24 +128,50 @@ def parse_lines(lines: list[str], filename: str = "文档") -> tuple[dict[str, A
             lead = _LEAD.match(line)
             if lead:
                 members = _MEMBERS.search(line)
-                data["groups"].append({"name": lead.group(1).strip(), "lead": lead.group(2).strip(),
-                                       "members": [m.strip() for m in re.split(r"[、,，]", members.group(1).rstrip("。"))
-                                                   if m.strip()] if members else [], "duties": "", "line": n})
+                data["groups"].append(
+                    {
+                        "name": lead.group(1).strip(),
+                        "lead": lead.group(2).strip(),
+                        "members": [
+                            m.strip()
+                            for m in re.split(r"[、,，]", members.group(1).rstrip("。"))
+                            if m.strip()
+                        ]
+                        if members
+                        else [],
+                        "duties": "",
+                        "line": n,
+                    }
+                )
             continue
         if level is None:
             continue
         colour = next((c for w, c in _COLOURS.items() if w in line), None)
         if colour and "预警" in line and ":" not in line and ":" not in line:
-            data["triggers"].append({"source": "alert", "hazard": triggers.hazard_of(line), "min_level": colour,
-                                     "response_level": level})
+            data["triggers"].append(
+                {
+                    "source": "alert",
+                    "hazard": triggers.hazard_of(line),
+                    "min_level": colour,
+                    "response_level": level,
+                }
+            )
             continue
         card = _CARD.match(line)
         if card:
             measure = card.group(2).strip()
             limit = limit_minutes(measure) or 60
-            data["cards"].append({"level": level, "department": card.group(1).strip(),
-                                  "title": re.split(r"[,，。;；]", measure)[0][:60], "text": measure,
-                                  "ack": min(15, limit), "limit": limit, "line": n})
+            data["cards"].append(
+                {
+                    "level": level,
+                    "department": card.group(1).strip(),
+                    "title": re.split(r"[,，。;；]", measure)[0][:60],
+                    "text": measure,
+                    "ack": min(15, limit),
+                    "limit": limit,
+                    "line": n,
+                }
+            )
     if not data["title"]:
         problems.append("文档为空,没有标题")
     if not data["cards"]:
@@ -135,15 +187,22 @@ def import_docx(upload: Any, *, filename: str | None = None) -> EmergencyPlan:
     try:
         lines = _lines(raw)
     except Exception as exc:  # python-docx raises several types for a broken file
-        raise PlanDocError(filename, [f"无法读取 Word 文档({type(exc).__name__}),请确认是 .docx 格式"]) from exc
+        raise PlanDocError(
+            filename, [f"无法读取 Word 文档({type(exc).__name__}),请确认是 .docx 格式"]
+        ) from exc
     data, problems = parse_lines(lines, filename)
     for c in data["cards"]:
-        if addressees.addressee_of(c["department"]) == addressees.DEPARTMENT \
-                and plans.find_department(c["department"]) is None:
+        if (
+            addressees.addressee_of(c["department"]) == addressees.DEPARTMENT
+            and plans.find_department(c["department"]) is None
+        ):
             problems.append(f"第 {c['line']} 段:未知的单位“{c['department']}”")
     for g in data["groups"]:
         for name in [g["lead"], *g["members"]]:
-            if addressees.addressee_of(name) == addressees.DEPARTMENT and plans.find_department(name) is None:
+            if (
+                addressees.addressee_of(name) == addressees.DEPARTMENT
+                and plans.find_department(name) is None
+            ):
                 problems.append(f"第 {g['line']} 段:未知的单位“{name}”")
     if problems:
         raise PlanDocError(filename, problems)

@@ -35,7 +35,9 @@ def find_department(name: str, *, create: bool = False) -> Department | None:
         alias = DepartmentAlias.objects.filter(alias=name).select_related("department").first()
         dept = alias.department if alias else None
     if dept is None and create:
-        dept = Department.objects.create(name=name, kind="municipal" if name.startswith("市") else "other")
+        dept = Department.objects.create(
+            name=name, kind="municipal" if name.startswith("市") else "other"
+        )
     return dept.canonical() if dept else None
 
 
@@ -60,7 +62,10 @@ def check_structure(data: dict[str, Any]) -> list[str]:
             problems.append(f"行动卡第 {i} 条:响应级别无效 {c.get('level')!r}")
         if not str(c.get("title", "")).strip():
             problems.append(f"行动卡第 {i} 条:缺少任务")
-        if not str(c.get("department", "")).strip() and c.get("to", addressees.DEPARTMENT) == addressees.DEPARTMENT:
+        if (
+            not str(c.get("department", "")).strip()
+            and c.get("to", addressees.DEPARTMENT) == addressees.DEPARTMENT
+        ):
             problems.append(f"行动卡第 {i} 条:缺少责任单位")
         for key in ("ack", "limit"):
             if key in c and (not isinstance(c[key], int) or c[key] <= 0):
@@ -69,23 +74,39 @@ def check_structure(data: dict[str, Any]) -> list[str]:
 
 
 @transaction.atomic
-def save_structure(data: dict[str, Any], *, status: str = EmergencyPlan.Status.DRAFT,
-                   plan: EmergencyPlan | None = None, create_departments: bool = False) -> EmergencyPlan:
+def save_structure(
+    data: dict[str, Any],
+    *,
+    status: str = EmergencyPlan.Status.DRAFT,
+    plan: EmergencyPlan | None = None,
+    create_departments: bool = False,
+) -> EmergencyPlan:
     """Create (or replace the content of) a plan from its structure, all or nothing."""
     problems = check_structure(data)
-    missing = sorted({name for name in _department_names(data)
-                      if find_department(name, create=create_departments) is None})
+    missing = sorted(
+        {
+            name
+            for name in _department_names(data)
+            if find_department(name, create=create_departments) is None
+        }
+    )
     problems += [f"未知的单位:{name}(请先在部门名录中登记或添加别名)" for name in missing]
     if problems:
         raise ValidationError(problems)
     fields = {
-        "title": data["title"].strip(), "kind": data.get("kind", "special"),
+        "title": data["title"].strip(),
+        "kind": data.get("kind", "special"),
         "owner": find_department(data["owner"]) if data.get("owner") else None,
-        "admin_level": data.get("admin_level", "市级"), "hazard": data.get("hazard", ""),
-        "version": data.get("version", "1.0"), "status": status,
-        "issued_on": _date(data.get("issued_on")), "review_due": _date(data.get("review_due")),
-        "summary": data.get("summary", ""), "resources_needed": data.get("resources_needed", []),
-        "contacts": data.get("contacts", []), "source_file": data.get("source_file", ""),
+        "admin_level": data.get("admin_level", "市级"),
+        "hazard": data.get("hazard", ""),
+        "version": data.get("version", "1.0"),
+        "status": status,
+        "issued_on": _date(data.get("issued_on")),
+        "review_due": _date(data.get("review_due")),
+        "summary": data.get("summary", ""),
+        "resources_needed": data.get("resources_needed", []),
+        "contacts": data.get("contacts", []),
+        "source_file": data.get("source_file", ""),
     }
     if plan is None:
         plan = EmergencyPlan.objects.create(**fields)
@@ -96,26 +117,59 @@ def save_structure(data: dict[str, Any], *, status: str = EmergencyPlan.Status.D
         plan.triggers.all().delete()
         plan.groups.all().delete()
         plan.card_templates.all().delete()
-    PlanTrigger.objects.bulk_create([
-        PlanTrigger(plan=plan, source=t["source"], hazard=t["hazard"], min_level=t["min_level"],
-                    response_level=t["response_level"]) for t in data.get("triggers", [])])
+    PlanTrigger.objects.bulk_create(
+        [
+            PlanTrigger(
+                plan=plan,
+                source=t["source"],
+                hazard=t["hazard"],
+                min_level=t["min_level"],
+                response_level=t["response_level"],
+            )
+            for t in data.get("triggers", [])
+        ]
+    )
     for order, g in enumerate(data.get("groups", [])):
-        group = PlanGroup.objects.create(plan=plan, name=g["name"], duties=g.get("duties", ""),
-                                         lead=find_department(g["lead"]) if g.get("lead") else None,
-                                         order=order)
-        group.members.set([find_department(m) for m in g.get("members", [])
-                           if addressees.addressee_of(m) == addressees.DEPARTMENT])
-        area = sorted({addressees.addressee_of(m) for m in g.get("members", [])} - {addressees.DEPARTMENT})
+        group = PlanGroup.objects.create(
+            plan=plan,
+            name=g["name"],
+            duties=g.get("duties", ""),
+            lead=find_department(g["lead"]) if g.get("lead") else None,
+            order=order,
+        )
+        group.members.set(
+            [
+                find_department(m)
+                for m in g.get("members", [])
+                if addressees.addressee_of(m) == addressees.DEPARTMENT
+            ]
+        )
+        area = sorted(
+            {addressees.addressee_of(m) for m in g.get("members", [])} - {addressees.DEPARTMENT}
+        )
         if area:
             group.area_members = area
             group.save(update_fields=["area_members"])
-    CardTemplate.objects.bulk_create([
-        CardTemplate(plan=plan, response_level=c["level"], addressee=_card_addressee(c),
-                     department=(find_department(c["department"])
-                                 if _card_addressee(c) == addressees.DEPARTMENT else None),
-                     title=c["title"], text=c.get("text", ""), ack_minutes=c.get("ack", 15),
-                     limit_minutes=c.get("limit", 60), order=order)
-        for order, c in enumerate(data.get("cards", []))])
+    CardTemplate.objects.bulk_create(
+        [
+            CardTemplate(
+                plan=plan,
+                response_level=c["level"],
+                addressee=_card_addressee(c),
+                department=(
+                    find_department(c["department"])
+                    if _card_addressee(c) == addressees.DEPARTMENT
+                    else None
+                ),
+                title=c["title"],
+                text=c.get("text", ""),
+                ack_minutes=c.get("ack", 15),
+                limit_minutes=c.get("limit", 60),
+                order=order,
+            )
+            for order, c in enumerate(data.get("cards", []))
+        ]
+    )
     return plan
 
 
@@ -123,12 +177,17 @@ def _card_addressee(card: dict[str, Any]) -> str:
     """A card's addressee: its `to` key, or a marker name in `department`
     ("受影响区域镇街", "各镇街", "受影响区域各区" …)."""
     to = card.get("to") or addressees.DEPARTMENT
-    return to if to != addressees.DEPARTMENT else addressees.addressee_of(card.get("department", ""))
+    return (
+        to if to != addressees.DEPARTMENT else addressees.addressee_of(card.get("department", ""))
+    )
 
 
 def _department_names(data: dict[str, Any]) -> set[str]:
-    names = {c["department"] for c in data.get("cards", [])
-             if c.get("department") and _card_addressee(c) == addressees.DEPARTMENT}
+    names = {
+        c["department"]
+        for c in data.get("cards", [])
+        if c.get("department") and _card_addressee(c) == addressees.DEPARTMENT
+    }
     for g in data.get("groups", []):
         names |= set(g.get("members", [])) | ({g["lead"]} if g.get("lead") else set())
     if data.get("owner"):
@@ -145,20 +204,47 @@ def _date(value: Any) -> dt.date | None:
 def structure_of(plan: EmergencyPlan) -> dict[str, Any]:
     """The structured form of a saved plan (round-trips through save_structure)."""
     return {
-        "title": plan.title, "kind": plan.kind, "owner": plan.owner.name if plan.owner else "",
-        "admin_level": plan.admin_level, "hazard": plan.hazard, "version": plan.version,
+        "title": plan.title,
+        "kind": plan.kind,
+        "owner": plan.owner.name if plan.owner else "",
+        "admin_level": plan.admin_level,
+        "hazard": plan.hazard,
+        "version": plan.version,
         "issued_on": plan.issued_on.isoformat() if plan.issued_on else None,
         "review_due": plan.review_due.isoformat() if plan.review_due else None,
         "summary": plan.summary,
-        "triggers": [{"source": t.source, "hazard": t.hazard, "min_level": t.min_level,
-                      "response_level": t.response_level} for t in plan.triggers.all()],
-        "groups": [{"name": g.name, "lead": g.lead.name if g.lead else "", "duties": g.duties,
-                    "members": [m.name for m in g.members.all()]
-                    + [addressees.LABELS[a] for a in g.area_members]} for g in plan.groups.all()],
-        "cards": [{"level": c.response_level, "department": c.addressed_to, "title": c.title,
-                   "text": c.text, "ack": c.ack_minutes, "limit": c.limit_minutes}
-                  for c in plan.card_templates.select_related("department")],
-        "resources_needed": plan.resources_needed, "contacts": plan.contacts,
+        "triggers": [
+            {
+                "source": t.source,
+                "hazard": t.hazard,
+                "min_level": t.min_level,
+                "response_level": t.response_level,
+            }
+            for t in plan.triggers.all()
+        ],
+        "groups": [
+            {
+                "name": g.name,
+                "lead": g.lead.name if g.lead else "",
+                "duties": g.duties,
+                "members": [m.name for m in g.members.all()]
+                + [addressees.LABELS[a] for a in g.area_members],
+            }
+            for g in plan.groups.all()
+        ],
+        "cards": [
+            {
+                "level": c.response_level,
+                "department": c.addressed_to,
+                "title": c.title,
+                "text": c.text,
+                "ack": c.ack_minutes,
+                "limit": c.limit_minutes,
+            }
+            for c in plan.card_templates.select_related("department")
+        ],
+        "resources_needed": plan.resources_needed,
+        "contacts": plan.contacts,
     }
 
 
@@ -168,8 +254,9 @@ def load_red_rainstorm(*, create_departments: bool = True) -> tuple[EmergencyPla
     existing = EmergencyPlan.objects.filter(title=data["title"]).first()
     if existing is not None:
         return existing, False
-    return save_structure(data, status=EmergencyPlan.Status.ACTIVE,
-                          create_departments=create_departments), True
+    return save_structure(
+        data, status=EmergencyPlan.Status.ACTIVE, create_departments=create_departments
+    ), True
 
 
 def remind_reviews(today: dt.date | None = None, ahead_days: int = 30) -> int:
@@ -177,14 +264,22 @@ def remind_reviews(today: dt.date | None = None, ahead_days: int = 30) -> int:
     today = today or timezone.localdate()
     n = 0
     for plan in EmergencyPlan.objects.filter(
-            status=EmergencyPlan.Status.ACTIVE, review_due__isnull=False, owner__isnull=False,
-            review_due__lte=today + dt.timedelta(days=ahead_days)).select_related("owner"):
+        status=EmergencyPlan.Status.ACTIVE,
+        review_due__isnull=False,
+        owner__isnull=False,
+        review_due__lte=today + dt.timedelta(days=ahead_days),
+    ).select_related("owner"):
         late = plan.review_due < today
-        n += len(outbox.notify_department(
-            plan.owner, subject=f"【预案{'评估逾期' if late else '评估提醒'}】{plan.title}",
-            body=f"{plan.owner}:《{plan.title}》({plan.version})应于 {plan.review_due:%Y-%m-%d} "
-                 f"前完成评估修订{',现已逾期' if late else ''}。",
-            dedupe_key=f"response:plan-review:{plan.pk}:{plan.review_due.isoformat()}", source=plan))
+        n += len(
+            outbox.notify_department(
+                plan.owner,
+                subject=f"【预案{'评估逾期' if late else '评估提醒'}】{plan.title}",
+                body=f"{plan.owner}:《{plan.title}》({plan.version})应于 {plan.review_due:%Y-%m-%d} "
+                f"前完成评估修订{',现已逾期' if late else ''}。",
+                dedupe_key=f"response:plan-review:{plan.pk}:{plan.review_due.isoformat()}",
+                source=plan,
+            )
+        )
     return n
 
 

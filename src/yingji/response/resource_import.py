@@ -22,19 +22,49 @@ TEAM_KINDS = {"专业队伍": "professional", "社会力量": "social", "基层�
 
 # sheet → {header: (field, parser, required)}
 SHEETS: dict[str, dict[str, tuple[str, str, bool]]] = {
-    "救援队伍": {"名称": ("name", "text", True), "类别": ("kind", "team_kind", False), "人数": ("members", "int", False),
-              "能力": ("capabilities", "list", True), "驻地": ("base", "text", False),
-              "经度": ("lon", "lon", True), "纬度": ("lat", "lat", True), "值班电话": ("phone", "text", False)},
-    "物资仓库": {"仓库": ("name", "text", True), "地址": ("address", "text", False), "经度": ("lon", "lon", True),
-              "纬度": ("lat", "lat", True), "物资": ("item", "text", False), "类别": ("category", "text", False),
-              "数量": ("quantity", "float", False), "单位": ("unit", "text", False)},
-    "避护场所": {"名称": ("name", "text", True), "类别": ("grade", "text", False), "地址": ("address", "text", False),
-              "经度": ("lon", "lon", True), "纬度": ("lat", "lat", True), "容纳人数": ("capacity", "int", True),
-              "面积": ("area_m2", "float", False), "设施": ("facilities", "list", False)},
-    "直升机停机坪": {"名称": ("name", "text", True), "经度": ("lon", "lon", True), "纬度": ("lat", "lat", True),
-                "类型": ("surface", "text", False)},
-    "医院": {"名称": ("name", "text", True), "等级": ("grade", "text", False), "经度": ("lon", "lon", True),
-           "纬度": ("lat", "lat", True), "床位": ("beds", "int", False)},
+    "救援队伍": {
+        "名称": ("name", "text", True),
+        "类别": ("kind", "team_kind", False),
+        "人数": ("members", "int", False),
+        "能力": ("capabilities", "list", True),
+        "驻地": ("base", "text", False),
+        "经度": ("lon", "lon", True),
+        "纬度": ("lat", "lat", True),
+        "值班电话": ("phone", "text", False),
+    },
+    "物资仓库": {
+        "仓库": ("name", "text", True),
+        "地址": ("address", "text", False),
+        "经度": ("lon", "lon", True),
+        "纬度": ("lat", "lat", True),
+        "物资": ("item", "text", False),
+        "类别": ("category", "text", False),
+        "数量": ("quantity", "float", False),
+        "单位": ("unit", "text", False),
+    },
+    "避护场所": {
+        "名称": ("name", "text", True),
+        "类别": ("grade", "text", False),
+        "地址": ("address", "text", False),
+        "经度": ("lon", "lon", True),
+        "纬度": ("lat", "lat", True),
+        "容纳人数": ("capacity", "int", True),
+        "面积": ("area_m2", "float", False),
+        "设施": ("facilities", "list", False),
+    },
+    "直升机停机坪": {
+        "名称": ("name", "text", True),
+        "经度": ("lon", "lon", True),
+        "纬度": ("lat", "lat", True),
+        "类型": ("surface", "text", False),
+    },
+    "医院": {
+        "名称": ("name", "text", True),
+        "等级": ("grade", "text", False),
+        "经度": ("lon", "lon", True),
+        "纬度": ("lat", "lat", True),
+        "床位": ("beds", "int", False),
+    },
 }
 
 
@@ -43,7 +73,10 @@ class ImportProblems(ValueError):
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        super().__init__(";".join(problems[:20]) + (f";另有 {len(problems) - 20} 处错误" if len(problems) > 20 else ""))
+        super().__init__(
+            ";".join(problems[:20])
+            + (f";另有 {len(problems) - 20} 处错误" if len(problems) > 20 else "")
+        )
 
 
 def _parse(kind: str, value: Any) -> Any:
@@ -52,7 +85,9 @@ def _parse(kind: str, value: Any) -> Any:
     if kind == "text":
         return text
     if kind == "list":
-        return [p.strip() for p in text.replace(",", "、").replace(",", "、").split("、") if p.strip()]
+        return [
+            p.strip() for p in text.replace(",", "、").replace(",", "、").split("、") if p.strip()
+        ]
     if kind == "team_kind":
         if not text:
             return "professional"
@@ -124,34 +159,56 @@ def read_workbook(data: bytes, filename: str) -> tuple[dict[str, list[dict]], li
 
 def _save_teams(rows: list[dict]) -> int:
     for r in rows:
-        RescueTeam.objects.update_or_create(name=r["name"], defaults={
-            k: r[k] for k in ("kind", "members", "capabilities", "base", "lon", "lat", "phone") if r.get(k) is not None})
+        RescueTeam.objects.update_or_create(
+            name=r["name"],
+            defaults={
+                k: r[k]
+                for k in ("kind", "members", "capabilities", "base", "lon", "lat", "phone")
+                if r.get(k) is not None
+            },
+        )
     return len(rows)
 
 
 def _save_warehouses(rows: list[dict]) -> int:
     for r in rows:
-        w, _ = Warehouse.objects.update_or_create(name=r["name"], defaults={
-            "address": r.get("address", ""), "lon": r["lon"], "lat": r["lat"]})
+        w, _ = Warehouse.objects.update_or_create(
+            name=r["name"],
+            defaults={"address": r.get("address", ""), "lon": r["lon"], "lat": r["lat"]},
+        )
         if r.get("item"):
-            StockItem.objects.update_or_create(warehouse=w, name=r["item"], defaults={
-                "category": r.get("category", ""), "quantity": r.get("quantity") or 0, "unit": r.get("unit", "")})
+            StockItem.objects.update_or_create(
+                warehouse=w,
+                name=r["item"],
+                defaults={
+                    "category": r.get("category", ""),
+                    "quantity": r.get("quantity") or 0,
+                    "unit": r.get("unit", ""),
+                },
+            )
     return len(rows)
 
 
 def _simple(model: Any, fields: tuple[str, ...]) -> Callable[[list[dict]], int]:
     def save(rows: list[dict]) -> int:
         for r in rows:
-            model.objects.update_or_create(name=r["name"], defaults={
-                k: r[k] for k in fields if r.get(k) not in (None, "")})
+            model.objects.update_or_create(
+                name=r["name"], defaults={k: r[k] for k in fields if r.get(k) not in (None, "")}
+            )
         return len(rows)
+
     return save
 
 
-SAVERS = {"救援队伍": _save_teams, "物资仓库": _save_warehouses,
-          "避护场所": _simple(Shelter, ("grade", "address", "lon", "lat", "capacity", "area_m2", "facilities")),
-          "直升机停机坪": _simple(Helipad, ("lon", "lat", "surface")),
-          "医院": _simple(Hospital, ("grade", "lon", "lat", "beds"))}
+SAVERS = {
+    "救援队伍": _save_teams,
+    "物资仓库": _save_warehouses,
+    "避护场所": _simple(
+        Shelter, ("grade", "address", "lon", "lat", "capacity", "area_m2", "facilities")
+    ),
+    "直升机停机坪": _simple(Helipad, ("lon", "lat", "surface")),
+    "医院": _simple(Hospital, ("grade", "lon", "lat", "beds")),
+}
 
 
 @transaction.atomic

@@ -47,9 +47,15 @@ class Action:
         return f"《{self.plan}》由{now}降为{RESPONSE_LABELS[self.to_level]}"
 
     def as_json(self) -> dict:
-        return {"activation_id": self.activation_id, "incident_id": self.incident_id,
-                "plan_id": self.plan_id, "plan": self.plan, "from": self.from_level,
-                "to": self.to_level, "text": self.text}
+        return {
+            "activation_id": self.activation_id,
+            "incident_id": self.incident_id,
+            "plan_id": self.plan_id,
+            "plan": self.plan,
+            "from": self.from_level,
+            "to": self.to_level,
+            "text": self.text,
+        }
 
 
 def lowers(previous: str | None, new: str | None) -> bool:

@@ -26,15 +26,42 @@ COLOUR_LABELS = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red"
 
 # Monitoring hazard groups and common wordings → the hazard names plans use.
 HAZARD_ALIASES: dict[str, str] = {
-    "rainstorm": "暴雨", "waterlogging": "内涝", "typhoon": "台风", "gas": "燃气事故",
-    "structure": "建筑施工事故", "hazardous_chemicals": "危险化学品事故",
-    "forest_fire": "森林火灾", "earthquake": "地震", "heat": "高温", "cold": "寒冷",
-    "暴雨内涝": "暴雨", "城市内涝": "内涝", "强降雨": "暴雨", "森林火险": "森林火灾",
+    "rainstorm": "暴雨",
+    "waterlogging": "内涝",
+    "typhoon": "台风",
+    "gas": "燃气事故",
+    "structure": "建筑施工事故",
+    "hazardous_chemicals": "危险化学品事故",
+    "forest_fire": "森林火灾",
+    "earthquake": "地震",
+    "heat": "高温",
+    "cold": "寒冷",
+    "暴雨内涝": "暴雨",
+    "城市内涝": "内涝",
+    "强降雨": "暴雨",
+    "森林火险": "森林火灾",
 }
 # Longest first so "暴雨内涝" wins over "暴雨" when searching inside a phrase.
-_KNOWN = sorted(set(HAZARD_ALIASES) | set(HAZARD_ALIASES.values())
-                | {"暴雨", "洪涝", "台风", "高温", "寒冷", "雷雨大风", "大雾", "灰霾", "道路结冰",
-                   "冰雹", "地质灾害", "火灾"}, key=len, reverse=True)
+_KNOWN = sorted(
+    set(HAZARD_ALIASES)
+    | set(HAZARD_ALIASES.values())
+    | {
+        "暴雨",
+        "洪涝",
+        "台风",
+        "高温",
+        "寒冷",
+        "雷雨大风",
+        "大雾",
+        "灰霾",
+        "道路结冰",
+        "冰雹",
+        "地质灾害",
+        "火灾",
+    },
+    key=len,
+    reverse=True,
+)
 
 
 def hazard_of(text: str) -> str:
@@ -92,6 +119,8 @@ def match(event: Event, triggers: Iterable[Trigger]) -> list[Proposal]:
         if got < level_rank(t.source, t.min_level):
             continue
         current = best.get(t.plan_id)
-        if current is None or incident_rank(t.response_level) > incident_rank(current.response_level):
+        if current is None or incident_rank(t.response_level) > incident_rank(
+            current.response_level
+        ):
             best[t.plan_id] = Proposal(t.plan_id, t.response_level, t)
     return sorted(best.values(), key=lambda p: (-incident_rank(p.response_level), p.plan_id))

@@ -40,7 +40,13 @@ from yingji.response.models import (
 )
 
 DESK_ROWS = 50  # per section of the duty desk; counts above each section are complete
-ERRORS = (ValidationError, PermissionDenied, cards.TransitionError, dispatch.OrderTransitionError, ValueError)
+ERRORS = (
+    ValidationError,
+    PermissionDenied,
+    cards.TransitionError,
+    dispatch.OrderTransitionError,
+    ValueError,
+)
 
 
 def _sees(request) -> None:
@@ -77,8 +83,11 @@ def desk(request):
     data["incident_base"] = reverse("response:incidents")
     data["desk_base"] = reverse("response:desk") + "desk/"
     today = timezone.localdate()
-    data["roster"] = DutyShift.objects.filter(starts_at__date__gte=today - dt.timedelta(days=1)).select_related(
-        "officer", "leader").prefetch_related("departments")[:8]
+    data["roster"] = (
+        DutyShift.objects.filter(starts_at__date__gte=today - dt.timedelta(days=1))
+        .select_related("officer", "leader")
+        .prefetch_related("departments")[:8]
+    )
     data["can_command"] = services.can_command(request.user)
     data["types"] = levels.load_types()
     data["type_names"] = {t for ts in data["types"].values() for t in ts}
@@ -94,37 +103,58 @@ def handover(request):
     if shift is None:
         messages.error(request, "当前没有值班班次")
         return redirect("response:desk")
-    return act(request, lambda: services.handover(shift, request.POST.get("text", ""), user=request.user),
-               success="交接班记录已保存", redirect_to="response:desk", errors=ERRORS)
+    return act(
+        request,
+        lambda: services.handover(shift, request.POST.get("text", ""), user=request.user),
+        success="交接班记录已保存",
+        redirect_to="response:desk",
+        errors=ERRORS,
+    )
 
 
 @login_required
 @require_POST
 def desk_item_accept(request, item_id: int):
     item = get_object_or_404(DeskItem, pk=item_id)
-    return act(request, lambda: services.accept_desk_item(
-        item, user=request.user, incident_type=request.POST.get("incident_type") or None),
-        success="已登记突发事件", redirect_to=lambda incident: ("response:incident", incident.pk),
-        on_error="response:desk", errors=ERRORS)
+    return act(
+        request,
+        lambda: services.accept_desk_item(
+            item, user=request.user, incident_type=request.POST.get("incident_type") or None
+        ),
+        success="已登记突发事件",
+        redirect_to=lambda incident: ("response:incident", incident.pk),
+        on_error="response:desk",
+        errors=ERRORS,
+    )
 
 
 @login_required
 @require_POST
 def desk_item_dismiss(request, item_id: int):
     item = get_object_or_404(DeskItem, pk=item_id)
-    return act(request, lambda: services.dismiss_desk_item(item, user=request.user),
-               success="已忽略", redirect_to="response:desk", errors=ERRORS)
+    return act(
+        request,
+        lambda: services.dismiss_desk_item(item, user=request.user),
+        success="已忽略",
+        redirect_to="response:desk",
+        errors=ERRORS,
+    )
 
 
 @login_required
 @require_POST
 def desk_item_stand_down(request, item_id: int):
     item = get_object_or_404(DeskItem, pk=item_id)
-    return act(request, lambda: services.confirm_stand_down(item, user=request.user),
-               success=lambda done: "已确认:" + ";".join(done),
-               redirect_to=lambda _: ("response:incident", item.incident_id) if item.incident_id
-               else "response:desk",
-               on_error="response:desk", errors=ERRORS)
+    return act(
+        request,
+        lambda: services.confirm_stand_down(item, user=request.user),
+        success=lambda done: "已确认:" + ";".join(done),
+        redirect_to=lambda _: (
+            ("response:incident", item.incident_id) if item.incident_id else "response:desk"
+        ),
+        on_error="response:desk",
+        errors=ERRORS,
+    )
 
 
 # ----------------------------------------------------------------- incidents
@@ -137,9 +167,17 @@ def incident_list(request):
     status = request.GET.get("status")
     if status:
         qs = qs.filter(status=status)
-    return render(request, "response/incident_list.html", {
-        "incidents": qs[:300], "statuses": Incident.Status.choices, "status": status,
-        "types": levels.load_types(), "can_command": services.can_command(request.user)})
+    return render(
+        request,
+        "response/incident_list.html",
+        {
+            "incidents": qs[:300],
+            "statuses": Incident.Status.choices,
+            "status": status,
+            "types": levels.load_types(),
+            "can_command": services.can_command(request.user),
+        },
+    )
 
 
 @login_required
@@ -147,47 +185,86 @@ def incident_list(request):
 def incident_create(request):
     p = request.POST
     occurred = p.get("occurred_at")
-    return act(request, lambda: services.register_incident(services.IncidentInput(
-        title=p.get("title", ""), incident_type=p.get("incident_type", ""),
-        occurred_at=timezone.make_aware(dt.datetime.fromisoformat(occurred)) if occurred else timezone.now(),
-        lon=_float(p.get("lon"), None), lat=_float(p.get("lat"), None), crs=p.get("crs") or "wgs84",
-        address=p.get("address", ""), summary=p.get("summary", ""), deaths=_int(p.get("deaths")),
-        missing=_int(p.get("missing")), injured=_int(p.get("injured")),
-        economic_loss=_float(p.get("economic_loss")) or 0.0, evacuated=_int(p.get("evacuated")),
-        is_exercise=bool(p.get("is_exercise"))), user=request.user),
+    return act(
+        request,
+        lambda: services.register_incident(
+            services.IncidentInput(
+                title=p.get("title", ""),
+                incident_type=p.get("incident_type", ""),
+                occurred_at=timezone.make_aware(dt.datetime.fromisoformat(occurred))
+                if occurred
+                else timezone.now(),
+                lon=_float(p.get("lon"), None),
+                lat=_float(p.get("lat"), None),
+                crs=p.get("crs") or "wgs84",
+                address=p.get("address", ""),
+                summary=p.get("summary", ""),
+                deaths=_int(p.get("deaths")),
+                missing=_int(p.get("missing")),
+                injured=_int(p.get("injured")),
+                economic_loss=_float(p.get("economic_loss")) or 0.0,
+                evacuated=_int(p.get("evacuated")),
+                is_exercise=bool(p.get("is_exercise")),
+            ),
+            user=request.user,
+        ),
         success=lambda incident: f"已登记:{incident}({incident.get_level_display()})",
         redirect_to=lambda incident: ("response:incident", incident.pk),
-        on_error="response:incidents", errors=ERRORS)
+        on_error="response:incidents",
+        errors=ERRORS,
+    )
 
 
 @login_required
 def incident_detail(request, incident_id: int):
     _sees(request)
-    incident = get_object_or_404(services.visible_incidents(request.user).select_related("district", "street"),
-                                 pk=incident_id)
+    incident = get_object_or_404(
+        services.visible_incidents(request.user).select_related("district", "street"),
+        pk=incident_id,
+    )
     capability = request.GET.get("capability", "")
     nearest = []
     if capability and incident.lon is not None:
         nearest = resource_service.nearest_resources(incident.lon, incident.lat, [capability], k=10)
-    activations = list(incident.activations.select_related("plan").prefetch_related("cards__department"))
+    activations = list(
+        incident.activations.select_related("plan").prefetch_related("cards__department")
+    )
     now = timezone.now()
     for a in activations:
-        a.card_rows = [{"card": c, "overdue": cards.overdue_kind(c.clock(), now)} for c in a.cards.all()]
-    capabilities = sorted({c for caps in RescueTeam.objects.values_list("capabilities", flat=True) for c in caps}
-                          | {"医疗救治", "直升机起降"})
-    return render(request, "response/incident_detail.html", {
-        "incident": incident, "proposals": services.incident_proposals(incident),
-        "activations": activations, "timeline": incident.timeline.all(),
-        "reports": incident.reports.all(), "dispatches": incident.dispatches.select_related("team"),
-        "allocations": incident.allocations.select_related("shelter"), "nearest": nearest,
-        "capability": capability, "capabilities": capabilities,
-        "levels": levels.RESPONSE_LABELS, "order_next": _order_next(),
-        "can_command": services.can_command(request.user),
-        "plans": EmergencyPlan.objects.filter(status=EmergencyPlan.Status.ACTIVE)})
+        a.card_rows = [
+            {"card": c, "overdue": cards.overdue_kind(c.clock(), now)} for c in a.cards.all()
+        ]
+    capabilities = sorted(
+        {c for caps in RescueTeam.objects.values_list("capabilities", flat=True) for c in caps}
+        | {"医疗救治", "直升机起降"}
+    )
+    return render(
+        request,
+        "response/incident_detail.html",
+        {
+            "incident": incident,
+            "proposals": services.incident_proposals(incident),
+            "activations": activations,
+            "timeline": incident.timeline.all(),
+            "reports": incident.reports.all(),
+            "dispatches": incident.dispatches.select_related("team"),
+            "allocations": incident.allocations.select_related("shelter"),
+            "nearest": nearest,
+            "capability": capability,
+            "capabilities": capabilities,
+            "levels": levels.RESPONSE_LABELS,
+            "order_next": _order_next(),
+            "can_command": services.can_command(request.user),
+            "plans": EmergencyPlan.objects.filter(status=EmergencyPlan.Status.ACTIVE),
+        },
+    )
 
 
 def _order_next() -> dict[str, list[tuple[str, str]]]:
-    return {s: [(n, dispatch.ORDER_LABELS[n]) for n in sorted(nxt)] for s, nxt in dispatch.ORDER_TRANSITIONS.items()}
+    return {
+        s: [(n, dispatch.ORDER_LABELS[n]) for n in sorted(nxt)]
+        for s, nxt in dispatch.ORDER_TRANSITIONS.items()
+    }
 
 
 @login_required
@@ -195,19 +272,35 @@ def _order_next() -> dict[str, list[tuple[str, str]]]:
 def incident_report(request, incident_id: int):
     incident = get_object_or_404(Incident, pk=incident_id)
     p = request.POST
-    return act(request, lambda: services.add_report(
-        incident, text=p.get("text", ""), deaths=_int(p.get("deaths")), missing=_int(p.get("missing")),
-        injured=_int(p.get("injured")), economic_loss=_float(p.get("economic_loss")) or 0.0,
-        evacuated=_int(p.get("evacuated")), user=request.user),
-        success="续报已登记", redirect_to=f"/response/incidents/{incident.pk}/", errors=ERRORS)
+    return act(
+        request,
+        lambda: services.add_report(
+            incident,
+            text=p.get("text", ""),
+            deaths=_int(p.get("deaths")),
+            missing=_int(p.get("missing")),
+            injured=_int(p.get("injured")),
+            economic_loss=_float(p.get("economic_loss")) or 0.0,
+            evacuated=_int(p.get("evacuated")),
+            user=request.user,
+        ),
+        success="续报已登记",
+        redirect_to=f"/response/incidents/{incident.pk}/",
+        errors=ERRORS,
+    )
 
 
 @login_required
 @require_POST
 def incident_close(request, incident_id: int):
     incident = get_object_or_404(Incident, pk=incident_id)
-    return act(request, lambda: services.close_incident(incident, user=request.user),
-               success="事件已结案", redirect_to=f"/response/incidents/{incident.pk}/", errors=ERRORS)
+    return act(
+        request,
+        lambda: services.close_incident(incident, user=request.user),
+        success="事件已结案",
+        redirect_to=f"/response/incidents/{incident.pk}/",
+        errors=ERRORS,
+    )
 
 
 @login_required
@@ -215,24 +308,39 @@ def incident_close(request, incident_id: int):
 def activate(request, incident_id: int):
     incident = get_object_or_404(Incident, pk=incident_id)
     plan = get_object_or_404(EmergencyPlan, pk=request.POST.get("plan"))
-    return act(request, lambda: services.activate(plan, incident, request.POST.get("level", ""), user=request.user),
-               success=f"已启动《{plan.title}》", redirect_to=f"/response/incidents/{incident.pk}/", errors=ERRORS)
+    return act(
+        request,
+        lambda: services.activate(plan, incident, request.POST.get("level", ""), user=request.user),
+        success=f"已启动《{plan.title}》",
+        redirect_to=f"/response/incidents/{incident.pk}/",
+        errors=ERRORS,
+    )
 
 
 @login_required
 @require_POST
 def activation_level(request, activation_id: int):
     activation = get_object_or_404(Activation, pk=activation_id)
-    return act(request, lambda: services.change_level(activation, request.POST.get("level", ""), user=request.user),
-               success="响应级别已调整", redirect_to=f"/response/incidents/{activation.incident_id}/", errors=ERRORS)
+    return act(
+        request,
+        lambda: services.change_level(activation, request.POST.get("level", ""), user=request.user),
+        success="响应级别已调整",
+        redirect_to=f"/response/incidents/{activation.incident_id}/",
+        errors=ERRORS,
+    )
 
 
 @login_required
 @require_POST
 def activation_stand_down(request, activation_id: int):
     activation = get_object_or_404(Activation, pk=activation_id)
-    return act(request, lambda: services.stand_down(activation, user=request.user),
-               success="已终止响应", redirect_to=f"/response/incidents/{activation.incident_id}/", errors=ERRORS)
+    return act(
+        request,
+        lambda: services.stand_down(activation, user=request.user),
+        success="已终止响应",
+        redirect_to=f"/response/incidents/{activation.incident_id}/",
+        errors=ERRORS,
+    )
 
 
 @login_required
@@ -243,12 +351,23 @@ def card_action(request, card_id: int, action: str):
     if not back.startswith("/"):
         back = "/"
     if action == "ack":
-        return act(request, lambda: services.acknowledge(card, user=request.user),
-                   success="已签收", redirect_to=back, errors=ERRORS)
+        return act(
+            request,
+            lambda: services.acknowledge(card, user=request.user),
+            success="已签收",
+            redirect_to=back,
+            errors=ERRORS,
+        )
     if action == "complete":
-        return act(request, lambda: services.complete(card, result=request.POST.get("result", ""),
-                                                       user=request.user),
-                   success="已反馈完成", redirect_to=back, errors=ERRORS)
+        return act(
+            request,
+            lambda: services.complete(
+                card, result=request.POST.get("result", ""), user=request.user
+            ),
+            success="已反馈完成",
+            redirect_to=back,
+            errors=ERRORS,
+        )
     raise PermissionDenied("未知操作")
 
 
@@ -256,15 +375,28 @@ def card_action(request, card_id: int, action: str):
 def my_cards(request):
     profile = services._profile(request.user)
     qs = ActionCard.objects.none()
-    own = Q(department_id=profile.department_id) if profile and profile.department_id else Q(pk__in=[])
+    own = (
+        Q(department_id=profile.department_id)
+        if profile and profile.department_id
+        else Q(pk__in=[])
+    )
     if profile and profile.role == Role.DISTRICT_STAFF and profile.region_id:
-        own |= Q(department__region_id=profile.region_id)  # street staff: their street office's cards
+        own |= Q(
+            department__region_id=profile.region_id
+        )  # street staff: their street office's cards
     if profile and (profile.department_id or profile.region_id):
-        qs = ActionCard.objects.filter(own).select_related(
-            "activation__incident", "activation__plan").order_by("-issued_at")[:200]
+        qs = (
+            ActionCard.objects.filter(own)
+            .select_related("activation__incident", "activation__plan")
+            .order_by("-issued_at")[:200]
+        )
     now = timezone.now()
     rows = [{"card": c, "overdue": cards.overdue_kind(c.clock(), now)} for c in qs]
-    return render(request, "response/my_cards.html", {"rows": rows, "department": profile.department if profile else None})
+    return render(
+        request,
+        "response/my_cards.html",
+        {"rows": rows, "department": profile.department if profile else None},
+    )
 
 
 @login_required
@@ -272,26 +404,45 @@ def my_cards(request):
 def dispatch_create(request, incident_id: int):
     incident = get_object_or_404(Incident, pk=incident_id)
     team = get_object_or_404(RescueTeam, pk=request.POST.get("team"))
-    return act(request, lambda: resource_service.dispatch_team(incident, team, task=request.POST.get("task", ""),
-                                                        user=request.user),
-               success=f"已调派{team.name}", redirect_to=f"/response/incidents/{incident.pk}/", errors=ERRORS)
+    return act(
+        request,
+        lambda: resource_service.dispatch_team(
+            incident, team, task=request.POST.get("task", ""), user=request.user
+        ),
+        success=f"已调派{team.name}",
+        redirect_to=f"/response/incidents/{incident.pk}/",
+        errors=ERRORS,
+    )
 
 
 @login_required
 @require_POST
 def dispatch_advance(request, order_id: int):
     order = get_object_or_404(DispatchOrder, pk=order_id)
-    return act(request, lambda: resource_service.advance_order(order, request.POST.get("state", ""), user=request.user),
-               success="调度状态已更新", redirect_to=f"/response/incidents/{order.incident_id}/", errors=ERRORS)
+    return act(
+        request,
+        lambda: resource_service.advance_order(
+            order, request.POST.get("state", ""), user=request.user
+        ),
+        success="调度状态已更新",
+        redirect_to=f"/response/incidents/{order.incident_id}/",
+        errors=ERRORS,
+    )
 
 
 @login_required
 @require_POST
 def shelters_allocate(request, incident_id: int):
     incident = get_object_or_404(Incident, pk=incident_id)
-    return act(request, lambda: resource_service.allocate_shelters(incident, _int(request.POST.get("evacuees")),
-                                                            user=request.user),
-               success="已分配避护场所", redirect_to=f"/response/incidents/{incident.pk}/", errors=ERRORS)
+    return act(
+        request,
+        lambda: resource_service.allocate_shelters(
+            incident, _int(request.POST.get("evacuees")), user=request.user
+        ),
+        success="已分配避护场所",
+        redirect_to=f"/response/incidents/{incident.pk}/",
+        errors=ERRORS,
+    )
 
 
 @login_required
@@ -301,7 +452,9 @@ def situation_report(request, incident_id: int):
 
     incident = get_object_or_404(services.visible_incidents(request.user), pk=incident_id)
     data = sitrep.situation_report_docx(incident)
-    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
     response["Content-Disposition"] = f'attachment; filename="sitrep-{incident.pk}.docx"'
     return response
 
@@ -322,8 +475,10 @@ def after_action_docx(request, incident_id: int):
     from yingji.response import afteraction
 
     incident = get_object_or_404(services.visible_incidents(request.user), pk=incident_id)
-    response = HttpResponse(afteraction.docx(afteraction.report(incident)),
-                            content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    response = HttpResponse(
+        afteraction.docx(afteraction.report(incident)),
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
     response["Content-Disposition"] = f'attachment; filename="after-action-{incident.pk}.docx"'
     return response
 
@@ -334,9 +489,15 @@ def after_action_docx(request, incident_id: int):
 @login_required
 def plan_list(request):
     _sees(request)
-    return render(request, "response/plan_list.html", {
-        "plans": EmergencyPlan.objects.select_related("owner").prefetch_related("triggers"),
-        "today": timezone.localdate(), "can_command": services.can_command(request.user)})
+    return render(
+        request,
+        "response/plan_list.html",
+        {
+            "plans": EmergencyPlan.objects.select_related("owner").prefetch_related("triggers"),
+            "today": timezone.localdate(),
+            "can_command": services.can_command(request.user),
+        },
+    )
 
 
 @login_required
@@ -349,10 +510,18 @@ def plan_detail(request, plan_id: int):
         rows = [t for t in templates if t.response_level == lv]
         if rows:
             by_level.append((levels.RESPONSE_LABELS[lv], rows))
-    return render(request, "response/plan_detail.html", {
-        "plan": plan, "triggers": plan.triggers.all(), "groups": plan.groups.select_related("lead").prefetch_related("members"),
-        "by_level": by_level, "colour_labels": triggers.COLOUR_LABELS,
-        "structure": json.dumps(plans.structure_of(plan), ensure_ascii=False, indent=2)})
+    return render(
+        request,
+        "response/plan_detail.html",
+        {
+            "plan": plan,
+            "triggers": plan.triggers.all(),
+            "groups": plan.groups.select_related("lead").prefetch_related("members"),
+            "by_level": by_level,
+            "colour_labels": triggers.COLOUR_LABELS,
+            "structure": json.dumps(plans.structure_of(plan), ensure_ascii=False, indent=2),
+        },
+    )
 
 
 @login_required
@@ -368,10 +537,14 @@ def plan_import(request):
                 raise ValidationError("请选择 .docx 文件")
             return plandoc.import_docx(upload, filename=upload.name)
 
-        return act(request, imported,
-                   success=lambda plan: f"已导入为草稿:{plan.title},请在管理后台补充完善后设为现行有效",
-                   redirect_to=lambda plan: ("response:plan", plan.pk),
-                   on_error="response:plan_import", errors=(*ERRORS, plandoc.PlanDocError))
+        return act(
+            request,
+            imported,
+            success=lambda plan: f"已导入为草稿:{plan.title},请在管理后台补充完善后设为现行有效",
+            redirect_to=lambda plan: ("response:plan", plan.pk),
+            on_error="response:plan_import",
+            errors=(*ERRORS, plandoc.PlanDocError),
+        )
     return render(request, "response/plan_import.html")
 
 
@@ -381,11 +554,18 @@ def plan_import(request):
 @login_required
 def resources(request):
     _sees(request)
-    return render(request, "response/resources.html", {
-        "teams": RescueTeam.objects.select_related("department"),
-        "warehouses": Warehouse.objects.prefetch_related("stock"),
-        "shelters": Shelter.objects.all(), "helipads": Helipad.objects.all(),
-        "hospitals": Hospital.objects.all(), "can_command": services.can_command(request.user)})
+    return render(
+        request,
+        "response/resources.html",
+        {
+            "teams": RescueTeam.objects.select_related("department"),
+            "warehouses": Warehouse.objects.prefetch_related("stock"),
+            "shelters": Shelter.objects.all(),
+            "helipads": Helipad.objects.all(),
+            "hospitals": Hospital.objects.all(),
+            "can_command": services.can_command(request.user),
+        },
+    )
 
 
 @login_required
@@ -401,8 +581,13 @@ def resources_import(request):
             raise ValidationError("请选择 Excel 文件")
         return resource_import.import_workbook(upload, filename=upload.name)
 
-    return act(request, imported, success=lambda result: result, redirect_to="response:resources",
-               errors=(*ERRORS, resource_import.ImportProblems))
+    return act(
+        request,
+        imported,
+        success=lambda result: result,
+        redirect_to="response:resources",
+        errors=(*ERRORS, resource_import.ImportProblems),
+    )
 
 
 # ----------------------------------------------------------------- drills
@@ -411,12 +596,33 @@ def resources_import(request):
 @login_required
 def drill_list(request):
     _sees(request)
-    return render(request, "response/drill_list.html", {
-        "drills": Drill.objects.select_related("plan"), "plans": EmergencyPlan.objects.filter(status="active"),
-        "can_command": services.can_command(request.user),
-        "example": json.dumps([
-            {"at": 0, "kind": "alert", "event": "暴雨红色预警信号", "level": "red", "area_codes": ["440106"]},
-            {"at": 20, "kind": "report", "text": "石牌桥积水,转移群众600人", "evacuated": 600}], ensure_ascii=False)})
+    return render(
+        request,
+        "response/drill_list.html",
+        {
+            "drills": Drill.objects.select_related("plan"),
+            "plans": EmergencyPlan.objects.filter(status="active"),
+            "can_command": services.can_command(request.user),
+            "example": json.dumps(
+                [
+                    {
+                        "at": 0,
+                        "kind": "alert",
+                        "event": "暴雨红色预警信号",
+                        "level": "red",
+                        "area_codes": ["440106"],
+                    },
+                    {
+                        "at": 20,
+                        "kind": "report",
+                        "text": "石牌桥积水,转移群众600人",
+                        "evacuated": 600,
+                    },
+                ],
+                ensure_ascii=False,
+            ),
+        },
+    )
 
 
 @login_required
@@ -431,12 +637,28 @@ def drill_create(request):
     plan = EmergencyPlan.objects.filter(pk=p.get("plan") or None).first()
 
     def create():
-        when = timezone.make_aware(dt.datetime.fromisoformat(p["scheduled_at"])) if p.get("scheduled_at") else timezone.now()
-        return drills.create_drill(title=p.get("title") or "演练", plan=plan, scenario=scenario, scheduled_at=when,
-                                   blind=bool(p.get("blind")), user=request.user)
+        when = (
+            timezone.make_aware(dt.datetime.fromisoformat(p["scheduled_at"]))
+            if p.get("scheduled_at")
+            else timezone.now()
+        )
+        return drills.create_drill(
+            title=p.get("title") or "演练",
+            plan=plan,
+            scenario=scenario,
+            scheduled_at=when,
+            blind=bool(p.get("blind")),
+            user=request.user,
+        )
 
-    return act(request, create, success="演练已安排", redirect_to=lambda drill: ("response:drill", drill.pk),
-               on_error="response:drills", errors=ERRORS)
+    return act(
+        request,
+        create,
+        success="演练已安排",
+        redirect_to=lambda drill: ("response:drill", drill.pk),
+        on_error="response:drills",
+        errors=ERRORS,
+    )
 
 
 @login_required
@@ -444,9 +666,16 @@ def drill_detail(request, drill_id: int):
     _sees(request)
     drill = get_object_or_404(Drill.objects.select_related("plan"), pk=drill_id)
     report = drills.report(drill) if drill.started_at else None
-    return render(request, "response/drill_detail.html", {
-        "drill": drill, "report": report, "show_scenario": drills.can_see_scenario(drill, request.user),
-        "can_command": services.can_command(request.user)})
+    return render(
+        request,
+        "response/drill_detail.html",
+        {
+            "drill": drill,
+            "report": report,
+            "show_scenario": drills.can_see_scenario(drill, request.user),
+            "can_command": services.can_command(request.user),
+        },
+    )
 
 
 @login_required
@@ -459,8 +688,10 @@ def drill_report_docx(request, drill_id: int):
         raise PermissionDenied("演练尚未开始")
     if drill.status != Drill.Status.FINISHED and not drills.can_see_scenario(drill, request.user):
         raise PermissionDenied("双盲演练结束前不公开评估")
-    response = HttpResponse(sitrep.drill_report_docx(drills.report(drill)),
-                            content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    response = HttpResponse(
+        sitrep.drill_report_docx(drills.report(drill)),
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
     response["Content-Disposition"] = f'attachment; filename="drill-{drill.pk}.docx"'
     return response
 
@@ -477,13 +708,23 @@ def drill_run(request, drill_id: int):
             drill.save(update_fields=["scheduled_at"])
         drills.advance(drill)
 
-    return act(request, step,
-               success="已注入到期的演练步骤", redirect_to=f"/response/drills/{drill.pk}/", errors=ERRORS)
+    return act(
+        request,
+        step,
+        success="已注入到期的演练步骤",
+        redirect_to=f"/response/drills/{drill.pk}/",
+        errors=ERRORS,
+    )
 
 
 @login_required
 @require_POST
 def drill_finish(request, drill_id: int):
     drill = get_object_or_404(Drill, pk=drill_id)
-    return act(request, lambda: drills.finish(drill, user=request.user),
-               success="演练已结束", redirect_to=f"/response/drills/{drill.pk}/", errors=ERRORS)
+    return act(
+        request,
+        lambda: drills.finish(drill, user=request.user),
+        success="演练已结束",
+        redirect_to=f"/response/drills/{drill.pk}/",
+        errors=ERRORS,
+    )

@@ -13,8 +13,16 @@ class RiskPointInline(admin.TabularInline):
 
 @admin.register(models.Enterprise)
 class EnterpriseAdmin(admin.ModelAdmin):
-    list_display = ["name", "credit_code", "district", "street", "industry_code",
-                    "supervising_department", "grade", "has_major_hazard_installation"]
+    list_display = [
+        "name",
+        "credit_code",
+        "district",
+        "street",
+        "industry_code",
+        "supervising_department",
+        "grade",
+        "has_major_hazard_installation",
+    ]
     list_filter = ["grade", "district", "has_major_hazard_installation", "supervision_overridden"]
     search_fields = ["name", "credit_code"]
     readonly_fields = ["grade", "district", "street"]
@@ -59,21 +67,46 @@ class EventInline(admin.TabularInline):
 
 @admin.register(models.Hazard)
 class HazardAdmin(admin.ModelAdmin):
-    list_display = ["code", "enterprise", "level", "source", "state", "found_on", "deadline",
-                    "district", "listed"]
+    list_display = [
+        "code",
+        "enterprise",
+        "level",
+        "source",
+        "state",
+        "found_on",
+        "deadline",
+        "district",
+        "listed",
+    ]
     list_filter = ["state", "level", "source", "district", "listed"]
     search_fields = ["code", "description"]
     raw_id_fields = ["enterprise", "risk_point"]
     # The state moves only through the workflow (services.transition).
-    readonly_fields = ["state", "district", "street", "industry_code", "department",
-                       "submitted_on", "accepted_on", "closed_on"]
+    readonly_fields = [
+        "state",
+        "district",
+        "street",
+        "industry_code",
+        "department",
+        "submitted_on",
+        "accepted_on",
+        "closed_on",
+    ]
     inlines = [PlanInline, EventInline]
 
 
 @admin.register(models.Accident)
 class AccidentAdmin(admin.ModelAdmin):
-    list_display = ["code", "occurred_at", "district", "accident_type", "deaths", "serious_injuries",
-                    "direct_loss", "level"]
+    list_display = [
+        "code",
+        "occurred_at",
+        "district",
+        "accident_type",
+        "deaths",
+        "serious_injuries",
+        "direct_loss",
+        "level",
+    ]
     list_filter = ["level", "district", "accident_type"]
     search_fields = ["code", "place"]
     raw_id_fields = ["enterprise"]
@@ -93,6 +126,14 @@ class RecheckAdmin(admin.ModelAdmin):
 
 @admin.register(models.LedgerImport)
 class LedgerImportAdmin(admin.ModelAdmin):
-    list_display = ["started_at", "kind", "filename", "status", "total_rows", "created", "updated",
-                    "unchanged"]
+    list_display = [
+        "started_at",
+        "kind",
+        "filename",
+        "status",
+        "total_rows",
+        "created",
+        "updated",
+        "unchanged",
+    ]
     readonly_fields = [f.name for f in models.LedgerImport._meta.fields]

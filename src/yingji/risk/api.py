@@ -180,29 +180,80 @@ class PageOut(Schema):
 
 
 def _enterprise(e: Enterprise) -> dict:
-    return {**{f: getattr(e, f) for f in (
-        "id", "credit_code", "name", "address", "lon", "lat", "industry_code", "key_categories",
-        "has_major_hazard_installation", "supervision_overridden", "grade")},
-        "district": e.district_id, "street": e.street_id,
-        "supervising_department": e.supervising_department.name if e.supervising_department else None}
+    return {
+        **{
+            f: getattr(e, f)
+            for f in (
+                "id",
+                "credit_code",
+                "name",
+                "address",
+                "lon",
+                "lat",
+                "industry_code",
+                "key_categories",
+                "has_major_hazard_installation",
+                "supervision_overridden",
+                "grade",
+            )
+        },
+        "district": e.district_id,
+        "street": e.street_id,
+        "supervising_department": e.supervising_department.name
+        if e.supervising_department
+        else None,
+    }
 
 
 def _hazard(h, today: dt.date) -> dict:
-    return {"id": h.pk, "code": h.code, "enterprise_id": h.enterprise_id, "enterprise": h.enterprise.name,
-            "level": h.level, "source": h.source, "category": h.category, "description": h.description,
-            "state": h.state, "state_label": hazardflow.STATE_LABELS[hazardflow.State(h.state)],
-            "found_on": h.found_on, "deadline": h.deadline, "district": h.district_id,
-            "street": h.street_id, "industry_code": h.industry_code,
-            "department": h.department.name if h.department else None, "listed": h.listed,
-            "overdue": bool(h.deadline and h.deadline < today and h.state in hazardflow.DEADLINE_STATES),
-            "origin_type": h.origin_type.model if h.origin_type_id else None, "origin_id": h.origin_id}
+    return {
+        "id": h.pk,
+        "code": h.code,
+        "enterprise_id": h.enterprise_id,
+        "enterprise": h.enterprise.name,
+        "level": h.level,
+        "source": h.source,
+        "category": h.category,
+        "description": h.description,
+        "state": h.state,
+        "state_label": hazardflow.STATE_LABELS[hazardflow.State(h.state)],
+        "found_on": h.found_on,
+        "deadline": h.deadline,
+        "district": h.district_id,
+        "street": h.street_id,
+        "industry_code": h.industry_code,
+        "department": h.department.name if h.department else None,
+        "listed": h.listed,
+        "overdue": bool(
+            h.deadline and h.deadline < today and h.state in hazardflow.DEADLINE_STATES
+        ),
+        "origin_type": h.origin_type.model if h.origin_type_id else None,
+        "origin_id": h.origin_id,
+    }
 
 
 def _accident(a) -> dict:
-    return {**{f: getattr(a, f) for f in (
-        "id", "code", "occurred_at", "enterprise_id", "industry_code", "accident_type", "deaths",
-        "missing", "serious_injuries", "direct_loss", "level")},
-        "district": a.district_id, "street": a.street_id, "level_label": a.get_level_display()}
+    return {
+        **{
+            f: getattr(a, f)
+            for f in (
+                "id",
+                "code",
+                "occurred_at",
+                "enterprise_id",
+                "industry_code",
+                "accident_type",
+                "deaths",
+                "missing",
+                "serious_injuries",
+                "direct_loss",
+                "level",
+            )
+        },
+        "district": a.district_id,
+        "street": a.street_id,
+        "level_label": a.get_level_display(),
+    }
 
 
 def _params(request) -> dict:
@@ -222,7 +273,9 @@ def _can_write(request) -> None:
 def list_enterprises(request, page: Page = 1):
     """Filters: district, street, industry (section letter or code prefix), grade,
     category, major_hazard, department, q. 50 a page."""
-    qs = queries.enterprises(request.user, _params(request)).select_related("supervising_department")
+    qs = queries.enterprises(request.user, _params(request)).select_related(
+        "supervising_department"
+    )
     return [_enterprise(e) for e in queries.paginate(qs, page).rows]
 
 
@@ -260,9 +313,26 @@ def save_enterprise(request, payload: EnterpriseIn):
 @router.get("/risk-points", response=list[RiskPointOut])
 def list_risk_points(request, page: Page = 1):
     qs = queries.risk_points(request.user, _params(request))
-    return [{**{f: getattr(p, f) for f in ("id", "code", "name", "enterprise_id", "site_name", "grade",
-                                           "assessed_on", "control_measures", "responsible_person")},
-             "district": p.district_id} for p in queries.paginate(qs, page).rows]
+    return [
+        {
+            **{
+                f: getattr(p, f)
+                for f in (
+                    "id",
+                    "code",
+                    "name",
+                    "enterprise_id",
+                    "site_name",
+                    "grade",
+                    "assessed_on",
+                    "control_measures",
+                    "responsible_person",
+                )
+            },
+            "district": p.district_id,
+        }
+        for p in queries.paginate(qs, page).rows
+    ]
 
 
 @router.get("/risk-points/{point_id}/assessments", response=list[AssessmentOut])
@@ -276,7 +346,10 @@ def assess(request, point_id: int, payload: AssessmentIn):
     point: RiskPoint = get_object_or_404(queries.risk_points(request.user, {}), pk=point_id)
     scope = scope_for(request.user)
     owner = point.enterprise.supervising_department_id if point.enterprise else None
-    if not (scope.can_edit_department(owner) or scope.covers_region(point.street_id or point.district_id)):
+    if not (
+        scope.can_edit_department(owner)
+        or scope.covers_region(point.street_id or point.district_id)
+    ):
         raise PermissionDenied("无权评估该风险点")
     return Status(201, services.assess(point, **payload.dict()))
 
@@ -295,26 +368,37 @@ def list_hazards(request, page: Page = 1):
     """Filters: district, street, industry, state (or "open"), level, source, category,
     department, enterprise, overdue=1 (with as_of), listed=1, q. 50 a page."""
     today = services.today()
-    qs = queries.hazards(request.user, _params(request), today).select_related("enterprise", "department",
-                                                                               "origin_type")
+    qs = queries.hazards(request.user, _params(request), today).select_related(
+        "enterprise", "department", "origin_type"
+    )
     result = queries.paginate(qs, page)
-    return {"page": result.page, "has_next": result.has_next,
-            "results": [_hazard(h, today) for h in result.rows]}
+    return {
+        "page": result.page,
+        "has_next": result.has_next,
+        "results": [_hazard(h, today) for h in result.rows],
+    }
 
 
 @router.get("/hazards/{hazard_id}", response=HazardOut)
 def get_hazard(request, hazard_id: int):
-    h = get_object_or_404(services.visible_hazards(request.user).select_related("enterprise", "department"),
-                          pk=hazard_id)
+    h = get_object_or_404(
+        services.visible_hazards(request.user).select_related("enterprise", "department"),
+        pk=hazard_id,
+    )
     return _hazard(h, services.today())
 
 
 @router.post("/hazards", response={201: HazardOut})
 def create_hazard(request, payload: HazardIn):
-    enterprise = queries.enterprises(request.user, {}).filter(
-        credit_code=payload.credit_code.strip().upper()).first()
+    enterprise = (
+        queries.enterprises(request.user, {})
+        .filter(credit_code=payload.credit_code.strip().upper())
+        .first()
+    )
     if enterprise is None:
-        raise ValidationError({"credit_code": "未找到该统一社会信用代码对应的企业(或不在您的管辖范围)"})
+        raise ValidationError(
+            {"credit_code": "未找到该统一社会信用代码对应的企业(或不在您的管辖范围)"}
+        )
     data = payload.dict()
     data.pop("credit_code")
     h = services.create_hazard(enterprise, user=request.user, **data)
@@ -326,16 +410,29 @@ def hazard_moves(request, hazard_id: int):
     """The moves the current user may make now, with what still blocks each."""
     h = get_object_or_404(services.visible_hazards(request.user), pk=hazard_id)
     facts = dataclasses.replace(services.facts(h), has_deadline=True)  # assign defaults one
-    return [{"action": t.action, "label": t.label, "to": t.target.value,
-             "needs_comment": t.needs_comment, "blocked_by": hazardflow.guard_problems(t, facts)}
-            for t in hazardflow.available(facts, services.actor_kinds(request.user, h))]
+    return [
+        {
+            "action": t.action,
+            "label": t.label,
+            "to": t.target.value,
+            "needs_comment": t.needs_comment,
+            "blocked_by": hazardflow.guard_problems(t, facts),
+        }
+        for t in hazardflow.available(facts, services.actor_kinds(request.user, h))
+    ]
 
 
 @router.post("/hazards/{hazard_id}/transitions", response=HazardOut)
 def hazard_transition(request, hazard_id: int, payload: TransitionIn):
     h = get_object_or_404(services.visible_hazards(request.user), pk=hazard_id)
-    h = services.transition(h, payload.action, request.user, comment=payload.comment,
-                            deadline=payload.deadline, on=payload.on)
+    h = services.transition(
+        h,
+        payload.action,
+        request.user,
+        comment=payload.comment,
+        deadline=payload.deadline,
+        on=payload.on,
+    )
     return _hazard(h, services.today())
 
 
@@ -343,8 +440,11 @@ def hazard_transition(request, hazard_id: int, payload: TransitionIn):
 def hazard_plan(request, hazard_id: int, payload: PlanIn):
     h = get_object_or_404(services.visible_hazards(request.user), pk=hazard_id)
     plan = services.save_plan(h, request.user, **payload.dict())
-    return {**payload.dict(), "deadline": plan.deadline,
-            "missing": hazardflow.plan_missing(plan.__dict__)}
+    return {
+        **payload.dict(),
+        "deadline": plan.deadline,
+        "missing": hazardflow.plan_missing(plan.__dict__),
+    }
 
 
 @router.post("/hazards/{hazard_id}/listing", response=HazardOut)
@@ -356,8 +456,13 @@ def hazard_listing(request, hazard_id: int):
 
 
 @router.post("/hazards/{hazard_id}/evidence", response={201: dict})
-def hazard_evidence(request, hazard_id: int, file: UploadedFile = File(...),  # noqa: B008
-                    kind: str = Form("found"), note: str = Form("")):  # noqa: B008
+def hazard_evidence(
+    request,
+    hazard_id: int,
+    file: UploadedFile = File(...),  # noqa: B008
+    kind: str = Form("found"),
+    note: str = Form(""),
+):  # noqa: B008
     """Attach a photo or document (隐患照片 found, 整改佐证 rectified, 验收材料 acceptance)."""
     from yingji.risk.models import HazardEvidence
 
@@ -368,8 +473,9 @@ def hazard_evidence(request, hazard_id: int, file: UploadedFile = File(...),  # 
         raise ValidationError({"kind": f"未知的材料类别:{kind}(可选 found、rectified、acceptance)"})
     if file.size > 20 * 1024 * 1024:
         raise ValidationError({"file": "文件不能超过20MB"})
-    e = HazardEvidence.objects.create(hazard=h, kind=kind, file=file, note=note[:200],
-                                      uploaded_by=request.user)
+    e = HazardEvidence.objects.create(
+        hazard=h, kind=kind, file=file, note=note[:200], uploaded_by=request.user
+    )
     return Status(201, {"id": e.pk, "kind": e.kind, "url": e.file.url, "note": e.note})
 
 
@@ -385,8 +491,10 @@ def hazard_events(request, hazard_id: int):
 @router.get("/accidents", response=list[AccidentOut])
 def list_accidents(request, page: Page = 1):
     """Filters: district, industry, level, year. 50 a page."""
-    return [_accident(a) for a in queries.paginate(queries.accidents(request.user, _params(request)),
-                                                   page).rows]
+    return [
+        _accident(a)
+        for a in queries.paginate(queries.accidents(request.user, _params(request)), page).rows
+    ]
 
 
 @router.post("/accidents", response={201: AccidentOut})
@@ -395,14 +503,19 @@ def save_accident(request, payload: AccidentIn):
     _can_write(request)
     data = payload.dict()
     credit = data.pop("credit_code")
-    enterprise = Enterprise.objects.filter(credit_code=credit.strip().upper()).first() if credit else None
+    enterprise = (
+        Enterprise.objects.filter(credit_code=credit.strip().upper()).first() if credit else None
+    )
     if credit and enterprise is None:
         raise ValidationError({"credit_code": f"未找到企业“{credit}”"})
     from yingji.risk.categories import ACCIDENT_TYPES
 
     if data["accident_type"] not in ACCIDENT_TYPES:
         raise ValidationError({"accident_type": f"未知的事故类别:{data['accident_type']}"})
-    if min(data["deaths"], data["missing"], data["serious_injuries"]) < 0 or data["direct_loss"] < 0:
+    if (
+        min(data["deaths"], data["missing"], data["serious_injuries"]) < 0
+        or data["direct_loss"] < 0
+    ):
         raise ValidationError({"__all__": "事故伤亡人数和直接经济损失不能为负数"})
     return Status(201, _accident(services.save_accident(enterprise=enterprise, **data)))
 
@@ -415,9 +528,12 @@ def dashboard(request, as_of: dt.date | None = None):
     """Grades, hazard states, overdue, and the double decrease (this year to date
     vs the same period last year, by district, industry section and month)."""
     user = request.user
-    return stats.overview(as_of or services.today(), hazards=services.visible_hazards(user),
-                          enterprises=services.visible_enterprises(user),
-                          accidents=queries.visible_accidents(user))
+    return stats.overview(
+        as_of or services.today(),
+        hazards=services.visible_hazards(user),
+        enterprises=services.visible_enterprises(user),
+        accidents=queries.visible_accidents(user),
+    )
 
 
 def _quarterly(year: int, quarter: int, user) -> dict:
@@ -461,27 +577,40 @@ def consultation(request, start: dt.date, end: dt.date):
 
 
 @router.post("/ledgers/{kind}", response={200: dict, 422: dict})
-def import_ledger(request, kind: str, file: UploadedFile = File(...),  # noqa: B008
-                  valid_only: bool = Form(False)):  # noqa: B008
+def import_ledger(
+    request,
+    kind: str,
+    file: UploadedFile = File(...),  # noqa: B008
+    valid_only: bool = Form(False),
+):  # noqa: B008
     """Validate and import an .xlsx ledger; 422 with the row-by-row report when
     nothing was written."""
     if kind not in ledger.COLUMNS:
         raise ValidationError({"kind": f"未知的台账类别:{kind}"})
     _can_write(request)
-    report = ledger.import_ledger(kind, file.read(), filename=file.name, user=request.user,
-                                  valid_only=valid_only)
-    body = {"summary": report.summary(), "written": report.written, "total": report.total,
-            "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
-            "errors": [e.as_dict() for e in report.errors]}
+    report = ledger.import_ledger(
+        kind, file.read(), filename=file.name, user=request.user, valid_only=valid_only
+    )
+    body = {
+        "summary": report.summary(),
+        "written": report.written,
+        "total": report.total,
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "errors": [e.as_dict() for e in report.errors],
+    }
     return Status(200 if report.written else 422, body)
 
 
 @router.get("/ledgers/{kind}/export")
 def export_ledger(request, kind: str) -> HttpResponse:
     params = _params(request)
-    querysets = {"enterprises": lambda: queries.enterprises(request.user, params),
-                 "risk_points": lambda: queries.risk_points(request.user, params),
-                 "hazards": lambda: queries.hazards(request.user, params, services.today())}
+    querysets = {
+        "enterprises": lambda: queries.enterprises(request.user, params),
+        "risk_points": lambda: queries.risk_points(request.user, params),
+        "hazards": lambda: queries.hazards(request.user, params, services.today()),
+    }
     if kind not in querysets:
         raise ValidationError({"kind": f"未知的台账类别:{kind}"})
     response = HttpResponse(ledger.export_ledger(kind, querysets[kind]()), content_type=XLSX)

@@ -51,8 +51,13 @@ def date(value: object, *, required: bool = False) -> dt.date | None:
         raise CellError(f"“{raw}”不是有效日期") from None
 
 
-def number(value: object, *, required: bool = False, minimum: float | None = None,
-           maximum: float | None = None) -> float | None:
+def number(
+    value: object,
+    *,
+    required: bool = False,
+    minimum: float | None = None,
+    maximum: float | None = None,
+) -> float | None:
     """A number within [minimum, maximum]."""
     raw = text(value)
     if not raw:

@@ -40,9 +40,15 @@ class Comparison:
         return None if self.target is None else self.current <= self.target
 
     def as_dict(self) -> dict:
-        return {"current": self.current, "previous": self.previous, "change": self.change,
-                "change_pct": self.change_pct, "decreased": self.decreased,
-                "target": self.target, "within_target": self.within_target}
+        return {
+            "current": self.current,
+            "previous": self.previous,
+            "change": self.change,
+            "change_pct": self.change_pct,
+            "decreased": self.decreased,
+            "target": self.target,
+            "within_target": self.within_target,
+        }
 
 
 def verdict(accidents: Comparison, deaths: Comparison) -> str:

@@ -57,10 +57,47 @@ PROFILES = [
     ("3670", [], "汽车零部件有限公司", 6),
     ("3912", [], "电子科技有限公司", 6),
 ]
-NAME_WORDS = ["恒达", "华粤", "南方", "穗丰", "永安", "宏图", "金穗", "广业", "珠江", "联泰", "利和",
-              "创新", "华兴", "祥和", "粤海", "新港", "东方", "骏达", "嘉禾", "信达", "合众", "天成"]
-POINT_NAMES = ["储罐区", "装卸区", "仓库", "配电房", "生产车间", "锅炉房", "有限空间(污水池)", "除尘系统",
-               "液氨制冷机房", "燃气调压站", "塔吊作业区", "深基坑", "高处作业平台", "厨房燃气区", "疏散通道"]
+NAME_WORDS = [
+    "恒达",
+    "华粤",
+    "南方",
+    "穗丰",
+    "永安",
+    "宏图",
+    "金穗",
+    "广业",
+    "珠江",
+    "联泰",
+    "利和",
+    "创新",
+    "华兴",
+    "祥和",
+    "粤海",
+    "新港",
+    "东方",
+    "骏达",
+    "嘉禾",
+    "信达",
+    "合众",
+    "天成",
+]
+POINT_NAMES = [
+    "储罐区",
+    "装卸区",
+    "仓库",
+    "配电房",
+    "生产车间",
+    "锅炉房",
+    "有限空间(污水池)",
+    "除尘系统",
+    "液氨制冷机房",
+    "燃气调压站",
+    "塔吊作业区",
+    "深基坑",
+    "高处作业平台",
+    "厨房燃气区",
+    "疏散通道",
+]
 HAZARD_TEXTS = {
     "fire": ["消防通道被杂物堵塞", "灭火器压力不足", "自动喷淋系统故障", "应急照明失效"],
     "equipment": ["可燃气体报警器失效", "压力表超期未检", "安全阀未定期校验", "防护罩缺失"],
@@ -71,12 +108,29 @@ HAZARD_TEXTS = {
     "environment": ["作业场所粉尘积累", "通风设施不足"],
 }
 # Where each hazard ends up (weights): every state of the loop appears.
-FINAL_STATES = [("reported", 7), ("assigned", 9), ("rectifying", 16), ("submitted", 8),
-                ("rejected", 4), ("accepted", 5), ("closed", 51)]
+FINAL_STATES = [
+    ("reported", 7),
+    ("assigned", 9),
+    ("rectifying", 16),
+    ("submitted", 8),
+    ("rejected", 4),
+    ("accepted", 5),
+    ("closed", 51),
+]
 PATH = ["assign", "start", "submit", "accept", "close"]
-ACCIDENT_TYPES = [("fall", 30), ("struck_by_object", 14), ("machinery", 12), ("vehicle", 10),
-                  ("collapse", 8), ("electric_shock", 7), ("lifting", 6), ("poisoning", 5),
-                  ("fire", 4), ("scald", 2), ("other_explosion", 2)]
+ACCIDENT_TYPES = [
+    ("fall", 30),
+    ("struck_by_object", 14),
+    ("machinery", 12),
+    ("vehicle", 10),
+    ("collapse", 8),
+    ("electric_shock", 7),
+    ("lifting", 6),
+    ("poisoning", 5),
+    ("fire", 4),
+    ("scald", 2),
+    ("other_explosion", 2),
+]
 
 
 def _pick(rng: random.Random, weighted: list) -> Any:
@@ -95,7 +149,7 @@ def _point_in(rng: random.Random, region: Region) -> tuple[float, float]:
 
 def _acting_user():
     users = get_user_model().objects
-    return (users.filter(username="supervisor").first() or users.filter(is_superuser=True).first())
+    return users.filter(username="supervisor").first() or users.filter(is_superuser=True).first()
 
 
 def _day(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
@@ -108,7 +162,9 @@ def load_demo(stdout=None) -> str:
         return _summary("已存在")
     user = _acting_user()
     if user is None:
-        raise RuntimeError("演示数据需要督查账号 supervisor 或一个超级用户:请先运行 yingji demo_users")
+        raise RuntimeError(
+            "演示数据需要督查账号 supervisor 或一个超级用户:请先运行 yingji demo_users"
+        )
     streets = list(Region.objects.filter(level="street", boundary__isnull=False).order_by("code"))
     if not streets:
         raise RuntimeError("演示数据需要广州行政区划:请先运行 yingji regions load guangzhou")
@@ -118,17 +174,23 @@ def load_demo(stdout=None) -> str:
         _risk_points(rng, enterprises, streets)
         _hazards(rng, enterprises, user)
         _accidents(rng, enterprises, streets)
-        DecreaseTarget.objects.get_or_create(year=2026, defaults={
-            "max_accidents": 140, "max_deaths": 60, "note": "不高于2025年(演示)"})
+        DecreaseTarget.objects.get_or_create(
+            year=2026,
+            defaults={"max_accidents": 140, "max_deaths": 60, "note": "不高于2025年(演示)"},
+        )
     return _summary("已生成")
 
 
 def _summary(verb: str) -> str:
     states = dict(Hazard.objects.values_list("state").annotate(n=Count("id")).order_by())
-    by_state = "、".join(f"{label}{states.get(state.value, 0)}" for state, label in STATE_LABELS.items())
-    return (f"{verb}企业 {Enterprise.objects.count()} 家、风险点 {RiskPoint.objects.count()} 个、"
-            f"隐患 {sum(states.values())} 项({by_state})、"
-            f"事故 {Accident.objects.count()} 起(2025–2026)")
+    by_state = "、".join(
+        f"{label}{states.get(state.value, 0)}" for state, label in STATE_LABELS.items()
+    )
+    return (
+        f"{verb}企业 {Enterprise.objects.count()} 家、风险点 {RiskPoint.objects.count()} 个、"
+        f"隐患 {sum(states.values())} 项({by_state})、"
+        f"事故 {Accident.objects.count()} 起(2025–2026)"
+    )
 
 
 def _enterprises(rng: random.Random, streets: list[Region]) -> list[Enterprise]:
@@ -140,16 +202,33 @@ def _enterprises(rng: random.Random, streets: list[Region]) -> list[Enterprise]:
         name = f"广州市{street.name.removesuffix('街道').removesuffix('镇')}{rng.choice(NAME_WORDS)}{ending}"
         if Enterprise.objects.filter(name=name).exists():
             name = f"{name[:-4]}{i}{name[-4:]}"
-        out.append(services.save_enterprise(
-            credit_code=creditcode.make("91440100", i), name=name, industry_code=industry, lon=lon,
-            lat=lat, key_categories=list(categories), address=f"{street.name}{rng.randint(1, 300)}号",
-            contact_person=rng.choice("张王李陈刘黄周吴") + rng.choice(["伟", "敏", "强", "婷", "军", "芳"]),
-            contact_phone=f"138{rng.randint(10000000, 99999999)}", employees=rng.randint(10, 2000)))
+        out.append(
+            services.save_enterprise(
+                credit_code=creditcode.make("91440100", i),
+                name=name,
+                industry_code=industry,
+                lon=lon,
+                lat=lat,
+                key_categories=list(categories),
+                address=f"{street.name}{rng.randint(1, 300)}号",
+                contact_person=rng.choice("张王李陈刘黄周吴")
+                + rng.choice(["伟", "敏", "强", "婷", "军", "芳"]),
+                contact_phone=f"138{rng.randint(10000000, 99999999)}",
+                employees=rng.randint(10, 2000),
+            )
+        )
     return out
 
 
-LEC_CHOICES = [((3, 6, 7), 30), ((1, 6, 7), 30), ((3, 3, 15), 15), ((6, 6, 7), 12), ((6, 6, 15), 6),
-               ((10, 6, 7), 4), ((0.5, 6, 3), 20)]
+LEC_CHOICES = [
+    ((3, 6, 7), 30),
+    ((1, 6, 7), 30),
+    ((3, 3, 15), 15),
+    ((6, 6, 7), 12),
+    ((6, 6, 15), 6),
+    ((10, 6, 7), 4),
+    ((0.5, 6, 3), 20),
+]
 LS_CHOICES = [((2, 2), 30), ((2, 3), 25), ((3, 3), 15), ((3, 4), 10), ((4, 5), 5), ((1, 2), 25)]
 
 
@@ -159,10 +238,18 @@ def _risk_points(rng: random.Random, enterprises: list[Enterprise], streets: lis
         for _ in range(rng.randint(1, 4)):
             n += 1
             point = RiskPoint.objects.create(
-                code=f"FX{n:05d}", enterprise=e, name=rng.choice(POINT_NAMES),
-                location="厂区", district=e.district, street=e.street, lon=e.lon, lat=e.lat,
-                control_measures="落实岗位巡检、定期检测和应急处置卡", responsible_person=e.contact_person,
-                hazard_factors="火灾、爆炸、中毒和窒息、高处坠落")
+                code=f"FX{n:05d}",
+                enterprise=e,
+                name=rng.choice(POINT_NAMES),
+                location="厂区",
+                district=e.district,
+                street=e.street,
+                lon=e.lon,
+                lat=e.lat,
+                control_measures="落实岗位巡检、定期检测和应急处置卡",
+                responsible_person=e.contact_person,
+                hazard_factors="火灾、爆炸、中毒和窒息、高处坠落",
+            )
             _assess(rng, point, dt.date(2025, rng.randint(3, 12), rng.randint(1, 28)))
             if rng.random() < 0.3:  # re-assessed this year: the grade history has two entries
                 _assess(rng, point, dt.date(2026, rng.randint(1, 10), rng.randint(1, 28)))
@@ -171,35 +258,65 @@ def _risk_points(rng: random.Random, enterprises: list[Enterprise], streets: lis
         street = rng.choice(streets)
         lon, lat = _point_in(rng, street)
         point = RiskPoint.objects.create(
-            code=f"GG{i:04d}", site_name=f"{street.name}{rng.choice(sites)}", name="人员密集区域",
-            district=street.parent, street=street, lon=lon, lat=lat,
-            control_measures="大客流预警、限流疏导", responsible_person="场所管理方")
+            code=f"GG{i:04d}",
+            site_name=f"{street.name}{rng.choice(sites)}",
+            name="人员密集区域",
+            district=street.parent,
+            street=street,
+            lon=lon,
+            lat=lat,
+            control_measures="大客流预警、限流疏导",
+            responsible_person="场所管理方",
+        )
         _assess(rng, point, dt.date(2026, rng.randint(1, 10), rng.randint(1, 28)))
 
 
 def _assess(rng: random.Random, point: RiskPoint, day: dt.date) -> None:
     if rng.random() < 0.6:
         (lk, ex, c), _ = _pick(rng, LEC_CHOICES)
-        services.assess(point, method="lec", likelihood=lk, exposure=ex, consequence=c, assessed_on=day,
-                        assessor="企业安全管理员")
+        services.assess(
+            point,
+            method="lec",
+            likelihood=lk,
+            exposure=ex,
+            consequence=c,
+            assessed_on=day,
+            assessor="企业安全管理员",
+        )
     else:
         (lk, s), _ = _pick(rng, LS_CHOICES)
-        services.assess(point, method="ls", likelihood=lk, consequence=s, assessed_on=day,
-                        assessor="第三方评估机构")
+        services.assess(
+            point,
+            method="ls",
+            likelihood=lk,
+            consequence=s,
+            assessed_on=day,
+            assessor="第三方评估机构",
+        )
 
 
 def _hazards(rng: random.Random, enterprises: list[Enterprise], user) -> None:
-    sources = ["self_inspection"] * 5 + ["regulator_inspection"] * 3 + ["public_report",
-                                                                       "unannounced_visit"]
+    sources = (
+        ["self_inspection"] * 5
+        + ["regulator_inspection"] * 3
+        + ["public_report", "unannounced_visit"]
+    )
     for i in range(1, HAZARDS + 1):
         e = rng.choice(enterprises)
         category = rng.choice(list(HAZARD_TEXTS))
         major = rng.random() < 0.08
         found = _day(rng, dt.date(2026, 1, 5), DEMO_TODAY - dt.timedelta(days=3))
         h = services.create_hazard(
-            e, description=rng.choice(HAZARD_TEXTS[category]), source=rng.choice(sources),
-            level="major" if major else "general", category=category, found_on=found,
-            code=f"YH2026{i:05d}", location=rng.choice(POINT_NAMES), responsible_person=e.contact_person)
+            e,
+            description=rng.choice(HAZARD_TEXTS[category]),
+            source=rng.choice(sources),
+            level="major" if major else "general",
+            category=category,
+            found_on=found,
+            code=f"YH2026{i:05d}",
+            location=rng.choice(POINT_NAMES),
+            responsible_person=e.contact_person,
+        )
         # The first hazards cover every state for certain; the rest follow the weights.
         final = FINAL_STATES[i - 1][0] if i <= len(FINAL_STATES) else _pick(rng, FINAL_STATES)[0]
         _walk(rng, h, final, user, found)
@@ -211,16 +328,25 @@ def _walk(rng: random.Random, h: Hazard, final: str, user, found: dt.date) -> No
         return
     day = found + dt.timedelta(days=rng.randint(0, 2))
     span = 45 if h.level == "major" else 14
-    deadline = services.default_deadline(h.level, found) if rng.random() < 0.7 else \
-        found + dt.timedelta(days=rng.randint(7, span))
+    deadline = (
+        services.default_deadline(h.level, found)
+        if rng.random() < 0.7
+        else found + dt.timedelta(days=rng.randint(7, span))
+    )
     services.transition(h, "assign", user, on=min(day, DEMO_TODAY), deadline=deadline)
     if final == "assigned":
         return
     if h.level == "major":
-        services.save_plan(h, user, goals="彻底消除重大事故隐患", measures="停用相关设施,更换改造",
-                           funds=f"{rng.randint(5, 80)}万元", deadline=deadline,
-                           responsible_person=h.enterprise.contact_person or "企业主要负责人",
-                           contingency_plan="设置警戒区,落实专人监护,制定现场处置方案")
+        services.save_plan(
+            h,
+            user,
+            goals="彻底消除重大事故隐患",
+            measures="停用相关设施,更换改造",
+            funds=f"{rng.randint(5, 80)}万元",
+            deadline=deadline,
+            responsible_person=h.enterprise.contact_person or "企业主要负责人",
+            contingency_plan="设置警戒区,落实专人监护,制定现场处置方案",
+        )
         services.list_for_supervision(h, user, on=min(day + dt.timedelta(days=1), DEMO_TODAY))
     day = min(day + dt.timedelta(days=rng.randint(1, 3)), DEMO_TODAY)
     services.transition(h, "start", user, on=day)
@@ -256,12 +382,16 @@ def _walk(rng: random.Random, h: Hazard, final: str, user, found: dt.date) -> No
 
 def _accidents(rng: random.Random, enterprises: list[Enterprise], streets: list[Region]) -> None:
     # 2025 whole year, 2026 to the demo day: fewer accidents and deaths (双下降).
-    plan = [(2025, dt.date(2025, 1, 1), dt.date(2025, 12, 31), 150, 0.42),
-            (2026, dt.date(2026, 1, 1), DEMO_TODAY, 118, 0.38)]
+    plan = [
+        (2025, dt.date(2025, 1, 1), dt.date(2025, 12, 31), 150, 0.42),
+        (2026, dt.date(2026, 1, 1), DEMO_TODAY, 118, 0.38),
+    ]
     for year, start, end, count, death_rate in plan:
         for i in range(1, count + 1):
             day = _day(rng, start, end)
-            at = timezone.make_aware(dt.datetime.combine(day, dt.time(rng.randint(6, 22), rng.randint(0, 59))))
+            at = timezone.make_aware(
+                dt.datetime.combine(day, dt.time(rng.randint(6, 22), rng.randint(0, 59)))
+            )
             kind, _ = _pick(rng, ACCIDENT_TYPES)
             deaths = 0
             if rng.random() < death_rate:
@@ -274,8 +404,16 @@ def _accidents(rng: random.Random, enterprises: list[Enterprise], streets: list[
                 lon, lat = _point_in(rng, street)
                 place = f"{street.name}某在建工地"
             services.save_accident(
-                code=f"SG{year}{i:04d}", occurred_at=at, accident_type=kind, deaths=deaths,
+                code=f"SG{year}{i:04d}",
+                occurred_at=at,
+                accident_type=kind,
+                deaths=deaths,
                 serious_injuries=rng.choice([0, 0, 0, 1, 2]),
-                direct_loss=Decimal(rng.randint(5, 600)), enterprise=enterprise, lon=lon, lat=lat,
-                industry_code="" if enterprise else "4710", place=place,
-                description="演示数据:事故简要经过")
+                direct_loss=Decimal(rng.randint(5, 600)),
+                enterprise=enterprise,
+                lon=lon,
+                lat=lat,
+                industry_code="" if enterprise else "4710",
+                place=place,
+                description="演示数据:事故简要经过",
+            )

@@ -49,12 +49,16 @@ def _on_scale(name: str, value: float, scale: list[float]) -> float:
     return float(value)
 
 
-def lec(likelihood: float, exposure: float, consequence: float, scales: dict | None = None) -> Result:
+def lec(
+    likelihood: float, exposure: float, consequence: float, scales: dict | None = None
+) -> Result:
     """D = L × E × C, graded by the LEC bands."""
     table = (scales or load_scales())["lec"]
-    score = (_on_scale("L(事故发生可能性)", likelihood, table["L"])
-             * _on_scale("E(暴露频繁程度)", exposure, table["E"])
-             * _on_scale("C(后果严重程度)", consequence, table["C"]))
+    score = (
+        _on_scale("L(事故发生可能性)", likelihood, table["L"])
+        * _on_scale("E(暴露频繁程度)", exposure, table["E"])
+        * _on_scale("C(后果严重程度)", consequence, table["C"])
+    )
     grade, label = _band(score, table["bands"])
     return Result(round(score, 3), grade, label)
 
@@ -62,7 +66,9 @@ def lec(likelihood: float, exposure: float, consequence: float, scales: dict | N
 def ls(likelihood: float, severity: float, scales: dict | None = None) -> Result:
     """R = L × S, graded by the LS bands."""
     table = (scales or load_scales())["ls"]
-    score = _on_scale("L(可能性)", likelihood, table["L"]) * _on_scale("S(严重程度)", severity, table["S"])
+    score = _on_scale("L(可能性)", likelihood, table["L"]) * _on_scale(
+        "S(严重程度)", severity, table["S"]
+    )
     grade, label = _band(score, table["bands"])
     return Result(score, grade, label)
 

@@ -83,18 +83,37 @@ def _both(actors: frozenset[str]) -> dict[str, frozenset[str]]:
     return {GENERAL: actors, MAJOR: actors}
 
 
-MACHINE = statemachine.StateMachine(STATE_LABELS, (
-    Transition("assign", State.REPORTED, State.ASSIGNED, "交办整改", _both(_ALL)),
-    Transition("start", State.ASSIGNED, State.RECTIFYING, "开始整改", _both(_ALL)),
-    Transition("submit", State.RECTIFYING, State.SUBMITTED, "提请验收", _both(_ALL),
-               needs_comment=True),
-    Transition("accept", State.SUBMITTED, State.ACCEPTED, "验收通过",
-               {GENERAL: _ALL, MAJOR: _REGULATOR}),
-    Transition("reject", State.SUBMITTED, State.REJECTED, "验收不通过",
-               {GENERAL: _ALL, MAJOR: _REGULATOR}, needs_comment=True),
-    Transition("restart", State.REJECTED, State.RECTIFYING, "重新整改", _both(_ALL)),
-    Transition("close", State.ACCEPTED, State.CLOSED, "销号", {GENERAL: _ALL, MAJOR: _REGULATOR}),
-), noun="隐患", error=TransitionRefused)
+MACHINE = statemachine.StateMachine(
+    STATE_LABELS,
+    (
+        Transition("assign", State.REPORTED, State.ASSIGNED, "交办整改", _both(_ALL)),
+        Transition("start", State.ASSIGNED, State.RECTIFYING, "开始整改", _both(_ALL)),
+        Transition(
+            "submit", State.RECTIFYING, State.SUBMITTED, "提请验收", _both(_ALL), needs_comment=True
+        ),
+        Transition(
+            "accept",
+            State.SUBMITTED,
+            State.ACCEPTED,
+            "验收通过",
+            {GENERAL: _ALL, MAJOR: _REGULATOR},
+        ),
+        Transition(
+            "reject",
+            State.SUBMITTED,
+            State.REJECTED,
+            "验收不通过",
+            {GENERAL: _ALL, MAJOR: _REGULATOR},
+            needs_comment=True,
+        ),
+        Transition("restart", State.REJECTED, State.RECTIFYING, "重新整改", _both(_ALL)),
+        Transition(
+            "close", State.ACCEPTED, State.CLOSED, "销号", {GENERAL: _ALL, MAJOR: _REGULATOR}
+        ),
+    ),
+    noun="隐患",
+    error=TransitionRefused,
+)
 TRANSITIONS: tuple[Transition, ...] = MACHINE.transitions
 BY_ACTION = MACHINE.by_action
 
@@ -117,13 +136,17 @@ def guard_problems(transition: Transition, facts: HazardFacts) -> list[str]:
         problems.append("交办整改须确定整改期限")
     if transition.action == "start" and facts.level == MAJOR:
         if not facts.plan_complete:
-            problems.append("重大事故隐患须先制定“五到位”整改方案(措施、资金、期限、责任人、应急预案)")
+            problems.append(
+                "重大事故隐患须先制定“五到位”整改方案(措施、资金、期限、责任人、应急预案)"
+            )
         if not facts.listed:
             problems.append("重大事故隐患须先挂牌督办")
     return problems
 
 
-def check(action: str, facts: HazardFacts, actor_kinds: Iterable[str], comment: str = "") -> Transition:
+def check(
+    action: str, facts: HazardFacts, actor_kinds: Iterable[str], comment: str = ""
+) -> Transition:
     """The transition for `action`, or TransitionRefused saying why not."""
     transition = MACHINE.transition(facts.state, action)
     allowed = transition.actors[facts.level]

@@ -25,7 +25,7 @@ class Snapshot:
     phase: str
     done: int
     total: int  # 0 while unknown (reading)
-    at: float   # time.time() of the update
+    at: float  # time.time() of the update
 
     @property
     def percent(self) -> int | None:
@@ -56,7 +56,12 @@ class ProgressFile:
     def __call__(self, phase: str, done: int, total: int) -> None:
         now = self.clock()
         final = total and done >= total
-        if self._last and self._last[0] == phase and now - self._last[1] < self.interval and not final:
+        if (
+            self._last
+            and self._last[0] == phase
+            and now - self._last[1] < self.interval
+            and not final
+        ):
             return
         self._last = (phase, now)
         write(self.path, Snapshot(phase, done, total, now))

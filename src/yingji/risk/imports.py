@@ -40,12 +40,18 @@ def start(kind: str, data: bytes, *, filename: str, user: Any, valid_only: bool)
     """Save the workbook, record the import and queue the job (run at once in tests)."""
     from yingji.risk.tasks import ledger_import
 
-    record = LedgerImport.objects.create(kind=kind, filename=filename[:200], valid_only=valid_only,
-                                         started_by=user if getattr(user, "is_authenticated", False) else None)
+    record = LedgerImport.objects.create(
+        kind=kind,
+        filename=filename[:200],
+        valid_only=valid_only,
+        started_by=user if getattr(user, "is_authenticated", False) else None,
+    )
     path = workbook_path(record)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
-    importprogress.write(progress_path(record), importprogress.Snapshot("queued", 0, 0, timezone.now().timestamp()))
+    importprogress.write(
+        progress_path(record), importprogress.Snapshot("queued", 0, 0, timezone.now().timestamp())
+    )
     ledger_import(record.pk)
     return record
 
@@ -58,9 +64,15 @@ def run(record_id: int) -> None:
     path = workbook_path(record)
     try:
         with acting_as(record.started_by, None if record.started_by else "台账导入"):
-            ledger.import_ledger(record.kind, path.read_bytes(), filename=record.filename,
-                                 user=record.started_by, valid_only=record.valid_only, record=record,
-                                 track=importprogress.ProgressFile(progress_path(record)))
+            ledger.import_ledger(
+                record.kind,
+                path.read_bytes(),
+                filename=record.filename,
+                user=record.started_by,
+                valid_only=record.valid_only,
+                record=record,
+                track=importprogress.ProgressFile(progress_path(record)),
+            )
     except Exception as exc:  # the page must not wait for ever: record the failure
         log.exception("ledger import %s failed", record_id)
         record.status = LedgerImport.Status.FAILED
@@ -84,7 +96,13 @@ def report(record: LedgerImport) -> ledger.ImportReport | None:
     if record.status == LedgerImport.Status.RUNNING:
         return None
     return ledger.ImportReport(
-        kind=record.kind, filename=record.filename, total=record.total_rows,
+        kind=record.kind,
+        filename=record.filename,
+        total=record.total_rows,
         errors=[ledger.RowError(e["row"], e["column"], e["message"]) for e in record.errors],
-        created=record.created, updated=record.updated, unchanged=record.unchanged,
-        written=record.status == LedgerImport.Status.DONE, valid_only=record.valid_only)
+        created=record.created,
+        updated=record.updated,
+        unchanged=record.unchanged,
+        written=record.status == LedgerImport.Status.DONE,
+        valid_only=record.valid_only,
+    )

@@ -42,14 +42,60 @@ CHUNK = 900  # below SQLite's bound-parameter limit
 Progress = Callable[[int, int], None]
 Track = Callable[[str, int, int], None]  # (phase "read"/"validate"/"write", done, total)
 
-ENTERPRISE_COLUMNS = ["统一社会信用代码", "单位名称", "地址", "经度", "纬度", "坐标系", "行业代码",
-                      "重点行业领域", "涉及重大危险源", "监管部门", "安全负责人", "联系电话", "从业人数",
-                      "所属区", "所属镇街", "风险等级"]
-RISK_POINT_COLUMNS = ["风险点编号", "统一社会信用代码", "公共场所名称", "风险点名称", "部位", "经度", "纬度",
-                      "危险有害因素", "管控措施", "管控责任人", "责任人电话", "评估方法", "L", "E", "C/S",
-                      "评估日期", "风险值", "风险等级"]
-HAZARD_COLUMNS = ["隐患编号", "统一社会信用代码", "单位名称", "隐患等级", "来源", "类别", "隐患描述",
-                  "隐患部位", "发现日期", "整改期限", "整改责任人", "状态", "所属区", "挂牌督办"]
+ENTERPRISE_COLUMNS = [
+    "统一社会信用代码",
+    "单位名称",
+    "地址",
+    "经度",
+    "纬度",
+    "坐标系",
+    "行业代码",
+    "重点行业领域",
+    "涉及重大危险源",
+    "监管部门",
+    "安全负责人",
+    "联系电话",
+    "从业人数",
+    "所属区",
+    "所属镇街",
+    "风险等级",
+]
+RISK_POINT_COLUMNS = [
+    "风险点编号",
+    "统一社会信用代码",
+    "公共场所名称",
+    "风险点名称",
+    "部位",
+    "经度",
+    "纬度",
+    "危险有害因素",
+    "管控措施",
+    "管控责任人",
+    "责任人电话",
+    "评估方法",
+    "L",
+    "E",
+    "C/S",
+    "评估日期",
+    "风险值",
+    "风险等级",
+]
+HAZARD_COLUMNS = [
+    "隐患编号",
+    "统一社会信用代码",
+    "单位名称",
+    "隐患等级",
+    "来源",
+    "类别",
+    "隐患描述",
+    "隐患部位",
+    "发现日期",
+    "整改期限",
+    "整改责任人",
+    "状态",
+    "所属区",
+    "挂牌督办",
+]
 # Columns written on export for reading only; an import ignores them.
 DERIVED = {"所属区", "所属镇街", "风险等级", "风险值", "单位名称", "挂牌督办"}
 REQUIRED = {
@@ -57,11 +103,21 @@ REQUIRED = {
     "risk_points": ["风险点编号", "风险点名称", "评估方法", "L", "C/S", "评估日期"],
     "hazards": ["隐患编号", "统一社会信用代码", "隐患等级", "来源", "隐患描述", "发现日期"],
 }
-COLUMNS = {"enterprises": ENTERPRISE_COLUMNS, "risk_points": RISK_POINT_COLUMNS,
-           "hazards": HAZARD_COLUMNS}
+COLUMNS = {
+    "enterprises": ENTERPRISE_COLUMNS,
+    "risk_points": RISK_POINT_COLUMNS,
+    "hazards": HAZARD_COLUMNS,
+}
 SHEET_TITLES = {"enterprises": "企业名录", "risk_points": "风险点清单", "hazards": "隐患台账"}
-CRS = {"": "wgs84", "WGS84": "wgs84", "WGS-84": "wgs84", "GCJ02": "gcj02", "GCJ-02": "gcj02",
-       "BD09": "bd09", "BD-09": "bd09"}
+CRS = {
+    "": "wgs84",
+    "WGS84": "wgs84",
+    "WGS-84": "wgs84",
+    "GCJ02": "gcj02",
+    "GCJ-02": "gcj02",
+    "BD09": "bd09",
+    "BD-09": "bd09",
+}
 
 
 @dataclass(frozen=True)
@@ -98,18 +154,23 @@ class ImportReport:
 
     def summary(self) -> str:
         if not self.written:
-            return (f"{self.filename}:共 {self.total} 行,{self.error_rows} 行有错误,未导入任何数据"
-                    "(可修改后重新导入,或选择“仅导入有效行”)")
+            return (
+                f"{self.filename}:共 {self.total} 行,{self.error_rows} 行有错误,未导入任何数据"
+                "(可修改后重新导入,或选择“仅导入有效行”)"
+            )
         skipped = f",跳过有错误的 {self.error_rows} 行" if self.errors else ""
-        return (f"{self.filename}:共 {self.total} 行,新增 {self.created},更新 {self.updated},"
-                f"未变化 {self.unchanged}{skipped}")
+        return (
+            f"{self.filename}:共 {self.total} 行,新增 {self.created},更新 {self.updated},"
+            f"未变化 {self.unchanged}{skipped}"
+        )
 
 
 # ---------------------------------------------------------------- reading
 
 
-def read_workbook(data: bytes, kind: str, progress: Progress | None = None
-                  ) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
+def read_workbook(
+    data: bytes, kind: str, progress: Progress | None = None
+) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
     """(rows as (Excel row number, {header: value}), file-level errors);
     `progress(rows read, 0)` every 5,000 rows."""
     try:
@@ -129,8 +190,12 @@ def read_workbook(data: bytes, kind: str, progress: Progress | None = None
         for number, values in stream:
             if all(v is None or cells.text(v) == "" for v in values):
                 continue
-            rows.append((number, {name: (values[i] if i < len(values) else None)
-                                  for name, i in index.items()}))
+            rows.append(
+                (
+                    number,
+                    {name: (values[i] if i < len(values) else None) for name, i in index.items()},
+                )
+            )
             if progress and len(rows) % 5000 == 0:
                 progress(len(rows), 0)
     except (xlsxread.XlsxError, ValueError):
@@ -164,7 +229,7 @@ class _Row:
 
 def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 def _in_chunks(queryset, field_name: str, keys: Iterable[str]):
@@ -204,7 +269,10 @@ def _parse_enterprises(rows, errors) -> list[tuple[int, dict]]:
                 row.fail("行业代码", problem)
         categories, unknown = parse_categories(cells.text(values.get("重点行业领域")))
         if unknown:
-            row.fail("重点行业领域", f"无法识别:{'、'.join(unknown)}(可选:{'、'.join(KEY_CATEGORIES.values())})")
+            row.fail(
+                "重点行业领域",
+                f"无法识别:{'、'.join(unknown)}(可选:{'、'.join(KEY_CATEGORIES.values())})",
+            )
         lon = row.get("经度", cells.number, minimum=73, maximum=136)
         lat = row.get("纬度", cells.number, minimum=3, maximum=54)
         if (lon is None) != (lat is None):
@@ -219,28 +287,47 @@ def _parse_enterprises(rows, errors) -> list[tuple[int, dict]]:
         major = row.get("涉及重大危险源", cells.boolean)
         employees = row.get("从业人数", cells.integer)
         if row.ok:
-            parsed.append((number, {
-                "credit_code": code, "name": name, "address": cells.text(values.get("地址")),
-                "lon": lon, "lat": lat, "crs": CRS[crs_text], "industry_code": industry,
-                "key_categories": categories, "has_major_hazard_installation": bool(major),
-                "override": dept, "contact_person": cells.text(values.get("安全负责人")),
-                "contact_phone": cells.text(values.get("联系电话")),
-                "employees": employees or None,
-            }))
+            parsed.append(
+                (
+                    number,
+                    {
+                        "credit_code": code,
+                        "name": name,
+                        "address": cells.text(values.get("地址")),
+                        "lon": lon,
+                        "lat": lat,
+                        "crs": CRS[crs_text],
+                        "industry_code": industry,
+                        "key_categories": categories,
+                        "has_major_hazard_installation": bool(major),
+                        "override": dept,
+                        "contact_person": cells.text(values.get("安全负责人")),
+                        "contact_phone": cells.text(values.get("联系电话")),
+                        "employees": employees or None,
+                    },
+                )
+            )
     return parsed
 
 
 def _write_enterprises(parsed, report: ImportReport, progress: Progress | None) -> None:
-    existing = {e.credit_code: e for e in _in_chunks(Enterprise.objects.all(), "credit_code",
-                                                      [v["credit_code"] for _, v in parsed])}
+    existing = {
+        e.credit_code: e
+        for e in _in_chunks(
+            Enterprise.objects.all(), "credit_code", [v["credit_code"] for _, v in parsed]
+        )
+    }
     for i, (_, v) in enumerate(parsed):
         e = existing.get(v["credit_code"]) or Enterprise(credit_code=v["credit_code"])
         before = _enterprise_state(e) if e.pk else None
         e.name, e.address, e.industry_code = v["name"], v["address"], v["industry_code"]
         e.key_categories = v["key_categories"]
         e.has_major_hazard_installation = v["has_major_hazard_installation"]
-        e.contact_person, e.contact_phone, e.employees = (v["contact_person"], v["contact_phone"],
-                                                          v["employees"])
+        e.contact_person, e.contact_phone, e.employees = (
+            v["contact_person"],
+            v["contact_phone"],
+            v["employees"],
+        )
         if v["lon"] is not None:
             wlon, wlat = geo.to_wgs84(v["lon"], v["lat"], v["crs"])
             if e.lon is None or abs(e.lon - wlon) > 1e-7 or abs(e.lat - wlat) > 1e-7:
@@ -264,10 +351,22 @@ def _write_enterprises(parsed, report: ImportReport, progress: Progress | None) 
 
 
 def _enterprise_state(e: Enterprise) -> tuple:
-    return (e.name, e.address, e.industry_code, tuple(e.key_categories or ()),
-            e.has_major_hazard_installation, e.contact_person, e.contact_phone, e.employees,
-            e.lon, e.lat, e.district_id, e.street_id, e.supervision_overridden,
-            e.supervising_department_id)
+    return (
+        e.name,
+        e.address,
+        e.industry_code,
+        tuple(e.key_categories or ()),
+        e.has_major_hazard_installation,
+        e.contact_person,
+        e.contact_phone,
+        e.employees,
+        e.lon,
+        e.lat,
+        e.district_id,
+        e.street_id,
+        e.supervision_overridden,
+        e.supervising_department_id,
+    )
 
 
 # ---------------------------------------------------------------- risk points
@@ -278,7 +377,9 @@ METHODS = {"lec": "LEC", "ls": "LS"}
 def _parse_risk_points(rows, errors) -> list[tuple[int, dict]]:
     parsed, seen = [], {}
     codes = {cells.text(v.get("统一社会信用代码")).upper() for _, v in rows} - {""}
-    enterprises = {e.credit_code: e for e in _in_chunks(Enterprise.objects.all(), "credit_code", codes)}
+    enterprises = {
+        e.credit_code: e for e in _in_chunks(Enterprise.objects.all(), "credit_code", codes)
+    }
     for number, values in rows:
         row = _Row(number, values, errors)
         code = row.required_text("风险点编号")
@@ -312,26 +413,50 @@ def _parse_risk_points(rows, errors) -> list[tuple[int, dict]]:
         lon = row.get("经度", cells.number, minimum=73, maximum=136)
         lat = row.get("纬度", cells.number, minimum=3, maximum=54)
         if row.ok:
-            parsed.append((number, {
-                "code": code, "enterprise": enterprise, "site_name": site, "name": name,
-                "location": cells.text(values.get("部位")), "lon": lon, "lat": lat,
-                "hazard_factors": cells.text(values.get("危险有害因素")),
-                "control_measures": cells.text(values.get("管控措施")),
-                "responsible_person": cells.text(values.get("管控责任人")),
-                "responsible_phone": cells.text(values.get("责任人电话")),
-                "method": method, "L": lk, "E": ex if method == "lec" else None, "CS": cs,
-                "assessed_on": day, "grade": result.grade if result else "",
-            }))
+            parsed.append(
+                (
+                    number,
+                    {
+                        "code": code,
+                        "enterprise": enterprise,
+                        "site_name": site,
+                        "name": name,
+                        "location": cells.text(values.get("部位")),
+                        "lon": lon,
+                        "lat": lat,
+                        "hazard_factors": cells.text(values.get("危险有害因素")),
+                        "control_measures": cells.text(values.get("管控措施")),
+                        "responsible_person": cells.text(values.get("管控责任人")),
+                        "responsible_phone": cells.text(values.get("责任人电话")),
+                        "method": method,
+                        "L": lk,
+                        "E": ex if method == "lec" else None,
+                        "CS": cs,
+                        "assessed_on": day,
+                        "grade": result.grade if result else "",
+                    },
+                )
+            )
     return parsed
 
 
-POINT_FIELDS = ["enterprise_id", "site_name", "name", "location", "hazard_factors",
-                "control_measures", "responsible_person", "responsible_phone"]
+POINT_FIELDS = [
+    "enterprise_id",
+    "site_name",
+    "name",
+    "location",
+    "hazard_factors",
+    "control_measures",
+    "responsible_person",
+    "responsible_phone",
+]
 
 
 def _write_risk_points(parsed, report: ImportReport, progress: Progress | None) -> None:
-    existing = {p.code: p for p in _in_chunks(RiskPoint.objects.all(), "code",
-                                              [v["code"] for _, v in parsed])}
+    existing = {
+        p.code: p
+        for p in _in_chunks(RiskPoint.objects.all(), "code", [v["code"] for _, v in parsed])
+    }
     touched_enterprises = set()
     for i, (_, v) in enumerate(parsed):
         point = existing.get(v["code"]) or RiskPoint(code=v["code"])
@@ -346,17 +471,31 @@ def _write_risk_points(parsed, report: ImportReport, progress: Progress | None) 
             point.district, point.street = found["district"], found["street"]
             changed = True
         elif point.district_id is None and v["enterprise"] is not None:
-            point.district_id, point.street_id = v["enterprise"].district_id, v["enterprise"].street_id
+            point.district_id, point.street_id = (
+                v["enterprise"].district_id,
+                v["enterprise"].street_id,
+            )
             changed = True
         if changed:
             point.save()
         latest = None if created else point.assessments.order_by("-assessed_on", "-id").first()
-        same = latest is not None and (latest.method, latest.likelihood, latest.exposure,
-                                       latest.consequence, latest.assessed_on) == (
-            v["method"], v["L"], v["E"], v["CS"], v["assessed_on"])
+        same = latest is not None and (
+            latest.method,
+            latest.likelihood,
+            latest.exposure,
+            latest.consequence,
+            latest.assessed_on,
+        ) == (v["method"], v["L"], v["E"], v["CS"], v["assessed_on"])
         if not same:
-            services.assess(point, method=v["method"], likelihood=v["L"], exposure=v["E"],
-                            consequence=v["CS"], assessed_on=v["assessed_on"], note="台账导入")
+            services.assess(
+                point,
+                method=v["method"],
+                likelihood=v["L"],
+                exposure=v["E"],
+                consequence=v["CS"],
+                assessed_on=v["assessed_on"],
+                note="台账导入",
+            )
             changed = True
         if created:
             report.created += 1
@@ -377,8 +516,17 @@ def _write_risk_points(parsed, report: ImportReport, progress: Progress | None) 
 LEVELS = dict(Hazard.Level.choices)
 SOURCES = dict(Hazard.Source.choices)
 STATES = {k.value: v for k, v in STATE_LABELS.items()}
-HAZARD_FIELDS = ["enterprise_id", "level", "source", "category", "description", "location",
-                 "found_on", "deadline", "responsible_person"]
+HAZARD_FIELDS = [
+    "enterprise_id",
+    "level",
+    "source",
+    "category",
+    "description",
+    "location",
+    "found_on",
+    "deadline",
+    "responsible_person",
+]
 
 
 COPIED = ["district", "street", "industry_code", "department"]
@@ -387,13 +535,31 @@ COPIED = ["district", "street", "industry_code", "department"]
 def _parse_hazards(rows, errors, progress: Progress | None = None) -> list[tuple[int, dict]]:
     parsed, seen = [], {}
     credit_codes = {cells.text(v.get("统一社会信用代码")).upper() for _, v in rows} - {""}
-    enterprises = {row[0]: row for row in _in_chunks_values(
-        Enterprise.objects.all(), "credit_code", credit_codes,
-        ["credit_code", "pk", "district_id", "street_id", "industry_code",
-         "supervising_department_id"])}
-    existing_states = {code: state for code, state in _in_chunks_values(
-        Hazard.objects.all(), "code", [cells.text(v.get("隐患编号")) for _, v in rows],
-        ["code", "state"])}
+    enterprises = {
+        row[0]: row
+        for row in _in_chunks_values(
+            Enterprise.objects.all(),
+            "credit_code",
+            credit_codes,
+            [
+                "credit_code",
+                "pk",
+                "district_id",
+                "street_id",
+                "industry_code",
+                "supervising_department_id",
+            ],
+        )
+    }
+    existing_states = {
+        code: state
+        for code, state in _in_chunks_values(
+            Hazard.objects.all(),
+            "code",
+            [cells.text(v.get("隐患编号")) for _, v in rows],
+            ["code", "state"],
+        )
+    }
     total = len(rows)
     for i, (number, values) in enumerate(rows):
         row = _Row(number, values, errors)
@@ -414,18 +580,33 @@ def _parse_hazards(rows, errors, progress: Progress | None = None) -> list[tuple
             row.fail("整改期限", f"整改期限{deadline}早于发现日期{found_on}")
         state = row.get("状态", cells.choice, options=STATES, default="reported")
         if code in existing_states and state and state != existing_states[code]:
-            row.fail("状态", f"隐患已在系统中为“{STATES[existing_states[code]]}”,"
-                             "状态只能通过整改流程变更,不能由台账改写")
+            row.fail(
+                "状态",
+                f"隐患已在系统中为“{STATES[existing_states[code]]}”,"
+                "状态只能通过整改流程变更,不能由台账改写",
+            )
         if state and state not in ("reported",) and deadline is None and row.ok:
             row.fail("整改期限", "已交办的隐患须填写整改期限")
         if row.ok:
-            parsed.append((number, {
-                "code": code, "enterprise": enterprise, "enterprise_id": enterprise[1],
-                "level": level, "source": source, "category": category,
-                "description": description, "location": cells.text(values.get("隐患部位")),
-                "found_on": found_on, "deadline": deadline,
-                "responsible_person": cells.text(values.get("整改责任人")), "state": state,
-            }))
+            parsed.append(
+                (
+                    number,
+                    {
+                        "code": code,
+                        "enterprise": enterprise,
+                        "enterprise_id": enterprise[1],
+                        "level": level,
+                        "source": source,
+                        "category": category,
+                        "description": description,
+                        "location": cells.text(values.get("隐患部位")),
+                        "found_on": found_on,
+                        "deadline": deadline,
+                        "responsible_person": cells.text(values.get("整改责任人")),
+                        "state": state,
+                    },
+                )
+            )
         if progress and i % 5000 == 0:
             progress(i, total)
     return parsed
@@ -454,17 +635,29 @@ def _insert(model, objs: list) -> None:
 
 def _write_hazards(parsed, report: ImportReport, progress: Progress | None, user: Any) -> None:
     codes = [v["code"] for _, v in parsed]
-    existing = {h.code: h for h in _in_chunks(
-        Hazard.objects.only("pk", "code", *HAZARD_FIELDS, *COPIED), "code", codes)}
+    existing = {
+        h.code: h
+        for h in _in_chunks(
+            Hazard.objects.only("pk", "code", *HAZARD_FIELDS, *COPIED), "code", codes
+        )
+    }
     new, changed = [], []
     for _, v in parsed:
         h = existing.get(v["code"])
         if h is None:
             _, pk, district, street, industry, dept = v["enterprise"]
-            new.append(Hazard(
-                code=v["code"], enterprise_id=pk, district_id=district, street_id=street,
-                industry_code=industry, department_id=dept, state=v["state"],
-                **{f: v[f] for f in HAZARD_FIELDS if f != "enterprise_id"}))
+            new.append(
+                Hazard(
+                    code=v["code"],
+                    enterprise_id=pk,
+                    district_id=district,
+                    street_id=street,
+                    industry_code=industry,
+                    department_id=dept,
+                    state=v["state"],
+                    **{f: v[f] for f in HAZARD_FIELDS if f != "enterprise_id"},
+                )
+            )
         elif any(getattr(h, f) != v[f] for f in HAZARD_FIELDS):
             for f in HAZARD_FIELDS:
                 setattr(h, f, v[f])
@@ -484,13 +677,23 @@ def _write_hazards(parsed, report: ImportReport, progress: Progress | None, user
             progress(done, len(parsed))
     report.created = len(new)
     if new:
-        created = dict(_in_chunks_values(Hazard.objects.all(), "code", [h.code for h in new],
-                                         ["code", "pk"]))
+        created = dict(
+            _in_chunks_values(Hazard.objects.all(), "code", [h.code for h in new], ["code", "pk"])
+        )
         label = services._label(user)
         actor = user if getattr(user, "is_authenticated", False) else None
-        events = [HazardEvent(hazard_id=created[h.code], action="import", to_state=h.state,
-                              on=h.found_on, actor=actor, actor_label=label, comment="台账导入")
-                  for h in new]
+        events = [
+            HazardEvent(
+                hazard_id=created[h.code],
+                action="import",
+                to_state=h.state,
+                on=h.found_on,
+                actor=actor,
+                actor_label=label,
+                comment="台账导入",
+            )
+            for h in new
+        ]
         for batch in _chunks(events, 5000):
             for e in batch:
                 e.at = now
@@ -505,9 +708,17 @@ def _write_hazards(parsed, report: ImportReport, progress: Progress | None, user
 # ---------------------------------------------------------------- entry point
 
 
-def import_ledger(kind: str, data: bytes, *, filename: str = "台账.xlsx", user: Any = None,
-                  valid_only: bool = False, progress: Progress | None = None,
-                  record: LedgerImport | None = None, track: Track | None = None) -> ImportReport:
+def import_ledger(
+    kind: str,
+    data: bytes,
+    *,
+    filename: str = "台账.xlsx",
+    user: Any = None,
+    valid_only: bool = False,
+    progress: Progress | None = None,
+    record: LedgerImport | None = None,
+    track: Track | None = None,
+) -> ImportReport:
     """Validate every row, then write all of them (or, with `valid_only`, the
     valid ones) in one transaction. `progress(done, total)` is called as rows are
     validated and written; `track(phase, done, total)` also names the phase."""
@@ -523,6 +734,7 @@ def import_ledger(kind: str, data: bytes, *, filename: str = "台账.xlsx", user
                 progress(done, total)
             if track:
                 track(phase, done, total)
+
         return call
 
     report = ImportReport(kind=kind, filename=filename, valid_only=valid_only)
@@ -572,7 +784,11 @@ def _finish(record: LedgerImport | None, report: ImportReport) -> None:
         return
     record.status = LedgerImport.Status.DONE if report.written else LedgerImport.Status.FAILED
     record.total_rows, record.processed_rows = report.total, report.total
-    record.created, record.updated, record.unchanged = report.created, report.updated, report.unchanged
+    record.created, record.updated, record.unchanged = (
+        report.created,
+        report.updated,
+        report.unchanged,
+    )
     record.errors = [e.as_dict() for e in report.errors[:2000]]
     record.finished_at = timezone.now()
     record.save()
@@ -591,39 +807,89 @@ def export_ledger(kind: str, queryset) -> bytes:
     sheet = book.create_sheet(SHEET_TITLES[kind])
     sheet.append(COLUMNS[kind])
     if kind == "enterprises":
-        for e in queryset.select_related("district", "street", "supervising_department").defer(
-                "district__boundary", "street__boundary").iterator(
-                chunk_size=2000):
-            sheet.append([
-                e.credit_code, e.name, e.address, e.lon, e.lat, "WGS84", e.industry_code,
-                "、".join(KEY_CATEGORIES.get(c, c) for c in e.key_categories or []),
-                "是" if e.has_major_hazard_installation else "否",
-                e.supervising_department.name if e.supervision_overridden and e.supervising_department else "",
-                e.contact_person, e.contact_phone, e.employees,
-                e.district.name if e.district else "", e.street.name if e.street else "",
-                _grade_label(e.grade)])
+        for e in (
+            queryset.select_related("district", "street", "supervising_department")
+            .defer("district__boundary", "street__boundary")
+            .iterator(chunk_size=2000)
+        ):
+            sheet.append(
+                [
+                    e.credit_code,
+                    e.name,
+                    e.address,
+                    e.lon,
+                    e.lat,
+                    "WGS84",
+                    e.industry_code,
+                    "、".join(KEY_CATEGORIES.get(c, c) for c in e.key_categories or []),
+                    "是" if e.has_major_hazard_installation else "否",
+                    e.supervising_department.name
+                    if e.supervision_overridden and e.supervising_department
+                    else "",
+                    e.contact_person,
+                    e.contact_phone,
+                    e.employees,
+                    e.district.name if e.district else "",
+                    e.street.name if e.street else "",
+                    _grade_label(e.grade),
+                ]
+            )
     elif kind == "risk_points":
         latest: dict[int, RiskAssessment] = {}
-        for a in RiskAssessment.objects.filter(risk_point__in=queryset).order_by(
-                "risk_point_id", "assessed_on", "id").iterator(chunk_size=2000):
+        for a in (
+            RiskAssessment.objects.filter(risk_point__in=queryset)
+            .order_by("risk_point_id", "assessed_on", "id")
+            .iterator(chunk_size=2000)
+        ):
             latest[a.risk_point_id] = a
         for p in queryset.select_related("enterprise").iterator(chunk_size=2000):
             a = latest.get(p.pk)
-            sheet.append([
-                p.code, p.enterprise.credit_code if p.enterprise else "", p.site_name, p.name,
-                p.location, p.lon, p.lat, p.hazard_factors, p.control_measures,
-                p.responsible_person, p.responsible_phone,
-                METHODS.get(a.method, "") if a else "", a.likelihood if a else None,
-                a.exposure if a else None, a.consequence if a else None,
-                a.assessed_on if a else None, a.score if a else None, _grade_label(p.grade)])
+            sheet.append(
+                [
+                    p.code,
+                    p.enterprise.credit_code if p.enterprise else "",
+                    p.site_name,
+                    p.name,
+                    p.location,
+                    p.lon,
+                    p.lat,
+                    p.hazard_factors,
+                    p.control_measures,
+                    p.responsible_person,
+                    p.responsible_phone,
+                    METHODS.get(a.method, "") if a else "",
+                    a.likelihood if a else None,
+                    a.exposure if a else None,
+                    a.consequence if a else None,
+                    a.assessed_on if a else None,
+                    a.score if a else None,
+                    _grade_label(p.grade),
+                ]
+            )
     else:
-        for h in queryset.select_related("enterprise", "district").defer(
-                "district__boundary").iterator(chunk_size=5000):
-            sheet.append([
-                h.code, h.enterprise.credit_code, h.enterprise.name, LEVELS[h.level],
-                SOURCES[h.source], HAZARD_CATEGORIES.get(h.category, h.category), h.description,
-                h.location, h.found_on, h.deadline, h.responsible_person, STATES[h.state],
-                h.district.name if h.district else "", "是" if h.listed else "否"])
+        for h in (
+            queryset.select_related("enterprise", "district")
+            .defer("district__boundary")
+            .iterator(chunk_size=5000)
+        ):
+            sheet.append(
+                [
+                    h.code,
+                    h.enterprise.credit_code,
+                    h.enterprise.name,
+                    LEVELS[h.level],
+                    SOURCES[h.source],
+                    HAZARD_CATEGORIES.get(h.category, h.category),
+                    h.description,
+                    h.location,
+                    h.found_on,
+                    h.deadline,
+                    h.responsible_person,
+                    STATES[h.state],
+                    h.district.name if h.district else "",
+                    "是" if h.listed else "否",
+                ]
+            )
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -638,4 +904,3 @@ def template(kind: str) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
-

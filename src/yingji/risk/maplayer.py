@@ -19,25 +19,48 @@ def features(request: Any, bbox, grade: str) -> dict[str, Any]:
 
     user = getattr(request, "user", None)
     qs = visible_enterprises(user).filter(grade=grade, lon__isnull=False, lat__isnull=False)
-    sites = RiskPoint.objects.filter(enterprise__isnull=True, grade=grade, lon__isnull=False,
-                                     active=True).filter(scope_for(user).q(region_field="district__code"))
+    sites = RiskPoint.objects.filter(
+        enterprise__isnull=True, grade=grade, lon__isnull=False, active=True
+    ).filter(scope_for(user).q(region_field="district__code"))
     if bbox:
         min_lon, min_lat, max_lon, max_lat = bbox
         box = {"lon__gte": min_lon, "lon__lte": max_lon, "lat__gte": min_lat, "lat__lte": max_lat}
         qs, sites = qs.filter(**box), sites.filter(**box)
     out = []
     for pk, name, code, lon, lat, major in qs.values_list(
-            "pk", "name", "credit_code", "lon", "lat", "has_major_hazard_installation")[:MAX_FEATURES]:
-        out.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                    "properties": {"name": name, "code": code, "kind": "企业",
-                                   "grade": GRADE_LABELS[grade], "major_hazard": major,
-                                   "url": f"/risk/enterprises/{pk}/"}})
+        "pk", "name", "credit_code", "lon", "lat", "has_major_hazard_installation"
+    )[:MAX_FEATURES]:
+        out.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": {
+                    "name": name,
+                    "code": code,
+                    "kind": "企业",
+                    "grade": GRADE_LABELS[grade],
+                    "major_hazard": major,
+                    "url": f"/risk/enterprises/{pk}/",
+                },
+            }
+        )
     room = MAX_FEATURES - len(out)
     for pk, name, site, code, lon, lat in sites.values_list(
-            "pk", "name", "site_name", "code", "lon", "lat")[:max(room, 0)]:
-        out.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                    "properties": {"name": f"{site} · {name}", "code": code, "kind": "公共场所风险点",
-                                   "grade": GRADE_LABELS[grade], "url": f"/risk/points/{pk}/"}})
+        "pk", "name", "site_name", "code", "lon", "lat"
+    )[: max(room, 0)]:
+        out.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": {
+                    "name": f"{site} · {name}",
+                    "code": code,
+                    "kind": "公共场所风险点",
+                    "grade": GRADE_LABELS[grade],
+                    "url": f"/risk/points/{pk}/",
+                },
+            }
+        )
     return {"type": "FeatureCollection", "features": out}
 
 
@@ -56,7 +79,17 @@ def register() -> None:
     from yingji.core import layers
 
     for grade in GRADE_ORDER:
-        layers.register(f"risk-{grade}", f"{GRADE_LABELS[grade]}企业/场所", group="风险四色图",
-                        loader=LOADERS[grade], default_on=grade in ("red", "orange"),
-                        style={"color": GRADE_COLOURS[grade], "fillColor": GRADE_COLOURS[grade],
-                               "fillOpacity": 0.8, "weight": 1, "radius": 6})
+        layers.register(
+            f"risk-{grade}",
+            f"{GRADE_LABELS[grade]}企业/场所",
+            group="风险四色图",
+            loader=LOADERS[grade],
+            default_on=grade in ("red", "orange"),
+            style={
+                "color": GRADE_COLOURS[grade],
+                "fillColor": GRADE_COLOURS[grade],
+                "fillOpacity": 0.8,
+                "weight": 1,
+                "radius": 6,
+            },
+        )

@@ -34,24 +34,50 @@ class Enterprise(models.Model):
     credit_code = models.CharField("统一社会信用代码", max_length=18, unique=True)
     name = models.CharField("单位名称", max_length=200, db_index=True)
     address = models.CharField("地址", max_length=300, blank=True)
-    district = models.ForeignKey(Region, verbose_name="所属区", null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="+")
-    street = models.ForeignKey(Region, verbose_name="所属镇街", null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="+")
+    district = models.ForeignKey(
+        Region,
+        verbose_name="所属区",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    street = models.ForeignKey(
+        Region,
+        verbose_name="所属镇街",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     lon = models.FloatField("经度(WGS-84)", null=True, blank=True)
     lat = models.FloatField("纬度(WGS-84)", null=True, blank=True)
     industry_code = models.CharField("行业代码(GB/T 4754-2017)", max_length=5, db_index=True)
-    key_categories = models.JSONField("重点行业领域", default=list, blank=True,
-                                      help_text="categories.KEY_CATEGORIES 中的代码列表")
+    key_categories = models.JSONField(
+        "重点行业领域", default=list, blank=True, help_text="categories.KEY_CATEGORIES 中的代码列表"
+    )
     has_major_hazard_installation = models.BooleanField("涉及重大危险源", default=False)
     supervising_department = models.ForeignKey(
-        Department, verbose_name="行业监管部门", null=True, blank=True,
-        on_delete=models.PROTECT, related_name="supervised_enterprises")
+        Department,
+        verbose_name="行业监管部门",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="supervised_enterprises",
+    )
     supervision_overridden = models.BooleanField(
-        "监管部门人工指定", default=False,
-        help_text="勾选后不再按“三管三必须”行业对照表自动确定监管部门。")
-    grade = models.CharField("风险等级", max_length=8, choices=Grade.choices, blank=True,
-                             help_text="取其风险点的最高等级", db_index=True)
+        "监管部门人工指定",
+        default=False,
+        help_text="勾选后不再按“三管三必须”行业对照表自动确定监管部门。",
+    )
+    grade = models.CharField(
+        "风险等级",
+        max_length=8,
+        choices=Grade.choices,
+        blank=True,
+        help_text="取其风险点的最高等级",
+        db_index=True,
+    )
     contact_person = models.CharField("安全负责人", max_length=64, blank=True)
     contact_phone = models.CharField("联系电话", max_length=32, blank=True)
     employees = models.PositiveIntegerField("从业人数", null=True, blank=True)
@@ -74,24 +100,44 @@ class RiskPoint(models.Model):
     enterprise owns it; graded by its latest assessment."""
 
     code = models.CharField("风险点编号", max_length=40, unique=True)
-    enterprise = models.ForeignKey(Enterprise, verbose_name="所属企业", null=True, blank=True,
-                                   on_delete=models.CASCADE, related_name="risk_points")
-    site_name = models.CharField("公共场所名称", max_length=200, blank=True,
-                                 help_text="无所属企业的公共场所填写")
+    enterprise = models.ForeignKey(
+        Enterprise,
+        verbose_name="所属企业",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="risk_points",
+    )
+    site_name = models.CharField(
+        "公共场所名称", max_length=200, blank=True, help_text="无所属企业的公共场所填写"
+    )
     name = models.CharField("风险点名称", max_length=200)
     location = models.CharField("部位", max_length=200, blank=True)
-    district = models.ForeignKey(Region, verbose_name="所属区", null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="+")
-    street = models.ForeignKey(Region, verbose_name="所属镇街", null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="+")
+    district = models.ForeignKey(
+        Region,
+        verbose_name="所属区",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    street = models.ForeignKey(
+        Region,
+        verbose_name="所属镇街",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     lon = models.FloatField("经度(WGS-84)", null=True, blank=True)
     lat = models.FloatField("纬度(WGS-84)", null=True, blank=True)
     hazard_factors = models.TextField("危险有害因素", blank=True)
     control_measures = models.TextField("管控措施", blank=True)
     responsible_person = models.CharField("管控责任人", max_length=64, blank=True)
     responsible_phone = models.CharField("责任人电话", max_length=32, blank=True)
-    grade = models.CharField("风险等级", max_length=8, choices=Grade.choices, blank=True,
-                             db_index=True)
+    grade = models.CharField(
+        "风险等级", max_length=8, choices=Grade.choices, blank=True, db_index=True
+    )
     assessed_on = models.DateField("最近评估日期", null=True, blank=True)
     active = models.BooleanField("在用", default=True)
 
@@ -111,8 +157,9 @@ class RiskAssessment(models.Model):
         LEC = "lec", "作业条件危险性分析法(LEC)"
         LS = "ls", "风险矩阵法(LS)"
 
-    risk_point = models.ForeignKey(RiskPoint, verbose_name="风险点", on_delete=models.CASCADE,
-                                   related_name="assessments")
+    risk_point = models.ForeignKey(
+        RiskPoint, verbose_name="风险点", on_delete=models.CASCADE, related_name="assessments"
+    )
     method = models.CharField("评估方法", max_length=4, choices=Method.choices)
     likelihood = models.FloatField("L 可能性")
     exposure = models.FloatField("E 暴露频繁程度", null=True, blank=True)
@@ -147,17 +194,27 @@ class Hazard(models.Model):
         UNANNOUNCED_VISIT = "unannounced_visit", "明查暗访"
         ENFORCEMENT = "enforcement", "执法检查"
 
-    State = models.TextChoices("State", [(k.name, (k.value, label)) for k, label in STATE_LABELS.items()])
+    State = models.TextChoices(
+        "State", [(k.name, (k.value, label)) for k, label in STATE_LABELS.items()]
+    )
 
     code = models.CharField("隐患编号", max_length=40, unique=True)
-    enterprise = models.ForeignKey(Enterprise, verbose_name="企业", on_delete=models.PROTECT,
-                                   related_name="hazards")
-    risk_point = models.ForeignKey(RiskPoint, verbose_name="关联风险点", null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="hazards")
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name="企业", on_delete=models.PROTECT, related_name="hazards"
+    )
+    risk_point = models.ForeignKey(
+        RiskPoint,
+        verbose_name="关联风险点",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="hazards",
+    )
     level = models.CharField("隐患等级", max_length=8, choices=Level.choices, default=Level.GENERAL)
     source = models.CharField("来源", max_length=24, choices=Source.choices)
-    category = models.CharField("类别", max_length=24,
-                                choices=list(HAZARD_CATEGORIES.items()), default="other")
+    category = models.CharField(
+        "类别", max_length=24, choices=list(HAZARD_CATEGORIES.items()), default="other"
+    )
     description = models.TextField("隐患描述")
     location = models.CharField("隐患部位", max_length=200, blank=True)
     state = models.CharField("状态", max_length=12, choices=State.choices, default="reported")
@@ -165,26 +222,57 @@ class Hazard(models.Model):
     deadline = models.DateField("整改期限", null=True, blank=True)
     # Copied from the enterprise when the hazard is created or the enterprise
     # changes, so the ledger filters by district/industry/department without joins.
-    district = models.ForeignKey(Region, verbose_name="所属区", null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="+")
-    street = models.ForeignKey(Region, verbose_name="所属镇街", null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="+")
+    district = models.ForeignKey(
+        Region,
+        verbose_name="所属区",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    street = models.ForeignKey(
+        Region,
+        verbose_name="所属镇街",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     industry_code = models.CharField("行业代码", max_length=5, blank=True)
-    department = models.ForeignKey(Department, verbose_name="监管部门", null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="risk_hazards")
+    department = models.ForeignKey(
+        Department,
+        verbose_name="监管部门",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="risk_hazards",
+    )
     responsible_person = models.CharField("整改责任人", max_length=64, blank=True)
     listed = models.BooleanField("挂牌督办", default=False)
     listed_on = models.DateField("挂牌日期", null=True, blank=True)
-    listed_by = models.ForeignKey(Department, verbose_name="挂牌督办单位", null=True, blank=True,
-                                  on_delete=models.PROTECT, related_name="+")
+    listed_by = models.ForeignKey(
+        Department,
+        verbose_name="挂牌督办单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     submitted_on = models.DateField("提请验收日期", null=True, blank=True)
     accepted_on = models.DateField("验收日期", null=True, blank=True)
     closed_on = models.DateField("销号日期", null=True, blank=True)
-    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="上报人", null=True,
-                                    blank=True, on_delete=models.SET_NULL, related_name="+")
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="上报人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     # Generic origin: e.g. the inspection finding that created this hazard.
-    origin_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL,
-                                    verbose_name="来源对象类型")
+    origin_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.SET_NULL, verbose_name="来源对象类型"
+    )
     origin_id = models.CharField("来源对象编号", max_length=64, blank=True)
     origin = GenericForeignKey("origin_type", "origin_id")
     created_at = models.DateTimeField("录入时间", auto_now_add=True)
@@ -202,15 +290,21 @@ class Hazard(models.Model):
             models.Index(fields=["-found_on", "-id"]),
             models.Index(fields=["origin_type", "origin_id"]),
             # The ledger lists newest first: one filter plus the order, walked in index order.
-            models.Index(fields=["district", "-found_on", "-id"], name="risk_hazard_district_recent"),
+            models.Index(
+                fields=["district", "-found_on", "-id"], name="risk_hazard_district_recent"
+            ),
             models.Index(fields=["state", "-found_on", "-id"], name="risk_hazard_state_recent"),
-            models.Index(fields=["industry_code", "-found_on", "-id"], name="risk_hazard_industry_recent"),
+            models.Index(
+                fields=["industry_code", "-found_on", "-id"], name="risk_hazard_industry_recent"
+            ),
             # Covering indexes of the two whole-ledger aggregations: the dashboard's
             # counts per state and level (with the deadline for overdue) and the
             # report's open hazards per enterprise (top 10), read from the index alone.
             models.Index(fields=["state", "level", "deadline"], name="risk_hazard_state_level"),
-            models.Index(fields=["enterprise", "found_on", "closed_on", "level"],
-                         name="risk_hazard_enterprise_open"),
+            models.Index(
+                fields=["enterprise", "found_on", "closed_on", "level"],
+                name="risk_hazard_enterprise_open",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -220,8 +314,9 @@ class Hazard(models.Model):
 class RectificationPlan(models.Model):
     """The "五到位" rectification plan of a major hazard (整改方案)."""
 
-    hazard = models.OneToOneField(Hazard, verbose_name="隐患", on_delete=models.CASCADE,
-                                  related_name="plan")
+    hazard = models.OneToOneField(
+        Hazard, verbose_name="隐患", on_delete=models.CASCADE, related_name="plan"
+    )
     goals = models.TextField("治理目标和任务", blank=True)
     measures = models.TextField("整改措施", blank=True)
     funds = models.CharField("资金和物资", max_length=300, blank=True)
@@ -246,14 +341,20 @@ class HazardEvidence(models.Model):
         RECTIFIED = "rectified", "整改佐证"
         ACCEPTANCE = "acceptance", "验收材料"
 
-    hazard = models.ForeignKey(Hazard, verbose_name="隐患", on_delete=models.CASCADE,
-                               related_name="evidence")
+    hazard = models.ForeignKey(
+        Hazard, verbose_name="隐患", on_delete=models.CASCADE, related_name="evidence"
+    )
     kind = models.CharField("类别", max_length=12, choices=Kind.choices, default=Kind.FOUND)
     file = models.FileField("文件", upload_to="risk/evidence/%Y/%m/")
     note = models.CharField("说明", max_length=200, blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="+",
-                                    verbose_name="上传人")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="上传人",
+    )
     uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
 
     class Meta:
@@ -267,13 +368,20 @@ class HazardEvidence(models.Model):
 class HazardEvent(models.Model):
     """One step of a hazard's timeline: a transition or a supervision action."""
 
-    hazard = models.ForeignKey(Hazard, verbose_name="隐患", on_delete=models.CASCADE,
-                               related_name="events")
+    hazard = models.ForeignKey(
+        Hazard, verbose_name="隐患", on_delete=models.CASCADE, related_name="events"
+    )
     action = models.CharField("操作", max_length=16)
     from_state = models.CharField("原状态", max_length=12, blank=True)
     to_state = models.CharField("新状态", max_length=12, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="+", verbose_name="操作人")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="操作人",
+    )
     actor_label = models.CharField("操作人(记录时)", max_length=64, blank=True)
     on = models.DateField("日期")
     at = models.DateTimeField("记录时间", auto_now_add=True)
@@ -291,8 +399,9 @@ class HazardEvent(models.Model):
 class Recheck(models.Model):
     """回头看: a re-check of a closed hazard some working days after closing."""
 
-    hazard = models.ForeignKey(Hazard, verbose_name="隐患", on_delete=models.CASCADE,
-                               related_name="rechecks")
+    hazard = models.ForeignKey(
+        Hazard, verbose_name="隐患", on_delete=models.CASCADE, related_name="rechecks"
+    )
     due = models.DateField("计划复查日期", db_index=True)
     done_on = models.DateField("复查日期", null=True, blank=True)
     passed = models.BooleanField("复查合格", null=True, blank=True)
@@ -323,20 +432,40 @@ class Accident(models.Model):
     place = models.CharField("发生地点", max_length=300, blank=True)
     lon = models.FloatField("经度(WGS-84)", null=True, blank=True)
     lat = models.FloatField("纬度(WGS-84)", null=True, blank=True)
-    district = models.ForeignKey(Region, verbose_name="所属区", null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="+")
-    street = models.ForeignKey(Region, verbose_name="所属镇街", null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="+")
-    enterprise = models.ForeignKey(Enterprise, verbose_name="事故单位", null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="accidents")
+    district = models.ForeignKey(
+        Region,
+        verbose_name="所属区",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    street = models.ForeignKey(
+        Region,
+        verbose_name="所属镇街",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    enterprise = models.ForeignKey(
+        Enterprise,
+        verbose_name="事故单位",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="accidents",
+    )
     industry_code = models.CharField("行业代码", max_length=5, blank=True, db_index=True)
-    accident_type = models.CharField("事故类别", max_length=20,
-                                     choices=list(ACCIDENT_TYPES.items()))
+    accident_type = models.CharField(
+        "事故类别", max_length=20, choices=list(ACCIDENT_TYPES.items())
+    )
     deaths = models.PositiveIntegerField("死亡人数", default=0)
     missing = models.PositiveIntegerField("失踪人数", default=0)
     serious_injuries = models.PositiveIntegerField("重伤人数", default=0)
-    direct_loss = models.DecimalField("直接经济损失(万元)", max_digits=12, decimal_places=2,
-                                      default=0)
+    direct_loss = models.DecimalField(
+        "直接经济损失(万元)", max_digits=12, decimal_places=2, default=0
+    )
     level = models.CharField("事故等级", max_length=14, choices=Level.choices, editable=False)
     description = models.TextField("事故简要经过", blank=True)
     created_at = models.DateTimeField("录入时间", auto_now_add=True)
@@ -352,8 +481,9 @@ class Accident(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         # The level is derived on every save (admin, import, API alike).
-        self.level = accident_rules.level(self.deaths, self.serious_injuries, self.direct_loss,
-                                          self.missing)
+        self.level = accident_rules.level(
+            self.deaths, self.serious_injuries, self.direct_loss, self.missing
+        )
         super().save(*args, **kwargs)
 
 
@@ -398,9 +528,14 @@ class LedgerImport(models.Model):
     unchanged = models.PositiveIntegerField("未变化", default=0)
     errors = models.JSONField("错误明细", default=list, blank=True)
     valid_only = models.BooleanField("仅导入有效行", default=False)
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+",
-                                   verbose_name="导入人")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="导入人",
+    )
     started_at = models.DateTimeField("开始时间", auto_now_add=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
 

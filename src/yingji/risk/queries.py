@@ -40,7 +40,7 @@ def paginate(qs: QuerySet, page: int | str | None, size: int = PAGE_SIZE) -> Pag
         number = max(1, int(page or 1))
     except (TypeError, ValueError):
         number = 1
-    rows = list(qs[(number - 1) * size: number * size + 1])
+    rows = list(qs[(number - 1) * size : number * size + 1])
     return Page(rows[:size], number, len(rows) > size)
 
 
@@ -83,11 +83,16 @@ def hazards(user: Any, params: dict[str, Any], today: dt.date) -> QuerySet:
     qs = visible_hazards(user)
     sqlite = connection.vendor == "sqlite"
     if sqlite:
-        qs = qs.alias(f_state=_no_index("state"), f_industry=_no_index("industry_code"),
-                      f_deadline=Func(F("deadline"), template="+%(expressions)s",
-                                      output_field=DateField()))
-    state_f, industry_f, deadline_f = (("f_state", "f_industry", "f_deadline") if sqlite
-                                       else ("state", "industry_code", "deadline"))
+        qs = qs.alias(
+            f_state=_no_index("state"),
+            f_industry=_no_index("industry_code"),
+            f_deadline=Func(F("deadline"), template="+%(expressions)s", output_field=DateField()),
+        )
+    state_f, industry_f, deadline_f = (
+        ("f_state", "f_industry", "f_deadline")
+        if sqlite
+        else ("state", "industry_code", "deadline")
+    )
     if params.get("district"):
         qs = qs.filter(district_id=params["district"])
     if params.get("street"):
@@ -112,8 +117,12 @@ def hazards(user: Any, params: dict[str, Any], today: dt.date) -> QuerySet:
     if params.get("enterprise"):
         qs = qs.filter(enterprise_id=params["enterprise"])
     if overdue:
-        qs = qs.filter(**{f"{state_f}__in": sorted(hazardflow.DEADLINE_STATES),
-                          f"{deadline_f}__lt": _date(params, "as_of") or today})
+        qs = qs.filter(
+            **{
+                f"{state_f}__in": sorted(hazardflow.DEADLINE_STATES),
+                f"{deadline_f}__lt": _date(params, "as_of") or today,
+            }
+        )
     if params.get("listed") in ("1", "true", True):
         qs = qs.filter(listed=True)
     if params.get("q"):
@@ -152,8 +161,10 @@ def risk_points(user: Any, params: dict[str, Any]) -> QuerySet:
     from yingji.core.scope import scope_for
 
     scope = scope_for(user)
-    qs = RiskPoint.objects.filter(Q(enterprise__in=visible) | (
-        Q(enterprise__isnull=True) & scope.q(region_field="district__code")))
+    qs = RiskPoint.objects.filter(
+        Q(enterprise__in=visible)
+        | (Q(enterprise__isnull=True) & scope.q(region_field="district__code"))
+    )
     if params.get("district"):
         qs = qs.filter(district_id=params["district"])
     if params.get("grade"):
@@ -186,4 +197,3 @@ def visible_accidents(user: Any) -> QuerySet:
     from yingji.core.scope import scope_for
 
     return Accident.objects.filter(scope_for(user).q(region_field="district__code"))
-

@@ -47,11 +47,11 @@ from yingji.risk.supervision import SupervisionTable, load_table, normalise_indu
 def config(name: str) -> int:
     """A configurable number of working days (settings.YINGJI_RISK[...] overrides)."""
     defaults = {
-        "general_deadline_workdays": 10,   # 一般隐患 default rectification period
-        "major_deadline_workdays": 60,     # 重大事故隐患 default period
-        "reminder_workdays": 3,            # remind this many working days before the deadline
-        "acceptance_days": 10,             # accept within N days of the deadline (some provinces)
-        "recheck_workdays": 20,            # 回头看 this many working days after closing
+        "general_deadline_workdays": 10,  # 一般隐患 default rectification period
+        "major_deadline_workdays": 60,  # 重大事故隐患 default period
+        "reminder_workdays": 3,  # remind this many working days before the deadline
+        "acceptance_days": 10,  # accept within N days of the deadline (some provinces)
+        "recheck_workdays": 20,  # 回头看 this many working days after closing
     }
     return int(getattr(settings, "YINGJI_RISK", {}).get(name, defaults[name]))
 
@@ -76,8 +76,9 @@ def supervising_department_for(industry_code: str, categories: list[str]) -> Dep
     return core_departments.resolve(name) if name else None
 
 
-def locate(lon: float | None, lat: float | None, crs: str = "wgs84") -> tuple[
-        float | None, float | None, Region | None, Region | None]:
+def locate(
+    lon: float | None, lat: float | None, crs: str = "wgs84"
+) -> tuple[float | None, float | None, Region | None, Region | None]:
     """(WGS-84 lon, lat, district, street) of a point given in `crs`."""
     if lon is None or lat is None:
         return None, None, None, None
@@ -92,15 +93,25 @@ def apply_derived(enterprise: Enterprise) -> Enterprise:
     """Fill the supervising department from the table unless overridden."""
     if not enterprise.supervision_overridden:
         enterprise.supervising_department = supervising_department_for(
-            enterprise.industry_code, enterprise.key_categories or [])
+            enterprise.industry_code, enterprise.key_categories or []
+        )
     enterprise.has_major_hazard_installation = (
         enterprise.has_major_hazard_installation
-        or "major_hazard_installation" in (enterprise.key_categories or []))
+        or "major_hazard_installation" in (enterprise.key_categories or [])
+    )
     return enterprise
 
 
-def save_enterprise(*, credit_code: str, name: str, industry_code: str, lon: float | None = None,
-                    lat: float | None = None, crs: str = "wgs84", **fields: Any) -> Enterprise:
+def save_enterprise(
+    *,
+    credit_code: str,
+    name: str,
+    industry_code: str,
+    lon: float | None = None,
+    lat: float | None = None,
+    crs: str = "wgs84",
+    **fields: Any,
+) -> Enterprise:
     """Create or update an enterprise by credit code, validating code and industry,
     locating it and deriving its supervising department."""
     code = creditcode.normalise(credit_code)
@@ -115,7 +126,12 @@ def save_enterprise(*, credit_code: str, name: str, industry_code: str, lon: flo
     enterprise.industry_code = industry
     wlon, wlat, district, street = locate(lon, lat, crs)
     if wlon is not None:
-        enterprise.lon, enterprise.lat, enterprise.district, enterprise.street = wlon, wlat, district, street
+        enterprise.lon, enterprise.lat, enterprise.district, enterprise.street = (
+            wlon,
+            wlat,
+            district,
+            street,
+        )
     for key, value in fields.items():
         setattr(enterprise, key, value)
     apply_derived(enterprise)
@@ -128,20 +144,32 @@ def save_enterprise(*, credit_code: str, name: str, industry_code: str, lon: flo
 def sync_hazard_copies(enterprise: Enterprise) -> None:
     """Keep the ledger's copies (district, street, industry, department) current."""
     Hazard.objects.filter(enterprise=enterprise).exclude(
-        district=enterprise.district, street=enterprise.street,
+        district=enterprise.district,
+        street=enterprise.street,
         industry_code=enterprise.industry_code,
         department=enterprise.supervising_department,
-    ).update(district=enterprise.district, street=enterprise.street,
-             industry_code=enterprise.industry_code,
-             department=enterprise.supervising_department)
+    ).update(
+        district=enterprise.district,
+        street=enterprise.street,
+        industry_code=enterprise.industry_code,
+        department=enterprise.supervising_department,
+    )
 
 
 # ---------------------------------------------------------------- risk points
 
 
-def assess(risk_point: RiskPoint, *, method: str, likelihood: float, consequence: float,
-           exposure: float | None = None, assessed_on: dt.date | None = None,
-           assessor: str = "", note: str = "") -> RiskAssessment:
+def assess(
+    risk_point: RiskPoint,
+    *,
+    method: str,
+    likelihood: float,
+    consequence: float,
+    exposure: float | None = None,
+    assessed_on: dt.date | None = None,
+    assessor: str = "",
+    note: str = "",
+) -> RiskAssessment:
     """Record an assessment: grade the point (LEC or LS), keep the history,
     raise or lower the enterprise's grade with it."""
     try:
@@ -158,9 +186,17 @@ def assess(risk_point: RiskPoint, *, method: str, likelihood: float, consequence
     day = assessed_on or today()
     with transaction.atomic():
         assessment = RiskAssessment.objects.create(
-            risk_point=risk_point, method=method, likelihood=likelihood, exposure=exposure,
-            consequence=consequence, score=result.score, grade=result.grade, assessed_on=day,
-            assessor=assessor, note=note)
+            risk_point=risk_point,
+            method=method,
+            likelihood=likelihood,
+            exposure=exposure,
+            consequence=consequence,
+            score=result.score,
+            grade=result.grade,
+            assessed_on=day,
+            assessor=assessor,
+            note=note,
+        )
         latest = risk_point.assessments.order_by("-assessed_on", "-id").first()
         risk_point.grade, risk_point.assessed_on = latest.grade, latest.assessed_on
         risk_point.save(update_fields=["grade", "assessed_on"])
@@ -172,7 +208,8 @@ def assess(risk_point: RiskPoint, *, method: str, likelihood: float, consequence
 def refresh_enterprise_grade(enterprise: Enterprise) -> str:
     """Enterprise grade = the highest grade of its active risk points."""
     grade = grading.highest(
-        enterprise.risk_points.filter(active=True).values_list("grade", flat=True))
+        enterprise.risk_points.filter(active=True).values_list("grade", flat=True)
+    )
     if grade != enterprise.grade:
         enterprise.grade = grade
         enterprise.save(update_fields=["grade", "updated_at"])
@@ -184,8 +221,9 @@ def refresh_enterprise_grade(enterprise: Enterprise) -> str:
 
 def default_deadline(level: str, found_on: dt.date) -> dt.date:
     """The rectification deadline in working days from discovery."""
-    days = config("major_deadline_workdays" if level == Hazard.Level.MAJOR
-                  else "general_deadline_workdays")
+    days = config(
+        "major_deadline_workdays" if level == Hazard.Level.MAJOR else "general_deadline_workdays"
+    )
     try:
         return wc.add_workdays(found_on, days)
     except wc.CalendarRangeError:
@@ -194,12 +232,22 @@ def default_deadline(level: str, found_on: dt.date) -> dt.date:
         return found_on + dt.timedelta(days=days * 7 // 5)
 
 
-def create_hazard(enterprise: Enterprise, *, description: str, source: str,
-                  level: str = Hazard.Level.GENERAL, category: str = "other",
-                  found_on: dt.date | None = None, deadline: dt.date | None = None,
-                  location: str = "", risk_point: RiskPoint | None = None,
-                  origin: Any = None, user: Any = None, code: str | None = None,
-                  responsible_person: str = "") -> Hazard:
+def create_hazard(
+    enterprise: Enterprise,
+    *,
+    description: str,
+    source: str,
+    level: str = Hazard.Level.GENERAL,
+    category: str = "other",
+    found_on: dt.date | None = None,
+    deadline: dt.date | None = None,
+    location: str = "",
+    risk_point: RiskPoint | None = None,
+    origin: Any = None,
+    user: Any = None,
+    code: str | None = None,
+    responsible_person: str = "",
+) -> Hazard:
     """Open a hazard (state 已上报). A module opening one from its own record (an
     inspection finding) passes its `source` and `origin=` that record; the generic
     origin then links back to it."""
@@ -212,10 +260,18 @@ def create_hazard(enterprise: Enterprise, *, description: str, source: str,
     found_on = found_on or today()
     hazard = Hazard(
         code=code or f"YH{found_on:%Y%m%d}-{uuid.uuid4().hex[:8].upper()}",
-        enterprise=enterprise, risk_point=risk_point, level=level, source=source,
-        category=category, description=description.strip(), location=location,
-        found_on=found_on, deadline=deadline, responsible_person=responsible_person,
-        district_id=enterprise.district_id, street_id=enterprise.street_id,
+        enterprise=enterprise,
+        risk_point=risk_point,
+        level=level,
+        source=source,
+        category=category,
+        description=description.strip(),
+        location=location,
+        found_on=found_on,
+        deadline=deadline,
+        responsible_person=responsible_person,
+        district_id=enterprise.district_id,
+        street_id=enterprise.street_id,
         industry_code=enterprise.industry_code,
         department_id=enterprise.supervising_department_id,
         reported_by=user if getattr(user, "is_authenticated", False) else None,
@@ -225,9 +281,15 @@ def create_hazard(enterprise: Enterprise, *, description: str, source: str,
         hazard.origin_id = str(origin.pk)
     with transaction.atomic():
         hazard.save()
-        HazardEvent.objects.create(hazard=hazard, action="report", to_state=State.REPORTED,
-                                   actor=hazard.reported_by, actor_label=_label(user),
-                                   on=found_on, comment=f"来源:{hazard.get_source_display()}")
+        HazardEvent.objects.create(
+            hazard=hazard,
+            action="report",
+            to_state=State.REPORTED,
+            actor=hazard.reported_by,
+            actor_label=_label(user),
+            on=found_on,
+            comment=f"来源:{hazard.get_source_display()}",
+        )
     return hazard
 
 
@@ -235,7 +297,7 @@ def _label(user: Any) -> str:
     if user is None or not getattr(user, "is_authenticated", False):
         return "系统"
     profile = getattr(user, "profile", None)
-    return (profile.full_name if profile and profile.full_name else user.get_username())
+    return profile.full_name if profile and profile.full_name else user.get_username()
 
 
 def actor_kinds(user: Any, hazard: Hazard, scope: Scope | None = None) -> set[str]:
@@ -256,13 +318,24 @@ def facts(hazard: Hazard) -> hazardflow.HazardFacts:
     """What the state machine's guards need to know about the hazard."""
     plan = RectificationPlan.objects.filter(hazard=hazard).first()
     plan_complete = plan is not None and not hazardflow.plan_missing(plan.__dict__)
-    return hazardflow.HazardFacts(state=State(hazard.state), level=hazard.level,
-                                  plan_complete=plan_complete, listed=hazard.listed,
-                                  has_deadline=hazard.deadline is not None)
+    return hazardflow.HazardFacts(
+        state=State(hazard.state),
+        level=hazard.level,
+        plan_complete=plan_complete,
+        listed=hazard.listed,
+        has_deadline=hazard.deadline is not None,
+    )
 
 
-def transition(hazard: Hazard, action: str, user: Any, *, comment: str = "",
-               on: dt.date | None = None, deadline: dt.date | None = None) -> Hazard:
+def transition(
+    hazard: Hazard,
+    action: str,
+    user: Any,
+    *,
+    comment: str = "",
+    on: dt.date | None = None,
+    deadline: dt.date | None = None,
+) -> Hazard:
     """Make one move of the table, or PermissionDenied/ValidationError saying why not.
 
     `assign` may set the deadline (default: working days by level); `close`
@@ -284,13 +357,22 @@ def transition(hazard: Hazard, action: str, user: Any, *, comment: str = "",
             raise ValidationError(message) from exc
         before = hazard.state
         hazard.state = move.target
-        stamp = {"submit": "submitted_on", "accept": "accepted_on", "close": "closed_on"}.get(action)
+        stamp = {"submit": "submitted_on", "accept": "accepted_on", "close": "closed_on"}.get(
+            action
+        )
         if stamp:
             setattr(hazard, stamp, day)
         hazard.save()
-        HazardEvent.objects.create(hazard=hazard, action=action, from_state=before,
-                                   to_state=move.target, actor=_user_or_none(user),
-                                   actor_label=_label(user), on=day, comment=comment)
+        HazardEvent.objects.create(
+            hazard=hazard,
+            action=action,
+            from_state=before,
+            to_state=move.target,
+            actor=_user_or_none(user),
+            actor_label=_label(user),
+            on=day,
+            comment=comment,
+        )
         if action == "close":
             schedule_recheck(hazard, day)
     return hazard
@@ -310,8 +392,9 @@ def schedule_recheck(hazard: Hazard, closed_on: dt.date) -> Recheck | None:
     return recheck
 
 
-def record_recheck(recheck: Recheck, user: Any, *, passed: bool, note: str = "",
-                   on: dt.date | None = None) -> Recheck:
+def record_recheck(
+    recheck: Recheck, user: Any, *, passed: bool, note: str = "", on: dt.date | None = None
+) -> Recheck:
     """Record a 回头看 result; a failed re-check reopens the hazard as a new one."""
     hazard = recheck.hazard
     if not actor_kinds(user, hazard):
@@ -319,10 +402,17 @@ def record_recheck(recheck: Recheck, user: Any, *, passed: bool, note: str = "",
     recheck.done_on, recheck.passed, recheck.note = on or today(), passed, note
     recheck.save()
     if not passed:
-        create_hazard(hazard.enterprise, description=f"回头看发现问题反弹:{note or hazard.description}",
-                      source=Hazard.Source.REGULATOR_INSPECTION, level=hazard.level,
-                      category=hazard.category, found_on=recheck.done_on, user=user,
-                      location=hazard.location, risk_point=hazard.risk_point)
+        create_hazard(
+            hazard.enterprise,
+            description=f"回头看发现问题反弹:{note or hazard.description}",
+            source=Hazard.Source.REGULATOR_INSPECTION,
+            level=hazard.level,
+            category=hazard.category,
+            found_on=recheck.done_on,
+            user=user,
+            location=hazard.location,
+            risk_point=hazard.risk_point,
+        )
     return recheck
 
 
@@ -342,7 +432,9 @@ def save_plan(hazard: Hazard, user: Any, **values: Any) -> RectificationPlan:
     plan.save()
     if plan.deadline and hazard.deadline != plan.deadline:
         # update(), not save(): the caller's hazard may be stale in other fields.
-        Hazard.objects.filter(pk=hazard.pk).update(deadline=plan.deadline, updated_at=timezone.now())
+        Hazard.objects.filter(pk=hazard.pk).update(
+            deadline=plan.deadline, updated_at=timezone.now()
+        )
         hazard.deadline = plan.deadline
     return plan
 
@@ -362,12 +454,18 @@ def list_for_supervision(hazard: Hazard, user: Any, *, on: dt.date | None = None
             raise ValidationError("隐患已销号,不能挂牌督办")
         profile = getattr(user, "profile", None)
         hazard.listed, hazard.listed_on = True, on or today()
-        hazard.listed_by = (profile.department if profile and profile.department_id
-                            else hazard.department)
+        hazard.listed_by = (
+            profile.department if profile and profile.department_id else hazard.department
+        )
         hazard.save(update_fields=["listed", "listed_on", "listed_by", "updated_at"])
-        HazardEvent.objects.create(hazard=hazard, action="list", actor=_user_or_none(user),
-                                   actor_label=_label(user), on=hazard.listed_on,
-                                   comment=f"挂牌督办单位:{hazard.listed_by or '—'}")
+        HazardEvent.objects.create(
+            hazard=hazard,
+            action="list",
+            actor=_user_or_none(user),
+            actor_label=_label(user),
+            on=hazard.listed_on,
+            comment=f"挂牌督办单位:{hazard.listed_by or '—'}",
+        )
     return hazard
 
 
@@ -379,24 +477,38 @@ def overdue_q(day: dt.date) -> Q:
 def visible_hazards(user: Any):
     """The hazards a user may see (department, district or everything)."""
     scope = scope_for(user)
-    return Hazard.objects.filter(scope.q(department_field="department", region_field="street__code")
-                                 | scope.q(region_field="district__code"))
+    return Hazard.objects.filter(
+        scope.q(department_field="department", region_field="street__code")
+        | scope.q(region_field="district__code")
+    )
 
 
 def visible_enterprises(user: Any):
     scope = scope_for(user)
     return Enterprise.objects.filter(
-        scope.q(department_field="supervising_department", region_field="district__code"))
+        scope.q(department_field="supervising_department", region_field="district__code")
+    )
 
 
 # ---------------------------------------------------------------- accidents
 
 
-def save_accident(*, code: str, occurred_at: dt.datetime, accident_type: str, deaths: int = 0,
-                  missing: int = 0, serious_injuries: int = 0,
-                  direct_loss: Decimal | float | int = 0, enterprise: Enterprise | None = None,
-                  lon: float | None = None, lat: float | None = None, crs: str = "wgs84",
-                  industry_code: str = "", **fields: Any) -> Accident:
+def save_accident(
+    *,
+    code: str,
+    occurred_at: dt.datetime,
+    accident_type: str,
+    deaths: int = 0,
+    missing: int = 0,
+    serious_injuries: int = 0,
+    direct_loss: Decimal | float | int = 0,
+    enterprise: Enterprise | None = None,
+    lon: float | None = None,
+    lat: float | None = None,
+    crs: str = "wgs84",
+    industry_code: str = "",
+    **fields: Any,
+) -> Accident:
     """Create or update an accident by code; its level is computed, never typed."""
     try:
         level = accident_rules.level(deaths, serious_injuries, direct_loss, missing)
@@ -411,8 +523,12 @@ def save_accident(*, code: str, occurred_at: dt.datetime, accident_type: str, de
     accident.enterprise = enterprise
     wlon, wlat, district, street = locate(lon, lat, crs)
     if wlon is None and enterprise is not None:
-        wlon, wlat, district, street = (enterprise.lon, enterprise.lat,
-                                        enterprise.district, enterprise.street)
+        wlon, wlat, district, street = (
+            enterprise.lon,
+            enterprise.lat,
+            enterprise.district,
+            enterprise.street,
+        )
     accident.lon, accident.lat, accident.district, accident.street = wlon, wlat, district, street
     accident.industry_code = industry_code or (enterprise.industry_code if enterprise else "")
     for key, value in fields.items():

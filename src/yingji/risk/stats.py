@@ -23,8 +23,9 @@ def day_start(day: dt.date) -> dt.datetime:
 
 def between(qs: QuerySet, start: dt.date, end: dt.date) -> QuerySet:
     """Accidents from `start` to `end`, both days included."""
-    return qs.filter(occurred_at__gte=day_start(start),
-                     occurred_at__lt=day_start(end + dt.timedelta(days=1)))
+    return qs.filter(
+        occurred_at__gte=day_start(start), occurred_at__lt=day_start(end + dt.timedelta(days=1))
+    )
 
 
 def district_names() -> dict[str, str]:
@@ -58,31 +59,58 @@ def double_decrease(as_of: dt.date, accidents: QuerySet | None = None) -> dict[s
         out = []
         for k, v in rows.items():
             a, d = decrease.Comparison(v["n"], v["pn"]), decrease.Comparison(v["d"], v["pd"])
-            out.append({"key": k or "", "label": label(k), "accidents": a.as_dict(),
-                        "deaths": d.as_dict(), "verdict": decrease.verdict(a, d)})
+            out.append(
+                {
+                    "key": k or "",
+                    "label": label(k),
+                    "accidents": a.as_dict(),
+                    "deaths": d.as_dict(),
+                    "verdict": decrease.verdict(a, d),
+                }
+            )
         return out
 
     names = district_names()
-    by_district = sorted(grouped("district_id", lambda k: names.get(k, "未定位")),
-                         key=lambda r: r["key"])
+    by_district = sorted(
+        grouped("district_id", lambda k: names.get(k, "未定位")), key=lambda r: r["key"]
+    )
     by_industry = sorted(_by_division(now_qs, then_qs), key=lambda r: -r["accidents"]["current"])
     months = []
-    now_m = {r["m"]: r for r in now_qs.annotate(m=ExtractMonth("occurred_at")).values("m").annotate(
-        n=Count("id"), d=Sum("deaths")).order_by()}
-    then_m = {r["m"]: r for r in then_qs.annotate(m=ExtractMonth("occurred_at")).values("m").annotate(
-        n=Count("id"), d=Sum("deaths")).order_by()}
+    now_m = {
+        r["m"]: r
+        for r in now_qs.annotate(m=ExtractMonth("occurred_at"))
+        .values("m")
+        .annotate(n=Count("id"), d=Sum("deaths"))
+        .order_by()
+    }
+    then_m = {
+        r["m"]: r
+        for r in then_qs.annotate(m=ExtractMonth("occurred_at"))
+        .values("m")
+        .annotate(n=Count("id"), d=Sum("deaths"))
+        .order_by()
+    }
     for m in range(1, as_of.month + 1):
-        months.append({"month": m,
-                       "accidents": (now_m.get(m) or {}).get("n", 0),
-                       "deaths": (now_m.get(m) or {}).get("d", 0) or 0,
-                       "prev_accidents": (then_m.get(m) or {}).get("n", 0),
-                       "prev_deaths": (then_m.get(m) or {}).get("d", 0) or 0})
+        months.append(
+            {
+                "month": m,
+                "accidents": (now_m.get(m) or {}).get("n", 0),
+                "deaths": (now_m.get(m) or {}).get("d", 0) or 0,
+                "prev_accidents": (then_m.get(m) or {}).get("n", 0),
+                "prev_deaths": (then_m.get(m) or {}).get("d", 0) or 0,
+            }
+        )
     return {
-        "as_of": as_of, "year": as_of.year, "period": (start, as_of),
+        "as_of": as_of,
+        "year": as_of.year,
+        "period": (start, as_of),
         "previous_period": (last_start, last_end),
-        "accidents": accidents_cmp.as_dict(), "deaths": deaths_cmp.as_dict(),
+        "accidents": accidents_cmp.as_dict(),
+        "deaths": deaths_cmp.as_dict(),
         "verdict": decrease.verdict(accidents_cmp, deaths_cmp),
-        "by_district": by_district, "by_industry": by_industry, "by_month": months,
+        "by_district": by_district,
+        "by_industry": by_industry,
+        "by_month": months,
         "levels": dict(now_qs.values_list("level").annotate(n=Count("id")).order_by()),
     }
 
@@ -90,17 +118,27 @@ def double_decrease(as_of: dt.date, accidents: QuerySet | None = None) -> dict[s
 def _by_division(now_qs: QuerySet, then_qs: QuerySet) -> list[dict[str, Any]]:
     rows: dict[str, dict[str, int]] = defaultdict(lambda: {"n": 0, "d": 0, "pn": 0, "pd": 0})
     for which, q in (("", now_qs), ("p", then_qs)):
-        for r in q.annotate(div=Substr("industry_code", 1, 2)).values("div").annotate(
-                n=Count("id"), d=Sum("deaths")).order_by():
+        for r in (
+            q.annotate(div=Substr("industry_code", 1, 2))
+            .values("div")
+            .annotate(n=Count("id"), d=Sum("deaths"))
+            .order_by()
+        ):
             section = _section(r["div"])
             rows[section][which + "n"] += r["n"]
             rows[section][which + "d"] += r["d"] or 0
     out = []
     for k, v in rows.items():
         a, d = decrease.Comparison(v["n"], v["pn"]), decrease.Comparison(v["d"], v["pd"])
-        out.append({"key": k, "label": SECTIONS[k][2] if k in SECTIONS else "未填行业",
-                    "accidents": a.as_dict(), "deaths": d.as_dict(),
-                    "verdict": decrease.verdict(a, d)})
+        out.append(
+            {
+                "key": k,
+                "label": SECTIONS[k][2] if k in SECTIONS else "未填行业",
+                "accidents": a.as_dict(),
+                "deaths": d.as_dict(),
+                "verdict": decrease.verdict(a, d),
+            }
+        )
     return out
 
 
@@ -155,8 +193,9 @@ def hazard_figures(hazards: QuerySet, start: dt.date, end: dt.date) -> dict[str,
     return with_rates({k: agg[k] or 0 for k in FIGURES})
 
 
-def hazard_periods_by_cell(hazards: QuerySet, periods: dict[str, tuple[dt.date, dt.date]]
-                           ) -> list[dict[str, Any]]:
+def hazard_periods_by_cell(
+    hazards: QuerySet, periods: dict[str, tuple[dt.date, dt.date]]
+) -> list[dict[str, Any]]:
     """hazard_figures of several periods at once, per district × industry division,
     in one grouped pass over the ledger: rows of {"district_id", "division",
     "<period>": {new, new_major, closed, open, overdue}}. The sum over all rows of a
@@ -165,11 +204,21 @@ def hazard_periods_by_cell(hazards: QuerySet, periods: dict[str, tuple[dt.date, 
     for name, (start, end) in periods.items():
         aggregates.update(_period_aggregates(start, end, f"{name}__"))
     last_end = max(end for _, end in periods.values())
-    rows = hazards.filter(found_on__lte=last_end).annotate(division=Substr("industry_code", 1, 2)).values(
-        "district_id", "division").annotate(**aggregates).order_by()
-    return [{"district_id": r["district_id"], "division": r["division"] or "",
-             **{name: {k: r[f"{name}__{k}"] or 0 for k in FIGURES} for name in periods}}
-            for r in rows]
+    rows = (
+        hazards.filter(found_on__lte=last_end)
+        .annotate(division=Substr("industry_code", 1, 2))
+        .values("district_id", "division")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    return [
+        {
+            "district_id": r["district_id"],
+            "division": r["division"] or "",
+            **{name: {k: r[f"{name}__{k}"] or 0 for k in FIGURES} for name in periods},
+        }
+        for r in rows
+    ]
 
 
 def total(cells: list[dict[str, Any]], period: str) -> dict[str, Any]:
@@ -182,8 +231,13 @@ def grade_distribution(enterprises: QuerySet) -> dict[str, int]:
     return {g: counts.get(g, 0) for g in grading.GRADE_ORDER}
 
 
-def overview(as_of: dt.date, *, hazards: QuerySet | None = None,
-             enterprises: QuerySet | None = None, accidents: QuerySet | None = None) -> dict[str, Any]:
+def overview(
+    as_of: dt.date,
+    *,
+    hazards: QuerySet | None = None,
+    enterprises: QuerySet | None = None,
+    accidents: QuerySet | None = None,
+) -> dict[str, Any]:
     """The dashboard: grade distribution, hazard state counts, overdue, double decrease."""
     hazards = hazards if hazards is not None else Hazard.objects.all()
     enterprises = enterprises if enterprises is not None else Enterprise.objects.all()
@@ -191,8 +245,11 @@ def overview(as_of: dt.date, *, hazards: QuerySet | None = None,
     # what cost): per state and level, how many, and how many past their deadline.
     states = {s.value: 0 for s in hazardflow.State}
     overdue = open_major = 0
-    for row in hazards.values("state", "level").annotate(
-            n=Count("id"), late=Count("id", filter=overdue_at(as_of))).order_by():
+    for row in (
+        hazards.values("state", "level")
+        .annotate(n=Count("id"), late=Count("id", filter=overdue_at(as_of)))
+        .order_by()
+    ):
         states[row["state"]] = states.get(row["state"], 0) + row["n"]
         overdue += row["late"]
         if row["level"] == "major" and row["state"] != hazardflow.State.CLOSED:
@@ -200,8 +257,9 @@ def overview(as_of: dt.date, *, hazards: QuerySet | None = None,
     return {
         "as_of": as_of,
         "grades": grade_distribution(enterprises),
-        "hazard_states": [{"state": s.value, "label": s.label, "count": states[s.value]}
-                          for s in hazardflow.State],
+        "hazard_states": [
+            {"state": s.value, "label": s.label, "count": states[s.value]} for s in hazardflow.State
+        ],
         "open_hazards": sum(v for k, v in states.items() if k != "closed"),
         "open_major": open_major,
         "overdue": overdue,

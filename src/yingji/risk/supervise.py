@@ -33,9 +33,11 @@ class SuperviseResult:
     notifications: int = 0
 
     def summary(self) -> str:
-        return (f"到期提醒 {self.reminders} 条,超期升级 {self.overdue} 条,"
-                f"验收超时 {self.acceptance_late} 条,回头看到期 {self.rechecks_due} 条,"
-                f"通知 {self.notifications} 份")
+        return (
+            f"到期提醒 {self.reminders} 条,超期升级 {self.overdue} 条,"
+            f"验收超时 {self.acceptance_late} 条,回头看到期 {self.rechecks_due} 条,"
+            f"通知 {self.notifications} 份"
+        )
 
 
 def _reminder_horizon(day: dt.date) -> dt.date:
@@ -47,8 +49,12 @@ def _reminder_horizon(day: dt.date) -> dt.date:
 
 def district_governments() -> dict[str, Department]:
     """District code → its district government department."""
-    return {d.region_id: d for d in Department.objects.filter(
-        kind=DepartmentKind.DISTRICT_GOV, merged_into__isnull=True, region__isnull=False)}
+    return {
+        d.region_id: d
+        for d in Department.objects.filter(
+            kind=DepartmentKind.DISTRICT_GOV, merged_into__isnull=True, region__isnull=False
+        )
+    }
 
 
 def _send(departments, subject: str, body: str, key: str, source, result: SuperviseResult) -> None:
@@ -57,14 +63,19 @@ def _send(departments, subject: str, body: str, key: str, source, result: Superv
         if dept is None or dept.pk in seen:
             continue
         seen.add(dept.pk)
-        result.notifications += len(outbox.notify_department(
-            dept, subject=subject, body=body, dedupe_key=f"{key}:d{dept.pk}", source=source))
+        result.notifications += len(
+            outbox.notify_department(
+                dept, subject=subject, body=body, dedupe_key=f"{key}:d{dept.pk}", source=source
+            )
+        )
 
 
 def _describe(h: Hazard) -> str:
-    return (f"隐患编号:{h.code}\n企业:{h.enterprise.name}\n隐患:{h.description}\n"
-            f"等级:{h.get_level_display()}  状态:{h.get_state_display()}\n"
-            f"整改期限:{h.deadline}\n")
+    return (
+        f"隐患编号:{h.code}\n企业:{h.enterprise.name}\n隐患:{h.description}\n"
+        f"等级:{h.get_level_display()}  状态:{h.get_state_display()}\n"
+        f"整改期限:{h.deadline}\n"
+    )
 
 
 def supervise(day: dt.date) -> SuperviseResult:
@@ -75,32 +86,57 @@ def supervise(day: dt.date) -> SuperviseResult:
     deadline_states = sorted(hazardflow.DEADLINE_STATES)
 
     horizon = _reminder_horizon(day)
-    for h in base.filter(state__in=deadline_states, deadline__gte=day,
-                         deadline__lte=horizon).iterator(chunk_size=500):
+    for h in base.filter(
+        state__in=deadline_states, deadline__gte=day, deadline__lte=horizon
+    ).iterator(chunk_size=500):
         result.reminders += 1
-        _send([districts.get(h.district_id)], f"隐患整改即将到期:{h.enterprise.name}",
-              _describe(h) + "请督促企业按期完成整改并提请验收。",
-              f"risk:hazard:{h.pk}:remind:{h.deadline}", h, result)
+        _send(
+            [districts.get(h.district_id)],
+            f"隐患整改即将到期:{h.enterprise.name}",
+            _describe(h) + "请督促企业按期完成整改并提请验收。",
+            f"risk:hazard:{h.pk}:remind:{h.deadline}",
+            h,
+            result,
+        )
 
     for h in base.filter(state__in=deadline_states, deadline__lt=day).iterator(chunk_size=500):
         result.overdue += 1
-        _send([h.department, districts.get(h.district_id)], f"隐患整改超期:{h.enterprise.name}",
-              _describe(h) + f"已超过整改期限(截至{day}),请依法督促整改。",
-              f"risk:hazard:{h.pk}:overdue:{h.deadline}", h, result)
+        _send(
+            [h.department, districts.get(h.district_id)],
+            f"隐患整改超期:{h.enterprise.name}",
+            _describe(h) + f"已超过整改期限(截至{day}),请依法督促整改。",
+            f"risk:hazard:{h.pk}:overdue:{h.deadline}",
+            h,
+            result,
+        )
 
     window = dt.timedelta(days=config("acceptance_days"))
     for h in base.filter(state=hazardflow.State.SUBMITTED, deadline__lt=day - window).iterator(
-            chunk_size=500):
+        chunk_size=500
+    ):
         result.acceptance_late += 1
-        _send([h.department], f"隐患验收超时:{h.enterprise.name}",
-              _describe(h) + f"已提请验收,但超过整改期限{config('acceptance_days')}日仍未验收。",
-              f"risk:hazard:{h.pk}:acceptance:{h.deadline}", h, result)
+        _send(
+            [h.department],
+            f"隐患验收超时:{h.enterprise.name}",
+            _describe(h) + f"已提请验收,但超过整改期限{config('acceptance_days')}日仍未验收。",
+            f"risk:hazard:{h.pk}:acceptance:{h.deadline}",
+            h,
+            result,
+        )
 
-    for r in Recheck.objects.select_related("hazard__enterprise", "hazard__department").filter(
-            Q(done_on__isnull=True), due__lte=day).iterator(chunk_size=500):
+    for r in (
+        Recheck.objects.select_related("hazard__enterprise", "hazard__department")
+        .filter(Q(done_on__isnull=True), due__lte=day)
+        .iterator(chunk_size=500)
+    ):
         result.rechecks_due += 1
         h = r.hazard
-        _send([h.department, districts.get(h.district_id)], f"隐患回头看到期:{h.enterprise.name}",
-              _describe(h) + f"已于{h.closed_on}销号,请于{r.due}前开展回头看复查。",
-              f"risk:recheck:{r.pk}", r, result)
+        _send(
+            [h.department, districts.get(h.district_id)],
+            f"隐患回头看到期:{h.enterprise.name}",
+            _describe(h) + f"已于{h.closed_on}销号,请于{r.due}前开展回头看复查。",
+            f"risk:recheck:{r.pk}",
+            r,
+            result,
+        )
     return result

@@ -44,7 +44,8 @@ def _common() -> dict:
         "sections": [(k, v[2]) for k, v in SECTIONS.items()],
         "grades": Grade.choices,
         "states": [(s.value, s.label) for s in hazardflow.State],
-        "levels": Hazard.Level.choices, "sources": Hazard.Source.choices,
+        "levels": Hazard.Level.choices,
+        "sources": Hazard.Source.choices,
         "hazard_categories": list(HAZARD_CATEGORIES.items()),
         "key_categories": list(KEY_CATEGORIES.items()),
         "accident_types": list(ACCIDENT_TYPES.items()),
@@ -53,14 +54,16 @@ def _common() -> dict:
 
 def _day(request) -> dt.date:
     try:
-        return dt.date.fromisoformat(request.GET["as_of"]) if request.GET.get("as_of") else \
-            services.today()
+        return (
+            dt.date.fromisoformat(request.GET["as_of"])
+            if request.GET.get("as_of")
+            else services.today()
+        )
     except ValueError:
         raise ValidationError("日期格式应为 YYYY-MM-DD") from None
 
 
-def _list(request, template: str, qs_func, extra: dict | None = None,
-          links_for: str | None = None):
+def _list(request, template: str, qs_func, extra: dict | None = None, links_for: str | None = None):
     """A filtered, paged list; `links_for` (a model label) adds the link columns
     other modules register on it (core/links.py) as `link_columns` and `row.links`."""
     try:
@@ -70,8 +73,13 @@ def _list(request, template: str, qs_func, extra: dict | None = None,
     page = queries.paginate(qs, request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
-    ctx = {**_common(), "page": page, "filters": request.GET, "query": params.urlencode(),
-           **(extra or {})}
+    ctx = {
+        **_common(),
+        "page": page,
+        "filters": request.GET,
+        "query": params.urlencode(),
+        **(extra or {}),
+    }
     if links_for:
         ctx["link_columns"] = links.attach(links_for, page.rows)
     if request.htmx:
@@ -89,9 +97,12 @@ def dashboard(request):
     except ValidationError as exc:
         return HttpResponseBadRequest(error_text(exc))
     user = request.user
-    data = stats.overview(day, hazards=services.visible_hazards(user),
-                          enterprises=services.visible_enterprises(user),
-                          accidents=queries.visible_accidents(user))
+    data = stats.overview(
+        day,
+        hazards=services.visible_hazards(user),
+        enterprises=services.visible_enterprises(user),
+        accidents=queries.visible_accidents(user),
+    )
     return render(request, "risk/dashboard.html", {**data, "today": services.today()})
 
 
@@ -100,22 +111,37 @@ def dashboard(request):
 
 @login_required
 def enterprise_list(request):
-    return _list(request, "risk/enterprise_list.html",
-                 lambda: queries.enterprises(request.user, request.GET).select_related(
-                     "district", "street", "supervising_department").defer(*queries.NO_BOUNDARY))
+    return _list(
+        request,
+        "risk/enterprise_list.html",
+        lambda: (
+            queries.enterprises(request.user, request.GET)
+            .select_related("district", "street", "supervising_department")
+            .defer(*queries.NO_BOUNDARY)
+        ),
+    )
 
 
 @login_required
 def enterprise_detail(request, pk: int):
-    e = get_object_or_404(queries.enterprises(request.user, {}).select_related(
-        "district", "street", "supervising_department").defer(*queries.NO_BOUNDARY), pk=pk)
-    return render(request, "risk/enterprise_detail.html", {
-        **_common(), "e": e,
-        "categories": [KEY_CATEGORIES.get(c, c) for c in e.key_categories or []],
-        "points": e.risk_points.order_by("code"),
-        "hazards": e.hazards.order_by("-found_on")[:100],
-        "accidents": e.accidents.all()[:50],
-    })
+    e = get_object_or_404(
+        queries.enterprises(request.user, {})
+        .select_related("district", "street", "supervising_department")
+        .defer(*queries.NO_BOUNDARY),
+        pk=pk,
+    )
+    return render(
+        request,
+        "risk/enterprise_detail.html",
+        {
+            **_common(),
+            "e": e,
+            "categories": [KEY_CATEGORIES.get(c, c) for c in e.key_categories or []],
+            "points": e.risk_points.order_by("code"),
+            "hazards": e.hazards.order_by("-found_on")[:100],
+            "accidents": e.accidents.all()[:50],
+        },
+    )
 
 
 # ---------------------------------------------------------------- risk points
@@ -123,15 +149,24 @@ def enterprise_detail(request, pk: int):
 
 @login_required
 def point_list(request):
-    return _list(request, "risk/point_list.html", lambda: queries.risk_points(request.user, request.GET))
+    return _list(
+        request, "risk/point_list.html", lambda: queries.risk_points(request.user, request.GET)
+    )
 
 
 @login_required
 def point_detail(request, pk: int):
     p = get_object_or_404(queries.risk_points(request.user, {}), pk=pk)
-    return render(request, "risk/point_detail.html", {
-        "p": p, "assessments": p.assessments.all(), "methods": RiskAssessment.Method.choices,
-        "scales": grading.load_scales()})
+    return render(
+        request,
+        "risk/point_detail.html",
+        {
+            "p": p,
+            "assessments": p.assessments.all(),
+            "methods": RiskAssessment.Method.choices,
+            "scales": grading.load_scales(),
+        },
+    )
 
 
 @login_required
@@ -144,14 +179,21 @@ def point_assess(request, pk: int):
         messages.error(request, "无权评估该风险点")
         return redirect("risk:point", pk=pk)
     f = request.POST
-    return act(request, lambda: services.assess(
-        p, method=f.get("method", ""), likelihood=float(f.get("likelihood") or 0),
-        exposure=float(f["exposure"]) if f.get("exposure") else None,
-        consequence=float(f.get("consequence") or 0),
-        assessed_on=dt.date.fromisoformat(f.get("assessed_on") or str(services.today())),
-        assessor=f.get("assessor", "")),
-        success="已记录评估,风险等级已更新", redirect_to=("risk:point", pk),
-        errors=(ValidationError, ValueError))
+    return act(
+        request,
+        lambda: services.assess(
+            p,
+            method=f.get("method", ""),
+            likelihood=float(f.get("likelihood") or 0),
+            exposure=float(f["exposure"]) if f.get("exposure") else None,
+            consequence=float(f.get("consequence") or 0),
+            assessed_on=dt.date.fromisoformat(f.get("assessed_on") or str(services.today())),
+            assessor=f.get("assessor", ""),
+        ),
+        success="已记录评估,风险等级已更新",
+        redirect_to=("risk:point", pk),
+        errors=(ValidationError, ValueError),
+    )
 
 
 # ---------------------------------------------------------------- hazards
@@ -160,39 +202,69 @@ def point_assess(request, pk: int):
 @login_required
 def hazard_list(request):
     today = services.today()
-    return _list(request, "risk/hazard_list.html",
-                 lambda: queries.hazards(request.user, request.GET, today).select_related(
-                     "enterprise", "district", "department").defer("district__boundary"),
-                 {"today": today})
+    return _list(
+        request,
+        "risk/hazard_list.html",
+        lambda: (
+            queries.hazards(request.user, request.GET, today)
+            .select_related("enterprise", "district", "department")
+            .defer("district__boundary")
+        ),
+        {"today": today},
+    )
 
 
 @login_required
 def hazard_detail(request, pk: int):
-    h = get_object_or_404(services.visible_hazards(request.user).select_related(
-        "enterprise", "district", "street", "department", "listed_by").defer(*queries.NO_BOUNDARY),
-        pk=pk)
+    h = get_object_or_404(
+        services.visible_hazards(request.user)
+        .select_related("enterprise", "district", "street", "department", "listed_by")
+        .defer(*queries.NO_BOUNDARY),
+        pk=pk,
+    )
     kinds = services.actor_kinds(request.user, h)
     # The assign form carries a deadline (and the service defaults one): not a blocker here.
     facts = dataclasses.replace(services.facts(h), has_deadline=True)
-    moves = [{"t": t, "problems": hazardflow.guard_problems(t, facts)}
-             for t in hazardflow.available(facts, kinds)]
+    moves = [
+        {"t": t, "problems": hazardflow.guard_problems(t, facts)}
+        for t in hazardflow.available(facts, kinds)
+    ]
     plan = RectificationPlan.objects.filter(hazard=h).first()
-    return render(request, "risk/hazard_detail.html", {
-        "h": h, "moves": moves, "kinds": kinds, "plan": plan,
-        "plan_missing": hazardflow.plan_missing(plan.__dict__ if plan else {}),
-        "can_list": h.level == "major" and not h.listed and bool(
-            kinds & {hazardflow.DEPARTMENT, hazardflow.LEADERSHIP}) and h.state != "closed",
-        "events": [{"on": e.on, "actor": e.actor_label, "comment": e.comment,
+    return render(
+        request,
+        "risk/hazard_detail.html",
+        {
+            "h": h,
+            "moves": moves,
+            "kinds": kinds,
+            "plan": plan,
+            "plan_missing": hazardflow.plan_missing(plan.__dict__ if plan else {}),
+            "can_list": h.level == "major"
+            and not h.listed
+            and bool(kinds & {hazardflow.DEPARTMENT, hazardflow.LEADERSHIP})
+            and h.state != "closed",
+            "events": [
+                {
+                    "on": e.on,
+                    "actor": e.actor_label,
+                    "comment": e.comment,
                     "action": EVENT_LABELS.get(e.action) or hazardflow.BY_ACTION[e.action].label
-                    if e.action in hazardflow.BY_ACTION or e.action in EVENT_LABELS else e.action,
-                    "to": hazardflow.STATE_LABELS.get(e.to_state, "") if e.to_state else ""}
-                   for e in h.events.all()],
-        "evidence": h.evidence.all(), "rechecks": h.rechecks.all(),
-        "overdue": h.deadline and h.deadline < services.today() and
-        h.state in hazardflow.DEADLINE_STATES,
-        "evidence_kinds": HazardEvidence.Kind.choices,
-        "transitions": hazardflow.TRANSITIONS, "actor_labels": hazardflow.ACTOR_LABELS,
-    })
+                    if e.action in hazardflow.BY_ACTION or e.action in EVENT_LABELS
+                    else e.action,
+                    "to": hazardflow.STATE_LABELS.get(e.to_state, "") if e.to_state else "",
+                }
+                for e in h.events.all()
+            ],
+            "evidence": h.evidence.all(),
+            "rechecks": h.rechecks.all(),
+            "overdue": h.deadline
+            and h.deadline < services.today()
+            and h.state in hazardflow.DEADLINE_STATES,
+            "evidence_kinds": HazardEvidence.Kind.choices,
+            "transitions": hazardflow.TRANSITIONS,
+            "actor_labels": hazardflow.ACTOR_LABELS,
+        },
+    )
 
 
 @login_required
@@ -200,24 +272,39 @@ def hazard_new(request):
     scope = scope_for(request.user)
     if request.method == "POST":
         f = request.POST
-        enterprise = queries.enterprises(request.user, {}).filter(
-            credit_code=(f.get("credit_code") or "").strip().upper()).first()
+        enterprise = (
+            queries.enterprises(request.user, {})
+            .filter(credit_code=(f.get("credit_code") or "").strip().upper())
+            .first()
+        )
         if enterprise is None:
             messages.error(request, "未找到该统一社会信用代码对应的企业(或不在您的管辖范围)")
         else:
             try:
                 h = services.create_hazard(
-                    enterprise, description=f.get("description", ""), source=f.get("source", ""),
-                    level=f.get("level", "general"), category=f.get("category", "other"),
+                    enterprise,
+                    description=f.get("description", ""),
+                    source=f.get("source", ""),
+                    level=f.get("level", "general"),
+                    category=f.get("category", "other"),
                     found_on=dt.date.fromisoformat(f.get("found_on") or str(services.today())),
-                    location=f.get("location", ""), user=request.user)
+                    location=f.get("location", ""),
+                    user=request.user,
+                )
                 messages.success(request, f"已上报隐患 {h.code}")
                 return redirect("risk:hazard", pk=h.pk)
             except (ValidationError, ValueError) as exc:
                 messages.error(request, error_text(exc))
-    return render(request, "risk/hazard_new.html", {
-        **_common(), "scope": scope, "form": request.POST,
-        "initial_code": request.POST.get("credit_code") or request.GET.get("credit_code", "")})
+    return render(
+        request,
+        "risk/hazard_new.html",
+        {
+            **_common(),
+            "scope": scope,
+            "form": request.POST,
+            "initial_code": request.POST.get("credit_code") or request.GET.get("credit_code", ""),
+        },
+    )
 
 
 @login_required
@@ -226,10 +313,18 @@ def hazard_transition(request, pk: int, action: str):
     h = get_object_or_404(services.visible_hazards(request.user), pk=pk)
     deadline = request.POST.get("deadline")
     move = hazardflow.BY_ACTION.get(action)
-    return act(request, lambda: services.transition(
-        h, action, request.user, comment=request.POST.get("comment", ""),
-        deadline=dt.date.fromisoformat(deadline) if deadline else None),
-        success=f"已{move.label if move else action}", redirect_to=("risk:hazard", pk))
+    return act(
+        request,
+        lambda: services.transition(
+            h,
+            action,
+            request.user,
+            comment=request.POST.get("comment", ""),
+            deadline=dt.date.fromisoformat(deadline) if deadline else None,
+        ),
+        success=f"已{move.label if move else action}",
+        redirect_to=("risk:hazard", pk),
+    )
 
 
 @login_required
@@ -237,20 +332,34 @@ def hazard_transition(request, pk: int, action: str):
 def hazard_plan(request, pk: int):
     h = get_object_or_404(services.visible_hazards(request.user), pk=pk)
     f = request.POST
-    return act(request, lambda: services.save_plan(
-        h, request.user, goals=f.get("goals", ""), measures=f.get("measures", ""),
-        funds=f.get("funds", ""), responsible_person=f.get("responsible_person", ""),
-        contingency_plan=f.get("contingency_plan", ""),
-        deadline=dt.date.fromisoformat(f["deadline"]) if f.get("deadline") else None),
-        success="整改方案已保存", redirect_to=("risk:hazard", pk))
+    return act(
+        request,
+        lambda: services.save_plan(
+            h,
+            request.user,
+            goals=f.get("goals", ""),
+            measures=f.get("measures", ""),
+            funds=f.get("funds", ""),
+            responsible_person=f.get("responsible_person", ""),
+            contingency_plan=f.get("contingency_plan", ""),
+            deadline=dt.date.fromisoformat(f["deadline"]) if f.get("deadline") else None,
+        ),
+        success="整改方案已保存",
+        redirect_to=("risk:hazard", pk),
+    )
 
 
 @login_required
 @require_POST
 def hazard_list_for_supervision(request, pk: int):
     h = get_object_or_404(services.visible_hazards(request.user), pk=pk)
-    return act(request, lambda: services.list_for_supervision(h, request.user), success="已挂牌督办",
-               redirect_to=("risk:hazard", pk), errors=(PermissionDenied, ValidationError))
+    return act(
+        request,
+        lambda: services.list_for_supervision(h, request.user),
+        success="已挂牌督办",
+        redirect_to=("risk:hazard", pk),
+        errors=(PermissionDenied, ValidationError),
+    )
 
 
 @login_required
@@ -268,9 +377,13 @@ def hazard_evidence(request, pk: int):
         kind = request.POST.get("kind") or HazardEvidence.Kind.FOUND
         if kind not in HazardEvidence.Kind.values:
             kind = HazardEvidence.Kind.FOUND
-        HazardEvidence.objects.create(hazard=h, kind=kind, file=upload,
-                                      note=request.POST.get("note", "")[:200],
-                                      uploaded_by=request.user)
+        HazardEvidence.objects.create(
+            hazard=h,
+            kind=kind,
+            file=upload,
+            note=request.POST.get("note", "")[:200],
+            uploaded_by=request.user,
+        )
         messages.success(request, "材料已上传")
     return redirect("risk:hazard", pk=pk)
 
@@ -281,10 +394,18 @@ def recheck_record(request, pk: int):
     r = get_object_or_404(Recheck.objects.select_related("hazard"), pk=pk)
     if not services.visible_hazards(request.user).filter(pk=r.hazard_id).exists():
         raise Http404
-    return act(request, lambda: services.record_recheck(
-        r, request.user, passed=request.POST.get("passed") == "1", note=request.POST.get("note", "")),
-        success="回头看结果已记录", redirect_to=("risk:hazard", r.hazard_id),
-        errors=(PermissionDenied, ValidationError))
+    return act(
+        request,
+        lambda: services.record_recheck(
+            r,
+            request.user,
+            passed=request.POST.get("passed") == "1",
+            note=request.POST.get("note", ""),
+        ),
+        success="回头看结果已记录",
+        redirect_to=("risk:hazard", r.hazard_id),
+        errors=(PermissionDenied, ValidationError),
+    )
 
 
 # ---------------------------------------------------------------- accidents
@@ -292,8 +413,12 @@ def recheck_record(request, pk: int):
 
 @login_required
 def accident_list(request):
-    return _list(request, "risk/accident_list.html", lambda: queries.accidents(request.user, request.GET),
-                 links_for="risk.accident")
+    return _list(
+        request,
+        "risk/accident_list.html",
+        lambda: queries.accidents(request.user, request.GET),
+        links_for="risk.accident",
+    )
 
 
 @login_required
@@ -306,17 +431,25 @@ def accident_new(request):
         try:
             occurred = dt.datetime.fromisoformat(f.get("occurred_at", ""))
             enterprise = Enterprise.objects.filter(
-                credit_code=(f.get("credit_code") or "").strip().upper()).first()
+                credit_code=(f.get("credit_code") or "").strip().upper()
+            ).first()
             a = services.save_accident(
                 code=f.get("code") or f"SG{occurred:%Y%m%d%H%M}-{timezone.now():%S%f}",
-                occurred_at=timezone.make_aware(occurred) if timezone.is_naive(occurred) else occurred,
-                accident_type=f.get("accident_type", "other"), deaths=int(f.get("deaths") or 0),
-                missing=int(f.get("missing") or 0), serious_injuries=int(f.get("serious_injuries") or 0),
-                direct_loss=Decimal(f.get("direct_loss") or 0), enterprise=enterprise,
+                occurred_at=timezone.make_aware(occurred)
+                if timezone.is_naive(occurred)
+                else occurred,
+                accident_type=f.get("accident_type", "other"),
+                deaths=int(f.get("deaths") or 0),
+                missing=int(f.get("missing") or 0),
+                serious_injuries=int(f.get("serious_injuries") or 0),
+                direct_loss=Decimal(f.get("direct_loss") or 0),
+                enterprise=enterprise,
                 lon=float(f["lon"]) if f.get("lon") else None,
                 lat=float(f["lat"]) if f.get("lat") else None,
-                industry_code=f.get("industry_code", ""), place=f.get("place", ""),
-                description=f.get("description", ""))
+                industry_code=f.get("industry_code", ""),
+                place=f.get("place", ""),
+                description=f.get("description", ""),
+            )
             messages.success(request, f"已录入事故 {a.code}({a.get_level_display()})")
             return redirect("risk:accidents")
         except (ValidationError, ValueError, InvalidOperation) as exc:
@@ -358,8 +491,9 @@ def consultation(request):
         return HttpResponseBadRequest("日期格式应为 YYYY-MM-DD")
     if end < start:
         return HttpResponseBadRequest("结束日期不能早于开始日期")
-    return HttpResponse(reports.consultation_html(reports.consultation_data(start, end,
-                                                                            user=request.user)))
+    return HttpResponse(
+        reports.consultation_html(reports.consultation_data(start, end, user=request.user))
+    )
 
 
 # ---------------------------------------------------------------- ledgers
@@ -381,11 +515,19 @@ def ledgers(request):
             messages.error(request, "无权导入台账")
         else:
             # A background job does the import; its page shows the progress.
-            record = imports.start(kind, upload.read(), filename=upload.name, user=request.user,
-                                   valid_only=bool(request.POST.get("valid_only")))
+            record = imports.start(
+                kind,
+                upload.read(),
+                filename=upload.name,
+                user=request.user,
+                valid_only=bool(request.POST.get("valid_only")),
+            )
             return redirect("risk:ledger_import", pk=record.pk)
-    return render(request, "risk/ledgers.html", {
-        "kinds": list(ledger.SHEET_TITLES.items()), "imports": LedgerImport.objects.all()[:20]})
+    return render(
+        request,
+        "risk/ledgers.html",
+        {"kinds": list(ledger.SHEET_TITLES.items()), "imports": LedgerImport.objects.all()[:20]},
+    )
 
 
 @login_required
@@ -394,8 +536,12 @@ def ledger_import(request, pk: int):
     record = get_object_or_404(LedgerImport, pk=pk)
     if not _may_import(request.user):
         raise PermissionDenied("无权查看台账导入")
-    ctx = {"record": record, "progress": imports.progress(record), "report": imports.report(record),
-           "kinds": list(ledger.SHEET_TITLES.items())}
+    ctx = {
+        "record": record,
+        "progress": imports.progress(record),
+        "report": imports.report(record),
+        "kinds": list(ledger.SHEET_TITLES.items()),
+    }
     if request.htmx:
         return render(request, "risk/_import_progress.html", ctx)
     return render(request, "risk/ledger_import.html", ctx)

@@ -49,8 +49,11 @@ def sheets(archive: zipfile.ZipFile) -> dict[str, str]:
     out = {}
     for sheet in book.iter(f"{NS}sheet"):
         target = targets.get(sheet.get(f"{REL_NS}id"), "")
-        path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-            posixpath.join("xl", target))
+        path = (
+            target.lstrip("/")
+            if target.startswith("/")
+            else posixpath.normpath(posixpath.join("xl", target))
+        )
         out[sheet.get("name")] = path
     return out
 
@@ -77,8 +80,14 @@ def read_rows(data: bytes, prefer: str | None = None) -> Iterator[tuple[int, lis
         raise XlsxError("工作簿中没有工作表")
     path = titles.get(prefer) or next(iter(titles.values()))
     source = archive.open(path)
-    context = etree.iterparse(source, events=("end",), tag=f"{NS}row", resolve_entities=False,
-                              no_network=True, huge_tree=True)
+    context = etree.iterparse(
+        source,
+        events=("end",),
+        tag=f"{NS}row",
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=True,
+    )
     expected = 0
     for _, row in context:
         expected += 1

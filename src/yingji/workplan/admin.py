@@ -34,8 +34,15 @@ class ProgressReportAdmin(admin.ModelAdmin):
 
 @admin.register(models.SupervisionNotice)
 class SupervisionNoticeAdmin(admin.ModelAdmin):
-    list_display = ["serial", "task", "department", "issued_at", "respond_by", "responded_at",
-                    "escalated_at"]
+    list_display = [
+        "serial",
+        "task",
+        "department",
+        "issued_at",
+        "respond_by",
+        "responded_at",
+        "escalated_at",
+    ]
 
 
 @admin.register(models.Pause)

@@ -130,24 +130,48 @@ class SuperviseOut(Schema):
 def _task_out(row: services.TaskRow) -> dict:
     d = row.derived
     return {
-        "id": row.task.pk, "plan_id": row.task.plan_id, "number": row.task.number,
-        "section": row.task.section.title, "text": row.task.text, "lead": row.lead, "co": row.co,
-        "status": d.status.value, "status_label": d.label, "reason": d.reason,
-        "percent": d.percent, "last_report_on": d.last_report_on, "notices": row.notices,
+        "id": row.task.pk,
+        "plan_id": row.task.plan_id,
+        "number": row.task.number,
+        "section": row.task.section.title,
+        "text": row.task.text,
+        "lead": row.lead,
+        "co": row.co,
+        "status": d.status.value,
+        "status_label": d.label,
+        "reason": d.reason,
+        "percent": d.percent,
+        "last_report_on": d.last_report_on,
+        "notices": row.notices,
     }
 
 
 def _report_out(r) -> dict:
-    return {"id": r.pk, "task_id": r.task_id, "department": r.department.name,
-            "addressed_to": r.addressed_to, "reported_at": r.reported_at, "percent": r.percent,
-            "text": r.text, "milestone_id": r.milestone_id}
+    return {
+        "id": r.pk,
+        "task_id": r.task_id,
+        "department": r.department.name,
+        "addressed_to": r.addressed_to,
+        "reported_at": r.reported_at,
+        "percent": r.percent,
+        "text": r.text,
+        "milestone_id": r.milestone_id,
+    }
 
 
 def _notice_out(n) -> dict:
-    return {"id": n.pk, "serial": n.serial, "task_id": n.task_id, "department": n.department.name,
-            "issued_at": n.issued_at, "reason": n.reason, "respond_by": n.respond_by,
-            "responded_at": n.responded_at, "response": n.response,
-            "escalated_at": n.escalated_at}
+    return {
+        "id": n.pk,
+        "serial": n.serial,
+        "task_id": n.task_id,
+        "department": n.department.name,
+        "issued_at": n.issued_at,
+        "reason": n.reason,
+        "respond_by": n.respond_by,
+        "responded_at": n.responded_at,
+        "response": n.response,
+        "escalated_at": n.escalated_at,
+    }
 
 
 def _visible_task(request, task_id: int) -> Task:
@@ -159,8 +183,10 @@ def _visible_task(request, task_id: int) -> Task:
 
 @router.get("/plans", response=list[PlanOut])
 def list_plans(request):
-    return [{"id": p.pk, "title": p.title, "year": p.year, "goals": p.goals,
-             "tasks": p.tasks.count()} for p in Plan.objects.all()]
+    return [
+        {"id": p.pk, "title": p.title, "year": p.year, "goals": p.goals, "tasks": p.tasks.count()}
+        for p in Plan.objects.all()
+    ]
 
 
 @router.post("/plans/import", response={201: PlanOut})
@@ -176,28 +202,52 @@ def import_plan(request, file: UploadedFile = File(...), year: Year | None = Non
         if type(exc).__name__ == "PlanDocumentError":
             raise HttpError(422, str(exc)) from exc
         raise
-    return Status(201, {"id": plan.pk, "title": plan.title, "year": plan.year, "goals": plan.goals,
-                 "tasks": plan.tasks.count()})
+    return Status(
+        201,
+        {
+            "id": plan.pk,
+            "title": plan.title,
+            "year": plan.year,
+            "goals": plan.goals,
+            "tasks": plan.tasks.count(),
+        },
+    )
 
 
 @router.get("/plans/{plan_id}/board", response=BoardOut)
-def plan_board(request, plan_id: int, as_of: dt.date | None = None,
-               department: str | None = None, status: str | None = None):
+def plan_board(
+    request,
+    plan_id: int,
+    as_of: dt.date | None = None,
+    department: str | None = None,
+    status: str | None = None,
+):
     plan = get_object_or_404(Plan, pk=plan_id)
     day = as_of or default_day(plan)
     b = services.board(plan, day, user=request.user, department=department, status=status)
     return {
-        "plan_id": plan.pk, "as_of": day,
+        "plan_id": plan.pk,
+        "as_of": day,
         "totals": {s.value: n for s, n in b["totals"]},
-        "sections": [{"number": s["section"].number, "title": s["section"].title,
-                      "tasks": [_task_out(r) for _, rows in s["cells"] for r in rows]}
-                     for s in b["sections"]],
+        "sections": [
+            {
+                "number": s["section"].number,
+                "title": s["section"].title,
+                "tasks": [_task_out(r) for _, rows in s["cells"] for r in rows],
+            }
+            for s in b["sections"]
+        ],
     }
 
 
 @router.get("/plans/{plan_id}/tasks", response=list[TaskOut])
-def plan_tasks(request, plan_id: int, as_of: dt.date | None = None,
-               department: str | None = None, status: str | None = None):
+def plan_tasks(
+    request,
+    plan_id: int,
+    as_of: dt.date | None = None,
+    department: str | None = None,
+    status: str | None = None,
+):
     plan = get_object_or_404(Plan, pk=plan_id)
     day = as_of or default_day(plan)
     b = services.board(plan, day, user=request.user, department=department, status=status)
@@ -215,11 +265,16 @@ def task_detail(request, task_id: int, as_of: dt.date | None = None):
     day = as_of or default_day(task.plan)
     row = services.task_state(task, day)
     reports = task.reports.filter(reported_at__lt=services.end_of_day(day)).select_related(
-        "department")
-    return {**_task_out(row),
-            "milestones": [{"id": m.id, "title": m.title, "due": m.due,
-                            "completed_on": m.completed_on} for m in row.milestones],
-            "reports": [_report_out(r) for r in reports]}
+        "department"
+    )
+    return {
+        **_task_out(row),
+        "milestones": [
+            {"id": m.id, "title": m.title, "due": m.due, "completed_on": m.completed_on}
+            for m in row.milestones
+        ],
+        "reports": [_report_out(r) for r in reports],
+    }
 
 
 @router.post("/tasks/{task_id}/reports", response={201: ReportOut})
@@ -230,8 +285,9 @@ def create_report(request, task_id: int, payload: ReportIn):
         milestone = task.milestones.filter(pk=payload.milestone_id).first()
         if milestone is None:
             raise HttpError(422, "milestone_id:所选节点不属于该任务")
-    report = services.file_report(task, request.user, percent=payload.percent,
-                                  text=payload.text, milestone=milestone)
+    report = services.file_report(
+        task, request.user, percent=payload.percent, text=payload.text, milestone=milestone
+    )
     return Status(201, _report_out(report))
 
 
@@ -255,8 +311,7 @@ def decide_pause(request, pause_id: int, decision: str):
     if decision not in services.PAUSE_DECISIONS:
         raise HttpError(404, "decision 应为 approve、reject 或 lift")
     services.PAUSE_DECISIONS[decision](pause, request.user)
-    return {"id": pause.pk, "task_id": pause.task_id, "reason": pause.reason,
-            "state": pause.state}
+    return {"id": pause.pk, "task_id": pause.task_id, "reason": pause.reason, "state": pause.state}
 
 
 @router.get("/plans/{plan_id}/notices", response=list[NoticeOut])
@@ -272,8 +327,7 @@ def list_notices(request, plan_id: int, open_only: bool = False):
 
 @router.post("/notices/{notice_id}/respond", response=NoticeOut)
 def respond_notice(request, notice_id: int, payload: RespondIn):
-    notice = get_object_or_404(SupervisionNotice.objects.select_related("department"),
-                               pk=notice_id)
+    notice = get_object_or_404(SupervisionNotice.objects.select_related("department"), pk=notice_id)
     services.respond_notice(notice, request.user, payload.response)
     return _notice_out(notice)
 
@@ -285,8 +339,11 @@ def run_supervision(request, plan_id: int, payload: SuperviseIn):
         raise HttpError(403, "只有督查、局领导或管理员可以发起督办")
     plan = get_object_or_404(Plan, pk=plan_id)
     result = services.supervise(payload.as_of, plans=[plan])
-    return {"reminders": result.reminders, "notices": [n.serial for n in result.notices],
-            "escalations": result.escalations}
+    return {
+        "reminders": result.reminders,
+        "notices": [n.serial for n in result.notices],
+        "escalations": result.escalations,
+    }
 
 
 router.add_router("", reports_router)

@@ -77,8 +77,14 @@ class LedgerErrorOut(Schema):
 
 
 def _bulletin_out(b: Bulletin, with_data: bool = False) -> dict:
-    out = {"id": b.pk, "plan_id": b.plan_id, "period": b.period, "label": b.label,
-           "as_of": b.as_of, "generated_at": b.generated_at}
+    out = {
+        "id": b.pk,
+        "plan_id": b.plan_id,
+        "period": b.period,
+        "label": b.label,
+        "as_of": b.as_of,
+        "generated_at": b.generated_at,
+    }
     if with_data:
         out["data"] = b.data
     return out
@@ -127,9 +133,12 @@ def get_scores(request, plan_id: int, as_of: dt.date | None = None):
         scores = services.department_scores(plan, day)
     except wc.CalendarRangeError as exc:
         raise HttpError(400, str(exc)) from exc
-    return {"plan_id": plan.pk, "as_of": day,
-            "weights": {k: plan.score_weights.get(k, 0) for k in MEASURES},
-            "scores": [s.as_dict() for s in scores]}
+    return {
+        "plan_id": plan.pk,
+        "as_of": day,
+        "weights": {k: plan.score_weights.get(k, 0) for k in MEASURES},
+        "scores": [s.as_dict() for s in scores],
+    }
 
 
 @router.get("/plans/{plan_id}/ledger.xlsx")
@@ -147,13 +156,23 @@ def post_ledger(request, plan_id: int, file: UploadedFile = File(...)):  # noqa:
     sheet, row and column."""
     plan = get_object_or_404(Plan, pk=plan_id)
     if file.size > ledger.MAX_BYTES:
-        issue = ledger.LedgerIssue("", None, None,
-                                   f"文件超过{ledger.MAX_BYTES // 1024 // 1024}MB,请只上传台账")
+        issue = ledger.LedgerIssue(
+            "", None, None, f"文件超过{ledger.MAX_BYTES // 1024 // 1024}MB,请只上传台账"
+        )
         return Status(400, {"detail": str(issue), "errors": [issue.as_dict()]})
     try:
         result = ledger.import_ledger(plan, file.read(), request.user)
     except ledger.LedgerImportError as exc:
-        return Status(400, {"detail": f"台账未导入:共发现{len(exc.issues)}处问题",
-                            "errors": [i.as_dict() for i in exc.issues]})
-    return {"rows": result.rows, "created": result.created,
-            "unchanged": result.unchanged, "report_ids": [r.pk for r in result.reports]}
+        return Status(
+            400,
+            {
+                "detail": f"台账未导入:共发现{len(exc.issues)}处问题",
+                "errors": [i.as_dict() for i in exc.issues],
+            },
+        )
+    return {
+        "rows": result.rows,
+        "created": result.created,
+        "unchanged": result.unchanged,
+        "report_ids": [r.pk for r in result.reports],
+    }

@@ -120,14 +120,19 @@ def bulletin_data(plan: Plan, period: str, as_of: dt.date) -> dict:
         by_section[r.task.section_id].append(r)
     for sec in plan.sections.order_by("number"):
         sec_rows = by_section[sec.pk]
-        sections.append({
-            "number": sec.number, "title": sec.title, "count": len(sec_rows),
-            "by_status": _status_counts(sec_rows),
-            "average_percent": _pct(r.derived.percent for r in sec_rows),
-        })
+        sections.append(
+            {
+                "number": sec.number,
+                "title": sec.title,
+                "count": len(sec_rows),
+                "by_status": _status_counts(sec_rows),
+                "average_percent": _pct(r.derived.percent for r in sec_rows),
+            }
+        )
 
-    order = {name: (sort, name) for name, sort in Department.objects.values_list(
-        "name", "sort_order")}
+    order = {
+        name: (sort, name) for name, sort in Department.objects.values_list("name", "sort_order")
+    }
 
     def dept_key(name: str) -> tuple:
         return order.get(name, (10**9, name))
@@ -136,94 +141,146 @@ def bulletin_data(plan: Plan, period: str, as_of: dt.date) -> dict:
     for r in rows:
         for name in r.lead:
             led[name].append(r)
-    departments = [{
-        "department": name, "led": len(rs),
-        "done": sum(r.status == Status.DONE for r in rs),
-        "late": sum(r.status == Status.LATE for r in rs),
-        "by_status": _status_counts(rs),
-        "average_percent": _pct(r.derived.percent for r in rs),
-    } for name, rs in sorted(led.items(), key=lambda kv: dept_key(kv[0]))]
+    departments = [
+        {
+            "department": name,
+            "led": len(rs),
+            "done": sum(r.status == Status.DONE for r in rs),
+            "late": sum(r.status == Status.LATE for r in rs),
+            "by_status": _status_counts(rs),
+            "average_percent": _pct(r.derived.percent for r in rs),
+        }
+        for name, rs in sorted(led.items(), key=lambda kv: dept_key(kv[0]))
+    ]
 
     overdue = []
     for r in rows:
         if r.status != Status.LATE:
             continue
         worst = r.derived.overdue[0]
-        overdue.append({
-            "task_id": r.task.pk, "number": r.task.number, "short": r.task.short,
-            "section": r.task.section.title, "lead": r.lead, "co": r.co,
-            "milestone": worst.title, "due": worst.due.isoformat(),
-            "workdays_late": services.workdays_late(worst.due, as_of),
-            "overdue_milestones": len(r.derived.overdue),
-            "percent": r.derived.percent,
-            "last_report_on": r.derived.last_report_on.isoformat()
-            if r.derived.last_report_on else None,
-            "notices": r.notices,
-        })
+        overdue.append(
+            {
+                "task_id": r.task.pk,
+                "number": r.task.number,
+                "short": r.task.short,
+                "section": r.task.section.title,
+                "lead": r.lead,
+                "co": r.co,
+                "milestone": worst.title,
+                "due": worst.due.isoformat(),
+                "workdays_late": services.workdays_late(worst.due, as_of),
+                "overdue_milestones": len(r.derived.overdue),
+                "percent": r.derived.percent,
+                "last_report_on": r.derived.last_report_on.isoformat()
+                if r.derived.last_report_on
+                else None,
+                "notices": r.notices,
+            }
+        )
     overdue.sort(key=lambda o: (-o["workdays_late"], o["number"]))
 
     filed = ProgressReport.objects.filter(task__plan=plan, reported_at__gte=lo, reported_at__lt=hi)
     per_dept: dict[str, dict] = defaultdict(lambda: {"count": 0, "to_office": 0, "tasks": set()})
-    for dept, task_id, addressed in filed.values_list("department__name", "task_id",
-                                                      "addressed_to"):
+    for dept, task_id, addressed in filed.values_list(
+        "department__name", "task_id", "addressed_to"
+    ):
         d = per_dept[dept]
         d["count"] += 1
         d["to_office"] += addressed == ProgressReport.AddressedTo.OFFICE
         d["tasks"].add(task_id)
-    reports = [{"department": name, "count": d["count"], "to_office": d["to_office"],
-                "to_lead": d["count"] - d["to_office"], "tasks": len(d["tasks"])}
-               for name, d in per_dept.items()]
+    reports = [
+        {
+            "department": name,
+            "count": d["count"],
+            "to_office": d["to_office"],
+            "to_lead": d["count"] - d["to_office"],
+            "tasks": len(d["tasks"]),
+        }
+        for name, d in per_dept.items()
+    ]
     reports.sort(key=lambda x: (-x["count"], dept_key(x["department"])))
     # Lead departments with open work that said nothing all period: a bulletin names them.
-    open_leads = {name for r in rows if r.status not in (Status.DONE, Status.PAUSED)
-                  for name in r.lead}
+    open_leads = {
+        name for r in rows if r.status not in (Status.DONE, Status.PAUSED) for name in r.lead
+    }
     silent = sorted(open_leads - set(per_dept), key=dept_key)
 
     notices = []
-    for n in SupervisionNotice.objects.filter(
-            task__plan=plan, issued_at__gte=lo, issued_at__lt=hi).select_related(
-            "task", "department", "milestone").order_by("issued_at", "serial"):
+    for n in (
+        SupervisionNotice.objects.filter(task__plan=plan, issued_at__gte=lo, issued_at__lt=hi)
+        .select_related("task", "department", "milestone")
+        .order_by("issued_at", "serial")
+    ):
         answered = n.responded_at is not None and n.responded_at < hi
-        notices.append({
-            "serial": n.serial, "task_number": n.task.number, "task_short": n.task.short,
-            "department": n.department.name,
-            "milestone": n.milestone.title if n.milestone else "",
-            "issued_on": services.local_date(n.issued_at).isoformat(),
-            "respond_by": n.respond_by.isoformat(),
-            "responded_on": services.local_date(n.responded_at).isoformat() if answered else None,
-            "escalated": n.escalated_at is not None and n.escalated_at < hi,
-        })
+        notices.append(
+            {
+                "serial": n.serial,
+                "task_number": n.task.number,
+                "task_short": n.task.short,
+                "department": n.department.name,
+                "milestone": n.milestone.title if n.milestone else "",
+                "issued_on": services.local_date(n.issued_at).isoformat(),
+                "respond_by": n.respond_by.isoformat(),
+                "responded_on": services.local_date(n.responded_at).isoformat()
+                if answered
+                else None,
+                "escalated": n.escalated_at is not None and n.escalated_at < hi,
+            }
+        )
 
     weights = {k: plan.score_weights.get(k, 0) for k in MEASURES}
     scores = []
     for rank, s in enumerate(services.department_scores(plan, as_of), start=1):
-        scores.append({
-            "rank": rank if s.score is not None else None, "department": s.department,
-            "led": s.led, "co": s.co, "on_time": _ratio(s.on_time),
-            "completeness": _ratio(s.completeness), "punctuality": _ratio(s.punctuality),
-            "score": s.score, "detail": dict(sorted(s.detail.items())),
-        })
+        scores.append(
+            {
+                "rank": rank if s.score is not None else None,
+                "department": s.department,
+                "led": s.led,
+                "co": s.co,
+                "on_time": _ratio(s.on_time),
+                "completeness": _ratio(s.completeness),
+                "punctuality": _ratio(s.punctuality),
+                "score": s.score,
+                "detail": dict(sorted(s.detail.items())),
+            }
+        )
 
     return {
         "version": DATA_VERSION,
         "title": bulletin_title(plan.title, label),
-        "plan": {"id": plan.pk, "title": plan.title, "year": plan.year,
-                 "goals": list(plan.goals or [])},
-        "period": period, "label": label,
-        "start": start.isoformat(), "end": end.isoformat(), "as_of": as_of.isoformat(),
+        "plan": {
+            "id": plan.pk,
+            "title": plan.title,
+            "year": plan.year,
+            "goals": list(plan.goals or []),
+        },
+        "period": period,
+        "label": label,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "as_of": as_of.isoformat(),
         "statuses": [{"key": s.value, "label": LABELS[s]} for s in BOARD_ORDER],
-        "totals": {"count": len(rows), "by_status": _status_counts(rows),
-                   "average_percent": _pct(r.derived.percent for r in rows)},
+        "totals": {
+            "count": len(rows),
+            "by_status": _status_counts(rows),
+            "average_percent": _pct(r.derived.percent for r in rows),
+        },
         "sections": sections,
         "departments": departments,
         "overdue": overdue,
-        "reports": {"count": sum(x["count"] for x in reports), "by_department": reports,
-                    "silent_leads": silent},
+        "reports": {
+            "count": sum(x["count"] for x in reports),
+            "by_department": reports,
+            "silent_leads": silent,
+        },
         "notices": notices,
-        "scores": {"weights": weights,
-                   "measures": [{"key": k, "label": MEASURE_LABELS[k], "weight": weights[k]}
-                                for k in MEASURES],
-                   "rows": scores},
+        "scores": {
+            "weights": weights,
+            "measures": [
+                {"key": k, "label": MEASURE_LABELS[k], "weight": weights[k]} for k in MEASURES
+            ],
+            "rows": scores,
+        },
     }
 
 
@@ -235,8 +292,8 @@ def generate(plan: Plan, period: str, as_of: dt.date, user=None) -> Bulletin:
     # Without a user, keep whatever actor the request or command already set.
     with audit.acting_as(user) if user is not None else contextlib.nullcontext():
         bulletin, _ = Bulletin.objects.update_or_create(
-            plan=plan, period=period, as_of=as_of,
-            defaults={"label": data["label"], "data": data})
+            plan=plan, period=period, as_of=as_of, defaults={"label": data["label"], "data": data}
+        )
     return bulletin
 
 
@@ -299,68 +356,164 @@ def document_blocks(data: dict) -> list[Block]:
     ]
     if data["plan"]["goals"]:
         overview.append("年度目标:" + ";".join(data["plan"]["goals"]) + "。")
-    blocks.append(Block(
-        "overview", "一、总体情况", overview, ["任务总数", *status_cols, "平均进度"],
-        [[str(totals["count"]), *(str(totals["by_status"].get(s["key"], 0)) for s in statuses),
-          _p(totals["average_percent"])]]))
+    blocks.append(
+        Block(
+            "overview",
+            "一、总体情况",
+            overview,
+            ["任务总数", *status_cols, "平均进度"],
+            [
+                [
+                    str(totals["count"]),
+                    *(str(totals["by_status"].get(s["key"], 0)) for s in statuses),
+                    _p(totals["average_percent"]),
+                ]
+            ],
+        )
+    )
 
-    blocks.append(Block(
-        "sections", "二、各部分推进情况", [], ["部分", "任务数", *status_cols, "平均进度"],
-        [[sec["title"], str(sec["count"]),
-          *(str(sec["by_status"].get(s["key"], 0)) for s in statuses),
-          _p(sec["average_percent"])] for sec in data["sections"]],
-        "本工作要点尚未分部分。", text_column=0))
+    blocks.append(
+        Block(
+            "sections",
+            "二、各部分推进情况",
+            [],
+            ["部分", "任务数", *status_cols, "平均进度"],
+            [
+                [
+                    sec["title"],
+                    str(sec["count"]),
+                    *(str(sec["by_status"].get(s["key"], 0)) for s in statuses),
+                    _p(sec["average_percent"]),
+                ]
+                for sec in data["sections"]
+            ],
+            "本工作要点尚未分部分。",
+            text_column=0,
+        )
+    )
 
-    blocks.append(Block(
-        "departments", "三、各牵头单位推进情况", [],
-        ["牵头单位", "牵头任务", "已完成", "滞后", "平均进度"],
-        [[d["department"], str(d["led"]), str(d["done"]), str(d["late"]),
-          _p(d["average_percent"])] for d in data["departments"]],
-        "暂无牵头单位。"))
+    blocks.append(
+        Block(
+            "departments",
+            "三、各牵头单位推进情况",
+            [],
+            ["牵头单位", "牵头任务", "已完成", "滞后", "平均进度"],
+            [
+                [
+                    d["department"],
+                    str(d["led"]),
+                    str(d["done"]),
+                    str(d["late"]),
+                    _p(d["average_percent"]),
+                ]
+                for d in data["departments"]
+            ],
+            "暂无牵头单位。",
+        )
+    )
 
     overdue = data["overdue"]
-    blocks.append(Block(
-        "overdue", "四、滞后任务",
-        [f"截至{_d(data['as_of'])},共有{len(overdue)}项任务滞后,请牵头单位抓紧推进并报送整改措施。"]
-        if overdue else [],
-        ["序号", "任务", "牵头单位", "逾期节点", "应完成日期", "逾期(工作日)", "督办次数"],
-        [[str(o["number"]), o["short"], "、".join(o["lead"]),
-          o["milestone"] + (f"等{o['overdue_milestones']}个" if o["overdue_milestones"] > 1 else ""),
-          _d(o["due"]), str(o["workdays_late"]), str(o["notices"])] for o in overdue],
-        f"截至{_d(data['as_of'])},没有滞后任务。", set(range(len(overdue))), text_column=1))
+    blocks.append(
+        Block(
+            "overdue",
+            "四、滞后任务",
+            [
+                f"截至{_d(data['as_of'])},共有{len(overdue)}项任务滞后,请牵头单位抓紧推进并报送整改措施。"
+            ]
+            if overdue
+            else [],
+            ["序号", "任务", "牵头单位", "逾期节点", "应完成日期", "逾期(工作日)", "督办次数"],
+            [
+                [
+                    str(o["number"]),
+                    o["short"],
+                    "、".join(o["lead"]),
+                    o["milestone"]
+                    + (f"等{o['overdue_milestones']}个" if o["overdue_milestones"] > 1 else ""),
+                    _d(o["due"]),
+                    str(o["workdays_late"]),
+                    str(o["notices"]),
+                ]
+                for o in overdue
+            ],
+            f"截至{_d(data['as_of'])},没有滞后任务。",
+            set(range(len(overdue))),
+            text_column=1,
+        )
+    )
 
     rep = data["reports"]
-    paras = [f"{_d(data['start'])}至{_d(data['as_of'])},"
-             f"各单位共报送进展{rep['count']}份。"]
+    paras = [f"{_d(data['start'])}至{_d(data['as_of'])},各单位共报送进展{rep['count']}份。"]
     if rep["silent_leads"]:
-        paras.append("本期有未完成任务但未报送进展的牵头单位:" + "、".join(rep["silent_leads"]) + "。")
-    blocks.append(Block(
-        "reports", "五、本期进展报送情况", paras,
-        ["单位", "报送份数", "报办公室(牵头)", "报牵头处室(配合)", "涉及任务"],
-        [[r["department"], str(r["count"]), str(r["to_office"]), str(r["to_lead"]),
-          str(r["tasks"])] for r in rep["by_department"]],
-        "本期没有报送进展。"))
+        paras.append(
+            "本期有未完成任务但未报送进展的牵头单位:" + "、".join(rep["silent_leads"]) + "。"
+        )
+    blocks.append(
+        Block(
+            "reports",
+            "五、本期进展报送情况",
+            paras,
+            ["单位", "报送份数", "报办公室(牵头)", "报牵头处室(配合)", "涉及任务"],
+            [
+                [
+                    r["department"],
+                    str(r["count"]),
+                    str(r["to_office"]),
+                    str(r["to_lead"]),
+                    str(r["tasks"]),
+                ]
+                for r in rep["by_department"]
+            ],
+            "本期没有报送进展。",
+        )
+    )
 
     notices = data["notices"]
-    blocks.append(Block(
-        "notices", "六、本期督办情况",
-        [f"本期共下发督办单{len(notices)}份。"] if notices else [],
-        ["编号", "任务", "被督办单位", "逾期节点", "下发日期", "回复时限", "回复情况"],
-        [[n["serial"], f"{n['task_number']}. {n['task_short']}", n["department"], n["milestone"],
-          _d(n["issued_on"]), _d(n["respond_by"]),
-          _answer(n, data["as_of"])] for n in notices],
-        "本期没有下发督办单。", text_column=1))
+    blocks.append(
+        Block(
+            "notices",
+            "六、本期督办情况",
+            [f"本期共下发督办单{len(notices)}份。"] if notices else [],
+            ["编号", "任务", "被督办单位", "逾期节点", "下发日期", "回复时限", "回复情况"],
+            [
+                [
+                    n["serial"],
+                    f"{n['task_number']}. {n['task_short']}",
+                    n["department"],
+                    n["milestone"],
+                    _d(n["issued_on"]),
+                    _d(n["respond_by"]),
+                    _answer(n, data["as_of"]),
+                ]
+                for n in notices
+            ],
+            "本期没有下发督办单。",
+            text_column=1,
+        )
+    )
 
     sc = data["scores"]
     weights = ",".join(f"{m['label']}{100 * m['weight']:g}%" for m in sc["measures"])
-    blocks.append(Block(
-        "scores", "七、部门评分",
-        [f"评分由三项指标加权得出({weights});尚无可评指标的不计入权重。"],
-        ["名次", "单位", "牵头", "配合", *(m["label"] for m in sc["measures"]), "得分"],
-        [[str(s["rank"] or "—"), s["department"], str(s["led"]), str(s["co"]),
-          *(_share(s[m["key"]]) for m in sc["measures"]),
-          "—" if s["score"] is None else f"{s['score']:.1f}"] for s in sc["rows"]],
-        "暂无可评分的单位。"))
+    blocks.append(
+        Block(
+            "scores",
+            "七、部门评分",
+            [f"评分由三项指标加权得出({weights});尚无可评指标的不计入权重。"],
+            ["名次", "单位", "牵头", "配合", *(m["label"] for m in sc["measures"]), "得分"],
+            [
+                [
+                    str(s["rank"] or "—"),
+                    s["department"],
+                    str(s["led"]),
+                    str(s["co"]),
+                    *(_share(s[m["key"]]) for m in sc["measures"]),
+                    "—" if s["score"] is None else f"{s['score']:.1f}",
+                ]
+                for s in sc["rows"]
+            ],
+            "暂无可评分的单位。",
+        )
+    )
     return blocks
 
 
@@ -368,10 +521,16 @@ def render_html(bulletin: Bulletin, *, links: dict[str, str] | None = None) -> s
     """The standalone printable page. `links` (label → URL) adds a toolbar that
     is hidden when printing."""
     data = bulletin.data
-    return render_to_string("workplan/bulletin.html", {
-        "bulletin": bulletin, "data": data, "blocks": document_blocks(data),
-        "as_of_text": _d(data["as_of"]), "links": links or {},
-    })
+    return render_to_string(
+        "workplan/bulletin.html",
+        {
+            "bulletin": bulletin,
+            "data": data,
+            "blocks": document_blocks(data),
+            "as_of_text": _d(data["as_of"]),
+            "links": links or {},
+        },
+    )
 
 
 def _east_asia_font(style, latin: str, chinese: str) -> None:

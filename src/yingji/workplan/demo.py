@@ -76,7 +76,12 @@ FINISHED_EARLY = 8
 SLOW_STARTERS = 2
 STAGE_NODE_SHARE = 0.75  # share of long-running tasks whose lead sets stage nodes
 
-QUARTER_WORDS = {"第一季度": "一季度", "第二季度": "二季度", "第三季度": "三季度", "第四季度": "四季度"}
+QUARTER_WORDS = {
+    "第一季度": "一季度",
+    "第二季度": "二季度",
+    "第三季度": "三季度",
+    "第四季度": "四季度",
+}
 
 _ACTIVITIES = [
     "召开专题会议研究部署",
@@ -157,14 +162,19 @@ class _Actors:
         by_department: dict[int, object] = {}
         # Department staff first: the supervisor account belongs to 办公室 too, but
         # the office's own reports are filed by its staff.
-        profiles = Profile.objects.filter(department__isnull=False, user__is_active=True
-                                          ).select_related("user").order_by("user__username")
+        profiles = (
+            Profile.objects.filter(department__isnull=False, user__is_active=True)
+            .select_related("user")
+            .order_by("user__username")
+        )
         for preferred in (True, False):
             for p in profiles:
                 if (p.role == Role.DEPT_STAFF) == preferred:
                     by_department.setdefault(p.department_id, p.user)
-        leader = (user_model.objects.filter(username="leader", is_active=True).first()
-                  or user_model.objects.filter(profile__role=Role.LEADER, is_active=True).first())
+        leader = (
+            user_model.objects.filter(username="leader", is_active=True).first()
+            or user_model.objects.filter(profile__role=Role.LEADER, is_active=True).first()
+        )
         admin = user_model.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
         approver = leader or admin
         if approver is None:
@@ -268,10 +278,18 @@ class _Calendar:
 
 
 def _lead_and_co(task: Task) -> tuple[Department, list[Department]]:
-    assignments = sorted(task.assignments.all(), key=lambda a: (a.clause_id is not None,
-                                                                a.clause_id or 0, a.position))
-    lead = next((a.department for a in assignments
-                 if a.role == Assignment.Role.LEAD and a.clause_id is None), None)
+    assignments = sorted(
+        task.assignments.all(),
+        key=lambda a: (a.clause_id is not None, a.clause_id or 0, a.position),
+    )
+    lead = next(
+        (
+            a.department
+            for a in assignments
+            if a.role == Assignment.Role.LEAD and a.clause_id is None
+        ),
+        None,
+    )
     if lead is None:
         lead = next(a.department for a in assignments if a.role == Assignment.Role.LEAD)
     co, seen = [], {lead.pk}
@@ -290,12 +308,12 @@ def _month_end(year: int, month: int) -> dt.date:
     return dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)
 
 
-def _plan_scripts(plan: Plan, rng: random.Random, cal: _Calendar,
-                  actors: _Actors) -> list[_Script]:
+def _plan_scripts(plan: Plan, rng: random.Random, cal: _Calendar, actors: _Actors) -> list[_Script]:
     """Decide each task's year, and let leads set their stage nodes."""
     year = plan.year
-    tasks = list(plan.tasks.prefetch_related("assignments__department", "milestones")
-                 .order_by("number"))
+    tasks = list(
+        plan.tasks.prefetch_related("assignments__department", "milestones").order_by("number")
+    )
     scripts = []
     for task in tasks:
         lead, co = _lead_and_co(task)
@@ -327,8 +345,9 @@ def _plan_scripts(plan: Plan, rng: random.Random, cal: _Calendar,
             nodes.append(("完成上半年任务" if due.month == 6 else "完成前三季度任务", due))
         with actors.acting(s.lead) as user:
             for title, due in nodes:
-                m = services.add_milestone(s.task, user or actors.leader,
-                                           title=f"阶段节点:{title}", due=due)
+                m = services.add_milestone(
+                    s.task, user or actors.leader, title=f"阶段节点:{title}", due=due
+                )
                 s.milestones.append(m)
                 s.stage_ids.add(m.pk)
         s.milestones.sort(key=lambda m: (m.due, m.pk))
@@ -338,8 +357,11 @@ def _plan_scripts(plan: Plan, rng: random.Random, cal: _Calendar,
 
     def missable(s: _Script) -> list[Milestone]:
         last = final_due(s)
-        return [m for m in s.milestones
-                if dt.date(year, 3, 15) <= m.due <= dt.date(year, 9, 30) and m.due < last]
+        return [
+            m
+            for m in s.milestones
+            if dt.date(year, 3, 15) <= m.due <= dt.date(year, 9, 30) and m.due < last
+        ]
 
     late = [s for s in scripts if s.kind == "normal" and missable(s)]
     late = rng.sample(late, min(LATE_TASKS, len(late)))
@@ -368,8 +390,9 @@ def _plan_scripts(plan: Plan, rng: random.Random, cal: _Calendar,
     return scripts
 
 
-def _schedule_task(s: _Script, rng: random.Random, cal: _Calendar, year: int,
-                   slow_start: bool) -> None:
+def _schedule_task(
+    s: _Script, rng: random.Random, cal: _Calendar, year: int, slow_start: bool
+) -> None:
     """Dates for one task: start, milestone completions, finish, pause."""
     first_due = min(m.due for m in s.milestones)
     last_due = max(m.due for m in s.milestones)
@@ -380,14 +403,19 @@ def _schedule_task(s: _Script, rng: random.Random, cal: _Calendar, year: int,
     else:
         s.start = cal.pick(rng, dt.date(year, 2, 7), dt.date(year, 2, 25))
     if s.start > first_due - dt.timedelta(days=14):
-        s.start = cal.days[0] if first_due - dt.timedelta(days=14) < cal.days[0] else \
-            cal.on_or_before(first_due - dt.timedelta(days=14))
+        s.start = (
+            cal.days[0]
+            if first_due - dt.timedelta(days=14) < cal.days[0]
+            else cal.on_or_before(first_due - dt.timedelta(days=14))
+        )
 
     if s.kind == "early":
         s.finish = cal.pick(rng, dt.date(year, 5, 1), dt.date(year, 9, 30))
     elif s.kind in ("normal", "late"):
-        if any(m.kind == Milestone.Kind.CUSTOM and m.pk not in s.stage_ids and m.due == last_due
-               for m in s.milestones):
+        if any(
+            m.kind == Milestone.Kind.CUSTOM and m.pk not in s.stage_ids and m.due == last_due
+            for m in s.milestones
+        ):
             s.finish = last_due  # a key date: the work is done on the day itself
         else:
             s.finish = cal.pick(rng, last_due - dt.timedelta(days=40), last_due)
@@ -398,8 +426,9 @@ def _schedule_task(s: _Script, rng: random.Random, cal: _Calendar, year: int,
         if m.due == last_due:
             continue  # completed by the finishing report (or not at all)
         if m.pk in s.late_ids:
-            s.done_on[m.pk] = (None if s.kind == "late_open"
-                               else wc.add_workdays(m.due, rng.randint(12, 40)))
+            s.done_on[m.pk] = (
+                None if s.kind == "late_open" else wc.add_workdays(m.due, rng.randint(12, 40))
+            )
         elif m.kind == Milestone.Kind.CUSTOM and m.pk not in s.stage_ids:
             s.done_on[m.pk] = m.due  # key dates (春节, 国庆 …): done during the period
         else:
@@ -472,8 +501,7 @@ class _Simulation:
             if done is not None:
                 milestone_days[done] = m
                 late = m.pk in s.late_ids
-                self.at(done, 16, rng.randint(0, 29),
-                        functools.partial(self._complete, s, m, late))
+                self.at(done, 16, rng.randint(0, 29), functools.partial(self._complete, s, m, late))
         if s.finish is not None:
             self.at(s.finish, 16, 40, functools.partial(self._finish, s))
         if s.kind == "paused":
@@ -486,25 +514,44 @@ class _Simulation:
             if day is None or day >= stop or day <= s.start:
                 continue
             if day not in milestone_days:
-                self.at(day, 15, rng.randint(0, 59),
-                        functools.partial(self._monthly, s, month, day))
+                self.at(
+                    day, 15, rng.randint(0, 59), functools.partial(self._monthly, s, month, day)
+                )
             for i, dept in enumerate(s.co):
                 if rng.random() < 0.85:
                     co_day = self.cal.on_or_before(day - dt.timedelta(days=rng.randint(0, 2)))
                     if co_day > s.start:
-                        self.at(co_day, 10, min(59, 5 * i + rng.randint(0, 9)),
-                                functools.partial(self._co_report, s, dept, month, co_day))
+                        self.at(
+                            co_day,
+                            10,
+                            min(59, 5 * i + rng.randint(0, 9)),
+                            functools.partial(self._co_report, s, dept, month, co_day),
+                        )
         if s.finish is None and s.kind in ("open", "late_open"):
             day = self.cal.pick(rng, dt.date(self.year, 12, 20), dt.date(self.year, 12, 29))
             self.at(day, 17, 0, functools.partial(self._year_summary, s, day))
 
     # -- actions
 
-    def _file(self, s: _Script, dept: Department, when: dt.datetime, percent: int, text: str,
-              milestone: Milestone | None = None) -> None:
+    def _file(
+        self,
+        s: _Script,
+        dept: Department,
+        when: dt.datetime,
+        percent: int,
+        text: str,
+        milestone: Milestone | None = None,
+    ) -> None:
         with self.actors.acting(dept) as user:
-            services.file_report(s.task, user, percent=percent, text=text, milestone=milestone,
-                                 department=dept, reported_at=when)
+            services.file_report(
+                s.task,
+                user,
+                percent=percent,
+                text=text,
+                milestone=milestone,
+                department=dept,
+                reported_at=when,
+            )
         self.summary.reports += 1
         if dept.pk == s.lead.pk:
             self.summary.lead_reports += 1
@@ -512,20 +559,24 @@ class _Simulation:
             self.summary.co_reports += 1
 
     def _start(self, s: _Script, when: dt.datetime) -> None:
-        text = (f"已召开专题会议研究部署“{s.frag(0)}”工作,制定工作方案,"
-                "明确责任分工和时间节点,各项工作已启动。")
+        text = (
+            f"已召开专题会议研究部署“{s.frag(0)}”工作,制定工作方案,"
+            "明确责任分工和时间节点,各项工作已启动。"
+        )
         self._file(s, s.lead, when, s.percent(when.date()), text)
 
     def _monthly(self, s: _Script, month: int, day: dt.date, when: dt.datetime) -> None:
         rng = self.rng
-        text = (f"{month}月,围绕“{s.frag(month)}”,{rng.choice(_ACTIVITIES)},"
-                f"{rng.choice(_RESULTS)}。")
+        text = f"{month}月,围绕“{s.frag(month)}”,{rng.choice(_ACTIVITIES)},{rng.choice(_RESULTS)}。"
         self._file(s, s.lead, when, s.percent(day), text)
 
-    def _co_report(self, s: _Script, dept: Department, month: int, day: dt.date,
-                   when: dt.datetime) -> None:
-        text = (f"{month}月,配合{s.lead.name}做好“{s.frag(month + 1)}”相关工作,"
-                "已按分工完成本处室承担事项,相关材料已报牵头处室。")
+    def _co_report(
+        self, s: _Script, dept: Department, month: int, day: dt.date, when: dt.datetime
+    ) -> None:
+        text = (
+            f"{month}月,配合{s.lead.name}做好“{s.frag(month + 1)}”相关工作,"
+            "已按分工完成本处室承担事项,相关材料已报牵头处室。"
+        )
         self._file(s, dept, when, s.percent(day), text)
 
     def _complete(self, s: _Script, m: Milestone, late: bool, when: dt.datetime) -> None:
@@ -534,8 +585,7 @@ class _Simulation:
             return
         phrase = _milestone_phrase(m.title)
         if late:
-            text = (f"经督办整改,节点“{m.title}”已完成:{s.frag(1)},"
-                    "相关材料已报办公室。")
+            text = f"经督办整改,节点“{m.title}”已完成:{s.frag(1)},相关材料已报办公室。"
         elif m.pk in s.stage_ids:
             text = f"已完成{phrase.removeprefix('阶段节点:')}:{s.frag(1)},按计划转入下一阶段。"
         elif m.kind == Milestone.Kind.RECURRENCE:
@@ -550,21 +600,26 @@ class _Simulation:
 
     def _finish(self, s: _Script, when: dt.datetime) -> None:
         open_count = s.task.milestones.filter(completed_on__isnull=True).count()
-        text = (f"“{s.task.short}”各项工作已全部完成,已形成年度工作总结报局领导。")
+        text = f"“{s.task.short}”各项工作已全部完成,已形成年度工作总结报局领导。"
         self._file(s, s.lead, when, 100, text)
         self.summary.milestones_completed += open_count
 
     def _year_summary(self, s: _Script, day: dt.date, when: dt.datetime) -> None:
-        text = (f"年度工作小结:围绕“{s.frag(2)}”已完成大部分工作,"
-                f"剩余工作将于{self.year + 1}年继续推进。")
+        text = (
+            f"年度工作小结:围绕“{s.frag(2)}”已完成大部分工作,"
+            f"剩余工作将于{self.year + 1}年继续推进。"
+        )
         self._file(s, s.lead, when, s.percent(day), text)
 
     def _request_pause(self, s: _Script, when: dt.datetime) -> None:
-        reason = (f"受新冠肺炎疫情防控形势影响,按照疫情防控要求暂停举办大型聚集性活动,"
-                  f"“{s.frag(0)}”相关工作无法按计划推进,申请暂缓,待疫情形势好转后恢复推进。")
+        reason = (
+            f"受新冠肺炎疫情防控形势影响,按照疫情防控要求暂停举办大型聚集性活动,"
+            f"“{s.frag(0)}”相关工作无法按计划推进,申请暂缓,待疫情形势好转后恢复推进。"
+        )
         with self.actors.acting(s.lead) as user:
-            pause = services.request_pause(s.task, user or self.actors.admin or self.actors.leader,
-                                           reason, at=when)
+            pause = services.request_pause(
+                s.task, user or self.actors.admin or self.actors.leader, reason, at=when
+            )
         decide_on = wc.add_workdays(when.date(), 1)
         self.at(decide_on, 15, 10, functools.partial(self._approve, pause))
 
@@ -577,9 +632,11 @@ class _Simulation:
         rng = self.rng
         milestone = notice.milestone
         promise = wc.add_workdays(when.date(), rng.randint(5, 15))
-        text = (f"已收到督办单{notice.serial}。节点“{milestone.title if milestone else ''}”滞后的主要原因是"
-                f"{rng.choice(_CAUSES)}。我处已{rng.choice(_MEASURES)},"
-                f"预计于{promise.month}月{promise.day}日前完成。")
+        text = (
+            f"已收到督办单{notice.serial}。节点“{milestone.title if milestone else ''}”滞后的主要原因是"
+            f"{rng.choice(_CAUSES)}。我处已{rng.choice(_MEASURES)},"
+            f"预计于{promise.month}月{promise.day}日前完成。"
+        )
         user = self.actors.user_for(s.lead) or self.actors.admin
         if user is None:  # nobody may answer for this department
             return
@@ -597,8 +654,8 @@ class _Simulation:
             result = services.supervise(day, now=now, plans=[self.plan])
         # History, not mail: marked sent when it was queued, never delivered.
         self.summary.notifications += Notification.objects.filter(
-            pk__gt=last, status=Notification.Status.QUEUED).update(
-            status=Notification.Status.SENT, created_at=now, sent_at=now)
+            pk__gt=last, status=Notification.Status.QUEUED
+        ).update(status=Notification.Status.SENT, created_at=now, sent_at=now)
         self.summary.notices += len(result.notices)
         self.summary.escalations += result.escalations
         for notice in result.notices:
@@ -609,8 +666,12 @@ class _Simulation:
                 reply_on = wc.add_workdays(notice.respond_by, 2)
             else:
                 reply_on = min(wc.add_workdays(day, self.rng.randint(0, 2)), notice.respond_by)
-            self.at(reply_on, 11 if reply_on > day else 14, self.rng.randint(0, 59),
-                    functools.partial(self._respond, notice, s))
+            self.at(
+                reply_on,
+                11 if reply_on > day else 14,
+                self.rng.randint(0, 59),
+                functools.partial(self._respond, notice, s),
+            )
 
     def run(self) -> SimulationSummary:
         started = time.perf_counter()
@@ -633,15 +694,13 @@ class _Simulation:
                 self.summary.open_tasks.append(s.task.number)
             if s.kind == "paused":
                 self.summary.paused_tasks.append(s.task.number)
-        for values in (self.summary.late_tasks, self.summary.open_tasks,
-                       self.summary.paused_tasks):
+        for values in (self.summary.late_tasks, self.summary.open_tasks, self.summary.paused_tasks):
             values.sort()
         self.summary.seconds = time.perf_counter() - started
         return self.summary
 
 
-def simulate_year(plan: Plan, seed: int = 2022, until: dt.date | None = None
-                  ) -> SimulationSummary:
+def simulate_year(plan: Plan, seed: int = 2022, until: dt.date | None = None) -> SimulationSummary:
     """Play a realistic year of activity on `plan` (see the module docstring), up
     to and including `until` (default: 31 December of the plan's year).
 
@@ -677,8 +736,9 @@ def _seed_plan(run: DemoRun) -> Plan:
     admin = get_user_model().objects.filter(username="admin").first()
     title = f"{settings.YINGJI_BUREAU_NAME}{DEMO_YEAR}年工作要点"
     with audit.acting_as(admin, None if admin else "演示数据"):
-        run.step("工作要点", "plan", "import", str(SEED_PLAN),
-                 "--year", str(DEMO_YEAR), "--title", title)
+        run.step(
+            "工作要点", "plan", "import", str(SEED_PLAN), "--year", str(DEMO_YEAR), "--title", title
+        )
     plan = Plan.objects.get(source_sha256=sha)
     if admin is not None and plan.imported_by_id is None:
         # The import command has no --user; the demo's import is the admin's.

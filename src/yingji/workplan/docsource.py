@@ -107,7 +107,9 @@ def _strict(data: bytes, skip: int, codec: str, label: str) -> str:
         raise _undecodable(data, offset, label, line) from None
 
 
-def _undecodable(data: bytes, offset: int, label: str, line: int | None = None) -> PlanDocumentError:
+def _undecodable(
+    data: bytes, offset: int, label: str, line: int | None = None
+) -> PlanDocumentError:
     if line is None:  # UTF-8 and GB18030 never use 0x0A inside a multi-byte character
         line = data.count(b"\n", 0, offset) + 1
     return _fail(f"无法按 {label} 解码:字节偏移 {offset} 处的 0x{data[offset]:02X} 无效", line)
@@ -171,8 +173,10 @@ def docx_blocks(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> list[tuple[i
             try:
                 rows = _table_rows(item)
             except ValueError:  # python-docx: a vertical merge with no cell above it
-                raise _fail(f"表格{tables}(第 {line + 1} 行起)的合并单元格结构无效:纵向合并的"
-                            "单元格上方没有可合并的单元格,请在 Word 中取消该合并后重新保存") from None
+                raise _fail(
+                    f"表格{tables}(第 {line + 1} 行起)的合并单元格结构无效:纵向合并的"
+                    "单元格上方没有可合并的单元格,请在 Word 中取消该合并后重新保存"
+                ) from None
             blocks.append((line + 1, DocTable(tables, line + 1, rows)))
             line += max(1, len(rows))
         else:
@@ -199,27 +203,34 @@ def _table_rows(table) -> tuple[tuple[TableCell, ...], ...]:
     return tuple(rows)
 
 
-def read_blocks(source: str | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES,
-                is_docx: bool | None = None) -> list[tuple[int, Block]]:
+def read_blocks(
+    source: str | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, is_docx: bool | None = None
+) -> list[tuple[int, Block]]:
     """Numbered lines and tables of a document given as text or bytes (tables come
     only from a .docx). `is_docx=None` recognises a .docx by the zip signature."""
-    if isinstance(source, bytes) and len(source) <= max_bytes and (
-            is_docx or (is_docx is None and source.startswith(_ZIP_MAGIC))):
+    if (
+        isinstance(source, bytes)
+        and len(source) <= max_bytes
+        and (is_docx or (is_docx is None and source.startswith(_ZIP_MAGIC)))
+    ):
         return docx_blocks(source, max_bytes)
     return list(enumerate(read_lines(source, max_bytes=max_bytes, is_docx=False), 1))
 
 
-def read_file_blocks(path: str | os.PathLike[str], *,
-                     max_bytes: int = DEFAULT_MAX_BYTES) -> list[tuple[int, Block]]:
+def read_file_blocks(
+    path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> list[tuple[int, Block]]:
     """Numbered lines and tables of a document on disk; the size is checked first."""
     path = Path(path)
     data = _read_file(path, max_bytes)
-    return read_blocks(data, max_bytes=max_bytes,
-                       is_docx=True if path.suffix.lower() == ".docx" else None)
+    return read_blocks(
+        data, max_bytes=max_bytes, is_docx=True if path.suffix.lower() == ".docx" else None
+    )
 
 
-def read_lines(source: str | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES,
-               is_docx: bool | None = None) -> list[str]:
+def read_lines(
+    source: str | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, is_docx: bool | None = None
+) -> list[str]:
     """Lines of a document given as text or bytes (a .docx: its paragraphs).
     `is_docx=None` recognises a .docx by the zip signature."""
     if isinstance(source, str):
@@ -236,13 +247,15 @@ def read_lines(source: str | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES,
     return split_lines(decode_text(source))
 
 
-def read_file_lines(path: str | os.PathLike[str], *,
-                    max_bytes: int = DEFAULT_MAX_BYTES) -> list[str]:
+def read_file_lines(
+    path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> list[str]:
     """Lines of a document on disk; the size is checked before anything is read."""
     path = Path(path)
     data = _read_file(path, max_bytes)
-    return read_lines(data, max_bytes=max_bytes,
-                      is_docx=True if path.suffix.lower() == ".docx" else None)
+    return read_lines(
+        data, max_bytes=max_bytes, is_docx=True if path.suffix.lower() == ".docx" else None
+    )
 
 
 def _read_file(path: Path, max_bytes: int) -> bytes:

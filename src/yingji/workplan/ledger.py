@@ -34,9 +34,19 @@ PERCENT = "进度(%)"
 TEXT = "最新进展"
 # (header, column width); the last two are hidden machine columns.
 COLUMNS = [
-    ("序号", 6), ("部分", 18), ("任务内容", 60), ("牵头单位", 16), ("配合单位", 24),
-    ("完成时限", 12), ("周期", 8), ("状态", 8), (PERCENT, 9), (TEXT, 50), ("督办次数", 9),
-    (ID, 10), (BASE, 10),
+    ("序号", 6),
+    ("部分", 18),
+    ("任务内容", 60),
+    ("牵头单位", 16),
+    ("配合单位", 24),
+    ("完成时限", 12),
+    ("周期", 8),
+    ("状态", 8),
+    (PERCENT, 9),
+    (TEXT, 50),
+    ("督办次数", 9),
+    (ID, 10),
+    (BASE, 10),
 ]
 HEADERS = [h for h, _ in COLUMNS]
 EDITABLE = {PERCENT, TEXT}
@@ -58,8 +68,13 @@ class LedgerIssue:
         return f"{where}:{self.message}" if where else self.message
 
     def as_dict(self) -> dict:
-        return {"sheet": self.sheet, "row": self.row, "column": self.column,
-                "message": self.message, "text": str(self)}
+        return {
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "message": self.message,
+            "text": str(self),
+        }
 
 
 class LedgerImportError(Exception):
@@ -84,11 +99,13 @@ class ImportResult:
 # ---------------------------------------------------------------- export
 
 
-def _latest_lead_reports(task_ids: list[int], before: dt.datetime | None = None
-                         ) -> dict[int, ProgressReport]:
+def _latest_lead_reports(
+    task_ids: list[int], before: dt.datetime | None = None
+) -> dict[int, ProgressReport]:
     """The lead department's latest report per task (optionally before a time)."""
-    qs = ProgressReport.objects.filter(task_id__in=task_ids,
-                                       addressed_to=ProgressReport.AddressedTo.OFFICE)
+    qs = ProgressReport.objects.filter(
+        task_id__in=task_ids, addressed_to=ProgressReport.AddressedTo.OFFICE
+    )
     if before is not None:
         qs = qs.filter(reported_at__lt=before)
     latest: dict[int, ProgressReport] = {}
@@ -122,15 +139,29 @@ def export_ledger(plan: Plan, as_of: dt.date, user=None) -> bytes:
     wrap = Alignment(vertical="top", wrap_text=True)
     for r in rows:
         task, d = r.task, r.derived
-        due = d.next_milestone.due if d.next_milestone else max(
-            (m.due for m in r.milestones), default=None)
+        due = (
+            d.next_milestone.due
+            if d.next_milestone
+            else max((m.due for m in r.milestones), default=None)
+        )
         report = latest.get(task.pk)
-        ws.append([
-            task.number, task.section.title, task.text, "、".join(r.lead), "、".join(r.co),
-            due, task.get_recurrence_display() if task.recurrence else "", d.label,
-            report.percent if report else None, report.text if report else None,
-            r.notices, task.pk, report.pk if report else None,
-        ])
+        ws.append(
+            [
+                task.number,
+                task.section.title,
+                task.text,
+                "、".join(r.lead),
+                "、".join(r.co),
+                due,
+                task.get_recurrence_display() if task.recurrence else "",
+                d.label,
+                report.percent if report else None,
+                report.text if report else None,
+                r.notices,
+                task.pk,
+                report.pk if report else None,
+            ]
+        )
         n = ws.max_row
         for cell in ws[n]:
             cell.alignment = wrap
@@ -149,9 +180,16 @@ def export_ledger(plan: Plan, as_of: dt.date, user=None) -> bytes:
     if last > 1:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{last}"
         pct = get_column_letter(col[PERCENT])
-        dv = DataValidation(type="whole", operator="between", formula1="0", formula2="100",
-                            allow_blank=True, showErrorMessage=True,
-                            errorTitle="进度", error="进度应为0–100的整数")
+        dv = DataValidation(
+            type="whole",
+            operator="between",
+            formula1="0",
+            formula2="100",
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="进度",
+            error="进度应为0–100的整数",
+        )
         dv.add(f"{pct}2:{pct}{last}")
         ws.add_data_validation(dv)
     # Protection keeps the task ids and the plan's own columns from being edited by
@@ -168,7 +206,10 @@ def export_ledger(plan: Plan, as_of: dt.date, user=None) -> bytes:
         ("数据截至", as_of),
         ("导出时间", timezone.localtime().replace(tzinfo=None, microsecond=0)),
         ("填写说明", "请只填写“进度(%)”(0–100的整数)和“最新进展”两列,其余列和隐藏列请勿修改。"),
-        ("", "导入后,进度或进展有变化的行将以该任务牵头单位的名义报送一次进展;未变化的行不重复报送。"),
+        (
+            "",
+            "导入后,进度或进展有变化的行将以该任务牵头单位的名义报送一次进展;未变化的行不重复报送。",
+        ),
         ("", "进度填100表示任务已全部完成,未完成的节点将记为完成。"),
         ("", "导出后如该任务已有新的进展报送,导入时会提示重新导出,以免覆盖他人报送的内容。"),
     ):
@@ -238,13 +279,15 @@ def _read_sheet(data: bytes) -> tuple[str, list[tuple]]:
     from openpyxl import load_workbook
 
     if len(data) > MAX_BYTES:
-        raise LedgerImportError([LedgerIssue("", None, None,
-                                             f"文件超过{MAX_BYTES // 1024 // 1024}MB,请只上传台账")])
+        raise LedgerImportError(
+            [LedgerIssue("", None, None, f"文件超过{MAX_BYTES // 1024 // 1024}MB,请只上传台账")]
+        )
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not xlsx
-        raise LedgerImportError([LedgerIssue("", None, None,
-                                             "文件不是有效的Excel(.xlsx)文件,请上传导出的台账")]) from exc
+        raise LedgerImportError(
+            [LedgerIssue("", None, None, "文件不是有效的Excel(.xlsx)文件,请上传导出的台账")]
+        ) from exc
     try:
         candidates = [wb[SHEET]] if SHEET in wb.sheetnames else wb.worksheets
         for ws in candidates:
@@ -254,8 +297,9 @@ def _read_sheet(data: bytes) -> tuple[str, list[tuple]]:
                 return ws.title, rows
     finally:
         wb.close()
-    raise LedgerImportError([LedgerIssue("", None, None,
-                                         f"找不到工作表“{SHEET}”,请上传平台导出的台账")])
+    raise LedgerImportError(
+        [LedgerIssue("", None, None, f"找不到工作表“{SHEET}”,请上传平台导出的台账")]
+    )
 
 
 @dataclass
@@ -270,15 +314,20 @@ class _Row:
 def _lead_ids(task_ids: list[int]) -> dict[int, int]:
     """Each task's lead department id (the first lead named for the whole task)."""
     leads: dict[int, int] = {}
-    for task_id, dept_id in Assignment.objects.filter(
-            task_id__in=task_ids, clause__isnull=True, role=Assignment.Role.LEAD).order_by(
-            "task_id", "position").values_list("task_id", "department_id"):
+    for task_id, dept_id in (
+        Assignment.objects.filter(
+            task_id__in=task_ids, clause__isnull=True, role=Assignment.Role.LEAD
+        )
+        .order_by("task_id", "position")
+        .values_list("task_id", "department_id")
+    ):
         leads.setdefault(task_id, dept_id)
     return leads
 
 
-def _read_rows(plan: Plan, sheet: str, table: list[tuple], user,
-               issues: list[LedgerIssue]) -> tuple[list[_Row], int, int]:
+def _read_rows(
+    plan: Plan, sheet: str, table: list[tuple], user, issues: list[LedgerIssue]
+) -> tuple[list[_Row], int, int]:
     """Check every row; return the rows that change something, the count of
     unchanged rows and the count of rows read."""
     rows = iter(table)
@@ -286,8 +335,14 @@ def _read_rows(plan: Plan, sheet: str, table: list[tuple], user,
     where = {h: i for i, h in enumerate(header) if h}
     missing = [h for h in (ID, PERCENT, TEXT) if h not in where]
     if missing:
-        issues.append(LedgerIssue(sheet, 1, None, "缺少列" + "、".join(f"“{h}”" for h in missing)
-                                  + ",请使用平台导出的台账"))
+        issues.append(
+            LedgerIssue(
+                sheet,
+                1,
+                None,
+                "缺少列" + "、".join(f"“{h}”" for h in missing) + ",请使用平台导出的台账",
+            )
+        )
         return [], 0, 0
 
     parsed = []  # (row number, task id, percent or None, text, base report id, percent valid)
@@ -307,8 +362,11 @@ def _read_rows(plan: Plan, sheet: str, table: list[tuple], user,
         try:
             task_id = _parse_id(raw_id)
         except ValueError:
-            issues.append(LedgerIssue(sheet, number, ID, f"应为任务编号,实际为“{_shown(raw_id)}”,"
-                                      "请勿修改隐藏列"))
+            issues.append(
+                LedgerIssue(
+                    sheet, number, ID, f"应为任务编号,实际为“{_shown(raw_id)}”,请勿修改隐藏列"
+                )
+            )
             continue
         if task_id is None:
             issues.append(LedgerIssue(sheet, number, ID, "缺少任务ID,请勿删除或修改隐藏列"))
@@ -322,8 +380,9 @@ def _read_rows(plan: Plan, sheet: str, table: list[tuple], user,
             percent = _parse_percent(raw_pct)
         except ValueError:
             valid = False
-            issues.append(LedgerIssue(sheet, number, PERCENT,
-                                      f"应为0–100的整数,实际为“{_shown(raw_pct)}”"))
+            issues.append(
+                LedgerIssue(sheet, number, PERCENT, f"应为0–100的整数,实际为“{_shown(raw_pct)}”")
+            )
         try:
             base_id = _parse_id(cell(BASE))
         except ValueError:
@@ -342,8 +401,14 @@ def _read_rows(plan: Plan, sheet: str, table: list[tuple], user,
             issues.append(LedgerIssue(sheet, number, ID, f"任务ID {task_id} 不存在"))
             continue
         if task.plan_id != plan.pk:
-            issues.append(LedgerIssue(sheet, number, ID, f"第{task.number}项任务属于另一工作要点"
-                                      f"“{task.plan.title}”,不是“{plan.title}”"))
+            issues.append(
+                LedgerIssue(
+                    sheet,
+                    number,
+                    ID,
+                    f"第{task.number}项任务属于另一工作要点“{task.plan.title}”,不是“{plan.title}”",
+                )
+            )
             continue
         if not valid:
             continue
@@ -362,17 +427,23 @@ def _read_rows(plan: Plan, sheet: str, table: list[tuple], user,
             continue
         lead = departments.get(leads.get(task.pk))
         if lead is None:
-            issues.append(LedgerIssue(sheet, number, None,
-                                      f"第{task.number}项任务没有牵头单位,不能报送进展"))
+            issues.append(
+                LedgerIssue(sheet, number, None, f"第{task.number}项任务没有牵头单位,不能报送进展")
+            )
             continue
         if not scope.can_edit_department(lead.pk):
             issues.append(LedgerIssue(sheet, number, None, _refusal(user, task)))
             continue
         if current is not None and base_id is not None and current.pk != base_id:
-            issues.append(LedgerIssue(
-                sheet, number, None,
-                f"第{task.number}项任务在导出后已有新的进展报送"
-                f"({services.local_date(current.reported_at):%Y-%m-%d}),请重新导出台账后填写"))
+            issues.append(
+                LedgerIssue(
+                    sheet,
+                    number,
+                    None,
+                    f"第{task.number}项任务在导出后已有新的进展报送"
+                    f"({services.local_date(current.reported_at):%Y-%m-%d}),请重新导出台账后填写",
+                )
+            )
             continue
         changes.append(_Row(number, task, lead, percent, text))
     return changes, unchanged, len(parsed)
@@ -383,16 +454,19 @@ def _refusal(user, task: Task) -> str:
     department's name, so only whoever may act for the lead department may."""
     dept = services.can_report(user, task)
     if dept is not None:
-        return (f"您所在部门“{dept}”是第{task.number}项任务的配合单位;台账按牵头单位报送,"
-                "请在任务页面向牵头处室报送配合进展")
+        return (
+            f"您所在部门“{dept}”是第{task.number}项任务的配合单位;台账按牵头单位报送,"
+            "请在任务页面向牵头处室报送配合进展"
+        )
     own = services.user_department(user)
     if own is None:
         return f"您的账号未关联部门,不能导入第{task.number}项任务的进展"
     return f"您所在部门“{own}”不是第{task.number}项任务的牵头单位,不能导入该任务的进展"
 
 
-def import_ledger(plan: Plan, data: bytes, user, *,
-                  reported_at: dt.datetime | None = None) -> ImportResult:
+def import_ledger(
+    plan: Plan, data: bytes, user, *, reported_at: dt.datetime | None = None
+) -> ImportResult:
     """Import a filled-in ledger: one progress report per changed row, in the
     row's lead department's name, all in one transaction. Raises
     LedgerImportError listing every problem; then nothing is written."""
@@ -406,12 +480,24 @@ def import_ledger(plan: Plan, data: bytes, user, *,
         result = ImportResult(unchanged=unchanged, rows=count)
         for row in changes:
             try:
-                result.reports.append(services.file_report(
-                    row.task, user, percent=row.percent, text=row.text,
-                    department=row.lead, reported_at=when))
+                result.reports.append(
+                    services.file_report(
+                        row.task,
+                        user,
+                        percent=row.percent,
+                        text=row.text,
+                        department=row.lead,
+                        reported_at=when,
+                    )
+                )
             except (PermissionDenied, ValidationError) as exc:
                 # Checked above; a rule services enforce that this module does not
                 # know of still names its row, and the transaction rolls back.
-                raise LedgerImportError([LedgerIssue(sheet, row.number, None, "; ".join(
-                    getattr(exc, "messages", [str(exc)])))]) from exc
+                raise LedgerImportError(
+                    [
+                        LedgerIssue(
+                            sheet, row.number, None, "; ".join(getattr(exc, "messages", [str(exc)]))
+                        )
+                    ]
+                ) from exc
     return result

@@ -23,14 +23,21 @@ class Plan(models.Model):
     source_name = models.CharField("来源文件", max_length=255, blank=True)
     source_sha256 = models.CharField("文件摘要", max_length=64, unique=True)
     imported_at = models.DateTimeField("导入时间", auto_now_add=True)
-    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.SET_NULL, verbose_name="导入人")
-    score_weights = models.JSONField("评分权重", default=default_weights,
-                                     help_text="按时完成率、完成度、报送及时率的权重")
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        verbose_name="导入人",
+    )
+    score_weights = models.JSONField(
+        "评分权重", default=default_weights, help_text="按时完成率、完成度、报送及时率的权重"
+    )
     reminder_workdays = models.PositiveSmallIntegerField("到期前提醒(工作日)", default=3)
     response_workdays = models.PositiveSmallIntegerField("督办单回复时限(工作日)", default=3)
     report_by_workday = models.PositiveSmallIntegerField(
-        "月度进展报送截止(次月第几个工作日)", default=5)
+        "月度进展报送截止(次月第几个工作日)", default=5
+    )
 
     class Meta:
         verbose_name = "工作要点"
@@ -111,10 +118,10 @@ class Assignment(models.Model):
         CO = "co", "配合"
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="assignments")
-    clause = models.ForeignKey(Clause, null=True, blank=True, on_delete=models.CASCADE,
-                               related_name="assignments")
-    department = models.ForeignKey(Department, on_delete=models.PROTECT,
-                                   related_name="assignments")
+    clause = models.ForeignKey(
+        Clause, null=True, blank=True, on_delete=models.CASCADE, related_name="assignments"
+    )
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="assignments")
     role = models.CharField("职责", max_length=4, choices=Role.choices)
     position = models.PositiveSmallIntegerField("排序", default=0)
     name_as_written = models.CharField("文件中的写法", max_length=64)
@@ -163,14 +170,21 @@ class ProgressReport(models.Model):
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="reports")
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                               on_delete=models.SET_NULL, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     addressed_to = models.CharField("报送对象", max_length=8, choices=AddressedTo.choices)
     reported_at = models.DateTimeField("报送时间", db_index=True)
     percent = models.PositiveSmallIntegerField("完成进度(%)")
     text = models.TextField("进展情况")
-    milestone = models.ForeignKey(Milestone, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="reports", verbose_name="完成节点")
+    milestone = models.ForeignKey(
+        Milestone,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
+        verbose_name="完成节点",
+    )
 
     class Meta:
         verbose_name = "进展报告"
@@ -183,8 +197,7 @@ class ProgressReport(models.Model):
 
 
 class ReportAttachment(models.Model):
-    report = models.ForeignKey(ProgressReport, on_delete=models.CASCADE,
-                               related_name="attachments")
+    report = models.ForeignKey(ProgressReport, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField("附件", upload_to="workplan/reports/%Y/%m/")
     name = models.CharField("文件名", max_length=255)
 
@@ -207,13 +220,14 @@ class Pause(models.Model):
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="pauses")
     reason = models.TextField("暂缓理由")
-    state = models.CharField("状态", max_length=10, choices=State.choices,
-                             default=State.REQUESTED)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                     related_name="+")
+    state = models.CharField("状态", max_length=10, choices=State.choices, default=State.REQUESTED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     requested_at = models.DateTimeField("申请时间")
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     decided_at = models.DateTimeField("审批时间", null=True, blank=True)
     lifted_at = models.DateTimeField("恢复时间", null=True, blank=True)
 
@@ -231,8 +245,9 @@ class SupervisionNotice(models.Model):
     not answered in time."""
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="notices")
-    milestone = models.ForeignKey(Milestone, null=True, blank=True, on_delete=models.CASCADE,
-                                  related_name="notices")
+    milestone = models.ForeignKey(
+        Milestone, null=True, blank=True, on_delete=models.CASCADE, related_name="notices"
+    )
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
     serial = models.CharField("编号", max_length=40, unique=True)
     issued_at = models.DateTimeField("下发时间", db_index=True)

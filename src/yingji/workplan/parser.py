@@ -197,8 +197,11 @@ class ParsedSection:
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict: number, title, tasks."""
-        return {"number": self.number, "title": self.title,
-                "tasks": [task.to_json() for task in self.tasks]}
+        return {
+            "number": self.number,
+            "title": self.title,
+            "tasks": [task.to_json() for task in self.tasks],
+        }
 
 
 @dataclass
@@ -259,8 +262,11 @@ def _task_start(line: str) -> tuple[int, str, bool] | None:
 
 
 def _looks_like_title(line: str) -> bool:
-    return (len(line) <= 40 and not _SENTENCE_PUNCTUATION.intersection(line)
-            and _task_start(line) is None)
+    return (
+        len(line) <= 40
+        and not _SENTENCE_PUNCTUATION.intersection(line)
+        and _task_start(line) is None
+    )
 
 
 def _find_year(*texts: str | None) -> int | None:
@@ -275,8 +281,12 @@ def _join(chunks: list[tuple[int, str]]) -> str:
     parts: list[str] = []
     for _, chunk in chunks:
         previous = parts[-1][-1:] if parts else ""
-        if previous.isascii() and previous.isalnum() and chunk[:1].isascii() \
-                and chunk[:1].isalnum():
+        if (
+            previous.isascii()
+            and previous.isalnum()
+            and chunk[:1].isascii()
+            and chunk[:1].isalnum()
+        ):
             parts.append(" ")
         parts.append(chunk)
     return "".join(parts)
@@ -310,9 +320,9 @@ def extract_goals(preamble: str) -> list[str]:
     goals = []
     for clause in _clauses(preamble):
         verb = _GOAL_VERB.search(clause)
-        if clause.startswith("为") or verb is None or "“" not in clause[verb.end():]:
+        if clause.startswith("为") or verb is None or "“" not in clause[verb.end() :]:
             continue
-        goals.append(clause[verb.end():].strip())
+        goals.append(clause[verb.end() :].strip())
     return goals
 
 
@@ -323,21 +333,82 @@ _NAME_SPLIT = re.compile(r"[、\s]+")
 _REMARK_RE = re.compile(r"排名第一|排在第一|排名首位|^以?下同$|^其[他余]为")
 _LABEL_RE = re.compile(r"^(牵头|协同|配合|协办|参与|责任|主责)(?:单位|部门|处室)?\s*[:\uff1a]\s*")
 _LABEL_ROLES = {"牵头": "lead", "责任": None, "主责": None}  # other labels: "co"
-_CO_SUFFIXES = ("按职责分工负责", "按职责分工落实", "按职责负责", "分工负责", "配合落实",
-                "协助落实", "配合", "协助", "协同", "协办", "参与")
+_CO_SUFFIXES = (
+    "按职责分工负责",
+    "按职责分工落实",
+    "按职责负责",
+    "分工负责",
+    "配合落实",
+    "协助落实",
+    "配合",
+    "协助",
+    "协同",
+    "协办",
+    "参与",
+)
 _LEAD_SUFFIXES = ("牵头负责", "负责牵头", "共同牵头", "牵头落实", "牵头", "负责")
 
-_DEPARTMENT_ENDING_RE = re.compile("(?:" + "|".join((
-    "街道办事处", "办事处", "委员会", "指挥部", "管委会", "政府", "党委", "纪委", "中心",
-    "宣传部", "组织部", "统战部", "武装部", "政治部", "研究所", "派出所", "工作组", "小组",
-    "专班", "协会", "学会", "联合会", "集团", "公司", "学校", "大学",
-    "处", "室", "局", "委", "办", "厅", "院", "队", "站",
-)) + ")$")
+_DEPARTMENT_ENDING_RE = re.compile(
+    "(?:"
+    + "|".join(
+        (
+            "街道办事处",
+            "办事处",
+            "委员会",
+            "指挥部",
+            "管委会",
+            "政府",
+            "党委",
+            "纪委",
+            "中心",
+            "宣传部",
+            "组织部",
+            "统战部",
+            "武装部",
+            "政治部",
+            "研究所",
+            "派出所",
+            "工作组",
+            "小组",
+            "专班",
+            "协会",
+            "学会",
+            "联合会",
+            "集团",
+            "公司",
+            "学校",
+            "大学",
+            "处",
+            "室",
+            "局",
+            "委",
+            "办",
+            "厅",
+            "院",
+            "队",
+            "站",
+        )
+    )
+    + ")$"
+)
 _GENERIC_UNIT_RE = re.compile(r"(?:各|有关|相关|成员|主管|职能)(?:单位|部门)$")
 _GENERIC_OWNERS = frozenset({"各区", "各镇街", "各街镇"})
 _NOT_IN_NAMES = re.compile(r"[-—–0-9０-９“”\"‘’'《》<>…。:\uff1a()\uff08\uff09\[\]【】]")
-_NOT_NAME_PREFIXES = ("含", "包括", "包含", "不含", "以下", "简称", "下称", "即", "如",
-                      "见", "详见", "其中", "例如")
+_NOT_NAME_PREFIXES = (
+    "含",
+    "包括",
+    "包含",
+    "不含",
+    "以下",
+    "简称",
+    "下称",
+    "即",
+    "如",
+    "见",
+    "详见",
+    "其中",
+    "例如",
+)
 _COUNT_CHARS = set("0123456789一二三四五六七八九十两百千万余多几数")
 
 
@@ -361,15 +432,18 @@ def parse_owners(content: str) -> Owners:
         role = label_role
         if label := _LABEL_RE.match(segment):
             label_role = role = _LABEL_ROLES.get(label.group(1), "co")
-            segment = segment[label.end():]
+            segment = segment[label.end() :]
         segment = segment.removeprefix("由")  # 由A牵头
         for suffixes, suffix_role in ((_CO_SUFFIXES, "co"), (_LEAD_SUFFIXES, "lead")):
             suffix = next((s for s in suffixes if segment.endswith(s) and segment != s), None)
             if suffix:
                 segment, role = segment[: -len(suffix)].rstrip(), suffix_role
                 break
-        entries += [(role, name.removesuffix("等")) for name in _NAME_SPLIT.split(segment)
-                    if name.removesuffix("等")]
+        entries += [
+            (role, name.removesuffix("等"))
+            for name in _NAME_SPLIT.split(segment)
+            if name.removesuffix("等")
+        ]
     names = [name for _, name in entries]
     leads = [name for role, name in entries if role == "lead"]
     if leads:
@@ -382,8 +456,11 @@ def looks_like_department(name: str, known: Collection[str] = ()) -> bool:
     holds names that count whatever they look like."""
     if name in known or name in _GENERIC_OWNERS:
         return True
-    if not 3 <= len(name) <= 30 or _NOT_IN_NAMES.search(name) \
-            or name.startswith(_NOT_NAME_PREFIXES):
+    if (
+        not 3 <= len(name) <= 30
+        or _NOT_IN_NAMES.search(name)
+        or name.startswith(_NOT_NAME_PREFIXES)
+    ):
         return False
     ending = _DEPARTMENT_ENDING_RE.search(name)
     if ending is None:
@@ -432,19 +509,20 @@ class _Reading:
 
 def _read_task(number: int, text: str, known: Collection[str]) -> _Reading:
     groups = _paren_groups(text)
-    if not groups or text[groups[-1][1]:].strip(_CLAUSE_TRIM + ".\uff0e"):
+    if not groups or text[groups[-1][1] :].strip(_CLAUSE_TRIM + ".\uff0e"):
         return _Reading(problem=f"任务 {number} 末尾没有责任处室括号,文件可能不完整")
     start, end = groups[-1]
-    content = text[start + 1: end - 1]
+    content = text[start + 1 : end - 1]
     if not content.strip():
         return _Reading(problem=f"任务 {number} 的责任处室括号是空的")
     owners = _owner_list(content, known)
     if owners is None:
-        return _Reading(problem=f"任务 {number} 末尾的括号“{text[start:end]}”不是责任处室名单,"
-                                "文件可能不完整")
+        return _Reading(
+            problem=f"任务 {number} 末尾的括号“{text[start:end]}”不是责任处室名单,文件可能不完整"
+        )
     clauses, boundary = [], 0
     for clause_start, clause_end in groups[:-1]:
-        clause_owners = _owner_list(text[clause_start + 1: clause_end - 1], known)
+        clause_owners = _owner_list(text[clause_start + 1 : clause_end - 1], known)
         if clause_owners is None:
             continue
         # "…工作(X)" and "…工作。(X)" both own the sentence they close.
@@ -482,10 +560,16 @@ class _SectionDraft:
     tasks: list[_TaskDraft] = field(default_factory=list)
 
 
-def parse_plan(source: str | bytes, *, year: int | None = None, title: str | None = None,
-               known: Mapping[str, str] | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
-               flood_season_start: tuple[int, int] = FLOOD_SEASON_START,
-               columns: Mapping[str, Sequence[str]] = COLUMN_SYNONYMS) -> ParsedPlan:
+def parse_plan(
+    source: str | bytes,
+    *,
+    year: int | None = None,
+    title: str | None = None,
+    known: Mapping[str, str] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    flood_season_start: tuple[int, int] = FLOOD_SEASON_START,
+    columns: Mapping[str, Sequence[str]] = COLUMN_SYNONYMS,
+) -> ParsedPlan:
     """Parse a plan given as text or bytes (plain text in UTF-8/UTF-16/GB18030, or
     a .docx, whose breakdown tables are read too). `year` and `title` override what
     the document says; `known` maps department names and aliases to canonical names
@@ -496,11 +580,16 @@ def parse_plan(source: str | bytes, *, year: int | None = None, title: str | Non
     return _parse_blocks(blocks, year, title, known, flood_season_start, columns)
 
 
-def parse_plan_file(path: str | os.PathLike[str], *, year: int | None = None,
-                    title: str | None = None, known: Mapping[str, str] | None = None,
-                    max_bytes: int = DEFAULT_MAX_BYTES,
-                    flood_season_start: tuple[int, int] = FLOOD_SEASON_START,
-                    columns: Mapping[str, Sequence[str]] = COLUMN_SYNONYMS) -> ParsedPlan:
+def parse_plan_file(
+    path: str | os.PathLike[str],
+    *,
+    year: int | None = None,
+    title: str | None = None,
+    known: Mapping[str, str] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    flood_season_start: tuple[int, int] = FLOOD_SEASON_START,
+    columns: Mapping[str, Sequence[str]] = COLUMN_SYNONYMS,
+) -> ParsedPlan:
     """Parse a plan file (.txt or .docx) as `parse_plan` does; a file larger than
     `max_bytes` is refused from its size on disk, before it is read."""
     blocks = read_file_blocks(path, max_bytes=max_bytes)
@@ -508,7 +597,8 @@ def parse_plan_file(path: str | os.PathLike[str], *, year: int | None = None,
 
 
 _OWNER_LINE_RE = re.compile(
-    r"^[【\[]?(?:牵头|责任|主责|配合|协同|协办|参与)(?:单位|部门|处室|科室)[】\]]?\s*[:\uff1a]")
+    r"^[【\[]?(?:牵头|责任|主责|配合|协同|协办|参与)(?:单位|部门|处室|科室)[】\]]?\s*[:\uff1a]"
+)
 _IMPLICIT_SECTION = "工作任务"
 
 
@@ -518,13 +608,21 @@ def _depth(text: str) -> int:
 
 def _is_owner_line(task: _TaskDraft, line: str) -> bool:
     """A "牵头单位:…" line of its own, not the wrapped inside of an owner parenthesis."""
-    return bool(_OWNER_LINE_RE.match(line)) and _depth(line) >= 0 \
+    return (
+        bool(_OWNER_LINE_RE.match(line))
+        and _depth(line) >= 0
         and sum(_depth(chunk) for _, chunk in task.chunks) <= 0
+    )
 
 
-def _parse_blocks(blocks: list[tuple[int, Block]], year: int | None, title: str | None,
-                  known: Mapping[str, str] | None, flood_season_start: tuple[int, int],
-                  columns: Mapping[str, Sequence[str]]) -> ParsedPlan:
+def _parse_blocks(
+    blocks: list[tuple[int, Block]],
+    year: int | None,
+    title: str | None,
+    known: Mapping[str, str] | None,
+    flood_season_start: tuple[int, int],
+    columns: Mapping[str, Sequence[str]],
+) -> ParsedPlan:
     issues: list[Issue] = []
     warnings: list[Warning] = []
     # Names and aliases both count as known; canonical names may appear only as values.
@@ -551,8 +649,11 @@ def _parse_blocks(blocks: list[tuple[int, Block]], year: int | None, title: str 
                 else:
                     if not drafts:
                         drafts.append(_SectionDraft(1, _IMPLICIT_SECTION, item.line))
-                    drafts[-1].tasks.append(_TaskDraft(0, item.line, [], kind="table",
-                                                       table=item, subsection=subsection))
+                    drafts[-1].tasks.append(
+                        _TaskDraft(
+                            0, item.line, [], kind="table", table=item, subsection=subsection
+                        )
+                    )
             continue
         line = block.strip()
         if not line:
@@ -579,7 +680,7 @@ def _parse_blocks(blocks: list[tuple[int, Block]], year: int | None, title: str 
             task.chunks.append((number, line))
 
     written_title = header[0][1] if header and _looks_like_title(header[0][1]) else None
-    preamble = "\n".join(text for _, text in header[1 if written_title else 0:])
+    preamble = "\n".join(text for _, text in header[1 if written_title else 0 :])
     year = year or _find_year(written_title, title, preamble)
     if year is None:
         issues.append(Issue(0, "找不到年度:标题和总体要求中都没有“20XX年”,请指定年度"))
@@ -589,8 +690,9 @@ def _parse_blocks(blocks: list[tuple[int, Block]], year: int | None, title: str 
     if title is None and year is not None:
         title = written_title or f"{year}年工作要点"
         if written_title is None:
-            warnings.append(Warning(header[0][0] if header else 1,
-                                    f"文件开头没有标题行,标题取为“{title}”"))
+            warnings.append(
+                Warning(header[0][0] if header else 1, f"文件开头没有标题行,标题取为“{title}”")
+            )
 
     # A (一) item with 1. tasks under it is a subsection heading, not a task.
     subsection_owners: dict[int, list[tuple[int, str]]] = {}
@@ -601,11 +703,13 @@ def _parse_blocks(blocks: list[tuple[int, Block]], year: int | None, title: str 
                 draft.subsection = label
                 subsection_owners[id(draft)] = draft.owner_lines
             elif draft.parent is not None:
-                draft.subsection = f"\uff08{_cn(draft.parent.number)}\uff09" \
-                                   f"{_join(draft.parent.chunks).strip()}"
+                draft.subsection = (
+                    f"\uff08{_cn(draft.parent.number)}\uff09{_join(draft.parent.chunks).strip()}"
+                )
         section.tasks = [d for d in section.tasks if not (d.kind == "chinese" and d.children)]
-    structured = any(d.kind == "table" or d.parent is not None
-                     for section in drafts for d in section.tasks)
+    structured = any(
+        d.kind == "table" or d.parent is not None for section in drafts for d in section.tasks
+    )
 
     if not drafts:
         if not table_problems:
@@ -625,18 +729,28 @@ def _parse_blocks(blocks: list[tuple[int, Block]], year: int | None, title: str 
     last_text = next((d for d in reversed(all_drafts) if d.kind != "table"), None)
     for section in drafts:
         if not section.tasks:
-            warnings.append(Warning(section.line,
-                                    f"部分“{_cn(section.number)}、{section.title}”下没有任务"))
+            warnings.append(
+                Warning(section.line, f"部分“{_cn(section.number)}、{section.title}”下没有任务")
+            )
         parsed = ParsedSection(section.number, section.title, section.line)
         for draft in section.tasks:
             if draft.table is not None:
-                result = _finish_table_task(draft, numbers[id(draft)], year, known_names,
-                                            flood_season_start)
+                result = _finish_table_task(
+                    draft, numbers[id(draft)], year, known_names, flood_season_start
+                )
             else:
                 inherited = subsection_owners.get(id(draft.parent)) if draft.parent else None
-                result = _finish_task(draft, draft is last_text, year, known_names,
-                                      flood_season_start, warnings, numbers[id(draft)],
-                                      inherited, structured)
+                result = _finish_task(
+                    draft,
+                    draft is last_text,
+                    year,
+                    known_names,
+                    flood_season_start,
+                    warnings,
+                    numbers[id(draft)],
+                    inherited,
+                    structured,
+                )
             if isinstance(result, Issue):
                 issues.append(result)
             else:
@@ -657,8 +771,12 @@ def _check_section_numbering(drafts: list[_SectionDraft], issues: list[Issue]) -
     for previous, section in zip([None, *drafts], drafts, strict=False):
         expected = previous.number + 1 if previous else 1
         if section.number != expected:
-            issues.append(Issue(section.line, f"部分序号“{_cn(section.number)}、”顺序不对,"
-                                              f"应为“{_cn(expected)}、”"))
+            issues.append(
+                Issue(
+                    section.line,
+                    f"部分序号“{_cn(section.number)}、”顺序不对,应为“{_cn(expected)}、”",
+                )
+            )
 
 
 def _check_numbering(drafts: list[_SectionDraft], issues: list[Issue]) -> None:
@@ -667,22 +785,25 @@ def _check_numbering(drafts: list[_SectionDraft], issues: list[Issue]) -> None:
     last = 0
     for task in (t for section in drafts for t in section.tasks):
         if task.number in seen:
-            issues.append(Issue(task.line, f"任务序号 {task.number} 重复"
-                                           f"(第{seen[task.number]}行已有任务 {task.number})"))
+            issues.append(
+                Issue(
+                    task.line,
+                    f"任务序号 {task.number} 重复(第{seen[task.number]}行已有任务 {task.number})",
+                )
+            )
             continue
         seen[task.number] = task.line
         if task.number > last + 1:
-            missing = (f"{last + 1}" if task.number == last + 2
-                       else f"{last + 1}–{task.number - 1}")
+            missing = f"{last + 1}" if task.number == last + 2 else f"{last + 1}–{task.number - 1}"
             issues.append(Issue(task.line, f"缺少任务序号 {missing}"))
         elif task.number <= last:
-            issues.append(Issue(task.line, f"任务序号 {task.number} 顺序错乱"
-                                           f"(前一个任务是 {last})"))
+            issues.append(Issue(task.line, f"任务序号 {task.number} 顺序错乱(前一个任务是 {last})"))
         last = max(last, task.number)
 
 
-def _renumber(drafts: list[_SectionDraft], issues: list[Issue],
-              warnings: list[Warning]) -> dict[int, int]:
+def _renumber(
+    drafts: list[_SectionDraft], issues: list[Issue], warnings: list[Warning]
+) -> dict[int, int]:
     """Structured layouts (three levels, tables): written numbers may restart in each
     section or subsection; inside one they must run on by one. Tasks are numbered
     1..N in document order; a warning says so when that differs from what is written."""
@@ -706,67 +827,99 @@ def _renumber(drafts: list[_SectionDraft], issues: list[Issue],
                 before = previous.get(container)
                 continuing = last_by_kind.get(draft.kind, 0) + 1
                 if before is None and draft.number not in (1, continuing):
-                    issues.append(Issue(draft.line, f"任务序号 {draft.number} 不对,"
-                                                    f"应为 1 或 {continuing}"))
+                    issues.append(
+                        Issue(draft.line, f"任务序号 {draft.number} 不对,应为 1 或 {continuing}")
+                    )
                 elif before is not None and draft.number == before.number:
-                    issues.append(Issue(draft.line, f"任务序号 {draft.number} 重复"
-                                                    f"(第{before.line}行已有任务 {draft.number})"))
+                    issues.append(
+                        Issue(
+                            draft.line,
+                            f"任务序号 {draft.number} 重复"
+                            f"(第{before.line}行已有任务 {draft.number})",
+                        )
+                    )
                 elif before is not None and draft.number != before.number + 1:
-                    issues.append(Issue(draft.line, f"任务序号 {draft.number} 顺序不对,"
-                                                    f"应为 {before.number + 1}"))
+                    issues.append(
+                        Issue(
+                            draft.line, f"任务序号 {draft.number} 顺序不对,应为 {before.number + 1}"
+                        )
+                    )
                 previous[container] = draft
                 last_by_kind[draft.kind] = draft.number
             if written_number is not None and written_number != sequence and first_change is None:
                 first_change = (draft.line, f"{where}原序号 {written_number} 改为 {sequence}")
     if first_change is not None:
-        warnings.append(Warning(first_change[0], "任务序号按部分或小节分别编写,已按全文顺序"
-                                                 f"重新编号为 1–{sequence}(如{first_change[1]})"))
+        warnings.append(
+            Warning(
+                first_change[0],
+                "任务序号按部分或小节分别编写,已按全文顺序"
+                f"重新编号为 1–{sequence}(如{first_change[1]})",
+            )
+        )
     return numbers
 
 
-def _finish_task(draft: _TaskDraft, is_last: bool, year: int | None,
-                 known: Collection[str], flood_season_start: tuple[int, int],
-                 warnings: list[Warning], number: int | None = None,
-                 inherited: list[tuple[int, str]] | None = None,
-                 structured: bool = False) -> ParsedTask | Issue:
+def _finish_task(
+    draft: _TaskDraft,
+    is_last: bool,
+    year: int | None,
+    known: Collection[str],
+    flood_season_start: tuple[int, int],
+    warnings: list[Warning],
+    number: int | None = None,
+    inherited: list[tuple[int, str]] | None = None,
+    structured: bool = False,
+) -> ParsedTask | Issue:
     chunks = draft.chunks
     owner_lines = draft.owner_lines or inherited or []
     if owner_lines:
         content = "\uff1b".join(text for _, text in owner_lines)
         if _owner_list(content, known) is None:
-            return Issue(owner_lines[0][0], f"任务 {draft.number} 的责任单位行“{content}”"
-                                            "中有不像单位名称的内容")
+            return Issue(
+                owner_lines[0][0],
+                f"任务 {draft.number} 的责任单位行“{content}”中有不像单位名称的内容",
+            )
         reading = _read_task(draft.number, f"{_join(chunks)}\uff08{content}\uff09", known)
     else:
         reading = _read_task(draft.number, _join(chunks), known)
     if reading.problem and is_last and not owner_lines:
         # The last task may be followed by a signature or a date: cut after the last
         # line that closes with a parenthesis, if that makes an owner parenthesis.
-        keep = next((k for k in range(len(chunks) - 1, 0, -1)
-                     if chunks[k - 1][1].rstrip(_CLAUSE_TRIM + ".\uff0e").endswith(tuple(_CLOSE))),
-                    0)
+        keep = next(
+            (
+                k
+                for k in range(len(chunks) - 1, 0, -1)
+                if chunks[k - 1][1].rstrip(_CLAUSE_TRIM + ".\uff0e").endswith(tuple(_CLOSE))
+            ),
+            0,
+        )
         shorter = _read_task(draft.number, _join(chunks[:keep]), known) if keep else reading
         if not shorter.problem:
-            warnings.extend(Warning(line, "这行文字不属于任何任务,已忽略")
-                            for line, _ in chunks[keep:])
+            warnings.extend(
+                Warning(line, "这行文字不属于任何任务,已忽略") for line, _ in chunks[keep:]
+            )
             reading, chunks = shorter, chunks[:keep]
     if reading.owners is None:
         problem = reading.problem
         if structured and "末尾没有责任处室括号" in problem:
             where = f"({draft.subsection})" if draft.subsection else ""
-            problem = (f"任务 {draft.number}{where}没有写明责任单位:末尾没有责任处室括号,"
-                       "也没有“牵头单位:…”或“责任单位:…”行")
+            problem = (
+                f"任务 {draft.number}{where}没有写明责任单位:末尾没有责任处室括号,"
+                "也没有“牵头单位:…”或“责任单位:…”行"
+            )
         return Issue(draft.line, problem)
-    hints = read_time_hints(reading.text, year, flood_season_start=flood_season_start) \
-        if year else None
+    hints = (
+        read_time_hints(reading.text, year, flood_season_start=flood_season_start) if year else None
+    )
     return ParsedTask(
         number=draft.number if number is None else number,
         text=reading.text,
         lead=reading.owners.lead,
         co=reading.owners.co,
         line=draft.line,
-        end_line=max([chunks[-1][0] if chunks else draft.line,
-                      *(line for line, _ in draft.owner_lines)]),
+        end_line=max(
+            [chunks[-1][0] if chunks else draft.line, *(line for line, _ in draft.owner_lines)]
+        ),
         clauses=reading.clauses,
         due=hints.due if hints else None,
         recurrence=hints.recurrence if hints else None,
@@ -800,19 +953,29 @@ def _cell_owners(lead_text: str, co_text: str, lead_kind: str) -> tuple[list[str
     return leads, co
 
 
-def _finish_table_task(draft: _TaskDraft, number: int, year: int | None,
-                       known: Collection[str],
-                       flood_season_start: tuple[int, int]) -> ParsedTask | Issue:
+def _finish_table_task(
+    draft: _TaskDraft,
+    number: int,
+    year: int | None,
+    known: Collection[str],
+    flood_season_start: tuple[int, int],
+) -> ParsedTask | Issue:
     item = draft.table
     assert item is not None
     heading = _join([(0, part.strip()) for part in item.task.split("\n") if part.strip()])
-    measures = [_join([(0, p.strip()) for p in row.measure.split("\n") if p.strip()])
-                for row in item.rows if row.measure]
+    measures = [
+        _join([(0, p.strip()) for p in row.measure.split("\n") if p.strip()])
+        for row in item.rows
+        if row.measure
+    ]
     if not heading and not measures:
         return Issue(item.line, f"{item.where}:“工作任务”列为空")
     if heading and measures:
-        body = "\uff1b".join(m.rstrip("。;\uff1b") for m in measures) if len(measures) > 1 \
+        body = (
+            "\uff1b".join(m.rstrip("。;\uff1b") for m in measures)
+            if len(measures) > 1
             else measures[0]
+        )
         separator = "" if heading[-1] in "。:\uff1a;\uff1b" else "\uff1a"
         text = f"{heading}{separator}{body}"
     else:
@@ -827,33 +990,49 @@ def _finish_table_task(draft: _TaskDraft, number: int, year: int | None,
     if not leads:
         column = "牵头单位" if item.lead_kind == "lead" else "责任单位"
         short = text if len(text) <= 20 else text[:19] + "…"
-        return Issue(item.line, f"{item.where}:任务“{short}”的“{column}”列为空,"
-                                "每个任务都要有牵头单位")
+        return Issue(
+            item.line, f"{item.where}:任务“{short}”的“{column}”列为空,每个任务都要有牵头单位"
+        )
     clauses = []
     if len({(tuple(r_leads), tuple(r_co)) for _, r_leads, r_co in rows if r_leads}) > 1:
-        clauses = [ParsedClause(row.measure.strip(), r_leads, r_co)
-                   for row, r_leads, r_co in rows if row.measure and r_leads]
+        clauses = [
+            ParsedClause(row.measure.strip(), r_leads, r_co)
+            for row, r_leads, r_co in rows
+            if row.measure and r_leads
+        ]
     due = recurrence = None
     key_dates: list[str] = []
     if year:
         hints = read_time_hints(text, year, flood_season_start=flood_season_start)
         cells = list(dict.fromkeys(row.deadline for row in item.rows if row.deadline))
-        deadlines = [read_deadline(cell, year, flood_season_start=flood_season_start)
-                     for cell in cells]
+        deadlines = [
+            read_deadline(cell, year, flood_season_start=flood_season_start) for cell in cells
+        ]
         due = min((d.due for d in deadlines if d.due), default=hints.due)
-        recurrence = hints.recurrence or next((d.recurrence for d in deadlines if d.recurrence),
-                                              None)
+        recurrence = hints.recurrence or next(
+            (d.recurrence for d in deadlines if d.recurrence), None
+        )
         for found in [hints.key_dates, *(d.key_dates for d in deadlines)]:
             key_dates += [name for name in found if name not in key_dates]
     return ParsedTask(
-        number=number, text=text, lead=leads, co=co, line=item.line, end_line=item.end_line,
-        clauses=clauses, due=due, recurrence=recurrence, key_dates=key_dates,
-        subsection=draft.subsection, source=item.where,
+        number=number,
+        text=text,
+        lead=leads,
+        co=co,
+        line=item.line,
+        end_line=item.end_line,
+        clauses=clauses,
+        due=due,
+        recurrence=recurrence,
+        key_dates=key_dates,
+        subsection=draft.subsection,
+        source=item.where,
     )
 
 
-def _unknown_department_warnings(tasks: list[ParsedTask], known: Mapping[str, str],
-                                 known_names: Collection[str]) -> list[Warning]:
+def _unknown_department_warnings(
+    tasks: list[ParsedTask], known: Mapping[str, str], known_names: Collection[str]
+) -> list[Warning]:
     warned: set[str] = set()
     found = []
     for task in tasks:
@@ -865,8 +1044,14 @@ def _unknown_department_warnings(tasks: list[ParsedTask], known: Mapping[str, st
                 continue
             warned.add(name)
             nearest = _nearest_known(name, known)
-            found.append(Warning(task.line, f"未知部门“{name}”,最接近的已知部门:{'、'.join(nearest)}"
-                                 if nearest else f"未知部门“{name}”,没有相近的已知部门"))
+            found.append(
+                Warning(
+                    task.line,
+                    f"未知部门“{name}”,最接近的已知部门:{'、'.join(nearest)}"
+                    if nearest
+                    else f"未知部门“{name}”,没有相近的已知部门",
+                )
+            )
     return found
 
 

@@ -48,14 +48,23 @@ class DepartmentScore:
 
     def as_dict(self) -> dict:
         return {
-            "department": self.department, "led": self.led, "co": self.co,
-            "on_time": self.on_time, "completeness": self.completeness,
-            "punctuality": self.punctuality, "score": self.score, "detail": self.detail,
+            "department": self.department,
+            "led": self.led,
+            "co": self.co,
+            "on_time": self.on_time,
+            "completeness": self.completeness,
+            "punctuality": self.punctuality,
+            "score": self.score,
+            "detail": self.detail,
         }
 
 
-def month_deadlines(start: dt.date, day: dt.date, report_by_workday: int,
-                    add_workdays: Callable[[dt.date, int], dt.date]) -> list[tuple[dt.date, dt.date, dt.date]]:
+def month_deadlines(
+    start: dt.date,
+    day: dt.date,
+    report_by_workday: int,
+    add_workdays: Callable[[dt.date, int], dt.date],
+) -> list[tuple[dt.date, dt.date, dt.date]]:
     """(month_start, month_end, report_deadline) for full months from `start`
     whose report deadline is on or before `day`."""
     out = []
@@ -127,13 +136,19 @@ def score_departments(
                 if any((lo is None or d > lo) and d <= deadline for d in dates):
                     filed += 1
         s.punctuality = _ratio(filed, expected_reports)
-        s.detail = {"milestones_due": len(due), "milestones_on_time": on_time,
-                    "reports_expected": expected_reports, "reports_on_time": filed}
+        s.detail = {
+            "milestones_due": len(due),
+            "milestones_on_time": on_time,
+            "reports_expected": expected_reports,
+            "reports_on_time": filed,
+        }
 
         parts = [(weights.get(k, 0.0), getattr(s, k)) for k in MEASURES]
         total_w = sum(w for w, v in parts if v is not None and w > 0)
         if total_w > 0:
-            s.score = round(100 * sum(w * v for w, v in parts if v is not None and w > 0) / total_w, 1)
+            s.score = round(
+                100 * sum(w * v for w, v in parts if v is not None and w > 0) / total_w, 1
+            )
         scores.append(s)
     scores.sort(key=lambda s: (s.score is None, -(s.score or 0), s.department))
     return scores

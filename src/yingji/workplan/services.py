@@ -83,13 +83,19 @@ QUARTER_TITLES = ["第一季度", "第二季度", "第三季度", "第四季度"
 
 
 def _special_periods(year: int) -> list[wc.KeyPeriod]:
-    return [wc.KeyPeriod(p.name, p.start, p.end)
-            for p in SpecialPeriod.objects.filter(start__year__lte=year, end__year__gte=year)]
+    return [
+        wc.KeyPeriod(p.name, p.start, p.end)
+        for p in SpecialPeriod.objects.filter(start__year__lte=year, end__year__gte=year)
+    ]
 
 
-def milestone_plan(year: int, due: dt.date | None, recurrence: str | None,
-                   key_dates: Iterable[str], special: list[wc.KeyPeriod]
-                   ) -> tuple[list[tuple[str, str, dt.date]], list[str]]:
+def milestone_plan(
+    year: int,
+    due: dt.date | None,
+    recurrence: str | None,
+    key_dates: Iterable[str],
+    special: list[wc.KeyPeriod],
+) -> tuple[list[tuple[str, str, dt.date]], list[str]]:
     """The milestones a parsed task gets: (kind, title, due), and warnings.
 
     A recurring task gets one per period; a dated task one at its due date; a task
@@ -114,8 +120,10 @@ def milestone_plan(year: int, due: dt.date | None, recurrence: str | None,
     for name in key_dates:
         period = known.get(wc.canonical_key_name(name))
         if period is None:
-            warnings.append(f"关键节点“{name}”不在{year}年日历和特殊时段中,未生成节点"
-                            "(可在管理后台“特殊时段”中补充)")
+            warnings.append(
+                f"关键节点“{name}”不在{year}年日历和特殊时段中,未生成节点"
+                "(可在管理后台“特殊时段”中补充)"
+            )
             continue
         out.append((Milestone.Kind.CUSTOM, f"{name}节点", period.end))
     if not out:
@@ -123,8 +131,9 @@ def milestone_plan(year: int, due: dt.date | None, recurrence: str | None,
     return out, warnings
 
 
-def import_plan_file(path: str | Path, *, year: int | None = None, title: str | None = None,
-                     user=None) -> Plan:
+def import_plan_file(
+    path: str | Path, *, year: int | None = None, title: str | None = None, user=None
+) -> Plan:
     """Parse and import a plan document (text or .docx), all or nothing."""
     path = Path(path)
     # parse_plan_file refuses an oversized file from its size, before reading it
@@ -133,8 +142,9 @@ def import_plan_file(path: str | Path, *, year: int | None = None, title: str | 
     return _import_parsed(parsed, path.name, sha, title, user)
 
 
-def import_plan_bytes(data: bytes, filename: str, *, year: int | None = None,
-                      title: str | None = None, user=None) -> Plan:
+def import_plan_bytes(
+    data: bytes, filename: str, *, year: int | None = None, title: str | None = None, user=None
+) -> Plan:
     parsed = _parser().parse_plan(data, year=year, title=title, known=_known())
     return _import_parsed(parsed, filename, hashlib.sha256(data).hexdigest(), title, user)
 
@@ -184,33 +194,43 @@ def _import_parsed(parsed, source_name: str, sha: str, title: str | None, user) 
     plan_warnings = []
     for section in parsed.sections:
         for task in section.tasks:
-            _, warns = milestone_plan(parsed.year, _date(task.due), task.recurrence,
-                                      task.key_dates, special)
+            _, warns = milestone_plan(
+                parsed.year, _date(task.due), task.recurrence, task.key_dates, special
+            )
             plan_warnings.extend((task.line, w) for w in warns)
     if issues:
         raise PlanImportError(issues)
 
     plan = Plan.objects.create(
-        title=title or parsed.title, year=parsed.year, preamble=parsed.preamble or "",
-        goals=list(parsed.goals), source_name=source_name, source_sha256=sha,
+        title=title or parsed.title,
+        year=parsed.year,
+        preamble=parsed.preamble or "",
+        goals=list(parsed.goals),
+        source_name=source_name,
+        source_sha256=sha,
         imported_by=user if getattr(user, "pk", None) else None,
     )
     for section in parsed.sections:
         sec = Section.objects.create(plan=plan, number=section.number, title=section.title)
         for t in section.tasks:
             task = Task.objects.create(
-                plan=plan, section=sec, number=t.number, subsection=t.subsection or "",
-                text=t.text, due=_date(t.due),
-                recurrence=t.recurrence or "", key_dates=list(t.key_dates),
+                plan=plan,
+                section=sec,
+                number=t.number,
+                subsection=t.subsection or "",
+                text=t.text,
+                due=_date(t.due),
+                recurrence=t.recurrence or "",
+                key_dates=list(t.key_dates),
             )
             _assign(task, None, t.lead, t.co, depts)
             for i, c in enumerate(t.clauses, start=1):
                 clause = Clause.objects.create(task=task, position=i, text=c.text)
                 _assign(task, clause, c.lead, c.co, depts)
-            specs, _ = milestone_plan(parsed.year, _date(t.due), t.recurrence, t.key_dates,
-                                      special)
+            specs, _ = milestone_plan(parsed.year, _date(t.due), t.recurrence, t.key_dates, special)
             Milestone.objects.bulk_create(
-                [Milestone(task=task, kind=k, title=title_, due=d) for k, title_, d in specs])
+                [Milestone(task=task, kind=k, title=title_, due=d) for k, title_, d in specs]
+            )
     plan.import_warnings = [*[(w.line, w.message) for w in parsed.warnings], *plan_warnings]
     return plan
 
@@ -221,8 +241,9 @@ def _date(value) -> dt.date | None:
     return dt.date.fromisoformat(value)
 
 
-def _assign(task: Task, clause: Clause | None, lead: list[str], co: list[str],
-            depts: dict[str, Department]) -> None:
+def _assign(
+    task: Task, clause: Clause | None, lead: list[str], co: list[str], depts: dict[str, Department]
+) -> None:
     position = 0
     seen = set()
     for role, names in ((Assignment.Role.LEAD, lead), (Assignment.Role.CO, co)):
@@ -231,8 +252,14 @@ def _assign(task: Task, clause: Clause | None, lead: list[str], co: list[str],
             if dept.pk in seen:  # the same department written twice (e.g. by alias)
                 continue
             seen.add(dept.pk)
-            Assignment.objects.create(task=task, clause=clause, department=dept, role=role,
-                                      position=position, name_as_written=name)
+            Assignment.objects.create(
+                task=task,
+                clause=clause,
+                department=dept,
+                role=role,
+                position=position,
+                name_as_written=name,
+            )
             position += 1
 
 
@@ -279,8 +306,12 @@ def my_department_rows(user, day_for=None) -> list[TaskRow]:
 
 
 def lead_department(task: Task) -> Department:
-    a = task.assignments.filter(clause__isnull=True, role=Assignment.Role.LEAD).order_by(
-        "position").select_related("department").first()
+    a = (
+        task.assignments.filter(clause__isnull=True, role=Assignment.Role.LEAD)
+        .order_by("position")
+        .select_related("department")
+        .first()
+    )
     return a.department
 
 
@@ -288,9 +319,17 @@ def lead_department(task: Task) -> Department:
 
 
 @transaction.atomic
-def file_report(task: Task, user, *, percent: int, text: str, milestone: Milestone | None = None,
-                department: Department | None = None, files: Iterable = (),
-                reported_at: dt.datetime | None = None) -> ProgressReport:
+def file_report(
+    task: Task,
+    user,
+    *,
+    percent: int,
+    text: str,
+    milestone: Milestone | None = None,
+    department: Department | None = None,
+    files: Iterable = (),
+    reported_at: dt.datetime | None = None,
+) -> ProgressReport:
     """A department's progress report. The lead's report goes to the office and
     drives the status; a co-organiser's goes to the lead department."""
     dept = department or can_report(user, task)
@@ -308,12 +347,20 @@ def file_report(task: Task, user, *, percent: int, text: str, milestone: Milesto
     if errors:
         raise ValidationError(errors)
     when = reported_at or timezone.now()
-    is_lead = task.assignments.filter(department=dept, role=Assignment.Role.LEAD,
-                                      clause__isnull=True).exists()
+    is_lead = task.assignments.filter(
+        department=dept, role=Assignment.Role.LEAD, clause__isnull=True
+    ).exists()
     report = ProgressReport.objects.create(
-        task=task, department=dept, author=user if getattr(user, "pk", None) else None,
-        addressed_to=ProgressReport.AddressedTo.OFFICE if is_lead else ProgressReport.AddressedTo.LEAD,
-        reported_at=when, percent=percent, text=text.strip(), milestone=milestone,
+        task=task,
+        department=dept,
+        author=user if getattr(user, "pk", None) else None,
+        addressed_to=ProgressReport.AddressedTo.OFFICE
+        if is_lead
+        else ProgressReport.AddressedTo.LEAD,
+        reported_at=when,
+        percent=percent,
+        text=text.strip(),
+        milestone=milestone,
     )
     for f in files:
         ReportAttachment.objects.create(report=report, file=f, name=getattr(f, "name", "附件"))
@@ -334,8 +381,12 @@ def file_report(task: Task, user, *, percent: int, text: str, milestone: Milesto
 def add_milestone(task: Task, user, *, title: str, due: dt.date) -> Milestone:
     """A stage the lead department sets for itself (阶段节点); supervised like any other."""
     dept = user_department(user)
-    is_lead = dept is not None and task.assignments.filter(
-        department=dept, role=Assignment.Role.LEAD, clause__isnull=True).exists()
+    is_lead = (
+        dept is not None
+        and task.assignments.filter(
+            department=dept, role=Assignment.Role.LEAD, clause__isnull=True
+        ).exists()
+    )
     if not (is_lead or _is_approver(user)):
         raise PermissionDenied("只有牵头处室、督查或局领导可以设置节点")
     errors = {}
@@ -345,8 +396,9 @@ def add_milestone(task: Task, user, *, title: str, due: dt.date) -> Milestone:
         errors["due"] = f"截止日期应在 {task.plan.year} 年内(或次年)"
     if errors:
         raise ValidationError(errors)
-    return Milestone.objects.create(task=task, kind=Milestone.Kind.CUSTOM, title=title.strip()[:120],
-                                    due=due)
+    return Milestone.objects.create(
+        task=task, kind=Milestone.Kind.CUSTOM, title=title.strip()[:120], due=due
+    )
 
 
 # ---------------------------------------------------------------- pauses
@@ -354,22 +406,29 @@ def add_milestone(task: Task, user, *, title: str, due: dt.date) -> Milestone:
 
 def _is_approver(user) -> bool:
     profile = getattr(user, "profile", None)
-    return bool(user.is_superuser or (profile and profile.role in {
-        Role.LEADER, Role.SUPERVISOR, Role.ADMIN}))
+    return bool(
+        user.is_superuser
+        or (profile and profile.role in {Role.LEADER, Role.SUPERVISOR, Role.ADMIN})
+    )
 
 
 @transaction.atomic
 def request_pause(task: Task, user, reason: str, at: dt.datetime | None = None) -> Pause:
     if not (reason or "").strip():
         raise ValidationError({"reason": "申请暂缓须说明理由"})
-    if user_department(user) is None or not task.assignments.filter(
-            department=user_department(user), role=Assignment.Role.LEAD).exists():
+    if (
+        user_department(user) is None
+        or not task.assignments.filter(
+            department=user_department(user), role=Assignment.Role.LEAD
+        ).exists()
+    ):
         if not _is_approver(user):
             raise PermissionDenied("只有牵头处室可以申请暂缓")
     if task.pauses.filter(state__in=[Pause.State.REQUESTED, Pause.State.APPROVED]).exists():
         raise ValidationError({"reason": "该任务已有待审批或生效中的暂缓"})
-    return Pause.objects.create(task=task, reason=reason.strip(), requested_by=user,
-                                requested_at=at or timezone.now())
+    return Pause.objects.create(
+        task=task, reason=reason.strip(), requested_by=user, requested_at=at or timezone.now()
+    )
 
 
 @transaction.atomic
@@ -425,41 +484,60 @@ def task_rows(tasks, day: dt.date) -> list[TaskRow]:
     """Derive every task's status as of `day` with a fixed, small number of queries."""
     cutoff = end_of_day(day)
     latest = ProgressReport.objects.filter(
-        task=OuterRef("pk"), addressed_to=ProgressReport.AddressedTo.OFFICE,
-        reported_at__lt=cutoff).order_by("-reported_at")
-    tasks = list(tasks.select_related("section").annotate(
-        last_percent=Subquery(latest.values("percent")[:1]),
-        last_at=Subquery(latest.values("reported_at")[:1]),
-    ).order_by("plan_id", "number"))
+        task=OuterRef("pk"), addressed_to=ProgressReport.AddressedTo.OFFICE, reported_at__lt=cutoff
+    ).order_by("-reported_at")
+    tasks = list(
+        tasks.select_related("section")
+        .annotate(
+            last_percent=Subquery(latest.values("percent")[:1]),
+            last_at=Subquery(latest.values("reported_at")[:1]),
+        )
+        .order_by("plan_id", "number")
+    )
     ids = [t.pk for t in tasks]
     owners: dict[int, tuple[list, list]] = defaultdict(lambda: ([], []))
-    for task_id, role, name in Assignment.objects.filter(
-            task_id__in=ids, clause__isnull=True).order_by("position").values_list(
-            "task_id", "role", "department__name"):
+    for task_id, role, name in (
+        Assignment.objects.filter(task_id__in=ids, clause__isnull=True)
+        .order_by("position")
+        .values_list("task_id", "role", "department__name")
+    ):
         owners[task_id][0 if role == Assignment.Role.LEAD else 1].append(name)
     milestones: dict[int, list[MilestoneFact]] = defaultdict(list)
-    for m in Milestone.objects.filter(task_id__in=ids).values("id", "task_id", "title", "due",
-                                                               "completed_on"):
+    for m in Milestone.objects.filter(task_id__in=ids).values(
+        "id", "task_id", "title", "due", "completed_on"
+    ):
         done = m["completed_on"] if m["completed_on"] and m["completed_on"] <= day else None
         milestones[m["task_id"]].append(MilestoneFact(m["id"], m["title"], m["due"], done))
     pauses: dict[int, list[PauseFact]] = defaultdict(list)
-    for p in Pause.objects.filter(task_id__in=ids, decided_at__lt=cutoff,
-                                  state__in=[Pause.State.APPROVED, Pause.State.LIFTED]).values(
-            "task_id", "decided_at", "lifted_at", "reason"):
+    for p in Pause.objects.filter(
+        task_id__in=ids, decided_at__lt=cutoff, state__in=[Pause.State.APPROVED, Pause.State.LIFTED]
+    ).values("task_id", "decided_at", "lifted_at", "reason"):
         lifted = p["lifted_at"] if p["lifted_at"] and p["lifted_at"] < cutoff else None
-        pauses[p["task_id"]].append(PauseFact(local_date(p["decided_at"]),
-                                              local_date(lifted) if lifted else None, p["reason"]))
+        pauses[p["task_id"]].append(
+            PauseFact(
+                local_date(p["decided_at"]), local_date(lifted) if lifted else None, p["reason"]
+            )
+        )
     notices = defaultdict(int)
-    for task_id in SupervisionNotice.objects.filter(task_id__in=ids, issued_at__lt=cutoff
-                                                    ).values_list("task_id", flat=True):
+    for task_id in SupervisionNotice.objects.filter(
+        task_id__in=ids, issued_at__lt=cutoff
+    ).values_list("task_id", flat=True):
         notices[task_id] += 1
     rows = []
     for t in tasks:
         reports = [ReportFact(local_date(t.last_at), t.last_percent)] if t.last_at else []
         facts = TaskFacts(milestones[t.pk], reports, pauses[t.pk])
         lead, co = owners[t.pk]
-        rows.append(TaskRow(t, derive(facts, day, wc.workdays_between), lead, co,
-                            milestones[t.pk], notices[t.pk]))
+        rows.append(
+            TaskRow(
+                t,
+                derive(facts, day, wc.workdays_between),
+                lead,
+                co,
+                milestones[t.pk],
+                notices[t.pk],
+            )
+        )
     return rows
 
 
@@ -468,8 +546,9 @@ def workdays_late(a: dt.date, b: dt.date) -> int:
     return late_by(a, b, wc.workdays_between)[0]
 
 
-def filter_rows(rows: list[TaskRow], *, department: str | None = None,
-                status: str | None = None) -> list[TaskRow]:
+def filter_rows(
+    rows: list[TaskRow], *, department: str | None = None, status: str | None = None
+) -> list[TaskRow]:
     if department:
         rows = [r for r in rows if department in r.lead or department in r.co]
     if status:
@@ -477,8 +556,9 @@ def filter_rows(rows: list[TaskRow], *, department: str | None = None,
     return rows
 
 
-def board(plan: Plan, day: dt.date, user=None, department: str | None = None,
-          status: str | None = None) -> dict:
+def board(
+    plan: Plan, day: dt.date, user=None, department: str | None = None, status: str | None = None
+) -> dict:
     """The plan board (挂图作战): sections × status, as of `day`."""
     qs = Task.objects.filter(plan=plan)
     if user is not None:
@@ -490,11 +570,22 @@ def board(plan: Plan, day: dt.date, user=None, department: str | None = None,
         by_section[r.task.section_id].append(r)
     for sec in plan.sections.all():
         cells = {s: [r for r in by_section[sec.pk] if r.status == s] for s in BOARD_ORDER}
-        sections.append({"section": sec, "cells": [(s, cells[s]) for s in BOARD_ORDER],
-                         "total": len(by_section[sec.pk])})
+        sections.append(
+            {
+                "section": sec,
+                "cells": [(s, cells[s]) for s in BOARD_ORDER],
+                "total": len(by_section[sec.pk]),
+            }
+        )
     totals = {s: sum(1 for r in rows if r.status == s) for s in BOARD_ORDER}
-    return {"plan": plan, "as_of": day, "sections": sections, "rows": rows,
-            "totals": [(s, totals[s]) for s in BOARD_ORDER], "count": len(rows)}
+    return {
+        "plan": plan,
+        "as_of": day,
+        "sections": sections,
+        "rows": rows,
+        "totals": [(s, totals[s]) for s in BOARD_ORDER],
+        "count": len(rows),
+    }
 
 
 def task_state(task: Task, day: dt.date) -> TaskRow:
@@ -508,25 +599,56 @@ def timeline(task: Task, day: dt.date | None = None) -> list[dict]:
     items = []
     reports = task.reports.select_related("department", "author").prefetch_related("attachments")
     for r in reports:
-        items.append({"at": r.reported_at, "kind": "report", "report": r,
-                      "title": f"{r.department} 报送进展 {r.percent}%(报{r.get_addressed_to_display()})",
-                      "text": r.text})
+        items.append(
+            {
+                "at": r.reported_at,
+                "kind": "report",
+                "report": r,
+                "title": f"{r.department} 报送进展 {r.percent}%(报{r.get_addressed_to_display()})",
+                "text": r.text,
+            }
+        )
     for n in task.notices.select_related("department"):
-        items.append({"at": n.issued_at, "kind": "notice", "notice": n,
-                      "title": f"督办单 {n.serial} 下发至 {n.department}", "text": n.reason})
+        items.append(
+            {
+                "at": n.issued_at,
+                "kind": "notice",
+                "notice": n,
+                "title": f"督办单 {n.serial} 下发至 {n.department}",
+                "text": n.reason,
+            }
+        )
         if n.responded_at:
-            items.append({"at": n.responded_at, "kind": "notice_response", "notice": n,
-                          "title": f"{n.department} 回复督办单 {n.serial}", "text": n.response})
+            items.append(
+                {
+                    "at": n.responded_at,
+                    "kind": "notice_response",
+                    "notice": n,
+                    "title": f"{n.department} 回复督办单 {n.serial}",
+                    "text": n.response,
+                }
+            )
         if n.escalated_at:
-            items.append({"at": n.escalated_at, "kind": "escalation", "notice": n,
-                          "title": f"督办单 {n.serial} 逾期未回复,已提请局领导督办", "text": ""})
+            items.append(
+                {
+                    "at": n.escalated_at,
+                    "kind": "escalation",
+                    "notice": n,
+                    "title": f"督办单 {n.serial} 逾期未回复,已提请局领导督办",
+                    "text": "",
+                }
+            )
     for p in task.pauses.all():
-        items.append({"at": p.requested_at, "kind": "pause", "title": "申请暂缓",
-                      "text": p.reason})
+        items.append({"at": p.requested_at, "kind": "pause", "title": "申请暂缓", "text": p.reason})
         if p.decided_at:
-            items.append({"at": p.decided_at, "kind": "pause",
-                          "title": f"暂缓申请{p.get_state_display() if p.state != Pause.State.LIFTED else '已批准'}",
-                          "text": ""})
+            items.append(
+                {
+                    "at": p.decided_at,
+                    "kind": "pause",
+                    "title": f"暂缓申请{p.get_state_display() if p.state != Pause.State.LIFTED else '已批准'}",
+                    "text": "",
+                }
+            )
         if p.lifted_at:
             items.append({"at": p.lifted_at, "kind": "pause", "title": "恢复推进", "text": ""})
     if cutoff:
@@ -546,13 +668,13 @@ class SupervisionResult:
 
 def _leaders():
     User = get_user_model()
-    return User.objects.filter(Q(profile__role__in=[Role.LEADER, Role.SUPERVISOR]),
-                               is_active=True)
+    return User.objects.filter(Q(profile__role__in=[Role.LEADER, Role.SUPERVISOR]), is_active=True)
 
 
 @transaction.atomic
-def supervise(day: dt.date, now: dt.datetime | None = None,
-              plans: Iterable[Plan] | None = None) -> SupervisionResult:
+def supervise(
+    day: dt.date, now: dt.datetime | None = None, plans: Iterable[Plan] | None = None
+) -> SupervisionResult:
     """The daily supervision run for `day` (idempotent: running it twice for the
     same day issues nothing twice).
 
@@ -567,11 +689,17 @@ def supervise(day: dt.date, now: dt.datetime | None = None,
     for plan in plans:
         rows = task_rows(Task.objects.filter(plan=plan), day)
         # the first-named lead of each task (ordered so the lowest position wins)
-        leads = {a.task_id: a.department for a in Assignment.objects.filter(
-            task__plan=plan, clause__isnull=True, role=Assignment.Role.LEAD).select_related(
-            "department").order_by("-position")}
-        issued = set(SupervisionNotice.objects.filter(task__plan=plan).values_list(
-            "task_id", "milestone_id"))
+        leads = {
+            a.task_id: a.department
+            for a in Assignment.objects.filter(
+                task__plan=plan, clause__isnull=True, role=Assignment.Role.LEAD
+            )
+            .select_related("department")
+            .order_by("-position")
+        }
+        issued = set(
+            SupervisionNotice.objects.filter(task__plan=plan).values_list("task_id", "milestone_id")
+        )
         for row in rows:
             if row.status in (Status.DONE, Status.PAUSED):
                 continue
@@ -582,32 +710,43 @@ def supervise(day: dt.date, now: dt.datetime | None = None,
                 ahead = workdays_late(day, m.due)
                 if 0 < ahead <= plan.reminder_workdays:
                     sent = outbox.notify_department(
-                        lead, subject=f"【到期提醒】任务{row.task.number}“{m.title}”将于{m.due:%m月%d日}到期",
+                        lead,
+                        subject=f"【到期提醒】任务{row.task.number}“{m.title}”将于{m.due:%m月%d日}到期",
                         body=f"{lead}:\n\n{plan.title} 第{row.task.number}项任务\n{row.task.text}\n\n"
-                             f"节点“{m.title}”将于 {m.due:%Y-%m-%d} 到期(还有 {ahead} 个工作日),"
-                             "请按时完成并在平台报送进展。",
-                        dedupe_key=f"workplan:reminder:{m.id}", source=row.task)
+                        f"节点“{m.title}”将于 {m.due:%Y-%m-%d} 到期(还有 {ahead} 个工作日),"
+                        "请按时完成并在平台报送进展。",
+                        dedupe_key=f"workplan:reminder:{m.id}",
+                        source=row.task,
+                    )
                     result.reminders += len(sent)
             for m in row.derived.overdue:
                 if (row.task.pk, m.id) in issued:
                     continue
                 result.notices.append(_issue_notice(plan, row, m, lead, day, now))
         for notice in SupervisionNotice.objects.filter(
-                task__plan=plan, responded_at__isnull=True, escalated_at__isnull=True,
-                respond_by__lt=day, issued_at__lt=end_of_day(day)).select_related("task", "department"):
+            task__plan=plan,
+            responded_at__isnull=True,
+            escalated_at__isnull=True,
+            respond_by__lt=day,
+            issued_at__lt=end_of_day(day),
+        ).select_related("task", "department"):
             notice.escalated_at = now
             notice.save(update_fields=["escalated_at"])
             outbox.notify_users(
-                _leaders(), subject=f"【督办升级】{notice.serial} 逾期未回复",
+                _leaders(),
+                subject=f"【督办升级】{notice.serial} 逾期未回复",
                 body=f"{notice.department} 未在 {notice.respond_by:%Y-%m-%d} 前回复督办单 {notice.serial}。\n\n"
-                     f"任务:{notice.task.number}. {notice.task.text}\n\n督办事由:{notice.reason}",
-                dedupe_key=f"workplan:escalation:{notice.pk}", source=notice)
+                f"任务:{notice.task.number}. {notice.task.text}\n\n督办事由:{notice.reason}",
+                dedupe_key=f"workplan:escalation:{notice.pk}",
+                source=notice,
+            )
             result.escalations += 1
     return result
 
 
-def _issue_notice(plan: Plan, row: TaskRow, m: MilestoneFact, lead: Department, day: dt.date,
-                  now: dt.datetime) -> SupervisionNotice:
+def _issue_notice(
+    plan: Plan, row: TaskRow, m: MilestoneFact, lead: Department, day: dt.date, now: dt.datetime
+) -> SupervisionNotice:
     count = SupervisionNotice.objects.filter(task__plan__year=plan.year).count()
     serial = f"督办〔{plan.year}〕{count + 1}号"
     while SupervisionNotice.objects.filter(serial=serial).exists():
@@ -616,22 +755,30 @@ def _issue_notice(plan: Plan, row: TaskRow, m: MilestoneFact, lead: Department, 
     late_by = workdays_late(m.due, day)
     respond_by = wc.add_workdays(day, plan.response_workdays)
     notice = SupervisionNotice.objects.create(
-        task=row.task, milestone_id=m.id, department=lead, serial=serial, issued_at=now,
+        task=row.task,
+        milestone_id=m.id,
+        department=lead,
+        serial=serial,
+        issued_at=now,
         reason=f"第{row.task.number}项任务节点“{m.title}”应于 {m.due:%Y-%m-%d} 完成,"
-               f"截至 {day:%Y-%m-%d} 已逾期 {late_by} 个工作日。",
+        f"截至 {day:%Y-%m-%d} 已逾期 {late_by} 个工作日。",
         respond_by=respond_by,
     )
     outbox.notify_department(
-        lead, subject=f"【督办单】{serial}:任务{row.task.number}“{m.title}”已逾期",
+        lead,
+        subject=f"【督办单】{serial}:任务{row.task.number}“{m.title}”已逾期",
         body=f"{lead}:\n\n{notice.reason}\n\n请于 {respond_by:%Y-%m-%d} 前在平台回复整改措施和完成时间。"
-             f"逾期未回复将提请局领导督办。\n\n任务内容:{row.task.text}",
-        dedupe_key=f"workplan:notice:{notice.pk}", source=notice)
+        f"逾期未回复将提请局领导督办。\n\n任务内容:{row.task.text}",
+        dedupe_key=f"workplan:notice:{notice.pk}",
+        source=notice,
+    )
     return notice
 
 
 @transaction.atomic
-def respond_notice(notice: SupervisionNotice, user, text: str,
-                   at: dt.datetime | None = None) -> SupervisionNotice:
+def respond_notice(
+    notice: SupervisionNotice, user, text: str, at: dt.datetime | None = None
+) -> SupervisionNotice:
     dept = user_department(user)
     if not (user.is_superuser or (dept is not None and dept.pk == notice.department_id)):
         raise PermissionDenied("只有被督办部门可以回复督办单")
@@ -658,16 +805,21 @@ def department_scores(plan: Plan, day: dt.date) -> list[scoring.DepartmentScore]
             closed = r.derived.last_report_on or day
         end = max((m.due for m in r.milestones), default=dt.date(plan.year, 12, 31))
         facts[r.task.pk] = scoring.TaskScoreFacts(
-            r.task.pk, start, end, [(m.due, m.completed_on) for m in r.milestones],
-            r.derived.percent, closed)
+            r.task.pk,
+            start,
+            end,
+            [(m.due, m.completed_on) for m in r.milestones],
+            r.derived.percent,
+            closed,
+        )
         for name in r.lead:
             lead_of[name].append(r.task.pk)
         for name in r.co:
             co_of[name].append(r.task.pk)
     dates = defaultdict(list)
     for task_id, dept, at in ProgressReport.objects.filter(
-            task__plan=plan, reported_at__lt=end_of_day(day)).values_list(
-            "task_id", "department__name", "reported_at"):
+        task__plan=plan, reported_at__lt=end_of_day(day)
+    ).values_list("task_id", "department__name", "reported_at"):
         dates[(dept, task_id)].append(local_date(at))
     months = scoring.month_deadlines(start, day, plan.report_by_workday, wc.add_workdays)
     return scoring.score_departments(day, facts, lead_of, co_of, dates, plan.score_weights, months)

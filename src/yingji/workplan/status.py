@@ -98,8 +98,9 @@ def latest_report(reports: Sequence[ReportFact], day: dt.date) -> ReportFact | N
     return max(seen, key=lambda r: r.on) if seen else None
 
 
-def late_by(due: dt.date, day: dt.date,
-            workdays_between: Callable[[dt.date, dt.date], int]) -> tuple[int, str]:
+def late_by(
+    due: dt.date, day: dt.date, workdays_between: Callable[[dt.date, dt.date], int]
+) -> tuple[int, str]:
     """How late `day` is after `due`, and the unit said to the user. Beyond the
     working-day calendar's data (its function raises ValueError) the count falls
     back to calendar days and the text says so, instead of guessing working days."""
@@ -109,8 +110,9 @@ def late_by(due: dt.date, day: dt.date,
         return (day - due).days, "天(工作日历无该年数据,按自然日计)"
 
 
-def derive(facts: TaskFacts, day: dt.date,
-           workdays_between: Callable[[dt.date, dt.date], int]) -> Derived:
+def derive(
+    facts: TaskFacts, day: dt.date, workdays_between: Callable[[dt.date, dt.date], int]
+) -> Derived:
     """Status of a task as it stood at the end of `day`."""
     report = latest_report(facts.lead_reports, day)
     percent = report.percent if report else 0
@@ -120,8 +122,14 @@ def derive(facts: TaskFacts, day: dt.date,
 
     for pause in facts.pauses:
         if pause.covers(day):
-            return Derived(Status.PAUSED, f"{pause.start:%Y-%m-%d} 起经批准暂缓:{pause.reason}",
-                           percent, last_on, [], next_ms)
+            return Derived(
+                Status.PAUSED,
+                f"{pause.start:%Y-%m-%d} 起经批准暂缓:{pause.reason}",
+                percent,
+                last_on,
+                [],
+                next_ms,
+            )
 
     # A 100 % report completes the open milestones (services.file_report), so
     # "done" is simply: nothing left open.
@@ -138,9 +146,14 @@ def derive(facts: TaskFacts, day: dt.date,
         worst = overdue[0]
         n, unit = late_by(worst.due, day, workdays_between)
         extra = f"等 {len(overdue)} 个节点" if len(overdue) > 1 else ""
-        return Derived(Status.LATE,
-                       f"节点“{worst.title}”应于 {worst.due:%Y-%m-%d} 完成,已逾期 {n} {unit}{extra}",
-                       percent, last_on, overdue, next_ms)
+        return Derived(
+            Status.LATE,
+            f"节点“{worst.title}”应于 {worst.due:%Y-%m-%d} 完成,已逾期 {n} {unit}{extra}",
+            percent,
+            last_on,
+            overdue,
+            next_ms,
+        )
 
     completed_any = any(m.completed_by(day) for m in facts.milestones)
     if report is None and not completed_any:

@@ -45,17 +45,64 @@ from yingji.workplan.timehints import cn_numeral as _cn
 
 COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
     "number": ("序号", "编号", "序", "任务编号"),
-    "task": ("工作任务", "重点任务", "主要任务", "任务", "任务名称", "重点工作", "工作事项",
-             "工作要点", "任务事项", "工作目标"),
-    "measures": ("具体措施", "工作措施", "主要措施", "工作内容", "具体内容", "具体工作",
-                 "任务内容", "工作举措", "具体任务", "措施"),
+    "task": (
+        "工作任务",
+        "重点任务",
+        "主要任务",
+        "任务",
+        "任务名称",
+        "重点工作",
+        "工作事项",
+        "工作要点",
+        "任务事项",
+        "工作目标",
+    ),
+    "measures": (
+        "具体措施",
+        "工作措施",
+        "主要措施",
+        "工作内容",
+        "具体内容",
+        "具体工作",
+        "任务内容",
+        "工作举措",
+        "具体任务",
+        "措施",
+    ),
     "lead": ("牵头单位", "牵头处室", "牵头部门", "牵头科室", "牵头"),
-    "owners": ("责任单位", "责任处室", "责任部门", "主责单位", "主责处室", "承办单位",
-               "责任科室", "责任主体"),
-    "co": ("配合单位", "配合处室", "配合部门", "协办单位", "协办处室", "协办", "配合",
-           "协同单位", "参与单位", "协助单位"),
-    "deadline": ("完成时限", "时间节点", "完成时间", "时限", "时间要求", "进度安排",
-                 "完成期限", "时间安排", "办结时限"),
+    "owners": (
+        "责任单位",
+        "责任处室",
+        "责任部门",
+        "主责单位",
+        "主责处室",
+        "承办单位",
+        "责任科室",
+        "责任主体",
+    ),
+    "co": (
+        "配合单位",
+        "配合处室",
+        "配合部门",
+        "协办单位",
+        "协办处室",
+        "协办",
+        "配合",
+        "协同单位",
+        "参与单位",
+        "协助单位",
+    ),
+    "deadline": (
+        "完成时限",
+        "时间节点",
+        "完成时间",
+        "时限",
+        "时间要求",
+        "进度安排",
+        "完成期限",
+        "时间安排",
+        "办结时限",
+    ),
 }
 """Header names by column kind; matched after normalisation, exactly."""
 
@@ -151,7 +198,7 @@ TableItem = TableSection | TableSubsection | TableTask
 
 
 def where(table: DocTable, first: int, last: int | None = None) -> str:
-    """"表格2第5行" (1-based rows) or "表格2第5–7行"."""
+    """ "表格2第5行" (1-based rows) or "表格2第5–7行"."""
     rows = f"{first}" if last is None or last == first else f"{first}–{last}"
     return f"表格{table.index}第{rows}行"
 
@@ -169,20 +216,27 @@ def _distinct(row: Sequence[TableCell]) -> list[tuple[int, TableCell]]:
 
 
 def _row_kinds(row: Sequence[TableCell], lookup: Mapping[str, str]) -> dict[int, str]:
-    return {column: kind for column, cell in _distinct(row)
-            if cell.text and (kind := classify_header(cell.text, lookup))}
+    return {
+        column: kind
+        for column, cell in _distinct(row)
+        if cell.text and (kind := classify_header(cell.text, lookup))
+    }
 
 
-def read_table(table: DocTable, synonyms: Mapping[str, Sequence[str]] = COLUMN_SYNONYMS,
-               ) -> tuple[list[TableItem], list[TableProblem]]:
+def read_table(
+    table: DocTable,
+    synonyms: Mapping[str, Sequence[str]] = COLUMN_SYNONYMS,
+) -> tuple[list[TableItem], list[TableProblem]]:
     """The sections, subsections and tasks of a breakdown table, in row order, or
     the problems that make it unreadable (rules in the module docstring)."""
     rows = table.rows
     if not any(cell.text for row in rows for cell in row):
         return [], [TableProblem(table.line, f"表格{table.index}是空表格,没有任何内容")]
     lookup = _header_lookup(synonyms)
-    header_at = next((i for i, row in enumerate(rows[:HEADER_SEARCH_ROWS])
-                      if len(_row_kinds(row, lookup)) >= 2), None)
+    header_at = next(
+        (i for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]) if len(_row_kinds(row, lookup)) >= 2),
+        None,
+    )
     if header_at is None:
         return [], [_unknown_header(table, lookup, rows)]
     kinds_by_column = dict(_row_kinds(rows[header_at], lookup))
@@ -200,9 +254,14 @@ def read_table(table: DocTable, synonyms: Mapping[str, Sequence[str]] = COLUMN_S
     if "task" not in columns and "measures" in columns:
         columns["task"] = columns.pop("measures")
     lead_kind = "lead" if "lead" in columns else "owners"
-    missing = [kind for kind, present in (("task", "task" in columns),
-                                          ("lead", "lead" in columns or "owners" in columns))
-               if not present]
+    missing = [
+        kind
+        for kind, present in (
+            ("task", "task" in columns),
+            ("lead", "lead" in columns or "owners" in columns),
+        )
+        if not present
+    ]
     if missing:
         return [], [_unknown_header(table, lookup, rows, header_at, missing)]
     if "lead" in columns and "owners" in columns:
@@ -235,15 +294,19 @@ def read_table(table: DocTable, synonyms: Mapping[str, Sequence[str]] = COLUMN_S
             continue
         if heading := _heading_row(row, cells, text, lead_column):
             kind, number, title = heading
-            items.append(TableSection(line, here, number, title) if kind == "section"
-                         else TableSubsection(line, here, f"({_cn(number)})", title))
+            items.append(
+                TableSection(line, here, number, title)
+                if kind == "section"
+                else TableSubsection(line, here, f"({_cn(number)})", title)
+            )
             task = None
             continue
         data_rows += 1
         current_key = key(row, columns["task"])
         measure = text(row, "measures")
-        cell_row = TableRow(line, here, "", text(row, lead_kind), text(row, "co"),
-                            text(row, "deadline"))
+        cell_row = TableRow(
+            line, here, "", text(row, lead_kind), text(row, "co"), text(row, "deadline")
+        )
         if task is not None and current_key == task_key and text(row, "task"):
             if "measures" in columns and key(row, columns["measures"]) != measure_key:
                 cell_row.measure = measure
@@ -252,14 +315,14 @@ def read_table(table: DocTable, synonyms: Mapping[str, Sequence[str]] = COLUMN_S
             task.where = where(table, task.line - table.line + 1, index + 1)
             continue
         cell_row.measure = measure
-        task = TableTask(line, here, text(row, "number"), text(row, "task"), lead_kind,
-                         [cell_row])
+        task = TableTask(line, here, text(row, "number"), text(row, "task"), lead_kind, [cell_row])
         task_key = current_key
         measure_key = key(row, columns["measures"]) if "measures" in columns else None
         items.append(task)
     if not data_rows and not problems:
-        problems.append(TableProblem(table.line + body - 1,
-                                     f"表格{table.index}只有表头,没有任务行"))
+        problems.append(
+            TableProblem(table.line + body - 1, f"表格{table.index}只有表头,没有任务行")
+        )
     return items, problems
 
 
@@ -292,23 +355,35 @@ def _heading_row(row, cells, text, lead_column) -> tuple[str, int | None, str] |
     return None
 
 
-def _unknown_header(table: DocTable, lookup: Mapping[str, str], rows, at: int | None = None,
-                    missing: list[str] | None = None) -> TableProblem:
+def _unknown_header(
+    table: DocTable,
+    lookup: Mapping[str, str],
+    rows,
+    at: int | None = None,
+    missing: list[str] | None = None,
+) -> TableProblem:
     if at is None:  # the first row with any recognised name, else the first row with text
-        candidates = [i for i, row in enumerate(rows[:HEADER_SEARCH_ROWS])
-                      if any(cell.text for cell in row)]
+        candidates = [
+            i for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]) if any(cell.text for cell in row)
+        ]
         # No text in the rows searched (a table whose header lies further down):
         # name the first row.
-        at = max(candidates, key=lambda i: (len(_row_kinds(rows[i], lookup)), -i),
-                 default=0)
+        at = max(candidates, key=lambda i: (len(_row_kinds(rows[i], lookup)), -i), default=0)
         kinds = set(_row_kinds(rows[at], lookup).values())
-        missing = [kind for kind, present in (
-            ("task", kinds & {"task", "measures"}), ("lead", kinds & {"lead", "owners"}))
-            if not present]
+        missing = [
+            kind
+            for kind, present in (
+                ("task", kinds & {"task", "measures"}),
+                ("lead", kinds & {"lead", "owners"}),
+            )
+            if not present
+        ]
     names = " | ".join(cell.text.replace("\n", "") for _, cell in _distinct(rows[at]))
     wanted = "和".join(f"“{KIND_LABELS[kind]}”列" for kind in missing or ["task", "lead"])
     examples = {"task": "工作任务、重点任务、具体措施", "lead": "牵头单位、牵头处室、责任单位"}
     hint = ";".join(f"{KIND_LABELS[kind]}列可写作:{examples[kind]}" for kind in missing or [])
-    return TableProblem(table.line + at,
-                        f"表格{table.index}无法识别表头:{where(table, at + 1)}“{names}”中"
-                        f"没有{wanted}({hint}),该表格未导入")
+    return TableProblem(
+        table.line + at,
+        f"表格{table.index}无法识别表头:{where(table, at + 1)}“{names}”中"
+        f"没有{wanted}({hint}),该表格未导入",
+    )

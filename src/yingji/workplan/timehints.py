@@ -44,7 +44,11 @@ _COUNT_BEFORE = r"(?<![0-9一二三四五六七八九十两几多数百千])"
 # (kind, a character every match contains, pattern): the character is a cheap
 # test that skips patterns which cannot match, most of them for most tasks.
 _DUE_PATTERNS: list[tuple[str, str, re.Pattern[str]]] = [
-    ("day", "前", re.compile(_YEAR + rf"(?<![0-9])(?P<month>{_NUM})月份?(?P<day>{_NUM})[日号]前(?!后)")),
+    (
+        "day",
+        "前",
+        re.compile(_YEAR + rf"(?<![0-9])(?P<month>{_NUM})月份?(?P<day>{_NUM})[日号]前(?!后)"),
+    ),
     ("month_end", "月", re.compile(_YEAR + rf"(?<![0-9])(?P<month>{_NUM})月份?[底末]")),
     ("before_month", "月", re.compile(_YEAR + rf"(?<![0-9])(?P<month>{_NUM})月份?前(?!后)")),
     ("year_end", "年", re.compile(r"(?P<year>[12][0-9]{3})年(?:底|末|内)")),
@@ -106,8 +110,9 @@ def _month_end(year: int, month: int) -> dt.date:
     return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
-def _due_date(kind: str, match: re.Match[str], year: int,
-              flood_season_start: tuple[int, int]) -> dt.date | None:
+def _due_date(
+    kind: str, match: re.Match[str], year: int, flood_season_start: tuple[int, int]
+) -> dt.date | None:
     groups = match.groupdict()
     if groups.get("year"):
         year = int(groups["year"])
@@ -133,8 +138,9 @@ def _due_date(kind: str, match: re.Match[str], year: int,
     return dt.date(year, 12, 31)  # year_end, second_half
 
 
-def read_time_hints(text: str, year: int, *,
-                    flood_season_start: tuple[int, int] = FLOOD_SEASON_START) -> TimeHints:
+def read_time_hints(
+    text: str, year: int, *, flood_season_start: tuple[int, int] = FLOOD_SEASON_START
+) -> TimeHints:
     """Due date, recurrence and key dates that `text` states, on `year`'s calendar."""
     dues = [
         due
@@ -161,8 +167,9 @@ _DATE_CELL = re.compile(
 _YEAR_CELL = re.compile(r"(?P<year>[12][0-9]{3})\s*年度?(?:全年)?")
 
 
-def read_deadline(text: str, year: int, *,
-                  flood_season_start: tuple[int, int] = FLOOD_SEASON_START) -> TimeHints:
+def read_deadline(
+    text: str, year: int, *, flood_season_start: tuple[int, int] = FLOOD_SEASON_START
+) -> TimeHints:
     """Time hints of a deadline cell (完成时限 / 时间节点): the phrases
     `read_time_hints` knows, else a bare date — "6月" or "2022年6月" is the last day of
     that month, "6月30日", "2022.6.30" or "2022-06-30" that day, "2022年" or

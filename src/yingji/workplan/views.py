@@ -43,8 +43,10 @@ class BadDate(ValueError):
 
 
 def _filters(request):
-    return {"department": request.GET.get("department") or None,
-            "status": request.GET.get("status") or None}
+    return {
+        "department": request.GET.get("department") or None,
+        "status": request.GET.get("status") or None,
+    }
 
 
 def _status_choices():
@@ -69,9 +71,14 @@ def _plan_page(request, plan_id: int, template: str):
         return HttpResponseBadRequest(str(exc))
     f = _filters(request)
     data = services.board(plan, day, user=request.user, **f)
-    ctx = {**data, "filters": f, "status_choices": _status_choices(),
-           "departments": Department.objects.filter(
-               assignments__task__plan=plan).distinct().order_by("sort_order", "name")}
+    ctx = {
+        **data,
+        "filters": f,
+        "status_choices": _status_choices(),
+        "departments": Department.objects.filter(assignments__task__plan=plan)
+        .distinct()
+        .order_by("sort_order", "name"),
+    }
     if request.htmx:
         return render(request, template.replace(".html", "_body.html"), ctx)
     return render(request, template, ctx)
@@ -89,9 +96,14 @@ def task_list(request, plan_id: int):
 
 @login_required
 def my_tasks(request):
-    return render(request, "workplan/my_tasks.html", {
-        "rows": services.my_department_rows(request.user),
-        "department": services.user_department(request.user)})
+    return render(
+        request,
+        "workplan/my_tasks.html",
+        {
+            "rows": services.my_department_rows(request.user),
+            "department": services.user_department(request.user),
+        },
+    )
 
 
 def _audit_entries(task: Task):
@@ -118,21 +130,27 @@ def task_detail(request, task_id: int):
         return HttpResponseBadRequest(str(exc))
     row = services.task_state(task, day)
     reporter = services.can_report(request.user, task)
-    return render(request, "workplan/task_detail.html", {
-        "task": task, "row": row, "as_of": day,
-        "assignments": task.assignments.select_related("department", "clause"),
-        "clauses": task.clauses.prefetch_related("assignments__department"),
-        "milestones": task.milestones.all(),
-        "open_milestones": task.milestones.filter(completed_on__isnull=True),
-        "timeline": services.timeline(task, day),
-        "reporter": reporter,
-        "pending_pauses": task.pauses.filter(state=Pause.State.REQUESTED),
-        "active_pause": task.pauses.filter(state=Pause.State.APPROVED).first(),
-        "notices": task.notices.select_related("department"),
-        "audit_entries": _audit_entries(task),
-        "user_department": services.user_department(request.user),
-        "is_lead": bool(reporter) and reporter.name in row.lead,
-    })
+    return render(
+        request,
+        "workplan/task_detail.html",
+        {
+            "task": task,
+            "row": row,
+            "as_of": day,
+            "assignments": task.assignments.select_related("department", "clause"),
+            "clauses": task.clauses.prefetch_related("assignments__department"),
+            "milestones": task.milestones.all(),
+            "open_milestones": task.milestones.filter(completed_on__isnull=True),
+            "timeline": services.timeline(task, day),
+            "reporter": reporter,
+            "pending_pauses": task.pauses.filter(state=Pause.State.REQUESTED),
+            "active_pause": task.pauses.filter(state=Pause.State.APPROVED).first(),
+            "notices": task.notices.select_related("department"),
+            "audit_entries": _audit_entries(task),
+            "user_department": services.user_department(request.user),
+            "is_lead": bool(reporter) and reporter.name in row.lead,
+        },
+    )
 
 
 # What the task page's actions turn into an error message (a service's refusal or an invalid form).
@@ -152,8 +170,14 @@ def report_create(request, task_id: int):
         messages.error(request, "完成进度须为 0–100 的整数")
         return redirect("workplan:task", task_id=task.pk)
     try:
-        services.file_report(task, request.user, percent=percent, text=request.POST.get("text", ""),
-                             milestone=milestone, files=request.FILES.getlist("files"))
+        services.file_report(
+            task,
+            request.user,
+            percent=percent,
+            text=request.POST.get("text", ""),
+            milestone=milestone,
+            files=request.FILES.getlist("files"),
+        )
     except PermissionDenied as exc:
         messages.error(request, str(exc))
     except ValidationError as exc:
@@ -174,19 +198,30 @@ def milestone_create(request, task_id: int):
     except ValueError:
         messages.error(request, "截止日期格式应为 YYYY-MM-DD")
         return redirect("workplan:task", task_id=task.pk)
-    return act(request, lambda: services.add_milestone(task, request.user, title=request.POST.get("title", ""),
-                                                       due=due),
-               success=lambda m: f"已设置节点“{m.title}”", errors=_TASK_ERRORS, sep="; ",
-               redirect_to=("workplan:task", task.pk))
+    return act(
+        request,
+        lambda: services.add_milestone(
+            task, request.user, title=request.POST.get("title", ""), due=due
+        ),
+        success=lambda m: f"已设置节点“{m.title}”",
+        errors=_TASK_ERRORS,
+        sep="; ",
+        redirect_to=("workplan:task", task.pk),
+    )
 
 
 @login_required
 @require_POST
 def pause_request(request, task_id: int):
     task = get_object_or_404(Task, pk=task_id)
-    return act(request, lambda: services.request_pause(task, request.user, request.POST.get("reason", "")),
-               success="暂缓申请已提交,待局领导或督查审批", errors=_TASK_ERRORS, sep="; ",
-               redirect_to=("workplan:task", task.pk))
+    return act(
+        request,
+        lambda: services.request_pause(task, request.user, request.POST.get("reason", "")),
+        success="暂缓申请已提交,待局领导或督查审批",
+        errors=_TASK_ERRORS,
+        sep="; ",
+        redirect_to=("workplan:task", task.pk),
+    )
 
 
 @login_required
@@ -195,14 +230,25 @@ def pause_decide(request, pause_id: int, decision: str):
     pause = get_object_or_404(Pause, pk=pause_id)
     if decision not in services.PAUSE_DECISIONS:
         raise Http404
-    return act(request, lambda: services.PAUSE_DECISIONS[decision](pause, request.user),
-               success="已处理", errors=_TASK_ERRORS, sep="; ", redirect_to=("workplan:task", pause.task_id))
+    return act(
+        request,
+        lambda: services.PAUSE_DECISIONS[decision](pause, request.user),
+        success="已处理",
+        errors=_TASK_ERRORS,
+        sep="; ",
+        redirect_to=("workplan:task", pause.task_id),
+    )
 
 
 @login_required
 @require_POST
 def notice_respond(request, notice_id: int):
     notice = get_object_or_404(SupervisionNotice, pk=notice_id)
-    return act(request, lambda: services.respond_notice(notice, request.user, request.POST.get("response", "")),
-               success=f"已回复督办单 {notice.serial}", errors=_TASK_ERRORS, sep="; ",
-               redirect_to=("workplan:task", notice.task_id))
+    return act(
+        request,
+        lambda: services.respond_notice(notice, request.user, request.POST.get("response", "")),
+        success=f"已回复督办单 {notice.serial}",
+        errors=_TASK_ERRORS,
+        sep="; ",
+        redirect_to=("workplan:task", notice.task_id),
+    )

@@ -67,20 +67,31 @@ def bulletin_list(request: HttpRequest, plan_id: int) -> HttpResponse:
             messages.success(request, f"已生成{bulletin.label}通报(数据截至{as_of:%Y-%m-%d})")
         return redirect("workplan:bulletins", plan_id=plan.pk)
     day = default_day(plan)
-    return render(request, "workplan/bulletin_list.html", {
-        "plan": plan, "bulletins": plan.bulletins.all(), "may_generate": may_generate,
-        "months": range(1, 13), "quarters": list(enumerate(bulletins.QUARTER_NAMES, start=1)),
-        "current_month": day.month, "current_quarter": (day.month - 1) // 3 + 1,
-        "periods": Bulletin.Period.choices, "as_of": day,
-    })
+    return render(
+        request,
+        "workplan/bulletin_list.html",
+        {
+            "plan": plan,
+            "bulletins": plan.bulletins.all(),
+            "may_generate": may_generate,
+            "months": range(1, 13),
+            "quarters": list(enumerate(bulletins.QUARTER_NAMES, start=1)),
+            "current_month": day.month,
+            "current_quarter": (day.month - 1) // 3 + 1,
+            "periods": Bulletin.Period.choices,
+            "as_of": day,
+        },
+    )
 
 
 @login_required
 def bulletin_detail(request: HttpRequest, bulletin_id: int) -> HttpResponse:
     """The bulletin as a standalone printable page."""
     bulletin = get_object_or_404(Bulletin.objects.select_related("plan"), pk=bulletin_id)
-    links = {"返回通报列表": reverse("workplan:bulletins", args=[bulletin.plan_id]),
-             "下载Word": reverse("workplan:bulletin_docx", args=[bulletin.pk])}
+    links = {
+        "返回通报列表": reverse("workplan:bulletins", args=[bulletin.plan_id]),
+        "下载Word": reverse("workplan:bulletin_docx", args=[bulletin.pk]),
+    }
     return HttpResponse(bulletins.render_html(bulletin, links=links))
 
 
@@ -116,8 +127,11 @@ def ledger_import(request: HttpRequest, plan_id: int) -> HttpResponse:
             ctx["issues"] = [ledger.LedgerIssue("", None, None, "请选择要导入的台账文件(.xlsx)")]
             status = 400
         elif upload.size > ledger.MAX_BYTES:
-            ctx["issues"] = [ledger.LedgerIssue(
-                "", None, None, f"文件超过{ledger.MAX_BYTES // 1024 // 1024}MB,请只上传台账")]
+            ctx["issues"] = [
+                ledger.LedgerIssue(
+                    "", None, None, f"文件超过{ledger.MAX_BYTES // 1024 // 1024}MB,请只上传台账"
+                )
+            ]
             status = 400
         else:
             try:

@@ -61,6 +61,10 @@ def duration(seconds: Any) -> str:
     days, rest = divmod(total, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
-    parts = [f"{days}天" if days else "", f"{hours}小时" if hours else "",
-             f"{minutes}分钟" if minutes else "", f"{secs}秒" if secs else ""]
+    parts = [
+        f"{days}天" if days else "",
+        f"{hours}小时" if hours else "",
+        f"{minutes}分钟" if minutes else "",
+        f"{secs}秒" if secs else "",
+    ]
     return "".join(parts)

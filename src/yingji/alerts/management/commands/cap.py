@@ -63,12 +63,15 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: {exc}", returncode=2) from None
         if as_json:
             data: Any = [a.to_dict() for a in alerts]
-            self.stdout.write(json.dumps(data[0] if len(data) == 1 else data,
-                                         ensure_ascii=False, indent=2))
+            self.stdout.write(
+                json.dumps(data[0] if len(data) == 1 else data, ensure_ascii=False, indent=2)
+            )
             return
         for a in alerts:
             self.stdout.write(f"{a.identifier}  {a.sender}  {a.sent}  {a.status}/{a.msg_type}")
             for info in a.infos:
                 areas = "、".join(area.area_desc for area in info.areas)
-                self.stdout.write(f"  [{info.language or '-'}] {info.event} {info.severity}: "
-                                  f"{info.headline}  ({areas})")
+                self.stdout.write(
+                    f"  [{info.language or '-'}] {info.event} {info.severity}: "
+                    f"{info.headline}  ({areas})"
+                )

@@ -16,8 +16,9 @@ class Command(BaseCommand):
     help = "为订阅人最近位置写入所在区划(--all:区划边界变更后全部重算)"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--all", action="store_true", dest="everyone",
-                            help="全部重算(区划边界变更后)")
+        parser.add_argument(
+            "--all", action="store_true", dest="everyone", help="全部重算(区划边界变更后)"
+        )
 
     def handle(self, *args: Any, everyone: bool = False, **options: Any) -> None:
         changed = subscribers.locate_subscribers(everyone=everyone)

@@ -28,8 +28,12 @@ DEMO_CITY = "guangzhou"
 DEMO_SEED = 2022
 # Periods the statutory calendar cannot know; the seed plan's key dates need them.
 SPECIAL_PERIODS = [
-    ("党的二十大", dt.date(2022, 10, 16), dt.date(2022, 10, 22),
-     "中国共产党第二十次全国代表大会召开期间"),
+    (
+        "党的二十大",
+        dt.date(2022, 10, 16),
+        dt.date(2022, 10, 22),
+        "中国共产党第二十次全国代表大会召开期间",
+    ),
 ]
 
 
@@ -40,8 +44,10 @@ def reset_target(settings_dict: dict[str, Any]) -> list[Path]:
     engine = settings_dict.get("ENGINE", "")
     if not engine.endswith("sqlite3"):
         vendor = engine.rsplit(".", 1)[-1] or "未知"
-        raise CommandError(f"--reset 只能用于 SQLite 数据库;当前数据库为 {vendor},"
-                           "不会删除任何数据,请由数据库管理员清理")
+        raise CommandError(
+            f"--reset 只能用于 SQLite 数据库;当前数据库为 {vendor},"
+            "不会删除任何数据,请由数据库管理员清理"
+        )
     name = str(settings_dict.get("NAME") or "")
     if not name or name == ":memory:" or "mode=memory" in name:
         raise CommandError("--reset:当前 SQLite 数据库在内存中,没有可删除的文件")
@@ -50,16 +56,28 @@ def reset_target(settings_dict: dict[str, Any]) -> list[Path]:
 
 
 class Command(BaseCommand):
-    help = ("一条命令准备演示:迁移数据库,加载广州行政区划、部门、特殊时段(党的二十大)和演示账号,"
-            "导入 2022 年工作要点并生成一年的模拟进展、督办和暂缓记录。可重复运行,第二次不做任何改动。")
+    help = (
+        "一条命令准备演示:迁移数据库,加载广州行政区划、部门、特殊时段(党的二十大)和演示账号,"
+        "导入 2022 年工作要点并生成一年的模拟进展、督办和暂缓记录。可重复运行,第二次不做任何改动。"
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--reset", action="store_true",
-                            help="先删除 SQLite 数据库文件(仅限 SQLite),从空库重新生成演示数据")
-        parser.add_argument("--addr", default="127.0.0.1:8000",
-                            help="打印访问地址时使用的主机和端口(默认 127.0.0.1:8000)")
-        parser.add_argument("--seed", type=int, default=DEMO_SEED,
-                            help="模拟一年进展所用的随机种子(默认 2022,结果可复现)")
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="先删除 SQLite 数据库文件(仅限 SQLite),从空库重新生成演示数据",
+        )
+        parser.add_argument(
+            "--addr",
+            default="127.0.0.1:8000",
+            help="打印访问地址时使用的主机和端口(默认 127.0.0.1:8000)",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=DEMO_SEED,
+            help="模拟一年进展所用的随机种子(默认 2022,结果可复现)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
@@ -79,8 +97,9 @@ class Command(BaseCommand):
         links = self._module_demos(options["seed"])
 
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS(
-            f"演示数据已就绪({time.perf_counter() - started:.1f} 秒)。"))
+        self.stdout.write(
+            self.style.SUCCESS(f"演示数据已就绪({time.perf_counter() - started:.1f} 秒)。")
+        )
         for label, path in links:
             self.stdout.write(f"{label}:http://{options['addr']}{path}")
         self.stdout.write(f"首页:    http://{options['addr']}/")
@@ -90,8 +109,9 @@ class Command(BaseCommand):
 
     def _module_demos(self, seed: int) -> list[tuple[str, str]]:
         """Run every registered demo loader (core/demos.py); the links they offer."""
-        run = demos.DemoRun(stdout=self.stdout, seed=seed, verbosity=self.verbosity,
-                            step=self._step)
+        run = demos.DemoRun(
+            stdout=self.stdout, seed=seed, verbosity=self.verbosity, step=self._step
+        )
         for loader in demos.loaders():
             summary = loader.load(run)
             if summary is not None:
@@ -104,8 +124,9 @@ class Command(BaseCommand):
         removed = [f for f in files if f.exists()]
         for f in removed:
             f.unlink()
-        self.stdout.write(f"已删除数据库文件:{files[0]}" if removed
-                          else f"数据库文件不存在,直接新建:{files[0]}")
+        self.stdout.write(
+            f"已删除数据库文件:{files[0]}" if removed else f"数据库文件不存在,直接新建:{files[0]}"
+        )
         # Jobs queued for the deleted database (deliveries of its notifications)
         # would act on whatever gets the same ids in the new one.
         from huey import SqliteHuey
@@ -118,8 +139,9 @@ class Command(BaseCommand):
         """Run another command and show its summary line (`line`: which one), or
         all of its output with -v 2."""
         out = io.StringIO()
-        call_command(*command, stdout=out, stderr=out,
-                     verbosity=max(0, self.verbosity - 1), **kwargs)
+        call_command(
+            *command, stdout=out, stderr=out, verbosity=max(0, self.verbosity - 1), **kwargs
+        )
         text = out.getvalue().strip()
         if self.verbosity >= 2:
             shown = text
@@ -137,7 +159,8 @@ class Command(BaseCommand):
         with audit.acting_as(None, "演示数据"):
             for name, start, end, note in SPECIAL_PERIODS:
                 _, new = SpecialPeriod.objects.get_or_create(
-                    name=name, start=start, end=end, defaults={"note": note})
+                    name=name, start=start, end=end, defaults={"note": note}
+                )
                 created += new
         names = "、".join(f"{n}({s:%m-%d}~{e:%m-%d})" for n, s, e, _ in SPECIAL_PERIODS)
         self.stdout.write(f"· 特殊时段:{names}," + (f"新增 {created} 个" if created else "已存在"))

@@ -12,18 +12,23 @@ from yingji.core.models import Role
 
 def _help() -> str:
     names = ", ".join(a.username for a in DEMO_ACCOUNTS)
-    return (f"创建演示账号(可重复运行),密码均为 {DEMO_PASSWORD},邮箱 <账号>@demo.yingji.local。"
-            f"账号:{names}。admin 为超级用户(管理员),leader 局领导,supervisor 督查(办公室),"
-            "各处室账号以拼音简称命名(zonghe 综合处、weihua 危化处 …),"
-            "tianhe 天河区人员(440106,区划已导入时关联),shipai 天河区石牌街道人员(镇街应急办),duty 值班员。仅供演示。")
+    return (
+        f"创建演示账号(可重复运行),密码均为 {DEMO_PASSWORD},邮箱 <账号>@demo.yingji.local。"
+        f"账号:{names}。admin 为超级用户(管理员),leader 局领导,supervisor 督查(办公室),"
+        "各处室账号以拼音简称命名(zonghe 综合处、weihua 危化处 …),"
+        "tianhe 天河区人员(440106,区划已导入时关联),shipai 天河区石牌街道人员(镇街应急办),duty 值班员。仅供演示。"
+    )
 
 
 class Command(BaseCommand):
     help = _help()
 
     def add_arguments(self, parser):
-        parser.add_argument("--reset-passwords", action="store_true",
-                            help=f"把已存在的演示账号密码重设为 {DEMO_PASSWORD}")
+        parser.add_argument(
+            "--reset-passwords",
+            action="store_true",
+            help=f"把已存在的演示账号密码重设为 {DEMO_PASSWORD}",
+        )
 
     def handle(self, *args, reset_passwords=False, **options):
         results = create_demo_users(reset_passwords=reset_passwords)
@@ -35,6 +40,9 @@ class Command(BaseCommand):
             if r.notes:
                 line += "  " + ";".join(r.notes)
             self.stdout.write(line)
-        self.stdout.write(self.style.SUCCESS(
-            f"{len(results)} 个演示账号,密码:{DEMO_PASSWORD}"
-            + ("" if reset_passwords else "(已存在的账号保留原密码)")))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{len(results)} 个演示账号,密码:{DEMO_PASSWORD}"
+                + ("" if reset_passwords else "(已存在的账号保留原密码)")
+            )
+        )

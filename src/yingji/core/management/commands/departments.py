@@ -14,18 +14,24 @@ from yingji.core.models import Region
 
 
 class Command(BaseCommand):
-    help = ("部门登记:load 导入部门 CSV(默认为随包发布的名单,可重复运行),"
-            "并列出“可能与…相同”的疑似重复部门;suggestions 列出待决定的疑似重复。"
-            "文件有误时以状态 2 退出并指出文件、行和列。")
+    help = (
+        "部门登记:load 导入部门 CSV(默认为随包发布的名单,可重复运行),"
+        "并列出“可能与…相同”的疑似重复部门;suggestions 列出待决定的疑似重复。"
+        "文件有误时以状态 2 退出并指出文件、行和列。"
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        load = sub.add_parser("load", help="导入部门 CSV(列:name,kind,aliases,region_code,sort_order)")
-        load.add_argument("file", nargs="?", default=None,
-                          help=f"CSV 文件,默认 {DEFAULT_FILE.name}")
+        load = sub.add_parser(
+            "load", help="导入部门 CSV(列:name,kind,aliases,region_code,sort_order)"
+        )
+        load.add_argument(
+            "file", nargs="?", default=None, help=f"CSV 文件,默认 {DEFAULT_FILE.name}"
+        )
         sub.add_parser("suggestions", help="列出待决定的疑似重复部门")
-        sub.add_parser("street-offices",
-                       help="为每个镇街区划建立镇街应急办(可重复运行;区划须先导入)")
+        sub.add_parser(
+            "street-offices", help="为每个镇街区划建立镇街应急办(可重复运行;区划须先导入)"
+        )
 
     def handle(self, *args, action=None, file=None, **options):
         if action == "load":

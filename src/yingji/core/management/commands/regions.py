@@ -18,8 +18,9 @@ class Command(BaseCommand):
         load.add_argument("name", help=f"数据包名称,可用:{', '.join(regions.available_packs())}")
         imp = sub.add_parser("import", help="导入 GeoJSON / CSV 区划文件(整体校验,一个事务)")
         imp.add_argument("files", nargs="+", help="GeoJSON 或 CSV 文件")
-        imp.add_argument("--synthesise-streets", action="store_true",
-                         help="为没有边界的镇街合成示意边界(非法定)")
+        imp.add_argument(
+            "--synthesise-streets", action="store_true", help="为没有边界的镇街合成示意边界(非法定)"
+        )
         look = sub.add_parser("lookup", help="查询坐标所在的区和镇街")
         look.add_argument("lon", type=float, help="经度")
         look.add_argument("lat", type=float, help="纬度")
@@ -36,11 +37,14 @@ class Command(BaseCommand):
                     result = regions.load_pack(options["name"])
                 else:
                     result = regions.import_files(
-                        options["files"], synthesise_streets=options["synthesise_streets"])
+                        options["files"], synthesise_streets=options["synthesise_streets"]
+                    )
         except RegionPackError as exc:
             for problem in exc.problems:
                 self.stderr.write(str(problem))
-            raise CommandError(f"共 {len(exc.problems)} 处问题,未写入任何数据", returncode=2) from None
+            raise CommandError(
+                f"共 {len(exc.problems)} 处问题,未写入任何数据", returncode=2
+            ) from None
         except ValueError as exc:
             raise CommandError(str(exc), returncode=2) from None
         for note in result.notes:

@@ -30,8 +30,9 @@ def broker_reachable(host: str, port: int, timeout: float = 1.0) -> bool:
         return False
 
 
-def start_children(*, worker: bool, ingest: bool, simulate: str | None,
-                   mqtt_host: str, mqtt_port: int, say=print) -> list[subprocess.Popen]:
+def start_children(
+    *, worker: bool, ingest: bool, simulate: str | None, mqtt_host: str, mqtt_port: int, say=print
+) -> list[subprocess.Popen]:
     """Start the helper processes; returns them (the caller stops them)."""
     children: list[subprocess.Popen] = []
     if worker:
@@ -40,12 +41,17 @@ def start_children(*, worker: bool, ingest: bool, simulate: str | None,
     if ingest or simulate:
         if broker_reachable(mqtt_host, mqtt_port):
             if ingest:
-                children.append(subprocess.Popen([*CLI, "ingest", "--host", mqtt_host,
-                                                  "--port", str(mqtt_port)]))
+                children.append(
+                    subprocess.Popen(
+                        [*CLI, "ingest", "--host", mqtt_host, "--port", str(mqtt_port)]
+                    )
+                )
                 say(f"监测接入:已启动 MQTT 接入进程({mqtt_host}:{mqtt_port})")
         else:
-            say(f"监测接入:MQTT 代理 {mqtt_host}:{mqtt_port} 不可达,未启动接入进程"
-                "(模拟数据将直接入库)")
+            say(
+                f"监测接入:MQTT 代理 {mqtt_host}:{mqtt_port} 不可达,未启动接入进程"
+                "(模拟数据将直接入库)"
+            )
     if simulate:
         time.sleep(1.5)  # let the ingest worker subscribe before readings flow
         extra = [] if broker_reachable(mqtt_host, mqtt_port) else ["--direct"]
@@ -74,17 +80,23 @@ class Command(BaseCommand):
         parser.add_argument("addr", nargs="?", default="127.0.0.1:8000")
         parser.add_argument("--no-worker", action="store_true", help="不启动 Huey 后台任务进程")
         parser.add_argument("--no-ingest", action="store_true", help="不启动 MQTT 接入进程")
-        parser.add_argument("--simulate", choices=["rainstorm", "typhoon"],
-                            help="同时运行暴雨或台风(山竹)模拟")
+        parser.add_argument(
+            "--simulate", choices=["rainstorm", "typhoon"], help="同时运行暴雨或台风(山竹)模拟"
+        )
         parser.add_argument("--mqtt-host", default=os.environ.get("YINGJI_MQTT_HOST", "127.0.0.1"))
-        parser.add_argument("--mqtt-port", type=int,
-                            default=int(os.environ.get("YINGJI_MQTT_PORT", "1883")))
+        parser.add_argument(
+            "--mqtt-port", type=int, default=int(os.environ.get("YINGJI_MQTT_PORT", "1883"))
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         children = start_children(
-            worker=not options["no_worker"], ingest=not options["no_ingest"],
-            simulate=options["simulate"], mqtt_host=options["mqtt_host"],
-            mqtt_port=options["mqtt_port"], say=self.stdout.write)
+            worker=not options["no_worker"],
+            ingest=not options["no_ingest"],
+            simulate=options["simulate"],
+            mqtt_host=options["mqtt_host"],
+            mqtt_port=options["mqtt_port"],
+            say=self.stdout.write,
+        )
         try:
             call_command("runserver", options["addr"], use_reloader=False)
         finally:

@@ -44,9 +44,13 @@ class Command(BaseCommand):
         alarm.add_argument("--date", type=dt.date.fromisoformat)
         stats = actions.add_parser("stats", help="检查、问题、案件、处罚率与罚款统计")
         stats.add_argument("year", type=int)
-        stats.add_argument("--by", default="district", choices=["district", "department", "category"])
+        stats.add_argument(
+            "--by", default="district", choices=["district", "department", "category"]
+        )
 
-        lb = actions.add_parser("lookback", help="事故整改评估(回头看):启动、督办、认定典型事故、年度汇总")
+        lb = actions.add_parser(
+            "lookback", help="事故整改评估(回头看):启动、督办、认定典型事故、年度汇总"
+        )
         lb.add_argument("step", choices=["open", "supervise", "typical", "summary"])
         lb.add_argument("target", nargs="?", help="typical:事故编号;summary:年度")
         lb.add_argument("--date", type=dt.date.fromisoformat)
@@ -71,16 +75,21 @@ class Command(BaseCommand):
         with audit.acting_as(None, "复核命令"):
             check = services.verify_draw(record)
         self.stdout.write(f"抽取 {record.pk}({record.plan.year} {record.label},{record.algorithm})")
-        self.stdout.write(f"输入摘要 {record.inputs_sha256}:{'一致' if check.inputs_ok else '不一致'}")
+        self.stdout.write(
+            f"输入摘要 {record.inputs_sha256}:{'一致' if check.inputs_ok else '不一致'}"
+        )
         self.stdout.write(check.message)
         if not check.ok:
             raise CommandError("复核不一致", returncode=1)
 
     def _export(self, options: dict[str, Any]) -> None:
         record = self._record(options["draw_id"])
-        options["file"].write_text(json.dumps(record.inputs, ensure_ascii=False, indent=1),
-                                   encoding="utf-8")
-        self.stdout.write(f"已导出 {options['file']};结果摘要 {record.result_sha256 or '(无法完成)'}")
+        options["file"].write_text(
+            json.dumps(record.inputs, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
+        self.stdout.write(
+            f"已导出 {options['file']};结果摘要 {record.result_sha256 or '(无法完成)'}"
+        )
 
     def _draw(self, options: dict[str, Any]) -> None:
         from yingji.enforcement import services
@@ -91,12 +100,17 @@ class Command(BaseCommand):
             raise CommandError(f"没有编号为 {options['plan_id']} 的检查计划")
         try:
             with audit.acting_as(None, "抽取命令"):
-                records = (services.draw_key_dates(plan, services.SYSTEM) if options["key_dates"]
-                           else [services.draw_annual(plan, services.SYSTEM)])
+                records = (
+                    services.draw_key_dates(plan, services.SYSTEM)
+                    if options["key_dates"]
+                    else [services.draw_annual(plan, services.SYSTEM)]
+                )
         except ValidationError as exc:
             raise CommandError("\n".join(exc.messages)) from exc
         for r in records:
-            self.stdout.write(f"抽取 {r.pk} {r.label}:{r.inspections.count()} 户,结果摘要 {r.result_sha256}")
+            self.stdout.write(
+                f"抽取 {r.pk} {r.label}:{r.inspections.count()} 户,结果摘要 {r.result_sha256}"
+            )
 
     def _alarm(self, options: dict[str, Any]) -> None:
         from yingji.enforcement import services
@@ -104,7 +118,9 @@ class Command(BaseCommand):
         day = options["date"] or services.today()
         with audit.acting_as(None, "公示提醒"):
             n = services.publication_alarm(day)
-        self.stdout.write(f"{day}:逾期未公示 {services.late_publications(day).count()} 条,本次通知 {n} 个部门")
+        self.stdout.write(
+            f"{day}:逾期未公示 {services.late_publications(day).count()} 条,本次通知 {n} 个部门"
+        )
 
     def _stats(self, options: dict[str, Any]) -> None:
         from yingji.enforcement import services
@@ -113,9 +129,10 @@ class Command(BaseCommand):
         self.stdout.write("名称\t检查\t已检查\t问题\t免罚\t案件\t处罚\t处罚率\t罚款(元)")
         for r in [*rows, services.totals(rows)]:
             rate = "—" if r.penalty_rate is None else f"{r.penalty_rate:.1%}"
-            self.stdout.write(f"{r.label}\t{r.inspections}\t{r.done}\t{r.findings}\t{r.exempt}\t"
-                              f"{r.cases}\t{r.penalised}\t{rate}\t{r.amount}")
-
+            self.stdout.write(
+                f"{r.label}\t{r.inspections}\t{r.done}\t{r.findings}\t{r.exempt}\t"
+                f"{r.cases}\t{r.penalised}\t{rate}\t{r.amount}"
+            )
 
     def _lookback(self, options: dict[str, Any]) -> None:
         from yingji.enforcement import lookback, services
@@ -125,19 +142,25 @@ class Command(BaseCommand):
             with audit.acting_as(None, "事故整改评估命令"):
                 if step == "open":
                     opened = lookback.open_cases(day)
-                    self.stdout.write(f"{day}:新启动事故整改评估 {len(opened)} 起"
-                                      + "".join(f"\n  {c.accident}" for c in opened))
+                    self.stdout.write(
+                        f"{day}:新启动事故整改评估 {len(opened)} 起"
+                        + "".join(f"\n  {c.accident}" for c in opened)
+                    )
                 elif step == "supervise":
                     n = lookback.supervise(day)
-                    self.stdout.write(f"{day}:到期提醒 {n['reminders']} 项,逾期督办 {n['overdue_items']} 项,"
-                                      f"评估逾期 {n['overdue_evaluations']} 起")
+                    self.stdout.write(
+                        f"{day}:到期提醒 {n['reminders']} 项,逾期督办 {n['overdue_items']} 项,"
+                        f"评估逾期 {n['overdue_evaluations']} 起"
+                    )
                 elif step == "typical":
                     from yingji.risk.models import Accident
 
                     accident = Accident.objects.filter(code=options["target"] or "").first()
                     if accident is None:
                         raise CommandError(f"没有编号为“{options['target']}”的事故")
-                    case = lookback.mark_typical(accident, services.SYSTEM, reason=options["reason"])
+                    case = lookback.mark_typical(
+                        accident, services.SYSTEM, reason=options["reason"]
+                    )
                     self.stdout.write(f"{accident} 已列为典型事故,整改评估 {case.pk}")
                 else:
                     if not (options["target"] or "").isdigit():
@@ -147,11 +170,21 @@ class Command(BaseCommand):
                         options["xlsx"].write_bytes(lookback.summary_xlsx(year))
                         self.stdout.write(f"已导出 {options['xlsx']}")
                     rows, total = lookback.summary(year)
-                    self.stdout.write("区\t应评估\t已评估\t合格\t基本合格\t不合格\t追责落实率\t整改完成率")
+                    self.stdout.write(
+                        "区\t应评估\t已评估\t合格\t基本合格\t不合格\t追责落实率\t整改完成率"
+                    )
                     for r in [*rows, total]:
-                        shares = ["—" if v is None else f"{v:.0%}"
-                                  for v in (r.accountability_share, r.measures_share)]
-                        self.stdout.write("\t".join(map(str, [r.label, r.due, r.evaluated,
-                                                                *r.conclusion_counts, *shares])))
+                        shares = [
+                            "—" if v is None else f"{v:.0%}"
+                            for v in (r.accountability_share, r.measures_share)
+                        ]
+                        self.stdout.write(
+                            "\t".join(
+                                map(
+                                    str,
+                                    [r.label, r.due, r.evaluated, *r.conclusion_counts, *shares],
+                                )
+                            )
+                        )
         except ValidationError as exc:
             raise CommandError("\n".join(exc.messages)) from exc

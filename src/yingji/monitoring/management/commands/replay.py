@@ -13,8 +13,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file")
         parser.add_argument("--speed", type=float, default=60.0)
-        parser.add_argument("--mqtt", default=os.environ.get("YINGJI_MQTT", "127.0.0.1:1883"),
-                            help="HOST:PORT")
+        parser.add_argument(
+            "--mqtt", default=os.environ.get("YINGJI_MQTT", "127.0.0.1:1883"), help="HOST:PORT"
+        )
         parser.add_argument("--direct", action="store_true", help="不经 MQTT,直接入库")
 
     def handle(self, *args, **opts):

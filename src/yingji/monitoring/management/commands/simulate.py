@@ -14,8 +14,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("scenario", choices=["rainstorm", "typhoon"])
-        parser.add_argument("--speed", type=float, default=600.0,
-                            help="倍速(默认 600:模拟 10 分钟用 1 秒)")
+        parser.add_argument(
+            "--speed", type=float, default=600.0, help="倍速(默认 600:模拟 10 分钟用 1 秒)"
+        )
         parser.add_argument("--minutes", type=int, default=180, help="暴雨持续分钟")
         parser.add_argument("--hours", type=float, default=24.0, help="台风模拟小时数")
         parser.add_argument("--mqtt", default=os.environ.get("YINGJI_MQTT", "127.0.0.1:1883"))
@@ -24,8 +25,11 @@ class Command(BaseCommand):
         parser.add_argument("--direct", action="store_true", help="直接入库(不经 MQTT/HTTP)")
 
     def handle(self, *args, **opts):
-        sensors = list(Sensor.objects.filter(type__in=("rain", "waterlogging", "wind_speed"))
-                       .values_list("code", "lon", "lat", "type"))
+        sensors = list(
+            Sensor.objects.filter(type__in=("rain", "waterlogging", "wind_speed")).values_list(
+                "code", "lon", "lat", "type"
+            )
+        )
         if not sensors:
             raise CommandError("没有雨量、积水或风速传感器:先运行 yingji demo 或导入传感器")
         codes = [s[0] for s in sensors]
@@ -45,8 +49,10 @@ class Command(BaseCommand):
                 yield ts, [(codes[i], ts, float(v)) for i, v in zip(f.idx, f.values, strict=True)]
 
         sink = self._sink(opts)
-        self.stdout.write(f"模拟{'暴雨' if opts['scenario'] == 'rainstorm' else '台风山竹'}:"
-                          f"{len(codes)} 个传感器,经{sink.name},{opts['speed']:g} 倍速")
+        self.stdout.write(
+            f"模拟{'暴雨' if opts['scenario'] == 'rainstorm' else '台风山竹'}:"
+            f"{len(codes)} 个传感器,经{sink.name},{opts['speed']:g} 倍速"
+        )
         n = feed.paced(rows(), sink, opts["speed"])
         self.stdout.write(f"已发送 {n} 条读数")
 

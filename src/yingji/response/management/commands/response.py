@@ -1,13 +1,13 @@
 """`yingji response …`: incident-command chores from the command line.
 
-    yingji response escalate                 escalate overdue action cards now
-    yingji response drills                   inject due drill steps now
-    yingji response review-reminders         remind owners of plans due for review
-    yingji response roster START DAYS        24-hour shifts (duty officers and leaders in rotation;
-                                             joint duty on holidays and special periods)
-    yingji response import-resources FILE    Excel registries (all or nothing)
-    yingji response import-plan FILE         a plan .docx as a draft
-    yingji response load-example-plan        the shipped red rainstorm plan (five stops)
+yingji response escalate                 escalate overdue action cards now
+yingji response drills                   inject due drill steps now
+yingji response review-reminders         remind owners of plans due for review
+yingji response roster START DAYS        24-hour shifts (duty officers and leaders in rotation;
+                                         joint duty on holidays and special periods)
+yingji response import-resources FILE    Excel registries (all or nothing)
+yingji response import-plan FILE         a plan .docx as a draft
+yingji response load-example-plan        the shipped red rainstorm plan (five stops)
 """
 
 from __future__ import annotations
@@ -35,8 +35,12 @@ class Command(BaseCommand):
         roster = sub.add_parser("roster")
         roster.add_argument("start", type=dt.date.fromisoformat)
         roster.add_argument("days", type=int)
-        roster.add_argument("--joint", nargs="*", default=["指挥中心", "三防指挥中心"],
-                            help="节假日和特殊时段联合值守的部门")
+        roster.add_argument(
+            "--joint",
+            nargs="*",
+            default=["指挥中心", "三防指挥中心"],
+            help="节假日和特殊时段联合值守的部门",
+        )
         res = sub.add_parser("import-resources")
         res.add_argument("file", type=Path)
         plan = sub.add_parser("import-plan")
@@ -66,14 +70,24 @@ class Command(BaseCommand):
         from yingji.response import services
 
         User = get_user_model()
-        officers = list(User.objects.filter(profile__role=Role.DUTY_OFFICER, is_active=True).order_by("username"))
-        leaders = list(User.objects.filter(profile__role=Role.LEADER, is_active=True).order_by("username"))
+        officers = list(
+            User.objects.filter(profile__role=Role.DUTY_OFFICER, is_active=True).order_by(
+                "username"
+            )
+        )
+        leaders = list(
+            User.objects.filter(profile__role=Role.LEADER, is_active=True).order_by("username")
+        )
         joint = list(Department.objects.filter(name__in=options["joint"]))
         try:
-            shifts = services.build_roster(options["start"], options["days"], officers, leaders, joint)
+            shifts = services.build_roster(
+                options["start"], options["days"], officers, leaders, joint
+            )
         except ValidationError as exc:
             raise CommandError(";".join(exc.messages)) from exc
-        self.stdout.write(f"新排班 {len(shifts)} 班,其中联合值守 {sum(1 for s in shifts if s.period)} 班")
+        self.stdout.write(
+            f"新排班 {len(shifts)} 班,其中联合值守 {sum(1 for s in shifts if s.period)} 班"
+        )
 
     def _import_resources(self, options: dict) -> None:
         from yingji.response import resource_import
@@ -82,7 +96,9 @@ class Command(BaseCommand):
         if not path.exists():
             raise CommandError(f"文件不存在:{path}")
         try:
-            self.stdout.write(resource_import.import_workbook(path.read_bytes(), filename=path.name))
+            self.stdout.write(
+                resource_import.import_workbook(path.read_bytes(), filename=path.name)
+            )
         except resource_import.ImportProblems as exc:
             raise CommandError("\n".join(exc.problems)) from exc
 
@@ -98,7 +114,9 @@ class Command(BaseCommand):
             raise CommandError("\n".join(exc.problems)) from exc
         except ValidationError as exc:
             raise CommandError(";".join(exc.messages)) from exc
-        self.stdout.write(f"已导入草稿预案 #{plan.pk}:{plan.title}({plan.card_templates.count()} 张行动卡)")
+        self.stdout.write(
+            f"已导入草稿预案 #{plan.pk}:{plan.title}({plan.card_templates.count()} 张行动卡)"
+        )
 
     def _load_example_plan(self, options: dict) -> None:
         from yingji.response import plans

@@ -77,8 +77,13 @@ class Command(BaseCommand):
             self.stderr.write(f"\r{done}/{total}", ending="")
 
         with acting_as(None, "台账导入(命令)"):
-            report = ledger.import_ledger(options["kind"], path.read_bytes(), filename=path.name,
-                                          valid_only=options["valid_only"], progress=progress)
+            report = ledger.import_ledger(
+                options["kind"],
+                path.read_bytes(),
+                filename=path.name,
+                valid_only=options["valid_only"],
+                progress=progress,
+            )
         self.stderr.write("")
         for error in report.errors:
             self.stderr.write(f"{path.name}:{error.row}:{error.column}: {error.message}")
@@ -90,9 +95,14 @@ class Command(BaseCommand):
         from yingji.risk import ledger
         from yingji.risk.models import Enterprise, Hazard, RiskPoint
 
-        querysets = {"enterprises": Enterprise.objects.all(), "risk_points": RiskPoint.objects.all(),
-                     "hazards": Hazard.objects.all()}
-        options["file"].write_bytes(ledger.export_ledger(options["kind"], querysets[options["kind"]]))
+        querysets = {
+            "enterprises": Enterprise.objects.all(),
+            "risk_points": RiskPoint.objects.all(),
+            "hazards": Hazard.objects.all(),
+        }
+        options["file"].write_bytes(
+            ledger.export_ledger(options["kind"], querysets[options["kind"]])
+        )
         self.stdout.write(f"已导出:{options['file']}")
 
     def _report(self, options: dict[str, Any]) -> None:

@@ -22,10 +22,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("plan_id", type=int, help="工作要点编号")
-        parser.add_argument("--period", required=True, choices=bulletins.PERIODS,
-                            help="monthly(月度)或 quarterly(季度)")
-        parser.add_argument("--as-of", required=True, type=_date, dest="as_of",
-                            help="数据截至日期 YYYY-MM-DD(月度通常为月末,季度为季末)")
+        parser.add_argument(
+            "--period",
+            required=True,
+            choices=bulletins.PERIODS,
+            help="monthly(月度)或 quarterly(季度)",
+        )
+        parser.add_argument(
+            "--as-of",
+            required=True,
+            type=_date,
+            dest="as_of",
+            help="数据截至日期 YYYY-MM-DD(月度通常为月末,季度为季末)",
+        )
         parser.add_argument("--docx", type=Path, help="另存 Word 文件的路径")
         parser.add_argument("--html", type=Path, help="另存网页文件的路径")
 
@@ -40,7 +49,8 @@ class Command(BaseCommand):
         data = bulletin.data
         self.stdout.write(
             f"已生成通报 #{bulletin.pk}:{data['title']},数据截至 {as_of:%Y-%m-%d};"
-            f"{data['totals']['count']} 项任务,滞后 {len(data['overdue'])} 项")
+            f"{data['totals']['count']} 项任务,滞后 {len(data['overdue'])} 项"
+        )
         if docx:
             docx.write_bytes(bulletins.render_docx(bulletin))
             self.stdout.write(f"Word:{docx}")

@@ -44,8 +44,9 @@ class Command(BaseCommand):
         except PlanDocumentError as error:
             for issue in error.issues:
                 self.stderr.write(f"{path.name}:{issue.line}: {issue.message}")
-            raise CommandError(f"{path.name}:文件有 {len(error.issues)} 个问题,未能读取",
-                               returncode=2) from None
+            raise CommandError(
+                f"{path.name}:文件有 {len(error.issues)} 个问题,未能读取", returncode=2
+            ) from None
 
     def _parse(self, path: Path, options: dict[str, Any]) -> None:
         plan = parse_plan_file(path, year=options["year"])
@@ -63,8 +64,10 @@ class Command(BaseCommand):
 
 
 def _summary(plan: ParsedPlan, name: str) -> str:
-    lines = [f"{plan.title}({plan.year}年)",
-             f"部分 {len(plan.sections)} 个,任务 {len(plan.tasks)} 个"]
+    lines = [
+        f"{plan.title}({plan.year}年)",
+        f"部分 {len(plan.sections)} 个,任务 {len(plan.tasks)} 个",
+    ]
     lines += [f"目标:{goal}" for goal in plan.goals]
     for section in plan.sections:
         numbers = [task.number for task in section.tasks]

@@ -19,7 +19,9 @@ class Command(BaseCommand):
             raise CommandError(f"--date 应为 YYYY-MM-DD:{options['date']}", returncode=2) from exc
         with acting_as(None, "督办程序"):
             result = services.supervise(day)
-        self.stdout.write(f"{day}:提醒 {result.reminders} 条,督办单 {len(result.notices)} 份,"
-                          f"升级 {result.escalations} 份")
+        self.stdout.write(
+            f"{day}:提醒 {result.reminders} 条,督办单 {len(result.notices)} 份,"
+            f"升级 {result.escalations} 份"
+        )
         for n in result.notices:
             self.stdout.write(f"  {n.serial} → {n.department}:{n.reason}")
