@@ -94,3 +94,22 @@ def test_one_rain_cell_is_one_event_one_draft_one_desk_item(world):
     assert set(Alarm.objects.filter(state="firing").values_list("event", flat=True)) == {newer.pk}
     assert Alert.objects.filter(monitoring_event=newer.pk).count() == 1
     assert DeskItem.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reading_after_the_stand_down_opens_a_new_event(world):
+    from yingji.response import plans
+    from yingji.response import services as response
+
+    plan, _ = plans.load_red_rainstorm()
+    ing = services.Ingestor()
+    ing.ingest([("RG-001", services.now_ms() - 20 * MIN, 60.0, "mm")], source="test")
+    event = Event.objects.get()
+    item = DeskItem.objects.get(source="event")
+    incident = response.accept_desk_item(item, user=world["duty"], incident_type="暴雨")
+    activation = response.activate(plan, incident, "IV", user=world["duty"])
+    response.stand_down(activation, user=world["duty"])
+    event.refresh_from_db()
+    assert event.state == "closed" and event.close_reason == "响应终止"
+    ing.ingest([("RG-001", services.now_ms() - 5 * MIN, 50.0, "mm")], source="test")  # → red
+    assert Event.objects.count() == 2 and Event.objects.filter(state="open").exclude(pk=event.pk)

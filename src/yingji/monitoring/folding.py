@@ -19,6 +19,14 @@ def fold(alarm: Alarm, at: dt.datetime) -> Event | None:
     if there is none: a closed event is never revived), then bring the event's level
     and areas up to date and tell the other modules when its level changed."""
     active = alarm.state in lifecycle.ACTIVE_STATES
+    if (
+        alarm.event_id is not None
+        and active
+        and Event.objects.filter(pk=alarm.event_id, state=Event.State.CLOSED).exists()
+    ):
+        # Its event ended (quiet, or the response stood down) while the alarm goes
+        # on: a change now belongs to a new event, never to the closed one.
+        alarm.event_id = None
     if alarm.event_id is None:
         if (
             not active

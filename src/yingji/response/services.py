@@ -683,7 +683,27 @@ def stand_down(
     )
     if not incident.activations.filter(status=Activation.Status.ACTIVE).exists():
         _move_incident(incident, Incident.Status.STOOD_DOWN)
+        _end_events(incident, at)
     return activation
+
+
+def _end_events(incident: Incident, at: dt.datetime) -> None:
+    """The incident stood down: its monitoring events end, so a reading that comes
+    later opens a new event instead of reviving this one."""
+    ids = [
+        int(ref)
+        for ref in DeskItem.objects.filter(incident=incident, source="event").values_list(
+            "source_ref", flat=True
+        )
+        if ref.isdigit()
+    ]
+    if not ids:
+        return
+    from yingji.monitoring import folding
+    from yingji.monitoring.models import Event
+
+    for event in Event.objects.filter(pk__in=ids, state=Event.State.OPEN):
+        folding.close_event(event, "响应终止", at)
 
 
 # ----------------------------------------------------------------- action cards
