@@ -130,6 +130,36 @@ def pg_database(name: str, *, template: str | None = None) -> Iterator[str]:
         pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+def on_both_databases(
+    script: str | Path, pg_name: str, *, timeout: float = 3600, **extra_env: str
+) -> dict[str, dict]:
+    """Run `script --worker` on a throw-away SQLite file and then on a throw-away
+    PostgreSQL database `pg_name`; their result lines as {"sqlite": …, "postgresql": …}.
+    PostgreSQL unreachable: said on stderr and left out (an error under CI=true)."""
+    import tempfile
+
+    def run(url: str, var_dir: str) -> dict:
+        env = {**os.environ, "DATABASE_URL": url, "YINGJI_VAR_DIR": var_dir, **extra_env}
+        result = run_worker(script, env, timeout=timeout)
+        if not result:
+            raise RuntimeError(f"worker on {url} failed (its errors are above)")
+        return result
+
+    results = {}
+    with tempfile.TemporaryDirectory(prefix=f"{pg_name}-") as tmp:
+        results["sqlite"] = run(f"sqlite:///{tmp}/bench.sqlite3", tmp)
+        print(f"SQLite: {results['sqlite']}", file=sys.stderr)
+        try:
+            with pg_database(pg_name) as url:
+                results["postgresql"] = run(url, tmp)
+                print(f"PostgreSQL: {results['postgresql']}", file=sys.stderr)
+        except Exception as exc:  # PostgreSQL unreachable: say so, report SQLite
+            print(f"PostgreSQL unavailable: {exc}", file=sys.stderr)
+            if os.environ.get("CI") == "true":
+                raise
+    return results
+
+
 # ---------------------------------------------------------------- the result
 
 

@@ -14,11 +14,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from _common import pg_database, quick, report, run_worker
+from _common import on_both_databases, quick, report
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = quick()
@@ -78,27 +77,8 @@ def worker() -> None:
     print(json.dumps({"rows": count, "seconds": round(first, 2), "again_seconds": round(again, 2)}))
 
 
-def run(database_url: str, var_dir: str) -> dict:
-    env = {**os.environ, "DATABASE_URL": database_url, "YINGJI_VAR_DIR": var_dir}
-    result = run_worker(__file__, env, timeout=1800)
-    if not result:
-        raise RuntimeError(f"worker on {database_url} failed (its errors are above)")
-    return result
-
-
 def main() -> None:
-    results = {}
-    with tempfile.TemporaryDirectory(prefix="bench-alerts-queue-") as tmp:
-        results["sqlite"] = run(f"sqlite:///{tmp}/bench.sqlite3", tmp)
-        print(f"SQLite: {results['sqlite']}", file=sys.stderr)
-        try:
-            with pg_database(PG_DATABASE) as url:
-                results["postgresql"] = run(url, tmp)
-                print(f"PostgreSQL: {results['postgresql']}", file=sys.stderr)
-        except Exception as exc:  # PostgreSQL unreachable: say so, report SQLite
-            print(f"PostgreSQL unavailable: {exc}", file=sys.stderr)
-            if os.environ.get("CI") == "true":
-                raise
+    results = on_both_databases(__file__, PG_DATABASE, timeout=1800)
     worst = max(r["seconds"] for r in results.values())
     report(
         "alerts_queue_deliveries",

@@ -19,12 +19,11 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
-from _common import percentile, pg_database, quick, report, run_worker
+from _common import on_both_databases, percentile, quick, report
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = quick()
@@ -157,32 +156,8 @@ def _no_background_queueing() -> None:
     tasks.queue_remaining_recipients = lambda alert_id: None
 
 
-def run(database_url: str, var_dir: str) -> dict:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "YINGJI_VAR_DIR": var_dir,
-        "HUEY_IMMEDIATE": "0",
-    }
-    result = run_worker(__file__, env, timeout=3600)
-    if not result:
-        raise RuntimeError(f"worker on {database_url} failed (its errors are above)")
-    return result
-
-
 def main() -> None:
-    results = {}
-    with tempfile.TemporaryDirectory(prefix="bench-alerts-release-") as tmp:
-        results["sqlite"] = run(f"sqlite:///{tmp}/bench.sqlite3", tmp)
-        print(f"SQLite: {results['sqlite']}", file=sys.stderr)
-        try:
-            with pg_database(PG_DATABASE) as url:
-                results["postgresql"] = run(url, tmp)
-                print(f"PostgreSQL: {results['postgresql']}", file=sys.stderr)
-        except Exception as exc:  # PostgreSQL unreachable: say so, report SQLite
-            print(f"PostgreSQL unavailable: {exc}", file=sys.stderr)
-            if os.environ.get("CI") == "true":
-                raise
+    results = on_both_databases(__file__, PG_DATABASE, timeout=3600, HUEY_IMMEDIATE="0")
     worst = max(r["p99_ms"] for r in results.values())
     report(
         "alerts_release_first_message",

@@ -24,6 +24,7 @@ from yingji.alerts import workflow as wf
 from yingji.alerts.models import Alert, IncomingCap, Subscriber, SubscriberGroup
 from yingji.core import channelconfig
 from yingji.core.models import AuditEntry, Region
+from yingji.core.templatetags.yingji_labels import person_name
 from yingji.core.viewhelpers import error_text
 
 
@@ -149,26 +150,14 @@ def alert_create(request):
     return render(request, "alerts/alert_form.html", context)
 
 
-def _person(user) -> str:
-    """A person by name (the profile's full name), else the account name."""
-    if user is None:
-        return "系统"
-    profile = getattr(user, "profile", None)
-    return (
-        (profile.full_name if profile and profile.full_name else "")
-        or user.get_full_name()
-        or user.get_username()
-    )
-
-
 def _labels(alert: Alert) -> dict:
     return {
         "severity": conventions.SEVERITY_LABELS.get(alert.severity, alert.severity),
         "urgency": conventions.URGENCY_LABELS.get(alert.urgency, alert.urgency),
         "certainty": conventions.CERTAINTY_LABELS.get(alert.certainty, alert.certainty),
         "channels": [channelconfig.LABELS.get(c, c) for c in alert.channels],
-        "author": _person(alert.author) if alert.author_id else "系统(监测预警)",
-        "approver": _person(alert.approver),
+        "author": person_name(alert.author) if alert.author_id else "系统(监测预警)",
+        "approver": person_name(alert.approver),
     }
 
 

@@ -1049,21 +1049,18 @@ def record_event_item(
         )
     if item.status != DeskItem.Status.OPEN:
         return item
-    if level and levels_rank(level) > levels_rank(item.level):
+    if level and triggers.level_rank("alarm", level) > triggers.level_rank("alarm", item.level):
         item.level = level
         item.proposals = proposals("alarm", hazard, level)
     item.region_codes = sorted(set(item.region_codes) | set(region_codes))
-    base = item.title.split(";", 1)[0] if not title else (EXERCISE_MARK if exercise else "") + title
-    item.title = (base + (f";{warning}" if warning else "") if warning or title else item.title)[
-        :200
-    ]
+    # The title is "what happened;what was published": a new event title replaces the
+    # first part, a published warning the second.
+    head, _, tail = item.title.partition(";")
+    if title:
+        head = (EXERCISE_MARK if exercise else "") + title
+    item.title = f"{head};{warning or tail}"[:200] if (warning or tail) else head[:200]
     item.save(update_fields=["level", "proposals", "region_codes", "title"])
     return item
-
-
-def levels_rank(level: str | None) -> int:
-    order = ("blue", "yellow", "orange", "red")
-    return order.index(level) + 1 if level in order else 0
 
 
 @transaction.atomic
