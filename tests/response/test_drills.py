@@ -122,7 +122,7 @@ def test_blind_red_rainstorm_drill_end_to_end_produces_its_report(tianhe, red_pl
     resources.allocate_shelters(incident, 600, user=people["duty"], at=minutes(at, 35))
     assert drills.tick(minutes(at, 31)) == 2  # the alarm and the follow-up report
     alarm = DeskItem.objects.get(source="alarm")
-    assert alarm.is_exercise and alarm.title == "【演练】监测报警:rainstorm(红色)"
+    assert alarm.is_exercise and alarm.title == "【演练】监测报警:暴雨(红色)"
     assert alarm.proposals[0]["level"] == "II"
     incident.refresh_from_db()
     assert incident.evacuated == 600

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from yingji.alerts.events import alert_published
 from yingji.core import outbox
-from yingji.response import drillscore, services
+from yingji.response import drillscore, services, triggers
 from yingji.response.models import ActionCard, DeskItem, Drill, EmergencyPlan, Incident
 from yingji.response.triggers import COLOUR_LABELS
 
@@ -110,7 +110,8 @@ def _inject(drill: Drill, index: int, step: dict, at: dt.datetime) -> None:
             hazard=step["rule"],
             level=step["level"],
             region_codes=step.get("region_codes", []),
-            title=f"监测报警:{step['rule']}({COLOUR_LABELS.get(step['level'], step['level'])})",
+            title=f"监测报警:{triggers.hazard_of(step['rule'])}"
+            f"({COLOUR_LABELS.get(step['level'], step['level'])})",
             exercise=True,
         )
     elif kind == "incident":
