@@ -66,7 +66,7 @@ def test_demo_loads_once_and_again_changes_nothing():
     rep = drills.report(drill)
     score = rep["score"]
     assert (
-        score.total > 20 and 0 < score.completed_on_time < score.total and score.not_completed > 0
+        score.total >= 12 and 0 < score.completed_on_time < score.total and score.not_completed > 0
     )
     assert rep["decision_minutes"] == 9.0
     assert all(i.is_exercise for i in rep["incidents"])
@@ -100,7 +100,7 @@ def test_every_page_renders_on_the_demo_data(client):
     from docx import Document
 
     doc = Document(io.BytesIO(r.content))
-    assert "评估报告" in doc.paragraphs[0].text and len(doc.tables[0].rows) > 20
+    assert "评估报告" in doc.paragraphs[0].text and len(doc.tables[0].rows) > 12
     # the past incident's timeline reads in order on its page
     html = client.get(reverse("response:incident", args=[past.pk])).content.decode()
     assert html.index("接报值班接报") < html.index("启动《") < html.index("事件结案")

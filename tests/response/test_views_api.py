@@ -321,9 +321,10 @@ def test_incidents_are_scoped_to_region_and_department(client, incident, red_pla
     )
     other.district = elsewhere
     other.save()
-    tianhe_staff = make_user(
-        "tianhe", role="district_staff", department=Department.objects.get(name="天河区政府")
+    tianhe_gov, _ = Department.objects.get_or_create(
+        name="天河区政府", defaults={"kind": "district_gov", "region_id": "440106"}
     )
+    tianhe_staff = make_user("tianhe", role="district_staff", department=tianhe_gov)
     tianhe_staff.profile.region_id = "440106"
     tianhe_staff.profile.save()
     client.force_login(tianhe_staff)
