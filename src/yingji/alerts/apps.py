@@ -33,6 +33,12 @@ def _locate_on_save(sender: Any, **kwargs: Any) -> None:
     services.locate_on_save(sender, **kwargs)
 
 
+def _desk_item_links(items: Any) -> dict:
+    from yingji.alerts.fromevents import desk_item_links
+
+    return desk_item_links(items)
+
+
 def _load_demo(run: Any) -> str | None:
     from yingji.alerts.demo import load_demo
 
@@ -48,13 +54,14 @@ class AlertsConfig(AppConfig):
         from django.db.models.signals import pre_save
 
         from yingji.alerts.messages import alert_messages
-        from yingji.core import demos, layers, nav, outbox
+        from yingji.core import demos, layers, links, nav, outbox
         from yingji.core.regions import regions_changed
         from yingji.monitoring.events import event_changed
 
         demos.register(40, self.verbose_name, _load_demo)
         outbox.register_formatter("alerts.alert", alert_messages)
         nav.register("预警发布", "alerts:list", order=40)
+        links.register("response.deskitem", "warning", "预警", _desk_item_links)
         layers.register(
             "alerts",
             "生效预警区域",

@@ -174,3 +174,28 @@ def _default_instruction(hazard: str, colour: str) -> str:
     if hazard in ("rainstorm", "waterlogging", "typhoon"):
         return "加强防御,远离低洼、易涝和危险区域,关注最新预警。"
     return "请做好防范,关注最新预警信息。"
+
+
+def desk_item_links(items: Any) -> dict:
+    """For the duty desk's items (core/links.py on "response.deskitem"): the warning
+    of each monitoring event's item, newest first (an Update once the first is out),
+    labelled with its headline and state, so the officer goes from the item straight
+    to the draft to review or to the warning in force."""
+    from django.urls import reverse
+
+    from yingji.core.links import Link
+
+    by_event = {int(i.source_ref): i.pk for i in items if i.source == "event" and i.source_ref}
+    if not by_event:
+        return {}
+    out: dict = {}
+    for pk, event, headline, state in (
+        Alert.objects.filter(monitoring_event__in=by_event)
+        .order_by("-pk")
+        .values_list("pk", "monitoring_event", "headline", "state")
+    ):
+        item = by_event[event]
+        if item not in out:
+            label = wf.STATE_LABELS.get(state, state)
+            out[item] = Link(f"{headline}({label})", reverse("alerts:detail", args=[pk]))
+    return out

@@ -18,7 +18,7 @@ from django.apps import apps
 from django.conf import settings
 from django.utils import timezone
 
-from yingji.response import cards, levels
+from yingji.response import cards, levels, triggers
 from yingji.response.models import DeskItem, Incident
 
 
@@ -70,7 +70,7 @@ def report(incident: Incident) -> dict[str, Any]:
                 {
                     "rule": a.rule.name,
                     "sensor": a.sensor.name if a.sensor_id else "",
-                    "level": a.max_level,
+                    "level": triggers.COLOUR_LABELS.get(a.max_level, a.max_level),
                     "started_at": a.started_at,
                     "fired_at": a.fired_at,
                     "resolved_at": a.resolved_at,

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from yingji.core import links
 from yingji.core.models import Role
 from yingji.core.scope import scope_for
 from yingji.core.viewhelpers import act
@@ -88,6 +89,8 @@ def desk(request):
         .select_related("officer", "leader")
         .prefetch_related("departments")[:8]
     )
+    # The warning drafted for an event's item, and any other module's link (core/links.py).
+    data["link_columns"] = links.attach("response.deskitem", data["desk_items"])
     data["can_command"] = services.can_command(request.user)
     data["types"] = levels.load_types()
     data["type_names"] = {t for ts in data["types"].values() for t in ts}
