@@ -185,7 +185,9 @@ def desk_item_links(items: Any) -> dict:
 
     from yingji.core.links import Link
 
-    by_event = {int(i.source_ref): i.pk for i in items if i.source == "event" and i.source_ref}
+    by_event = {
+        int(i.source_ref): i.pk for i in items if i.source == "event" and i.source_ref.isdigit()
+    }
     if not by_event:
         return {}
     out: dict = {}
