@@ -125,6 +125,15 @@ def test_accepting_a_desk_item_registers_the_incident_with_its_proposals(tianhe,
     assert item.status == DeskItem.Status.ACCEPTED
 
 
+def test_an_incident_registered_from_an_event_keeps_its_plan_proposal(tianhe, people, red_plan):
+    _event("red")
+    item = DeskItem.objects.get()
+    incident = services.accept_desk_item(item, user=people["duty"])
+    got = services.incident_proposals(incident)
+    assert got and got[0]["plan_id"] == red_plan.pk and got[0]["level"] == "II"
+    assert got[0]["why"].startswith("监测事件")
+
+
 def test_duty_desk_shows_what_needs_attention(incident, red_plan, people, at):
     act = services.activate(red_plan, incident, "IV", user=people["duty"], at=at)
     publish_red_rainstorm()

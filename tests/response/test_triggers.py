@@ -57,3 +57,8 @@ def test_hazard_names_are_normalised(text, hazard):
 def test_unknown_level_is_an_error():
     with pytest.raises(ValueError):
         match(Event("alert", "暴雨", "purple"), RAIN)
+
+
+def test_a_monitoring_event_matches_as_its_alarms_do():
+    assert [p.plan_id for p in match(Event("event", "waterlogging", "red"), RAIN)] == [2]
+    assert match(Event("event", "暴雨", "red"), RAIN) == []

@@ -300,7 +300,7 @@ def proposals(source: str, hazard: str, level: str) -> list[dict]:
             "plan_id": p.plan_id,
             "plan": titles[p.plan_id],
             "level": p.response_level,
-            "why": f"{triggers.SOURCE_LABELS[source]}{p.trigger.hazard}达到{_level_text(source, p.trigger.min_level)}",
+            "why": f"{triggers.SOURCE_LABELS.get(source, source)}{p.trigger.hazard}达到{_level_text(source, p.trigger.min_level)}",
         }
         for p in found
     ]
@@ -1044,14 +1044,14 @@ def record_event_item(
             level=level,
             region_codes=region_codes,
             title=(EXERCISE_MARK if exercise else "") + title + (f";{warning}" if warning else ""),
-            proposals=proposals("alarm", hazard, level),
+            proposals=proposals("event", hazard, level),
             is_exercise=exercise,
         )
     if item.status != DeskItem.Status.OPEN:
         return item
     if level and triggers.level_rank("alarm", level) > triggers.level_rank("alarm", item.level):
         item.level = level
-        item.proposals = proposals("alarm", hazard, level)
+        item.proposals = proposals("event", hazard, level)
     item.region_codes = sorted(set(item.region_codes) | set(region_codes))
     # The title is "what happened;what was published": a new event title replaces the
     # first part, a published warning the second.

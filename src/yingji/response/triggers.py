@@ -20,7 +20,15 @@ from dataclasses import dataclass
 from yingji.response.levels import rank as incident_rank
 
 SOURCES = ("incident", "alert", "alarm")
-SOURCE_LABELS = {"incident": "突发事件", "alert": "预警信息", "alarm": "监测报警"}
+SOURCE_LABELS = {
+    "incident": "突发事件",
+    "alert": "预警信息",
+    "alarm": "监测报警",
+    "event": "监测事件",
+}
+# A monitoring event is its alarms folded together: plans name alarm triggers, so an
+# event (and a desk item or incident born of one) is matched as an alarm.
+TRIGGER_SOURCE = {"event": "alarm"}
 COLOURS = ("blue", "yellow", "orange", "red")
 COLOUR_LABELS = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}
 
@@ -111,10 +119,11 @@ def match(event: Event, triggers: Iterable[Trigger]) -> list[Proposal]:
     """Each plan whose trigger fits the event, at the highest response level any of
     its fitting triggers gives; most severe first, then by plan id."""
     hazard = hazard_of(event.hazard)
-    got = level_rank(event.source, event.level)
+    source = TRIGGER_SOURCE.get(event.source, event.source)
+    got = level_rank(source, event.level)
     best: dict[int, Proposal] = {}
     for t in triggers:
-        if t.source != event.source or hazard_of(t.hazard) != hazard:
+        if t.source != source or hazard_of(t.hazard) != hazard:
             continue
         if got < level_rank(t.source, t.min_level):
             continue
