@@ -341,7 +341,11 @@ class Alarm(models.Model):
         indexes = [models.Index(fields=["state", "level"])]
 
     def __str__(self) -> str:
-        subject = self.sensor.code if self.sensor_id else (self.area_id or "")
+        # People read sensors and areas by name (the code stays on the sensor's page).
+        if self.sensor_id:
+            subject = self.sensor.name or self.sensor.code
+        else:
+            subject = self.area.name if self.area_id else ""
         return f"{self.rule.name} · {subject} · {self.get_state_display()}"
 
 
