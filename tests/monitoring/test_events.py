@@ -33,6 +33,16 @@ def test_pure_folding_rules():
     )
     assert level == "red" and areas == ["440106001", "440106002", "440106"]
     assert eventrules.summary([]) == ("", [])
+    # Near each other, across a district line: one event; far apart: two.
+    shipai, wushan = (113.335, 23.135), (113.350, 23.160)  # ~3 km, different streets
+    conghua = (113.586, 23.548)  # ~50 km north
+    near = [eventrules.OpenEvent(1, "rainstorm", "440106", (shipai,))]
+    assert eventrules.event_for(near, "rainstorm", "440104", wushan) == 1
+    assert eventrules.event_for(near, "rainstorm", "440117", conghua) is None
+    assert eventrules.event_for(near, "rainstorm", "440106", conghua) == 1  # its district
+    assert 2.5 < eventrules.distance_km(shipai, wushan) < 3.5
+    lon0, lon1, lat0, lat1 = eventrules.near_box(shipai)
+    assert lon0 < 113.335 - 0.19 and lat1 > 23.135 + 0.17
     now = dt.datetime(2026, 6, 1, 12, 0)
     assert eventrules.closes(now - dt.timedelta(minutes=30), now)
     assert not eventrules.closes(now - dt.timedelta(minutes=29), now)

@@ -345,6 +345,30 @@ def lookup_codes_many(
     return found
 
 
+def describe(codes: Sequence[str], limit: int = 3) -> str:
+    """Areas as a person reads them, by name: '天河区石牌街道', '天河区石牌街道、越秀区',
+    or for many, by district: '荔湾区、越秀区、海珠区等8个区的141个区域'. Unknown codes
+    are left out (a code is never shown to a person)."""
+    codes = list(dict.fromkeys(c for c in codes if c))
+    rows = {r.code: r for r in Region.objects.filter(code__in=codes).select_related("parent")}
+    found = [rows[c] for c in codes if c in rows]
+
+    def full(r: Region) -> str:
+        return f"{r.parent.name}{r.name}" if r.level == "street" and r.parent_id else r.name
+
+    if len(found) <= limit:
+        return "、".join(full(r) for r in found)
+    districts = list(
+        dict.fromkeys(
+            r.parent.name if r.level == "street" and r.parent_id else r.name for r in found
+        )
+    )
+    head = "、".join(districts[:limit]) + (
+        f"等{len(districts)}个区" if len(districts) > limit else ""
+    )
+    return f"{head}的{len(found)}个区域"
+
+
 # ------------------------------------------------------------------------- output
 
 

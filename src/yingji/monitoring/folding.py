@@ -1,5 +1,5 @@
-"""Monitoring events: alarms folded into one event per hazard and district (the
-rules are in eventrules.py, pure), their level and areas kept up to date, the
+"""Monitoring events: alarms that belong together (same hazard, near each other)
+folded into one event (the rules are in eventrules.py, pure), their level and areas kept up to date, the
 event_changed signal sent, and quiet events closed."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from yingji.monitoring.models import Alarm, Event
 
 
 def fold(alarm: Alarm, at: dt.datetime) -> Event | None:
-    """Put an active alarm into its district's open event for the hazard (a new one
-    if there is none: a closed event is never revived), then bring the event's level
+    """Put an active alarm into the open event of its hazard nearby (or in its
+    district; a new one if there is none: a closed event is never revived), then bring the event's level
     and areas up to date and tell the other modules when its level changed."""
     active = alarm.state in lifecycle.ACTIVE_STATES
     if (
@@ -35,13 +35,10 @@ def fold(alarm: Alarm, at: dt.datetime) -> Event | None:
         ):
             return None
         hazard = eventrules.family(alarm.hazard)
-        open_events = [
-            eventrules.OpenEvent(e.pk, e.hazard, e.district_id)
-            for e in Event.objects.filter(
-                state=Event.State.OPEN, hazard=hazard, district_id=alarm.district_code
-            )
-        ]
-        chosen = eventrules.event_for(open_events, hazard, alarm.district_code)
+        point = _point(alarm)
+        chosen = eventrules.event_for(
+            _open_events(hazard, point), hazard, alarm.district_code, point
+        )
         if chosen is None:
             event = Event.objects.create(
                 hazard=hazard, district_id=alarm.district_code, started_at=at, changed_at=at
@@ -51,6 +48,47 @@ def fold(alarm: Alarm, at: dt.datetime) -> Event | None:
         Alarm.objects.filter(pk=alarm.pk).update(event=event)
         alarm.event = event
     return refresh_event(alarm.event_id, at)
+
+
+def _point(alarm: Alarm) -> eventrules.Point | None:
+    """Where the alarm is: its sensor, else its area's centroid."""
+    if alarm.sensor_id:
+        return (alarm.sensor.lon, alarm.sensor.lat)
+    if alarm.area_id and alarm.area.centroid_lon is not None:
+        return (alarm.area.centroid_lon, alarm.area.centroid_lat)
+    return None
+
+
+def _open_events(hazard: str, point: eventrules.Point | None) -> list[eventrules.OpenEvent]:
+    """The open events of `hazard`, each with the positions of its alarms near `point`
+    (a bounding box in the query, the exact distance in eventrules)."""
+    found = {
+        pk: eventrules.OpenEvent(pk, hazard, district)
+        for pk, district in Event.objects.filter(state=Event.State.OPEN, hazard=hazard).values_list(
+            "pk", "district_id"
+        )
+    }
+    if point is None or not found:
+        return list(found.values())
+    lon0, lon1, lat0, lat1 = eventrules.near_box(point)
+    near: dict[int, list[eventrules.Point]] = {}
+    rows = Alarm.objects.filter(
+        event_id__in=found, sensor__lon__range=(lon0, lon1), sensor__lat__range=(lat0, lat1)
+    ).values_list("event_id", "sensor__lon", "sensor__lat")
+    for event_id, lon, lat in rows:
+        near.setdefault(event_id, []).append((lon, lat))
+    areas = Alarm.objects.filter(
+        event_id__in=found,
+        sensor__isnull=True,
+        area__centroid_lon__range=(lon0, lon1),
+        area__centroid_lat__range=(lat0, lat1),
+    ).values_list("event_id", "area__centroid_lon", "area__centroid_lat")
+    for event_id, lon, lat in areas:
+        near.setdefault(event_id, []).append((lon, lat))
+    return [
+        eventrules.OpenEvent(pk, hazard, e.district, tuple(near.get(pk, ())))
+        for pk, e in found.items()
+    ]
 
 
 def refresh_event(event_id: int, at: dt.datetime) -> Event | None:

@@ -26,8 +26,9 @@ def on_event_changed(
     **kwargs: Any,
 ) -> None:
     """A monitoring event on the duty desk: one item per event, updated in place."""
-    names = _region_names([*(area_codes or []), district_code])
-    where = "、".join(names.get(c, c) for c in (area_codes or [district_code]) if c)
+    from yingji.core import regions
+
+    where = regions.describe(list(area_codes or [district_code]))
     top = level or max_level
     if top is None:
         return
@@ -41,12 +42,6 @@ def on_event_changed(
         region_codes=list(area_codes or [district_code]),
         title=title,
     )
-
-
-def _region_names(codes: list[str]) -> dict[str, str]:
-    from yingji.core.models import Region
-
-    return dict(Region.objects.filter(code__in=[c for c in codes if c]).values_list("code", "name"))
 
 
 def on_alert_published(
