@@ -157,3 +157,32 @@ def test_sensor_import_from_excel(world, tmp_path):
     assert services.import_sensors(tmp_path / "s.xlsx").created == 1
     s = Sensor.objects.get(code="TL-1")
     assert (s.unit, s.district_id) == ("°", "440105")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_rain_cell_is_one_event_one_draft_one_desk_item(guangzhou, client):
+    """`yingji simulate rainstorm` on the demo network: the cell crosses several
+    districts and is still one 暴雨 event, one warning draft naming its areas, one
+    row on the duty desk proposing the plan."""
+    from tests.monitoring.conftest import make_user
+    from yingji.alerts.models import Alert
+    from yingji.core.models import Role
+    from yingji.monitoring.models import Event
+    from yingji.response import plans
+    from yingji.response.models import DeskItem
+
+    only_rules("1小时雨量", "暴雨:3小时雨量(橙/红)", "积水深度")
+    plan, _ = plans.load_red_rainstorm()
+    call_command("simulate", "rainstorm", "--direct", "--speed", "1000000", "--minutes", "60")
+    event = Event.objects.get(hazard="rainstorm")
+    districts = {c[:6] for c in event.area_codes}
+    assert len(districts) >= 3 and event.max_level in ("orange", "red")
+    assert Alarm.objects.filter(hazard="rainstorm").exclude(event=event).count() == 0
+    draft = Alert.objects.get(monitoring_event=event.pk)
+    assert draft.state == "draft" and f"{len(event.area_codes)}个区域" in draft.headline
+    item = DeskItem.objects.get(source="event", source_ref=str(event.pk))
+    assert item.proposals and item.proposals[0]["plan_id"] == plan.pk
+    client.force_login(make_user("duty", role=Role.DUTY_OFFICER))
+    page = client.get("/response/").content.decode()
+    assert page.count("暴雨红色") + page.count("暴雨橙色") >= 1
+    assert f"个区的{len(event.area_codes)}个区域暴雨" in page

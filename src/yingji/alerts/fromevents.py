@@ -59,17 +59,25 @@ def draft_from_event(
     lowering or cancelling a published warning is a person's decision."""
     if state != "open" or level is None or level not in conventions.LEVELS:
         return None
-    codes = [c for c in area_codes if Region.objects.filter(code=c).exists()] or (
-        [district_code]
-        if district_code and Region.objects.filter(code=district_code).exists()
-        else []
+    # Boundaries (GeoJSON, up to megabytes a district) are never needed here: an event
+    # of a city-wide storm names 100+ areas and changes hundreds of times.
+    known = set(
+        Region.objects.filter(code__in=[*area_codes, district_code]).values_list("code", flat=True)
+    )
+    codes = [c for c in area_codes if c in known] or (
+        [district_code] if district_code in known else []
     )
     if not codes:
         return None
     colour = _signal_colour(hazard, level)
     order = {c: n for n, c in enumerate(conventions.COLOUR_ORDER)}
     name = conventions.hazard_name(hazard)
-    regions = {r.code: r for r in Region.objects.filter(code__in=codes).select_related("parent")}
+    regions = {
+        r.code: r
+        for r in Region.objects.filter(code__in=codes)
+        .select_related("parent")
+        .defer("boundary", "parent__boundary")
+    }
     place = conventions.area_title(
         [
             f"{r.parent.name}{r.name}" if r.level == "street" and r.parent_id else r.name
@@ -161,7 +169,13 @@ def _follow_event(
         settings.YINGJI_BUREAU_NAME,
         hazard,
         colour,
-        _area_title(list(draft.areas.select_related("region__parent"))),
+        _area_title(
+            list(
+                draft.areas.select_related("region__parent").defer(
+                    "region__boundary", "region__parent__boundary"
+                )
+            )
+        ),
     )
     draft.expires = _default_expiry(hazard, colour, None)
     draft.save()

@@ -149,7 +149,7 @@ def _area_rows(specs: Sequence[AreaSpec]) -> list[AlertArea]:
     rows = []
     for spec in specs:
         if spec.region_code:
-            region = Region.objects.filter(code=spec.region_code).first()
+            region = Region.objects.filter(code=spec.region_code).defer("boundary").first()
             if region is None:
                 raise _invalid("areas", f"区划代码不存在:{spec.region_code}")
             rows.append(

@@ -348,19 +348,23 @@ def lookup_codes_many(
 def describe(codes: Sequence[str], limit: int = 3) -> str:
     """Areas as a person reads them, by name: '天河区石牌街道', '天河区石牌街道、越秀区',
     or for many, by district: '荔湾区、越秀区、海珠区等8个区的141个区域'. Unknown codes
-    are left out (a code is never shown to a person)."""
+    are left out (a code is never shown to a person). Names only: no boundary is read."""
     codes = list(dict.fromkeys(c for c in codes if c))
-    rows = {r.code: r for r in Region.objects.filter(code__in=codes).select_related("parent")}
+    rows = {
+        code: (name, level, parent)
+        for code, name, level, parent in Region.objects.filter(code__in=codes).values_list(
+            "code", "name", "level", "parent__name"
+        )
+    }
     found = [rows[c] for c in codes if c in rows]
-
-    def full(r: Region) -> str:
-        return f"{r.parent.name}{r.name}" if r.level == "street" and r.parent_id else r.name
-
     if len(found) <= limit:
-        return "、".join(full(r) for r in found)
+        return "、".join(
+            f"{parent}{name}" if level == "street" and parent else name
+            for name, level, parent in found
+        )
     districts = list(
         dict.fromkeys(
-            r.parent.name if r.level == "street" and r.parent_id else r.name for r in found
+            parent if level == "street" and parent else name for name, level, parent in found
         )
     )
     head = "、".join(districts[:limit]) + (
