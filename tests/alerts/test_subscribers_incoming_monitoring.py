@@ -36,6 +36,19 @@ def test_csv_import_creates_then_updates(city):
     assert (again.created, again.updated) == (0, 2) and Subscriber.objects.count() == 2
 
 
+def test_import_reads_the_chinese_headers_and_channel_names(city):
+    header = ",".join(subscriber_service.IMPORT_HEADERS.values()) + "\n"
+    data = (header + "S1,天河小学,8613800000001,,,,短信|邮件,440106,,,,学校,是\n").encode()
+    report = subscriber_service.import_subscribers("list.csv", data)
+    assert report.errors == []
+    school = Subscriber.objects.get(external_id="S1")
+    assert school.channels == ["sms", "email"] and school.opted_out
+    bad = subscriber_service.import_subscribers(
+        "b.csv", (header + "S2,乙,1,,,,sms|fax,,,,,,\n").encode()
+    )
+    assert "渠道只能是短信、邮件、群机器人" in bad.errors[0]
+
+
 def test_import_converts_gcj02_locations(city):
     data = (HEADER + "S1,甲,8613800000001,,,,,,113.3650,23.1250,gcj02,,\n").encode()
     subscriber_service.import_subscribers("a.csv", data)
@@ -53,7 +66,7 @@ def test_a_bad_file_imports_nothing_and_names_each_row(city):
     ).encode("gb18030")
     report = subscriber_service.import_subscribers("bad.csv", data)
     assert Subscriber.objects.count() == 0
-    assert report.errors[0].startswith("第 3 行:缺少 external_id")
+    assert report.errors[0].startswith("第 3 行:缺少编号")
     assert "第 4 行" in report.errors[1]
     for words in ("区划代码不存在:999999", "人群分组不存在:不存在的组", "经纬度无效", "渠道只能是"):
         assert words in report.errors[1]

@@ -37,7 +37,7 @@ def test_alert_to_activated_plan_on_the_desk_and_the_map(live_server, logged_in_
     page.click("#desk-items button:has-text('登记事件')")
     page.wait_for_selector("#incident-level")
     assert "石牌街道" in page.inner_text("main")
-    page.click("#proposals button:has-text('启动II级响应')")
+    page.click("#proposals button:has-text('启动二级响应')")
     page.wait_for_selector(".messages li.success")
     assert "停课" in page.inner_text(".activation") and "二级响应" in page.inner_text("#timeline")
     assert ActionCard.objects.filter(title="停课").count() == 1

@@ -44,7 +44,7 @@ def test_desk_register_activate_and_acknowledge_through_the_pages(client, tianhe
     incident = Incident.objects.get()
     assert r.status_code == 302 and incident.level == "III"
     html = client.get(reverse("response:incident", args=[incident.pk])).content.decode()
-    assert "Ⅲ级(较大)" in html and "启动III级响应" in html and "石牌街道" in html
+    assert "Ⅲ级(较大)" in html and "启动三级响应" in html and "石牌街道" in html
     client.post(
         reverse("response:activate", args=[incident.pk]), {"plan": red_plan.pk, "level": "III"}
     )

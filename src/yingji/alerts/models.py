@@ -18,6 +18,23 @@ from django.db import models
 
 from yingji.core.models import Region
 
+# CAP 1.2 §3.2.1 msgType and status with their Chinese names: the bureau releases
+# the first three of each; an incoming message may carry any of them.
+MSG_TYPES = [
+    ("Alert", "预警"),
+    ("Update", "更新"),
+    ("Cancel", "解除"),
+    ("Ack", "确认"),
+    ("Error", "错误更正"),
+]
+CAP_STATUSES = [
+    ("Actual", "正式"),
+    ("Exercise", "演练"),
+    ("Test", "测试"),
+    ("System", "系统消息"),
+    ("Draft", "草稿"),
+]
+
 
 class SubscriberGroup(models.Model):
     """A population group (人群): schools, hospitals, 三防责任人, the public …"""
@@ -46,10 +63,12 @@ class Subscriber(models.Model):
     email = models.EmailField("邮箱", blank=True)
     webhook_url = models.URLField("群机器人 Webhook", max_length=500, blank=True)
     language = models.CharField(
-        "语言", max_length=8, default="zh-CN", choices=[("zh-CN", "中文"), ("en-US", "English")]
+        "语言", max_length=8, default="zh-CN", choices=[("zh-CN", "中文"), ("en-US", "英文")]
     )
     channels = models.JSONField(
-        "接收渠道", default=list, help_text="sms / email / webhook 的子集;为空表示所有有地址的渠道"
+        "接收渠道",
+        default=list,
+        help_text="短信、邮件、群机器人中的若干项;为空表示所有有地址的渠道",
     )
     home_region = models.ForeignKey(
         Region,
@@ -107,13 +126,10 @@ class Alert(models.Model):
         "消息类型",
         max_length=8,
         default="Alert",
-        choices=[("Alert", "预警"), ("Update", "更新"), ("Cancel", "解除")],
+        choices=MSG_TYPES[:3],
     )
     cap_status = models.CharField(
-        "CAP 状态",
-        max_length=10,
-        default="Actual",
-        choices=[("Actual", "正式"), ("Exercise", "演练"), ("Test", "测试")],
+        "CAP 状态", max_length=10, default="Actual", choices=CAP_STATUSES[:3]
     )
     state = models.CharField(
         "流程状态", max_length=10, choices=State.choices, default=State.DRAFT, db_index=True
@@ -301,8 +317,9 @@ class IncomingCap(models.Model):
     identifier = models.CharField("标识符", max_length=200)
     sender = models.CharField("发送者", max_length=200)
     sent = models.CharField("发送时间(CAP)", max_length=32)
-    msg_type = models.CharField("消息类型", max_length=8)
-    cap_status = models.CharField("CAP 状态", max_length=10)
+    # As received: CAP's every value has its label; anything else shows as it came.
+    msg_type = models.CharField("消息类型", max_length=8, choices=MSG_TYPES)
+    cap_status = models.CharField("CAP 状态", max_length=10, choices=CAP_STATUSES)
     headline = models.CharField("标题", max_length=300, blank=True)
     event = models.CharField("事件", max_length=100, blank=True)
     severity = models.CharField("严重程度", max_length=10, blank=True)

@@ -25,21 +25,30 @@ from yingji.core.models import Region
 # ------------------------------------------------------------- subscriber import
 
 
-IMPORT_COLUMNS = (
-    "external_id",
-    "name",
-    "phone",
-    "email",
-    "webhook_url",
-    "language",
-    "channels",
-    "home_region",
-    "lon",
-    "lat",
-    "crs",
-    "groups",
-    "opted_out",
-)
+# The import's columns with the headers a person writes; a file may use either.
+IMPORT_HEADERS = {
+    "external_id": "编号",
+    "name": "姓名/单位",
+    "phone": "手机",
+    "email": "邮箱",
+    "webhook_url": "群机器人地址",
+    "language": "语言",
+    "channels": "渠道",
+    "home_region": "区划代码",
+    "lon": "经度",
+    "lat": "纬度",
+    "crs": "坐标系",
+    "groups": "人群",
+    "opted_out": "退订",
+}
+IMPORT_COLUMNS = tuple(IMPORT_HEADERS)
+_COLUMN_OF = {h: k for k, h in IMPORT_HEADERS.items()}
+
+
+def _column(header: str) -> str:
+    """A header's column: a Chinese header ("手机") or the column's own name."""
+    header = header.strip()
+    return _COLUMN_OF.get(header, header)
 
 
 @dataclass
@@ -61,7 +70,7 @@ def _rows_from_upload(name: str, data: bytes) -> list[dict[str, str]]:
         ]
         if not values:
             return []
-        header = [h.strip() for h in values[0]]
+        header = [_column(h) for h in values[0]]
         return [dict(zip(header, row, strict=False)) for row in values[1:] if any(row)]
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -72,9 +81,12 @@ def _rows_from_upload(name: str, data: bytes) -> list[dict[str, str]]:
     else:
         raise _invalid("file", "无法识别文件编码(应为 UTF-8 或 GB18030)")
     return [
-        {k.strip(): (v or "").strip() for k, v in row.items() if k}
+        {_column(k): (v or "").strip() for k, v in row.items() if k}
         for row in csv.DictReader(io.StringIO(text))
     ]
+
+
+_CHANNEL_OF_LABEL = {label: name for name, label in channelconfig.LABELS.items()}
 
 
 def import_subscribers(name: str, data: bytes) -> ImportReport:
@@ -91,7 +103,7 @@ def import_subscribers(name: str, data: bytes) -> ImportReport:
         problems = []
         ext = row.get("external_id", "")
         if not ext:
-            problems.append("缺少 external_id")
+            problems.append("缺少编号")
         lon, lat = row.get("lon", ""), row.get("lat", "")
         point = None
         if lon or lat:
@@ -108,11 +120,13 @@ def import_subscribers(name: str, data: bytes) -> ImportReport:
         unknown = [k for k in keys if k not in groups]
         if unknown:
             problems.append(f"人群分组不存在:{'、'.join(unknown)}")
-        chans = _split(row.get("channels", ""))
+        channel_of = {**{n: n for n in channelconfig.NAMES}, **_CHANNEL_OF_LABEL}
+        chans = [channel_of.get(c, c) for c in _split(row.get("channels", ""))]
         if set(chans) - set(channelconfig.NAMES):
-            problems.append(f"渠道只能是 sms、email、webhook:{row.get('channels')}")
+            allowed = "、".join(channelconfig.LABELS.values())
+            problems.append(f"渠道只能是{allowed}:{row.get('channels')}")
         if not (row.get("phone") or row.get("email") or row.get("webhook_url")):
-            problems.append("手机、邮箱、Webhook 至少填一项")
+            problems.append("手机、邮箱、群机器人地址至少填一项")
         if problems:
             report.errors.append(f"第 {n} 行:" + ";".join(problems))
             continue

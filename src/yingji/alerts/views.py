@@ -335,7 +335,7 @@ def subscriber_list(request):
             "count": qs.count(),
             "groups": SubscriberGroup.objects.all(),
             "group": group,
-            "columns": subscribers.IMPORT_COLUMNS,
+            "columns": list(subscribers.IMPORT_HEADERS.values()),
         },
     )
 

@@ -509,6 +509,19 @@ class CaseEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.case_id} {self.action} {self.on}"
 
+    ACTION_LABELS = {"file": "立案"}  # the case's opening, not a move of the table
+
+    @property
+    def action_label(self) -> str:
+        t = CASE_MACHINE.by_action.get(self.action)
+        return t.label if t else self.ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def change(self) -> str:
+        """The change in words: "调查取证 → 告知", or the first state alone."""
+        to = CASE_MACHINE.label(self.to_state)
+        return f"{CASE_MACHINE.label(self.from_state)} → {to}" if self.from_state else to
+
 
 JOINT_PUNISHMENTS = {
     "public_disclosure": "信用中国等平台公示",
@@ -553,6 +566,10 @@ class DishonestyListing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enterprise} {self.listed_on}"
+
+    @property
+    def joint_punishment_labels(self) -> list[str]:
+        return [JOINT_PUNISHMENTS.get(k, k) for k in self.joint_punishments or []]
 
 
 class Publication(models.Model):

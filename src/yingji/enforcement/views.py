@@ -181,6 +181,12 @@ def draw_detail(request, draw_id: int):
         {
             "draw": record,
             "inspections": inspections,
+            # The whole draw is public; an inspection's record only within one's scope.
+            "visible": set(
+                services.visible_inspections(request.user)
+                .filter(draw=record)
+                .values_list("pk", flat=True)
+            ),
             "params": record.inputs["parameters"],
             "plan_seed": record.inputs.get("plan_seed", {}),
             "n_entities": len(record.inputs["entities"]),
@@ -397,6 +403,13 @@ def case_transition(request, case_id: int):
     )
 
 
+def _case_by_number(number: str) -> PenaltyCase:
+    case = PenaltyCase.objects.filter(number=number).first()
+    if case is None:
+        raise ValidationError(f"没有案号为“{number}”的案件")
+    return case
+
+
 @login_required
 def dishonesty(request):
     _staff(request)
@@ -407,7 +420,7 @@ def dishonesty(request):
             ).first()
             if enterprise is None:
                 raise ValidationError("没有该统一社会信用代码的企业")
-            case_id = request.POST.get("case_id")
+            number = request.POST.get("case_number", "").strip()
             services.list_dishonest(
                 enterprise,
                 request.user,
@@ -415,7 +428,7 @@ def dishonesty(request):
                 decided_by=get_object_or_404(Department, pk=request.POST.get("decided_by")),
                 listed_on=dt.date.fromisoformat(request.POST.get("listed_on", "")),
                 period_months=int(request.POST.get("period_months") or 36),
-                case=get_object_or_404(PenaltyCase, pk=case_id) if case_id else None,
+                case=_case_by_number(number) if number else None,
                 joint_punishments=request.POST.getlist("joint_punishments"),
             )
             messages.success(request, f"已将 {enterprise.name} 列入严重失信主体名单")

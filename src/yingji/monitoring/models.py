@@ -352,7 +352,9 @@ class Alarm(models.Model):
 class AlarmEvent(models.Model):
     """The alarm's history: each state or level change."""
 
-    alarm = models.ForeignKey(Alarm, on_delete=models.CASCADE, related_name="events")
+    alarm = models.ForeignKey(
+        Alarm, on_delete=models.CASCADE, related_name="events", verbose_name="报警"
+    )
     at = models.DateTimeField("时间")
     state = models.CharField("状态", max_length=14)
     level = models.CharField("级别", max_length=8, blank=True)
@@ -381,7 +383,12 @@ class Silence(models.Model):
     ends_at = models.DateTimeField("结束")
     reason = models.CharField("原因", max_length=200)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="设置人",
     )
 
     class Meta:

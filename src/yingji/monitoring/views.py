@@ -70,6 +70,7 @@ def live(request: HttpRequest) -> HttpResponse:
             "counts": counts,
             "total": sum(counts.values()),
             "map_layers": ",".join(["districts", *(key for key, *_ in BUCKETS.values())]),
+            "sees_dead_letters": _sees_dead_letters(request.user),
         }
     )
     return render(request, "monitoring/live.html", ctx)
@@ -284,9 +285,13 @@ def rule_toggle(request: HttpRequest, rule_id: int) -> HttpResponse:
     return redirect("monitoring:rules")
 
 
+def _sees_dead_letters(user) -> bool:
+    return services.scope_for_user(user).sees_all
+
+
 @login_required
 def dead_letters(request: HttpRequest) -> HttpResponse:
-    if not services.scope_for_user(request.user).sees_all:
+    if not _sees_dead_letters(request.user):
         raise PermissionDenied("死信仅值班与管理人员可查看")
     since = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
     return render(

@@ -84,6 +84,20 @@ def can_see_scenario(drill: Drill, user: Any) -> bool:
     return p is not None and p.role in ("leader", "admin")
 
 
+def step_summary(step: dict) -> str:
+    """A scenario step as a person reads it: '预警信息:暴雨红色预警信号(红色)',
+    '监测报警:暴雨(红色)', '续报:天河区多处积水…'."""
+    kind = step.get("kind", "")
+    if kind == "alarm":
+        what = triggers.hazard_of(step.get("rule", ""))
+    else:
+        what = step.get("event") or step.get("title") or step.get("text") or ""
+    level = step.get("level")
+    if level:
+        what += f"({COLOUR_LABELS.get(level, level)})"
+    return f"{drillscore.KIND_LABELS.get(kind, kind)}:{what}"
+
+
 def _inject(drill: Drill, index: int, step: dict, at: dt.datetime) -> None:
     ref = f"{REF_PREFIX}{drill.pk}-{index}"
     kind = step["kind"]

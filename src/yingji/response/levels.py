@@ -19,6 +19,7 @@ DATA = Path(__file__).resolve().parent / "data"
 
 # Highest first; the order in which criteria are tested.
 LEVELS = ("I", "II", "III", "IV")
+NUMERALS = {"I": "Ⅰ", "II": "Ⅱ", "III": "Ⅲ", "IV": "Ⅳ"}
 LABELS = {"I": "Ⅰ级(特别重大)", "II": "Ⅱ级(重大)", "III": "Ⅲ级(较大)", "IV": "Ⅳ级(一般)"}
 RESPONSE_LABELS = {"I": "一级响应", "II": "二级响应", "III": "三级响应", "IV": "四级响应"}
 CATEGORIES = ("自然灾害", "事故灾难", "公共卫生事件", "社会安全事件")

@@ -676,6 +676,9 @@ def drill_detail(request, drill_id: int):
             "drill": drill,
             "report": report,
             "show_scenario": drills.can_see_scenario(drill, request.user),
+            "scenario": [
+                {"at": s.get("at"), "summary": drills.step_summary(s)} for s in drill.scenario
+            ],
             "can_command": services.can_command(request.user),
         },
     )

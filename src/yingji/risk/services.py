@@ -484,9 +484,12 @@ def visible_hazards(user: Any):
 
 
 def visible_enterprises(user: Any):
+    """The enterprises a user may see: of the user's departments, district or
+    street (a street office sees the enterprises in its street, as their hazards)."""
     scope = scope_for(user)
     return Enterprise.objects.filter(
         scope.q(department_field="supervising_department", region_field="district__code")
+        | scope.q(region_field="street__code")
     )
 
 

@@ -214,6 +214,11 @@ def hazard_list(request):
     )
 
 
+def _actor_labels(kinds) -> str:
+    """Who may make a move, in words: '监管部门、局领导/督查'."""
+    return "、".join(hazardflow.ACTOR_LABELS[k] for k in sorted(kinds))
+
+
 @login_required
 def hazard_detail(request, pk: int):
     h = get_object_or_404(
@@ -261,8 +266,16 @@ def hazard_detail(request, pk: int):
             and h.deadline < services.today()
             and h.state in hazardflow.DEADLINE_STATES,
             "evidence_kinds": HazardEvidence.Kind.choices,
-            "transitions": hazardflow.TRANSITIONS,
-            "actor_labels": hazardflow.ACTOR_LABELS,
+            "transitions": [
+                {
+                    "label": t.label,
+                    "source": t.source.label,
+                    "target": t.target.label,
+                    "general": _actor_labels(t.actors[hazardflow.GENERAL]),
+                    "major": _actor_labels(t.actors[hazardflow.MAJOR]),
+                }
+                for t in hazardflow.TRANSITIONS
+            ],
         },
     )
 

@@ -49,7 +49,9 @@ class Plan(models.Model):
 
 
 class Section(models.Model):
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="sections")
+    plan = models.ForeignKey(
+        Plan, on_delete=models.CASCADE, related_name="sections", verbose_name="工作要点"
+    )
     number = models.PositiveSmallIntegerField("序号")
     title = models.CharField("标题", max_length=200)
 
@@ -70,8 +72,12 @@ class Recurrence(models.TextChoices):
 
 
 class Task(models.Model):
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="tasks")
-    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="tasks")
+    plan = models.ForeignKey(
+        Plan, on_delete=models.CASCADE, related_name="tasks", verbose_name="工作要点"
+    )
+    section = models.ForeignKey(
+        Section, on_delete=models.CASCADE, related_name="tasks", verbose_name="部分"
+    )
     number = models.PositiveSmallIntegerField("序号")
     # A three-level plan's （一） heading the task sits under (blank in two-level plans).
     subsection = models.CharField("小节", max_length=200, blank=True)
@@ -79,7 +85,9 @@ class Task(models.Model):
     due = models.DateField("完成时限", null=True, blank=True)
     recurrence = models.CharField("周期", max_length=12, choices=Recurrence.choices, blank=True)
     key_dates = models.JSONField("关键时间节点", default=list, blank=True)
-    departments = models.ManyToManyField(Department, through="Assignment", related_name="tasks")
+    departments = models.ManyToManyField(
+        Department, through="Assignment", related_name="tasks", verbose_name="责任单位"
+    )
 
     class Meta:
         verbose_name = "任务"
@@ -99,7 +107,9 @@ class Task(models.Model):
 class Clause(models.Model):
     """A part of a task with its own owners (task 47 of the seed)."""
 
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="clauses")
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="clauses", verbose_name="任务"
+    )
     position = models.PositiveSmallIntegerField("顺序")
     text = models.TextField("内容")
 
@@ -117,11 +127,20 @@ class Assignment(models.Model):
         LEAD = "lead", "牵头"
         CO = "co", "配合"
 
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="assignments")
-    clause = models.ForeignKey(
-        Clause, null=True, blank=True, on_delete=models.CASCADE, related_name="assignments"
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="assignments", verbose_name="任务"
     )
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="assignments")
+    clause = models.ForeignKey(
+        Clause,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="assignments",
+        verbose_name="分项",
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="assignments", verbose_name="单位"
+    )
     role = models.CharField("职责", max_length=4, choices=Role.choices)
     position = models.PositiveSmallIntegerField("排序", default=0)
     name_as_written = models.CharField("文件中的写法", max_length=64)
@@ -144,7 +163,9 @@ class Milestone(models.Model):
         RECURRENCE = "recurrence", "周期任务"
         CUSTOM = "custom", "阶段节点"
 
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="milestones")
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="milestones", verbose_name="任务"
+    )
     kind = models.CharField("类型", max_length=12, choices=Kind.choices)
     title = models.CharField("名称", max_length=120)
     due = models.DateField("截止日期")
@@ -168,10 +189,19 @@ class ProgressReport(models.Model):
         LEAD = "lead", "牵头处室"
         OFFICE = "office", "办公室"
 
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="reports")
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="reports", verbose_name="任务"
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="+", verbose_name="报送单位"
+    )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="报送人",
     )
     addressed_to = models.CharField("报送对象", max_length=8, choices=AddressedTo.choices)
     reported_at = models.DateTimeField("报送时间", db_index=True)
@@ -197,7 +227,12 @@ class ProgressReport(models.Model):
 
 
 class ReportAttachment(models.Model):
-    report = models.ForeignKey(ProgressReport, on_delete=models.CASCADE, related_name="attachments")
+    report = models.ForeignKey(
+        ProgressReport,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+        verbose_name="进展报告",
+    )
     file = models.FileField("附件", upload_to="workplan/reports/%Y/%m/")
     name = models.CharField("文件名", max_length=255)
 
@@ -218,15 +253,26 @@ class Pause(models.Model):
         REJECTED = "rejected", "已驳回"
         LIFTED = "lifted", "已恢复"
 
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="pauses")
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="pauses", verbose_name="任务"
+    )
     reason = models.TextField("暂缓理由")
     state = models.CharField("状态", max_length=10, choices=State.choices, default=State.REQUESTED)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="申请人",
     )
     requested_at = models.DateTimeField("申请时间")
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="审批人",
     )
     decided_at = models.DateTimeField("审批时间", null=True, blank=True)
     lifted_at = models.DateTimeField("恢复时间", null=True, blank=True)
@@ -244,11 +290,20 @@ class SupervisionNotice(models.Model):
     """督办单 to the lead department of a late task; escalated to a leader when
     not answered in time."""
 
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="notices")
-    milestone = models.ForeignKey(
-        Milestone, null=True, blank=True, on_delete=models.CASCADE, related_name="notices"
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="notices", verbose_name="任务"
     )
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    milestone = models.ForeignKey(
+        Milestone,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notices",
+        verbose_name="节点",
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="+", verbose_name="督办单位"
+    )
     serial = models.CharField("编号", max_length=40, unique=True)
     issued_at = models.DateTimeField("下发时间", db_index=True)
     reason = models.TextField("督办事由")
@@ -277,7 +332,9 @@ class Bulletin(models.Model):
         MONTHLY = "monthly", "月度"
         QUARTERLY = "quarterly", "季度"
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="bulletins")
+    plan = models.ForeignKey(
+        Plan, on_delete=models.CASCADE, related_name="bulletins", verbose_name="工作要点"
+    )
     period = models.CharField("周期", max_length=10, choices=Period.choices)
     label = models.CharField("期别", max_length=40)
     as_of = models.DateField("数据截至")

@@ -1,5 +1,6 @@
 """Template filters that show what a person reads in Chinese: audit entries by the
-fields' verbose names, and people by their names (not account names)."""
+fields' verbose names, people by their names (not account names), regions by
+their names (not codes) and durations in 小时/分钟."""
 
 from __future__ import annotations
 
@@ -26,9 +27,11 @@ def _field_label(model: Any, name: str) -> str:
 
 @register.filter
 def field_labels(entry: Any) -> list[str]:
-    """An audit entry's changed fields, by their verbose names."""
+    """An audit entry's changed fields, by their verbose names; never the primary
+    key (a new record lists it, but no one sets or reads a row's id)."""
     model = entry.content_type.model_class() if entry.content_type_id else None
-    return [_field_label(model, f) for f in (entry.changed_fields or [])]
+    pk = {model._meta.pk.name, model._meta.pk.attname} if model is not None else set()
+    return [_field_label(model, f) for f in (entry.changed_fields or []) if f not in pk]
 
 
 @register.filter
@@ -68,3 +71,16 @@ def duration(seconds: Any) -> str:
         f"{secs}秒" if secs else "",
     ]
     return "".join(parts)
+
+
+@register.filter
+def region_names(codes: Any) -> str:
+    """Region codes (a list, or one code) as their names: '天河区、石牌街道'; a code
+    no region has stays as it is."""
+    from yingji.core.models import Region
+
+    if isinstance(codes, str):
+        codes = [codes]
+    codes = [c for c in codes or [] if c]
+    names = dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
+    return "、".join(names.get(c, c) for c in codes)
