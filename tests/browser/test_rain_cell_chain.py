@@ -11,7 +11,7 @@ monitoring event (red) holding every alarm, one warning draft naming the street,
 item on the duty desk; the duty officer edits and submits the draft and is refused
 approval (page, crafted form post and API); the leader approves; every subscriber in
 the street gets the SMS through the demo channel and nobody in 越秀区 does; 登记事件
-and 启动II级响应 from the desk; the plan's area cards go to 天河区政府 and 石牌街道's
+and 启动二级响应 from the desk; the plan's area cards go to 天河区政府 and 石牌街道's
 office only; both acknowledge on their own page; 终止响应 closes the event; the
 after-action report counts what happened.
 """
@@ -234,7 +234,7 @@ def test_one_rain_cell_from_the_first_reading_to_the_after_action_report(
     incident = wait_for(lambda: Incident.objects.first(), "the incident registered")
     assert Incident.objects.count() == 1
     duty.goto(f"{live_server.url}/response/incidents/{incident.pk}/")
-    duty.get_by_role("button", name="启动II级响应").click()
+    duty.get_by_role("button", name="启动二级响应").click()
     expect(duty.locator("body")).to_contain_text("终止响应")
     activation = incident.activations.get()
     assert activation.plan == plan and activation.level == "II"
