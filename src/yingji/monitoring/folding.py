@@ -18,6 +18,16 @@ def fold(alarm: Alarm, at: dt.datetime) -> Event | None:
     """Put an active alarm into the open event of its hazard nearby (or in its
     district; a new one if there is none: a closed event is never revived), then bring the event's level
     and areas up to date and tell the other modules when its level changed."""
+    event_id = assign(alarm, at)
+    return refresh_event(event_id, at) if event_id is not None else None
+
+
+def assign(alarm: Alarm, at: dt.datetime) -> int | None:
+    """The first half of `fold`: file the alarm under its event (opening one if
+    needed) and return the event's id, None when it belongs to none. The caller
+    refreshes the event (`refresh_event`): once per event for a batch of alarms, so
+    a storm's thousand alarm changes in a district are one event change, one draft
+    update and one desk update, not one each."""
     active = alarm.state in lifecycle.ACTIVE_STATES
     if (
         alarm.event_id is not None
@@ -40,14 +50,12 @@ def fold(alarm: Alarm, at: dt.datetime) -> Event | None:
             _open_events(hazard, point), hazard, alarm.district_code, point
         )
         if chosen is None:
-            event = Event.objects.create(
+            chosen = Event.objects.create(
                 hazard=hazard, district_id=alarm.district_code, started_at=at, changed_at=at
-            )
-        else:
-            event = Event.objects.get(pk=chosen)
-        Alarm.objects.filter(pk=alarm.pk).update(event=event)
-        alarm.event = event
-    return refresh_event(alarm.event_id, at)
+            ).pk
+        Alarm.objects.filter(pk=alarm.pk).update(event=chosen)
+        alarm.event_id = chosen
+    return alarm.event_id
 
 
 def _point(alarm: Alarm) -> eventrules.Point | None:

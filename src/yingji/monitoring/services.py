@@ -642,6 +642,8 @@ def apply_changes(
     touched: list[Alarm] = []
     rules = {r.pk: r for r in AlarmRule.objects.filter(pk__in={c.rule for c in changes})}
     areas: set[tuple[str, str]] = set()
+    # The events the changes touch, refreshed once each at the end (when last changed).
+    folded: dict[int, dt.datetime] = {}
     for c in changes:
         rule = rules.get(c.rule)
         if rule is None:
@@ -672,11 +674,14 @@ def apply_changes(
             note=lifecycle.TRANSITIONS.get((current, new_state), "级别变化")
             if new_state
             else f"级别变为{LEVEL_LABELS.get(level, level)}",
+            folded=folded,
         )
         touched.append(alarm)
         for code in (alarm.street_code, alarm.district_code):
             if code:
                 areas.add((code, alarm.hazard))
+    for event_id, at in folded.items():
+        folding.refresh_event(event_id, at)
     if areas:
         update_regional_levels(areas)
     return touched
@@ -716,7 +721,11 @@ def _transition(
     value: float | None,
     note: str,
     user: Any = None,
+    folded: dict[int, dt.datetime] | None = None,
 ) -> None:
+    """Move an alarm to `state`/`level`, record it and fold it into its event: at
+    once, or, given `folded`, by noting the event there ({event id: latest time})
+    for the caller to refresh once for a whole batch."""
     previous = alarm.state or None
     if state != (alarm.state or None):
         lifecycle.check(previous, state)
@@ -754,7 +763,12 @@ def _transition(
             at=at,
         )
         transaction.on_commit(lambda: events.alarm_state_changed.send(sender=Alarm, **payload))
-    folding.fold(alarm, at)
+    if folded is None:
+        folding.fold(alarm, at)
+        return
+    event_id = folding.assign(alarm, at)
+    if event_id is not None and (event_id not in folded or folded[event_id] < at):
+        folded[event_id] = at
 
 
 def acknowledge(alarm: Alarm, user: Any, note: str = "") -> Alarm:
