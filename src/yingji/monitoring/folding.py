@@ -1,6 +1,6 @@
 """Monitoring events: alarms that belong together (same hazard, near each other)
-folded into one event (the rules are in eventrules.py, pure), their level and areas kept up to date, the
-event_changed signal sent, and quiet events closed."""
+folded into one event (the rules are in eventrules.py, pure), their level and areas
+kept up to date, the event_changed signal sent, and quiet events closed."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from yingji.monitoring.models import Alarm, Event
 
 def fold(alarm: Alarm, at: dt.datetime) -> Event | None:
     """Put an active alarm into the open event of its hazard nearby (or in its
-    district; a new one if there is none: a closed event is never revived), then bring the event's level
-    and areas up to date and tell the other modules when its level changed."""
+    district; a new one if there is none: a closed event is never revived), then
+    bring the event's level and areas up to date and tell the other modules when its
+    level changed."""
     event_id = assign(alarm, at)
     return refresh_event(event_id, at) if event_id is not None else None
 
