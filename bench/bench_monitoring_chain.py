@@ -66,6 +66,7 @@ from pathlib import Path
 
 from _common import (
     PG_SERVER,
+    ROOT,
     percentile,
     pg_database,
     pg_problem,
@@ -75,7 +76,6 @@ from _common import (
     worker_env,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
 PG_DATABASE = f"yingji_bench_chain_{os.getpid()}"
 CHAIN_TARGET_MS = 5000
 DESK_TARGET_MS = 200

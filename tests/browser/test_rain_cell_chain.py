@@ -93,7 +93,7 @@ def _subscribers():
             made.append(s)
     got = {s.external_id: Subscriber.objects.get(pk=s.pk).located_region for s in made}
     # The scenario only means something if the people are where it says.
-    assert [c for c in got.values()].count(SHIPAI) == 6, got
+    assert list(got.values()).count(SHIPAI) == 6, got
     assert all(c.startswith("440104") for k, c in got.items() if "440104" in k), got
     return made
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from yingji.core import regions
 from yingji.response import services, standdown
 from yingji.response.triggers import COLOUR_LABELS, hazard_of
 
@@ -26,8 +27,6 @@ def on_event_changed(
     **kwargs: Any,
 ) -> None:
     """A monitoring event on the duty desk: one item per event, updated in place."""
-    from yingji.core import regions
-
     where = regions.describe(list(area_codes or [district_code]))
     top = level or max_level
     if top is None:
