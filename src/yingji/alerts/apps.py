@@ -60,7 +60,7 @@ class AlertsConfig(AppConfig):
 
         demos.register(40, self.verbose_name, _load_demo)
         outbox.register_formatter("alerts.alert", alert_messages)
-        nav.register("预警发布", "alerts:list", order=40)
+        nav.register("预警发布", "alerts:list", group="monitoring", order=40)
         links.register("response.deskitem", "warning", "预警", _desk_item_links)
         layers.register(
             "alerts",

@@ -9,5 +9,5 @@ def platform(request):
     return {
         "bureau_name": settings.YINGJI_BUREAU_NAME,
         "profile": getattr(user, "profile", None) if signed_in else None,
-        "nav_entries": nav.entries_for(user) if signed_in else [],
+        "nav_groups": nav.groups_for(user, request.path) if signed_in else [],
     }

@@ -5,6 +5,8 @@ from yingji.core import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("map/", views.map_page, name="map"),
+    path("search/", views.search_page, name="search"),
+    path("workbench/badges/", views.nav_badges, name="nav_badges"),
     path("channels/", views.channel_status, name="channels"),
     path(
         "audit/<str:app_label>/<str:model>/<str:pk>/", views.object_history, name="object_history"

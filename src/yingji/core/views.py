@@ -8,12 +8,72 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from yingji.core import audit, channelconfig, outbox, scope
+from yingji.core import audit, channelconfig, nav, outbox, scope, search, workbench
+
+
+def workbench_context(request) -> workbench.Context:
+    """The workbench's view of a request: the user, their scope (read once) and now."""
+    user = request.user
+    return workbench.Context(
+        user=user,
+        scope=scope.scope_for(user),
+        now=timezone.now(),
+        profile=getattr(user, "profile", None) if hasattr(user, "profile") else None,
+    )
 
 
 @login_required
 def home(request):
-    return render(request, "core/home.html")
+    """The workbench (工作台): everything waiting for this user, most urgent first,
+    and for those who see the whole city the figures a leader asks for first."""
+    ctx = workbench_context(request)
+    collected = workbench.collect(ctx)
+    figures, figure_errors = (
+        workbench.figures(ctx) if ctx.scope.sees_all else ([], [])
+    )
+    groups = {g["key"]: g["title"] for g in nav.groups_for(request.user)}
+    by_group = collected.by_group()
+    summary = [
+        {"key": key, "title": groups.get(key, key), "count": n}
+        for key, n in sorted(by_group.items(), key=lambda kv: -kv[1])
+    ]
+    shown = collected.items[: workbench.PAGE_ITEMS]
+    return render(
+        request,
+        "core/home.html",
+        {
+            "items": shown,
+            "total": collected.total,
+            "hidden": max(0, len(collected.items) - len(shown)),
+            "summary": summary,
+            "errors": collected.errors + figure_errors,
+            "figures": figures,
+        },
+    )
+
+
+@login_required
+def nav_badges(request):
+    """The navigation's badges (htmx, out of band): one count per group, loaded
+    after the page so no page waits for every module's counts."""
+    collected = workbench.count(workbench_context(request))
+    by_group = collected.by_group()
+    groups = [g["key"] for g in nav.groups_for(request.user)]
+    return render(
+        request,
+        "core/_nav_badges.html",
+        {"badges": [(key, by_group.get(key, 0)) for key in groups]},
+    )
+
+
+@login_required
+def search_page(request):
+    q, groups = search.run(scope.scope_for(request.user), request.GET.get("q"))
+    return render(
+        request,
+        "core/search.html",
+        {"q": q, "groups": groups, "too_short": 0 < len(q) < search.MIN_QUERY},
+    )
 
 
 @login_required

@@ -26,7 +26,9 @@ class EnforcementConfig(AppConfig):
 
         demos.register(60, self.verbose_name, _load_demo)
         links.register("risk.accident", "lookback", "回头看", _accident_links)
-        nav.register("执法检查", "enforcement:plans", order=60)
+        nav.register("执法检查", "enforcement:plans", group="enforcement", order=60)
+        nav.register("执法案件", "enforcement:cases", group="enforcement", order=61)
+        nav.register("事故回头看", "enforcement:lookbacks", group="enforcement", order=62)
         layers.register(
             "enforcement_inspections",
             "执法检查(最近年度)",

@@ -19,5 +19,6 @@ class MonitoringConfig(AppConfig):
         from yingji.monitoring import map_layers
 
         demos.register(30, self.verbose_name, _load_demo)
-        nav.register("实时监测", "monitoring:live", order=30)
+        nav.register("实时监测", "monitoring:live", group="monitoring", order=30)
+        nav.register("监测规则", "monitoring:rules", group="monitoring", order=31)
         map_layers.register()

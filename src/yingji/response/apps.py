@@ -32,8 +32,15 @@ class ResponseConfig(AppConfig):
             receivers.on_channel_recovered, dispatch_uid="response_channel_recovered"
         )
         layers.register_layers()
-        nav.register("值班台", "response:desk", order=30)
-        nav.register("突发事件", "response:incidents", order=31)
-        nav.register("预案库", "response:plans", order=32)
-        nav.register("应急资源", "response:resources", order=33)
-        nav.register("演练", "response:drills", order=34)
+        nav.register("值班台", "response:desk", group="command", order=30, roles=nav.DESK_ROLES)
+        nav.register(
+            "我的行动卡",
+            "response:my_cards",
+            group="command",
+            order=30,
+            visible=lambda user, role: role not in nav.DESK_ROLES,
+        )
+        nav.register("突发事件", "response:incidents", group="command", order=31)
+        nav.register("预案库", "response:plans", group="command", order=32)
+        nav.register("应急资源", "response:resources", group="command", order=33)
+        nav.register("演练", "response:drills", group="command", order=34)

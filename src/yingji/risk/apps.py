@@ -19,7 +19,9 @@ class RiskConfig(AppConfig):
         from yingji.risk import maplayer
 
         demos.register(20, self.verbose_name, _load_demo)
-        nav.register("双下降", "risk:dashboard", order=20)
-        nav.register("隐患台账", "risk:hazards", order=21)
-        nav.register("企业", "risk:enterprises", order=22)
+        nav.register("双下降", "risk:dashboard", group="risk", order=20)
+        nav.register("隐患台账", "risk:hazards", group="risk", order=21)
+        nav.register("企业", "risk:enterprises", group="risk", order=22)
+        nav.register("风险点", "risk:points", group="risk", order=23)
+        nav.register("事故", "risk:accidents", group="risk", order=24)
         maplayer.register()

@@ -18,5 +18,12 @@ class WorkplanConfig(AppConfig):
         from yingji.core import demos, nav
 
         demos.register(10, self.verbose_name, _load_demo)
-        nav.register("工作要点", "workplan:plans", order=10)
-        nav.register("本部门任务", "workplan:my_tasks", order=11)
+        nav.register("工作要点", "workplan:plans", group="supervision", order=10)
+        # Leaders and supervisors own no tasks: they follow the plan board.
+        nav.register(
+            "本部门任务",
+            "workplan:my_tasks",
+            group="supervision",
+            order=11,
+            visible=lambda user, role: role not in ("leader", "supervisor", "admin"),
+        )
