@@ -244,3 +244,25 @@ def test_cards_are_read_in_one_query_however_many(people, places, responding):
         items = response_workbench.card_items(ctx)
     assert len(items) == responding.cards.count() > 10
     assert len(queries) == 1
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_in_chromium_a_street_office_acknowledges_its_card_from_the_workbench(
+    live_server, logged_in_page, places, responding
+):
+    card = responding.cards.get(department=places["shipai_office"], title="逐户转移群众并上报人数")
+    page = logged_in_page(places["shipai"])
+    page.goto(f"{live_server.url}/")
+    first = page.locator("li.work-item").first
+    assert "逐户转移群众并上报人数" in first.inner_text() and "紧急" in first.inner_text()
+    first.locator("a.button", has_text="签收").click()
+    page.wait_for_url(f"**/response/cards/mine/#card-{card.pk}")
+    page.locator(f"#card-{card.pk} button", has_text="签收").click()
+    page.wait_for_selector(".messages li.success")
+    card.refresh_from_db()
+    assert card.state == "acknowledged" and card.acknowledged_by == places["shipai"]
+    page.goto(f"{live_server.url}/")
+    item = page.locator("li.work-item", has_text="逐户转移群众并上报人数")
+    assert "待反馈行动卡" in item.inner_text()
+    page.close()
