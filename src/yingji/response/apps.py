@@ -19,6 +19,8 @@ class ResponseConfig(AppConfig):
         from yingji.core import demos, nav, outbox
         from yingji.monitoring.events import event_changed
         from yingji.response import layers, receivers
+        from yingji.response import search as response_search
+        from yingji.response import workbench as response_workbench
 
         demos.register(50, self.verbose_name, _load_demo)
         # One desk item per monitoring event (not one per alarm and per regional
@@ -44,3 +46,5 @@ class ResponseConfig(AppConfig):
         nav.register("预案库", "response:plans", group="command", order=32)
         nav.register("应急资源", "response:resources", group="command", order=33)
         nav.register("演练", "response:drills", group="command", order=34)
+        response_workbench.register()
+        response_search.register()
