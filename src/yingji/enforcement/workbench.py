@@ -80,6 +80,15 @@ def _now(ctx: Context) -> dt.datetime:
     return timezone.localtime(ctx.now)
 
 
+def url_for(name: str):
+    """pk -> the URL of the view `name` (reversed once, not once per item)."""
+    from django.urls import reverse
+
+    marker = 987654321
+    head, tail = reverse(name, args=[marker]).split(str(marker))
+    return lambda pk: f"{head}{pk}{tail}"
+
+
 def _departments(ctx: Context) -> list[int]:
     return sorted(ctx.scope.department_ids)
 
@@ -143,8 +152,6 @@ def _inspectors(ids: list[int]) -> dict[int, list[str]]:
 
 
 def inspect_items(ctx: Context) -> Iterable[Item]:
-    from django.urls import reverse
-
     from yingji.enforcement.models import Inspection
     from yingji.enforcement.services import CATEGORY_LABELS
 
@@ -164,12 +171,13 @@ def inspect_items(ctx: Context) -> Iterable[Item]:
         )[: ctx.limit]
     )
     names = _inspectors([r["pk"] for r in rows])
+    inspection_url = url_for("enforcement:inspection")
     kinds = dict(Inspection.Kind.choices)
     return [
         Item(
             "待检查",
             f"{r['enterprise__name']}({r['window_label']}{kinds.get(r['kind'], '')})",
-            reverse("enforcement:inspection", args=[r["pk"]]) + "#record-form",
+            inspection_url(r["pk"]) + "#record-form",
             action="录入结果",
             deadline=r["window_end"],
             urgency=workbench.by_deadline(r["window_end"], now),
@@ -207,7 +215,6 @@ def _to_publish(ctx: Context):
 
 def publish_items(ctx: Context) -> Iterable[Item]:
     from django.db.models import F
-    from django.urls import reverse
 
     from yingji.enforcement.models import Inspection
 
@@ -216,6 +223,7 @@ def publish_items(ctx: Context) -> Iterable[Item]:
         return []
     now = _now(ctx)
     outcomes = dict(Inspection.Outcome.choices)
+    inspection_url = url_for("enforcement:inspection")
     rows = qs.order_by(F("publish_by").asc(nulls_last=True), "pk").values(
         "pk", "inspected_on", "publish_by", "outcome", "enterprise__name", "district__name"
     )[: ctx.limit]
@@ -223,7 +231,7 @@ def publish_items(ctx: Context) -> Iterable[Item]:
         Item(
             "待公示检查结果",
             f"{r['enterprise__name']}({r['inspected_on']:%Y-%m-%d} 检查)",
-            reverse("enforcement:inspection", args=[r["pk"]]) + "#publish",
+            inspection_url(r["pk"]) + "#publish",
             action="公示",
             deadline=r["publish_by"],
             urgency=workbench.by_deadline(r["publish_by"], now),
@@ -264,13 +272,12 @@ def _cases(ctx: Context):
 
 
 def case_items(ctx: Context) -> Iterable[Item]:
-    from django.urls import reverse
-
     qs = _cases(ctx)
     if qs is None:
         return []
     now = _now(ctx)
     days = dt.timedelta(days=case_decision_days())
+    case_url = url_for("enforcement:case")
     rows = qs.order_by("opened_on", "pk").values(
         "pk",
         "number",
@@ -297,7 +304,7 @@ def case_items(ctx: Context) -> Iterable[Item]:
             Item(
                 "待决定案件" if state in APPROVER_STATES else "待办案件",
                 f"{r['number']} {r['enterprise__name']}",
-                reverse("enforcement:case", args=[r["pk"]]) + "#case-form",
+                case_url(r["pk"]) + "#case-form",
                 action=CASE_ACTIONS[state],
                 deadline=deadline,
                 urgency=workbench.by_deadline(deadline, now),
@@ -343,7 +350,6 @@ def _lookback_items(ctx: Context):
 
 def lookback_item_items(ctx: Context) -> Iterable[Item]:
     from django.db.models import F
-    from django.urls import reverse
 
     from yingji.enforcement.models import LookbackItem
 
@@ -352,6 +358,7 @@ def lookback_item_items(ctx: Context) -> Iterable[Item]:
         return []
     now = _now(ctx)
     kinds, statuses = dict(LookbackItem.Kind.choices), dict(LookbackItem.Status.choices)
+    lookback_url = url_for("enforcement:lookback")
     rows = qs.order_by(F("deadline").asc(nulls_last=True), "pk").values(
         "pk",
         "case_id",
@@ -369,7 +376,7 @@ def lookback_item_items(ctx: Context) -> Iterable[Item]:
             Item(
                 "回头看事项",
                 f"{r['case__accident__code']} {kinds[r['kind']]}:{text}",
-                reverse("enforcement:lookback", args=[r["case_id"]]) + "#items",
+                lookback_url(r["case_id"]) + "#items",
                 action="报送落实情况",
                 deadline=r["deadline"],
                 urgency=workbench.by_deadline(r["deadline"], now),
@@ -421,7 +428,6 @@ def _lookback_action(state: str, conclusion: str, approved: bool) -> str:
 
 def lookback_case_items(ctx: Context) -> Iterable[Item]:
     from django.db.models import F
-    from django.urls import reverse
 
     from yingji.enforcement.models import LookbackCase
     from yingji.risk.models import Accident
@@ -432,6 +438,7 @@ def lookback_case_items(ctx: Context) -> Iterable[Item]:
     now = _now(ctx)
     levels = dict(Accident.Level.choices)
     conclusions = dict(LookbackCase.CONCLUSION_CHOICES)
+    lookback_url = url_for("enforcement:lookback")
     rows = qs.order_by(F("due_on").asc(nulls_last=True), "pk").values(
         "pk",
         "state",
@@ -460,7 +467,7 @@ def lookback_case_items(ctx: Context) -> Iterable[Item]:
                 "事故整改评估",
                 f"{r['accident__code']} {levels.get(r['accident__level'], '')}"
                 + (f"({r['accident__place']})" if r["accident__place"] else ""),
-                reverse("enforcement:lookback", args=[r["pk"]]) + "#lookback-form",
+                lookback_url(r["pk"]) + "#lookback-form",
                 action=_lookback_action(state, r["conclusion"], bool(r["report_approved_on"])),
                 deadline=due,
                 urgency=workbench.by_deadline(due, now),

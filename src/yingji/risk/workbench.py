@@ -120,41 +120,56 @@ def _place(row: dict[str, Any], prefix: str = "") -> str:
     return "".join(n for n in (district, street) if n) or "未定位"
 
 
-def _hazard_item(
-    row: dict[str, Any], now: dt.datetime, *, kind: str = "", action: str = ""
-) -> Item:
+def url_for(name: str):
+    """pk -> the URL of the view `name` (reversed once, not once per item)."""
     from django.urls import reverse
 
+    marker = 987654321
+    head, tail = reverse(name, args=[marker]).split(str(marker))
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+def _hazard_items(
+    rows: Iterable[dict[str, Any]], ctx: Context, *, kind: str = "", action: str = ""
+):
     from yingji.risk.services import config
 
-    state = State(row["state"])
-    deadline = row["deadline"]
-    if state == State.SUBMITTED and deadline is not None:
-        # acceptance is late once the deadline plus the acceptance window has passed
-        deadline = deadline + dt.timedelta(days=config("acceptance_days"))
-    elif state not in hazardflow.DEADLINE_STATES and state != State.SUBMITTED:
-        deadline = None
-    parts = [state.label]
-    if row["level"] == "major":
-        parts.append("重大事故隐患")
-    if row["listed"]:
-        parts.append(f"挂牌督办({row['listed_by__name'] or '—'})")
-    parts.append(_place(row))
-    if row["department__name"]:
-        parts.append(f"监管部门 {row['department__name']}")
-    if row["responsible_person"]:
-        parts.append(f"整改责任人 {row['responsible_person']}")
-    description = row["description"]
-    short = description if len(description) <= 30 else description[:29] + "…"
-    return Item(
-        kind or KINDS[state],
-        f"{row['code']} {row['enterprise__name']}:{short}",
-        reverse("risk:hazard", args=[row["pk"]]),
-        action=action or ACTIONS[state],
-        deadline=deadline,
-        urgency=workbench.by_deadline(deadline, now),
-        detail=" · ".join(parts),
-    )
+    now = _now(ctx)
+    url = url_for("risk:hazard")
+    # acceptance is late once the deadline plus the acceptance window has passed
+    to_accept = dt.timedelta(days=config("acceptance_days"))
+    out = []
+    for row in rows:
+        state = State(row["state"])
+        deadline = row["deadline"]
+        if state == State.SUBMITTED and deadline is not None:
+            deadline = deadline + to_accept
+        elif state not in hazardflow.DEADLINE_STATES and state != State.SUBMITTED:
+            deadline = None
+        parts = [state.label]
+        if row["level"] == "major":
+            parts.append("重大事故隐患")
+        if row["listed"]:
+            parts.append(f"挂牌督办({row['listed_by__name'] or '—'})")
+        parts.append(_place(row))
+        if row["department__name"]:
+            parts.append(f"监管部门 {row['department__name']}")
+        if row["responsible_person"]:
+            parts.append(f"整改责任人 {row['responsible_person']}")
+        description = row["description"]
+        short = description if len(description) <= 30 else description[:29] + "…"
+        out.append(
+            Item(
+                kind or KINDS[state],
+                f"{row['code']} {row['enterprise__name']}:{short}",
+                url(row["pk"]),
+                action=action or ACTIONS[state],
+                deadline=deadline,
+                urgency=workbench.by_deadline(deadline, now),
+                detail=" · ".join(parts),
+            )
+        )
+    return out
 
 
 # ---------------------------------------------------------------- to rectify
@@ -173,9 +188,7 @@ def rectify_items(ctx: Context) -> Iterable[Item]:
     qs = _to_rectify(ctx)
     if qs is None:
         return []
-    now = _now(ctx)
-    rows = qs.order_by(*_deadline_order()).values(*_FIELDS)[: ctx.limit]
-    return [_hazard_item(r, now) for r in rows]
+    return _hazard_items(qs.order_by(*_deadline_order()).values(*_FIELDS)[: ctx.limit], ctx)
 
 
 def rectify_count(ctx: Context) -> int:
@@ -205,9 +218,7 @@ def accept_items(ctx: Context) -> Iterable[Item]:
     qs = _to_accept(ctx)
     if qs is None:
         return []
-    now = _now(ctx)
-    rows = qs.order_by(*_deadline_order()).values(*_FIELDS)[: ctx.limit]
-    return [_hazard_item(r, now) for r in rows]
+    return _hazard_items(qs.order_by(*_deadline_order()).values(*_FIELDS)[: ctx.limit], ctx)
 
 
 def accept_count(ctx: Context) -> int:
@@ -229,12 +240,11 @@ def _rechecks_due(ctx: Context):
 
 
 def recheck_items(ctx: Context) -> Iterable[Item]:
-    from django.urls import reverse
-
     qs = _rechecks_due(ctx)
     if qs is None:
         return []
     now = _now(ctx)
+    url = url_for("risk:hazard")
     rows = qs.order_by("due", "pk").values(
         "due",
         "hazard_id",
@@ -252,7 +262,7 @@ def recheck_items(ctx: Context) -> Iterable[Item]:
             Item(
                 "回头看到期",
                 f"{r['hazard__code']} {r['hazard__enterprise__name']}:{r['hazard__description'][:29]}",
-                reverse("risk:hazard", args=[r["hazard_id"]]) + "#rechecks",
+                url(r["hazard_id"]) + "#rechecks",
                 action="复查",
                 deadline=r["due"],
                 urgency=workbench.by_deadline(r["due"], now),
@@ -283,9 +293,8 @@ def listed_items(ctx: Context) -> Iterable[Item]:
     qs = _listed(ctx)
     if qs is None:
         return []
-    now = _now(ctx)
     rows = qs.order_by(*_deadline_order()).values(*_FIELDS)[: ctx.limit]
-    return [_hazard_item(r, now, kind="挂牌督办隐患", action="督办") for r in rows]
+    return _hazard_items(rows, ctx, kind="挂牌督办隐患", action="督办")
 
 
 def listed_count(ctx: Context) -> int:

@@ -79,56 +79,51 @@ def _task_url(task_id: int, anchor: str = "") -> str:
 
 
 def report_items(ctx: Context) -> list[Item]:
-    from django.db.models import Max
+    from django.db.models import Exists, OuterRef, Subquery
 
     from yingji.workplan import scoring, services
-    from yingji.workplan.models import Assignment, Plan, ProgressReport, Task
+    from yingji.workplan.models import Assignment, Milestone, ProgressReport, Task
     from yingji.workplan.status import Status
 
     dept = _department_id(ctx)
     if dept is None:
         return []
-    # task -> does the department lead the task itself (not only a clause)?
-    leads: dict[int, bool] = {}
-    for task_id, role, clause_id in Assignment.objects.filter(department_id=dept).values_list(
-        "task_id", "role", "clause_id"
-    ):
-        leads[task_id] = leads.get(task_id, False) or (
-            role == Assignment.Role.LEAD and clause_id is None
-        )
-    if not leads:
-        return []
     now = _now(ctx)
     today = now.date()
-    rows = [
-        r
-        for r in services.task_rows(Task.objects.filter(pk__in=list(leads)), today)
-        if r.status not in (Status.DONE, Status.PAUSED)
-    ]
-    if not rows:
-        return []
-    plans = {
-        p.pk: p
-        for p in Plan.objects.filter(pk__in={r.task.plan_id for r in rows}).only(
-            "pk", "year", "report_by_workday"
+    mine = Assignment.objects.filter(department_id=dept)
+    milestones = Milestone.objects.filter(task=OuterRef("pk"))
+    tasks = (
+        Task.objects.filter(pk__in=mine.values("task_id"))
+        # a task whose milestones are all completed is done (status.derive): not read
+        .filter(Exists(milestones.filter(completed_on__isnull=True)) | ~Exists(milestones))
+        .select_related("plan")
+        .defer("plan__preamble", "plan__goals", "plan__score_weights")
+        .annotate(
+            # the department leads the task itself (not only a clause): it reports
+            # to the office; otherwise to the lead (services.file_report)
+            dept_leads=Exists(
+                mine.filter(task=OuterRef("pk"), role=Assignment.Role.LEAD, clause__isnull=True)
+            ),
+            dept_last=Subquery(
+                ProgressReport.objects.filter(task=OuterRef("pk"), department_id=dept)
+                .order_by("-reported_at")
+                .values("reported_at")[:1]
+            ),
         )
-    }
-    last = dict(
-        ProgressReport.objects.filter(department_id=dept, task_id__in=[r.task.pk for r in rows])
-        .values("task_id")
-        .annotate(last=Max("reported_at"))
-        .values_list("task_id", "last")
     )
+    rows = [
+        r for r in services.task_rows(tasks, today) if r.status not in (Status.DONE, Status.PAUSED)
+    ]
     windows: dict[int, tuple[dt.date, dt.date]] = {}
     items = []
     for r in rows:
-        task, plan, is_lead = r.task, plans[r.task.plan_id], leads[r.task.pk]
+        task, plan, is_lead = r.task, r.task.plan, r.task.dept_leads
         if plan.report_by_workday not in windows:
             windows[plan.report_by_workday] = scoring.report_window(
                 today, plan.report_by_workday, _add_workdays
             )
         after, due = windows[plan.report_by_workday]
-        filed = last.get(task.pk)
+        filed = task.dept_last
         reported = filed is not None and services.local_date(filed) > after
         to = "报办公室" if is_lead else f"报牵头处室({'、'.join(r.lead) or '—'})"
         pending = "" if reported else f"本期进展未报送({to},{due:%m月%d日}前)"
