@@ -158,3 +158,24 @@ def test_search_finds_a_task_by_number_or_words_within_scope(client, world):
         "2022年第1项",
         "2022年第2项",
     ]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_in_chromium_a_lead_acts_from_the_workbench(world, live_server, logged_in_page):
+    page = logged_in_page(world["zonghe_user"])
+    page.goto(f"{live_server.url}/")
+    first = page.locator(".work-item").first
+    assert "滞后任务" in first.inner_text() and "第1项" in first.inner_text()
+    # the menu's badge arrives after the page (htmx): 督查督办 has four items
+    page.wait_for_selector("#badge-supervision:has-text('4')")
+    first.locator("a.button").click()
+    page.wait_for_selector("#report-form")
+    assert "/plans/tasks/" in page.url and page.url.endswith("#report-form")
+    page.fill("#report-form input[name=percent]", "30")
+    page.fill("#report-form textarea[name=text]", "已召开第二季度风险分析会")
+    page.click("#report-form button[type=submit]")
+    page.wait_for_selector(".messages li.success")
+    page.goto(f"{live_server.url}/")
+    first = page.locator(".work-item").first
+    assert "第1项" in first.inner_text() and "本期进展未报送" not in first.inner_text()
