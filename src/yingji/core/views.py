@@ -17,7 +17,7 @@ def workbench_context(request) -> workbench.Context:
     return workbench.Context(
         user=user,
         scope=scope.scope_for(user),
-        now=timezone.now(),
+        now=timezone.localtime(),
         profile=getattr(user, "profile", None) if hasattr(user, "profile") else None,
     )
 

@@ -84,7 +84,9 @@ class Item:
 
 @dataclass
 class Context:
-    """What a source needs to know about the request: who, their scope, and now."""
+    """What a source needs to know about the request: who, their scope, and now
+    (an aware datetime in the platform's time zone, so `today` and "overdue" are
+    the local day's, not UTC's)."""
 
     user: Any
     scope: Any  # core.scope.Scope
@@ -182,18 +184,18 @@ def by_deadline(deadline: dt.date | dt.datetime | None, now: dt.datetime) -> int
 _FAR = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
-def _deadline_key(deadline: dt.date | dt.datetime | None) -> dt.datetime:
+def _deadline_key(deadline: dt.date | dt.datetime | None, tz: dt.tzinfo) -> dt.datetime:
     if deadline is None:
         return _FAR
     if isinstance(deadline, dt.datetime):
-        return deadline if deadline.tzinfo else deadline.replace(tzinfo=dt.UTC)
-    # A date's deadline is the end of that day (items due today sort after
-    # timed items due this morning).
-    return dt.datetime.combine(deadline, dt.time.max, tzinfo=dt.UTC)
+        return deadline if deadline.tzinfo else deadline.replace(tzinfo=tz)
+    # A date's deadline is the end of that day where the user is (items due
+    # today sort after timed items due this morning).
+    return dt.datetime.combine(deadline, dt.time.max, tzinfo=tz)
 
 
-def sort_key(item: Item) -> tuple:
-    return (item.urgency, _deadline_key(item.deadline), item.title)
+def sort_key(item: Item, tz: dt.tzinfo = dt.UTC) -> tuple:
+    return (item.urgency, _deadline_key(item.deadline, tz), item.title)
 
 
 @dataclass
@@ -240,7 +242,8 @@ def collect(ctx: Context, *, only: Iterable[str] | None = None) -> Collected:
             n = src.count(ctx)
         counts[src.key] = n
         items.extend(replace(i, group=src.group, source=src.key) for i in got)
-    items.sort(key=sort_key)
+    tz = ctx.now.tzinfo or dt.UTC
+    items.sort(key=lambda i: sort_key(i, tz))
     return Collected(items, counts, errors)
 
 
