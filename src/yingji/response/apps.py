@@ -18,7 +18,7 @@ class ResponseConfig(AppConfig):
         from yingji.alerts.events import alert_published
         from yingji.core import demos, nav, outbox
         from yingji.monitoring.events import event_changed
-        from yingji.response import layers, receivers
+        from yingji.response import command, layers, receivers
 
         demos.register(50, self.verbose_name, _load_demo)
         # One desk item per monitoring event (not one per alarm and per regional
@@ -32,6 +32,7 @@ class ResponseConfig(AppConfig):
             receivers.on_channel_recovered, dispatch_uid="response_channel_recovered"
         )
         layers.register_layers()
+        command.register()
         nav.register("值班台", "response:desk", group="command", order=30, roles=nav.DESK_ROLES)
         nav.register(
             "我的行动卡",
