@@ -21,7 +21,7 @@ from typing import Any
 from yingji.core import command
 
 MAX_SENSOR_MARKS = 500
-PANEL_SENSORS = 8
+PANEL_SENSORS = 6
 TREND_POINTS = 12
 TREND_WINDOW_MS = 3 * 3600 * 1000
 TIMELINE_HOURS = 24
@@ -54,8 +54,8 @@ def _alarm_scope(ctx: command.Context):
 
 
 def _open_events(ctx: command.Context) -> list[tuple]:
-    """(pk, hazard, level, max_level, district name, centroid lon, lat, started_at)
-    of the open events in scope, read once per update."""
+    """(pk, hazard, level, max_level, district name, centroid lon, lat) of the
+    open events in scope, read once per update."""
     if "monitoring.events" not in ctx.cache:
         from yingji.monitoring.models import Event
 
@@ -71,15 +71,41 @@ def _open_events(ctx: command.Context) -> list[tuple]:
                 "district__name",
                 "district__centroid_lon",
                 "district__centroid_lat",
-                "started_at",
             )
         )
     return ctx.cache["monitoring.events"]
 
 
-def _chunks(ids: list[int], size: int = 900):
-    for i in range(0, len(ids), size):
-        yield ids[i : i + size]
+def _positions(ids: list[int]) -> dict[int, tuple[float, float, int]]:
+    """{sensor id: (lon, lat, last seen ms)} for a few thousand sensors. On
+    PostgreSQL the ids go as one array (`= ANY`): as an IN list of thousands of
+    parameters, binding them costs more than the index lookups."""
+    from django.db import connection
+
+    from yingji.monitoring.models import Sensor
+
+    out: dict[int, tuple[float, float, int]] = {}
+    if not ids:
+        return out
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Sensor._meta.db_table)
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT id, lon, lat, last_seen_ms FROM {table} WHERE id = ANY(%s)",  # noqa: S608
+                [list(ids)],
+            )
+            rows = cur.fetchall()
+    else:
+        rows = []
+        for i in range(0, len(ids), 900):  # SQLite's bound on parameters
+            rows.extend(
+                Sensor.objects.filter(pk__in=ids[i : i + 900])
+                .order_by()
+                .values_list("pk", "lon", "lat", "last_seen_ms")
+            )
+    for pk, lon, lat, seen in rows:
+        out[pk] = (lon, lat, seen or 0)
+    return out
 
 
 def _active_alarms(ctx: command.Context) -> list[dict[str, Any]]:
@@ -88,7 +114,7 @@ def _active_alarms(ctx: command.Context) -> list[dict[str, Any]]:
     join tempts the planner into reading them all)."""
     if "monitoring.alarms" not in ctx.cache:
         from yingji.monitoring import lifecycle
-        from yingji.monitoring.models import Alarm, AlarmRule, Sensor
+        from yingji.monitoring.models import Alarm, AlarmRule
 
         rows = list(
             Alarm.objects.filter(state__in=lifecycle.ACTIVE_STATES, sensor__isnull=False)
@@ -103,14 +129,7 @@ def _active_alarms(ctx: command.Context) -> list[dict[str, Any]]:
             .order_by()
             .values_list("pk", "name")
         )
-        where: dict[int, tuple] = {}
-        for ids in _chunks(sorted({r[0] for r in rows})):
-            for pk, lon, lat, seen in (
-                Sensor.objects.filter(pk__in=ids)
-                .order_by()
-                .values_list("pk", "lon", "lat", "last_seen_ms")
-            ):
-                where[pk] = (lon, lat, seen or 0)
+        where = _positions(sorted({r[0] for r in rows}))
         ctx.cache["monitoring.alarms"] = [
             {
                 "sensor": sid,
@@ -167,7 +186,7 @@ def event_marks(ctx: command.Context) -> list[dict[str, Any]]:
         if a["event"] is not None and a["lon"] is not None and a["lat"] is not None:
             sensors.setdefault(a["event"], {})[a["sensor"]] = (a["lon"], a["lat"])
     marks = []
-    for pk, hazard, level, max_level, district, clon, clat, _started in events:
+    for pk, hazard, level, max_level, district, clon, clat in events:
         points = list(sensors.get(pk, {}).values())
         if points:
             lon = sum(p[0] for p in points) / len(points)
@@ -183,7 +202,7 @@ def event_marks(ctx: command.Context) -> list[dict[str, Any]]:
                 "pt": pt,
                 "lv": level or max_level or "blue",
                 "tx": f"{district}{HAZARD_LABELS.get(hazard, hazard)}",
-                "n": len(points),
+                "n": len(points) or None,  # none in alarm: the event is easing
             }
         )
     return marks

@@ -269,10 +269,10 @@
       var li = el("li", "cmd-row" + (r.l ? " lv-" + r.l : "") + (cfg.drill || r.dr ? " is-drill" : ""));
       var head = el("div", "cmd-row-head");
       head.appendChild(el("span", "cmd-row-t", r.t));
+      if (r.s && r.s.length > 1) head.appendChild(sparkline(r.s));
       if (r.v !== undefined && r.v !== null && r.v !== "") head.appendChild(el("span", "cmd-row-v", r.v));
       li.appendChild(head);
       if (r.d) li.appendChild(el("div", "cmd-row-d", r.d));
-      if (r.s && r.s.length > 1) li.appendChild(sparkline(r.s));
       list.appendChild(li);
     });
     if (!rows.length) list.appendChild(el("li", "cmd-empty", (data && data.empty) || "暂无"));
@@ -367,14 +367,14 @@
   function init() {
     cfg = JSON.parse(document.getElementById("cmd-config").textContent);
     map = L.map("cmd-map", {
-      center: cfg.center, zoom: cfg.zoom, zoomControl: false, attributionControl: false, zoomSnap: 0.25
+      center: cfg.center, zoom: cfg.zoom, zoomControl: false, attributionControl: false, zoomSnap: 0.1
     });
     if (cfg.tileUrl) L.tileLayer(cfg.tileUrl, { maxZoom: 18 }).addTo(map);
     buildLegend();
     buildPanels();
     tickClock();
     window.setInterval(tickClock, 1000);
-    window.yingjiCommand = { stats: stats, layers: layers, config: cfg };
+    window.yingjiCommand = { stats: stats, layers: layers, config: cfg, map: map };
     fetch(cfg.regionsUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
         if (!response.ok) throw new Error("HTTP " + response.status);
