@@ -192,7 +192,7 @@ def test_the_timeline_has_its_place_among_the_panels(registry):
     assert panels[1]["kind"] == command.TIMELINE
 
 
-def test_the_wire_is_the_update_as_json_with_rows_joined_not_reencoded(registry):
+def test_the_wire_is_the_update_as_compact_json(registry):
     registry.register("events", "监测事件", kind=command.LAYER, build=lambda c: [event(1)])
     registry.register("duty", "值班", kind=command.PANEL, build=lambda c: {"rows": [{"t": "甲"}]})
     update = command.build_update(ctx(), {}, store=SnapshotStore())

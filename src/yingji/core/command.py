@@ -226,23 +226,13 @@ def format_known(known: Mapping[str, str]) -> str:
     return ",".join(f"{k}:{v}" for k, v in known.items())
 
 
-class Rows(list):
-    """A change's rows, with each row's JSON already made (`encode` joins it and
-    never encodes the rows again)."""
-
-    def __init__(self, rows: Iterable[list], texts: list[str]) -> None:
-        super().__init__(rows)
-        self.texts = texts
-
-
 @dataclass
 class Layer:
-    """A layer's marks as rows, each serialised once, in id order."""
+    """A layer's marks as rows, in id order, with one version for all of them."""
 
     version: str
     keys: list[str]
     rows: dict[str, list]  # id → row
-    texts: dict[str, str]  # id → the row's JSON
     more: int = 0
 
     @classmethod
@@ -260,22 +250,16 @@ class Layer:
         if not labelled:
             used.discard("tx")
         keys = [k for k in KEY_ORDER if k in used] + sorted(used - set(KEY_ORDER))
-        rows: dict[str, list] = {}
-        texts: dict[str, str] = {}
-        for mid in sorted(marks):
-            mark = marks[mid]
-            row = [mark.get(k) for k in keys]
-            rows[mid] = row
-            texts[mid] = _ENCODER.encode(row)
-        head = _ENCODER.encode(keys)
-        version = digest(head + "\n" + "\n".join(texts.values()) + f"\n{more}")
-        return cls(version, keys, rows, texts, more)
+        rows = {mid: [marks[mid].get(k) for k in keys] for mid in sorted(marks)}
+        # One encoding of the whole layer (the C encoder, one call) is its version.
+        version = digest(_ENCODER.encode([keys, more, list(rows.values())]))
+        return cls(version, keys, rows, more)
 
     def hashes(self) -> dict[str, int]:
-        # str hashes are per process, and so is the store: they never leave it.
-        # The keys count too: the same values under other keys are other marks.
+        # Per process, as the store is: they never leave it. The keys count too:
+        # the same values under other keys are other marks.
         salt = hash(tuple(self.keys))
-        return {k: hash(t) ^ salt for k, t in self.texts.items()}
+        return {k: hash(repr(row)) ^ salt for k, row in self.rows.items()}
 
 
 class SnapshotStore:
@@ -323,19 +307,13 @@ def layer_change(
     old = store.get(key, known) if known else None
     out: dict[str, Any]
     if old is None:
-        ids = list(layer.rows)
-        out = {"v": layer.version, "k": layer.keys, "full": _rows(layer, ids)}
+        out = {"v": layer.version, "k": layer.keys, "full": list(layer.rows.values())}
     else:
-        ids = [k for k, h in hashes.items() if old.get(k) != h]
+        put = [layer.rows[k] for k, h in hashes.items() if old.get(k) != h]
         gone = [k for k in old if k not in hashes]
-        out = {"v": layer.version, "k": layer.keys, "base": known, "put": _rows(layer, ids)}
-        out["del"] = gone
+        out = {"v": layer.version, "k": layer.keys, "base": known, "put": put, "del": gone}
     out["more"] = layer.more
     return out
-
-
-def _rows(layer: Layer, ids: list[str]) -> Rows:
-    return Rows((layer.rows[i] for i in ids), [layer.texts[i] for i in ids])
 
 
 def unpack(keys: list[str], row: list) -> dict[str, Any]:
@@ -357,17 +335,8 @@ def apply_change(marks: dict[str, Any], change: Mapping[str, Any]) -> dict[str, 
 
 
 def encode(update: Mapping[str, Any]) -> str:
-    """An update as compact JSON; rows already serialised are joined, not
-    encoded again."""
-
-    def value(v: Any) -> str:
-        if isinstance(v, Rows):
-            return "[" + ",".join(v.texts) + "]"
-        if isinstance(v, Mapping):
-            return "{" + ",".join(_ENCODER.encode(k) + ":" + value(x) for k, x in v.items()) + "}"
-        return _ENCODER.encode(v)
-
-    return value(update)
+    """An update as compact JSON (one call of the C encoder)."""
+    return _ENCODER.encode(update)
 
 
 def merge_timeline(entries: Iterable[Mapping[str, Any]], limit: int | None = None) -> list:

@@ -76,22 +76,22 @@ def _open_events(ctx: command.Context) -> list[tuple]:
     return ctx.cache["monitoring.events"]
 
 
-def _positions(ids: list[int]) -> dict[int, tuple[float, float, int]]:
-    """{sensor id: (lon, lat, last seen ms)} for a few thousand sensors. On
-    PostgreSQL the ids go as one array (`= ANY`): as an IN list of thousands of
-    parameters, binding them costs more than the index lookups."""
+def _sensors(ids: list[int]) -> dict[int, tuple]:
+    """{sensor id: (lon, lat, last seen ms, name, unit, last value)} for a few
+    thousand sensors. On PostgreSQL the ids go as one array (`= ANY`): as an IN
+    list of thousands of parameters, binding them costs more than the lookups."""
     from django.db import connection
 
     from yingji.monitoring.models import Sensor
 
-    out: dict[int, tuple[float, float, int]] = {}
+    fields = ("id", "lon", "lat", "last_seen_ms", "name", "unit", "last_value")
     if not ids:
-        return out
+        return {}
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(Sensor._meta.db_table)
         with connection.cursor() as cur:
             cur.execute(
-                f"SELECT id, lon, lat, last_seen_ms FROM {table} WHERE id = ANY(%s)",  # noqa: S608
+                f"SELECT {', '.join(fields)} FROM {table} WHERE id = ANY(%s)",  # noqa: S608
                 [list(ids)],
             )
             rows = cur.fetchall()
@@ -99,75 +99,92 @@ def _positions(ids: list[int]) -> dict[int, tuple[float, float, int]]:
         rows = []
         for i in range(0, len(ids), 900):  # SQLite's bound on parameters
             rows.extend(
-                Sensor.objects.filter(pk__in=ids[i : i + 900])
-                .order_by()
-                .values_list("pk", "lon", "lat", "last_seen_ms")
+                Sensor.objects.filter(pk__in=ids[i : i + 900]).order_by().values_list(*fields)
             )
-    for pk, lon, lat, seen in rows:
-        out[pk] = (lon, lat, seen or 0)
+    return {row[0]: row[1:] for row in rows}
+
+
+def _trends(ids: list[int], since_ms: int) -> dict[int, list[tuple[int, float]]]:
+    """{sensor id: its last TREND_POINTS readings since `since_ms`, newest first}.
+    One query on PostgreSQL (a lateral LIMIT per sensor, on the (sensor, ts)
+    index); one per sensor elsewhere (a handful)."""
+    from django.db import connection
+
+    from yingji.monitoring.models import Reading
+
+    if not ids:
+        return {}
+    out: dict[int, list[tuple[int, float]]] = {i: [] for i in ids}
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Reading._meta.db_table)
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT s.id, r.ts_ms, r.value FROM unnest(%s::bigint[]) AS s(id) "  # noqa: S608
+                f"CROSS JOIN LATERAL (SELECT ts_ms, value FROM {table} "
+                "WHERE sensor_id = s.id AND ts_ms >= %s ORDER BY ts_ms DESC LIMIT %s) r",
+                [list(ids), since_ms, TREND_POINTS],
+            )
+            for sid, ts, value in cur.fetchall():
+                out[sid].append((ts, value))
+        for rows in out.values():
+            rows.sort(reverse=True)
+        return out
+    for sid in ids:
+        out[sid] = list(
+            Reading.objects.filter(sensor_id=sid, ts_ms__gte=since_ms)
+            .order_by("-ts_ms")
+            .values_list("ts_ms", "value")[:TREND_POINTS]
+        )
     return out
 
 
-def _active_alarms(ctx: command.Context) -> list[dict[str, Any]]:
-    """The active sensor alarms in scope, with their sensor's position, read once
-    per update. The sensors are read by id (never joined: with 160,000 sensors a
-    join tempts the planner into reading them all)."""
+def _active_alarms(ctx: command.Context) -> list[tuple]:
+    """The active sensor alarms in scope as (sensor id, level, value, rule name,
+    area code, event id), read once per update, with their sensors (id → row of
+    `_sensors`) in ctx.cache["monitoring.sensor_rows"]. The sensors are read by
+    id, never joined: with 160,000 sensors a join tempts the planner into
+    reading them all."""
     if "monitoring.alarms" not in ctx.cache:
         from yingji.monitoring import lifecycle
-        from yingji.monitoring.models import Alarm, AlarmRule
+        from yingji.monitoring.models import Alarm
 
-        rows = list(
-            Alarm.objects.filter(state__in=lifecycle.ACTIVE_STATES, sensor__isnull=False)
+        rows = [
+            (sid, level, value, rule, street or district, event)
+            for sid, level, value, rule, street, district, event in Alarm.objects.filter(
+                state__in=lifecycle.ACTIVE_STATES, sensor__isnull=False
+            )
             .filter(_alarm_scope(ctx))
             .order_by()
             .values_list(
-                "sensor_id", "level", "value", "rule_id", "street_code", "district_code", "event_id"
+                "sensor_id",
+                "level",
+                "value",
+                "rule__name",
+                "street_code",
+                "district_code",
+                "event_id",
             )
-        )
-        rules = dict(
-            AlarmRule.objects.filter(pk__in={r[3] for r in rows})
-            .order_by()
-            .values_list("pk", "name")
-        )
-        where = _positions(sorted({r[0] for r in rows}))
-        ctx.cache["monitoring.alarms"] = [
-            {
-                "sensor": sid,
-                "level": level,
-                "value": value,
-                "rule": rules.get(rule, ""),
-                "area": street or district,
-                "event": event,
-                "lon": where.get(sid, (None, None, 0))[0],
-                "lat": where.get(sid, (None, None, 0))[1],
-                "seen": where.get(sid, (None, None, 0))[2],
-            }
-            for sid, level, value, rule, street, district, event in rows
         ]
+        ctx.cache["monitoring.sensor_rows"] = _sensors(sorted({r[0] for r in rows}))
+        ctx.cache["monitoring.alarms"] = rows
     return ctx.cache["monitoring.alarms"]
 
 
-def _sensors_in_alarm(ctx: command.Context) -> list[dict[str, Any]]:
+def _sensors_in_alarm(ctx: command.Context) -> list[tuple]:
     """Each sensor in alarm once, at its highest active level, most severe first
-    (then the latest reading first)."""
+    (then the latest reading first): (sensor id, level, value, rule, area)."""
     if "monitoring.sensors" not in ctx.cache:
         from yingji.monitoring.rules import level_number
 
-        top: dict[int, dict[str, Any]] = {}
-        for a in _active_alarms(ctx):
-            had = top.get(a["sensor"])
-            if had is None or level_number(a["level"]) > level_number(had["level"]):
-                top[a["sensor"]] = {
-                    "id": a["sensor"],
-                    "level": a["level"],
-                    "value": a["value"],
-                    "rule": a["rule"],
-                    "area": a["area"],
-                    "pt": _pt(a["lon"], a["lat"]),
-                    "seen": a["seen"],
-                }
+        top: dict[int, tuple] = {}
+        for row in _active_alarms(ctx):
+            had = top.get(row[0])
+            if had is None or level_number(row[1]) > level_number(had[1]):
+                top[row[0]] = row[:5]
+        info = ctx.cache["monitoring.sensor_rows"]
         ctx.cache["monitoring.sensors"] = sorted(
-            top.values(), key=lambda s: (-level_number(s["level"]), -s["seen"], s["id"])
+            top.values(),
+            key=lambda s: (-level_number(s[1]), -(info.get(s[0], (0, 0, 0))[2] or 0), s[0]),
         )
     return ctx.cache["monitoring.sensors"]
 
@@ -181,10 +198,13 @@ def event_marks(ctx: command.Context) -> list[dict[str, Any]]:
     events = _open_events(ctx)
     if not events:
         return []
+    alarms = _active_alarms(ctx)
+    info = ctx.cache["monitoring.sensor_rows"]
     sensors: dict[int, dict[int, tuple[float, float]]] = {}
-    for a in _active_alarms(ctx):
-        if a["event"] is not None and a["lon"] is not None and a["lat"] is not None:
-            sensors.setdefault(a["event"], {})[a["sensor"]] = (a["lon"], a["lat"])
+    for sid, _level, _value, _rule, _area, event in alarms:
+        where = info.get(sid)
+        if event is not None and where is not None and where[0] is not None:
+            sensors.setdefault(event, {})[sid] = where[:2]
     marks = []
     for pk, hazard, level, max_level, district, clon, clat in events:
         points = list(sensors.get(pk, {}).values())
@@ -210,11 +230,12 @@ def event_marks(ctx: command.Context) -> list[dict[str, Any]]:
 
 def sensor_marks(ctx: command.Context) -> dict[str, Any]:
     sensors = _sensors_in_alarm(ctx)
-    shown = [
-        {"id": s["id"], "pt": s["pt"], "lv": s["level"]}
-        for s in sensors[:MAX_SENSOR_MARKS]
-        if s["pt"] is not None
-    ]
+    info = ctx.cache["monitoring.sensor_rows"]
+    shown = []
+    for sid, level, *_ in sensors[:MAX_SENSOR_MARKS]:
+        pt = _pt(*info.get(sid, (None, None))[:2])
+        if pt is not None:
+            shown.append({"id": sid, "pt": pt, "lv": level})
     return {"items": shown, "more": max(0, len(sensors) - MAX_SENSOR_MARKS)}
 
 
@@ -222,34 +243,26 @@ def readings_panel(ctx: command.Context) -> dict[str, Any]:
     """The most severe sensors in alarm: the latest reading, the alarm's rule and
     value, the area, and the last readings (a sparkline)."""
     from yingji.core.models import Region
-    from yingji.monitoring.models import Reading, Sensor
     from yingji.monitoring.rules import LEVEL_LABELS
 
     sensors = _sensors_in_alarm(ctx)
     top = sensors[:PANEL_SENSORS]
     if not top:
         return {"rows": [], "empty": "当前没有报警的传感器"}
-    info = {
-        pk: (name, unit, last_value, last_seen)
-        for pk, name, unit, last_value, last_seen in Sensor.objects.filter(
-            pk__in=[s["id"] for s in top]
-        ).values_list("pk", "name", "unit", "last_value", "last_seen_ms")
-    }
+    info = ctx.cache["monitoring.sensor_rows"]
     names = dict(
-        Region.objects.filter(code__in={s["area"] for s in top if s["area"]}).values_list(
-            "code", "name"
-        )
+        Region.objects.filter(code__in={s[4] for s in top if s[4]}).values_list("code", "name")
     )
+    now_ms = int(ctx.now.timestamp() * 1000)
+    trends = _trends([s[0] for s in top], now_ms - TREND_WINDOW_MS)
     rows = []
-    for s in top:
-        name, unit, last_value, last_seen = info.get(s["id"], ("", "", None, None))
-        trend: list[float] = []
-        if last_seen:
-            trend = list(
-                Reading.objects.filter(sensor_id=s["id"], ts_ms__gte=last_seen - TREND_WINDOW_MS)
-                .order_by("-ts_ms")
-                .values_list("value", flat=True)[:TREND_POINTS]
-            )[::-1]
+    for sid, level, value, rule, area in top:
+        _lon, _lat, last_seen, name, unit, last_value = info.get(
+            sid, (None, None, None, "", "", None)
+        )
+        recent = trends.get(sid, [])
+        if recent:  # the readings themselves (the sensor's row is touched lazily)
+            last_seen, last_value = recent[0]
         seen = dt.datetime.fromtimestamp(last_seen / 1000, tz=dt.UTC) if last_seen else None
         rows.append(
             {
@@ -258,15 +271,15 @@ def readings_panel(ctx: command.Context) -> dict[str, Any]:
                 "d": "  ".join(
                     part
                     for part in (
-                        names.get(s["area"], ""),
-                        f"{s['rule']} {_number(s['value'])} {unit}".strip(),
-                        LEVEL_LABELS.get(s["level"], ""),
+                        names.get(area, ""),
+                        f"{rule} {_number(value)} {unit}".strip(),
+                        LEVEL_LABELS.get(level, ""),
                         _hhmm(seen),
                     )
                     if part
                 ),
-                "l": s["level"],
-                "s": [round(v, 2) for v in trend],
+                "l": level,
+                "s": [round(v, 2) for _ts, v in reversed(recent)],
             }
         )
     return {"rows": rows, "more": max(0, len(sensors) - len(top))}

@@ -224,16 +224,21 @@ _resources_lock = threading.Lock()
 
 
 def _resource_fingerprint() -> tuple:
+    """Each register's count and highest id, and the teams available: one query."""
     from django.apps import apps
-    from django.db.models import Count, Max, Q
+    from django.db import connection
 
-    out = []
+    q = connection.ops.quote_name
+    parts = []
     for _kind, model_name, _label in RESOURCE_KINDS:
-        model = apps.get_model("response", model_name)
-        extra = {"up": Count("pk", filter=Q(available=True))} if model_name == "RescueTeam" else {}
-        agg = model.objects.aggregate(n=Count("pk"), top=Max("pk"), **extra)
-        out.append((agg["n"], agg["top"], agg.get("up")))
-    return tuple(out)
+        table = q(apps.get_model("response", model_name)._meta.db_table)
+        parts.append(f"(SELECT COUNT(*) FROM {table})")
+        parts.append(f"(SELECT MAX(id) FROM {table})")
+    teams = q(apps.get_model("response", "RescueTeam")._meta.db_table)
+    parts.append(f"(SELECT COUNT(*) FROM {teams} WHERE available)")
+    with connection.cursor() as cur:
+        cur.execute("SELECT " + ", ".join(parts))  # noqa: S608 (model tables)
+        return tuple(cur.fetchone())
 
 
 def _count_resources() -> tuple[list[dict[str, Any]], int]:
@@ -410,7 +415,6 @@ def duty_panel(ctx: command.Context) -> dict[str, Any]:
     shift = (
         DutyShift.objects.filter(starts_at__lte=ctx.now, ends_at__gt=ctx.now)
         .select_related("officer__profile", "leader__profile")
-        .prefetch_related("departments")
         .first()
     )
     if shift is None:
