@@ -140,6 +140,9 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "zh-hans"
+# The interface is Chinese only: a browser asking for English must not get English
+# dates and month names (LocaleMiddleware would pick them from Accept-Language).
+LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True

@@ -88,6 +88,7 @@ class _Page(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.text: list[str] = []
         self.links: list[str] = []
+        self.fragments: list[str] = []
         self._hidden = 0
         self._data: list[list] = []  # [tag, nesting] of the open data elements
 
@@ -95,6 +96,8 @@ class _Page(HTMLParser):
         a = dict(attrs)
         if tag == "a" and a.get("href"):
             self.links.append(a["href"])
+        if a.get("hx-get"):  # a fragment the page loads (badges, live lists): read it too
+            self.fragments.append(a["hx-get"])
         for open_ in self._data:
             open_[1] += open_[0] == tag
         if tag in HIDDEN_TAGS:
@@ -154,6 +157,9 @@ class Finding:
         return f"{self.role:<10} {self.url}  {self.problem}  (链接来自 {self.source})"
 
 
+HX_MARK = "hx:"  # a queued URL that a page loads with htmx (hx-get), not a link
+
+
 def _skip(path: str) -> bool:
     return path.startswith(SKIP_PREFIXES) or path.lower().endswith(SKIP_SUFFIXES)
 
@@ -170,8 +176,9 @@ def _route_key(url: str) -> str | None:
     return f"{match.route}?{'&'.join(params)}"
 
 
-def crawl(username: str, allowed: set[str]) -> tuple[list[Finding], int]:
-    """Crawl the site as `username`: the findings and the number of pages read."""
+def crawl(username: str, allowed: set[str]) -> tuple[list[Finding], int, int]:
+    """Crawl the site as `username`: the findings, the number of pages read and
+    how many of them were htmx fragments."""
     user = get_user_model().objects.get(username=username)
     client = Client()
     client.force_login(user)
@@ -180,9 +187,13 @@ def crawl(username: str, allowed: set[str]) -> tuple[list[Finding], int]:
     seen: set[str] = set(starts)
     per_route: dict[str, int] = {}
     findings: list[Finding] = []
-    pages = 0
+    pages = fragments_read = 0
     while queue and pages < MAX_PAGES:
         url, source = queue.popleft()
+        headers = {}
+        if url.startswith(HX_MARK):
+            url, headers = url[len(HX_MARK) :], {"HTTP_HX_REQUEST": "true"}
+            fragments_read += 1
         key = _route_key(url)
         if key is None:
             findings.append(Finding(username, url, "无此页面(没有对应的视图)", source))
@@ -191,7 +202,7 @@ def crawl(username: str, allowed: set[str]) -> tuple[list[Finding], int]:
         if per_route[key] > PER_ROUTE:
             continue
         try:
-            response = client.get(url)
+            response = client.get(url, **headers)
         except Exception as exc:  # the view raised: a 500 for the person
             findings.append(Finding(username, url, f"出错 {type(exc).__name__}: {exc}", source))
             continue
@@ -214,7 +225,8 @@ def crawl(username: str, allowed: set[str]) -> tuple[list[Finding], int]:
         page.feed(response.content.decode())
         for word, around in sorted(english_words("\n".join(page.text), allowed).items()):
             findings.append(Finding(username, url, f"英文「{word}」:…{around}…", source))
-        for href in page.links:
+        fragments = [f for f in page.fragments if f]
+        for href in page.links + fragments:
             target = urljoin(url, href)
             parts = urlsplit(target)
             if parts.scheme not in ("http", "https", "") or (
@@ -224,10 +236,12 @@ def crawl(username: str, allowed: set[str]) -> tuple[list[Finding], int]:
             if _skip(parts.path):
                 continue
             target = parts.path + (f"?{parts.query}" if parts.query else "")
+            if href in fragments and href not in page.links:
+                target = HX_MARK + target  # fetched as htmx fetches it
             if target not in seen:
                 seen.add(target)
                 queue.append((target, url))
-    return findings, pages
+    return findings, pages, fragments_read
 
 
 @pytest.fixture(scope="module")
@@ -243,10 +257,11 @@ def demo(django_db_setup, django_db_blocker):
 @pytest.mark.parametrize("username", ROLE_USERS)
 def test_every_page_a_role_can_reach_opens_and_reads_in_chinese(demo, db, username):
     started = time.perf_counter()
-    findings, pages = crawl(username, ALLOWED_WORDS)
+    findings, pages, fragments = crawl(username, ALLOWED_WORDS)
     elapsed = time.perf_counter() - started
-    print(f"{username}: {pages} pages in {elapsed:.1f} s")
+    print(f"{username}: {pages} pages ({fragments} htmx fragments) in {elapsed:.1f} s")
     assert pages > 10
+    assert fragments >= 1  # at least the navigation's badges
     assert not findings, f"{len(findings)} 处问题({username}):\n" + "\n".join(
         str(f) for f in findings
     )

@@ -93,3 +93,17 @@ def test_figures_in_order(registry):
     figures, errors = registry.figures(ctx())
     assert [f.title for f in figures] == ["未结事件", "在发预警"]
     assert errors == []
+
+
+def test_the_day_is_the_local_one_not_utcs():
+    # 01:00 in Guangzhou on 16 June is 17:00 UTC on 15 June: a task due on the
+    # 15th is overdue there, and sorts before a timed item due at 02:00 local.
+    from zoneinfo import ZoneInfo
+
+    cst = ZoneInfo("Asia/Shanghai")
+    local_now = dt.datetime(2022, 6, 16, 1, 0, tzinfo=cst)
+    assert workbench.by_deadline(dt.date(2022, 6, 15), local_now) == OVERDUE
+    due_15th = Item("任务", "15日到期", "/a", deadline=dt.date(2022, 6, 15))
+    at_2am = Item("卡", "2点到期", "/b", deadline=dt.datetime(2022, 6, 16, 2, tzinfo=cst))
+    ordered = sorted([at_2am, due_15th], key=lambda i: workbench.sort_key(i, cst))
+    assert [i.title for i in ordered] == ["15日到期", "2点到期"]

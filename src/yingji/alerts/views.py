@@ -236,9 +236,14 @@ def alert_detail(request, pk: int):
             "labels": _labels(alert),
             "colour_choices": [(c, conventions.COLOUR_NAMES[c]) for c in conventions.COLOUR_ORDER],
             "failed": alert.deliveries.filter(status="failed").order_by("-id")[:50],
-            "can_approve": services.can_approve(request.user)
+            # The approve button only for whoever the approval will accept (four eyes,
+            # a leader for red and orange); returning it for changes for any approver
+            # who has not had a hand in it.
+            "can_approve": services.may_approve(alert, request.user),
+            "can_reject": services.can_approve(request.user)
             and request.user.pk != alert.author_id
             and request.user.pk not in (alert.hands or []),
+            "approve_refusal": services.approval_refusal(alert, request.user),
             "is_hand": request.user.pk == alert.author_id or request.user.pk in (alert.hands or []),
             "is_author": request.user.pk == alert.author_id,
             "can_draft": services.can_draft(request.user),

@@ -1184,34 +1184,40 @@ def apply_retention(at: dt.datetime | None = None) -> dict[str, int]:
     }
 
 
+def alarm_filter(scope: Any) -> Q:
+    """The alarms a scope covers (the sensor's department, or the alarm's district or
+    street), as a filter: one rule for the live page, the workbench and the API."""
+    if scope.sees_all:
+        return Q()
+    if not (scope.region_codes or scope.department_ids):
+        return Q(pk__isnull=True)  # matches nothing
+    return scope.q(department_field="sensor__department", region_field="district_code") | scope.q(
+        region_field="street_code"
+    )
+
+
+def sensor_filter(scope: Any) -> Q:
+    """The sensors a scope covers (their department, district or street)."""
+    if scope.sees_all:
+        return Q()
+    return scope.q(department_field="department", region_field="district__code") | scope.q(
+        region_field="street__code"
+    )
+
+
 def visible_alarms(user: Any):
     """Alarms the user's scope covers (department of the sensor, or region)."""
     from yingji.core.scope import scope_for
 
-    scope = scope_for(user)
-    qs = Alarm.objects.select_related("rule", "sensor", "area")
-    if scope.sees_all:
-        return qs
-    return (
-        qs.filter(
-            scope.q(department_field="sensor__department", region_field="district_code")
-            | scope.q(region_field="street_code")
-        )
-        if scope.region_codes or scope.department_ids
-        else qs.none()
+    return Alarm.objects.select_related("rule", "sensor", "area").filter(
+        alarm_filter(scope_for(user))
     )
 
 
 def visible_sensors(user: Any):
     from yingji.core.scope import scope_for
 
-    scope = scope_for(user)
-    if scope.sees_all:
-        return Sensor.objects.all()
-    return Sensor.objects.filter(
-        scope.q(department_field="department", region_field="district__code")
-        | scope.q(region_field="street__code")
-    )
+    return Sensor.objects.filter(sensor_filter(scope_for(user)))
 
 
 def can_handle(user: Any, alarm: Alarm) -> bool:

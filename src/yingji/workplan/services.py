@@ -266,16 +266,25 @@ def _assign(
 # ---------------------------------------------------------------- scope
 
 
+def tasks_in_scope(scope, qs=None):
+    """Tasks a scope covers: everything for those who see all; a department's own
+    tasks (lead or co, of the task or of a clause) otherwise."""
+    qs = Task.objects.all() if qs is None else qs
+    if scope.sees_all:
+        return qs
+    return qs.filter(
+        pk__in=Assignment.objects.filter(department_id__in=sorted(scope.department_ids)).values(
+            "task_id"
+        )
+    )
+
+
 def visible_tasks(user, qs=None):
     """Tasks the user may see: everything for leaders, supervisors and
     administrators; a department's own tasks (lead or co) otherwise."""
     from yingji.core.scope import scope_for
 
-    qs = Task.objects.all() if qs is None else qs
-    scope = scope_for(user)
-    if scope.sees_all:
-        return qs
-    return qs.filter(assignments__department_id__in=scope.department_ids).distinct()
+    return tasks_in_scope(scope_for(user), qs)
 
 
 def user_department(user) -> Department | None:
