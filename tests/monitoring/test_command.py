@@ -116,3 +116,12 @@ def test_monitoring_is_not_on_a_drills_screen(world):
     keys = {f.key for f in command.feeds(drill.mode)}
     assert not keys & {"events", "sensors", "readings", "monitoring.figures"}
     assert {"events", "sensors", "readings"} <= {f.key for f in command.feeds(command.NORMAL)}
+
+
+def test_a_moved_sensor_is_drawn_where_it_now_is(world, storm):
+    before = {m["id"]: m["pt"] for m in feeds.sensor_marks(ctx(world["duty"]))["items"]}
+    assert before[world["w1"].pk] == [113.32, 23.12]
+    world["w1"].lon = 113.33
+    world["w1"].save()  # the positions this process knows are forgotten
+    after = {m["id"]: m["pt"] for m in feeds.sensor_marks(ctx(world["duty"]))["items"]}
+    assert after[world["w1"].pk] == [113.33, 23.12]

@@ -16,6 +16,8 @@ of 1,000 events stays within an update's budget (bench/bench_command.py).
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from typing import Any
 
 from yingji.core import command
@@ -76,32 +78,56 @@ def _open_events(ctx: command.Context) -> list[tuple]:
     return ctx.cache["monitoring.events"]
 
 
-def _sensors(ids: list[int]) -> dict[int, tuple]:
-    """{sensor id: (lon, lat, last seen ms, name, unit, last value)} for a few
-    thousand sensors. On PostgreSQL the ids go as one array (`= ANY`): as an IN
-    list of thousands of parameters, binding them costs more than the lookups."""
+# Where sensors are, per process: a sensor in alarm is looked up once, not on
+# every poll (thousands in a storm). A sensor saved or deleted in this process is
+# forgotten at once (signals); one moved by another process within POSITION_TTL.
+POSITION_TTL = 120.0
+_positions: dict[int, tuple[float, float]] = {}
+_positions_at = [0.0]
+_positions_lock = threading.Lock()
+
+
+def forget_positions(*_args: Any, **_kwargs: Any) -> None:
+    with _positions_lock:
+        _positions.clear()
+        _positions_at[0] = time.monotonic()
+
+
+def _where(ids: list[int]) -> dict[int, tuple[float, float]]:
+    """{sensor id: (lon, lat)}. The ones not yet known are read by id; on
+    PostgreSQL as one array (`= ANY`): as an IN list of thousands of parameters,
+    binding them costs more than the lookups."""
     from django.db import connection
 
     from yingji.monitoring.models import Sensor
 
-    fields = ("id", "lon", "lat", "last_seen_ms", "name", "unit", "last_value")
-    if not ids:
-        return {}
-    if connection.vendor == "postgresql":
-        table = connection.ops.quote_name(Sensor._meta.db_table)
-        with connection.cursor() as cur:
-            cur.execute(
-                f"SELECT {', '.join(fields)} FROM {table} WHERE id = ANY(%s)",  # noqa: S608
-                [list(ids)],
-            )
-            rows = cur.fetchall()
-    else:
-        rows = []
-        for i in range(0, len(ids), 900):  # SQLite's bound on parameters
-            rows.extend(
-                Sensor.objects.filter(pk__in=ids[i : i + 900]).order_by().values_list(*fields)
-            )
-    return {row[0]: row[1:] for row in rows}
+    with _positions_lock:
+        if time.monotonic() - _positions_at[0] > POSITION_TTL or len(_positions) > 100_000:
+            _positions.clear()
+            _positions_at[0] = time.monotonic()
+        missing = [i for i in ids if i not in _positions]
+    if missing:
+        if connection.vendor == "postgresql":
+            table = connection.ops.quote_name(Sensor._meta.db_table)
+            with connection.cursor() as cur:
+                cur.execute(
+                    f"SELECT id, lon, lat FROM {table} WHERE id = ANY(%s)",  # noqa: S608
+                    [missing],
+                )
+                rows = cur.fetchall()
+        else:
+            rows = []
+            for i in range(0, len(missing), 900):  # SQLite's bound on parameters
+                rows.extend(
+                    Sensor.objects.filter(pk__in=missing[i : i + 900])
+                    .order_by()
+                    .values_list("pk", "lon", "lat")
+                )
+        with _positions_lock:
+            for pk, lon, lat in rows:
+                _positions[pk] = (lon, lat)
+    with _positions_lock:
+        return {i: _positions[i] for i in ids if i in _positions}
 
 
 def _trends(ids: list[int], since_ms: int) -> dict[int, list[tuple[int, float]]]:
@@ -140,22 +166,22 @@ def _trends(ids: list[int], since_ms: int) -> dict[int, list[tuple[int, float]]]
 
 def _active_alarms(ctx: command.Context) -> list[tuple]:
     """The active sensor alarms in scope as (sensor id, level, value, rule name,
-    area code, event id), read once per update, with their sensors (id → row of
-    `_sensors`) in ctx.cache["monitoring.sensor_rows"]. The sensors are read by
-    id, never joined: with 160,000 sensors a join tempts the planner into
-    reading them all."""
+    area code, event id, alarm id), read once per update, and where their
+    sensors are (ctx.cache["monitoring.where"]). The sensors are never joined:
+    with 160,000 sensors a join tempts the planner into reading them all."""
     if "monitoring.alarms" not in ctx.cache:
         from yingji.monitoring import lifecycle
         from yingji.monitoring.models import Alarm
 
         rows = [
-            (sid, level, value, rule, street or district, event)
-            for sid, level, value, rule, street, district, event in Alarm.objects.filter(
+            (sid, level, value, rule, street or district, event, pk)
+            for pk, sid, level, value, rule, street, district, event in Alarm.objects.filter(
                 state__in=lifecycle.ACTIVE_STATES, sensor__isnull=False
             )
             .filter(_alarm_scope(ctx))
             .order_by()
             .values_list(
+                "pk",
                 "sensor_id",
                 "level",
                 "value",
@@ -165,27 +191,24 @@ def _active_alarms(ctx: command.Context) -> list[tuple]:
                 "event_id",
             )
         ]
-        ctx.cache["monitoring.sensor_rows"] = _sensors(sorted({r[0] for r in rows}))
+        ctx.cache["monitoring.where"] = _where(sorted({r[0] for r in rows}))
         ctx.cache["monitoring.alarms"] = rows
     return ctx.cache["monitoring.alarms"]
 
 
 def _sensors_in_alarm(ctx: command.Context) -> list[tuple]:
     """Each sensor in alarm once, at its highest active level, most severe first
-    (then the latest reading first): (sensor id, level, value, rule, area)."""
+    and then the latest alarm first: (sensor id, level, value, rule, area)."""
     if "monitoring.sensors" not in ctx.cache:
         from yingji.monitoring.rules import level_number
 
         top: dict[int, tuple] = {}
         for row in _active_alarms(ctx):
             had = top.get(row[0])
-            if had is None or level_number(row[1]) > level_number(had[1]):
-                top[row[0]] = row[:5]
-        info = ctx.cache["monitoring.sensor_rows"]
-        ctx.cache["monitoring.sensors"] = sorted(
-            top.values(),
-            key=lambda s: (-level_number(s[1]), -(info.get(s[0], (0, 0, 0))[2] or 0), s[0]),
-        )
+            if had is None or (level_number(row[1]), row[6]) > (level_number(had[1]), had[6]):
+                top[row[0]] = row
+        ranked = sorted(top.values(), key=lambda r: (-level_number(r[1]), -r[6]))
+        ctx.cache["monitoring.sensors"] = [r[:5] for r in ranked]
     return ctx.cache["monitoring.sensors"]
 
 
@@ -199,12 +222,12 @@ def event_marks(ctx: command.Context) -> list[dict[str, Any]]:
     if not events:
         return []
     alarms = _active_alarms(ctx)
-    info = ctx.cache["monitoring.sensor_rows"]
+    where = ctx.cache["monitoring.where"]
     sensors: dict[int, dict[int, tuple[float, float]]] = {}
-    for sid, _level, _value, _rule, _area, event in alarms:
-        where = info.get(sid)
-        if event is not None and where is not None and where[0] is not None:
-            sensors.setdefault(event, {})[sid] = where[:2]
+    for sid, _level, _value, _rule, _area, event, _pk in alarms:
+        at = where.get(sid)
+        if event is not None and at is not None and at[0] is not None:
+            sensors.setdefault(event, {})[sid] = at
     marks = []
     for pk, hazard, level, max_level, district, clon, clat in events:
         points = list(sensors.get(pk, {}).values())
@@ -230,10 +253,10 @@ def event_marks(ctx: command.Context) -> list[dict[str, Any]]:
 
 def sensor_marks(ctx: command.Context) -> dict[str, Any]:
     sensors = _sensors_in_alarm(ctx)
-    info = ctx.cache["monitoring.sensor_rows"]
+    where = ctx.cache["monitoring.where"]
     shown = []
     for sid, level, *_ in sensors[:MAX_SENSOR_MARKS]:
-        pt = _pt(*info.get(sid, (None, None))[:2])
+        pt = _pt(*where.get(sid, (None, None)))
         if pt is not None:
             shown.append({"id": sid, "pt": pt, "lv": level})
     return {"items": shown, "more": max(0, len(sensors) - MAX_SENSOR_MARKS)}
@@ -249,7 +272,14 @@ def readings_panel(ctx: command.Context) -> dict[str, Any]:
     top = sensors[:PANEL_SENSORS]
     if not top:
         return {"rows": [], "empty": "当前没有报警的传感器"}
-    info = ctx.cache["monitoring.sensor_rows"]
+    from yingji.monitoring.models import Sensor
+
+    info = {
+        row[0]: row[1:]
+        for row in Sensor.objects.filter(pk__in=[s[0] for s in top]).values_list(
+            "pk", "last_seen_ms", "name", "unit", "last_value"
+        )
+    }
     names = dict(
         Region.objects.filter(code__in={s[4] for s in top if s[4]}).values_list("code", "name")
     )
@@ -257,9 +287,7 @@ def readings_panel(ctx: command.Context) -> dict[str, Any]:
     trends = _trends([s[0] for s in top], now_ms - TREND_WINDOW_MS)
     rows = []
     for sid, level, value, rule, area in top:
-        _lon, _lat, last_seen, name, unit, last_value = info.get(
-            sid, (None, None, None, "", "", None)
-        )
+        last_seen, name, unit, last_value = info.get(sid, (None, "", "", None))
         recent = trends.get(sid, [])
         if recent:  # the readings themselves (the sensor's row is touched lazily)
             last_seen, last_value = recent[0]
@@ -343,6 +371,14 @@ def timeline(ctx: command.Context) -> list[dict[str, Any]]:
 
 def register() -> None:
     """Called from MonitoringConfig.ready()."""
+    from django.db.models.signals import post_delete, post_save
+
+    post_save.connect(
+        forget_positions, sender="monitoring.Sensor", dispatch_uid="monitoring.command.saved"
+    )
+    post_delete.connect(
+        forget_positions, sender="monitoring.Sensor", dispatch_uid="monitoring.command.deleted"
+    )
     command.register(
         "events",
         "监测事件",
