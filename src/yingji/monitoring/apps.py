@@ -16,6 +16,7 @@ class MonitoringConfig(AppConfig):
 
     def ready(self) -> None:
         from yingji.core import demos, nav
+        from yingji.monitoring import command as monitoring_command
         from yingji.monitoring import map_layers
         from yingji.monitoring import search as monitoring_search
         from yingji.monitoring import workbench as monitoring_workbench
@@ -26,3 +27,4 @@ class MonitoringConfig(AppConfig):
         map_layers.register()
         monitoring_workbench.register()
         monitoring_search.register()
+        monitoring_command.register()

@@ -18,6 +18,7 @@ class ResponseConfig(AppConfig):
         from yingji.alerts.events import alert_published
         from yingji.core import demos, nav, outbox
         from yingji.monitoring.events import event_changed
+        from yingji.response import command as response_command
         from yingji.response import layers, receivers
         from yingji.response import search as response_search
         from yingji.response import workbench as response_workbench
@@ -34,6 +35,7 @@ class ResponseConfig(AppConfig):
             receivers.on_channel_recovered, dispatch_uid="response_channel_recovered"
         )
         layers.register_layers()
+        response_command.register()
         nav.register("值班台", "response:desk", group="command", order=30, roles=nav.DESK_ROLES)
         nav.register(
             "我的行动卡",
