@@ -265,7 +265,6 @@ def sensor_marks(ctx: command.Context) -> dict[str, Any]:
 def readings_panel(ctx: command.Context) -> dict[str, Any]:
     """The most severe sensors in alarm: the latest reading, the alarm's rule and
     value, the area, and the last readings (a sparkline)."""
-    from yingji.core.models import Region
     from yingji.monitoring.rules import LEVEL_LABELS
 
     sensors = _sensors_in_alarm(ctx)
@@ -277,17 +276,16 @@ def readings_panel(ctx: command.Context) -> dict[str, Any]:
     info = {
         row[0]: row[1:]
         for row in Sensor.objects.filter(pk__in=[s[0] for s in top]).values_list(
-            "pk", "last_seen_ms", "name", "unit", "last_value"
+            "pk", "last_seen_ms", "name", "unit", "last_value", "street__name", "district__name"
         )
     }
-    names = dict(
-        Region.objects.filter(code__in={s[4] for s in top if s[4]}).values_list("code", "name")
-    )
     now_ms = int(ctx.now.timestamp() * 1000)
     trends = _trends([s[0] for s in top], now_ms - TREND_WINDOW_MS)
     rows = []
-    for sid, level, value, rule, area in top:
-        last_seen, name, unit, last_value = info.get(sid, (None, "", "", None))
+    for sid, level, value, rule, _area in top:
+        last_seen, name, unit, last_value, street, district = info.get(
+            sid, (None, "", "", None, "", "")
+        )
         recent = trends.get(sid, [])
         if recent:  # the readings themselves (the sensor's row is touched lazily)
             last_seen, last_value = recent[0]
@@ -299,7 +297,7 @@ def readings_panel(ctx: command.Context) -> dict[str, Any]:
                 "d": "  ".join(
                     part
                     for part in (
-                        names.get(area, ""),
+                        street or district or "",
                         f"{rule} {_number(value)} {unit}".strip(),
                         LEVEL_LABELS.get(level, ""),
                         _hhmm(seen),

@@ -304,15 +304,15 @@ def forget_resources() -> None:
 
 
 def _open_cards(ctx: command.Context) -> list[tuple]:
-    """(region code, department, overdue) of each card issued and not yet
-    acknowledged, in an active activation of the screen's incidents."""
+    """(region code, area name, department, overdue) of each card issued and not
+    yet acknowledged, in an active activation of the screen's incidents."""
     if "response.cards" not in ctx.cache:
         from yingji.response import cards
         from yingji.response.models import ActionCard, Activation
 
         scope = ctx.scope
         rows = []
-        for region, department, issued, ack_minutes in (
+        for region, name, level, parent, department, issued, ack_minutes in (
             ActionCard.objects.filter(
                 state=cards.ISSUED, activation__status=Activation.Status.ACTIVE
             )
@@ -322,10 +322,22 @@ def _open_cards(ctx: command.Context) -> list[tuple]:
                 | scope.q(region_field="department__region__code")
             )
             .order_by()
-            .values_list("department__region_id", "department__name", "issued_at", "ack_minutes")
+            .values_list(
+                "department__region_id",
+                "department__region__name",
+                "department__region__level",
+                "department__region__parent__name",
+                "department__name",
+                "issued_at",
+                "ack_minutes",
+            )
         ):
             overdue = issued + dt.timedelta(minutes=ack_minutes) < ctx.now
-            rows.append((region or CITY, department, overdue))
+            if region is None:
+                area = "市直部门"
+            else:
+                area = f"{parent}{name}" if level == "street" and parent else name
+            rows.append((region or CITY, area, department, overdue))
         ctx.cache["response.cards"] = rows
     return ctx.cache["response.cards"]
 
@@ -333,24 +345,15 @@ def _open_cards(ctx: command.Context) -> list[tuple]:
 def _card_areas(ctx: command.Context) -> list[dict[str, Any]]:
     """Per area (the department's region; CITY for municipal bureaus): cards,
     overdue cards and the departments, most cards first."""
-    from yingji.core.models import Region
-
     by_area: dict[str, dict[str, Any]] = {}
-    for code, department, overdue in _open_cards(ctx):
-        area = by_area.setdefault(code, {"code": code, "n": 0, "late": 0, "depts": []})
+    for code, name, department, overdue in _open_cards(ctx):
+        area = by_area.setdefault(
+            code, {"code": code, "name": name, "n": 0, "late": 0, "depts": []}
+        )
         area["n"] += 1
         area["late"] += overdue
         if department not in area["depts"]:
             area["depts"].append(department)
-    places = {
-        code: (name, level, parent)
-        for code, name, level, parent in Region.objects.filter(
-            code__in=[c for c in by_area if c != CITY]
-        ).values_list("code", "name", "level", "parent__name")
-    }
-    for code, area in by_area.items():
-        name, level, parent = places.get(code, ("市直部门", "", ""))
-        area["name"] = f"{parent}{name}" if level == "street" and parent else name
     return sorted(by_area.values(), key=lambda a: (-a["n"], a["code"]))
 
 
@@ -443,7 +446,7 @@ def figures(ctx: command.Context) -> list[dict[str, Any]]:
     responding = sum(1 for i in incidents if i[3] == "responding")
     moving = sum(1 for d in _dispatches(ctx) if d[1] in (ORDERED, EN_ROUTE))
     cards = _open_cards(ctx)
-    late = sum(1 for c in cards if c[2])
+    late = sum(1 for c in cards if c[3])
     people = sum(s[5] for s in _shelters(ctx))
     return [
         {
