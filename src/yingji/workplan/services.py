@@ -489,12 +489,47 @@ class TaskRow:
         return self.derived.status
 
 
+def _latest_office_report(cutoff: dt.datetime):
+    """The lead's latest report to the office before `cutoff`, per task (a subquery)."""
+    return ProgressReport.objects.filter(
+        task=OuterRef("pk"), addressed_to=ProgressReport.AddressedTo.OFFICE, reported_at__lt=cutoff
+    ).order_by("-reported_at")
+
+
+def _status_facts(
+    ids: list[int], day: dt.date, cutoff: dt.datetime
+) -> tuple[dict[int, list[MilestoneFact]], dict[int, list[PauseFact]]]:
+    """The milestones and the decided pauses of the tasks `ids` as of `day`: what
+    derive() needs beside the latest report (one query each)."""
+    milestones: dict[int, list[MilestoneFact]] = defaultdict(list)
+    # by due date within each task (the model's ordering would join task and plan)
+    for pk, task_id, title, due, completed_on in (
+        Milestone.objects.filter(task_id__in=ids)
+        .order_by("due", "pk")
+        .values_list("id", "task_id", "title", "due", "completed_on")
+    ):
+        done = completed_on if completed_on and completed_on <= day else None
+        milestones[task_id].append(MilestoneFact(pk, title, due, done))
+    pauses: dict[int, list[PauseFact]] = defaultdict(list)
+    for task_id, decided_at, lifted_at, reason in Pause.objects.filter(
+        task_id__in=ids, decided_at__lt=cutoff, state__in=[Pause.State.APPROVED, Pause.State.LIFTED]
+    ).values_list("task_id", "decided_at", "lifted_at", "reason"):
+        lifted = lifted_at if lifted_at and lifted_at < cutoff else None
+        pauses[task_id].append(
+            PauseFact(local_date(decided_at), local_date(lifted) if lifted else None, reason)
+        )
+    return milestones, pauses
+
+
+def _derive(milestones, last_at, last_percent, pauses, day: dt.date) -> Derived:
+    reports = [ReportFact(local_date(last_at), last_percent)] if last_at else []
+    return derive(TaskFacts(milestones, reports, pauses), day, wc.workdays_between)
+
+
 def task_rows(tasks, day: dt.date) -> list[TaskRow]:
     """Derive every task's status as of `day` with a fixed, small number of queries."""
     cutoff = end_of_day(day)
-    latest = ProgressReport.objects.filter(
-        task=OuterRef("pk"), addressed_to=ProgressReport.AddressedTo.OFFICE, reported_at__lt=cutoff
-    ).order_by("-reported_at")
+    latest = _latest_office_report(cutoff)
     tasks = list(
         tasks.select_related("section")
         .annotate(
@@ -511,22 +546,7 @@ def task_rows(tasks, day: dt.date) -> list[TaskRow]:
         .values_list("task_id", "role", "department__name")
     ):
         owners[task_id][0 if role == Assignment.Role.LEAD else 1].append(name)
-    milestones: dict[int, list[MilestoneFact]] = defaultdict(list)
-    for m in Milestone.objects.filter(task_id__in=ids).values(
-        "id", "task_id", "title", "due", "completed_on"
-    ):
-        done = m["completed_on"] if m["completed_on"] and m["completed_on"] <= day else None
-        milestones[m["task_id"]].append(MilestoneFact(m["id"], m["title"], m["due"], done))
-    pauses: dict[int, list[PauseFact]] = defaultdict(list)
-    for p in Pause.objects.filter(
-        task_id__in=ids, decided_at__lt=cutoff, state__in=[Pause.State.APPROVED, Pause.State.LIFTED]
-    ).values("task_id", "decided_at", "lifted_at", "reason"):
-        lifted = p["lifted_at"] if p["lifted_at"] and p["lifted_at"] < cutoff else None
-        pauses[p["task_id"]].append(
-            PauseFact(
-                local_date(p["decided_at"]), local_date(lifted) if lifted else None, p["reason"]
-            )
-        )
+    milestones, pauses = _status_facts(ids, day, cutoff)
     notices = defaultdict(int)
     for task_id in SupervisionNotice.objects.filter(
         task_id__in=ids, issued_at__lt=cutoff
@@ -534,13 +554,11 @@ def task_rows(tasks, day: dt.date) -> list[TaskRow]:
         notices[task_id] += 1
     rows = []
     for t in tasks:
-        reports = [ReportFact(local_date(t.last_at), t.last_percent)] if t.last_at else []
-        facts = TaskFacts(milestones[t.pk], reports, pauses[t.pk])
         lead, co = owners[t.pk]
         rows.append(
             TaskRow(
                 t,
-                derive(facts, day, wc.workdays_between),
+                _derive(milestones[t.pk], t.last_at, t.last_percent, pauses[t.pk], day),
                 lead,
                 co,
                 milestones[t.pk],
@@ -548,6 +566,27 @@ def task_rows(tasks, day: dt.date) -> list[TaskRow]:
             )
         )
     return rows
+
+
+def task_statuses(tasks, day: dt.date) -> dict[int, Status]:
+    """The status of each task as of `day`, by pk: task_rows' derivation without
+    the rows (no task instances, owners or notices), for the figures that only
+    count (the leader's 任务完成 x/N on the workbench)."""
+    cutoff = end_of_day(day)
+    latest = _latest_office_report(cutoff)
+    facts = list(
+        tasks.annotate(
+            last_percent=Subquery(latest.values("percent")[:1]),
+            last_at=Subquery(latest.values("reported_at")[:1]),
+        )
+        .order_by()
+        .values_list("pk", "last_at", "last_percent")
+    )
+    milestones, pauses = _status_facts([pk for pk, _, _ in facts], day, cutoff)
+    return {
+        pk: _derive(milestones[pk], last_at, percent, pauses[pk], day).status
+        for pk, last_at, percent in facts
+    }
 
 
 def workdays_late(a: dt.date, b: dt.date) -> int:

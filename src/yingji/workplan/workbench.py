@@ -328,17 +328,17 @@ def figures(ctx: Context) -> Iterable[Figure]:
         Plan.objects.order_by("-year", "-pk")[:1]
     )
     for plan in plans:
-        rows = services.task_rows(Task.objects.filter(plan=plan), today)
+        statuses = services.task_statuses(Task.objects.filter(plan=plan), today)
         counts = {s: 0 for s in Status}
-        for r in rows:
-            counts[r.status] += 1
+        for status in statuses.values():
+            counts[status] += 1
         late, paused = counts[Status.LATE], counts[Status.PAUSED]
         detail = f"{plan.year}年工作要点 · 滞后 {late} 项" + (
             f" · 暂缓 {paused} 项" if paused else ""
         )
         yield Figure(
             "任务完成",
-            f"{counts[Status.DONE]}/{len(rows)}",
+            f"{counts[Status.DONE]}/{len(statuses)}",
             detail=detail,
             url=reverse("workplan:board", args=[plan.pk]),
             tone="bad" if late else "good",
