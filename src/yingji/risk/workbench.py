@@ -120,22 +120,13 @@ def _place(row: dict[str, Any], prefix: str = "") -> str:
     return "".join(n for n in (district, street) if n) or "未定位"
 
 
-def url_for(name: str):
-    """pk -> the URL of the view `name` (reversed once, not once per item)."""
-    from django.urls import reverse
-
-    marker = 987654321
-    head, tail = reverse(name, args=[marker]).split(str(marker))
-    return lambda pk: f"{head}{pk}{tail}"
-
-
 def _hazard_items(
     rows: Iterable[dict[str, Any]], ctx: Context, *, kind: str = "", action: str = ""
 ):
     from yingji.risk.services import config
 
     now = _now(ctx)
-    url = url_for("risk:hazard")
+    url = workbench.url_for("risk:hazard")
     # acceptance is late once the deadline plus the acceptance window has passed
     to_accept = dt.timedelta(days=config("acceptance_days"))
     out = []
@@ -244,7 +235,7 @@ def recheck_items(ctx: Context) -> Iterable[Item]:
     if qs is None:
         return []
     now = _now(ctx)
-    url = url_for("risk:hazard")
+    url = workbench.url_for("risk:hazard")
     rows = qs.order_by("due", "pk").values(
         "due",
         "hazard_id",

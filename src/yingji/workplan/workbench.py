@@ -69,10 +69,10 @@ def _task_title(year: int, number: int, short: str) -> str:
     return f"{year}年第{number}项:{short}"
 
 
-def _task_url(task_id: int, anchor: str = "") -> str:
-    from django.urls import reverse
-
-    return reverse("workplan:task", args=[task_id]) + (f"#{anchor}" if anchor else "")
+def _task_urls(anchor: str):
+    """task pk -> its page at `anchor` (reversed once per source, not once per item)."""
+    url = workbench.url_for("workplan:task")
+    return lambda pk: f"{url(pk)}#{anchor}"
 
 
 # ---------------------------------------------------------------- tasks to report
@@ -115,6 +115,7 @@ def report_items(ctx: Context) -> list[Item]:
         r for r in services.task_rows(tasks, today) if r.status not in (Status.DONE, Status.PAUSED)
     ]
     windows: dict[int, tuple[dt.date, dt.date]] = {}
+    task_url = _task_urls("report-form")
     items = []
     for r in rows:
         task, plan, is_lead = r.task, r.task.plan, r.task.dept_leads
@@ -128,7 +129,7 @@ def report_items(ctx: Context) -> list[Item]:
         to = "报办公室" if is_lead else f"报牵头处室({'、'.join(r.lead) or '—'})"
         pending = "" if reported else f"本期进展未报送({to},{due:%m月%d日}前)"
         title = _task_title(plan.year, task.number, task.short)
-        url = _task_url(task.pk, "report-form")
+        url = task_url(task.pk)
         nxt = r.derived.next_milestone
         if is_lead and r.status == Status.LATE:
             items.append(
@@ -202,11 +203,12 @@ def notice_items(ctx: Context) -> Iterable[Item]:
         "task__text",
         "task__plan__year",
     )
+    task_url = _task_urls("notices")
     return [
         Item(
             "待回复督办单",
             f"{n.serial} {_task_title(n.task.plan.year, n.task.number, n.task.short)}",
-            _task_url(n.task.pk, "notices"),
+            task_url(n.task_id),
             action="回复",
             deadline=n.respond_by,
             urgency=workbench.by_deadline(n.respond_by, now),
@@ -237,20 +239,30 @@ def pause_items(ctx: Context) -> Iterable[Item]:
     qs = _pauses_to_decide(ctx)
     if qs is None:
         return []
-    rows = qs.select_related("task__plan", "requested_by__profile").order_by("requested_at", "pk")
+    from yingji.workplan.models import short_text
+
+    rows = qs.order_by("requested_at", "pk").values(
+        "reason",
+        "requested_at",
+        "task_id",
+        "task__number",
+        "task__text",
+        "task__plan__year",
+        "requested_by__username",
+        "requested_by__profile__full_name",
+    )
+    task_url = _task_urls("pauses")
     out = []
     for p in rows[: ctx.limit]:
-        profile = getattr(p.requested_by, "profile", None) if p.requested_by else None
-        who = (profile.full_name if profile else "") or (
-            p.requested_by.get_username() if p.requested_by else "—"
-        )
+        who = p["requested_by__profile__full_name"] or p["requested_by__username"] or "—"
+        short = short_text(p["task__text"])
         out.append(
             Item(
                 "待审批暂缓",
-                _task_title(p.task.plan.year, p.task.number, p.task.short),
-                _task_url(p.task.pk, "pauses"),
+                _task_title(p["task__plan__year"], p["task__number"], short),
+                task_url(p["task_id"]),
                 action="审批",
-                detail=f"{who} {_local_day(p.requested_at):%Y-%m-%d} 申请暂缓:{p.reason}",
+                detail=f"{who} {_local_day(p['requested_at']):%Y-%m-%d} 申请暂缓:{p['reason']}",
             )
         )
     return out
@@ -292,11 +304,12 @@ def escalated_items(ctx: Context) -> Iterable[Item]:
         "task__plan__year",
         "department__name",
     )
+    task_url = _task_urls("notices")
     return [
         Item(
             "督办升级",
             f"{n.serial} {_task_title(n.task.plan.year, n.task.number, n.task.short)}",
-            _task_url(n.task.pk, "notices"),
+            task_url(n.task_id),
             action="查看",
             deadline=n.respond_by,
             urgency=workbench.by_deadline(n.respond_by, now),
