@@ -161,6 +161,8 @@ def inspect_items(ctx: Context) -> Iterable[Item]:
             "district__name",
         )[: ctx.limit]
     )
+    if not rows:
+        return []
     names = _inspectors([r["pk"] for r in rows])
     inspection_url = workbench.url_for("enforcement:inspection")
     kinds = dict(Inspection.Kind.choices)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -568,10 +568,10 @@ def task_rows(tasks, day: dt.date) -> list[TaskRow]:
     return rows
 
 
-def task_statuses(tasks, day: dt.date) -> dict[int, Status]:
-    """The status of each task as of `day`, by pk: task_rows' derivation without
-    the rows (no task instances, owners or notices), for the figures that only
-    count (the leader's 任务完成 x/N on the workbench)."""
+def status_counts(tasks, day: dt.date) -> dict[int, Counter[Status]]:
+    """How many of `tasks` stand in each status as of `day`, per plan (plan id →
+    counts): task_rows' derivation without the rows (no task instances, owners or
+    notices), for the figures that only count (the leader's 任务完成 x/N)."""
     cutoff = end_of_day(day)
     latest = _latest_office_report(cutoff)
     facts = list(
@@ -580,13 +580,13 @@ def task_statuses(tasks, day: dt.date) -> dict[int, Status]:
             last_at=Subquery(latest.values("reported_at")[:1]),
         )
         .order_by()
-        .values_list("pk", "last_at", "last_percent")
+        .values_list("pk", "plan_id", "last_at", "last_percent")
     )
-    milestones, pauses = _status_facts([pk for pk, _, _ in facts], day, cutoff)
-    return {
-        pk: _derive(milestones[pk], last_at, percent, pauses[pk], day).status
-        for pk, last_at, percent in facts
-    }
+    milestones, pauses = _status_facts([f[0] for f in facts], day, cutoff)
+    counts: dict[int, Counter[Status]] = defaultdict(Counter)
+    for pk, plan_id, last_at, percent in facts:
+        counts[plan_id][_derive(milestones[pk], last_at, percent, pauses[pk], day).status] += 1
+    return counts
 
 
 def workdays_late(a: dt.date, b: dt.date) -> int:

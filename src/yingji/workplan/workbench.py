@@ -189,32 +189,35 @@ def _notices_to_answer(ctx: Context):
 
 
 def notice_items(ctx: Context) -> Iterable[Item]:
+    from yingji.workplan.models import short_text
+
     qs = _notices_to_answer(ctx)
     if qs is None:
         return []
     now = _now(ctx)
-    rows = qs.select_related("task__plan").only(
-        "pk",
+    rows = qs.order_by("respond_by", "pk").values(
         "serial",
         "reason",
         "respond_by",
         "escalated_at",
+        "task_id",
         "task__number",
         "task__text",
         "task__plan__year",
-    )
+    )[: ctx.limit]
     task_url = _task_urls("notices")
     return [
         Item(
             "待回复督办单",
-            f"{n.serial} {_task_title(n.task.plan.year, n.task.number, n.task.short)}",
-            task_url(n.task_id),
+            f"{n['serial']} "
+            + _task_title(n["task__plan__year"], n["task__number"], short_text(n["task__text"])),
+            task_url(n["task_id"]),
             action="回复",
-            deadline=n.respond_by,
-            urgency=workbench.by_deadline(n.respond_by, now),
-            detail=n.reason + (" · 逾期未回复,已提请局领导督办" if n.escalated_at else ""),
+            deadline=n["respond_by"],
+            urgency=workbench.by_deadline(n["respond_by"], now),
+            detail=n["reason"] + (" · 逾期未回复,已提请局领导督办" if n["escalated_at"] else ""),
         )
-        for n in rows.order_by("respond_by", "pk")[: ctx.limit]
+        for n in rows
     ]
 
 
@@ -291,31 +294,34 @@ def _escalated(ctx: Context):
 
 
 def escalated_items(ctx: Context) -> Iterable[Item]:
+    from yingji.workplan.models import short_text
+
     qs = _escalated(ctx)
     if qs is None:
         return []
     now = _now(ctx)
-    rows = qs.select_related("task__plan", "department").only(
-        "pk",
+    rows = qs.order_by("respond_by", "pk").values(
         "serial",
         "respond_by",
+        "task_id",
         "task__number",
         "task__text",
         "task__plan__year",
         "department__name",
-    )
+    )[: ctx.limit]
     task_url = _task_urls("notices")
     return [
         Item(
             "督办升级",
-            f"{n.serial} {_task_title(n.task.plan.year, n.task.number, n.task.short)}",
-            task_url(n.task_id),
+            f"{n['serial']} "
+            + _task_title(n["task__plan__year"], n["task__number"], short_text(n["task__text"])),
+            task_url(n["task_id"]),
             action="查看",
-            deadline=n.respond_by,
-            urgency=workbench.by_deadline(n.respond_by, now),
-            detail=f"{n.department.name} 未在 {n.respond_by:%Y-%m-%d} 前回复督办单",
+            deadline=n["respond_by"],
+            urgency=workbench.by_deadline(n["respond_by"], now),
+            detail=f"{n['department__name']} 未在 {n['respond_by']:%Y-%m-%d} 前回复督办单",
         )
-        for n in rows.order_by("respond_by", "pk")[: ctx.limit]
+        for n in rows
     ]
 
 
@@ -330,6 +336,8 @@ def escalated_count(ctx: Context) -> int:
 def figures(ctx: Context) -> Iterable[Figure]:
     """工作要点任务完成 x/N, 滞后 n: this year's plans (else the latest one) as
     the board shows them today."""
+    from collections import Counter
+
     from django.urls import reverse
 
     from yingji.workplan import services
@@ -337,21 +345,19 @@ def figures(ctx: Context) -> Iterable[Figure]:
     from yingji.workplan.status import Status
 
     today = _now(ctx).date()
-    plans = list(Plan.objects.filter(year=today.year).order_by("pk")) or list(
-        Plan.objects.order_by("-year", "-pk")[:1]
+    plans = list(Plan.objects.filter(year=today.year).order_by("pk").only("year")) or list(
+        Plan.objects.order_by("-year", "-pk").only("year")[:1]
     )
+    by_plan = services.status_counts(Task.objects.filter(plan__in=plans), today)
     for plan in plans:
-        statuses = services.task_statuses(Task.objects.filter(plan=plan), today)
-        counts = {s: 0 for s in Status}
-        for status in statuses.values():
-            counts[status] += 1
+        counts = by_plan.get(plan.pk, Counter())
         late, paused = counts[Status.LATE], counts[Status.PAUSED]
         detail = f"{plan.year}年工作要点 · 滞后 {late} 项" + (
             f" · 暂缓 {paused} 项" if paused else ""
         )
         yield Figure(
             "任务完成",
-            f"{counts[Status.DONE]}/{len(statuses)}",
+            f"{counts[Status.DONE]}/{counts.total()}",
             detail=detail,
             url=reverse("workplan:board", args=[plan.pk]),
             tone="bad" if late else "good",
