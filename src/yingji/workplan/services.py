@@ -511,18 +511,23 @@ def _status_facts(
         done = completed_on if completed_on and completed_on <= day else None
         milestones[task_id].append(MilestoneFact(pk, title, due, done))
     pauses: dict[int, list[PauseFact]] = defaultdict(list)
+    tz = timezone.get_current_timezone()  # once (localtime() looks it up per call)
     for task_id, decided_at, lifted_at, reason in Pause.objects.filter(
         task_id__in=ids, decided_at__lt=cutoff, state__in=[Pause.State.APPROVED, Pause.State.LIFTED]
     ).values_list("task_id", "decided_at", "lifted_at", "reason"):
         lifted = lifted_at if lifted_at and lifted_at < cutoff else None
         pauses[task_id].append(
-            PauseFact(local_date(decided_at), local_date(lifted) if lifted else None, reason)
+            PauseFact(
+                decided_at.astimezone(tz).date(),
+                lifted.astimezone(tz).date() if lifted else None,
+                reason,
+            )
         )
     return milestones, pauses
 
 
-def _derive(milestones, last_at, last_percent, pauses, day: dt.date) -> Derived:
-    reports = [ReportFact(local_date(last_at), last_percent)] if last_at else []
+def _derive(milestones, last_at, last_percent, pauses, day: dt.date, tz) -> Derived:
+    reports = [ReportFact(last_at.astimezone(tz).date(), last_percent)] if last_at else []
     return derive(TaskFacts(milestones, reports, pauses), day, wc.workdays_between)
 
 
@@ -553,12 +558,13 @@ def task_rows(tasks, day: dt.date) -> list[TaskRow]:
     ).values_list("task_id", flat=True):
         notices[task_id] += 1
     rows = []
+    tz = timezone.get_current_timezone()
     for t in tasks:
         lead, co = owners[t.pk]
         rows.append(
             TaskRow(
                 t,
-                _derive(milestones[t.pk], t.last_at, t.last_percent, pauses[t.pk], day),
+                _derive(milestones[t.pk], t.last_at, t.last_percent, pauses[t.pk], day, tz),
                 lead,
                 co,
                 milestones[t.pk],
@@ -584,8 +590,10 @@ def status_counts(tasks, day: dt.date) -> dict[int, Counter[Status]]:
     )
     milestones, pauses = _status_facts([f[0] for f in facts], day, cutoff)
     counts: dict[int, Counter[Status]] = defaultdict(Counter)
+    tz = timezone.get_current_timezone()
     for pk, plan_id, last_at, percent in facts:
-        counts[plan_id][_derive(milestones[pk], last_at, percent, pauses[pk], day).status] += 1
+        derived = _derive(milestones[pk], last_at, percent, pauses[pk], day, tz)
+        counts[plan_id][derived.status] += 1
     return counts
 
 
