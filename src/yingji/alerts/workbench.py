@@ -127,11 +127,11 @@ def _colour(r: dict[str, Any]) -> str:
 
 
 def review_items(ctx: Context) -> list[Item]:
-    from django.urls import reverse
     from django.utils import timezone
 
     rows = _review_rows(ctx)[: ctx.limit]
     areas = _areas(r["pk"] for r in rows)
+    detail_url = workbench.url_for("alerts:detail")
     items = []
     for r in rows:
         estimate = r["population_estimate"]
@@ -147,7 +147,7 @@ def review_items(ctx: Context) -> list[Item]:
             Item(
                 REVIEW_KIND,
                 _title(r),
-                reverse("alerts:detail", args=[r["pk"]]) + "#actions",
+                detail_url(r["pk"]) + "#actions",
                 action="审批",
                 deadline=r["expires"],
                 urgency=_urgency(r, ctx),
@@ -163,10 +163,10 @@ def count_review(ctx: Context) -> int:
 
 
 def draft_items(ctx: Context) -> list[Item]:
-    from django.urls import reverse
 
     rows = _draft_rows(ctx)[: ctx.limit]
     areas = _areas(r["pk"] for r in rows)
+    detail_url = workbench.url_for("alerts:detail")
     items = []
     for r in rows:
         expired = r["expires"] is not None and r["expires"] <= ctx.now
@@ -181,7 +181,7 @@ def draft_items(ctx: Context) -> list[Item]:
             Item(
                 DRAFT_KIND,
                 _title(r),
-                reverse("alerts:detail", args=[r["pk"]]) + "#actions",
+                detail_url(r["pk"]) + "#actions",
                 action="提交",
                 deadline=r["expires"],
                 urgency=_urgency(r, ctx),

@@ -80,15 +80,6 @@ def _now(ctx: Context) -> dt.datetime:
     return timezone.localtime(ctx.now)
 
 
-def url_for(name: str):
-    """pk -> the URL of the view `name` (reversed once, not once per item)."""
-    from django.urls import reverse
-
-    marker = 987654321
-    head, tail = reverse(name, args=[marker]).split(str(marker))
-    return lambda pk: f"{head}{pk}{tail}"
-
-
 def _departments(ctx: Context) -> list[int]:
     return sorted(ctx.scope.department_ids)
 
@@ -170,8 +161,10 @@ def inspect_items(ctx: Context) -> Iterable[Item]:
             "district__name",
         )[: ctx.limit]
     )
+    if not rows:
+        return []
     names = _inspectors([r["pk"] for r in rows])
-    inspection_url = url_for("enforcement:inspection")
+    inspection_url = workbench.url_for("enforcement:inspection")
     kinds = dict(Inspection.Kind.choices)
     return [
         Item(
@@ -223,7 +216,7 @@ def publish_items(ctx: Context) -> Iterable[Item]:
         return []
     now = _now(ctx)
     outcomes = dict(Inspection.Outcome.choices)
-    inspection_url = url_for("enforcement:inspection")
+    inspection_url = workbench.url_for("enforcement:inspection")
     rows = qs.order_by(F("publish_by").asc(nulls_last=True), "pk").values(
         "pk", "inspected_on", "publish_by", "outcome", "enterprise__name", "district__name"
     )[: ctx.limit]
@@ -277,7 +270,7 @@ def case_items(ctx: Context) -> Iterable[Item]:
         return []
     now = _now(ctx)
     days = dt.timedelta(days=case_decision_days())
-    case_url = url_for("enforcement:case")
+    case_url = workbench.url_for("enforcement:case")
     rows = qs.order_by("opened_on", "pk").values(
         "pk",
         "number",
@@ -358,7 +351,7 @@ def lookback_item_items(ctx: Context) -> Iterable[Item]:
         return []
     now = _now(ctx)
     kinds, statuses = dict(LookbackItem.Kind.choices), dict(LookbackItem.Status.choices)
-    lookback_url = url_for("enforcement:lookback")
+    lookback_url = workbench.url_for("enforcement:lookback")
     rows = qs.order_by(F("deadline").asc(nulls_last=True), "pk").values(
         "pk",
         "case_id",
@@ -438,7 +431,7 @@ def lookback_case_items(ctx: Context) -> Iterable[Item]:
     now = _now(ctx)
     levels = dict(Accident.Level.choices)
     conclusions = dict(LookbackCase.CONCLUSION_CHOICES)
-    lookback_url = url_for("enforcement:lookback")
+    lookback_url = workbench.url_for("enforcement:lookback")
     rows = qs.order_by(F("due_on").asc(nulls_last=True), "pk").values(
         "pk",
         "state",

@@ -69,10 +69,10 @@ def _task_title(year: int, number: int, short: str) -> str:
     return f"{year}年第{number}项:{short}"
 
 
-def _task_url(task_id: int, anchor: str = "") -> str:
-    from django.urls import reverse
-
-    return reverse("workplan:task", args=[task_id]) + (f"#{anchor}" if anchor else "")
+def _task_urls(anchor: str):
+    """task pk -> its page at `anchor` (reversed once per source, not once per item)."""
+    url = workbench.url_for("workplan:task")
+    return lambda pk: f"{url(pk)}#{anchor}"
 
 
 # ---------------------------------------------------------------- tasks to report
@@ -115,6 +115,7 @@ def report_items(ctx: Context) -> list[Item]:
         r for r in services.task_rows(tasks, today) if r.status not in (Status.DONE, Status.PAUSED)
     ]
     windows: dict[int, tuple[dt.date, dt.date]] = {}
+    task_url = _task_urls("report-form")
     items = []
     for r in rows:
         task, plan, is_lead = r.task, r.task.plan, r.task.dept_leads
@@ -128,7 +129,7 @@ def report_items(ctx: Context) -> list[Item]:
         to = "报办公室" if is_lead else f"报牵头处室({'、'.join(r.lead) or '—'})"
         pending = "" if reported else f"本期进展未报送({to},{due:%m月%d日}前)"
         title = _task_title(plan.year, task.number, task.short)
-        url = _task_url(task.pk, "report-form")
+        url = task_url(task.pk)
         nxt = r.derived.next_milestone
         if is_lead and r.status == Status.LATE:
             items.append(
@@ -188,31 +189,35 @@ def _notices_to_answer(ctx: Context):
 
 
 def notice_items(ctx: Context) -> Iterable[Item]:
+    from yingji.workplan.models import short_text
+
     qs = _notices_to_answer(ctx)
     if qs is None:
         return []
     now = _now(ctx)
-    rows = qs.select_related("task__plan").only(
-        "pk",
+    rows = qs.order_by("respond_by", "pk").values(
         "serial",
         "reason",
         "respond_by",
         "escalated_at",
+        "task_id",
         "task__number",
         "task__text",
         "task__plan__year",
-    )
+    )[: ctx.limit]
+    task_url = _task_urls("notices")
     return [
         Item(
             "待回复督办单",
-            f"{n.serial} {_task_title(n.task.plan.year, n.task.number, n.task.short)}",
-            _task_url(n.task.pk, "notices"),
+            f"{n['serial']} "
+            + _task_title(n["task__plan__year"], n["task__number"], short_text(n["task__text"])),
+            task_url(n["task_id"]),
             action="回复",
-            deadline=n.respond_by,
-            urgency=workbench.by_deadline(n.respond_by, now),
-            detail=n.reason + (" · 逾期未回复,已提请局领导督办" if n.escalated_at else ""),
+            deadline=n["respond_by"],
+            urgency=workbench.by_deadline(n["respond_by"], now),
+            detail=n["reason"] + (" · 逾期未回复,已提请局领导督办" if n["escalated_at"] else ""),
         )
-        for n in rows.order_by("respond_by", "pk")[: ctx.limit]
+        for n in rows
     ]
 
 
@@ -237,20 +242,30 @@ def pause_items(ctx: Context) -> Iterable[Item]:
     qs = _pauses_to_decide(ctx)
     if qs is None:
         return []
-    rows = qs.select_related("task__plan", "requested_by__profile").order_by("requested_at", "pk")
+    from yingji.workplan.models import short_text
+
+    rows = qs.order_by("requested_at", "pk").values(
+        "reason",
+        "requested_at",
+        "task_id",
+        "task__number",
+        "task__text",
+        "task__plan__year",
+        "requested_by__username",
+        "requested_by__profile__full_name",
+    )
+    task_url = _task_urls("pauses")
     out = []
     for p in rows[: ctx.limit]:
-        profile = getattr(p.requested_by, "profile", None) if p.requested_by else None
-        who = (profile.full_name if profile else "") or (
-            p.requested_by.get_username() if p.requested_by else "—"
-        )
+        who = p["requested_by__profile__full_name"] or p["requested_by__username"] or "—"
+        short = short_text(p["task__text"])
         out.append(
             Item(
                 "待审批暂缓",
-                _task_title(p.task.plan.year, p.task.number, p.task.short),
-                _task_url(p.task.pk, "pauses"),
+                _task_title(p["task__plan__year"], p["task__number"], short),
+                task_url(p["task_id"]),
                 action="审批",
-                detail=f"{who} {_local_day(p.requested_at):%Y-%m-%d} 申请暂缓:{p.reason}",
+                detail=f"{who} {_local_day(p['requested_at']):%Y-%m-%d} 申请暂缓:{p['reason']}",
             )
         )
     return out
@@ -279,30 +294,34 @@ def _escalated(ctx: Context):
 
 
 def escalated_items(ctx: Context) -> Iterable[Item]:
+    from yingji.workplan.models import short_text
+
     qs = _escalated(ctx)
     if qs is None:
         return []
     now = _now(ctx)
-    rows = qs.select_related("task__plan", "department").only(
-        "pk",
+    rows = qs.order_by("respond_by", "pk").values(
         "serial",
         "respond_by",
+        "task_id",
         "task__number",
         "task__text",
         "task__plan__year",
         "department__name",
-    )
+    )[: ctx.limit]
+    task_url = _task_urls("notices")
     return [
         Item(
             "督办升级",
-            f"{n.serial} {_task_title(n.task.plan.year, n.task.number, n.task.short)}",
-            _task_url(n.task.pk, "notices"),
+            f"{n['serial']} "
+            + _task_title(n["task__plan__year"], n["task__number"], short_text(n["task__text"])),
+            task_url(n["task_id"]),
             action="查看",
-            deadline=n.respond_by,
-            urgency=workbench.by_deadline(n.respond_by, now),
-            detail=f"{n.department.name} 未在 {n.respond_by:%Y-%m-%d} 前回复督办单",
+            deadline=n["respond_by"],
+            urgency=workbench.by_deadline(n["respond_by"], now),
+            detail=f"{n['department__name']} 未在 {n['respond_by']:%Y-%m-%d} 前回复督办单",
         )
-        for n in rows.order_by("respond_by", "pk")[: ctx.limit]
+        for n in rows
     ]
 
 
@@ -317,6 +336,8 @@ def escalated_count(ctx: Context) -> int:
 def figures(ctx: Context) -> Iterable[Figure]:
     """工作要点任务完成 x/N, 滞后 n: this year's plans (else the latest one) as
     the board shows them today."""
+    from collections import Counter
+
     from django.urls import reverse
 
     from yingji.workplan import services
@@ -324,21 +345,19 @@ def figures(ctx: Context) -> Iterable[Figure]:
     from yingji.workplan.status import Status
 
     today = _now(ctx).date()
-    plans = list(Plan.objects.filter(year=today.year).order_by("pk")) or list(
-        Plan.objects.order_by("-year", "-pk")[:1]
+    plans = list(Plan.objects.filter(year=today.year).order_by("pk").only("year")) or list(
+        Plan.objects.order_by("-year", "-pk").only("year")[:1]
     )
+    by_plan = services.status_counts(Task.objects.filter(plan__in=plans), today)
     for plan in plans:
-        rows = services.task_rows(Task.objects.filter(plan=plan), today)
-        counts = {s: 0 for s in Status}
-        for r in rows:
-            counts[r.status] += 1
+        counts = by_plan.get(plan.pk, Counter())
         late, paused = counts[Status.LATE], counts[Status.PAUSED]
         detail = f"{plan.year}年工作要点 · 滞后 {late} 项" + (
             f" · 暂缓 {paused} 项" if paused else ""
         )
         yield Figure(
             "任务完成",
-            f"{counts[Status.DONE]}/{len(rows)}",
+            f"{counts[Status.DONE]}/{counts.total()}",
             detail=detail,
             url=reverse("workplan:board", args=[plan.pk]),
             tone="bad" if late else "good",
