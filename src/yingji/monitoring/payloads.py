@@ -178,9 +178,11 @@ def _loads(payload: bytes | str, limits: Limits = DEFAULT_LIMITS, *, depth: bool
         data = json.loads(payload, parse_constant=_refuse_constant)
     except RecursionError:  # deeper than the decoder goes: far beyond max_depth
         raise _Refused(too_deep(limits)) from None
-    except ValueError as exc:  # JSONDecodeError, NaN/Infinity, an int of > 4,300 digits
+    except json.JSONDecodeError as exc:
+        raise _Refused(f"JSON 无法解析:{str(exc)[:200]}") from None
+    except ValueError as exc:  # NaN/Infinity, or an integer of more than 4,300 digits
         text = str(exc)
-        raise _Refused(text if "有限数值" in text else f"JSON 无法解析:{text[:200]}") from None
+        raise _Refused(text if "有限数值" in text else "JSON 无法解析:整数位数过多") from None
     if depth and type(data) in (list, dict) and deeper_than(data, limits.max_depth):
         raise _Refused(too_deep(limits))
     return data

@@ -341,7 +341,7 @@ def storable(text: str, limit: int) -> str:
         text.encode("utf-8")
     except UnicodeEncodeError:
         text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return text
+    return text[:limit]
 
 
 def dead_letters(problems: Sequence[payloads.Problem], source: str, topic: str = "") -> None:
