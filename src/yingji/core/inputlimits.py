@@ -50,3 +50,28 @@ def upload_too_large(upload: Any, max_bytes_setting: str = "YINGJI_XLSX_MAX_BYTE
         return None
     name = getattr(upload, "name", None) or "上传的文件"
     return f"{name}:文件过大,{safezip.too_big(size, limit)}"
+
+
+def size_problem(
+    size: int, name: str, max_bytes_setting: str = "YINGJI_XLSX_MAX_BYTES"
+) -> str | None:
+    """The error for `size` bytes of the file `name` over its limit, else None."""
+    limit = setting(max_bytes_setting)
+    if size <= limit:
+        return None
+    return f"{name}:文件过大,{safezip.too_big(size, limit)}"
+
+
+def archive_problem(
+    data: bytes, name: str, max_bytes_setting: str = "YINGJI_XLSX_MAX_BYTES"
+) -> str | None:
+    """The error for a zip-based upload (.xlsx, .docx) over any limit (its size,
+    then the checks of core/safezip.py, before anything is unpacked), else None.
+    A file that is not a zip at all is left to the reader's own error."""
+    try:
+        safezip.check(data, name, zip_limits(max_bytes_setting))
+    except safezip.NotAZipError:
+        return None
+    except safezip.SafeZipError as exc:
+        return str(exc)
+    return None

@@ -132,10 +132,26 @@ class SensorImport:
 
 
 def _rows_from_file(path: Path) -> list[dict[str, Any]]:
+    from yingji.core import inputlimits
+
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise MonitoringError(f"{path.name}:无法读取文件({exc.strerror or exc})") from None
+    if problem := inputlimits.size_problem(size, path.name):  # before it is read
+        raise MonitoringError(problem)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         import openpyxl
 
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        data = path.read_bytes()
+        if problem := inputlimits.archive_problem(data, path.name):
+            raise MonitoringError(problem)
+        try:
+            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a file that is not xlsx
+            raise MonitoringError(
+                f"{path.name}:不是有效的 Excel (.xlsx) 文件({type(exc).__name__})"
+            ) from None
         rows = list(wb.active.iter_rows(values_only=True))
         header = [str(h or "").strip() for h in rows[0]] if rows else []
         return [
