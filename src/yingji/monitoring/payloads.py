@@ -45,7 +45,8 @@ Problem = tuple[str, str]
 # Epoch milliseconds accepted at all (1970 to the end of year 9999): anything else
 # is not a time a datetime can show or a 64-bit column can hold.
 TS_MIN, TS_MAX = 0, 253_402_300_799_999
-# Integers beyond this are not exact as floats (and beyond ~1e308 not floats at all).
+# Integer values the batch fast path takes as they are (64 bits); a larger one goes
+# the slow way, where one beyond ~1e308 (no float at all) is refused with its reason.
 INT_MAX = 2**63
 FRAGMENT = 500  # characters of a bad message kept in the dead-letter table
 
