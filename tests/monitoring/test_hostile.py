@@ -252,3 +252,36 @@ def test_a_body_announced_larger_than_the_limit_is_refused_unread(client, world,
     assert r.status_code == 413
     assert r.json()["detail"] == "报文过大:5,002 字节,上限 1,000 字节"
     assert DeadLetter.objects.get().reason == "报文过大:5,002 字节,上限 1,000 字节"
+
+
+def test_a_failure_no_parser_foresaw_is_a_dead_letter_of_its_message(world, broker, monkeypatch):
+    """The safety net: whatever a parser raises for one message (here a
+    MemoryError, as a body that exhausts memory would) is that message's dead
+    letter; the rest of the batch is stored and the worker goes on."""
+    real = payloads.parse_mqtt
+
+    def exhausted(topic, payload, limits=payloads.DEFAULT_LIMITS):
+        if payload == b'{"boom": true}':
+            raise MemoryError
+        return real(topic, payload, limits)
+
+    monkeypatch.setattr(payloads, "parse_mqtt", exhausted)
+    w = Worker(port=broker.port, client_id=uid("ingest"), group=uid("g"), batch_wait=0.5)
+    thread = start(w)
+    pub = publisher(broker)
+    t = services.now_ms() - 30 * MIN
+    publish_all(
+        pub,
+        [
+            reading("RG-001", t),
+            (R, b'{"boom": true}'),
+            reading("RG-002", t),
+            reading("RG-001", t + 1),
+        ],
+    )
+    assert wait_for(lambda: w.messages == 4)
+    assert Reading.objects.count() == 3 and thread.is_alive()
+    letter = DeadLetter.objects.get()
+    assert letter.reason == "报文无法解析:MemoryError" and '{"boom": true}' in letter.payload
+    stop(w, thread)
+    pub.disconnect()
