@@ -35,10 +35,18 @@ def publish_all(client, messages):
 
 
 def wait_for(predicate, timeout=30.0):
+    """Poll `predicate` until it holds or `timeout` passes. A predicate reading the
+    database while a worker writes may meet SQLite's in-memory test database
+    locked (shared cache: table locks, no busy wait): that counts as "not yet"."""
+    from django.db import OperationalError
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():
-            return True
+        try:
+            if predicate():
+                return True
+        except OperationalError:
+            pass
         time.sleep(0.05)
     return False
 
