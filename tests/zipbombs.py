@@ -4,14 +4,17 @@ held unpacked in memory)."""
 
 from __future__ import annotations
 
+import atexit
 import functools
 import io
+import shutil
 import tempfile
 import zipfile
 from pathlib import Path
 
 MB = 1024 * 1024
 _DIR = Path(tempfile.mkdtemp(prefix="yingji-zipbombs-"))
+atexit.register(shutil.rmtree, _DIR, ignore_errors=True)
 SST_HEAD = (
     b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
     b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
