@@ -45,7 +45,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import Signal, receiver
 from shapely.geometry.base import BaseGeometry
 
-from yingji.core import geo, regionpack
+from yingji.core import geo, inputlimits, regionpack
 from yingji.core.models import AuditEntry, Region
 from yingji.core.regionpack import Problem, RegionPack, RegionPackError
 
@@ -112,7 +112,11 @@ def import_files(paths: Iterable[str | Path], *, synthesise_streets: bool = Fals
     cells inside their district (never over a real boundary).
     """
     existing = set(Region.objects.values_list("code", flat=True))
-    pack = regionpack.read_pack(paths, existing_codes=existing)
+    pack = regionpack.read_pack(
+        paths,
+        existing_codes=existing,
+        max_bytes=inputlimits.setting("YINGJI_REGIONPACK_MAX_BYTES"),
+    )
     synthetic = _synthesise_streets(pack) if synthesise_streets else {}
     result = ImportResult(notes=list(pack.notes), synthesised=len(synthetic))
     with transaction.atomic():

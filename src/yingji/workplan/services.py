@@ -137,7 +137,7 @@ def import_plan_file(
     """Parse and import a plan document (text or .docx), all or nothing."""
     path = Path(path)
     # parse_plan_file refuses an oversized file from its size, before reading it
-    parsed = _parser().parse_plan_file(path, year=year, title=title, known=_known())
+    parsed = _parser().parse_plan_file(path, year=year, title=title, known=_known(), **_limits())
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     return _import_parsed(parsed, path.name, sha, title, user)
 
@@ -145,8 +145,18 @@ def import_plan_file(
 def import_plan_bytes(
     data: bytes, filename: str, *, year: int | None = None, title: str | None = None, user=None
 ) -> Plan:
-    parsed = _parser().parse_plan(data, year=year, title=title, known=_known())
+    parsed = _parser().parse_plan(data, year=year, title=title, known=_known(), **_limits())
     return _import_parsed(parsed, filename, hashlib.sha256(data).hexdigest(), title, user)
+
+
+def _limits() -> dict[str, int]:
+    """The plan document limits of the settings (YINGJI_PLAN_MAX_BYTES, the zip ratio)."""
+    from yingji.core import inputlimits
+
+    return {
+        "max_bytes": inputlimits.setting("YINGJI_PLAN_MAX_BYTES"),
+        "max_ratio": inputlimits.setting("YINGJI_ZIP_MAX_RATIO"),
+    }
 
 
 def _parser():
