@@ -11,3 +11,9 @@ Page = Annotated[int, Field(ge=1, le=1_000_000, description="页码,从 1 开始
 Limit = Annotated[int, Field(ge=1, le=2000, description="最多条数")]
 Hours = Annotated[int, Field(ge=1, le=31 * 24, description="小时数")]
 Days = Annotated[int, Field(ge=1, le=366, description="天数")]
+
+# Body fields: counts of people and amounts are stored in 32-bit positive integers
+# and 12-digit decimals; anything beyond is a 422 naming the field.
+COUNT_MAX = 2_147_483_647
+People = Annotated[int, Field(ge=0, le=COUNT_MAX, description="人数(非负整数)")]
+Wan = Annotated[float, Field(ge=0, le=9_999_999_999, description="金额(万元,非负)")]
