@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
+from pydantic import Field
 
 from yingji.alerts import cap, incoming, services, subscribers
 from yingji.alerts.models import Alert, IncomingCap, IncomingFeed
@@ -22,7 +23,9 @@ router = Router(tags=["alerts"])
 class AreaIn(Schema):
     region_code: str = ""
     polygon: dict | None = None
-    circle: list[float] | None = None
+    circle: list[float] | None = Field(
+        None, min_length=3, max_length=3, description="[纬度, 经度, 半径(千米)]"
+    )
     description: str = ""
     crs: str = "wgs84"
 
@@ -188,7 +191,7 @@ def alert_cap(request, alert_id: int):
 
 @router.post("/subscribers/import", response=ImportOut)
 def import_subscribers(request, file: UploadedFile = File(...)):
-    if not services.can_draft(request.user):
+    if not services.can_manage_subscribers(request.user):
         raise HttpError(403, "没有导入订阅人的权限")
     report = subscribers.import_subscribers(file.name or "upload.csv", file.read())
     return {"created": report.created, "updated": report.updated, "errors": report.errors}
@@ -205,7 +208,7 @@ class LocationIn(Schema):
 @router.post("/subscribers/locations")
 def update_locations(request, body: list[LocationIn]):
     """Last known locations in bulk (an operator's cell-location feed)."""
-    if not services.can_draft(request.user):
+    if not services.can_manage_subscribers(request.user):
         raise HttpError(403, "没有更新订阅人位置的权限")
     return subscribers.update_locations([subscribers.LocationFix(**f.dict()) for f in body])
 

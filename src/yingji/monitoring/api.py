@@ -312,11 +312,15 @@ def rule_update(request, rule_id: int, body: RuleSaveIn):
 
 @router.post("/rules/dry-run")
 def rules_dry_run(request, body: RuleIn, hours: Hours = 24):
-    """Try a rule against the stored readings of the last `hours` without saving it."""
-    codes = dict(Sensor.objects.filter(code__in=body.sensor_codes).values_list("code", "id"))
+    """Try a rule against the stored readings of the last `hours` without saving it
+    (only the readings of sensors the user may see)."""
+    visible = services.visible_sensors(request.user)
+    codes = dict(visible.filter(code__in=body.sensor_codes).values_list("code", "id"))
     missing = sorted(set(body.sensor_codes) - set(codes))
     if missing:
-        raise ValidationError(f"未知传感器:{'、'.join(missing)}")
+        raise ValidationError(
+            {"sensor_codes": f"未知传感器(或不在您的管辖范围):{'、'.join(missing)}"}
+        )
     rule = Rule(
         id=0,
         name=body.name,
@@ -331,7 +335,7 @@ def rules_dry_run(request, body: RuleIn, hours: Hours = 24):
         escalate_every_s=body.escalate_every_s,
     )
     try:
-        return dryrun.dry_run(rule, hours)
+        return dryrun.dry_run(rule, hours, sensors=visible)
     except RuleError as exc:
         raise ValidationError(str(exc)) from None
 

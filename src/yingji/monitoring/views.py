@@ -198,7 +198,7 @@ def rules(request: HttpRequest) -> HttpResponse:
                 hysteresis=num("hysteresis") or 0,
                 for_s=num("for_s") or 0,
             )
-            result = dryrun.dry_run(rule)
+            result = dryrun.dry_run(rule, sensors=services.visible_sensors(request.user))
             for e in result["alarming"]:
                 e["max_level_label"] = LEVEL_LABELS.get(e["max_level"], "")
         except (RuleError, ValueError) as exc:
@@ -234,7 +234,9 @@ def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
             if form.cleaned_data["metric"] == AlarmRule.Metric.COMPOSITE:
                 dry_error = "区域组合规则暂不支持试运行(可试运行其子规则)"
             else:
-                result = dryrun.dry_run(form.rule_spec())
+                result = dryrun.dry_run(
+                    form.rule_spec(), sensors=services.visible_sensors(request.user)
+                )
                 for e in result["alarming"]:
                     e["max_level_label"] = LEVEL_LABELS.get(e["max_level"], "")
         else:

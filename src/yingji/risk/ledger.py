@@ -807,7 +807,7 @@ def _scope_errors(kind: str, parsed: list[tuple[int, dict]], user: Any) -> list[
         if v[key] in outside:
             errors.append(
                 RowError(
-                    number, column, f"{column} {v[key]}{noun}{outside[v[key]]}不在您的管辖范围"
+                    number, column, f"{column} {v[key]} {noun}{outside[v[key]]}不在您的管辖范围"
                 )
             )
     if kind != "enterprises":
@@ -870,7 +870,7 @@ def _written_outside(
         RowError(
             touched[pk],
             column,
-            f"导入后{column} {k}{noun}{_place(tuple(rest))}不在您的管辖范围",
+            f"导入后{column} {k} {noun}{_place(tuple(rest))}不在您的管辖范围",
         )
         for pk, k, *rest in rows.values_list("pk", key, *places)
     ]
