@@ -79,7 +79,7 @@ class TypicalIn(Schema):
     reason: str
 
 
-class ReportIn(Schema):
+class LookbackReportIn(Schema):
     approved_on: dt.date
     approver: str = ""
 
@@ -238,7 +238,7 @@ def lookback_detail(request, case_id: int):
 
 
 @router.put("/lookbacks/{case_id}/report", response=LookbackDetailOut)
-def record_report(request, case_id: int, payload: ReportIn):
+def record_report(request, case_id: int, payload: LookbackReportIn):
     case = lookback.record_report(
         _case(request, case_id),
         request.user,

@@ -125,14 +125,14 @@ class HazardIn(Schema):
     code: str | None = None
 
 
-class TransitionIn(Schema):
+class HazardTransitionIn(Schema):
     action: str
     comment: str = ""
     deadline: dt.date | None = None
     on: dt.date | None = None
 
 
-class PlanIn(Schema):
+class RectificationPlanIn(Schema):
     goals: str = ""
     measures: str = ""
     funds: str = ""
@@ -424,7 +424,7 @@ def hazard_moves(request, hazard_id: int):
 
 
 @router.post("/hazards/{hazard_id}/transitions", response=HazardOut)
-def hazard_transition(request, hazard_id: int, payload: TransitionIn):
+def hazard_transition(request, hazard_id: int, payload: HazardTransitionIn):
     h = get_object_or_404(services.visible_hazards(request.user), pk=hazard_id)
     h = services.transition(
         h,
@@ -438,7 +438,7 @@ def hazard_transition(request, hazard_id: int, payload: TransitionIn):
 
 
 @router.put("/hazards/{hazard_id}/plan")
-def hazard_plan(request, hazard_id: int, payload: PlanIn):
+def hazard_plan(request, hazard_id: int, payload: RectificationPlanIn):
     h = get_object_or_404(services.visible_hazards(request.user), pk=hazard_id)
     plan = services.save_plan(h, request.user, **payload.dict())
     return {

@@ -606,7 +606,7 @@ def save_accident(
         ("serious_injuries", serious_injuries),
     ):
         if not 0 <= value <= COUNT_MAX:
-            raise ValidationError({name: "事故伤亡人数须为不小于 0 的整数"})
+            raise ValidationError({name: f"事故伤亡人数须为 0 至 {COUNT_MAX} 之间的整数"})
     try:
         loss = Decimal(str(direct_loss))
         loss = loss.quantize(Decimal("0.01")) if loss.is_finite() else loss

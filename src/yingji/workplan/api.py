@@ -18,7 +18,7 @@ from yingji.workplan.views import default_day
 router = Router(tags=["workplan"])
 
 
-class PlanOut(Schema):
+class WorkPlanOut(Schema):
     id: int
     title: str
     year: int
@@ -62,7 +62,7 @@ class BoardOut(Schema):
     sections: list[BoardSectionOut]
 
 
-class ReportIn(Schema):
+class ProgressReportIn(Schema):
     percent: int
     text: str
     milestone_id: int | None = None
@@ -181,7 +181,7 @@ def _visible_task(request, task_id: int) -> Task:
     return task
 
 
-@router.get("/plans", response=list[PlanOut])
+@router.get("/plans", response=list[WorkPlanOut])
 def list_plans(request):
     return [
         {"id": p.pk, "title": p.title, "year": p.year, "goals": p.goals, "tasks": p.tasks.count()}
@@ -189,7 +189,7 @@ def list_plans(request):
     ]
 
 
-@router.post("/plans/import", response={201: PlanOut})
+@router.post("/plans/import", response={201: WorkPlanOut})
 def import_plan(request, file: UploadedFile = File(...), year: Year | None = None):
     """Import a plan document (text or .docx). Administrators and supervisors only."""
     if not scope_for(request.user).sees_all:
@@ -278,7 +278,7 @@ def task_detail(request, task_id: int, as_of: dt.date | None = None):
 
 
 @router.post("/tasks/{task_id}/reports", response={201: ReportOut})
-def create_report(request, task_id: int, payload: ReportIn):
+def create_report(request, task_id: int, payload: ProgressReportIn):
     task = _visible_task(request, task_id)
     milestone = None
     if payload.milestone_id is not None:
