@@ -47,20 +47,26 @@ def _not_storable(request, exc):
     )
 
 
+# JSON bodies up to this size are scanned for NUL; larger ones (bulk ingest) are
+# left to their operation's own limits and parsing.
+SCANNED_BODY_BYTES = 1024 * 1024
+
+
 def _nul_at(value: Any, loc: list) -> list | None:
-    """Where in a parsed value a NUL character is (PostgreSQL cannot store one)."""
-    if isinstance(value, str):
-        return loc if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found = _nul_at(key, [*loc, key]) or _nul_at(item, [*loc, key])
-            if found:
-                return found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _nul_at(item, [*loc, index])
-            if found:
-                return found
+    """Where in a parsed value a NUL character is (PostgreSQL cannot store one).
+    Iterative: a deeply nested body must not exhaust the stack here."""
+    stack = [(value, loc)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return where
+        elif isinstance(item, dict):
+            for key, child in reversed(list(item.items())):
+                stack.append((child, [*where, key]))
+                stack.append((key, [*where, key]))
+        elif isinstance(item, list):
+            stack.extend((child, [*where, i]) for i, child in reversed(list(enumerate(item))))
     return None
 
 
@@ -76,11 +82,12 @@ def _nul_in_request(request, path_params: dict) -> list | None:
     content_type = request.content_type or ""
     if content_type.startswith("multipart/") or content_type.endswith("urlencoded"):
         return _nul_at(_values(request.POST), ["form"])
-    if "json" in content_type and request.body:
+    size = int(request.META.get("CONTENT_LENGTH") or 0)
+    if "json" in content_type and 0 < size <= SCANNED_BODY_BYTES:
         try:
             body = json.loads(request.body)
-        except ValueError:
-            return None  # not JSON: the operation's own parsing says so
+        except (ValueError, RecursionError):
+            return None  # not JSON (or nested too deep): the operation's own parsing says so
         return _nul_at(body, ["body"])
     return None
 
