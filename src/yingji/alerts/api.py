@@ -13,9 +13,10 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from pydantic import Field
 
-from yingji.alerts import cap, incoming, services, subscribers
+from yingji.alerts import cap, conventions, incoming, services, subscribers
 from yingji.alerts.models import Alert, IncomingCap, IncomingFeed
 from yingji.core import channelconfig
+from yingji.core.apiparams import CRS, one_of
 
 router = Router(tags=["alerts"])
 
@@ -27,12 +28,12 @@ class AreaIn(Schema):
         None, min_length=3, max_length=3, description="[纬度, 经度, 半径(千米)]"
     )
     description: str = ""
-    crs: str = "wgs84"
+    crs: str = one_of(CRS, "wgs84")
 
 
 class DraftIn(Schema):
-    hazard: str
-    colour: str
+    hazard: str = one_of([*conventions.SIGNAL_TYPES, *conventions.OTHER_HAZARDS])
+    colour: str = one_of(["", *conventions.COLOUR_NAMES])
     description: str
     areas: list[AreaIn]
     instruction: str = ""

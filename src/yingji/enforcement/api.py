@@ -13,7 +13,7 @@ from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
-from yingji.core.apiparams import Year
+from yingji.core.apiparams import Year, one_of
 from yingji.core.models import Department
 from yingji.core.scope import scope_for
 from yingji.enforcement import casefsm, services
@@ -173,7 +173,7 @@ class CaseOut(Schema):
 
 
 class CaseTransitionIn(Schema):
-    action: str
+    action: str = one_of(casefsm.BY_ACTION)
     comment: str = ""
     amount: Decimal | None = None
     on: dt.date | None = None

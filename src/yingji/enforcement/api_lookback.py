@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
-from yingji.core.apiparams import Year
+from yingji.core.apiparams import Year, one_of
 from yingji.core.models import Department
 from yingji.enforcement import lookback
 from yingji.enforcement import lookbackrules as rules
@@ -85,7 +85,7 @@ class LookbackReportIn(Schema):
 
 
 class ItemIn(Schema):
-    kind: str
+    kind: str = one_of(LookbackItem.Kind.values)
     text: str
     responsible: str
     sanction: str = ""
@@ -95,13 +95,13 @@ class ItemIn(Schema):
 
 
 class ProgressIn(Schema):
-    status: str
+    status: str = one_of(LookbackItem.Status.values)
     evidence: str = ""
     done_on: dt.date | None = None
 
 
 class LookbackTransitionIn(Schema):
-    action: str
+    action: str = one_of(rules.BY_ACTION)
     comment: str = ""
     conclusion: str | None = None
     on: dt.date | None = None

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.security import HttpBearer
 
-from yingji.core.apiparams import Hours, Limit
+from yingji.core.apiparams import Hours, Limit, one_of
 from yingji.monitoring import dryrun, services
 from yingji.monitoring.forms import THRESHOLDS, AlarmRuleForm, may_manage_rules
 from yingji.monitoring.models import Alarm, AlarmRule, DeadLetter, Reading, RegionalLevel, Sensor
@@ -229,8 +229,8 @@ class RuleIn(Schema):
     name: str
     sensor_type: str | None = None
     sensor_codes: list[str] = []
-    metric: str = "value"
-    direction: str = "above"
+    metric: str = one_of(AlarmRule.Metric.values, "value")
+    direction: str = one_of(["above", "below"], "above")
     thresholds: list[float | None]
     window_s: int = 0
     hysteresis: float = 0

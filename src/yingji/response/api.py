@@ -13,9 +13,9 @@ from django.shortcuts import get_object_or_404
 from ninja import Body, Router, Schema, Status
 from ninja.errors import HttpError
 
-from yingji.core.apiparams import Days, People, Wan
+from yingji.core.apiparams import CRS, Days, People, Wan, one_of
 from yingji.core.scope import scope_for
-from yingji.response import cards, dispatch, drills, plans, resources, services
+from yingji.response import cards, dispatch, drills, levels, plans, resources, services
 from yingji.response.models import (
     ActionCard,
     Activation,
@@ -42,13 +42,17 @@ def _guard(fn, *args, **kwargs):
         raise ValidationError(str(exc)) from exc
 
 
+INCIDENT_TYPES = [t for types in levels.load_types().values() for t in types]
+RESPONSE_LEVELS = list(levels.RESPONSE_LABELS)
+
+
 class IncidentIn(Schema):
     title: str
-    incident_type: str
+    incident_type: str = one_of(INCIDENT_TYPES)
     occurred_at: dt.datetime | None = None
     lon: float | None = None
     lat: float | None = None
-    crs: str = "wgs84"
+    crs: str = one_of(CRS, "wgs84")
     address: str = ""
     summary: str = ""
     deaths: People = 0
@@ -111,12 +115,12 @@ class IncidentReportIn(Schema):
 
 class ActivateIn(Schema):
     plan_id: int
-    level: str
+    level: str = one_of(RESPONSE_LEVELS)
     area_codes: list[str] | None = None  # default: the incident's area
 
 
 class LevelIn(Schema):
-    level: str
+    level: str = one_of(RESPONSE_LEVELS)
 
 
 class CardOut(Schema):
@@ -176,7 +180,7 @@ class DispatchOut(Schema):
 
 
 class StateIn(Schema):
-    state: str
+    state: str = one_of(dispatch.ORDER_LABELS)
 
 
 class SheltersIn(Schema):

@@ -16,10 +16,11 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
-from yingji.core.apiparams import Page, People, Quarter, Year
+from yingji.core.apiparams import CRS, Page, People, Quarter, Year, one_of
 from yingji.core.scope import scope_for
 from yingji.risk import grading, hazardflow, ledger, queries, reports, services, stats
-from yingji.risk.models import Enterprise, RiskPoint
+from yingji.risk.categories import ACCIDENT_TYPES, HAZARD_CATEGORIES
+from yingji.risk.models import Enterprise, Hazard, RiskAssessment, RiskPoint
 
 router = Router(tags=["risk"])
 
@@ -51,7 +52,7 @@ class EnterpriseIn(Schema):
     address: str = ""
     lon: float | None = None
     lat: float | None = None
-    crs: str = "wgs84"
+    crs: str = one_of(CRS, "wgs84")
     key_categories: list[str] = []
     has_major_hazard_installation: bool = False
     supervising_department: str | None = None  # a department name overrides the table
@@ -71,7 +72,7 @@ class RiskPointOut(Schema):
 
 
 class AssessmentIn(Schema):
-    method: str
+    method: str = one_of(RiskAssessment.Method.values)
     likelihood: float
     consequence: float
     exposure: float | None = None
@@ -116,9 +117,9 @@ class HazardOut(Schema):
 class HazardIn(Schema):
     credit_code: str
     description: str
-    source: str
-    level: str = "general"
-    category: str = "other"
+    source: str = one_of(Hazard.Source.values)
+    level: str = one_of(Hazard.Level.values, "general")
+    category: str = one_of(HAZARD_CATEGORIES, "other")
     location: str = ""
     found_on: dt.date | None = None
     deadline: dt.date | None = None
@@ -126,7 +127,7 @@ class HazardIn(Schema):
 
 
 class HazardTransitionIn(Schema):
-    action: str
+    action: str = one_of(hazardflow.BY_ACTION)
     comment: str = ""
     deadline: dt.date | None = None
     on: dt.date | None = None
@@ -144,7 +145,7 @@ class RectificationPlanIn(Schema):
 class AccidentIn(Schema):
     code: str = Field(min_length=1, max_length=40)
     occurred_at: dt.datetime
-    accident_type: str
+    accident_type: str = one_of(ACCIDENT_TYPES)
     deaths: People = 0
     missing: People = 0
     serious_injuries: People = 0
@@ -152,7 +153,7 @@ class AccidentIn(Schema):
     credit_code: str | None = None
     lon: float | None = None
     lat: float | None = None
-    crs: str = "wgs84"
+    crs: str = one_of(CRS, "wgs84")
     industry_code: str = ""
     place: str = ""
     description: str = ""
