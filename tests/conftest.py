@@ -74,17 +74,18 @@ def logged_in_page(browser, live_server):
 
     The login is Django's own: the test client's force_login creates the
     session and its cookie is handed to the browser, so no test depends on the
-    login form's markup or on a user's password."""
+    login form's markup or on a user's password. Keyword arguments go to the
+    browser context: `logged_in_page(user, viewport={"width": 375, "height": 740})`."""
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    def make(user):
+    def make(user, **context_options):
         if isinstance(user, str):
             user = get_user_model().objects.get(username=user)
         client = Client()
         client.force_login(user)
-        context = browser.new_context()
+        context = browser.new_context(**context_options)
         context.add_cookies(
             [
                 {

@@ -140,6 +140,9 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "zh-hans"
+# The interface is Chinese only: a browser asking for English must not get English
+# dates and month names (LocaleMiddleware would pick them from Accept-Language).
+LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
@@ -185,9 +188,31 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "yingji@localhost")
 
-# Upload limits: the plan parser itself refuses documents over 20 MB with a clear error.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 60 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Input limits, in bytes (see core/inputlimits.py; the monitoring ones in
+# docs/monitoring.md, "Limits"). A request body other than file uploads (JSON APIs,
+# HTTP ingest, pushed CAP) is refused above DATA_UPLOAD_MAX_MEMORY_SIZE; uploaded
+# files above FILE_UPLOAD_MAX_MEMORY_SIZE are streamed to a temporary file, never
+# held in memory, and each kind has its own cap, checked before it is read.
+_MB = 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * _MB))
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("FILE_UPLOAD_MAX_MEMORY_SIZE", 2.5 * _MB))
+# Monitoring ingest: one MQTT message (or NDJSON line), one HTTP body, JSON nesting.
+YINGJI_MONITORING_MAX_MESSAGE_BYTES = int(
+    os.environ.get("YINGJI_MONITORING_MAX_MESSAGE_BYTES", _MB)
+)
+YINGJI_MONITORING_HTTP_MAX_BYTES = int(os.environ.get("YINGJI_MONITORING_HTTP_MAX_BYTES", 8 * _MB))
+YINGJI_MONITORING_MAX_DEPTH = int(os.environ.get("YINGJI_MONITORING_MAX_DEPTH", "16"))
+# Uploaded Excel workbooks (ledgers, sensors, resources, subscribers), plan
+# documents, a pushed or polled CAP document, one file of a region pack.
+YINGJI_XLSX_MAX_BYTES = int(os.environ.get("YINGJI_XLSX_MAX_BYTES", 20 * _MB))
+YINGJI_PLAN_MAX_BYTES = int(os.environ.get("YINGJI_PLAN_MAX_BYTES", 20 * _MB))
+YINGJI_CAP_MAX_BYTES = int(os.environ.get("YINGJI_CAP_MAX_BYTES", 5 * _MB))
+YINGJI_REGIONPACK_MAX_BYTES = int(os.environ.get("YINGJI_REGIONPACK_MAX_BYTES", 100 * _MB))
+# Zip archives (.xlsx, .docx), checked before anything is unpacked (core/safezip.py):
+# everything unpacked together, unpacked/packed ratio, number of members.
+YINGJI_ZIP_MAX_UNPACKED_BYTES = int(os.environ.get("YINGJI_ZIP_MAX_UNPACKED_BYTES", 256 * _MB))
+YINGJI_ZIP_MAX_RATIO = int(os.environ.get("YINGJI_ZIP_MAX_RATIO", "100"))
+YINGJI_ZIP_MAX_MEMBERS = int(os.environ.get("YINGJI_ZIP_MAX_MEMBERS", "10000"))
 
 
 LOGGING = {

@@ -18,3 +18,16 @@ from yingji.settings import DATABASES  # noqa: E402
 # Persistent connections from the live-server thread would keep the test database
 # open and stop PostgreSQL from dropping it at the end of the run.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The SQLite test database is in memory with a shared cache, shared by the
+    # live server's threads, the ingest worker's thread and the test. In shared-
+    # cache mode a reader holds a table lock that makes a concurrent writer fail at
+    # once with "database table is locked" (busy_timeout does not apply): a page's
+    # htmx badges loading while a form posts failed the rain-cell test on a busy
+    # machine. Readers that take no table locks (read_uncommitted, which only
+    # applies to shared-cache connections) leave writers to wait on each other only.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["init_command"] = (
+        _options.get("init_command", "") + " PRAGMA read_uncommitted=1;"
+    ).strip()

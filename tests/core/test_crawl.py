@@ -265,3 +265,33 @@ def test_every_page_a_role_can_reach_opens_and_reads_in_chinese(demo, db, userna
     assert not findings, f"{len(findings)} 处问题({username}):\n" + "\n".join(
         str(f) for f in findings
     )
+
+
+# What each demo role finds waiting on its workbench (issue 22): the sources of
+# several modules, from the demo's year of activity and the response under way.
+WAITING = {
+    "duty": {"response.desk", "alerts.review"},
+    "leader": {"response.desk", "workplan.escalated", "risk.listed", "enforcement.case"},
+    "supervisor": {"workplan.escalated", "risk.listed", "enforcement.case"},
+    "zonghe": {"workplan.report", "workplan.notice"},
+    "weihua": {"risk.rectify", "risk.accept"},
+    "zhifa": {"enforcement.inspect", "enforcement.publish", "enforcement.case"},
+    "jianzai": {"response.cards"},
+    "tianhe": {"response.cards", "risk.rectify", "enforcement.lookback_item"},
+    "shipai": {"response.cards", "risk.rectify", "enforcement.lookback_item"},
+}
+FIGURES = ("任务完成", "未结监测事件", "在发预警", "应急响应中")
+
+
+@pytest.mark.parametrize("username", sorted(WAITING))
+def test_each_demo_role_finds_its_work_waiting_across_modules(demo, db, username):
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    page = client.get("/").content.decode()
+    sources = set(re.findall(r'data-source="([^"]+)"', page))
+    assert WAITING[username] <= sources, f"{username} 的工作台缺少 {WAITING[username] - sources}"
+    for href in re.findall(r'<a class="button" href="([^"]+)"', page)[:10]:
+        assert client.get(href).status_code == 200, href  # one click to act
+    leaders = username in ("duty", "leader", "supervisor")
+    for title in FIGURES:
+        assert (f'<span class="figure-title">{title}' in page) == leaders, title

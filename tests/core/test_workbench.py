@@ -47,7 +47,9 @@ def test_items_of_every_source_merge_most_urgent_first_then_by_deadline(registry
         "待签收行动卡",
         group="command",
         items=lambda c: [
-            Item("待签收行动卡", "卡 2", "/c/2", deadline=NOW + dt.timedelta(hours=1), urgency=URGENT),
+            Item(
+                "待签收行动卡", "卡 2", "/c/2", deadline=NOW + dt.timedelta(hours=1), urgency=URGENT
+            ),
             Item("待签收行动卡", "卡 1", "/c/1", deadline=NOW, urgency=URGENT),
             Item("待签收行动卡", "卡 0", "/c/0", urgency=URGENT),
         ],
@@ -86,12 +88,22 @@ def test_a_failing_source_is_named_and_the_rest_still_shows(registry):
 
 
 def test_figures_in_order(registry):
-    registry.register_figures(
-        "b", lambda c: [workbench.Figure("在发预警", "2")], order=20
-    )
-    registry.register_figures(
-        "a", lambda c: [workbench.Figure("未结事件", "1")], order=10
-    )
+    registry.register_figures("b", lambda c: [workbench.Figure("在发预警", "2")], order=20)
+    registry.register_figures("a", lambda c: [workbench.Figure("未结事件", "1")], order=10)
     figures, errors = registry.figures(ctx())
     assert [f.title for f in figures] == ["未结事件", "在发预警"]
     assert errors == []
+
+
+def test_the_day_is_the_local_one_not_utcs():
+    # 01:00 in Guangzhou on 16 June is 17:00 UTC on 15 June: a task due on the
+    # 15th is overdue there, and sorts before a timed item due at 02:00 local.
+    from zoneinfo import ZoneInfo
+
+    cst = ZoneInfo("Asia/Shanghai")
+    local_now = dt.datetime(2022, 6, 16, 1, 0, tzinfo=cst)
+    assert workbench.by_deadline(dt.date(2022, 6, 15), local_now) == OVERDUE
+    due_15th = Item("任务", "15日到期", "/a", deadline=dt.date(2022, 6, 15))
+    at_2am = Item("卡", "2点到期", "/b", deadline=dt.datetime(2022, 6, 16, 2, tzinfo=cst))
+    ordered = sorted([at_2am, due_15th], key=lambda i: workbench.sort_key(i, cst))
+    assert [i.title for i in ordered] == ["15日到期", "2点到期"]

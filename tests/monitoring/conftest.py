@@ -1,11 +1,13 @@
 """Shared monitoring fixtures: two districts with one street each (square
-boundaries), a department with a mailbox, sensors and rules."""
+boundaries), a department with a mailbox, sensors and rules; a Mosquitto of the
+test's own with the shipped configuration on a free port."""
 
 import pytest
 from django.contrib.auth.models import User
 
 from yingji.core import regions
 from yingji.core.models import Department, Profile, Region, Role
+from yingji.monitoring.broker import Broker
 from yingji.monitoring.models import AlarmRule, Sensor
 
 
@@ -136,3 +138,19 @@ def world(db):
         "staff": staff,
         "other": other,
     }
+
+
+@pytest.fixture
+def broker():
+    b = Broker().start()
+    yield b
+    b.stop(kill=True)
+
+
+@pytest.fixture(autouse=True)
+def _stop_workers():
+    """Ingest workers a test started (mqtthelpers.start) never outlive it."""
+    yield
+    from .mqtthelpers import stop_all
+
+    stop_all()

@@ -70,6 +70,28 @@ def test_demo_loads_once_and_again_changes_nothing():
     )
     assert rep["decision_minutes"] == 9.0
     assert all(i.is_exercise for i in rep["incidents"])
+    # without regions (no street to place it in) there is no response under way
+    assert not Incident.objects.filter(title=demo.CURRENT_INCIDENT).exists()
+
+
+def test_the_demo_opens_with_a_response_under_way_in_shipai():
+    from django.core.management import call_command
+
+    from yingji.core.departments import ensure_street_offices
+
+    call_command("regions", "load", "guangzhou", stdout=io.StringIO())
+    create_demo_users()
+    ensure_street_offices()
+    assert "正在响应的事件已生成" in demo.load_demo()
+    # the district's and the street's cards still wait; the bureau's are acknowledged
+    current = Incident.objects.get(title=demo.CURRENT_INCIDENT)
+    assert current.status == Incident.Status.RESPONDING and current.street_id == "440106006"
+    waiting = ActionCard.objects.filter(activation__incident=current, state="issued")
+    assert set(waiting.values_list("department__name", flat=True)) == {
+        "天河区政府",
+        "天河区石牌街道应急办",
+    }
+    assert ActionCard.objects.filter(activation__incident=current, state="completed").exists()
 
 
 def test_every_page_renders_on_the_demo_data(client):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import File, Router, Schema, Status
@@ -15,7 +16,7 @@ from pydantic import Field
 
 from yingji.alerts import cap, conventions, incoming, services, subscribers
 from yingji.alerts.models import Alert, IncomingCap, IncomingFeed
-from yingji.core import channelconfig
+from yingji.core import channelconfig, inputlimits
 from yingji.core.apiparams import CRS, one_of
 
 router = Router(tags=["alerts"])
@@ -194,6 +195,8 @@ def alert_cap(request, alert_id: int):
 def import_subscribers(request, file: UploadedFile = File(...)):
     if not services.can_manage_subscribers(request.user):
         raise HttpError(403, "没有导入订阅人的权限")
+    if too_large := inputlimits.upload_too_large(file):
+        raise ValidationError({"file": [too_large]})  # from its size, before it is read
     report = subscribers.import_subscribers(file.name or "upload.csv", file.read())
     return {"created": report.created, "updated": report.updated, "errors": report.errors}
 
@@ -220,8 +223,17 @@ def receive_incoming(request, token: str):
     feed = IncomingFeed.objects.filter(token=token, active=True).first()
     if feed is None:
         raise HttpError(404, "未知的推送口令")
+    limit = inputlimits.setting("YINGJI_CAP_MAX_BYTES")
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > limit:  # refused before the body is read
+        raise HttpError(413, f"CAP 文档过大:{length:,} 字节,上限 {limit:,} 字节")
     try:
         items = incoming.receive_cap(request.body, feed)
+    except RequestDataTooBig:
+        raise HttpError(413, "CAP 文档过大:超过 DATA_UPLOAD_MAX_MEMORY_SIZE") from None
     except cap.CapError as exc:
         raise HttpError(422, str(exc)) from None
     return Status(201, items)

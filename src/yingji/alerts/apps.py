@@ -53,14 +53,20 @@ class AlertsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import pre_save
 
+        from yingji.alerts import command as alerts_command
+        from yingji.alerts import search as alerts_search
+        from yingji.alerts import workbench as alerts_workbench
         from yingji.alerts.messages import alert_messages
         from yingji.core import demos, layers, links, nav, outbox
         from yingji.core.regions import regions_changed
         from yingji.monitoring.events import event_changed
 
         demos.register(40, self.verbose_name, _load_demo)
+        alerts_command.register()
         outbox.register_formatter("alerts.alert", alert_messages)
         nav.register("预警发布", "alerts:list", group="monitoring", order=40)
+        alerts_workbench.register()
+        alerts_search.register()
         links.register("response.deskitem", "warning", "预警", _desk_item_links)
         layers.register(
             "alerts",

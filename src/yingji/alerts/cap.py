@@ -310,8 +310,12 @@ def safe_parser() -> etree.XMLParser:
     )
 
 
-def read_xml(data: bytes | str) -> etree._Element:
-    """Parse untrusted XML bytes safely; CapError for malformed XML or any DTD."""
+def read_xml(data: bytes | str, max_bytes: int | None = None) -> etree._Element:
+    """Parse untrusted XML bytes safely; CapError for malformed XML, any DTD, or a
+    document larger than `max_bytes` (refused unread). libxml2's own limits stay
+    on (no huge_tree: depth 256, text nodes up to 10 MB)."""
+    if max_bytes is not None and len(data) > max_bytes:
+        raise CapError(f"CAP 文档过大:{len(data):,} 字节,上限 {max_bytes:,} 字节")
     if isinstance(data, str):
         data = (
             data.encode("utf-8")

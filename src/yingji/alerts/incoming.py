@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,44 +24,62 @@ from yingji.alerts.services import (
     create_draft,
     submit,
 )
-from yingji.core import channelconfig
+from yingji.core import channelconfig, inputlimits
+
+log = logging.getLogger(__name__)
 
 # --------------------------------------------------------------- incoming CAP
 
 
 def receive_cap(data: bytes, feed: IncomingFeed | None = None) -> list[IncomingCap]:
     """Store every alert in an incoming document (validated; problems kept with
-    the message). A message already received is not stored twice. CapError when
-    the document is unsafe or holds no CAP."""
-    root = cap.read_xml(data)
+    the message). A message already received is not stored twice, but one kept
+    with problems does not hold its (sender, identifier): the next message with
+    them replaces it, so a rejected message never blocks the valid one. CapError
+    when the document is unsafe, larger than YINGJI_CAP_MAX_BYTES, or holds no
+    CAP."""
+    root = cap.read_xml(data, max_bytes=inputlimits.setting("YINGJI_CAP_MAX_BYTES"))
     elements = cap.alert_elements(root)
     if not elements:
         raise cap.CapError("文档中没有 CAP 1.2 <alert> 元素")
     from lxml import etree
 
     stored = []
-    for el in elements:
-        message = cap.alert_from_element(el)
-        problems = capvalidate.validate_element(el, references_exist=_reference_exists)
+    for n, el in enumerate(elements, 1):
+        try:
+            message = cap.alert_from_element(el)
+            problems = capvalidate.validate_element(el, references_exist=_reference_exists)
+        except cap.CapError:
+            raise
+        except Exception as exc:  # what another agency sends must never be a 500
+            log.warning("incoming CAP alert %d unreadable: %r", n, exc)
+            raise cap.CapError(f"第 {n} 条 <alert> 无法读取({type(exc).__name__})") from None
         info = next(
             (i for i in message.infos if i.language.lower().startswith("zh")),
             message.infos[0] if message.infos else None,
         )
-        item, _ = IncomingCap.objects.get_or_create(
-            sender=message.sender,
-            identifier=message.identifier,
-            defaults={
-                "feed": feed,
-                "sent": message.sent,
-                "msg_type": message.msg_type,
-                "cap_status": message.status,
-                "headline": (info.headline if info else "")[:300],
-                "event": (info.event if info else "")[:100],
-                "severity": info.severity if info else "",
-                "xml": etree.tostring(el, encoding="unicode"),
-                "problems": [str(p) for p in problems],
-            },
+        fields = {
+            "feed": feed,
+            # Clipped to the columns (values beyond them are schema problems anyway).
+            "sent": message.sent[:32],
+            "msg_type": message.msg_type[:8],
+            "cap_status": message.status[:10],
+            "headline": (info.headline if info else "")[:300],
+            "event": (info.event if info else "")[:100],
+            "severity": (info.severity if info else "")[:10],
+            "xml": etree.tostring(el, encoding="unicode"),
+            "problems": [str(p) for p in problems],
+        }
+        item, created = IncomingCap.objects.get_or_create(
+            sender=message.sender[:200], identifier=message.identifier[:200], defaults=fields
         )
+        if not created and item.problems:
+            # Kept with problems: this message replaces it (the record and anything
+            # re-released from it stay linked).
+            for name, value in fields.items():
+                setattr(item, name, value)
+            item.received_at = timezone.now()
+            item.save()
         stored.append(item)
     return stored
 
@@ -71,8 +90,9 @@ def poll_feed(feed: IncomingFeed, *, timeout: float = 15.0) -> list[IncomingCap]
 
     feed.last_polled_at = timezone.now()
     try:
+        limit = inputlimits.setting("YINGJI_CAP_MAX_BYTES")
         with urllib.request.urlopen(feed.url, timeout=timeout) as response:
-            data = response.read(20 * 1024 * 1024)
+            data = response.read(limit + 1)  # one byte more: receive_cap refuses it
         stored = receive_cap(data, feed)
         feed.last_error = ""
     except Exception as exc:  # a bad feed is shown to people, not raised at the worker

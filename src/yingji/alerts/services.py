@@ -130,18 +130,30 @@ def check_area_scope(user: Any, areas: Sequence[AlertArea]) -> None:
         raise out_of_scope(f"预警区域“{'、'.join(outside)}”")
 
 
+def approval_refusal(alert: Alert, user: Any) -> str | None:
+    """Why `user` may not approve `alert` (four eyes, and a leader for red and orange),
+    or None when they may: the one rule for the approve button, the workbench and
+    the approval itself."""
+    if not can_approve(user):
+        return "没有审批预警的权限"
+    if user.pk == alert.author_id or user.pk in (alert.hands or []):
+        return "四眼原则:起草、修改或提交过该预警的人不能批准它,请由另一位审批人批准"
+    if alert.colour in SENIOR_COLOURS and _role(user) not in SENIOR_APPROVER_ROLES:
+        return f"{conventions.COLOUR_NAMES[alert.colour]}预警须由局领导批准"
+    return None
+
+
+def may_approve(alert: Alert, user: Any) -> bool:
+    return approval_refusal(alert, user) is None
+
+
 def check_approver(alert: Alert, user: Any) -> None:
     """Four eyes, for pages and API alike: whoever created, edited or submitted the
     message cannot approve it, and a red or orange one needs a leader's approval.
     PermissionDenied with the reason otherwise."""
-    if not can_approve(user):
-        raise PermissionDenied("没有审批预警的权限")
-    if user.pk == alert.author_id or user.pk in (alert.hands or []):
-        raise PermissionDenied(
-            "四眼原则:起草、修改或提交过该预警的人不能批准它,请由另一位审批人批准"
-        )
-    if alert.colour in SENIOR_COLOURS and _role(user) not in SENIOR_APPROVER_ROLES:
-        raise PermissionDenied(f"{conventions.COLOUR_NAMES[alert.colour]}预警须由局领导批准")
+    refusal = approval_refusal(alert, user)
+    if refusal is not None:
+        raise PermissionDenied(refusal)
 
 
 def _add_hand(alert: Alert, user: Any) -> None:

@@ -59,8 +59,15 @@ class ImportReport:
 
 
 def _rows_from_upload(name: str, data: bytes) -> list[dict[str, str]]:
+    from yingji.core import inputlimits
+
+    if problem := inputlimits.size_problem(len(data), name):
+        raise _invalid("file", problem)
     if name.lower().endswith((".xlsx", ".xlsm")):
         import openpyxl
+
+        if problem := inputlimits.archive_problem(data, name):
+            raise _invalid("file", problem)
 
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = book.worksheets[0]

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from yingji.alerts import conventions, incoming, services, subscribers
 from yingji.alerts import workflow as wf
 from yingji.alerts.models import Alert, IncomingCap, Subscriber, SubscriberGroup
-from yingji.core import channelconfig
+from yingji.core import channelconfig, inputlimits
 from yingji.core.models import AuditEntry, Region
 from yingji.core.templatetags.yingji_labels import person_name
 from yingji.core.viewhelpers import error_text
@@ -44,18 +44,30 @@ def _form_context() -> dict:
 
 def _uploaded_polygons(upload) -> list[services.AreaSpec]:
     """Areas from an uploaded GeoJSON file: every Polygon/MultiPolygon in a
-    FeatureCollection, Feature or bare geometry, one area each."""
+    FeatureCollection, Feature or bare geometry, one area each. The areas end up
+    in the CAP message, so the file may be as large as a CAP document
+    (YINGJI_CAP_MAX_BYTES), checked before it is read."""
+    if too_large := inputlimits.upload_too_large(upload, "YINGJI_CAP_MAX_BYTES"):
+        raise ValidationError({"areas": [too_large]})
     try:
         data = json.loads(upload.read().decode("utf-8-sig"))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ValidationError({"areas": [f"{upload.name}:不是 UTF-8 编码的 GeoJSON"]}) from None
+    if not isinstance(data, dict):
+        raise ValidationError({"areas": [f"{upload.name}:不是 GeoJSON 对象"]})
     features = data.get("features") if data.get("type") == "FeatureCollection" else [data]
     specs = []
-    for n, feature in enumerate(features or [], 1):
-        geometry = feature.get("geometry") if feature.get("type") == "Feature" else feature
-        if not geometry or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+    for n, feature in enumerate(features if isinstance(features, list) else [], 1):
+        if not isinstance(feature, dict):
             continue
-        name = (feature.get("properties") or {}).get("name") or f"{upload.name} 区域{n}"
+        geometry = feature.get("geometry") if feature.get("type") == "Feature" else feature
+        if not isinstance(geometry, dict) or geometry.get("type") not in (
+            "Polygon",
+            "MultiPolygon",
+        ):
+            continue
+        props = feature.get("properties")
+        name = (props.get("name") if isinstance(props, dict) else None) or f"{upload.name} 区域{n}"
         specs.append(services.AreaSpec(polygon=geometry, description=str(name)[:200]))
     if not specs:
         raise ValidationError({"areas": [f"{upload.name}:文件中没有多边形"]})
@@ -236,9 +248,14 @@ def alert_detail(request, pk: int):
             "labels": _labels(alert),
             "colour_choices": [(c, conventions.COLOUR_NAMES[c]) for c in conventions.COLOUR_ORDER],
             "failed": alert.deliveries.filter(status="failed").order_by("-id")[:50],
-            "can_approve": services.can_approve(request.user)
+            # The approve button only for whoever the approval will accept (four eyes,
+            # a leader for red and orange); returning it for changes for any approver
+            # who has not had a hand in it.
+            "can_approve": services.may_approve(alert, request.user),
+            "can_reject": services.can_approve(request.user)
             and request.user.pk != alert.author_id
             and request.user.pk not in (alert.hands or []),
+            "approve_refusal": services.approval_refusal(alert, request.user),
             "is_hand": request.user.pk == alert.author_id or request.user.pk in (alert.hands or []),
             "is_author": request.user.pk == alert.author_id,
             "can_draft": services.can_draft(request.user),
@@ -314,8 +331,14 @@ def subscriber_list(request):
         upload = request.FILES.get("file")
         if upload is None:
             messages.error(request, "请选择 CSV 或 Excel 文件")
+        elif too_large := inputlimits.upload_too_large(upload):
+            messages.error(request, too_large)  # from its size, before it is read
         else:
-            report = subscribers.import_subscribers(upload.name, upload.read())
+            try:
+                report = subscribers.import_subscribers(upload.name, upload.read())
+            except ValidationError as exc:  # the file as a whole (encoding, limits)
+                messages.error(request, error_text(exc))
+                return redirect("alerts:subscribers")
             if report.errors:
                 for error in report.errors[:50]:
                     messages.error(request, error)

@@ -18,5 +18,6 @@ class CoreConfig(AppConfig):
         layers.register_core_layers()
         nav.register("工作台", "home", group="overview", order=1)
         nav.register("一张图", "map", group="overview", order=5)
+        nav.register("指挥大屏", "command", group="command", order=29, roles=nav.CITY_ROLES)
         nav.register("投递渠道", "channels", group="system", order=910, roles={"admin"})
         nav.register("管理后台", "admin:index", group="system", order=999, staff_only=True)

@@ -16,7 +16,10 @@ A missing parent is derived from the code prefix.
 
 `read_pack` checks everything before it returns and raises `RegionPackError`
 listing every problem with its place (file, feature or line, property or column),
-so nothing half-valid ever reaches the database.
+so nothing half-valid ever reaches the database. A file larger than `max_bytes`
+(the setting YINGJI_REGIONPACK_MAX_BYTES) is refused from its size before it is
+read; JSON nested too deep to decode and CSV fields beyond the csv module's limit
+are problems of their file, never exceptions.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ NAME_MAX_LENGTH = 64  # Region.name max_length
 SOURCE_MAX_LENGTH = 200  # Region.boundary_source max_length
 # make_valid may repair a geometry only when the area moves by at most this share.
 MAX_REPAIR_AREA_CHANGE = 0.01
+DEFAULT_MAX_BYTES = 100 * 1024 * 1024  # one file of a pack
 
 
 @dataclass(frozen=True)
@@ -228,6 +232,9 @@ def _file_problem(path: Path, message: str) -> RegionPackError:
 def _read_geojson(path: Path, problems: list[Problem], notes: list[Problem]) -> list[RegionRecord]:
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except RecursionError:
+        problems.append(Problem(f"文件 {path.name}", "JSON 嵌套过深,无法读取"))
+        return []
     except json.JSONDecodeError as exc:
         problems.append(
             Problem(
@@ -339,6 +346,14 @@ def _read_csv(path: Path, problems: list[Problem]) -> list[RegionRecord]:
         problems.append(Problem(f"文件 {path.name}", "无法识别编码,请保存为 UTF-8"))
         return []
     reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _csv_records(path, reader, problems)
+    except csv.Error as exc:  # e.g. a field beyond csv.field_size_limit()
+        problems.append(Problem(f"文件 {path.name} 第 {reader.line_num} 行", f"CSV 格式错误:{exc}"))
+        return []
+
+
+def _csv_records(path: Path, reader: Any, problems: list[Problem]) -> list[RegionRecord]:
     header_row = next(reader, None)
     if header_row is None:
         problems.append(Problem(f"文件 {path.name}", "文件为空"))
@@ -395,11 +410,17 @@ def _read_csv(path: Path, problems: list[Problem]) -> list[RegionRecord]:
 # ---------------------------------------------------------------------------- pack
 
 
-def read_pack(paths: Iterable[str | Path], *, existing_codes: Iterable[str] = ()) -> RegionPack:
+def read_pack(
+    paths: Iterable[str | Path],
+    *,
+    existing_codes: Iterable[str] = (),
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> RegionPack:
     """Read every file of a pack and validate it as a whole.
 
     A parent must be in the pack or among `existing_codes` (regions already in
-    the database). Raises RegionPackError with every problem found.
+    the database); a file larger than `max_bytes` is refused unread. Raises
+    RegionPackError with every problem found.
     """
     problems: list[Problem] = []
     notes: list[Problem] = []
@@ -410,6 +431,14 @@ def read_pack(paths: Iterable[str | Path], *, existing_codes: Iterable[str] = ()
     for path in paths:
         if not path.is_file():
             problems.append(Problem(f"文件 {path}", "文件不存在"))
+        elif (size := path.stat().st_size) > max_bytes:
+            problems.append(
+                Problem(
+                    f"文件 {path.name}",
+                    f"文件过大:{size:,} 字节({size / 1048576:.1f} MB),"
+                    f"上限 {max_bytes:,} 字节({max_bytes / 1048576:.1f} MB)",
+                )
+            )
         elif path.suffix.lower() in (".geojson", ".json"):
             records.extend(_read_geojson(path, problems, notes))
         elif path.suffix.lower() == ".csv":

@@ -24,6 +24,7 @@ flagged `boundary_synthetic` with the source "合成示意边界(非法定)".
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 import threading
@@ -44,7 +45,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import Signal, receiver
 from shapely.geometry.base import BaseGeometry
 
-from yingji.core import geo, regionpack
+from yingji.core import geo, inputlimits, regionpack
 from yingji.core.models import AuditEntry, Region
 from yingji.core.regionpack import Problem, RegionPack, RegionPackError
 
@@ -111,7 +112,11 @@ def import_files(paths: Iterable[str | Path], *, synthesise_streets: bool = Fals
     cells inside their district (never over a real boundary).
     """
     existing = set(Region.objects.values_list("code", flat=True))
-    pack = regionpack.read_pack(paths, existing_codes=existing)
+    pack = regionpack.read_pack(
+        paths,
+        existing_codes=existing,
+        max_bytes=inputlimits.setting("YINGJI_REGIONPACK_MAX_BYTES"),
+    )
     synthetic = _synthesise_streets(pack) if synthesise_streets else {}
     result = ImportResult(notes=list(pack.notes), synthesised=len(synthetic))
     with transaction.atomic():
@@ -416,3 +421,62 @@ def feature_collection(
             }
         )
     return {"type": "FeatureCollection", "features": features}
+
+
+SIMPLIFY_TOLERANCE = 0.001  # degrees, ≈ 100 m: a wall screen's outline, not a boundary
+_simplified: tuple[tuple, str, str] | None = None
+_simplified_lock = threading.Lock()
+
+
+def simplified(tolerance: float = SIMPLIFY_TOLERANCE) -> tuple[str, str]:
+    """(version, JSON text): every district and street once, for a screen that
+    draws areas by code — names, parents, centroids and outlines simplified to
+    `tolerance` degrees and rounded to 4 decimals (≈ 10 m). Built once per
+    process and rebuilt when regions change (the lookup's fingerprint): the
+    command screen loads it once and never ships a boundary per update.
+
+    The JSON: {"regions": [{"code", "name", "level", "parent", "c": [lon, lat] | null,
+    "g": GeoJSON geometry | null, "synthetic": bool}]}"""
+    global _simplified
+    fingerprint = (_version, _fingerprint(), tolerance)
+    cached = _simplified
+    if cached is not None and cached[0] == fingerprint:
+        return cached[1], cached[2]
+    with _simplified_lock:
+        rows = Region.objects.filter(level__in=("district", "street")).order_by("code")
+        out = []
+        for code, name, level, parent, clon, clat, boundary, synthetic in rows.values_list(
+            "code",
+            "name",
+            "level",
+            "parent_id",
+            "centroid_lon",
+            "centroid_lat",
+            "boundary",
+            "boundary_synthetic",
+        ):
+            shape = _shape(boundary)
+            geometry = None
+            if shape is not None:
+                thin = shapely.transform(
+                    shape.simplify(tolerance, preserve_topology=True), lambda xy: np.round(xy, 4)
+                )
+                geometry = json.loads(shapely.to_geojson(thin))
+                if clon is None or clat is None:
+                    point = shape.representative_point()
+                    clon, clat = point.x, point.y
+            out.append(
+                {
+                    "code": code,
+                    "name": name,
+                    "level": level,
+                    "parent": parent,
+                    "c": [round(clon, 4), round(clat, 4)] if clon is not None else None,
+                    "g": geometry,
+                    "synthetic": bool(synthetic),
+                }
+            )
+        text = json.dumps({"regions": out}, ensure_ascii=False, separators=(",", ":"))
+        version = hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+        _simplified = (fingerprint, version, text)
+        return version, text

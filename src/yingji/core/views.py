@@ -17,7 +17,7 @@ def workbench_context(request) -> workbench.Context:
     return workbench.Context(
         user=user,
         scope=scope.scope_for(user),
-        now=timezone.now(),
+        now=timezone.localtime(),
         profile=getattr(user, "profile", None) if hasattr(user, "profile") else None,
     )
 
@@ -28,13 +28,16 @@ def home(request):
     and for those who see the whole city the figures a leader asks for first."""
     ctx = workbench_context(request)
     collected = workbench.collect(ctx)
-    figures, figure_errors = (
-        workbench.figures(ctx) if ctx.scope.sees_all else ([], [])
-    )
-    groups = {g["key"]: g["title"] for g in nav.groups_for(request.user)}
+    figures, figure_errors = workbench.figures(ctx) if ctx.scope.sees_all else ([], [])
+    groups = {g["key"]: g for g in nav.groups_for(request.user)}
     by_group = collected.by_group()
     summary = [
-        {"key": key, "title": groups.get(key, key), "count": n}
+        {
+            "key": key,
+            "title": groups[key]["title"] if key in groups else key,
+            "url": groups[key]["entries"][0]["url"] if key in groups else "",
+            "count": n,
+        }
         for key, n in sorted(by_group.items(), key=lambda kv: -kv[1])
     ]
     shown = collected.items[: workbench.PAGE_ITEMS]

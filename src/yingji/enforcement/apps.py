@@ -22,6 +22,7 @@ class EnforcementConfig(AppConfig):
 
     def ready(self) -> None:
         from yingji.core import demos, layers, links, nav
+        from yingji.enforcement import search, workbench
         from yingji.enforcement.layers import inspection_features
 
         demos.register(60, self.verbose_name, _load_demo)
@@ -36,3 +37,5 @@ class EnforcementConfig(AppConfig):
             loader=inspection_features,
             style={"color": "#6a1b9a", "radius": 5},
         )
+        workbench.register()
+        search.register()

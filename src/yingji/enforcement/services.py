@@ -807,14 +807,22 @@ def transition_case(
     return case
 
 
-def visible_cases(user: Any):
-    scope = _scope(user)
+def cases_in_scope(scope: Scope):
+    """The penalty cases a scope covers: its departments' and its districts'."""
     return PenaltyCase.objects.filter(scope.q("department", "district__code"))
 
 
-def visible_inspections(user: Any):
-    scope = _scope(user)
+def visible_cases(user: Any):
+    return cases_in_scope(_scope(user))
+
+
+def inspections_in_scope(scope: Scope):
+    """The inspections a scope covers: its departments' and its districts'."""
     return Inspection.objects.filter(scope.q("department", "district__code"))
+
+
+def visible_inspections(user: Any):
+    return inspections_in_scope(_scope(user))
 
 
 # ---------------------------------------------------------------- dishonesty list

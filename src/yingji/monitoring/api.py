@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.security import HttpBearer
 
 from yingji.core.apiparams import Hours, Limit, one_of
-from yingji.monitoring import dryrun, services
+from yingji.monitoring import dryrun, payloads, services
 from yingji.monitoring.forms import THRESHOLDS, AlarmRuleForm, may_manage_rules
 from yingji.monitoring.models import Alarm, AlarmRule, DeadLetter, Reading, RegionalLevel, Sensor
 from yingji.monitoring.rules import Rule, RuleError
@@ -36,12 +37,39 @@ class IngestOut(Schema):
     reasons: list[str]
 
 
-@router.post("/ingest", auth=IngestToken(), response=IngestOut)
+class RefusedOut(Schema):
+    detail: str
+
+
+@router.post(
+    "/ingest", auth=IngestToken(), response={200: IngestOut, 413: RefusedOut, 422: RefusedOut}
+)
 def ingest(request):
     """Bulk readings: a JSON array of {"sensor", "ts", "value", "unit"?} or NDJSON
     (Content-Type application/x-ndjson). Bad readings are refused one by one (see
-    `reasons` and the dead-letter list); the rest are stored."""
-    stats = services.ingest_http(request.body, request.content_type or "")
+    `reasons` and the dead-letter list); the rest are stored. A body refused as a
+    whole is dead-lettered and answered 413 (larger than
+    YINGJI_MONITORING_HTTP_MAX_BYTES) or 422 (not UTF-8, not JSON, nested deeper
+    than YINGJI_MONITORING_MAX_DEPTH) with the reason in `detail`."""
+    limit = services.limits("YINGJI_MONITORING_HTTP_MAX_BYTES")
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > limit.max_bytes:  # refused before the body is read
+        reason = payloads.too_large(length, limit)
+        services.refuse_http(reason)
+        return Status(413, {"detail": reason})
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        reason = f"报文过大:超过 DATA_UPLOAD_MAX_MEMORY_SIZE({settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} 字节)"
+        services.refuse_http(reason)
+        return Status(413, {"detail": reason})
+    try:
+        stats = services.ingest_http(body, request.content_type or "")
+    except payloads.BodyRefused as exc:
+        return Status(exc.status, {"detail": str(exc)})
     return stats.__dict__
 
 

@@ -16,9 +16,15 @@ class MonitoringConfig(AppConfig):
 
     def ready(self) -> None:
         from yingji.core import demos, nav
+        from yingji.monitoring import command as monitoring_command
         from yingji.monitoring import map_layers
+        from yingji.monitoring import search as monitoring_search
+        from yingji.monitoring import workbench as monitoring_workbench
 
         demos.register(30, self.verbose_name, _load_demo)
         nav.register("实时监测", "monitoring:live", group="monitoring", order=30)
         nav.register("监测规则", "monitoring:rules", group="monitoring", order=31)
         map_layers.register()
+        monitoring_workbench.register()
+        monitoring_search.register()
+        monitoring_command.register()

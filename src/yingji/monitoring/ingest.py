@@ -7,9 +7,12 @@ a QoS 1 message only after the batch holding it is committed, so a worker or
 broker restart loses no reading: the broker redelivers what was not acknowledged,
 and the database stores a redelivered reading once (unique sensor + time).
 
-A bad message never stops the worker: parse problems go to the dead-letter table;
-if storing a batch fails, its messages are retried one by one and the one that
-fails is dead-lettered with the error.
+A bad message never stops the worker: every payload is parsed inside the
+per-message error handling, within the limits of size and JSON nesting depth
+(payloads.Limits, from the settings); parse problems, and anything a parser did
+not foresee, go to the dead-letter table with the reason, and the message is
+acknowledged with its batch. If storing a batch fails, its messages are retried
+one by one and the one that fails is dead-lettered with the error.
 
 Several workers: Mosquitto's shared subscriptions deal messages round robin, so
 one sensor's readings can reach different workers of one group; rules on a single
@@ -89,6 +92,7 @@ class Worker:
         # The sensors' latest time/value (a display cache) is written by a thread of
         # its own every `touch_every` seconds, off the path from reading to alarm.
         self.ingestor = ingestor or services.Ingestor(touch_interval=None, partition=self.partition)
+        self.limits = services.limits()
         self.inbox: queue.Queue[Message] = queue.Queue()
         self.stats = services.IngestStats()
         self.messages = 0
@@ -121,7 +125,11 @@ class Worker:
         self.connected.clear()
 
     def _on_message(self, client, userdata, msg) -> None:
-        self.inbox.put(Message(msg.topic, msg.payload, msg.mid, msg.qos))
+        try:
+            topic = msg.topic
+        except UnicodeDecodeError:  # a broker should refuse it; never stop the network thread
+            topic = msg._topic.decode("utf-8", "replace")  # noqa: SLF001
+        self.inbox.put(Message(topic, msg.payload, msg.mid, msg.qos))
 
     def _connect(self) -> None:
         props = Properties(PacketTypes.CONNECT)
@@ -155,6 +163,7 @@ class Worker:
                         except Exception:  # periodic work must not kill ingest
                             log.exception("monitoring tick failed")
         finally:
+            self._stop.set()  # also when an exception ends the loop: never hang on the flusher
             flusher.join()
             if self._crash.is_set():
                 self._drop_connection()
@@ -183,15 +192,36 @@ class Worker:
             size += len(m.payload)
         return batch
 
+    def _parse(self, m: Message) -> tuple[list[payloads.Record], list[payloads.Problem]]:
+        """One message's records and problems; never raises (a parser bug or a
+        payload nobody foresaw becomes a dead letter of its own)."""
+        try:
+            records, problems = payloads.parse_mqtt(m.topic, m.payload, self.limits)
+        except Exception as exc:  # noqa: BLE001 (RecursionError, MemoryError, …)
+            log.warning("message on %s could not be parsed: %r", m.topic, exc)
+            records = []
+            problems = [(f"报文无法解析:{type(exc).__name__}", payloads.fragment(m.payload))]
+        if problems:
+            if self.partition.owns_message(m.topic, m.payload):  # kept by one partition only
+                problems = [(reason, f"[{m.topic}] {frag}") for reason, frag in problems]
+            else:
+                problems = []
+        return records, problems
+
     def _handle(self, batch: list[Message]) -> None:
-        records: list[payloads.Record] = []
-        problems: list[payloads.Problem] = []
-        part = self.partition
+        # Acknowledged once stored or dead-lettered. An exception out of _store is
+        # the database failing even for dead letters: nothing is acknowledged, the
+        # worker stops and the broker redelivers the batch to the next one.
+        self._store(batch)
         for m in batch:
-            r, p = payloads.parse_mqtt(m.topic, m.payload)
-            records += r
-            if p and part.owns_message(m.topic, m.payload):  # kept by one partition only
-                problems += [(reason, f"[{m.topic}] {frag}") for reason, frag in p]
+            if m.qos > 0:
+                self.client.ack(m.mid, m.qos)
+        self.messages += len(batch)
+
+    def _store(self, batch: list[Message]) -> None:
+        parsed = [self._parse(m) for m in batch]
+        records = [r for rs, _ in parsed for r in rs]
+        problems = [p for _, ps in parsed for p in ps]
         topic = batch[0].topic if len(batch) == 1 else ""
         for attempt in range(TRANSIENT_RETRIES + 1):
             try:
@@ -201,18 +231,14 @@ class Worker:
                 # A busy or locked database is transient: wait and retry the batch.
                 if attempt == TRANSIENT_RETRIES:
                     log.exception("batch of %d messages failed; one by one", len(batch))
-                    for m in batch:
-                        self._handle_one(m)
+                    for m, p in zip(batch, parsed, strict=True):
+                        self._handle_one(m, p)
                 time.sleep(0.05 * 2**attempt)
             except Exception:
                 log.exception("batch of %d messages failed; retrying one by one", len(batch))
-                for m in batch:
-                    self._handle_one(m)
+                for m, p in zip(batch, parsed, strict=True):
+                    self._handle_one(m, p)
                 break
-        for m in batch:
-            if m.qos > 0:
-                self.client.ack(m.mid, m.qos)
-        self.messages += len(batch)
 
     def _flush_loop(self) -> None:
         from django.db import connection
@@ -229,20 +255,15 @@ class Worker:
         except Exception:  # a display cache: never stop ingest for it
             log.exception("writing sensors' latest readings failed")
 
-    def _handle_one(self, m: Message) -> None:
-        r, p = payloads.parse_mqtt(m.topic, m.payload)
-        if not self.partition.owns_message(m.topic, m.payload):
-            p = []
+    def _handle_one(
+        self, m: Message, parsed: tuple[list[payloads.Record], list[payloads.Problem]]
+    ) -> None:
+        r, p = parsed
         try:
             self.stats.add(self.ingestor.ingest(r, p, source="mqtt", topic=m.topic))
         except Exception as exc:
             services.dead_letters(
-                [
-                    (
-                        f"处理失败:{type(exc).__name__}: {exc}"[:300],
-                        m.payload[:500].decode("utf-8", "replace"),
-                    )
-                ],
+                [(f"处理失败:{type(exc).__name__}: {exc}"[:300], payloads.fragment(m.payload))],
                 "mqtt",
                 m.topic,
             )

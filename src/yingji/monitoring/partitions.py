@@ -55,13 +55,18 @@ class Partition:
 
     def owns(self, key: str) -> bool:
         """Whether this partition owns `key` (an area code or a sensor code)."""
-        return self.whole or zlib.crc32(key.encode("utf-8")) % self.count == self.index
+        # surrogatepass: a code from JSON may hold a lone surrogate (\ud800).
+        return (
+            self.whole
+            or zlib.crc32(key.encode("utf-8", "surrogatepass")) % self.count == self.index
+        )
 
     def owns_message(self, topic: str, payload: bytes) -> bool:
         """Whether this partition keeps a message's parse problems."""
         return (
             self.whole
-            or zlib.crc32(payload, zlib.crc32(topic.encode("utf-8"))) % self.count == self.index
+            or zlib.crc32(payload, zlib.crc32(topic.encode("utf-8", "surrogatepass"))) % self.count
+            == self.index
         )
 
     def group(self, base: str) -> str:

@@ -71,6 +71,17 @@ POLICY = lifecycle.GroupPolicy()
 ACTOR = "监测报警引擎"
 
 
+def limits(max_bytes_setting: str = "YINGJI_MONITORING_MAX_MESSAGE_BYTES") -> payloads.Limits:
+    """The payload limits from the settings (docs/monitoring.md, "Limits"):
+    `max_bytes` is one MQTT message or NDJSON line, or with
+    YINGJI_MONITORING_HTTP_MAX_BYTES a whole HTTP body."""
+    d = payloads.DEFAULT_LIMITS
+    return payloads.Limits(
+        max_bytes=int(getattr(settings, max_bytes_setting, d.max_bytes)),
+        max_depth=int(getattr(settings, "YINGJI_MONITORING_MAX_DEPTH", d.max_depth)),
+    )
+
+
 class MonitoringError(ValueError):
     """Bad input, with a message in Chinese naming what and where."""
 
@@ -121,10 +132,26 @@ class SensorImport:
 
 
 def _rows_from_file(path: Path) -> list[dict[str, Any]]:
+    from yingji.core import inputlimits
+
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise MonitoringError(f"{path.name}:无法读取文件({exc.strerror or exc})") from None
+    if problem := inputlimits.size_problem(size, path.name):  # before it is read
+        raise MonitoringError(problem)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         import openpyxl
 
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        data = path.read_bytes()
+        if problem := inputlimits.archive_problem(data, path.name):
+            raise MonitoringError(problem)
+        try:
+            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a file that is not xlsx
+            raise MonitoringError(
+                f"{path.name}:不是有效的 Excel (.xlsx) 文件({type(exc).__name__})"
+            ) from None
         rows = list(wb.active.iter_rows(values_only=True))
         header = [str(h or "").strip() for h in rows[0]] if rows else []
         return [
@@ -320,6 +347,19 @@ class IngestStats:
         self.reasons += other.reasons[:20]
 
 
+def storable(text: str, limit: int) -> str:
+    """`text` clipped to `limit` characters, as any database stores it: a NUL
+    (PostgreSQL refuses it in text) and lone surrogates (not UTF-8) are escaped."""
+    text = text[:limit]
+    if "\x00" in text:
+        text = text.replace("\x00", "\\x00")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text[:limit]
+
+
 def dead_letters(problems: Sequence[payloads.Problem], source: str, topic: str = "") -> None:
     """Keep rejected input with its reason (bulk: never audited row by row)."""
     if not problems:
@@ -330,9 +370,9 @@ def dead_letters(problems: Sequence[payloads.Problem], source: str, topic: str =
             DeadLetter(
                 received_at=at,
                 source=source,
-                topic=topic[:200],
-                payload=fragment,
-                reason=reason[:300],
+                topic=storable(topic, 200),
+                payload=storable(fragment, payloads.FRAGMENT),
+                reason=storable(reason, 300),
             )
             for reason, fragment in problems
         ]
@@ -505,9 +545,10 @@ class Ingestor:
             if sensor is not None and lo <= ts <= hi and (unit is None or unit == sensor.unit):
                 append((sensor.pk, ts, value))
                 continue
-            fragment = f"{code},{ts},{value},{unit or ''}"
+            fragment = f"{code[:200]},{ts},{value},{(unit or '')[:50]}"
             if sensor is None:
-                bad.append((f"未知传感器「{code}」", fragment))
+                shown = code if len(code) <= 64 else f"{code[:64]}…(共 {len(code):,} 字符)"
+                bad.append((f"未知传感器「{shown}」", fragment))
             elif unit is not None and unit != sensor.unit:
                 bad.append((f"单位不符:传感器「{code}」为 {sensor.unit},报文为 {unit}", fragment))
             elif ts > hi:
@@ -1184,34 +1225,40 @@ def apply_retention(at: dt.datetime | None = None) -> dict[str, int]:
     }
 
 
+def alarm_filter(scope: Any) -> Q:
+    """The alarms a scope covers (the sensor's department, or the alarm's district or
+    street), as a filter: one rule for the live page, the workbench and the API."""
+    if scope.sees_all:
+        return Q()
+    if not (scope.region_codes or scope.department_ids):
+        return Q(pk__isnull=True)  # matches nothing
+    return scope.q(department_field="sensor__department", region_field="district_code") | scope.q(
+        region_field="street_code"
+    )
+
+
+def sensor_filter(scope: Any) -> Q:
+    """The sensors a scope covers (their department, district or street)."""
+    if scope.sees_all:
+        return Q()
+    return scope.q(department_field="department", region_field="district__code") | scope.q(
+        region_field="street__code"
+    )
+
+
 def visible_alarms(user: Any):
     """Alarms the user's scope covers (department of the sensor, or region)."""
     from yingji.core.scope import scope_for
 
-    scope = scope_for(user)
-    qs = Alarm.objects.select_related("rule", "sensor", "area")
-    if scope.sees_all:
-        return qs
-    return (
-        qs.filter(
-            scope.q(department_field="sensor__department", region_field="district_code")
-            | scope.q(region_field="street_code")
-        )
-        if scope.region_codes or scope.department_ids
-        else qs.none()
+    return Alarm.objects.select_related("rule", "sensor", "area").filter(
+        alarm_filter(scope_for(user))
     )
 
 
 def visible_sensors(user: Any):
     from yingji.core.scope import scope_for
 
-    scope = scope_for(user)
-    if scope.sees_all:
-        return Sensor.objects.all()
-    return Sensor.objects.filter(
-        scope.q(department_field="department", region_field="district__code")
-        | scope.q(region_field="street__code")
-    )
+    return Sensor.objects.filter(sensor_filter(scope_for(user)))
 
 
 def can_handle(user: Any, alarm: Alarm) -> bool:
@@ -1247,14 +1294,32 @@ def shared_ingestor() -> Ingestor:
 
 
 def ingest_http(body: bytes, content_type: str) -> IngestStats:
-    """Parse and ingest an HTTP bulk body (JSON array or NDJSON)."""
-    records, problems = payloads.parse_body(body, content_type)
+    """Parse and ingest an HTTP bulk body (JSON array or NDJSON). A body refused
+    as a whole (too large, not UTF-8, not JSON, nested too deep) is dead-lettered
+    and raises payloads.BodyRefused (the endpoint answers 413 or 422 with the
+    reason); anything the parser did not foresee is refused the same way."""
+    limit = limits("YINGJI_MONITORING_HTTP_MAX_BYTES")
+    try:
+        records, problems = payloads.parse_body(body, content_type, limit)
+    except payloads.BodyRefused as exc:
+        refuse_http(str(exc), exc.sample)
+        raise
+    except Exception as exc:  # never a 500 for what a client sent
+        log.exception("HTTP ingest body could not be parsed")
+        reason = f"报文无法解析:{type(exc).__name__}"
+        refuse_http(reason, payloads.fragment(body))
+        raise payloads.BodyRefused(reason) from None
     ing = shared_ingestor()
     with _ingest_lock:
         return ing.ingest(records, problems, source="http")
 
 
 _ingest_lock = threading.Lock()
+
+
+def refuse_http(reason: str, sample: str = "") -> None:
+    """Dead-letter an HTTP body refused as a whole."""
+    dead_letters([(reason, sample)], "http")
 
 
 def issue_token(name: str, department: Any = None) -> str:

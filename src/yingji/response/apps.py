@@ -18,7 +18,10 @@ class ResponseConfig(AppConfig):
         from yingji.alerts.events import alert_published
         from yingji.core import demos, nav, outbox
         from yingji.monitoring.events import event_changed
+        from yingji.response import command as response_command
         from yingji.response import layers, receivers
+        from yingji.response import search as response_search
+        from yingji.response import workbench as response_workbench
 
         demos.register(50, self.verbose_name, _load_demo)
         # One desk item per monitoring event (not one per alarm and per regional
@@ -32,6 +35,7 @@ class ResponseConfig(AppConfig):
             receivers.on_channel_recovered, dispatch_uid="response_channel_recovered"
         )
         layers.register_layers()
+        response_command.register()
         nav.register("值班台", "response:desk", group="command", order=30, roles=nav.DESK_ROLES)
         nav.register(
             "我的行动卡",
@@ -44,3 +48,5 @@ class ResponseConfig(AppConfig):
         nav.register("预案库", "response:plans", group="command", order=32)
         nav.register("应急资源", "response:resources", group="command", order=33)
         nav.register("演练", "response:drills", group="command", order=34)
+        response_workbench.register()
+        response_search.register()

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from yingji.core import audit, outbox
-from yingji.core.models import Department, Notification, Role
+from yingji.core.models import Department, DepartmentKind, Notification, Region, Role
 from yingji.response import plans, resources, services
 from yingji.response.models import (
     EmergencyPlan,
@@ -33,6 +33,11 @@ from yingji.response.models import (
 )
 
 PAST_INCIDENT = "白云区“6·1”暴雨内涝(演示)"
+# The response under way when the demo opens: so that the duty desk, the command
+# screen and every office's workbench have something live to act on.
+CURRENT_INCIDENT = "天河区石牌街道暴雨内涝(演示)"
+CURRENT_STREET = "440106006"  # 石牌街道
+WAITING_KINDS = (DepartmentKind.DISTRICT_GOV, DepartmentKind.STREET_OFFICE)
 
 TEAMS = [
     # name, kind, members, capabilities, base, lon, lat, department
@@ -473,6 +478,54 @@ def _past_incident(plan: EmergencyPlan) -> bool:
     return True
 
 
+def _current_incident(plan: EmergencyPlan) -> bool:
+    """A rainstorm in 石牌街道 under a level-Ⅱ response that began 20 minutes
+    before the demo was loaded: the bureau's departments have acknowledged
+    their cards and some have reported; the district government's and the street
+    office's cards still wait (they are on those accounts' workbenches and the
+    command screen, and escalate when their limits pass, as real ones do)."""
+    if Incident.objects.filter(title=CURRENT_INCIDENT).exists():
+        return False
+    User = get_user_model()
+    duty = User.objects.filter(profile__role=Role.DUTY_OFFICER).order_by("username").first()
+    if duty is None:
+        return False
+    # 石牌街道's centre in the loaded pack (its boundary is synthesised in the
+    # demo pack, so no fixed coordinate is sure to fall inside it).
+    street = Region.objects.filter(code=CURRENT_STREET).values("centroid_lon", "centroid_lat")
+    centre = street.first()
+    if centre is None or centre["centroid_lon"] is None:
+        return False
+    t0 = timezone.now() - dt.timedelta(minutes=20)
+
+    def at(minutes: int) -> dt.datetime:
+        return t0 + dt.timedelta(minutes=minutes)
+
+    inc = services.register_incident(
+        services.IncidentInput(
+            title=CURRENT_INCIDENT,
+            incident_type="暴雨",
+            occurred_at=t0,
+            lon=centre["centroid_lon"],
+            lat=centre["centroid_lat"],
+            address="天河区石牌街道石牌东路一带",
+            summary="短时强降雨,石牌东路、龙口西路低洼路段积水约 40 厘米。",
+            source=Incident.Source.DESK,
+        ),
+        user=duty,
+        check=False,
+        at=at(0),
+    )
+    act = services.activate(plan, inc, "II", user=duty, check=False, at=at(5))
+    for i, card in enumerate(act.cards.select_related("department").order_by("pk")):
+        if card.department.kind in WAITING_KINDS:  # the district's and the street's: waiting
+            continue
+        services.acknowledge(card, user=duty, at=at(6 + i % 7))
+        if i % 3 == 0:
+            services.complete(card, result="已按预案落实", user=duty, at=at(12 + i % 6))
+    return True
+
+
 PAST_DRILL = "2022年“5·12”红色暴雨双盲演练(演示)"
 DRILL_SCENARIO = [
     {
@@ -557,10 +610,12 @@ def load_demo(stdout: Any = None) -> str:
         shifts = load_roster(timezone.localdate())
         past = _past_incident(plan)
         drilled = _past_drill(plan)
+        current = _current_incident(plan)
     summary = (
         f"应急指挥:预案《{plan.title}》{'已导入' if created else '已存在'},"
         f"队伍 {counts['teams']} 支、仓库 {counts['warehouses']} 个、避护场所 {counts['shelters']} 处、"
         f"停机坪 {counts['helipads']} 个、医院 {counts['hospitals']} 家,新排班 {shifts} 班,"
-        f"历史事件{'已生成' if past else '已存在'},双盲演练{'已生成' if drilled else '已存在'}"
+        f"历史事件{'已生成' if past else '已存在'},双盲演练{'已生成' if drilled else '已存在'},"
+        f"正在响应的事件{'已生成' if current else '已存在'}"
     )
     return summary

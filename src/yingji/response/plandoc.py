@@ -24,6 +24,7 @@ from typing import Any
 
 from django.db import transaction
 
+from yingji.core import inputlimits
 from yingji.response import addressees, plans, triggers
 from yingji.response.models import EmergencyPlan
 
@@ -183,7 +184,12 @@ def parse_lines(lines: list[str], filename: str = "文档") -> tuple[dict[str, A
 def import_docx(upload: Any, *, filename: str | None = None) -> EmergencyPlan:
     """Import a .docx as a draft plan; PlanDocError lists every problem with its paragraph."""
     filename = filename or getattr(upload, "name", "文档")
+    # PlanDocError names the file itself: the limits' messages without their prefix.
+    if problem := inputlimits.upload_too_large(upload, "YINGJI_PLAN_MAX_BYTES"):
+        raise PlanDocError(filename, [problem.split(":", 1)[1]])  # before it is read
     raw = upload.read() if hasattr(upload, "read") else bytes(upload)
+    if problem := inputlimits.archive_problem(raw, filename, "YINGJI_PLAN_MAX_BYTES"):
+        raise PlanDocError(filename, [problem.removeprefix(f"{filename}:")])
     try:
         lines = _lines(raw)
     except Exception as exc:  # python-docx raises several types for a broken file

@@ -16,6 +16,7 @@ from django.db import transaction
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from yingji.core import inputlimits
 from yingji.response.models import Helipad, Hospital, RescueTeam, Shelter, StockItem, Warehouse
 
 TEAM_KINDS = {"专业队伍": "professional", "社会力量": "social", "基层队伍": "grassroots"}
@@ -112,7 +113,10 @@ def _parse(kind: str, value: Any) -> Any:
 
 
 def read_workbook(data: bytes, filename: str) -> tuple[dict[str, list[dict]], list[str]]:
-    """Rows per known sheet, and every problem found."""
+    """Rows per known sheet, and every problem found (a workbook over the limits is
+    refused before it is unpacked, see core/inputlimits.py)."""
+    if problem := inputlimits.archive_problem(data, filename):
+        return {}, [problem]
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several types for a broken file
@@ -215,6 +219,8 @@ SAVERS = {
 def import_workbook(upload: Any, *, filename: str | None = None) -> str:
     """Import every known sheet or nothing; returns a one-line Chinese summary."""
     filename = filename or getattr(upload, "name", "Excel 文件")
+    if problem := inputlimits.upload_too_large(upload):
+        raise ImportProblems([problem])  # from its size, before it is read
     data = upload.read() if hasattr(upload, "read") else bytes(upload)
     sheets, problems = read_workbook(data, filename)
     if problems:

@@ -16,6 +16,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
+from yingji.core import inputlimits
 from yingji.core.apiparams import CRS, Page, People, Quarter, Year, one_of
 from yingji.core.scope import scope_for
 from yingji.risk import grading, hazardflow, ledger, queries, reports, services, stats
@@ -592,6 +593,8 @@ def import_ledger(
     if kind not in ledger.COLUMNS:
         raise ValidationError({"kind": f"未知的台账类别:{kind}"})
     _can_write(request)
+    if too_large := inputlimits.upload_too_large(file):
+        raise ValidationError({"file": too_large})
     report = ledger.import_ledger(
         kind, file.read(), filename=file.name, user=request.user, valid_only=valid_only
     )

@@ -16,7 +16,7 @@ class RiskConfig(AppConfig):
 
     def ready(self) -> None:
         from yingji.core import demos, nav
-        from yingji.risk import maplayer
+        from yingji.risk import maplayer, search, workbench
 
         demos.register(20, self.verbose_name, _load_demo)
         nav.register("双下降", "risk:dashboard", group="risk", order=20)
@@ -25,3 +25,5 @@ class RiskConfig(AppConfig):
         nav.register("风险点", "risk:points", group="risk", order=23)
         nav.register("事故", "risk:accidents", group="risk", order=24)
         maplayer.register()
+        workbench.register()
+        search.register()

@@ -24,7 +24,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from yingji.core import departments as core_departments
-from yingji.core import geo, regions
+from yingji.core import geo, inputlimits, regions
 from yingji.risk import cells, creditcode, grading, services, xlsxread
 from yingji.risk.categories import HAZARD_CATEGORIES, KEY_CATEGORIES, parse_categories
 from yingji.risk.hazardflow import STATE_LABELS
@@ -171,13 +171,18 @@ class ImportReport:
 
 
 def read_workbook(
-    data: bytes, kind: str, progress: Progress | None = None
+    data: bytes, kind: str, progress: Progress | None = None, *, filename: str = "台账.xlsx"
 ) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
     """(rows as (Excel row number, {header: value}), file-level errors);
-    `progress(rows read, 0)` every 5,000 rows."""
+    `progress(rows read, 0)` every 5,000 rows. A workbook over the limits
+    (YINGJI_XLSX_MAX_BYTES, the zip checks) is refused before it is unpacked."""
     try:
-        stream = xlsxread.read_rows(data, SHEET_TITLES[kind])
+        stream = xlsxread.read_rows(
+            data, SHEET_TITLES[kind], name=filename, limits=inputlimits.zip_limits()
+        )
         first = next(stream, None)
+    except xlsxread.XlsxLimitError as exc:
+        return [], [RowError(0, "", str(exc))]
     except (xlsxread.XlsxError, ValueError):
         return [], [RowError(0, "", "文件不是有效的 Excel (.xlsx) 文件")]
     if first is None or not any(cells.text(h) for h in first[1]):
@@ -931,7 +936,7 @@ def import_ledger(
             started_by=user if getattr(user, "is_authenticated", False) else None,
         )
     report = ImportReport(kind=kind, filename=filename, valid_only=valid_only)
-    rows, file_errors = read_workbook(data, kind, step("read"))
+    rows, file_errors = read_workbook(data, kind, step("read"), filename=filename)
     report.total = len(rows)
     if file_errors:
         report.errors = file_errors

@@ -497,13 +497,17 @@ def overdue_q(day: dt.date) -> Q:
     return Q(state__in=sorted(hazardflow.DEADLINE_STATES), deadline__lt=day)
 
 
-def visible_hazards(user: Any, scope: Scope | None = None):
-    """The hazards a user may see (department, district or everything)."""
-    scope = scope or scope_for(user)
+def hazards_in_scope(scope: Scope):
+    """The hazards a scope covers (department, district or everything)."""
     return Hazard.objects.filter(
         scope.q(department_field="department", region_field="street__code")
         | scope.q(region_field="district__code")
     )
+
+
+def visible_hazards(user: Any, scope: Scope | None = None):
+    """The hazards a user may see (department, district or everything)."""
+    return hazards_in_scope(scope or scope_for(user))
 
 
 def editable_hazards(user: Any):
@@ -511,14 +515,19 @@ def editable_hazards(user: Any):
     return visible_hazards(user, scope_or_system(user).editing())
 
 
-def visible_enterprises(user: Any, scope: Scope | None = None):
-    """The enterprises a user may see: of the user's departments, district or
-    street (a street office sees the enterprises in its street, as their hazards)."""
-    scope = scope or scope_for(user)
+def enterprises_in_scope(scope: Scope):
+    """The enterprises a scope covers: of its departments, district or street (a
+    street office sees the enterprises in its street, as their hazards)."""
     return Enterprise.objects.filter(
         scope.q(department_field="supervising_department", region_field="district__code")
         | scope.q(region_field="street__code")
     )
+
+
+def visible_enterprises(user: Any, scope: Scope | None = None):
+    """The enterprises a user may see: of the user's departments, district or
+    street (a street office sees the enterprises in its street, as their hazards)."""
+    return enterprises_in_scope(scope or scope_for(user))
 
 
 def editable_enterprises(user: Any):

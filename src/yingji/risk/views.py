@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from yingji.core import links
+from yingji.core import inputlimits, links
 from yingji.core.models import Region
 from yingji.core.scope import scope_for
 from yingji.core.viewhelpers import act, error_text
@@ -530,6 +530,8 @@ def ledgers(request):
             messages.error(request, "请选择台账类别和文件")
         elif not _may_import(request.user):
             messages.error(request, "无权导入台账")
+        elif too_large := inputlimits.upload_too_large(upload):
+            messages.error(request, too_large)
         else:
             # A background job does the import; its page shows the progress.
             record = imports.start(

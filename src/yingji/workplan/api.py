@@ -8,6 +8,7 @@ from ninja import File, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
+from yingji.core import inputlimits
 from yingji.core.apiparams import Year
 from yingji.core.scope import scope_for
 from yingji.workplan import services
@@ -194,6 +195,8 @@ def import_plan(request, file: UploadedFile = File(...), year: Year | None = Non
     """Import a plan document (text or .docx). Administrators and supervisors only."""
     if not scope_for(request.user).sees_all:
         raise HttpError(403, "只有管理员或督查可以导入工作要点")
+    if too_large := inputlimits.upload_too_large(file, "YINGJI_PLAN_MAX_BYTES"):
+        raise HttpError(422, too_large)  # from its size, before it is read
     try:
         plan = services.import_plan_bytes(file.read(), file.name, year=year, user=request.user)
     except services.PlanImportError as exc:

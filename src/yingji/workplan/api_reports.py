@@ -161,7 +161,9 @@ def post_ledger(request, plan_id: int, file: UploadedFile = File(...)):  # noqa:
         )
         return Status(400, {"detail": str(issue), "errors": [issue.as_dict()]})
     try:
-        result = ledger.import_ledger(plan, file.read(), request.user)
+        result = ledger.import_ledger(
+            plan, file.read(), request.user, filename=file.name or "台账.xlsx"
+        )
     except ledger.LedgerImportError as exc:
         return Status(
             400,

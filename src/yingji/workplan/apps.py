@@ -16,6 +16,7 @@ class WorkplanConfig(AppConfig):
 
     def ready(self) -> None:
         from yingji.core import demos, nav
+        from yingji.workplan import search, workbench
 
         demos.register(10, self.verbose_name, _load_demo)
         nav.register("工作要点", "workplan:plans", group="supervision", order=10)
@@ -27,3 +28,5 @@ class WorkplanConfig(AppConfig):
             order=11,
             visible=lambda user, role: role not in ("leader", "supervisor", "admin"),
         )
+        workbench.register()
+        search.register()

@@ -19,8 +19,10 @@ the paragraph after it is line 17. Without tables, line N is the N-th paragraph
 line, as before. A table cell merged across columns or rows (python-docx returns
 the same cell for each grid position it covers) has the same `key` in each.
 
-Documents larger than `max_bytes` (default 20 MB) are refused before they are read:
-a file by its size on disk, a .docx also by its unpacked size.
+Documents larger than `max_bytes` (default 20 MB, the setting YINGJI_PLAN_MAX_BYTES)
+are refused before they are read: a file by its size on disk, a .docx also by its
+unpacked size and by its unpacked/packed ratio (`max_ratio`, core/safezip.py),
+checked from the zip's directory before anything in it is unpacked.
 """
 
 from __future__ import annotations
@@ -33,7 +35,10 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from yingji.core import safezip
+
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+DEFAULT_MAX_RATIO = safezip.Limits.max_ratio
 UTF8_EVIDENCE = 4
 
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -136,21 +141,27 @@ class DocTable:
 Block = str | DocTable
 
 
-def docx_lines(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> list[str]:
+def docx_lines(
+    data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, max_ratio: int = DEFAULT_MAX_RATIO
+) -> list[str]:
     """The paragraphs of a .docx, in order, as lines (tables left out)."""
-    return [block for _, block in docx_blocks(data, max_bytes) if isinstance(block, str)]
+    blocks = docx_blocks(data, max_bytes, max_ratio)
+    return [block for _, block in blocks if isinstance(block, str)]
 
 
-def docx_blocks(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> list[tuple[int, Block]]:
+def docx_blocks(
+    data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, max_ratio: int = DEFAULT_MAX_RATIO
+) -> list[tuple[int, Block]]:
     """The paragraph lines and tables of a .docx in document order, each with its
     line number (see the module docstring)."""
+    # A small zip can unpack to gigabytes: judged from its directory first.
+    limits = safezip.Limits(max_bytes=max_bytes, max_unpacked=max_bytes, max_ratio=max_ratio)
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except _BROKEN_ZIP:
+        safezip.check(data, ".docx", limits)
+    except safezip.NotAZipError:
         raise _fail("不是有效的 .docx 文件(无法作为 zip 打开)") from None
-    if unpacked > max_bytes:  # a small zip can unpack to gigabytes
-        raise _too_large(unpacked, max_bytes, ".docx 解压后")
+    except safezip.SafeZipError as exc:  # the issue names the document already
+        raise _fail(".docx " + str(exc).split(":", 1)[1]) from None
     # Imported here: python-docx is only needed for .docx input.
     import docx
     from docx.opc.exceptions import PackageNotFoundError
@@ -204,7 +215,11 @@ def _table_rows(table) -> tuple[tuple[TableCell, ...], ...]:
 
 
 def read_blocks(
-    source: str | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, is_docx: bool | None = None
+    source: str | bytes,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    is_docx: bool | None = None,
+    max_ratio: int = DEFAULT_MAX_RATIO,
 ) -> list[tuple[int, Block]]:
     """Numbered lines and tables of a document given as text or bytes (tables come
     only from a .docx). `is_docx=None` recognises a .docx by the zip signature."""
@@ -213,18 +228,24 @@ def read_blocks(
         and len(source) <= max_bytes
         and (is_docx or (is_docx is None and source.startswith(_ZIP_MAGIC)))
     ):
-        return docx_blocks(source, max_bytes)
+        return docx_blocks(source, max_bytes, max_ratio)
     return list(enumerate(read_lines(source, max_bytes=max_bytes, is_docx=False), 1))
 
 
 def read_file_blocks(
-    path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES
+    path: str | os.PathLike[str],
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_ratio: int = DEFAULT_MAX_RATIO,
 ) -> list[tuple[int, Block]]:
     """Numbered lines and tables of a document on disk; the size is checked first."""
     path = Path(path)
     data = _read_file(path, max_bytes)
     return read_blocks(
-        data, max_bytes=max_bytes, is_docx=True if path.suffix.lower() == ".docx" else None
+        data,
+        max_bytes=max_bytes,
+        is_docx=True if path.suffix.lower() == ".docx" else None,
+        max_ratio=max_ratio,
     )
 
 

@@ -274,14 +274,20 @@ def _parse_id(value) -> int | None:
     raise ValueError
 
 
-def _read_sheet(data: bytes) -> tuple[str, list[tuple]]:
-    """The ledger sheet's name and its rows (header first), or LedgerImportError."""
+def _read_sheet(data: bytes, filename: str = "台账.xlsx") -> tuple[str, list[tuple]]:
+    """The ledger sheet's name and its rows (header first), or LedgerImportError.
+    A workbook over the zip limits (core/safezip.py) is refused before it is
+    unpacked."""
     from openpyxl import load_workbook
+
+    from yingji.core import inputlimits
 
     if len(data) > MAX_BYTES:
         raise LedgerImportError(
             [LedgerIssue("", None, None, f"文件超过{MAX_BYTES // 1024 // 1024}MB,请只上传台账")]
         )
+    if problem := inputlimits.archive_problem(data, filename):
+        raise LedgerImportError([LedgerIssue("", None, None, problem)])
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not xlsx
@@ -465,12 +471,17 @@ def _refusal(user, task: Task) -> str:
 
 
 def import_ledger(
-    plan: Plan, data: bytes, user, *, reported_at: dt.datetime | None = None
+    plan: Plan,
+    data: bytes,
+    user,
+    *,
+    reported_at: dt.datetime | None = None,
+    filename: str = "台账.xlsx",
 ) -> ImportResult:
     """Import a filled-in ledger: one progress report per changed row, in the
     row's lead department's name, all in one transaction. Raises
     LedgerImportError listing every problem; then nothing is written."""
-    sheet, table = _read_sheet(data)
+    sheet, table = _read_sheet(data, filename)
     issues: list[LedgerIssue] = []
     with transaction.atomic(), audit.acting_as(user):
         changes, unchanged, count = _read_rows(plan, sheet, table, user, issues)

@@ -71,6 +71,12 @@ class Recurrence(models.TextChoices):
     YEARLY = "yearly", "每年"
 
 
+def short_text(text: str) -> str:
+    """A task's short title: its first sentence, at most 40 characters."""
+    first = text.split("。")[0]
+    return first if len(first) <= 40 else first[:39] + "…"
+
+
 class Task(models.Model):
     plan = models.ForeignKey(
         Plan, on_delete=models.CASCADE, related_name="tasks", verbose_name="工作要点"
@@ -100,8 +106,7 @@ class Task(models.Model):
 
     @property
     def short(self) -> str:
-        first = self.text.split("。")[0]
-        return first if len(first) <= 40 else first[:39] + "…"
+        return short_text(self.text)
 
 
 class Clause(models.Model):

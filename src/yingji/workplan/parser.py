@@ -83,6 +83,7 @@ from typing import Any
 
 from yingji.workplan.docsource import (
     DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_RATIO,
     Block,
     DocTable,
     Issue,
@@ -569,6 +570,7 @@ def parse_plan(
     max_bytes: int = DEFAULT_MAX_BYTES,
     flood_season_start: tuple[int, int] = FLOOD_SEASON_START,
     columns: Mapping[str, Sequence[str]] = COLUMN_SYNONYMS,
+    max_ratio: int = DEFAULT_MAX_RATIO,
 ) -> ParsedPlan:
     """Parse a plan given as text or bytes (plain text in UTF-8/UTF-16/GB18030, or
     a .docx, whose breakdown tables are read too). `year` and `title` override what
@@ -576,7 +578,7 @@ def parse_plan(
     and turns on unknown-name warnings; `columns` is the table header synonym table
     (`yingji.workplan.tables.COLUMN_SYNONYMS`). Raises `PlanDocumentError` listing
     every problem found."""
-    blocks = read_blocks(source, max_bytes=max_bytes)
+    blocks = read_blocks(source, max_bytes=max_bytes, max_ratio=max_ratio)
     return _parse_blocks(blocks, year, title, known, flood_season_start, columns)
 
 
@@ -589,10 +591,11 @@ def parse_plan_file(
     max_bytes: int = DEFAULT_MAX_BYTES,
     flood_season_start: tuple[int, int] = FLOOD_SEASON_START,
     columns: Mapping[str, Sequence[str]] = COLUMN_SYNONYMS,
+    max_ratio: int = DEFAULT_MAX_RATIO,
 ) -> ParsedPlan:
     """Parse a plan file (.txt or .docx) as `parse_plan` does; a file larger than
     `max_bytes` is refused from its size on disk, before it is read."""
-    blocks = read_file_blocks(path, max_bytes=max_bytes)
+    blocks = read_file_blocks(path, max_bytes=max_bytes, max_ratio=max_ratio)
     return _parse_blocks(blocks, year, title, known, flood_season_start, columns)
 
 

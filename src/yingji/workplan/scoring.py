@@ -59,6 +59,22 @@ class DepartmentScore:
         }
 
 
+def _next_month(month: dt.date) -> dt.date:
+    return dt.date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+
+
+def _previous_month(month: dt.date) -> dt.date:
+    return dt.date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
+
+
+def report_deadline(
+    month: dt.date, report_by_workday: int, add_workdays: Callable[[dt.date, int], dt.date]
+) -> dt.date:
+    """The deadline of the monthly report for the month starting `month`: the N-th
+    working day of the next month (the (N-1)th after its first working day)."""
+    return add_workdays(add_workdays(_next_month(month), 0), report_by_workday - 1)
+
+
 def month_deadlines(
     start: dt.date,
     day: dt.date,
@@ -70,14 +86,28 @@ def month_deadlines(
     out = []
     month = dt.date(start.year, start.month, 1)
     while True:
-        nxt = dt.date(month.year + (month.month == 12), month.month % 12 + 1, 1)
-        # the N-th working day of the next month: the (N-1)th after the first working day
-        deadline = add_workdays(add_workdays(nxt, 0), report_by_workday - 1)
+        nxt = _next_month(month)
+        deadline = report_deadline(month, report_by_workday, add_workdays)
         if deadline > day:
             break
         out.append((month, nxt - dt.timedelta(days=1), deadline))
         month = nxt
     return out
+
+
+def report_window(
+    day: dt.date, report_by_workday: int, add_workdays: Callable[[dt.date, int], dt.date]
+) -> tuple[dt.date, dt.date]:
+    """(after, due): the monthly report owed on `day` is one filed after `after`
+    and by `due`, the window punctuality counts it in (score_departments): up to
+    the N-th working day of a month the window is the previous month's, after it
+    the current month's."""
+    month = dt.date(day.year, day.month, 1)
+    last_due = report_deadline(_previous_month(month), report_by_workday, add_workdays)
+    if day <= last_due:
+        earlier = _previous_month(_previous_month(month))
+        return report_deadline(earlier, report_by_workday, add_workdays), last_due
+    return last_due, report_deadline(month, report_by_workday, add_workdays)
 
 
 def _ratio(num: float, den: float) -> float | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,7 +137,7 @@ def import_plan_file(
     """Parse and import a plan document (text or .docx), all or nothing."""
     path = Path(path)
     # parse_plan_file refuses an oversized file from its size, before reading it
-    parsed = _parser().parse_plan_file(path, year=year, title=title, known=_known())
+    parsed = _parser().parse_plan_file(path, year=year, title=title, known=_known(), **_limits())
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     return _import_parsed(parsed, path.name, sha, title, user)
 
@@ -145,8 +145,18 @@ def import_plan_file(
 def import_plan_bytes(
     data: bytes, filename: str, *, year: int | None = None, title: str | None = None, user=None
 ) -> Plan:
-    parsed = _parser().parse_plan(data, year=year, title=title, known=_known())
+    parsed = _parser().parse_plan(data, year=year, title=title, known=_known(), **_limits())
     return _import_parsed(parsed, filename, hashlib.sha256(data).hexdigest(), title, user)
+
+
+def _limits() -> dict[str, int]:
+    """The plan document limits of the settings (YINGJI_PLAN_MAX_BYTES, the zip ratio)."""
+    from yingji.core import inputlimits
+
+    return {
+        "max_bytes": inputlimits.setting("YINGJI_PLAN_MAX_BYTES"),
+        "max_ratio": inputlimits.setting("YINGJI_ZIP_MAX_RATIO"),
+    }
 
 
 def _parser():
@@ -266,16 +276,25 @@ def _assign(
 # ---------------------------------------------------------------- scope
 
 
+def tasks_in_scope(scope, qs=None):
+    """Tasks a scope covers: everything for those who see all; a department's own
+    tasks (lead or co, of the task or of a clause) otherwise."""
+    qs = Task.objects.all() if qs is None else qs
+    if scope.sees_all:
+        return qs
+    return qs.filter(
+        pk__in=Assignment.objects.filter(department_id__in=sorted(scope.department_ids)).values(
+            "task_id"
+        )
+    )
+
+
 def visible_tasks(user, qs=None):
     """Tasks the user may see: everything for leaders, supervisors and
     administrators; a department's own tasks (lead or co) otherwise."""
     from yingji.core.scope import scope_for
 
-    qs = Task.objects.all() if qs is None else qs
-    scope = scope_for(user)
-    if scope.sees_all:
-        return qs
-    return qs.filter(assignments__department_id__in=scope.department_ids).distinct()
+    return tasks_in_scope(scope_for(user), qs)
 
 
 def user_department(user) -> Department | None:
@@ -480,12 +499,52 @@ class TaskRow:
         return self.derived.status
 
 
+def _latest_office_report(cutoff: dt.datetime):
+    """The lead's latest report to the office before `cutoff`, per task (a subquery)."""
+    return ProgressReport.objects.filter(
+        task=OuterRef("pk"), addressed_to=ProgressReport.AddressedTo.OFFICE, reported_at__lt=cutoff
+    ).order_by("-reported_at")
+
+
+def _status_facts(
+    ids: list[int], day: dt.date, cutoff: dt.datetime
+) -> tuple[dict[int, list[MilestoneFact]], dict[int, list[PauseFact]]]:
+    """The milestones and the decided pauses of the tasks `ids` as of `day`: what
+    derive() needs beside the latest report (one query each)."""
+    milestones: dict[int, list[MilestoneFact]] = defaultdict(list)
+    # by due date within each task (the model's ordering would join task and plan)
+    for pk, task_id, title, due, completed_on in (
+        Milestone.objects.filter(task_id__in=ids)
+        .order_by("due", "pk")
+        .values_list("id", "task_id", "title", "due", "completed_on")
+    ):
+        done = completed_on if completed_on and completed_on <= day else None
+        milestones[task_id].append(MilestoneFact(pk, title, due, done))
+    pauses: dict[int, list[PauseFact]] = defaultdict(list)
+    tz = timezone.get_current_timezone()  # once (localtime() looks it up per call)
+    for task_id, decided_at, lifted_at, reason in Pause.objects.filter(
+        task_id__in=ids, decided_at__lt=cutoff, state__in=[Pause.State.APPROVED, Pause.State.LIFTED]
+    ).values_list("task_id", "decided_at", "lifted_at", "reason"):
+        lifted = lifted_at if lifted_at and lifted_at < cutoff else None
+        pauses[task_id].append(
+            PauseFact(
+                decided_at.astimezone(tz).date(),
+                lifted.astimezone(tz).date() if lifted else None,
+                reason,
+            )
+        )
+    return milestones, pauses
+
+
+def _derive(milestones, last_at, last_percent, pauses, day: dt.date, tz) -> Derived:
+    reports = [ReportFact(last_at.astimezone(tz).date(), last_percent)] if last_at else []
+    return derive(TaskFacts(milestones, reports, pauses), day, wc.workdays_between)
+
+
 def task_rows(tasks, day: dt.date) -> list[TaskRow]:
     """Derive every task's status as of `day` with a fixed, small number of queries."""
     cutoff = end_of_day(day)
-    latest = ProgressReport.objects.filter(
-        task=OuterRef("pk"), addressed_to=ProgressReport.AddressedTo.OFFICE, reported_at__lt=cutoff
-    ).order_by("-reported_at")
+    latest = _latest_office_report(cutoff)
     tasks = list(
         tasks.select_related("section")
         .annotate(
@@ -502,36 +561,20 @@ def task_rows(tasks, day: dt.date) -> list[TaskRow]:
         .values_list("task_id", "role", "department__name")
     ):
         owners[task_id][0 if role == Assignment.Role.LEAD else 1].append(name)
-    milestones: dict[int, list[MilestoneFact]] = defaultdict(list)
-    for m in Milestone.objects.filter(task_id__in=ids).values(
-        "id", "task_id", "title", "due", "completed_on"
-    ):
-        done = m["completed_on"] if m["completed_on"] and m["completed_on"] <= day else None
-        milestones[m["task_id"]].append(MilestoneFact(m["id"], m["title"], m["due"], done))
-    pauses: dict[int, list[PauseFact]] = defaultdict(list)
-    for p in Pause.objects.filter(
-        task_id__in=ids, decided_at__lt=cutoff, state__in=[Pause.State.APPROVED, Pause.State.LIFTED]
-    ).values("task_id", "decided_at", "lifted_at", "reason"):
-        lifted = p["lifted_at"] if p["lifted_at"] and p["lifted_at"] < cutoff else None
-        pauses[p["task_id"]].append(
-            PauseFact(
-                local_date(p["decided_at"]), local_date(lifted) if lifted else None, p["reason"]
-            )
-        )
+    milestones, pauses = _status_facts(ids, day, cutoff)
     notices = defaultdict(int)
     for task_id in SupervisionNotice.objects.filter(
         task_id__in=ids, issued_at__lt=cutoff
     ).values_list("task_id", flat=True):
         notices[task_id] += 1
     rows = []
+    tz = timezone.get_current_timezone()
     for t in tasks:
-        reports = [ReportFact(local_date(t.last_at), t.last_percent)] if t.last_at else []
-        facts = TaskFacts(milestones[t.pk], reports, pauses[t.pk])
         lead, co = owners[t.pk]
         rows.append(
             TaskRow(
                 t,
-                derive(facts, day, wc.workdays_between),
+                _derive(milestones[t.pk], t.last_at, t.last_percent, pauses[t.pk], day, tz),
                 lead,
                 co,
                 milestones[t.pk],
@@ -539,6 +582,29 @@ def task_rows(tasks, day: dt.date) -> list[TaskRow]:
             )
         )
     return rows
+
+
+def status_counts(tasks, day: dt.date) -> dict[int, Counter[Status]]:
+    """How many of `tasks` stand in each status as of `day`, per plan (plan id →
+    counts): task_rows' derivation without the rows (no task instances, owners or
+    notices), for the figures that only count (the leader's 任务完成 x/N)."""
+    cutoff = end_of_day(day)
+    latest = _latest_office_report(cutoff)
+    facts = list(
+        tasks.annotate(
+            last_percent=Subquery(latest.values("percent")[:1]),
+            last_at=Subquery(latest.values("reported_at")[:1]),
+        )
+        .order_by()
+        .values_list("pk", "plan_id", "last_at", "last_percent")
+    )
+    milestones, pauses = _status_facts([f[0] for f in facts], day, cutoff)
+    counts: dict[int, Counter[Status]] = defaultdict(Counter)
+    tz = timezone.get_current_timezone()
+    for pk, plan_id, last_at, percent in facts:
+        derived = _derive(milestones[pk], last_at, percent, pauses[pk], day, tz)
+        counts[plan_id][derived.status] += 1
+    return counts
 
 
 def workdays_late(a: dt.date, b: dt.date) -> int:

@@ -135,7 +135,9 @@ def ledger_import(request: HttpRequest, plan_id: int) -> HttpResponse:
             status = 400
         else:
             try:
-                ctx["result"] = ledger.import_ledger(plan, upload.read(), request.user)
+                ctx["result"] = ledger.import_ledger(
+                    plan, upload.read(), request.user, filename=upload.name
+                )
             except ledger.LedgerImportError as exc:
                 ctx["issues"] = exc.issues
                 status = 400
