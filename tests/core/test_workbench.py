@@ -47,7 +47,9 @@ def test_items_of_every_source_merge_most_urgent_first_then_by_deadline(registry
         "待签收行动卡",
         group="command",
         items=lambda c: [
-            Item("待签收行动卡", "卡 2", "/c/2", deadline=NOW + dt.timedelta(hours=1), urgency=URGENT),
+            Item(
+                "待签收行动卡", "卡 2", "/c/2", deadline=NOW + dt.timedelta(hours=1), urgency=URGENT
+            ),
             Item("待签收行动卡", "卡 1", "/c/1", deadline=NOW, urgency=URGENT),
             Item("待签收行动卡", "卡 0", "/c/0", urgency=URGENT),
         ],
@@ -86,12 +88,8 @@ def test_a_failing_source_is_named_and_the_rest_still_shows(registry):
 
 
 def test_figures_in_order(registry):
-    registry.register_figures(
-        "b", lambda c: [workbench.Figure("在发预警", "2")], order=20
-    )
-    registry.register_figures(
-        "a", lambda c: [workbench.Figure("未结事件", "1")], order=10
-    )
+    registry.register_figures("b", lambda c: [workbench.Figure("在发预警", "2")], order=20)
+    registry.register_figures("a", lambda c: [workbench.Figure("未结事件", "1")], order=10)
     figures, errors = registry.figures(ctx())
     assert [f.title for f in figures] == ["未结事件", "在发预警"]
     assert errors == []

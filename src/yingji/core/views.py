@@ -28,9 +28,7 @@ def home(request):
     and for those who see the whole city the figures a leader asks for first."""
     ctx = workbench_context(request)
     collected = workbench.collect(ctx)
-    figures, figure_errors = (
-        workbench.figures(ctx) if ctx.scope.sees_all else ([], [])
-    )
+    figures, figure_errors = workbench.figures(ctx) if ctx.scope.sees_all else ([], [])
     groups = {g["key"]: g["title"] for g in nav.groups_for(request.user)}
     by_group = collected.by_group()
     summary = [

@@ -268,4 +268,3 @@ def figures(ctx: Context) -> tuple[list[Figure], list[str]]:
         except Exception as exc:  # noqa: BLE001
             errors.append(f"{type(exc).__name__}: {exc}")
     return out, errors
-
