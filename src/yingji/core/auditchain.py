@@ -48,8 +48,17 @@ FIELDS = (
 
 
 def _normal(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e300:
-        return int(value)
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        return int(value) if value.is_integer() and abs(value) < 1e300 else value
+    if kind is dict:
+        return {str(k): _normal(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_normal(v) for v in value]
+    if isinstance(value, float):
+        return _normal(float(value))
     if isinstance(value, dict):
         return {str(k): _normal(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -79,9 +88,7 @@ def digest(prev_hash: str, entry: dict[str, Any]) -> str:
         entry["action"],
         entry["actor_label"],
         utc_iso(entry["at"]),
-        canonical_json(entry["before"]),
-        canonical_json(entry["after"]),
-        canonical_json(entry["changed_fields"]),
+        canonical_json([entry["before"], entry["after"], entry["changed_fields"]]),
     ]
     # A unit separator cannot occur in the text fields' meaning; lengths are
     # included so that no two different entries give the same byte string.
