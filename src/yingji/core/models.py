@@ -191,6 +191,31 @@ class Profile(models.Model):
         return self.role in {Role.LEADER, Role.SUPERVISOR, Role.ADMIN} or self.user.is_superuser
 
 
+class AccountSecurity(models.Model):
+    """An account's security state (core/accounts.py): when its password was last
+    set (for the expiry), whether it must be changed at the next login, and the
+    key of its current session (one session per account, where configured)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="security",
+        verbose_name="账号",
+    )
+    password_changed_at = models.DateTimeField("密码设置时间", null=True, blank=True)
+    must_change_password = models.BooleanField(
+        "下次登录须修改密码", default=False, help_text="管理员设置的初始密码或重置后的密码"
+    )
+    session_key = models.CharField("当前会话", max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = "账号安全状态"
+        verbose_name_plural = "账号安全状态"
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
 class AuditEntry(models.Model):
     """One change to one object (who, when, what, before and after) or one account
     event (a login, a failed login …). Entries are chained by hash, each to the one
