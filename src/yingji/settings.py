@@ -312,6 +312,19 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "yingji@localhost")
 # Upload limits: the plan parser itself refuses documents over 20 MB with a clear error.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 60 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Stored uploads, per kind: the largest file (MB) and the types allowed, recognised
+# by their content (core/uploads.py). Served only through the application, to
+# those who may see the record they belong to.
+YINGJI_UPLOADS = {
+    "evidence": {  # a hazard's photos, videos and documents (risk HazardEvidence)
+        "max_mb": int(os.environ.get("YINGJI_UPLOAD_EVIDENCE_MB", "20")),
+        "types": ["jpeg", "png", "gif", "webp", "heic", "pdf", "docx", "xlsx", "ole", "ofd", "mp4"],
+    },
+    "attachment": {  # a progress report's attachments (workplan ReportAttachment)
+        "max_mb": int(os.environ.get("YINGJI_UPLOAD_ATTACHMENT_MB", "20")),
+        "types": ["jpeg", "png", "gif", "webp", "pdf", "docx", "xlsx", "pptx", "ole", "ofd"],
+    },
+}
 
 
 LOGGING = {

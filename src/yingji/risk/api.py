@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from yingji.core import media
 from yingji.core.apiparams import Page, Quarter, Year
 from yingji.core.scope import scope_for
 from yingji.risk import grading, hazardflow, ledger, queries, reports, services, stats
@@ -471,8 +472,7 @@ def hazard_evidence(
         raise PermissionDenied("无权上传该隐患的材料")
     if kind not in HazardEvidence.Kind.values:
         raise ValidationError({"kind": f"未知的材料类别:{kind}(可选 found、rectified、acceptance)"})
-    if file.size > 20 * 1024 * 1024:
-        raise ValidationError({"file": "文件不能超过20MB"})
+    media.check_upload(file, "evidence")  # size cap and type by content (settings)
     e = HazardEvidence.objects.create(
         hazard=h, kind=kind, file=file, note=note[:200], uploaded_by=request.user
     )
