@@ -82,3 +82,22 @@ def test_an_inline_script_would_be_refused(live_server, logged_in_page):
     page.wait_for_function("window.__csp.length > 0")
     assert page.evaluate("window.__ran === undefined")
     assert any(v.startswith("script-src") for v in _violations(page))
+
+
+def test_the_standalone_bulletin_prints_under_its_own_policy(live_server, logged_in_page):
+    """The bulletin loads no file of the site (it is also written to a file): its
+    print link's inline script is allowed by its hash, and nothing else is."""
+    import datetime as dt
+
+    from tests.workplan.factories import plan_with_tasks
+    from yingji.workplan import bulletins
+
+    w = plan_with_tasks()
+    bulletin = bulletins.generate(w["plan"], "monthly", dt.date(2022, 6, 30))
+    user("supervisor", role=Role.SUPERVISOR)
+    page = _watched(logged_in_page, "supervisor")
+    page.context.add_init_script("window.print = function () { window.__printed = true; };")
+    page.goto(f"{live_server.url}/plans/bulletins/{bulletin.pk}/")
+    page.click("a[data-print]")
+    page.wait_for_function("window.__printed === true")
+    assert _violations(page) == []

@@ -162,3 +162,14 @@ def test_no_template_carries_inline_script():
         if "javascript:" in text:
             offenders.append(f"{path.relative_to(ROOT)}: javascript:")
     assert offenders == []
+
+
+def test_a_page_may_allow_one_inline_script_by_its_hash():
+    policy = hardening.with_script_hashes(
+        "default-src 'self'; script-src 'self'; object-src 'none'", ["alert(1)"]
+    )
+    # the hash CSP computes for the script's exact text (base64 of its SHA-256)
+    assert policy == (
+        "default-src 'self'; script-src 'self' "
+        "'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='; object-src 'none'"
+    )

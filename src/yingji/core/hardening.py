@@ -13,6 +13,8 @@ machine over plain HTTP: the secret key is generated once and kept under var/
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import secrets
 import string
@@ -166,6 +168,28 @@ def content_security_policy(*, tile_url: str = "", extra: Mapping[str, str] | No
     for name, value in (extra or {}).items():
         directives[name] = f"{directives[name]} {value}" if name in directives else value
     return "; ".join(f"{k} {v}" for k, v in directives.items())
+
+
+# The one inline script a page may carry: a standalone page (the bulletin, also
+# written to a file, loads no file of the site) prints itself from its 打印 link.
+# Allowed by its hash in that page's own policy (`with_script_hashes`).
+PRINT_SCRIPT = (
+    'document.addEventListener("click",function(e){var a=e.target.closest&&'
+    'e.target.closest("[data-print]");if(a){e.preventDefault();window.print();}});'
+)
+
+
+def script_hash(text: str) -> str:
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
+
+
+def with_script_hashes(policy: str, scripts: Iterable[str]) -> str:
+    """`policy` with these inline scripts (their exact text) allowed by hash."""
+    hashes = " ".join(script_hash(s) for s in scripts)
+    return "; ".join(
+        f"{d} {hashes}" if d.startswith("script-src ") else d for d in policy.split("; ")
+    )
 
 
 def parse_csp_extra(value: str) -> dict[str, str]:

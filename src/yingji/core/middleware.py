@@ -29,23 +29,26 @@ class AuditActorMiddleware:
         return self.get_response(request)
 
 
+def csp_header() -> str:
+    """The header the policy goes in (Report-Only with YINGJI_CSP_REPORT_ONLY)."""
+    if getattr(settings, "YINGJI_CSP_REPORT_ONLY", False):
+        return "Content-Security-Policy-Report-Only"
+    return "Content-Security-Policy"
+
+
 class ContentSecurityPolicyMiddleware:
     """The Content-Security-Policy header (settings.YINGJI_CSP, core/hardening.py)
-    on every response that does not set its own."""
+    on every response that does not set its own (a served file, a standalone page)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.header = (
-            "Content-Security-Policy-Report-Only"
-            if getattr(settings, "YINGJI_CSP_REPORT_ONLY", False)
-            else "Content-Security-Policy"
-        )
 
     def __call__(self, request):
         response = self.get_response(request)
         policy = getattr(settings, "YINGJI_CSP", "")
-        if policy and self.header not in response:
-            response[self.header] = policy
+        header = csp_header()
+        if policy and header not in response:
+            response[header] = policy
         return response
 
 
