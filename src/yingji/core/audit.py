@@ -232,12 +232,11 @@ def write(entries: list[Any]) -> None:
     if not entries:
         return
     using = router.db_for_write(AuditEntry)
-    with transaction.atomic(using=using):
+    # No savepoint inside a caller's transaction: the chain's lock is held to its
+    # end anyway, and an error here fails the caller's transaction as it should.
+    with transaction.atomic(using=using, savepoint=False):
         _lock_chain(using)
-        prev = (
-            AuditEntry.objects.using(using).order_by("-id").values_list("hash", flat=True).first()
-            or auditchain.GENESIS
-        )
+        prev = _last_hash(using) or auditchain.GENESIS
         for entry in entries:
             entry.prev_hash = prev
             entry.hash = prev = auditchain.digest(prev, _chain_fields(entry))
@@ -245,6 +244,21 @@ def write(entries: list[Any]) -> None:
             entries[0].save(using=using)
         else:
             AuditEntry.objects.using(using).bulk_create(entries, batch_size=500)
+
+
+def _last_hash(using: str) -> str | None:
+    """The hash at the end of the chain (one index lookup; plain SQL: on every
+    audited write the ORM's own cost would be most of it)."""
+    from django.db import connections
+
+    from yingji.core.models import AuditEntry
+
+    connection = connections[using]
+    table = connection.ops.quote_name(AuditEntry._meta.db_table)
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT hash FROM {table} ORDER BY id DESC LIMIT 1")
+        row = cur.fetchone()
+    return row[0] if row else None
 
 
 def _chain_fields(entry: Any) -> dict[str, Any]:

@@ -148,9 +148,9 @@ class AccountSecurityMiddleware:
             url += "?" + urlencode({"next": request.get_full_path()})
         if request.path_info.startswith("/api/"):
             return JsonResponse({"detail": text, "redirect": url}, status=status)
+        messages.warning(request, text)  # shown on the page it leads to
         if request.headers.get("HX-Request"):
             response = HttpResponse(status=204)
             response["HX-Redirect"] = url
             return response
-        messages.warning(request, text)
         return redirect(url)
