@@ -462,7 +462,7 @@ def _audit_created(objects: list[Any]) -> None:
     user, label = audit.current_actor()
     ct = ContentType.objects.get_for_model(type(objects[0]))
     at = now()
-    AuditEntry.objects.bulk_create(
+    audit.write(
         [
             AuditEntry(
                 content_type=ct,

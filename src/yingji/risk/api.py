@@ -16,7 +16,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
-from yingji.core import inputlimits
+from yingji.core import inputlimits, media
 from yingji.core.apiparams import CRS, Page, People, Quarter, Year, one_of
 from yingji.core.scope import scope_for
 from yingji.risk import grading, hazardflow, ledger, queries, reports, services, stats
@@ -474,8 +474,7 @@ def hazard_evidence(
         raise PermissionDenied("无权上传该隐患的材料")
     if kind not in HazardEvidence.Kind.values:
         raise ValidationError({"kind": f"未知的材料类别:{kind}(可选 found、rectified、acceptance)"})
-    if file.size > 20 * 1024 * 1024:
-        raise ValidationError({"file": "文件不能超过20MB"})
+    media.check_upload(file, "evidence")  # size cap and type by content (settings)
     e = HazardEvidence.objects.create(
         hazard=h, kind=kind, file=file, note=note[:200], uploaded_by=request.user
     )

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from yingji.core import inputlimits, links
+from yingji.core import inputlimits, links, media
 from yingji.core.models import Region
 from yingji.core.scope import scope_for
 from yingji.core.viewhelpers import act, error_text
@@ -378,12 +378,18 @@ def hazard_list_for_supervision(request, pk: int):
 def hazard_evidence(request, pk: int):
     h = get_object_or_404(services.visible_hazards(request.user), pk=pk)
     upload = request.FILES.get("file")
+    problem = None
+    if upload is not None:
+        try:
+            media.check_upload(upload, "evidence")
+        except ValidationError as exc:
+            problem = exc.message_dict["file"][0]
     if not services.actor_kinds(request.user, h):
         messages.error(request, "无权上传该隐患的材料")
     elif upload is None:
         messages.error(request, "请选择文件")
-    elif upload.size > 20 * 1024 * 1024:
-        messages.error(request, "文件不能超过20MB")
+    elif problem:
+        messages.error(request, problem)
     else:
         kind = request.POST.get("kind") or HazardEvidence.Kind.FOUND
         if kind not in HazardEvidence.Kind.values:

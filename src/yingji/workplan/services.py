@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from yingji.core import outbox
+from yingji.core import media, outbox
 from yingji.core import workcalendar as wc
 from yingji.core.models import Department, Role, SpecialPeriod
 from yingji.workplan import scoring
@@ -363,6 +363,12 @@ def file_report(
         errors["text"] = "请填写进展情况"
     if milestone is not None and milestone.task_id != task.pk:
         errors["milestone"] = "所选节点不属于该任务"
+    files = list(files)
+    for f in files:  # size cap and type by content (settings.YINGJI_UPLOADS)
+        try:
+            media.check_upload(f, "attachment", field="files")
+        except ValidationError as exc:
+            errors.setdefault("files", exc.message_dict["files"][0])
     if errors:
         raise ValidationError(errors)
     when = reported_at or timezone.now()
