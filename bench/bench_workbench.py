@@ -21,7 +21,10 @@ dropped afterwards). The schema is created from the models (as pytest's
 a 2-core machine, more than QUICK's whole budget); BENCH_MIGRATE=1 runs the
 migrations instead. The leader GETs `/` N times with Django's test Client (full
 middleware, context processors and template rendering; warmed once), then the
-menu's badges `/workbench/badges/` (htmx, loaded after the page) N times.
+menu's badges `/workbench/badges/` and the leader's figures `/workbench/figures/`
+(both htmx fragments, loaded after the page) N times each. `BENCH_PROFILE=1` adds
+where one page's time goes (`BENCH_SORT=tottime` for functions by their own time)
+and the page's slowest queries.
 
     .venv/bin/python bench/bench_workbench.py           # N=200 per page and database
     QUICK=1 .venv/bin/python bench/bench_workbench.py   # N=25 (same data), under 60 s
@@ -93,10 +96,35 @@ def _profile(get, n: int = 20) -> None:
         get("/")
     profiler.disable()
     out = io.StringIO()
-    stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
-    stats.print_stats(r"yingji|django/(template|db/models/sql)", 40)
+    stats = pstats.Stats(profiler, stream=out).sort_stats(
+        os.environ.get("BENCH_SORT", "cumulative")
+    )
+    stats.print_stats(
+        *([] if os.environ.get("BENCH_SORT") else [r"yingji|django/(template|db/models/sql)"]), 40
+    )
     for line in out.getvalue().splitlines():
         print(f"    {line}", flush=True)
+
+
+def _slowest_queries(get, connection, n: int = 10) -> None:
+    """The page's queries by their time (median of 10 pages), slowest first."""
+    per_sql: dict[str, list[float]] = {}
+
+    def timed(execute, sql, params, many, context):
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            per_sql.setdefault(sql, []).append((time.perf_counter() - t0) * 1000)
+
+    with connection.execute_wrapper(timed):
+        for _ in range(n):
+            get("/")
+    ranked = sorted(per_sql.items(), key=lambda kv: -statistics.median(kv[1]))
+    total = sum(statistics.median(t) for t in per_sql.values())
+    print(f"    queries of one page: {total:.1f} ms in the database driver", flush=True)
+    for sql, times in ranked[:12]:
+        print(f"    {statistics.median(times):7.2f} ms  {sql[:160]}", flush=True)
 
 
 def worker() -> None:
@@ -158,8 +186,13 @@ def worker() -> None:
     if badge_total != items:
         raise SystemExit(f"the badges add up to {badge_total}, not {items}")
 
+    shown_figures = get("/workbench/figures/").content.decode()
+    if "任务完成" not in shown_figures or 'hx-get="/workbench/figures/"' not in page:
+        raise SystemExit("the page does not load the leader's figures")
+
+    urls = (("page", "/"), ("badges", "/workbench/badges/"), ("figures", "/workbench/figures/"))
     queries = {}
-    for name, url in (("page", "/"), ("badges", "/workbench/badges/")):
+    for name, url in urls:
         seen = _Queries()
         with connection.execute_wrapper(seen):
             get(url)
@@ -170,7 +203,7 @@ def worker() -> None:
 
     n = _requests()
     timings, cpu = {}, []
-    for name, url in (("page", "/"), ("badges", "/workbench/badges/")):
+    for name, url in urls:
         times = []
         for _ in range(n):
             t0, c0 = time.perf_counter(), time.process_time()
@@ -182,8 +215,9 @@ def worker() -> None:
     if os.environ.get("BENCH_PROFILE") == "1":
         print(f"  [{connection.vendor}] profile of 20 pages:", flush=True)
         _profile(get)
+        _slowest_queries(get, connection)
 
-    page_t, badge_t = timings["page"], timings["badges"]
+    page_t, badge_t, figure_t = timings["page"], timings["badges"], timings["figures"]
     print(
         json.dumps(
             {
@@ -201,6 +235,9 @@ def worker() -> None:
                 "badges_p95": round(percentile(badge_t, 95), 1),
                 "queries": queries["page"],
                 "badges_queries": queries["badges"],
+                "figures_p50": round(statistics.median(figure_t), 1),
+                "figures_p95": round(percentile(figure_t, 95), 1),
+                "figures_queries": queries["figures"],
                 "items": items,
                 "modules": modules,
                 "page_kib": len(page.encode()) // 1024,
@@ -227,12 +264,13 @@ def main() -> int:
     print()
     print(
         f"{'database':<12}{'page p50':>10}{'page p95':>10}{'max':>9}{'cpu p95':>9}"
-        f"{'queries':>9}{'badges p95':>12}{'queries':>9}"
+        f"{'queries':>9}{'badges p95':>12}{'queries':>9}{'figures p95':>13}{'queries':>9}"
     )
     for db, r in results.items():
         print(
             f"{db:<12}{r['p50']:>10.1f}{r['p95']:>10.1f}{r['max']:>9.1f}{r['cpu_p95']:>9.1f}"
             f"{r['queries']:>9}{r['badges_p95']:>12.1f}{r['badges_queries']:>9}"
+            f"{r['figures_p95']:>13.1f}{r['figures_queries']:>9}"
         )
     worst_db = max(results, key=lambda db: results[db]["p95"])
     worst = results[worst_db]
@@ -254,10 +292,12 @@ def main() -> int:
         items=worst["items"],
         queries=worst["queries"],
         badges_queries=worst["badges_queries"],
+        figures_p95=max(r["figures_p95"] for r in results.values()),
         database=worst_db,
         **{f"{db}_p95": r["p95"] for db, r in results.items()},
         **{f"{db}_cpu_p95": r["cpu_p95"] for db, r in results.items()},
         **{f"{db}_badges_p95": r["badges_p95"] for db, r in results.items()},
+        **{f"{db}_figures_p95": r["figures_p95"] for db, r in results.items()},
         load_average=round(load[0], 2),
     )
     return 0

@@ -4,6 +4,8 @@ and detail; the leader's figures; the search hits by group."""
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -123,8 +125,20 @@ def workbench(client, **filters) -> list[ShownItem]:
     return [i for i in items if all(getattr(i, k) == v for k, v in filters.items())]
 
 
+def figures_html(client) -> str:
+    """The leader's figures as a browser gets them: the home page's figures section
+    names its fragment (hx-get, loaded after the page); "" when the page has none."""
+    page = client.get("/").content.decode()
+    m = re.search(r'<section class="figures"[^>]*hx-get="([^"]+)"', page)
+    if m is None:
+        return ""
+    response = client.get(html.unescape(m.group(1)), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
 def figures(client) -> dict[str, ShownFigure]:
-    return {f.title: f for f in read(client.get("/").content).figures}
+    return {f.title: f for f in read(figures_html(client)).figures}
 
 
 def hits(client, q: str) -> dict[str, list[tuple[str, str]]]:

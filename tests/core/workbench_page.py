@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from tests.workbench_items import figures_html
+
 
 def freeze(monkeypatch, when: dt.datetime) -> dt.datetime:
     """Make `when` (aware) the platform's now: pages, services and sessions alike."""
@@ -75,7 +77,7 @@ def of(items: list[Shown], prefix: str) -> list[Shown]:
 
 def figures(client) -> dict[str, tuple[str, str, str]]:
     """The figures on the workbench: title -> (value, detail, link)."""
-    page = client.get("/").content.decode()
+    page = figures_html(client)
     out = {}
     for m in re.finditer(
         r'<(?:a|div) class="figure[^"]*"(?: href="(?P<url>[^"]*)")?>(?P<body>.*?)</(?:a|div)>',

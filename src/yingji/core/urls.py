@@ -10,6 +10,7 @@ urlpatterns = [
     path("command/regions", views_command.command_regions, name="command_regions"),
     path("search/", views.search_page, name="search"),
     path("workbench/badges/", views.nav_badges, name="nav_badges"),
+    path("workbench/figures/", views.workbench_figures, name="workbench_figures"),
     path("channels/", views.channel_status, name="channels"),
     path(
         "audit/<str:app_label>/<str:model>/<str:pk>/", views.object_history, name="object_history"
