@@ -20,6 +20,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from yingji.core import nav, workbench
 from yingji.core.models import Department, Profile, Region, Role
@@ -425,10 +426,7 @@ def test_the_side_menu_fits_a_desktop_window(live_server, logged_in_page, db, ro
     page = logged_in_page(user, viewport=DESKTOP, **CONTEXT)
     page.goto(f"{live_server.url}/")
     if role == "supervisor":  # the leader's figures arrive after the page (htmx)
-        page.wait_for_function(
-            "document.querySelector('section.figures')?.innerText.includes('在发预警')",
-            timeout=30_000,
-        )
+        expect(page.locator("section.figures")).to_contain_text("在发预警", timeout=30_000)
     m = page.evaluate(DESKTOP_MENU)
 
     assert [g["key"] for g in m["groups"]] == expected
