@@ -128,6 +128,8 @@ __all__ = [
     "parse_owners",
     "parse_plan",
     "parse_plan_file",
+    "render_owners",
+    "render_plan",
 ]
 
 GUANGZHOU_2022_PLAN = Path(__file__).with_name("data") / "guangzhou_2022_plan.txt"
@@ -1252,3 +1254,39 @@ def _nearest_known(name: str, known: Mapping[str, str], limit: int = 3) -> list[
         if ratio >= 0.5 and ratio > scores.get(canonical, 0.0):
             scores[canonical] = ratio
     return sorted(scores, key=lambda c: (-scores[c], c))[:limit]
+
+
+# ---------------------------------------------------------------------------- render
+
+
+def render_owners(lead: Sequence[str], co: Sequence[str], collective: Sequence[str]) -> str:
+    """An owner parenthesis's content in the accepted form that says exactly these
+    owners: "牵头单位：A、B；配合单位：C、各区政府", or the collective names alone."""
+    if not lead:
+        return "、".join([*co, *collective])
+    content = "牵头单位\uff1a" + "、".join(lead)
+    if co or collective:
+        content += "\uff1b配合单位\uff1a" + "、".join([*co, *collective])
+    return content
+
+
+def render_plan(plan: ParsedPlan) -> str:
+    """The plan as a text document in the accepted form: title, preamble, sections,
+    subsection headings and tasks numbered 1..N, each with its owner parenthesis
+    (none for tasks whose owners are pending). Parsing it again (with the same year
+    and `known`) gives the same tasks and owners; a breakdown table's rows come
+    back as text tasks, without their per-row clauses."""
+    lines = [plan.title]
+    lines += [line for line in plan.preamble.split("\n") if line.strip()]
+    for section in plan.sections:
+        lines.append(f"{_cn(section.number)}、{section.title}")
+        subsection = None
+        for task in section.tasks:
+            if task.subsection and task.subsection != subsection:
+                lines.append(task.subsection)
+            subsection = task.subsection
+            line = f"{task.number}.{task.text}"
+            if not task.owners_pending:
+                line += f"\uff08{render_owners(task.lead, task.co, task.collective)}\uff09"
+            lines.append(line)
+    return "\n".join(lines) + "\n"
