@@ -169,3 +169,18 @@ def test_the_seed_still_reads_61_tasks_and_task_47_has_two_clauses():
         (["地震监测中心"], []),
         (["地震局"], ["地震监测中心"]),
     ]
+
+
+def test_a_labelled_list_with_content_in_it_is_refused_naming_its_line():
+    text = "\n".join(
+        [
+            "2023年工作要点",
+            "一、强化责任",
+            "1.甲。(执法处)",
+            f"2.乙。{LP}牵头责任单位{COLON}危化处{COMMA}协同责任单位{COLON}深井铸造{RP}",
+        ]
+    )
+    with pytest.raises(PlanDocumentError) as caught:
+        parse_plan(text)
+    [(line, message)] = [(i.line, i.message) for i in caught.value.issues]
+    assert line == 4 and "不是责任处室名单" in message

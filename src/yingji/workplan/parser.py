@@ -5,9 +5,9 @@ A work plan (工作要点) is: an optional title line, a preamble (总体要求)
 responsible departments: the first named leads (牵头), the rest co-organise (配合).
 Tasks are numbered "1." (ASCII or full-width point), "1、" or "(一)" (ASCII or
 full-width brackets); a task runs until the next task or section line. Task numbers
-run 1..N through the whole document (the database keys tasks by number), so in
-this two-level layout numbering that restarts in each section is reported as
-duplicates.
+run 1..N through the whole document (the database keys tasks by number); numbering
+that restarts at 1 in a later section is renumbered in document order, with one
+warning.
 
 Other layouts (docs/workplan.md):
 
@@ -48,6 +48,14 @@ owners     the LAST parenthesis of the task, full-width or ASCII, with nothing b
            责任单位: → a plain list) or a role suffix (…牵头 → leads; …配合,
            …按职责分工负责 … → co-organise). With any explicit lead, every other
            name co-organises; without one, the first name leads.
+collective "各区政府", "各镇(园区)", "各相关处室单位", "市安委会各成员单位", "有关单位"
+           (`is_collective`; a known name never is): an owner that is no
+           department, kept in `collective`, never leading, never resolved.
+etc, and  "A、B等部门/等单位/等" ends the list; "A和B"/"A及B" is split when every
+territory side is a known name; "X落实属地管理责任" names X (a territorial
+           sentence, not text); labels may read 牵头责任单位/协同责任单位.
+unowned    a plan of ≥ 3 text tasks with no owners anywhere: every task is kept
+           whole with `owners_pending` (待明确责任单位), one warning.
 department a piece looks like a department name when it is a known name (the
            `known` mapping), a generic owner (各区, 各镇街), or: 3–30 characters, no
            "-", digit, quote, bracket or book-title mark, not opening with 含 包括
@@ -58,7 +66,8 @@ department a piece looks like a department name when it is a known name (the
            (深井铸造) are content.
 clauses    a parenthesis in the middle of a task that names departments owns the
            clause before it (back to the previous sentence end, owner parenthesis or
-           the task start); the task's own owners are still its last parenthesis.
+           the task start); the task's own owners are still its last parenthesis,
+           and the text after the last such clause is a clause of those owners.
 text       the task text runs from after its number to before its owner parenthesis.
 unknown    with a `known` mapping, each name not in it (as key or canonical value)
            is warned about once, at its first task, with the three nearest known
