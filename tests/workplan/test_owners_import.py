@@ -152,3 +152,17 @@ def test_assigning_needs_a_lead_and_distinct_departments(client, provincial):
     r = client.post(url, {"lead": ["999999"]})
     assert r.status_code == 400 and "所选单位不存在或已停用" in r.content.decode()
     assert not task.assignments.exists()
+
+
+def test_the_ledger_export_says_who_is_still_to_be_named(provincial):
+    import io
+
+    from openpyxl import load_workbook
+
+    from yingji.workplan import ledger
+
+    ws = load_workbook(io.BytesIO(ledger.export_ledger(provincial, dt.date(2023, 3, 1))))[
+        ledger.SHEET
+    ]
+    lead_column = [c.value for c in ws[1]].index("牵头单位")
+    assert {row[lead_column].value for row in ws.iter_rows(min_row=2)} == {"待明确责任单位"}
