@@ -166,3 +166,14 @@ def test_the_ledger_export_says_who_is_still_to_be_named(provincial):
     ]
     lead_column = [c.value for c in ws[1]].index("牵头单位")
     assert {row[lead_column].value for row in ws.iter_rows(min_row=2)} == {"待明确责任单位"}
+
+
+def test_the_api_lists_collective_owners_beside_the_departments(client, departments):
+    plan = services.import_plan_file(FIXTURES / "other_city_owners.txt")
+    client.force_login(user("sup", role=Role.SUPERVISOR))
+    tasks = {t["number"]: t for t in client.get(f"/api/v1/workplan/plans/{plan.pk}/tasks").json()}
+    assert (tasks[4]["lead"], tasks[4]["co"], tasks[4]["collective"]) == (
+        ["危化处"],
+        ["执法处"],
+        ["各区政府"],
+    )

@@ -184,3 +184,17 @@ def test_a_labelled_list_with_content_in_it_is_refused_naming_its_line():
         parse_plan(text)
     [(line, message)] = [(i.line, i.message) for i in caught.value.issues]
     assert line == 4 and "不是责任处室名单" in message
+
+
+def test_owner_lines_may_carry_the_lead_and_co_responsibility_labels():
+    text = "\n".join(
+        [
+            "2023年工作要点",
+            "一、强化责任",
+            "1.制定年度安全生产责任清单。",
+            f"牵头责任单位{COLON}综合协调处{SEMI}协同责任单位{COLON}法规处、各区政府",
+        ]
+    )
+    plan = parse_plan(text, known=KNOWN)
+    assert owners(plan) == [(1, ["综合协调处"], ["法规处"], ["各区政府"])]
+    assert plan.tasks[0].text == "制定年度安全生产责任清单。"
