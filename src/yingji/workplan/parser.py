@@ -505,7 +505,8 @@ def parse_owners(content: str, known: Collection[str] = ()) -> Owners:
             label_role = role = _LABEL_ROLES.get(label.group(1), "co")
             segment = segment[label.end() :]
         segment = segment.removeprefix("由")  # 由A牵头
-        if (territorial := _TERRITORIAL_RE.search(segment)) and territorial.start():
+        territorial = _TERRITORIAL_RE.search(segment) if segment.endswith("责任") else None
+        if territorial and territorial.start():
             segment, role = segment[: territorial.start()].rstrip(), "co"
         for suffixes, suffix_role in ((_CO_SUFFIXES, "co"), (_LEAD_SUFFIXES, "lead")):
             suffix = next((s for s in suffixes if segment.endswith(s) and segment != s), None)
@@ -536,7 +537,7 @@ def is_collective(name: str, known: Collection[str] = ()) -> bool:
     """Whether `name` names a group of owners rather than one department: "各区",
     "各镇(园区)", "各相关处室单位", "市安委会各成员单位", "有关单位". A known name
     (the department register) is a department whatever it says."""
-    if name in known:
+    if name in known or not ("各" in name or name.endswith(("单位", "部门"))):
         return False
     base = _TRAILING_REMARK_RE.sub("", name)  # "各镇(园区)" → "各镇"
     if (
