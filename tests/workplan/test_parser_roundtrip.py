@@ -2,7 +2,7 @@
 back to text in the accepted form (`render_plan`), parse that again: the same
 tasks, with the same text, owners (lead, co, collective, pending), clauses and
 time hints. Documents are generated in the forms other cities' and the province's
-plans use (issue 14), and also drawn from plan-like noise."""
+plans use (issue 14), and the same with random edits (about 3 in 5 are still accepted)."""
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -141,17 +141,29 @@ def test_generated_other_city_plans_are_accepted_and_round_trip(text):
 
 NOISE = st.sampled_from(
     list(
-        "一二三、1234.()\uff08\uff09,\uff0c;\uff1b:\uff1a\n 年2023"
+        "一二三、1234.()\uff08\uff09,\uff0c;\uff1b:\uff1a\n 年"
         "牵头配合责任协同单位部门处局各区政府镇园等和及甲乙落实属地管理"
     )
 )
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.text(NOISE, max_size=200))
-def test_any_accepted_noise_round_trips(text):
+@st.composite
+def damaged_documents(draw):
+    """A generated plan with a few random edits: often refused, sometimes accepted
+    in a shape no generator writes on purpose."""
+    text = draw(documents())
+    for _ in range(draw(st.integers(1, 4))):
+        start = draw(st.integers(0, len(text)))
+        length = draw(st.integers(0, 6))
+        text = text[:start] + draw(st.text(NOISE, max_size=6)) + text[start + length :]
+    return text
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(damaged_documents())
+def test_any_accepted_damaged_plan_round_trips(text):
     try:
-        plan = parse_plan(text, year=2023, known=KNOWN)
+        plan = parse_plan(text, known=KNOWN)
     except PlanDocumentError:
         return
     assert_round_trips(plan, KNOWN)
