@@ -40,8 +40,9 @@ class TaskOut(Schema):
     number: int
     section: str
     text: str
-    lead: list[str]
+    lead: list[str]  # empty: 待明确责任单位 (no lead department yet)
     co: list[str]
+    collective: list[str] = []  # collective owners as written ("各区政府"), no departments
     status: str
     status_label: str
     reason: str
@@ -138,6 +139,7 @@ def _task_out(row: services.TaskRow) -> dict:
         "text": row.task.text,
         "lead": row.lead,
         "co": row.co,
+        "collective": list(row.task.collective_owners),
         "status": d.status.value,
         "status_label": d.label,
         "reason": d.reason,
