@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from yingji.monitoring import dryrun, lifecycle, services
 from yingji.monitoring.forms import APPLY_NOTE, AlarmRuleForm, may_manage_rules
+from yingji.monitoring.importviews import may_manage_sensors
 from yingji.monitoring.map_layers import BUCKETS
 from yingji.monitoring.models import (
     HAZARD_LABELS,
@@ -71,6 +72,7 @@ def live(request: HttpRequest) -> HttpResponse:
             "total": sum(counts.values()),
             "map_layers": ",".join(["districts", *(key for key, *_ in BUCKETS.values())]),
             "sees_dead_letters": _sees_dead_letters(request.user),
+            "may_import_sensors": may_manage_sensors(request.user),
         }
     )
     return render(request, "monitoring/live.html", ctx)
