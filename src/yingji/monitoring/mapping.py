@@ -452,3 +452,43 @@ def parse_reading(
     i = columns.get("parameter")
     parameter = row[i].strip() if i is not None and i < n else ""
     return code, ts, value, unit, parameter[:MAX_CELL]
+
+
+def reading_parser(columns: Mapping[str, int], labels: Mapping[str, str], times: TimeParser):
+    """`parse_reading` with the columns bound (the import's hot loop: about twice as
+    fast as passing them per line)."""
+    ci, ti, vi = columns["sensor"], columns["ts"], columns["value"]
+    ui, pi = columns.get("unit"), columns.get("parameter")
+    width = max(i for i in (ci, ti, vi, ui, pi) if i is not None) + 1
+    ts_l, value_l = labels["ts"], labels["value"]
+    cache = times.cache
+
+    def parse(row: Sequence[str]) -> tuple[str, int, float, str, str]:
+        if len(row) < width:
+            return parse_reading(row, columns, labels, times)  # its own messages
+        code = row[ci].strip()
+        if not code or len(code) > 64:
+            return parse_reading(row, columns, labels, times)
+        text = row[ti]
+        ts = cache.get(text)
+        if ts is None:
+            try:
+                ts = times(text.strip())
+            except ValueError as exc:
+                raise LineProblem(ts_l, str(exc)) from None
+        text = row[vi]
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        if value is None or not math.isfinite(value) or "|" in text:
+            try:
+                value = parse_value(text.strip())
+            except ValueError as exc:
+                raise LineProblem(value_l, str(exc)) from None
+        unit = row[ui].strip() if ui is not None else ""
+        if len(unit) > 16:
+            raise LineProblem(labels["unit"], "超过 16 个字符")
+        return code, ts, value, unit, (row[pi].strip()[:MAX_CELL] if pi is not None else "")
+
+    return parse

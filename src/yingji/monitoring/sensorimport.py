@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from yingji.core import audit, departments, geo, inputlimits, regions
@@ -81,6 +81,13 @@ class Converter:
         if m is None:
             return to_canonical(value, unit, sensor_type)
         return m[0] * value + m[1]
+
+    def affine(self, unit: str, sensor_type: str):
+        """(a, b) for the pair, None when not affine, or the UnitError."""
+        key = (unit, sensor_type)
+        if key not in self.maps:
+            self.maps[key] = self._fit(unit, sensor_type)
+        return self.maps[key]
 
     @staticmethod
     def _fit(unit: str, sensor_type: str):
@@ -493,7 +500,7 @@ def apply_stations(plan: StationPlan, *, user: Any = None) -> StationResult:
         updates = {p.code: p for p in plan.sensors if p.action == "update"}
         entries = []
         with audit.suspended():  # the entries below, in bulk
-            Sensor.objects.bulk_create(new, batch_size=2000)
+            _insert_sensors(new)
             olds = []
             codes = list(updates)
             for i in range(0, len(codes), 5000):
@@ -546,6 +553,30 @@ def apply_stations(plan: StationPlan, *, user: Any = None) -> StationResult:
     result.created, result.updated = len(new), len(olds)
     result.unchanged = sum(1 for p in plan.sensors if p.action == "same")
     return result
+
+
+def _insert_sensors(new: list[Sensor]) -> None:
+    """Insert new sensors (pks set). PostgreSQL: COPY, then their ids by code
+    (Django's bulk insert sends every column as an array, several times slower)."""
+    if not new:
+        return
+    if connection.vendor != "postgresql" or len(new) < 1000:
+        Sensor.objects.bulk_create(new, batch_size=2000)
+        return
+    fields = [f for f in Sensor._meta.concrete_fields if not f.primary_key]
+    table = connection.ops.quote_name(Sensor._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    with connection.cursor() as cur:
+        with cur.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as cp:
+            for s in new:
+                cp.write_row([getattr(s, f.attname) for f in fields])
+    ids: dict[str, int] = {}
+    codes = [s.code for s in new]
+    for i in range(0, len(codes), 10000):
+        ids.update(Sensor.objects.filter(code__in=codes[i : i + 10000]).values_list("code", "pk"))
+    for s in new:
+        s.pk = ids[s.code]
+        s._state.adding = False
 
 
 def import_stations(
@@ -646,30 +677,43 @@ def import_readings(
             result.dead_lettered += len(bad)
             bad.clear()
 
-    parse = mapping.parse_reading
+    parse = mapping.reading_parser(columns, labels, times)
+    maps: dict[tuple[str, str], Any] = {}  # (unit, type) → (a, b), None or the error
+    parameter_types: dict[str, str | None] = {}
+    append = rows.append
     with transaction.atomic(), audit.acting_as(None, "读数导入"):
         for n, row in lines:
             if not any(row):
                 continue
             result.lines += 1
             try:
-                code, ts, value, unit, parameter = parse(row, columns, labels, times)
+                code, ts, value, unit, parameter = parse(row)
                 sensor = sensors.get(code)
                 if sensor is None:
                     raise mapping.LineProblem(labels["sensor"], f"未知测站「{code}」")
                 pk, stype, sensor_unit = sensor
                 if parameter:
-                    ptype = TYPES.get(parameter) or TYPES.get(mapping.normalise(parameter))
+                    ptype = parameter_types.get(parameter, "?")
+                    if ptype == "?":
+                        ptype = parameter_types[parameter] = TYPES.get(parameter) or TYPES.get(
+                            mapping.normalise(parameter)
+                        )
                     if ptype and ptype != stype:
                         raise mapping.LineProblem(
                             labels["parameter"],
                             f"「{parameter}」与传感器 {code} 的类型({SensorType(stype).label})不符",
                         )
                 if convert_units:
-                    try:
-                        value = convert(value, unit or sensor_unit, stype)
-                    except UnitError as exc:
-                        raise mapping.LineProblem(labels["unit"], str(exc)) from None
+                    key = (unit or sensor_unit, stype)
+                    m = maps.get(key, maps)
+                    if m is maps:
+                        m = maps[key] = convert.affine(*key)
+                    if m.__class__ is tuple:
+                        value = m[0] * value + m[1]
+                    elif m is None:
+                        value = to_canonical(value, *key)
+                    else:
+                        raise mapping.LineProblem(labels["unit"], str(m))
                 elif unit and unit != sensor_unit:
                     raise mapping.LineProblem(
                         labels["unit"], f"「{unit}」与传感器 {code} 的单位 {sensor_unit} 不符"
@@ -683,7 +727,7 @@ def import_readings(
                 if len(result.reasons) < 20:
                     result.reasons.append(f"第 {n} 行{exc}")
                 continue
-            rows.append((pk, ts, value))
+            append((pk, ts, value))
             if len(rows) >= chunk:
                 flush()
         flush()
@@ -709,10 +753,25 @@ def _dead_letter(bad: Sequence[tuple[int, str, Sequence]], filename: str) -> Non
 
 def store_bulk(rows: Sequence[tuple[int, int, float]]) -> int:
     """Write readings, duplicates skipped; how many were new. PostgreSQL: COPY (one
-    text buffer) into a staging table, then one INSERT … ON CONFLICT DO NOTHING
-    (without RETURNING: an import needs the count, not the rows back)."""
+    text buffer) straight into the readings table, or when that meets a duplicate,
+    into a staging table and then one INSERT … ON CONFLICT DO NOTHING (without
+    RETURNING: an import needs the count, not the rows back)."""
     if not rows:
         return 0
+    if connection.vendor == "postgresql":
+        buf = "".join([f"{s}\t{t}\t{v!r}\n" for s, t, v in rows]).encode()
+        # Straight into the table when none of them is stored yet (the usual
+        # import of new history); a duplicate fails the COPY, undone to the
+        # savepoint, and the chunk goes through the staging table instead.
+        try:
+            with transaction.atomic(), connection.cursor() as cur:
+                with cur.cursor.copy(
+                    "COPY monitoring_reading (sensor_id, ts_ms, value) FROM STDIN"
+                ) as cp:
+                    cp.write(buf)
+            return len(rows)
+        except IntegrityError:
+            pass
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cur.execute(
@@ -720,9 +779,8 @@ def store_bulk(rows: Sequence[tuple[int, int, float]]) -> int:
                 "(sensor_id bigint, ts_ms bigint, value double precision)"
             )
             cur.execute("TRUNCATE monitoring_import_stage")
-            buf = "".join([f"{s}\t{t}\t{v!r}\n" for s, t, v in rows])
             with cur.cursor.copy("COPY monitoring_import_stage FROM STDIN") as cp:
-                cp.write(buf.encode())
+                cp.write(buf)
             cur.execute(
                 "INSERT INTO monitoring_reading (sensor_id, ts_ms, value) "
                 "SELECT sensor_id, ts_ms, value FROM monitoring_import_stage "
