@@ -496,11 +496,15 @@ def apply_stations(plan: StationPlan, *, user: Any = None) -> StationResult:
     with transaction.atomic(), audit.acting_as(user, label):
         actor, actor_label = audit.current_actor()
         actor = actor if getattr(actor, "pk", None) else None
-        new = [Sensor(code=p.code, **_values(p)) for p in plan.sensors if p.action == "create"]
+        fields = [f for f in Sensor._meta.concrete_fields if not f.primary_key]
+        defaults = {f.attname: f.get_default() for f in fields}
+        new = [
+            defaults | {"code": p.code} | _values(p) for p in plan.sensors if p.action == "create"
+        ]
         updates = {p.code: p for p in plan.sensors if p.action == "update"}
         entries = []
         with audit.suspended():  # the entries below, in bulk
-            _insert_sensors(new)
+            pks = _insert_sensors(new, fields)
             olds = []
             codes = list(updates)
             for i in range(0, len(codes), 5000):
@@ -510,17 +514,14 @@ def apply_stations(plan: StationPlan, *, user: Any = None) -> StationResult:
                 for k, v in _values(updates[s.code]).items():
                     setattr(s, k, v)
             if olds:
-                fields = [f.removesuffix("_id") for f in _values(plan.sensors[0])]
-                Sensor.objects.bulk_update(olds, fields, batch_size=2000)
-        if any(s.pk is None for s in new):  # a backend without RETURNING on bulk insert
-            ids = dict(
-                Sensor.objects.filter(code__in=[s.code for s in new]).values_list("code", "pk")
+                changed = [f.removesuffix("_id") for f in _values(plan.sensors[0])]
+                Sensor.objects.bulk_update(olds, changed, batch_size=2000)
+        order = [f.attname for f in fields]
+        for pk, row in zip(pks, new, strict=True):
+            after = {"id": pk} | {k: row[k] for k in order}
+            entries.append(
+                (pk, f"{row['name']}({row['code']})", "create", None, after, sorted(after))
             )
-            for s in new:
-                s.pk = ids[s.code]
-        for s in new:
-            after = audit.snapshot(s)
-            entries.append((s, "create", None, after, sorted(after)))
         for s in olds:
             after = audit.snapshot(s)
             before = befores[s.pk]
@@ -537,8 +538,8 @@ def apply_stations(plan: StationPlan, *, user: Any = None) -> StationResult:
             [
                 AuditEntry(
                     content_type=ct,
-                    object_pk=str(s.pk),
-                    object_repr=str(s)[:200],
+                    object_pk=str(pk),
+                    object_repr=text[:200],
                     action=action,
                     actor=actor,
                     actor_label=actor_label[:64],
@@ -547,7 +548,7 @@ def apply_stations(plan: StationPlan, *, user: Any = None) -> StationResult:
                     after=after,
                     changed_fields=changed,
                 )
-                for s, action, before, after, changed in entries
+                for pk, text, action, before, after, changed in entries
             ]
         )
     result.created, result.updated = len(new), len(olds)
@@ -555,28 +556,33 @@ def apply_stations(plan: StationPlan, *, user: Any = None) -> StationResult:
     return result
 
 
-def _insert_sensors(new: list[Sensor]) -> None:
-    """Insert new sensors (pks set). PostgreSQL: COPY, then their ids by code
-    (Django's bulk insert sends every column as an array, several times slower)."""
-    if not new:
-        return
-    if connection.vendor != "postgresql" or len(new) < 1000:
-        Sensor.objects.bulk_create(new, batch_size=2000)
-        return
-    fields = [f for f in Sensor._meta.concrete_fields if not f.primary_key]
+def _insert_sensors(rows: list[dict[str, Any]], fields: list) -> list[int]:
+    """Insert new sensors (rows of attname → value); their pks in order.
+    PostgreSQL: COPY, then the ids by code (Django's bulk insert sends every column
+    as an array and builds a model instance per row, several times slower)."""
+    if not rows:
+        return []
+    if connection.vendor != "postgresql" or len(rows) < 1000:
+        objs = [Sensor(**row) for row in rows]
+        Sensor.objects.bulk_create(objs, batch_size=2000)
+        if any(o.pk is None for o in objs):  # a backend without RETURNING on bulk insert
+            ids = dict(
+                Sensor.objects.filter(code__in=[o.code for o in objs]).values_list("code", "pk")
+            )
+            return [ids[o.code] for o in objs]
+        return [o.pk for o in objs]
     table = connection.ops.quote_name(Sensor._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    names = [f.attname for f in fields]
     with connection.cursor() as cur:
         with cur.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as cp:
-            for s in new:
-                cp.write_row([getattr(s, f.attname) for f in fields])
+            for row in rows:
+                cp.write_row([row[n] for n in names])
     ids: dict[str, int] = {}
-    codes = [s.code for s in new]
+    codes = [row["code"] for row in rows]
     for i in range(0, len(codes), 10000):
         ids.update(Sensor.objects.filter(code__in=codes[i : i + 10000]).values_list("code", "pk"))
-    for s in new:
-        s.pk = ids[s.code]
-        s._state.adding = False
+    return [ids[c] for c in codes]
 
 
 def import_stations(
