@@ -11,12 +11,14 @@ from django.conf import settings
 from django.db import models
 
 from yingji.core.models import Department, Region
+from yingji.monitoring.units import CANONICAL_UNITS
 
 
 class SensorType(models.TextChoices):
     RAIN = "rain", "雨量计"
     WATER_LEVEL = "water_level", "水位计"
     WATERLOGGING = "waterlogging", "积水深度"
+    FLOW = "flow", "流量"
     GAS = "gas", "燃气浓度"
     COMBUSTIBLE_GAS = "combustible_gas", "可燃气体"
     PRESSURE = "pressure", "压力"
@@ -29,26 +31,14 @@ class SensorType(models.TextChoices):
     SMOKE = "smoke", "烟感"
 
 
-# Default unit and hazard group of each type (the regional level is kept per hazard).
-TYPE_UNITS = {
-    "rain": "mm",
-    "water_level": "m",
-    "waterlogging": "cm",
-    "gas": "%LEL",
-    "combustible_gas": "%LEL",
-    "pressure": "MPa",
-    "strain": "με",
-    "displacement": "mm",
-    "tilt": "°",
-    "temperature": "℃",
-    "wind_speed": "m/s",
-    "seismic": "度",
-    "smoke": "dB/m",
-}
+# Canonical unit of each type (readings are stored in it: units.py) and its hazard
+# group (the regional level is kept per hazard).
+TYPE_UNITS = CANONICAL_UNITS
 TYPE_HAZARDS = {
     "rain": "rainstorm",
     "water_level": "waterlogging",
     "waterlogging": "waterlogging",
+    "flow": "waterlogging",
     "gas": "gas",
     "combustible_gas": "hazardous_chemicals",
     "pressure": "gas",
