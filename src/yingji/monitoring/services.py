@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from yingji.core import audit, departments, geo, outbox, regioncodes, regions
 from yingji.core.models import Profile, Region, Role
-from yingji.monitoring import events, folding, lifecycle, payloads
+from yingji.monitoring import events, folding, lifecycle, payloads, units
 from yingji.monitoring.models import (
     TYPE_HAZARDS,
     TYPE_UNITS,
@@ -213,6 +213,21 @@ def import_sensors(path: str | Path) -> SensorImport:
             if dept is None:
                 problems.append(f"{where}:未知部门「{row['department']}」")
                 continue
+        if row.get("unit"):
+            # Readings are stored in the type's canonical unit; a register naming
+            # another (mm for a water level) would have bare readings misread.
+            try:
+                num, den, b = units.conversion(row["unit"], stype)
+            except units.UnitError as exc:
+                problems.append(f"{where}:{exc}")
+                continue
+            if (num, b) != (den, 0.0):
+                problems.append(
+                    f"{where}:单位「{row['unit']}」不是{SensorType(stype).label}的存储单位 "
+                    f"{TYPE_UNITS[stype]}(读数一律以 {TYPE_UNITS[stype]} 保存;"
+                    f"设备以其他单位上报时,请在读数中注明 unit)"
+                )
+                continue
         status = status_by_label.get(row.get("status") or "online")
         if status is None:
             problems.append(f"{where}:未知状态「{row['status']}」")
@@ -226,7 +241,7 @@ def import_sensors(path: str | Path) -> SensorImport:
                 "code": row["code"],
                 "name": row["name"],
                 "type": stype,
-                "unit": row.get("unit") or TYPE_UNITS[stype],
+                "unit": TYPE_UNITS[stype],
                 "lon": lon,
                 "lat": lat,
                 "crs": crs,
@@ -542,15 +557,24 @@ class Ingestor:
             ):
                 stats.received -= 1  # another partition's reading
                 continue
-            if sensor is not None and lo <= ts <= hi and (unit is None or unit == sensor.unit):
-                append((sensor.pk, ts, value))
-                continue
+            if sensor is not None and lo <= ts <= hi:
+                if unit is None:
+                    append((sensor.pk, ts, value))
+                    continue
+                # A reading that names its unit is stored in its type's canonical unit
+                # (units.py; cached: a multiplication per reading); an unknown or
+                # incompatible unit is a dead letter with the reason, never stored.
+                try:
+                    append((sensor.pk, ts, units.to_canonical(value, unit, sensor.type)))
+                    continue
+                except units.UnitError as exc:
+                    fragment = f"{code[:200]},{ts},{value},{unit[:50]}"
+                    bad.append((f"传感器「{code}」:{exc}", fragment))
+                    continue
             fragment = f"{code[:200]},{ts},{value},{(unit or '')[:50]}"
             if sensor is None:
                 shown = code if len(code) <= 64 else f"{code[:64]}…(共 {len(code):,} 字符)"
                 bad.append((f"未知传感器「{shown}」", fragment))
-            elif unit is not None and unit != sensor.unit:
-                bad.append((f"单位不符:传感器「{code}」为 {sensor.unit},报文为 {unit}", fragment))
             elif ts > hi:
                 bad.append((f"时间在未来:{_dt(ts).astimezone():%Y-%m-%d %H:%M:%S}", fragment))
             elif ts < lo:
