@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import io
 import logging
+import math
 import secrets
 import threading
 import time
@@ -236,8 +237,13 @@ def import_sensors(path: str | Path) -> SensorImport:
         if crs not in ("wgs84", "gcj02", "bd09"):
             problems.append(f"{where}:坐标系应为 wgs84、gcj02 或 bd09,实为「{crs}」")
             continue
+        named, bad = _named_thresholds(row)
+        if bad:
+            problems.append(f"{where}:{bad}")
+            continue
         clean.append(
             {
+                "thresholds": named,
                 "code": row["code"],
                 "name": row["name"],
                 "type": stype,
@@ -260,11 +266,37 @@ def import_sensors(path: str | Path) -> SensorImport:
             item.pop("where")
             crs = item.pop("crs")
             item["lon"], item["lat"] = geo.to_wgs84(item["lon"], item["lat"], crs)
-            _, created = Sensor.objects.update_or_create(code=item.pop("code"), defaults=item)
+            named = item.pop("thresholds")
+            sensor, created = Sensor.objects.update_or_create(code=item.pop("code"), defaults=item)
+            if named:  # the register's named thresholds; others set on the page are kept
+                sensor.thresholds = {**(sensor.thresholds or {}), **named}
+                sensor.save(update_fields=["thresholds"])
             result.created += created
             result.updated += not created
         locate(Sensor.objects.filter(code__in=codes))
     return result
+
+
+THRESHOLD_PREFIXES = ("阈值:", "阈值:", "threshold:")
+
+
+def _named_thresholds(row: dict[str, str]) -> tuple[dict[str, float], str]:
+    """A register row's named thresholds: columns 「阈值:警戒水位」 (or
+    threshold:name), empty cells left out. Returns (thresholds, problem)."""
+    named: dict[str, float] = {}
+    for key, text in row.items():
+        prefix = next((p for p in THRESHOLD_PREFIXES if key.startswith(p)), None)
+        if prefix is None or not text:
+            continue
+        name = key[len(prefix) :].strip()
+        try:
+            value = float(text)
+        except ValueError:
+            return {}, f"阈值「{name}」不是数值({text})"
+        if not math.isfinite(value):
+            return {}, f"阈值「{name}」不是有限数值({text})"
+        named[name] = value
+    return named, ""
 
 
 def locate(sensors: Iterable[Sensor] | None = None) -> int:
@@ -300,6 +332,12 @@ def rule_spec(rule: AlarmRule, code_to_id: dict[str, int] | None = None) -> Rule
         name=rule.name,
         metric=rule.metric,
         thresholds=(rule.blue, rule.yellow, rule.orange, rule.red),
+        threshold_refs=(
+            rule.blue_ref or None,
+            rule.yellow_ref or None,
+            rule.orange_ref or None,
+            rule.red_ref or None,
+        ),
         direction=rule.direction,
         sensor_type=rule.sensor_type or None,
         sensor_ids=ids,
@@ -310,12 +348,30 @@ def rule_spec(rule: AlarmRule, code_to_id: dict[str, int] | None = None) -> Rule
     )
 
 
+def lacking_thresholds(rules: Iterable[AlarmRule]) -> dict[int, tuple[int, int]]:
+    """For each rule that references sensor thresholds: (sensors it cannot evaluate
+    for lack of a referenced threshold, sensors it watches otherwise)."""
+    specs = [rule_spec(r) for r in rules if r.metric != "composite"]
+    specs = [r for r in specs if r.refs]
+    if not specs:
+        return {}
+    out: dict[int, tuple[int, int]] = {}
+    rows = list(Sensor.objects.values_list("id", "type", "thresholds"))
+    for spec in specs:
+        watched = [t for pk, stype, t in rows if spec.applies(pk, stype)]
+        lacking = sum(not spec.evaluable(t) for t in watched)
+        out[spec.id] = (lacking, len(watched))
+    return out
+
+
 def build_engine(sensors: Sequence[Sensor] | None = None) -> Engine:
     """An engine over every sensor and active rule, with active alarms restored."""
     sensors = (
         list(sensors)
         if sensors is not None
-        else list(Sensor.objects.only("id", "code", "type", "street_id", "district_id"))
+        else list(
+            Sensor.objects.only("id", "code", "type", "street_id", "district_id", "thresholds")
+        )
     )
     code_to_id = {s.code: s.pk for s in sensors}
     stored = list(AlarmRule.objects.filter(active=True))
@@ -331,6 +387,7 @@ def build_engine(sensors: Sequence[Sensor] | None = None) -> Engine:
         plain,
         comps,
         areas=[s.street_id or s.district_id for s in sensors],
+        thresholds=[s.thresholds for s in sensors],
     )
     for a in Alarm.objects.filter(state__in=lifecycle.ACTIVE_STATES, sensor__isnull=False):
         engine.restore(
@@ -469,7 +526,9 @@ class Ingestor:
         replay, unless a new rule needs a longer window than was kept."""
         self._fingerprint = self.fingerprint()
         sensors = list(
-            Sensor.objects.only("id", "code", "type", "unit", "street_id", "district_id", "status")
+            Sensor.objects.only(
+                "id", "code", "type", "unit", "street_id", "district_id", "status", "thresholds"
+            )
         )
         self.sensors = {s.code: s for s in sensors}
         self.by_id = {s.pk: s for s in sensors}
@@ -488,13 +547,13 @@ class Ingestor:
 
     @staticmethod
     def fingerprint() -> str:
-        """What the engine is built from: the rules, and each sensor's type, unit
-        and area (a change of any reloads the engine)."""
+        """What the engine is built from: the rules, and each sensor's type, unit,
+        area and named thresholds (a change of any reloads the engine)."""
         h = hashlib.blake2b(digest_size=16)
         h.update(repr(list(AlarmRule.objects.order_by("pk").values_list())).encode())
         for row in (
             Sensor.objects.order_by("pk")
-            .values_list("id", "code", "type", "unit", "street_id", "district_id")
+            .values_list("id", "code", "type", "unit", "street_id", "district_id", "thresholds")
             .iterator(5000)
         ):
             h.update(repr(row).encode())
