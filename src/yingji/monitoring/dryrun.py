@@ -21,7 +21,9 @@ def dry_run(rule: Rule, hours: int = 24, sensors: Any = None) -> dict[str, Any]:
     from yingji.monitoring.models import Reading
 
     sensors = list(
-        (Sensor.objects if sensors is None else sensors).only("id", "code", "name", "type", "thresholds")
+        (Sensor.objects if sensors is None else sensors).only(
+            "id", "code", "name", "type", "thresholds"
+        )
     )
     matching = [s for s in sensors if rule.applies(s.pk, s.type)]
     engine = Engine(
