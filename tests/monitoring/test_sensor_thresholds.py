@@ -113,3 +113,32 @@ def test_the_rule_editor_saves_a_reference(client, world):
     )
     assert r.status_code == 302, r.content.decode()[:3000]
     assert AlarmRule.objects.get(name="超警戒水位").red_ref == "警戒水位"
+
+
+def test_the_api_takes_a_reference_and_dry_runs_it(client, stations):
+    from yingji.core.models import Role
+
+    from .conftest import make_user
+
+    client.force_login(make_user("leader", role=Role.LEADER))
+    body = {
+        "name": "超警戒水位(接口)",
+        "sensor_type": "water_level",
+        "metric": "value",
+        "thresholds": [None, None, None, None],
+        "threshold_refs": [None, None, None, "警戒水位"],
+    }
+    r = client.post("/api/v1/monitoring/rules", body, content_type="application/json")
+    assert r.status_code == 200, r.content
+    assert r.json()["threshold_refs"] == [None, None, None, "警戒水位"]
+    t = services.now_ms() - 10 * MIN
+    services.Ingestor().ingest([("SW-1", t, 1.9, None), ("SW-3", t, 4.5, None)], source="t")
+    r = client.post(
+        "/api/v1/monitoring/rules/dry-run",
+        body | {"threshold_refs": [None, "常年高值", None, None]},
+        content_type="application/json",
+    )
+    assert r.status_code == 200, r.content
+    assert [e["code"] for e in r.json()["alarming"]] == ["SW-3"]  # 4.5 > its 4.0
+    sensors = {s["code"]: s for s in client.get("/api/v1/monitoring/sensors").json()}
+    assert sensors["SW-2"]["thresholds"] == {"常年高值": 3.0}
