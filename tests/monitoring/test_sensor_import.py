@@ -51,6 +51,7 @@ def test_a_hydrology_station_list_imports_under_a_mapping(world):
         "440106",
         None,
     )
+    assert s.thresholds == {"常年高值": 2.35, "常年低值": 0.4}  # named, rules can use them
     assert Sensor.objects.get(code="HY-1003").district_id == "440105"
     placed = Sensor.objects.get(code="HY-1004")
     assert placed.district_id == "440106"
@@ -107,7 +108,7 @@ def test_bad_reading_lines_go_to_the_dead_letters_and_the_good_ones_are_stored(w
         "hydro_readings.csv 第 8 行": "「测站(station)」:未知测站「HY-9999」",
         "hydro_readings.csv 第 9 行": letters.get("hydro_readings.csv 第 9 行", "?"),
     }
-    assert "furlong" in letters["hydro_readings.csv 第 9 行"]
+    assert "mm/h" in letters["hydro_readings.csv 第 9 行"]
     assert letters["hydro_readings.csv 第 9 行"].startswith("「单位(unit)」")
 
 

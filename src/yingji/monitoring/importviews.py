@@ -169,7 +169,6 @@ def _step(table, chosen: dict[str, str], no_coords: str, default_type: str, user
             "counts": plan.counts(),
             "problems": plan.problems[:100],
             "skipped": plan.skipped[:100],
-            "thresholds_stored": bool(sensorimport.THRESHOLD_FIELDS),
         }
     )
     return out

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -227,6 +228,7 @@ class PlannedSensor:
     department_id: int | None
     typical_high: float | None
     typical_low: float | None
+    thresholds: dict[str, float]
     action: str  # "create" / "update" / "same"
     placed: bool = False  # at its region's centre (no coordinates in the file)
     file_unit: str = ""
@@ -280,9 +282,9 @@ class StationResult:
         return text
 
 
-THRESHOLD_FIELDS = tuple(
-    f for f in ("typical_high", "typical_low") if f in {x.name for x in Sensor._meta.fields}
-)
+# The typical range is kept among the sensor's named thresholds (Sensor.thresholds,
+# in the canonical unit), where a rule can reference it by name.
+THRESHOLD_NAMES = {"typical_high": "常年高值", "typical_low": "常年低值"}
 
 
 def _region_centres(codes: set[str]) -> dict[str, tuple[float, float]]:
@@ -444,6 +446,7 @@ def plan_stations(
             department_id=dept_id,
             typical_high=high,
             typical_low=low,
+            thresholds=_thresholds(old.thresholds if old is not None else {}, high, low),
             action="create",
             placed=placed,
             file_unit=s.unit if s.unit != unit else "",
@@ -464,10 +467,18 @@ def _values(p: PlannedSensor) -> dict[str, Any]:
         "district_id": p.district_id,
         "street_id": p.street_id,
         "department_id": p.department_id,
+        "thresholds": p.thresholds,
     }
-    for f in THRESHOLD_FIELDS:
-        v[f] = getattr(p, f)
     return v
+
+
+def _thresholds(old: dict, high: float | None, low: float | None) -> dict[str, float]:
+    """The sensor's named thresholds with the file's typical range set (others kept)."""
+    out = dict(old or {})
+    for key, value in (("typical_high", high), ("typical_low", low)):
+        if value is not None:
+            out[THRESHOLD_NAMES[key]] = round(value, 9)
+    return out
 
 
 def _changes(old: Sensor, p: PlannedSensor) -> list[str]:
@@ -574,10 +585,16 @@ def _insert_sensors(rows: list[dict[str, Any]], fields: list) -> list[int]:
     table = connection.ops.quote_name(Sensor._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     names = [f.attname for f in fields]
+    as_json = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
     with connection.cursor() as cur:
         with cur.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as cp:
             for row in rows:
-                cp.write_row([row[n] for n in names])
+                cp.write_row(
+                    [
+                        json.dumps(row[n], ensure_ascii=False) if n in as_json else row[n]
+                        for n in names
+                    ]
+                )
     ids: dict[str, int] = {}
     codes = [row["code"] for row in rows]
     for i in range(0, len(codes), 10000):
