@@ -774,6 +774,12 @@ def _dead_letter(bad: Sequence[tuple[int, str, Sequence]], filename: str) -> Non
     )
 
 
+def _unique_violation() -> type[Exception]:
+    from psycopg import errors
+
+    return errors.UniqueViolation
+
+
 def store_bulk(rows: Sequence[tuple[int, int, float]]) -> int:
     """Write readings, duplicates skipped; how many were new. PostgreSQL: COPY (one
     text buffer) straight into the readings table, or when that meets a duplicate,
@@ -793,7 +799,7 @@ def store_bulk(rows: Sequence[tuple[int, int, float]]) -> int:
                 ) as cp:
                     cp.write(buf)
             return len(rows)
-        except IntegrityError:
+        except (IntegrityError, _unique_violation()):  # psycopg's own from a raw COPY
             pass
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
