@@ -326,6 +326,9 @@ YINGJI_MONITORING_MAX_MESSAGE_BYTES = int(
 )
 YINGJI_MONITORING_HTTP_MAX_BYTES = int(os.environ.get("YINGJI_MONITORING_HTTP_MAX_BYTES", 8 * _MB))
 YINGJI_MONITORING_MAX_DEPTH = int(os.environ.get("YINGJI_MONITORING_MAX_DEPTH", "16"))
+# A readings file imported from a third-party network (`yingji readings import`):
+# 1,000,000 lines of station,time,parameter,value,unit weigh about 50 MB.
+YINGJI_READINGS_MAX_BYTES = int(os.environ.get("YINGJI_READINGS_MAX_BYTES", 200 * _MB))
 # Uploaded Excel workbooks (ledgers, sensors, resources, subscribers), plan
 # documents, a pushed or polled CAP document, one file of a region pack.
 YINGJI_XLSX_MAX_BYTES = int(os.environ.get("YINGJI_XLSX_MAX_BYTES", 20 * _MB))

@@ -225,7 +225,7 @@ CHAIN_LOCK_KEY = 0x79696E676A6961
 def write(entries: list[Any]) -> None:
     """Insert audit entries at the end of the hash chain (auditchain.py), in one
     statement for many. Every writer of AuditEntry rows goes through here."""
-    from django.db import router, transaction
+    from django.db import connections, router, transaction
 
     from yingji.core.models import AuditEntry
 
@@ -242,8 +242,56 @@ def write(entries: list[Any]) -> None:
             entry.hash = prev = auditchain.digest(prev, _chain_fields(entry))
         if len(entries) == 1:
             entries[0].save(using=using)
+        elif len(entries) >= COPY_FROM and connections[using].vendor == "postgresql":
+            _copy(entries, using)
         else:
             AuditEntry.objects.using(using).bulk_create(entries, batch_size=500)
+
+
+# From this many entries at once (a bulk import's), PostgreSQL gets them through
+# COPY: Django's bulk insert sends each column as an array, and quoting the
+# before/after JSON of 100,000 entries into arrays cost 15 s for 20,000 (measured
+# under load on the 2-core machine; COPY: under a second).
+COPY_FROM = 1000
+
+
+def _copy(entries: list[Any], using: str) -> None:
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+    from django.db import connections
+
+    from yingji.core.models import AuditEntry
+
+    def js(value: Any) -> str | None:
+        return (
+            None if value is None else json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
+        )
+
+    table = connections[using].ops.quote_name(AuditEntry._meta.db_table)
+    columns = (
+        "content_type_id, object_pk, object_repr, action, actor_id, actor_label, at, "
+        "before, after, changed_fields, prev_hash, hash"
+    )
+    with connections[using].cursor() as cur:
+        with cur.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as cp:
+            for e in entries:
+                cp.write_row(
+                    (
+                        e.content_type_id,
+                        e.object_pk,
+                        e.object_repr,
+                        e.action,
+                        e.actor_id,
+                        e.actor_label,
+                        e.at,
+                        js(e.before),
+                        js(e.after),
+                        js(e.changed_fields),
+                        e.prev_hash,
+                        e.hash,
+                    )
+                )
 
 
 def _last_hash(using: str) -> str | None:

@@ -21,10 +21,17 @@ def dry_run(rule: Rule, hours: int = 24, sensors: Any = None) -> dict[str, Any]:
     from yingji.monitoring.models import Reading
 
     sensors = list(
-        (Sensor.objects if sensors is None else sensors).only("id", "code", "name", "type")
+        (Sensor.objects if sensors is None else sensors).only(
+            "id", "code", "name", "type", "thresholds"
+        )
     )
     matching = [s for s in sensors if rule.applies(s.pk, s.type)]
-    engine = Engine([s.pk for s in matching], [s.type for s in matching], [rule])
+    engine = Engine(
+        [s.pk for s in matching],
+        [s.type for s in matching],
+        [rule],
+        thresholds=[s.thresholds for s in matching],
+    )
     since = now_ms() - hours * 3600_000
     rows = np.array(
         list(
