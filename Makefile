@@ -20,9 +20,12 @@ venv: $(VENV)/.installed
 ## (make demo SIMULATE=rainstorm|typhoon also drives the sensors)
 ## Messages go through the demo channel set (labelled 演示通道) unless a real channel
 ## is configured: see core/channelconfig.py
+## YINGJI_DEMO=1: an install on one machine over plain HTTP (a secret key, the demo
+## password and the CAP push token generated for this install under var/; no second
+## factor). Without it (or DEBUG=1) the server refuses to start insecurely.
 demo: $(VENV)/.installed
-	YINGJI_DEMO_CHANNELS=$${YINGJI_DEMO_CHANNELS:-1} $(VENV)/bin/yingji demo --addr $(ADDR)
-	YINGJI_DEMO_CHANNELS=$${YINGJI_DEMO_CHANNELS:-1} $(VENV)/bin/yingji serve $(ADDR) $(if $(SIMULATE),--simulate $(SIMULATE))
+	YINGJI_DEMO=1 YINGJI_DEMO_CHANNELS=$${YINGJI_DEMO_CHANNELS:-1} $(VENV)/bin/yingji demo --addr $(ADDR)
+	YINGJI_DEMO=1 YINGJI_DEMO_CHANNELS=$${YINGJI_DEMO_CHANNELS:-1} $(VENV)/bin/yingji serve $(ADDR) $(if $(SIMULATE),--simulate $(SIMULATE))
 
 ## Every test, on SQLite and again on PostgreSQL
 test: $(VENV)/.installed

@@ -22,6 +22,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# Benchmarks are installs on one machine, not production: a generated secret key
+# under their var/, plain HTTP (settings.py refuses a production start without
+# SECRET_KEY and ALLOWED_HOSTS). Every bench imports this module first.
+os.environ.setdefault("YINGJI_DEMO", "1")
 # The server only (the database name is appended); BENCH_PG_SERVER overrides it.
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432/")
 

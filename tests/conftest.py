@@ -12,6 +12,9 @@ import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
+# Two districts' records for the scope tests (issue 13): the `two_districts` fixture.
+pytest_plugins = ["tests.scope_world"]
+
 
 def pytest_report_header(config):
     from django.conf import settings

@@ -3,12 +3,21 @@
 Defaults give the embedded set-up: SQLite (WAL) under ./var/, Huey on SQLite,
 e-mail to the console. Production sets DATABASE_URL (PostgreSQL), REDIS_URL,
 SECRET_KEY, ALLOWED_HOSTS and the SMTP variables. See README "Configuration".
+
+Every start is a production start unless DEBUG=1 or YINGJI_DEMO=1 (make demo,
+the test suite, the benchmarks): it refuses to start without SECRET_KEY and
+ALLOWED_HOSTS or with cookies that would travel without TLS (core/hardening.py),
+and turns HSTS, TLS redirects and the second factor on. See README "Production".
 """
 
+import datetime as _dt
 import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from yingji.core import hardening
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -24,11 +33,51 @@ VAR_DIR = Path(os.environ.get("YINGJI_VAR_DIR", BASE_DIR / "var")).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY") or "insecure-dev-key-set-SECRET_KEY-in-production"
+# An install on one machine over plain HTTP (make demo, tests, benchmarks).
+YINGJI_DEMO = env_bool("YINGJI_DEMO", False)
+PRODUCTION = hardening.is_production(os.environ)
+_refusals = hardening.refusals(os.environ) if PRODUCTION else []
+_retention = hardening.retention_problem(os.environ.get("YINGJI_AUDIT_RETENTION_DAYS"))
+if _refusals or _retention:
+    raise ImproperlyConfigured(hardening.refusal_message([*_refusals, *filter(None, [_retention])]))
+
+# Outside production a key generated once per install, kept in var/secret-key.
+SECRET_KEY = os.environ.get("SECRET_KEY") or hardening.local_secret(VAR_DIR / "secret-key")
 ALLOWED_HOSTS = [
-    h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
+    h.strip()
+    for h in os.environ.get(
+        "ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver"
+    ).split(",")
+    if h.strip()
 ]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+# ---------------------------------------------------------------- transport (README "Production")
+# Cookies only over TLS, HSTS for a year and a redirect to https:// in production.
+# Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO
+# (the proxy must set X-Forwarded-Proto: https and strip it from clients).
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", PRODUCTION)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", PRODUCTION)
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True  # the pages carry the token in the markup (hx-headers, forms)
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if PRODUCTION else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", PRODUCTION)
+if os.environ.get("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = (os.environ["SECURE_PROXY_SSL_HEADER"], "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every response (core/middleware.py, hardening.py):
+# YINGJI_CSP_EXTRA adds sources ("img-src https://tiles.example; …"), and
+# YINGJI_CSP_REPORT_ONLY=1 sends it as Content-Security-Policy-Report-Only.
+YINGJI_CSP = hardening.content_security_policy(
+    tile_url=os.environ.get("YINGJI_TILE_URL", ""),
+    extra=hardening.parse_csp_extra(os.environ.get("YINGJI_CSP_EXTRA", "")),
+)
+YINGJI_CSP_REPORT_ONLY = env_bool("YINGJI_CSP_REPORT_ONLY", False)
 
 # The city this installation serves: a region pack name (see `yingji regions load`)
 # and its root region code. Guangzhou is the default, any city is configuration.
@@ -72,6 +121,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "huey.contrib.djhuey",
+    "ninja",  # the API docs from local static files (no CDN, no inline script)
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "yingji.core",
     "yingji.workplan",
     "yingji.risk",
@@ -83,16 +136,21 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "yingji.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "yingji.core.middleware.AccountSecurityMiddleware",
     "yingji.core.middleware.AuditActorMiddleware",
+    # Last: turns a lock-out found during the login into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "yingji.urls"
@@ -132,9 +190,75 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+# ---------------------------------------------------------------- accounts (README "Accounts")
+# 等保 2.0 level three: lock-out after repeated failures, complex passwords that
+# expire, idle sessions ended, a second factor for who approves warnings.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked account or address
+    "django.contrib.auth.backends.ModelBackend",
 ]
+YINGJI_LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("YINGJI_LOGIN_FAILURES_PER_ACCOUNT", "20"))
+# One office behind one NAT address shares the per-address count: set it higher.
+YINGJI_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("YINGJI_LOGIN_FAILURES_PER_ADDRESS", "100"))
+# A lock-out ends by itself after this many minutes (0: only an administrator ends it).
+YINGJI_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("YINGJI_LOGIN_LOCKOUT_MINUTES", "30"))
+# Reverse proxies in front of the server that append to X-Forwarded-For (0: none,
+# the client's address is REMOTE_ADDR).
+YINGJI_TRUSTED_PROXIES = int(os.environ.get("YINGJI_TRUSTED_PROXIES", "0"))
+AXES_FAILURE_LIMIT = YINGJI_LOGIN_FAILURES_PER_ACCOUNT
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each counted on its own
+AXES_COOLOFF_TIME = (
+    _dt.timedelta(minutes=YINGJI_LOGIN_LOCKOUT_MINUTES) if YINGJI_LOGIN_LOCKOUT_MINUTES else None
+)
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "yingji.core.accounts.LockoutHandler"
+AXES_LOCKOUT_CALLABLE = "yingji.core.accounts.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "yingji.core.accounts.client_ip"
+AXES_ENABLE_ADMIN = False  # the Chinese page /security/lockouts/ lists and unlocks
+AXES_DISABLE_ACCESS_LOG = True  # logins and logouts are in the audit log
+AXES_VERBOSE = False
+
+YINGJI_PASSWORD_MIN_LENGTH = int(os.environ.get("YINGJI_PASSWORD_MIN_LENGTH", "12"))
+# Of the four classes: upper case, lower case, digits, other characters.
+YINGJI_PASSWORD_MIN_CLASSES = int(os.environ.get("YINGJI_PASSWORD_MIN_CLASSES", "3"))
+# A password older than this must be changed before anything else (0: never expires).
+YINGJI_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("YINGJI_PASSWORD_MAX_AGE_DAYS", "90"))
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "yingji.core.accounts.LengthValidator",
+        "OPTIONS": {"min_length": YINGJI_PASSWORD_MIN_LENGTH},
+    },
+    {
+        "NAME": "yingji.core.accounts.CharacterClassValidator",
+        "OPTIONS": {"min_classes": YINGJI_PASSWORD_MIN_CLASSES},
+    },
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Validates nothing: records when a password was set (its age for the expiry).
+    {"NAME": "yingji.core.accounts.PasswordAgeRecorder"},
+]
+# A session ends after this many minutes without the user doing anything (the
+# pages' background refreshes do not count), and after this many hours in any case.
+YINGJI_SESSION_IDLE_MINUTES = int(os.environ.get("YINGJI_SESSION_IDLE_MINUTES", "30"))
+YINGJI_SESSION_MAX_HOURS = int(os.environ.get("YINGJI_SESSION_MAX_HOURS", "12"))
+SESSION_COOKIE_AGE = YINGJI_SESSION_MAX_HOURS * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# One session per account: a new login ends the account's other session.
+YINGJI_SINGLE_SESSION = env_bool("YINGJI_SINGLE_SESSION", False)
+# A second factor (TOTP, django-otp) for these roles and every superuser; on in
+# production, off for the demo (its accounts are shared and printed).
+YINGJI_OTP_REQUIRED = env_bool("YINGJI_OTP_REQUIRED", PRODUCTION)
+YINGJI_OTP_ROLES = frozenset(
+    r.strip()
+    for r in os.environ.get("YINGJI_OTP_ROLES", "leader,duty_officer,admin").split(",")
+    if r.strip()
+)
+OTP_TOTP_ISSUER = YINGJI_BUREAU_NAME
+# Audit entries older than this are deleted by the daily job (0: kept for ever;
+# less than 180 days is refused at start).
+YINGJI_AUDIT_RETENTION_DAYS = int(os.environ.get("YINGJI_AUDIT_RETENTION_DAYS", "0") or 0)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -202,6 +326,9 @@ YINGJI_MONITORING_MAX_MESSAGE_BYTES = int(
 )
 YINGJI_MONITORING_HTTP_MAX_BYTES = int(os.environ.get("YINGJI_MONITORING_HTTP_MAX_BYTES", 8 * _MB))
 YINGJI_MONITORING_MAX_DEPTH = int(os.environ.get("YINGJI_MONITORING_MAX_DEPTH", "16"))
+# A readings file imported from a third-party network (`yingji readings import`):
+# 1,000,000 lines of station,time,parameter,value,unit weigh about 50 MB.
+YINGJI_READINGS_MAX_BYTES = int(os.environ.get("YINGJI_READINGS_MAX_BYTES", 200 * _MB))
 # Uploaded Excel workbooks (ledgers, sensors, resources, subscribers), plan
 # documents, a pushed or polled CAP document, one file of a region pack.
 YINGJI_XLSX_MAX_BYTES = int(os.environ.get("YINGJI_XLSX_MAX_BYTES", 20 * _MB))
@@ -213,6 +340,19 @@ YINGJI_REGIONPACK_MAX_BYTES = int(os.environ.get("YINGJI_REGIONPACK_MAX_BYTES", 
 YINGJI_ZIP_MAX_UNPACKED_BYTES = int(os.environ.get("YINGJI_ZIP_MAX_UNPACKED_BYTES", 256 * _MB))
 YINGJI_ZIP_MAX_RATIO = int(os.environ.get("YINGJI_ZIP_MAX_RATIO", "100"))
 YINGJI_ZIP_MAX_MEMBERS = int(os.environ.get("YINGJI_ZIP_MAX_MEMBERS", "10000"))
+# Stored uploads, per kind: the largest file (MB) and the types allowed, recognised
+# by their content (core/uploads.py). Served only through the application, to
+# those who may see the record they belong to.
+YINGJI_UPLOADS = {
+    "evidence": {  # a hazard's photos, videos and documents (risk HazardEvidence)
+        "max_mb": int(os.environ.get("YINGJI_UPLOAD_EVIDENCE_MB", "20")),
+        "types": ["jpeg", "png", "gif", "webp", "heic", "pdf", "docx", "xlsx", "ole", "ofd", "mp4"],
+    },
+    "attachment": {  # a progress report's attachments (workplan ReportAttachment)
+        "max_mb": int(os.environ.get("YINGJI_UPLOAD_ATTACHMENT_MB", "20")),
+        "types": ["jpeg", "png", "gif", "webp", "pdf", "docx", "xlsx", "pptx", "ole", "ofd"],
+    },
+}
 
 
 LOGGING = {

@@ -1,10 +1,14 @@
 """Settings for the test suite: the real settings with jobs run inline and a
-throw-away var/ directory, so tests never touch a developer's data."""
+throw-away var/ directory, so tests never touch a developer's data. An install on
+one machine (YINGJI_DEMO=1: plain HTTP, a generated secret key, no second factor
+unless a test turns it on); tests of the production refusal start their own
+process without it."""
 
 import os
 import tempfile
 
 os.environ.setdefault("YINGJI_VAR_DIR", tempfile.mkdtemp(prefix="yingji-test-"))
+os.environ.setdefault("YINGJI_DEMO", "1")
 
 from yingji.settings import *  # noqa: E402,F401,F403
 from yingji.settings import HUEY  # noqa: E402

@@ -4,6 +4,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from yingji.api import api
+from yingji.core import media
+from yingji.core.urls import accounts_patterns
 
 admin.site.site_header = "应急管理平台 · 管理后台"
 admin.site.site_title = "应急管理平台"
@@ -14,6 +16,9 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("yingji/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    # Uploads, only through the application, to who may see their record (core/media.py).
+    path("media/<path:name>", media.serve, name="media"),
+    path("accounts/", include(accounts_patterns)),
     path("accounts/", include("django.contrib.auth.urls")),
     path("plans/", include("yingji.workplan.urls")),
     path("risk/", include("yingji.risk.urls")),

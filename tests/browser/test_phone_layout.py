@@ -20,6 +20,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from yingji.core import nav, workbench
 from yingji.core.models import Department, Profile, Region, Role
@@ -378,8 +379,14 @@ def test_the_menu_opens_behind_the_button_on_a_phone(live_server, logged_in_page
 # fonts draw it: the test machine may have none); the top bar's parts side by
 # side on one row; where the menu's last entry ends.
 DESKTOP_MENU = """() => {
+  // Lines of text: boxes that overlap vertically are one line (a smaller font's
+  // box on the same line starts lower, so equal tops would miscount it).
   const lines = e => { const r = document.createRange(); r.selectNodeContents(e);
-    return new Set([...r.getClientRects()].filter(x => x.width > 0).map(x => Math.round(x.top))).size; };
+    const boxes = [...r.getClientRects()].filter(x => x.width > 0).sort((a, b) => a.top - b.top);
+    let n = 0, bottom = -Infinity;
+    for (const b of boxes) { if (b.top >= bottom - 1) { n += 1; bottom = b.bottom; }
+                             else bottom = Math.max(bottom, b.bottom); }
+    return n; };
   const room = e => { const s = getComputedStyle(e); const em = parseFloat(s.fontSize);
     const marker = e.tagName === "SUMMARY" ? 1.5 : 0;
     return e.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight)
@@ -419,10 +426,7 @@ def test_the_side_menu_fits_a_desktop_window(live_server, logged_in_page, db, ro
     page = logged_in_page(user, viewport=DESKTOP, **CONTEXT)
     page.goto(f"{live_server.url}/")
     if role == "supervisor":  # the leader's figures arrive after the page (htmx)
-        page.wait_for_function(
-            "document.querySelector('section.figures')?.innerText.includes('在发预警')",
-            timeout=30_000,
-        )
+        expect(page.locator("section.figures")).to_contain_text("在发预警", timeout=30_000)
     m = page.evaluate(DESKTOP_MENU)
 
     assert [g["key"] for g in m["groups"]] == expected

@@ -1,8 +1,8 @@
 """Demo accounts."""
 
 import pytest
-from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
+from django.contrib.auth.password_validation import validate_password
 from django.core.management import call_command
 
 from yingji.core import demo_users, scope
@@ -41,7 +41,7 @@ def test_demo_users_are_created_once_with_profiles_and_emails():
         user = User.objects.get(username=account.username)
         assert user.email == f"{account.username}@demo.yingji.local"
         assert user.profile.role == account.role
-        assert authenticate(username=account.username, password="yingji-demo") == user
+        assert user.check_password(demo_users.demo_password())
 
 
 @pytest.mark.django_db
@@ -94,17 +94,30 @@ def test_existing_passwords_are_kept_unless_reset():
     user.set_password("changed-it")
     user.save()
     demo_users.create_demo_users()
-    assert authenticate(username="zonghe", password="changed-it")
+    user.refresh_from_db()
+    assert user.check_password("changed-it")
     demo_users.create_demo_users(reset_passwords=True)
-    assert authenticate(username="zonghe", password="yingji-demo")
+    user.refresh_from_db()
+    assert user.check_password(demo_users.demo_password())
 
 
 @pytest.mark.django_db
 def test_command_prints_the_accounts_and_the_password(capsys):
     call_command("demo_users")
     out = capsys.readouterr().out
-    assert "yingji-demo" in out and "zonghe" in out and "综合处" in out
+    assert demo_users.demo_password() in out and "zonghe" in out and "综合处" in out
     assert Department.objects.filter(name="综合处").exists()
+
+
+def test_the_demo_password_is_generated_per_install_and_kept(settings, tmp_path):
+    settings.VAR_DIR = tmp_path / "one"
+    first = demo_users.demo_password()
+    assert first == demo_users.demo_password()  # the same on every run of this install
+    assert (tmp_path / "one" / "demo-password").stat().st_mode & 0o777 == 0o600
+    settings.VAR_DIR = tmp_path / "two"
+    assert demo_users.demo_password() != first  # another install, another password
+    assert first != "yingji-demo" and len(first) >= 12
+    validate_password(first)  # it passes the password rules it asks of everyone
 
 
 def test_accounts_table_for_the_readme():

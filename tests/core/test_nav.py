@@ -39,7 +39,7 @@ def test_the_menu_is_grouped_and_shows_only_what_the_role_may_open():
     assert "值班台" in menu["指挥调度"] and "我的行动卡" not in menu["指挥调度"]
 
     assert "值班台" in _titles(nav.groups_for(duty))["指挥调度"]
-    assert _titles(nav.groups_for(admin))["系统管理"] == ["投递渠道", "管理后台"]
+    assert _titles(nav.groups_for(admin))["系统管理"] == ["账号安全", "投递渠道", "管理后台"]
 
 
 def test_the_current_page_is_marked_in_its_group():

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from yingji.monitoring import payloads, services
+from yingji.monitoring import payloads, services, units
 from yingji.monitoring.ingest import Worker
 from yingji.monitoring.models import Reading
 
@@ -89,14 +89,22 @@ def test_the_parser_never_raises_and_keeps_only_sound_readings(topic, body):
 
 def accepted(topic: str, body: bytes, lo: int, hi: int) -> set[tuple[str, int]]:
     """What ingest must store of a message (known sensor, time in the window,
-    matching unit): the oracle for a generated message that happens to be valid."""
+    a unit it converts): the oracle for a generated message that happens to be valid."""
     records, _ = payloads.parse_mqtt(topic, body)
-    units = {"RG-001": "mm", "RG-002": "mm", "WL-001": "cm"}
+    types = {"RG-001": "rain", "RG-002": "rain", "WL-001": "waterlogging"}
     return {
         (code, ts)
-        for code, ts, _, unit in records
-        if code in units and lo <= ts <= hi and unit in (None, units[code])
+        for code, ts, value, unit in records
+        if code in types and lo <= ts <= hi and convertible(value, unit, types[code])
     }
+
+
+def convertible(value: float, unit: str | None, stype: str) -> bool:
+    try:
+        units.to_canonical(value, unit, stype)
+    except units.UnitError:
+        return False
+    return True
 
 
 def test_generated_messages_through_the_broker_never_stop_the_worker(world, broker):

@@ -150,7 +150,12 @@ CORPUS = [
         "传感器编号过长",
     ),
     ("2 MB message", R, j([{"ts": NOW, "value": 1, "pad": "y" * 2_000_000}]), "报文过大"),
-    ("a lone surrogate unit", R, b'{"ts": %d, "value": 1, "unit": "\\ud800"}' % NOW, "单位不符"),
+    (
+        "a lone surrogate unit",
+        R,
+        b'{"ts": %d, "value": 1, "unit": "\\ud800"}' % NOW,
+        "无法识别的单位",
+    ),
     ("NUL in a code", B, b'[["RG\\u0000", %d, 1]]' % NOW, "未知传感器"),
     ("a lone surrogate code", B, b'[["\\udfff", %d, 1]]' % NOW, "未知传感器"),
     ("null", R, b"null", "读数报文应为对象"),

@@ -279,3 +279,65 @@ def test_bad_rules_are_named_in_chinese(kwargs, words):
     with pytest.raises(RuleError, match=words) as err:
         rule.validate()
     assert "坏规则" in str(err.value)
+
+
+# ------------------------------------------------------- per-sensor thresholds
+
+
+def typical_high_engine(**rule_kw):
+    """Three stations with typical highs 2.0, 3.0 and 4.0 m and one without."""
+    rule = Rule(
+        7,
+        "超常年高值",
+        sensor_type="water_level",
+        threshold_refs=(None, "常年高值", None, "警戒水位"),
+        **rule_kw,
+    )
+    return Engine(
+        [1, 2, 3, 4],
+        ["water_level"] * 4,
+        [rule],
+        thresholds=[
+            {"常年高值": 2.0, "警戒水位": 5.0},
+            {"常年高值": 3.0, "警戒水位": 6.0},
+            {"常年高值": 4.0, "警戒水位": 7.0},
+            {"警戒水位": 5.0},  # no typical high: not watched
+        ],
+    )
+
+
+def test_one_rule_each_station_against_its_own_typical_high():
+    e = typical_high_engine()
+    changes = e.process(np.array([0, 1, 2, 3]), np.full(4, T0), np.array([3.5, 3.5, 3.5, 9.0]))
+    # 3.5 m is above the typical high of stations 1 and 2 only; 4 has none.
+    assert sorted((c.sensor, c.state, c.level) for c in changes) == [
+        (1, "firing", 2),
+        (2, "firing", 2),
+    ]
+    assert e.lacking == {7: 1}
+    # Station 1 passes its own warning level (5 m): red; station 3 still quiet at 4.5.
+    changes = e.process(np.array([0, 2]), np.full(2, T0 + 60), np.array([5.2, 3.9]))
+    assert [(c.sensor, c.level) for c in changes] == [(1, 4)]
+
+
+def test_per_sensor_thresholds_keep_hysteresis_and_resolve():
+    e = typical_high_engine(hysteresis=0.2)
+    e.process(np.array([1]), np.array([T0]), np.array([3.1]))
+    assert e.level_of(7, 2) == 2
+    assert feed(e, 2, [(60, 2.9)]) == []  # within 0.2 of its 3.0
+    assert states(feed(e, 2, [(120, 2.7)])) == [("resolved", 0)]
+
+
+def test_evaluable_and_validation_of_references():
+    rule = Rule(1, "r", sensor_type="water_level", threshold_refs=(None, None, None, "警戒水位"))
+    rule.validate()
+    assert rule.evaluable({"警戒水位": 3.0}) and not rule.evaluable({"常年高值": 3.0})
+    assert not rule.evaluable({"警戒水位": float("nan")}) and not rule.evaluable(None)
+    with pytest.raises(RuleError, match="红色阈值不能既填数值又引用"):
+        Rule(
+            1,
+            "r",
+            sensor_type="water_level",
+            thresholds=(None, None, None, 3.0),
+            threshold_refs=(None, None, None, "警戒水位"),
+        ).validate()

@@ -91,7 +91,7 @@ def test_bad_readings_go_to_dead_letters_with_reasons(world, t0):
     s = ing.ingest(
         [
             ("NOPE", t0, 1.0, None),
-            ("RG-001", t0, 1.0, "cm"),
+            ("RG-001", t0, 1.0, "mm/h"),
             ("RG-001", now + 3600 * 1000, 1.0, None),
             ("RG-001", now - 30 * 86400 * 1000, 1.0, None),
             ("RG-001", t0, 2.0, None),
@@ -103,7 +103,7 @@ def test_bad_readings_go_to_dead_letters_with_reasons(world, t0):
     assert (s.stored, s.rejected) == (1, 5)
     reasons = sorted(DeadLetter.objects.values_list("reason", flat=True))
     assert any("未知传感器「NOPE」" in r for r in reasons)
-    assert any("单位不符" in r and "mm" in r and "cm" in r for r in reasons)
+    assert any("单位不符" in r and "mm/h" in r and "RG-001" in r for r in reasons)
     assert any("时间在未来" in r for r in reasons) and any("时间过早" in r for r in reasons)
     assert DeadLetter.objects.filter(topic="yingji/v1/batch").count() == 5
 

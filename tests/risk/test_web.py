@@ -325,18 +325,20 @@ def test_evidence_is_uploaded_by_those_who_act_on_the_hazard(
 ):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from tests.core.filesamples import JPEG
+
     settings.MEDIA_ROOT = tmp_path
     h = world["h1"]
     login(client, people["duty"])  # sees everything, acts on nothing
     r = client.post(
         f"/api/v1/risk/hazards/{h.pk}/evidence",
-        {"file": SimpleUploadedFile("a.jpg", b"x"), "kind": "rectified"},
+        {"file": SimpleUploadedFile("a.jpg", JPEG), "kind": "rectified"},
     )
     assert r.status_code == 403
     login(client, people["tianhe"])
     r = client.post(
         f"/api/v1/risk/hazards/{h.pk}/evidence",
-        {"file": SimpleUploadedFile("after.jpg", b"jpeg"), "kind": "rectified", "note": "整改后"},
+        {"file": SimpleUploadedFile("after.jpg", JPEG), "kind": "rectified", "note": "整改后"},
     )
     assert r.status_code == 201 and h.evidence.get().note == "整改后"
     assert "整改佐证" in client.get(f"/risk/hazards/{h.pk}/").content.decode()

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from yingji.core import workcalendar as wc
+from yingji.core.demo_users import demo_password
 from yingji.core.management.commands.demo import reset_target
 from yingji.core.models import AuditEntry, Notification
 from yingji.workplan.demo import fragments
@@ -217,7 +218,8 @@ def test_running_demo_again_creates_nothing(plan):
 
 def test_demo_prints_the_board_url_and_the_accounts(demo, plan):
     assert reverse("workplan:board", args=[plan.pk]) in demo
-    assert "yingji-demo" in demo and "leader" in demo and "zonghe(综合处)" in demo
+    assert demo_password() in demo and "leader" in demo and "zonghe(综合处)" in demo
+    assert "yingji-demo" not in demo
 
 
 def test_reset_only_deletes_a_sqlite_file(tmp_path):

@@ -31,10 +31,18 @@ def test_seed_imports_61_tasks_each_with_its_departments(departments):
         "新闻处",
     ]
     assert t2.assignments.get(department__name="办公室").role == "lead"
-    # task 47: a clause with its own lead
+    # task 47: a clause with its own lead mid-sentence, and the rest with the task's
     t47 = plan.tasks.get(number=47)
-    clause = t47.clauses.get()
-    assert clause.assignments.get().department.name == "地震监测中心"
+    first, second = t47.clauses.all()
+    assert first.assignments.get().department.name == "地震监测中心"
+    assert [(a.department.name, a.role) for a in second.assignments.all()] == [
+        ("地震局", "lead"),
+        ("地震监测中心", "co"),
+    ]
+    assert [(a.department.name, a.role) for a in t47.assignments.filter(clause__isnull=True)] == [
+        ("地震局", "lead"),
+        ("地震监测中心", "co"),
+    ]
     assert any("双下降" in g for g in plan.goals)
 
 

@@ -89,7 +89,7 @@ def test_three_level_plan_keeps_numbers_and_subsections():
             "（二）深化安全生产专项整治",
             "持续推进安全生产专项整治三年行动巩固提升。",
             ["综合处"],
-            ["执法处", "各区"],
+            ["执法处"],
             None,
             "第8行",
         ),
@@ -162,7 +162,7 @@ def test_chinese_numbered_items_are_tasks_unless_numbered_tasks_follow():
         (1, None, "压实安全生产党政领导责任,每年开展一次述职。", ["综合处"], ["人事处"]),
         (2, None, "落实部门监管责任。", ["执法处"], []),
         (3, None, "完善自然灾害综合风险普查成果应用。", ["减灾处"], []),
-        (4, "（二）推进应急避难场所建设", "年底前新建应急避难场所10个。", ["减灾处"], ["各区"]),
+        (4, "（二）推进应急避难场所建设", "年底前新建应急避难场所10个。", ["减灾处"], []),
         (5, "（二）推进应急避难场所建设", "开展避难场所标识更新。", ["减灾处"], []),
     ]
 
@@ -178,9 +178,9 @@ def test_mixed_punctuation_and_separators_in_owners():
         ]
     )
     plan = parse_plan(text)
-    assert [(t.lead, t.co) for t in plan.tasks] == [
-        (["综合处"], ["法规处", "执法处", "各区"]),
-        (["综合处"], ["法规处", "执法处"]),
+    assert [(t.lead, t.co, t.collective) for t in plan.tasks] == [
+        (["综合处"], ["法规处", "执法处"], ["各区"]),
+        (["综合处"], ["法规处", "执法处"], []),
     ]
 
 
@@ -282,7 +282,7 @@ def test_breakdown_table_with_section_rows_merged_cells_and_repeated_header(tmp_
             None,
             f"隐患排查治理{COLON}开展“安全生产月”活动{SEMI}组织节后复工检查",
             ["基础处", "执法处"],
-            ["各区"],
+            [],
             dt.date(2023, 3, 31),
             "表格1第4–5行",
         ),
@@ -290,9 +290,10 @@ def test_breakdown_table_with_section_rows_merged_cells_and_repeated_header(tmp_
     ]
     second = plan.tasks[1]
     assert (second.line, second.end_line) == (5, 6)  # title paragraph is line 1, table from 2
-    assert [(c.text, c.lead, c.co) for c in second.clauses] == [
-        ("开展“安全生产月”活动", ["基础处"], []),
-        ("组织节后复工检查", ["执法处"], ["各区"]),
+    assert second.collective == ["各区"]  # a collective owner, not a department
+    assert [(c.text, c.lead, c.co, c.collective) for c in second.clauses] == [
+        ("开展“安全生产月”活动", ["基础处"], [], []),
+        ("组织节后复工检查", ["执法处"], [], ["各区"]),
     ]
 
 

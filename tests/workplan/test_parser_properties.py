@@ -39,7 +39,6 @@ DEPARTMENTS = [
     "市消防救援支队",
     "白云区人民政府",
     "市委宣传部",
-    "各区",
     "市三防办",
 ]
 SENTENCES = [
@@ -127,9 +126,12 @@ def plans(draw):
                     draw(st.sampled_from(CLAUSE_TEXTS)),
                     draw(st.sampled_from(DEPARTMENTS)),
                 )
+                rest = body
                 body = f"{clause}{brackets[0]}{owner}{brackets[1]}{COMMA}{body}"
                 clauses = [(clause, [owner], [])]
             content, lead, co = draw(owner_lists())
+            if clauses:  # after a clause of its own, the rest is a clause of the task's owners
+                clauses.append((rest.strip("。;\uff1b,\uff0c、 "), lead, co))
             prefix = f"{LP}{chinese(number)}{RP}" if numbering == "cn" else numbering.format(number)
             line = f"{prefix}{body}{brackets[0]}{content}{brackets[1]}"
             # Wrap the task over several lines at random places after its number, but

@@ -10,7 +10,8 @@ from yingji.workplan.parser import GUANGZHOU_2022_PLAN, parse_plan_file
 SNAPSHOT = json.loads(
     (Path(__file__).parent / "fixtures" / "seed_parsed.json").read_text(encoding="utf-8")
 )
-NEW_TASK_KEYS = ("subsection", "source")  # added with the other layouts
+# added with the other layouts, and with the collective and pending owners (issue 14)
+NEW_TASK_KEYS = ("subsection", "source", "collective", "owners_pending")
 
 
 def test_seed_parses_exactly_as_the_snapshot():
@@ -18,8 +19,18 @@ def test_seed_parses_exactly_as_the_snapshot():
     data = plan.to_json()
     for section in data["sections"]:
         for task in section["tasks"]:
+            assert (task["collective"], task["owners_pending"]) == ([], False)
             for key in NEW_TASK_KEYS:
                 task.pop(key, None)
+            for clause in task["clauses"]:
+                assert clause.pop("collective") == []
+            if task["number"] == 47:
+                # the one change since the snapshot: task 47's end is a clause too
+                assert task["clauses"].pop() == {
+                    "text": "推动国家地震烈度速报与预警工程广东子项目在广州的落地",
+                    "lead": ["地震局"],
+                    "co": ["地震监测中心"],
+                }
     data["preamble"] = plan.preamble
     data["lines"] = [[s.line, [[t.line, t.end_line] for t in s.tasks]] for s in plan.sections]
     assert data == SNAPSHOT

@@ -12,10 +12,12 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
+from pydantic import Field
 
-from yingji.alerts import cap, incoming, services, subscribers
+from yingji.alerts import cap, conventions, incoming, services, subscribers
 from yingji.alerts.models import Alert, IncomingCap, IncomingFeed
 from yingji.core import channelconfig, inputlimits
+from yingji.core.apiparams import CRS, one_of
 
 router = Router(tags=["alerts"])
 
@@ -23,14 +25,16 @@ router = Router(tags=["alerts"])
 class AreaIn(Schema):
     region_code: str = ""
     polygon: dict | None = None
-    circle: list[float] | None = None
+    circle: list[float] | None = Field(
+        None, min_length=3, max_length=3, description="[纬度, 经度, 半径(千米)]"
+    )
     description: str = ""
-    crs: str = "wgs84"
+    crs: str = one_of(CRS, "wgs84")
 
 
 class DraftIn(Schema):
-    hazard: str
-    colour: str
+    hazard: str = one_of([*conventions.SIGNAL_TYPES, *conventions.OTHER_HAZARDS])
+    colour: str = one_of(["", *conventions.COLOUR_NAMES])
     description: str
     areas: list[AreaIn]
     instruction: str = ""
@@ -189,7 +193,7 @@ def alert_cap(request, alert_id: int):
 
 @router.post("/subscribers/import", response=ImportOut)
 def import_subscribers(request, file: UploadedFile = File(...)):
-    if not services.can_draft(request.user):
+    if not services.can_manage_subscribers(request.user):
         raise HttpError(403, "没有导入订阅人的权限")
     if too_large := inputlimits.upload_too_large(file):
         raise ValidationError({"file": [too_large]})  # from its size, before it is read
@@ -208,7 +212,7 @@ class LocationIn(Schema):
 @router.post("/subscribers/locations")
 def update_locations(request, body: list[LocationIn]):
     """Last known locations in bulk (an operator's cell-location feed)."""
-    if not services.can_draft(request.user):
+    if not services.can_manage_subscribers(request.user):
         raise HttpError(403, "没有更新订阅人位置的权限")
     return subscribers.update_locations([subscribers.LocationFix(**f.dict()) for f in body])
 

@@ -11,6 +11,7 @@ from the meteorological bureau received and shown under 外部预警.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -153,13 +154,27 @@ def _awaiting(author: Any) -> Alert | None:
     return services.submit(services.create_draft(author, spec), author)
 
 
-def _incoming() -> int:
-    feed, _ = IncomingFeed.objects.get_or_create(
-        token="demo-cma", defaults={"name": "广州市气象台(演示推送)"}
-    )
+DEMO_FEED = "广州市气象台(演示推送)"
+# The token of the demo feed before tokens were generated per install: an install
+# that still has it gets a new one.
+OLD_FIXED_TOKEN = "demo-cma"
+
+
+def _incoming() -> tuple[int, str]:
+    """The demo's pushing feed and its sample message; the feed's push token is
+    generated per install (the new token when it was made, else "")."""
+    feed = IncomingFeed.objects.filter(name=DEMO_FEED).first()
+    new_token = ""
+    if feed is None or feed.token == OLD_FIXED_TOKEN:
+        new_token = secrets.token_urlsafe(24)
+        if feed is None:
+            feed = IncomingFeed.objects.create(name=DEMO_FEED, token=new_token)
+        else:
+            feed.token = new_token
+            feed.save(update_fields=["token"])
     before = IncomingCap.objects.count()
     incoming.receive_cap(SAMPLE.read_bytes(), feed)
-    return IncomingCap.objects.count() - before
+    return IncomingCap.objects.count() - before, new_token
 
 
 def load_demo(stdout: Any) -> str:
@@ -172,7 +187,7 @@ def load_demo(stdout: Any) -> str:
     with audit.acting_as(author):
         published = _published(author, approver)
         waiting = _awaiting(author)
-    received = _incoming()
+    received, token = _incoming()
     total = Subscriber.objects.filter(external_id__startswith="DEMO-").count()
     parts = [f"订阅人 {total} 人" + (f"(新增 {made})" if made else "")]
     if published:
@@ -181,6 +196,10 @@ def load_demo(stdout: Any) -> str:
         parts.append(f"待审核高温黄色预警(预计覆盖 {waiting.population_estimate} 人)")
     if received:
         parts.append("已接收外部 CAP 1 条")
-    if not (made or published or waiting or received):
+    if token:
+        parts.append(
+            f"外部 CAP 推送地址(口令本安装随机生成,仅显示这一次):/api/v1/alerts/incoming/{token}"
+        )
+    if not (made or published or waiting or received or token):
         parts.append("已是最新,无改动")
     return ";".join(parts)

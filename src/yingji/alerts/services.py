@@ -78,6 +78,58 @@ def can_approve(user: Any) -> bool:
     return _role(user) in APPROVER_ROLES
 
 
+def can_manage_subscribers(user: Any) -> bool:
+    """The subscriber register is the city's: its drafters import it and feed its
+    locations, except district and street staff (whose scope is one region)."""
+    from yingji.core.scope import scope_for
+
+    scope = scope_for(user)
+    return can_draft(user) and (scope.edits_all or not scope.region_codes)
+
+
+def _area_shape(area: AlertArea) -> Any:
+    if area.kind == AlertArea.Kind.CIRCLE:
+        lon, lat = area.geometry["coordinates"]
+        return targeting.circle_polygon(lat, lon, area.radius_km)
+    return shapely.geometry.shape(area.geometry)
+
+
+# A drawn area may cross its region's boundary by this much (degrees, about 200 m):
+# boundaries are generalised, a hand-drawn polygon follows them only roughly.
+BOUNDARY_TOLERANCE = 0.002
+
+
+def check_area_scope(user: Any, areas: Sequence[AlertArea]) -> None:
+    """District and street staff warn only their own region: every area of a
+    message they draft, edit, update, extend or cancel must lie in it (a region
+    below theirs, or a drawn area inside its boundary). PermissionDenied naming
+    the areas outside; everyone else (and the system, no user) may warn anywhere."""
+    if user is None:
+        return
+    from yingji.core.scope import out_of_scope, scope_for
+
+    scope = scope_for(user).editing()
+    if scope.edits_all or not scope.region_codes:
+        return
+    own = None
+    outside = []
+    for area in areas:
+        if area.kind == AlertArea.Kind.REGION:
+            if not scope.covers_region(area.region_id):
+                outside.append(area.description or area.region_id)
+            continue
+        if own is None:
+            boundaries = Region.objects.filter(code__in=sorted(scope.region_codes)).values_list(
+                "boundary", flat=True
+            )
+            shapes = [shapely.geometry.shape(b) for b in boundaries if b]
+            own = shapely.union_all(shapes) if shapes else shapely.geometry.Polygon()
+        if own.is_empty or not own.buffer(BOUNDARY_TOLERANCE).covers(_area_shape(area)):
+            outside.append(area.description)
+    if outside:
+        raise out_of_scope(f"预警区域“{'、'.join(outside)}”")
+
+
 def approval_refusal(alert: Alert, user: Any) -> str | None:
     """Why `user` may not approve `alert` (four eyes, and a leader for red and orange),
     or None when they may: the one rule for the approve button, the workbench and
@@ -194,6 +246,8 @@ def _area_rows(specs: Sequence[AreaSpec]) -> list[AlertArea]:
                 )
             )
         elif spec.circle is not None:
+            if len(spec.circle) != 3:
+                raise _invalid("areas", "圆形区域须为[纬度, 经度, 半径(千米)]三个数")
             lat, lon, radius = spec.circle
             if not (-90 <= lat <= 90 and -180 <= lon <= 180 and radius > 0):
                 raise _invalid("areas", "圆形区域须为有效的纬度、经度和正的半径(千米)")
@@ -236,6 +290,7 @@ def create_draft(
     if unknown:
         raise _invalid("channels", f"未知渠道:{'、'.join(sorted(unknown))}")
     areas = _area_rows(spec.areas)
+    check_area_scope(user, areas)
     bureau = settings.YINGJI_BUREAU_NAME
     expires = spec.expires or _default_expiry(spec.hazard, spec.colour, spec.effective)
     with transaction.atomic():
@@ -313,6 +368,7 @@ def edit_draft(alert: Alert, user: Any, spec: DraftSpec) -> Alert:
     areas = _area_rows(spec.areas) if spec.areas else None
     with transaction.atomic(), audit.acting_as(user):
         alert = _locked(alert)
+        check_area_scope(user, list(alert.areas.all()) + (areas or []))
         if alert.state not in wf.EDITABLE:
             raise _invalid(
                 "state",
@@ -580,6 +636,9 @@ def _reference_exists(sender: str, identifier: str) -> bool:
 
 
 def _successor(alert: Alert, user: Any, msg_type: str, **changes: Any) -> Alert:
+    if user is not None and not can_draft(user):
+        raise PermissionDenied("没有起草预警的权限")
+    check_area_scope(user, list(alert.areas.all()))
     if alert.state != wf.PUBLISHED:
         raise _invalid(
             "state",

@@ -31,11 +31,26 @@ class ProfileAdmin(admin.ModelAdmin):
     search_fields = ["full_name", "user__username"]
 
 
+@admin.register(models.AccountSecurity)
+class AccountSecurityAdmin(admin.ModelAdmin):
+    """When each account's password was set; tick 下次登录须修改密码 to force a change."""
+
+    list_display = ["user", "password_changed_at", "must_change_password"]
+    list_filter = ["must_change_password"]
+    search_fields = ["user__username"]
+    fields = ["user", "password_changed_at", "must_change_password"]
+    readonly_fields = ["user", "password_changed_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
 @admin.register(models.AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
     list_display = ["at", "actor_label", "action", "content_type", "object_repr"]
     list_filter = ["action", "content_type"]
     search_fields = ["object_repr", "actor_label"]
+    readonly_fields = ["prev_hash", "hash"]
 
     def has_add_permission(self, request):
         return False

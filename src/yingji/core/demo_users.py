@@ -1,23 +1,36 @@
 """Demo accounts (`yingji demo_users`): one per role and one per bureau department
-that leads a task of the 2022 seed plan. All share the password `yingji-demo`.
+that leads a task of the 2022 seed plan. All share one password, generated on the
+install's first run and kept in var/demo-password (readable by its owner only);
+`make demo` prints it. Every install has its own: no demo password is published,
+so a demo left reachable on a network is not open to whoever read the README.
 
-Never for production: the password is printed and published in the README.
+Never for production: the accounts share their password.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from yingji.core import audit
+from yingji.core import audit, hardening
 from yingji.core.departments import ensure_street_offices, load_departments, resolve
 from yingji.core.models import Profile, Region, Role
 
-DEMO_PASSWORD = "yingji-demo"
 EMAIL_DOMAIN = "demo.yingji.local"
+
+
+def password_file() -> Path:
+    return Path(settings.VAR_DIR) / "demo-password"
+
+
+def demo_password() -> str:
+    """This install's demo password (generated on first use)."""
+    return hardening.local_secret(password_file(), hardening.demo_password)
 
 
 @dataclass(frozen=True)
@@ -94,16 +107,17 @@ def accounts_table() -> str:
 def create_demo_users(*, reset_passwords: bool = False) -> list[DemoUserResult]:
     """Create or update every demo account with its profile; idempotent.
 
-    New accounts get the password `yingji-demo`; existing ones keep theirs unless
-    `reset_passwords`. Departments are loaded first if any is missing; the region of
+    New accounts get this install's demo password (`demo_password()`); existing
+    ones keep theirs unless `reset_passwords`. Departments are loaded first if any is missing; the region of
     `tianhe` (440106) is linked only once regions are loaded (run again after).
     """
     if any(a.department and resolve(a.department) is None for a in DEMO_ACCOUNTS):
         load_departments()
         ensure_street_offices()  # the street account's office (once regions are loaded)
     user_model = get_user_model()
-    # One hash for all: hashing is deliberately slow, and these passwords are public anyway.
-    encoded = make_password(DEMO_PASSWORD)
+    # One hash for all: hashing is deliberately slow, and the accounts share it anyway.
+    password = demo_password()
+    encoded = make_password(password)
     results = []
     with transaction.atomic(), audit.acting_as(None, "演示账号"):
         for account in DEMO_ACCOUNTS:
@@ -120,7 +134,7 @@ def create_demo_users(*, reset_passwords: bool = False) -> list[DemoUserResult]:
             changed = [k for k, v in wanted.items() if getattr(user, k) != v]
             for k in changed:
                 setattr(user, k, wanted[k])
-            if reset_passwords and not created and not user.check_password(DEMO_PASSWORD):
+            if reset_passwords and not created and not user.check_password(password):
                 user.password = encoded
                 changed.append("password")
             if created or changed:

@@ -25,6 +25,7 @@ DEFAULTS = {
     "YINGJI_PLAN_MAX_BYTES": 20 * MB,
     "YINGJI_CAP_MAX_BYTES": 5 * MB,
     "YINGJI_REGIONPACK_MAX_BYTES": 100 * MB,
+    "YINGJI_READINGS_MAX_BYTES": 200 * MB,
     "YINGJI_ZIP_MAX_UNPACKED_BYTES": safezip.Limits.max_unpacked,
     "YINGJI_ZIP_MAX_RATIO": safezip.Limits.max_ratio,
     "YINGJI_ZIP_MAX_MEMBERS": safezip.Limits.max_members,

@@ -191,13 +191,48 @@ class Profile(models.Model):
         return self.role in {Role.LEADER, Role.SUPERVISOR, Role.ADMIN} or self.user.is_superuser
 
 
+class AccountSecurity(models.Model):
+    """An account's security state (core/accounts.py): when its password was last
+    set (for the expiry), whether it must be changed at the next login, and the
+    key of its current session (one session per account, where configured)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="security",
+        verbose_name="账号",
+    )
+    password_changed_at = models.DateTimeField("密码设置时间", null=True, blank=True)
+    must_change_password = models.BooleanField(
+        "下次登录须修改密码", default=False, help_text="管理员设置的初始密码或重置后的密码"
+    )
+    session_key = models.CharField("当前会话", max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = "账号安全状态"
+        verbose_name_plural = "账号安全状态"
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
 class AuditEntry(models.Model):
-    """One change to one object: who, when, what, before and after."""
+    """One change to one object (who, when, what, before and after) or one account
+    event (a login, a failed login …). Entries are chained by hash, each to the one
+    before it (core/auditchain.py): `yingji audit verify` names the first broken link."""
 
     class Action(models.TextChoices):
         CREATE = "create", "新增"
         UPDATE = "update", "修改"
         DELETE = "delete", "删除"
+        LOGIN = "login", "登录"
+        LOGOUT = "logout", "退出"
+        FAILED = "failed", "登录失败"
+        LOCKED = "locked", "账号锁定"
+        UNLOCK = "unlock", "解除锁定"
+        TIMEOUT = "timeout", "超时退出"
+        MFA_ON = "mfa_on", "绑定动态口令"
+        MFA_OFF = "mfa_off", "解除动态口令"
 
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
     object_pk = models.CharField(max_length=64)
@@ -216,6 +251,8 @@ class AuditEntry(models.Model):
     before = models.JSONField("修改前", null=True, blank=True)
     after = models.JSONField("修改后", null=True, blank=True)
     changed_fields = models.JSONField("变更字段", default=list)
+    prev_hash = models.CharField("上一条哈希", max_length=64, blank=True, default="")
+    hash = models.CharField("哈希", max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = "审计日志"

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
 from yingji.core import regioncodes
@@ -66,6 +67,15 @@ class Scope:
             for code in sorted(self.region_codes):
                 condition |= Q(**{f"{region_field}__startswith": regioncodes.prefix(code)})
         return condition
+
+    def editing(self) -> Scope:
+        """The part of the scope the user may change: a duty officer sees
+        everything but edits only their own department's records; everyone else
+        edits what they see. `visible_X(user, scope.editing())` is the
+        editable queryset of the same rule."""
+        if self.sees_all and not self.edits_all:
+            return Scope(department_ids=self.department_ids, region_codes=self.region_codes)
+        return self
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready description (for /api/v1/core/me)."""
@@ -139,6 +149,18 @@ def scope_for(user: Any) -> Scope:
         region_code=region_code,
         district_department_ids=district_ids,
     )
+
+
+def scope_or_system(user: Any) -> Scope:
+    """`scope_for(user)`, except that no user at all (None: a command, a job, the
+    demo loader) is the system, which may change everything."""
+    return EVERYTHING if user is None else scope_for(user)
+
+
+def out_of_scope(record: str, where: str | None = None) -> PermissionDenied:
+    """The refusal of a write that would touch a record outside the user's scope,
+    naming the record (and where it belongs): "统一社会信用代码 … 属番禺区,不在您的管辖范围"."""
+    return PermissionDenied(f"{record}{f'属{where},' if where else ''}不在您的管辖范围")
 
 
 def can_edit_department(user: Any, department: Any) -> bool:

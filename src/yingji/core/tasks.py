@@ -34,3 +34,12 @@ def collect_sms_receipts() -> None:
 
     if Notification.objects.filter(channel="sms", status=Notification.Status.SENT).exists():
         outbox.collect_late_receipts(20.0)
+
+
+@db_periodic_task(crontab(hour="3", minute="17"))
+def purge_audit_log() -> int:
+    """Audit entries older than YINGJI_AUDIT_RETENTION_DAYS (at least 180); none
+    without a retention period (README "Accounts")."""
+    from yingji.core import audit
+
+    return audit.purge()

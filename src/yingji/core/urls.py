@@ -1,6 +1,6 @@
 from django.urls import path
 
-from yingji.core import views, views_command
+from yingji.core import views, views_accounts, views_command
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,4 +15,21 @@ urlpatterns = [
     path(
         "audit/<str:app_label>/<str:model>/<str:pk>/", views.object_history, name="object_history"
     ),
+    path("security/lockouts/", views_accounts.lockouts_page, name="account_lockouts"),
+    path("security/unlock/", views_accounts.unlock, name="account_unlock"),
+    path("security/reset-otp/", views_accounts.reset_otp, name="account_reset_otp"),
+]
+
+# Under /accounts/, ahead of django.contrib.auth's own URLs (yingji/urls.py): the
+# login and password pages with the account rules, and the second factor.
+accounts_patterns = [
+    path("login/", views_accounts.LoginView.as_view(), name="login"),
+    path("password_change/", views_accounts.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "password_change/done/",
+        views_accounts.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("otp/", views_accounts.otp_verify, name="otp_verify"),
+    path("otp/setup/", views_accounts.otp_setup, name="otp_setup"),
 ]

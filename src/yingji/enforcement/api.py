@@ -13,7 +13,7 @@ from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
-from yingji.core.apiparams import Year
+from yingji.core.apiparams import Year, one_of
 from yingji.core.models import Department
 from yingji.core.scope import scope_for
 from yingji.enforcement import casefsm, services
@@ -35,7 +35,7 @@ router = Router(tags=["enforcement"])
 Share = Annotated[float, Field(ge=0, le=1)]
 
 
-class PlanIn(Schema):
+class InspectionPlanIn(Schema):
     year: Year
     title: str = Field(min_length=1, max_length=200)
     department_id: int
@@ -71,7 +71,7 @@ class MonthOut(Schema):
     done: int
 
 
-class PlanOut(Schema):
+class InspectionPlanOut(Schema):
     id: int
     year: int
     title: str
@@ -88,7 +88,7 @@ class PlanOut(Schema):
     max_per_inspector: int | None
 
 
-class PlanDetailOut(PlanOut):
+class InspectionPlanDetailOut(InspectionPlanOut):
     draws: list[DrawOut]
     schedule: list[MonthOut]
 
@@ -172,8 +172,8 @@ class CaseOut(Schema):
     available: list[str]
 
 
-class TransitionIn(Schema):
-    action: str
+class CaseTransitionIn(Schema):
+    action: str = one_of(casefsm.BY_ACTION)
     comment: str = ""
     amount: Decimal | None = None
     on: dt.date | None = None
@@ -347,14 +347,14 @@ def _listing_out(x: DishonestyListing) -> dict:
 # ---------------------------------------------------------------- plans and draws
 
 
-@router.get("/plans", response=list[PlanOut])
+@router.get("/plans", response=list[InspectionPlanOut])
 def list_plans(request):
     _staff(request)
     return [_plan_out(p) for p in InspectionPlan.objects.select_related("department")]
 
 
-@router.post("/plans", response={201: PlanOut})
-def create_plan(request, payload: PlanIn):
+@router.post("/plans", response={201: InspectionPlanOut})
+def create_plan(request, payload: InspectionPlanIn):
     """Create an annual supervision-inspection plan (its department's staff or leaders)."""
     department = get_object_or_404(Department, pk=payload.department_id)
     plan = services.create_plan(
@@ -372,7 +372,7 @@ def create_plan(request, payload: PlanIn):
     return Status(201, _plan_out(plan))
 
 
-@router.get("/plans/{plan_id}", response=PlanDetailOut)
+@router.get("/plans/{plan_id}", response=InspectionPlanDetailOut)
 def plan_detail(request, plan_id: int):
     _staff(request)
     plan = get_object_or_404(InspectionPlan, pk=plan_id)
@@ -383,14 +383,14 @@ def plan_detail(request, plan_id: int):
     }
 
 
-@router.post("/plans/{plan_id}/seed-source", response=PlanOut)
+@router.post("/plans/{plan_id}/seed-source", response=InspectionPlanOut)
 def announce_seed_source(request, plan_id: int, payload: SeedSourceIn):
     """Publish which future public value will be the seed."""
     plan = get_object_or_404(InspectionPlan, pk=plan_id)
     return _plan_out(services.announce_seed_source(plan, payload.source, request.user))
 
 
-@router.post("/plans/{plan_id}/seed", response=PlanOut)
+@router.post("/plans/{plan_id}/seed", response=InspectionPlanOut)
 def fix_seed(request, plan_id: int, payload: SeedValueIn):
     """Record the public value once known; the seed is its SHA-256."""
     plan = get_object_or_404(InspectionPlan, pk=plan_id)
@@ -573,7 +573,7 @@ def case_detail(request, case_id: int):
 
 
 @router.post("/cases/{case_id}/transitions", response=CaseOut)
-def case_transition(request, case_id: int, payload: TransitionIn):
+def case_transition(request, case_id: int, payload: CaseTransitionIn):
     """Move a case (actions and who may make them: casefsm.TRANSITIONS)."""
     case = services.visible_cases(request.user).filter(pk=case_id).first()
     if case is None:

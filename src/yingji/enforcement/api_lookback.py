@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
-from yingji.core.apiparams import Year
+from yingji.core.apiparams import Year, one_of
 from yingji.core.models import Department
 from yingji.enforcement import lookback
 from yingji.enforcement import lookbackrules as rules
@@ -79,13 +79,13 @@ class TypicalIn(Schema):
     reason: str
 
 
-class ReportIn(Schema):
+class LookbackReportIn(Schema):
     approved_on: dt.date
     approver: str = ""
 
 
 class ItemIn(Schema):
-    kind: str
+    kind: str = one_of(LookbackItem.Kind.values)
     text: str
     responsible: str
     sanction: str = ""
@@ -95,13 +95,13 @@ class ItemIn(Schema):
 
 
 class ProgressIn(Schema):
-    status: str
+    status: str = one_of(LookbackItem.Status.values)
     evidence: str = ""
     done_on: dt.date | None = None
 
 
 class LookbackTransitionIn(Schema):
-    action: str
+    action: str = one_of(rules.BY_ACTION)
     comment: str = ""
     conclusion: str | None = None
     on: dt.date | None = None
@@ -238,7 +238,7 @@ def lookback_detail(request, case_id: int):
 
 
 @router.put("/lookbacks/{case_id}/report", response=LookbackDetailOut)
-def record_report(request, case_id: int, payload: ReportIn):
+def record_report(request, case_id: int, payload: LookbackReportIn):
     case = lookback.record_report(
         _case(request, case_id),
         request.user,

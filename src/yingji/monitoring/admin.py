@@ -18,6 +18,7 @@ class SensorAdmin(admin.ModelAdmin):
     list_filter = ("type", "status", "district")
     search_fields = ("code", "name", "linked_to")
     raw_id_fields = ("district", "street")
+    # Named thresholds (专属阈值) are edited here as JSON: {"警戒水位": 3.2}.
 
 
 @admin.register(AlarmRule)

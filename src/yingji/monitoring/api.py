@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.security import HttpBearer
 
-from yingji.core.apiparams import Hours, Limit
+from yingji.core.apiparams import Hours, Limit, one_of
 from yingji.monitoring import dryrun, payloads, services
 from yingji.monitoring.forms import THRESHOLDS, AlarmRuleForm, may_manage_rules
 from yingji.monitoring.models import Alarm, AlarmRule, DeadLetter, Reading, RegionalLevel, Sensor
@@ -87,6 +87,7 @@ class SensorOut(Schema):
     status: str
     last_value: float | None
     last_seen: dt.datetime | None
+    thresholds: dict[str, float]  # named thresholds (专属阈值), in `unit`
 
 
 def _sensor(s: Sensor) -> dict:
@@ -102,6 +103,7 @@ def _sensor(s: Sensor) -> dict:
         "street": s.street_id,
         "department": s.department.name if s.department_id else None,
         "status": s.status,
+        "thresholds": s.thresholds or {},
         "last_value": s.last_value,
         "last_seen": services._dt(s.last_seen_ms) if s.last_seen_ms else None,
     }
@@ -150,6 +152,7 @@ class AlarmOut(Schema):
     fired_at: dt.datetime | None
     acknowledged_at: dt.datetime | None
     resolved_at: dt.datetime | None
+    replayed: bool  # raised by a historical replay (回放), told to nobody by default
 
 
 def _alarm(a: Alarm) -> dict:
@@ -169,6 +172,7 @@ def _alarm(a: Alarm) -> dict:
         "fired_at": a.fired_at,
         "acknowledged_at": a.acknowledged_at,
         "resolved_at": a.resolved_at,
+        "replayed": a.replayed,
     }
 
 
@@ -257,9 +261,12 @@ class RuleIn(Schema):
     name: str
     sensor_type: str | None = None
     sensor_codes: list[str] = []
-    metric: str = "value"
-    direction: str = "above"
+    metric: str = one_of(AlarmRule.Metric.values, "value")
+    direction: str = one_of(["above", "below"], "above")
     thresholds: list[float | None]
+    # Per level, the name of a sensor's own threshold used instead of the number
+    # (Sensor.thresholds, e.g. "警戒水位"); null: the number.
+    threshold_refs: list[str | None] = [None, None, None, None]
     window_s: int = 0
     hysteresis: float = 0
     for_s: int = 0
@@ -272,6 +279,7 @@ class RuleOut(Schema):
     sensor_type: str
     metric: str
     thresholds: list[float | None]
+    threshold_refs: list[str | None]
     window_s: int
     for_s: int
     active: bool
@@ -300,6 +308,10 @@ def _save_rule(request, body: RuleSaveIn, rule: AlarmRule | None) -> dict:
     if len(body.thresholds) != 4:
         raise ValidationError({"thresholds": ["须给出蓝、黄、橙、红四级阈值(不用的级别写 null)"]})
     data.update(zip(THRESHOLDS, data.pop("thresholds"), strict=True))
+    refs = data.pop("threshold_refs")
+    if len(refs) != 4:
+        raise ValidationError({"threshold_refs": ["须给出蓝、黄、橙、红四级(不引用的级别写 null)"]})
+    data.update({f"{f}_ref": r or "" for f, r in zip(THRESHOLDS, refs, strict=True)})
     data["sensor_codes"] = ", ".join(body.sensor_codes)
     data["sensor_type"] = body.sensor_type or ""
     was_active = rule is not None and rule.active
@@ -319,6 +331,12 @@ def _rule(r: AlarmRule) -> dict:
         "sensor_type": r.sensor_type,
         "metric": r.metric,
         "thresholds": [r.blue, r.yellow, r.orange, r.red],
+        "threshold_refs": [
+            r.blue_ref or None,
+            r.yellow_ref or None,
+            r.orange_ref or None,
+            r.red_ref or None,
+        ],
         "window_s": r.window_s,
         "for_s": r.for_s,
         "active": r.active,
@@ -340,17 +358,22 @@ def rule_update(request, rule_id: int, body: RuleSaveIn):
 
 @router.post("/rules/dry-run")
 def rules_dry_run(request, body: RuleIn, hours: Hours = 24):
-    """Try a rule against the stored readings of the last `hours` without saving it."""
-    codes = dict(Sensor.objects.filter(code__in=body.sensor_codes).values_list("code", "id"))
+    """Try a rule against the stored readings of the last `hours` without saving it
+    (only the readings of sensors the user may see)."""
+    visible = services.visible_sensors(request.user)
+    codes = dict(visible.filter(code__in=body.sensor_codes).values_list("code", "id"))
     missing = sorted(set(body.sensor_codes) - set(codes))
     if missing:
-        raise ValidationError(f"未知传感器:{'、'.join(missing)}")
+        raise ValidationError(
+            {"sensor_codes": f"未知传感器(或不在您的管辖范围):{'、'.join(missing)}"}
+        )
     rule = Rule(
         id=0,
         name=body.name,
         metric=body.metric,
         direction=body.direction,
         thresholds=tuple(body.thresholds),
+        threshold_refs=tuple(r or None for r in body.threshold_refs),
         sensor_type=body.sensor_type or None,
         sensor_ids=frozenset(codes.values()) or None,
         window_s=body.window_s,
@@ -359,7 +382,7 @@ def rules_dry_run(request, body: RuleIn, hours: Hours = 24):
         escalate_every_s=body.escalate_every_s,
     )
     try:
-        return dryrun.dry_run(rule, hours)
+        return dryrun.dry_run(rule, hours, sensors=visible)
     except RuleError as exc:
         raise ValidationError(str(exc)) from None
 

@@ -62,7 +62,7 @@ def _open_events(ctx: command.Context) -> list[tuple]:
         from yingji.monitoring.models import Event
 
         ctx.cache["monitoring.events"] = list(
-            Event.objects.filter(state=Event.State.OPEN)
+            Event.objects.filter(state=Event.State.OPEN, replayed=False)
             .filter(ctx.scope.q(region_field="district__code"))
             .order_by("pk")
             .values_list(
@@ -176,7 +176,7 @@ def _active_alarms(ctx: command.Context) -> list[tuple]:
         rows = [
             (sid, level, value, rule, street or district, event, pk)
             for pk, sid, level, value, rule, street, district, event in Alarm.objects.filter(
-                state__in=lifecycle.ACTIVE_STATES, sensor__isnull=False
+                state__in=lifecycle.ACTIVE_STATES, sensor__isnull=False, replayed=False
             )
             .filter(_alarm_scope(ctx))
             .order_by()
@@ -335,7 +335,7 @@ def timeline(ctx: command.Context) -> list[dict[str, Any]]:
     since = ctx.now - dt.timedelta(hours=TIMELINE_HOURS)
     out = []
     rows = (
-        Event.objects.filter(Q(started_at__gte=since) | Q(closed_at__gte=since))
+        Event.objects.filter(Q(started_at__gte=since) | Q(closed_at__gte=since), replayed=False)
         .filter(ctx.scope.q(region_field="district__code"))
         .order_by("-started_at")
         .values_list(

@@ -12,15 +12,26 @@ from yingji.monitoring.rules import Change, Engine, Rule, level_name, level_numb
 from yingji.monitoring.services import now_ms
 
 
-def dry_run(rule: Rule, hours: int = 24) -> dict[str, Any]:
+def dry_run(rule: Rule, hours: int = 24, sensors: Any = None) -> dict[str, Any]:
     """Evaluate a rule (not saved) against the stored readings of the last
-    `hours`: which sensors would have alarmed, at what highest level, how often."""
+    `hours`: which sensors would have alarmed, at what highest level, how often.
+    `sensors` (a queryset, default all): the sensors whose readings may be read,
+    e.g. `services.visible_sensors(user)`."""
     rule.validate()
     from yingji.monitoring.models import Reading
 
-    sensors = list(Sensor.objects.only("id", "code", "name", "type"))
+    sensors = list(
+        (Sensor.objects if sensors is None else sensors).only(
+            "id", "code", "name", "type", "thresholds"
+        )
+    )
     matching = [s for s in sensors if rule.applies(s.pk, s.type)]
-    engine = Engine([s.pk for s in matching], [s.type for s in matching], [rule])
+    engine = Engine(
+        [s.pk for s in matching],
+        [s.type for s in matching],
+        [rule],
+        thresholds=[s.thresholds for s in matching],
+    )
     since = now_ms() - hours * 3600_000
     rows = np.array(
         list(

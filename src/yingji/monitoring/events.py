@@ -25,8 +25,19 @@ event_changed(sender, event_id: int, hazard: str, level: str | None,
     and one desk item per event, updated in place.
 """
 
+from contextvars import ContextVar
+
 from django.dispatch import Signal
 
 alarm_state_changed = Signal()
 regional_level_changed = Signal()
 event_changed = Signal()
+
+# A historical replay (services.replay_history) announces its replayed alarms and
+# events only when run with --notify: while this is False, nothing replayed is sent.
+announce_replayed: ContextVar[bool] = ContextVar("announce_replayed", default=False)
+
+
+def announced(replayed: bool) -> bool:
+    """Whether a change of a (replayed or live) alarm or event is announced."""
+    return not replayed or announce_replayed.get()

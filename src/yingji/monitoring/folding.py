@@ -47,12 +47,17 @@ def assign(alarm: Alarm, at: dt.datetime) -> int | None:
             return None
         hazard = eventrules.family(alarm.hazard)
         point = _point(alarm)
+        # Replayed alarms fold into replayed events only, never into a live one.
         chosen = eventrules.event_for(
-            _open_events(hazard, point), hazard, alarm.district_code, point
+            _open_events(hazard, point, alarm.replayed), hazard, alarm.district_code, point
         )
         if chosen is None:
             chosen = Event.objects.create(
-                hazard=hazard, district_id=alarm.district_code, started_at=at, changed_at=at
+                hazard=hazard,
+                district_id=alarm.district_code,
+                started_at=at,
+                changed_at=at,
+                replayed=alarm.replayed,
             ).pk
         Alarm.objects.filter(pk=alarm.pk).update(event=chosen)
         alarm.event_id = chosen
@@ -68,14 +73,16 @@ def _point(alarm: Alarm) -> eventrules.Point | None:
     return None
 
 
-def _open_events(hazard: str, point: eventrules.Point | None) -> list[eventrules.OpenEvent]:
+def _open_events(
+    hazard: str, point: eventrules.Point | None, replayed: bool = False
+) -> list[eventrules.OpenEvent]:
     """The open events of `hazard`, each with the positions of its alarms near `point`
     (a bounding box in the query, the exact distance in eventrules)."""
     found = {
         pk: eventrules.OpenEvent(pk, hazard, district)
-        for pk, district in Event.objects.filter(state=Event.State.OPEN, hazard=hazard).values_list(
-            "pk", "district_id"
-        )
+        for pk, district in Event.objects.filter(
+            state=Event.State.OPEN, hazard=hazard, replayed=replayed
+        ).values_list("pk", "district_id")
     }
     if point is None or not found:
         return list(found.values())
@@ -133,6 +140,8 @@ def refresh_event(event_id: int, at: dt.datetime) -> Event | None:
 
 
 def _announce(event: Event, previous: str | None, alarm_ids: list[int], at: dt.datetime) -> None:
+    if not events.announced(event.replayed):  # a replay: no drafts, no desk items
+        return
     payload = dict(
         event_id=event.pk,
         hazard=event.hazard,
@@ -149,13 +158,16 @@ def _announce(event: Event, previous: str | None, alarm_ids: list[int], at: dt.d
 
 
 def close_quiet_events(
-    at: dt.datetime | None = None, quiet_minutes: int = eventrules.QUIET_MINUTES
+    at: dt.datetime | None = None,
+    quiet_minutes: int = eventrules.QUIET_MINUTES,
+    replayed: bool = False,
 ) -> int:
     """Events whose alarms have all been quiet long enough end; a later alarm opens a
     new event."""
     at = at or timezone.now()
     closed = 0
-    for event in Event.objects.filter(state=Event.State.OPEN).exclude(quiet_since=None):
+    open_ = Event.objects.filter(state=Event.State.OPEN, replayed=replayed)
+    for event in open_.exclude(quiet_since=None):
         if eventrules.closes(event.quiet_since, at, quiet_minutes):
             close_event(event, f"报警全部解除满 {quiet_minutes} 分钟", at)
             closed += 1

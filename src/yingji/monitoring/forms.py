@@ -63,6 +63,10 @@ class AlarmRuleForm(forms.ModelForm):
             "yellow",
             "orange",
             "red",
+            "blue_ref",
+            "yellow_ref",
+            "orange_ref",
+            "red_ref",
             "window_s",
             "hysteresis",
             "for_s",
@@ -82,6 +86,7 @@ class AlarmRuleForm(forms.ModelForm):
             "for_s": "超过阈值持续这么久才报警(之前为「待触发」)",
             "escalate_every_s": "报警持续期间每隔这么久级别升一级(0 为不升级)",
             "k": "区域内至少几个传感器触发子规则(0 为全部)",
+            "red_ref": "一条规则按各站自己的阈值判断;没有该阈值的传感器不参与此规则",
         }
 
     def __init__(self, *args, **kwargs):
@@ -136,8 +141,13 @@ class AlarmRuleForm(forms.ModelForm):
                     f"传感器 {'、'.join(other)} 不是所选类型「{SensorType(stype).label}」",
                 )
         used = [(f, data.get(f)) for f in THRESHOLDS if data.get(f) is not None]
-        if not used and not any(f in self.errors for f in THRESHOLDS):
-            self.add_error("blue", "至少填写一级阈值(蓝、黄、橙、红)")
+        refs = [f for f in THRESHOLDS if (data.get(f"{f}_ref") or "").strip()]
+        for f in refs:
+            data[f"{f}_ref"] = data[f"{f}_ref"].strip()
+            if data.get(f) is not None:
+                self.add_error(f"{f}_ref", f"{_label(f)}阈值已填数值,引用与数值只能填一个")
+        if not used and not refs and not any(f in self.errors for f in THRESHOLDS):
+            self.add_error("blue", "至少填写一级阈值(蓝、黄、橙、红),或引用传感器的专属阈值")
         if metric == AlarmRule.Metric.NO_DATA and direction == "below":
             self.add_error("direction", "无数据规则的阈值是未上报的秒数,方向只能是「高于」")
         elif direction in ("above", "below"):
@@ -192,6 +202,7 @@ class AlarmRuleForm(forms.ModelForm):
             name=d.get("name") or "(未命名)",
             metric=d["metric"],
             thresholds=tuple(d.get(f) for f in THRESHOLDS),
+            threshold_refs=tuple((d.get(f"{f}_ref") or "").strip() or None for f in THRESHOLDS),
             direction=d.get("direction") or "above",
             sensor_type=d.get("sensor_type") or None,
             sensor_ids=ids,

@@ -34,7 +34,7 @@ def sensor_features(request: Any, bbox: layers.BBox | None, bucket: str) -> dict
         )
     top: dict[int, str] = {}
     for sid, level in Alarm.objects.filter(
-        state__in=("firing", "acknowledged", "silenced"), sensor__isnull=False
+        state__in=("firing", "acknowledged", "silenced"), sensor__isnull=False, replayed=False
     ).values_list("sensor_id", "level"):
         if level_number(level) > level_number(top.get(sid)):
             top[sid] = level

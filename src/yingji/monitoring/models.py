@@ -7,16 +7,20 @@ milliseconds (UTC): integers keep the hot path free of datetime parsing and make
 (sensor, ts) an exact duplicate key.
 """
 
+import math
+
 from django.conf import settings
 from django.db import models
 
 from yingji.core.models import Department, Region
+from yingji.monitoring.units import CANONICAL_UNITS
 
 
 class SensorType(models.TextChoices):
     RAIN = "rain", "雨量计"
     WATER_LEVEL = "water_level", "水位计"
     WATERLOGGING = "waterlogging", "积水深度"
+    FLOW = "flow", "流量"
     GAS = "gas", "燃气浓度"
     COMBUSTIBLE_GAS = "combustible_gas", "可燃气体"
     PRESSURE = "pressure", "压力"
@@ -29,26 +33,14 @@ class SensorType(models.TextChoices):
     SMOKE = "smoke", "烟感"
 
 
-# Default unit and hazard group of each type (the regional level is kept per hazard).
-TYPE_UNITS = {
-    "rain": "mm",
-    "water_level": "m",
-    "waterlogging": "cm",
-    "gas": "%LEL",
-    "combustible_gas": "%LEL",
-    "pressure": "MPa",
-    "strain": "με",
-    "displacement": "mm",
-    "tilt": "°",
-    "temperature": "℃",
-    "wind_speed": "m/s",
-    "seismic": "度",
-    "smoke": "dB/m",
-}
+# Canonical unit of each type (readings are stored in it: units.py) and its hazard
+# group (the regional level is kept per hazard).
+TYPE_UNITS = CANONICAL_UNITS
 TYPE_HAZARDS = {
     "rain": "rainstorm",
     "water_level": "waterlogging",
     "waterlogging": "waterlogging",
+    "flow": "waterlogging",
     "gas": "gas",
     "combustible_gas": "hazardous_chemicals",
     "pressure": "gas",
@@ -110,6 +102,15 @@ class Sensor(models.Model):
     status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.ONLINE)
     last_seen_ms = models.BigIntegerField("最近上报(毫秒)", null=True, blank=True)
     last_value = models.FloatField("最近读数", null=True, blank=True)
+    # Named thresholds of this station ({"警戒水位": 3.2, "常年高值": 2.5}), in the
+    # type's canonical unit: a rule references one by name (rules.py).
+    thresholds = models.JSONField(
+        "专属阈值",
+        default=dict,
+        blank=True,
+        help_text='本站的命名阈值,单位同类型存储单位,如 {"警戒水位": 3.2, "常年高值": 2.5};'
+        "规则可按名称引用",
+    )
 
     class Meta:
         verbose_name = "监测传感器"
@@ -123,6 +124,22 @@ class Sensor(models.Model):
     @property
     def hazard(self) -> str:
         return TYPE_HAZARDS.get(self.type, "other")
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        t = self.thresholds
+        if not isinstance(t, dict) or not all(
+            isinstance(k, str)
+            and k.strip()
+            and isinstance(v, int | float)
+            and not isinstance(v, bool)
+            and math.isfinite(v)
+            for k, v in t.items()
+        ):
+            raise ValidationError(
+                {"thresholds": '专属阈值应为「名称: 数值」,如 {"警戒水位": 3.2, "常年高值": 2.5}'}
+            )
 
 
 class Reading(models.Model):
@@ -205,6 +222,11 @@ class AlarmRule(models.Model):
     yellow = models.FloatField("黄色阈值", null=True, blank=True)
     orange = models.FloatField("橙色阈值", null=True, blank=True)
     red = models.FloatField("红色阈值", null=True, blank=True)
+    # A level's threshold may instead name a sensor threshold (Sensor.thresholds).
+    blue_ref = models.CharField("蓝色阈值引用", max_length=40, blank=True)
+    yellow_ref = models.CharField("黄色阈值引用", max_length=40, blank=True)
+    orange_ref = models.CharField("橙色阈值引用", max_length=40, blank=True)
+    red_ref = models.CharField("红色阈值引用", max_length=40, blank=True)
     window_s = models.PositiveIntegerField("时间窗(秒)", default=0)
     hysteresis = models.FloatField("回差", default=0)
     for_s = models.PositiveIntegerField("持续时间(秒)", default=0)
@@ -267,6 +289,7 @@ class Event(models.Model):
     quiet_since = models.DateTimeField("报警全部解除于", null=True, blank=True)
     closed_at = models.DateTimeField("结束", null=True, blank=True)
     close_reason = models.CharField("结束原因", max_length=100, blank=True)
+    replayed = models.BooleanField("回放", default=False)
 
     class Meta:
         verbose_name = "监测事件"
@@ -333,6 +356,9 @@ class Alarm(models.Model):
         related_name="alarms",
         verbose_name="监测事件",
     )
+    # Raised by `yingji replay --historical` from a past day's readings: shown 回放,
+    # told to nobody unless the replay asked for it (see services.replay_history).
+    replayed = models.BooleanField("回放", default=False, db_index=True)
 
     class Meta:
         verbose_name = "报警"

@@ -8,8 +8,9 @@ MQTT topics (QoS 1):
                                        (an optional 4th element is the unit)
 
 ``ts`` is epoch milliseconds (integer) or an ISO 8601 time with offset
-("2026-06-01T08:00:00+08:00"); ``unit`` is optional and, when given, must be the
-sensor's unit. HTTP bulk takes the same objects with a ``sensor`` key, as a JSON
+("2026-06-01T08:00:00+08:00"); ``unit`` is optional: without it the value is in
+the sensor type's canonical unit, with it the ingest converts (units.py; an unknown
+or incompatible unit is a dead letter). HTTP bulk takes the same objects with a ``sensor`` key, as a JSON
 array or NDJSON (one object per line). CSV replay takes ``sensor,ts,value[,unit]``.
 
 Parsers return (records, problems): records are (code, ts_ms, value, unit|None);

@@ -23,6 +23,15 @@ Then, per (sensor, rule):
 - rising severity (``escalate_every_s``): while firing, the level rises one step per
   interval up to red, and falls back to the metric's level when the metric falls.
 
+Per-sensor thresholds: a level's threshold may name a threshold of the sensor
+(``threshold_refs``, e.g. 「警戒水位」, 「常年高值」) instead of giving a number, so one
+rule serves every station with its own level. The engine is given each sensor's
+named thresholds (a mapping, in the type's canonical unit); a sensor lacking a name
+the rule references is not watched by that rule (`Engine.lacking` counts them, and
+`Rule.evaluable` says it of one sensor). With per-sensor thresholds the level is
+the highest one whose threshold is met, so a station whose values are out of order
+still alarms at the highest level its reading reaches.
+
 Composite rules (`CompositeRule`) fire for an area when k of its n sensors fire a
 child rule (any: k = 1, all: k = n).
 
@@ -37,7 +46,7 @@ services turn them into alarms.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -82,6 +91,26 @@ class Rule:
     hysteresis: float = 0.0
     for_s: float = 0.0
     escalate_every_s: float = 0.0
+    # Per level, the name of a sensor threshold used instead of the number (None:
+    # the number in `thresholds`).
+    threshold_refs: tuple[str | None, str | None, str | None, str | None] = (
+        None,
+        None,
+        None,
+        None,
+    )
+
+    @property
+    def refs(self) -> tuple[str, ...]:
+        """The sensor threshold names this rule needs."""
+        return tuple(dict.fromkeys(r for r in self.threshold_refs if r))
+
+    def evaluable(self, thresholds: Mapping[str, float] | None) -> bool:
+        """Does a sensor with these named thresholds have every one this rule
+        references (as a finite number)?"""
+        if not isinstance(thresholds, Mapping):
+            return not self.refs
+        return all(_finite(thresholds.get(name)) for name in self.refs)
 
     def validate(self) -> None:
         """Raise RuleError naming the rule and what is wrong."""
@@ -90,10 +119,17 @@ class Rule:
             raise RuleError(f"{where}:未知指标 {self.metric!r},可选 {', '.join(METRICS)}")
         if self.direction not in ("above", "below"):
             raise RuleError(f"{where}:方向须为 above 或 below")
-        if len(self.thresholds) != 4:
+        if len(self.thresholds) != 4 or len(self.threshold_refs) != 4:
             raise RuleError(f"{where}:须给出蓝、黄、橙、红四级阈值(不用的级别写 null)")
+        both = [
+            LEVEL_LABELS[lv]
+            for lv, t, r in zip(LEVELS, self.thresholds, self.threshold_refs, strict=True)
+            if t is not None and r
+        ]
+        if both:
+            raise RuleError(f"{where}:{'、'.join(both)}阈值不能既填数值又引用传感器阈值")
         used = [t for t in self.thresholds if t is not None]
-        if not used:
+        if not used and not self.refs:
             raise RuleError(f"{where}:至少需要一级阈值")
         if any(isinstance(t, float) and math.isnan(t) for t in used):
             raise RuleError(f"{where}:阈值不能为 NaN")
@@ -114,6 +150,10 @@ class Rule:
         if self.sensor_ids:
             return sensor_id in self.sensor_ids
         return sensor_type == self.sensor_type
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass(frozen=True)
@@ -151,7 +191,7 @@ class _RuleState:
     rule: Rule
     members: np.ndarray  # engine sensor indices watched
     pos: np.ndarray  # engine index → member position, -1 if not watched
-    thr: np.ndarray  # (4,) thresholds, ±inf for unused levels
+    thr: np.ndarray  # (4,) thresholds, ±inf for unused levels; (members, 4) per sensor
     level: np.ndarray  # fired level per member (0 = not firing)
     base: np.ndarray  # metric level before escalation
     pending_since: np.ndarray  # epoch s, NaN when not pending
@@ -188,6 +228,7 @@ class Engine:
         composites: Iterable[CompositeRule] = (),
         areas: Sequence[str | None] | None = None,
         bucket_s: int = 300,
+        thresholds: Sequence[Mapping[str, float] | None] | None = None,
     ):
         self.sensor_ids = np.asarray(sensor_ids, dtype=np.int64)
         self.sensor_types = np.asarray(sensor_types, dtype=object)
@@ -201,6 +242,10 @@ class Engine:
         self.composites = list(composites)
         self.areas = np.asarray(areas if areas is not None else [None] * self.n, dtype=object)
         self.area_levels: dict[tuple[int, str], int] = {}
+        # Each sensor's named thresholds (per-sensor rules, see the module docstring).
+        self.thresholds = list(thresholds) if thresholds is not None else [None] * self.n
+        # Rule id → how many sensors the rule would watch but cannot (a name missing).
+        self.lacking: dict[int, int] = {}
         rules = list(rules)
         windows = sorted({r.window_s for r in rules if r.metric == "sum"})
         self.window: _Window | None = None
@@ -221,10 +266,19 @@ class Engine:
         else:
             mask = self.sensor_types == rule.sensor_type
         members = np.flatnonzero(mask)
-        pos = np.full(self.n, -1, dtype=np.int64)
-        pos[members] = np.arange(len(members))
         inf = np.inf if rule.direction == "above" else -np.inf
         thr = np.array([inf if t is None else float(t) for t in rule.thresholds])
+        if rule.refs:
+            ok = np.array([rule.evaluable(self.thresholds[i]) for i in members], dtype=bool)
+            self.lacking[rule.id] = int((~ok).sum()) if len(members) else 0
+            members = members[ok] if len(members) else members
+            rows = np.tile(thr, (len(members), 1))
+            for lv, name in enumerate(rule.threshold_refs):
+                if name:
+                    rows[:, lv] = [float(self.thresholds[i][name]) for i in members]
+            thr = rows
+        pos = np.full(self.n, -1, dtype=np.int64)
+        pos[members] = np.arange(len(members))
         m = len(members)
         return _RuleState(
             rule,
@@ -394,8 +448,12 @@ class Engine:
         st.prev_ts[p] = t
         return rate
 
-    def _raw_levels(self, st: _RuleState, metric: np.ndarray, current: np.ndarray) -> np.ndarray:
+    def _raw_levels(
+        self, st: _RuleState, metric: np.ndarray, current: np.ndarray, p: np.ndarray
+    ) -> np.ndarray:
         """Metric → level 0..4 with hysteresis relative to the current level."""
+        if st.thr.ndim == 2:
+            return self._raw_levels_per_sensor(st, metric, current, p)
         used = np.flatnonzero(np.isfinite(st.thr))
         levels = np.concatenate(([0], used + 1)).astype(np.int8)
         thr, h = st.thr[used], st.rule.hysteresis
@@ -412,6 +470,25 @@ class Engine:
             np.int8
         )
 
+    @staticmethod
+    def _raw_levels_per_sensor(
+        st: _RuleState, metric: np.ndarray, current: np.ndarray, p: np.ndarray
+    ) -> np.ndarray:
+        """As _raw_levels, each sensor against its own thresholds: the highest
+        level whose threshold is met (unused levels are ±inf and never met)."""
+        thr, h = st.thr[p], st.rule.hysteresis
+        rank = np.arange(1, 5, dtype=np.int8)[None, :]
+        m = metric[:, None]
+        if st.rule.direction == "above":
+            up = ((m >= thr) * rank).max(axis=1)
+            held = ((m > thr - h) * rank).max(axis=1) if h else up
+        else:
+            up = ((m <= thr) * rank).max(axis=1)
+            held = ((m < thr + h) * rank).max(axis=1) if h else up
+        return np.where(up >= current, up, np.maximum(up, np.minimum(current, held))).astype(
+            np.int8
+        )
+
     def _apply(
         self,
         st: _RuleState,
@@ -423,7 +500,7 @@ class Engine:
     ) -> None:
         rule = st.rule
         cur = st.level[p]
-        raw = self._raw_levels(st, metric, np.maximum(cur, st.base[p]))
+        raw = self._raw_levels(st, metric, np.maximum(cur, st.base[p]), p)
         st.base[p] = raw
         breach = raw > 0
         # Not breaching: clear pending, resolve firing.
@@ -561,7 +638,8 @@ class Engine:
             since = np.where(np.isnan(last), st.prev_ts, last)
             silent = now - since
             rank = np.arange(1, 5, dtype=np.int8)
-            raw = ((silent[:, None] >= st.thr[None, :]) * rank).max(axis=1).astype(np.int8)
+            thr = st.thr if st.thr.ndim == 2 else st.thr[None, :]
+            raw = ((silent[:, None] >= thr) * rank).max(axis=1).astype(np.int8)
             fire = (raw != st.level) & (raw > 0)
             for j in np.flatnonzero(fire):
                 changes.append(

@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import io
 import logging
+import math
 import secrets
 import threading
 import time
@@ -33,7 +34,7 @@ from django.utils import timezone
 
 from yingji.core import audit, departments, geo, outbox, regioncodes, regions
 from yingji.core.models import Profile, Region, Role
-from yingji.monitoring import events, folding, lifecycle, payloads
+from yingji.monitoring import events, folding, lifecycle, payloads, units
 from yingji.monitoring.models import (
     TYPE_HAZARDS,
     TYPE_UNITS,
@@ -42,6 +43,7 @@ from yingji.monitoring.models import (
     AlarmGroup,
     AlarmRule,
     DeadLetter,
+    Event,
     IngestToken,
     RegionalLevel,
     Rollup,
@@ -213,6 +215,21 @@ def import_sensors(path: str | Path) -> SensorImport:
             if dept is None:
                 problems.append(f"{where}:未知部门「{row['department']}」")
                 continue
+        if row.get("unit"):
+            # Readings are stored in the type's canonical unit; a register naming
+            # another (mm for a water level) would have bare readings misread.
+            try:
+                num, den, b = units.conversion(row["unit"], stype)
+            except units.UnitError as exc:
+                problems.append(f"{where}:{exc}")
+                continue
+            if (num, b) != (den, 0.0):
+                problems.append(
+                    f"{where}:单位「{row['unit']}」不是{SensorType(stype).label}的存储单位 "
+                    f"{TYPE_UNITS[stype]}(读数一律以 {TYPE_UNITS[stype]} 保存;"
+                    f"设备以其他单位上报时,请在读数中注明 unit)"
+                )
+                continue
         status = status_by_label.get(row.get("status") or "online")
         if status is None:
             problems.append(f"{where}:未知状态「{row['status']}」")
@@ -221,12 +238,17 @@ def import_sensors(path: str | Path) -> SensorImport:
         if crs not in ("wgs84", "gcj02", "bd09"):
             problems.append(f"{where}:坐标系应为 wgs84、gcj02 或 bd09,实为「{crs}」")
             continue
+        named, bad = _named_thresholds(row)
+        if bad:
+            problems.append(f"{where}:{bad}")
+            continue
         clean.append(
             {
+                "thresholds": named,
                 "code": row["code"],
                 "name": row["name"],
                 "type": stype,
-                "unit": row.get("unit") or TYPE_UNITS[stype],
+                "unit": TYPE_UNITS[stype],
                 "lon": lon,
                 "lat": lat,
                 "crs": crs,
@@ -245,11 +267,37 @@ def import_sensors(path: str | Path) -> SensorImport:
             item.pop("where")
             crs = item.pop("crs")
             item["lon"], item["lat"] = geo.to_wgs84(item["lon"], item["lat"], crs)
-            _, created = Sensor.objects.update_or_create(code=item.pop("code"), defaults=item)
+            named = item.pop("thresholds")
+            sensor, created = Sensor.objects.update_or_create(code=item.pop("code"), defaults=item)
+            if named:  # the register's named thresholds; others set on the page are kept
+                sensor.thresholds = {**(sensor.thresholds or {}), **named}
+                sensor.save(update_fields=["thresholds"])
             result.created += created
             result.updated += not created
         locate(Sensor.objects.filter(code__in=codes))
     return result
+
+
+THRESHOLD_PREFIXES = ("阈值:", "阈值:", "threshold:")
+
+
+def _named_thresholds(row: dict[str, str]) -> tuple[dict[str, float], str]:
+    """A register row's named thresholds: columns 「阈值:警戒水位」 (or
+    threshold:name), empty cells left out. Returns (thresholds, problem)."""
+    named: dict[str, float] = {}
+    for key, text in row.items():
+        prefix = next((p for p in THRESHOLD_PREFIXES if key.startswith(p)), None)
+        if prefix is None or not text:
+            continue
+        name = key[len(prefix) :].strip()
+        try:
+            value = float(text)
+        except ValueError:
+            return {}, f"阈值「{name}」不是数值({text})"
+        if not math.isfinite(value):
+            return {}, f"阈值「{name}」不是有限数值({text})"
+        named[name] = value
+    return named, ""
 
 
 def locate(sensors: Iterable[Sensor] | None = None) -> int:
@@ -285,6 +333,12 @@ def rule_spec(rule: AlarmRule, code_to_id: dict[str, int] | None = None) -> Rule
         name=rule.name,
         metric=rule.metric,
         thresholds=(rule.blue, rule.yellow, rule.orange, rule.red),
+        threshold_refs=(
+            rule.blue_ref or None,
+            rule.yellow_ref or None,
+            rule.orange_ref or None,
+            rule.red_ref or None,
+        ),
         direction=rule.direction,
         sensor_type=rule.sensor_type or None,
         sensor_ids=ids,
@@ -295,12 +349,31 @@ def rule_spec(rule: AlarmRule, code_to_id: dict[str, int] | None = None) -> Rule
     )
 
 
-def build_engine(sensors: Sequence[Sensor] | None = None) -> Engine:
-    """An engine over every sensor and active rule, with active alarms restored."""
+def lacking_thresholds(rules: Iterable[AlarmRule]) -> dict[int, tuple[int, int]]:
+    """For each rule that references sensor thresholds: (sensors it cannot evaluate
+    for lack of a referenced threshold, sensors it watches otherwise)."""
+    specs = [rule_spec(r) for r in rules if r.metric != "composite"]
+    specs = [r for r in specs if r.refs]
+    if not specs:
+        return {}
+    out: dict[int, tuple[int, int]] = {}
+    rows = list(Sensor.objects.values_list("id", "type", "thresholds"))
+    for spec in specs:
+        watched = [t for pk, stype, t in rows if spec.applies(pk, stype)]
+        lacking = sum(not spec.evaluable(t) for t in watched)
+        out[spec.id] = (lacking, len(watched))
+    return out
+
+
+def build_engine(sensors: Sequence[Sensor] | None = None, restore: bool = True) -> Engine:
+    """An engine over every sensor and active rule, with active alarms restored
+    (`restore=False`: starting clear, as a historical replay does)."""
     sensors = (
         list(sensors)
         if sensors is not None
-        else list(Sensor.objects.only("id", "code", "type", "street_id", "district_id"))
+        else list(
+            Sensor.objects.only("id", "code", "type", "street_id", "district_id", "thresholds")
+        )
     )
     code_to_id = {s.code: s.pk for s in sensors}
     stored = list(AlarmRule.objects.filter(active=True))
@@ -316,12 +389,16 @@ def build_engine(sensors: Sequence[Sensor] | None = None) -> Engine:
         plain,
         comps,
         areas=[s.street_id or s.district_id for s in sensors],
+        thresholds=[s.thresholds for s in sensors],
     )
-    for a in Alarm.objects.filter(state__in=lifecycle.ACTIVE_STATES, sensor__isnull=False):
+    if not restore:
+        return engine
+    live = Alarm.objects.filter(state__in=lifecycle.ACTIVE_STATES, replayed=False)
+    for a in live.filter(sensor__isnull=False):
         engine.restore(
             a.rule_id, a.sensor_id, level_number(a.level), (a.fired_at or a.started_at).timestamp()
         )
-    for a in Alarm.objects.filter(state__in=lifecycle.ACTIVE_STATES, area__isnull=False):
+    for a in live.filter(area__isnull=False):
         engine.area_levels[(a.rule_id, a.area_id)] = level_number(a.level)
     return engine
 
@@ -454,7 +531,9 @@ class Ingestor:
         replay, unless a new rule needs a longer window than was kept."""
         self._fingerprint = self.fingerprint()
         sensors = list(
-            Sensor.objects.only("id", "code", "type", "unit", "street_id", "district_id", "status")
+            Sensor.objects.only(
+                "id", "code", "type", "unit", "street_id", "district_id", "status", "thresholds"
+            )
         )
         self.sensors = {s.code: s for s in sensors}
         self.by_id = {s.pk: s for s in sensors}
@@ -473,13 +552,13 @@ class Ingestor:
 
     @staticmethod
     def fingerprint() -> str:
-        """What the engine is built from: the rules, and each sensor's type, unit
-        and area (a change of any reloads the engine)."""
+        """What the engine is built from: the rules, and each sensor's type, unit,
+        area and named thresholds (a change of any reloads the engine)."""
         h = hashlib.blake2b(digest_size=16)
         h.update(repr(list(AlarmRule.objects.order_by("pk").values_list())).encode())
         for row in (
             Sensor.objects.order_by("pk")
-            .values_list("id", "code", "type", "unit", "street_id", "district_id")
+            .values_list("id", "code", "type", "unit", "street_id", "district_id", "thresholds")
             .iterator(5000)
         ):
             h.update(repr(row).encode())
@@ -542,15 +621,24 @@ class Ingestor:
             ):
                 stats.received -= 1  # another partition's reading
                 continue
-            if sensor is not None and lo <= ts <= hi and (unit is None or unit == sensor.unit):
-                append((sensor.pk, ts, value))
-                continue
+            if sensor is not None and lo <= ts <= hi:
+                if unit is None:
+                    append((sensor.pk, ts, value))
+                    continue
+                # A reading that names its unit is stored in its type's canonical unit
+                # (units.py; cached: a multiplication per reading); an unknown or
+                # incompatible unit is a dead letter with the reason, never stored.
+                try:
+                    append((sensor.pk, ts, units.to_canonical(value, unit, sensor.type)))
+                    continue
+                except units.UnitError as exc:
+                    fragment = f"{code[:200]},{ts},{value},{unit[:50]}"
+                    bad.append((f"传感器「{code}」:{exc}", fragment))
+                    continue
             fragment = f"{code[:200]},{ts},{value},{(unit or '')[:50]}"
             if sensor is None:
                 shown = code if len(code) <= 64 else f"{code[:64]}…(共 {len(code):,} 字符)"
                 bad.append((f"未知传感器「{shown}」", fragment))
-            elif unit is not None and unit != sensor.unit:
-                bad.append((f"单位不符:传感器「{code}」为 {sensor.unit},报文为 {unit}", fragment))
             elif ts > hi:
                 bad.append((f"时间在未来:{_dt(ts).astimezone():%Y-%m-%d %H:%M:%S}", fragment))
             elif ts < lo:
@@ -628,6 +716,132 @@ class Ingestor:
         return run_pipeline(at) + len(changes)
 
 
+@dataclass
+class ReplayStats:
+    readings: int = 0
+    stored: int = 0
+    rejected: int = 0
+    raised: int = 0  # alarms that fired
+    resolved: int = 0  # of them, resolved by the data
+    open_at_end: int = 0  # still active when the data ended (resolved by the replay)
+    notifications: int = 0
+    first_ms: int | None = None
+    last_ms: int | None = None
+    reasons: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        span = ""
+        if self.first_ms is not None and self.last_ms is not None:
+            a, b = timezone.localtime(_dt(self.first_ms)), timezone.localtime(_dt(self.last_ms))
+            span = f"({a:%Y-%m-%d %H:%M}–{b:%m-%d %H:%M})"
+        told = f",通知 {self.notifications} 条" if self.notifications else ",未通知任何人"
+        return (
+            f"回放 {self.readings} 条读数{span}:新入库 {self.stored},拒收 {self.rejected};"
+            f"报警 {self.raised} 条,其中数据内解除 {self.resolved} 条、"
+            f"数据截止时仍在报警 {self.open_at_end} 条{told}"
+        )
+
+
+REPLAY_FRAME_S = 60  # a replay evaluates a minute of data at a time (as dry runs do)
+REPLAY_END_NOTE = "回放结束,数据截止"
+
+
+def replay_history(
+    rows: Sequence[payloads.Record], *, notify: bool = False, frame_s: int = REPLAY_FRAME_S
+) -> ReplayStats:
+    """Feed a past day's readings through the active rules on the readings' own
+    clock: alarms are raised and resolved as the data says, marked replayed (回放),
+    kept apart from the live ones (their own active keys and events, no regional
+    level), and their times are the readings' times. Nobody is told (no
+    notification, escalation, reminder, warning draft or desk item) unless `notify`,
+    and then on the data's clock: an alarm escalates after 30 data minutes
+    unacknowledged, not at once. Readings are stored like any others (a duplicate
+    once); no-data rules are not evaluated (a file holds some sensors, not the
+    silence of the rest). Alarms still active when the data ends are resolved at
+    the last reading (REPLAY_END_NOTE) and their events closed, so nothing replayed
+    lingers on the live board."""
+    stats = ReplayStats(readings=len(rows))
+    sensors = list(Sensor.objects.all())
+    by_code = {s.code: s for s in sensors}
+    by_id = {s.pk: s for s in sensors}
+    engine = build_engine(sensors, restore=False)
+    limit = now_ms() + int(MAX_AHEAD.total_seconds() * 1000)
+    good: list[tuple[int, int, float]] = []
+    bad: list[payloads.Problem] = []
+    for code, ts, value, unit in rows:
+        sensor = by_code.get(code)
+        fragment = f"{code[:200]},{ts},{value},{(unit or '')[:50]}"
+        if sensor is None:
+            bad.append((f"未知传感器「{code[:64]}」", fragment))
+            continue
+        if ts > limit:
+            bad.append((f"时间在未来:{_dt(ts).astimezone():%Y-%m-%d %H:%M:%S}", fragment))
+            continue
+        try:
+            good.append((sensor.pk, ts, units.to_canonical(value, unit, sensor.type)))
+        except units.UnitError as exc:
+            bad.append((f"传感器「{code}」:{exc}", fragment))
+    good.sort(key=lambda r: r[1])
+    stats.rejected = len(bad)
+    stats.reasons = [r for r, _ in bad[:20]]
+    if good:
+        stats.first_ms, stats.last_ms = good[0][1], good[-1][1]
+    before = Alarm.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    token = events.announce_replayed.set(notify)
+    try:
+        with audit.acting_as(None, ACTOR):
+            dead_letters(bad, "replay")
+            start = 0
+            while start < len(good):
+                frame = good[start][1] // (frame_s * 1000)
+                end = start
+                while end < len(good) and good[end][1] // (frame_s * 1000) == frame:
+                    end += 1
+                chunk = good[start:end]
+                start = end
+                at = _dt(chunk[-1][1])
+                with transaction.atomic():
+                    stats.stored += len(store_readings(chunk))
+                    arr = np.array(chunk, dtype=np.float64)
+                    idx = np.fromiter(
+                        (engine.index_of[s] for s, _, _ in chunk), np.int64, len(chunk)
+                    )
+                    changes = engine.process(idx, arr[:, 1] / 1000.0, arr[:, 2])
+                    if changes:
+                        apply_changes(changes, by_id, replay=True)
+                    if notify:
+                        stats.notifications += run_pipeline(at, replayed=True)
+                    folding.close_quiet_events(at, replayed=True)
+            if stats.last_ms is not None:
+                _end_replay(_dt(stats.last_ms), notify, stats)
+    finally:
+        events.announce_replayed.reset(token)
+    fired = Alarm.objects.filter(replayed=True, pk__gt=before, fired_at__isnull=False)
+    stats.raised = fired.count()
+    ended = fired.filter(events__note=REPLAY_END_NOTE).distinct().count()
+    stats.open_at_end = ended
+    stats.resolved = fired.filter(state=lifecycle.RESOLVED).count() - ended
+    return stats
+
+
+def _end_replay(at: dt.datetime, notify: bool, stats: ReplayStats) -> None:
+    """Resolve the replay's alarms still active when its data ends, close its events."""
+    with transaction.atomic():
+        folded: dict[int, dt.datetime] = {}
+        for alarm in Alarm.objects.select_related("rule", "sensor").filter(
+            replayed=True, state__in=lifecycle.OPEN_STATES
+        ):
+            _transition(
+                alarm, lifecycle.RESOLVED, alarm.level, at, None, REPLAY_END_NOTE, folded=folded
+            )
+        for event_id, when in folded.items():
+            folding.refresh_event(event_id, when)
+        if notify:
+            stats.notifications += run_pipeline(at, replayed=True)
+        for event in Event.objects.filter(replayed=True, state=Event.State.OPEN):
+            folding.close_event(event, REPLAY_END_NOTE, at)
+
+
 def _readings_since(since_ms: int) -> Iterable[tuple[int, int, float]]:
     """Stored readings since a time, in time order (for warming the engine)."""
     from yingji.monitoring.models import Reading
@@ -667,19 +881,23 @@ def _touch_sensors(latest: dict[int, tuple[int, float]]) -> None:
 # ----------------------------------------------------------------- alarms
 
 
-def _active_key(change: Change) -> str:
-    return (
+def _active_key(change: Change, replay: bool = False) -> str:
+    key = (
         f"{change.rule}:s{change.sensor}"
         if change.sensor is not None
         else f"{change.rule}:a{change.area}"
     )
+    # A replayed alarm never takes the place of the live one of the same subject.
+    return f"replay:{key}" if replay else key
 
 
 def apply_changes(
-    changes: Sequence[Change], sensors: dict[int, Sensor] | None = None
+    changes: Sequence[Change], sensors: dict[int, Sensor] | None = None, replay: bool = False
 ) -> list[Alarm]:
     """Turn engine changes into alarm transitions (one active alarm per subject and
-    rule), then refresh the regional levels they touch."""
+    rule), then refresh the regional levels they touch. `replay`: the changes of a
+    historical replay (alarms marked replayed, apart from the live ones, and no
+    regional level: the map shows now, not a past day)."""
     touched: list[Alarm] = []
     rules = {r.pk: r for r in AlarmRule.objects.filter(pk__in={c.rule for c in changes})}
     areas: set[tuple[str, str]] = set()
@@ -689,7 +907,7 @@ def apply_changes(
         rule = rules.get(c.rule)
         if rule is None:
             continue
-        key = _active_key(c)
+        key = _active_key(c, replay)
         alarm = Alarm.objects.filter(active_key=key).first()
         current = alarm.state if alarm else None
         old_level = level_number(alarm.level) if alarm else 0
@@ -703,6 +921,7 @@ def apply_changes(
             if c.sensor is not None and sensor is None:
                 sensor = Sensor.objects.get(pk=c.sensor)
             alarm = _new_alarm(rule, sensor, c, key, at)
+            alarm.replayed = replay
         level = level_name(c.level) or alarm.level
         if new_state is None and level == alarm.level:
             continue
@@ -719,7 +938,7 @@ def apply_changes(
         )
         touched.append(alarm)
         for code in (alarm.street_code, alarm.district_code):
-            if code:
+            if code and not replay:
                 areas.add((code, alarm.hazard))
     for event_id, at in folded.items():
         folding.refresh_event(event_id, at)
@@ -792,7 +1011,7 @@ def _transition(
     AlarmEvent.objects.bulk_create(
         [AlarmEvent(alarm=alarm, at=at, state=state, level=alarm.level, note=note[:300])]
     )
-    if state != previous:
+    if state != previous and events.announced(alarm.replayed):
         payload = dict(
             alarm_id=alarm.pk,
             state=state,
@@ -862,7 +1081,10 @@ def update_regional_levels(areas: Iterable[tuple[str, str]]) -> None:
         field_name = "district_code" if region.level == "district" else "street_code"
         active = list(
             Alarm.objects.filter(
-                **{field_name: code}, hazard=hazard, state__in=lifecycle.ACTIVE_STATES
+                **{field_name: code},
+                hazard=hazard,
+                state__in=lifecycle.ACTIVE_STATES,
+                replayed=False,
             ).values_list("pk", "level")
         )
         top = max((level_number(lv) for _, lv in active), default=0)
@@ -962,15 +1184,27 @@ def _describe(a: Alarm) -> str:
     )
 
 
-def run_pipeline(at: dt.datetime | None = None, policy: lifecycle.GroupPolicy = POLICY) -> int:
+REPLAY_GROUP = ":replay"  # suffix of a replay's notification groups
+REPLAY_SUBJECT = "【回放】"
+
+
+def run_pipeline(
+    at: dt.datetime | None = None, policy: lifecycle.GroupPolicy = POLICY, replayed: bool = False
+) -> int:
     """dispatch → group → inhibit → silence → notify; resolved notices of alarms
     that were notified; then escalations, reminders and expired silences. Returns
-    the number of notifications queued."""
+    the number of notifications queued. The live pipeline never touches replayed
+    alarms; `replayed=True` is a replay run with --notify, on the data's clock
+    (`at`), over its own alarms and groups, subjects marked 【回放】."""
     at = at or timezone.now()
     queued = 0
+    mark = REPLAY_SUBJECT if replayed else ""
+    suffix = REPLAY_GROUP if replayed else ""
     with transaction.atomic(), audit.acting_as(None, ACTOR):
         # Silences that ran out: back to firing.
-        for alarm in Alarm.objects.filter(state=lifecycle.SILENCED, silenced_until__lte=at):
+        for alarm in Alarm.objects.filter(
+            state=lifecycle.SILENCED, silenced_until__lte=at, replayed=replayed
+        ):
             _transition(alarm, lifecycle.FIRING, alarm.level, at, None, "静默到期,仍在报警")
         active = list(
             Alarm.objects.select_related(
@@ -980,14 +1214,14 @@ def run_pipeline(at: dt.datetime | None = None, policy: lifecycle.GroupPolicy = 
                 "sensor__department",
                 "rule__notify_department",
                 "rule__escalate_to",
-            ).filter(state__in=(lifecycle.FIRING, lifecycle.ACKNOWLEDGED))
+            ).filter(state__in=(lifecycle.FIRING, lifecycle.ACKNOWLEDGED), replayed=replayed)
         )
         silences = _silences(at)
         by_id = {a.pk: a for a in active}
         groups: dict[str, list[lifecycle.AlarmView]] = defaultdict(list)
         for a in active:  # dispatch
             v = _view(a)
-            groups[lifecycle.group_key(v)].append(v)
+            groups[lifecycle.group_key(v) + suffix].append(v)
         for key, views in groups.items():
             views = lifecycle.inhibit(views)
             views = [
@@ -1009,7 +1243,7 @@ def run_pipeline(at: dt.datetime | None = None, policy: lifecycle.GroupPolicy = 
             from yingji.monitoring.models import HAZARD_LABELS
 
             subject = (
-                f"监测报警:{district.name if district else ''}"
+                f"{mark}监测报警:{district.name if district else ''}"
                 f"{HAZARD_LABELS.get(alarms[0].hazard, '')} {len(alarms)} 条"
             )
             body = "\n".join(_describe(a) for a in alarms)
@@ -1022,8 +1256,11 @@ def run_pipeline(at: dt.datetime | None = None, policy: lifecycle.GroupPolicy = 
             Alarm.objects.filter(
                 pk__in=[a.pk for a in alarms], last_notified_at__isnull=True
             ).update(last_notified_at=at)
-        AlarmGroup.objects.exclude(key__in=list(groups)).delete()
-        queued += _resolved_notices(at, policy, silences)
+        mine = AlarmGroup.objects.filter(key__endswith=REPLAY_GROUP)
+        if not replayed:
+            mine = AlarmGroup.objects.exclude(key__endswith=REPLAY_GROUP)
+        mine.exclude(key__in=list(groups)).delete()
+        queued += _resolved_notices(at, policy, silences, replayed)
         for a in active:
             if a.state != lifecycle.FIRING or any(
                 lifecycle.silenced(_view(a), silences, at) for _ in (0,)
@@ -1040,7 +1277,7 @@ def run_pipeline(at: dt.datetime | None = None, policy: lifecycle.GroupPolicy = 
                 target = [rule.escalate_to] if rule.escalate_to else []
                 queued += _send(
                     target,
-                    f"报警升级:{rule.name} {rule.escalate_after_min} 分钟未确认",
+                    f"{mark}报警升级:{rule.name} {rule.escalate_after_min} 分钟未确认",
                     _describe(a),
                     f"monitoring:escalate:{a.pk}:{a.fired_at:%Y%m%d%H%M%S}",
                     a,
@@ -1064,7 +1301,7 @@ def run_pipeline(at: dt.datetime | None = None, policy: lifecycle.GroupPolicy = 
                 a.reminders += 1
                 queued += _send(
                     _recipients(a),
-                    f"报警提醒(第 {a.reminders} 次):{rule.name}",
+                    f"{mark}报警提醒(第 {a.reminders} 次):{rule.name}",
                     _describe(a),
                     f"monitoring:remind:{a.pk}:{a.reminders}",
                     a,
@@ -1078,7 +1315,10 @@ RESOLVED_NOTICE_WITHIN = dt.timedelta(days=1)
 
 
 def _resolved_notices(
-    at: dt.datetime, policy: lifecycle.GroupPolicy, silences: Sequence[lifecycle.SilenceView]
+    at: dt.datetime,
+    policy: lifecycle.GroupPolicy,
+    silences: Sequence[lifecycle.SilenceView],
+    replayed: bool = False,
 ) -> int:
     """Tell the recipients of a firing notice that the alarm has resolved (已恢复):
     grouped like the firing notices (district and hazard), through the outbox, to
@@ -1107,11 +1347,12 @@ def _resolved_notices(
             last_notified_at__lt=F("resolved_at"),
             resolved_at__lte=at,
             resolved_at__gte=at - RESOLVED_NOTICE_WITHIN,
+            replayed=replayed,
         )
     )
     groups: dict[str, list[Alarm]] = defaultdict(list)
     for a in resolved:
-        groups[lifecycle.group_key(_view(a))].append(a)
+        groups[lifecycle.group_key(_view(a)) + (REPLAY_GROUP if replayed else "")].append(a)
     queued = 0
     for key, alarms in groups.items():
         if not lifecycle.resolved_due(at, (a.resolved_at for a in alarms), policy):
@@ -1126,7 +1367,7 @@ def _resolved_notices(
             told.sort(key=lambda a: (-level_number(a.max_level), a.pk))
             district = Region.objects.filter(pk=key.split(":")[0]).first()
             subject = (
-                f"监测报警已恢复:{district.name if district else ''}"
+                f"{REPLAY_SUBJECT if replayed else ''}监测报警已恢复:{district.name if district else ''}"
                 f"{HAZARD_LABELS.get(told[0].hazard, '')} {len(told)} 条"
             )
             body = "\n".join(

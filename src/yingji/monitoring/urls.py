@@ -1,12 +1,13 @@
 from django.urls import path
 
-from yingji.monitoring import views
+from yingji.monitoring import importviews, views
 
 app_name = "monitoring"
 urlpatterns = [
     path("", views.live, name="live"),
     path("alarms/<int:alarm_id>/acknowledge/", views.acknowledge, name="acknowledge"),
     path("alarms/<int:alarm_id>/silence/", views.silence, name="silence"),
+    path("sensors/import/", importviews.sensor_import, name="sensor_import"),
     path("sensors/<int:sensor_id>/", views.sensor_detail, name="sensor"),
     path("rules/", views.rules, name="rules"),
     path("rules/new/", views.rule_edit, name="rule_new"),

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from yingji.monitoring import dryrun, lifecycle, services
 from yingji.monitoring.forms import APPLY_NOTE, AlarmRuleForm, may_manage_rules
+from yingji.monitoring.importviews import may_manage_sensors
 from yingji.monitoring.map_layers import BUCKETS
 from yingji.monitoring.models import (
     HAZARD_LABELS,
@@ -71,6 +72,7 @@ def live(request: HttpRequest) -> HttpResponse:
             "total": sum(counts.values()),
             "map_layers": ",".join(["districts", *(key for key, *_ in BUCKETS.values())]),
             "sees_dead_letters": _sees_dead_letters(request.user),
+            "may_import_sensors": may_manage_sensors(request.user),
         }
     )
     return render(request, "monitoring/live.html", ctx)
@@ -198,16 +200,25 @@ def rules(request: HttpRequest) -> HttpResponse:
                 hysteresis=num("hysteresis") or 0,
                 for_s=num("for_s") or 0,
             )
-            result = dryrun.dry_run(rule)
+            result = dryrun.dry_run(rule, sensors=services.visible_sensors(request.user))
             for e in result["alarming"]:
                 e["max_level_label"] = LEVEL_LABELS.get(e["max_level"], "")
         except (RuleError, ValueError) as exc:
             error = str(exc) if isinstance(exc, RuleError) else f"数值格式不对:{exc}"
+    rule_list = list(AlarmRule.objects.select_related("child"))
+    lacking = services.lacking_thresholds(rule_list)
+    for r in rule_list:
+        r.refs_shown = [
+            (LEVEL_LABELS[lv], getattr(r, f"{lv}_ref"))
+            for lv in ("blue", "yellow", "orange", "red")
+            if getattr(r, f"{lv}_ref")
+        ]
+        r.lacking, r.watched = lacking.get(r.pk, (0, 0))
     return render(
         request,
         "monitoring/rules.html",
         {
-            "rules": AlarmRule.objects.select_related("child"),
+            "rules": rule_list,
             "result": result,
             "error": error,
             "form": form,
@@ -234,7 +245,9 @@ def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
             if form.cleaned_data["metric"] == AlarmRule.Metric.COMPOSITE:
                 dry_error = "区域组合规则暂不支持试运行(可试运行其子规则)"
             else:
-                result = dryrun.dry_run(form.rule_spec())
+                result = dryrun.dry_run(
+                    form.rule_spec(), sensors=services.visible_sensors(request.user)
+                )
                 for e in result["alarming"]:
                     e["max_level_label"] = LEVEL_LABELS.get(e["max_level"], "")
         else:
@@ -257,6 +270,10 @@ RULE_FIELDS = (
     ("规则", ("name", "metric", "direction", "active")),
     ("监测对象", ("sensor_type", "sensor_codes")),
     ("四级阈值(不用的级别留空)", ("blue", "yellow", "orange", "red")),
+    (
+        "或引用各传感器的专属阈值(填阈值名称,如 警戒水位)",
+        ("blue_ref", "yellow_ref", "orange_ref", "red_ref"),
+    ),
     ("判断方式", ("window_s", "hysteresis", "for_s", "escalate_every_s")),
     ("区域组合(仅指标为「区域组合」时)", ("child", "k", "composite_level")),
     ("通知", ("notify_department", "escalate_to", "escalate_after_min", "remind_every_min")),

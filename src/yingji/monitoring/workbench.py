@@ -28,7 +28,9 @@ def _firing(ctx: Context):
     from yingji.monitoring.models import Alarm
     from yingji.monitoring.services import alarm_filter
 
-    return Alarm.objects.filter(state=Alarm.State.FIRING).filter(alarm_filter(ctx.scope))
+    return Alarm.objects.filter(state=Alarm.State.FIRING, replayed=False).filter(
+        alarm_filter(ctx.scope)
+    )
 
 
 def _level_rank():
@@ -128,7 +130,7 @@ def event_figures(ctx: Context) -> list[Figure]:
     from yingji.monitoring.rules import LEVEL_LABELS
 
     by_level = dict(
-        Event.objects.filter(state=Event.State.OPEN)
+        Event.objects.filter(state=Event.State.OPEN, replayed=False)
         .values_list("max_level")
         .annotate(n=Count("id"))
         .order_by()

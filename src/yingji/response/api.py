@@ -13,14 +13,13 @@ from django.shortcuts import get_object_or_404
 from ninja import Body, Router, Schema, Status
 from ninja.errors import HttpError
 
-from yingji.core.apiparams import Days
+from yingji.core.apiparams import CRS, Days, People, Wan, one_of
 from yingji.core.scope import scope_for
-from yingji.response import cards, dispatch, drills, plans, resources, services
+from yingji.response import cards, dispatch, drills, levels, plans, resources, services
 from yingji.response.models import (
     ActionCard,
     Activation,
     DeskItem,
-    DispatchOrder,
     Drill,
     EmergencyPlan,
     Incident,
@@ -43,20 +42,24 @@ def _guard(fn, *args, **kwargs):
         raise ValidationError(str(exc)) from exc
 
 
+INCIDENT_TYPES = [t for types in levels.load_types().values() for t in types]
+RESPONSE_LEVELS = list(levels.RESPONSE_LABELS)
+
+
 class IncidentIn(Schema):
     title: str
-    incident_type: str
+    incident_type: str = one_of(INCIDENT_TYPES)
     occurred_at: dt.datetime | None = None
     lon: float | None = None
     lat: float | None = None
-    crs: str = "wgs84"
+    crs: str = one_of(CRS, "wgs84")
     address: str = ""
     summary: str = ""
-    deaths: int = 0
-    missing: int = 0
-    injured: int = 0
-    economic_loss: float = 0
-    evacuated: int = 0
+    deaths: People = 0
+    missing: People = 0
+    injured: People = 0
+    economic_loss: Wan = 0
+    evacuated: People = 0
     is_exercise: bool = False
 
 
@@ -101,23 +104,23 @@ class IncidentDetail(IncidentOut):
     proposals: list[ProposalOut]
 
 
-class ReportIn(Schema):
+class IncidentReportIn(Schema):
     text: str
-    deaths: int = 0
-    missing: int = 0
-    injured: int = 0
-    economic_loss: float = 0
-    evacuated: int = 0
+    deaths: People = 0
+    missing: People = 0
+    injured: People = 0
+    economic_loss: Wan = 0
+    evacuated: People = 0
 
 
 class ActivateIn(Schema):
     plan_id: int
-    level: str
+    level: str = one_of(RESPONSE_LEVELS)
     area_codes: list[str] | None = None  # default: the incident's area
 
 
 class LevelIn(Schema):
-    level: str
+    level: str = one_of(RESPONSE_LEVELS)
 
 
 class CardOut(Schema):
@@ -177,7 +180,7 @@ class DispatchOut(Schema):
 
 
 class StateIn(Schema):
-    state: str
+    state: str = one_of(dispatch.ORDER_LABELS)
 
 
 class SheltersIn(Schema):
@@ -196,7 +199,7 @@ class SheltersOut(Schema):
     unplaced: int
 
 
-class PlanOut(Schema):
+class EmergencyPlanOut(Schema):
     id: int
     title: str
     kind: str
@@ -310,9 +313,9 @@ def get_incident(request, incident_id: int):
 
 
 @router.post("/incidents/{incident_id}/reports", response={201: IncidentDetail})
-def create_report(request, incident_id: int, payload: ReportIn):
+def create_report(request, incident_id: int, payload: IncidentReportIn):
     """A follow-up report (续报); the level is re-computed."""
-    incident = get_object_or_404(Incident, pk=incident_id)
+    incident = get_object_or_404(services.visible_incidents(request.user), pk=incident_id)
     services.add_report(incident, user=request.user, **payload.dict())
     incident.refresh_from_db()
     return Status(201, _detail(incident))
@@ -321,7 +324,7 @@ def create_report(request, incident_id: int, payload: ReportIn):
 @router.post("/incidents/{incident_id}/activations", response={201: ActivationOut})
 def activate(request, incident_id: int, payload: ActivateIn):
     """Activate a plan at a response level: cards go to the departments."""
-    incident = get_object_or_404(Incident, pk=incident_id)
+    incident = get_object_or_404(services.visible_incidents(request.user), pk=incident_id)
     plan = get_object_or_404(EmergencyPlan, pk=payload.plan_id)
     return Status(
         201,
@@ -337,20 +340,28 @@ def activate(request, incident_id: int, payload: ActivateIn):
 def get_activation(request, activation_id: int):
     _sees(request)
     return _activation_out(
-        get_object_or_404(Activation.objects.select_related("plan"), pk=activation_id)
+        get_object_or_404(
+            services.visible_activations(request.user).select_related("plan"), pk=activation_id
+        )
     )
 
 
 @router.post("/activations/{activation_id}/level", response=ActivationOut)
 def change_level(request, activation_id: int, payload: LevelIn):
     """Level up or down (one action)."""
-    act = get_object_or_404(Activation.objects.select_related("plan", "incident"), pk=activation_id)
+    act = get_object_or_404(
+        services.visible_activations(request.user).select_related("plan", "incident"),
+        pk=activation_id,
+    )
     return _activation_out(services.change_level(act, payload.level, user=request.user))
 
 
 @router.post("/activations/{activation_id}/stand-down", response=ActivationOut)
 def stand_down(request, activation_id: int):
-    act = get_object_or_404(Activation.objects.select_related("plan", "incident"), pk=activation_id)
+    act = get_object_or_404(
+        services.visible_activations(request.user).select_related("plan", "incident"),
+        pk=activation_id,
+    )
     return _activation_out(services.stand_down(act, user=request.user))
 
 
@@ -358,7 +369,7 @@ def stand_down(request, activation_id: int):
 def list_cards(request, state: str | None = None, mine: bool = False):
     """Action cards (open ones by default order of issue); `mine` = my department's."""
     _sees(request)
-    qs = ActionCard.objects.select_related("department", "activation")
+    qs = services.visible_cards(request.user).select_related("department", "activation")
     if state:
         qs = qs.filter(state=state)
     if mine:
@@ -371,7 +382,8 @@ def list_cards(request, state: str | None = None, mine: bool = False):
 @router.post("/cards/{card_id}/ack", response=CardOut)
 def acknowledge(request, card_id: int):
     card = get_object_or_404(
-        ActionCard.objects.select_related("department", "activation"), pk=card_id
+        services.visible_cards(request.user).select_related("department", "activation"),
+        pk=card_id,
     )
     return _card_out(_guard(services.acknowledge, card, user=request.user), services.now())
 
@@ -379,7 +391,8 @@ def acknowledge(request, card_id: int):
 @router.post("/cards/{card_id}/complete", response=CardOut)
 def complete(request, card_id: int, payload: CompleteIn):
     card = get_object_or_404(
-        ActionCard.objects.select_related("department", "activation"), pk=card_id
+        services.visible_cards(request.user).select_related("department", "activation"),
+        pk=card_id,
     )
     return _card_out(
         _guard(services.complete, card, result=payload.result, user=request.user), services.now()
@@ -395,8 +408,9 @@ def confirm_stand_down(request, item_id: int):
 
 @router.get("/desk")
 def desk(request):
-    """Counts and items of the duty desk."""
-    _sees(request)
+    """Counts and items of the duty desk (duty officers and those who see everything)."""
+    if not scope_for(request.user).sees_all:
+        raise PermissionDenied("值班台仅值班员、局领导、督查和管理员可查看")
     d = services.duty_desk()
     now = services.now()
     return {
@@ -430,7 +444,7 @@ def desk(request):
     }
 
 
-@router.get("/plans", response=list[PlanOut])
+@router.get("/plans", response=list[EmergencyPlanOut])
 def list_plans(request):
     _sees(request)
     return [
@@ -455,7 +469,7 @@ def get_plan(request, plan_id: int):
     return {"id": plan.pk, "status": plan.status, **plans.structure_of(plan)}
 
 
-@router.post("/plans", response={201: PlanOut})
+@router.post("/plans", response={201: EmergencyPlanOut})
 def create_plan(request, payload: dict[str, Any] = Body(...)):
     """A plan from its structured form, saved as a draft (all or nothing)."""
     services.require_command(request.user)
@@ -491,7 +505,7 @@ def nearest(
 
 @router.post("/incidents/{incident_id}/dispatches", response={201: DispatchOut})
 def create_dispatch(request, incident_id: int, payload: DispatchIn):
-    incident = get_object_or_404(Incident, pk=incident_id)
+    incident = get_object_or_404(services.visible_incidents(request.user), pk=incident_id)
     team = get_object_or_404(RescueTeam, pk=payload.team_id)
     o = resources.dispatch_team(incident, team, task=payload.task, user=request.user)
     return Status(
@@ -509,7 +523,9 @@ def create_dispatch(request, incident_id: int, payload: DispatchIn):
 
 @router.post("/dispatches/{order_id}/state", response=DispatchOut)
 def advance_dispatch(request, order_id: int, payload: StateIn):
-    order = get_object_or_404(DispatchOrder.objects.select_related("team", "incident"), pk=order_id)
+    order = get_object_or_404(
+        services.visible_orders(request.user).select_related("team", "incident"), pk=order_id
+    )
     o = _guard(resources.advance_order, order, payload.state, user=request.user)
     return {
         "id": o.pk,
@@ -524,7 +540,7 @@ def advance_dispatch(request, order_id: int, payload: StateIn):
 @router.post("/incidents/{incident_id}/shelters", response={201: SheltersOut})
 def allocate(request, incident_id: int, payload: SheltersIn):
     """Place evacuees in the nearest shelters with free capacity."""
-    incident = get_object_or_404(Incident, pk=incident_id)
+    incident = get_object_or_404(services.visible_incidents(request.user), pk=incident_id)
     result = resources.allocate_shelters(incident, payload.evacuees, user=request.user)
     return Status(
         201,

@@ -25,6 +25,7 @@ from yingji.response.models import (
     Activation,
     CardTemplate,
     DeskItem,
+    DispatchOrder,
     DutyShift,
     EmergencyPlan,
     HandoverEntry,
@@ -97,6 +98,35 @@ def incidents_in_scope(scope: Any):
     return qs.filter(pk__in=Incident.objects.filter(condition).values("pk"))
 
 
+def visible_activations(user: Any):
+    """Activations of the incidents a user may see (the same rule: never an
+    activation whose incident is a 404)."""
+    from yingji.core.scope import scope_for
+
+    if scope_for(user).sees_all:
+        return Activation.objects.all()
+    return Activation.objects.filter(incident__in=visible_incidents(user).values("pk"))
+
+
+def visible_orders(user: Any):
+    """Dispatch orders of the incidents a user may see."""
+    from yingji.core.scope import scope_for
+
+    if scope_for(user).sees_all:
+        return DispatchOrder.objects.all()
+    return DispatchOrder.objects.filter(incident__in=visible_incidents(user).values("pk"))
+
+
+def visible_cards(user: Any):
+    """Action cards of the incidents a user may see (their own office's cards are
+    among them: an office's card makes its incident visible)."""
+    from yingji.core.scope import scope_for
+
+    if scope_for(user).sees_all:
+        return ActionCard.objects.all()
+    return ActionCard.objects.filter(activation__incident__in=visible_incidents(user).values("pk"))
+
+
 # ----------------------------------------------------------------- timeline
 
 
@@ -145,6 +175,23 @@ class IncidentInput:
     is_exercise: bool = False
 
 
+COUNT_FIELDS = {"deaths": "死亡", "missing": "失踪", "injured": "重伤", "evacuated": "紧急转移安置"}
+
+
+def check_consequences(obj: Any) -> None:
+    """ValidationError naming the field for a count that is not a non-negative whole
+    number (stored in a 32-bit positive integer) or a loss that is not one."""
+    from yingji.core.apiparams import COUNT_MAX
+
+    for name, label in COUNT_FIELDS.items():
+        value = getattr(obj, name)
+        if not isinstance(value, int) or not 0 <= value <= COUNT_MAX:
+            raise ValidationError({name: f"{label}人数须为 0 至 {COUNT_MAX} 之间的整数"})
+    loss = obj.economic_loss
+    if not isinstance(loss, int | float) or not 0 <= loss < 1e10:  # NaN fails too
+        raise ValidationError({"economic_loss": "直接经济损失须为 0 至 9999999999 万元"})
+
+
 def _consequences(obj: Any) -> levels.Consequences:
     return levels.Consequences(
         deaths=obj.deaths,
@@ -173,6 +220,7 @@ def register_incident(
         raise ValidationError(f"未知的事件类型:{data.incident_type}")
     if not data.title.strip():
         raise ValidationError("事件名称不能为空")
+    check_consequences(data)
     lon, lat, district, street = data.lon, data.lat, None, None
     if lon is not None and lat is not None:
         try:
@@ -238,6 +286,15 @@ def add_report(
     """A follow-up report (续报): the numbers replace the incident's and the level
     is re-computed; a changed level lands on the timeline with the plans it calls for."""
     require_command(user)
+    check_consequences(
+        levels.Consequences(
+            deaths=deaths,
+            missing=missing,
+            injured=injured,
+            economic_loss=economic_loss,
+            evacuated=evacuated,
+        )
+    )
     at = at or now()
     report = IncidentReport.objects.create(
         incident=incident,
@@ -405,7 +462,7 @@ def _audit_created(objects: list[Any]) -> None:
     user, label = audit.current_actor()
     ct = ContentType.objects.get_for_model(type(objects[0]))
     at = now()
-    AuditEntry.objects.bulk_create(
+    audit.write(
         [
             AuditEntry(
                 content_type=ct,

@@ -26,9 +26,7 @@ from yingji.response import cards, dispatch, drills, levels, plans, services, tr
 from yingji.response import resources as resource_service
 from yingji.response.models import (
     ActionCard,
-    Activation,
     DeskItem,
-    DispatchOrder,
     Drill,
     DutyShift,
     EmergencyPlan,
@@ -273,7 +271,7 @@ def _order_next() -> dict[str, list[tuple[str, str]]]:
 @login_required
 @require_POST
 def incident_report(request, incident_id: int):
-    incident = get_object_or_404(Incident, pk=incident_id)
+    incident = get_object_or_404(services.visible_incidents(request.user), pk=incident_id)
     p = request.POST
     return act(
         request,
@@ -296,7 +294,7 @@ def incident_report(request, incident_id: int):
 @login_required
 @require_POST
 def incident_close(request, incident_id: int):
-    incident = get_object_or_404(Incident, pk=incident_id)
+    incident = get_object_or_404(services.visible_incidents(request.user), pk=incident_id)
     return act(
         request,
         lambda: services.close_incident(incident, user=request.user),
@@ -309,7 +307,7 @@ def incident_close(request, incident_id: int):
 @login_required
 @require_POST
 def activate(request, incident_id: int):
-    incident = get_object_or_404(Incident, pk=incident_id)
+    incident = get_object_or_404(services.visible_incidents(request.user), pk=incident_id)
     plan = get_object_or_404(EmergencyPlan, pk=request.POST.get("plan"))
     return act(
         request,
@@ -323,7 +321,7 @@ def activate(request, incident_id: int):
 @login_required
 @require_POST
 def activation_level(request, activation_id: int):
-    activation = get_object_or_404(Activation, pk=activation_id)
+    activation = get_object_or_404(services.visible_activations(request.user), pk=activation_id)
     return act(
         request,
         lambda: services.change_level(activation, request.POST.get("level", ""), user=request.user),
@@ -336,7 +334,7 @@ def activation_level(request, activation_id: int):
 @login_required
 @require_POST
 def activation_stand_down(request, activation_id: int):
-    activation = get_object_or_404(Activation, pk=activation_id)
+    activation = get_object_or_404(services.visible_activations(request.user), pk=activation_id)
     return act(
         request,
         lambda: services.stand_down(activation, user=request.user),
@@ -349,7 +347,9 @@ def activation_stand_down(request, activation_id: int):
 @login_required
 @require_POST
 def card_action(request, card_id: int, action: str):
-    card = get_object_or_404(ActionCard.objects.select_related("activation"), pk=card_id)
+    card = get_object_or_404(
+        services.visible_cards(request.user).select_related("activation"), pk=card_id
+    )
     back = request.POST.get("next") or f"/response/incidents/{card.activation.incident_id}/"
     if not back.startswith("/"):
         back = "/"
@@ -405,7 +405,7 @@ def my_cards(request):
 @login_required
 @require_POST
 def dispatch_create(request, incident_id: int):
-    incident = get_object_or_404(Incident, pk=incident_id)
+    incident = get_object_or_404(services.visible_incidents(request.user), pk=incident_id)
     team = get_object_or_404(RescueTeam, pk=request.POST.get("team"))
     return act(
         request,
@@ -421,7 +421,7 @@ def dispatch_create(request, incident_id: int):
 @login_required
 @require_POST
 def dispatch_advance(request, order_id: int):
-    order = get_object_or_404(DispatchOrder, pk=order_id)
+    order = get_object_or_404(services.visible_orders(request.user), pk=order_id)
     return act(
         request,
         lambda: resource_service.advance_order(
@@ -436,7 +436,7 @@ def dispatch_advance(request, order_id: int):
 @login_required
 @require_POST
 def shelters_allocate(request, incident_id: int):
-    incident = get_object_or_404(Incident, pk=incident_id)
+    incident = get_object_or_404(services.visible_incidents(request.user), pk=incident_id)
     return act(
         request,
         lambda: resource_service.allocate_shelters(

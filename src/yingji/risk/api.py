@@ -14,12 +14,14 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
+from pydantic import Field
 
-from yingji.core import inputlimits
-from yingji.core.apiparams import Page, Quarter, Year
+from yingji.core import inputlimits, media
+from yingji.core.apiparams import CRS, Page, People, Quarter, Year, one_of
 from yingji.core.scope import scope_for
 from yingji.risk import grading, hazardflow, ledger, queries, reports, services, stats
-from yingji.risk.models import Enterprise, RiskPoint
+from yingji.risk.categories import ACCIDENT_TYPES, HAZARD_CATEGORIES
+from yingji.risk.models import Enterprise, Hazard, RiskAssessment, RiskPoint
 
 router = Router(tags=["risk"])
 
@@ -51,7 +53,7 @@ class EnterpriseIn(Schema):
     address: str = ""
     lon: float | None = None
     lat: float | None = None
-    crs: str = "wgs84"
+    crs: str = one_of(CRS, "wgs84")
     key_categories: list[str] = []
     has_major_hazard_installation: bool = False
     supervising_department: str | None = None  # a department name overrides the table
@@ -71,7 +73,7 @@ class RiskPointOut(Schema):
 
 
 class AssessmentIn(Schema):
-    method: str
+    method: str = one_of(RiskAssessment.Method.values)
     likelihood: float
     consequence: float
     exposure: float | None = None
@@ -116,23 +118,23 @@ class HazardOut(Schema):
 class HazardIn(Schema):
     credit_code: str
     description: str
-    source: str
-    level: str = "general"
-    category: str = "other"
+    source: str = one_of(Hazard.Source.values)
+    level: str = one_of(Hazard.Level.values, "general")
+    category: str = one_of(HAZARD_CATEGORIES, "other")
     location: str = ""
     found_on: dt.date | None = None
     deadline: dt.date | None = None
     code: str | None = None
 
 
-class TransitionIn(Schema):
-    action: str
+class HazardTransitionIn(Schema):
+    action: str = one_of(hazardflow.BY_ACTION)
     comment: str = ""
     deadline: dt.date | None = None
     on: dt.date | None = None
 
 
-class PlanIn(Schema):
+class RectificationPlanIn(Schema):
     goals: str = ""
     measures: str = ""
     funds: str = ""
@@ -142,17 +144,17 @@ class PlanIn(Schema):
 
 
 class AccidentIn(Schema):
-    code: str
+    code: str = Field(min_length=1, max_length=40)
     occurred_at: dt.datetime
-    accident_type: str
-    deaths: int = 0
-    missing: int = 0
-    serious_injuries: int = 0
-    direct_loss: Decimal = Decimal(0)
+    accident_type: str = one_of(ACCIDENT_TYPES)
+    deaths: People = 0
+    missing: People = 0
+    serious_injuries: People = 0
+    direct_loss: Decimal = Field(Decimal(0), ge=0, lt=10**10)
     credit_code: str | None = None
     lon: float | None = None
     lat: float | None = None
-    crs: str = "wgs84"
+    crs: str = one_of(CRS, "wgs84")
     industry_code: str = ""
     place: str = ""
     description: str = ""
@@ -304,7 +306,7 @@ def save_enterprise(request, payload: EnterpriseIn):
     unknown = [c for c in data["key_categories"] if c not in KEY_CATEGORIES]
     if unknown:
         raise ValidationError({"key_categories": f"未知的重点行业领域:{'、'.join(unknown)}"})
-    e = services.save_enterprise(**data, **extra)
+    e = services.save_enterprise(**data, **extra, user=request.user)
     return Status(201, _enterprise(e))
 
 
@@ -424,7 +426,7 @@ def hazard_moves(request, hazard_id: int):
 
 
 @router.post("/hazards/{hazard_id}/transitions", response=HazardOut)
-def hazard_transition(request, hazard_id: int, payload: TransitionIn):
+def hazard_transition(request, hazard_id: int, payload: HazardTransitionIn):
     h = get_object_or_404(services.visible_hazards(request.user), pk=hazard_id)
     h = services.transition(
         h,
@@ -438,7 +440,7 @@ def hazard_transition(request, hazard_id: int, payload: TransitionIn):
 
 
 @router.put("/hazards/{hazard_id}/plan")
-def hazard_plan(request, hazard_id: int, payload: PlanIn):
+def hazard_plan(request, hazard_id: int, payload: RectificationPlanIn):
     h = get_object_or_404(services.visible_hazards(request.user), pk=hazard_id)
     plan = services.save_plan(h, request.user, **payload.dict())
     return {
@@ -472,8 +474,7 @@ def hazard_evidence(
         raise PermissionDenied("无权上传该隐患的材料")
     if kind not in HazardEvidence.Kind.values:
         raise ValidationError({"kind": f"未知的材料类别:{kind}(可选 found、rectified、acceptance)"})
-    if file.size > 20 * 1024 * 1024:
-        raise ValidationError({"file": "文件不能超过20MB"})
+    media.check_upload(file, "evidence")  # size cap and type by content (settings)
     e = HazardEvidence.objects.create(
         hazard=h, kind=kind, file=file, note=note[:200], uploaded_by=request.user
     )
@@ -500,25 +501,27 @@ def list_accidents(request, page: Page = 1):
 
 @router.post("/accidents", response={201: AccidentOut})
 def save_accident(request, payload: AccidentIn):
-    """Create or update by code; the level is computed from the casualties and loss."""
-    _can_write(request)
+    """Create or update by code; the level is computed from the casualties and loss.
+    Only accidents in the user's region (403 naming another district's one)."""
+    if not services.may_record_accidents(request.user):
+        raise PermissionDenied("无权录入事故:仅限区/街道人员或局领导、督查、管理员")
     data = payload.dict()
     credit = data.pop("credit_code")
     enterprise = (
-        Enterprise.objects.filter(credit_code=credit.strip().upper()).first() if credit else None
+        services.visible_enterprises(request.user)
+        .filter(credit_code=credit.strip().upper())
+        .first()
+        if credit
+        else None
     )
     if credit and enterprise is None:
-        raise ValidationError({"credit_code": f"未找到企业“{credit}”"})
+        raise ValidationError({"credit_code": f"未找到企业“{credit}”(或不在您的管辖范围)"})
     from yingji.risk.categories import ACCIDENT_TYPES
 
     if data["accident_type"] not in ACCIDENT_TYPES:
         raise ValidationError({"accident_type": f"未知的事故类别:{data['accident_type']}"})
-    if (
-        min(data["deaths"], data["missing"], data["serious_injuries"]) < 0
-        or data["direct_loss"] < 0
-    ):
-        raise ValidationError({"__all__": "事故伤亡人数和直接经济损失不能为负数"})
-    return Status(201, _accident(services.save_accident(enterprise=enterprise, **data)))
+    accident = services.save_accident(enterprise=enterprise, user=request.user, **data)
+    return Status(201, _accident(accident))
 
 
 # ---------------------------------------------------------------- figures and reports
@@ -533,7 +536,7 @@ def dashboard(request, as_of: dt.date | None = None):
         as_of or services.today(),
         hazards=services.visible_hazards(user),
         enterprises=services.visible_enterprises(user),
-        accidents=queries.visible_accidents(user),
+        accidents=services.visible_accidents(user),
     )
 
 

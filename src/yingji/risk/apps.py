@@ -9,13 +9,20 @@ def _load_demo(run: Any) -> str | None:
     return load_demo(run.stdout)
 
 
+def _may_read_evidence(user: Any, name: str) -> bool:
+    """A hazard's evidence: for whoever may see the hazard."""
+    from yingji.risk.services import visible_hazards
+
+    return visible_hazards(user).filter(evidence__file=name).exists()
+
+
 class RiskConfig(AppConfig):
     name = "yingji.risk"
     label = "risk"
     verbose_name = "风险隐患与事故"
 
     def ready(self) -> None:
-        from yingji.core import demos, nav
+        from yingji.core import demos, media, nav
         from yingji.risk import maplayer, search, workbench
 
         demos.register(20, self.verbose_name, _load_demo)
@@ -27,3 +34,4 @@ class RiskConfig(AppConfig):
         maplayer.register()
         workbench.register()
         search.register()
+        media.register("risk/evidence/", _may_read_evidence)

@@ -84,6 +84,15 @@ def run(record_id: int) -> None:
         progress_path(record).unlink(missing_ok=True)
 
 
+def visible_imports(user: Any):
+    """The imports a user may look at: their own, or every one for those who see everything."""
+    from yingji.core.scope import scope_for
+
+    if scope_for(user).sees_all:
+        return LedgerImport.objects.all()
+    return LedgerImport.objects.filter(started_by=user if user.is_authenticated else None)
+
+
 def progress(record: LedgerImport) -> importprogress.Snapshot | None:
     """Where a running import stands (None once finished)."""
     if record.status != LedgerImport.Status.RUNNING:

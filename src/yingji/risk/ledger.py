@@ -147,6 +147,8 @@ class ImportReport:
     unchanged: int = 0
     written: bool = False
     valid_only: bool = False
+    created_keys: list[str] = field(default_factory=list)
+    updated_keys: list[str] = field(default_factory=list)
 
     @property
     def error_rows(self) -> int:
@@ -315,14 +317,16 @@ def _parse_enterprises(rows, errors) -> list[tuple[int, dict]]:
     return parsed
 
 
-def _write_enterprises(parsed, report: ImportReport, progress: Progress | None) -> None:
+def _write_enterprises(
+    parsed, report: ImportReport, progress: Progress | None, touched: dict[int, int]
+) -> None:
     existing = {
         e.credit_code: e
         for e in _in_chunks(
             Enterprise.objects.all(), "credit_code", [v["credit_code"] for _, v in parsed]
         )
     }
-    for i, (_, v) in enumerate(parsed):
+    for i, (number, v) in enumerate(parsed):
         e = existing.get(v["credit_code"]) or Enterprise(credit_code=v["credit_code"])
         before = _enterprise_state(e) if e.pk else None
         e.name, e.address, e.industry_code = v["name"], v["address"], v["industry_code"]
@@ -345,12 +349,15 @@ def _write_enterprises(parsed, report: ImportReport, progress: Progress | None) 
         if before is None:
             e.save()
             report.created += 1
+            report.created_keys.append(e.credit_code)
         elif _enterprise_state(e) != before:
             e.save()
             services.sync_hazard_copies(e)
             report.updated += 1
+            report.updated_keys.append(e.credit_code)
         else:
             report.unchanged += 1
+        touched[e.pk] = number
         if progress and i % 500 == 0:
             progress(i, len(parsed))
 
@@ -457,13 +464,15 @@ POINT_FIELDS = [
 ]
 
 
-def _write_risk_points(parsed, report: ImportReport, progress: Progress | None) -> None:
+def _write_risk_points(
+    parsed, report: ImportReport, progress: Progress | None, touched: dict[int, int]
+) -> None:
     existing = {
         p.code: p
         for p in _in_chunks(RiskPoint.objects.all(), "code", [v["code"] for _, v in parsed])
     }
     touched_enterprises = set()
-    for i, (_, v) in enumerate(parsed):
+    for i, (number, v) in enumerate(parsed):
         point = existing.get(v["code"]) or RiskPoint(code=v["code"])
         created = point.pk is None
         values = dict(v, enterprise_id=v["enterprise"].pk if v["enterprise"] else None)
@@ -504,10 +513,13 @@ def _write_risk_points(parsed, report: ImportReport, progress: Progress | None) 
             changed = True
         if created:
             report.created += 1
+            report.created_keys.append(point.code)
         elif changed:
             report.updated += 1
+            report.updated_keys.append(point.code)
         else:
             report.unchanged += 1
+        touched[point.pk] = number
         if changed and point.enterprise_id:
             touched_enterprises.add(point.enterprise_id)
         if progress and i % 500 == 0:
@@ -535,6 +547,17 @@ HAZARD_FIELDS = [
 
 
 COPIED = ["district", "street", "industry_code", "department"]
+FIELD_LABELS = {
+    "enterprise_id": "单位",
+    "level": "隐患等级",
+    "source": "来源",
+    "category": "类别",
+    "description": "隐患描述",
+    "location": "隐患部位",
+    "found_on": "发现日期",
+    "deadline": "整改期限",
+    "responsible_person": "整改责任人",
+}
 
 
 def _parse_hazards(rows, errors, progress: Progress | None = None) -> list[tuple[int, dict]]:
@@ -643,10 +666,10 @@ def _write_hazards(parsed, report: ImportReport, progress: Progress | None, user
     existing = {
         h.code: h
         for h in _in_chunks(
-            Hazard.objects.only("pk", "code", *HAZARD_FIELDS, *COPIED), "code", codes
+            Hazard.objects.only("pk", "code", "state", *HAZARD_FIELDS, *COPIED), "code", codes
         )
     }
-    new, changed = [], []
+    new, changed, what = [], [], {}
     for _, v in parsed:
         h = existing.get(v["code"])
         if h is None:
@@ -664,6 +687,7 @@ def _write_hazards(parsed, report: ImportReport, progress: Progress | None, user
                 )
             )
         elif any(getattr(h, f) != v[f] for f in HAZARD_FIELDS):
+            what[h.pk] = [FIELD_LABELS[f] for f in HAZARD_FIELDS if getattr(h, f) != v[f]]
             for f in HAZARD_FIELDS:
                 setattr(h, f, v[f])
             # The ledger's copies follow the (possibly different) enterprise.
@@ -681,13 +705,17 @@ def _write_hazards(parsed, report: ImportReport, progress: Progress | None, user
         if progress:
             progress(done, len(parsed))
     report.created = len(new)
+    report.created_keys = [h.code for h in new]
+    label = services._label(user)
+    actor = user if getattr(user, "is_authenticated", False) else None
+    # Each hazard's history (its timeline) records the import: bulk writes send no
+    # signals, so the events are written here, in bulk too.
+    events = []
     if new:
         created = dict(
             _in_chunks_values(Hazard.objects.all(), "code", [h.code for h in new], ["code", "pk"])
         )
-        label = services._label(user)
-        actor = user if getattr(user, "is_authenticated", False) else None
-        events = [
+        events += [
             HazardEvent(
                 hazard_id=created[h.code],
                 action="import",
@@ -699,15 +727,173 @@ def _write_hazards(parsed, report: ImportReport, progress: Progress | None, user
             )
             for h in new
         ]
-        for batch in _chunks(events, 5000):
-            for e in batch:
-                e.at = now
-            _insert(HazardEvent, batch)
+    today = timezone.localdate()
+    events += [
+        HazardEvent(
+            hazard_id=h.pk,
+            action="import",
+            from_state=h.state,
+            to_state=h.state,
+            on=today,
+            actor=actor,
+            actor_label=label,
+            comment=f"台账导入更新:{'、'.join(what[h.pk])}",
+        )
+        for h in changed
+    ]
+    for batch in _chunks(events, 5000):
+        for e in batch:
+            e.at = now
+        _insert(HazardEvent, batch)
     for batch in _chunks(changed, 1000):
         for h in batch:
             h.updated_at = now
         Hazard.objects.bulk_update(batch, HAZARD_FIELDS + COPIED + ["updated_at"])
     report.updated = len(changed)
+    report.updated_keys = [h.code for h in changed]
+
+
+# ---------------------------------------------------------------- scope
+
+# What each ledger's rows are matched by, and where the referenced enterprise is.
+KEYS = {
+    "enterprises": ("credit_code", "统一社会信用代码", "的企业"),
+    "risk_points": ("code", "风险点编号", "的风险点"),
+    "hazards": ("code", "隐患编号", "的隐患"),
+}
+
+
+def _editable(kind: str, user: Any):
+    return {
+        "enterprises": services.editable_enterprises,
+        "risk_points": services.editable_risk_points,
+        "hazards": services.editable_hazards,
+    }[kind](user)
+
+
+def _models(kind: str):
+    return {"enterprises": Enterprise, "risk_points": RiskPoint, "hazards": Hazard}[kind]
+
+
+def _place(row: tuple) -> str:
+    """'属番禺区,' for a refusal (the district, else the street, else the department)."""
+    district, street, department = row
+    if district or street:
+        return f"属{district or street},"
+    return f"属{department}监管," if department else ""
+
+
+def _scope_errors(kind: str, parsed: list[tuple[int, dict]], user: Any) -> list[RowError]:
+    """Rows that would change a record outside the user's scope (one matched by
+    key, or the enterprise a row attaches to): each named, as "隐患编号 … 属越秀区,
+    不在您的管辖范围". The system (no user) may change everything."""
+    if not parsed or _changes_everything(user):
+        return []
+    errors: list[RowError] = []
+    key, column, noun = KEYS[kind]
+    model = _models(kind)
+    places = (
+        ["district__name", "street__name", "supervising_department__name"]
+        if kind == "enterprises"
+        else (
+            ["district__name", "street__name", "enterprise__supervising_department__name"]
+            if kind == "risk_points"
+            else ["district__name", "street__name", "department__name"]
+        )
+    )
+    keys = [v[key] for _, v in parsed]
+    allowed = {k for (k,) in _in_chunks_values(_editable(kind, user), key, keys, [key])}
+    outside = {
+        k: _place(tuple(rest))
+        for k, *rest in _in_chunks_values(model.objects.all(), key, keys, [key, *places])
+        if k not in allowed
+    }
+    for number, v in parsed:
+        if v[key] in outside:
+            errors.append(
+                RowError(
+                    number, column, f"{column} {v[key]} {noun}{outside[v[key]]}不在您的管辖范围"
+                )
+            )
+    if kind != "enterprises":
+        credits = {_credit(v) for _, v in parsed} - {""}
+        mine = {
+            c
+            for (c,) in _in_chunks_values(
+                services.editable_enterprises(user), "credit_code", credits, ["credit_code"]
+            )
+        }
+        theirs = {
+            c: _place(tuple(rest))
+            for c, *rest in _in_chunks_values(
+                Enterprise.objects.all(),
+                "credit_code",
+                credits - mine,
+                ["credit_code", "district__name", "street__name", "supervising_department__name"],
+            )
+        }
+        for number, v in parsed:
+            credit = _credit(v)
+            if credit in theirs:
+                errors.append(
+                    RowError(
+                        number,
+                        "统一社会信用代码",
+                        f"统一社会信用代码 {credit} 的企业{theirs[credit]}不在您的管辖范围",
+                    )
+                )
+    return errors
+
+
+def _changes_everything(user: Any) -> bool:
+    """The system (no user) and those who edit everything: no row to check."""
+    from yingji.core.scope import scope_or_system
+
+    return scope_or_system(user).editing().edits_all
+
+
+def _credit(v: dict) -> str:
+    e = v.get("enterprise")
+    if e is None:
+        return ""
+    return e[0] if isinstance(e, tuple) else e.credit_code
+
+
+def _written_outside(
+    kind: str, touched: dict[int, int], user: Any, report: ImportReport
+) -> list[RowError]:
+    """After writing (inside the transaction): rows whose record the user could no
+    longer change, such as an enterprise located, or supervised, outside their
+    scope. Any such row refuses the whole import."""
+    if not touched or kind == "hazards" or _changes_everything(user):
+        # A hazard's district, street and department are its enterprise's, checked above.
+        return []
+    key, column, noun = KEYS[kind]
+    allowed = {
+        pk for (pk,) in _in_chunks_values(_editable(kind, user), "pk", list(touched), ["pk"])
+    }
+    rows = _models(kind).objects.filter(pk__in=[pk for pk in touched if pk not in allowed])
+    places = (
+        ("district__name", "street__name", "supervising_department__name")
+        if kind == "enterprises"
+        else ("district__name", "street__name", "enterprise__supervising_department__name")
+    )
+    return [
+        RowError(
+            touched[pk],
+            column,
+            f"导入后{column} {k} {noun}{_place(tuple(rest))}不在您的管辖范围",
+        )
+        for pk, k, *rest in rows.values_list("pk", key, *places)
+    ]
+
+
+class _Refused(Exception):
+    """Raised inside the write transaction to undo it."""
+
+    def __init__(self, errors: list[RowError]):
+        super().__init__("")
+        self.errors = errors
 
 
 # ---------------------------------------------------------------- entry point
@@ -742,6 +928,13 @@ def import_ledger(
 
         return call
 
+    if record is None:  # every import is recorded, whoever starts it (page, API, command)
+        record = LedgerImport.objects.create(
+            kind=kind,
+            filename=filename[:200],
+            valid_only=valid_only,
+            started_by=user if getattr(user, "is_authenticated", False) else None,
+        )
     report = ImportReport(kind=kind, filename=filename, valid_only=valid_only)
     rows, file_errors = read_workbook(data, kind, step("read"), filename=filename)
     report.total = len(rows)
@@ -762,6 +955,11 @@ def import_ledger(
         parsed = _parse_risk_points(rows, errors)
     else:
         parsed = _parse_hazards(rows, errors, validated)
+    refused = _scope_errors(kind, parsed, user)
+    if refused:
+        bad = {e.row for e in refused}
+        parsed = [(n, v) for n, v in parsed if n not in bad]
+        errors += refused
     if validated:
         validated(len(rows), len(rows))
     report.errors = sorted(errors, key=lambda e: (e.row, e.column))
@@ -770,13 +968,24 @@ def import_ledger(
         return report
     if written:
         written(0, len(parsed))
-    with transaction.atomic():
-        if kind == "enterprises":
-            _write_enterprises(parsed, report, written)
-        elif kind == "risk_points":
-            _write_risk_points(parsed, report, written)
-        else:
-            _write_hazards(parsed, report, written, user)
+    touched: dict[int, int] = {}  # pk → row number
+    try:
+        with transaction.atomic():
+            if kind == "enterprises":
+                _write_enterprises(parsed, report, written, touched)
+            elif kind == "risk_points":
+                _write_risk_points(parsed, report, written, touched)
+            else:
+                _write_hazards(parsed, report, written, user)
+            outside = _written_outside(kind, touched, user, report)
+            if outside:
+                raise _Refused(outside)
+    except _Refused as exc:
+        report.errors = sorted(report.errors + exc.errors, key=lambda e: (e.row, e.column))
+        report.created = report.updated = report.unchanged = 0
+        report.created_keys, report.updated_keys = [], []
+        _finish(record, report)
+        return report
     report.written = True
     if written:
         written(len(parsed), len(parsed))
@@ -784,9 +993,7 @@ def import_ledger(
     return report
 
 
-def _finish(record: LedgerImport | None, report: ImportReport) -> None:
-    if record is None:
-        return
+def _finish(record: LedgerImport, report: ImportReport) -> None:
     record.status = LedgerImport.Status.DONE if report.written else LedgerImport.Status.FAILED
     record.total_rows, record.processed_rows = report.total, report.total
     record.created, record.updated, record.unchanged = (
@@ -795,6 +1002,10 @@ def _finish(record: LedgerImport | None, report: ImportReport) -> None:
         report.unchanged,
     )
     record.errors = [e.as_dict() for e in report.errors[:2000]]
+    # The import's one audit entry (this save's) lists the keys it changed; each
+    # record's own history has its change too (its audit entries, or for hazards
+    # written in bulk, their timeline).
+    record.changed_keys = {"created": report.created_keys, "updated": report.updated_keys}
     record.finished_at = timezone.now()
     record.save()
 

@@ -527,6 +527,9 @@ class LedgerImport(models.Model):
     updated = models.PositiveIntegerField("更新", default=0)
     unchanged = models.PositiveIntegerField("未变化", default=0)
     errors = models.JSONField("错误明细", default=list, blank=True)
+    changed_keys = models.JSONField(
+        "变更的记录", default=dict, blank=True, help_text="新增和更新的记录编号"
+    )
     valid_only = models.BooleanField("仅导入有效行", default=False)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -13,8 +13,13 @@ from django.db.models import CharField, DateField, F, Func, Q, QuerySet
 
 from yingji.risk import hazardflow
 from yingji.risk.categories import KEY_CATEGORIES
-from yingji.risk.models import Accident, Grade, RiskPoint
-from yingji.risk.services import visible_enterprises, visible_hazards
+from yingji.risk.models import Grade
+from yingji.risk.services import (
+    visible_accidents,
+    visible_enterprises,
+    visible_hazards,
+    visible_risk_points,
+)
 
 PAGE_SIZE = 50
 # Region boundaries are large GeoJSON: never load them with a list row.
@@ -157,14 +162,7 @@ def enterprises(user: Any, params: dict[str, Any]) -> QuerySet:
 
 
 def risk_points(user: Any, params: dict[str, Any]) -> QuerySet:
-    visible = visible_enterprises(user).values("pk")
-    from yingji.core.scope import scope_for
-
-    scope = scope_for(user)
-    qs = RiskPoint.objects.filter(
-        Q(enterprise__in=visible)
-        | (Q(enterprise__isnull=True) & scope.q(region_field="district__code"))
-    )
+    qs = visible_risk_points(user)
     if params.get("district"):
         qs = qs.filter(district_id=params["district"])
     if params.get("grade"):
@@ -177,10 +175,7 @@ def risk_points(user: Any, params: dict[str, Any]) -> QuerySet:
 
 
 def accidents(user: Any, params: dict[str, Any]) -> QuerySet:
-    from yingji.core.scope import scope_for
-
-    scope = scope_for(user)
-    qs = Accident.objects.filter(scope.q(region_field="district__code"))
+    qs = visible_accidents(user)
     if params.get("district"):
         qs = qs.filter(district_id=params["district"])
     if params.get("industry"):
@@ -191,9 +186,3 @@ def accidents(user: Any, params: dict[str, Any]) -> QuerySet:
         qs = qs.filter(occurred_at__year=int(params["year"]))
     qs = qs.select_related("district", "street", "enterprise")
     return qs.defer(*NO_BOUNDARY).order_by("-occurred_at")
-
-
-def visible_accidents(user: Any) -> QuerySet:
-    from yingji.core.scope import scope_for
-
-    return Accident.objects.filter(scope_for(user).q(region_field="district__code"))

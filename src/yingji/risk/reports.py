@@ -22,7 +22,7 @@ from django.template.loader import render_to_string
 
 from yingji.core import workcalendar as wc
 from yingji.core.models import SpecialPeriod
-from yingji.risk import decrease, grading, queries, seasons, services, stats
+from yingji.risk import decrease, grading, seasons, services, stats
 from yingji.risk.models import Accident, Enterprise, Hazard
 from yingji.risk.supervision import SECTIONS, section_of
 
@@ -45,7 +45,7 @@ def _scoped(user: Any):
     return (
         services.visible_hazards(user),
         services.visible_enterprises(user),
-        queries.visible_accidents(user),
+        services.visible_accidents(user),
     )
 
 

@@ -24,8 +24,9 @@ from django.utils import timezone
 from yingji.core import departments as core_departments
 from yingji.core import regions
 from yingji.core import workcalendar as wc
+from yingji.core.apiparams import COUNT_MAX
 from yingji.core.models import Department, Region
-from yingji.core.scope import Scope, scope_for
+from yingji.core.scope import Scope, out_of_scope, scope_for, scope_or_system
 from yingji.risk import accidents as accident_rules
 from yingji.risk import creditcode, grading, hazardflow
 from yingji.risk.hazardflow import State
@@ -84,7 +85,11 @@ def locate(
         return None, None, None, None
     from yingji.core import geo
 
-    wlon, wlat = geo.to_wgs84(lon, lat, crs)
+    try:
+        wlon, wlat = geo.to_wgs84(lon, lat, crs)
+    except ValueError as exc:  # an unknown coordinate system, or not a finite number
+        field_name = "crs" if "坐标系" in str(exc) else "lon"
+        raise ValidationError({field_name: str(exc)}) from None
     found = regions.lookup(wlon, wlat)
     return wlon, wlat, found["district"], found["street"]
 
@@ -110,10 +115,15 @@ def save_enterprise(
     lon: float | None = None,
     lat: float | None = None,
     crs: str = "wgs84",
+    user: Any = None,
     **fields: Any,
 ) -> Enterprise:
     """Create or update an enterprise by credit code, validating code and industry,
-    locating it and deriving its supervising department."""
+    locating it and deriving its supervising department.
+
+    `user` (None: the system) may change only an enterprise they may edit, and
+    the saved enterprise must still be theirs: a credit code of another district's
+    enterprise, or a move out of the user's scope, is refused naming it."""
     code = creditcode.normalise(credit_code)
     problem = creditcode.problem(code)
     if problem:
@@ -121,7 +131,14 @@ def save_enterprise(
     industry, problem = normalise_industry(industry_code)
     if problem:
         raise ValidationError({"industry_code": problem})
-    enterprise = Enterprise.objects.filter(credit_code=code).first() or Enterprise(credit_code=code)
+    editable = editable_enterprises(user)
+    enterprise = (
+        Enterprise.objects.select_related("district", "street", "supervising_department")
+        .filter(credit_code=code)
+        .first()
+    ) or Enterprise(credit_code=code)
+    label = f"统一社会信用代码 {code} 的企业"
+    check_editable(user, editable, enterprise, label)
     enterprise.name = name
     enterprise.industry_code = industry
     wlon, wlat, district, street = locate(lon, lat, crs)
@@ -138,6 +155,8 @@ def save_enterprise(
     with transaction.atomic():
         enterprise.save()
         sync_hazard_copies(enterprise)
+        if user is not None and not editable.filter(pk=enterprise.pk).exists():
+            raise out_of_scope(f"保存后{label}", _where(enterprise))  # rolled back
     return enterprise
 
 
@@ -257,6 +276,10 @@ def create_hazard(
         raise ValidationError({"source": f"隐患来源“{source}”无效"})
     if not (description or "").strip():
         raise ValidationError({"description": "隐患描述不能为空"})
+    if code and Hazard.objects.filter(code=code).exists():
+        # A new hazard never takes over an existing one's code (the ledger import
+        # updates by code, with its own scope check).
+        raise ValidationError({"code": f"隐患编号 {code} 已存在,请使用新的编号"})
     found_on = found_on or today()
     hazard = Hazard(
         code=code or f"YH{found_on:%Y%m%d}-{uuid.uuid4().hex[:8].upper()}",
@@ -482,9 +505,14 @@ def hazards_in_scope(scope: Scope):
     )
 
 
-def visible_hazards(user: Any):
+def visible_hazards(user: Any, scope: Scope | None = None):
     """The hazards a user may see (department, district or everything)."""
-    return hazards_in_scope(scope_for(user))
+    return hazards_in_scope(scope or scope_for(user))
+
+
+def editable_hazards(user: Any):
+    """The hazards whose ledger entry a user may change (no user: the system)."""
+    return visible_hazards(user, scope_or_system(user).editing())
 
 
 def enterprises_in_scope(scope: Scope):
@@ -496,10 +524,64 @@ def enterprises_in_scope(scope: Scope):
     )
 
 
-def visible_enterprises(user: Any):
+def visible_enterprises(user: Any, scope: Scope | None = None):
     """The enterprises a user may see: of the user's departments, district or
     street (a street office sees the enterprises in its street, as their hazards)."""
-    return enterprises_in_scope(scope_for(user))
+    return enterprises_in_scope(scope or scope_for(user))
+
+
+def editable_enterprises(user: Any):
+    """The enterprises a user may change: those they see, less (for a duty
+    officer) other departments' ones. No user: the system, everything."""
+    return visible_enterprises(user, scope_or_system(user).editing())
+
+
+def visible_risk_points(user: Any, scope: Scope | None = None):
+    """Risk points of the enterprises a user sees, and public places in their region."""
+    scope = scope or scope_for(user)
+    return RiskPoint.objects.filter(
+        Q(enterprise__in=visible_enterprises(user, scope).values("pk"))
+        | (Q(enterprise__isnull=True) & scope.q(region_field="district__code"))
+    )
+
+
+def editable_risk_points(user: Any):
+    return visible_risk_points(user, scope_or_system(user).editing())
+
+
+def visible_accidents(user: Any, scope: Scope | None = None):
+    """Accidents in the user's region (accident statistics are kept by place)."""
+    scope = scope or scope_for(user)
+    return Accident.objects.filter(scope.q(region_field="district__code"))
+
+
+def editable_accidents(user: Any):
+    return visible_accidents(user, scope_or_system(user).editing())
+
+
+def may_record_accidents(user: Any) -> bool:
+    """Whoever may change some accident: those who edit everything and district staff."""
+    scope = scope_or_system(user).editing()
+    return scope.edits_all or bool(scope.region_codes)
+
+
+def _where(record: Any) -> str | None:
+    """Where a record belongs, for a refusal: its district's (or street's) name."""
+    region = getattr(record, "district", None) or getattr(record, "street", None)
+    if region is not None:
+        return region.name
+    department = getattr(record, "supervising_department", None) or getattr(
+        record, "department", None
+    )
+    return f"{department.name}监管" if department is not None else None
+
+
+def check_editable(user: Any, editable, record: Any, label: str) -> None:
+    """PermissionDenied naming `record` unless `editable` (the model's editable
+    queryset for `user`) holds it: the one check before any write by key."""
+    if record is not None and record.pk is not None:
+        if not editable.filter(pk=record.pk).exists():
+            raise out_of_scope(label, _where(record))
 
 
 # ---------------------------------------------------------------- accidents
@@ -519,18 +601,39 @@ def save_accident(
     lat: float | None = None,
     crs: str = "wgs84",
     industry_code: str = "",
+    user: Any = None,
     **fields: Any,
 ) -> Accident:
-    """Create or update an accident by code; its level is computed, never typed."""
+    """Create or update an accident by code; its level is computed, never typed.
+
+    `user` (None: the system) may change only an accident in their scope, and the
+    saved accident must lie in it: another district's accident code is refused
+    naming it, never applied."""
+    for name, value in (
+        ("deaths", deaths),
+        ("missing", missing),
+        ("serious_injuries", serious_injuries),
+    ):
+        if not 0 <= value <= COUNT_MAX:
+            raise ValidationError({name: f"事故伤亡人数须为 0 至 {COUNT_MAX} 之间的整数"})
     try:
-        level = accident_rules.level(deaths, serious_injuries, direct_loss, missing)
-    except ValueError as exc:
-        raise ValidationError(str(exc)) from exc
-    accident = Accident.objects.filter(code=code).first() or Accident(code=code)
+        loss = Decimal(str(direct_loss))
+        loss = loss.quantize(Decimal("0.01")) if loss.is_finite() else loss
+    except ArithmeticError:
+        raise ValidationError({"direct_loss": "直接经济损失须为数字(万元)"}) from None
+    if not (loss.is_finite() and 0 <= loss < 10**10):
+        raise ValidationError({"direct_loss": "直接经济损失须为 0 至 9999999999.99 万元"})
+    level = accident_rules.level(deaths, serious_injuries, loss, missing)
+    editable = editable_accidents(user)
+    accident = (
+        Accident.objects.select_related("district", "street").filter(code=code).first()
+    ) or Accident(code=code)
+    label = f"事故编号 {code} 的事故"
+    check_editable(user, editable, accident, label)
     accident.occurred_at = occurred_at
     accident.accident_type = accident_type
     accident.deaths, accident.missing, accident.serious_injuries = deaths, missing, serious_injuries
-    accident.direct_loss = Decimal(str(direct_loss))
+    accident.direct_loss = loss
     accident.level = level
     accident.enterprise = enterprise
     wlon, wlat, district, street = locate(lon, lat, crs)
@@ -545,5 +648,8 @@ def save_accident(
     accident.industry_code = industry_code or (enterprise.industry_code if enterprise else "")
     for key, value in fields.items():
         setattr(accident, key, value)
-    accident.save()
+    with transaction.atomic():
+        accident.save()
+        if user is not None and not editable.filter(pk=accident.pk).exists():
+            raise out_of_scope(f"保存后{label}", _where(accident))
     return accident

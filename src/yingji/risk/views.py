@@ -15,18 +15,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from yingji.core import inputlimits, links
+from yingji.core import inputlimits, links, media
 from yingji.core.models import Region
 from yingji.core.scope import scope_for
 from yingji.core.viewhelpers import act, error_text
 from yingji.risk import grading, hazardflow, imports, ledger, queries, reports, services, stats
 from yingji.risk.categories import ACCIDENT_TYPES, HAZARD_CATEGORIES, KEY_CATEGORIES
 from yingji.risk.models import (
-    Enterprise,
     Grade,
     Hazard,
     HazardEvidence,
-    LedgerImport,
     Recheck,
     RectificationPlan,
     RiskAssessment,
@@ -101,7 +99,7 @@ def dashboard(request):
         day,
         hazards=services.visible_hazards(user),
         enterprises=services.visible_enterprises(user),
-        accidents=queries.visible_accidents(user),
+        accidents=services.visible_accidents(user),
     )
     return render(request, "risk/dashboard.html", {**data, "today": services.today()})
 
@@ -380,12 +378,18 @@ def hazard_list_for_supervision(request, pk: int):
 def hazard_evidence(request, pk: int):
     h = get_object_or_404(services.visible_hazards(request.user), pk=pk)
     upload = request.FILES.get("file")
+    problem = None
+    if upload is not None:
+        try:
+            media.check_upload(upload, "evidence")
+        except ValidationError as exc:
+            problem = exc.message_dict["file"][0]
     if not services.actor_kinds(request.user, h):
         messages.error(request, "无权上传该隐患的材料")
     elif upload is None:
         messages.error(request, "请选择文件")
-    elif upload.size > 20 * 1024 * 1024:
-        messages.error(request, "文件不能超过20MB")
+    elif problem:
+        messages.error(request, problem)
     else:
         kind = request.POST.get("kind") or HazardEvidence.Kind.FOUND
         if kind not in HazardEvidence.Kind.values:
@@ -430,22 +434,27 @@ def accident_list(request):
         request,
         "risk/accident_list.html",
         lambda: queries.accidents(request.user, request.GET),
+        {"may_record": services.may_record_accidents(request.user)},
         links_for="risk.accident",
     )
 
 
 @login_required
 def accident_new(request):
-    scope = scope_for(request.user)
-    if not scope.edits_all and not scope.department_ids:
+    if not services.may_record_accidents(request.user):
         raise PermissionDenied("无权录入事故")
     if request.method == "POST":
         f = request.POST
         try:
             occurred = dt.datetime.fromisoformat(f.get("occurred_at", ""))
-            enterprise = Enterprise.objects.filter(
-                credit_code=(f.get("credit_code") or "").strip().upper()
-            ).first()
+            credit = (f.get("credit_code") or "").strip().upper()
+            enterprise = (
+                services.visible_enterprises(request.user).filter(credit_code=credit).first()
+                if credit
+                else None
+            )
+            if credit and enterprise is None:
+                raise ValidationError(f"未找到企业“{credit}”(或不在您的管辖范围)")
             a = services.save_accident(
                 code=f.get("code") or f"SG{occurred:%Y%m%d%H%M}-{timezone.now():%S%f}",
                 occurred_at=timezone.make_aware(occurred)
@@ -462,10 +471,11 @@ def accident_new(request):
                 industry_code=f.get("industry_code", ""),
                 place=f.get("place", ""),
                 description=f.get("description", ""),
+                user=request.user,
             )
             messages.success(request, f"已录入事故 {a.code}({a.get_level_display()})")
             return redirect("risk:accidents")
-        except (ValidationError, ValueError, InvalidOperation) as exc:
+        except (ValidationError, PermissionDenied, ValueError, InvalidOperation) as exc:
             messages.error(request, "录入失败:" + error_text(exc))
     return render(request, "risk/accident_new.html", {**_common(), "form": request.POST})
 
@@ -541,14 +551,17 @@ def ledgers(request):
     return render(
         request,
         "risk/ledgers.html",
-        {"kinds": list(ledger.SHEET_TITLES.items()), "imports": LedgerImport.objects.all()[:20]},
+        {
+            "kinds": list(ledger.SHEET_TITLES.items()),
+            "imports": imports.visible_imports(request.user)[:20],
+        },
     )
 
 
 @login_required
 def ledger_import(request, pk: int):
     """One import: its progress while it runs (the fragment polls itself), then its report."""
-    record = get_object_or_404(LedgerImport, pk=pk)
+    record = get_object_or_404(imports.visible_imports(request.user), pk=pk)
     if not _may_import(request.user):
         raise PermissionDenied("无权查看台账导入")
     ctx = {

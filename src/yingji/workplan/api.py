@@ -19,7 +19,7 @@ from yingji.workplan.views import default_day
 router = Router(tags=["workplan"])
 
 
-class PlanOut(Schema):
+class WorkPlanOut(Schema):
     id: int
     title: str
     year: int
@@ -40,8 +40,9 @@ class TaskOut(Schema):
     number: int
     section: str
     text: str
-    lead: list[str]
+    lead: list[str]  # empty: 待明确责任单位 (no lead department yet)
     co: list[str]
+    collective: list[str] = []  # collective owners as written ("各区政府"), no departments
     status: str
     status_label: str
     reason: str
@@ -63,7 +64,7 @@ class BoardOut(Schema):
     sections: list[BoardSectionOut]
 
 
-class ReportIn(Schema):
+class ProgressReportIn(Schema):
     percent: int
     text: str
     milestone_id: int | None = None
@@ -138,6 +139,7 @@ def _task_out(row: services.TaskRow) -> dict:
         "text": row.task.text,
         "lead": row.lead,
         "co": row.co,
+        "collective": list(row.task.collective_owners),
         "status": d.status.value,
         "status_label": d.label,
         "reason": d.reason,
@@ -182,7 +184,7 @@ def _visible_task(request, task_id: int) -> Task:
     return task
 
 
-@router.get("/plans", response=list[PlanOut])
+@router.get("/plans", response=list[WorkPlanOut])
 def list_plans(request):
     return [
         {"id": p.pk, "title": p.title, "year": p.year, "goals": p.goals, "tasks": p.tasks.count()}
@@ -190,7 +192,7 @@ def list_plans(request):
     ]
 
 
-@router.post("/plans/import", response={201: PlanOut})
+@router.post("/plans/import", response={201: WorkPlanOut})
 def import_plan(request, file: UploadedFile = File(...), year: Year | None = None):
     """Import a plan document (text or .docx). Administrators and supervisors only."""
     if not scope_for(request.user).sees_all:
@@ -281,7 +283,7 @@ def task_detail(request, task_id: int, as_of: dt.date | None = None):
 
 
 @router.post("/tasks/{task_id}/reports", response={201: ReportOut})
-def create_report(request, task_id: int, payload: ReportIn):
+def create_report(request, task_id: int, payload: ProgressReportIn):
     task = _visible_task(request, task_id)
     milestone = None
     if payload.milestone_id is not None:

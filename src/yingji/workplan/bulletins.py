@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
-from yingji.core import audit
+from yingji.core import audit, hardening
 from yingji.core.models import Department
 from yingji.core.scope import scope_for
 from yingji.workplan import services
@@ -529,6 +530,9 @@ def render_html(bulletin: Bulletin, *, links: dict[str, str] | None = None) -> s
             "blocks": document_blocks(data),
             "as_of_text": _d(data["as_of"]),
             "links": links or {},
+            # standalone: the print link's script is inline, allowed by its hash
+            # (views_reports.bulletin_detail sends the page's policy)
+            "print_script": mark_safe(f"<script>{hardening.PRINT_SCRIPT}</script>"),
         },
     )
 

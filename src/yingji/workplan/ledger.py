@@ -21,7 +21,7 @@ from yingji.core import audit
 from yingji.core.models import Department
 from yingji.core.scope import scope_for
 from yingji.workplan import services
-from yingji.workplan.models import Assignment, Plan, ProgressReport, Task
+from yingji.workplan.models import OWNERS_PENDING, Assignment, Plan, ProgressReport, Task
 
 SHEET = "台账"
 NOTES_SHEET = "说明"
@@ -150,8 +150,8 @@ def export_ledger(plan: Plan, as_of: dt.date, user=None) -> bytes:
                 task.number,
                 task.section.title,
                 task.text,
-                "、".join(r.lead),
-                "、".join(r.co),
+                "、".join(r.lead) or OWNERS_PENDING,
+                "、".join([*r.co, *task.collective_owners]),
                 due,
                 task.get_recurrence_display() if task.recurrence else "",
                 d.label,

@@ -91,6 +91,9 @@ class Task(models.Model):
     due = models.DateField("完成时限", null=True, blank=True)
     recurrence = models.CharField("周期", max_length=12, choices=Recurrence.choices, blank=True)
     key_dates = models.JSONField("关键时间节点", default=list, blank=True)
+    # Owners that are no department of the register ("各区政府", "各镇(园区)",
+    # "市安委会各成员单位"), as written; they own the task but file no reports.
+    collective_owners = models.JSONField("集体责任单位", default=list, blank=True)
     departments = models.ManyToManyField(
         Department, through="Assignment", related_name="tasks", verbose_name="责任单位"
     )
@@ -109,6 +112,9 @@ class Task(models.Model):
         return short_text(self.text)
 
 
+OWNERS_PENDING = "待明确责任单位"  # what a task without a lead department shows
+
+
 class Clause(models.Model):
     """A part of a task with its own owners (task 47 of the seed)."""
 
@@ -117,6 +123,7 @@ class Clause(models.Model):
     )
     position = models.PositiveSmallIntegerField("顺序")
     text = models.TextField("内容")
+    collective_owners = models.JSONField("集体责任单位", default=list, blank=True)
 
     class Meta:
         verbose_name = "分项"

@@ -5,9 +5,9 @@ A work plan (工作要点) is: an optional title line, a preamble (总体要求)
 responsible departments: the first named leads (牵头), the rest co-organise (配合).
 Tasks are numbered "1." (ASCII or full-width point), "1、" or "(一)" (ASCII or
 full-width brackets); a task runs until the next task or section line. Task numbers
-run 1..N through the whole document (the database keys tasks by number), so in
-this two-level layout numbering that restarts in each section is reported as
-duplicates.
+run 1..N through the whole document (the database keys tasks by number); numbering
+that restarts at 1 in a later section is renumbered in document order, with one
+warning.
 
 Other layouts (docs/workplan.md):
 
@@ -48,6 +48,14 @@ owners     the LAST parenthesis of the task, full-width or ASCII, with nothing b
            责任单位: → a plain list) or a role suffix (…牵头 → leads; …配合,
            …按职责分工负责 … → co-organise). With any explicit lead, every other
            name co-organises; without one, the first name leads.
+collective "各区政府", "各镇(园区)", "各相关处室单位", "市安委会各成员单位", "有关单位"
+           (`is_collective`; a known name never is): an owner that is no
+           department, kept in `collective`, never leading, never resolved.
+etc, and  "A、B等部门/等单位/等" ends the list; "A和B"/"A及B" is split when every
+territory side is a known name; "X落实属地管理责任" names X (a territorial
+           sentence, not text); labels may read 牵头责任单位/协同责任单位.
+unowned    a plan of ≥ 3 text tasks with no owners anywhere: every task is kept
+           whole with `owners_pending` (待明确责任单位), one warning.
 department a piece looks like a department name when it is a known name (the
            `known` mapping), a generic owner (各区, 各镇街), or: 3–30 characters, no
            "-", digit, quote, bracket or book-title mark, not opening with 含 包括
@@ -58,7 +66,8 @@ department a piece looks like a department name when it is a known name (the
            (深井铸造) are content.
 clauses    a parenthesis in the middle of a task that names departments owns the
            clause before it (back to the previous sentence end, owner parenthesis or
-           the task start); the task's own owners are still its last parenthesis.
+           the task start); the task's own owners are still its last parenthesis,
+           and the text after the last such clause is a clause of those owners.
 text       the task text runs from after its number to before its owner parenthesis.
 unknown    with a `known` mapping, each name not in it (as key or canonical value)
            is warned about once, at its first task, with the three nearest known
@@ -113,6 +122,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "FLOOD_SEASON_START",
     "GUANGZHOU_2022_PLAN",
+    "OWNERS_PENDING",
     "Issue",
     "Owners",
     "ParsedClause",
@@ -122,10 +132,13 @@ __all__ = [
     "PlanDocumentError",
     "Warning",
     "extract_goals",
+    "is_collective",
     "looks_like_department",
     "parse_owners",
     "parse_plan",
     "parse_plan_file",
+    "render_owners",
+    "render_plan",
 ]
 
 GUANGZHOU_2022_PLAN = Path(__file__).with_name("data") / "guangzhou_2022_plan.txt"
@@ -145,10 +158,16 @@ class ParsedClause:
     text: str
     lead: list[str]
     co: list[str]
+    collective: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-ready dict: text, lead, co."""
-        return {"text": self.text, "lead": list(self.lead), "co": list(self.co)}
+        """JSON-ready dict: text, lead, co, collective."""
+        return {
+            "text": self.text,
+            "lead": list(self.lead),
+            "co": list(self.co),
+            "collective": list(self.collective),
+        }
 
 
 @dataclass
@@ -170,6 +189,10 @@ class ParsedTask:
     key_dates: list[str] = field(default_factory=list)
     subsection: str | None = None
     source: str = ""
+    # Collective owners ("各区政府", "市安委会各成员单位"): owners, but no department.
+    collective: list[str] = field(default_factory=list)
+    # The plan names no owners at all: imported as 待明确责任单位, assigned later.
+    owners_pending: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict in the documented key order."""
@@ -184,6 +207,8 @@ class ParsedTask:
             "key_dates": list(self.key_dates),
             "subsection": self.subsection,
             "source": self.source,
+            "collective": list(self.collective),
+            "owners_pending": self.owners_pending,
         }
 
 
@@ -329,11 +354,20 @@ def extract_goals(preamble: str) -> list[str]:
 
 # ---------------------------------------------------------------------------- owners
 
-_SEGMENT_SPLIT = re.compile(r"[,\uff0c;\uff1b]")
+_SEGMENT_SEPARATORS = ",\uff0c;\uff1b"
 _NAME_SPLIT = re.compile(r"[、\s]+")
 _REMARK_RE = re.compile(r"排名第一|排在第一|排名首位|^以?下同$|^其[他余]为")
-_LABEL_RE = re.compile(r"^(牵头|协同|配合|协办|参与|责任|主责)(?:单位|部门|处室)?\s*[:\uff1a]\s*")
+# "牵头单位:", "牵头责任单位:", "协同责任单位:", "配合部门:", "责任单位:" …
+_LABEL_RE = re.compile(
+    r"^(牵头|协同|配合|协办|参与|责任|主责)(?:责任)?(?:单位|部门|处室|科室)?\s*[:\uff1a]\s*"
+)
 _LABEL_ROLES = {"牵头": "lead", "责任": None, "主责": None}  # other labels: "co"
+# "各镇(园区)落实属地管理责任": the territorial duty of the names before it.
+_TERRITORIAL_RE = re.compile(
+    r"(?:负责)?(?:落实|履行|压实|承担)(?:好)?(?:属地)?(?:管理|监管)?(?:主体)?责任$"
+)
+# "A、B等部门" / "A等单位": the list ends, nothing more is named.
+_ETC_RE = re.compile(r"等(?:相关|有关|其他)?(?:部门|单位|处室|科室)?$")
 _CO_SUFFIXES = (
     "按职责分工负责",
     "按职责分工落实",
@@ -415,18 +449,54 @@ _COUNT_CHARS = set("0123456789一二三四五六七八九十两百千万余多�
 
 @dataclass(frozen=True)
 class Owners:
-    """Departments named in one parenthesis, in written order and by role."""
+    """Owners named in one parenthesis, in written order and by role: departments
+    (`lead`, `co`) and collective owners (`collective`: "各区政府", "各镇(园区)",
+    "市安委会各成员单位"), which are owners but not departments of the register."""
 
     lead: list[str]
     co: list[str]
     names: list[str]
+    collective: list[str] = field(default_factory=list)
 
 
-def parse_owners(content: str) -> Owners:
-    """Read the inside of an owner parenthesis (rules in the module docstring)."""
+def _split_top_level(content: str) -> list[str]:
+    """Segments at , ; (ASCII or full-width) outside nested brackets ("各镇(园区)")."""
+    segments, depth, current = [], 0, []
+    for ch in content:
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE and depth:
+            depth -= 1
+        elif ch in _SEGMENT_SEPARATORS and depth == 0:
+            segments.append("".join(current))
+            current = []
+            continue
+        current.append(ch)
+    segments.append("".join(current))
+    return segments
+
+
+def _split_joined(name: str, known: Collection[str]) -> list[str]:
+    """ "综合协调处和法规处" → both, when every side is a known name or alias;
+    otherwise the name is kept whole ("科技和统计处" is one department)."""
+    if not known or name in known or not re.search("[和及]", name):
+        return [name]
+    parts = re.split("[和及]", name)
+    if all(part in known for part in parts):
+        return parts
+    for match in re.finditer("[和及]", name):
+        left, right = name[: match.start()], name[match.end() :]
+        if left in known and right in known:
+            return [left, right]
+    return [name]
+
+
+def parse_owners(content: str, known: Collection[str] = ()) -> Owners:
+    """Read the inside of an owner parenthesis (rules in the module docstring);
+    `known` names count as departments and allow "A和B" to be split."""
     entries: list[tuple[str | None, str]] = []
     label_role: str | None = None
-    for segment in _SEGMENT_SPLIT.split(content):
+    for segment in _split_top_level(content):
         segment = segment.strip()
         if not segment or _REMARK_RE.search(segment):
             continue
@@ -435,27 +505,58 @@ def parse_owners(content: str) -> Owners:
             label_role = role = _LABEL_ROLES.get(label.group(1), "co")
             segment = segment[label.end() :]
         segment = segment.removeprefix("由")  # 由A牵头
+        territorial = _TERRITORIAL_RE.search(segment) if segment.endswith("责任") else None
+        if territorial and territorial.start():
+            segment, role = segment[: territorial.start()].rstrip(), "co"
         for suffixes, suffix_role in ((_CO_SUFFIXES, "co"), (_LEAD_SUFFIXES, "lead")):
             suffix = next((s for s in suffixes if segment.endswith(s) and segment != s), None)
             if suffix:
                 segment, role = segment[: -len(suffix)].rstrip(), suffix_role
                 break
-        entries += [
-            (role, name.removesuffix("等"))
-            for name in _NAME_SPLIT.split(segment)
-            if name.removesuffix("等")
-        ]
+        for name in _NAME_SPLIT.split(segment):
+            name = _ETC_RE.sub("", name)
+            entries += [(role, part) for part in _split_joined(name, known) if part]
     names = [name for _, name in entries]
-    leads = [name for role, name in entries if role == "lead"]
-    if leads:
-        return Owners(leads, [name for role, name in entries if role != "lead"], names)
-    return Owners(names[:1], names[1:], names)
+    collective = [name for name in names if is_collective(name, known)]
+    departments = [(role, name) for role, name in entries if name not in collective]
+    leads = [name for role, name in departments if role == "lead"]
+    if not leads:
+        leads = [name for _, name in departments[:1]]
+    co = [name for _, name in departments if name not in leads]
+    return Owners(leads, co, names, list(dict.fromkeys(collective)))
+
+
+_COLLECTIVE_RE = re.compile(
+    r".{0,12}各.{0,12}(?:单位|部门|处室|科室|政府|区|县|市|镇|乡|街|街道|镇街|街镇|乡镇|园区|"
+    r"委|局|办|成员)"
+)
+_TRAILING_REMARK_RE = re.compile(r"[(\uff08][^()\uff08\uff09]{1,10}[)\uff09]$")
+
+
+def is_collective(name: str, known: Collection[str] = ()) -> bool:
+    """Whether `name` names a group of owners rather than one department: "各区",
+    "各镇(园区)", "各相关处室单位", "市安委会各成员单位", "有关单位". A known name
+    (the department register) is a department whatever it says."""
+    if name in known or not ("各" in name or name.endswith(("单位", "部门"))):
+        return False
+    base = _TRAILING_REMARK_RE.sub("", name)  # "各镇(园区)" → "各镇"
+    if (
+        not 2 <= len(base) <= 30
+        or _NOT_IN_NAMES.search(base)
+        or base.startswith(_NOT_NAME_PREFIXES)
+    ):
+        return False
+    return (
+        base in _GENERIC_OWNERS
+        or bool(_GENERIC_UNIT_RE.search(base))
+        or bool(_COLLECTIVE_RE.fullmatch(base))
+    )
 
 
 def looks_like_department(name: str, known: Collection[str] = ()) -> bool:
-    """Whether `name` reads as a department (rule in the module docstring); `known`
-    holds names that count whatever they look like."""
-    if name in known or name in _GENERIC_OWNERS:
+    """Whether `name` reads as an owner, a department or a collective one (rule in
+    the module docstring); `known` holds names that count whatever they look like."""
+    if name in known or is_collective(name, known):
         return True
     if (
         not 3 <= len(name) <= 30
@@ -465,12 +566,12 @@ def looks_like_department(name: str, known: Collection[str] = ()) -> bool:
         return False
     ending = _DEPARTMENT_ENDING_RE.search(name)
     if ending is None:
-        return bool(_GENERIC_UNIT_RE.search(name))
+        return False
     return not set(name[: ending.start()]) <= _COUNT_CHARS
 
 
 def _owner_list(content: str, known: Collection[str]) -> Owners | None:
-    owners = parse_owners(content)
+    owners = parse_owners(content, known)
     if owners.names and all(looks_like_department(n, known) for n in owners.names):
         return owners
     return None
@@ -532,8 +633,16 @@ def _read_task(number: int, text: str, known: Collection[str]) -> _Reading:
             head_end -= 1
         begin = max([boundary] + [text.rfind(p, boundary, head_end) + 1 for p in _SENTENCE_END])
         if clause_text := text[begin:head_end].strip(_CLAUSE_TRIM):
-            clauses.append(ParsedClause(clause_text, clause_owners.lead, clause_owners.co))
+            clauses.append(
+                ParsedClause(
+                    clause_text, clause_owners.lead, clause_owners.co, clause_owners.collective
+                )
+            )
         boundary = clause_end
+    # "…工作(X),推动…落地。(Y、Z)": after the last clause of its own, the rest of the
+    # task is a clause too, owned by the task's owners (task 47 of the seed).
+    if clauses and (rest := text[boundary:start].strip(_CLAUSE_TRIM)):
+        clauses.append(ParsedClause(rest, owners.lead, owners.co, owners.collective))
     return _Reading(text[:start].strip(), owners, clauses)
 
 
@@ -600,7 +709,7 @@ def parse_plan_file(
 
 
 _OWNER_LINE_RE = re.compile(
-    r"^[【\[]?(?:牵头|责任|主责|配合|协同|协办|参与)(?:单位|部门|处室|科室)[】\]]?\s*[:\uff1a]"
+    r"^[【\[]?(?:牵头|责任|主责|配合|协同|协办|参与)(?:责任)?(?:单位|部门|处室|科室)[】\]]?\s*[:\uff1a]"
 )
 _IMPLICIT_SECTION = "工作任务"
 
@@ -720,7 +829,25 @@ def _parse_blocks(
     elif not any(section.tasks for section in drafts):
         if not table_problems:
             issues.append(Issue(0, "没有找到任何编号任务(形如“1.…”的行)"))
-    if structured:
+    # Two levels with numbering that restarts at 1 in a later section: read as the
+    # structured layouts are (renumbered 1..N in document order, one warning).
+    restarts = any(
+        section.tasks and section.tasks[0].number == 1 and earlier
+        for earlier, section in zip(
+            _running_any(bool(s.tasks) for s in drafts), drafts, strict=True
+        )
+    )
+    unowned = _names_no_owners(drafts, subsection_owners, known_names)
+    if unowned:
+        count = sum(len(section.tasks) for section in drafts)
+        warnings.append(
+            Warning(
+                drafts[0].tasks[0].line if drafts[0].tasks else drafts[0].line,
+                f"全文没有写明任何责任单位,{count} 个任务均按“{OWNERS_PENDING}”导入,"
+                "请在导入后为每个任务指定牵头和配合单位",
+            )
+        )
+    if structured or restarts:
         _check_section_numbering(drafts, issues)
         numbers = _renumber(drafts, issues, warnings)
     else:
@@ -752,7 +879,8 @@ def _parse_blocks(
                     warnings,
                     numbers[id(draft)],
                     inherited,
-                    structured,
+                    structured or restarts,
+                    unowned,
                 )
             if isinstance(result, Issue):
                 issues.append(result)
@@ -768,6 +896,40 @@ def _parse_blocks(
         warnings.extend(_unknown_department_warnings(plan.tasks, known, known_names))
     warnings.sort(key=lambda warning: warning.line)
     return plan
+
+
+OWNERS_PENDING = "待明确责任单位"
+UNOWNED_MIN_TASKS = 3
+
+
+def _running_any(flags) -> list[bool]:
+    """For each position: whether any earlier flag was true."""
+    seen, out = False, []
+    for flag in flags:
+        out.append(seen)
+        seen = seen or flag
+    return out
+
+
+def _names_no_owners(
+    drafts: list[_SectionDraft],
+    subsection_owners: dict[int, list[tuple[int, str]]],
+    known: Collection[str],
+) -> bool:
+    """Whether the plan names no owners at all: text tasks only, at least
+    `UNOWNED_MIN_TASKS` of them (one or two tasks without owners are more likely a
+    cut-off document), no owner lines, and no parenthesis that is an owner list."""
+    tasks = [d for section in drafts for d in section.tasks]
+    if len(tasks) < UNOWNED_MIN_TASKS or any(d.kind == "table" for d in tasks):
+        return False
+    if any(d.owner_lines for d in tasks) or any(subsection_owners.values()):
+        return False
+    for draft in tasks:
+        text = _join(draft.chunks)
+        for start, end in _paren_groups(text):
+            if _owner_list(text[start + 1 : end - 1], known) is not None:
+                return False
+    return True
 
 
 def _check_section_numbering(drafts: list[_SectionDraft], issues: list[Issue]) -> None:
@@ -872,8 +1034,28 @@ def _finish_task(
     number: int | None = None,
     inherited: list[tuple[int, str]] | None = None,
     structured: bool = False,
+    unowned: bool = False,
 ) -> ParsedTask | Issue:
     chunks = draft.chunks
+    if unowned:
+        # A plan that names no owners anywhere (provincial plans): every task is
+        # kept whole, owners to be assigned after import (待明确责任单位).
+        text = _join(chunks).strip()
+        hints = read_time_hints(text, year, flood_season_start=flood_season_start) if year else None
+        return ParsedTask(
+            number=draft.number if number is None else number,
+            text=text,
+            lead=[],
+            co=[],
+            line=draft.line,
+            end_line=chunks[-1][0] if chunks else draft.line,
+            due=hints.due if hints else None,
+            recurrence=hints.recurrence if hints else None,
+            key_dates=hints.key_dates if hints else [],
+            subsection=draft.subsection,
+            source=f"第{draft.line}行",
+            owners_pending=True,
+        )
     owner_lines = draft.owner_lines or inherited or []
     if owner_lines:
         content = "\uff1b".join(text for _, text in owner_lines)
@@ -929,6 +1111,7 @@ def _finish_task(
         key_dates=hints.key_dates if hints else [],
         subsection=draft.subsection,
         source=f"第{draft.line}行",
+        collective=reading.owners.collective,
     )
 
 
@@ -941,19 +1124,27 @@ def _cell_names(text: str) -> str:
     return "" if text in _PLACEHOLDERS else re.sub(r"\s*\n\s*", "、", text)
 
 
-def _cell_owners(lead_text: str, co_text: str, lead_kind: str) -> tuple[list[str], list[str]]:
-    """(leads, co-organisers) of one table row: a 牵头单位 cell's names all lead
-    unless the cell itself says who leads; a 责任单位 cell reads like a parenthesis."""
+def _cell_owners(
+    lead_text: str, co_text: str, lead_kind: str, known: Collection[str] = ()
+) -> tuple[list[str], list[str], list[str]]:
+    """(leads, co-organisers, collective owners) of one table row: a 牵头单位 cell's
+    departments all lead unless the cell itself says who leads; a 责任单位 cell reads
+    like a parenthesis."""
     lead_text, co_text = _cell_names(lead_text), _cell_names(co_text)
-    owners = parse_owners(lead_text) if lead_text else Owners([], [], [])
+    owners = parse_owners(lead_text, known) if lead_text else Owners([], [], [])
+    collective = list(owners.collective)
     if lead_kind == "lead" and not _ROLE_WORDS.search(lead_text):
-        leads, co = list(owners.names), []
+        leads, co = [n for n in owners.names if n not in collective], []
     else:
         leads, co = list(owners.lead), list(owners.co)
-    for name in parse_owners(co_text).names if co_text else []:
-        if name not in leads and name not in co:
+    co_owners = parse_owners(co_text, known) if co_text else Owners([], [], [])
+    for name in co_owners.names:
+        if name in co_owners.collective:
+            if name not in collective:
+                collective.append(name)
+        elif name not in leads and name not in co:
             co.append(name)
-    return leads, co
+    return leads, co, collective
 
 
 def _finish_table_task(
@@ -983,14 +1174,18 @@ def _finish_table_task(
         text = f"{heading}{separator}{body}"
     else:
         text = heading or "\uff1b".join(measures)
-    rows = [(row, *_cell_owners(row.lead, row.co, item.lead_kind)) for row in item.rows]
+    cells = [(row, *_cell_owners(row.lead, row.co, item.lead_kind, known)) for row in item.rows]
+    rows = [(row, row_leads, row_co) for row, row_leads, row_co, _ in cells]
     leads: list[str] = []
     co: list[str] = []
+    collective: list[str] = []
     for _, row_leads, _ in rows:
         leads += [name for name in row_leads if name not in leads]
     for _, _, row_co in rows:
         co += [name for name in row_co if name not in co and name not in leads]
-    if not leads:
+    for *_, row_collective in cells:
+        collective += [name for name in row_collective if name not in collective]
+    if not leads and not collective:
         column = "牵头单位" if item.lead_kind == "lead" else "责任单位"
         short = text if len(text) <= 20 else text[:19] + "…"
         return Issue(
@@ -999,8 +1194,8 @@ def _finish_table_task(
     clauses = []
     if len({(tuple(r_leads), tuple(r_co)) for _, r_leads, r_co in rows if r_leads}) > 1:
         clauses = [
-            ParsedClause(row.measure.strip(), r_leads, r_co)
-            for row, r_leads, r_co in rows
+            ParsedClause(row.measure.strip(), r_leads, r_co, r_collective)
+            for row, r_leads, r_co, r_collective in cells
             if row.measure and r_leads
         ]
     due = recurrence = None
@@ -1030,6 +1225,7 @@ def _finish_table_task(
         key_dates=key_dates,
         subsection=draft.subsection,
         source=item.where,
+        collective=collective,
     )
 
 
@@ -1068,3 +1264,39 @@ def _nearest_known(name: str, known: Mapping[str, str], limit: int = 3) -> list[
         if ratio >= 0.5 and ratio > scores.get(canonical, 0.0):
             scores[canonical] = ratio
     return sorted(scores, key=lambda c: (-scores[c], c))[:limit]
+
+
+# ---------------------------------------------------------------------------- render
+
+
+def render_owners(lead: Sequence[str], co: Sequence[str], collective: Sequence[str]) -> str:
+    """An owner parenthesis's content in the accepted form that says exactly these
+    owners: "牵头单位：A、B；配合单位：C、各区政府", or the collective names alone."""
+    if not lead:
+        return "、".join([*co, *collective])
+    content = "牵头单位\uff1a" + "、".join(lead)
+    if co or collective:
+        content += "\uff1b配合单位\uff1a" + "、".join([*co, *collective])
+    return content
+
+
+def render_plan(plan: ParsedPlan) -> str:
+    """The plan as a text document in the accepted form: title, preamble, sections,
+    subsection headings and tasks numbered 1..N, each with its owner parenthesis
+    (none for tasks whose owners are pending). Parsing it again (with the same year
+    and `known`) gives the same tasks and owners; a breakdown table's rows come
+    back as text tasks, without their per-row clauses."""
+    lines = [plan.title]
+    lines += [line for line in plan.preamble.split("\n") if line.strip()]
+    for section in plan.sections:
+        lines.append(f"{_cn(section.number)}、{section.title}")
+        subsection = None
+        for task in section.tasks:
+            if task.subsection and task.subsection != subsection:
+                lines.append(task.subsection)
+            subsection = task.subsection
+            line = f"{task.number}.{task.text}"
+            if not task.owners_pending:
+                line += f"\uff08{render_owners(task.lead, task.co, task.collective)}\uff09"
+            lines.append(line)
+    return "\n".join(lines) + "\n"

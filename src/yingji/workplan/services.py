@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from yingji.core import outbox
+from yingji.core import media, outbox
 from yingji.core import workcalendar as wc
 from yingji.core.models import Department, Role, SpecialPeriod
 from yingji.workplan import scoring
@@ -232,10 +232,18 @@ def _import_parsed(parsed, source_name: str, sha: str, title: str | None, user) 
                 due=_date(t.due),
                 recurrence=t.recurrence or "",
                 key_dates=list(t.key_dates),
+                collective_owners=list(getattr(t, "collective", [])),
             )
+            # A task whose plan names no owners (owners_pending) gets no assignment:
+            # it shows 待明确责任单位 until the plan's manager assigns it.
             _assign(task, None, t.lead, t.co, depts)
             for i, c in enumerate(t.clauses, start=1):
-                clause = Clause.objects.create(task=task, position=i, text=c.text)
+                clause = Clause.objects.create(
+                    task=task,
+                    position=i,
+                    text=c.text,
+                    collective_owners=list(getattr(c, "collective", [])),
+                )
                 _assign(task, clause, c.lead, c.co, depts)
             specs, _ = milestone_plan(parsed.year, _date(t.due), t.recurrence, t.key_dates, special)
             Milestone.objects.bulk_create(
@@ -324,6 +332,70 @@ def my_department_rows(user, day_for=None) -> list[TaskRow]:
     return rows
 
 
+# ---------------------------------------------------------------- owners to be assigned
+
+
+def can_manage_plans(user) -> bool:
+    """Who manages plans: those who may import them (they see every department's
+    tasks, as `api.import_plan` checks) and may edit them; leaders, supervisors and
+    administrators, not the read-only duty officers."""
+    from yingji.core.scope import scope_for
+
+    scope = scope_for(user)
+    return scope.sees_all and scope.edits_all
+
+
+def pending_owner_tasks(plan: Plan):
+    """Tasks of `plan` with no lead department (shown as 待明确责任单位): those of a
+    plan that named no owners, or whose only owners are collective ones."""
+    return Task.objects.filter(plan=plan).exclude(
+        pk__in=Assignment.objects.filter(
+            task__plan=plan, clause__isnull=True, role=Assignment.Role.LEAD
+        ).values("task_id")
+    )
+
+
+def has_lead(task: Task) -> bool:
+    return task.assignments.filter(clause__isnull=True, role=Assignment.Role.LEAD).exists()
+
+
+@transaction.atomic
+def assign_owners(
+    task: Task, user, lead: list[Department], co: list[Department] | None = None
+) -> list[Assignment]:
+    """The plan's manager names the lead and co-organising departments of a task
+    that has none (待明确责任单位). Each assignment is saved through the ORM, so the
+    audit log records it with the user as actor."""
+    co = list(co or [])
+    if not can_manage_plans(user):
+        raise PermissionDenied("只有局领导、督查或管理员可以指定任务的责任单位")
+    if has_lead(task):
+        raise ValidationError({"lead": "该任务已有牵头单位,不需要再指定"})
+    if not lead:
+        raise ValidationError({"lead": "请至少选择一个牵头单位"})
+    lead_ids = {d.pk for d in lead}
+    if any(d.pk in lead_ids for d in co):
+        raise ValidationError({"co": "同一单位不能既牵头又配合"})
+    from yingji.core import audit
+
+    created = []
+    with audit.acting_as(user):  # the request's actor already; a command's too
+        for position, (role, dept) in enumerate(
+            [(Assignment.Role.LEAD, d) for d in lead] + [(Assignment.Role.CO, d) for d in co]
+        ):
+            created.append(
+                Assignment.objects.create(
+                    task=task,
+                    clause=None,
+                    department=dept,
+                    role=role,
+                    position=position,
+                    name_as_written=dept.name,
+                )
+            )
+    return created
+
+
 def lead_department(task: Task) -> Department:
     a = (
         task.assignments.filter(clause__isnull=True, role=Assignment.Role.LEAD)
@@ -363,6 +435,12 @@ def file_report(
         errors["text"] = "请填写进展情况"
     if milestone is not None and milestone.task_id != task.pk:
         errors["milestone"] = "所选节点不属于该任务"
+    files = list(files)
+    for f in files:  # size cap and type by content (settings.YINGJI_UPLOADS)
+        try:
+            media.check_upload(f, "attachment", field="files")
+        except ValidationError as exc:
+            errors.setdefault("files", exc.message_dict["files"][0])
     if errors:
         raise ValidationError(errors)
     when = reported_at or timezone.now()
@@ -645,6 +723,7 @@ def board(
         )
     totals = {s: sum(1 for r in rows if r.status == s) for s in BOARD_ORDER}
     return {
+        "pending_owners": [r for r in rows if not r.lead],
         "plan": plan,
         "as_of": day,
         "sections": sections,
@@ -769,7 +848,9 @@ def supervise(
         for row in rows:
             if row.status in (Status.DONE, Status.PAUSED):
                 continue
-            lead = leads[row.task.pk]
+            lead = leads.get(row.task.pk)
+            if lead is None:  # 待明确责任单位: no one to remind or supervise yet
+                continue
             for m in row.milestones:
                 if m.completed_on is not None:
                     continue

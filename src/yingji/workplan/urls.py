@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:plan_id>/tasks/", views.task_list, name="tasks"),
     path("tasks/<int:task_id>/", views.task_detail, name="task"),
     path("tasks/<int:task_id>/report/", views.report_create, name="report"),
+    path("tasks/<int:task_id>/owners/", views.assign_owners, name="assign_owners"),
     path("tasks/<int:task_id>/milestones/", views.milestone_create, name="milestone_create"),
     path("tasks/<int:task_id>/pause/", views.pause_request, name="pause_request"),
     path("pauses/<int:pause_id>/<str:decision>/", views.pause_decide, name="pause_decide"),

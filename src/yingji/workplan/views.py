@@ -11,12 +11,21 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from yingji.core.models import AuditEntry, Department
 from yingji.core.viewhelpers import act
 from yingji.workplan import services
-from yingji.workplan.models import Milestone, Pause, Plan, ProgressReport, SupervisionNotice, Task
+from yingji.workplan.models import (
+    OWNERS_PENDING,
+    Assignment,
+    Milestone,
+    Pause,
+    Plan,
+    ProgressReport,
+    SupervisionNotice,
+    Task,
+)
 from yingji.workplan.status import BOARD_ORDER, LABELS
 
 
@@ -73,6 +82,8 @@ def _plan_page(request, plan_id: int, template: str):
     data = services.board(plan, day, user=request.user, **f)
     ctx = {
         **data,
+        "can_manage": services.can_manage_plans(request.user),
+        "owners_pending_label": OWNERS_PENDING,
         "filters": f,
         "status_choices": _status_choices(),
         "departments": Department.objects.filter(assignments__task__plan=plan)
@@ -114,6 +125,7 @@ def _audit_entries(task: Task):
         (Milestone, task.milestones.values_list("pk", flat=True)),
         (Pause, task.pauses.values_list("pk", flat=True)),
         (SupervisionNotice, task.notices.values_list("pk", flat=True)),
+        (Assignment, task.assignments.values_list("pk", flat=True)),
     ):
         q |= Q(content_type=ct(model), object_pk__in=[str(i) for i in ids])
     return AuditEntry.objects.filter(q).select_related("content_type")[:100]
@@ -149,7 +161,65 @@ def task_detail(request, task_id: int):
             "audit_entries": _audit_entries(task),
             "user_department": services.user_department(request.user),
             "is_lead": bool(reporter) and reporter.name in row.lead,
+            "owners_pending_label": OWNERS_PENDING,
+            "can_assign_owners": not row.lead and services.can_manage_plans(request.user),
         },
+    )
+
+
+def _departments():
+    return Department.objects.filter(active=True, merged_into__isnull=True).order_by(
+        "sort_order", "name"
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assign_owners(request, task_id: int):
+    """指定责任单位: the plan's manager names the lead and co-organising departments
+    of a task the plan left without (待明确责任单位)."""
+    task = get_object_or_404(Task.objects.select_related("plan", "section"), pk=task_id)
+    if not services.can_manage_plans(request.user):
+        raise PermissionDenied("只有局领导、督查或管理员可以指定任务的责任单位")
+    departments = _departments()
+    errors: list[str] = []
+    chosen_lead: list[str] = []
+    chosen_co: list[str] = []
+    status = 200
+    if request.method == "POST":
+        chosen_lead = request.POST.getlist("lead")
+        chosen_co = request.POST.getlist("co")
+        by_pk = {str(d.pk): d for d in departments}
+        unknown = [v for v in chosen_lead + chosen_co if v not in by_pk]
+        if unknown:
+            errors.append("所选单位不存在或已停用")
+        else:
+            try:
+                services.assign_owners(
+                    task,
+                    request.user,
+                    [by_pk[v] for v in chosen_lead],
+                    [by_pk[v] for v in chosen_co],
+                )
+            except ValidationError as exc:
+                errors += [m for msgs in exc.message_dict.values() for m in msgs]
+            else:
+                messages.success(request, f"已为第{task.number}项任务指定责任单位")
+                return redirect("workplan:task", task_id=task.pk)
+        status = 400
+    return render(
+        request,
+        "workplan/assign_owners.html",
+        {
+            "task": task,
+            "departments": departments,
+            "errors": errors,
+            "chosen_lead": chosen_lead,
+            "chosen_co": chosen_co,
+            "already": services.has_lead(task),
+            "owners_pending_label": OWNERS_PENDING,
+        },
+        status=status,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -13,7 +14,9 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods
 
+from yingji.core import hardening
 from yingji.core import workcalendar as wc
+from yingji.core.middleware import csp_header
 from yingji.workplan import bulletins, ledger
 from yingji.workplan.models import Bulletin, Plan
 from yingji.workplan.views import BadDate, default_day, parse_day
@@ -92,7 +95,11 @@ def bulletin_detail(request: HttpRequest, bulletin_id: int) -> HttpResponse:
         "返回通报列表": reverse("workplan:bulletins", args=[bulletin.plan_id]),
         "下载Word": reverse("workplan:bulletin_docx", args=[bulletin.pk]),
     }
-    return HttpResponse(bulletins.render_html(bulletin, links=links))
+    response = HttpResponse(bulletins.render_html(bulletin, links=links))
+    response[csp_header()] = hardening.with_script_hashes(
+        settings.YINGJI_CSP, [hardening.PRINT_SCRIPT]
+    )
+    return response
 
 
 @login_required

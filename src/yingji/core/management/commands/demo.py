@@ -166,11 +166,13 @@ class Command(BaseCommand):
         self.stdout.write(f"· 特殊时段:{names}," + (f"新增 {created} 个" if created else "已存在"))
 
     def _accounts(self) -> None:
-        from yingji.core.demo_users import DEMO_ACCOUNTS, DEMO_PASSWORD
+        from yingji.core.demo_users import DEMO_ACCOUNTS, demo_password, password_file
         from yingji.core.models import Role
 
         labels = dict(Role.choices)
-        self.stdout.write(f"演示账号(密码均为 {DEMO_PASSWORD}):")
+        self.stdout.write(
+            f"演示账号(密码均为 {demo_password()},本安装随机生成,另存于 {password_file()}):"
+        )
         staff = []
         for a in DEMO_ACCOUNTS:
             if a.role == Role.DEPT_STAFF:

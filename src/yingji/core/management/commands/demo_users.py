@@ -2,18 +2,15 @@
 
 from django.core.management.base import BaseCommand
 
-from yingji.core.demo_users import (
-    DEMO_ACCOUNTS,
-    DEMO_PASSWORD,
-    create_demo_users,
-)
+from yingji.core.demo_users import DEMO_ACCOUNTS, create_demo_users, demo_password
 from yingji.core.models import Role
 
 
 def _help() -> str:
     names = ", ".join(a.username for a in DEMO_ACCOUNTS)
     return (
-        f"创建演示账号(可重复运行),密码均为 {DEMO_PASSWORD},邮箱 <账号>@demo.yingji.local。"
+        "创建演示账号(可重复运行),共用一个密码:首次运行时随机生成,保存在 var/demo-password,"
+        "每套安装各不相同;邮箱 <账号>@demo.yingji.local。"
         f"账号:{names}。admin 为超级用户(管理员),leader 局领导,supervisor 督查(办公室),"
         "各处室账号以拼音简称命名(zonghe 综合处、weihua 危化处 …),"
         "tianhe 天河区人员(440106,区划已导入时关联),shipai 天河区石牌街道人员(镇街应急办),duty 值班员。仅供演示。"
@@ -27,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset-passwords",
             action="store_true",
-            help=f"把已存在的演示账号密码重设为 {DEMO_PASSWORD}",
+            help="把已存在的演示账号密码重设为本安装的演示密码(var/demo-password)",
         )
 
     def handle(self, *args, reset_passwords=False, **options):
@@ -42,7 +39,7 @@ class Command(BaseCommand):
             self.stdout.write(line)
         self.stdout.write(
             self.style.SUCCESS(
-                f"{len(results)} 个演示账号,密码:{DEMO_PASSWORD}"
+                f"{len(results)} 个演示账号,密码:{demo_password()}"
                 + ("" if reset_passwords else "(已存在的账号保留原密码)")
             )
         )

@@ -1,7 +1,7 @@
 """`yingji risk`: the risk registers from the command line.
 
     yingji risk supervise [--date YYYY-MM-DD]          reminders and escalations of the day
-    yingji risk import {enterprises,risk_points,hazards} FILE [--valid-only]
+    yingji risk import {enterprises,risk_points,hazards} FILE [--valid-only] [--as USERNAME]
     yingji risk export {enterprises,risk_points,hazards} FILE
     yingji risk report --year Y --quarter Q [--docx F] [--html F]
     yingji risk consultation --start D --end D [--html F]
@@ -39,6 +39,12 @@ class Command(BaseCommand):
         imp.add_argument("kind", choices=KINDS)
         imp.add_argument("file", type=Path)
         imp.add_argument("--valid-only", action="store_true", help="仅导入有效行,跳过有错误的行")
+        imp.add_argument(
+            "--as",
+            dest="as_user",
+            metavar="USERNAME",
+            help="以该用户的身份和管辖范围导入(默认:系统,不限范围)",
+        )
         exp = actions.add_parser("export", help="导出 Excel 台账")
         exp.add_argument("kind", choices=KINDS)
         exp.add_argument("file", type=Path)
@@ -76,11 +82,19 @@ class Command(BaseCommand):
         def progress(done: int, total: int) -> None:
             self.stderr.write(f"\r{done}/{total}", ending="")
 
-        with acting_as(None, "台账导入(命令)"):
+        user = None
+        if options.get("as_user"):
+            from django.contrib.auth import get_user_model
+
+            user = get_user_model().objects.filter(username=options["as_user"]).first()
+            if user is None:
+                raise CommandError(f"用户不存在:{options['as_user']}")
+        with acting_as(user, None if user else "台账导入(命令)"):
             report = ledger.import_ledger(
                 options["kind"],
                 path.read_bytes(),
                 filename=path.name,
+                user=user,
                 valid_only=options["valid_only"],
                 progress=progress,
             )
