@@ -42,7 +42,7 @@ class TaskOut(Schema):
     text: str
     lead: list[str]  # empty: 待明确责任单位 (no lead department yet)
     co: list[str]
-    collective: list[str] = []  # collective owners as written ("各区政府"), no departments
+    collective: list[str]  # collective owners as written ("各区政府"), no departments
     status: str
     status_label: str
     reason: str
