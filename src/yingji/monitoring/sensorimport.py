@@ -32,36 +32,11 @@ from django.utils import timezone
 from yingji.core import audit, departments, geo, inputlimits, regions
 from yingji.monitoring import mapping, services
 from yingji.monitoring.models import TYPE_UNITS, DeadLetter, Sensor, SensorType
+from yingji.monitoring.units import UnitError, canonical_unit, to_canonical
 
 MonitoringError = services.MonitoringError
 
 # ------------------------------------------------------------------ units
-
-try:  # units.py (canonical units and conversion) comes with the units work of issue 14
-    from yingji.monitoring import units as _units
-except ImportError:  # pragma: no cover - until it is merged: the sensor type's own unit only
-    _units = None
-
-
-class _UnitError(ValueError):
-    pass
-
-
-UnitError: type[Exception] = getattr(_units, "UnitError", _UnitError)
-
-
-def canonical_unit(sensor_type: str) -> str:
-    if _units is not None:
-        return _units.canonical_unit(sensor_type)
-    return TYPE_UNITS.get(sensor_type, "")
-
-
-def to_canonical(value: float, unit: str, sensor_type: str) -> float:
-    if _units is not None:
-        return _units.to_canonical(value, unit, sensor_type)
-    if unit in ("", TYPE_UNITS.get(sensor_type, "")):
-        return value
-    raise _UnitError(f"单位「{unit}」无法换算为 {TYPE_UNITS.get(sensor_type, '')}")
 
 
 class Converter:
@@ -99,7 +74,7 @@ class Converter:
         except UnitError as exc:
             return exc
         except (TypeError, ValueError) as exc:
-            return UnitError(str(exc)) if _units is None else exc
+            return exc
         return (a, b) if abs(a * 1000.0 + b - probe) <= 1e-9 * max(1.0, abs(probe)) else None
 
 
@@ -128,20 +103,6 @@ def _is_excel(filename: str) -> bool:
     return filename.lower().endswith((".xlsx", ".xlsm"))
 
 
-def _excel_rows(data: bytes, filename: str, limit_setting: str) -> Iterator[tuple]:
-    import openpyxl
-
-    if problem := inputlimits.archive_problem(data, filename, limit_setting):
-        raise MonitoringError(problem)
-    try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not xlsx
-        raise MonitoringError(
-            f"{filename}:不是有效的 Excel (.xlsx) 文件({type(exc).__name__})"
-        ) from None
-    yield from wb.active.iter_rows(values_only=True)
-
-
 def _csv_rows(text: str, filename: str) -> Iterator[list[str]]:
     reader = csv.reader(io.StringIO(text))
     try:
@@ -155,7 +116,7 @@ def read_table(data: bytes, filename: str) -> Table:
     if problem := inputlimits.size_problem(len(data), filename):
         raise MonitoringError(problem)
     rows = (
-        _excel_rows(data, filename, "YINGJI_XLSX_MAX_BYTES")
+        services.excel_rows(data, filename, "YINGJI_XLSX_MAX_BYTES")
         if _is_excel(filename)
         else (_csv_rows(_decode(data, filename), filename))
     )
@@ -641,7 +602,7 @@ CHUNK = 100_000
 
 def _reading_lines(data: bytes, filename: str) -> Iterator[tuple[int, Sequence]]:
     if _is_excel(filename):
-        for n, row in enumerate(_excel_rows(data, filename, READINGS_LIMIT), 1):
+        for n, row in enumerate(services.excel_rows(data, filename, READINGS_LIMIT), 1):
             yield n, ["" if v is None else str(v) for v in row]
         return
     text = _decode(data, filename)

@@ -21,7 +21,7 @@ import secrets
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,6 +133,27 @@ class SensorImport:
         return f"新增 {self.created} 个、更新 {self.updated} 个传感器"
 
 
+def excel_rows(
+    data: bytes, filename: str, limit_setting: str = "YINGJI_XLSX_MAX_BYTES"
+) -> Iterator[tuple]:
+    """The first sheet's rows of an uploaded workbook, judged by the upload limits
+    (size, zip-bomb ratio) before it is opened; a clear error for a file that is not
+    a workbook."""
+    import openpyxl
+
+    from yingji.core import inputlimits
+
+    if problem := inputlimits.archive_problem(data, filename, limit_setting):
+        raise MonitoringError(problem)
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a file that is not xlsx
+        raise MonitoringError(
+            f"{filename}:不是有效的 Excel (.xlsx) 文件({type(exc).__name__})"
+        ) from None
+    yield from wb.active.iter_rows(values_only=True)
+
+
 def _rows_from_file(path: Path) -> list[dict[str, Any]]:
     from yingji.core import inputlimits
 
@@ -143,18 +164,7 @@ def _rows_from_file(path: Path) -> list[dict[str, Any]]:
     if problem := inputlimits.size_problem(size, path.name):  # before it is read
         raise MonitoringError(problem)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        import openpyxl
-
-        data = path.read_bytes()
-        if problem := inputlimits.archive_problem(data, path.name):
-            raise MonitoringError(problem)
-        try:
-            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a file that is not xlsx
-            raise MonitoringError(
-                f"{path.name}:不是有效的 Excel (.xlsx) 文件({type(exc).__name__})"
-            ) from None
-        rows = list(wb.active.iter_rows(values_only=True))
+        rows = list(excel_rows(path.read_bytes(), path.name))
         header = [str(h or "").strip() for h in rows[0]] if rows else []
         return [
             dict(zip(header, r, strict=False)) for r in rows[1:] if any(v is not None for v in r)
