@@ -107,3 +107,7 @@ def test_the_day_is_the_local_one_not_utcs():
     at_2am = Item("卡", "2点到期", "/b", deadline=dt.datetime(2022, 6, 16, 2, tzinfo=cst))
     ordered = sorted([at_2am, due_15th], key=lambda i: workbench.sort_key(i, cst))
     assert [i.title for i in ordered] == ["15日到期", "2点到期"]
+    # A deadline read from the database is in UTC: 20:00 UTC on the 15th is 04:00 on
+    # the 16th in Guangzhou, three hours ahead of local_now: due soon, not overdue.
+    from_db = dt.datetime(2022, 6, 15, 20, 0, tzinfo=dt.UTC)
+    assert workbench.by_deadline(from_db, local_now) == SOON

@@ -171,10 +171,17 @@ def by_deadline(deadline: dt.date | dt.datetime | None, now: dt.datetime) -> int
     DUE_SOON_DAYS, NORMAL otherwise or without one."""
     if deadline is None:
         return NORMAL
-    due = deadline.date() if isinstance(deadline, dt.datetime) else deadline
+    if isinstance(deadline, dt.datetime):
+        if deadline.tzinfo is not None and now.tzinfo is not None:
+            # the day it falls on where the user is: a deadline read from the
+            # database is in UTC, and 20:00 UTC is already tomorrow in Guangzhou
+            deadline = deadline.astimezone(now.tzinfo)
+        if deadline < now:
+            return OVERDUE
+        due = deadline.date()
+    else:
+        due = deadline
     today = now.date()
-    if isinstance(deadline, dt.datetime) and deadline < now:
-        return OVERDUE
     if due < today:
         return OVERDUE
     if (due - today).days <= DUE_SOON_DAYS:
