@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from yingji.core.models import AuditEntry, Role
+from yingji.workplan import services
 from yingji.workplan.models import ProgressReport
 
 from .factories import plan_with_tasks, user
@@ -32,6 +33,29 @@ def test_board_shows_sections_by_status_as_of_a_date(client, world):
     assert "未启动 3" in html
     html = client.get(url, {"as_of": "2022-07-15"}).content.decode()
     assert "滞后 2" in html
+
+
+def test_a_past_years_board_opens_as_of_its_year_end_and_the_date_can_be_changed(client, world):
+    """The 2022 plan's board, opened in a later year, shows how 2022 closed (not
+    every open task as overdue counted to today), says so, and links to today."""
+    client.force_login(world["supervisor"])
+    url = reverse("workplan:board", args=[world["plan"].pk])
+    html = client.get(url).content.decode()
+    assert "截至 2022-12-31" in html and 'value="2022-12-31"' in html
+    assert "2022 年度计划,默认显示年末状态" in html
+    today = services.today().isoformat()
+    assert f"?as_of={today}" in html
+    assert f"截至 {today}" in client.get(url, {"as_of": today}).content.decode()
+    # the task list and the plan list default to the year end too
+    tasks = client.get(reverse("workplan:tasks", args=[world["plan"].pk])).content.decode()
+    assert 'value="2022-12-31"' in tasks
+
+
+def test_this_years_board_opens_as_of_today(client):
+    w = plan_with_tasks(year=services.today().year)
+    client.force_login(user("sup2", role=Role.SUPERVISOR))
+    html = client.get(reverse("workplan:board", args=[w["plan"].pk])).content.decode()
+    assert f"截至 {services.today().isoformat()}" in html and "as-of-note" not in html
 
 
 def test_board_filters_and_htmx_partial(client, world):

@@ -267,7 +267,7 @@ def my_tasks(request):
 @router.get("/tasks/{task_id}", response=TaskDetailOut)
 def task_detail(request, task_id: int, as_of: dt.date | None = None):
     task = _visible_task(request, task_id)
-    day = as_of or default_day(task.plan)
+    day = as_of or default_day()  # a task: today unless asked (see default_day)
     row = services.task_state(task, day)
     reports = task.reports.filter(reported_at__lt=services.end_of_day(day)).select_related(
         "department"

@@ -30,11 +30,17 @@ from yingji.workplan.status import BOARD_ORDER, LABELS
 
 
 def default_day(plan: Plan | None = None) -> dt.date:
-    """Today. Pages show the plan as it stands now unless ?as_of= asks for an
-    earlier date; a past year's plan therefore shows what is still open now
-    (reports filed after its year count), and ?as_of=YYYY-12-31 shows how the
-    year closed."""
-    return services.today()
+    """The day a plan's pages show when ?as_of= does not say: today for this
+    year's plan (or a later one), the year end for a past year's plan — its board
+    then shows how the year closed, not "已逾期 1,164 个工作日" counted to today.
+    The page shows the date and lets it be changed (the filters' 截至日期).
+    A task's own page (where reports are filed) defaults to today whatever its
+    plan's year — a report filed now must show on it; the board's chips link to
+    it with the board's date."""
+    today = services.today()
+    if plan is not None and plan.year < today.year:
+        return dt.date(plan.year, 12, 31)
+    return today
 
 
 def parse_day(request, plan: Plan | None = None) -> dt.date:
@@ -84,6 +90,8 @@ def _plan_page(request, plan_id: int, template: str):
         **data,
         "can_manage": services.can_manage_plans(request.user),
         "owners_pending_label": OWNERS_PENDING,
+        "past_plan": plan.year < services.today().year,
+        "today": services.today(),
         "filters": f,
         "status_choices": _status_choices(),
         "departments": Department.objects.filter(assignments__task__plan=plan)
@@ -137,7 +145,7 @@ def task_detail(request, task_id: int):
     if not services.visible_tasks(request.user, Task.objects.filter(pk=task.pk)).exists():
         raise Http404
     try:
-        day = parse_day(request, task.plan)
+        day = parse_day(request)  # today unless asked (see default_day)
     except BadDate as exc:
         return HttpResponseBadRequest(str(exc))
     row = services.task_state(task, day)
