@@ -207,3 +207,57 @@ def test_district_staff_import_only_within_their_district(client, world):
     assert "确认导入" not in html
     client.post(reverse("monitoring:sensor_import"), {"action": "confirm", **_choices()})
     assert not Sensor.objects.filter(code__startswith="HY-").exists()
+
+
+def _readings_file(tmp_path, lines: list[str], name="batch.csv") -> Path:
+    path = tmp_path / name
+    path.write_text("station,time,parameter,value,unit\n" + "".join(lines), encoding="utf-8")
+    return path
+
+
+def _line(code: str, minute: int, value: float, unit: str = "m") -> str:
+    return f"{code},2026-07-01 08:{minute:02d},水位,{value},{unit}\n"
+
+
+def test_readings_stream_in_small_batches_duplicates_in_later_chunks_stored_once(
+    world, tmp_path, monkeypatch
+):
+    """Many COPY batches and chunks (batch 2, chunk 4): a chunk whose readings are
+    all new goes straight in; one that meets readings stored by an earlier chunk or
+    an earlier import falls back to ON CONFLICT and stores each new reading once."""
+    from yingji.monitoring import sensorimport
+
+    _stations(world)
+    monkeypatch.setattr(sensorimport, "BATCH", 2)
+    lines = [_line("HY-1001", m, 1 + m / 100) for m in range(10)]
+    lines += [_line("HY-1001", 3, 1.03)]  # a duplicate of a reading of the first chunk
+    lines += [_line("HY-1002", m, 0.5 + m / 100, "cm") for m in range(5)]
+    r = sensorimport.import_readings(_readings_file(tmp_path, lines), chunk=4)
+    assert (r.lines, r.stored, r.duplicates, r.dead_lettered) == (16, 15, 1, 0)
+    stored = dict(Reading.objects.filter(sensor__code="HY-1002").values_list("ts_ms", "value"))
+    assert len(stored) == 5 and min(stored.values()) == pytest.approx(0.005)  # cm → m
+    # the same file again: every reading is a duplicate, nothing stored twice
+    again = sensorimport.import_readings(_readings_file(tmp_path, lines), chunk=4)
+    assert (again.stored, again.duplicates) == (0, 16)
+    assert Reading.objects.filter(sensor__code__startswith="HY-").count() == 15
+    # a new file overlapping the stored readings by half
+    more = [_line("HY-1003", m, 1.0) for m in range(0, 12)]
+    sensorimport.import_readings(_readings_file(tmp_path, more[:6], "a.csv"), chunk=4)
+    r = sensorimport.import_readings(_readings_file(tmp_path, more, "b.csv"), chunk=4)
+    assert (r.stored, r.duplicates) == (6, 6)
+    assert Reading.objects.filter(sensor__code="HY-1003").count() == 12
+
+
+def test_a_strict_refusal_while_a_copy_is_open_writes_nothing(world, tmp_path, monkeypatch):
+    from yingji.monitoring import sensorimport
+
+    _stations(world)
+    monkeypatch.setattr(sensorimport, "BATCH", 2)
+    lines = [_line("HY-1001", m, 1.0) for m in range(7)] + ["HY-1001,坏时间,水位,1.0,m\n"]
+    with pytest.raises(sensorimport.MonitoringError, match="第 9 行「时间"):
+        sensorimport.import_readings(_readings_file(tmp_path, lines), strict=True, chunk=4)
+    assert not Reading.objects.filter(sensor__code__startswith="HY-").exists()
+    # the connection is usable afterwards, and the same file without --strict imports
+    r = sensorimport.import_readings(_readings_file(tmp_path, lines), chunk=4)
+    assert (r.stored, r.dead_lettered) == (7, 1)
+    assert DeadLetter.objects.filter(topic="batch.csv 第 9 行").exists()

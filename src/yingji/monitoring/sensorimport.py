@@ -22,15 +22,16 @@ import csv
 import io
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from yingji.core import audit, departments, geo, inputlimits, regions
-from yingji.monitoring import mapping, services
+from yingji.monitoring import mapping, pgcopy, services
 from yingji.monitoring.models import TYPE_UNITS, DeadLetter, Sensor, SensorType
 from yingji.monitoring.units import UnitError, canonical_unit, to_canonical
 
@@ -597,7 +598,8 @@ class ReadingsResult:
 
 
 READINGS_LIMIT = "YINGJI_READINGS_MAX_BYTES"
-CHUNK = 100_000
+CHUNK = 100_000  # readings per transaction savepoint (and per duplicate fallback)
+BATCH = 10_000  # readings per write into the open COPY (PostgreSQL)
 
 
 def _reading_lines(data: bytes, filename: str) -> Iterator[tuple[int, Sequence]]:
@@ -650,13 +652,28 @@ def import_readings(
     rows: list[tuple[int, int, float]] = []
     bad: list[tuple[int, str, Sequence]] = []
 
-    def flush() -> None:
-        if rows:
-            stored = store_bulk(rows)
-            result.stored += stored
-            result.duplicates += len(rows) - stored
+    sink = CopySink() if connection.vendor == "postgresql" else None
+    pending = 0  # readings given to the sink and not yet counted
+
+    def push() -> None:
+        nonlocal pending
+        if sink is not None and rows:
+            sink.push(rows)
+            pending += len(rows)
             rows.clear()
-        if bad:
+
+    def flush() -> None:
+        nonlocal pending
+        if sink is not None:
+            push()
+            stored = sink.close()
+            given, pending = pending, 0
+        else:
+            stored, given = store_bulk(rows), len(rows)
+            rows.clear()
+        result.stored += stored
+        result.duplicates += given - stored
+        if bad:  # after the COPY is closed: nothing else may run on the connection during it
             _dead_letter(bad, filename)
             result.dead_lettered += len(bad)
             bad.clear()
@@ -665,7 +682,7 @@ def import_readings(
     maps: dict[tuple[str, str], Any] = {}  # (unit, type) → (a, b), None or the error
     parameter_types: dict[str, str | None] = {}
     append = rows.append
-    with transaction.atomic(), audit.acting_as(None, "读数导入"):
+    with transaction.atomic(), audit.acting_as(None, "读数导入"), sink or nullcontext():
         for n, row in lines:
             if not any(row):
                 continue
@@ -712,7 +729,11 @@ def import_readings(
                     result.reasons.append(f"第 {n} 行{exc}")
                 continue
             append((pk, ts, value))
-            if len(rows) >= chunk:
+            if len(rows) >= BATCH:
+                push()
+                if pending >= chunk or sink is None and len(rows) >= chunk:
+                    flush()
+            if len(bad) >= chunk:
                 flush()
         flush()
     return result
@@ -735,48 +756,111 @@ def _dead_letter(bad: Sequence[tuple[int, str, Sequence]], filename: str) -> Non
     )
 
 
-def _unique_violation() -> type[Exception]:
-    from psycopg import errors
+class CopySink:
+    """PostgreSQL: readings streamed into `COPY monitoring_reading … (FORMAT BINARY)`
+    while the file is still being read, so the server stores one batch on the other
+    core while Python parses the next (pgcopy.py: why binary). One chunk is one COPY
+    under a savepoint; a chunk that meets a stored reading (a duplicate fails the
+    whole COPY) is undone to the savepoint and goes again, from the batches kept,
+    through a staging table and one `INSERT … ON CONFLICT DO NOTHING`.
 
-    return errors.UniqueViolation
+    Nothing else may run on the connection while a COPY is open: callers write dead
+    letters and the like only after `close()`.
+    """
 
+    SQL = "COPY monitoring_reading (sensor_id, ts_ms, value) FROM STDIN (FORMAT BINARY)"
 
-def store_bulk(rows: Sequence[tuple[int, int, float]]) -> int:
-    """Write readings, duplicates skipped; how many were new. PostgreSQL: COPY (one
-    text buffer) straight into the readings table, or when that meets a duplicate,
-    into a staging table and then one INSERT … ON CONFLICT DO NOTHING (without
-    RETURNING: an import needs the count, not the rows back)."""
-    if not rows:
-        return 0
-    if connection.vendor == "postgresql":
-        buf = "".join([f"{s}\t{t}\t{v!r}\n" for s, t, v in rows]).encode()
-        # Straight into the table when none of them is stored yet (the usual
-        # import of new history); a duplicate fails the COPY, undone to the
-        # savepoint, and the chunk goes through the staging table instead.
+    def __init__(self) -> None:
+        self._cursor = connection.cursor()
+        self._parts: list[bytes] = []
+        self._copy: Any = None
+        self._stack: ExitStack | None = None
+        self._savepoint: str | None = None
+        self._failed = False
+        self._count = 0
+
+    def push(self, rows: Sequence[tuple[int, int, float]]) -> None:
+        import psycopg
+
+        sensors, ts, values = zip(*rows, strict=True)
+        part = pgcopy.readings(sensors, ts, values)
+        self._parts.append(part)
+        self._count += len(rows)
+        if self._failed:
+            return
         try:
-            with transaction.atomic(), connection.cursor() as cur:
-                with cur.cursor.copy(
-                    "COPY monitoring_reading (sensor_id, ts_ms, value) FROM STDIN"
-                ) as cp:
-                    cp.write(buf)
-            return len(rows)
-        except (IntegrityError, _unique_violation()):  # psycopg's own from a raw COPY
-            pass
-    with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
+            if self._stack is None:
+                self._savepoint = transaction.savepoint()
+                self._stack = ExitStack()
+                self._copy = self._stack.enter_context(self._cursor.cursor.copy(self.SQL))
+                self._copy.write(pgcopy.HEADER)
+            self._copy.write(part)
+        except psycopg.Error as exc:  # the server refused mid-stream (a duplicate)
+            self._undo(exc)
+
+    def close(self) -> int:
+        """End the chunk; how many of its readings were new."""
+        import psycopg
+
+        if self._stack is not None and not self._failed:
+            try:
+                self._copy.write(pgcopy.TRAILER)
+                self._stack.close()
+                self._stack = None
+                transaction.savepoint_commit(self._savepoint)
+            except psycopg.Error as exc:
+                self._undo(exc)
+        stored = self._count if not self._failed else self._staged()
+        self._parts, self._count, self._failed = [], 0, False
+        self._stack = self._copy = self._savepoint = None
+        return stored
+
+    def _undo(self, exc: BaseException) -> None:
+        self._failed = True
+        if self._stack is not None:
+            try:
+                self._stack.__exit__(type(exc), exc, exc.__traceback__)
+            except Exception:  # the COPY's own failure, already in hand
+                pass
+            self._stack = None
+        transaction.savepoint_rollback(self._savepoint)
+
+    def _staged(self) -> int:
+        with connection.cursor() as cur:
             cur.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS monitoring_import_stage "
                 "(sensor_id bigint, ts_ms bigint, value double precision)"
             )
             cur.execute("TRUNCATE monitoring_import_stage")
-            with cur.cursor.copy("COPY monitoring_import_stage FROM STDIN") as cp:
-                cp.write(buf)
+            with cur.cursor.copy("COPY monitoring_import_stage FROM STDIN (FORMAT BINARY)") as cp:
+                cp.write(pgcopy.HEADER)
+                for part in self._parts:
+                    cp.write(part)
+                cp.write(pgcopy.TRAILER)
             cur.execute(
                 "INSERT INTO monitoring_reading (sensor_id, ts_ms, value) "
                 "SELECT sensor_id, ts_ms, value FROM monitoring_import_stage "
                 "ON CONFLICT DO NOTHING"
             )
             return cur.rowcount
+
+    def __exit__(self, *exc: Any) -> None:  # an import refused mid-chunk: end the COPY
+        if self._stack is not None:
+            try:
+                self._stack.__exit__(*exc) if exc[0] else self._stack.close()
+            finally:
+                self._stack = None
+
+    def __enter__(self) -> CopySink:
+        return self
+
+
+def store_bulk(rows: Sequence[tuple[int, int, float]]) -> int:
+    """SQLite: write readings, duplicates skipped; how many were new (through a
+    staging table and one INSERT … ON CONFLICT DO NOTHING). PostgreSQL: CopySink."""
+    if not rows:
+        return 0
+    with connection.cursor() as cur:
         cur.execute(
             "CREATE TEMP TABLE IF NOT EXISTS monitoring_import_stage "
             "(sensor_id integer, ts_ms integer, value real)"
