@@ -24,14 +24,12 @@ from yingji.settings import DATABASES  # noqa: E402
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The SQLite test database is in memory with a shared cache, shared by the
-    # live server's threads, the ingest worker's thread and the test. In shared-
-    # cache mode a reader holds a table lock that makes a concurrent writer fail at
-    # once with "database table is locked" (busy_timeout does not apply): a page's
-    # htmx badges loading while a form posts failed the rain-cell test on a busy
-    # machine. Readers that take no table locks (read_uncommitted, which only
-    # applies to shared-cache connections) leave writers to wait on each other only.
-    _options = DATABASES["default"].setdefault("OPTIONS", {})
-    _options["init_command"] = (
-        _options.get("init_command", "") + " PRAGMA read_uncommitted=1;"
-    ).strip()
+    # The SQLite test database is a file in this run's var/ directory, not Django's
+    # default in-memory database with a shared cache: in shared-cache mode a second
+    # writer (the live server's thread, the ingest worker's thread, the test) fails
+    # at once with "database table is locked" — busy_timeout does not apply there —
+    # which failed the rain-cell browser test on a busy machine. On a file with WAL
+    # (settings), writers wait for each other up to busy_timeout, as in production.
+    from yingji.settings import VAR_DIR  # noqa: E402
+
+    DATABASES["default"]["TEST"]["NAME"] = str(VAR_DIR / "test-yingji.sqlite3")
