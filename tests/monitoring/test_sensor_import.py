@@ -261,3 +261,44 @@ def test_a_strict_refusal_while_a_copy_is_open_writes_nothing(world, tmp_path, m
     r = sensorimport.import_readings(_readings_file(tmp_path, lines), chunk=4)
     assert (r.stored, r.dead_lettered) == (7, 1)
     assert DeadLetter.objects.filter(topic="batch.csv 第 9 行").exists()
+
+
+def test_a_readings_file_saved_by_excel_in_gb18030_imports(world, tmp_path):
+    """Chinese Excel saves CSV in GB18030 with Chinese headers: read as such."""
+    from yingji.monitoring import sensorimport
+
+    _stations(world)
+    path = tmp_path / "gbk.csv"
+    text = "测站,时间,要素,读数,单位\n" + "".join(
+        _line("HY-1001", m, 120 + m, "cm") for m in range(3)
+    )
+    path.write_bytes(text.encode("gb18030"))
+    given = {"sensor": "测站", "ts": "时间", "parameter": "要素", "value": "读数", "unit": "单位"}
+    r = sensorimport.import_readings(path, given)
+    assert (r.stored, r.dead_lettered) == (3, 0)
+    values = sorted(Reading.objects.filter(sensor__code="HY-1001").values_list("value", flat=True))
+    assert values == pytest.approx([1.20, 1.21, 1.22])
+
+
+def test_a_readings_workbook_imports_with_its_bad_rows_dead_lettered(world, tmp_path):
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    from yingji.monitoring import sensorimport
+
+    _stations(world)
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["station", "time", "parameter", "value", "unit"])
+    ws.append(["HY-1002", dt.datetime(2026, 7, 1, 8, 0), "水位", 0.95, "m"])
+    ws.append(["HY-1002", dt.datetime(2026, 7, 1, 8, 5), "水位", 960, "mm"])
+    ws.append(["HY-1002", "不是时间", "水位", 0.97, "m"])
+    path = tmp_path / "readings.xlsx"
+    wb.save(path)
+    r = sensorimport.import_readings(path)
+    assert (r.lines, r.stored, r.dead_lettered) == (3, 2, 1)
+    assert sorted(
+        Reading.objects.filter(sensor__code="HY-1002").values_list("value", flat=True)
+    ) == pytest.approx([0.95, 0.96])
+    assert DeadLetter.objects.filter(topic="readings.xlsx 第 4 行").exists()
