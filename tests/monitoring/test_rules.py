@@ -341,3 +341,41 @@ def test_evaluable_and_validation_of_references():
             thresholds=(None, None, None, 3.0),
             threshold_refs=(None, None, None, "警戒水位"),
         ).validate()
+
+
+def test_a_reference_with_an_offset_fires_above_or_below_the_stations_own_level():
+    """黄色 at each station's 警戒水位, 橙色 half a metre above it, 红色 at 保证水位."""
+    rule = Rule(
+        8,
+        "超警戒",
+        sensor_type="water_level",
+        threshold_refs=(None, "警戒水位", "警戒水位+0.5", "保证水位"),
+    )
+    rule.validate()
+    assert rule.refs == ("警戒水位", "保证水位")
+    e = Engine(
+        [1, 2],
+        ["water_level"] * 2,
+        [rule],
+        thresholds=[{"警戒水位": 5.0, "保证水位": 7.0}, {"警戒水位": 6.0, "保证水位": 8.0}],
+    )
+    changes = e.process(np.array([0, 1]), np.full(2, T0), np.array([5.6, 6.4]))
+    assert sorted((c.sensor, c.level) for c in changes) == [(1, 3), (2, 2)]
+    low = Rule(
+        9,
+        "低于",
+        sensor_type="water_level",
+        direction="below",
+        threshold_refs=(None, None, None, "警戒水位 - 2"),
+    )
+    e = Engine([1], ["water_level"], [low], thresholds=[{"警戒水位": 5.0}])
+    assert [c.level for c in e.process(np.array([0]), np.array([T0]), np.array([2.9]))] == [4]
+
+
+@pytest.mark.parametrize("ref", ["+0.5", "警戒水位+", "警戒水位+半米", ""])
+def test_a_malformed_reference_is_named(ref):
+    rule = Rule(
+        1, "坏引用", sensor_type="water_level", threshold_refs=(None, None, None, ref or " ")
+    )
+    with pytest.raises(RuleError, match="坏引用.*红色阈值引用.*警戒水位\\+0.5"):
+        rule.validate()

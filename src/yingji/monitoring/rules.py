@@ -25,7 +25,9 @@ Then, per (sensor, rule):
 
 Per-sensor thresholds: a level's threshold may name a threshold of the sensor
 (``threshold_refs``, e.g. 「警戒水位」, 「常年高值」) instead of giving a number, so one
-rule serves every station with its own level. The engine is given each sensor's
+rule serves every station with its own level. A reference may carry an offset in
+the type's canonical unit (「警戒水位+0.5」: half a metre above the station's
+warning level, the usual 橙色 of a river gauge; 「常年高值-0.2」). The engine is given each sensor's
 named thresholds (a mapping, in the type's canonical unit); a sensor lacking a name
 the rule references is not watched by that rule (`Engine.lacking` counts them, and
 `Rule.evaluable` says it of one sensor). With per-sensor thresholds the level is
@@ -46,6 +48,7 @@ services turn them into alarms.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -69,6 +72,20 @@ def level_number(name: str | None) -> int:
 
 class RuleError(ValueError):
     """A rule definition that cannot be evaluated (message in Chinese)."""
+
+
+_REF = re.compile(r"^(?P<name>.*?\S)\s*(?:(?P<sign>[+-])\s*(?P<offset>\d+(?:\.\d+)?))?$")
+
+
+def parse_ref(ref: str) -> tuple[str, float]:
+    """A threshold reference's sensor threshold name and offset:
+    「警戒水位」 → ("警戒水位", 0.0), 「警戒水位+0.5」 → ("警戒水位", 0.5),
+    「常年高值 - 0.2」 → ("常年高值", -0.2). ValueError names what is wrong."""
+    m = _REF.match(ref.strip())
+    if not m or "+" in m["name"] or m["name"][0] == "-" or m["name"][-1] == "-":
+        raise ValueError(f"「{ref}」应为阈值名称,可加偏移量,如「警戒水位+0.5」")
+    offset = float(m["offset"] or 0) * (-1 if m["sign"] == "-" else 1)
+    return m["name"], offset
 
 
 @dataclass(frozen=True)
@@ -102,8 +119,8 @@ class Rule:
 
     @property
     def refs(self) -> tuple[str, ...]:
-        """The sensor threshold names this rule needs."""
-        return tuple(dict.fromkeys(r for r in self.threshold_refs if r))
+        """The sensor threshold names this rule needs (offsets left off)."""
+        return tuple(dict.fromkeys(parse_ref(r)[0] for r in self.threshold_refs if r))
 
     def evaluable(self, thresholds: Mapping[str, float] | None) -> bool:
         """Does a sensor with these named thresholds have every one this rule
@@ -128,6 +145,12 @@ class Rule:
         ]
         if both:
             raise RuleError(f"{where}:{'、'.join(both)}阈值不能既填数值又引用传感器阈值")
+        for lv, r in zip(LEVELS, self.threshold_refs, strict=True):
+            if r:
+                try:
+                    parse_ref(r)
+                except ValueError as exc:
+                    raise RuleError(f"{where}:{LEVEL_LABELS[lv]}阈值引用{exc}") from None
         used = [t for t in self.thresholds if t is not None]
         if not used and not self.refs:
             raise RuleError(f"{where}:至少需要一级阈值")
@@ -273,9 +296,10 @@ class Engine:
             self.lacking[rule.id] = int((~ok).sum()) if len(members) else 0
             members = members[ok] if len(members) else members
             rows = np.tile(thr, (len(members), 1))
-            for lv, name in enumerate(rule.threshold_refs):
-                if name:
-                    rows[:, lv] = [float(self.thresholds[i][name]) for i in members]
+            for lv, ref in enumerate(rule.threshold_refs):
+                if ref:
+                    name, offset = parse_ref(ref)
+                    rows[:, lv] = [float(self.thresholds[i][name]) + offset for i in members]
             thr = rows
         pos = np.full(self.n, -1, dtype=np.int64)
         pos[members] = np.arange(len(members))
