@@ -117,6 +117,7 @@ def _register() -> None:
     from yingji.enforcement.api import router as enforcement_router
     from yingji.monitoring.api import router as monitoring_router
     from yingji.response.api import router as response_router
+    from yingji.responsibility.api import router as responsibility_router
     from yingji.risk.api import router as risk_router
     from yingji.workplan.api import router as workplan_router
 
@@ -128,6 +129,7 @@ def _register() -> None:
     api.add_router("/alerts/", alerts_router)
     api.add_router("/response/", response_router)
     api.add_router("/enforcement/", enforcement_router)
+    api.add_router("/responsibility/", responsibility_router)
 
 
 _register()

@@ -132,6 +132,7 @@ INSTALLED_APPS = [
     "yingji.alerts",
     "yingji.response",
     "yingji.enforcement",
+    "yingji.responsibility",
 ]
 
 MIDDLEWARE = [

@@ -26,5 +26,6 @@ urlpatterns = [
     path("alerts/", include("yingji.alerts.urls")),
     path("response/", include("yingji.response.urls")),
     path("enforcement/", include("yingji.enforcement.urls")),
+    path("responsibility/", include("yingji.responsibility.urls")),
     path("", include("yingji.core.urls")),
 ]

@@ -40,7 +40,7 @@ GROUP_SHARE = {
     "care_home": 0.02,
     "construction": 0.03,
     "hazchem_officer": 0.02,
-    "sanfang": 0.03,
+    # 三防责任人 come from the responsibility register (its demo syncs them).
     "district_duty": 0.005,
     "street_duty": 0.01,
 }

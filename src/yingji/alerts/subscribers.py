@@ -93,6 +93,9 @@ def _rows_from_upload(name: str, data: bytes) -> list[dict[str, str]]:
     ]
 
 
+# Groups kept by a register of their own (responsibility/services.sync_subscribers).
+REGISTER_GROUPS = frozenset({"sanfang"})
+
 _CHANNEL_OF_LABEL = {label: name for name, label in channelconfig.LABELS.items()}
 
 
@@ -127,6 +130,10 @@ def import_subscribers(name: str, data: bytes) -> ImportReport:
         unknown = [k for k in keys if k not in groups]
         if unknown:
             problems.append(f"人群分组不存在:{'、'.join(unknown)}")
+        elif any(groups[k].key in REGISTER_GROUPS for k in keys):
+            problems.append(
+                "三防责任人分组由三防责任人名册维护,不能在订阅人导入中指定(请在名册中登记)"
+            )
         channel_of = {**{n: n for n in channelconfig.NAMES}, **_CHANNEL_OF_LABEL}
         chans = [channel_of.get(c, c) for c in _split(row.get("channels", ""))]
         if set(chans) - set(channelconfig.NAMES):

@@ -1,0 +1,157 @@
+"""Responsibility API (/api/v1/responsibility/): the 三防责任人 register (scoped
+reads, one person's change, the import), the 一键通 progress, and the public
+posting (no login) — everything the pages do, for other systems."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.shortcuts import get_object_or_404
+from ninja import File, Router, Schema, UploadedFile
+from ninja.errors import HttpError
+from pydantic import Field
+
+from yingji.core.apiparams import Limit, Page, Year, one_of
+from yingji.core.models import Region
+from yingji.responsibility import roster, services
+from yingji.responsibility.models import Responsible
+
+router = Router(tags=["responsibility"])
+
+
+class PersonOut(Schema):
+    id: int
+    object_id: int
+    object_name: str
+    object_kind: str
+    object_kind_label: str
+    region_code: str
+    region_name: str
+    role: str
+    role_label: str
+    name: str
+    post: str
+    phone: str
+    public_phone: str
+    term_start: dt.date | None
+    term_end: dt.date | None
+    app_installed_on: dt.date | None
+
+
+class PersonIn(Schema):
+    name: str = Field(min_length=1, max_length=64)
+    post: str = Field(min_length=1, max_length=200)
+    phone: str = Field(min_length=1, max_length=32)
+    public_phone: str = Field("", max_length=32)
+    term_start: dt.date | None = None
+    term_end: dt.date | None = None
+    app_installed_on: dt.date | None = None
+
+
+class ProblemOut(Schema):
+    row: int
+    column: str
+    message: str
+
+
+class ImportOut(Schema):
+    written: bool
+    created: int
+    updated: int
+    unchanged: int
+    skipped_rows: int
+    problems: list[ProblemOut]
+
+
+class ProgressOut(Schema):
+    code: str
+    name: str
+    installed: int
+    pending: int
+    overdue: int
+    deadline: dt.date | None
+
+
+class PostingOut(Schema):
+    region: str
+    object: str
+    kind: str
+    role: str
+    name: str
+    post: str
+    phone: str
+
+
+def _out(p: Responsible) -> dict:
+    return {
+        "id": p.pk,
+        "object_id": p.obj_id,
+        "object_name": p.obj.name,
+        "object_kind": p.obj.kind,
+        "object_kind_label": p.obj.get_kind_display(),
+        "region_code": p.obj.region_id,
+        "region_name": p.obj.region.name,
+        "role": p.role,
+        "role_label": p.get_role_display(),
+        "name": p.name,
+        "post": p.post,
+        "phone": p.phone,
+        "public_phone": p.public_phone,
+        "term_start": p.term_start,
+        "term_end": p.term_end,
+        "app_installed_on": p.app_installed_on,
+    }
+
+
+@router.get("/sanfang", response=list[PersonOut])
+def people(request, region: str = "", page: Page = 1, limit: Limit = 500):
+    """The people the caller sees, optionally within one region (code prefix)."""
+    qs = services.visible_people(request.user).select_related("obj", "obj__region")
+    if region:
+        qs = qs.filter(obj__region__code__startswith=region[:12])
+    start = (page - 1) * limit
+    return [_out(p) for p in qs.order_by("pk")[start : start + limit]]
+
+
+@router.put("/sanfang/objects/{object_id}/{role}", response=PersonOut)
+def put_person(request, object_id: int, role: str, body: PersonIn):
+    """Register or replace the person of one kind for one object."""
+    if role not in roster.ROLE_KINDS:
+        raise HttpError(422, f"责任人类别应为 {'、'.join(roster.ROLE_KINDS)} 之一")
+    obj = get_object_or_404(services.visible_objects(request.user), pk=object_id)
+    person = Responsible.objects.filter(obj=obj, role=role).first() or Responsible(
+        obj=obj, role=role
+    )
+    return _out(services.save_person(request.user, person, body.dict()))
+
+
+@router.post("/sanfang/import", response=ImportOut)
+def import_register(
+    request, file: File[UploadedFile], mode: str = one_of(("strict", "partial"), "strict")
+):
+    """Import a register file (CSV or .xlsx); strict: nothing written on any problem."""
+    if mode not in ("strict", "partial"):
+        raise HttpError(422, "mode 应为 strict 或 partial")
+    result = services.import_register(
+        request.user, file.name or "upload.csv", file.read(), partial=mode == "partial"
+    )
+    return {
+        **{k: getattr(result, k) for k in ("written", "created", "updated", "unchanged")},
+        "skipped_rows": result.skipped_rows,
+        "problems": [p.__dict__ for p in result.problems],
+    }
+
+
+@router.get("/sanfang/progress", response=list[ProgressOut])
+def progress(
+    request, year: Year | None = None, by: str = one_of(("district", "street"), "district")
+):
+    lines, _ = services.progress_table(request.user, year=year, by=by)
+    return [line.__dict__ for line in lines]
+
+
+@router.get("/public/sanfang/{code}", response=list[PostingOut], auth=None)
+def posting(request, code: str):
+    """A district's public list (mobile numbers masked)."""
+    district = get_object_or_404(Region, code=code, level="district")
+    return services.posting(district.code)

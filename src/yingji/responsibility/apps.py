@@ -1,0 +1,27 @@
+from typing import Any
+
+from django.apps import AppConfig
+
+
+def _load_demo(run: Any) -> str | None:
+    from yingji.responsibility.demo import load_demo
+
+    return load_demo()
+
+
+class ResponsibilityConfig(AppConfig):
+    name = "yingji.responsibility"
+    label = "responsibility"
+    verbose_name = "责任体系"
+
+    def ready(self) -> None:
+        from yingji.core import demos, nav
+        from yingji.responsibility.services import may_read
+
+        demos.register(70, self.verbose_name, _load_demo)
+        nav.register_group("responsibility", "责任体系", order=15)
+        for title, url_name, order in (
+            ("三防责任人", "responsibility:register", 15),
+            ("一键通安装", "responsibility:progress", 16),
+        ):
+            nav.register(title, url_name, group="responsibility", order=order, visible=may_read)

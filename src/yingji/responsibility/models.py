@@ -1,0 +1,110 @@
+"""The responsibility system's records. This first part: the 三防责任人 register
+(objects, the people responsible for each, the annual update per district with
+its deadlines). Duty lists, letters, review and the annual assessment follow."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from yingji.core.models import Region
+from yingji.responsibility import roster
+
+OBJECT_KIND_CHOICES = [(k, v[0]) for k, v in roster.OBJECT_KINDS.items()]
+ROLE_CHOICES = list(roster.ROLE_KINDS.items())
+
+
+class DutyObject(models.Model):
+    """What a 三防责任人 answers for: an administrative area, a reservoir, an
+    embankment, a flash-flood danger zone, a geological-hazard point, a
+    waterlogging point, a construction site …, in the region it lies in (its
+    level is the region's: city, district, street, community)."""
+
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", verbose_name="所在区划"
+    )
+    kind = models.CharField("对象类型", max_length=16, choices=OBJECT_KIND_CHOICES)
+    name = models.CharField("名称", max_length=200)
+    code = models.CharField("对象编码", max_length=64, blank=True)
+    lon = models.FloatField("经度(WGS-84)", null=True, blank=True)
+    lat = models.FloatField("纬度(WGS-84)", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "三防责任对象"
+        verbose_name_plural = "三防责任对象"
+        ordering = ["region_id", "kind", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "kind", "name"], name="responsibility_object_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}({self.get_kind_display()})"
+
+
+class Responsible(models.Model):
+    """One 三防责任人: the person holding one kind of responsibility (行政, 技术,
+    巡查) for one object. Replacing the person is an update of this row (audited:
+    who changed whom, when)."""
+
+    obj = models.ForeignKey(
+        DutyObject, on_delete=models.CASCADE, related_name="people", verbose_name="责任对象"
+    )
+    role = models.CharField("责任人类别", max_length=12, choices=ROLE_CHOICES)
+    name = models.CharField("姓名", max_length=64)
+    post = models.CharField("单位及职务", max_length=200)
+    phone = models.CharField(
+        "手机", max_length=32, help_text="用于一键通和预警短信;公示页只显示部分号码"
+    )
+    public_phone = models.CharField(
+        "公示电话", max_length=32, blank=True, help_text="公示页完整显示的值班或办公电话"
+    )
+    term_start = models.DateField("任期开始", null=True, blank=True)
+    term_end = models.DateField("任期结束", null=True, blank=True)
+    app_installed_on = models.DateField("一键通安装日期", null=True, blank=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "三防责任人"
+        verbose_name_plural = "三防责任人"
+        ordering = ["obj__region_id", "obj__name", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["obj", "role"], name="responsibility_one_per_role")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}({self.obj.name}{self.get_role_display()})"
+
+
+class RegisterRound(models.Model):
+    """A district's annual update of the register before the flood season: the
+    deadline to confirm the register, the deadline for every person to have
+    installed 一键通, and who confirmed it when."""
+
+    year = models.PositiveIntegerField("年度")
+    district = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", verbose_name="区"
+    )
+    update_deadline = models.DateField("更新截止日期")
+    app_deadline = models.DateField("一键通安装截止日期")
+    confirmed_at = models.DateTimeField("确认更新时间", null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="确认人",
+    )
+
+    class Meta:
+        verbose_name = "责任人年度更新"
+        verbose_name_plural = "责任人年度更新"
+        ordering = ["-year", "district_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "district"], name="responsibility_round_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} 年{self.district.name}三防责任人更新"

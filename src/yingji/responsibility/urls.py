@@ -1,0 +1,18 @@
+from django.urls import path
+
+from yingji.responsibility import views
+
+app_name = "responsibility"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("sanfang/", views.register, name="register"),
+    path("sanfang/objects/<int:object_id>/", views.object_detail, name="object"),
+    path("sanfang/objects/<int:object_id>/<str:role>/", views.person_save, name="person_save"),
+    path("sanfang/people/<int:person_id>/remove/", views.person_remove, name="person_remove"),
+    path("sanfang/import/", views.import_page, name="import"),
+    path("sanfang/progress/", views.progress, name="progress"),
+    path("sanfang/rounds/", views.round_open, name="round_open"),
+    path("sanfang/rounds/<int:round_id>/confirm/", views.round_confirm, name="round_confirm"),
+    path("public/sanfang/", views.public, name="public"),
+    path("public/sanfang/<str:code>.<str:fmt>", views.public_file, name="public_file"),
+]

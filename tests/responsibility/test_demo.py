@@ -1,0 +1,27 @@
+"""The demo register on Guangzhou's real regions: every district and street has its
+行政责任人, every object every kind it needs, the warning group is synced, and a
+second load adds nothing."""
+
+from yingji.alerts.models import SubscriberGroup
+from yingji.core import regions
+from yingji.core.models import Region
+from yingji.responsibility import demo, roster
+from yingji.responsibility.models import DutyObject, Responsible
+
+
+def test_demo_register_is_complete_and_loads_once(db):
+    regions.load_pack("guangzhou")
+    summary = demo.load_demo()
+    areas = Region.objects.filter(level__in=("city", "district", "street")).count()
+    assert DutyObject.objects.filter(kind="area").count() == areas
+    assert DutyObject.objects.exclude(kind="area").count() > 100
+    for obj in DutyObject.objects.prefetch_related("people"):
+        assert roster.missing_roles(obj.kind, [p.role for p in obj.people.all()]) == [], obj
+    people = Responsible.objects.count()
+    group = SubscriberGroup.objects.get(key="sanfang")
+    assert group.subscribers.count() == people
+    assert f"{people} 名三防责任人" in summary
+    installed = Responsible.objects.exclude(app_installed_on=None).count()
+    assert 0.7 < installed / people < 0.9
+    assert demo.load_demo() == "已有演示名册,未重复加载"
+    assert Responsible.objects.count() == people
