@@ -24,7 +24,7 @@ def test_csv_import_creates_then_updates(city):
     data = (
         HEADER
         + "S1,天河小学,8613800000001,,,,sms,440106,113.36,23.12,wgs84,学校|public,\n"
-        + "S2,张三,,z@example.org,,en-US,,,,,,三防责任人,\n"
+        + "S2,张三,,z@example.org,,en-US,,,,,,区值班员,\n"
     ).encode("utf-8")
     report = subscriber_service.import_subscribers("list.csv", data)
     assert (report.created, report.updated, report.errors) == (2, 0, [])

@@ -4,6 +4,7 @@ second load adds nothing."""
 
 from yingji.alerts.models import SubscriberGroup
 from yingji.core import regions
+from yingji.core.departments import load_departments
 from yingji.core.models import Region
 from yingji.responsibility import demo, roster
 from yingji.responsibility.models import DutyObject, Responsible
@@ -11,6 +12,7 @@ from yingji.responsibility.models import DutyObject, Responsible
 
 def test_demo_register_is_complete_and_loads_once(db):
     regions.load_pack("guangzhou")
+    load_departments()
     summary = demo.load_demo()
     areas = Region.objects.filter(level__in=("city", "district", "street")).count()
     assert DutyObject.objects.filter(kind="area").count() == areas
@@ -23,5 +25,17 @@ def test_demo_register_is_complete_and_loads_once(db):
     assert f"{people} 名三防责任人" in summary
     installed = Responsible.objects.exclude(app_installed_on=None).count()
     assert 0.7 < installed / people < 0.9
+    from yingji.responsibility.models import Leader, Letter
+
+    districts = Region.objects.filter(level="district").count()
+    assert Leader.objects.count() == 2 * (districts + 1)
+    parties = Letter.objects.values_list("party__kind", flat=True)
+    from yingji.core.models import Department
+
+    expected = Department.objects.filter(
+        kind__in=("district_gov", "municipal"), merged_into__isnull=True
+    ).count()
+    assert set(parties) == {"district_gov", "municipal"} and len(parties) == expected
+    assert 0.7 < Letter.objects.filter(state="signed").count() / expected <= 1
     assert demo.load_demo() == "已有演示名册,未重复加载"
     assert Responsible.objects.count() == people

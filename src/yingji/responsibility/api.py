@@ -7,11 +7,11 @@ from __future__ import annotations
 import datetime as dt
 
 from django.shortcuts import get_object_or_404
-from ninja import File, Router, Schema, UploadedFile
+from ninja import File, Query, Router, Schema, UploadedFile
 from ninja.errors import HttpError
 from pydantic import Field
 
-from yingji.core.apiparams import Limit, Page, Year, one_of
+from yingji.core.apiparams import Limit, Page, Year
 from yingji.core.models import Region
 from yingji.responsibility import roster, services
 from yingji.responsibility.models import Responsible
@@ -19,7 +19,7 @@ from yingji.responsibility.models import Responsible
 router = Router(tags=["responsibility"])
 
 
-class PersonOut(Schema):
+class SanfangPersonOut(Schema):
     id: int
     object_id: int
     object_name: str
@@ -38,7 +38,7 @@ class PersonOut(Schema):
     app_installed_on: dt.date | None
 
 
-class PersonIn(Schema):
+class SanfangPersonIn(Schema):
     name: str = Field(min_length=1, max_length=64)
     post: str = Field(min_length=1, max_length=200)
     phone: str = Field(min_length=1, max_length=32)
@@ -48,22 +48,22 @@ class PersonIn(Schema):
     app_installed_on: dt.date | None = None
 
 
-class ProblemOut(Schema):
+class SanfangProblemOut(Schema):
     row: int
     column: str
     message: str
 
 
-class ImportOut(Schema):
+class SanfangImportOut(Schema):
     written: bool
     created: int
     updated: int
     unchanged: int
     skipped_rows: int
-    problems: list[ProblemOut]
+    problems: list[SanfangProblemOut]
 
 
-class ProgressOut(Schema):
+class SanfangProgressOut(Schema):
     code: str
     name: str
     installed: int
@@ -72,7 +72,7 @@ class ProgressOut(Schema):
     deadline: dt.date | None
 
 
-class PostingOut(Schema):
+class SanfangPostingOut(Schema):
     region: str
     object: str
     kind: str
@@ -103,7 +103,7 @@ def _out(p: Responsible) -> dict:
     }
 
 
-@router.get("/sanfang", response=list[PersonOut])
+@router.get("/sanfang", response=list[SanfangPersonOut])
 def people(request, region: str = "", page: Page = 1, limit: Limit = 500):
     """The people the caller sees, optionally within one region (code prefix)."""
     qs = services.visible_people(request.user).select_related("obj", "obj__region")
@@ -113,8 +113,8 @@ def people(request, region: str = "", page: Page = 1, limit: Limit = 500):
     return [_out(p) for p in qs.order_by("pk")[start : start + limit]]
 
 
-@router.put("/sanfang/objects/{object_id}/{role}", response=PersonOut)
-def put_person(request, object_id: int, role: str, body: PersonIn):
+@router.put("/sanfang/objects/{object_id}/{role}", response=SanfangPersonOut)
+def put_person(request, object_id: int, role: str, body: SanfangPersonIn):
     """Register or replace the person of one kind for one object."""
     if role not in roster.ROLE_KINDS:
         raise HttpError(422, f"责任人类别应为 {'、'.join(roster.ROLE_KINDS)} 之一")
@@ -125,9 +125,11 @@ def put_person(request, object_id: int, role: str, body: PersonIn):
     return _out(services.save_person(request.user, person, body.dict()))
 
 
-@router.post("/sanfang/import", response=ImportOut)
+@router.post("/sanfang/import", response=SanfangImportOut)
 def import_register(
-    request, file: File[UploadedFile], mode: str = one_of(("strict", "partial"), "strict")
+    request,
+    file: File[UploadedFile],
+    mode: str = Query("strict", description="strict:有问题整个文件不导入;partial:导入没有问题的行"),
 ):
     """Import a register file (CSV or .xlsx); strict: nothing written on any problem."""
     if mode not in ("strict", "partial"):
@@ -142,15 +144,19 @@ def import_register(
     }
 
 
-@router.get("/sanfang/progress", response=list[ProgressOut])
+@router.get("/sanfang/progress", response=list[SanfangProgressOut])
 def progress(
-    request, year: Year | None = None, by: str = one_of(("district", "street"), "district")
+    request,
+    year: Year | None = None,
+    by: str = Query("district", description="district:按区;street:按镇街"),
 ):
+    if by not in ("district", "street"):
+        raise HttpError(422, "by 应为 district 或 street")
     lines, _ = services.progress_table(request.user, year=year, by=by)
     return [line.__dict__ for line in lines]
 
 
-@router.get("/public/sanfang/{code}", response=list[PostingOut], auth=None)
+@router.get("/public/sanfang/{code}", response=list[SanfangPostingOut], auth=None)
 def posting(request, code: str):
     """A district's public list (mobile numbers masked)."""
     district = get_object_or_404(Region, code=code, level="district")

@@ -15,8 +15,9 @@ class ResponsibilityConfig(AppConfig):
     verbose_name = "责任体系"
 
     def ready(self) -> None:
-        from yingji.core import demos, nav
-        from yingji.responsibility.services import may_read
+        from yingji.core import demos, media, nav
+        from yingji.responsibility.letters import may_read_scan
+        from yingji.responsibility.services import may_lead, may_read
 
         demos.register(70, self.verbose_name, _load_demo)
         nav.register_group("responsibility", "责任体系", order=15)
@@ -25,3 +26,14 @@ class ResponsibilityConfig(AppConfig):
             ("一键通安装", "responsibility:progress", 16),
         ):
             nav.register(title, url_name, group="responsibility", order=order, visible=may_read)
+        nav.register(
+            "领导干部履职",
+            "responsibility:leaders",
+            group="responsibility",
+            order=17,
+            visible=may_lead,
+        )
+        nav.register(
+            "责任书", "responsibility:letters", group="responsibility", order=18, visible=may_lead
+        )
+        media.register("responsibility/letters/", may_read_scan)

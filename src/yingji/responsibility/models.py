@@ -9,6 +9,7 @@ from django.db import models
 
 from yingji.core.models import Region
 from yingji.responsibility import roster
+from yingji.responsibility.duties import LETTERS
 
 OBJECT_KIND_CHOICES = [(k, v[0]) for k, v in roster.OBJECT_KINDS.items()]
 ROLE_CHOICES = list(roster.ROLE_KINDS.items())
@@ -108,3 +109,160 @@ class RegisterRound(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} 年{self.district.name}三防责任人更新"
+
+
+# ---- leaders' duty lists and 巡查 (seed 12)
+
+
+class Leader(models.Model):
+    """A party or government leader with safety duties (党政同责、一岗双责)."""
+
+    class Side(models.TextChoices):
+        PARTY = "party", "党委"
+        GOVERNMENT = "government", "政府"
+
+    name = models.CharField("姓名", max_length=64)
+    post = models.CharField("职务", max_length=200)
+    side = models.CharField("党委/政府", max_length=12, choices=Side.choices)
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", verbose_name="所在区划"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="平台账号",
+    )
+    active = models.BooleanField("在任", default=True)
+
+    class Meta:
+        verbose_name = "党政领导干部"
+        verbose_name_plural = "党政领导干部"
+        ordering = ["region_id", "side", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name}({self.post})"
+
+
+class DutyList(models.Model):
+    """A leader's 安全生产职责清单 (standing duties) or annual 工作清单 (items with
+    due dates) for one year, with the number of 巡查 the year requires."""
+
+    class Kind(models.TextChoices):
+        DUTIES = "duties", "职责清单"
+        WORK = "work", "工作清单"
+
+    leader = models.ForeignKey(
+        Leader, on_delete=models.CASCADE, related_name="lists", verbose_name="领导干部"
+    )
+    year = models.PositiveIntegerField("年度")
+    kind = models.CharField("清单类型", max_length=8, choices=Kind.choices)
+    patrols_required = models.PositiveIntegerField("年度巡查次数要求", default=0)
+
+    class Meta:
+        verbose_name = "领导干部清单"
+        verbose_name_plural = "领导干部清单"
+        ordering = ["-year", "leader_id", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["leader", "year", "kind"], name="responsibility_list_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.leader.name} {self.year} 年{self.get_kind_display()}"
+
+
+class DutyItem(models.Model):
+    duty_list = models.ForeignKey(
+        DutyList, on_delete=models.CASCADE, related_name="items", verbose_name="清单"
+    )
+    text = models.CharField("内容", max_length=500)
+    due = models.DateField("完成时限", null=True, blank=True)
+    done_on = models.DateField("完成日期", null=True, blank=True)
+    note = models.CharField("完成情况", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "清单事项"
+        verbose_name_plural = "清单事项"
+        ordering = ["duty_list_id", "due", "pk"]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
+class Patrol(models.Model):
+    """One 巡查 by a leader: when, where, what was found; each problem at an
+    enterprise becomes a hazard in the risk register (linked back by origin)."""
+
+    leader = models.ForeignKey(
+        Leader, on_delete=models.CASCADE, related_name="patrols", verbose_name="领导干部"
+    )
+    on = models.DateField("巡查日期")
+    place = models.CharField("巡查地点", max_length=200)
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", verbose_name="所在区划"
+    )
+    summary = models.TextField("巡查情况", blank=True)
+
+    class Meta:
+        verbose_name = "领导巡查记录"
+        verbose_name_plural = "领导巡查记录"
+        ordering = ["-on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.leader.name} {self.on} {self.place}"
+
+
+# ---- responsibility letters (seed 13)
+
+
+class LetterTemplate(models.Model):
+    """The year's 责任书 template with its indicators (code, text, target, weight),
+    which the annual assessment then tracks."""
+
+    year = models.PositiveIntegerField("年度", unique=True)
+    title = models.CharField("标题", max_length=200)
+    body = models.TextField("正文", blank=True)
+    indicators = models.JSONField("指标", default=list)
+
+    class Meta:
+        verbose_name = "责任书模板"
+        verbose_name_plural = "责任书模板"
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Letter(models.Model):
+    """One signed (or to be signed) letter between the city and a district or a
+    city department; its indicators start as the template's, targets may differ."""
+
+    template = models.ForeignKey(
+        LetterTemplate, on_delete=models.PROTECT, related_name="letters", verbose_name="模板"
+    )
+    party = models.ForeignKey(
+        "core.Department", on_delete=models.PROTECT, related_name="+", verbose_name="签订单位"
+    )
+    state = models.CharField("状态", max_length=12, choices=LETTERS.choices(), default="drafting")
+    indicators = models.JSONField("指标", default=list)
+    signed_on = models.DateField("签订日期", null=True, blank=True)
+    signed_by = models.CharField("签订人", max_length=64, blank=True)
+    scan = models.FileField("签字盖章扫描件", upload_to="responsibility/letters/", blank=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "责任书"
+        verbose_name_plural = "责任书"
+        ordering = ["template_id", "party_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template", "party"], name="responsibility_letter_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template.year} 年责任书:{self.party}"

@@ -58,6 +58,18 @@ def may_read(user: Any, role: str | None) -> bool:
     return getattr(profile, "department_id", None) in _keeper_ids()
 
 
+def may_lead(user: Any, role: str | None) -> bool:
+    """Whether the duty-list and letter entries show: city-wide roles, territorial
+    accounts (their own leaders) and 综合处 staff (the lead of seed 12–14, 17)."""
+    if getattr(user, "is_superuser", False) or role in REGION_READERS:
+        return True
+    if role != "dept_staff":
+        return False
+    from yingji.responsibility.leaders import _lead_ids
+
+    return getattr(getattr(user, "profile", None), "department_id", None) in _lead_ids()
+
+
 def register_scope(user: Any) -> tuple[Scope, bool]:
     """The user's scope for the register and whether they may change it."""
     scope = scope_for(user)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from yingji.responsibility import views
+from yingji.responsibility import views, views_leaders
 
 app_name = "responsibility"
 urlpatterns = [
@@ -15,4 +15,12 @@ urlpatterns = [
     path("sanfang/rounds/<int:round_id>/confirm/", views.round_confirm, name="round_confirm"),
     path("public/sanfang/", views.public, name="public"),
     path("public/sanfang/<str:code>.<str:fmt>", views.public_file, name="public_file"),
+    path("leaders/", views_leaders.leader_summary, name="leaders"),
+    path("leaders/<int:leader_id>/", views_leaders.leader_detail, name="leader"),
+    path("leaders/<int:leader_id>/patrols/", views_leaders.patrol_add, name="patrol_add"),
+    path("leaders/lists/<int:list_id>/items/", views_leaders.item_add, name="item_add"),
+    path("leaders/items/<int:item_id>/done/", views_leaders.item_done, name="item_done"),
+    path("letters/", views_leaders.letter_list, name="letters"),
+    path("letters/draft/", views_leaders.letters_draft, name="letters_draft"),
+    path("letters/<int:letter_id>/", views_leaders.letter_move, name="letter_move"),
 ]

@@ -182,12 +182,23 @@ def progress(request):
     )
 
 
-def _year(request, on: dt.date) -> int:
+def _year(request, on: dt.date, latest=None) -> int:
+    """The year asked for, else the latest year with records (`latest`, a queryset
+    of years) up to this one, else this year."""
+    default = on.year
+    if latest is not None:
+        default = (
+            latest.filter(year__lte=on.year)
+            .order_by("-year")
+            .values_list("year", flat=True)
+            .first()
+            or on.year
+        )
     try:
-        year = int(request.GET.get("year") or on.year)
+        year = int(request.GET.get("year") or default)
     except ValueError:
-        return on.year
-    return year if 2000 <= year <= 2100 else on.year
+        return default
+    return year if 2000 <= year <= 2100 else default
 
 
 @login_required

@@ -1,0 +1,126 @@
+"""Leaders' duty lists, 巡查 turned into hazards, the fulfilment summary, and the
+responsibility letters from template to signed scan — scoped."""
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from yingji.core.models import Department, DepartmentKind, Profile, Role
+from yingji.responsibility import leaders, letters, services
+from yingji.responsibility.models import DutyItem, DutyList, Leader, Letter
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def lead(world):
+    zonghe = Department.objects.create(name="综合处")
+    from django.contrib.auth.models import User
+
+    u = User.objects.create_user("zonghe", password="pw-123456")
+    Profile.objects.create(user=u, role=Role.DEPT_STAFF, department=zonghe, full_name="综合同志")
+    return u
+
+
+@pytest.fixture
+def tianhe_leader(world):
+    leader = Leader.objects.create(
+        name="黄志强", post="天河区区长", side="government", region=world["regions"]["440106"]
+    )
+    work = DutyList.objects.create(leader=leader, year=2022, kind="work", patrols_required=4)
+    DutyItem.objects.create(duty_list=work, text="汛前三防检查", due=dt.date(2022, 4, 15))
+    DutyItem.objects.create(duty_list=work, text="年度会议", due=dt.date(2022, 1, 31))
+    return leader
+
+
+def test_a_patrol_problem_becomes_a_hazard_and_the_summary_counts(
+    world, tianhe_leader, monkeypatch
+):
+    from yingji.risk import services as risk
+    from yingji.risk.models import Hazard
+
+    monkeypatch.setattr(services, "today", lambda: dt.date(2022, 7, 10))
+    monkeypatch.setattr(leaders, "today", lambda: dt.date(2022, 7, 10))
+    enterprise = risk.save_enterprise(
+        credit_code="91440106MA5ABCDE1X",
+        name="天河某化工有限公司",
+        industry_code="C2614",
+        lon=113.36,
+        lat=23.17,
+        address="天河区",
+    )
+    item = tianhe_leader.lists.get().items.get(text="年度会议")
+    leaders.complete_item(world["tianhe"], item, dt.date(2022, 1, 20))
+    with pytest.raises(services.PermissionDenied):
+        leaders.complete_item(world["panyu"], item, dt.date(2022, 1, 20))
+    patrol, hazards = leaders.record_patrol(
+        world["tianhe"],
+        tianhe_leader,
+        on=dt.date(2022, 5, 6),
+        place="天河某化工有限公司",
+        region=world["regions"]["440106"],
+        problems=[(enterprise, "储罐区可燃气体报警器失效")],
+    )
+    (hazard,) = hazards
+    stored = Hazard.objects.get(pk=hazard.pk)
+    assert (stored.origin_type.model, stored.origin_id) == ("patrol", str(patrol.pk))
+    assert "黄志强(天河区区长)巡查发现" in hazard.description
+    (area,) = leaders.summary(world["tianhe"], 2022)
+    ((_, f),) = area["leaders"]
+    assert (f.on_time, f.overdue, f.patrols, f.patrols_required) == (1, 1, 1, 2)
+    assert leaders.summary(world["panyu"], 2022) == []
+    client = Client()
+    client.force_login(world["tianhe"])
+    page = client.get("/responsibility/leaders/?year=2022").content.decode()
+    assert "黄志强" in page and "差 1 次" in page
+    detail = client.get(f"/responsibility/leaders/{tianhe_leader.pk}/?year=2022").content.decode()
+    assert "逾期未完成" in detail and "按时完成" in detail
+    client.force_login(world["panyu"])
+    assert client.get(f"/responsibility/leaders/{tianhe_leader.pk}/").status_code == 404
+
+
+def test_letters_from_template_to_signed_scan(world, lead):
+    template = letters.save_template(
+        lead,
+        2022,
+        "2022年度安全生产和消防工作责任书",
+        [{"code": "A1", "text": "事故双下降", "weight": 50}],
+    )
+    with pytest.raises(services.PermissionDenied):
+        letters.save_template(world["tianhe"], 2022, "x", [{"code": "A", "text": "y"}])
+    assert letters.draft_letters(lead, template) == 2  # 天河区政府, 番禺区政府
+    letter = Letter.objects.get(party__name="天河区政府")
+    assert letter.indicators == template.indicators
+    with pytest.raises(letters.duties.LetterError, match="不能“签订”"):
+        letters.move(world["tianhe"], letter, "sign")
+    letters.move(lead, letter, "issue")
+    with pytest.raises(services.PermissionDenied):
+        letters.move(world["panyu"], letter, "sign", signed_on=dt.date(2022, 2, 20), signed_by="x")
+    with pytest.raises(services.ValidationError) as refused:
+        letters.move(
+            world["tianhe"], letter, "sign", signed_on=dt.date(2022, 2, 20), signed_by="某区长"
+        )
+    assert "scan" in refused.value.message_dict
+    client = Client()
+    client.force_login(world["tianhe"])
+    answer = client.post(
+        f"/responsibility/letters/{letter.pk}/",
+        {
+            "action": "sign",
+            "signed_on": "2022-02-20",
+            "signed_by": "某区长",
+            "scan": SimpleUploadedFile("责任书.pdf", PDF, content_type="application/pdf"),
+        },
+        follow=True,
+    )
+    assert "天河区政府:已签订" in answer.content.decode()
+    letter.refresh_from_db()
+    assert letter.state == "signed" and letter.scan.name.startswith("responsibility/letters/")
+    assert client.get(letter.scan.url).status_code == 200
+    page = client.get("/responsibility/letters/?year=2022").content.decode()
+    assert "天河区政府" in page and "番禺区政府" not in page
+    client.force_login(world["panyu"])
+    assert client.get(letter.scan.url).status_code == 404
+    assert DepartmentKind.DISTRICT_GOV == Letter.objects.get(party__name="番禺区政府").party.kind
