@@ -19,7 +19,7 @@ from django.utils import timezone
 from yingji.core import audit, outbox, regioncodes, regions
 from yingji.core import workcalendar as wc
 from yingji.core.models import Department, Profile, Role, SpecialPeriod
-from yingji.response import addressees, cards, levels, standdown, triggers
+from yingji.response import addressees, cards, events, levels, standdown, triggers
 from yingji.response.models import (
     ActionCard,
     Activation,
@@ -641,6 +641,17 @@ def activate(
     )
     issued = _issue(activation, _templates_for(plan, None, level), at)
     _move_incident(incident, Incident.Status.RESPONDING)
+    payload = {
+        "activation_id": activation.pk,
+        "plan_title": plan.title,
+        "hazard": plan.hazard,
+        "level": level,
+        "level_label": levels.RESPONSE_LABELS[level],
+        "area_codes": list(activation.area_codes),
+        "is_exercise": activation.is_exercise,
+        "at": at,
+    }
+    transaction.on_commit(lambda: events.activation_started.send(sender=Activation, **payload))
     depts = len({c.department_id for c in issued})
     log(
         incident,

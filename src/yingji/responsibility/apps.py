@@ -37,3 +37,6 @@ class ResponsibilityConfig(AppConfig):
             "责任书", "responsibility:letters", group="responsibility", order=18, visible=may_lead
         )
         media.register("responsibility/letters/", may_read_scan)
+        from yingji.responsibility import receivers
+
+        receivers.connect()
