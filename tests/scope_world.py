@@ -99,6 +99,7 @@ def build() -> World:
     _alerts(w)
     _enforcement(w)
     _workplan(w)
+    _responsibility(w)
     w.other["suggestion"] = MergeSuggestion.objects.create(
         department=resolve("危化处"), candidate=resolve("基础处"), reason="名称相近(测试)"
     )
@@ -363,6 +364,20 @@ def _enforcement(w: World) -> None:
         lookback=case_lb,
         lookback_item=item,
     )
+
+
+def _responsibility(w: World) -> None:
+    from yingji.responsibility import services
+    from yingji.responsibility.models import DutyObject
+
+    rows = (
+        "区划,对象类型,责任对象,责任人类别,姓名,单位及职务,手机\n"
+        "市桥街道,内涝点,市桥积水点,行政责任人,孙七,市桥街道办事处主任,13500135000\n"
+        "天河区,行政区域,天河区,行政责任人,黄华,天河区区长,13700137000\n"
+    )
+    result = services.import_register(w.users["admin"], "名册.csv", rows.encode())
+    assert result.written, result.problems
+    w.other["duty_object"] = DutyObject.objects.get(name="市桥积水点")
 
 
 def _workplan(w: World) -> None:

@@ -728,6 +728,31 @@ PROBES: dict[str, list[Probe]] = {
     "POST /api/v1/enforcement/lookbacks/{case_id}/hazards": [
         P(lambda w: {"case_id": w["lookback"].pk}, refused=F({404}))
     ],
+    # ---------------------------------------------------------------- responsibility
+    "PUT /api/v1/responsibility/sanfang/objects/{object_id}/{role}": [
+        P(
+            lambda w: {"object_id": w["duty_object"].pk, "role": "patrol"},
+            lambda w: {"name": "周八", "post": "市桥街道巡查员", "phone": "13300133000"},
+            refused=F({404}),
+            control="py",
+        )
+    ],
+    "POST /api/v1/responsibility/sanfang/import": [
+        P(
+            files=lambda w: {
+                "file": SimpleUploadedFile(
+                    "名册.csv",
+                    (
+                        "区划,对象类型,责任对象,责任人类别,姓名,单位及职务,手机\n"
+                        "市桥街道,内涝点,市桥积水点,巡查责任人,周八,巡查员,13300133000\n"
+                    ).encode(),
+                )
+            },
+            refused=R422,
+            says="不在本账号范围",
+            control="py",
+        )
+    ],
 }
 
 

@@ -226,7 +226,7 @@ def test_the_api_reads_scoped_changes_with_the_same_checks_and_posts_publicly(wo
         "/api/v1/responsibility/sanfang/import?mode=strict",
         {"file": io.BytesIO(csv("番禺区,行政区域,番禺区,行政责任人,孙七,区长,13500135000,\n"))},
     )
-    assert upload.json()["written"] is False
+    assert upload.status_code == 422 and upload.json()["written"] is False
     assert upload.json()["problems"][0]["column"] == "区划"
     public = Client().get("/api/v1/responsibility/public/sanfang/440106").json()
     assert {p["phone"] for p in public} >= {"138****8000"}

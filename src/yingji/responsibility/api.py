@@ -125,7 +125,7 @@ def put_person(request, object_id: int, role: str, body: SanfangPersonIn):
     return _out(services.save_person(request.user, person, body.dict()))
 
 
-@router.post("/sanfang/import", response=SanfangImportOut)
+@router.post("/sanfang/import", response={200: SanfangImportOut, 422: SanfangImportOut})
 def import_register(
     request,
     file: File[UploadedFile],
@@ -137,11 +137,13 @@ def import_register(
     result = services.import_register(
         request.user, file.name or "upload.csv", file.read(), partial=mode == "partial"
     )
-    return {
+    out = {
         **{k: getattr(result, k) for k in ("written", "created", "updated", "unchanged")},
         "skipped_rows": result.skipped_rows,
         "problems": [p.__dict__ for p in result.problems],
     }
+    # Nothing written: the file's fault (422 with every problem by row and column).
+    return (200 if result.written else 422), out
 
 
 @router.get("/sanfang/progress", response=list[SanfangProgressOut])
