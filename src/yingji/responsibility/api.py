@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.shortcuts import get_object_or_404
-from ninja import File, Query, Router, Schema, UploadedFile
+from ninja import File, Query, Router, Schema, Status, UploadedFile
 from ninja.errors import HttpError
 from pydantic import Field
 
@@ -143,7 +143,7 @@ def import_register(
         "problems": [p.__dict__ for p in result.problems],
     }
     # Nothing written: the file's fault (422 with every problem by row and column).
-    return (200 if result.written else 422), out
+    return Status(200 if result.written else 422, out)
 
 
 @router.get("/sanfang/progress", response=list[SanfangProgressOut])
