@@ -12,10 +12,10 @@ token, as a browser would.
 Asserted, as the bureau would notice it: every reading stored once although the
 ingest worker owning the storm's street died mid-stream; one red event and its
 draft; submit and approve by two people; every SMS sent at most once although a
-queue consumer died while the warning went out, and every one delivered except —
-only if the kill fell inside a batch — the few the dead consumer held, which
-become "result unknown" (visible, resendable), never sent again; the action cards'
-notices delivered once each; the proxy answering every page while a web process
+queue consumer died while the warning went out, and every one delivered but for at
+most the one the dead consumer may have had in hand, which becomes "result unknown"
+(visible, resendable), never sent again — the rest of its batch is sent by the
+minute's sweep; the action cards' notices delivered once each; the proxy answering every page while a web process
 is killed; state.json counting exactly one restart for each killed process.
 
 Needs PostgreSQL and Redis: on SQLite it is skipped outside CI and deselected in
