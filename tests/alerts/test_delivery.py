@@ -301,6 +301,39 @@ def test_rows_left_half_sent_are_not_resent(
     assert smsc.messages == []
 
 
+def test_a_dead_workers_batch_resends_only_what_never_left_it(
+    wired, smsc, people, city, django_capture_on_commit_callbacks
+):
+    """A worker killed inside a batch of 5 with the SMSC window at 2: the first two
+    rows still in `sending` (id order, the order they were sent in) may have
+    reached the SMSC and are marked unknown; the other three never left the worker
+    and are sent by the same sweep, once each."""
+    wired.YINGJI_DELIVERY = {**wired.YINGJI_DELIVERY, "SMPP_WINDOW": 2}
+    for i in range(6):
+        subscriber(f"p{i}", lon=113.4, lat=23.1, phone=f"861390000001{i}")
+    alert = services.create_draft(people["author"], draft_spec(channels=["sms"]))
+    services.submit(alert, people["author"])
+    services.approve(alert, people["leader"])  # on_commit not run: the worker never started
+    rows = list(services.warning_rows(alert).order_by("id"))
+    claimed = timezone.now() - dt.timedelta(hours=1)
+    Notification.objects.filter(pk=rows[0].pk).update(
+        status="delivered", sent_at=claimed, attempts=1
+    )
+    Notification.objects.filter(pk__in=[r.pk for r in rows[1:]]).update(
+        status="sending", sent_at=claimed, attempts=1
+    )
+    assert outbox.recover_stale() == 2
+    outbox.flush()
+    by_pk = {r.pk: r for r in services.warning_rows(alert)}
+    unknown = [r.pk for r in rows[1:3]]
+    assert all(by_pk[pk].status == "failed" for pk in unknown)
+    assert all("结果未知" in by_pk[pk].last_error for pk in unknown)
+    resent = [by_pk[r.pk] for r in rows[3:]]
+    assert all(r.status in ("sent", "delivered") and r.attempts == 1 for r in resent)
+    destinations = [m.destination for m in smsc.messages]
+    assert sorted(destinations) == sorted(r.address for r in resent)  # once each, no others
+
+
 def test_queueing_is_idempotent_one_delivery_per_person_and_channel(people, subscribers):
     alert = services.create_draft(people["author"], draft_spec(channels=["sms", "email"]))
     services.submit(alert, people["author"])

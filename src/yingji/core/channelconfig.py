@@ -11,6 +11,9 @@ environment variable DELIVERY_<KEY>, else the default below:
     DELIVERY_BATCH          messages claimed per send (default 500)
     DELIVERY_FAILING_AFTER  consecutive failures of a channel that put one item on
                             the duty desk (default 20)
+    DELIVERY_STALE_SECONDS  a batch still in `sending` this long after its claim
+                            was left by a worker that died (default 600; see
+                            outbox.recover_stale)
 
 E-mail uses Django's own settings (EMAIL_HOST etc.; see settings.py): configured
 when EMAIL_HOST is set or a backend other than the console fallback (memory, file)
@@ -47,6 +50,7 @@ DEFAULTS: dict[str, Any] = {
     "BATCH": 500,
     "RETRY_BASE_SECONDS": 30,
     "FAILING_AFTER": 20,
+    "STALE_SECONDS": 600,
 }
 
 # name → Chinese label, in the order pages list them. A new channel: one entry here,
@@ -69,6 +73,15 @@ def get(key: str) -> Any:
     if raw is None:
         return default
     return type(default)(raw) if not isinstance(default, str) else raw
+
+
+def in_flight(name: str) -> int:
+    """How many messages of one batch the channel can have handed to the network
+    without their results recorded yet: the SMSC's window for SMPP, one for the
+    channels that send and record one message at a time."""
+    if name == "sms" and not missing(name):
+        return max(1, int(get("SMPP_WINDOW")))
+    return 1
 
 
 def demo_enabled() -> bool:

@@ -594,6 +594,7 @@ class DemoChannel(Channel):
                     )
                     + "\n"
                 )
+                out.flush()  # recorded as delivered below: on disk first, as a server would
                 yield Result(
                     m.key, DELIVERED, provider_id=f"demo-{m.key}", receipt="演示通道:已记录"
                 )

@@ -18,7 +18,11 @@ that message with the channel's reason and the batch goes on. A worker that dies
 between the network send and recording the result leaves rows in `sending`:
 `recover_stale` marks them failed with "result unknown" instead of sending again
 (at most once: for warnings a silent duplicate is worse than a visible gap that
-someone can resend by hand with `retry_now`).
+someone can resend by hand with `retry_now`). Only the rows that can have left
+are marked so: a batch is sent in id order, so of a dead worker's batch only the
+first `channelconfig.in_flight` rows still in `sending` (one, or the SMSC window)
+may have been handed to the network; the rest never left the process and go back
+to the queue, sent by the same sweep.
 
 Health. Each channel's last success and last error are kept (`ChannelState`);
 when a channel fails DELIVERY_FAILING_AFTER messages in a row with no success in
@@ -46,7 +50,6 @@ from yingji.core import channelconfig, channels
 from yingji.core.models import ChannelState, Department, Notification  # noqa: F401 (Notification re-exported)
 
 log = logging.getLogger(__name__)
-STALE_AFTER = dt.timedelta(minutes=10)
 Status = Notification.Status
 DONE = (Status.SENT, Status.DELIVERED, Status.FAILED, Status.CANCELLED)
 
@@ -250,7 +253,12 @@ def claim(
         Notification.objects.filter(id__in=pks, status=Status.QUEUED).update(
             status=Status.SENDING, sent_at=stamp, attempts=F("attempts") + 1
         )
-        return list(Notification.objects.filter(id__in=pks, status=Status.SENDING, sent_at=stamp))
+        # In id order: the batch is sent in this order, which recover_stale relies on.
+        return list(
+            Notification.objects.filter(id__in=pks, status=Status.SENDING, sent_at=stamp).order_by(
+                "id"
+            )
+        )
 
 
 def record(result: channels.Result, rows: dict[int, Notification], via: str = "") -> None:
@@ -477,12 +485,39 @@ def flush(now: dt.datetime | None = None) -> int:
     return sum(send_channel(name, now=now) for name in channelconfig.NAMES if name in names)
 
 
+def stale_after() -> dt.timedelta:
+    return dt.timedelta(seconds=float(channelconfig.get("STALE_SECONDS")))
+
+
 def recover_stale(now: dt.datetime | None = None) -> int:
-    """Rows left in `sending` by a worker that died: mark them failed, not resent."""
-    cutoff = (now or timezone.now()) - STALE_AFTER
-    return Notification.objects.filter(status=Status.SENDING, sent_at__lt=cutoff).update(
+    """Rows left in `sending` by a worker that died (claimed DELIVERY_STALE_SECONDS
+    ago and still not recorded). A claim stamps its batch with one `sent_at`, and
+    the batch goes to the channel in id order with each result recorded as it
+    comes, so of one batch's rows still in `sending` only the first
+    `in_flight(channel)` can have been handed to the network: those are marked
+    failed, result unknown, never resent; the others never left the worker and
+    are queued again. Returns how many were marked failed."""
+    cutoff = (now or timezone.now()) - stale_after()
+    stale = Notification.objects.filter(status=Status.SENDING, sent_at__lt=cutoff)
+    batches: dict[tuple[str, dt.datetime], list[int]] = defaultdict(list)
+    for pk, channel, stamp in stale.order_by("id").values_list("id", "channel", "sent_at"):
+        batches[(channel, stamp)].append(pk)
+    unknown: list[int] = []
+    untouched: list[int] = []
+    for (channel, _), pks in batches.items():
+        window = channelconfig.in_flight(channel)
+        unknown += pks[:window]
+        untouched += pks[window:]
+    failed = Notification.objects.filter(pk__in=unknown, status=Status.SENDING).update(
         status=Status.FAILED, last_error="发送过程中断,结果未知;为免重复未自动重发,可人工重发"
     )
+    if untouched:
+        # Never handed to the channel: the attempt did not happen.
+        Notification.objects.filter(pk__in=untouched, status=Status.SENDING).update(
+            status=Status.QUEUED, next_attempt_at=None, attempts=F("attempts") - 1
+        )
+        log.warning("%d rows of a dead worker's batches queued again", len(untouched))
+    return failed
 
 
 def retry_now(rows: QuerySet[Notification]) -> int:
