@@ -356,6 +356,45 @@ def verify(archive: Path) -> dict[str, Any]:
     return manifest
 
 
+def _pg_restore(db: dict[str, Any], stream, *, clean: bool) -> None:
+    tool = shutil.which("pg_restore")
+    if tool is None:
+        raise BackupError(
+            "找不到 pg_restore(请安装 PostgreSQL 客户端,如 apt install postgresql-client)"
+        )
+    args = [tool, "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction"]
+    args += ["--dbname", str(db["NAME"])] + (["--clean", "--if-exists"] if clean else [])
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stderr=err, env=_pg_env(db))
+        try:
+            shutil.copyfileobj(stream, proc.stdin, 1 << 20)
+        except BrokenPipeError:
+            pass  # pg_restore stopped: its exit code and message say why
+        finally:
+            proc.stdin.close()
+        code = proc.wait()
+        if code != 0:
+            err.seek(0)
+            text = err.read().decode(errors="replace").strip()[:800]
+            raise BackupError(f"pg_restore 恢复失败(退出码 {code}):{text}")
+
+
+def _sqlite_restore(target: Path, stream) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staged = target.with_name(f".{target.name}.restoring")
+    try:
+        with open(staged, "wb") as f:
+            shutil.copyfileobj(stream, f, 1 << 20)
+        src, dst = sqlite3.connect(str(staged)), sqlite3.connect(str(target))
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+            src.close()
+    finally:
+        staged.unlink(missing_ok=True)
+
+
 def _nonempty_media(root: Path) -> bool:
     return root.is_dir() and any(p.is_file() for p in root.rglob("*"))
 
@@ -394,45 +433,36 @@ def restore(
     media_root = Path(settings.MEDIA_ROOT)
     if files and _nonempty_media(media_root) and not force:
         raise BackupError(f"上传文件目录 {media_root} 不是空的;确认覆盖请加 --force")
-    own = not target_url
-    with tempfile.TemporaryDirectory(prefix="yingji-restore-") as work:
-        work = Path(work)
-        with tarfile.open(archive, "r:*") as tar:
-            tar.extractall(work, filter="data")
-        member = work / bm.DB_MEMBER[engine]
-        if own:
-            connection.close()
+    if not target_url:
+        connection.close()  # the platform's own database is replaced under it
+    # Streamed from the archive (verified above): no second copy on disk, except
+    # SQLite's, which the backup API needs as a file (next to the target).
+    restored_files = 0
+    with tarfile.open(archive, "r:*") as tar:
+        stream = tar.extractfile(bm.DB_MEMBER[engine])
         if engine == "postgresql":
-            args = ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error"]
-            args += ["--single-transaction", "-d", str(db["NAME"])]
-            if existing:
-                args += ["--clean", "--if-exists"]
-            _run([*args, str(member)], _pg_env(db), "pg_restore 恢复")
+            _pg_restore(db, stream, clean=bool(existing))
         else:
-            target = Path(str(db["NAME"]))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            src = sqlite3.connect(str(member))
-            dst = sqlite3.connect(str(target))
-            try:
-                src.backup(dst)
-            finally:
-                dst.close()
-                src.close()
-        restored_files = 0
+            _sqlite_restore(Path(str(db["NAME"])), stream)
         if files:
-            for path in sorted((work / "media").rglob("*")) if (work / "media").is_dir() else []:
-                if path.is_file():
-                    out = media_root / path.relative_to(work / "media")
-                    out.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(path, out)
-                    restored_files += 1
-            var_dir = Path(settings.VAR_DIR)
-            for path in sorted((work / "config").glob("*")) if (work / "config").is_dir() else []:
-                out = var_dir / path.name
-                if out.exists() and out.read_bytes() != path.read_bytes():
+            for info in tar:
+                if info.name.startswith("media/"):
+                    out = media_root / info.name.removeprefix("media/")
+                elif info.name.startswith("config/"):
+                    out = Path(settings.VAR_DIR) / info.name.removeprefix("config/")
+                else:
+                    continue
+                data = tar.extractfile(info).read() if info.name.startswith("config/") else None
+                if data is not None and out.exists() and out.read_bytes() != data:
                     shutil.copy2(out, out.with_name(out.name + ".before-restore"))
                     say(f"已保留原配置文件为 {out.name}.before-restore")
-                shutil.copy2(path, out)
+                out.parent.mkdir(parents=True, exist_ok=True)
+                with open(out, "wb") as f:
+                    if data is not None:
+                        f.write(data)
+                    else:
+                        shutil.copyfileobj(tar.extractfile(info), f, 1 << 20)
+                os.chmod(out, info.mode & 0o777)
                 restored_files += 1
     counts = counts_of(db)
     problems = bm.count_problems(manifest["tables"], counts)

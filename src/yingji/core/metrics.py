@@ -82,8 +82,9 @@ def deliveries(channel: str, sent: int, failed: int) -> None:
 
 def route_of(request) -> str:
     match = getattr(request, "resolver_match", None)
-    if match is None:
-        return "unmatched"
+    if match is None:  # answered before URL resolution (WhiteNoise) or no route
+        static = "/" + settings.STATIC_URL.lstrip("/")
+        return "static" if request.path_info.startswith(static) else "unmatched"
     if match.url_name:
         return match.view_name  # namespace:url_name
     return match.route[:80] or "unnamed"
