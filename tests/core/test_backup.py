@@ -86,6 +86,7 @@ def test_backup_restores_into_an_empty_database_with_identical_counts_and_a_logi
     archives = sorted(out.glob("yingji-backup-*.tar"))
     assert [a.name for a in archives] == [stale[1], archives[-1].name]  # the oldest pruned
     archive = archives[-1]
+    assert archive.stat().st_mode & 0o777 == 0o600  # personal data and the secret key
     with tarfile.open(archive) as tar:
         manifest = bm.loads(tar.extractfile(bm.MANIFEST).read())
     assert manifest["engine"] == ("sqlite" if connection.vendor == "sqlite" else "postgresql")

@@ -36,7 +36,7 @@ from django.db import connection, transaction
 from yingji.core import backupmanifest as bm
 
 # The install's own files under VAR_DIR that a new machine needs to be this install.
-CONFIG_FILES = ("secret-key", "demo-password", "cap-push-token")
+CONFIG_FILES = ("secret-key", "demo-password")
 CONFIG_GLOBS = ("*.env",)
 
 
@@ -238,6 +238,9 @@ def create(dest: str | Path | None = None, *, keep: int | None = None, say=print
     with tempfile.TemporaryDirectory(prefix="yingji-backup-", dir=dest) as staging:
         staging = Path(staging)
         try:
+            # The archive holds personal data and the secret key: owner only.
+            part.touch(mode=0o600)
+            os.chmod(part, 0o600)
             with tarfile.open(part, "w") as tar:
                 engine = engine_of(dict(connection.settings_dict))
                 member = bm.DB_MEMBER[engine]
