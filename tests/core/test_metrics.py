@@ -106,6 +106,7 @@ def test_ingest_delivery_and_alarm_figures(client, world, settings):  # noqa: F8
     assert ("yingji_queue_depth", ()) in after
     assert value(after, "yingji_deliveries_waiting", channel="email") == 0
     assert value(after, "yingji_channel_failing", channel="sms") == 0
+    assert value(after, "yingji_deliveries_failed", channel="sms") == 1  # the unconfigured one
 
 
 def test_several_processes_add_up_in_multiprocess_mode(tmp_path, monkeypatch, client):

@@ -15,7 +15,7 @@ Counted where things happen (one call each):
 Computed from the database at each scrape (`DatabaseCollector`):
 ``yingji_queue_depth`` (Huey jobs waiting), ``yingji_alarms_firing{level}``,
 ``yingji_warnings_in_force{colour}``, ``yingji_deliveries_waiting{channel}``,
-``yingji_channel_failing{channel}``.
+``yingji_deliveries_failed{channel}`` (ledger rows), ``yingji_channel_failing{channel}``.
 
 Several processes (gunicorn workers, queue consumers, ingest workers on one
 machine): set PROMETHEUS_MULTIPROC_DIR to an empty directory writable by all of
@@ -35,6 +35,7 @@ is not loopback even when the proxy is on the same machine.
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 import time
 
@@ -50,6 +51,11 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily
+
+log = logging.getLogger(__name__)
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # A missing directory would fail every counted request; make it instead.
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 REQUEST_SECONDS = Histogram(
     "yingji_http_request_duration_seconds",
@@ -99,10 +105,13 @@ class RequestMetricsMiddleware:
     def __call__(self, request):
         start = time.perf_counter()
         response = self.get_response(request)
-        method = request.method if request.method in METHODS else "OTHER"
-        route = route_of(request)
-        REQUEST_SECONDS.labels(route, method).observe(time.perf_counter() - start)
-        REQUESTS.labels(route, method, str(response.status_code)).inc()
+        try:
+            method = request.method if request.method in METHODS else "OTHER"
+            route = route_of(request)
+            REQUEST_SECONDS.labels(route, method).observe(time.perf_counter() - start)
+            REQUESTS.labels(route, method, str(response.status_code)).inc()
+        except Exception:  # counting never fails a request
+            log.exception("request metrics not recorded")
         return response
 
 
@@ -165,6 +174,12 @@ class DatabaseCollector:
             .annotate(n=Count("id"))
             .order_by()
         )
+        failed = dict(
+            Notification.objects.filter(status=Notification.Status.FAILED)
+            .values_list("channel")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
         failing = set(ChannelState.objects.filter(reported=True).values_list("name", flat=True))
         g = GaugeMetricFamily(
             "yingji_deliveries_waiting", "待投递消息数,按渠道", labels=["channel"]
@@ -172,11 +187,16 @@ class DatabaseCollector:
         f = GaugeMetricFamily(
             "yingji_channel_failing", "渠道持续失败(1)或正常(0)", labels=["channel"]
         )
+        d = GaugeMetricFamily(
+            "yingji_deliveries_failed", "投递台账中发送失败的消息数,按渠道", labels=["channel"]
+        )
         for name in channelconfig.NAMES:
             g.add_metric([name], waiting.get(name, 0))
             f.add_metric([name], 1 if name in failing else 0)
+            d.add_metric([name], failed.get(name, 0))
         yield g
         yield f
+        yield d
 
 
 def _loopback(request) -> bool:
