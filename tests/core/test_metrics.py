@@ -56,6 +56,7 @@ def test_request_latency_is_labelled_by_route_name_not_path(client):
     client.get("/accounts/login/")
     client.get("/audit/core/department/12345/")  # an id in the path
     client.get("/no/such/page/")
+    assert client.get("/static/yingji/favicon.svg").status_code == 200  # WhiteNoise
     after = scrape(client)
     name = "yingji_http_request_duration_seconds_count"
     assert (
@@ -64,6 +65,7 @@ def test_request_latency_is_labelled_by_route_name_not_path(client):
     )
     assert value(after, name, route="object_history", method="GET") >= 1
     assert value(after, name, route="unmatched", method="GET") >= 1
+    assert value(after, name, route="static", method="GET") >= 1
     assert not any("12345" in str(labels) for _, labels in after)
     assert (
         value(after, "yingji_http_requests_total", route="login", method="GET", status="200") >= 1
