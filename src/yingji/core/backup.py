@@ -250,7 +250,10 @@ def create(dest: str | Path | None = None, *, keep: int | None = None, say=print
                 media_root = Path(settings.MEDIA_ROOT)
                 for path in media_files(media_root):
                     arc = "media/" + path.relative_to(media_root).as_posix()
-                    files[arc] = _add(tar, path, arc)
+                    try:
+                        files[arc] = _add(tar, path, arc)
+                    except FileNotFoundError:  # deleted since listed: not part of it
+                        continue
                 for path in config_files(Path(settings.VAR_DIR)):
                     arc = "config/" + path.name
                     files[arc] = _add(tar, path, arc)
@@ -264,6 +267,8 @@ def create(dest: str | Path | None = None, *, keep: int | None = None, say=print
                 data = bm.dumps(manifest)
                 (staging / bm.MANIFEST).write_bytes(data)
                 _add(tar, staging / bm.MANIFEST, bm.MANIFEST)
+            with open(part, "rb") as f:  # on disk before it carries its final name
+                os.fsync(f.fileno())
             os.replace(part, final)
         finally:
             part.unlink(missing_ok=True)
