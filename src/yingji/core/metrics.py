@@ -41,6 +41,7 @@ import time
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseForbidden
+from django.urls import Resolver404, resolve
 from django.views.decorators.cache import never_cache
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -88,9 +89,14 @@ def deliveries(channel: str, sent: int, failed: int) -> None:
 
 def route_of(request) -> str:
     match = getattr(request, "resolver_match", None)
-    if match is None:  # answered before URL resolution (WhiteNoise) or no route
+    if match is None:  # answered by a middleware (static files, a page cache) or no route
         static = "/" + settings.STATIC_URL.lstrip("/")
-        return "static" if request.path_info.startswith(static) else "unmatched"
+        if request.path_info.startswith(static):
+            return "static"
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return "unmatched"
     if match.url_name:
         return match.view_name  # namespace:url_name
     return match.route[:80] or "unnamed"
