@@ -112,6 +112,10 @@ def test_backup_restores_into_an_empty_database_with_identical_counts_and_a_logi
     with pytest.raises(CommandError, match="photo.jpg 校验和不符"):
         call_command("restore", str(damaged), target=empty_database)
     assert backup.counts_of(backup._target(empty_database)) == {}
+    # Uploads already there (MEDIA_ROOT still the source's): refused too.
+    with pytest.raises(CommandError, match="上传文件目录 .* 不是空的"):
+        call_command("restore", str(archive), target=empty_database)
+    assert backup.counts_of(backup._target(empty_database)) == {}
 
     # Into the empty database, files into an empty media directory and VAR_DIR.
     settings.MEDIA_ROOT = tmp_path / "media-restored"

@@ -141,3 +141,10 @@ def test_result_is_cached_so_a_probe_storm_runs_the_checks_once(client, settings
     assert len(runs) == 1
     health.clear_cache()
     assert client.get("/healthz").json() == {"status": "degraded"}
+
+
+def test_probes_over_plain_http_are_not_redirected_in_production(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/").status_code == 301  # every page goes to https://
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/metrics").status_code == 200

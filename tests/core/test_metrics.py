@@ -14,7 +14,6 @@ from yingji.core import outbox
 from yingji.monitoring import services
 
 pytestmark = pytest.mark.django_db
-committed = pytest.mark.django_db(transaction=True)
 MIN = 60_000
 
 
@@ -72,21 +71,27 @@ def test_request_latency_is_labelled_by_route_name_not_path(client):
     )
 
 
-@committed
-def test_ingest_delivery_and_alarm_figures(client, world, settings):  # noqa: F811
+def test_ingest_delivery_and_alarm_figures(
+    client,
+    world,  # noqa: F811
+    settings,
+    django_capture_on_commit_callbacks,
+):
     settings.YINGJI_DEMO_CHANNELS = True
     before = scrape(client)
     t0 = services.now_ms() - 3 * 3600 * 1000
     ing = services.Ingestor()
     readings = [("RG-001", t0 + i * 5 * MIN, 4.0, "mm") for i in range(6)]
     ing.ingest(readings + [("RG-001", t0 + 30 * MIN, 30.0, "mm")], source="test")  # → orange
-    outbox.enqueue(
-        channel="sms", address="13800000000", subject="测试", body="测试", dedupe_key="m-1"
-    )
-    settings.YINGJI_DEMO_CHANNELS = False  # e-mail through locmem, SMS unconfigured: fails
-    outbox.enqueue(
-        channel="sms", address="13800000001", subject="测试", body="测试", dedupe_key="m-2"
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # sent once committed
+        outbox.enqueue(
+            channel="sms", address="13800000000", subject="测试", body="测试", dedupe_key="m-1"
+        )
+    settings.YINGJI_DEMO_CHANNELS = False  # SMS unconfigured now: the message fails
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.enqueue(
+            channel="sms", address="13800000001", subject="测试", body="测试", dedupe_key="m-2"
+        )
     after = scrape(client)
 
     stored = value(after, "yingji_readings_stored_total", path="live") - value(
