@@ -67,6 +67,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PROD
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", PRODUCTION)
 if os.environ.get("SECURE_PROXY_SSL_HEADER"):
     SECURE_PROXY_SSL_HEADER = (os.environ["SECURE_PROXY_SSL_HEADER"], "https")
+# Probes and scrapers speak plain HTTP on the application port (docs/operations.md).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -136,6 +138,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: times the whole request, labelled by route (core/metrics.py).
+    "yingji.core.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "yingji.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -188,6 +192,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif "postgresql" in DATABASES["default"]["ENGINE"]:
+    # An unreachable server fails a request (and /healthz) after this many seconds
+    # instead of hanging it (DATABASE_URL=…?connect_timeout=N overrides).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", int(os.environ.get("DB_CONNECT_TIMEOUT", "5"))
+    )
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -354,6 +364,19 @@ YINGJI_UPLOADS = {
         "types": ["jpeg", "png", "gif", "webp", "pdf", "docx", "xlsx", "pptx", "ole", "ofd"],
     },
 }
+
+# ---------------------------------------------------------------- operations (docs/operations.md)
+# /healthz details and /metrics for whoever sends this token (else staff only; /metrics
+# also from loopback). Results cached per process for this long; each check's limit.
+YINGJI_HEALTH_TOKEN = os.environ.get("YINGJI_HEALTH_TOKEN", "")
+YINGJI_METRICS_TOKEN = os.environ.get("YINGJI_METRICS_TOKEN", "")
+YINGJI_HEALTH_CACHE_SECONDS = float(os.environ.get("YINGJI_HEALTH_CACHE_SECONDS", "1"))
+YINGJI_HEALTH_TIMEOUT_SECONDS = float(os.environ.get("YINGJI_HEALTH_TIMEOUT_SECONDS", "2"))
+# The MQTT broker /healthz checks (unset: the installation has none to check).
+YINGJI_MQTT_HOST = os.environ.get("YINGJI_MQTT_HOST", "")
+YINGJI_MQTT_PORT = int(os.environ.get("YINGJI_MQTT_PORT", "1883"))
+# Where `yingji backup` writes (and `--keep N` prunes) its archives.
+YINGJI_BACKUP_DIR = Path(os.environ.get("YINGJI_BACKUP_DIR", VAR_DIR / "backups"))
 
 
 LOGGING = {

@@ -16,6 +16,7 @@ from yingji.settings import HUEY  # noqa: E402
 HUEY = {**HUEY, "immediate": True}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+YINGJI_HEALTH_CACHE_SECONDS = 0  # every probe in a test runs the checks
 
 from yingji.settings import DATABASES  # noqa: E402
 

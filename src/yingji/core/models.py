@@ -233,6 +233,8 @@ class AuditEntry(models.Model):
         TIMEOUT = "timeout", "超时退出"
         MFA_ON = "mfa_on", "绑定动态口令"
         MFA_OFF = "mfa_off", "解除动态口令"
+        BACKUP = "backup", "备份"
+        RESTORE = "restore", "恢复备份"
 
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
     object_pk = models.CharField(max_length=64)

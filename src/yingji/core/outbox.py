@@ -46,7 +46,7 @@ from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.dispatch import Signal
 from django.utils import timezone
 
-from yingji.core import channelconfig, channels
+from yingji.core import channelconfig, channels, metrics
 from yingji.core.models import ChannelState, Department, Notification  # noqa: F401 (Notification re-exported)
 
 log = logging.getLogger(__name__)
@@ -411,6 +411,7 @@ def describe(exc: BaseException, channel: str = "") -> str:
 
 
 def _note_health(name: str, ok: int, bad: int, reason: str) -> None:
+    metrics.deliveries(name, ok, bad)
     now = timezone.now()
     with transaction.atomic():
         state, _ = ChannelState.objects.select_for_update().get_or_create(name=name)

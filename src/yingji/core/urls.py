@@ -1,9 +1,11 @@
 from django.urls import path
 
-from yingji.core import views, views_accounts, views_command
+from yingji.core import health, metrics, views, views_accounts, views_command
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("map/", views.map_page, name="map"),
     path("command/", views_command.command_page, name="command"),
     path("command/update", views_command.command_update, name="command_update"),

@@ -30,7 +30,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from yingji.core import audit, departments, geo, inputlimits, regions
+from yingji.core import audit, departments, geo, inputlimits, metrics, regions
 from yingji.monitoring import mapping, pgcopy, services
 from yingji.monitoring.models import TYPE_UNITS, DeadLetter, Sensor, SensorType
 from yingji.monitoring.units import UnitError, canonical_unit, to_canonical
@@ -671,7 +671,7 @@ def import_readings(
         else:
             stored, given = store_bulk(rows), len(rows)
             rows.clear()
-        result.stored += stored
+        result.stored += metrics.readings_stored(stored, "import")
         result.duplicates += given - stored
         if bad:  # after the COPY is closed: nothing else may run on the connection during it
             _dead_letter(bad, filename)

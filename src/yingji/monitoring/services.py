@@ -32,7 +32,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from yingji.core import audit, departments, geo, outbox, regioncodes, regions
+from yingji.core import audit, departments, geo, metrics, outbox, regioncodes, regions
 from yingji.core.models import Profile, Region, Role
 from yingji.monitoring import events, folding, lifecycle, payloads, units
 from yingji.monitoring.models import (
@@ -663,6 +663,7 @@ class Ingestor:
             new = store_readings(rows)
             stats.rejected = len(bad)
             stats.stored = len(new)
+            metrics.readings_stored(len(new))
             stats.duplicates = len(rows) - len(new)
             stats.reasons = [r for r, _ in bad[:20]]
             if new:
@@ -811,7 +812,7 @@ def replay_history(
                 start = end
                 at = _dt(chunk[-1][1])
                 with transaction.atomic():
-                    stats.stored += len(store_readings(chunk))
+                    stats.stored += metrics.readings_stored(len(store_readings(chunk)), "replay")
                     arr = np.array(chunk, dtype=np.float64)
                     idx = np.fromiter(
                         (engine.index_of[s] for s, _, _ in chunk), np.int64, len(chunk)
