@@ -131,6 +131,15 @@ class Channel(abc.ABC):
         """Send the messages; yield a Result for each (raising only when nothing
         could be attempted, e.g. the server is down: all are then retried)."""
 
+    def lookup(self, keys: Sequence[int]) -> dict[int, bool]:
+        """Ask the provider about messages whose result was lost (a worker died
+        between handing them over and recording the answer): True for a key it
+        received, False for one it certainly did not; keys it cannot tell about
+        are left out. The default knows nothing (SMTP and SMPP cannot be asked by
+        our key); a gateway with a client reference (an SMS HTTP API's out-id
+        query) or the demo sink can."""
+        return {}
+
 
 # ----------------------------------------------------------------------- e-mail
 
@@ -563,6 +572,12 @@ def _drain(results: list[Result]) -> Iterator[Result]:
 # ------------------------------------------------------------------------- demo
 
 
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as f:
+        f.seek(-1, 2)
+        return f.read(1) == b"\n"
+
+
 class DemoChannel(Channel):
     """Stands in for a channel that is not configured when the demo channel set is
     on (YINGJI_DEMO_CHANNELS=1, which `make demo` sets): each message is appended
@@ -581,10 +596,30 @@ class DemoChannel(Channel):
             message.key, message.address, message.subject, message.short or message.text
         )
 
+    def lookup(self, keys: Sequence[int]) -> dict[int, bool]:
+        """The sink is the provider's record: a key is in it or was never sent
+        (each line is flushed before its result is recorded)."""
+        wanted = set(keys)
+        found: set[int] = set()
+        path = self.sink / f"{self.name}.jsonl"
+        if path.exists():
+            with open(path, encoding="utf-8") as lines:
+                for line in lines:
+                    try:
+                        key = json.loads(line).get("key")
+                    except ValueError:
+                        continue  # a line cut by the crash: that message never completed
+                    if key in wanted:
+                        found.add(key)
+        return {k: k in found for k in wanted}
+
     def send_batch(self, messages: Sequence[Outgoing]) -> Iterator[Result]:
         self.attempted = set()
         self.sink.mkdir(parents=True, exist_ok=True)
-        with open(self.sink / f"{self.name}.jsonl", "a", encoding="utf-8") as out:
+        path = self.sink / f"{self.name}.jsonl"
+        with open(path, "a", encoding="utf-8") as out:
+            if out.tell() and not _ends_with_newline(path):
+                out.write("\n")  # a line cut by a crash stays on its own
             for m in messages:
                 self.attempted.add(m.key)
                 out.write(

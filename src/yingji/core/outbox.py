@@ -509,6 +509,7 @@ def recover_stale(now: dt.datetime | None = None) -> int:
         window = channelconfig.in_flight(channel)
         unknown += pks[:window]
         untouched += pks[window:]
+    unknown = _ask_channels(unknown)
     failed = Notification.objects.filter(pk__in=unknown, status=Status.SENDING).update(
         status=Status.FAILED, last_error="发送过程中断,结果未知;为免重复未自动重发,可人工重发"
     )
@@ -519,6 +520,47 @@ def recover_stale(now: dt.datetime | None = None) -> int:
         )
         log.warning("%d rows of a dead worker's batches queued again", len(untouched))
     return failed
+
+
+def _ask_channels(pks: list[int]) -> list[int]:
+    """Of rows whose result was lost, settle those their channel can tell about
+    (channels.Channel.lookup): received → delivered, never received → queued
+    again. Returns the rows still unknown."""
+    if not pks:
+        return pks
+    by_channel: dict[str, list[int]] = defaultdict(list)
+    for pk, channel in Notification.objects.filter(pk__in=pks).values_list("id", "channel"):
+        by_channel[channel].append(pk)
+    still: list[int] = []
+    for name, keys in by_channel.items():
+        try:
+            answers = channelconfig.channel(name).lookup(keys)
+        except Exception as exc:  # noqa: BLE001 - asking must never stop recovery
+            log.warning("asking channel %s about %d lost results failed: %s", name, len(keys), exc)
+            answers = {}
+        got = [k for k in keys if answers.get(k) is True]
+        never = [k for k in keys if answers.get(k) is False]
+        still += [k for k in keys if k not in answers]
+        if got:
+            Notification.objects.filter(pk__in=got, status=Status.SENDING).update(
+                status=Status.DELIVERED,
+                delivered_at=timezone.now(),
+                last_error="",
+                receipt="发送中断后向通道核实:已收到",
+            )
+        if never:
+            Notification.objects.filter(pk__in=never, status=Status.SENDING).update(
+                status=Status.QUEUED, next_attempt_at=None, attempts=F("attempts") - 1
+            )
+        if got or never:
+            log.warning(
+                "channel %s settled %d lost results (%d received, %d queued again)",
+                name,
+                len(got) + len(never),
+                len(got),
+                len(never),
+            )
+    return still
 
 
 def retry_now(rows: QuerySet[Notification]) -> int:
