@@ -218,9 +218,16 @@ def retain(table: str, at_ms: int | None = None) -> Retained | None:
         return Retained()
     out = Retained()
     with transaction.atomic(), connection.cursor() as cur:
+        if p.drop:
+            # Deferred foreign-key checks of rows written earlier in this
+            # transaction would refuse the DROP ("pending trigger events"): run
+            # them now (Django makes its constraints INITIALLY DEFERRED: restored).
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for e in p.drop:
             cur.execute(f"DROP TABLE {_q(e.name)}")
             out.dropped.append(e.name)
+        if p.drop:
+            cur.execute("SET CONSTRAINTS ALL DEFERRED")
         for name in p.trim:
             cur.execute(f"DELETE FROM {_q(name)} WHERE {_q(s.column)} < %s", [p.cut_ms])
             out.deleted += cur.rowcount

@@ -17,9 +17,8 @@ class MonitoringConfig(AppConfig):
     def ready(self) -> None:
         from yingji.core import demos, nav, partitioning
         from yingji.monitoring import command as monitoring_command
-        from yingji.monitoring import map_layers
+        from yingji.monitoring import map_layers, timeparts
         from yingji.monitoring import search as monitoring_search
-        from yingji.monitoring import timeparts
         from yingji.monitoring import workbench as monitoring_workbench
 
         demos.register(30, self.verbose_name, _load_demo)
