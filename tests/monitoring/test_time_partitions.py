@@ -160,3 +160,15 @@ def test_the_command_and_the_hourly_job_create_ahead(db):
     assert f"{_name(_midday(-10))}" not in out.getvalue()
     with pytest.raises(Exception, match="--ahead 不能为负"):
         call_command("partitions", "--ahead", "-1")
+
+
+def test_a_partition_another_process_made_meanwhile_is_no_error(db):
+    """Two queue consumers both run the hourly job: the second finds it made."""
+    if not PG:
+        assert partitioning.maintain() == []
+        return
+    spec = partitioning.spec(timeparts.READINGS)
+    now = services.now_ms()
+    stale = [e for e in partitioning.existing(spec.table) if e.name != _name(now)]
+    assert partitioning.create(spec, partitionplan.ranges(spec, now, now), stale) == []
+    assert _name(now) in _partitions()

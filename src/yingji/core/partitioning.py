@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from yingji.core import partitionplan as plan
 from yingji.core.partitionplan import Existing, Range, Spec
@@ -93,7 +93,16 @@ def create(s: Spec, ranges: Iterable[Range], parts: list[Existing] | None = None
     the caller's), so no row is ever in neither or both."""
     parts = existing(s.table) if parts is None else parts
     default = default_of(parts)
-    return [_create_one(s, r, default) for r in ranges]
+    done = []
+    for r in ranges:
+        try:
+            done.append(_create_one(s, r, default))
+        except DatabaseError:
+            # Another process made it first (two queue consumers both run the
+            # hourly job; an import beside it): fine when it is there now.
+            if not any(e.is_range and r.overlaps(e.lo, e.hi) for e in existing(s.table)):
+                raise
+    return done
 
 
 def _create_one(s: Spec, r: Range, default: str | None) -> Created:
@@ -224,7 +233,7 @@ def retain(table: str, at_ms: int | None = None) -> Retained | None:
             # them now (Django makes its constraints INITIALLY DEFERRED: restored).
             cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for e in p.drop:
-            cur.execute(f"DROP TABLE {_q(e.name)}")
+            cur.execute(f"DROP TABLE IF EXISTS {_q(e.name)}")
             out.dropped.append(e.name)
         if p.drop:
             cur.execute("SET CONSTRAINTS ALL DEFERRED")
