@@ -68,23 +68,24 @@ def test_a_partition_made_by_hand_that_overlaps_is_left_alone():
     assert [r.name for r in need] == ["r_p20261203", "r_p20261205"]
 
 
-def test_retention_drops_whole_partitions_before_the_cut_and_trims_the_boundary_and_default():
+def test_retention_drops_whole_partitions_before_the_cut_and_trims_default():
     parts = have(READINGS, pp.ranges(READINGS, NOW - 33 * DAY_MS, NOW))
     plan = pp.retention(READINGS, parts, NOW)
     assert plan.cut_ms == NOW - 30 * DAY_MS
-    assert [e.name for e in plan.drop] == [
-        "r_p20261101",
-        "r_p20261102",
-        "r_p20261103",
-    ]
-    assert plan.trim == ["r_p20261104", "r_default"]  # the cut falls at 13:30 on 4 Nov
+    assert [e.name for e in plan.drop] == ["r_p20261101", "r_p20261102", "r_p20261103"]
     assert all(e.hi <= plan.cut_ms for e in plan.drop)
+    # the cut falls at 13:30 on 4 Nov: that day is kept whole until the next run
+    assert plan.trim == ["r_default"]
+    exact = pp.retention(READINGS, parts, NOW, exact=True)
+    assert exact.drop == plan.drop and exact.trim == ["r_p20261104", "r_default"]
+    nextday = pp.retention(READINGS, parts, NOW + DAY_MS)
+    assert nextday.drop[-1].name == "r_p20261104"
 
 
 def test_retention_at_midnight_has_no_boundary_partition():
     midnight = pp.ms(dt.date(2026, 12, 4))
     parts = have(READINGS, pp.ranges(READINGS, midnight - 32 * DAY_MS, midnight))
-    plan = pp.retention(READINGS, parts, midnight)
+    plan = pp.retention(READINGS, parts, midnight, exact=True)
     assert [e.name for e in plan.drop][-1] == "r_p20261103"
     assert plan.trim == ["r_default"]
 

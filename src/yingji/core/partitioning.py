@@ -214,15 +214,16 @@ class Retained:
     deleted: int = 0
 
 
-def retain(table: str, at_ms: int | None = None) -> Retained | None:
+def retain(table: str, at_ms: int | None = None, *, exact: bool = False) -> Retained | None:
     """Retention on a partitioned table: partitions wholly past the cut are dropped
     (DROP TABLE: no row-by-row delete, no dead tuples, no vacuum), the rows before
-    the cut deleted only in the partition straddling it and in DEFAULT. None where
-    the table is not partitioned (the caller deletes as before)."""
+    the cut deleted only in DEFAULT (and, `exact`, in the partition straddling
+    the cut; otherwise it goes whole at a later run). None where the table is not
+    partitioned (the caller deletes as before)."""
     if not enabled(table):
         return None
     s = spec(table)
-    p = plan.retention(s, existing(table), now_ms() if at_ms is None else at_ms)
+    p = plan.retention(s, existing(table), now_ms() if at_ms is None else at_ms, exact=exact)
     if p is None:
         return Retained()
     out = Retained()

@@ -9,8 +9,8 @@ no range covers, so nothing is ever refused. This module decides:
   replay or import of any day still kept lands in its own partition, to `ahead`
   periods past now);
 - `covering`: the ranges missing for a span of rows about to be written;
-- `retention`: which partitions lie wholly before the cut (dropped), which straddle
-  it (rows deleted there only), given the partitions that exist.
+- `retention`: which partitions lie wholly before the cut (dropped) and where rows
+  are deleted one by one (DEFAULT; with `exact`, the partition straddling the cut).
 
 core/partitioning.py reads the catalogue and runs the statements.
 """
@@ -85,7 +85,7 @@ class Existing:
 class RetentionPlan:
     cut_ms: int
     drop: list[Existing] = field(default_factory=list)  # wholly before the cut
-    trim: list[str] = field(default_factory=list)  # straddling the cut, and DEFAULT
+    trim: list[str] = field(default_factory=list)  # DEFAULT (and, exact, the straddler)
 
 
 def ms(d: dt.datetime | dt.date) -> int:
@@ -163,10 +163,16 @@ def covering(
     return _missing(ranges(spec, lo_ms, hi_ms), existing)
 
 
-def retention(spec: Spec, existing: Sequence[Existing], now_ms: int) -> RetentionPlan | None:
+def retention(
+    spec: Spec, existing: Sequence[Existing], now_ms: int, *, exact: bool = False
+) -> RetentionPlan | None:
     """What retention does to a partitioned table (None: rows kept forever):
-    partitions ending at or before the cut are dropped whole; in the one
-    straddling it, and in DEFAULT, only the rows before the cut are deleted."""
+    partitions ending at or before the cut are dropped whole, and in DEFAULT the
+    rows before the cut are deleted. The partition straddling the cut is kept
+    whole until it too ends before the cut (rows are kept their retention and at
+    most one period more: a nightly run with the cut mid-day would otherwise
+    delete most of a day row by row, every night); `exact` deletes its rows before
+    the cut as well."""
     cut = cut_ms(spec, now_ms)
     if cut is None:
         return None
@@ -176,7 +182,7 @@ def retention(spec: Spec, existing: Sequence[Existing], now_ms: int) -> Retentio
             plan.trim.append(e.name)
         elif e.hi <= cut:  # type: ignore[operator]
             plan.drop.append(e)
-        elif e.lo < cut:  # type: ignore[operator]
+        elif exact and e.lo < cut:  # type: ignore[operator]
             plan.trim.append(e.name)
     return plan
 

@@ -1462,11 +1462,13 @@ def rollup(since_ms: int, until_ms: int) -> int:
 def apply_retention(at: dt.datetime | None = None) -> dict[str, Any]:
     """Raw readings and minute rollups past their retention go (hour rollups are
     kept); dead letters are kept as long as raw readings. On PostgreSQL, where both
-    tables are partitioned by time (timeparts.py), whole partitions are dropped and
-    rows deleted only in the partition straddling the cut and in DEFAULT: the
-    counts are the rows deleted, `*_partitions_dropped` the partitions dropped
-    (their rows are not counted: counting a day of readings would cost what the
-    drop saves). Elsewhere: DELETE, every row counted."""
+    tables are partitioned by time (timeparts.py), the partitions wholly past the
+    cut are dropped and rows deleted only in DEFAULT; the partition straddling the
+    cut goes whole at a later run (rows are kept their retention and at most a day
+    more, a month for minute rollups). The counts are the rows deleted,
+    `*_partitions_dropped` the partitions dropped (their rows are not counted:
+    counting a day of readings would cost what the drop saves). Elsewhere: DELETE
+    at the cut, every row counted."""
     from yingji.monitoring.models import Reading
 
     at = at or timezone.now()
