@@ -15,6 +15,7 @@ transaction.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,6 +26,11 @@ from yingji.core import partitionplan as plan
 from yingji.core.partitionplan import Existing, Range, Spec
 
 _SPECS: dict[str, Spec] = {}
+log = logging.getLogger(__name__)
+# The periodic job's and retention's DDL waits this long for its lock, then gives
+# up until the next run: a waiting ACCESS EXCLUSIVE request would queue every
+# reader and writer of the table behind it for as long as it waits.
+LOCK_TIMEOUT_MS = 3000
 
 
 def register(spec: Spec) -> None:
@@ -86,38 +92,63 @@ class Created:
     moved: int = 0  # rows moved in from DEFAULT
 
 
-def create(s: Spec, ranges: Iterable[Range], parts: list[Existing] | None = None) -> list[Created]:
+def create(
+    s: Spec,
+    ranges: Iterable[Range],
+    parts: list[Existing] | None = None,
+    *,
+    lock_timeout_ms: int | None = None,
+) -> list[Created]:
     """Create partitions. Where DEFAULT already holds rows of a range, the new
     partition is built beside it, the rows moved into it (DELETE … RETURNING into
     it, one statement) and then attached: in one transaction (a savepoint inside
-    the caller's), so no row is ever in neither or both."""
+    the caller's), so no row is ever in neither or both.
+
+    `lock_timeout_ms` (the periodic job): a partition whose lock is not had in
+    that time is skipped, logged, and made at a later run, rather than the wait
+    queueing every writer of the table behind it (a long import holds the table)."""
     parts = existing(s.table) if parts is None else parts
     default = default_of(parts)
     done = []
     for r in ranges:
         try:
-            done.append(_create_one(s, r, default))
-        except DatabaseError:
+            done.append(_create_one(s, r, default, lock_timeout_ms))
+        except DatabaseError as exc:
             # Another process made it first (two queue consumers both run the
             # hourly job; an import beside it): fine when it is there now.
-            if not any(e.is_range and r.overlaps(e.lo, e.hi) for e in existing(s.table)):
-                raise
+            if any(e.is_range and r.overlaps(e.lo, e.hi) for e in existing(s.table)):
+                continue
+            if lock_timeout_ms is not None and _lock_timed_out(exc):
+                log.warning("partition %s not created: %s busy, next run", r.name, s.table)
+                continue
+            raise
     return done
 
 
-def _create_one(s: Spec, r: Range, default: str | None) -> Created:
+def _lock_timed_out(exc: BaseException) -> bool:
+    return getattr(exc.__cause__, "sqlstate", None) == "55P03"  # lock_not_available
+
+
+def _set_lock_timeout(cur, ms: int | None) -> None:
+    if ms is not None:
+        cur.execute(f"SET LOCAL lock_timeout = {int(ms)}")
+
+
+def _create_one(s: Spec, r: Range, default: str | None, timeout_ms: int | None) -> Created:
     col, table, name = _q(s.column), _q(s.table), _q(r.name)
     bounds = f"FOR VALUES FROM ({int(r.lo)}) TO ({int(r.hi)})"
     with connection.cursor() as cur:
         if default is None or not _held(cur, default, col, r):
             try:
                 with transaction.atomic():
+                    _set_lock_timeout(cur, timeout_ms)
                     cur.execute(f"CREATE TABLE {name} PARTITION OF {table} {bounds}")
                 return Created(r.name)
             except IntegrityError:  # a row of the range reached DEFAULT meanwhile
                 if default is None:
                     raise
         with transaction.atomic():
+            _set_lock_timeout(cur, timeout_ms)
             cur.execute(f"CREATE TABLE {name} (LIKE {table})")
             cur.execute(
                 f"WITH moved AS (DELETE FROM {_q(default)} "
@@ -201,7 +232,7 @@ def maintain(
         parts = existing(s.table)
         rep = Report(s.table, parts, plan.window(s, parts, at_ms, ahead))
         if not dry_run and rep.create:
-            rep.created = create(s, rep.create, parts)
+            rep.created = create(s, rep.create, parts, lock_timeout_ms=LOCK_TIMEOUT_MS)
             rep.partitions = existing(s.table)
         rep.retention = plan.retention(s, rep.partitions, at_ms)
         reports.append(rep)
@@ -212,6 +243,7 @@ def maintain(
 class Retained:
     dropped: list[str] = field(default_factory=list)
     deleted: int = 0
+    busy: list[str] = field(default_factory=list)  # not had in LOCK_TIMEOUT_MS: next run
 
 
 def retain(table: str, at_ms: int | None = None, *, exact: bool = False) -> Retained | None:
@@ -227,20 +259,27 @@ def retain(table: str, at_ms: int | None = None, *, exact: bool = False) -> Reta
     if p is None:
         return Retained()
     out = Retained()
-    with transaction.atomic(), connection.cursor() as cur:
-        if p.drop:
-            # Deferred foreign-key checks of rows written earlier in this
-            # transaction would refuse the DROP ("pending trigger events"): run
-            # them now (Django makes its constraints INITIALLY DEFERRED: restored).
-            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for e in p.drop:
-            cur.execute(f"DROP TABLE IF EXISTS {_q(e.name)}")
-            out.dropped.append(e.name)
-        if p.drop:
-            cur.execute("SET CONSTRAINTS ALL DEFERRED")
-        for name in p.trim:
-            cur.execute(f"DELETE FROM {_q(name)} WHERE {_q(s.column)} < %s", [p.cut_ms])
-            out.deleted += cur.rowcount
+    with connection.cursor() as cur:
+        for e in p.drop:  # one by one: a busy one waits for the next run
+            try:
+                with transaction.atomic():
+                    _set_lock_timeout(cur, LOCK_TIMEOUT_MS)
+                    # Deferred foreign-key checks of rows written earlier in this
+                    # transaction would refuse the DROP ("pending trigger
+                    # events"): run them now (Django's are INITIALLY DEFERRED).
+                    cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                    cur.execute(f"DROP TABLE IF EXISTS {_q(e.name)}")
+                    cur.execute("SET CONSTRAINTS ALL DEFERRED")
+                out.dropped.append(e.name)
+            except DatabaseError as exc:
+                if not _lock_timed_out(exc):
+                    raise
+                log.warning("partition %s not dropped: %s busy, next run", e.name, table)
+                out.busy.append(e.name)
+        with transaction.atomic():
+            for name in p.trim:
+                cur.execute(f"DELETE FROM {_q(name)} WHERE {_q(s.column)} < %s", [p.cut_ms])
+                out.deleted += cur.rowcount
     return out
 
 
