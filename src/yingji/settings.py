@@ -98,6 +98,8 @@ YINGJI_HOLIDAYS_FILE = os.environ.get(
 YINGJI_MONITORING_MAX_AGE_DAYS = int(os.environ.get("YINGJI_MONITORING_MAX_AGE_DAYS", "7"))
 YINGJI_MONITORING_RAW_DAYS = int(os.environ.get("YINGJI_MONITORING_RAW_DAYS", "30"))
 YINGJI_MONITORING_MINUTE_DAYS = int(os.environ.get("YINGJI_MONITORING_MINUTE_DAYS", "180"))
+# PostgreSQL: how many days ahead the readings' day partitions are made (hourly job).
+YINGJI_PARTITIONS_AHEAD_DAYS = int(os.environ.get("YINGJI_PARTITIONS_AHEAD_DAYS", "7"))
 # Penalty decision numbers start with the city's prefix (穗 for Guangzhou).
 YINGJI_ENFORCEMENT_CASE_PREFIX = os.environ.get("YINGJI_ENFORCEMENT_CASE_PREFIX", "穗应急罚")
 # Accident look-back (回头看): evaluation within N months of the investigation

@@ -333,7 +333,9 @@ def test_rollups_and_retention(world, t0):
     assert Rollup.objects.get(period="hour").count == 6
     later = services._dt(t0) + dt.timedelta(days=31)
     done = services.apply_retention(later)
-    assert done["readings"] == 6 and Reading.objects.count() == 0
+    assert Reading.objects.count() == 0
+    # PostgreSQL drops the day's partition whole (rows not counted); SQLite deletes
+    assert done["readings"] == 6 or len(done["reading_partitions_dropped"]) >= 1
     assert Rollup.objects.filter(period="hour").count() == 1
 
 

@@ -43,3 +43,12 @@ def purge_audit_log() -> int:
     from yingji.core import audit
 
     return audit.purge()
+
+
+@db_periodic_task(crontab(minute="7"))
+def create_partitions() -> None:
+    """Hourly: the time-partitioned tables' partitions from the retention cut to
+    a few periods ahead (core/partitioning.py); a no-op on SQLite."""
+    from yingji.core import partitioning
+
+    partitioning.maintain()

@@ -15,9 +15,9 @@ class MonitoringConfig(AppConfig):
     verbose_name = "城市安全风险监测预警"
 
     def ready(self) -> None:
-        from yingji.core import demos, nav
+        from yingji.core import demos, nav, partitioning
         from yingji.monitoring import command as monitoring_command
-        from yingji.monitoring import map_layers
+        from yingji.monitoring import map_layers, timeparts
         from yingji.monitoring import search as monitoring_search
         from yingji.monitoring import workbench as monitoring_workbench
 
@@ -28,3 +28,5 @@ class MonitoringConfig(AppConfig):
         monitoring_workbench.register()
         monitoring_search.register()
         monitoring_command.register()
+        for spec in timeparts.specs():
+            partitioning.register(spec)

@@ -30,8 +30,8 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from yingji.core import audit, departments, geo, inputlimits, metrics, regions
-from yingji.monitoring import mapping, pgcopy, services
+from yingji.core import audit, departments, geo, inputlimits, metrics, partitioning, regions
+from yingji.monitoring import mapping, pgcopy, services, timeparts
 from yingji.monitoring.models import TYPE_UNITS, DeadLetter, Sensor, SensorType
 from yingji.monitoring.units import UnitError, canonical_unit, to_canonical
 
@@ -778,19 +778,33 @@ class CopySink:
         self._savepoint: str | None = None
         self._failed = False
         self._count = 0
+        self._span: tuple[int, int] | None = None  # the chunk's keys, min and max
+        # Which days have partitions (PostgreSQL, partitioned readings): answered
+        # from memory while the COPY is open; a batch of a day without one ends
+        # the COPY, the partition is made (under the chunk's savepoint) and a new
+        # COPY goes on, so past days do not pile up in DEFAULT.
+        self._coverage = partitioning.Coverage(timeparts.READINGS)
 
     def push(self, rows: Sequence[tuple[int, int, float]]) -> None:
         import psycopg
 
         sensors, ts, values = zip(*rows, strict=True)
+        lo, hi = min(ts), max(ts)
+        self._span = (
+            (lo, hi) if self._span is None else (min(lo, self._span[0]), max(hi, self._span[1]))
+        )
         part = pgcopy.readings(sensors, ts, values)
         self._parts.append(part)
         self._count += len(rows)
         if self._failed:
             return
         try:
-            if self._stack is None:
+            if self._savepoint is None:
                 self._savepoint = transaction.savepoint()
+            if not self._coverage.covers(lo, hi):
+                self._end_copy()
+                self._coverage.ensure(lo, hi)
+            if self._stack is None:
                 self._stack = ExitStack()
                 self._copy = self._stack.enter_context(self._cursor.cursor.copy(self.SQL))
                 self._copy.write(pgcopy.HEADER)
@@ -798,20 +812,24 @@ class CopySink:
         except psycopg.Error as exc:  # the server refused mid-stream (a duplicate)
             self._undo(exc)
 
+    def _end_copy(self) -> None:
+        if self._stack is not None:
+            self._copy.write(pgcopy.TRAILER)
+            self._stack.close()
+            self._stack = self._copy = None
+
     def close(self) -> int:
         """End the chunk; how many of its readings were new."""
         import psycopg
 
-        if self._stack is not None and not self._failed:
+        if self._savepoint is not None and not self._failed:
             try:
-                self._copy.write(pgcopy.TRAILER)
-                self._stack.close()
-                self._stack = None
+                self._end_copy()
                 transaction.savepoint_commit(self._savepoint)
             except psycopg.Error as exc:
                 self._undo(exc)
         stored = self._count if not self._failed else self._staged()
-        self._parts, self._count, self._failed = [], 0, False
+        self._parts, self._count, self._failed, self._span = [], 0, False, None
         self._stack = self._copy = self._savepoint = None
         return stored
 
@@ -826,6 +844,8 @@ class CopySink:
         transaction.savepoint_rollback(self._savepoint)
 
     def _staged(self) -> int:
+        if self._span is not None:  # partitions made under the savepoint went with it
+            self._coverage.ensure(*self._span)
         with connection.cursor() as cur:
             cur.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS monitoring_import_stage "
