@@ -25,3 +25,21 @@ class ResponsibilityConfig(AppConfig):
             ("一键通安装", "responsibility:progress", 16),
         ):
             nav.register(title, url_name, group="responsibility", order=order, visible=may_read)
+        from yingji.core import media
+        from yingji.responsibility import assessment
+
+        nav.register(
+            "年度考核",
+            "responsibility:assessment",
+            group="responsibility",
+            order=30,
+            visible=assessment.may_open,
+        )
+        nav.register(
+            "述职评议",
+            "responsibility:reviews",
+            group="responsibility",
+            order=31,
+            visible=assessment.may_review,
+        )
+        media.register("responsibility/evidence/", assessment.may_read_evidence)
