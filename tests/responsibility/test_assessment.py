@@ -238,3 +238,28 @@ def test_review_scored_aggregated_and_sent(world, year):
     t = Client()
     t.force_login(world["tianhe"])
     assert "75" in t.get(f"/responsibility/reviews/{s.pk}/").content.decode()
+
+
+def test_api_scores_refused_by_name_and_scoped(world, year):
+    svc.compute(year)
+    th = _sheet(year, "天河区政府")
+    c = Client()
+    c.force_login(world["a1"])
+    url = f"/api/v1/responsibility/assessment/sheets/{th.pk}"
+    r = c.post(f"{url}/first", {"values": {**GOOD, "B2": 11}}, content_type="application/json")
+    assert r.status_code == 422 and "B2 应急预案管理与演练" in str(r.json())
+    r = c.post(f"{url}/first", {"values": GOOD}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["state"] == "scored"
+    c2 = Client()
+    c2.force_login(world["a2"])
+    r = c2.post(f"{url}/check", {"values": GOOD}, content_type="application/json")
+    assert r.json() == {"state": "agreed", "differences": {}}
+    ranking = c.get(f"/api/v1/responsibility/assessment/{year.year}/ranking").json()
+    assert ranking[0]["department"] == "天河区政府" and ranking[0]["rank"] == 1
+    t = Client()
+    t.force_login(world["tianhe"])
+    assert t.get(url).json()["total"] == ranking[0]["total"]
+    assert t.get(f"/api/v1/responsibility/assessment/{year.year}/ranking").status_code == 403
+    p = Client()
+    p.force_login(world["panyu"])
+    assert p.get(url).status_code == 404
