@@ -385,16 +385,16 @@ def _feed_notices(group: str, year: int) -> dict[Any, dict]:
 
 
 FEEDS = {
-    "accidents": ("生产安全事故起数(risk 事故台账,与上年比)", _feed_accidents),
+    "accidents": ("生产安全事故起数(事故台账,与上年比)", _feed_accidents),
     "deaths": (
-        "事故死亡(含失踪)人数(risk 事故台账,与上年比)",
+        "事故死亡(含失踪)人数(事故台账,与上年比)",
         lambda g, y: _feed_accidents(g, y, deaths=True),
     ),
-    "major_accident": ("较大及以上事故(risk 事故台账)", _feed_major),
-    "hazards_overdue": ("逾期未整改隐患(risk 隐患台账)", _feed_hazards),
-    "inspections": ("执法检查完成数/计划数(enforcement)", _feed_inspections),
-    "penalty_rate": ("立案处罚数/已检查数(enforcement)", _feed_penalty),
-    "notices": ("督办单数(workplan 任务逾期)", _feed_notices),
+    "major_accident": ("较大及以上事故(事故台账)", _feed_major),
+    "hazards_overdue": ("逾期未整改隐患(隐患台账)", _feed_hazards),
+    "inspections": ("执法检查完成数/计划数(执法检查)", _feed_inspections),
+    "penalty_rate": ("立案处罚数/已检查数(执法检查)", _feed_penalty),
+    "notices": ("督办单数(工作计划任务逾期)", _feed_notices),
 }
 # By which key each feed's rows are found for a sheet: the district's region
 # code, or the department's id.
@@ -597,6 +597,14 @@ def _retotal(indicator_set: IndicatorSet, group: str | None = None) -> None:
     Sheet.objects.bulk_update(sheets, ["total", "vetoed", "veto_reason", "rank"])
 
 
+METRIC_LABELS = {"this": "本年", "last": "上年", "count": "数量", "done": "完成", "of": "基数"}
+
+
+def metric_text(metric: Mapping[str, float] | None) -> str:
+    """A feed's figures in words: 本年 3 · 上年 1."""
+    return " · ".join(f"{METRIC_LABELS.get(k, k)} {v:g}" for k, v in (metric or {}).items())
+
+
 def sheet_view(sheet: Sheet) -> dict[str, Any]:
     """The sheet's lines for a page: each indicator with its figures, and the total."""
     rows = list(sheet.scores.select_related("indicator").order_by("indicator__order"))
@@ -611,6 +619,7 @@ def sheet_view(sheet: Sheet) -> dict[str, Any]:
             and abs(s.first - s.second) > threshold + 1e-9
         )
         s.feed_label = FEEDS.get(s.indicator.feed, ("",))[0]
+        s.metric_text = metric_text(s.metric)
     return {"rows": rows, "preview": t}
 
 
@@ -776,7 +785,7 @@ def result_xlsx(indicator_set: IndicatorSet) -> bytes:
                 row.indicator.name,
                 scoring.KINDS[row.indicator.kind],
                 row.indicator.max_points,
-                ", ".join(f"{k}={v:g}" for k, v in (row.metric or {}).items()),
+                metric_text(row.metric),
                 row.first,
                 row.second,
                 row.final,

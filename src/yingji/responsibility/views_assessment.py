@@ -61,6 +61,11 @@ def year_page(request, year: int):
         return redirect("responsibility:assessment_sheet", sheet.pk)
     iset = _set(year)
     groups = svc.ranking(iset)
+    indicators = list(iset.indicators.all())
+    for i in indicators:
+        i.feed_label = (
+            svc.FEEDS[i.feed][0] if i.feed in svc.FEEDS else ("评分" if not i.feed else i.feed)
+        )
     return render(
         request,
         "responsibility/assessment_year.html",
@@ -68,7 +73,7 @@ def year_page(request, year: int):
             "iset": iset,
             "groups": [(scoring.GROUPS[g], rows) for g, rows in groups.items()],
             "years": IndicatorSet.objects.values_list("year", flat=True),
-            "indicators": iset.indicators.all(),
+            "indicators": indicators,
             "kinds": scoring.KINDS,
             "feeds": {k: v[0] for k, v in svc.FEEDS.items()},
         },
