@@ -413,6 +413,30 @@ def _empty_metric(rule: str) -> dict[str, float]:
     )
 
 
+def _write_computed(scores: list[Score], chunk: int = 500) -> None:
+    """metric, computed and final of many scores in one UPDATE … FROM (VALUES …)
+    per chunk (bulk_update's CASE per row costs seconds of Python for thousands)."""
+    import json
+
+    from django.db import connection
+
+    table = Score._meta.db_table
+    pg = connection.vendor == "postgresql"
+    row = "(%s::bigint, %s::jsonb, %s::float8, %s::float8)" if pg else "(%s, %s, %s, %s)"
+    with connection.cursor() as cur:
+        for start in range(0, len(scores), chunk):
+            part = scores[start : start + chunk]
+            params: list[Any] = []
+            for s in part:
+                params += [s.pk, json.dumps(s.metric), s.computed, s.final]
+            cur.execute(
+                f"WITH v(id, metric, computed, final) AS (VALUES {', '.join([row] * len(part))}) "
+                f'UPDATE "{table}" SET metric = v.metric, computed = v.computed, final = v.final '
+                f'FROM v WHERE "{table}".id = v.id',
+                params,
+            )
+
+
 @transaction.atomic
 def compute(indicator_set: IndicatorSet, user: Any = None) -> int:
     """Fill every computed indicator of every sheet from the platform's data
@@ -450,8 +474,7 @@ def compute(indicator_set: IndicatorSet, user: Any = None) -> int:
                 points = scoring.computed_points(ind.rule, metric, ind.max_points, ind.params or {})
             score.metric, score.computed, score.final = metric, points, points
             changed.append(score)
-    with audit.suspended():  # a recomputation of thousands of rows; the sheet's change is audited
-        Score.objects.bulk_update(changed, ["metric", "computed", "final"], batch_size=2000)
+    _write_computed(changed)  # a recomputation of thousands of rows: not audited row by row
     with audit.acting_as(user, None if user else "年度考核"):
         indicator_set.sheets.update(computed_at=now)
         _retotal(indicator_set)

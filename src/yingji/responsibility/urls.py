@@ -22,6 +22,7 @@ from yingji.responsibility import views_assessment as va  # noqa: E402
 urlpatterns += [
     path("assessment/", va.home, name="assessment"),
     path("assessment/<int:year>/", va.year_page, name="assessment_year"),
+    path("assessment/<int:year>/indicators/", va.indicators, name="assessment_indicators"),
     path("assessment/<int:year>/compute/", va.compute, name="assessment_compute"),
     path("assessment/<int:year>/propose/", va.propose, name="assessment_propose"),
     path("assessment/<int:year>/result.<str:fmt>", va.export, name="assessment_export"),

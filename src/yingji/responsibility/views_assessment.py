@@ -73,10 +73,19 @@ def year_page(request, year: int):
             "iset": iset,
             "groups": [(scoring.GROUPS[g], rows) for g, rows in groups.items()],
             "years": IndicatorSet.objects.values_list("year", flat=True),
-            "indicators": indicators,
-            "kinds": scoring.KINDS,
-            "feeds": {k: v[0] for k, v in svc.FEEDS.items()},
         },
+    )
+
+
+@login_required
+def indicators(request, year: int):
+    _opener(request)
+    iset = _set(year)
+    rows = list(iset.indicators.all())
+    for i in rows:
+        i.feed_label = svc.FEEDS[i.feed][0] if i.feed in svc.FEEDS else "按佐证材料评分"
+    return render(
+        request, "responsibility/assessment_indicators.html", {"iset": iset, "indicators": rows}
     )
 
 
