@@ -259,23 +259,26 @@ def open_sheets(indicator_set: IndicatorSet, user: Any = None) -> int:
     ]
     with audit.acting_as(user, None if user else "年度考核"):
         Sheet.objects.bulk_create(new)
-        by_group = defaultdict(list)
-        for ind in indicator_set.indicators.all():
-            by_group[ind.group].append(ind)
-        have = set(
-            Score.objects.filter(sheet__indicator_set=indicator_set).values_list(
-                "sheet_id", "indicator_id"
-            )
-        )
-        Score.objects.bulk_create(
-            [
-                Score(sheet=s, indicator=i)
-                for s in indicator_set.sheets.all()
-                for i in by_group[s.group]
-                if (s.pk, i.pk) not in have
-            ]
-        )
+        _missing_scores(indicator_set)
     return len(new)
+
+
+def _missing_scores(indicator_set: IndicatorSet) -> None:
+    """A score row for every indicator of each sheet's group that has none, in
+    one INSERT … SELECT (thousands of rows: no model instances)."""
+    from django.db import connection
+
+    score, sheet, ind = (m._meta.db_table for m in (Score, Sheet, Indicator))
+    empty = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    with connection.cursor() as cur:
+        cur.execute(
+            f'INSERT INTO "{score}" (sheet_id, indicator_id, metric, note, reason) '
+            f"SELECT s.id, i.id, {empty}, '', '' FROM \"{sheet}\" s "
+            f'JOIN "{ind}" i ON i.indicator_set_id = s.indicator_set_id AND i."group" = s."group" '
+            f"WHERE s.indicator_set_id = %s AND NOT EXISTS "
+            f'(SELECT 1 FROM "{score}" x WHERE x.sheet_id = s.id AND x.indicator_id = i.id)',
+            ["{}", indicator_set.pk],
+        )
 
 
 # ------------------------------------------------------------------ the feeds
@@ -413,7 +416,7 @@ def _empty_metric(rule: str) -> dict[str, float]:
     )
 
 
-def _write_computed(scores: list[Score], chunk: int = 500) -> None:
+def _write_computed(scores: list[Score], chunk: int = 2000) -> None:
     """metric, computed and final of many scores in one UPDATE … FROM (VALUES …)
     per chunk (bulk_update's CASE per row costs seconds of Python for thousands)."""
     import json
@@ -453,7 +456,9 @@ def compute(indicator_set: IndicatorSet, user: Any = None) -> int:
             data[(ind.feed, ind.group)] = FEEDS[ind.feed][1](ind.group, year)
     scores = {
         (s.sheet_id, s.indicator_id): s
-        for s in Score.objects.filter(sheet__indicator_set=indicator_set, indicator__in=inds)
+        for s in Score.objects.filter(sheet__indicator_set=indicator_set, indicator__in=inds).only(
+            "pk", "sheet_id", "indicator_id"
+        )
     }
     now = timezone.now()
     changed = []
