@@ -263,3 +263,25 @@ def test_api_scores_refused_by_name_and_scoped(world, year):
     p = Client()
     p.force_login(world["panyu"])
     assert p.get(url).status_code == 404
+
+
+def test_api_review_closed_and_sent(world, year):
+    gov = Department.objects.get(name="番禺区政府")
+    s = svc.create_session(
+        world["a1"], department=gov, year=2022, speaker="番禺区区长", held_on="2023-01-12"
+    )
+    for name, kind, pts in (("甲", "npc", 20), ("乙", "cppcc", 25), ("丙", "other", 22)):
+        r = svc.add_reviewer(world["a1"], s, name=name, kind=kind)
+        svc.submit_review(world["a1"], r, {"duty": pts, "risk": pts, "emergency": 15, "report": 15})
+    c = Client()
+    c.force_login(world["a1"])
+    base = "/api/v1/responsibility/assessment/reviews"
+    assert c.post(f"{base}/{s.pk}/send").status_code == 422  # not aggregated yet
+    assert c.post(f"{base}/{s.pk}/close").json()["result"] == 74.0  # 70, 80, 74: trimmed to 74
+    assert c.post(f"{base}/{s.pk}/send").json()["state"] == "sent"
+    p = Client()
+    p.force_login(world["panyu"])
+    assert [x["id"] for x in p.get(base).json()] == [s.pk]
+    t = Client()
+    t.force_login(world["tianhe"])
+    assert t.get(base).json() == []

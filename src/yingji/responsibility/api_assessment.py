@@ -220,3 +220,58 @@ def review_score(request, reviewer_id: int, body: ReviewIn):
         raise HttpError(404, "Not Found")
     r = svc.submit_review(request.user, reviewer, body.items, body.comment)
     return {"id": r.pk, "name": r.name, "kind": r.kind, "total": r.total}
+
+
+class SessionOut(Schema):
+    id: int
+    year: int
+    department: str
+    speaker: str
+    held_on: dt.date
+    method: str
+    state: str
+    result: float | None
+    comments: str
+    reviewers: list[ReviewerOut]
+
+
+def _session_out(s) -> dict:
+    return {
+        "id": s.pk,
+        "year": s.year,
+        "department": s.department.name,
+        "speaker": s.speaker,
+        "held_on": s.held_on,
+        "method": s.method,
+        "state": s.state,
+        "result": s.result,
+        "comments": s.comments,
+        "reviewers": [
+            {"id": r.pk, "name": r.name, "kind": r.kind, "total": r.total}
+            for r in s.reviewers.all()
+        ],
+    }
+
+
+@router.get("/reviews", response=list[SessionOut])
+def reviews(request, year: int | None = None):
+    """The 述职 sessions the caller sees (assessors all; a district its own)."""
+    qs = svc.visible_sessions(request.user).prefetch_related("reviewers")
+    if year is not None:
+        qs = qs.filter(year=year)
+    return [_session_out(s) for s in qs]
+
+
+@router.post("/reviews/{session_id}/close", response=SessionOut)
+def close_review(request, session_id: int):
+    """Aggregate the reviewers' scores (the session's method) and their comments."""
+    s = get_object_or_404(svc.visible_sessions(request.user), pk=session_id)
+    return _session_out(svc.close_session(request.user, s))
+
+
+@router.post("/reviews/{session_id}/send", response=SessionOut)
+def send_review(request, session_id: int):
+    """Send the result to the district through the delivery system."""
+    s = get_object_or_404(svc.visible_sessions(request.user), pk=session_id)
+    svc.send_result(request.user, s)
+    return _session_out(s)
