@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 375, "height": 740}
 CONTEXT = {"locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
-GOOD = {"B1": 13, "B2": 8, "B3": 9, "B4": 9, "C1": 0, "C2": 0, "D1": 0, "V2": 0}
+GOOD = {"B1": 13, "B2": 8, "B3": 9, "B4": 4, "C1": 0, "C2": 0, "D1": 0, "V2": 0}
 
 
 def _user(username, role, department=None) -> User:
@@ -91,4 +91,4 @@ def test_assessor_reconciles_a_difference(setting, logged_in_page, live_server):
     page.get_by_role("button", name="确认协调结果").click()
     expect(page.locator("#sheet-state")).to_have_text("已确认", timeout=20_000)
     expect(page.locator("#row-B1")).to_contain_text("会议纪要齐全")
-    expect(page.locator("#sheet-total")).to_have_text("91.50")  # 55 computed + 10.5 + 8 + 9 + 9
+    expect(page.locator("#sheet-total")).to_have_text("91.50")  # 60 computed + 10.5 + 8 + 9 + 4

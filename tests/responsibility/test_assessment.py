@@ -17,7 +17,7 @@ from yingji.responsibility.models import Interview, Reviewer, Sheet
 
 from .conftest import _user
 
-GOOD = {"B1": 13, "B2": 8, "B3": 9, "B4": 9, "C1": 0, "C2": 0, "D1": 0, "V2": 0}
+GOOD = {"B1": 13, "B2": 8, "B3": 9, "B4": 4, "C1": 0, "C2": 0, "D1": 0, "V2": 0}
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def test_two_assessors_difference_reconciled_then_ranked(world, year):
         svc.reconcile(world["a1"], th, {"B1": 11}, {})
     svc.reconcile(world["a1"], th, {"B1": 11}, {"B1": "责任清单印发晚两个月,按标准扣 4 分"})
     th.refresh_from_db()
-    assert th.state == "agreed" and th.total == 55 + 11 + 8 + 9 + 9 and th.rank == 1
+    assert th.state == "agreed" and th.total == 60 + 11 + 8 + 9 + 4 and th.rank == 1
     # the other district, lower; then the bottom one proposed, the 约谈 held and closed
     py = _sheet(year, "番禺区政府")
     svc.score_first(world["a1"], py, {**GOOD, "B1": 5})

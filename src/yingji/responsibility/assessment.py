@@ -14,7 +14,9 @@ per feed for all sheets at once):
 - ``inspections``: enforcement.Inspection due in the year, done against planned;
   ``penalty_rate``: enforcement.PenaltyCase opened against inspections done;
 - ``notices``: workplan.SupervisionNotice (督办单, issued for a late plan task)
-  issued to the department in the year.
+  issued to the department in the year;
+- ``card_ack``: response.ActionCard issued to the department in the year,
+  acknowledged within the card's own time limit against issued.
 
 The rest are scored on the evidence the assessed unit uploads. One assessor
 scores (`score_first`), a second one checks (`check`); a difference above the
@@ -102,7 +104,8 @@ _COMMON = [
     ("B1", "安全生产责任制落实", "evidence", 15, "", "", {}, "党政同责、一岗双责落实,责任清单印发"),
     ("B2", "应急预案管理与演练", "evidence", 10, "", "", {}, "预案修订备案,年度演练记录"),
     ("B3", "安全生产宣传培训", "evidence", 10, "", "", {}, "培训计划、签到、照片"),
-    ("B4", "应急值守与信息报送", "evidence", 10, "", "", {}, "值班表、信息报送记录"),
+    ("A7", "应急响应行动卡按时签收率", "computed", 5, "card_ack", "ratio", {"target": 0.95}, ""),
+    ("B4", "应急值守与信息报送", "evidence", 5, "", "", {}, "值班表、信息报送记录"),
     ("C1", "事故或险情迟报", "deduction", 10, "", "", {}, "每迟报一次扣 2 分"),
     ("C2", "上级督查通报批评", "deduction", 5, "", "", {}, "每通报一次扣 1 分"),
     ("D1", "工作创新获上级肯定推广", "bonus", 5, "", "", {}, "省级以上肯定每项加 2 分"),
@@ -387,6 +390,22 @@ def _feed_notices(group: str, year: int) -> dict[Any, dict]:
     return _grouped(qs, "department_id", count=Count("pk"))
 
 
+def _feed_cards(group: str, year: int) -> dict[Any, dict]:
+    """Cards issued and cards acknowledged within their own limit, per department
+    (counted here: SQLite cannot multiply a duration; cards are hundreds a year)."""
+    from yingji.response.models import ActionCard
+
+    start, end = _dt_bounds(year)
+    out: dict[Any, dict] = defaultdict(lambda: {"done": 0.0, "of": 0.0})
+    for dept, issued, acked, minutes in ActionCard.objects.filter(
+        issued_at__gte=start, issued_at__lt=end
+    ).values_list("department_id", "issued_at", "acknowledged_at", "ack_minutes"):
+        out[dept]["of"] += 1
+        if acked is not None and acked <= issued + dt.timedelta(minutes=minutes):
+            out[dept]["done"] += 1
+    return out
+
+
 FEEDS = {
     "accidents": ("生产安全事故起数(事故台账,与上年比)", _feed_accidents),
     "deaths": (
@@ -398,10 +417,11 @@ FEEDS = {
     "inspections": ("执法检查完成数/计划数(执法检查)", _feed_inspections),
     "penalty_rate": ("立案处罚数/已检查数(执法检查)", _feed_penalty),
     "notices": ("督办单数(工作计划任务逾期)", _feed_notices),
+    "card_ack": ("按时限签收的行动卡/下发的行动卡(应急响应)", _feed_cards),
 }
 # By which key each feed's rows are found for a sheet: the district's region
 # code, or the department's id.
-_BY_DEPT_ALWAYS = {"notices"}
+_BY_DEPT_ALWAYS = {"notices", "card_ack"}
 
 
 def _key_for(sheet: Sheet, feed: str) -> Any:
