@@ -37,5 +37,32 @@ def test_demo_register_is_complete_and_loads_once(db):
     ).count()
     assert set(parties) == {"district_gov", "municipal"} and len(parties) == expected
     assert 0.7 < Letter.objects.filter(state="signed").count() / expected <= 1
-    assert demo.load_demo() == "已有演示名册,未重复加载"
+    assert demo.load_demo().startswith("已有演示名册,未重复加载")
     assert Responsible.objects.count() == people
+
+
+def test_demo_assessment_2022_every_unit_ranked_two_interviews(db):
+    from yingji.core.demo_users import create_demo_users
+    from yingji.core.models import Notification
+    from yingji.responsibility.models import IndicatorSet, Interview, ReviewSession
+
+    regions.load_pack("guangzhou")
+    create_demo_users()
+    summary = demo.load_assessment_demo()
+    iset = IndicatorSet.objects.get(year=2022)
+    sheets = list(iset.sheets.all())
+    assert len(sheets) == 23 and all(s.state == "agreed" and s.rank for s in sheets)
+    totals = [s.total for s in sheets]
+    assert max(totals) - min(totals) > 10  # a realistic spread
+    assert Interview.objects.count() == 2
+    assert sorted(Interview.objects.values_list("state", flat=True)) == ["closed", "held"]
+    assert ReviewSession.objects.filter(year=2022, state="sent").count() == 9
+    assert (
+        ReviewSession.objects.get(department__name="天河区政府")
+        .reviewers.filter(kind="cppcc")
+        .count()
+        == 2
+    )
+    assert not Notification.objects.filter(status="queued").exists()
+    assert "约谈 2 个" in summary
+    assert demo.load_assessment_demo() == "已有 2022 年度考核,未重复加载"

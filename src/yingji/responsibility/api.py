@@ -163,3 +163,8 @@ def posting(request, code: str):
     """A district's public list (mobile numbers masked)."""
     district = get_object_or_404(Region, code=code, level="district")
     return services.posting(district.code)
+
+
+from yingji.responsibility.api_assessment import router as _assessment_router  # noqa: E402
+
+router.add_router("/assessment", _assessment_router)

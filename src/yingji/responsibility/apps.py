@@ -40,3 +40,20 @@ class ResponsibilityConfig(AppConfig):
         from yingji.responsibility import receivers
 
         receivers.connect()
+        from yingji.responsibility import assessment
+
+        nav.register(
+            "年度考核",
+            "responsibility:assessment",
+            group="responsibility",
+            order=30,
+            visible=assessment.may_open,
+        )
+        nav.register(
+            "述职评议",
+            "responsibility:reviews",
+            group="responsibility",
+            order=31,
+            visible=assessment.may_review,
+        )
+        media.register("responsibility/evidence/", assessment.may_read_evidence)

@@ -44,7 +44,7 @@ POSTS = {
 }
 
 
-def load_demo() -> str:
+def _load_register() -> str:
     if Responsible.objects.filter(post__startswith=MARK).exists():
         return "已有演示名册,未重复加载"
     rng = random.Random(SEED)
@@ -125,6 +125,170 @@ def load_demo() -> str:
         f"{len(objects)} 个责任对象、{people} 名三防责任人(预警人群已同步 {synced['created']} 人);"
         + extra
     )
+
+
+def load_demo() -> str:
+    return f"{_load_register()};{load_assessment_demo()}"
+
+
+# ---- 述职 review and the annual assessment (2022)
+
+ASSESS_YEAR = 2022
+
+
+def load_assessment_demo() -> str:
+    """The 2022 assessment: every district government and city department scored
+    by 综合处 (zonghe) and checked by the leader, a few differences reconciled,
+    ranked, the bottom of each group interviewed (one closed, one in
+    rectification); and every district's 述职 reviewed by 两代表一委员 and others,
+    the result sent (replayed: held in the outbox)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from yingji.core import outbox
+    from yingji.core.models import Notification
+    from yingji.responsibility import assessment as svc
+    from yingji.responsibility.models import IndicatorSet
+
+    users = {
+        u.username: u for u in get_user_model().objects.filter(username__in=["zonghe", "leader"])
+    }
+    if len(users) < 2:
+        return "缺少演示账号 zonghe、leader,未加载年度考核演示"
+    first, second = users["zonghe"], users["leader"]
+    found = IndicatorSet.objects.filter(year=ASSESS_YEAR).first()
+    if found is not None and found.sheets.exclude(state="open").exists():
+        return f"已有 {ASSESS_YEAR} 年度考核,未重复加载"
+    rng = random.Random(SEED + 17)
+    iset = svc.ensure_set(ASSESS_YEAR, first)
+    iset.bottom_n = 1
+    iset.save(update_fields=["bottom_n"])
+    svc.open_sheets(iset, first)
+    svc.compute(iset, first)
+    sheets = list(
+        iset.sheets.select_related("department").order_by("group", "department__sort_order")
+    )
+    weakest = {
+        g: rng.choice([s for s in sheets if s.group == g]).pk for g in ("district", "department")
+    }
+    reconciled = 0
+    with outbox.held():
+        for n, sheet in enumerate(sheets):
+            quality = 0.45 if sheet.pk in weakest.values() else rng.uniform(0.6, 0.97)
+            values, checked = {}, {}
+            for score in svc._manual(sheet):
+                ind = score.indicator
+                if ind.kind == "evidence":
+                    v = (
+                        round(
+                            min(ind.max_points, ind.max_points * quality + rng.uniform(-1, 1)) * 2
+                        )
+                        / 2
+                    )
+                elif ind.kind == "deduction":
+                    v = rng.choice((0, 0, 0, 1, 2)) if quality > 0.5 else 4
+                elif ind.kind == "bonus":
+                    v = rng.choice((0, 0, 0, 2)) if quality > 0.5 else 0
+                else:
+                    v = 0
+                v = max(0.0, min(ind.max_points, v))
+                values[ind.code] = v
+                checked[ind.code] = v
+            if n % 7 == 3:  # the checker sees one item quite differently
+                code = next(c for c in values if c.startswith("B"))
+                checked[code] = max(0.0, values[code] - 3.5)
+            elif n % 3 == 0:
+                code = next(c for c in values if c.startswith("B"))
+                checked[code] = max(0.0, values[code] - 1)
+            svc.score_first(first, sheet, values, {"B1": "查阅责任清单、会议纪要"})
+            if svc.check(second, sheet, checked):
+                svc.reconcile(
+                    first,
+                    sheet,
+                    {c: (values[c] + checked[c]) / 2 for c in values if values[c] != checked[c]},
+                    {c: "双方复查佐证材料后取中间值" for c in values},
+                )
+                reconciled += 1
+        interviews = svc.propose_interviews(first, iset)
+        for i, iv in enumerate(sorted(interviews, key=lambda x: x.sheet.group)):
+            name = iv.sheet.department.name
+            svc.hold_interview(
+                first,
+                iv,
+                held_on=dt.date(2023, 2, 15 + i),
+                attendees=f"局领导、综合处负责人;{name}分管负责同志及应急管理部门负责人",
+                problems="隐患排查治理台账不全、整改逾期;安全生产责任制落实不到位;应急演练流于形式",
+                deadline=dt.date(2023, 5, 31),
+            )
+            if i == 0:
+                svc.close_interview(
+                    first,
+                    iv,
+                    rectification="已逐项整改:补齐隐患台账,完成逾期隐患整改销号,重新印发责任清单并组织实战演练",
+                    closed_on=dt.date(2023, 5, 20),
+                )
+        last = Notification.objects.aggregate(m=Max("pk"))["m"] or 0
+        sessions = _review_demo(rng, first)
+        # History, not mail: marked sent when queued, never delivered.
+        Notification.objects.filter(pk__gt=last, status=Notification.Status.QUEUED).update(
+            status=Notification.Status.SENT, sent_at=timezone.now()
+        )
+    return (
+        f"{ASSESS_YEAR} 年度考核 {len(sheets)} 个单位(协调差异 {reconciled} 张),"
+        f"约谈 {len(interviews)} 个;述职评议 {sessions} 场"
+    )
+
+
+def _review_demo(rng: random.Random, user) -> int:
+    from yingji.responsibility import assessment as svc
+    from yingji.responsibility.models import ReviewSession
+
+    kinds = [
+        ("npc", "市人大代表"),
+        ("npc", "区人大代表"),
+        ("cppcc", "市政协委员"),
+        ("cppcc", "区政协委员"),
+        ("other", "企业安全生产代表"),
+    ]
+    remarks = [
+        "述职内容全面,重点突出",
+        "隐患整改闭环还需加强",
+        "建议加大执法检查力度",
+        "应急演练要更贴近实战",
+        "",
+    ]
+    made = 0
+    for n, dept in enumerate(svc.units("district")):
+        if ReviewSession.objects.filter(year=ASSESS_YEAR, department=dept).exists():
+            continue
+        district = dept.name.removesuffix("政府")
+        session = svc.create_session(
+            user,
+            department=dept,
+            year=ASSESS_YEAR,
+            speaker=f"{district}区长({MARK.strip('【】')})",
+            held_on=dt.date(2023, 1, 9 + n),
+        )
+        level = rng.uniform(0.7, 0.92)
+        for kind, affiliation in kinds:
+            r = svc.add_reviewer(
+                user,
+                session,
+                name=rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, 2)),
+                kind=kind,
+                affiliation=affiliation,
+            )
+            items = {
+                key: round(min(top, top * (level + rng.uniform(-0.12, 0.08))))
+                for key, _, top in svc.REVIEW_ITEMS
+            }
+            svc.submit_review(user, r, items, rng.choice(remarks))
+        svc.close_session(user, session)
+        if n < 9:  # the last two still to be sent
+            svc.send_result(user, session)
+        made += 1
+    return made
 
 
 YEAR = 2022  # the seed plan's year

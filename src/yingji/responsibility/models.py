@@ -111,6 +111,267 @@ class RegisterRound(models.Model):
         return f"{self.year} 年{self.district.name}三防责任人更新"
 
 
+# ---- 述职 review and the annual assessment
+
+from yingji.core.models import Department  # noqa: E402
+from yingji.responsibility import scoring  # noqa: E402
+
+GROUP_CHOICES = list(scoring.GROUPS.items())
+
+
+class IndicatorSet(models.Model):
+    """One year's indicator system (考核指标体系), kept as data: a new year copies
+    the last one and is changed there; a past year's stays as it was scored."""
+
+    year = models.PositiveIntegerField("年度", unique=True)
+    title = models.CharField("名称", max_length=200)
+    threshold = models.FloatField(
+        "复核差异阈值(分)", default=2.0, help_text="两名考核人员对同一指标的评分相差超过此值须协调"
+    )
+    bottom_n = models.PositiveSmallIntegerField(
+        "每组末位约谈数", default=2, help_text="每组排名末位的这几个单位提请约谈(并列者一并列入)"
+    )
+    published_at = models.DateTimeField("结果发布时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "年度考核指标体系"
+        verbose_name_plural = "年度考核指标体系"
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Indicator(models.Model):
+    """One indicator of a year's system, for one group: its points, its kind
+    (computed from platform data, scored on evidence, a deduction, a bonus, a
+    veto), and for a computed one the feed and rule that make its points."""
+
+    indicator_set = models.ForeignKey(
+        IndicatorSet, on_delete=models.CASCADE, related_name="indicators", verbose_name="指标体系"
+    )
+    group = models.CharField("考核对象组", max_length=12, choices=GROUP_CHOICES)
+    code = models.CharField("编号", max_length=16)
+    name = models.CharField("指标", max_length=200)
+    kind = models.CharField("类型", max_length=12, choices=list(scoring.KINDS.items()))
+    max_points = models.FloatField("分值(上限)")
+    feed = models.CharField("数据来源", max_length=32, blank=True, help_text="平台数据计算项的来源")
+    rule = models.CharField(
+        "计算规则", max_length=16, blank=True, choices=list(scoring.RULES.items())
+    )
+    params = models.JSONField("规则参数", default=dict, blank=True)
+    guidance = models.TextField("评分标准", blank=True)
+    order = models.PositiveIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = "考核指标"
+        verbose_name_plural = "考核指标"
+        ordering = ["indicator_set", "group", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator_set", "group", "code"], name="responsibility_indicator_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def pure(self) -> scoring.Indicator:
+        return scoring.Indicator(
+            self.code, self.name, self.kind, self.max_points, self.rule, self.params or {}
+        )
+
+
+class Sheet(models.Model):
+    """One assessed district or city department's score sheet for a year."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "待评分"
+        SCORED = "scored", "已初评,待复核"
+        DIFFER = "differ", "复核有差异,待协调"
+        AGREED = "agreed", "已确认"
+
+    indicator_set = models.ForeignKey(
+        IndicatorSet, on_delete=models.CASCADE, related_name="sheets", verbose_name="指标体系"
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="+", verbose_name="被考核单位"
+    )
+    group = models.CharField("考核对象组", max_length=12, choices=GROUP_CHOICES)
+    state = models.CharField("状态", max_length=8, choices=State.choices, default=State.OPEN)
+    first_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="初评人",
+    )
+    second_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="复核人",
+    )
+    total = models.FloatField("总分", null=True, blank=True)
+    vetoed = models.BooleanField("一票否决", default=False)
+    veto_reason = models.CharField("否决原因", max_length=500, blank=True)
+    rank = models.PositiveSmallIntegerField("组内排名", null=True, blank=True)
+    computed_at = models.DateTimeField("平台数据计算时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "考核评分表"
+        verbose_name_plural = "考核评分表"
+        ordering = ["indicator_set", "group", "rank", "department__sort_order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator_set", "department"], name="responsibility_sheet_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_set.year} 年{self.department.name}考核评分表"
+
+
+class Score(models.Model):
+    """One indicator on one sheet: the platform's figure (computed items), the
+    first assessor's and the checker's values, and the final value (agreed, or
+    reconciled with a reason)."""
+
+    sheet = models.ForeignKey(Sheet, on_delete=models.CASCADE, related_name="scores")
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="+")
+    metric = models.JSONField("平台数据", default=dict, blank=True)
+    computed = models.FloatField("计算得分", null=True, blank=True)
+    first = models.FloatField("初评分", null=True, blank=True)
+    second = models.FloatField("复核分", null=True, blank=True)
+    final = models.FloatField("确认分", null=True, blank=True)
+    note = models.CharField("评分说明", max_length=500, blank=True)
+    reason = models.CharField("协调理由", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "指标得分"
+        verbose_name_plural = "指标得分"
+        ordering = ["sheet", "indicator__order", "indicator__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sheet", "indicator"], name="responsibility_score_unique"
+            )
+        ]
+
+
+class Evidence(models.Model):
+    """A file the assessed unit uploads for an indicator scored on evidence."""
+
+    sheet = models.ForeignKey(Sheet, on_delete=models.CASCADE, related_name="evidence")
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="+")
+    file = models.FileField("文件", upload_to="responsibility/evidence/")
+    note = models.CharField("说明", max_length=300, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "考核佐证材料"
+        verbose_name_plural = "考核佐证材料"
+        ordering = ["sheet", "indicator", "uploaded_at"]
+
+
+class Interview(models.Model):
+    """约谈: proposed for the bottom of a group, held (date, attendees, problems,
+    rectification deadline), closed once the rectification is reported done."""
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", "拟约谈"
+        HELD = "held", "已约谈,整改中"
+        CLOSED = "closed", "整改完成,已销号"
+
+    sheet = models.OneToOneField(Sheet, on_delete=models.CASCADE, related_name="interview")
+    state = models.CharField("状态", max_length=10, choices=State.choices, default=State.PROPOSED)
+    held_on = models.DateField("约谈日期", null=True, blank=True)
+    attendees = models.TextField("参加人员", blank=True)
+    problems = models.TextField("指出的问题", blank=True)
+    deadline = models.DateField("整改期限", null=True, blank=True)
+    rectification = models.TextField("整改情况", blank=True)
+    closed_on = models.DateField("销号日期", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "约谈"
+        verbose_name_plural = "约谈"
+        ordering = ["sheet__indicator_set", "sheet__group", "sheet__rank"]
+
+
+class ReviewSession(models.Model):
+    """A district head's safety 述职 before the reviewers (两代表一委员 and others)."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "评议中"
+        CLOSED = "closed", "已汇总"
+        SENT = "sent", "结果已送达"
+
+    year = models.PositiveIntegerField("年度")
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="+", verbose_name="述职单位"
+    )
+    speaker = models.CharField("述职人", max_length=100)
+    held_on = models.DateField("述职日期")
+    method = models.CharField(
+        "汇总方式", max_length=8, choices=list(scoring.METHODS.items()), default="trimmed"
+    )
+    trim = models.PositiveSmallIntegerField("去掉最高最低各几个", default=1)
+    state = models.CharField("状态", max_length=8, choices=State.choices, default=State.OPEN)
+    result = models.FloatField("评议得分", null=True, blank=True)
+    comments = models.TextField("评议意见汇总", blank=True)
+    sent_at = models.DateTimeField("送达时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "述职评议"
+        verbose_name_plural = "述职评议"
+        ordering = ["-year", "held_on", "department__sort_order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "department"], name="responsibility_review_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} 年{self.department.name}安全生产述职"
+
+
+class Reviewer(models.Model):
+    class Kind(models.TextChoices):
+        NPC = "npc", "人大代表"
+        CPPCC = "cppcc", "政协委员"
+        OTHER = "other", "其他评议人"
+
+    session = models.ForeignKey(ReviewSession, on_delete=models.CASCADE, related_name="reviewers")
+    name = models.CharField("姓名", max_length=64)
+    kind = models.CharField("身份", max_length=8, choices=Kind.choices)
+    affiliation = models.CharField("单位/界别", max_length=200, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="平台账号",
+    )
+    items = models.JSONField("分项得分", default=dict, blank=True)
+    total = models.FloatField("评分", null=True, blank=True)
+    comment = models.TextField("评议意见", blank=True)
+    scored_at = models.DateTimeField("评分时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "评议人"
+        verbose_name_plural = "评议人"
+        ordering = ["session", "kind", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name}({self.get_kind_display()})"
+
+
 # ---- leaders' duty lists and 巡查 (seed 12)
 
 

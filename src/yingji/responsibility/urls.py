@@ -24,3 +24,22 @@ urlpatterns = [
     path("letters/draft/", views_leaders.letters_draft, name="letters_draft"),
     path("letters/<int:letter_id>/", views_leaders.letter_move, name="letter_move"),
 ]
+
+from yingji.responsibility import views_assessment as va  # noqa: E402
+
+urlpatterns += [
+    path("assessment/", va.home, name="assessment"),
+    path("assessment/<int:year>/", va.year_page, name="assessment_year"),
+    path("assessment/<int:year>/indicators/", va.indicators, name="assessment_indicators"),
+    path("assessment/<int:year>/compute/", va.compute, name="assessment_compute"),
+    path("assessment/<int:year>/propose/", va.propose, name="assessment_propose"),
+    path("assessment/<int:year>/result.<str:fmt>", va.export, name="assessment_export"),
+    path("assessment/sheets/<int:sheet_id>/", va.sheet, name="assessment_sheet"),
+    path("assessment/sheets/<int:sheet_id>/evidence/", va.evidence, name="assessment_evidence"),
+    path("assessment/sheets/<int:sheet_id>/<str:step>/", va.sheet_step, name="assessment_step"),
+    path("assessment/interviews/<int:iv_id>/", va.interview, name="assessment_interview"),
+    path("reviews/", va.reviews, name="reviews"),
+    path("reviews/<int:session_id>/", va.review, name="review"),
+    path("reviews/<int:session_id>/<str:step>/", va.review_step, name="review_step"),
+    path("reviews/score/<int:reviewer_id>/", va.review_score, name="review_score"),
+]

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0005_account_security'),
-        ('responsibility', '0001_initial'),
+        ('responsibility', '0002_assessment'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
