@@ -379,6 +379,23 @@ def _responsibility(w: World) -> None:
     assert result.written, result.problems
     w.other["duty_object"] = DutyObject.objects.get(name="市桥积水点")
 
+    from yingji.responsibility import assessment
+    from yingji.responsibility.models import Interview, Reviewer, ReviewSession, Sheet
+
+    iset = assessment.ensure_set(2025)
+    assessment.open_sheets(iset)
+    panyu_gov = w.other["gov"][PANYU]
+    sheet = Sheet.objects.get(indicator_set=iset, department=panyu_gov)
+    session = ReviewSession.objects.create(
+        year=2025, department=panyu_gov, speaker="番禺区区长", held_on=dt.date(2025, 12, 1)
+    )
+    w.other.update(
+        sheet=sheet,
+        interview=Interview.objects.create(sheet=sheet),
+        review=session,
+        reviewer=Reviewer.objects.create(session=session, name="某代表", kind="npc"),
+    )
+
 
 def _workplan(w: World) -> None:
     from yingji.workplan.models import (

@@ -737,6 +737,41 @@ PROBES: dict[str, list[Probe]] = {
             control="py",
         )
     ],
+    "POST /api/v1/responsibility/assessment/sheets/{sheet_id}/first": [
+        P(lambda w: {"sheet_id": w["sheet"].pk}, lambda w: {"values": {}})
+    ],
+    "POST /api/v1/responsibility/assessment/sheets/{sheet_id}/check": [
+        P(lambda w: {"sheet_id": w["sheet"].pk}, lambda w: {"values": {}})
+    ],
+    "POST /api/v1/responsibility/assessment/sheets/{sheet_id}/reconcile": [
+        P(lambda w: {"sheet_id": w["sheet"].pk}, lambda w: {"values": {}, "reasons": {}})
+    ],
+    "POST /api/v1/responsibility/assessment/interviews/{iv_id}/hold": [
+        P(
+            lambda w: {"iv_id": w["interview"].pk},
+            lambda w: {
+                "held_on": "2026-01-10",
+                "attendees": "番禺区区长",
+                "problems": "考核排名靠后",
+                "deadline": "2026-03-31",
+            },
+        )
+    ],
+    "POST /api/v1/responsibility/assessment/interviews/{iv_id}/close": [
+        P(
+            lambda w: {"iv_id": w["interview"].pk},
+            lambda w: {"rectification": "已整改", "closed_on": "2026-03-01"},
+        )
+    ],
+    "POST /api/v1/responsibility/assessment/reviewers/{reviewer_id}/score": [
+        P(lambda w: {"reviewer_id": w["reviewer"].pk}, lambda w: {"items": {}, "comment": "好"})
+    ],
+    "POST /api/v1/responsibility/assessment/reviews/{session_id}/close": [
+        P(lambda w: {"session_id": w["review"].pk})
+    ],
+    "POST /api/v1/responsibility/assessment/reviews/{session_id}/send": [
+        P(lambda w: {"session_id": w["review"].pk})
+    ],
     "POST /api/v1/responsibility/sanfang/import": [
         P(
             files=lambda w: {

@@ -119,8 +119,15 @@ def test_letters_from_template_to_signed_scan(world, lead):
     letter.refresh_from_db()
     assert letter.state == "signed" and letter.scan.name.startswith("responsibility/letters/")
     assert client.get(letter.scan.url).status_code == 200
+    from yingji.responsibility import assessment
+    from yingji.responsibility.models import Sheet
+
+    iset = assessment.ensure_set(2022)
+    assessment.open_sheets(iset)
+    Sheet.objects.filter(indicator_set=iset, department=letter.party).update(total=91.5, rank=1)
     page = client.get("/responsibility/letters/?year=2022").content.decode()
     assert "天河区政府" in page and "番禺区政府" not in page
+    assert "91.5 分 · 组内第 1" in page
     client.force_login(world["panyu"])
     assert client.get(letter.scan.url).status_code == 404
     assert DepartmentKind.DISTRICT_GOV == Letter.objects.get(party__name="番禺区政府").party.kind

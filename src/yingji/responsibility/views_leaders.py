@@ -182,13 +182,26 @@ def letter_list(request):
     lead = leaders.is_lead(request.user)
     _anyone(request)
     rows = visible.filter(template=template).select_related("party") if template else []
+    # The letters' indicators are what the year's assessment scores: its result
+    # beside each letter.
+    from yingji.responsibility.models import Sheet
+
+    results = {
+        s.department_id: s
+        for s in Sheet.objects.filter(indicator_set__year=year).only(
+            "department_id", "total", "rank", "vetoed", "state"
+        )
+    }
     return render(
         request,
         "responsibility/letters.html",
         {
             "year": year,
             "template": template,
-            "letters": [(letter, duties.LETTERS.allowed(letter.state)) for letter in rows],
+            "letters": [
+                (letter, duties.LETTERS.allowed(letter.state), results.get(letter.party_id))
+                for letter in rows
+            ],
             "lead": lead,
         },
     )
