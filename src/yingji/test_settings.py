@@ -16,6 +16,10 @@ from yingji.settings import HUEY  # noqa: E402
 HUEY = {**HUEY, "immediate": True}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Test transactions roll back without the commit that bumps a cached public page's
+# version: the copy would outlive the test's data (tests/alerts/test_public_cache.py
+# turns it on).
+YINGJI_PUBLIC_PAGE_CACHE = False
 
 from yingji.settings import DATABASES  # noqa: E402
 

@@ -414,7 +414,10 @@ def public_list(request):
     """The public warning page: alerts in force, and the latest ended ones."""
     live = _released().filter(state=wf.PUBLISHED).order_by("-sent")
     ended = _released().exclude(state=wf.PUBLISHED).order_by("-sent")[:20]
-    return render(request, "alerts/public_list.html", {"live": live, "ended": ended})
+    # shared_page: the same bytes for every logged-out visitor (core/publiccache.py),
+    # so no CSRF token of one visitor's in it.
+    context = {"live": live, "ended": ended, "shared_page": not request.user.is_authenticated}
+    return render(request, "alerts/public_list.html", context)
 
 
 def public_detail(request, pk: int):
