@@ -320,6 +320,9 @@ if REDIS_URL:
         }
     }
 YINGJI_PUBLIC_PAGE_CACHE = env_bool("YINGJI_PUBLIC_PAGE_CACHE", True)
+# The busiest working pages kept per session while their data is unchanged, at
+# most this many seconds (core/pagecache.py; 0: rendered every time).
+YINGJI_PAGE_CACHE_SECONDS = float(os.environ.get("YINGJI_PAGE_CACHE_SECONDS", "30"))
 
 # E-mail (the first outbox channel). Console by default so a demo never mails anyone.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -20,6 +20,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # version: the copy would outlive the test's data (tests/alerts/test_public_cache.py
 # turns it on).
 YINGJI_PUBLIC_PAGE_CACHE = False
+YINGJI_PAGE_CACHE_SECONDS = 0  # the same for the working pages (core/pagecache.py)
 
 from yingji.settings import DATABASES  # noqa: E402
 
