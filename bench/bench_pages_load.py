@@ -62,6 +62,7 @@ TEMPLATE_PREFIX = "yingji_bench_pages_tpl_"
 BUILD_VERSION = 1  # raise when build_worker() changes what it builds
 RUN_DB = f"yingji_bench_pages_{os.getpid()}"
 SESSIONS = 10  # the leader logged in on this many browsers, taking turns
+# (core/pagecache.py keeps one copy per user; each session gets its own CSRF token)
 MARKER = "局领导(基准测试)"  # the leader's name, on every page rendered for them
 
 

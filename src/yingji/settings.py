@@ -320,7 +320,7 @@ if REDIS_URL:
         }
     }
 YINGJI_PUBLIC_PAGE_CACHE = env_bool("YINGJI_PUBLIC_PAGE_CACHE", True)
-# The busiest working pages kept per session while their data is unchanged, at
+# The busiest working pages kept per user while their data is unchanged, at
 # most this many seconds (core/pagecache.py; 0: rendered every time).
 YINGJI_PAGE_CACHE_SECONDS = float(os.environ.get("YINGJI_PAGE_CACHE_SECONDS", "30"))
 

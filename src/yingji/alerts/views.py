@@ -124,7 +124,7 @@ def spec_from_post(post, *, hazard: str | None = None, files=None) -> services.D
 
 
 @login_required
-@pagecache.per_session("alerts")
+@pagecache.per_user("alerts")
 def alert_list(request):
     state = request.GET.get("state") or ""
     # The drafter's name comes from the profile: two rows joined, not 2 queries a row.
@@ -412,7 +412,7 @@ def _released():
     return Alert.objects.filter(state__in=wf.RELEASED).exclude(sent=None)
 
 
-@pagecache.per_session("alerts")  # a logged-in user's; visitors' in core/publiccache.py
+@pagecache.per_user("alerts")  # a logged-in user's; visitors' in core/publiccache.py
 def public_list(request):
     """The public warning page: alerts in force, and the latest ended ones."""
     live = _released().filter(state=wf.PUBLISHED).order_by("-sent")

@@ -1,12 +1,13 @@
 """The busiest working pages (the plan board, the hazard list, the duty desk, the
-alert list), kept rendered per session while the data they show is unchanged.
+alert list), kept rendered per user while the data they show is unchanged.
 
     @login_required
-    @pagecache.per_session("workplan")
+    @pagecache.per_user("workplan")
     def board(request, plan_id): ...
 
-A page is answered from its copy when the same session (and the same CSRF
-cookie: the copy carries that session's token) asks for the same URL again, the
+A page is answered from its copy when the same user asks for the same URL
+again (from any of their sessions: the copy's CSRF tokens are replaced by the
+requesting session's own, freshly masked, at each answer), the
 *data versions* of the apps it reads (and of core: people, departments,
 regions) have not changed, and the copy is younger than YINGJI_PAGE_CACHE_SECONDS
 (default 30). Every save or delete of a model of an app bumps that app's version
@@ -16,8 +17,8 @@ application shows at the next request. The age limit bounds what no signal
 reports — a bulk UPDATE, another system writing to the database, text relative
 to the clock ("已逾期 3 天", "12 分钟前").
 
-Never from the copy: anything but GET, a request without session or CSRF
-cookie, one with messages waiting to be shown, a response other than a 200
+Never from the copy: anything but GET, a logged-out request, one with
+messages waiting to be shown, a response other than a 200
 or one that sets a cookie. Copies live in each process's memory (at most
 MAX_BYTES, oldest dropped first). YINGJI_PAGE_CACHE_SECONDS=0 turns it off
 (the test suite does: its transactions roll back without the commits that
@@ -27,6 +28,7 @@ bump the versions).
 from __future__ import annotations
 
 import functools
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -35,14 +37,20 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.middleware.csrf import _unmask_cipher_token, get_token
 
 from yingji.core import publiccache
 
 CACHE_HEADER = "X-Yingji-Page-Cache"
+CSRF_MARK = b"\x00csrf-token\x00"
+# A masked CSRF token: 64 letters and digits, not part of a longer run.
+_TOKEN = re.compile(rb"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
 MAX_BYTES = 64 * 1024 * 1024  # of copies per process; the oldest go first
 _copies: OrderedDict[tuple, tuple[float, tuple, int, list, bytes]] = OrderedDict()
 _size = [0]
 _lock = threading.Lock()
+_rendering: dict[tuple, threading.Event] = {}
+WAIT_SECONDS = 10.0  # for another thread's render of the same page
 
 
 def seconds() -> float:
@@ -81,6 +89,29 @@ def _messages_waiting(request) -> bool:
     return bool(session is not None and session.get("_messages"))
 
 
+def _answer(request, copy: tuple) -> HttpResponse:
+    _, _, status, headers, body = copy
+    if CSRF_MARK in body:  # this request's own token, freshly masked
+        body = body.replace(CSRF_MARK, get_token(request).encode())
+    response = HttpResponse(body, status=status, headers=dict(headers))
+    response[CACHE_HEADER] = "hit"
+    return response
+
+
+def _without_token(request, body: bytes) -> bytes:
+    """The page with every CSRF token of this request's secret (forms, hx-headers)
+    replaced by CSRF_MARK: the copy is the user's, each request gets its own token."""
+    secret = request.META.get("CSRF_COOKIE")
+    if not secret:
+        return body
+
+    def mark(match: re.Match) -> bytes:
+        token = match.group(0).decode()
+        return CSRF_MARK if _unmask_cipher_token(token) == secret else match.group(0)
+
+    return _TOKEN.sub(mark, body)
+
+
 def _keep(key: tuple, copy: tuple) -> None:
     with _lock:
         old = _copies.pop(key, None)
@@ -100,7 +131,7 @@ def forget() -> None:
         _size[0] = 0
 
 
-def per_session(*apps: str) -> Callable:
+def per_user(*apps: str) -> Callable:
     """Decorate a view whose page shows data of `apps` (core is always read)."""
     names = tuple(data_version_name(a) for a in ("core", *apps))
 
@@ -108,13 +139,9 @@ def per_session(*apps: str) -> Callable:
         @functools.wraps(view)
         def wrapper(request, *args: Any, **kwargs: Any):
             ttl = seconds()
-            session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
-            csrf_cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME)
             if (
                 ttl <= 0
                 or request.method != "GET"
-                or not session_key
-                or not csrf_cookie
                 or not request.user.is_authenticated
                 or _messages_waiting(request)
             ):
@@ -124,26 +151,44 @@ def per_session(*apps: str) -> Callable:
                 view.__qualname__,
                 request.get_full_path(),
                 request.headers.get("HX-Request", ""),
-                session_key,
-                csrf_cookie,
                 request.user.pk,
             )
             versions = tuple(publiccache.version(n) for n in names)
             now = time.monotonic()
             copy = _copies.get(key)
             if copy is not None and copy[1] == versions and now - copy[0] < ttl:
-                _, _, status, headers, body = copy
-                response = HttpResponse(body, status=status, headers=dict(headers))
-                response[CACHE_HEADER] = "hit"
-                return response
-            response = view(request, *args, **kwargs)
-            if (
-                response.status_code == 200
-                and not response.streaming
-                and not response.cookies
-                and getattr(response, "is_rendered", True)
-            ):
-                _keep(key, (now, versions, 200, list(response.items()), response.content))
+                return _answer(request, copy)
+            # One render per page and process at a time: the others wait for it
+            # (a copy only too old meanwhile answers them at once, for at most
+            # the time the render takes); fifty users must not render one page
+            # fifty times over the moment its copy ages out.
+            with _lock:
+                rendering = _rendering.get(key)
+                leader = rendering is None
+                if leader:
+                    rendering = _rendering[key] = threading.Event()
+            if not leader:
+                if copy is not None and copy[1] == versions:
+                    return _answer(request, copy)
+                rendering.wait(WAIT_SECONDS)
+                fresh = _copies.get(key)
+                if fresh is not None and fresh[1] == versions:
+                    return _answer(request, fresh)
+                return view(request, *args, **kwargs)
+            try:
+                response = view(request, *args, **kwargs)
+                if (
+                    response.status_code == 200
+                    and not response.streaming
+                    and not response.cookies
+                    and getattr(response, "is_rendered", True)
+                ):
+                    body = _without_token(request, response.content)
+                    _keep(key, (now, versions, 200, list(response.items()), body))
+            finally:
+                with _lock:
+                    _rendering.pop(key, None)
+                rendering.set()
             return response
 
         return wrapper

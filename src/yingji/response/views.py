@@ -73,7 +73,7 @@ def _float(value: Any, default: float | None = 0.0) -> float | None:
 
 
 @login_required
-@pagecache.per_session("response", "monitoring", "alerts")
+@pagecache.per_user("response", "monitoring", "alerts")
 def desk(request):
     _sees(request)
     if not scope_for(request.user).sees_all:  # the desk is the duty officers' and leaders' view

@@ -198,7 +198,7 @@ def point_assess(request, pk: int):
 
 
 @login_required
-@pagecache.per_session("risk")
+@pagecache.per_user("risk")
 def hazard_list(request):
     today = services.today()
     return _list(

@@ -105,7 +105,7 @@ def _plan_page(request, plan_id: int, template: str):
 
 
 @login_required
-@pagecache.per_session("workplan")
+@pagecache.per_user("workplan")
 def board(request, plan_id: int):
     return _plan_page(request, plan_id, "workplan/board.html")
 
