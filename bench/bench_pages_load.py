@@ -19,13 +19,13 @@ through a real session cookie; each page is checked to answer 200 with the
 leader's page before and after the load (not a redirect to the login).
 
 The load: `wrk` (Debian package) with a Lua script rotating the five URLs over
-50 connections in 2 threads, 60 s per server (QUICK=1: 13 s), after 3 s of
+50 connections in 2 threads, 60 s per server (QUICK=1: 12 s), after 10 s (3 s) of
 warm-up; then the public page without a cookie, 30 s per server (QUICK=1: 5 s,
 gunicorn only). Requests/s, p50/p95/p99 from wrk's histogram (wrk --timeout 30s:
 a slow page counts, it is not dropped), errors, and the load average.
 
     .venv/bin/python bench/bench_pages_load.py           # 60 s per server
-    QUICK=1 .venv/bin/python bench/bench_pages_load.py   # 13 s per server, < 60 s
+    QUICK=1 .venv/bin/python bench/bench_pages_load.py   # 12 s per server, 60–70 s in all
     BENCH_SERVERS=gunicorn …                              # one server only
     BENCH_WEB_WORKERS=3 BENCH_WEB_THREADS=8 …             # other gunicorn sizes
 
@@ -68,7 +68,7 @@ MARKER = "局领导(基准测试)"  # the leader's name, on every page rendered 
 
 def _durations() -> dict[str, int]:
     if quick():
-        return {"mix": 13, "public": 5, "warm": 5}
+        return {"mix": 12, "public": 5, "warm": 3}
     return {"mix": 60, "public": 30, "warm": 10}
 
 
