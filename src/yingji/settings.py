@@ -144,7 +144,9 @@ MIDDLEWARE = [
     "yingji.core.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "yingji.core.middleware.ContentSecurityPolicyMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "yingji.core.staticfiles.StaticFilesMiddleware",  # WhiteNoise (core/staticfiles.py)
+    # The public warning page for logged-out visitors, from its copy (core/publiccache.py).
+    "yingji.core.publiccache.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -293,6 +295,12 @@ import leaflet as _leaflet_pkg  # noqa: E402
 
 STATICFILES_DIRS = [("leaflet", Path(_leaflet_pkg.__file__).parent / "static" / "leaflet")]
 WHITENOISE_USE_FINDERS = True
+# Collected (`yingji serve`, `collectstatic`) with hashed names, served for a year
+# (core/staticfiles.py, docs/deployment.md).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "yingji.core.staticfiles.StaticStorage"},
+}
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 
@@ -312,6 +320,22 @@ else:
         "filename": str(VAR_DIR / "huey.sqlite3"),
         "immediate": env_bool("HUEY_IMMEDIATE", False),
     }
+
+# The Django cache: Redis when REDIS_URL is set (shared by every process: the public
+# pages' versions, core/publiccache.py), else each process's memory (the versions
+# then live in a file under VAR_DIR).
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("HUEY_NAME", "yingji"),
+        }
+    }
+YINGJI_PUBLIC_PAGE_CACHE = env_bool("YINGJI_PUBLIC_PAGE_CACHE", True)
+# The busiest working pages kept per user while their data is unchanged, at
+# most this many seconds (core/pagecache.py; 0: rendered every time).
+YINGJI_PAGE_CACHE_SECONDS = float(os.environ.get("YINGJI_PAGE_CACHE_SECONDS", "30"))
 
 # E-mail (the first outbox channel). Console by default so a demo never mails anyone.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

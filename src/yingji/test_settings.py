@@ -17,6 +17,11 @@ HUEY = {**HUEY, "immediate": True}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 YINGJI_HEALTH_CACHE_SECONDS = 0  # every probe in a test runs the checks
+# Test transactions roll back without the commit that bumps a cached public page's
+# version: the copy would outlive the test's data (tests/alerts/test_public_cache.py
+# turns it on).
+YINGJI_PUBLIC_PAGE_CACHE = False
+YINGJI_PAGE_CACHE_SECONDS = 0  # the same for the working pages (core/pagecache.py)
 
 from yingji.settings import DATABASES  # noqa: E402
 

@@ -2,6 +2,9 @@ from typing import Any
 
 from django.apps import AppConfig
 
+# The version name of the public warning page and the CAP feed (core/publiccache.py).
+PUBLIC_PAGES = "alerts-public"
+
 
 def alerts_layer(request: Any, bbox: Any) -> dict[str, Any]:
     """Map layer: areas of the alerts in force (regions, polygons, circles)."""
@@ -33,6 +36,16 @@ def _locate_on_save(sender: Any, **kwargs: Any) -> None:
     services.locate_on_save(sender, **kwargs)
 
 
+def _public_pages_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A released warning saved (published, updated, cancelled, expired) or deleted:
+    the cached public page and feed are rendered afresh after the commit."""
+    from yingji.alerts import workflow
+    from yingji.core import publiccache
+
+    if instance.state in workflow.RELEASED:
+        publiccache.bump(PUBLIC_PAGES)
+
+
 def _desk_item_links(items: Any) -> dict:
     from yingji.alerts.fromevents import desk_item_links
 
@@ -51,13 +64,13 @@ class AlertsConfig(AppConfig):
     verbose_name = "预警信息发布"
 
     def ready(self) -> None:
-        from django.db.models.signals import pre_save
+        from django.db.models.signals import post_delete, post_save, pre_save
 
         from yingji.alerts import command as alerts_command
         from yingji.alerts import search as alerts_search
         from yingji.alerts import workbench as alerts_workbench
         from yingji.alerts.messages import alert_messages
-        from yingji.core import demos, layers, links, nav, outbox
+        from yingji.core import demos, layers, links, nav, outbox, publiccache
         from yingji.core.regions import regions_changed
         from yingji.monitoring.events import event_changed
 
@@ -82,3 +95,10 @@ class AlertsConfig(AppConfig):
             _locate_on_save, sender="alerts.Subscriber", dispatch_uid="yingji.alerts.located_region"
         )
         regions_changed.connect(_on_regions_changed, dispatch_uid="yingji.alerts.regions_changed")
+        # The public warning page and its feed, the same for every logged-out visitor.
+        publiccache.register("alerts:public", PUBLIC_PAGES)
+        publiccache.register("alerts:feed", PUBLIC_PAGES)
+        for signal in (post_save, post_delete):
+            signal.connect(
+                _public_pages_changed, sender="alerts.Alert", dispatch_uid="yingji.alerts.public"
+            )

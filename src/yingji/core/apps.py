@@ -9,12 +9,13 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from yingji.core import accounts, audit, layers, nav, workcalendar
+        from yingji.core import accounts, audit, layers, nav, pagecache, workcalendar
 
         # Years announced after the pinned chinesecalendar release (a bad file stops
         # start-up with the file, line and field named).
         workcalendar.load_supplement(getattr(settings, "YINGJI_HOLIDAYS_FILE", None))
         audit.connect()
+        pagecache.connect_signals()
         accounts.connect()
         layers.register_core_layers()
         nav.register("工作台", "home", group="overview", order=1)

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from yingji.core import links
+from yingji.core import links, pagecache
 from yingji.core.models import Role
 from yingji.core.scope import scope_for
 from yingji.core.viewhelpers import act
@@ -73,6 +73,7 @@ def _float(value: Any, default: float | None = 0.0) -> float | None:
 
 
 @login_required
+@pagecache.per_user("response", "monitoring", "alerts")
 def desk(request):
     _sees(request)
     if not scope_for(request.user).sees_all:  # the desk is the duty officers' and leaders' view

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from yingji.core import inputlimits, links, media
+from yingji.core import inputlimits, links, media, pagecache
 from yingji.core.models import Region
 from yingji.core.scope import scope_for
 from yingji.core.viewhelpers import act, error_text
@@ -198,6 +198,7 @@ def point_assess(request, pk: int):
 
 
 @login_required
+@pagecache.per_user("risk")
 def hazard_list(request):
     today = services.today()
     return _list(

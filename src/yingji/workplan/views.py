@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from yingji.core import pagecache
 from yingji.core.models import AuditEntry, Department
 from yingji.core.viewhelpers import act
 from yingji.workplan import services
@@ -104,6 +105,7 @@ def _plan_page(request, plan_id: int, template: str):
 
 
 @login_required
+@pagecache.per_user("workplan")
 def board(request, plan_id: int):
     return _plan_page(request, plan_id, "workplan/board.html")
 
