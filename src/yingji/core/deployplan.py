@@ -17,6 +17,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from yingji.core import webserver
+
 # What the proxy asks each web process to tell it is alive: a page that answers
 # 200 without a login and without touching anything but the application itself.
 HEALTH_PATH = "/accounts/login/"
@@ -102,35 +104,15 @@ def processes(
     cli = [python, "-m", "yingji.cli"]
     out: list[Process] = []
     for i, p in enumerate(lay.web_ports):
-        out.append(
-            Process(
-                f"web-{i}",
-                [
-                    python,
-                    "-m",
-                    "gunicorn",
-                    "yingji.wsgi:application",
-                    "--bind",
-                    f"127.0.0.1:{p}",
-                    "--worker-class",
-                    "gthread",
-                    "--workers",
-                    str(web_workers),
-                    "--threads",
-                    str(web_threads),
-                    "--graceful-timeout",
-                    "3",
-                    "--timeout",
-                    "60",
-                    "--access-logfile",
-                    "-",
-                    "--name",
-                    f"yingji-web-{i}",
-                ],
-                "web",
-                port=p,
-            )
+        argv = webserver.gunicorn_argv(
+            f"127.0.0.1:{p}",
+            web_workers,
+            web_threads,
+            python=python,
+            env={"YINGJI_STOP_TIMEOUT": "3"},
+            extra=["--access-logfile", "-", "--name", f"yingji-web-{i}"],
         )
+        out.append(Process(f"web-{i}", argv, "web", port=p))
     for i in range(queue):
         # Every consumer takes jobs; one only puts the periodic ones on the queue
         # (else each minute's sweep would be queued once per consumer).

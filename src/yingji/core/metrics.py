@@ -253,9 +253,4 @@ def metrics_view(request):
     return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)
 
 
-def child_exit(server, worker) -> None:
-    """Gunicorn hook: a dead worker's live gauges leave the multiprocess directory."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
-        multiprocess.mark_process_dead(worker.pid)
+from yingji.core.gunicornconf import child_exit  # noqa: E402,F401 (the hook's one home)

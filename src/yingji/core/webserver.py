@@ -107,6 +107,8 @@ def gunicorn_argv(
         "5",
         "--error-logfile",
         "-",
+        "--config",
+        "python:yingji.core.gunicornconf",
     ]
     # Heartbeat files in memory, not on a disk that may stall under load.
     if os.path.isdir("/dev/shm"):

@@ -225,6 +225,9 @@ class Command(BaseCommand):
             call_command("collectstatic", interactive=False, verbosity=0)
 
         lay.logs.mkdir(parents=True, exist_ok=True)
+        metrics_dir = lay.dir / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
         lay.broker_dir.mkdir(parents=True, exist_ok=True)
         broker_conf = Broker(port=lay.mqtt_port, workdir=lay.broker_dir).config()
         lay.haproxy_cfg.write_text(deployplan.haproxy_config(lay), encoding="utf-8")
@@ -234,6 +237,8 @@ class Command(BaseCommand):
             "PYTHONUNBUFFERED": "1",
             "YINGJI_MQTT_HOST": "127.0.0.1",
             "YINGJI_MQTT_PORT": str(lay.mqtt_port),
+            # One /metrics over every process (docs/operations.md): emptied at start.
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
         }
         broker = Child(
             Process("mosquitto", [mosquitto, "-c", str(broker_conf)], "broker", port=lay.mqtt_port),
