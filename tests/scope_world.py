@@ -379,8 +379,31 @@ def _responsibility(w: World) -> None:
     assert result.written, result.problems
     w.other["duty_object"] = DutyObject.objects.get(name="市桥积水点")
 
-    from yingji.responsibility import assessment
-    from yingji.responsibility.models import Interview, Reviewer, ReviewSession, Sheet
+    from yingji.responsibility import assessment, letters
+    from yingji.responsibility.models import (
+        DutyItem,
+        DutyList,
+        Interview,
+        Leader,
+        Letter,
+        Reviewer,
+        ReviewSession,
+        Sheet,
+    )
+
+    leader = Leader.objects.create(
+        name="番禺区长", post="番禺区区长", side="government", region=w.other["region"][PANYU]
+    )
+    work = DutyList.objects.create(leader=leader, year=2025, kind="work", patrols_required=4)
+    w.other["duty_item"] = DutyItem.objects.create(
+        duty_list=work, text="汛前三防检查", due=dt.date(2025, 4, 15)
+    )
+    w.other["leader"] = leader
+    template = letters.save_template(
+        w.users["admin"], 2025, "2025年度责任书", [{"code": "A1", "text": "事故双下降"}]
+    )
+    letters.draft_letters(w.users["admin"], template)
+    w.other["letter"] = Letter.objects.get(template=template, party=w.other["gov"][PANYU])
 
     iset = assessment.ensure_set(2025)
     assessment.open_sheets(iset)

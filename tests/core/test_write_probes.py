@@ -772,6 +772,41 @@ PROBES: dict[str, list[Probe]] = {
     "POST /api/v1/responsibility/assessment/reviews/{session_id}/send": [
         P(lambda w: {"session_id": w["review"].pk})
     ],
+    "POST /api/v1/responsibility/leaders/items/{item_id}/done": [
+        P(
+            lambda w: {"item_id": w["duty_item"].pk},
+            lambda w: {"done_on": "2025-04-10"},
+            refused=F({404}),
+            control="py",
+        )
+    ],
+    "POST /api/v1/responsibility/leaders/{leader_id}/patrols": [
+        P(
+            lambda w: {"leader_id": w["leader"].pk},
+            lambda w: {"on": "2025-06-01", "place": "番禺某商场"},
+            refused=F({404}),
+            control="py",
+        )
+    ],
+    "POST /api/v1/responsibility/letters/{letter_id}/transitions": [
+        P(
+            lambda w: {"letter_id": w["letter"].pk},
+            lambda w: {"action": "issue"},
+            refused=F({404}),
+            control="leader",
+        )
+    ],
+    "POST /api/v1/responsibility/letters/{letter_id}/sign": [
+        P(
+            lambda w: {"letter_id": w["letter"].pk},
+            files=lambda w: {
+                "signed_on": "2025-02-20",
+                "signed_by": "某区长",
+                "scan": SimpleUploadedFile("责任书.pdf", b"%PDF-1.4\n%%EOF\n"),
+            },
+            refused=F({404}),
+        )
+    ],
     "POST /api/v1/responsibility/sanfang/import": [
         P(
             files=lambda w: {

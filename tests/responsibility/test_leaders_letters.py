@@ -93,7 +93,7 @@ def test_letters_from_template_to_signed_scan(world, lead):
     assert letters.draft_letters(lead, template) == 2  # 天河区政府, 番禺区政府
     letter = Letter.objects.get(party__name="天河区政府")
     assert letter.indicators == template.indicators
-    with pytest.raises(letters.duties.LetterError, match="不能“签订”"):
+    with pytest.raises(services.ValidationError, match="不能“签订”"):
         letters.move(world["tianhe"], letter, "sign")
     letters.move(lead, letter, "issue")
     with pytest.raises(services.PermissionDenied):
@@ -131,3 +131,60 @@ def test_letters_from_template_to_signed_scan(world, lead):
     client.force_login(world["panyu"])
     assert client.get(letter.scan.url).status_code == 404
     assert DepartmentKind.DISTRICT_GOV == Letter.objects.get(party__name="番禺区政府").party.kind
+
+
+def test_the_api_records_completions_patrols_and_moves_letters_in_scope(world, lead, tianhe_leader):
+    client = Client()
+    client.force_login(world["tianhe"])
+    rows = client.get("/api/v1/responsibility/leaders?year=2022").json()
+    assert [r["name"] for r in rows] == ["黄志强"] and rows[0]["side_label"] == "政府"
+    item = tianhe_leader.lists.get().items.get(text="年度会议")
+    done = client.post(
+        f"/api/v1/responsibility/leaders/items/{item.pk}/done",
+        {"done_on": "2022-01-20"},
+        content_type="application/json",
+    )
+    assert done.status_code == 200 and done.json()["state_label"] == "按时完成"
+    patrol = client.post(
+        f"/api/v1/responsibility/leaders/{tianhe_leader.pk}/patrols",
+        {"on": "2022-05-06", "place": "天河某商场"},
+        content_type="application/json",
+    )
+    assert patrol.status_code == 200 and patrol.json()["hazard_codes"] == []
+    client.force_login(world["panyu"])
+    assert client.get("/api/v1/responsibility/leaders?year=2022").json() == []
+    refused = client.post(
+        f"/api/v1/responsibility/leaders/items/{item.pk}/done",
+        {"done_on": "2022-01-21"},
+        content_type="application/json",
+    )
+    assert refused.status_code == 404
+    template = letters.save_template(lead, 2022, "责任书", [{"code": "A1", "text": "事故双下降"}])
+    letters.draft_letters(lead, template)
+    letter = Letter.objects.get(party__name="天河区政府")
+    client.force_login(lead)
+    moved = client.post(
+        f"/api/v1/responsibility/letters/{letter.pk}/transitions",
+        {"action": "issue"},
+        content_type="application/json",
+    )
+    assert moved.json()["state_label"] == "已印发待签"
+    again = client.post(
+        f"/api/v1/responsibility/letters/{letter.pk}/transitions",
+        {"action": "issue"},
+        content_type="application/json",
+    )
+    assert again.status_code == 422 and "不能“印发”" in str(again.json())
+    client.force_login(world["tianhe"])
+    signed = client.post(
+        f"/api/v1/responsibility/letters/{letter.pk}/sign",
+        {
+            "signed_on": "2022-02-20",
+            "signed_by": "某区长",
+            "scan": SimpleUploadedFile("责任书.pdf", PDF, content_type="application/pdf"),
+        },
+    )
+    assert signed.status_code == 200 and signed.json()["has_scan"] is True
+    assert [x["party"] for x in client.get("/api/v1/responsibility/letters?year=2022").json()] == [
+        "天河区政府"
+    ]

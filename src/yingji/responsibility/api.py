@@ -168,3 +168,6 @@ def posting(request, code: str):
 from yingji.responsibility.api_assessment import router as _assessment_router  # noqa: E402
 
 router.add_router("/assessment", _assessment_router)
+from yingji.responsibility.api_leaders import router as _leaders_router  # noqa: E402
+
+router.add_router("", _leaders_router)

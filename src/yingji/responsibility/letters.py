@@ -75,7 +75,10 @@ def move(
 ) -> Letter:
     """Issue, sign, send back or withdraw a letter. Signing needs the date, the
     signatory and the signed scan (checked like every upload)."""
-    step = duties.LETTERS.transition(letter.state, action)
+    try:
+        step = duties.LETTERS.transition(letter.state, action)
+    except duties.LetterError as exc:
+        raise ValidationError({"action": str(exc)}) from exc
     party_member = letter.party_id in scope_for(user).department_ids
     if not is_lead(user) and not (action == "sign" and party_member):
         raise PermissionDenied("无权办理该责任书")
