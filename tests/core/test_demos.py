@@ -7,7 +7,15 @@ from yingji.core import demos
 
 def test_every_module_registers_its_demo_step_in_the_demo_order():
     labels = [d.label for d in demos.loaders()]
-    modules = ["workplan", "risk", "monitoring", "alerts", "response", "enforcement"]
+    modules = [
+        "workplan",
+        "risk",
+        "monitoring",
+        "alerts",
+        "response",
+        "enforcement",
+        "responsibility",
+    ]
     assert labels == [apps.get_app_config(m).verbose_name for m in modules]
 
 

@@ -135,7 +135,10 @@ def test_cards_are_delivered_by_one_job_once_the_activation_commits(
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         services.activate(red_plan, incident, "II", user=people["duty"], at=at)
-    assert len(callbacks) == 1  # one delivery job for the whole batch
+    # One delivery job for the whole batch (the other callback publishes the
+    # activation_started event, response/events.py).
+    jobs = [c for c in callbacks if "batch" in c.__qualname__]
+    assert len(jobs) == 1 and len(callbacks) == 2
     note = Notification.objects.get(recipient=people["jiaoyu"])
     assert note.status == Notification.Status.SENT
     assert any("停课" in m.subject and m.to == ["jiaoyu@example.org"] for m in mailoutbox)

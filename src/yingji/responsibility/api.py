@@ -125,7 +125,7 @@ def put_person(request, object_id: int, role: str, body: SanfangPersonIn):
     return _out(services.save_person(request.user, person, body.dict()))
 
 
-@router.post("/sanfang/import", response={200: SanfangImportOut, 422: SanfangImportOut})
+@router.post("/sanfang/import", response={200: SanfangImportOut, 422: dict})
 def import_register(
     request,
     file: File[UploadedFile],

@@ -28,7 +28,7 @@ class RankOut(Schema):
     interview: str | None
 
 
-class ScoreOut(Schema):
+class AssessmentScoreOut(Schema):
     code: str
     name: str
     kind: str
@@ -52,7 +52,7 @@ class SheetOut(Schema):
     rank: int | None
     vetoed: bool
     veto_reason: str
-    scores: list[ScoreOut]
+    scores: list[AssessmentScoreOut]
 
 
 class ValuesIn(Schema):

@@ -36,7 +36,7 @@ class ItemDoneIn(Schema):
     note: str = Field("", max_length=500)
 
 
-class ItemOut(Schema):
+class DutyItemOut(Schema):
     id: int
     text: str
     due: dt.date | None
@@ -101,7 +101,7 @@ def leader_fulfilment(request, year: Year | None = None):
     return out
 
 
-@router.post("/leaders/items/{item_id}/done", response=ItemOut)
+@router.post("/leaders/items/{item_id}/done", response=DutyItemOut)
 def item_done(request, item_id: int, body: ItemDoneIn):
     item = get_object_or_404(
         DutyItem.objects.filter(duty_list__leader__in=leaders.visible_leaders(request.user)),

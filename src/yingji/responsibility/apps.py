@@ -20,21 +20,23 @@ class ResponsibilityConfig(AppConfig):
         from yingji.responsibility.services import may_lead, may_read
 
         demos.register(70, self.verbose_name, _load_demo)
-        nav.register_group("responsibility", "责任体系", order=15)
-        for title, url_name, order in (
-            ("三防责任人", "responsibility:register", 15),
-            ("一键通安装", "responsibility:progress", 16),
-        ):
-            nav.register(title, url_name, group="responsibility", order=order, visible=may_read)
+        # In 督查督办 (responsibility is what supervision holds people to), three
+        # entries (the desktop menu must fit a 900 px window); the
+        # pages behind them link to the rest: 一键通 progress from the register,
+        # the letters from the duty lists, the 述职 review from the assessment.
+        nav.register(
+            "三防责任人",
+            "responsibility:register",
+            group="supervision",
+            order=15,
+            visible=may_read,
+        )
         nav.register(
             "领导干部履职",
             "responsibility:leaders",
-            group="responsibility",
+            group="supervision",
             order=17,
             visible=may_lead,
-        )
-        nav.register(
-            "责任书", "responsibility:letters", group="responsibility", order=18, visible=may_lead
         )
         media.register("responsibility/letters/", may_read_scan)
         from yingji.responsibility import receivers
@@ -45,15 +47,18 @@ class ResponsibilityConfig(AppConfig):
         nav.register(
             "年度考核",
             "responsibility:assessment",
-            group="responsibility",
+            group="supervision",
             order=30,
             visible=assessment.may_open,
         )
         nav.register(
             "述职评议",
             "responsibility:reviews",
-            group="responsibility",
+            group="supervision",
             order=31,
-            visible=assessment.may_review,
+            # A reviewer (人大代表 …) who sees no assessment; others reach it from there.
+            visible=lambda user, role: (
+                assessment.may_review(user, role) and not assessment.may_open(user, role)
+            ),
         )
         media.register("responsibility/evidence/", assessment.may_read_evidence)
