@@ -56,8 +56,8 @@ from yingji.responsibility.models import (
     Score,
     Sheet,
 )
+from yingji.responsibility.services import lead_ids
 
-LEAD_DEPARTMENTS = ("综合处",)
 ASSESSOR_ROLES = frozenset({"leader", "supervisor", "admin"})
 GROUP_KINDS = {"district": DepartmentKind.DISTRICT_GOV, "department": DepartmentKind.MUNICIPAL}
 MANUAL_KINDS = ("evidence", "deduction", "bonus", "veto")
@@ -126,12 +126,6 @@ class AssessmentError(ValidationError):
 # --------------------------------------------------------------------- scope
 
 
-def _lead_ids() -> set[int]:
-    from yingji.core.departments import resolve
-
-    return {d.pk for d in (resolve(n) for n in LEAD_DEPARTMENTS) if d is not None}
-
-
 def _role(user: Any) -> str | None:
     return getattr(getattr(user, "profile", None), "role", None)
 
@@ -142,7 +136,7 @@ def is_assessor(user: Any) -> bool:
     if user.is_superuser or _role(user) in ASSESSOR_ROLES:
         return True
     dept = getattr(getattr(user, "profile", None), "department_id", None)
-    return dept is not None and dept in _lead_ids()
+    return dept is not None and dept in lead_ids()
 
 
 def own_unit(user: Any) -> Department | None:

@@ -22,21 +22,13 @@ from yingji.core import audit
 from yingji.core.scope import scope_for
 from yingji.responsibility import duties
 from yingji.responsibility.models import DutyItem, DutyList, Leader, Patrol
-from yingji.responsibility.services import today
-
-LEAD_DEPARTMENTS = ("综合处",)
-
-
-def _lead_ids() -> set[int]:
-    from yingji.core.departments import resolve
-
-    return {d.pk for d in (resolve(n) for n in LEAD_DEPARTMENTS) if d is not None}
+from yingji.responsibility.services import lead_ids, today
 
 
 def is_lead(user: Any) -> bool:
     """综合处 staff, leaders, supervisors, administrators: the whole system."""
     scope = scope_for(user)
-    return scope.edits_all or bool(scope.department_ids & _lead_ids())
+    return scope.edits_all or bool(scope.department_ids & lead_ids())
 
 
 def visible_leaders(user: Any, *, editing: bool = False) -> QuerySet[Leader]:

@@ -38,36 +38,47 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
-def _keeper_ids() -> set[int]:
+# The department that leads seed items 12–14 and 17 (duty lists, letters, review,
+# assessment).
+LEAD_DEPARTMENTS = ("综合处",)
+
+
+def department_ids(names: tuple[str, ...]) -> set[int]:
+    """The register's departments of these names (aliases and merges resolved)."""
     from yingji.core.departments import resolve
 
-    return {d.pk for d in (resolve(name) for name in KEEPERS) if d is not None}
+    return {d.pk for d in (resolve(name) for name in names) if d is not None}
+
+
+def _keeper_ids() -> set[int]:
+    return department_ids(KEEPERS)
+
+
+def lead_ids() -> set[int]:
+    return department_ids(LEAD_DEPARTMENTS)
 
 
 REGION_READERS = frozenset({"district_staff", "leader", "supervisor", "admin", "duty_officer"})
 
 
-def may_read(user: Any, role: str | None) -> bool:
-    """Whether the register's menu entries show (the pages check the full scope):
-    territorial and city-wide roles, and the staff of the keeping departments."""
+def _menu_shows(user: Any, role: str | None, names: tuple[str, ...]) -> bool:
+    """A menu entry of this app shows to territorial and city-wide roles and to the
+    staff of the named departments (the pages check the full scope)."""
     if getattr(user, "is_superuser", False) or role in REGION_READERS:
         return True
     if role != "dept_staff":
         return False
-    profile = getattr(user, "profile", None)
-    return getattr(profile, "department_id", None) in _keeper_ids()
+    return getattr(getattr(user, "profile", None), "department_id", None) in department_ids(names)
+
+
+def may_read(user: Any, role: str | None) -> bool:
+    """The register's entry: its keepers (三防处, 三防指挥中心) among departments."""
+    return _menu_shows(user, role, KEEPERS)
 
 
 def may_lead(user: Any, role: str | None) -> bool:
-    """Whether the duty-list and letter entries show: city-wide roles, territorial
-    accounts (their own leaders) and 综合处 staff (the lead of seed 12–14, 17)."""
-    if getattr(user, "is_superuser", False) or role in REGION_READERS:
-        return True
-    if role != "dept_staff":
-        return False
-    from yingji.responsibility.leaders import _lead_ids
-
-    return getattr(getattr(user, "profile", None), "department_id", None) in _lead_ids()
+    """The duty-list and letter entries: 综合处 among departments."""
+    return _menu_shows(user, role, LEAD_DEPARTMENTS)
 
 
 def register_scope(user: Any) -> tuple[Scope, bool]:
