@@ -230,3 +230,16 @@ def test_the_api_reads_scoped_changes_with_the_same_checks_and_posts_publicly(wo
     assert upload.json()["problems"][0]["column"] == "区划"
     public = Client().get("/api/v1/responsibility/public/sanfang/440106").json()
     assert {p["phone"] for p in public} >= {"138****8000"}
+
+
+def test_the_register_names_objects_lacking_a_kind_of_person(world):
+    rows = TIANHE_ROWS + "石牌街道,水库,龙洞水库,行政责任人,赵六,主任,13600136009,\n"
+    services.import_register(world["tianhe"], "天河.csv", csv(rows))
+    found = {obj.name: missing for obj, missing in services.gaps(world["tianhe"])}
+    assert found == {"龙洞水库": ["技术责任人", "巡查责任人"]}
+    assert services.gaps(world["panyu"]) == []
+    assert len(services.gaps(world["tianhe"], limit=0)) == 0
+    client = Client()
+    client.force_login(world["tianhe"])
+    page = client.get("/responsibility/sanfang/").content.decode()
+    assert "龙洞水库" in page.split('id="gaps"')[1] and "缺技术责任人、巡查责任人" in page

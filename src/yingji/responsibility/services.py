@@ -493,12 +493,26 @@ def district_counts() -> list[dict[str, Any]]:
     return [{**d, "people": counts.get(d["code"], 0)} for d in districts]
 
 
-def gaps(user: Any) -> list[tuple[DutyObject, list[str]]]:
-    """The objects the user sees that lack a kind of responsible person."""
-    objects = visible_objects(user).prefetch_related("people").select_related("region")
-    out = []
-    for obj in objects:
-        missing = roster.missing_roles(obj.kind, [p.role for p in obj.people.all()])
-        if missing:
-            out.append((obj, missing))
+def gaps(user: Any, limit: int | None = None) -> list[tuple[DutyObject, list[str]]]:
+    """The objects the user sees that lack a kind of responsible person (at most
+    `limit`). The database picks them out — per object kind, fewer of the required
+    kinds than needed — so the register page does not read the whole register."""
+    out: list[tuple[DutyObject, list[str]]] = []
+    visible = visible_objects(user)
+    for kind in roster.OBJECT_KINDS:
+        required = roster.required_roles(kind)
+        short = (
+            visible.filter(kind=kind)
+            .annotate(have=Count("people", filter=Q(people__role__in=required)))
+            .filter(have__lt=len(required))
+            .select_related("region")
+            .prefetch_related("people")
+            .order_by("region_id", "name")
+        )
+        if limit is not None:
+            short = short[: max(0, limit - len(out))]
+        for obj in short:
+            out.append((obj, roster.missing_roles(obj.kind, [p.role for p in obj.people.all()])))
+        if limit is not None and len(out) >= limit:
+            break
     return out

@@ -56,7 +56,7 @@ def register(request):
             "q": q,
             "kind": kind,
             "kinds": [(k, v[0]) for k, v in roster.OBJECT_KINDS.items()],
-            "gaps": services.gaps(request.user)[:50],
+            "gaps": services.gaps(request.user, limit=50),
             "may_edit": may_edit,
             "today": services.today(),
         },
